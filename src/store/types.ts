@@ -1,0 +1,101 @@
+/**
+ * The analytics store interface. DuckDB (embedded, default) implements it in duckdb-store.ts; ClickHouse comes
+ * later against the same interface and the same test suite (test/store.suite.ts).
+ *
+ * Rules every implementation keeps:
+ * - every read is scoped to one workspace and a time range [from, to) in epoch milliseconds;
+ * - appends are batched (DuckDB: the Appender API) and de-duplicated on (workspace, event_id), within a batch too;
+ * - the schema is versioned (a `netra_schema` table holds the version; init() migrates forward).
+ */
+import type { WorkloadEvent } from '../workload/event.js';
+import type { ModelRates } from '../workload/pricing.js';
+
+export interface Scope {
+  workspace: string;
+  /** inclusive, epoch ms; default: the beginning of time */
+  from?: number;
+  /** exclusive, epoch ms; default: the end of time */
+  to?: number;
+}
+
+export interface AppendResult {
+  /** rows newly stored */
+  inserted: number;
+  /** rows skipped because (workspace, event_id) was already stored or repeated within the batch */
+  duplicates: number;
+}
+
+export interface ModelStats {
+  model: string;
+  provider: string;
+  events: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_prompt_tokens: number;
+  spend_usd: number;
+  /** null when no event in the group has a latency */
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+}
+
+export interface WorkspaceStats {
+  workspace: string;
+  from: number | null;
+  to: number | null;
+  events: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_prompt_tokens: number;
+  spend_usd: number;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+  /** first and last event timestamps in scope (epoch ms), null when empty */
+  first_event: number | null;
+  last_event: number | null;
+  by_model: ModelStats[];
+}
+
+export interface WorkspaceInfo {
+  workspace: string;
+  events: number;
+  first_event: number | null;
+  last_event: number | null;
+}
+
+export interface RepriceResult {
+  /** events whose cost was recomputed (cost_source = 'catalog' and a rate was known) */
+  updated: number;
+  spend_before_usd: number;
+  spend_after_usd: number;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  engine: string;
+  detail?: string;
+}
+
+export interface AnalyticsStore {
+  readonly engine: 'duckdb' | 'clickhouse';
+  /** Creates or migrates the schema. Idempotent. */
+  init(): Promise<void>;
+  /** Stores events (all of one or many workspaces), skipping already-stored (workspace, event_id) pairs. */
+  append(events: readonly WorkloadEvent[]): Promise<AppendResult>;
+  /** Totals and per-model figures for a scope. */
+  stats(scope: Scope): Promise<WorkspaceStats>;
+  /** Events in scope, oldest first, at most `limit` (for exports and samples). */
+  listEvents(scope: Scope, opts?: { limit?: number; offset?: number }): Promise<WorkloadEvent[]>;
+  /** Workspaces present in the store with event counts. */
+  workspaces(): Promise<WorkspaceInfo[]>;
+  /** Distinct models seen in a workspace (for repricing). */
+  models(workspace: string): Promise<string[]>;
+  /** Recomputes cost_usd for catalog-priced events of the given models from new rates. */
+  reprice(workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult>;
+  /** Deletes every event of a workspace; returns how many were deleted. */
+  deleteWorkspace(workspace: string): Promise<number>;
+  health(): Promise<StoreHealth>;
+  /** Flushes pending writes and releases every handle. Safe to call twice. */
+  close(): Promise<void>;
+}

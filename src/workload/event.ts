@@ -1,0 +1,259 @@
+/**
+ * The workload event: one LLM call. Pure domain code: schema, validation, normalisation. No I/O.
+ *
+ * Input events (from HTTP, OTLP, OpenAI logs, files) are validated with `EventInputSchema` and normalised
+ * into `WorkloadEvent`, the one shape every store and analysis works with. The mapping of each field to the
+ * OpenTelemetry GenAI semantic conventions lives in `otel-mapping.ts` and docs/EVENTS.md.
+ */
+import { z } from 'zod';
+import type { FieldError } from '../errors.js';
+import { sha256Hex } from './hash.js';
+
+export const OPERATIONS = ['chat', 'completion', 'embedding', 'image', 'audio', 'rerank', 'moderation', 'tool', 'other'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export type CostSource = 'given' | 'catalog';
+
+export const STATUSES = ['ok', 'error'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Earliest and latest accepted timestamps: anything outside is almost certainly a unit error (s vs ms) or garbage. */
+export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
+export const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
+
+const MAX_ID = 256;
+const MAX_NAME = 200;
+const MAX_TEXT = 1_000_000;
+
+const id = z.string().min(1).max(MAX_ID);
+const name = z.string().min(1).max(MAX_NAME);
+const tokenCount = z.number().int('must be a whole number of tokens').nonnegative('must be >= 0').max(100_000_000);
+const ms = z.number().nonnegative('must be >= 0').max(86_400_000, 'must be at most one day in milliseconds');
+
+const timestamp = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const t = typeof v === 'number' ? v : Date.parse(v);
+  if (!Number.isFinite(t)) {
+    ctx.addIssue({ code: 'custom', message: `not a valid timestamp: ${JSON.stringify(v).slice(0, 60)} (use ISO 8601 or epoch milliseconds)` });
+    return z.NEVER;
+  }
+  if (t < MIN_TIMESTAMP_MS || t >= MAX_TIMESTAMP_MS) {
+    ctx.addIssue({ code: 'custom', message: `timestamp ${new Date(t).toISOString()} is outside 2000-01-01..2100-01-01 (epoch seconds instead of milliseconds?)` });
+    return z.NEVER;
+  }
+  return t;
+});
+
+export const MessageSchema = z.object({ role: z.string().min(1).max(32), content: z.string().max(MAX_TEXT) });
+export type Message = z.infer<typeof MessageSchema>;
+
+/** What a client may send. Everything but `model` and `timestamp` has a default or may be derived. */
+export const EventInputSchema = z.object({
+  event_id: id.optional(),
+  timestamp,
+  workspace: name.optional(),
+  app: name.optional(),
+  environment: name.optional(),
+  end_user: id.nullish(),
+  session_id: id.nullish(),
+  trace_id: id.nullish(),
+  span_id: id.nullish(),
+  provider: name.nullish(),
+  model: name,
+  operation: z.enum(OPERATIONS).optional(),
+  prompt_tokens: tokenCount.default(0),
+  completion_tokens: tokenCount.default(0),
+  cached_prompt_tokens: tokenCount.default(0),
+  latency_ms: ms.nullish(),
+  ttft_ms: ms.nullish(),
+  status: z.enum(STATUSES).default('ok'),
+  error_type: z.string().max(MAX_NAME).nullish(),
+  http_status: z.number().int().min(100).max(599).nullish(),
+  finish_reason: z.string().max(64).nullish(),
+  max_tokens: z.number().int().positive('must be > 0').max(10_000_000).nullish(),
+  temperature: z.number().min(0).max(5).nullish(),
+  stream: z.boolean().nullish(),
+  cost_usd: z.number().nonnegative('must be >= 0').max(1_000_000).nullish(),
+  prompt_hash: z.string().min(1).max(128).nullish(),
+  prefix_hash: z.string().min(1).max(128).nullish(),
+  prefix_tokens: tokenCount.nullish(),
+  prompt_text: z.string().max(MAX_TEXT).nullish(),
+  response_text: z.string().max(MAX_TEXT).nullish(),
+  /** Chat messages; when given, prompt_text, prompt_hash and prefix_hash (over leading system messages) are derived. */
+  messages: z.array(MessageSchema).max(10_000).optional(),
+  quality_score: z.number().min(0).max(1).nullish(),
+  tags: z.record(z.string().max(MAX_NAME), z.union([z.string().max(2_000), z.number(), z.boolean()]).transform(String)).optional(),
+}).superRefine((e, ctx) => {
+  if (e.cached_prompt_tokens > e.prompt_tokens) {
+    ctx.addIssue({ code: 'custom', path: ['cached_prompt_tokens'], message: `must be <= prompt_tokens (${e.prompt_tokens})` });
+  }
+  if (e.ttft_ms != null && e.latency_ms != null && e.ttft_ms > e.latency_ms) {
+    ctx.addIssue({ code: 'custom', path: ['ttft_ms'], message: `must be <= latency_ms (${e.latency_ms})` });
+  }
+});
+export type EventInput = z.input<typeof EventInputSchema>;
+type ParsedInput = z.output<typeof EventInputSchema>;
+
+/** The normalised event every store holds. Timestamps are epoch milliseconds (UTC). */
+export interface WorkloadEvent {
+  event_id: string;
+  timestamp: number;
+  workspace: string;
+  app: string;
+  environment: string;
+  end_user: string | null;
+  session_id: string | null;
+  trace_id: string | null;
+  span_id: string | null;
+  provider: string;
+  model: string;
+  operation: Operation;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_prompt_tokens: number;
+  latency_ms: number | null;
+  ttft_ms: number | null;
+  status: Status;
+  error_type: string | null;
+  http_status: number | null;
+  finish_reason: string | null;
+  max_tokens: number | null;
+  temperature: number | null;
+  stream: boolean | null;
+  cost_usd: number;
+  /** 'given' when the client sent cost_usd (never recomputed), 'catalog' when computed from the price catalog. */
+  cost_source: CostSource;
+  prompt_hash: string | null;
+  prefix_hash: string | null;
+  prefix_tokens: number | null;
+  prompt_text: string | null;
+  response_text: string | null;
+  quality_score: number | null;
+  tags: Record<string, string>;
+}
+
+/** Column order shared by every store and by file exports. */
+export const EVENT_COLUMNS = [
+  'event_id', 'timestamp', 'workspace', 'app', 'environment', 'end_user', 'session_id', 'trace_id', 'span_id',
+  'provider', 'model', 'operation', 'prompt_tokens', 'completion_tokens', 'cached_prompt_tokens', 'latency_ms',
+  'ttft_ms', 'status', 'error_type', 'http_status', 'finish_reason', 'max_tokens', 'temperature', 'stream',
+  'cost_usd', 'cost_source', 'prompt_hash', 'prefix_hash', 'prefix_tokens', 'prompt_text', 'response_text', 'quality_score', 'tags',
+] as const satisfies readonly (keyof WorkloadEvent)[];
+
+/** Prices an event: cost in USD and the canonical provider, or null when the model is unknown (see workload/pricing.ts). */
+export interface Pricer {
+  price(workspace: string, model: string, usage: Usage): { cost_usd: number; provider: string } | null;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_prompt_tokens: number;
+}
+
+export interface NormalizeContext {
+  workspace: string;
+  pricer: Pricer;
+  /** Makes an event id when the client did not send one. Deterministic in tests, random in production. */
+  newId: () => string;
+}
+
+export type NormalizeResult = { ok: true; event: WorkloadEvent } | { ok: false; errors: FieldError[] };
+
+function zodErrors(err: z.ZodError): FieldError[] {
+  return err.issues.map((i) => ({
+    field: i.path.length ? i.path.map(String).join('.') : '(event)',
+    message: i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined ? 'required' : i.message,
+  }));
+}
+
+/** Leading system messages form the cacheable prefix (the system prompt). */
+function deriveFromMessages(messages: Message[]): { text: string; prefix: string | null } {
+  const text = messages.map((m) => `${m.role}: ${m.content}`).join('\n');
+  let prefixEnd = 0;
+  while (prefixEnd < messages.length && messages[prefixEnd]!.role === 'system') prefixEnd++;
+  const prefix = prefixEnd > 0 ? messages.slice(0, prefixEnd).map((m) => `${m.role}: ${m.content}`).join('\n') : null;
+  return { text, prefix };
+}
+
+/** Rough token estimate for derived prefix sizes (≈ 4 characters per token for English text). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/**
+ * Validates one raw input and turns it into a WorkloadEvent. Never throws for bad input: returns field errors.
+ * `workspace` in the event is ignored in favour of the context's workspace: a caller can only write to the
+ * workspace it is authorised for.
+ */
+export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, errors: [{ field: '(event)', message: 'must be a JSON object' }] };
+  }
+  const parsed = EventInputSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error) };
+  return finishNormalize(parsed.data, ctx);
+}
+
+function finishNormalize(e: ParsedInput, ctx: NormalizeContext): NormalizeResult {
+  let promptText = e.prompt_text ?? null;
+  let prefixHash = e.prefix_hash ?? null;
+  let prefixTokens = e.prefix_tokens ?? null;
+  if (e.messages && e.messages.length > 0) {
+    const d = deriveFromMessages(e.messages);
+    promptText ??= d.text;
+    if (d.prefix !== null) {
+      prefixHash ??= sha256Hex(d.prefix);
+      prefixTokens ??= estimateTokens(d.prefix);
+    }
+  }
+  const promptHash = e.prompt_hash ?? (promptText !== null ? sha256Hex(promptText) : null);
+
+  const usage = { prompt_tokens: e.prompt_tokens, completion_tokens: e.completion_tokens, cached_prompt_tokens: e.cached_prompt_tokens };
+  const priced = ctx.pricer.price(ctx.workspace, e.model, usage);
+  let cost: number;
+  if (e.cost_usd != null) cost = e.cost_usd;
+  else if (priced) cost = priced.cost_usd;
+  else {
+    return {
+      ok: false,
+      errors: [{ field: 'model', message: `unknown model '${e.model}': not in the price catalog; send cost_usd with the event or add a price override for the workspace` }],
+    };
+  }
+
+  const event: WorkloadEvent = {
+    event_id: e.event_id ?? ctx.newId(),
+    timestamp: e.timestamp,
+    workspace: ctx.workspace,
+    app: e.app ?? 'default',
+    environment: e.environment ?? 'production',
+    end_user: e.end_user ?? null,
+    session_id: e.session_id ?? null,
+    trace_id: e.trace_id ?? null,
+    span_id: e.span_id ?? null,
+    provider: e.provider ?? priced?.provider ?? 'unknown',
+    model: e.model,
+    operation: e.operation ?? 'chat',
+    prompt_tokens: e.prompt_tokens,
+    completion_tokens: e.completion_tokens,
+    cached_prompt_tokens: e.cached_prompt_tokens,
+    latency_ms: e.latency_ms ?? null,
+    ttft_ms: e.ttft_ms ?? null,
+    status: e.status,
+    error_type: e.error_type ?? null,
+    http_status: e.http_status ?? null,
+    finish_reason: e.finish_reason ?? null,
+    max_tokens: e.max_tokens ?? null,
+    temperature: e.temperature ?? null,
+    stream: e.stream ?? null,
+    cost_usd: cost,
+    cost_source: e.cost_usd != null ? 'given' : 'catalog',
+    prompt_hash: promptHash,
+    prefix_hash: prefixHash,
+    prefix_tokens: prefixTokens,
+    prompt_text: promptText,
+    response_text: e.response_text ?? null,
+    quality_score: e.quality_score ?? null,
+    tags: e.tags ?? {},
+  };
+  return { ok: true, event };
+}
