@@ -1,0 +1,242 @@
+/**
+ * The composition root: one validated config → adapters (relational db, analytics store, price catalog)
+ * → services (ingest, generate, reprice) → transport (Fastify). Tests build the same app with another config.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { describeConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { openDatabase, type DbHandle } from './db/client.js';
+import { Repository, type PriceOverrideRow } from './db/repository.js';
+import { createDuckDbStore } from './store/duckdb-store.js';
+import type { AnalyticsStore, RepriceResult } from './store/types.js';
+import { loadPriceCatalog } from './workload/price-catalog-file.js';
+import type { PriceCatalog } from './workload/price-catalog.js';
+import { createIngestor, type Ingestor, type IngestSource } from './ingest/pipeline.js';
+import { importFile, type ImportOptions } from './ingest/file-import.js';
+import { generateWorkload, PRESET_NAMES, type Manifest } from './corpus/generator.js';
+import { NetraError } from './errors.js';
+import { buildServer } from './server/http.js';
+import type { DependencyStatus, IngestSummary } from './server/deps.js';
+
+export interface GenerateRequest {
+  preset: string;
+  events: number;
+  days?: number;
+  seed?: number;
+  workspace: string;
+  /** write JSONL here instead of the store */
+  out?: string;
+  /** end of the generated window (epoch ms); default now */
+  end?: number;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly db: DbHandle;
+  readonly repo: Repository;
+  readonly store: AnalyticsStore;
+  /** the catalog with every workspace's overrides applied */
+  catalog(): PriceCatalog;
+  ingest(workspace: string, items: IngestSource): Promise<IngestSummary>;
+  importFile(path: string, opts: Omit<ImportOptions, 'workspace'> & { workspace: string }, onProgress?: (bytes: number, total: number) => void): Promise<IngestSummary>;
+  generate(req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest>;
+  reprice(workspace: string): Promise<RepriceResult>;
+  readonly server: FastifyInstance;
+  /** Starts listening; returns the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, finishes in-flight requests, flushes, closes stores. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** log destination (tests capture logs) */
+  logDestination?: import('pino').DestinationStream;
+  /** CLI commands: only warnings and errors */
+  quiet?: boolean;
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const log = createLogger(opts.quiet && config.logLevel === 'info' ? 'warn' : config.logLevel, opts.logDestination);
+  log.info({ config: describeConfig(config) }, 'effective configuration');
+
+  const db = await openDatabase(config, log);
+  const repo = new Repository(db.db);
+  let store: AnalyticsStore;
+  try {
+    store = await createDuckDbStore({ path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb') });
+    await store.init();
+  } catch (err) {
+    await db.close();
+    throw storeOpenError(err);
+  }
+
+  const baseCatalog = loadPriceCatalog();
+  let catalog = baseCatalog.withOverrides(await loadOverrides(repo));
+  const knownWorkspaces = new Set<string>();
+  const ensureWorkspace = async (name: string) => {
+    if (knownWorkspaces.has(name)) return;
+    await repo.ensureWorkspace(name);
+    knownWorkspaces.add(name);
+  };
+  const ingestor: Ingestor = createIngestor({ store, pricer: { price: (ws, m, u) => catalog.price(ws, m, u) }, newId: randomUUID, logger: log });
+
+  const ingest = async (workspace: string, items: IngestSource) => {
+    await ensureWorkspace(workspace);
+    return ingestor.ingest(workspace, items);
+  };
+
+  /** Throws NETRA_E_VALIDATION when the override, together with the stored ones, would not make a valid catalog. */
+  const checkOverride = async (o: PriceOverrideRow) => {
+    const others = (await loadOverrides(repo)).filter((x) => !(x.workspace === o.workspace && x.model === o.model));
+    try {
+      baseCatalog.withOverrides([...others, toOverride(o)]);
+    } catch (err) {
+      if (!(err instanceof NetraError)) throw err;
+      throw new NetraError('VALIDATION', err.message.replace(/price override overrides\[\d+\]\.?/, 'price override '), { field: err.field?.replace(/^overrides\[\d+\]\.?/, '') || 'model' });
+    }
+  };
+
+  const reprice = async (workspace: string): Promise<RepriceResult> => {
+    catalog = baseCatalog.withOverrides(await loadOverrides(repo));
+    const models = await store.models(workspace);
+    return store.reprice(workspace, catalog.rateMap(workspace, models));
+  };
+
+  const runJob = async <T>(j: { workspace: string; kind: string; source: string; format?: string }, work: (progress: (p: number) => void) => Promise<T>, summarize: (r: T) => Parameters<Repository['updateJob']>[1]): Promise<T> => {
+    await ensureWorkspace(j.workspace);
+    const job = await repo.createJob(j);
+    let last = 0;
+    const progress = (p: number) => {
+      if (p - last < 0.05) return;
+      last = p;
+      repo.updateJob(job.id, { progress: p }).catch((err) => log.warn({ err, job: job.id }, 'job progress update failed'));
+    };
+    try {
+      const r = await work(progress);
+      await repo.updateJob(job.id, { ...summarize(r), status: 'completed', progress: 1, finished: true });
+      return r;
+    } catch (err) {
+      await repo.updateJob(job.id, { status: 'failed', errors: [{ message: (err as Error).message }], finished: true });
+      throw err;
+    }
+  };
+
+  const generate = async (req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest> => {
+    if (!PRESET_NAMES.includes(req.preset)) {
+      throw new NetraError('VALIDATION', `unknown preset '${req.preset}'; choose one of ${PRESET_NAMES.join(', ')}`, { field: 'preset' });
+    }
+    return runJob({ workspace: req.workspace, kind: 'generate', source: req.preset, format: req.out ? 'jsonl' : undefined }, async (progress) => {
+      const gen = generateWorkload({
+        preset: req.preset, events: req.events, days: req.days ?? 7, seed: req.seed ?? 1, workspace: req.workspace,
+        end: req.end, pricer: catalog, tierOf: (m: string) => catalog.resolve(m)?.quality_tier ?? 2,
+      });
+      const file = req.out ? createWriteStream(req.out) : null;
+      let done = 0;
+      for (const batch of gen.batches()) {
+        if (file) {
+          if (!file.write(batch.map((e) => JSON.stringify(e)).join('\n') + '\n')) await once(file, 'drain');
+        } else {
+          await store.append(batch);
+        }
+        done += batch.length;
+        onProgress?.(done, req.events);
+        progress(done / req.events);
+      }
+      if (file) await new Promise<void>((res, rej) => file.end((err?: Error | null) => (err ? rej(err) : res())));
+      return gen.manifest();
+    }, (m) => ({ accepted: m.events, result: { manifest: m } as Record<string, unknown> }));
+  };
+
+  const importFromFile: App['importFile'] = (path, o, onProgress) =>
+    runJob({ workspace: o.workspace, kind: 'import', source: path, format: o.format }, async (progress) =>
+      importFile(path, o, ingestor, (p) => {
+        onProgress?.(p.bytesRead, p.totalBytes);
+        if (p.totalBytes > 0) progress(p.bytesRead / p.totalBytes);
+      }),
+    (r) => ({ accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, errors: r.errors.slice(0, 100) }));
+
+  const readiness = async (): Promise<DependencyStatus[]> => Promise.all([
+    probe(`relational (${db.kind})`, () => db.ping()),
+    probe(`analytics (${store.engine})`, async () => {
+      const h = await store.health();
+      if (!h.ok) throw new Error(h.detail ?? 'unhealthy');
+    }),
+  ]);
+
+  const server = await buildServer({
+    config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride,
+    catalog: () => ({ version: catalog.version, prices_taken: catalog.pricesTaken, models: catalog.entriesFor('') }),
+  });
+
+  let closing: Promise<void> | null = null;
+  const app: App = {
+    config, log, db, repo, store, server,
+    catalog: () => catalog,
+    ingest, importFile: importFromFile, generate, reprice,
+    async listen() {
+      return server.listen({ host: config.host, port: config.port });
+    },
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        await store.close();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+
+  if (config.seedDemo) await seedDemo(app, log);
+  return app;
+}
+
+async function loadOverrides(repo: Repository) {
+  return (await repo.listPriceOverrides()).map(toOverride);
+}
+
+function toOverride(r: PriceOverrideRow) {
+  return ({
+    workspace: r.workspace, model: r.model,
+    ...(r.input !== null ? { input: r.input } : {}), ...(r.output !== null ? { output: r.output } : {}),
+    ...(r.cached_input !== null ? { cached_input: r.cached_input } : {}), ...(r.cache_write !== null ? { cache_write: r.cache_write } : {}),
+  });
+}
+
+async function probe(name: string, fn: () => Promise<void>): Promise<DependencyStatus> {
+  const t0 = performance.now();
+  try {
+    await fn();
+    return { name, ok: true, latency_ms: performance.now() - t0 };
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message, latency_ms: performance.now() - t0 };
+  }
+}
+
+function storeOpenError(err: unknown): Error {
+  const msg = (err as Error).message ?? String(err);
+  if (/lock/i.test(msg)) {
+    return new NetraError('STORE', `the analytics store is in use by another Netra process (a running server?): ${msg.split('\n')[0]}. Stop it, or point NETRA_DATA_DIR elsewhere.`, { cause: err });
+  }
+  return new NetraError('STORE', `cannot open the analytics store: ${msg}`, { cause: err });
+}
+
+/** First start: a `demo` workspace with a generated week of traffic from every preset. */
+async function seedDemo(app: App, log: Logger): Promise<void> {
+  const ws = app.config.defaultWorkspace;
+  const existing = await app.repo.getWorkspace(ws);
+  if (existing) return;
+  const total = app.config.demoEvents;
+  const t0 = performance.now();
+  const end = Date.now();
+  for (const [i, preset] of PRESET_NAMES.entries()) {
+    const events = Math.floor(total / PRESET_NAMES.length) + (i < total % PRESET_NAMES.length ? 1 : 0);
+    if (events > 0) await app.generate({ preset, events, days: 7, seed: 1000 + i, workspace: ws, end });
+  }
+  await app.repo.ensureWorkspace(ws);
+  log.info({ workspace: ws, events: total, ms: Math.round(performance.now() - t0) }, 'seeded demo workspace with a generated week of traffic');
+}

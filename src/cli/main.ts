@@ -1,0 +1,159 @@
+/**
+ * The `netra` command line: serve, import, generate, stats, workspaces, reprice.
+ * Every command builds the same app as the server (src/app.ts) from the same environment config.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { configFromEnv } from '../config.js';
+import { NetraError } from '../errors.js';
+import { createApp, type App } from '../app.js';
+import { parseWorkspace } from '../server/params.js';
+import { formatStats } from './format.js';
+import { progressReporter } from './progress.js';
+
+const program = new Command();
+program.name('netra').description('Where your LLM money and latency go, and what to change.').showHelpAfterError();
+
+function intArg(name: string, min = 1) {
+  return (v: string): number => {
+    const n = Number(v.replace(/_/g, ''));
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
+    return n;
+  };
+}
+
+/** Opens the app without the HTTP server, runs `fn`, and always closes it. */
+async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
+  const config = configFromEnv();
+  const app = await createApp({ ...config, seedDemo: false }, { quiet: true });
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+function print(json: boolean, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+program
+  .command('serve')
+  .description('start the HTTP server (embedded PGlite + DuckDB under NETRA_DATA_DIR unless DATABASE_URL is set)')
+  .action(async () => {
+    const app = await createApp(configFromEnv());
+    const url = await app.listen();
+    app.log.info({ url }, `netra listening on ${url}`);
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      app.log.info({ signal }, 'shutting down: finishing in-flight requests, flushing events, closing stores');
+      await app.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+  });
+
+program
+  .command('import')
+  .description('import events from a file into a workspace')
+  .argument('<file>', 'path of the file')
+  .addOption(new Option('--format <format>', 'file format').choices(['jsonl', 'csv', 'azure-trace']).makeOptionMandatory())
+  .option('--model <id>', 'model for formats that carry none (azure-trace), or default for CSV rows without one')
+  .option('--map <mapping>', 'CSV column mapping field=column,... (default: columns named like event fields)')
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .option('--json', 'print { imported, rejected, duplicates, errors } as JSON')
+  .action(async (file: string, o: { format: 'jsonl' | 'csv' | 'azure-trace'; model?: string; map?: string; workspace?: string; json?: boolean }) => {
+    const result = await withApp(async (app) => {
+      const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
+      const progress = progressReporter(!o.json && process.stderr.isTTY, 'bytes');
+      try {
+        return await app.importFile(file, { format: o.format, model: o.model, mapping: parseMapping(o.map), workspace }, progress.update);
+      } finally {
+        progress.stop();
+      }
+    });
+    const out = { imported: result.accepted, rejected: result.rejected, duplicates: result.duplicates, errors: result.errors, errors_total: result.errors_total ?? result.errors.length };
+    print(Boolean(o.json), out, () => {
+      const lines = [`imported ${out.imported} events (${out.duplicates} already stored, ${out.rejected} rejected)`];
+      for (const e of out.errors.slice(0, 20)) lines.push(`  line ${e.line ?? e.index}: ${e.field}: ${e.message}`);
+      if (out.errors_total > 20) lines.push(`  ... ${out.errors_total - 20} more (use --json for all)`);
+      return lines.join('\n');
+    });
+    if (out.imported === 0 && out.rejected > 0) process.exitCode = 1;
+  });
+
+program
+  .command('generate')
+  .description('generate a synthetic workload (into the store, or into a JSONL file with --out)')
+  .requiredOption('--preset <name>', 'chat-support | rag-assistant | coding-assistant | batch-summarization | agent-tool-use')
+  .requiredOption('--events <n>', 'number of events', intArg('--events'))
+  .option('--days <d>', 'days of history ending now', intArg('--days'), 7)
+  .option('--seed <s>', 'random seed (same seed, same events)', intArg('--seed', 0), 1)
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .option('--out <file>', 'write JSONL to this file instead of the store')
+  .option('--json', 'print the manifest (what was planted) as JSON')
+  .action(async (o: { preset: string; events: number; days: number; seed: number; workspace?: string; out?: string; json?: boolean }) => {
+    const manifest = await withApp(async (app) => {
+      const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
+      const progress = progressReporter(!o.json && process.stderr.isTTY, 'events', o.events);
+      try {
+        return await app.generate({ preset: o.preset, events: o.events, days: o.days, seed: o.seed, workspace, out: o.out }, progress.update);
+      } finally {
+        progress.stop();
+      }
+    });
+    print(Boolean(o.json), manifest, () => `generated ${o.events} ${o.preset} events into ${o.out ?? `workspace ${o.workspace ?? 'demo'}`}; spend $${Number((manifest as { total_spend_usd?: number }).total_spend_usd ?? 0).toFixed(2)}`);
+  });
+
+program
+  .command('stats')
+  .description('events, tokens, spend and latency by model for a workspace')
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .option('--from <time>', 'ISO 8601 or epoch ms (inclusive)')
+  .option('--to <time>', 'ISO 8601 or epoch ms (exclusive)')
+  .option('--json', 'print JSON')
+  .action(async (o: { workspace?: string; from?: string; to?: string; json?: boolean }) => {
+    const { parseRange } = await import('../server/params.js');
+    const stats = await withApp(async (app) => app.store.stats({ workspace: parseWorkspace(o.workspace, app.config.defaultWorkspace), ...parseRange(o) }));
+    print(Boolean(o.json), stats, () => formatStats(stats));
+  });
+
+program
+  .command('workspaces')
+  .description('list workspaces with event counts')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const list = await withApp((app) => app.store.workspaces());
+    print(Boolean(o.json), list, () => list.map((w) => `${w.workspace}\t${w.events} events`).join('\n') || '(no workspaces with events)');
+  });
+
+program
+  .command('reprice')
+  .description('recompute catalog-priced costs of stored events after a catalog or override change')
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .option('--json', 'print JSON')
+  .action(async (o: { workspace?: string; json?: boolean }) => {
+    const r = await withApp(async (app) => app.reprice(parseWorkspace(o.workspace, app.config.defaultWorkspace)));
+    print(Boolean(o.json), r, () => `repriced ${r.updated} events: $${r.spend_before_usd.toFixed(4)} -> $${r.spend_after_usd.toFixed(4)}`);
+  });
+
+function parseMapping(spec: string | undefined): Record<string, string> | undefined {
+  if (!spec) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of spec.split(',')) {
+    const [field, column] = part.split('=').map((s) => s.trim());
+    if (!field || !column) throw new NetraError('VALIDATION', `--map entries are field=column, got "${part}"`, { field: 'map' });
+    out[field] = column;
+  }
+  return out;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const e = err as NetraError;
+  process.stderr.write(`netra: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
+  process.exitCode = e.code === 'NETRA_E_VALIDATION' ? 2 : 1;
+}

@@ -1,0 +1,117 @@
+/**
+ * Relational repository: workspaces, price overrides and import jobs. Every call names its workspace.
+ */
+import { and, desc, eq } from 'drizzle-orm';
+import type { Database } from './client.js';
+import { importJobs, priceOverrides, workspaces, type JobStatus } from './schema.js';
+
+export interface Workspace { id: string; name: string; createdAt: Date }
+
+export interface PriceOverrideRow {
+  workspace: string;
+  model: string;
+  input: number | null;
+  output: number | null;
+  cached_input: number | null;
+  cache_write: number | null;
+}
+
+export interface JobRow {
+  id: string;
+  workspace: string;
+  kind: string;
+  source: string;
+  format: string | null;
+  status: JobStatus;
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  progress: number;
+  errors: unknown[];
+  result: Record<string, unknown> | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export class Repository {
+  constructor(private readonly db: Database) {}
+
+  async ensureWorkspace(name: string): Promise<{ workspace: Workspace; created: boolean }> {
+    const inserted = await this.db.insert(workspaces).values({ name }).onConflictDoNothing().returning();
+    if (inserted[0]) return { workspace: inserted[0], created: true };
+    const found = await this.getWorkspace(name);
+    if (!found) throw new Error(`workspace ${name} vanished during creation`);
+    return { workspace: found, created: false };
+  }
+
+  async getWorkspace(name: string): Promise<Workspace | null> {
+    const rows = await this.db.select().from(workspaces).where(eq(workspaces.name, name)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  async listWorkspaces(): Promise<Workspace[]> {
+    return this.db.select().from(workspaces).orderBy(workspaces.name);
+  }
+
+  async deleteWorkspace(name: string): Promise<boolean> {
+    const rows = await this.db.delete(workspaces).where(eq(workspaces.name, name)).returning({ id: workspaces.id });
+    return rows.length > 0;
+  }
+
+  async listPriceOverrides(workspace?: string): Promise<PriceOverrideRow[]> {
+    const q = this.db
+      .select({
+        workspace: workspaces.name, model: priceOverrides.model, input: priceOverrides.input, output: priceOverrides.output,
+        cached_input: priceOverrides.cachedInput, cache_write: priceOverrides.cacheWrite,
+      })
+      .from(priceOverrides)
+      .innerJoin(workspaces, eq(workspaces.id, priceOverrides.workspaceId));
+    return workspace ? q.where(eq(workspaces.name, workspace)).orderBy(priceOverrides.model) : q.orderBy(workspaces.name, priceOverrides.model);
+  }
+
+  async upsertPriceOverride(o: PriceOverrideRow): Promise<void> {
+    const { workspace } = await this.ensureWorkspace(o.workspace);
+    const values = { input: o.input, output: o.output, cachedInput: o.cached_input, cacheWrite: o.cache_write, updatedAt: new Date() };
+    await this.db.insert(priceOverrides).values({ workspaceId: workspace.id, model: o.model, ...values })
+      .onConflictDoUpdate({ target: [priceOverrides.workspaceId, priceOverrides.model], set: values });
+  }
+
+  async deletePriceOverride(workspace: string, model: string): Promise<boolean> {
+    const ws = await this.getWorkspace(workspace);
+    if (!ws) return false;
+    const rows = await this.db.delete(priceOverrides)
+      .where(and(eq(priceOverrides.workspaceId, ws.id), eq(priceOverrides.model, model))).returning({ model: priceOverrides.model });
+    return rows.length > 0;
+  }
+
+  async createJob(j: { workspace: string; kind: string; source: string; format?: string | null }): Promise<JobRow> {
+    const { workspace } = await this.ensureWorkspace(j.workspace);
+    const rows = await this.db.insert(importJobs)
+      .values({ workspaceId: workspace.id, kind: j.kind, source: j.source, format: j.format ?? null, status: 'running' }).returning();
+    return { ...rows[0]!, workspace: j.workspace } as JobRow;
+  }
+
+  async updateJob(id: string, patch: Partial<Pick<JobRow, 'status' | 'accepted' | 'rejected' | 'duplicates' | 'progress' | 'errors' | 'result'>> & { finished?: boolean }): Promise<void> {
+    const { finished, ...rest } = patch;
+    await this.db.update(importJobs).set({ ...rest, updatedAt: new Date(), ...(finished ? { finishedAt: new Date() } : {}) }).where(eq(importJobs.id, id));
+  }
+
+  async getJob(workspace: string, id: string): Promise<JobRow | null> {
+    const rows = await this.jobQuery().where(and(eq(workspaces.name, workspace), eq(importJobs.id, id))).limit(1);
+    return rows[0] ?? null;
+  }
+
+  async listJobs(workspace: string, limit = 50): Promise<JobRow[]> {
+    return this.jobQuery().where(eq(workspaces.name, workspace)).orderBy(desc(importJobs.createdAt)).limit(limit);
+  }
+
+  private jobQuery() {
+    return this.db.select({
+      id: importJobs.id, workspace: workspaces.name, kind: importJobs.kind, source: importJobs.source, format: importJobs.format,
+      status: importJobs.status, accepted: importJobs.accepted, rejected: importJobs.rejected, duplicates: importJobs.duplicates,
+      progress: importJobs.progress, errors: importJobs.errors, result: importJobs.result, createdAt: importJobs.createdAt,
+      updatedAt: importJobs.updatedAt, finishedAt: importJobs.finishedAt,
+    }).from(importJobs).innerJoin(workspaces, eq(workspaces.id, importJobs.workspaceId));
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Builds the Fastify server: error mapping, content types, routes. No listening here (app.ts decides).
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ServerDeps } from './deps.js';
+import { installErrorHandler } from './errors.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { healthRoutes } from './routes/health.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { statsRoutes } from './routes/stats.js';
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.config.ingest.maxBodyBytes,
+    // one line per request from our own onResponse hook instead of Fastify's two
+    logController: new LogController({ disableRequestLogging: true }),
+    // Finish in-flight requests on close; refuse new ones.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  installErrorHandler(app, deps.config.ingest);
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode >= 500) req.log.warn({ url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
+    else req.log.debug({ url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+  healthRoutes(app, deps);
+  ingestRoutes(app, deps);
+  statsRoutes(app, deps);
+  catalogRoutes(app, deps);
+  await app.ready();
+  return app;
+}

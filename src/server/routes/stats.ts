@@ -1,0 +1,34 @@
+/** Workspace listing and summary statistics over stored events. */
+import type { FastifyInstance } from 'fastify';
+import type { ServerDeps } from '../deps.js';
+import { parseRange, parseWorkspace } from '../params.js';
+
+export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  app.get('/api/v1/stats', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
+    return deps.store.stats({ workspace, ...parseRange(q) });
+  });
+
+  app.get('/api/v1/workspaces', async () => {
+    const [rows, counts] = await Promise.all([deps.repo.listWorkspaces(), deps.store.workspaces()]);
+    const byName = new Map(counts.map((c) => [c.workspace, c]));
+    return {
+      workspaces: rows.map((w) => ({
+        name: w.name,
+        created_at: w.createdAt.toISOString(),
+        events: byName.get(w.name)?.events ?? 0,
+        first_event: byName.get(w.name)?.first_event ?? null,
+        last_event: byName.get(w.name)?.last_event ?? null,
+      })),
+    };
+  });
+
+  app.get('/api/v1/events', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
+    const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
+    const offset = Math.max(Number(q.offset ?? 0) || 0, 0);
+    return { events: await deps.store.listEvents({ workspace, ...parseRange(q) }, { limit, offset }), limit, offset };
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * Test databases: PGlite in memory always; a fresh throw-away database on the real PostgreSQL when DATABASE_URL is set.
+ */
+import pg from 'pg';
+import { parseConfig } from '../../src/config.js';
+import { openDatabase, type DbHandle } from '../../src/db/client.js';
+
+export interface TestDb { name: string; open(): Promise<DbHandle>; drop(): Promise<void> }
+
+export function testDatabases(): TestDb[] {
+  const list: TestDb[] = [{
+    name: 'pglite',
+    open: () => openDatabase(parseConfig({}), undefined, { pgliteDir: 'memory://' }),
+    drop: async () => {},
+  }];
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const dbName = `netra_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+    list.push({
+      name: 'postgres',
+      open: async () => {
+        await adminQuery(url, `CREATE DATABASE ${dbName}`);
+        const u = new URL(url);
+        u.pathname = `/${dbName}`;
+        return openDatabase(parseConfig({ databaseUrl: u.toString() }));
+      },
+      drop: () => adminQuery(url, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`),
+    });
+  }
+  return list;
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try { await c.query(sql); } finally { await c.end(); }
+}
