@@ -9,6 +9,8 @@
  */
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
+import type { AnalysisQueries } from '../optimize/ports/index.js';
+import type { StoreQueryTiming } from '../optimize/store-health.js';
 
 export interface Scope {
   workspace: string;
@@ -96,6 +98,10 @@ export interface AnalyticsStore {
   /** Deletes every event of a workspace; returns how many were deleted. */
   deleteWorkspace(workspace: string): Promise<number>;
   health(): Promise<StoreHealth>;
+  /** The aggregated queries of the optimisation engine (src/optimize/ports), timed per kind. */
+  readonly analysis: AnalysisQueries;
+  /** Recent query durations by kind (store health). */
+  queryTimings(): StoreQueryTiming[];
   /** Flushes pending writes and releases every handle. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,0 +1,103 @@
+/**
+ * Benchmark: HTTP ingestion (POST /api/v1/events, 1,000-event JSON batches) into the embedded DuckDB store, end to end
+ * through the real app (validation, pricing, de-duplication, storage), against DuckDB's own bulk append of the same
+ * rows into a plain table measured in the same run.
+ *
+ *   node --import tsx bench/ingest-http.ts              # 300,000 events
+ *   node --import tsx bench/ingest-http.ts --smoke      # 20,000 events (or BENCH_SMOKE=1)
+ *   node --import tsx bench/ingest-http.ts --events 1000000 --concurrency 4
+ *
+ * The load generator runs in a worker thread with pre-serialised bodies, so the server's thread does only server work.
+ * Events come from the synthetic generator (chat-support and rag-assistant presets: realistic sizes, ~text on part).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { createApp } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { generateWorkload } from '../src/corpus/generator.js';
+import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
+import type { WorkloadEvent } from '../src/workload/event.js';
+import { rawBulkAppend } from './store-append.js';
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
+const N = arg('--events', smoke ? 20_000 : 300_000);
+const CONCURRENCY = arg('--concurrency', 4);
+const BATCH = 1000;
+
+function makeEvents(n: number): WorkloadEvent[] {
+  const catalog = loadPriceCatalog();
+  const out: WorkloadEvent[] = [];
+  for (const [i, preset] of ['chat-support', 'rag-assistant'].entries()) {
+    const count = i === 0 ? Math.ceil(n / 2) : Math.floor(n / 2);
+    const w = generateWorkload({ preset, events: count, days: 7, seed: 7 + i, workspace: 'bench', pricer: catalog, tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2 });
+    for (const b of w.batches()) out.push(...b);
+  }
+  return out;
+}
+
+/** The wire form: what a client sends (no workspace, no cost: the server prices from the catalog). */
+function toInput(e: WorkloadEvent): Record<string, unknown> {
+  const { workspace: _w, cost_usd: _c, cost_source: _s, ...rest } = e;
+  return rest;
+}
+
+const CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, bodies, concurrency } = workerData;
+let next = 0, failed = 0, statuses = {};
+async function loop() {
+  while (next < bodies.length) {
+    const body = bodies[next++];
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    statuses[r.status] = (statuses[r.status] || 0) + 1;
+    if (r.status !== 200) failed++;
+    await r.arrayBuffer();
+  }
+}
+const t0 = performance.now();
+Promise.all(Array.from({ length: concurrency }, loop)).then(() => parentPort.postMessage({ ms: performance.now() - t0, failed, statuses }));
+`;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'netra-bench-http-'));
+  try {
+    const events = makeEvents(N);
+    const bodies: string[] = [];
+    for (let s = 0; s < events.length; s += BATCH) bodies.push(JSON.stringify(events.slice(s, s + BATCH).map(toInput)));
+    const mb = bodies.reduce((a, b) => a + b.length, 0) / 1048576;
+
+    // baseline first (same rows as the server will store, priced the same way)
+    const baseMs = await rawBulkAppend(join(dir, 'baseline.duckdb'), events, 'rows');
+
+    const app = await createApp(parseConfig({ dataDir: join(dir, 'app'), port: 0, seedDemo: false, logLevel: 'warn' }));
+    const base = await app.listen();
+    const url = `${base}/api/v1/events?workspace=bench`;
+    const t0 = performance.now();
+    const result = await new Promise<{ ms: number; failed: number; statuses: Record<string, number> }>((resolve, reject) => {
+      const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, concurrency: CONCURRENCY } });
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    const stats = await app.store.stats({ workspace: 'bench' }); // commits pending rows: part of the measured path
+    const httpMs = performance.now() - t0;
+    await app.close();
+    if (stats.events !== events.length || result.failed > 0) {
+      throw new Error(`stored ${stats.events} of ${events.length} events; non-200 responses: ${JSON.stringify(result.statuses)}`);
+    }
+    const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
+    console.log(JSON.stringify({
+      bench: 'ingest-http', events: N, batch: BATCH, concurrency: CONCURRENCY, payload_mb: Number(mb.toFixed(1)),
+      http_events_per_s: rate(N, httpMs), http_ms: Math.round(httpMs),
+      baseline_duckdb_bulk_append_events_per_s: rate(N, baseMs), baseline_ms: Math.round(baseMs),
+      ratio_vs_duckdb_bulk_append: Number((baseMs / httpMs).toFixed(2)),
+    }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,128 @@
+/**
+ * Prompt families: an original prompt and its paraphrases, each text with the time of its latest successful call,
+ * so exact and near duplicates are classified exactly at emission without any global index. A bounded ring per
+ * app keeps recent families for re-use; families referenced by pending retries stay alive through the retry. Pure.
+ */
+import type { Rng } from './random.js';
+import { jaccardKeys, NEAR_DUPLICATE_JACCARD, shingleKeys } from './similarity.js';
+import { paraphrase } from './text.js';
+
+/** Paraphrases planted are at least this close to their original (margin above the 0.5 definition). */
+export const PLANTED_MIN_JACCARD = 0.6;
+/** At most this many texts (original + paraphrases) per family. */
+export const MAX_FAMILY_TEXTS = 6;
+
+export interface TextEntry {
+  /** the text; null for a family original, whose text is re-rendered from its seed when needed (keeps rings small) */
+  text: string | null;
+  hash: string;
+  /** prompt tokens of a call with this text (system prompt + user part, or the whole conversation in a chain) */
+  promptTokens: number;
+  /** timestamp of the latest status=ok call with this text; -Infinity when none */
+  lastOk: number;
+  /** other texts of the same family with word-3-shingle Jaccard >= 0.5 (null: none) */
+  similar: TextEntry[] | null;
+  /** word-3-shingle keys (computed when the family gets a paraphrase) */
+  shingles: Float64Array | null;
+}
+
+/** A family is its original prompt (the entry itself) plus the paraphrases planted so far. */
+export interface Family extends TextEntry {
+  id: number;
+  /** timestamp of the call that created the family */
+  created: number;
+  modelIndex: number;
+  taskIndex: number;
+  topicIndex: number;
+  systemIndex: number;
+  systemTokens: number;
+  /** seed the original's clauses are rendered from */
+  textSeed: number;
+  paraphrases: TextEntry[] | null;
+}
+
+export function newEntry(text: string, hash: string, promptTokens: number): TextEntry {
+  return { text, hash, promptTokens, lastOk: -Infinity, similar: null, shingles: null };
+}
+
+export function textCount(f: Family): number {
+  return 1 + (f.paraphrases ? f.paraphrases.length : 0);
+}
+
+/** Text k of a family: 0 is the original, 1.. the paraphrases. */
+export function textAt(f: Family, k: number): TextEntry {
+  return k === 0 ? f : f.paraphrases![k - 1]!;
+}
+
+/** Fixed-capacity ring of the most recent families of one app, oldest to newest by creation time. */
+export class FamilyRing {
+  private readonly items: (Family | undefined)[];
+  private head = 0;
+  private filled = 0;
+
+  constructor(readonly capacity: number) {
+    this.items = new Array<Family | undefined>(capacity);
+  }
+
+  add(f: Family): void {
+    this.items[this.head] = f;
+    this.head = (this.head + 1) % this.capacity;
+    if (this.filled < this.capacity) this.filled++;
+  }
+
+  private at(age: number): Family {
+    return this.items[(this.head - 1 - age + this.capacity * 2) % this.capacity]!;
+  }
+
+  /** A family created at or after `since`, biased towards the newest (age ∝ U²); undefined when there is none. */
+  pickRecent(rng: Rng, since: number): Family | undefined {
+    if (this.filled === 0 || this.at(0).created < since) return undefined;
+    let lo = 0;
+    let hi = this.filled - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.at(mid).created >= since) lo = mid;
+      else hi = mid - 1;
+    }
+    const u = rng.next();
+    return this.at(Math.floor(u * u * (lo + 1)));
+  }
+}
+
+const LONG_STRENGTHS = [2, 2, 1, 0, 0] as const;
+const SHORT_STRENGTHS = [0, 0, 0] as const;
+
+function shinglesOf(e: TextEntry, text: string): Float64Array {
+  return (e.shingles ??= shingleKeys(text));
+}
+
+/**
+ * Adds a new paraphrase of the family's original (given as its clauses): distinct from every text of the family
+ * and at least PLANTED_MIN_JACCARD close to the original. Links it to every family text with Jaccard >= 0.5.
+ * Returns null when no acceptable paraphrase was found (the caller then makes a fresh prompt).
+ */
+export function addParaphrase(f: Family, clauses: readonly string[], original: string, rng: Rng, hash: string): TextEntry | null {
+  const origShingles = shinglesOf(f, original);
+  // short texts (search queries) only take a leading/trailing filler and a case change; longer ones take word edits
+  const strengths = original.length < 160 ? SHORT_STRENGTHS : LONG_STRENGTHS;
+  for (const s of strengths) {
+    const text = paraphrase(clauses, rng, s);
+    if (text === original || (f.paraphrases && f.paraphrases.some((x) => x.text === text))) continue;
+    const sh = shingleKeys(text);
+    if (jaccardKeys(sh, origShingles) < PLANTED_MIN_JACCARD) continue;
+    const userTokens = Math.max(1, Math.round((f.promptTokens - f.systemTokens) * (1 + 0.05 * rng.normal())));
+    const entry = newEntry(text, hash, f.systemTokens + userTokens);
+    entry.shingles = sh;
+    const n = textCount(f);
+    for (let k = 0; k < n; k++) {
+      const other = textAt(f, k);
+      if (jaccardKeys(sh, shinglesOf(other, other.text ?? original)) >= NEAR_DUPLICATE_JACCARD) {
+        (entry.similar ??= []).push(other);
+        (other.similar ??= []).push(entry);
+      }
+    }
+    (f.paraphrases ??= []).push(entry);
+    return entry;
+  }
+  return null;
+}

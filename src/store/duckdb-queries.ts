@@ -1,0 +1,156 @@
+/**
+ * The read and bulk-update SQL of the DuckDB store, as functions over one connection: scoped stats, event
+ * listing, workspaces, models and repricing. Every workspace and time bound is a bound parameter; the WHERE text
+ * itself is built only from fixed fragments.
+ */
+import { listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { NetraError } from '../errors.js';
+import type { WorkloadEvent } from '../workload/event.js';
+import type { ModelRates } from '../workload/pricing.js';
+import type { ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
+import { readEvents, readObjects, toNumber, toNumberOrNull } from './duckdb-rows.js';
+import { EVENT_SELECT_LIST } from './duckdb-schema.js';
+
+const DEFAULT_LIST_LIMIT = 1000;
+
+const ms = (micros: unknown): number | null => (micros == null ? null : toNumber(micros as number) / 1000);
+
+export function scopeSql(scope: Scope): { where: string; params: Record<string, DuckDBValue> } {
+  if (typeof scope?.workspace !== 'string') throw new NetraError('VALIDATION', 'scope.workspace is required', { field: 'workspace' });
+  const params: Record<string, DuckDBValue> = { ws: scope.workspace };
+  let where = 'workspace = $ws';
+  if (scope.from != null) {
+    where += ' AND "timestamp" >= $from';
+    params.from = timestampValue(BigInt(Math.round(scope.from * 1000)));
+  }
+  if (scope.to != null) {
+    where += ' AND "timestamp" < $to';
+    params.to = timestampValue(BigInt(Math.round(scope.to * 1000)));
+  }
+  return { where, params };
+}
+
+/** Totals and per-model figures in one scan (GROUPING SETS: the () set is the total row). */
+export async function queryStats(conn: DuckDBConnection, scope: Scope): Promise<WorkspaceStats> {
+  const { where, params } = scopeSql(scope);
+  const reader = await conn.runAndReadAll(
+    `SELECT grouping(model) AS is_total, model, provider,
+       count(*)::DOUBLE AS events,
+       count(*) FILTER (WHERE status = 'error')::DOUBLE AS errors,
+       coalesce(sum(prompt_tokens), 0)::DOUBLE AS prompt_tokens,
+       coalesce(sum(completion_tokens), 0)::DOUBLE AS completion_tokens,
+       coalesce(sum(cached_prompt_tokens), 0)::DOUBLE AS cached_prompt_tokens,
+       coalesce(fsum(cost_usd), 0)::DOUBLE AS spend_usd,
+       quantile_cont(latency_ms, 0.5) AS p50,
+       quantile_cont(latency_ms, 0.95) AS p95,
+       epoch_us(min("timestamp"))::DOUBLE AS first_us,
+       epoch_us(max("timestamp"))::DOUBLE AS last_us
+     FROM events WHERE ${where}
+     GROUP BY GROUPING SETS ((), (model, provider))
+     ORDER BY is_total DESC, spend_usd DESC, model, provider`,
+    params,
+  );
+  const rows = readObjects(reader);
+  const total = rows.find((r) => toNumber(r.is_total) === 1);
+  const byModel: ModelStats[] = rows.filter((r) => toNumber(r.is_total) === 0).map((r) => ({
+    model: r.model as string,
+    provider: r.provider as string,
+    events: toNumber(r.events),
+    errors: toNumber(r.errors),
+    prompt_tokens: toNumber(r.prompt_tokens),
+    completion_tokens: toNumber(r.completion_tokens),
+    cached_prompt_tokens: toNumber(r.cached_prompt_tokens),
+    spend_usd: toNumber(r.spend_usd),
+    latency_p50_ms: toNumberOrNull(r.p50),
+    latency_p95_ms: toNumberOrNull(r.p95),
+  }));
+  return {
+    workspace: scope.workspace,
+    from: scope.from ?? null,
+    to: scope.to ?? null,
+    events: toNumber(total?.events),
+    errors: toNumber(total?.errors),
+    prompt_tokens: toNumber(total?.prompt_tokens),
+    completion_tokens: toNumber(total?.completion_tokens),
+    cached_prompt_tokens: toNumber(total?.cached_prompt_tokens),
+    spend_usd: toNumber(total?.spend_usd),
+    latency_p50_ms: toNumberOrNull(total?.p50),
+    latency_p95_ms: toNumberOrNull(total?.p95),
+    first_event: ms(total?.first_us),
+    last_event: ms(total?.last_us),
+    by_model: byModel,
+  };
+}
+
+/** Events in scope, oldest first. */
+export async function queryEvents(conn: DuckDBConnection, scope: Scope, opts: { limit?: number; offset?: number } = {}): Promise<WorkloadEvent[]> {
+  const { where, params } = scopeSql(scope);
+  const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
+  const offset = opts.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 0) throw new NetraError('VALIDATION', 'limit must be an integer >= 0', { field: 'limit' });
+  if (!Number.isInteger(offset) || offset < 0) throw new NetraError('VALIDATION', 'offset must be an integer >= 0', { field: 'offset' });
+  const reader = await conn.runAndReadAll(
+    `SELECT ${EVENT_SELECT_LIST} FROM events WHERE ${where} ORDER BY "timestamp", event_id LIMIT $limit OFFSET $offset`,
+    { ...params, limit: BigInt(limit), offset: BigInt(offset) },
+  );
+  return readEvents(reader);
+}
+
+/** Every workspace with its event count and first/last event time. */
+export async function queryWorkspaces(conn: DuckDBConnection): Promise<WorkspaceInfo[]> {
+  const reader = await conn.runAndReadAll(
+    `SELECT workspace, count(*)::DOUBLE AS events, epoch_us(min("timestamp"))::DOUBLE AS first_us, epoch_us(max("timestamp"))::DOUBLE AS last_us
+     FROM events GROUP BY workspace ORDER BY workspace`,
+  );
+  return readObjects(reader).map((r) => ({
+    workspace: r.workspace as string,
+    events: toNumber(r.events),
+    first_event: ms(r.first_us),
+    last_event: ms(r.last_us),
+  }));
+}
+
+/** Distinct models of a workspace, sorted. */
+export async function queryModels(conn: DuckDBConnection, workspace: string): Promise<string[]> {
+  const reader = await conn.runAndReadAll('SELECT DISTINCT model FROM events WHERE workspace = $ws ORDER BY model', { ws: workspace });
+  return reader.getRowsJS().map((r) => r[0] as string);
+}
+
+/** Recomputes cost_usd of catalog-priced events of the given models, in one transaction. */
+export async function repriceWorkspace(conn: DuckDBConnection, workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult> {
+  const spend = async (): Promise<number> =>
+    toNumber((await conn.runAndReadAll('SELECT coalesce(fsum(cost_usd), 0)::DOUBLE FROM events WHERE workspace = $ws', { ws: workspace })).getRowsJS()[0]![0]);
+  const models = [...rates.keys()];
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    const before = await spend();
+    let updated = 0;
+    if (models.length > 0) {
+      const r = models.map((m) => rates.get(m)!);
+      // Same arithmetic, in the same order, as costOf() in workload/pricing.ts.
+      const result = await conn.run(
+        `UPDATE events SET cost_usd =
+           (events.prompt_tokens::DOUBLE - events.cached_prompt_tokens::DOUBLE) * r.input
+           + events.cached_prompt_tokens::DOUBLE * r.cached_input
+           + events.completion_tokens::DOUBLE * r.output
+         FROM (SELECT unnest($models::VARCHAR[]) AS model, unnest($input::DOUBLE[]) AS input,
+                      unnest($cached::DOUBLE[]) AS cached_input, unnest($output::DOUBLE[]) AS output) AS r
+         WHERE events.workspace = $ws AND events.cost_source = 'catalog' AND events.model = r.model`,
+        {
+          ws: workspace,
+          models: listValue(models),
+          input: listValue(r.map((x) => x.input)),
+          cached: listValue(r.map((x) => x.cached_input)),
+          output: listValue(r.map((x) => x.output)),
+        },
+      );
+      updated = result.rowsChanged;
+    }
+    const after = await spend();
+    await conn.run('COMMIT');
+    return { updated, spend_before_usd: before, spend_after_usd: after };
+  } catch (err) {
+    await conn.run('ROLLBACK');
+    throw err;
+  }
+}

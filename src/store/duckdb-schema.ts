@@ -1,0 +1,99 @@
+/**
+ * DuckDB schema of the analytics store: the `events` column list (one column per `WorkloadEvent` field, in
+ * EVENT_COLUMNS order, plus the internal `key_hash`), the versioned migrations and the `netra_schema` table.
+ *
+ * Storage choices:
+ * - `timestamp` is TIMESTAMP (microseconds, UTC), so fractional epoch milliseconds survive a round trip;
+ * - token counts are UINTEGER (inputs are capped at 1e8), `http_status` USMALLINT, money/latency DOUBLE;
+ * - optional strings are nullable VARCHAR; `tags` is JSON text (NULL when the event has no tags): the
+ *   appender writes it as one string per row, and `tags->>'team'` still works in SQL;
+ * - `key_hash` is a 53-bit hash of (workspace, event_id) (see duckdb-key-index.ts), an exact integer stored as
+ *   DOUBLE so that it is written and read without BigInt; it backs de-duplication.
+ * - No ART index: DuckDB's zone maps (per row group min/max) prune `timestamp` range scans because events
+ *   arrive roughly in time order, and an index on (workspace, event_id) would cost insert throughput and RAM
+ *   without helping the anti-join (DuckDB does not use ART indexes for joins or IN lists).
+ */
+import {
+  BOOLEAN, DOUBLE, TIMESTAMP, UINTEGER, USMALLINT, VARCHAR,
+  type DuckDBType,
+} from '@duckdb/node-api';
+import { EVENT_COLUMNS, type WorkloadEvent } from '../workload/event.js';
+
+/** How a column is written by the chunk writer and read back. */
+export type ColumnKind = 'string' | 'timestamp' | 'uint' | 'double' | 'boolean' | 'json';
+
+export interface ColumnDef {
+  name: keyof WorkloadEvent | 'key_hash';
+  sqlType: string;
+  kind: ColumnKind;
+  nullable: boolean;
+  /** type of the DataChunk vector the appender receives (JSON is sent as VARCHAR and cast by the appender) */
+  vectorType: DuckDBType;
+}
+
+const S = (name: ColumnDef['name'], nullable = false): ColumnDef => ({ name, sqlType: 'VARCHAR', kind: 'string', nullable, vectorType: VARCHAR });
+const U = (name: ColumnDef['name'], nullable = false): ColumnDef => ({ name, sqlType: 'UINTEGER', kind: 'uint', nullable, vectorType: UINTEGER });
+const D = (name: ColumnDef['name'], nullable = false): ColumnDef => ({ name, sqlType: 'DOUBLE', kind: 'double', nullable, vectorType: DOUBLE });
+
+/** Columns of `events`, in storage order: EVENT_COLUMNS, then `key_hash`. */
+export const EVENT_TABLE_COLUMNS: readonly ColumnDef[] = [
+  S('event_id'),
+  { name: 'timestamp', sqlType: 'TIMESTAMP', kind: 'timestamp', nullable: false, vectorType: TIMESTAMP },
+  S('workspace'), S('app'), S('environment'),
+  S('end_user', true), S('session_id', true), S('trace_id', true), S('span_id', true),
+  S('provider'), S('model'), S('operation'),
+  U('prompt_tokens'), U('completion_tokens'), U('cached_prompt_tokens'),
+  D('latency_ms', true), D('ttft_ms', true),
+  S('status'), S('error_type', true),
+  { name: 'http_status', sqlType: 'USMALLINT', kind: 'uint', nullable: true, vectorType: USMALLINT },
+  S('finish_reason', true),
+  U('max_tokens', true),
+  D('temperature', true),
+  { name: 'stream', sqlType: 'BOOLEAN', kind: 'boolean', nullable: true, vectorType: BOOLEAN },
+  D('cost_usd'), S('cost_source'),
+  S('prompt_hash', true), S('prefix_hash', true), U('prefix_tokens', true),
+  S('prompt_text', true), S('response_text', true),
+  D('quality_score', true),
+  { name: 'tags', sqlType: 'JSON', kind: 'json', nullable: true, vectorType: VARCHAR },
+  D('key_hash'),
+];
+
+// The table must hold every field of WorkloadEvent, in the shared column order.
+const storedNames = EVENT_TABLE_COLUMNS.slice(0, -1).map((c) => c.name).join(',');
+if (storedNames !== EVENT_COLUMNS.join(',')) {
+  throw new Error(`duckdb-schema: events columns out of sync with EVENT_COLUMNS: ${storedNames}`);
+}
+
+/** SQL identifier of a column (timestamp is a keyword, so everything is quoted). */
+export const q = (name: string): string => `"${name}"`;
+
+function eventsDdl(table: string): string {
+  const cols = EVENT_TABLE_COLUMNS.map((c) => `${q(c.name)} ${c.sqlType}${c.nullable ? '' : ' NOT NULL'}`);
+  return `CREATE TABLE IF NOT EXISTS ${table} (\n  ${cols.join(',\n  ')}\n)`;
+}
+
+export interface Migration {
+  version: number;
+  description: string;
+  statements: readonly string[];
+}
+
+/** Forward-only migrations; init() applies those above the stored version, each in one transaction. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'events table', statements: [eventsDdl('events')] },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export const SCHEMA_TABLE_DDL = 'CREATE TABLE IF NOT EXISTS netra_schema (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)';
+
+/** Select list that reads a row back in EVENT_COLUMNS order, with the timestamp as epoch milliseconds. */
+export const EVENT_SELECT_LIST = EVENT_COLUMNS
+  .map((name) => (name === 'timestamp' ? `epoch_us("timestamp")::DOUBLE / 1000 AS "timestamp"` : q(name)))
+  .join(', ');
+
+/** DDL of a plain table with the same columns (no key_hash): used by the bare-appender benchmark baseline. */
+export function plainEventsDdl(table: string): string {
+  const cols = EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'key_hash').map((c) => `${q(c.name)} ${c.sqlType}`);
+  return `CREATE TABLE ${table} (${cols.join(', ')})`;
+}

@@ -1,0 +1,347 @@
+/**
+ * The embedded analytics store: AnalyticsStore over DuckDB (@duckdb/node-api).
+ *
+ * Write path (append):
+ * 1. validate rows against the column types (a bad row is refused before anything is written);
+ * 2. de-duplicate on (workspace, event_id) with an in-memory index of 53-bit key hashes (duckdb-key-index.ts):
+ *    a miss proves the key is new; hits (retries, repeats within the batch, rare hash collisions) are settled
+ *    exactly, against the batch itself and, when needed, against the table (`key_hash IN (...)`);
+ * 3. new rows go straight into `events` through one long-lived Appender (duckdb-row-writer.ts).
+ *    Appended rows are committed as a group (`appender.flushSync()`) when `flushRows` are pending, after
+ *    `flushIntervalMs`, before every read or other write, and on close(). A DuckDB commit costs ~0.1 ms per
+ *    column whatever its size, so committing every 1,000-row batch would cap ingestion near 100k rows/s before
+ *    any other work; commits of one row group (122,880 rows) measured ~15% less CPU than 20k-50k-row
+ *    commits (full row groups are written straight to the database file). With `flushIntervalMs: 0` every
+ *    append() commits before it resolves (durable on return). In the default buffered mode a crash loses at
+ *    most the last `flushIntervalMs` of accepted events. The commit is synchronous (the Node API has no async appender flush): a full group blocks the
+ *    event loop for ~0.5 s on this 2-core box.
+ *
+ * We measured the suggested alternatives (bench notes in the report): staging table + INSERT ... SELECT with an
+ * anti-join costs a full scan of `events` per batch (26 ms per 1,000 rows at 100k rows, growing linearly), and
+ * PRIMARY KEY + INSERT OR IGNORE ~31 ms per 1,000 rows plus the ART index in RAM.
+ *
+ * Every operation runs through one promise queue, so appends never interleave and reads see every accepted
+ * event. Reads are scoped by a bound workspace parameter and a [from, to) range in epoch milliseconds.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { NetraError } from '../errors.js';
+import type { WorkloadEvent } from '../workload/event.js';
+import type { ModelRates } from '../workload/pricing.js';
+import type {
+  AnalyticsStore, AppendResult, RepriceResult, Scope, StoreHealth, WorkspaceInfo, WorkspaceStats,
+} from './types.js';
+import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
+import { KeyHashSet, keyHash } from './duckdb-key-index.js';
+import { queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace } from './duckdb-queries.js';
+import { toNumber } from './duckdb-rows.js';
+import { MIGRATIONS, SCHEMA_TABLE_DDL, SCHEMA_VERSION } from './duckdb-schema.js';
+import { createDuckDbAnalysis } from './duckdb-analysis/index.js';
+import { QueryTimingLog } from './query-timings.js';
+import type { AnalysisQueries } from '../optimize/ports/index.js';
+import type { StoreQueryTiming } from '../optimize/store-health.js';
+
+export interface DuckDbStoreOptions {
+  /** database file, or ':memory:' */
+  path: string;
+  /** commit once this many appended rows are pending (default 122,880: one DuckDB row group, written straight to the file) */
+  flushRows?: number;
+  /** commit pending rows at most this long after they were appended (default 1,000 ms); 0: commit in every append() */
+  flushIntervalMs?: number;
+  /** extra DuckDB settings, e.g. { threads: '2', memory_limit: '1GB' } */
+  duckdb?: Record<string, string>;
+}
+
+/** Unambiguous string key of (workspace, event_id). */
+const fullKey = (workspace: string, eventId: string): string => `${workspace.length}:${workspace}${eventId}`;
+
+export class DuckDbStore implements AnalyticsStore {
+  readonly engine = 'duckdb' as const;
+  private readonly path: string;
+  private readonly flushRows: number;
+  private readonly flushIntervalMs: number;
+  private readonly settings: Record<string, string>;
+
+  private instance: DuckDBInstance | null = null;
+  private conn: DuckDBConnection | null = null;
+  private appendConn: DuckDBConnection | null = null;
+  private appender: DuckDBAppender | null = null;
+  private keys = new KeyHashSet();
+  private keysLoaded = false;
+  private pendingRows = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private flushError: unknown = null;
+  private tail: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | null = null;
+  private readonly timings = new QueryTimingLog();
+  readonly analysis: AnalysisQueries = createDuckDbAnalysis((kind, fn) => this.timings.time(kind, () => this.read(fn)));
+
+  constructor(opts: DuckDbStoreOptions) {
+    this.path = opts.path;
+    this.flushRows = Math.max(1, opts.flushRows ?? 122_880);
+    this.flushIntervalMs = Math.max(0, opts.flushIntervalMs ?? 1000);
+    this.settings = opts.duckdb ?? {};
+  }
+
+  /** Runs fn after every earlier operation; DuckDB errors become NetraError('STORE'). */
+  private enqueue<T>(fn: () => Promise<T>, allowClosed = false): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.closing && !allowClosed) throw new NetraError('STORE', 'the DuckDB store is closed');
+      if (this.flushError && !allowClosed) {
+        const err = this.flushError;
+        this.flushError = null;
+        throw err;
+      }
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof NetraError) throw err;
+        throw new NetraError('STORE', `DuckDB: ${(err as Error).message}`, { cause: err });
+      }
+    };
+    const p = this.tail.then(run, run);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  private db(): DuckDBConnection {
+    if (!this.conn) throw new NetraError('STORE', 'the DuckDB store is not initialised: call init() first');
+    return this.conn;
+  }
+
+  init(): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.instance) {
+        if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+        this.instance = await DuckDBInstance.create(this.path, this.settings);
+        this.conn = await this.instance.connect();
+        this.appendConn = await this.instance.connect();
+      }
+      await this.migrate();
+      if (!this.keysLoaded) await this.loadKeys();
+      this.appender ??= await this.appendConn!.createAppender('events');
+    });
+  }
+
+  private async migrate(): Promise<void> {
+    const conn = this.db();
+    await conn.run(SCHEMA_TABLE_DDL);
+    const current = toNumber((await conn.runAndReadAll('SELECT coalesce(max(version), 0) FROM netra_schema')).getRowsJS()[0]![0]);
+    if (current > SCHEMA_VERSION) {
+      throw new NetraError('STORE', `database ${this.path} has schema version ${current}; this build knows up to ${SCHEMA_VERSION}`);
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        for (const sql of m.statements) await conn.run(sql);
+        await conn.run('INSERT INTO netra_schema (version) VALUES ($v)', { v: m.version });
+        await conn.run('COMMIT');
+      } catch (err) {
+        await conn.run('ROLLBACK');
+        throw err;
+      }
+    }
+  }
+
+  private async loadKeys(): Promise<void> {
+    const conn = this.db();
+    const count = toNumber((await conn.runAndReadAll('SELECT count(*) FROM events')).getRowsJS()[0]![0]);
+    this.keys = new KeyHashSet(count);
+    const result = await conn.stream('SELECT key_hash FROM events');
+    for await (const chunk of result) {
+      const vector = chunk.getColumnVector(0);
+      const rows = chunk.rowCount;
+      for (let i = 0; i < rows; i++) this.keys.add(vector.getItem(i) as number);
+    }
+    this.keysLoaded = true;
+  }
+
+  /** Commits every pending appended row. */
+  flush(): Promise<void> {
+    return this.enqueue(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.pendingRows === 0 || !this.appender) return;
+    const rows = this.pendingRows;
+    this.pendingRows = 0;
+    try {
+      this.appender.flushSync();
+    } catch (err) {
+      // The appender dropped those rows; start a clean one so later appends still work.
+      try { this.appender.closeSync(); } catch { /* already failed */ }
+      this.appender = await this.appendConn!.createAppender('events');
+      throw new NetraError('STORE', `DuckDB: committing ${rows} appended events failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.timer || this.closing) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.enqueue(() => this.flushNow()).catch((err: unknown) => {
+        if (!this.closing) this.flushError = err;
+      });
+    }, this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  append(events: readonly WorkloadEvent[]): Promise<AppendResult> {
+    return this.enqueue(async () => {
+      if (!this.appender) this.db();
+      validateEvents(events);
+      const n = events.length;
+      if (n === 0) return { inserted: 0, duplicates: 0 };
+      const hashes = new Float64Array(n);
+      let suspects: number[] | null = null;
+      for (let i = 0; i < n; i++) {
+        const e = events[i]!;
+        const h = keyHash(e.workspace, e.event_id);
+        hashes[i] = h;
+        if (!this.keys.add(h)) (suspects ??= []).push(i);
+      }
+      let rows = events;
+      let rowHashes = hashes;
+      if (suspects) {
+        const keep = await this.settleSuspects(events, hashes, suspects);
+        rows = keep.map((i) => events[i]!);
+        rowHashes = Float64Array.from(keep, (i) => hashes[i]!);
+      }
+      if (rows.length > 0) {
+        appendEventRows(this.appender!, rows, rowHashes);
+        this.pendingRows += rows.length;
+        if (this.flushIntervalMs === 0 || this.pendingRows >= this.flushRows) await this.flushNow();
+        else this.scheduleFlush();
+      }
+      return { inserted: rows.length, duplicates: n - rows.length };
+    });
+  }
+
+  /**
+   * Decides, in batch order, which rows whose key hash was already known are really new. Returns the indices to
+   * store. Only hashes known before this batch need the table; repeats within the batch are settled in memory.
+   */
+  private async settleSuspects(events: readonly WorkloadEvent[], hashes: Float64Array, suspects: number[]): Promise<number[]> {
+    const n = events.length;
+    const isSuspect = new Uint8Array(n);
+    const suspectHashes = new Set<number>();
+    for (const i of suspects) {
+      isSuspect[i] = 1;
+      suspectHashes.add(hashes[i]!);
+    }
+    const firstIndex = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const h = hashes[i]!;
+      if (suspectHashes.has(h) && !firstIndex.has(h)) firstIndex.set(h, i);
+    }
+    const tableHashes = [...suspectHashes].filter((h) => isSuspect[firstIndex.get(h)!] === 1);
+    const stored = tableHashes.length > 0 ? await this.storedKeys(tableHashes) : new Set<string>();
+    const seen = new Set<string>();
+    const keep: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!suspectHashes.has(hashes[i]!)) {
+        keep.push(i);
+        continue;
+      }
+      const e = events[i]!;
+      const k = fullKey(e.workspace, e.event_id);
+      if (stored.has(k) || seen.has(k)) continue;
+      seen.add(k);
+      keep.push(i);
+    }
+    return keep;
+  }
+
+  /** Exact (workspace, event_id) keys stored under the given hashes (pending rows are committed first). */
+  private async storedKeys(hashes: number[]): Promise<Set<string>> {
+    await this.flushNow();
+    const reader = await this.db().runAndReadAll(
+      'SELECT workspace, event_id FROM events WHERE key_hash IN (SELECT unnest($h::DOUBLE[]))',
+      { h: listValue(hashes) },
+    );
+    const out = new Set<string>();
+    for (const [ws, id] of reader.getRowsJS()) out.add(fullKey(ws as string, id as string));
+    return out;
+  }
+
+  /** Runs a read after committing pending appends. */
+  private read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.enqueue(async () => {
+      await this.flushNow();
+      return fn(this.db());
+    });
+  }
+
+  stats(scope: Scope): Promise<WorkspaceStats> {
+    return this.timings.time('stats', () => this.read((conn) => queryStats(conn, scope)));
+  }
+
+  queryTimings(): StoreQueryTiming[] {
+    return this.timings.recent();
+  }
+
+  listEvents(scope: Scope, opts: { limit?: number; offset?: number } = {}): Promise<WorkloadEvent[]> {
+    return this.read((conn) => queryEvents(conn, scope, opts));
+  }
+
+  workspaces(): Promise<WorkspaceInfo[]> {
+    return this.read((conn) => queryWorkspaces(conn));
+  }
+
+  models(workspace: string): Promise<string[]> {
+    return this.read((conn) => queryModels(conn, workspace));
+  }
+
+  reprice(workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult> {
+    return this.read((conn) => repriceWorkspace(conn, workspace, rates));
+  }
+
+  deleteWorkspace(workspace: string): Promise<number> {
+    // Deleted keys stay in the hash index: re-sent events then only cost one exact lookup before being stored again.
+    return this.read(async (conn) => (await conn.run('DELETE FROM events WHERE workspace = $ws', { ws: workspace })).rowsChanged);
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.closing) return { ok: false, engine: 'duckdb', detail: 'closed' };
+    try {
+      const v = await this.enqueue(async () => toNumber((await this.db().runAndReadAll('SELECT 1')).getRowsJS()[0]![0]));
+      return v === 1 ? { ok: true, engine: 'duckdb', detail: this.path } : { ok: false, engine: 'duckdb', detail: `SELECT 1 returned ${v}` };
+    } catch (err) {
+      return { ok: false, engine: 'duckdb', detail: (err as Error).message };
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.enqueue(async () => {
+      const earlier = this.flushError;
+      this.flushError = null;
+      try {
+        await this.flushNow();
+        if (earlier) throw earlier;
+      } finally {
+        this.appender?.closeSync();
+        this.conn?.closeSync();
+        this.appendConn?.closeSync();
+        this.instance?.closeSync();
+        this.appender = null;
+        this.conn = null;
+        this.appendConn = null;
+        this.instance = null;
+        this.keys = new KeyHashSet();
+        this.keysLoaded = false;
+      }
+    }, true);
+    return this.closing;
+  }
+}
+
+/** Creates the DuckDB store; call init() before use. */
+export function createDuckDbStore(opts: DuckDbStoreOptions): DuckDbStore {
+  return new DuckDbStore(opts);
+}

@@ -1,0 +1,152 @@
+/**
+ * The DuckDB analytics store: the shared AnalyticsStore suite (in memory, in a file, and in commit-per-append mode),
+ * plus DuckDB-specific checks: schema version table, migrations refusing a newer database, validation before
+ * writing, the key-hash index, and exact sums over 200,000 events.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDuckDbStore, type DuckDbStoreOptions } from '../src/store/duckdb-store.js';
+import { KeyHashSet, keyHash } from '../src/store/duckdb-key-index.js';
+import { SCHEMA_VERSION } from '../src/store/duckdb-schema.js';
+import { makeEvent, runStoreSuite, T0 } from './store.suite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'netra-store-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+const freshPath = () => join(dir, `store-${++n}.duckdb`);
+
+async function open(opts: DuckDbStoreOptions) {
+  const store = createDuckDbStore(opts);
+  await store.init();
+  return store;
+}
+
+runStoreSuite('duckdb :memory:', () => open({ path: ':memory:' }));
+runStoreSuite('duckdb file', () => open({ path: freshPath() }), {
+  openPersistent: (key) => open({ path: join(dir, 'persistent', `${key}.duckdb`) }),
+});
+runStoreSuite('duckdb file, commit in every append', () => open({ path: freshPath(), flushIntervalMs: 0 }));
+
+async function rawQuery(path: string, sql: string) {
+  const db = await DuckDBInstance.create(path);
+  const conn = await db.connect();
+  try {
+    return (await conn.runAndReadAll(sql)).getRowsJS();
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
+describe('DuckDB store specifics', () => {
+  it('records the schema version once, and reopening does not migrate again', async () => {
+    const path = freshPath();
+    const s1 = await open({ path });
+    await s1.init();
+    await s1.close();
+    const s2 = await open({ path });
+    await s2.close();
+    const rows = await rawQuery(path, 'SELECT version FROM netra_schema ORDER BY version');
+    expect(rows.map((r) => Number(r[0]))).toEqual([SCHEMA_VERSION]);
+    const cols = await rawQuery(path, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'events' ORDER BY ordinal_position");
+    expect(Object.fromEntries(cols.map((r) => [r[0], r[1]]))).toMatchObject({
+      timestamp: 'TIMESTAMP', prompt_tokens: 'UINTEGER', cost_usd: 'DOUBLE', stream: 'BOOLEAN', tags: 'JSON', end_user: 'VARCHAR', key_hash: 'DOUBLE',
+    });
+  });
+
+  it('refuses a database with a newer schema version', async () => {
+    const path = freshPath();
+    await (await open({ path })).close();
+    const db = await DuckDBInstance.create(path);
+    const conn = await db.connect();
+    await conn.run(`INSERT INTO netra_schema (version) VALUES (${SCHEMA_VERSION + 1})`);
+    conn.closeSync();
+    db.closeSync();
+    const store = createDuckDbStore({ path });
+    await expect(store.init()).rejects.toMatchObject({ code: 'NETRA_E_STORE' });
+    await store.close();
+  });
+
+  it('refuses a malformed event before writing anything from the batch', async () => {
+    const store = await open({ path: ':memory:' });
+    const bad = { ...makeEvent(), model: undefined } as unknown as ReturnType<typeof makeEvent>;
+    await expect(store.append([makeEvent({ event_id: 'ok-1' }), bad])).rejects.toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'model' });
+    await expect(store.append([makeEvent({ prompt_tokens: -1 })])).rejects.toMatchObject({ field: 'prompt_tokens' });
+    expect((await store.stats({ workspace: 'ws-a' })).events).toBe(0);
+    // the refused rows left no trace in the de-duplication index
+    expect(await store.append([makeEvent({ event_id: 'ok-1' })])).toEqual({ inserted: 1, duplicates: 0 });
+    await store.close();
+  });
+
+  it('keeps sub-millisecond timestamps', async () => {
+    const store = await open({ path: ':memory:' });
+    const e = makeEvent({ timestamp: T0 + 0.25 });
+    await store.append([e]);
+    expect((await store.listEvents({ workspace: 'ws-a' }))[0]!.timestamp).toBe(T0 + 0.25);
+    await store.close();
+  });
+
+  it('commits buffered appends on close', async () => {
+    const path = freshPath();
+    const store = await open({ path, flushIntervalMs: 60_000, flushRows: 1_000_000 });
+    await store.append(Array.from({ length: 300 }, (_, i) => makeEvent({ event_id: `buf-${i}` })));
+    await store.close();
+    expect(Number((await rawQuery(path, 'SELECT count(*) FROM events'))[0]![0])).toBe(300);
+  });
+
+  it('hashes keys without ambiguity and keeps every key in the hash set as it grows', () => {
+    expect(keyHash('ab', 'c')).not.toBe(keyHash('a', 'bc'));
+    expect(keyHash('ws', 'e1')).toBe(keyHash('ws', 'e1'));
+    const set = new KeyHashSet(10);
+    const hashes = Array.from({ length: 200_000 }, (_, i) => keyHash('ws', `e${i}`));
+    expect(hashes.filter((h) => !set.add(h))).toEqual([]);
+    expect(set.size).toBe(200_000);
+    expect(hashes.every((h) => set.has(h))).toBe(true);
+    expect(set.add(hashes[123]!)).toBe(false);
+    expect(set.has(keyHash('ws', 'not-there'))).toBe(false);
+  });
+
+  it('appends 200,000 events and returns exact sums', async () => {
+    const store = await open({ path: freshPath() });
+    const total = 200_000;
+    let expectPrompt = 0;
+    let expectCompletion = 0;
+    let expectSpend = 0;
+    let expectErrors = 0;
+    let inserted = 0;
+    for (let start = 0; start < total; start += 10_000) {
+      const batch = [];
+      for (let i = start; i < start + 10_000; i++) {
+        const e = makeEvent({
+          event_id: `bulk-${i}`, timestamp: T0 + i, model: `m${i % 7}`, prompt_tokens: (i * 7919) % 5000, completion_tokens: i % 911,
+          cost_usd: (i % 64) / 1024, status: i % 17 === 0 ? 'error' : 'ok', latency_ms: i % 3 === 0 ? null : i % 1000,
+          prompt_text: i % 3 === 0 ? `prompt ${i} `.repeat(20) : null,
+        });
+        expectPrompt += e.prompt_tokens;
+        expectCompletion += e.completion_tokens;
+        expectSpend += e.cost_usd;
+        if (e.status === 'error') expectErrors++;
+        batch.push(e);
+      }
+      inserted += (await store.append(batch)).inserted;
+    }
+    expect(inserted).toBe(total);
+    const s = await store.stats({ workspace: 'ws-a' });
+    expect(s.events).toBe(total);
+    expect(s.prompt_tokens).toBe(expectPrompt);
+    expect(s.completion_tokens).toBe(expectCompletion);
+    expect(s.spend_usd).toBe(expectSpend);
+    expect(s.errors).toBe(expectErrors);
+    expect(s.by_model).toHaveLength(7);
+    expect(s.by_model.reduce((a, m) => a + m.events, 0)).toBe(total);
+    expect(s.by_model.reduce((a, m) => a + m.prompt_tokens, 0)).toBe(expectPrompt);
+    expect(s.first_event).toBe(T0);
+    expect(s.last_event).toBe(T0 + total - 1);
+    expect(await store.append([makeEvent({ event_id: 'bulk-199999' })])).toEqual({ inserted: 0, duplicates: 1 });
+    await store.close();
+  });
+});
