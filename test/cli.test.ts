@@ -1,0 +1,98 @@
+/**
+ * The `netra` command as a user runs it: separate processes on a temporary data directory.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
+
+const run = promisify(execFile);
+const BIN = resolve(__dirname, '../bin/netra.js');
+const AZURE = resolve(__dirname, '../../shared/data/azure-llm-inference-2023-code.csv');
+
+describe('netra CLI', () => {
+  let dir: string;
+  const netra = async (...args: string[]) => {
+    try {
+      const r = await run(process.execPath, [BIN, ...args], { env: { ...process.env, NETRA_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NETRA_LOG_LEVEL: 'warn' }, maxBuffer: 64 << 20 });
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'netra-cli-')); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('imports the real Azure trace exactly and stats report the sums and the catalog spend', async () => {
+    const imp = await netra('import', AZURE, '--format', 'azure-trace', '--model', 'gpt-4o-mini', '--workspace', 'azure', '--json');
+    expect(imp.code).toBe(0);
+    expect(JSON.parse(imp.stdout)).toMatchObject({ imported: 8819, rejected: 0, errors: [] });
+
+    const stats = await netra('stats', '--workspace', 'azure', '--json');
+    expect(stats.code).toBe(0);
+    const s = JSON.parse(stats.stdout);
+    expect(s.events).toBe(8819);
+    expect(s.prompt_tokens).toBe(18_059_974);
+    expect(s.completion_tokens).toBe(245_896);
+    // spend the catalog implies, computed independently from the raw file
+    const rates = loadPriceCatalog().rates('azure', 'gpt-4o-mini')!;
+    let expected = 0;
+    for (const line of readFileSync(AZURE, 'utf8').trim().split('\n').slice(1)) {
+      const [, p, c] = line.split(',');
+      expected += Number(p) * rates.input + Number(c) * rates.output;
+    }
+    expect(s.spend_usd).toBeCloseTo(expected, 6);
+    expect(s.by_model).toHaveLength(1);
+
+    const again = await netra('import', AZURE, '--format', 'azure-trace', '--model', 'gpt-4o-mini', '--workspace', 'azure', '--json');
+    expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, duplicates: 8819 });
+  }, 120_000);
+
+  it('reports bad rows with line and field and keeps the good ones', async () => {
+    const file = join(dir, 'bad.jsonl');
+    writeFileSync(file, [
+      JSON.stringify({ timestamp: '2026-11-01T00:00:00Z', model: 'gpt-4o', prompt_tokens: 10, completion_tokens: 5 }),
+      '{not json',
+      JSON.stringify({ timestamp: '2026-11-01T00:00:01Z', model: 'gpt-4o', prompt_tokens: -3 }),
+      JSON.stringify({ timestamp: 'soon', model: 'gpt-4o' }),
+      JSON.stringify({ timestamp: '2026-11-01T00:00:02Z', model: 'made-up-model' }),
+      JSON.stringify({ timestamp: '2026-11-01T00:00:03Z', model: 'gpt-4o', prompt_tokens: 7 }),
+    ].join('\n'));
+    const r = await netra('import', file, '--format', 'jsonl', '--workspace', 'bad', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.imported).toBe(2);
+    expect(out.rejected).toBe(4);
+    expect(out.errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([[2, '(json)'], [3, 'prompt_tokens'], [4, 'timestamp'], [5, 'model']]);
+  }, 60_000);
+
+  it('explains a missing model for the Azure format and a bad format', async () => {
+    const noModel = await netra('import', AZURE, '--format', 'azure-trace', '--json');
+    expect(noModel.code).not.toBe(0);
+    expect(noModel.stderr).toMatch(/model/);
+    const badFormat = await netra('import', AZURE, '--format', 'xml');
+    expect(badFormat.code).not.toBe(0);
+    expect(badFormat.stderr).toMatch(/Allowed choices are jsonl, csv, azure-trace/);
+  }, 60_000);
+
+  it('generates deterministic workloads to a file and prints the manifest', async () => {
+    const a = join(dir, 'a.jsonl');
+    const b = join(dir, 'b.jsonl');
+    const g1 = await netra('generate', '--preset', 'rag-assistant', '--events', '2000', '--days', '2', '--seed', '5', '--out', a, '--json');
+    const g2 = await netra('generate', '--preset', 'rag-assistant', '--events', '2000', '--days', '2', '--seed', '5', '--out', b, '--json');
+    expect(g1.code).toBe(0);
+    const m = JSON.parse(g1.stdout);
+    expect(m.events).toBe(2000);
+    expect(m.shares.exact_duplicate_share).toBeGreaterThan(0);
+    expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
+    expect(readFileSync(a, 'utf8').trim().split('\n')).toHaveLength(2000);
+    const unknown = await netra('generate', '--preset', 'nope', '--events', '10');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown preset 'nope'.*chat-support/);
+  }, 60_000);
+});
