@@ -53,6 +53,6 @@ export const DEFAULT_ANALYSIS_PARAMS: AnalysisParams = {
   cache_ttl_seconds: 3600,
   latency_slo_p95_ms: 5000,
   max_tokens_ratio: 4,
-  simple_tasks: ['classification', 'extraction', 'faq', 'short_answer'],
+  simple_tasks: ['classification', 'extraction', 'faq', 'short_answer', 'tool_selection'],
   min_events: 20,
 };

@@ -1,0 +1,102 @@
+/**
+ * batch_api: traffic that does not need an immediate answer, which the providers' batch APIs bill at a discount.
+ * Pure: batch-candidate rows + AnalysisContext → KindResult.
+ *
+ * Deferrable traffic is (a) tagged tags.latency_class = 'offline' with no end_user and no session_id (the generator's
+ * `batchable` definition), or (b) untagged, user-less, session-less, non-streamed calls arriving in bulk bursts
+ * (>= BULK_BURST_MIN_PER_MINUTE a minute from one app and model): inferred, so lower confidence and medium risk.
+ * One recommendation per (app, basis). Savings = Σ spend per model × that model's catalog batch_discount; models
+ * without a batch API count as affected traffic but save nothing (said in the steps). Latency: up to 24 h turnaround.
+ */
+import type { AnalysisContext } from '../context.js';
+import { BULK_BURST_MIN_PER_MINUTE, type BatchBasis, type BatchCandidateRow, type UsageResult } from '../ports/usage.js';
+import { confidenceFromCount, type KindResult, type Recommendation } from '../recommendation.js';
+import { buildRecommendation, bySavings, fmt, pct, round, usd } from './usage-shared.js';
+
+/** Provider batch APIs promise results within 24 hours. */
+export const BATCH_TURNAROUND_MS = 24 * 3_600_000;
+
+export function recommendBatchApi(result: UsageResult<BatchCandidateRow>, ctx: AnalysisContext): KindResult {
+  if (result.rows.length === 0) {
+    return {
+      recommendations: [],
+      skipped: {
+        kind: 'batch_api',
+        reason: "no call is tagged tags.latency_class = 'offline' (without end_user and session_id) and no untagged traffic arrives in bulk bursts, so nothing is known to tolerate a delayed answer",
+        needs: "tags.latency_class ('offline' or 'interactive') on events, and end_user / session_id on interactive calls",
+      },
+    };
+  }
+  const groups = new Map<string, { app: string; basis: BatchBasis; rows: BatchCandidateRow[] }>();
+  for (const r of result.rows) {
+    const k = `${r.app}\u0000${r.basis}`;
+    const g = groups.get(k) ?? { app: r.app, basis: r.basis, rows: [] };
+    g.rows.push(r);
+    groups.set(k, g);
+  }
+  const recs: Recommendation[] = [];
+  for (const g of groups.values()) {
+    let events = 0;
+    let spend = 0;
+    let savings = 0;
+    let latencySum = 0;
+    let latencyN = 0;
+    let peak = 0;
+    const perModel: string[] = [];
+    const noBatch: string[] = [];
+    const samples: string[] = [];
+    for (const r of g.rows) {
+      const discount = ctx.resolve(r.model)?.batch_discount ?? 0;
+      events += r.events;
+      spend += r.spend_usd;
+      savings += r.spend_usd * discount;
+      if (r.mean_latency_ms !== null) { latencySum += r.mean_latency_ms * r.events; latencyN += r.events; }
+      peak = Math.max(peak, r.peak_per_minute);
+      perModel.push(`${r.model}: ${fmt(r.events)} calls, ${usd(r.spend_usd)}, batch discount ${pct(discount, 0)}`);
+      if (discount <= 0) noBatch.push(r.model);
+      for (const id of r.sample_event_ids) if (samples.length < 3) samples.push(id);
+    }
+    if (events < ctx.params.min_events || !(savings > 0)) continue;
+    const inferred = g.basis === 'bulk_burst';
+    const meanLatency = latencyN > 0 ? latencySum / latencyN : null;
+    const models = g.rows.map((r) => r.model).sort();
+    recs.push(buildRecommendation({
+      kind: 'batch_api',
+      key: `${g.app}/${g.basis}`,
+      title: inferred
+        ? `Move ${g.app}'s bulk user-less traffic to batch APIs (looks offline: confirm nobody waits)`
+        : `Send ${g.app}'s offline traffic through batch APIs`,
+      scope: { app: g.app, model: models.length === 1 ? models[0] : undefined, segment: inferred ? 'untagged bulk bursts without end user or session' : "tags.latency_class = 'offline', no end user, no session", basis: g.basis },
+      events,
+      spend_usd: spend,
+      window_savings_usd: savings,
+      latency_impact: {
+        // not a user-facing change: the traffic is offline, so the interactive p50/p95 do not move
+        p50_ms_delta: null,
+        p95_ms_delta: null,
+        description: `turnaround up to ${BATCH_TURNAROUND_MS / 3_600_000} h (provider batch SLA; often minutes) instead of ${meanLatency !== null ? `~${fmt(meanLatency / 1000, 1)} s` : 'immediately'} per call; no interactive traffic is affected`,
+      },
+      quality_risk: inferred
+        ? { level: 'medium', reason: `inferred from traffic shape (no latency_class tag; bursts up to ${fmt(peak)} calls/min without end user or session): outputs are the same model's, but a caller may be waiting` }
+        : { level: 'low', reason: 'same model and parameters, only the turnaround changes; the traffic is tagged offline' },
+      confidence: confidenceFromCount(events) * (inferred ? 0.6 : 1),
+      evidence: {
+        figures: {
+          events, spend_usd: round(spend), window_savings_usd: round(savings), models: perModel.join('; '),
+          mean_latency_ms: meanLatency === null ? null : round(meanLatency, 1), peak_calls_per_minute: peak,
+          bulk_burst_min_per_minute: inferred ? BULK_BURST_MIN_PER_MINUTE : null,
+        },
+        query: result.sql,
+        sample_event_ids: samples,
+      },
+      how_to_apply: [
+        `Collect ${g.app}'s requests into JSONL files and submit them with the provider's batch API (OpenAI /v1/batches, Anthropic Message Batches, Vertex batch prediction) instead of one synchronous call each.`,
+        'Poll or subscribe for completion and write results back by request id (custom_id); retry failed items in the next batch.',
+        ...(noBatch.length ? [`${noBatch.join(', ')} ha${noBatch.length > 1 ? 've' : 's'} no batch discount in the catalog: keep ${noBatch.length > 1 ? 'them' : 'it'} synchronous or move to a model with a batch API.`] : []),
+        ...(inferred ? [`Confirm the traffic is offline and tag it tags.latency_class = 'offline' so future analyses are certain.`] : []),
+        `Expected: ${usd(savings)} less over the analysed window on ${usd(spend)} of spend.`,
+      ],
+    }, ctx));
+  }
+  return { recommendations: recs.sort(bySavings) };
+}
