@@ -20,6 +20,7 @@ import { importFile, type ImportOptions } from './ingest/file-import.js';
 import { generateWorkload, PRESET_NAMES, type Manifest } from './corpus/generator.js';
 import { NetraError } from './errors.js';
 import { buildServer } from './server/http.js';
+import { createAnalysisService, type AnalysisService } from './services/analysis-service.js';
 import type { DependencyStatus, IngestSummary } from './server/deps.js';
 
 export interface GenerateRequest {
@@ -46,6 +47,8 @@ export interface App {
   importFile(path: string, opts: Omit<ImportOptions, 'workspace'> & { workspace: string }, onProgress?: (bytes: number, total: number) => void): Promise<IngestSummary>;
   generate(req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest>;
   reprice(workspace: string): Promise<RepriceResult>;
+  /** analysis, what-if replay and recommended policy over the store */
+  readonly analysis: AnalysisService;
   readonly server: FastifyInstance;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
@@ -168,14 +171,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     }),
   ]);
 
+  const analysis = createAnalysisService({ store, catalog: () => catalog });
+
   const server = await buildServer({
-    config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride,
+    config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis,
     catalog: () => ({ version: catalog.version, prices_taken: catalog.pricesTaken, models: catalog.entriesFor('') }),
   });
 
   let closing: Promise<void> | null = null;
   const app: App = {
-    config, log, db, repo, store, server,
+    config, log, db, repo, store, server, analysis,
     catalog: () => catalog,
     ingest, importFile: importFromFile, generate, reprice,
     async listen() {

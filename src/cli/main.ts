@@ -7,7 +7,8 @@ import { configFromEnv } from '../config.js';
 import { NetraError } from '../errors.js';
 import { createApp, type App } from '../app.js';
 import { parseWorkspace } from '../server/params.js';
-import { formatStats } from './format.js';
+import { readFileSync } from 'node:fs';
+import { formatAnalysis, formatReplay, formatStats } from './format.js';
 import { progressReporter } from './progress.js';
 
 const program = new Command();
@@ -138,6 +139,53 @@ program
     const r = await withApp(async (app) => app.reprice(parseWorkspace(o.workspace, app.config.defaultWorkspace)));
     print(Boolean(o.json), r, () => `repriced ${r.updated} events: $${r.spend_before_usd.toFixed(4)} -> $${r.spend_after_usd.toFixed(4)}`);
   });
+
+program
+  .command('analyze')
+  .description('performance analysis and ranked recommendations with dollars, evidence and risk')
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .option('--from <time>', 'ISO 8601 or epoch ms (inclusive; default: first event)')
+  .option('--to <time>', 'ISO 8601 or epoch ms (exclusive; default: after the last event)')
+  .option('--goal <goal>', 'cost | latency | quality | balanced', 'balanced')
+  .option('--json', 'print { summary, performance, recommendations, skipped } as JSON')
+  .option('--md', 'print a Markdown report')
+  .action(async (o: { workspace?: string; from?: string; to?: string; goal: string; json?: boolean; md?: boolean }) => {
+    const { parseRange } = await import('../server/params.js');
+    const a = await withApp(async (app) => app.analysis.analyze({ workspace: parseWorkspace(o.workspace, app.config.defaultWorkspace), ...parseRange(o), goal: o.goal }));
+    if (o.md) {
+      const { analysisMarkdown } = await import('../optimize/export/markdown.js');
+      process.stdout.write(analysisMarkdown(a) + '\n');
+    } else print(Boolean(o.json), a, () => formatAnalysis(a));
+  });
+
+program
+  .command('simulate')
+  .description('what-if replay of a policy (JSON file) over the stored history: baseline vs projected')
+  .argument('<policy.json>', 'policy file (see docs/OPTIMIZATION.md)')
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .option('--from <time>', 'ISO 8601 or epoch ms (inclusive)')
+  .option('--to <time>', 'ISO 8601 or epoch ms (exclusive)')
+  .option('--json', 'print JSON')
+  .action(async (file: string, o: { workspace?: string; from?: string; to?: string; json?: boolean }) => {
+    const { parseRange } = await import('../server/params.js');
+    const policy = readJsonFile(file, 'policy');
+    const r = await withApp(async (app) => app.analysis.simulate({ workspace: parseWorkspace(o.workspace, app.config.defaultWorkspace), ...parseRange(o), policy }));
+    print(Boolean(o.json), r, () => formatReplay(r));
+  });
+
+function readJsonFile(file: string, field: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new NetraError('NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`, { field });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new NetraError('VALIDATION', `${file} is not valid JSON: ${(err as Error).message}`, { field });
+  }
+}
 
 function parseMapping(spec: string | undefined): Record<string, string> | undefined {
   if (!spec) return undefined;

@@ -7,6 +7,7 @@ import type { FieldError } from '../errors.js';
 import type { IngestSource } from '../ingest/pipeline.js';
 import type { Logger } from '../logger.js';
 import type { AnalyticsStore, RepriceResult } from '../store/types.js';
+import type { AnalysisService } from '../services/analysis-service.js';
 
 
 export interface IngestSummary {
@@ -35,6 +36,7 @@ export interface ServerDeps {
   checkOverride(o: PriceOverrideRow): Promise<void>;
   /** Catalog listing for the API. */
   catalog(): { version: string; prices_taken: string; models: unknown[] };
+  analysis: AnalysisService;
   /** Per-dependency readiness. */
   readiness(): Promise<DependencyStatus[]>;
 }

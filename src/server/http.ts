@@ -4,6 +4,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerDeps } from './deps.js';
 import { installErrorHandler } from './errors.js';
+import { analysisRoutes } from './routes/analysis.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -28,6 +29,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   ingestRoutes(app, deps);
   statsRoutes(app, deps);
   catalogRoutes(app, deps);
+  analysisRoutes(app, deps);
   await app.ready();
   return app;
 }
