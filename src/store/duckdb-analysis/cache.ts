@@ -26,12 +26,28 @@ function seconds(v: number, field: string): bigint {
 const strings = (v: JS | undefined): string[] => (Array.isArray(v) ? (v as JS[]).filter((x): x is string => typeof x === 'string') : []);
 
 /**
- * `last_ok`: epoch µs of the latest status=ok event of the same (model, key) strictly before this one. RANGE framing
- * on the µs timestamp with `1 PRECEDING` excludes ties, as the manifest's "earlier" does.
+ * Exact repeats: `gap` = µs since the latest status=ok event of the same (model, prompt_hash) strictly before this
+ * one (RANGE framing on the µs timestamp with `1 PRECEDING` excludes ties, as the manifest's "earlier" does).
+ * Only keys seen at least twice can repeat, so a GROUP BY first keeps the window (a sort) to the repeated keys:
+ * most prompts are unique, and this is what keeps the query near the cost of a plain scan.
  */
-const lastOkOver = (key: string) =>
-  `max(CASE WHEN status = 'ok' THEN epoch_us("timestamp") END) OVER (
-        PARTITION BY model, ${key} ORDER BY epoch_us("timestamp") RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)`;
+const EXACT_GAPS = (where: string) => `repeated AS (
+    SELECT model, prompt_hash FROM events WHERE ${where} AND prompt_hash IS NOT NULL GROUP BY model, prompt_hash HAVING count(*) > 1
+  ), e AS (
+    SELECT event_id, app, model, provider, cost_usd, latency_ms, temperature, epoch_us("timestamp") AS ts,
+      epoch_us("timestamp") - max(CASE WHEN status = 'ok' THEN epoch_us("timestamp") END) OVER (
+        PARTITION BY model, prompt_hash ORDER BY epoch_us("timestamp") RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS gap
+    FROM events SEMI JOIN repeated USING (model, prompt_hash) WHERE ${where}
+  )`;
+
+/**
+ * Warm prefixes: `gap` = µs since the previous status=ok event of the same (model, prefix_hash). Prefix keys are few
+ * and their partitions huge, where a framed max is slow; lag(... IGNORE NULLS) streams. Its one difference from the
+ * definition: an event at the same µs as an ok event of the same key has gap 0 and is not counted warm even when an
+ * older ok event is within the window (conservative; needs two calls of one prefix in the same microsecond).
+ */
+const PREFIX_GAPS = `epoch_us("timestamp") - lag(CASE WHEN status = 'ok' THEN epoch_us("timestamp") END IGNORE NULLS) OVER (
+        PARTITION BY model, prefix_hash ORDER BY "timestamp")`;
 
 export async function queryExactCacheGroups(conn: DuckDBConnection, scope: AnalysisScope, opts: ExactCacheOptions): Promise<ExactCacheResult> {
   const { where, params } = scopeSql(scope);
@@ -42,14 +58,11 @@ export async function queryExactCacheGroups(conn: DuckDBConnection, scope: Analy
   });
   const hitsAt = at.length ? `[${at.map((i) => `count(*) FILTER (WHERE gap <= $ttl${i})::DOUBLE`).join(', ')}]` : '[]::DOUBLE[]';
   const spendAt = at.length ? `[${at.map((i) => `coalesce(fsum(cost_usd) FILTER (WHERE gap <= $ttl${i}), 0)::DOUBLE`).join(', ')}]` : '[]::DOUBLE[]';
-  const query = `WITH e AS (
-    SELECT event_id, app, model, provider, cost_usd, latency_ms, temperature, epoch_us("timestamp") AS ts,
-      epoch_us("timestamp") - ${lastOkOver('prompt_hash')} AS gap
-    FROM events WHERE ${where} AND prompt_hash IS NOT NULL
-  )
+  const query = `WITH ${EXACT_GAPS(where)}, totals AS (
+    SELECT app, model, provider, count(*)::DOUBLE AS events, coalesce(fsum(cost_usd), 0)::DOUBLE AS spend_usd
+    FROM events WHERE ${where} AND prompt_hash IS NOT NULL GROUP BY app, model, provider
+  ), r AS (
   SELECT app, model, provider,
-    count(*)::DOUBLE AS events,
-    coalesce(fsum(cost_usd), 0)::DOUBLE AS spend_usd,
     count(*) FILTER (WHERE gap <= $ttl)::DOUBLE AS hits,
     coalesce(fsum(cost_usd) FILTER (WHERE gap <= $ttl), 0)::DOUBLE AS hit_spend_usd,
     ${hitsAt} AS hits_at,
@@ -59,7 +72,9 @@ export async function queryExactCacheGroups(conn: DuckDBConnection, scope: Analy
     avg(temperature) FILTER (WHERE gap <= $ttl) AS temperature,
     arg_min(event_id, ts, 3) FILTER (WHERE gap <= $ttl) AS samples
   FROM e GROUP BY app, model, provider
-  ORDER BY hit_spend_usd DESC, app, model, provider`;
+  )
+  SELECT * FROM totals LEFT JOIN r USING (app, model, provider)
+  ORDER BY hit_spend_usd DESC NULLS LAST, app, model, provider`;
   const rows = readObjects(await conn.runAndReadAll(query, p));
   const groups: ExactCacheGroup[] = rows.map((r) => ({
     app: r.app as string,
@@ -69,8 +84,8 @@ export async function queryExactCacheGroups(conn: DuckDBConnection, scope: Analy
     spend_usd: toNumber(r.spend_usd),
     hits: toNumber(r.hits),
     hit_spend_usd: toNumber(r.hit_spend_usd),
-    hits_at: (r.hits_at as JS[]).map(toNumber),
-    hit_spend_at: (r.hit_spend_at as JS[]).map(toNumber),
+    hits_at: r.hits_at == null ? at.map(() => 0) : (r.hits_at as JS[]).map(toNumber),
+    hit_spend_at: r.hit_spend_at == null ? at.map(() => 0) : (r.hit_spend_at as JS[]).map(toNumber),
     hit_latency_p50_ms: toNumberOrNull(r.p50),
     hit_latency_p95_ms: toNumberOrNull(r.p95),
     hit_temperature_avg: toNumberOrNull(r.temperature),
@@ -131,7 +146,7 @@ export async function queryPrefixCacheGroups(conn: DuckDBConnection, scope: Anal
   const query = `WITH e AS (
     SELECT event_id, app, model, provider, prefix_hash, prefix_tokens, cost_usd, cached_prompt_tokens, cached_prompt_tokens > 0 AS cached,
       epoch_us("timestamp") AS ts,
-      coalesce(epoch_us("timestamp") - ${lastOkOver('prefix_hash')} <= $win, false) AS warm
+      coalesce(${PREFIX_GAPS} BETWEEN 1 AND $win, false) AS warm
     FROM events WHERE ${where} AND prefix_hash IS NOT NULL AND prefix_tokens IS NOT NULL
   ), k AS (
     SELECT app, model, provider, prefix_hash, (${bucket})::INTEGER AS bucket,

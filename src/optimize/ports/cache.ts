@@ -1,0 +1,118 @@
+/**
+ * Analysis queries for the cache area (see ports/index.ts): the rows behind the `exact_cache`, `semantic_cache` and
+ * `prompt_caching` recommendations. Definitions follow the generator's manifest (src/corpus/manifest.ts):
+ * - an exact-cache hit is an event with an earlier status=ok event of the same model and prompt_hash at most TTL
+ *   earlier ("earlier": strictly smaller timestamp; the gap is 0 < gap <= TTL);
+ * - a prefix-cache hit is an event with an earlier status=ok event of the same model and prefix_hash at most the
+ *   provider's cache window earlier.
+ * Only events inside the analysed scope count, as earlier events too.
+ */
+import type { AnalysisScope } from './index.js';
+
+export interface ExactCacheOptions {
+  /** the TTL the recommendation is computed for (seconds) */
+  ttl_seconds: number;
+  /** further TTLs to report hit counts for (seconds), e.g. 300, 3600, 86400 */
+  compare_ttls_seconds: readonly number[];
+}
+
+/** Exact-repeat figures of one (app, model) over its events that carry a prompt_hash. */
+export interface ExactCacheGroup {
+  app: string;
+  model: string;
+  provider: string;
+  /** events of the group with a prompt_hash */
+  events: number;
+  spend_usd: number;
+  /** hits at ttl_seconds and the spend they cost (what a response cache would have saved) */
+  hits: number;
+  hit_spend_usd: number;
+  /** hits and their spend at each of compare_ttls_seconds (same order) */
+  hits_at: number[];
+  hit_spend_at: number[];
+  /** latency of the hits (what a cache answer would replace), null when no hit has a latency */
+  hit_latency_p50_ms: number | null;
+  hit_latency_p95_ms: number | null;
+  /** mean sampling temperature of the hits, null when none reports one */
+  hit_temperature_avg: number | null;
+  /** up to 3 of the earliest hit event ids */
+  sample_event_ids: string[];
+}
+
+export interface ExactCacheResult {
+  groups: ExactCacheGroup[];
+  /** the SQL that produced the groups (parameters as $names) */
+  query: string;
+}
+
+/** One event with prompt text, for the semantic-cache pass (events arrive in timestamp order). */
+export interface PromptTextRow {
+  event_id: string;
+  /** epoch ms */
+  timestamp: number;
+  app: string;
+  model: string;
+  prompt_hash: string | null;
+  prompt_text: string;
+  cost_usd: number;
+  status: 'ok' | 'error';
+}
+
+export interface PromptTextScan {
+  /** rows delivered */
+  rows: number;
+  query: string;
+}
+
+export interface PrefixCacheOptions {
+  /** how long a provider keeps a prompt-cache entry warm (seconds; 300 for OpenAI and Anthropic defaults) */
+  window_seconds: number;
+  /**
+   * The distinct minimum cacheable prefix sizes in use (tokens, from the catalog). Groups are bucketed by the
+   * largest of them <= prefix_tokens, so the caller can apply each model's own minimum exactly.
+   */
+  min_token_thresholds: readonly number[];
+}
+
+/** Prefix reuse of one (app, model, prefix-size bucket) over events with prefix_hash and prefix_tokens. */
+export interface PrefixCacheGroup {
+  app: string;
+  model: string;
+  provider: string;
+  /** largest threshold <= prefix_tokens; 0 when prefix_tokens is below every threshold */
+  min_tokens_bucket: number;
+  events: number;
+  spend_usd: number;
+  /** events with a warm prefix (earlier ok call, same model and prefix_hash, within the window), all of them */
+  warm: number;
+  warm_spend_usd: number;
+  /** warm events not already reporting cached_prompt_tokens: the ones prompt caching would discount */
+  hits: number;
+  hit_spend_usd: number;
+  hit_prefix_tokens: number;
+  /** cold events (no warm prefix, not already cached) of (app, model, prefix_hash) groups with at least one hit: cache writes */
+  writes: number;
+  write_prefix_tokens: number;
+  /** events already reporting cached_prompt_tokens > 0, and how many tokens they read from the cache */
+  already_cached_events: number;
+  already_cached_tokens: number;
+  /** up to 3 of the earliest hit event ids */
+  sample_event_ids: string[];
+}
+
+export interface PrefixCacheResult {
+  groups: PrefixCacheGroup[];
+  query: string;
+}
+
+export interface CacheQueries {
+  /** Exact repeats per (app, model): hit counts and spend at the chosen TTL and at the comparison TTLs. One scan. */
+  exactCacheGroups(scope: AnalysisScope, opts: ExactCacheOptions): Promise<ExactCacheResult>;
+  /**
+   * Streams the events that carry prompt_text, oldest first, in chunks of at most `chunk_rows` (default 8,192) to
+   * `onRows` (called synchronously per chunk, inside the store's read: keep it pure and quick).
+   */
+  scanPromptTexts(scope: AnalysisScope, onRows: (rows: PromptTextRow[]) => void, opts?: { chunk_rows?: number }): Promise<PromptTextScan>;
+  /** Prefix reuse per (app, model, prefix-size bucket) within the provider cache window. One scan. */
+  prefixCacheGroups(scope: AnalysisScope, opts: PrefixCacheOptions): Promise<PrefixCacheResult>;
+}
