@@ -18,6 +18,7 @@ import { DEFAULT_NEAR_DUPLICATE_THRESHOLD, expectedFalseHitRate } from '../near-
 import { createNearDuplicateIndex } from '../near-duplicates.js';
 import type { AnalysisScope } from '../ports/index.js';
 import type { CacheQueries, PromptTextRow, PromptTextScan } from '../ports/cache.js';
+import type { PerformanceQueries } from '../ports/performance.js';
 import { confidenceFromCount, share, type KindResult, type Recommendation } from '../recommendation.js';
 import { createLongPromptMatcher, LONG_PROMPT_WORDS, wordCount } from './long-prompt-matcher.js';
 import { buildRecommendation, bySavings, fmt, pct, round } from './usage-shared.js';
@@ -30,6 +31,12 @@ export interface SemanticCacheOptions {
 export interface SemanticCacheAnalysis {
   /** Feeds the next rows (timestamp order, continuing the previous call). */
   observe(rows: readonly PromptTextRow[]): void;
+  /**
+   * Rows before `ts` only fill the cache (a warm-up before a sampled slice); they are not counted. Default: count all.
+   */
+  countFrom(ts: number): void;
+  /** Multiplies the counted figures by `factor` in finish() (sampling: total events / events in the sampled slices). */
+  scaleBy(factor: number, note: string): void;
   /** The recommendations, once every row has been observed. */
   finish(scan: PromptTextScan): KindResult;
 }
@@ -57,10 +64,14 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
   let lastSweep = -Infinity;
   const apps = new Map<string, AppTally>();
   let rowsSeen = 0;
+  let countFromTs = -Infinity;
+  let scale = 1;
+  let sampleNote: string | null = null;
+  const newTally = (): AppTally => ({ textEvents: 0, textSpend: 0, exact: 0, near: 0, nearSpend: 0, nearLong: 0, similaritySum: 0, failedUnchecked: 0, samples: [], pairs: [], models: new Map() });
 
   const tally = (app: string): AppTally => {
     let t = apps.get(app);
-    if (!t) apps.set(app, (t = { textEvents: 0, textSpend: 0, exact: 0, near: 0, nearSpend: 0, nearLong: 0, similaritySum: 0, failedUnchecked: 0, samples: [], pairs: [], models: new Map() }));
+    if (!t) apps.set(app, (t = newTally()));
     return t;
   };
 
@@ -71,7 +82,8 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
       for (const [k, ts] of lastOk) if (now - ts > ttlMs) lastOk.delete(k);
       lastSweep = now;
     }
-    const t = tally(r.app);
+    // warm-up rows (before a sampled slice) fill the caches but count nowhere
+    const t = now >= countFromTs ? tally(r.app) : newTally();
     t.textEvents++;
     t.textSpend += r.cost_usd;
     const ok = r.status === 'ok';
@@ -115,6 +127,13 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     }
     const fh = expectedFalseHitRate(threshold);
     const recs: Recommendation[] = [];
+    if (scale !== 1) {
+      for (const t of apps.values()) {
+        t.textEvents = Math.round(t.textEvents * scale); t.textSpend *= scale; t.exact = Math.round(t.exact * scale);
+        t.near = Math.round(t.near * scale); t.nearSpend *= scale; t.nearLong = Math.round(t.nearLong * scale); t.similaritySum *= scale;
+        t.failedUnchecked = Math.round(t.failedUnchecked * scale);
+      }
+    }
     for (const [app, t] of apps) {
       if (t.near < ctx.params.min_events || !(t.nearSpend > 0)) continue;
       const models = [...t.models.keys()].sort();
@@ -136,7 +155,7 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
           level: highRisk ? 'high' : 'medium',
           reason: `a near hit returns the answer to a different wording: on real paraphrase pairs ${pct(fh.expected_false_hit_rate)} of near hits at this threshold were another question's answer (95% upper bound ${pct(fh.false_hit_rate_upper_95)}); ${pct(share(t.nearLong, t.near))} of these hits are long prompts, where single small edits count as rewordings`,
         },
-        confidence: confidenceFromCount(t.near) * (1 - fh.false_hit_rate_upper_95),
+        confidence: confidenceFromCount(t.near) * (1 - fh.false_hit_rate_upper_95) * (scale !== 1 ? 0.9 : 1),
         evidence: {
           figures: {
             ttl_seconds: ctx.params.cache_ttl_seconds,
@@ -153,6 +172,7 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
             exact_repeats_excluded: t.exact,
             failed_calls_not_checked: t.failedUnchecked,
             example_pairs: t.pairs.join('; '),
+            sampling: sampleNote ?? 'none: every text event was analysed',
           },
           query: `${scan.query}\n-- then, in timestamp order: exact repeats (same model + prompt_hash within the TTL) are left to exact_cache; prompts of < ${LONG_PROMPT_WORDS} words are matched by the MinHash-LSH near-duplicate index (stemmed content words, precision gates), longer ones by content-word Jaccard with the identifier gate; threshold ${threshold}, same model, cached prompt at most ${ctx.params.cache_ttl_seconds} s old`,
           sample_event_ids: t.samples,
@@ -173,15 +193,52 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     observe(rows) {
       for (const r of rows) observeRow(r);
     },
+    countFrom(ts) { countFromTs = ts; },
+    scaleBy(factor, note) { scale = factor; sampleNote = note; },
     finish,
   };
 }
 
-/** Runs the semantic-cache pass over the port's prompt-text stream (the only text that crosses the port). */
+/** Above this many events in the window, the semantic pass samples time slices (its cost is per text event). */
+export const SEMANTIC_SAMPLE_MAX_EVENTS = 250_000;
+/** Sampled slices, spread evenly over the window. */
+export const SEMANTIC_SAMPLE_SLICES = 12;
+
+/**
+ * Runs the semantic-cache pass over the port's prompt-text stream (the only text that crosses the port).
+ * Windows with more than `maxEvents` events are sampled: SEMANTIC_SAMPLE_SLICES evenly spaced slices that together
+ * hold about maxEvents events, each preceded by one TTL of warm-up that fills the cache without being counted; the
+ * counted figures are scaled by (events in the window / events in the slices). The evidence says so.
+ */
 export async function analyzeSemanticCache(
-  queries: Pick<CacheQueries, 'scanPromptTexts'>, scope: AnalysisScope, ctx: AnalysisContext, opts: SemanticCacheOptions = {},
+  queries: Pick<CacheQueries, 'scanPromptTexts'> & Pick<PerformanceQueries, 'windowPercentiles'>, scope: AnalysisScope, ctx: AnalysisContext,
+  opts: SemanticCacheOptions & { maxEvents?: number } = {},
 ): Promise<KindResult> {
   const a = createSemanticCacheAnalysis(ctx, opts);
-  const scan = await queries.scanPromptTexts(scope, (rows) => a.observe(rows));
-  return a.finish(scan);
+  const maxEvents = opts.maxEvents ?? SEMANTIC_SAMPLE_MAX_EVENTS;
+  if (ctx.total_events <= maxEvents) {
+    const scan = await queries.scanPromptTexts(scope, (rows) => a.observe(rows));
+    return a.finish(scan);
+  }
+  const ttlMs = ctx.params.cache_ttl_seconds * 1000;
+  const span = scope.to - scope.from;
+  const step = span / SEMANTIC_SAMPLE_SLICES;
+  const sliceLen = Math.max(ttlMs, Math.floor((span * maxEvents) / ctx.total_events / SEMANTIC_SAMPLE_SLICES));
+  let counted = 0;
+  let rows = 0;
+  let query = '';
+  for (let i = 0; i < SEMANTIC_SAMPLE_SLICES; i++) {
+    const start = Math.floor(scope.from + i * step);
+    const end = Math.min(scope.to, start + sliceLen);
+    if (end <= start) continue;
+    counted += (await queries.windowPercentiles({ ...scope, from: start, to: end })).events;
+    a.countFrom(start);
+    const scan = await queries.scanPromptTexts({ ...scope, from: Math.max(scope.from, start - ttlMs), to: end }, (r) => a.observe(r));
+    rows += scan.rows;
+    query = scan.query;
+  }
+  if (counted > 0) {
+    a.scaleBy(ctx.total_events / counted, `sampled: ${SEMANTIC_SAMPLE_SLICES} slices of ${Math.round(sliceLen / 60_000)} min holding ${counted} of ${ctx.total_events} events (each after ${ctx.params.cache_ttl_seconds} s of uncounted warm-up); counts and dollars scaled by ${(ctx.total_events / counted).toFixed(2)}`);
+  }
+  return a.finish({ rows, query });
 }
