@@ -58,9 +58,29 @@ async function loop() {
     await r.arrayBuffer();
   }
 }
-const t0 = performance.now();
-Promise.all(Array.from({ length: concurrency }, loop)).then(() => parentPort.postMessage({ ms: performance.now() - t0, failed, statuses }));
+parentPort.postMessage('ready');
+parentPort.once('message', () => {
+  const t0 = performance.now();
+  Promise.all(Array.from({ length: concurrency }, loop)).then(() => parentPort.postMessage({ ms: performance.now() - t0, failed, statuses }));
+});
 `;
+
+/** CPU profile of the measured window only (BENCH_PROFILE=<file.cpuprofile>), for finding where server time goes. */
+async function startProfile(): Promise<{ stop(path: string): Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(path) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'netra-bench-http-'));
@@ -76,14 +96,20 @@ async function main(): Promise<void> {
     const app = await createApp(parseConfig({ dataDir: join(dir, 'app'), port: 0, seedDemo: false, logLevel: 'warn' }));
     const base = await app.listen();
     const url = `${base}/api/v1/events?workspace=bench`;
+    // the bodies are copied into the worker before the clock starts
+    const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, concurrency: CONCURRENCY } });
+    await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+    const profiler = process.env.BENCH_PROFILE ? await startProfile() : null;
     const t0 = performance.now();
     const result = await new Promise<{ ms: number; failed: number; statuses: Record<string, number> }>((resolve, reject) => {
-      const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, concurrency: CONCURRENCY } });
       w.once('message', resolve);
       w.once('error', reject);
+      w.postMessage('go');
     });
+    await w.terminate();
     const stats = await app.store.stats({ workspace: 'bench' }); // commits pending rows: part of the measured path
     const httpMs = performance.now() - t0;
+    if (profiler) await profiler.stop(process.env.BENCH_PROFILE!);
     await app.close();
     if (stats.events !== events.length || result.failed > 0) {
       throw new Error(`stored ${stats.events} of ${events.length} events; non-200 responses: ${JSON.stringify(result.statuses)}`);
