@@ -53,6 +53,39 @@ describe('netra CLI', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, duplicates: 8819 });
   }, 120_000);
 
+  it('analyzes, simulates and exports gateway configs for the imported trace', async () => {
+    const a = await netra('analyze', '--workspace', 'azure', '--goal', 'cost', '--json');
+    expect(a.code).toBe(0);
+    const analysis = JSON.parse(a.stdout);
+    expect(Object.keys(analysis).sort()).toEqual(['performance', 'recommendations', 'skipped', 'summary']);
+    expect(analysis.summary.events).toBe(8819);
+    const md = await netra('analyze', '--workspace', 'azure', '--md');
+    expect(md.stdout).toMatch(/^# /m);
+
+    const policyFile = join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify({ name: 'nano', routing: [{ match: { model: 'gpt-4o-mini' }, target_model: 'gpt-4.1-nano' }] }));
+    const sim = await netra('simulate', policyFile, '--workspace', 'azure', '--json');
+    expect(sim.code).toBe(0);
+    const r = JSON.parse(sim.stdout);
+    expect(r.baseline.events).toBe(8819);
+    expect(r.projected.spend_usd).toBeLessThan(r.baseline.spend_usd);
+
+    writeFileSync(policyFile, JSON.stringify({ routing: [{ target_model: 'gpt-99' }] }));
+    const bad = await netra('simulate', policyFile, '--workspace', 'azure');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/routing\[0\]\.target_model/);
+
+    const out = join(dir, 'portkey.json');
+    writeFileSync(policyFile, JSON.stringify({ routing: [{ match: { model: 'gpt-4o-mini' }, target_model: 'gpt-4.1-nano' }], exact_cache: { enabled: true, ttl_seconds: 600 } }));
+    const pk = await netra('export-config', '--format', 'portkey', '--policy', policyFile, '--workspace', 'azure', '--out', out);
+    expect(pk.code).toBe(0);
+    const cfg = JSON.parse(readFileSync(out, 'utf8'));
+    expect(cfg.cache).toEqual({ mode: 'simple', max_age: 600 });
+    const ll = await netra('export-config', '--format', 'litellm', '--policy', policyFile, '--workspace', 'azure');
+    expect(ll.stdout).toMatch(/^model_list:/m);
+    expect(ll.stdout).toMatch(/gpt-4.1-nano/);
+  }, 120_000);
+
   it('reports bad rows with line and field and keeps the good ones', async () => {
     const file = join(dir, 'bad.jsonl');
     writeFileSync(file, [

@@ -7,7 +7,7 @@ import { configFromEnv } from '../config.js';
 import { NetraError } from '../errors.js';
 import { createApp, type App } from '../app.js';
 import { parseWorkspace } from '../server/params.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { formatAnalysis, formatReplay, formatStats } from './format.js';
 import { progressReporter } from './progress.js';
 
@@ -173,6 +173,27 @@ program
     print(Boolean(o.json), r, () => formatReplay(r));
   });
 
+program
+  .command('export-config')
+  .description('the recommended (or a given) policy as a LiteLLM proxy config.yaml or a Portkey config')
+  .addOption(new Option('--format <format>', 'gateway format').choices(['litellm', 'portkey']).makeOptionMandatory())
+  .option('--policy <file>', 'policy JSON to export (default: the policy the analysis recommends)')
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .option('--goal <goal>', 'cost | latency | quality | balanced (for the recommended policy)', 'balanced')
+  .option('--out <file>', 'write the config here instead of stdout')
+  .action(async (o: { format: string; policy?: string; workspace?: string; goal: string; out?: string }) => {
+    const { exportGatewayConfig } = await import('../services/gateway-export.js');
+    const policy = o.policy ? readJsonFile(o.policy, 'policy') : undefined;
+    const r = await withApp(async (app) => exportGatewayConfig({ analysis: app.analysis, store: app.store, catalog: app.catalog() }, {
+      workspace: parseWorkspace(o.workspace, app.config.defaultWorkspace), format: o.format, policy, goal: o.goal,
+    }));
+    if (o.out) {
+      writeFileSync(o.out, r.content);
+      process.stderr.write(`wrote ${o.out}\n`);
+    } else process.stdout.write(r.content);
+    for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
+  });
+
 function readJsonFile(file: string, field: string): unknown {
   let text: string;
   try {
@@ -197,6 +218,9 @@ function parseMapping(spec: string | undefined): Record<string, string> | undefi
   }
   return out;
 }
+
+// accounts (issue 3): netra token, netra keys create | revoke
+(await import('./accounts-commands.js')).registerAccountCommands(program);
 
 try {
   await program.parseAsync(process.argv);

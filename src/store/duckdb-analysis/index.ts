@@ -5,16 +5,17 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { AnalysisQueries } from '../../optimize/ports/index.js';
 import { duckDbCacheQueries } from './cache.js';
+import { duckDbPerformanceQueries } from './performance.js';
 import { duckDbReplayQueries } from './replay.js';
 import { duckDbUsageQueries } from './usage.js';
 
 export type RunRead = <T>(kind: string, fn: (conn: DuckDBConnection) => Promise<T>) => Promise<T>;
 
 export function createDuckDbAnalysis(run: RunRead): AnalysisQueries {
-  void run;
   return {
     ...duckDbCacheQueries(run),
     ...duckDbReplayQueries(run),
     ...duckDbUsageQueries(run),
+    ...duckDbPerformanceQueries(run),
   };
 }

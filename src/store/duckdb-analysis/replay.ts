@@ -18,25 +18,37 @@ type Params = Record<string, DuckDBValue>;
 
 const strList = (v: readonly string[]) => listValue([...v]);
 
-/** JSON pointer of a tag key (RFC 6901 escaping), so any key is addressed literally. */
-const pointer = (key: string) => '/' + key.replaceAll('~', '~0').replaceAll('/', '~1');
+/**
+ * Condition that tags (JSON text) hold `key: value`, as a plain substring test instead of a JSON parse (20x faster
+ * over millions of rows). Exact because the store writes tags with JSON.stringify of a flat string map (compact, no
+ * spaces): inside a string every '"' is escaped, so an unescaped `"key":"value"` right after '{' or ',' can only be
+ * that key holding exactly that value.
+ */
+function tagSql(key: string, values: readonly string[], p: string, params: Params): string {
+  return values.map((v, i) => {
+    const kv = `${JSON.stringify(key)}:${JSON.stringify(v)}`;
+    params[`${p}_o${i}`] = '{' + kv;
+    params[`${p}_c${i}`] = ',' + kv;
+    return `starts_with(tags::VARCHAR, $${p}_o${i}) OR contains(tags::VARCHAR, $${p}_c${i})`;
+  }).join(' OR ');
+}
 
-/** SQL condition of one match (a conjunction), with its values bound under the `p` prefix. */
+/** SQL condition of one match (a conjunction), with its values bound under the `p` prefix. Never NULL. */
 export function matchSql(m: ReplayMatch, p: string, params: Params): string {
-  const c: string[] = [];
-  if (m.apps) { params[`${p}_app`] = strList(m.apps); c.push(`list_contains($${p}_app::VARCHAR[], app)`); }
-  if (m.models) { params[`${p}_model`] = strList(m.models); c.push(`list_contains($${p}_model::VARCHAR[], model)`); }
-  if (m.tasks) { params[`${p}_task`] = strList(m.tasks); c.push(`list_contains($${p}_task::VARCHAR[], json_extract_string(tags, '$.task'))`); }
-  if (m.min_prompt_tokens !== null) { params[`${p}_min`] = m.min_prompt_tokens; c.push(`prompt_tokens >= $${p}_min`); }
-  if (m.max_prompt_tokens !== null) { params[`${p}_max`] = m.max_prompt_tokens; c.push(`prompt_tokens <= $${p}_max`); }
-  m.tags.forEach(([k, v], i) => {
-    params[`${p}_tk${i}`] = pointer(k);
-    params[`${p}_tv${i}`] = v;
-    c.push(`json_extract_string(tags, $${p}_tk${i}) = $${p}_tv${i}`);
-  });
-  if (m.offline) c.push('end_user IS NULL AND session_id IS NULL');
-  // NULLs (no tags, no task) never match: coalesce makes the condition a plain boolean
-  return c.length ? `coalesce(${c.join(' AND ')}, false)` : 'true';
+  const cheap: string[] = [];
+  if (m.apps) { params[`${p}_app`] = strList(m.apps); cheap.push(`list_contains($${p}_app::VARCHAR[], app)`); }
+  if (m.models) { params[`${p}_model`] = strList(m.models); cheap.push(`list_contains($${p}_model::VARCHAR[], model)`); }
+  if (m.min_prompt_tokens !== null) { params[`${p}_min`] = m.min_prompt_tokens; cheap.push(`prompt_tokens >= $${p}_min`); }
+  if (m.max_prompt_tokens !== null) { params[`${p}_max`] = m.max_prompt_tokens; cheap.push(`prompt_tokens <= $${p}_max`); }
+  if (m.offline) cheap.push('end_user IS NULL AND session_id IS NULL');
+  const tagConds: string[] = [];
+  if (m.tasks) tagConds.push(`(${tagSql('task', m.tasks, `${p}_task`, params)})`);
+  m.tags.forEach(([k, v], i) => tagConds.push(`(${tagSql(k, [v], `${p}_tag${i}`, params)})`));
+  const tagCond = tagConds.length ? `coalesce(${tagConds.join(' AND ')}, false)` : null;
+  const cheapCond = cheap.length ? `coalesce(${cheap.join(' AND ')}, false)` : null;
+  // CASE evaluates the string tests only on the rows that pass the cheap tests
+  if (cheapCond && tagCond) return `CASE WHEN ${cheapCond} THEN ${tagCond} ELSE false END`;
+  return cheapCond ?? tagCond ?? 'true';
 }
 
 /** `CASE ... END` giving the model that serves each event after routing (the stored model when no rule applies). */
@@ -52,12 +64,13 @@ function routedModelSql(routing: ReplayPlan['routing'], params: Params): { rule:
   return { rule: `CASE ${when.join(' ')} ELSE -1 END`, model: `CASE rule ${targets.join(' ')} ELSE model END` };
 }
 
-export async function queryReplayModels(conn: DuckDBConnection, scope: AnalysisScope): Promise<ReplayModelRow[]> {
+export async function queryReplayModels(conn: DuckDBConnection, scope: AnalysisScope, withLatency: boolean): Promise<ReplayModelRow[]> {
   const { where, params } = scopeSql(scope);
+  const mpt = withLatency
+    ? `median(latency_ms / completion_tokens) FILTER (WHERE status = 'ok' AND completion_tokens > 0 AND latency_ms IS NOT NULL)`
+    : 'NULL::DOUBLE';
   const reader = await conn.runAndReadAll(
-    `SELECT model, count(*)::DOUBLE AS events, coalesce(fsum(cost_usd), 0)::DOUBLE AS spend_usd,
-       median(latency_ms / completion_tokens) FILTER (WHERE status = 'ok' AND completion_tokens > 0 AND latency_ms IS NOT NULL) AS mpt,
-       count(*) FILTER (WHERE prompt_text IS NOT NULL)::DOUBLE AS text_events
+    `SELECT model, count(*)::DOUBLE AS events, coalesce(fsum(cost_usd), 0)::DOUBLE AS spend_usd, ${mpt} AS mpt
      FROM events WHERE ${where} GROUP BY model ORDER BY model`,
     params,
   );
@@ -66,7 +79,6 @@ export async function queryReplayModels(conn: DuckDBConnection, scope: AnalysisS
     events: toNumber(r.events),
     spend_usd: toNumber(r.spend_usd),
     ms_per_output_token: toNumberOrNull(r.mpt),
-    text_events: toNumber(r.text_events),
   }));
 }
 
@@ -97,7 +109,14 @@ export async function streamReplayText(
   return n;
 }
 
-/** The replay SQL and its parameters for a scope and plan. */
+/**
+ * The replay SQL and its parameters for a scope and plan.
+ *
+ * The exact cache is the expensive part (a window needs a sort): only events whose (routed model, prompt_hash) occurs
+ * more than once can hit, so duplicates are found first with a hash aggregate over hash(model, prompt_hash) (a
+ * collision only adds candidates), the window (exact string keys, RANGE frame of the TTL) runs over those candidates
+ * only, and its hits are joined back to the main scan by rowid (two narrow scans + one full scan in all).
+ */
 export function replaySql(scope: AnalysisScope, plan: ReplayPlan): { sql: string; params: Params } {
   const { where, params } = scopeSql(scope);
   const routed = routedModelSql(plan.routing, params);
@@ -112,37 +131,50 @@ export function replaySql(scope: AnalysisScope, plan: ReplayPlan): { sql: string
   params.rb = listValue(plan.rates.map((r) => r.batch_discount));
   params.rl = listValue(plan.rates.map((r) => r.ms_per_output_token));
   params.cache_ms = plan.cache_latency_ms;
+  const withSem = plan.semantic_hit_ids.length > 0;
+  if (withSem) params.sem = strList(plan.semantic_hit_ids);
   const ttlUs = plan.exact_cache_ttl_ms === null ? null : Math.max(1, Math.round(plan.exact_cache_ttl_ms * 1000));
-  const exact = ttlUs === null
-    ? 'false'
-    : `prompt_hash IS NOT NULL AND coalesce(count(*) FILTER (WHERE status = 'ok') OVER (
-         PARTITION BY pmodel, prompt_hash ORDER BY ts_us RANGE BETWEEN ${ttlUs} PRECEDING AND 1 PRECEDING), 0) > 0`;
-  let semJoin = '';
-  let sem = 'false';
-  if (plan.semantic_hit_ids.length > 0) {
-    params.sem = strList(plan.semantic_hit_ids);
-    semJoin = 'LEFT JOIN (SELECT DISTINCT unnest($sem::VARCHAR[]) AS event_id) sem ON sem.event_id = c.event_id';
-    sem = 'sem.event_id IS NOT NULL';
-  }
+
+  const cols = `${withSem ? 'event_id, ' : ''}"timestamp"::DATE AS day, model, status,
+         prompt_tokens::DOUBLE AS pt, completion_tokens::DOUBLE AS ct, cached_prompt_tokens::DOUBLE AS cpt,
+         latency_ms, ttft_ms, cost_usd, rule, cap, batch`;
+  const scoped = (extra: string) => `SELECT *, rowid AS rid, ${routed.rule} AS rule${extra} FROM events WHERE ${where}`;
+  const e = `SELECT rid, ${cols}, ${routed.model} AS pmodel FROM (${scoped(`, ${cap} AS cap, ${batch} AS batch`)})`;
+  // exact-cache hits by rowid: duplicates of hash(model, prompt_hash) first, the window over those only
+  const hits = ttlUs === null ? '' : `
+ek AS NOT MATERIALIZED (
+  SELECT rid, ts_us, pmodel, prompt_hash, ok, hash(pmodel, prompt_hash) AS k FROM (
+    SELECT rid, epoch_us("timestamp") AS ts_us, ${routed.model} AS pmodel, prompt_hash, status = 'ok' AS ok
+    FROM (${scoped('')} AND prompt_hash IS NOT NULL))
+),
+dk AS (SELECT k FROM ek GROUP BY k HAVING count(*) > 1),
+hits AS MATERIALIZED (
+  SELECT rid FROM (
+    SELECT rid, count(*) FILTER (WHERE ok) OVER (
+             PARTITION BY pmodel, prompt_hash ORDER BY ts_us RANGE BETWEEN ${ttlUs} PRECEDING AND 1 PRECEDING) AS n
+    FROM ek SEMI JOIN dk USING (k))
+  WHERE n > 0
+),`;
+  const cached = ttlUs === null
+    ? 'c AS (SELECT *, false AS exact_hit FROM e)'
+    : 'c AS (SELECT e.*, h.rid IS NOT NULL AS exact_hit FROM e LEFT JOIN hits h ON h.rid = e.rid)';
+  // Money is summed as integer picodollars (each value rounded to 1e-12 USD): exact and independent of the order in
+  // which threads combine partial sums, so replays are bit-for-bit deterministic (and integer sums are cheaper).
+  const pico = (x: string) => `coalesce(sum(round(${x} * 1e12)::BIGINT), 0)`;
   const ruleCounts = plan.routing.map((_, i) => `, count(*) FILTER (WHERE rule = ${i})::DOUBLE AS rule_${i}`).join('');
   const sql = `
 WITH r AS (
   SELECT unnest($rm::VARCHAR[]) AS model, unnest($ri::DOUBLE[]) AS input, unnest($rc::DOUBLE[]) AS cached_input,
          unnest($ro::DOUBLE[]) AS output, unnest($rb::DOUBLE[]) AS batch_discount, unnest($rl::DOUBLE[]) AS mpt
-),
-b AS (
-  SELECT event_id, "timestamp"::DATE AS day, epoch_us("timestamp") AS ts_us, model, prompt_hash, status,
-         prompt_tokens::DOUBLE AS pt, completion_tokens::DOUBLE AS ct, cached_prompt_tokens::DOUBLE AS cpt,
-         latency_ms, ttft_ms, cost_usd, ${routed.rule} AS rule, ${cap} AS cap, ${batch} AS batch
-  FROM events WHERE ${where}
-),
-p AS (SELECT *, ${routed.model} AS pmodel FROM b),
-c AS (SELECT *, ${exact} AS exact_hit FROM p),
+),${hits}
+e AS (${e}),
+${cached},
 x AS (
-  SELECT c.*, ${sem} AS sem_hit, c.pmodel <> c.model AS routed,
+  SELECT c.*, ${withSem ? 'sem.event_id IS NOT NULL' : 'false'} AS sem_hit, c.pmodel <> c.model AS routed,
          d.input AS d_in, d.cached_input AS d_cin, d.output AS d_out, coalesce(d.batch_discount, 0) AS d_bd,
          CASE WHEN c.pmodel <> c.model AND s.mpt > 0 AND d.mpt > 0 THEN d.mpt / s.mpt ELSE 1 END AS lf
-  FROM c LEFT JOIN r s ON s.model = c.model LEFT JOIN r d ON d.model = c.pmodel ${semJoin}
+  FROM c LEFT JOIN r s ON s.model = c.model LEFT JOIN r d ON d.model = c.pmodel
+  ${withSem ? 'LEFT JOIN (SELECT DISTINCT unnest($sem::VARCHAR[]) AS event_id) sem ON sem.event_id = c.event_id' : ''}
 ),
 y AS (
   SELECT *, exact_hit OR sem_hit AS hit,
@@ -161,7 +193,7 @@ z AS (
 ),
 f AS (SELECT *, CASE WHEN NOT hit AND batch THEN c3 * (1 - d_bd) ELSE c3 END AS c4 FROM z)
 SELECT grouping(day) AS is_total, strftime(day, '%Y-%m-%d') AS day_s, count(*)::DOUBLE AS events,
-       coalesce(fsum(cost_usd), 0)::DOUBLE AS base_usd, coalesce(fsum(c4), 0)::DOUBLE AS proj_usd,
+       ${pico('cost_usd')} AS base_usd, ${pico('c4')} AS proj_usd,
        quantile_cont(latency_ms, [0.5, 0.95]) AS bq, quantile_cont(plat, [0.5, 0.95]) AS pq,
        count(*) FILTER (WHERE exact_hit)::DOUBLE AS exact_hits,
        count(*) FILTER (WHERE sem_hit AND NOT exact_hit)::DOUBLE AS semantic_hits,
@@ -169,10 +201,10 @@ SELECT grouping(day) AS is_total, strftime(day, '%Y-%m-%d') AS day_s, count(*)::
        count(*) FILTER (WHERE batch AND NOT hit)::DOUBLE AS batched,
        count(*) FILTER (WHERE clipped)::DOUBLE AS truncated,
        count(*) FILTER (WHERE routed OR hit OR batch OR clipped)::DOUBLE AS changed,
-       coalesce(fsum(cost_usd - c1), 0)::DOUBLE AS routing_usd,
-       coalesce(fsum(CASE WHEN hit THEN c1 ELSE 0 END), 0)::DOUBLE AS cache_usd,
-       coalesce(fsum(c3 - c4), 0)::DOUBLE AS batch_usd,
-       coalesce(fsum(CASE WHEN hit THEN 0 ELSE c1 - c3 END), 0)::DOUBLE AS cap_usd${ruleCounts}
+       ${pico('cost_usd')} - ${pico('c1')} AS routing_usd,
+       ${pico('CASE WHEN hit THEN c1 ELSE 0 END')} AS cache_usd,
+       ${pico('c3')} - ${pico('c4')} AS batch_usd,
+       ${pico('CASE WHEN hit THEN 0 ELSE c1 END')} - ${pico('CASE WHEN hit THEN 0 ELSE c3 END')} AS cap_usd${ruleCounts}
 FROM f
 GROUP BY GROUPING SETS ((), (day))
 ORDER BY is_total DESC, day`;
@@ -182,12 +214,13 @@ ORDER BY is_total DESC, day`;
 export async function queryReplay(conn: DuckDBConnection, scope: AnalysisScope, plan: ReplayPlan): Promise<{ rows: ReplayAggregateRow[]; sql: string }> {
   const { sql, params } = replaySql(scope, plan);
   const reader = await conn.runAndReadAll(sql, params);
+  const usd = (v: unknown) => toNumber(v as bigint) / 1e12;
   const q = (v: unknown, i: number) => (Array.isArray(v) ? toNumberOrNull(v[i] as number | null) : null);
   const rows = readObjects(reader).map((r): ReplayAggregateRow => ({
     day: toNumber(r.is_total) === 1 ? null : (r.day_s as string),
     events: toNumber(r.events),
-    baseline_spend_usd: toNumber(r.base_usd),
-    projected_spend_usd: toNumber(r.proj_usd),
+    baseline_spend_usd: usd(r.base_usd),
+    projected_spend_usd: usd(r.proj_usd),
     baseline_latency_p50_ms: q(r.bq, 0),
     baseline_latency_p95_ms: q(r.bq, 1),
     projected_latency_p50_ms: q(r.pq, 0),
@@ -198,10 +231,10 @@ export async function queryReplay(conn: DuckDBConnection, scope: AnalysisScope, 
     batched: toNumber(r.batched),
     truncated: toNumber(r.truncated),
     changed: toNumber(r.changed),
-    routing_savings_usd: toNumber(r.routing_usd),
-    cache_savings_usd: toNumber(r.cache_usd),
-    batch_savings_usd: toNumber(r.batch_usd),
-    cap_savings_usd: toNumber(r.cap_usd),
+    routing_savings_usd: usd(r.routing_usd),
+    cache_savings_usd: usd(r.cache_usd),
+    batch_savings_usd: usd(r.batch_usd),
+    cap_savings_usd: usd(r.cap_usd),
     rule_events: plan.routing.map((_, i) => toNumber(r[`rule_${i}`])),
   }));
   return { rows, sql };
@@ -210,7 +243,7 @@ export async function queryReplay(conn: DuckDBConnection, scope: AnalysisScope, 
 /** The replay methods bound to the store's read queue. */
 export function duckDbReplayQueries(run: RunRead): ReplayQueries {
   return {
-    replayModels: (scope) => run('replay_models', (conn) => queryReplayModels(conn, scope)),
+    replayModels: (scope, opts) => run('replay_models', (conn) => queryReplayModels(conn, scope, opts.latency)),
     replayTextEvents: (scope, routing, onBatch) => run('replay_text', (conn) => streamReplayText(conn, scope, routing, onBatch)),
     replaySimulate: (scope, plan) => run('replay', (conn) => queryReplay(conn, scope, plan)),
   };

@@ -1,0 +1,108 @@
+/**
+ * Analysis queries for the replay area (see ports/index.ts): the what-if replay of a policy over stored history.
+ * The domain (optimize/replay.ts) resolves a validated policy into a `ReplayPlan` (catalog rates, stored model ids
+ * per rule, semantic-cache hits) and the store applies it in SQL, returning totals and per-day (UTC) rows.
+ */
+import type { AnalysisScope } from './index.js';
+
+/** One policy match, resolved: every list is "any of"; null means "any". */
+export interface ReplayMatch {
+  apps: string[] | null;
+  /** model ids as stored in events (aliases of the policy's model already expanded) */
+  models: string[] | null;
+  /** tags.task values */
+  tasks: string[] | null;
+  min_prompt_tokens: number | null;
+  max_prompt_tokens: number | null;
+  /** tag key → required value */
+  tags: [string, string][];
+  /** only events with no end_user and no session_id */
+  offline: boolean;
+}
+
+/** Per-token rates (USD) and batch discount of a model id (as stored or as targeted), plus its typical decode speed. */
+export interface ReplayRate {
+  model: string;
+  input: number;
+  cached_input: number;
+  output: number;
+  /** fraction off with the provider's batch API (0: none) */
+  batch_discount: number;
+  /** typical latency per output token in this workspace (ms), null when the workspace has no data for it */
+  ms_per_output_token: number | null;
+}
+
+export interface ReplayPlan {
+  /**
+   * First matching rule wins. `same_models`: stored model ids that already are the target (aliases of it): events
+   * on them match the rule but stay where they are.
+   */
+  routing: { match: ReplayMatch; target_model: string; same_models: string[] }[];
+  /** exact (model, prompt_hash) response cache TTL in ms; null: off */
+  exact_cache_ttl_ms: number | null;
+  /** events served by the semantic cache (near-duplicate hits found by the domain); ignored when also exact hits */
+  semantic_hit_ids: readonly string[];
+  /** latency of a response served from cache (ms) */
+  cache_latency_ms: number;
+  batch: ReplayMatch[];
+  /** first matching cap wins */
+  caps: { match: ReplayMatch; cap: number }[];
+  /** rates of every stored model the catalog knows and of every target model */
+  rates: ReplayRate[];
+}
+
+/** Per-model facts for planning the replay (one GROUP BY). */
+export interface ReplayModelRow {
+  model: string;
+  events: number;
+  spend_usd: number;
+  /** median of latency_ms / completion_tokens over ok events with both; null when none or not asked for */
+  ms_per_output_token: number | null;
+}
+
+/** A text-bearing event for the semantic-cache simulation, with the model that would serve it after routing. */
+export interface ReplayTextRow {
+  event_id: string;
+  timestamp: number;
+  model: string;
+  prompt_hash: string | null;
+  prompt_text: string;
+}
+
+/** Baseline vs projected figures of the total (day = null) or one UTC day ('YYYY-MM-DD'). */
+export interface ReplayAggregateRow {
+  day: string | null;
+  events: number;
+  baseline_spend_usd: number;
+  projected_spend_usd: number;
+  baseline_latency_p50_ms: number | null;
+  baseline_latency_p95_ms: number | null;
+  projected_latency_p50_ms: number | null;
+  projected_latency_p95_ms: number | null;
+  exact_hits: number;
+  semantic_hits: number;
+  routed: number;
+  batched: number;
+  /** events whose completion was above their cap (billed tokens clipped to the cap) */
+  truncated: number;
+  /** events whose handling changes: routed, served from cache, sent to batch or clipped */
+  changed: number;
+  routing_savings_usd: number;
+  cache_savings_usd: number;
+  batch_savings_usd: number;
+  cap_savings_usd: number;
+  /** events matched by each routing rule, in rule order */
+  rule_events: number[];
+}
+
+export interface ReplayQueries {
+  /** Per stored model: events, spend and (with `latency`) typical latency per output token. */
+  replayModels(scope: AnalysisScope, opts: { latency: boolean }): Promise<ReplayModelRow[]>;
+  /**
+   * Streams the text-bearing events in timestamp order (ties by event_id), with the routed model, in batches to
+   * `onBatch`. Returns how many were streamed.
+   */
+  replayTextEvents(scope: AnalysisScope, routing: ReplayPlan['routing'], onBatch: (rows: ReplayTextRow[]) => void): Promise<number>;
+  /** Applies the plan in SQL: the total row (day null) first, then one row per UTC day, oldest first. */
+  replaySimulate(scope: AnalysisScope, plan: ReplayPlan): Promise<{ rows: ReplayAggregateRow[]; sql: string }>;
+}
