@@ -1,0 +1,190 @@
+/**
+ * The read and bulk-update SQL of the ClickHouse store, as functions over an executor and a table name: scoped
+ * stats, event listing, workspaces, models, repricing and workspace deletion. Every workspace and time bound is a
+ * bound `{name:Type}` parameter; the WHERE text itself is built only from fixed fragments. Sums of money use
+ * sumKahan (compensated, like DuckDB's fsum), quantiles `quantilesCont` (DuckDB's quantile_cont, see there).
+ */
+import { NetraError } from '../errors.js';
+import type { WorkloadEvent } from '../workload/event.js';
+import type { ModelRates } from '../workload/pricing.js';
+import type { ClickHouseExecutor, Params, Row } from './clickhouse-executor.js';
+import { EVENT_SELECT_LIST, rowToEvent } from './clickhouse-schema.js';
+import type { ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
+
+const DEFAULT_LIST_LIMIT = 1000;
+
+/** A JS number from a JSON value (numbers, numeric strings, null). */
+export function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (v == null) return 0;
+  return Number(v);
+}
+
+export function numOrNull(v: unknown): number | null {
+  return v == null ? null : num(v);
+}
+
+/** Element i of a quantiles array (null when the array or the element is missing). */
+export const pct = (list: unknown, i: number): number | null => (Array.isArray(list) ? numOrNull(list[i]) : null);
+
+/**
+ * DuckDB's quantile_cont (and median), bit for bit: over the sorted non-NULL values s (n of them), RN = (n - 1)·q,
+ * d = RN - floor(RN), result = s[floor(RN)]·(1 - d) + s[ceil(RN)]·d; NULL when there is no value. ClickHouse's own
+ * quantileExactInclusive has the same definition but computes the fraction as (RN + 1) - floor(RN + 1), which
+ * differs in the last bits, enough to flip figures the domain rounds. Returns an Array(Nullable(Float64)) expression,
+ * one element per level; `cond` filters rows (the FILTER clause). Levels are constants, never input.
+ */
+export function quantilesCont(expr: string, levels: readonly number[], cond?: string): string {
+  for (const q of levels) if (!(q >= 0 && q <= 1)) throw new NetraError('INTERNAL', `quantile level ${q} out of range`);
+  const values = cond ? `groupArrayIf(toFloat64(${expr}), ${cond})` : `groupArray(toFloat64(${expr}))`;
+  const at = (i: string) => `s[toUInt64(${i}) + 1]`;
+  const one = `arrayMap(rn -> ${at('floor(rn)')} * (1 - (rn - floor(rn))) + ${at('ceil(rn)')} * (rn - floor(rn)), [(toFloat64(length(s)) - 1) * q])[1]`;
+  return `arrayMap(s -> arrayMap(q -> if(length(s) = 0, NULL, ${one}), [${levels.map((q) => q.toString()).join(', ')}]), [arraySort(${values})])[1]`;
+}
+
+/** Epoch ms → integer epoch µs (the unit of the scope parameters). */
+export const toMicros = (ms: number): number => Math.round(ms * 1000);
+
+export function scopeSql(scope: Scope): { where: string; params: Params } {
+  if (typeof scope?.workspace !== 'string') throw new NetraError('VALIDATION', 'scope.workspace is required', { field: 'workspace' });
+  const params: Params = { ws: scope.workspace };
+  let where = 'workspace = {ws:String}';
+  if (scope.from != null) {
+    where += ` AND "timestamp" >= fromUnixTimestamp64Micro({from_us:Int64}, 'UTC')`;
+    params.from_us = toMicros(scope.from);
+  }
+  if (scope.to != null) {
+    where += ` AND "timestamp" < fromUnixTimestamp64Micro({to_us:Int64}, 'UTC')`;
+    params.to_us = toMicros(scope.to);
+  }
+  return { where, params };
+}
+
+/** Totals and per-model figures in one scan (GROUPING SETS: the () set is the total row). */
+export async function queryStats(ex: ClickHouseExecutor, table: string, scope: Scope): Promise<WorkspaceStats> {
+  const { where, params } = scopeSql(scope);
+  const rows = await ex.query<Row>(
+    `SELECT grouping(model) AS is_total, model, provider,
+       toFloat64(count()) AS n_events,
+       toFloat64(countIf(status = 'error')) AS n_errors,
+       toFloat64(sum(prompt_tokens)) AS prompt_sum,
+       toFloat64(sum(completion_tokens)) AS completion_sum,
+       toFloat64(sum(cached_prompt_tokens)) AS cached_sum,
+       sumKahan(cost_usd) AS spend,
+       ${quantilesCont('latency_ms', [0.5, 0.95])} AS lat,
+       toFloat64(toUnixTimestamp64Micro(min("timestamp"))) AS first_us,
+       toFloat64(toUnixTimestamp64Micro(max("timestamp"))) AS last_us
+     FROM ${table} WHERE ${where}
+     GROUP BY GROUPING SETS ((), (model, provider))
+     ORDER BY is_total DESC, spend DESC, model, provider`,
+    params,
+  );
+  const total = rows.find((r) => num(r.is_total) === 1 && num(r.n_events) > 0);
+  const byModel: ModelStats[] = rows.filter((r) => num(r.is_total) === 0).map((r) => ({
+    model: r.model as string,
+    provider: r.provider as string,
+    events: num(r.n_events),
+    errors: num(r.n_errors),
+    prompt_tokens: num(r.prompt_sum),
+    completion_tokens: num(r.completion_sum),
+    cached_prompt_tokens: num(r.cached_sum),
+    spend_usd: num(r.spend),
+    latency_p50_ms: pct(r.lat, 0),
+    latency_p95_ms: pct(r.lat, 1),
+  }));
+  return {
+    workspace: scope.workspace,
+    from: scope.from ?? null,
+    to: scope.to ?? null,
+    events: num(total?.n_events),
+    errors: num(total?.n_errors),
+    prompt_tokens: num(total?.prompt_sum),
+    completion_tokens: num(total?.completion_sum),
+    cached_prompt_tokens: num(total?.cached_sum),
+    spend_usd: num(total?.spend),
+    latency_p50_ms: pct(total?.lat, 0),
+    latency_p95_ms: pct(total?.lat, 1),
+    first_event: total ? num(total.first_us) / 1000 : null,
+    last_event: total ? num(total.last_us) / 1000 : null,
+    by_model: byModel,
+  };
+}
+
+/** Events in scope, oldest first. */
+export async function queryEvents(
+  ex: ClickHouseExecutor, table: string, scope: Scope, opts: { limit?: number; offset?: number } = {},
+): Promise<WorkloadEvent[]> {
+  const { where, params } = scopeSql(scope);
+  const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
+  const offset = opts.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 0) throw new NetraError('VALIDATION', 'limit must be an integer >= 0', { field: 'limit' });
+  if (!Number.isInteger(offset) || offset < 0) throw new NetraError('VALIDATION', 'offset must be an integer >= 0', { field: 'offset' });
+  if (limit === 0) return [];
+  const rows = await ex.query<Row>(
+    `SELECT ${EVENT_SELECT_LIST} FROM ${table} WHERE ${where} ORDER BY "timestamp", event_id LIMIT {limit:UInt64} OFFSET {offset:UInt64}`,
+    { ...params, limit, offset },
+  );
+  return rows.map(rowToEvent);
+}
+
+/** Every workspace with its event count and first/last event time. */
+export async function queryWorkspaces(ex: ClickHouseExecutor, table: string): Promise<WorkspaceInfo[]> {
+  const rows = await ex.query<Row>(
+    `SELECT workspace, toFloat64(count()) AS n,
+       toFloat64(toUnixTimestamp64Micro(min("timestamp"))) AS first_us, toFloat64(toUnixTimestamp64Micro(max("timestamp"))) AS last_us
+     FROM ${table} GROUP BY workspace ORDER BY workspace`,
+  );
+  return rows.map((r) => ({ workspace: r.workspace as string, events: num(r.n), first_event: num(r.first_us) / 1000, last_event: num(r.last_us) / 1000 }));
+}
+
+/** Distinct models of a workspace, sorted. */
+export async function queryModels(ex: ClickHouseExecutor, table: string, workspace: string): Promise<string[]> {
+  const rows = await ex.query<Row>(`SELECT DISTINCT model FROM ${table} WHERE workspace = {ws:String} ORDER BY model`, { ws: workspace });
+  return rows.map((r) => r.model as string);
+}
+
+async function spend(ex: ClickHouseExecutor, table: string, workspace: string): Promise<number> {
+  const [r] = await ex.query<Row>(`SELECT sumKahan(cost_usd) AS s FROM ${table} WHERE workspace = {ws:String}`, { ws: workspace });
+  return num(r?.s);
+}
+
+/**
+ * Recomputes cost_usd of catalog-priced events of the given models: one ALTER TABLE ... UPDATE mutation, waited for
+ * (mutations_sync = 2: on every replica). ClickHouse has no transactions: callers serialise writes (the store's
+ * queue), and a reprice that fails half-way is safe to repeat (it is idempotent).
+ */
+export async function repriceWorkspace(ex: ClickHouseExecutor, table: string, workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult> {
+  const before = await spend(ex, table, workspace);
+  const models = [...rates.keys()];
+  if (models.length === 0) return { updated: 0, spend_before_usd: before, spend_after_usd: before };
+  const r = models.map((m) => rates.get(m)!);
+  const params: Params = {
+    ws: workspace, models,
+    r_in: r.map((x) => x.input), r_cached: r.map((x) => x.cached_input), r_out: r.map((x) => x.output),
+  };
+  const cond = `workspace = {ws:String} AND cost_source = 'catalog' AND has({models:Array(String)}, model)`;
+  const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE ${cond}`, params);
+  const updated = num(c?.n);
+  if (updated > 0) {
+    // Same arithmetic, in the same order, as costOf() in workload/pricing.ts.
+    const at = (arr: string) => `arrayElement({${arr}:Array(Float64)}, indexOf({models:Array(String)}, model))`;
+    await ex.command(
+      `ALTER TABLE ${table} UPDATE cost_usd =
+         (toFloat64(prompt_tokens) - toFloat64(cached_prompt_tokens)) * ${at('r_in')}
+         + toFloat64(cached_prompt_tokens) * ${at('r_cached')}
+         + toFloat64(completion_tokens) * ${at('r_out')}
+       WHERE ${cond}`,
+      params,
+      { mutations_sync: 2 },
+    );
+  }
+  return { updated, spend_before_usd: before, spend_after_usd: await spend(ex, table, workspace) };
+}
+
+/** Deletes every event of a workspace (lightweight DELETE: rows disappear from reads at once, parts are rewritten later). */
+export async function deleteWorkspaceRows(ex: ClickHouseExecutor, table: string, workspace: string): Promise<number> {
+  const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE workspace = {ws:String}`, { ws: workspace });
+  const n = num(c?.n);
+  if (n > 0) await ex.command(`DELETE FROM ${table} WHERE workspace = {ws:String}`, { ws: workspace });
+  return n;
+}

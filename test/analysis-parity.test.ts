@@ -1,0 +1,201 @@
+/**
+ * DuckDB ↔ ClickHouse parity: the same generated workload (two presets, 5,000 events each, one workspace per preset)
+ * goes into the DuckDB store (in memory) and the ClickHouse store (chdb), and every analysis query must return the
+ * same rows in the same order (numbers within 1e-9 relative), the full analysis the same recommendations, and a
+ * what-if replay the same projection.
+ *
+ * What is allowed to differ, and why:
+ * - the SQL text (`sql` / `query` fields): two dialects;
+ * - floating sums in the last bits (DuckDB fsum vs ClickHouse sumKahan, different summation orders): 1e-9 relative;
+ * - values picked among ties: DuckDB's arg_max/arg_min(x, by[, n]) leave the choice among equal `by` values open (it
+ *   depends on its hash tables and threads), ClickHouse breaks ties by id or by the earliest minute. So sample ids
+ *   (`sample_event_ids`, the evidence's `sample_session_ids`) are compared by count, and the busiest 429 minute
+ *   (`peak_minute`, `peak_429_minute`) is checked separately: each store's pick must be a minute with the peak count.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWorkload } from '../src/corpus/generator.js';
+import { analyzeWorkspace } from '../src/optimize/analyze.js';
+import { analysisContext } from '../src/optimize/catalog-context.js';
+import type { AnalysisScope } from '../src/optimize/ports/index.js';
+import type { PromptTextRow } from '../src/optimize/ports/cache.js';
+import type { ReplayTextRow } from '../src/optimize/ports/replay.js';
+import { policyFromRecommendations } from '../src/optimize/policy-from-recommendations.js';
+import { replayPolicy } from '../src/optimize/replay.js';
+import { createChdbExecutor } from '../src/store/clickhouse-chdb-executor.js';
+import { createClickHouseStore } from '../src/store/clickhouse-store.js';
+import { createDuckDbStore } from '../src/store/duckdb-store.js';
+import type { AnalyticsStore } from '../src/store/types.js';
+import { priceCatalog } from './helpers/usage-analysis-context.js';
+
+const END = Date.UTC(2026, 10, 16);
+const PRESETS = ['chat-support', 'agent-tool-use'] as const;
+const EVENTS = 5_000;
+const REL = 1e-9;
+
+/** Fields whose value is picked among ties DuckDB leaves open (see above). */
+const TIE_FIELDS = new Set(['sample_event_ids', 'sample_session_ids', 'peak_minute', 'peak_429_minute']);
+/** Fields that are SQL text or timings: different by design. */
+const SKIP_FIELDS = new Set(['sql', 'query', 'timings_ms']);
+
+const dir = mkdtempSync(join(tmpdir(), 'netra-parity-'));
+let duck: AnalyticsStore;
+let ch: AnalyticsStore;
+const scopes = new Map<string, AnalysisScope>();
+const tieDiffs: string[] = [];
+
+/** Deep comparison: same shape, strings/booleans/null equal, numbers within REL. Returns the first difference. */
+function diff(a: unknown, b: unknown, path: string): string | null {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return null;
+    const scale = Math.max(Math.abs(a), Math.abs(b));
+    return Math.abs(a - b) <= REL * scale || Math.abs(a - b) < 1e-12 ? null : `${path}: ${a} (duckdb) vs ${b} (clickhouse)`;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${path}: length ${a.length} vs ${b.length}`;
+    for (let i = 0; i < a.length; i++) {
+      const d = diff(a[i], b[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return null;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      if (SKIP_FIELDS.has(k)) continue;
+      const va = (a as Record<string, unknown>)[k];
+      const vb = (b as Record<string, unknown>)[k];
+      if (TIE_FIELDS.has(k)) {
+        const size = (v: unknown) => (Array.isArray(v) ? v.length : typeof v === 'string' && k.startsWith('sample') ? v.split(', ').length : typeof v);
+        if (size(va) !== size(vb)) return `${path}.${k}: ${JSON.stringify(va)} vs ${JSON.stringify(vb)}`;
+        if (JSON.stringify(va) !== JSON.stringify(vb)) tieDiffs.push(`${path}.${k}: ${JSON.stringify(va)} vs ${JSON.stringify(vb)}`);
+        continue;
+      }
+      const d = diff(va, vb, `${path}.${k}`);
+      if (d) return d;
+    }
+    return null;
+  }
+  return Object.is(a, b) ? null : `${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`;
+}
+
+function expectSame(a: unknown, b: unknown, what: string): void {
+  expect(diff(a, b, what)).toBeNull();
+}
+
+beforeAll(async () => {
+  const cat = priceCatalog();
+  duck = createDuckDbStore({ path: ':memory:' });
+  ch = createClickHouseStore({ executor: createChdbExecutor(dir), database: 'parity' });
+  await duck.init();
+  await ch.init();
+  for (const [i, preset] of PRESETS.entries()) {
+    const w = generateWorkload({ preset, events: EVENTS, days: 7, seed: 11 + i, end: END, pricer: cat, tierOf: (m) => cat.resolve(m)?.quality_tier, workspace: preset });
+    for (const batch of w.batches()) {
+      const [d, c] = await Promise.all([duck.append(batch), ch.append(batch)]);
+      expect(c).toEqual(d);
+    }
+    scopes.set(preset, { workspace: preset, from: w.from, to: w.to });
+  }
+});
+afterAll(async () => {
+  if (process.env.PARITY_DEBUG) process.stderr.write(`picks among ties that differ:\n${tieDiffs.join('\n')}\n`);
+  await duck?.close();
+  await ch?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
+  const scope = () => scopes.get(preset)!;
+  /** the middle of the window: scoping by time, partial days */
+  const inner = () => ({ ...scope(), from: scope().from + 86_400_000 + 12_345.5, to: scope().to - 86_400_000 - 0.25 });
+
+  it('stats, workspaces and event listing', async () => {
+    for (const s of [scope(), inner()]) expectSame(await duck.stats(s), await ch.stats(s), 'stats');
+    expectSame(await duck.workspaces(), await ch.workspaces(), 'workspaces');
+    expectSame(await duck.models(preset), await ch.models(preset), 'models');
+    expectSame(await duck.listEvents(inner(), { limit: 300, offset: 100 }), await ch.listEvents(inner(), { limit: 300, offset: 100 }), 'listEvents');
+  });
+
+  it('usage queries', async () => {
+    for (const s of [scope(), inner()]) {
+      for (const q of ['routingSegments', 'batchCandidates', 'maxTokensGroups', 'retryWaste', 'rateLimitBursts', 'contextGrowth', 'latencyByAppModel'] as const) {
+        const [a, b] = await Promise.all([duck.analysis[q](s), ch.analysis[q](s)]);
+        expect(a.rows.length, q).toBeGreaterThanOrEqual(0);
+        expectSame(a, b, q);
+      }
+    }
+    const [a, b] = await Promise.all([duck.analysis.contextGrowth(scope(), { window_tokens: 500 }), ch.analysis.contextGrowth(scope(), { window_tokens: 500 })]);
+    expectSame(a, b, 'contextGrowth(500)');
+  });
+
+  it('each store picks a busiest minute that really has the peak number of 429s', async () => {
+    const perMinute = new Map<string, number>();
+    for (const e of await duck.listEvents(scope(), { limit: EVENTS })) {
+      if (e.http_status !== 429) continue;
+      const k = `${e.app}@${Math.floor(e.timestamp / 60_000) * 60_000}`;
+      perMinute.set(k, (perMinute.get(k) ?? 0) + 1);
+    }
+    const [a, b] = await Promise.all([duck.analysis.rateLimitBursts(scope()), ch.analysis.rateLimitBursts(scope())]);
+    expect(a.rows.length).toBeGreaterThan(0);
+    for (const r of [...a.rows, ...b.rows]) expect(perMinute.get(`${r.app}@${r.peak_minute}`), r.app).toBe(r.peak_per_minute);
+  });
+
+  it('cache queries', async () => {
+    const exact = { ttl_seconds: 3600, compare_ttls_seconds: [60, 300, 86_400] };
+    const prefix = { window_seconds: 300, min_token_thresholds: [1024, 2048, 4096] };
+    for (const s of [scope(), inner()]) {
+      expectSame(await duck.analysis.exactCacheGroups(s, exact), await ch.analysis.exactCacheGroups(s, exact), 'exactCacheGroups');
+      expectSame(await duck.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }), await ch.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }), 'exactCacheGroups(30)');
+      expectSame(await duck.analysis.prefixCacheGroups(s, prefix), await ch.analysis.prefixCacheGroups(s, prefix), 'prefixCacheGroups');
+    }
+    const collect = async (store: AnalyticsStore) => {
+      const rows: PromptTextRow[] = [];
+      const chunks: number[] = [];
+      const r = await store.analysis.scanPromptTexts(scope(), (c) => { rows.push(...c); chunks.push(c.length); }, { chunk_rows: 1000 });
+      return { rows, chunks, n: r.rows };
+    };
+    const [a, b] = await Promise.all([collect(duck), collect(ch)]);
+    expect(a.n).toBeGreaterThan(0);
+    expectSame(a, b, 'scanPromptTexts');
+  });
+
+  it('performance queries', async () => {
+    for (const s of [scope(), inner()]) {
+      expectSame(await duck.analysis.performanceBuckets(s, 3_600_000), await ch.analysis.performanceBuckets(s, 3_600_000), 'performanceBuckets');
+      expectSame(await duck.analysis.windowPercentiles(s), await ch.analysis.windowPercentiles(s), 'windowPercentiles');
+    }
+  });
+
+  it('the full analysis gives the same recommendations, and replaying them the same projection', async () => {
+    const cat = priceCatalog();
+    const run = async (store: AnalyticsStore) => {
+      const totals = await store.stats(scope());
+      const ctx = analysisContext({ catalog: cat, workspace: preset, from: scope().from, to: scope().to, total_events: totals.events, total_spend_usd: totals.spend_usd });
+      return { ctx, analysis: await analyzeWorkspace(store.analysis, ctx, { goal: 'cost' }) };
+    };
+    const [a, b] = [await run(duck), await run(ch)];
+    expect(a.analysis.recommendations.length).toBeGreaterThan(0);
+    expectSame(a.analysis, b.analysis, 'analysis');
+
+    const policy = {
+      ...policyFromRecommendations(a.analysis.recommendations.map((r) => r), { cache_ttl_seconds: 1800 }),
+      semantic_cache: { enabled: true, ttl_seconds: 3600 },
+      max_tokens_caps: [{ match: { min_prompt_tokens: 100 }, cap: 64 }],
+      batch: [{ match: { offline: true } }],
+    };
+    const [ra, rb] = [await replayPolicy(duck.analysis, a.ctx, policy), await replayPolicy(ch.analysis, b.ctx, policy)];
+    expect(ra.per_day.length).toBeGreaterThan(0);
+    expectSame(ra, rb, 'replay');
+    const texts = async (store: AnalyticsStore) => {
+      const rows: ReplayTextRow[] = [];
+      const routing = [{ match: { apps: null, models: null, tasks: null, min_prompt_tokens: 200, max_prompt_tokens: null, tags: [], offline: false }, target_model: 'gpt-4o-mini', same_models: [] }];
+      const n = await store.analysis.replayTextEvents(scope(), routing, (r) => rows.push(...r));
+      return { n, rows };
+    };
+    expectSame(await texts(duck), await texts(ch), 'replayTextEvents');
+    for (const latency of [true, false]) expectSame(await duck.analysis.replayModels(scope(), { latency }), await ch.analysis.replayModels(scope(), { latency }), 'replayModels');
+  });
+});
