@@ -12,6 +12,8 @@ import { createLogger, type Logger } from './logger.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { Repository, type PriceOverrideRow } from './db/repository.js';
 import { createDuckDbStore } from './store/duckdb-store.js';
+import { createClickHouseStore } from './store/clickhouse-store.js';
+import { createHttpExecutor } from './store/clickhouse-executor.js';
 import type { AnalyticsStore, RepriceResult } from './store/types.js';
 import { loadPriceCatalog } from './workload/price-catalog-file.js';
 import type { PriceCatalog } from './workload/price-catalog.js';
@@ -22,6 +24,14 @@ import { NetraError } from './errors.js';
 import { buildServer } from './server/http.js';
 import { createAnalysisService, type AnalysisService } from './services/analysis-service.js';
 import type { DependencyStatus, IngestSummary } from './server/deps.js';
+import { createAccounts, type Accounts } from './accounts/index.js';
+// query cache, observability, startup tasks (issue 3)
+import { createQueryCache, type QueryCache } from './cache/index.js';
+import { RedisQueryCache } from './cache/redis-query-cache.js';
+import { Observability } from './observability/observability.js';
+import { StartupTaskScheduler } from './jobs/startup-tasks.js';
+import { cacheWarmUpTask, repriceAfterCatalogChangeTask, storeMaintenanceTask } from './jobs/maintenance-tasks.js';
+import type { WorkloadEvent } from './workload/event.js';
 
 export interface GenerateRequest {
   preset: string;
@@ -49,6 +59,14 @@ export interface App {
   reprice(workspace: string): Promise<RepriceResult>;
   /** analysis, what-if replay and recommended policy over the store */
   readonly analysis: AnalysisService;
+  /** users, sessions, workspace access, API keys, provider secrets (issue 3) */
+  readonly accounts: Accounts;
+  /** analytics query cache (memory, or Redis with REDIS_URL); null when NETRA_CACHE_ENABLED=false (issue 3) */
+  readonly cache: QueryCache | null;
+  /** metrics, memory health, performance history (issue 3) */
+  readonly observability: Observability;
+  /** background maintenance after boot (issue 3) */
+  readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
@@ -71,26 +89,48 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const repo = new Repository(db.db);
   let store: AnalyticsStore;
   try {
-    store = await createDuckDbStore({ path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb') });
+    store = openAnalyticsStore(config);
     await store.init();
   } catch (err) {
     await db.close();
     throw storeOpenError(err);
   }
+  // accounts: creates the local owner on first start and adopts workspaces that have no member (issue 3)
+  let accounts: Accounts;
+  try {
+    accounts = await createAccounts(config, db.db, log);
+  } catch (err) {
+    await store.close();
+    await db.close();
+    throw err;
+  }
+
+  // -- query cache and observability (issue 3): every append into a workspace invalidates its cached results
+  const cache: QueryCache | null = config.cache.enabled ? await createQueryCache(config.cache, config.redisUrl, log) : null;
+  const observability = new Observability(config.observability, { storeTimings: () => store.queryTimings(), cache, pool: db.pool ?? null, log });
+  const appendAndInvalidate = async (events: readonly WorkloadEvent[]) => {
+    const r = await store.append(events);
+    if (r.inserted > 0 && cache) for (const ws of new Set(events.map((e) => e.workspace))) await cache.invalidate(ws);
+    return r;
+  };
 
   const baseCatalog = loadPriceCatalog();
   let catalog = baseCatalog.withOverrides(await loadOverrides(repo));
   const knownWorkspaces = new Set<string>();
   const ensureWorkspace = async (name: string) => {
     if (knownWorkspaces.has(name)) return;
-    await repo.ensureWorkspace(name);
+    const { created } = await repo.ensureWorkspace(name);
+    // workspaces the app creates itself (CLI import/generate, seeding) belong to the local owner (issue 3)
+    if (created) await accounts.access.addOwner(name, accounts.identity.localOwnerId());
     knownWorkspaces.add(name);
   };
-  const ingestor: Ingestor = createIngestor({ store, pricer: { price: (ws, m, u) => catalog.price(ws, m, u) }, newId: randomUUID, logger: log });
+  const ingestor: Ingestor = createIngestor({ store: { append: appendAndInvalidate }, pricer: { price: (ws, m, u) => catalog.price(ws, m, u) }, newId: randomUUID, logger: log });
 
   const ingest = async (workspace: string, items: IngestSource) => {
     await ensureWorkspace(workspace);
-    return ingestor.ingest(workspace, items);
+    const r = await ingestor.ingest(workspace, items);
+    observability.recordIngest('api', r);
+    return r;
   };
 
   /** Throws NETRA_E_VALIDATION when the override, together with the stored ones, would not make a valid catalog. */
@@ -107,7 +147,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const reprice = async (workspace: string): Promise<RepriceResult> => {
     catalog = baseCatalog.withOverrides(await loadOverrides(repo));
     const models = await store.models(workspace);
-    return store.reprice(workspace, catalog.rateMap(workspace, models));
+    const r = await store.reprice(workspace, catalog.rateMap(workspace, models));
+    await cache?.invalidate(workspace); // costs changed
+    return r;
   };
 
   const runJob = async <T>(j: { workspace: string; kind: string; source: string; format?: string }, work: (progress: (p: number) => void) => Promise<T>, summarize: (r: T) => Parameters<Repository['updateJob']>[1]): Promise<T> => {
@@ -144,7 +186,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (file) {
           if (!file.write(batch.map((e) => JSON.stringify(e)).join('\n') + '\n')) await once(file, 'drain');
         } else {
-          await store.append(batch);
+          const r = await appendAndInvalidate(batch);
+          observability.recordIngest('generate', { accepted: r.inserted, rejected: 0, duplicates: r.duplicates });
         }
         done += batch.length;
         onProgress?.(done, req.events);
@@ -156,11 +199,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
 
   const importFromFile: App['importFile'] = (path, o, onProgress) =>
-    runJob({ workspace: o.workspace, kind: 'import', source: path, format: o.format }, async (progress) =>
-      importFile(path, o, ingestor, (p) => {
+    runJob({ workspace: o.workspace, kind: 'import', source: path, format: o.format }, async (progress) => {
+      const r = await importFile(path, o, ingestor, (p) => {
         onProgress?.(p.bytesRead, p.totalBytes);
         if (p.totalBytes > 0) progress(p.bytesRead / p.totalBytes);
-      }),
+      });
+      observability.recordIngest('file', r);
+      return r;
+    },
     (r) => ({ accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, errors: r.errors.slice(0, 100) }));
 
   const readiness = async (): Promise<DependencyStatus[]> => Promise.all([
@@ -169,26 +215,42 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const h = await store.health();
       if (!h.ok) throw new Error(h.detail ?? 'unhealthy');
     }),
+    ...(cache instanceof RedisQueryCache ? [probe('cache (redis)', () => cache.ping())] : []),
   ]);
 
-  const analysis = createAnalysisService({ store, catalog: () => catalog });
+  const analysis = createAnalysisService({ store, catalog: () => catalog, cache });
+
+  // -- startup tasks (issue 3): maintenance 60 s after boot; failures make /health/ready 'degraded', never block start-up
+  const startupTasks = new StartupTaskScheduler([
+    storeMaintenanceTask(store),
+    repriceAfterCatalogChangeTask({ dataDir: config.dataDir, store, catalogVersion: () => baseCatalog.version, reprice }),
+    cacheWarmUpTask({ store, workspaces: config.startup.warmWorkspaces, analyze: (workspace) => analysis.analyze({ workspace }) }),
+  ], { ...config.startup, log: log.child({ component: 'startup-tasks' }) });
+  observability.setStartupTasks(() => startupTasks.status());
 
   const server = await buildServer({
-    config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis,
+    config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
     catalog: () => ({ version: catalog.version, prices_taken: catalog.pricesTaken, models: catalog.entriesFor('') }),
   });
 
   let closing: Promise<void> | null = null;
   const app: App = {
-    config, log, db, repo, store, server, analysis,
+    config, log, db, repo, store, server, analysis, accounts, cache, observability, startupTasks,
     catalog: () => catalog,
     ingest, importFile: importFromFile, generate, reprice,
     async listen() {
-      return server.listen({ host: config.host, port: config.port });
+      const url = await server.listen({ host: config.host, port: config.port });
+      // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
+      observability.start();
+      if (config.startup.enabled) startupTasks.start();
+      return url;
     },
     close() {
       closing ??= (async () => {
+        await startupTasks.close();
+        observability.close();
         await server.close();
+        await cache?.close();
         await store.close();
         await db.close();
       })();
@@ -222,6 +284,18 @@ async function probe(name: string, fn: () => Promise<void>): Promise<DependencyS
   }
 }
 
+/** The analytics store the config picks: embedded DuckDB (default) or ClickHouse over HTTP (CLICKHOUSE_URL; issue 3). */
+function openAnalyticsStore(config: Config): AnalyticsStore {
+  if (config.store.engine === 'clickhouse') {
+    return createClickHouseStore({
+      executor: createHttpExecutor({ url: config.store.clickhouseUrl! }),
+      database: config.store.clickhouseDatabase,
+      ttlDays: config.store.clickhouseTtlDays,
+    });
+  }
+  return createDuckDbStore({ path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb') });
+}
+
 function storeOpenError(err: unknown): Error {
   const msg = (err as Error).message ?? String(err);
   if (/lock/i.test(msg)) {
@@ -243,5 +317,6 @@ async function seedDemo(app: App, log: Logger): Promise<void> {
     if (events > 0) await app.generate({ preset, events, days: 7, seed: 1000 + i, workspace: ws, end });
   }
   await app.repo.ensureWorkspace(ws);
+  await app.accounts.access.addOwner(ws, app.accounts.identity.localOwnerId()); // the local owner owns `demo` (issue 3)
   log.info({ workspace: ws, events: total, ms: Math.round(performance.now() - t0) }, 'seeded demo workspace with a generated week of traffic');
 }

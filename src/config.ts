@@ -31,20 +31,93 @@ export const ConfigSchema = z.object({
     statementTimeoutMs: int(30_000, 0),
     idleTimeoutMs: int(10 * 60_000, 0),
     idleInTransactionTimeoutMs: int(60_000, 0),
+    // -- observability helper (issue 3): validate-before-use and saturation warning
+    /** a connection idle longer than this is pinged (`SELECT 1`) before use */
+    prePingIdleMs: int(30_000, 0),
+    prePingTimeoutMs: int(5_000, 1),
+    /** warn when connections in use / max passes this */
+    saturationWarnRatio: z.coerce.number().min(0).max(1).default(0.8),
   }).prefault({}),
   redisUrl: z.string().url().optional(),
 
+  // -- observability helper (issue 3): query cache, metrics, startup tasks
+  /** Analytics query cache: in memory, or shared through Redis when redisUrl is set. */
+  cache: z.object({
+    enabled: bool.default(true),
+    ttlMs: int(5 * 60_000, 1),
+    maxEntries: int(1_000, 1),
+    redisPrefix: z.string().default('netra:'),
+  }).prefault({}),
+  observability: z.object({
+    /** a performance snapshot every this often, kept for historyMs (GET /api/v1/system/performance) */
+    snapshotIntervalMs: int(10_000, 100),
+    historyMs: int(60 * 60_000, 1_000),
+    /** memory health: heap used / heap limit, and event-loop lag p99 */
+    heapDegradedRatio: z.coerce.number().min(0).max(1).default(0.85),
+    heapCriticalRatio: z.coerce.number().min(0).max(1).default(0.95),
+    eventLoopLagDegradedMs: int(200, 1),
+    eventLoopLagCriticalMs: int(1_000, 1),
+  }).prefault({}),
+  /** Background maintenance after boot (src/jobs/startup-tasks.ts). */
+  startup: z.object({
+    enabled: bool.default(true),
+    delayMs: int(60_000, 0),
+    timeoutMs: int(90_000, 1),
+    retryBackoffMs: int(5 * 60_000, 0),
+    /** attempts per task including the first */
+    maxAttempts: int(3, 1),
+    /** cache warm-up: analyses of this many most recently active workspaces */
+    warmWorkspaces: int(3, 0),
+  }).prefault({}),
+
   store: z.object({
-    engine: z.enum(['duckdb']).default('duckdb'),
+    engine: z.enum(['duckdb', 'clickhouse']).default('duckdb'),
     /** DuckDB file; default <dataDir>/events.duckdb. ':memory:' for an in-memory store. */
     duckdbPath: z.string().optional(),
-  }).prefault({}),
+    // ClickHouse, the scale-out store (issue 3; docs/OPERATIONS.md): engine 'clickhouse' needs CLICKHOUSE_URL
+    /** http(s)://user:password@host:8123 (credentials in the URL; masked in logs) */
+    clickhouseUrl: z.string().url().optional(),
+    /** database holding the events table (created when missing) */
+    clickhouseDatabase: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier').default('netra'),
+    /** drop events older than this many days (MergeTree TTL, applied at merges); 0 keeps them forever */
+    clickhouseTtlDays: int(0, 0),
+  }).refine((s) => s.engine !== 'clickhouse' || s.clickhouseUrl !== undefined, { message: 'engine clickhouse needs CLICKHOUSE_URL', path: ['clickhouseUrl'] }).prefault({}),
 
   ingest: z.object({
     maxEventsPerRequest: int(10_000, 1),
     maxBodyBytes: int(10 * 1024 * 1024, 1024),
     /** NDJSON bodies stream; they may be larger than a JSON body. */
     maxNdjsonBodyBytes: int(512 * 1024 * 1024, 1024),
+  }).prefault({}),
+
+  // ── accounts and security (issue 3; see docs/SECURITY.md) ──
+  auth: z.object({
+    /** HS256 signing secret. Default: generated once into <dataDir>/secrets/jwt-secret (0600) so restarts keep tokens valid. */
+    jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** 32 bytes (64 hex characters or base64) for AES-256-GCM of stored provider keys. Default: generated like jwtSecret. */
+    secretKey: z.string().min(1).optional(),
+    issuer: z.string().min(1).default('netra'),
+    audience: z.string().min(1).default('netra-api'),
+    accessTokenTtlSec: int(30 * 60, 10),
+    refreshTokenTtlSec: int(30 * 24 * 3600, 60),
+    /** the embedded default's one owner, created on first start with a random password that is never printed */
+    localOwnerEmail: z.string().min(3).default('local@netra'),
+    /** the local UI may sign in as the local owner without a password when server, client and Host are all loopback */
+    localAutoSignIn: bool.default(true),
+  }).prefault({}),
+  security: z.object({
+    /** origins allowed to call the API from a browser; default none (same origin only) */
+    corsOrigins: z.union([z.array(z.string().min(1)), z.string()]).default([])
+      .transform((v) => (Array.isArray(v) ? v : v.split(',').map((x) => x.trim()).filter(Boolean))),
+    /** take the client address from X-Forwarded-For (behind a reverse proxy) */
+    trustProxy: bool.default(false),
+    /** requests per window per API key or user; 0 turns the limit off */
+    rateLimitPerKey: int(600, 0),
+    /** requests per window per client IP; 0 turns the limit off */
+    rateLimitPerIp: int(1200, 0),
+    rateLimitWindowMs: int(60_000, 1000),
+    /** loopback clients (the local UI, tests) are not rate limited */
+    rateLimitExemptLoopback: bool.default(true),
   }).prefault({}),
 });
 
@@ -72,13 +145,55 @@ export function configFromEnv(env: Env = process.env): Config {
       statementTimeoutMs: env.NETRA_PG_STATEMENT_TIMEOUT_MS,
       idleTimeoutMs: env.NETRA_PG_IDLE_TIMEOUT_MS,
       idleInTransactionTimeoutMs: env.NETRA_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      prePingIdleMs: env.NETRA_PG_PRE_PING_IDLE_MS,
+      prePingTimeoutMs: env.NETRA_PG_PRE_PING_TIMEOUT_MS,
+      saturationWarnRatio: env.NETRA_PG_SATURATION_WARN_RATIO,
     },
     redisUrl: env.REDIS_URL || undefined,
-    store: { engine: env.NETRA_STORE, duckdbPath: env.NETRA_DUCKDB_PATH },
+    // -- observability helper (issue 3)
+    cache: { enabled: env.NETRA_CACHE_ENABLED, ttlMs: env.NETRA_CACHE_TTL_MS, maxEntries: env.NETRA_CACHE_MAX_ENTRIES, redisPrefix: env.NETRA_REDIS_PREFIX },
+    observability: {
+      snapshotIntervalMs: env.NETRA_METRICS_SNAPSHOT_INTERVAL_MS,
+      historyMs: env.NETRA_METRICS_HISTORY_MS,
+      heapDegradedRatio: env.NETRA_MEMORY_HEAP_DEGRADED_RATIO,
+      heapCriticalRatio: env.NETRA_MEMORY_HEAP_CRITICAL_RATIO,
+      eventLoopLagDegradedMs: env.NETRA_EVENT_LOOP_LAG_DEGRADED_MS,
+      eventLoopLagCriticalMs: env.NETRA_EVENT_LOOP_LAG_CRITICAL_MS,
+    },
+    startup: {
+      enabled: env.NETRA_STARTUP_TASKS,
+      delayMs: env.NETRA_STARTUP_DELAY_MS,
+      timeoutMs: env.NETRA_STARTUP_TIMEOUT_MS,
+      retryBackoffMs: env.NETRA_STARTUP_RETRY_BACKOFF_MS,
+      maxAttempts: env.NETRA_STARTUP_MAX_ATTEMPTS,
+      warmWorkspaces: env.NETRA_STARTUP_WARM_WORKSPACES,
+    },
+    store: {
+      engine: env.NETRA_STORE || (env.CLICKHOUSE_URL ? 'clickhouse' : undefined), duckdbPath: env.NETRA_DUCKDB_PATH,
+      clickhouseUrl: env.CLICKHOUSE_URL || undefined, clickhouseDatabase: env.CLICKHOUSE_DATABASE, clickhouseTtlDays: env.CLICKHOUSE_TTL_DAYS,
+    },
     ingest: {
       maxEventsPerRequest: env.NETRA_INGEST_MAX_EVENTS,
       maxBodyBytes: env.NETRA_INGEST_MAX_BODY_BYTES,
       maxNdjsonBodyBytes: env.NETRA_INGEST_MAX_NDJSON_BYTES,
+    },
+    auth: {
+      jwtSecret: env.NETRA_JWT_SECRET || undefined,
+      secretKey: env.NETRA_SECRET_KEY || undefined,
+      issuer: env.NETRA_JWT_ISSUER,
+      audience: env.NETRA_JWT_AUDIENCE,
+      accessTokenTtlSec: env.NETRA_ACCESS_TOKEN_TTL_S,
+      refreshTokenTtlSec: env.NETRA_REFRESH_TOKEN_TTL_S,
+      localOwnerEmail: env.NETRA_LOCAL_OWNER_EMAIL,
+      localAutoSignIn: env.NETRA_LOCAL_AUTO_SIGN_IN,
+    },
+    security: {
+      corsOrigins: env.NETRA_CORS_ORIGINS,
+      trustProxy: env.NETRA_TRUST_PROXY,
+      rateLimitPerKey: env.NETRA_RATE_LIMIT_PER_KEY,
+      rateLimitPerIp: env.NETRA_RATE_LIMIT_PER_IP,
+      rateLimitWindowMs: env.NETRA_RATE_LIMIT_WINDOW_MS,
+      rateLimitExemptLoopback: env.NETRA_RATE_LIMIT_EXEMPT_LOOPBACK,
     },
   };
   return parseConfig(raw);
@@ -103,7 +218,12 @@ function stripUndefined(v: unknown): unknown {
 
 /** The effective config with secrets masked, for the start-up log line. */
 export function describeConfig(c: Config): Record<string, unknown> {
-  return { ...c, databaseUrl: maskUrl(c.databaseUrl), redisUrl: maskUrl(c.redisUrl) };
+  return {
+    ...c, databaseUrl: maskUrl(c.databaseUrl), redisUrl: maskUrl(c.redisUrl),
+    store: { ...c.store, clickhouseUrl: maskUrl(c.store.clickhouseUrl) },
+    // secrets: only whether they were configured (issue 3)
+    auth: { ...c.auth, jwtSecret: c.auth.jwtSecret ? '****' : '(generated under dataDir)', secretKey: c.auth.secretKey ? '****' : '(generated under dataDir)' },
+  };
 }
 
 export function maskUrl(u: string | undefined): string | undefined {

@@ -9,6 +9,11 @@ export const ErrorCodes = {
   TOO_MANY_EVENTS: { code: 'NETRA_E_TOO_MANY_EVENTS', status: 413 },
   UNSUPPORTED_MEDIA: { code: 'NETRA_E_UNSUPPORTED_MEDIA_TYPE', status: 415 },
   NOT_FOUND: { code: 'NETRA_E_NOT_FOUND', status: 404 },
+  // accounts and security (issue 3)
+  UNAUTHENTICATED: { code: 'NETRA_E_UNAUTHENTICATED', status: 401 },
+  FORBIDDEN: { code: 'NETRA_E_FORBIDDEN', status: 403 },
+  CONFLICT: { code: 'NETRA_E_CONFLICT', status: 409 },
+  RATE_LIMITED: { code: 'NETRA_E_RATE_LIMITED', status: 429 },
   UNKNOWN_MODEL: { code: 'NETRA_E_UNKNOWN_MODEL', status: 400 },
   CONFIG: { code: 'NETRA_E_CONFIG', status: 500 },
   STORE: { code: 'NETRA_E_STORE', status: 503 },

@@ -18,11 +18,14 @@ function assertFiniteNumbers(v: unknown, path = '$'): void {
 
 describe('analysis API', () => {
   let t: TestApp;
-  const inject = (o: InjectOptions) => t.app.server.inject(o);
+  // every request as the local owner (issue 3: all routes but /health/* need a token)
+  let auth: { authorization: string };
+  const inject = (o: InjectOptions) => t.app.server.inject({ ...o, headers: { ...auth, ...o.headers } });
   const END = Date.UTC(2026, 10, 20);
 
   beforeAll(async () => {
     t = await startTestApp();
+    auth = await t.auth();
     await t.app.generate({ preset: 'chat-support', events: 8000, days: 7, seed: 3, workspace: 'gen', end: END });
     await t.app.generate({ preset: 'batch-summarization', events: 4000, days: 7, seed: 4, workspace: 'gen', end: END });
     await t.app.importFile(AZURE, { format: 'azure-trace', model: 'gpt-4o', workspace: 'azure' });

@@ -9,9 +9,14 @@ function ev(i: number, extra: Record<string, unknown> = {}) {
 
 describe('HTTP ingestion and queries', () => {
   let t: TestApp;
-  const inject = (opts: import("fastify").InjectOptions) => t.app.server.inject(opts);
+  // every request as the local owner (issue 3: all routes but /health/* need a token)
+  let auth: { authorization: string };
+  const inject = (opts: import("fastify").InjectOptions) => t.app.server.inject({ ...opts, headers: { ...auth, ...opts.headers } });
 
-  beforeAll(async () => { t = await startTestApp({ ingest: { maxEventsPerRequest: 50, maxBodyBytes: 64 * 1024 } }); });
+  beforeAll(async () => {
+    t = await startTestApp({ ingest: { maxEventsPerRequest: 50, maxBodyBytes: 64 * 1024 } });
+    auth = await t.auth();
+  });
   afterAll(async () => { await t?.close(); });
 
   it('answers liveness and readiness with per-dependency status', async () => {

@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import * as schema from './schema.js';
+import type { NetraPgPool } from './pool.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -18,6 +19,8 @@ export interface DbHandle {
   /** Runs `SELECT 1`. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** The PostgreSQL pool (statistics, leak checks); absent for PGlite. */
+  readonly pool?: NetraPgPool;
 }
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -38,16 +41,20 @@ export function pgPoolOptions(url: string, pg: Config['pg']) {
 
 export async function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl' | 'pg'>, log?: Logger, opts: { pgliteDir?: string } = {}): Promise<DbHandle> {
   if (config.databaseUrl) {
-    const { default: pg } = await import('pg');
+    const { NetraPgPool } = await import('./pool.js');
     const { drizzle } = await import('drizzle-orm/node-postgres');
     const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-    const pool = new pg.Pool(pgPoolOptions(config.databaseUrl, config.pg));
+    const pool = new NetraPgPool(pgPoolOptions(config.databaseUrl, config.pg), {
+      prePing: config.pg.prePing, prePingIdleMs: config.pg.prePingIdleMs, prePingTimeoutMs: config.pg.prePingTimeoutMs,
+      saturationWarnRatio: config.pg.saturationWarnRatio,
+    }, log);
     pool.on('error', (err) => log?.warn({ err: err.message }, 'idle postgres client error'));
     const db = drizzle(pool, { schema });
     await migrate(db, { migrationsFolder: MIGRATIONS });
     let closed = false;
     return {
       kind: 'postgres',
+      pool,
       db: db as unknown as Database,
       ping: async () => { await pool.query('SELECT 1'); },
       close: async () => { if (!closed) { closed = true; await pool.end(); } },

@@ -3,7 +3,7 @@
  * Migrations are generated from this file into src/db/migrations with `npm run db:generate`.
  */
 import { sql } from 'drizzle-orm';
-import { doublePrecision, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const workspaces = pgTable('workspaces', {
   id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
@@ -43,3 +43,73 @@ export const priceOverrides = pgTable('price_overrides', {
   cacheWrite: doublePrecision('cache_write'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.workspaceId, t.model] })]);
+
+// ── accounts and security (issue 3): users, memberships, API keys, refresh tokens, encrypted provider secrets ──
+
+export const ROLES = ['owner', 'member', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+export const API_KEY_SCOPES = ['ingest', 'read', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** People who sign in. Passwords are argon2id hashes; `is_admin` may manage users (not read workspaces they are not in). */
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull().default(''),
+  passwordHash: text('password_hash'),
+  isAdmin: boolean('is_admin').notNull().default(false),
+  active: boolean('active').notNull().default(true),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Who may do what in a workspace. */
+export const memberships = pgTable('memberships', {
+  workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  role: text('role').$type<Role>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  primaryKey({ columns: [t.workspaceId, t.userId] }),
+  index('memberships_user_idx').on(t.userId),
+  check('memberships_role_check', sql`${t.role} in ('owner', 'member', 'viewer')`),
+]);
+
+/** Workspace API keys `nk_<prefix>_<secret>`: only the prefix and a SHA-256 of the whole key are stored. */
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  prefix: text('prefix').notNull().unique(),
+  secretHash: text('secret_hash').notNull(),
+  scope: text('scope').$type<ApiKeyScope>().notNull(),
+  name: text('name').notNull().default(''),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+}, (t) => [
+  index('api_keys_workspace_idx').on(t.workspaceId),
+  check('api_keys_scope_check', sql`${t.scope} in ('ingest', 'read', 'admin')`),
+]);
+
+/** Opaque refresh tokens (SHA-256 stored), rotated on every use. */
+export const refreshTokens = pgTable('refresh_tokens', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+}, (t) => [index('refresh_tokens_user_idx').on(t.userId)]);
+
+/** LLM provider API keys a workspace stores: AES-256-GCM ciphertext under NETRA_SECRET_KEY, never returned. */
+export const providerSecrets = pgTable('provider_secrets', {
+  workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  provider: text('provider').notNull(),
+  ciphertext: text('ciphertext').notNull(),
+  /** last characters of long secrets, for recognising them in a list; null for short ones */
+  hint: text('hint'),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.workspaceId, t.provider] })]);

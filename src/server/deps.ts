@@ -8,6 +8,8 @@ import type { IngestSource } from '../ingest/pipeline.js';
 import type { Logger } from '../logger.js';
 import type { AnalyticsStore, RepriceResult } from '../store/types.js';
 import type { AnalysisService } from '../services/analysis-service.js';
+import type { Accounts } from '../accounts/index.js';
+import type { Observability } from '../observability/observability.js';
 
 
 export interface IngestSummary {
@@ -39,4 +41,8 @@ export interface ServerDeps {
   analysis: AnalysisService;
   /** Per-dependency readiness. */
   readiness(): Promise<DependencyStatus[]>;
+  /** metrics, memory health, startup task status, performance history (issue 3: /metrics, /api/v1/system/performance) */
+  observability?: Observability;
+  /** accounts and security (issue 3): identity, workspace access, API keys, provider secrets */
+  accounts: Accounts;
 }

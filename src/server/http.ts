@@ -9,6 +9,12 @@ import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { statsRoutes } from './routes/stats.js';
+// accounts and security (issue 3)
+import { installSecurity } from './auth.js';
+import { accountsRoutes } from './routes/accounts.js';
+// observability (issue 3)
+import { metricsRoutes } from './routes/metrics.js';
+import { systemRoutes } from './routes/system.js';
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -19,17 +25,26 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Finish in-flight requests on close; refuse new ones.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // client address from X-Forwarded-For only behind a configured reverse proxy (rate limits per IP)
+    trustProxy: deps.config.security.trustProxy,
   });
   installErrorHandler(app, deps.config.ingest);
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode >= 500) req.log.warn({ url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
     else req.log.debug({ url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    // latency histogram by route pattern (never the raw URL: bounded label values)
+    deps.observability?.recordHttp(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime);
   });
+  // security headers, CORS, rate limits, authentication and the authorization rule of every route (before any route)
+  await installSecurity(app, deps);
   healthRoutes(app, deps);
   ingestRoutes(app, deps);
   statsRoutes(app, deps);
   catalogRoutes(app, deps);
   analysisRoutes(app, deps);
+  accountsRoutes(app, deps);
+  metricsRoutes(app, deps);
+  systemRoutes(app, deps);
   await app.ready();
   return app;
 }

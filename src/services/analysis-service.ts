@@ -1,6 +1,8 @@
 /**
  * The analysis service: resolves a workspace's window and totals, builds the analysis context from the catalog with
  * the workspace's overrides, and runs the optimisation engine (analysis, replay, policy) over the store's port.
+ * With a query cache, analyses, replays and stats are served from it (keyed by workspace + kind + parameters,
+ * invalidated by ingest); the store-health part of an analysis (query timings, cache hit rate) is always current.
  */
 import { NetraError } from '../errors.js';
 import { analyzeWorkspace, type FullAnalysis } from '../optimize/analyze.js';
@@ -10,7 +12,9 @@ import { policyFromRecommendations } from '../optimize/policy-from-recommendatio
 import type { PolicyInput } from '../optimize/policy.js';
 import { GOALS, type Goal } from '../optimize/ranking.js';
 import { replayPolicy, type ReplayResult } from '../optimize/replay.js';
-import type { AnalyticsStore } from '../store/types.js';
+import type { AnalyticsStore, Scope, WorkspaceStats } from '../store/types.js';
+import type { QueryCache } from '../cache/query-cache.js';
+import { storeHealthReport, type CacheStats } from '../optimize/store-health.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
 
 export interface WindowRequest {
@@ -26,6 +30,8 @@ export interface AnalysisService {
   simulate(req: WindowRequest & { policy: unknown }): Promise<ReplayResult>;
   /** The policy the analysis recommends (for replay and gateway exports). */
   recommendedPolicy(req: WindowRequest & { goal?: string }): Promise<PolicyInput>;
+  /** The store's stats for a scope, through the query cache. */
+  stats(scope: Scope): Promise<WorkspaceStats>;
 }
 
 export function parseGoal(goal: string | undefined): Goal {
@@ -36,34 +42,49 @@ export function parseGoal(goal: string | undefined): Goal {
   return g as Goal;
 }
 
-export function createAnalysisService(deps: { store: AnalyticsStore; catalog: () => PriceCatalog }): AnalysisService {
+export function createAnalysisService(deps: { store: AnalyticsStore; catalog: () => PriceCatalog; cache?: QueryCache | null }): AnalysisService {
+  const cached = <T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>): Promise<T> =>
+    (deps.cache ? deps.cache.getOrCompute(workspace, kind, params, compute) : compute());
+  const cacheCounters = (): CacheStats | undefined => {
+    const s = deps.cache?.stats();
+    return s ? { hits: s.hits, misses: s.misses } : undefined;
+  };
+  const stats = (scope: Scope) => cached(scope.workspace, 'stats', { from: scope.from, to: scope.to }, () => deps.store.stats(scope));
+
   const context = async (req: WindowRequest, params?: Partial<AnalysisParams>) => {
     if (req.from !== undefined && req.to !== undefined && req.from >= req.to) {
       throw new NetraError('VALIDATION', 'from must be before to', { field: 'from' });
     }
     let { from, to } = req;
     if (from === undefined || to === undefined) {
-      const all = await deps.store.stats({ workspace: req.workspace });
+      const all = await stats({ workspace: req.workspace });
       if (all.events === 0) throw new NetraError('NOT_FOUND', `workspace '${req.workspace}' has no events; send some (POST /api/v1/events) or generate a workload (netra generate)`, { field: 'workspace' });
       from ??= all.first_event!;
       to ??= all.last_event! + 1;
     }
-    const totals = await deps.store.stats({ workspace: req.workspace, from, to });
+    const totals = await stats({ workspace: req.workspace, from, to });
     return analysisContext({ catalog: deps.catalog(), workspace: req.workspace, from, to, total_events: totals.events, total_spend_usd: totals.spend_usd, params });
   };
 
   const analyze: AnalysisService['analyze'] = async (req) => {
     const goal = parseGoal(req.goal);
-    const ctx = await context(req, req.params);
-    return analyzeWorkspace(deps.store.analysis, ctx, { goal, storeTimings: deps.store.queryTimings() });
+    const key = { from: req.from, to: req.to, goal, params: req.params, catalog: deps.catalog().version };
+    const a = await cached(req.workspace, 'analysis', key, async () => {
+      const ctx = await context(req, req.params);
+      return analyzeWorkspace(deps.store.analysis, ctx, { goal, storeTimings: deps.store.queryTimings(), cache: cacheCounters() });
+    });
+    // a cached analysis still reports the store's and the cache's health as of now
+    a.performance.store_health = storeHealthReport(deps.store.queryTimings(), cacheCounters());
+    return a;
   };
 
   return {
     analyze,
     async simulate(req) {
-      const ctx = await context(req);
-      return replayPolicy(deps.store.analysis, ctx, req.policy);
+      const key = { from: req.from, to: req.to, policy: req.policy, catalog: deps.catalog().version };
+      return cached(req.workspace, 'simulation', key, async () => replayPolicy(deps.store.analysis, await context(req), req.policy));
     },
+    stats,
     async recommendedPolicy(req) {
       const a = await analyze(req);
       return policyFromRecommendations(a.recommendations);

@@ -102,6 +102,11 @@ export interface AnalyticsStore {
   readonly analysis: AnalysisQueries;
   /** Recent query durations by kind (store health). */
   queryTimings(): StoreQueryTiming[];
+  /**
+   * Optional background maintenance (statistics, compaction), run by the startup tasks (src/jobs/startup-tasks.ts);
+   * returns what it did. DuckDB: CHECKPOINT + ANALYZE.
+   */
+  maintain?(): Promise<Record<string, unknown>>;
   /** Flushes pending writes and releases every handle. Safe to call twice. */
   close(): Promise<void>;
 }

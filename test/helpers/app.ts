@@ -12,6 +12,10 @@ export interface TestApp {
   app: App;
   logs: string[];
   dir: string;
+  /** an access token of the local owner (an admin; owner of every workspace the app created), optionally bound to one workspace */
+  token(workspace?: string): Promise<string>;
+  /** `{ authorization: 'Bearer <local owner token>' }`, for inject({ headers }) */
+  auth(workspace?: string): Promise<{ authorization: string }>;
   close(): Promise<void>;
 }
 
@@ -21,8 +25,11 @@ export async function startTestApp(overrides: Record<string, unknown> = {}): Pro
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const config: Config = parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'info', ...overrides });
   const app = await createApp(config, { logDestination: sink });
+  const token = (workspace?: string) => app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), { workspace });
   return {
     app, logs, dir,
+    token,
+    auth: async (workspace?: string) => ({ authorization: `Bearer ${await token(workspace)}` }),
     async close() {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

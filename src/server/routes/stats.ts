@@ -7,15 +7,17 @@ export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.get('/api/v1/stats', async (req) => {
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
-    return deps.store.stats({ workspace, ...parseRange(q) });
+    return deps.analysis.stats({ workspace, ...parseRange(q) });
   });
 
-  app.get('/api/v1/workspaces', async () => {
-    const [rows, counts] = await Promise.all([deps.repo.listWorkspaces(), deps.store.workspaces()]);
+  app.get('/api/v1/workspaces', async (req) => {
+    const [rows, counts, visible] = await Promise.all([deps.repo.listWorkspaces(), deps.store.workspaces(), deps.accounts.access.visible(req.principal!)]);
     const byName = new Map(counts.map((c) => [c.workspace, c]));
     return {
-      workspaces: rows.map((w) => ({
+      // only the caller's workspaces, with the caller's role (issue 3)
+      workspaces: rows.filter((w) => visible.has(w.name)).map((w) => ({
         name: w.name,
+        role: visible.get(w.name),
         created_at: w.createdAt.toISOString(),
         events: byName.get(w.name)?.events ?? 0,
         first_event: byName.get(w.name)?.first_event ?? null,

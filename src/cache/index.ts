@@ -1,0 +1,23 @@
+/**
+ * Picks the query cache backend from config: Redis when REDIS_URL is set (shared by every process), else in memory.
+ */
+import type { Logger } from '../logger.js';
+import { MemoryQueryCache, type QueryCache } from './query-cache.js';
+import { RedisQueryCache } from './redis-query-cache.js';
+
+export type { QueryCache, QueryCacheStats } from './query-cache.js';
+export { MemoryQueryCache } from './query-cache.js';
+export { RedisQueryCache } from './redis-query-cache.js';
+
+export interface CacheConfig {
+  ttlMs: number;
+  maxEntries: number;
+  redisPrefix: string;
+}
+
+export async function createQueryCache(cfg: CacheConfig, redisUrl: string | undefined, log?: Logger): Promise<QueryCache> {
+  if (!redisUrl) return new MemoryQueryCache({ ttlMs: cfg.ttlMs, maxEntries: cfg.maxEntries });
+  const c = new RedisQueryCache({ url: redisUrl, ttlMs: cfg.ttlMs, prefix: cfg.redisPrefix, log });
+  await c.connect();
+  return c;
+}
