@@ -4,10 +4,11 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { describeConfig, type Config } from './config.js';
+import { describeConfig, maskUrl, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { Repository, type PriceOverrideRow } from './db/repository.js';
@@ -106,7 +107,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
 
   // -- query cache and observability (issue 3): every append into a workspace invalidates its cached results
-  const cache: QueryCache | null = config.cache.enabled ? await createQueryCache(config.cache, config.redisUrl, log) : null;
+  const cache: QueryCache | null = config.cache.enabled
+    ? await createQueryCache({ ...config.cache, redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:` }, config.redisUrl, log)
+    : null;
   const observability = new Observability(config.observability, { storeTimings: () => store.queryTimings(), cache, pool: db.pool ?? null, log });
   const appendAndInvalidate = async (events: readonly WorkloadEvent[]) => {
     const r = await store.append(events);
@@ -260,6 +263,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   if (config.seedDemo) await seedDemo(app, log);
   return app;
+}
+
+/**
+ * Which analytics data a cached answer belongs to: processes share Redis cache entries only when they read the same
+ * store (the same ClickHouse database, or the same DuckDB file on the same host), never across separate stores.
+ */
+function storeNamespace(config: Config): string {
+  const id = config.store.engine === 'clickhouse'
+    ? `clickhouse|${maskUrl(config.store.clickhouseUrl)}|${config.store.clickhouseDatabase}`
+    : `duckdb|${hostname()}|${resolve(config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'))}`;
+  return createHash('sha256').update(id).digest('hex').slice(0, 12);
 }
 
 async function loadOverrides(repo: Repository) {
