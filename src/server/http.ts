@@ -29,6 +29,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: deps.config.security.trustProxy,
   });
   installErrorHandler(app, deps.config.ingest);
+  // An empty body with content-type: application/json (common on DELETE from HTTP clients) is no body, not bad JSON;
+  // everything else goes through Fastify's own parser (prototype-poisoning checks included).
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) done(null, undefined);
+    else defaultJson(req, body as string, done);
+  });
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode >= 500) req.log.warn({ url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
     else req.log.debug({ url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');

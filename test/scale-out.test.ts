@@ -1,0 +1,106 @@
+/**
+ * Two server processes against the machine's PostgreSQL and Redis (skipped, with the reason, when DATABASE_URL or
+ * REDIS_URL is unset): accounts, workspaces, tokens and API keys are shared; each process keeps its own embedded
+ * DuckDB store, and the Redis query cache never serves one store's answer from the other.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = resolve(__dirname, '../bin/netra.js');
+const DATABASE_URL = process.env.DATABASE_URL;
+const REDIS_URL = process.env.REDIS_URL;
+const run = promisify(execFile);
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: DATABASE_URL });
+  await c.connect();
+  try { await c.query(sql); } finally { await c.end(); }
+}
+
+interface Server { proc: ChildProcess; url: string; exited: Promise<number | null> }
+
+/** Starts `netra serve` and resolves with its URL from the "listening" log line (bounded wait). */
+function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
+  const proc = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+  return new Promise((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`server did not start in 90 s:\n${out}`)), 90_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) { clearTimeout(timer); res({ proc, url: m[1]!, exited }); }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+    proc.once('exit', (code) => { clearTimeout(timer); rej(new Error(`server exited with ${code}:\n${out}`)); });
+  });
+}
+
+describe.skipIf(!DATABASE_URL || !REDIS_URL)('two Netra processes sharing PostgreSQL and Redis', () => {
+  const dbName = `netra_scale_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  const dirs: string[] = [];
+  let a: Server;
+  let b: Server;
+  let envA: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    await admin(`CREATE DATABASE ${dbName}`);
+    const u = new URL(DATABASE_URL!);
+    u.pathname = `/${dbName}`;
+    const shared = {
+      ...process.env, DATABASE_URL: u.toString(), REDIS_URL, NETRA_PORT: '0', NETRA_SEED_DEMO: 'false', NETRA_LOG_LEVEL: 'info',
+      NETRA_JWT_SECRET: 'scale-out-test-jwt-secret-0123456789abcdef', NETRA_SECRET_KEY: '0'.repeat(64), NETRA_STARTUP_TASKS: 'false',
+      NETRA_REDIS_PREFIX: `netra-test-${dbName}:`,
+    };
+    const dirA = mkdtempSync(join(tmpdir(), 'netra-a-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'netra-b-'));
+    dirs.push(dirA, dirB);
+    envA = { ...shared, NETRA_DATA_DIR: dirA };
+    a = await startServer(envA);
+    b = await startServer({ ...shared, NETRA_DATA_DIR: dirB });
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const s of [a, b]) if (s && s.proc.exitCode === null) { s.proc.kill('SIGKILL'); await s.exited; }
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  }, 60_000);
+
+  it('shares accounts, workspaces, tokens and API keys; keeps per-process stores apart in the cache; shuts down cleanly', async () => {
+    const token = (await run(process.execPath, [BIN, 'token'], { env: envA })).stdout.trim();
+    const h = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+    const created = await fetch(`${a.url}/api/v1/workspaces`, { method: 'POST', headers: h, body: JSON.stringify({ name: 'shared' }) });
+    expect(created.status).toBe(201);
+    const seenByB = await (await fetch(`${b.url}/api/v1/workspaces`, { headers: h })).json() as { workspaces: { name: string }[] };
+    expect(seenByB.workspaces.map((w) => w.name)).toContain('shared');
+
+    const key = await (await fetch(`${a.url}/api/v1/workspaces/shared/api-keys`, { method: 'POST', headers: h, body: JSON.stringify({ scope: 'ingest' }) })).json() as { key: string; prefix: string };
+    expect(key.key).toMatch(/^nk_/);
+    const events = [1, 2, 3].map((i) => ({ event_id: `s-${i}`, timestamp: Date.UTC(2026, 10, 20, 10, i), model: 'gpt-4o-mini', prompt_tokens: 100, completion_tokens: 10 }));
+    const ingest = await fetch(`${b.url}/api/v1/events?workspace=shared`, { method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    expect(ingest.status).toBe(200);
+
+    // each process has its own DuckDB store: B holds the events, A holds none, and neither answer leaks through Redis
+    const stats = async (s: Server) => (await (await fetch(`${s.url}/api/v1/stats?workspace=shared`, { headers: h })).json() as { events: number }).events;
+    expect(await stats(a)).toBe(0);
+    expect(await stats(b)).toBe(3);
+    expect(await stats(a)).toBe(0);
+
+    const revoked = await fetch(`${a.url}/api/v1/api-keys/${key.prefix}`, { method: 'DELETE', headers: h });
+    expect(revoked.status).toBeLessThan(300);
+    const after = await fetch(`${b.url}/api/v1/events?workspace=shared`, { method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    expect(after.status).toBe(401);
+
+    a.proc.kill('SIGTERM');
+    b.proc.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+  }, 120_000);
+});
