@@ -47,12 +47,12 @@ function toInput(e: WorkloadEvent): Record<string, unknown> {
 
 const CLIENT = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { url, bodies, concurrency } = workerData;
+const { url, bodies, concurrency, apiKey } = workerData;
 let next = 0, failed = 0, statuses = {};
 async function loop() {
   while (next < bodies.length) {
     const body = bodies[next++];
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + apiKey }, body });
     statuses[r.status] = (statuses[r.status] || 0) + 1;
     if (r.status !== 200) failed++;
     await r.arrayBuffer();
@@ -96,8 +96,13 @@ async function main(): Promise<void> {
     const app = await createApp(parseConfig({ dataDir: join(dir, 'app'), port: 0, seedDemo: false, logLevel: 'warn' }));
     const base = await app.listen();
     const url = `${base}/api/v1/events?workspace=bench`;
+    // a workspace and an ingest-scoped API key, as a real client would use (the key is checked on every request)
+    const owner = { authorization: `Bearer ${await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), {})}` };
+    await app.server.inject({ method: 'POST', url: '/api/v1/workspaces', headers: owner, payload: { name: 'bench' } });
+    const keyRes = await app.server.inject({ method: 'POST', url: '/api/v1/workspaces/bench/api-keys', headers: owner, payload: { scope: 'ingest' } });
+    const apiKey = (keyRes.json() as { key: string }).key;
     // the bodies are copied into the worker before the clock starts
-    const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, concurrency: CONCURRENCY } });
+    const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, concurrency: CONCURRENCY, apiKey } });
     await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
     const profiler = process.env.BENCH_PROFILE ? await startProfile() : null;
     const t0 = performance.now();
