@@ -25,5 +25,5 @@ for (const s of scripts) {
     process.stdout.write(`!! ${s} failed (exit ${r.status}) after ${secs} s\n`);
   } else process.stdout.write(`-- ${s} done in ${secs} s\n`);
 }
-process.stdout.write(`\nbenchmarks: ${scripts.length - failed} passed, ${failed} failed\n`);
+process.stdout.write(`\nbenchmark scripts: ${scripts.length - failed} ran cleanly, ${failed} failed\n`);
 process.exit(failed > 0 ? 1 : 0);
