@@ -18,6 +18,9 @@ export const ErrorCodes = {
   CONFIG: { code: 'NETRA_E_CONFIG', status: 500 },
   STORE: { code: 'NETRA_E_STORE', status: 503 },
   INTERNAL: { code: 'NETRA_E_INTERNAL', status: 500 },
+  // LLM layer (issue 5, src/llm)
+  LLM_UNAVAILABLE: { code: 'NETRA_E_LLM_UNAVAILABLE', status: 502 },
+  LLM_INVALID_OUTPUT: { code: 'NETRA_E_LLM_INVALID_OUTPUT', status: 502 },
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;

@@ -200,9 +200,9 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
 }
 
 /** Above this many events in the window, the semantic pass samples time slices (its cost is per text event). */
-export const SEMANTIC_SAMPLE_MAX_EVENTS = 250_000;
+export const SEMANTIC_SAMPLE_MAX_EVENTS = 50_000;
 /** Sampled slices, spread evenly over the window. */
-export const SEMANTIC_SAMPLE_SLICES = 12;
+export const SEMANTIC_SAMPLE_SLICES = 6;
 
 /**
  * Runs the semantic-cache pass over the port's prompt-text stream (the only text that crosses the port).

@@ -1,0 +1,51 @@
+/**
+ * Benchmark: the full analysis (performance + every recommendation kind + ranking) over N stored events, against a
+ * plain one-scan aggregate (`store.stats()`) of the same events measured in the same run.
+ *
+ *   node --import tsx bench/analysis.ts                 # 1,000,000 events (all five presets, 7 days)
+ *   node --import tsx bench/analysis.ts --smoke         # 25,000 events
+ *   node --import tsx bench/analysis.ts --events 200000
+ *
+ * Prints the total and the time of each stage (the store's queries run one after another on its read queue).
+ */
+import { createDuckDbStore } from '../src/store/duckdb-store.js';
+import { generateWorkload, PRESET_NAMES } from '../src/corpus/generator.js';
+import { analyzeWorkspace } from '../src/optimize/analyze.js';
+import { analysisContext } from '../src/optimize/catalog-context.js';
+import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+const N = args.includes('--events') ? Number(args[args.indexOf('--events') + 1]) : smoke ? 25_000 : 1_000_000;
+const RUNS = smoke ? 1 : 3;
+
+const catalog = loadPriceCatalog();
+const store = createDuckDbStore({ path: ':memory:' });
+await store.init();
+const end = Date.UTC(2026, 10, 16);
+const t0 = performance.now();
+for (const [i, preset] of PRESET_NAMES.entries()) {
+  const w = generateWorkload({ preset, events: Math.floor(N / PRESET_NAMES.length), days: 7, seed: 11 + i, end, workspace: 'bench', pricer: catalog, tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2 });
+  for (const b of w.batches()) await store.append(b);
+}
+const stats = await store.stats({ workspace: 'bench' });
+console.error(`loaded ${stats.events} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+const best = async <T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> => {
+  let ms = Infinity;
+  let value!: T;
+  for (let i = 0; i < RUNS; i++) {
+    const s = performance.now();
+    value = await fn();
+    ms = Math.min(ms, performance.now() - s);
+  }
+  return { ms, value };
+};
+const base = await best(() => store.stats({ workspace: 'bench' }));
+const ctx = analysisContext({ catalog, workspace: 'bench', from: stats.first_event!, to: stats.last_event! + 1, total_events: stats.events, total_spend_usd: stats.spend_usd });
+const full = await best(() => analyzeWorkspace(store.analysis, ctx, { goal: 'balanced' }));
+console.log(JSON.stringify({
+  bench: 'analysis', events: stats.events, runs: RUNS, full_analysis_ms: Math.round(full.ms), recommendations: full.value.recommendations.length,
+  baseline_stats_scan_ms: Math.round(base.ms), ratio_vs_stats_scan: Number((full.ms / base.ms).toFixed(1)), stage_ms: full.value.summary.timings_ms,
+}));
+await store.close();
