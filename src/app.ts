@@ -33,6 +33,9 @@ import { Observability } from './observability/observability.js';
 import { StartupTaskScheduler } from './jobs/startup-tasks.js';
 import { cacheWarmUpTask, repriceAfterCatalogChangeTask, storeMaintenanceTask } from './jobs/maintenance-tasks.js';
 import type { WorkloadEvent } from './workload/event.js';
+// background jobs (issue 3)
+import { JobRunner, type JobContext, type JobSpec } from './jobs/job-runner.js';
+import type { JobRow } from './db/repository.js';
 
 export interface GenerateRequest {
   preset: string;
@@ -44,6 +47,8 @@ export interface GenerateRequest {
   out?: string;
   /** end of the generated window (epoch ms); default now */
   end?: number;
+  /** stops the generation between batches; what was stored before stays (the job is recorded cancelled) */
+  signal?: AbortSignal;
 }
 
 export interface App {
@@ -58,6 +63,10 @@ export interface App {
   importFile(path: string, opts: Omit<ImportOptions, 'workspace'> & { workspace: string }, onProgress?: (bytes: number, total: number) => void): Promise<IngestSummary>;
   generate(req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest>;
   reprice(workspace: string): Promise<RepriceResult>;
+  /** background jobs: queue, progress, cancel; `generate`/`importFile` run through it too (issue 3) */
+  readonly jobs: JobRunner;
+  /** Queues a generation as a background job and returns its row at once (POST /api/v1/jobs). */
+  startGenerateJob(req: Omit<GenerateRequest, 'out' | 'signal' | 'end'>): Promise<JobRow>;
   /** analysis, what-if replay and recommended policy over the store */
   readonly analysis: AnalysisService;
   /** users, sessions, workspace access, API keys, provider secrets (issue 3) */
@@ -155,62 +164,86 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     return r;
   };
 
-  const runJob = async <T>(j: { workspace: string; kind: string; source: string; format?: string }, work: (progress: (p: number) => void) => Promise<T>, summarize: (r: T) => Parameters<Repository['updateJob']>[1]): Promise<T> => {
-    await ensureWorkspace(j.workspace);
-    const job = await repo.createJob(j);
-    let last = 0;
-    const progress = (p: number) => {
-      if (p - last < 0.05) return;
-      last = p;
-      repo.updateJob(job.id, { progress: p }).catch((err) => log.warn({ err, job: job.id }, 'job progress update failed'));
-    };
-    try {
-      const r = await work(progress);
-      await repo.updateJob(job.id, { ...summarize(r), status: 'completed', progress: 1, finished: true });
-      return r;
-    } catch (err) {
-      await repo.updateJob(job.id, { status: 'failed', errors: [{ message: (err as Error).message }], finished: true });
-      throw err;
+  // -- background jobs (issue 3): every generation and file import is a persisted job with progress and cancel
+  const jobs = new JobRunner({ repo, concurrency: config.jobs.concurrency, progressIntervalMs: config.jobs.progressIntervalMs, log: log.child({ component: 'jobs' }) });
+  await jobs.recover(); // jobs a previous process left queued/running: failed, "interrupted by a restart"
+  const submitJob = async <T>(spec: JobSpec<T>) => {
+    await ensureWorkspace(spec.workspace);
+    return jobs.submit(spec);
+  };
+
+  const checkPreset = (preset: string) => {
+    if (!PRESET_NAMES.includes(preset)) {
+      throw new NetraError('VALIDATION', `unknown preset '${preset}'; choose one of ${PRESET_NAMES.join(', ')}`, { field: 'preset' });
     }
   };
 
-  const generate = async (req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest> => {
-    if (!PRESET_NAMES.includes(req.preset)) {
-      throw new NetraError('VALIDATION', `unknown preset '${req.preset}'; choose one of ${PRESET_NAMES.join(', ')}`, { field: 'preset' });
-    }
-    return runJob({ workspace: req.workspace, kind: 'generate', source: req.preset, format: req.out ? 'jsonl' : undefined }, async (progress) => {
-      const gen = generateWorkload({
-        preset: req.preset, events: req.events, days: req.days ?? 7, seed: req.seed ?? 1, workspace: req.workspace,
-        end: req.end, pricer: catalog, tierOf: (m: string) => catalog.resolve(m)?.quality_tier ?? 2,
-      });
-      const file = req.out ? createWriteStream(req.out) : null;
-      let done = 0;
+  /** Generates batch by batch into the store (or a JSONL file), checking the job's signal between batches. */
+  const generateWork = async (req: GenerateRequest, ctx: JobContext, onProgress?: (done: number, total: number) => void) => {
+    const gen = generateWorkload({
+      preset: req.preset, events: req.events, days: req.days ?? 7, seed: req.seed ?? 1, workspace: req.workspace,
+      end: req.end, pricer: catalog, tierOf: (m: string) => catalog.resolve(m)?.quality_tier ?? 2,
+    });
+    const file = req.out ? createWriteStream(req.out) : null;
+    let done = 0;
+    let accepted = 0;
+    let duplicates = 0;
+    try {
       for (const batch of gen.batches()) {
+        // the store's append may complete without a macrotask turn: yield so requests (status, cancel) are served meanwhile
+        await new Promise<void>((res) => setImmediate(res));
+        ctx.signal.throwIfAborted();
         if (file) {
           if (!file.write(batch.map((e) => JSON.stringify(e)).join('\n') + '\n')) await once(file, 'drain');
+          accepted += batch.length;
         } else {
           const r = await appendAndInvalidate(batch);
+          accepted += r.inserted;
+          duplicates += r.duplicates;
           observability.recordIngest('generate', { accepted: r.inserted, rejected: 0, duplicates: r.duplicates });
         }
         done += batch.length;
         onProgress?.(done, req.events);
-        progress(done / req.events);
+        ctx.progress(done / req.events, { accepted, duplicates });
       }
+    } finally {
       if (file) await new Promise<void>((res, rej) => file.end((err?: Error | null) => (err ? rej(err) : res())));
-      return gen.manifest();
-    }, (m) => ({ accepted: m.events, result: { manifest: m } as Record<string, unknown> }));
+    }
+    return { manifest: gen.manifest(), accepted, duplicates };
   };
 
-  const importFromFile: App['importFile'] = (path, o, onProgress) =>
-    runJob({ workspace: o.workspace, kind: 'import', source: path, format: o.format }, async (progress) => {
-      const r = await importFile(path, o, ingestor, (p) => {
-        onProgress?.(p.bytesRead, p.totalBytes);
-        if (p.totalBytes > 0) progress(p.bytesRead / p.totalBytes);
-      });
-      observability.recordIngest('file', r);
-      return r;
-    },
-    (r) => ({ accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, errors: r.errors.slice(0, 100) }));
+  const generateSpec = (req: GenerateRequest, onProgress?: (done: number, total: number) => void): JobSpec<Awaited<ReturnType<typeof generateWork>>> => ({
+    workspace: req.workspace, kind: 'generate', source: req.preset, format: req.out ? 'jsonl' : undefined, signal: req.signal,
+    work: (ctx) => generateWork(req, ctx, onProgress),
+    summarize: (r) => ({ accepted: r.accepted, duplicates: r.duplicates, result: { manifest: r.manifest } as Record<string, unknown> }),
+  });
+
+  const generate = async (req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest> => {
+    checkPreset(req.preset);
+    const { done } = await submitJob(generateSpec(req, onProgress));
+    return (await done).manifest;
+  };
+
+  const startGenerateJob: App['startGenerateJob'] = async (req) => {
+    checkPreset(req.preset);
+    return (await submitJob(generateSpec(req))).job;
+  };
+
+  const importFromFile: App['importFile'] = async (path, o, onProgress) => {
+    const { done } = await submitJob({
+      workspace: o.workspace, kind: 'import', source: path, format: o.format, signal: o.signal,
+      work: async (ctx) => {
+        const r = await importFile(path, { ...o, signal: ctx.signal }, ingestor, (p) => {
+          onProgress?.(p.bytesRead, p.totalBytes);
+          ctx.progress(p.totalBytes > 0 ? p.bytesRead / p.totalBytes : 0, { accepted: p.accepted, rejected: p.rejected, duplicates: p.duplicates });
+        });
+        observability.recordIngest('file', r);
+        return r;
+      },
+      summarize: (r) => ({ accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, errors: r.errors.slice(0, 100) }),
+    });
+    return done;
+  };
 
   const readiness = async (): Promise<DependencyStatus[]> => Promise.all([
     probe(`relational (${db.kind})`, () => db.ping()),
@@ -233,6 +266,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const server = await buildServer({
     config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
+    jobs: { runner: jobs, startGenerate: startGenerateJob },
     catalog: () => ({ version: catalog.version, prices_taken: catalog.pricesTaken, models: catalog.entriesFor('') }),
   });
 
@@ -240,7 +274,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const app: App = {
     config, log, db, repo, store, server, analysis, accounts, cache, observability, startupTasks,
     catalog: () => catalog,
-    ingest, importFile: importFromFile, generate, reprice,
+    ingest, importFile: importFromFile, generate, reprice, jobs, startGenerateJob,
     async listen() {
       const url = await server.listen({ host: config.host, port: config.port });
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
@@ -253,6 +287,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await startupTasks.close();
         observability.close();
         await server.close();
+        await jobs.close(); // running jobs are cancelled and recorded as such
         await cache?.close();
         await store.close();
         await db.close();

@@ -69,6 +69,15 @@ export const ConfigSchema = z.object({
     /** cache warm-up: analyses of this many most recently active workspaces */
     warmWorkspaces: int(3, 0),
   }).prefault({}),
+  /** Background jobs: generation (and CLI imports) with progress and cancel (src/jobs/job-runner.ts; issue 3). */
+  jobs: z.object({
+    /** jobs running at once in this process; the rest wait queued */
+    concurrency: int(1, 1),
+    /** largest `events` a POST /api/v1/jobs generation may ask for */
+    maxGenerateEvents: int(10_000_000, 1),
+    /** progress is written to the job row at most this often */
+    progressIntervalMs: int(250, 0),
+  }).prefault({}),
 
   store: z.object({
     engine: z.enum(['duckdb', 'clickhouse']).default('duckdb'),
@@ -168,6 +177,7 @@ export function configFromEnv(env: Env = process.env): Config {
       maxAttempts: env.NETRA_STARTUP_MAX_ATTEMPTS,
       warmWorkspaces: env.NETRA_STARTUP_WARM_WORKSPACES,
     },
+    jobs: { concurrency: env.NETRA_JOBS_CONCURRENCY, maxGenerateEvents: env.NETRA_JOBS_MAX_GENERATE_EVENTS, progressIntervalMs: env.NETRA_JOBS_PROGRESS_INTERVAL_MS },
     store: {
       engine: env.NETRA_STORE || (env.CLICKHOUSE_URL ? 'clickhouse' : undefined), duckdbPath: env.NETRA_DUCKDB_PATH,
       clickhouseUrl: env.CLICKHOUSE_URL || undefined, clickhouseDatabase: env.CLICKHOUSE_DATABASE, clickhouseTtlDays: env.CLICKHOUSE_TTL_DAYS,

@@ -110,6 +110,11 @@ describe('authorization matrix', () => {
     'PATCH /api/v1/users/:user_id': async () => ({ method: 'PATCH', url: `/api/v1/users/${await freshUser()}`, payload: { name: 'Renamed' } }),
     'DELETE /api/v1/users/:user_id': async () => ({ method: 'DELETE', url: `/api/v1/users/${await freshUser()}` }),
     'GET /api/v1/system/performance': async () => ({ url: '/api/v1/system/performance' }),
+    // background jobs: rows made directly (a queued row no runner holds is cancellable; reading one needs no running job)
+    'GET /api/v1/jobs': async (ws) => ({ url: `/api/v1/jobs?workspace=${ws}` }),
+    'GET /api/v1/jobs/:id': async (ws) => ({ url: `/api/v1/jobs/${(await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'completed' })).id}?workspace=${ws}` }),
+    'POST /api/v1/jobs': async (ws) => ({ method: 'POST', url: '/api/v1/jobs', payload: { kind: 'generate', workspace: ws, preset: 'chat-support', events: 20, days: 1, seed: ++seq } }),
+    'DELETE /api/v1/jobs/:id': async (ws) => ({ method: 'DELETE', url: `/api/v1/jobs/${(await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'queued' })).id}?workspace=${ws}` }),
   };
 
   async function freshUser(): Promise<string> {
@@ -147,6 +152,7 @@ describe('authorization matrix', () => {
     }
     if (failures.length || process.env.NETRA_PRINT_MATRIX) console.log(table.join('\n'));
     expect(failures).toEqual([]);
+    await t.app.jobs.whenIdle(); // the generation jobs the POST /api/v1/jobs sample started write into ws-a: let them finish
   }, 240_000);
 
   it('lets no one of workspace A read or change anything of workspace B', async () => {

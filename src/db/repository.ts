@@ -1,7 +1,7 @@
 /**
  * Relational repository: workspaces, price overrides and import jobs. Every call names its workspace.
  */
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { importJobs, priceOverrides, workspaces, type JobStatus } from './schema.js';
 
@@ -85,16 +85,33 @@ export class Repository {
     return rows.length > 0;
   }
 
-  async createJob(j: { workspace: string; kind: string; source: string; format?: string | null }): Promise<JobRow> {
+  async createJob(j: { workspace: string; kind: string; source: string; format?: string | null; status?: JobStatus }): Promise<JobRow> {
     const { workspace } = await this.ensureWorkspace(j.workspace);
     const rows = await this.db.insert(importJobs)
-      .values({ workspaceId: workspace.id, kind: j.kind, source: j.source, format: j.format ?? null, status: 'running' }).returning();
+      .values({ workspaceId: workspace.id, kind: j.kind, source: j.source, format: j.format ?? null, status: j.status ?? 'running' }).returning();
     return { ...rows[0]!, workspace: j.workspace } as JobRow;
   }
 
-  async updateJob(id: string, patch: Partial<Pick<JobRow, 'status' | 'accepted' | 'rejected' | 'duplicates' | 'progress' | 'errors' | 'result'>> & { finished?: boolean }): Promise<void> {
+  /** Returns false when no row was changed: no such job, or (with `whileStatus`) its status is no longer one of those. */
+  async updateJob(
+    id: string,
+    patch: Partial<Pick<JobRow, 'status' | 'accepted' | 'rejected' | 'duplicates' | 'progress' | 'errors' | 'result'>> & { finished?: boolean },
+    opts: { whileStatus?: readonly JobStatus[] } = {},
+  ): Promise<boolean> {
     const { finished, ...rest } = patch;
-    await this.db.update(importJobs).set({ ...rest, updatedAt: new Date(), ...(finished ? { finishedAt: new Date() } : {}) }).where(eq(importJobs.id, id));
+    const where = opts.whileStatus ? and(eq(importJobs.id, id), inArray(importJobs.status, [...opts.whileStatus])) : eq(importJobs.id, id);
+    const rows = await this.db.update(importJobs).set({ ...rest, updatedAt: new Date(), ...(finished ? { finishedAt: new Date() } : {}) })
+      .where(where).returning({ id: importJobs.id });
+    return rows.length > 0;
+  }
+
+  /** Start-up: jobs a previous process left queued or running can never finish; marks them failed with `message`. */
+  async failUnfinishedJobs(message: string): Promise<number> {
+    const now = new Date();
+    const rows = await this.db.update(importJobs)
+      .set({ status: 'failed', errors: [{ message }], updatedAt: now, finishedAt: now })
+      .where(inArray(importJobs.status, ['queued', 'running'])).returning({ id: importJobs.id });
+    return rows.length;
   }
 
   async getJob(workspace: string, id: string): Promise<JobRow | null> {

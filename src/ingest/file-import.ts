@@ -31,6 +31,8 @@ export interface ImportOptions {
   /** csv: told which columns map to which fields, and which are ignored */
   onHeader?: (info: CsvHeaderInfo) => void;
   batchSize?: number;
+  /** stops the import between batches (the ingest pipeline's `signal`) */
+  signal?: AbortSignal;
 }
 
 export interface ImportProgress extends IngestProgress {
@@ -72,6 +74,7 @@ export async function importFile(
   const items = itemsFor(counted(), opts);
   const result = await ingestor.ingest(opts.workspace, items, {
     batchSize: opts.batchSize,
+    signal: opts.signal,
     onProgress: onProgress ? (p) => onProgress({ ...p, bytesRead, totalBytes }) : undefined,
   });
   return { ...result, format: opts.format, bytes: bytesRead };

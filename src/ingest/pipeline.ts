@@ -37,6 +37,9 @@ export interface IngestOptions {
   maxErrors?: number;
   /** called after each batch is stored, and once at the end */
   onProgress?: (p: IngestProgress) => void;
+  /** checked between batches: once aborted, no further batch is stored and ingest rejects with the signal's reason
+   *  (batches stored before stay stored; onProgress has reported them) */
+  signal?: AbortSignal;
 }
 
 export interface IngestResult extends IngestProgress {
@@ -111,6 +114,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     const flush = async (): Promise<void> => {
       if (pending) await pending;
       pending = null;
+      opts.signal?.throwIfAborted();
       if (batch.length === 0) return;
       const b = batch;
       batch = [];

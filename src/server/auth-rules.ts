@@ -53,6 +53,12 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/v1/workspaces': { access: 'reader' }, // lists only the caller's workspaces
   'POST /api/v1/workspaces': { access: 'user' },
 
+  // background jobs (issue 3): viewers read; members (and ingest/admin keys) start a generation, which writes events, and cancel
+  'GET /api/v1/jobs': read('query'),
+  'GET /api/v1/jobs/:id': read('query'),
+  'POST /api/v1/jobs': { access: 'workspace', permission: 'ingest', from: 'body' },
+  'DELETE /api/v1/jobs/:id': { access: 'workspace', permission: 'ingest', from: 'query' },
+
   // prices
   'GET /api/v1/workspaces/:workspace/price-overrides': read('param'),
   'PUT /api/v1/workspaces/:workspace/price-overrides/:model': manage('param'),

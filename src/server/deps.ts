@@ -10,6 +10,8 @@ import type { AnalyticsStore, RepriceResult } from '../store/types.js';
 import type { AnalysisService } from '../services/analysis-service.js';
 import type { Accounts } from '../accounts/index.js';
 import type { Observability } from '../observability/observability.js';
+import type { JobRow } from '../db/repository.js';
+import type { JobRunner } from '../jobs/job-runner.js';
 
 
 export interface IngestSummary {
@@ -45,4 +47,10 @@ export interface ServerDeps {
   observability?: Observability;
   /** accounts and security (issue 3): identity, workspace access, API keys, provider secrets */
   accounts: Accounts;
+  /** background jobs (issue 3): GET/POST/DELETE /api/v1/jobs */
+  jobs: {
+    runner: JobRunner;
+    /** validates the preset, queues a generation and returns its row at once */
+    startGenerate(req: { workspace: string; preset: string; events: number; days?: number; seed?: number }): Promise<JobRow>;
+  };
 }

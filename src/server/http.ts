@@ -15,6 +15,8 @@ import { accountsRoutes } from './routes/accounts.js';
 // observability (issue 3)
 import { metricsRoutes } from './routes/metrics.js';
 import { systemRoutes } from './routes/system.js';
+// background jobs (issue 3)
+import { jobsRoutes } from './routes/jobs.js';
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -53,6 +55,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   accountsRoutes(app, deps);
   metricsRoutes(app, deps);
   systemRoutes(app, deps);
+  jobsRoutes(app, deps);
   await app.ready();
   return app;
 }
