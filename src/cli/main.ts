@@ -70,7 +70,7 @@ program
       const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
       const progress = progressReporter(!o.json && process.stderr.isTTY, 'bytes');
       try {
-        return await app.importFile(file, { format: o.format, model: o.model, mapping: parseMapping(o.map), workspace }, progress.update);
+        return await app.importFile(file, { format: o.format, model: o.model, mapping: parseMapping(o.map), workspace, signal: interruptSignal() }, progress.update);
       } finally {
         progress.stop();
       }
@@ -100,7 +100,7 @@ program
       const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
       const progress = progressReporter(!o.json && process.stderr.isTTY, 'events', o.events);
       try {
-        return await app.generate({ preset: o.preset, events: o.events, days: o.days, seed: o.seed, workspace, out: o.out }, progress.update);
+        return await app.generate({ preset: o.preset, events: o.events, days: o.days, seed: o.seed, workspace, out: o.out, signal: interruptSignal() }, progress.update);
       } finally {
         progress.stop();
       }
@@ -206,6 +206,17 @@ function readJsonFile(file: string, field: string): unknown {
   } catch (err) {
     throw new NetraError('VALIDATION', `${file} is not valid JSON: ${(err as Error).message}`, { field });
   }
+}
+
+/** Ctrl-C stops a long import or generation between batches; the job is recorded as cancelled with what was stored. */
+function interruptSignal(): AbortSignal {
+  const ac = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\nstopping after the current batch (Ctrl-C again to kill)...\n');
+    ac.abort(new NetraError('VALIDATION', 'cancelled by Ctrl-C; the events stored so far are kept'));
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return ac.signal;
 }
 
 function parseMapping(spec: string | undefined): Record<string, string> | undefined {
