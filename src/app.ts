@@ -30,6 +30,7 @@ import { createAccounts, type Accounts } from './accounts/index.js';
 import { createQueryCache, type QueryCache } from './cache/index.js';
 import { RedisQueryCache } from './cache/redis-query-cache.js';
 import { Observability } from './observability/observability.js';
+import { createLlmClient, type LlmClient, type ProviderConfig } from './llm/client.js';
 import { StartupTaskScheduler } from './jobs/startup-tasks.js';
 import { cacheWarmUpTask, repriceAfterCatalogChangeTask, storeMaintenanceTask } from './jobs/maintenance-tasks.js';
 import type { WorkloadEvent } from './workload/event.js';
@@ -75,6 +76,8 @@ export interface App {
   readonly cache: QueryCache | null;
   /** metrics, memory health, performance history (issue 3) */
   readonly observability: Observability;
+  /** the LLM client (built-in model unless NETRA_LLM_PROVIDERS names remote ones) */
+  readonly llm: LlmClient;
   /** background maintenance after boot (issue 3) */
   readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
@@ -94,6 +97,7 @@ export interface AppOptions {
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const log = createLogger(opts.quiet && config.logLevel === 'info' ? 'warn' : config.logLevel, opts.logDestination);
   log.info({ config: describeConfig(config) }, 'effective configuration');
+  const llmProviderConfigs = llmProviders(config); // validated before anything is opened
 
   const db = await openDatabase(config, log);
   const repo = new Repository(db.db);
@@ -264,6 +268,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   ], { ...config.startup, log: log.child({ component: 'startup-tasks' }) });
   observability.setStartupTasks(() => startupTasks.status());
 
+  // -- the LLM layer (src/llm): remote providers from config, always ending at the built-in model; calls and breaker
+  // states go to /metrics. The agents (chat) use it; nothing calls a remote provider unless one is configured.
+  const llm = createLlmClient({
+    providers: llmProviderConfigs,
+    timeoutMs: config.llm.timeoutMs, maxRetries: config.llm.maxRetries, baseDelayMs: config.llm.baseDelayMs, maxDelayMs: config.llm.maxDelayMs,
+    backoffExponent: config.llm.backoffExponent, breakerThreshold: config.llm.breakerThreshold, halfOpenAfterMs: config.llm.halfOpenAfterMs,
+    cacheTtlMs: config.llm.cacheTtlMs, cacheMaxEntries: config.llm.cacheMaxEntries, maxTokens: config.llm.maxTokens,
+    temperature: config.llm.temperature, jitter: config.llm.jitter, log,
+    onCall: (e) => observability.metrics.observeLlmCall(e),
+  });
+  observability.setLlmBreakers(() => llm.chain.map(({ name }) => ({ provider: name, state: llm.breakerState(name) ?? 'closed' })));
+
   const server = await buildServer({
     config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
     jobs: { runner: jobs, startGenerate: startGenerateJob },
@@ -272,7 +288,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   let closing: Promise<void> | null = null;
   const app: App = {
-    config, log, db, repo, store, server, analysis, accounts, cache, observability, startupTasks,
+    config, log, db, repo, store, server, analysis, llm, accounts, cache, observability, startupTasks,
     catalog: () => catalog,
     ingest, importFile: importFromFile, generate, reprice, jobs, startGenerateJob,
     async listen() {
@@ -309,6 +325,17 @@ function storeNamespace(config: Config): string {
     ? `clickhouse|${maskUrl(config.store.clickhouseUrl)}|${config.store.clickhouseDatabase}`
     : `duckdb|${hostname()}|${resolve(config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'))}`;
   return createHash('sha256').update(id).digest('hex').slice(0, 12);
+}
+
+/** The remote LLM providers named in NETRA_LLM_PROVIDERS, in order (the built-in model is appended by the client). */
+function llmProviders(config: Config): ProviderConfig[] {
+  return config.llm.providers.map((p): ProviderConfig => {
+    if (p === 'anthropic') {
+      if (!config.llm.anthropicApiKey) throw new NetraError('CONFIG', 'NETRA_LLM_PROVIDERS names anthropic but no NETRA_LLM_ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY) is set', { field: 'llm.anthropicApiKey' });
+      return { type: 'anthropic', apiKey: config.llm.anthropicApiKey, model: config.llm.anthropicModel, baseUrl: config.llm.anthropicBaseUrl };
+    }
+    return { type: 'openai-compatible', baseUrl: config.llm.openaiBaseUrl, apiKey: config.llm.openaiApiKey, model: config.llm.openaiModel };
+  });
 }
 
 async function loadOverrides(repo: Repository) {

@@ -58,6 +58,32 @@ export const ConfigSchema = z.object({
     eventLoopLagDegradedMs: int(200, 1),
     eventLoopLagCriticalMs: int(1_000, 1),
   }).prefault({}),
+  /** The LLM layer (src/llm, docs/LLM.md): remote providers in order, always ending at the built-in model. */
+  llm: z.object({
+    providers: z.string().default('').transform((v, ctx) => {
+      const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+      for (const x of list) if (x !== 'openai-compatible' && x !== 'anthropic') ctx.addIssue({ code: 'custom', message: `unknown provider '${x}' (openai-compatible | anthropic)` });
+      return list as ('openai-compatible' | 'anthropic')[];
+    }),
+    openaiBaseUrl: z.string().url().default('https://api.openai.com/v1'),
+    openaiApiKey: z.string().min(1).optional(),
+    openaiModel: z.string().min(1).default('gpt-4o-mini'),
+    anthropicBaseUrl: z.string().url().default('https://api.anthropic.com'),
+    anthropicApiKey: z.string().min(1).optional(),
+    anthropicModel: z.string().min(1).default('claude-3-5-haiku-latest'),
+    timeoutMs: int(30_000, 1),
+    maxRetries: int(2, 0),
+    baseDelayMs: int(500, 0),
+    maxDelayMs: int(15_000, 0),
+    backoffExponent: z.coerce.number().min(1).default(1.5),
+    breakerThreshold: int(5, 1),
+    halfOpenAfterMs: int(30_000, 1),
+    cacheTtlMs: int(3_600_000, 0),
+    cacheMaxEntries: int(1_000, 1),
+    maxTokens: int(1024, 1),
+    temperature: z.coerce.number().min(0).max(2).default(0),
+    jitter: z.coerce.number().min(0).max(1).default(0.5),
+  }).prefault({}),
   /** Background maintenance after boot (src/jobs/startup-tasks.ts). */
   startup: z.object({
     enabled: bool.default(true),
@@ -169,6 +195,15 @@ export function configFromEnv(env: Env = process.env): Config {
       eventLoopLagDegradedMs: env.NETRA_EVENT_LOOP_LAG_DEGRADED_MS,
       eventLoopLagCriticalMs: env.NETRA_EVENT_LOOP_LAG_CRITICAL_MS,
     },
+    llm: {
+      providers: env.NETRA_LLM_PROVIDERS,
+      openaiBaseUrl: env.NETRA_LLM_OPENAI_BASE_URL, openaiApiKey: env.NETRA_LLM_OPENAI_API_KEY || env.OPENAI_API_KEY || undefined, openaiModel: env.NETRA_LLM_OPENAI_MODEL,
+      anthropicBaseUrl: env.NETRA_LLM_ANTHROPIC_BASE_URL, anthropicApiKey: env.NETRA_LLM_ANTHROPIC_API_KEY || env.ANTHROPIC_API_KEY || undefined, anthropicModel: env.NETRA_LLM_ANTHROPIC_MODEL,
+      timeoutMs: env.NETRA_LLM_TIMEOUT_MS, maxRetries: env.NETRA_LLM_RETRIES, baseDelayMs: env.NETRA_LLM_RETRY_BASE_MS, maxDelayMs: env.NETRA_LLM_RETRY_MAX_MS,
+      backoffExponent: env.NETRA_LLM_RETRY_EXPONENT, breakerThreshold: env.NETRA_LLM_BREAKER_FAILURES, halfOpenAfterMs: env.NETRA_LLM_BREAKER_HALF_OPEN_MS,
+      cacheTtlMs: env.NETRA_LLM_CACHE_TTL_MS, cacheMaxEntries: env.NETRA_LLM_CACHE_MAX_ENTRIES,
+      maxTokens: env.NETRA_LLM_MAX_TOKENS, temperature: env.NETRA_LLM_TEMPERATURE, jitter: env.NETRA_LLM_RETRY_JITTER,
+    },
     startup: {
       enabled: env.NETRA_STARTUP_TASKS,
       delayMs: env.NETRA_STARTUP_DELAY_MS,
@@ -233,6 +268,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     store: { ...c.store, clickhouseUrl: maskUrl(c.store.clickhouseUrl) },
     // secrets: only whether they were configured (issue 3)
     auth: { ...c.auth, jwtSecret: c.auth.jwtSecret ? '****' : '(generated under dataDir)', secretKey: c.auth.secretKey ? '****' : '(generated under dataDir)' },
+    llm: { ...c.llm, openaiApiKey: c.llm.openaiApiKey ? '****' : undefined, anthropicApiKey: c.llm.anthropicApiKey ? '****' : undefined },
   };
 }
 

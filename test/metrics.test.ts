@@ -68,7 +68,9 @@ describe('observability in the app', () => {
       netra_startup_tasks_failed: 'gauge',
     });
     const names = [...types.keys()];
-    expect(names.filter((n) => /websocket|llm|_ws_/.test(n))).toEqual([]);
+    expect(names.filter((n) => /websocket|_ws_/.test(n))).toEqual([]);
+    expect(Object.fromEntries(types)).toMatchObject({ netra_llm_calls_total: 'counter', netra_llm_call_duration_seconds: 'histogram', netra_llm_breaker_open: 'gauge' });
+    expect(value(samples, 'netra_llm_breaker_open', { provider: 'builtin' })).toBe(0);
     expect(names.filter((n) => n.startsWith('netra_pg_pool'))).toEqual([]); // PGlite has no pool
     expect(value(samples, 'netra_process_memory_bytes', { type: 'heap_used' })).toBeGreaterThan(1e6);
     expect(value(samples, 'netra_process_memory_bytes', { type: 'rss' })).toBeGreaterThan(value(samples, 'netra_process_memory_bytes', { type: 'heap_used' }) / 2);
@@ -110,6 +112,17 @@ describe('observability in the app', () => {
     // a second scrape does not count the same store queries again
     const again = (await scrape()).samples;
     expect(value(again, 'netra_store_query_duration_seconds_count', { kind: 'performance_buckets' })).toBe(value(after, 'netra_store_query_duration_seconds_count', { kind: 'performance_buckets' }));
+  });
+
+  it('counts LLM calls by provider and outcome, cache hits included', async () => {
+    const before = (await scrape()).samples;
+    const req = { messages: [{ role: 'user' as const, content: 'How much did gpt-4o cost last week?' }] };
+    await t.app.llm.complete(req);
+    await t.app.llm.complete(req); // identical request: served from the LLM response cache
+    const after = (await scrape()).samples;
+    const d = (labels: Record<string, string>) => value(after, 'netra_llm_calls_total', labels) - value(before, 'netra_llm_calls_total', labels);
+    expect(d({ provider: 'builtin', outcome: 'ok' })).toBe(1);
+    expect(d({ provider: 'builtin', outcome: 'cache_hit' })).toBe(1);
   });
 
   it('serves the performance history for a dashboard, bounded to the configured hour (here 3 s / 1 s)', async () => {

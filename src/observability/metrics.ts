@@ -19,6 +19,8 @@ export interface MetricSources {
   memoryStatus(): MemoryStatus;
   /** how many startup tasks' last attempt failed */
   failedStartupTasks(): number;
+  /** breaker state of each LLM provider in the chain */
+  llmBreakers(): { provider: string; state: string }[];
 }
 
 export interface IngestCounts { accepted: number; rejected: number; duplicates: number }
@@ -30,6 +32,8 @@ export class AppMetrics {
   private readonly http: Histogram<'method' | 'route' | 'status'>;
   private readonly ingest: Counter<'source' | 'outcome'>;
   private readonly storeQuery: Histogram<'kind'>;
+  private readonly llmCalls: Counter<'provider' | 'outcome'>;
+  private readonly llmLatency: Histogram<'provider'>;
 
   constructor(src: MetricSources, opts: { pool: boolean }) {
     const registers = [this.registry];
@@ -47,6 +51,20 @@ export class AppMetrics {
       name: 'netra_store_query_duration_seconds', help: 'Analytics store query duration by query kind',
       labelNames: ['kind'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
       collect() { src.syncStoreTimings(); },
+    });
+
+    this.llmCalls = new Counter({
+      name: 'netra_llm_calls_total', help: 'LLM calls by provider and outcome (ok, error, retry, fallback, cache_hit)', labelNames: ['provider', 'outcome'], registers,
+    });
+    this.llmLatency = new Histogram({
+      name: 'netra_llm_call_duration_seconds', help: 'Latency of successful LLM calls by provider', labelNames: ['provider'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+    });
+    new Gauge({
+      name: 'netra_llm_breaker_open', help: 'Circuit breaker per LLM provider: 0 closed, 0.5 half-open, 1 open or isolated', labelNames: ['provider'], registers,
+      collect() {
+        for (const { provider, state } of src.llmBreakers()) this.set({ provider }, state === 'closed' ? 0 : state === 'half_open' ? 0.5 : 1);
+      },
     });
 
     const cacheSeen = { hit: 0, miss: 0, invalidations: 0, errors: 0 };
@@ -147,6 +165,12 @@ export class AppMetrics {
 
   observeStoreQuery(kind: string, ms: number): void {
     this.storeQuery.observe({ kind }, ms / 1000);
+  }
+
+  /** LLM calls by provider and outcome (ok, error, retry, fallback, cache_hit) and their latency. */
+  observeLlmCall(e: { provider: string; outcome: string; latency_ms: number }): void {
+    this.llmCalls.inc({ provider: e.provider, outcome: e.outcome });
+    if (e.outcome === 'ok') this.llmLatency.observe({ provider: e.provider }, e.latency_ms / 1000);
   }
 
   observeIngest(source: string, c: IngestCounts): void {

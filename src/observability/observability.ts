@@ -46,6 +46,7 @@ export class Observability {
   private readonly capacity: number;
   private timer: NodeJS.Timeout | null = null;
   private startupTasks: () => readonly StartupTaskHealth[] = () => [];
+  private llmBreakers: () => { provider: string; state: string }[] = () => [];
   // the open window
   private windowStart = Date.now();
   private httpMs: number[] = [];
@@ -68,6 +69,7 @@ export class Observability {
       memory: memoryFigures,
       memoryStatus: () => this.memoryHealth().status,
       failedStartupTasks: () => this.startupTasks().filter((t) => t.state === 'failed').length,
+      llmBreakers: () => this.llmBreakers(),
     }, { pool: sources.pool !== null });
   }
 
@@ -94,6 +96,11 @@ export class Observability {
     this.httpCount++;
     if (status >= 500) this.http5xx++;
     if (this.httpMs.length < MAX_WINDOW_SAMPLES) this.httpMs.push(ms);
+  }
+
+  /** The LLM client's breaker states, read at scrape time. */
+  setLlmBreakers(fn: () => { provider: string; state: string }[]): void {
+    this.llmBreakers = fn;
   }
 
   recordIngest(source: string, c: IngestCounts): void {
