@@ -76,6 +76,7 @@ export class Observability {
   /** Starts the snapshot timer (unref'd: it never keeps the process alive). */
   start(): void {
     if (this.timer) return;
+    this.eventLoop.restart(); // boot-time lag (migrations, demo seeding) is not what readiness should report
     this.timer = setInterval(() => {
       try { this.sample(); } catch (err) { this.sources.log?.warn({ err }, 'performance snapshot failed'); }
     }, this.cfg.snapshotIntervalMs);

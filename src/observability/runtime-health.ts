@@ -91,6 +91,12 @@ export class EventLoopMonitor {
     return this.last;
   }
 
+  /** Forgets everything measured so far (start-up work such as demo seeding is not the server's steady state). */
+  restart(): void {
+    this.h.reset();
+    this.last = null;
+  }
+
   /** The last closed window (the open one before the first window() call). */
   current(): EventLoopLag {
     return this.last ?? this.read();
