@@ -37,6 +37,11 @@ import type { WorkloadEvent } from './workload/event.js';
 // background jobs (issue 3)
 import { JobRunner, type JobContext, type JobSpec } from './jobs/job-runner.js';
 import type { JobRow } from './db/repository.js';
+// conversations and agent runs (issue 5)
+import { ConversationsRepository } from './chat/conversations-repository.js';
+import { RunService } from './chat/run-service.js';
+import { createSupervisor } from './agents/index.js';
+import type { RunExecutor } from './agents/types.js';
 
 export interface GenerateRequest {
   preset: string;
@@ -78,6 +83,10 @@ export interface App {
   readonly observability: Observability;
   /** the LLM client (built-in model unless NETRA_LLM_PROVIDERS names remote ones) */
   readonly llm: LlmClient;
+  /** chat threads, messages, runs and run events (issue 5) */
+  readonly conversations: ConversationsRepository;
+  /** starts, streams, stops and resumes agent runs (issue 5) */
+  readonly runs: RunService;
   /** background maintenance after boot (issue 3) */
   readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
@@ -92,6 +101,8 @@ export interface AppOptions {
   logDestination?: import('pino').DestinationStream;
   /** CLI commands: only warnings and errors */
   quiet?: boolean;
+  /** the agents that execute chat runs (default: the supervisor of src/agents) (issue 5) */
+  runExecutor?: RunExecutor;
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -280,15 +291,23 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   observability.setLlmBreakers(() => llm.chain.map(({ name }) => ({ provider: name, state: llm.breakerState(name) ?? 'closed' })));
 
+  // -- conversations (issue 5): every run event is numbered and persisted before it is published
+  const conversations = new ConversationsRepository(db.db);
+  const runs = new RunService({
+    repo: conversations, log: log.child({ component: 'runs' }),
+    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => generate(req), catalog: () => catalog }),
+  });
+
   const server = await buildServer({
     config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
     jobs: { runner: jobs, startGenerate: startGenerateJob },
+    chat: { conversations, runs },
     catalog: () => ({ version: catalog.version, prices_taken: catalog.pricesTaken, models: catalog.entriesFor('') }),
   });
 
   let closing: Promise<void> | null = null;
   const app: App = {
-    config, log, db, repo, store, server, analysis, llm, accounts, cache, observability, startupTasks,
+    config, log, db, repo, store, server, analysis, llm, accounts, cache, observability, startupTasks, conversations, runs,
     catalog: () => catalog,
     ingest, importFile: importFromFile, generate, reprice, jobs, startGenerateJob,
     async listen() {
@@ -303,6 +322,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await startupTasks.close();
         observability.close();
         await server.close();
+        await runs.close(); // agent runs still going are recorded cancelled (issue 5)
         await jobs.close(); // running jobs are cancelled and recorded as such
         await cache?.close();
         await store.close();

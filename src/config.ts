@@ -104,6 +104,21 @@ export const ConfigSchema = z.object({
     /** progress is written to the job row at most this often */
     progressIntervalMs: int(250, 0),
   }).prefault({}),
+  /** The chat WebSocket at /ws (src/server/ws; docs/PROTOCOL.md; issue 5). */
+  ws: z.object({
+    /** largest frame a client may send; bigger ones get an error envelope (close 1009 when repeated) */
+    maxFrameBytes: int(64 * 1024, 256),
+    /** open connections per user (or API key); one more is closed 1008 */
+    maxConnectionsPerUser: int(5, 1),
+    /** the server pings every connection this often */
+    heartbeatIntervalMs: int(30_000, 10),
+    /** a connection silent this long (no message, no pong) is dropped */
+    idleTimeoutMs: int(60_000, 20),
+    /** messages per second a connection may send (a burst of twice that); more get `error` RATE_LIMITED */
+    messagesPerSecond: int(20, 1),
+    /** protocol errors (bad JSON, unknown type, over the rate) a connection may make before it is closed 1008 */
+    maxViolations: int(1000, 1),
+  }).prefault({}),
 
   store: z.object({
     engine: z.enum(['duckdb', 'clickhouse']).default('duckdb'),
@@ -213,6 +228,11 @@ export function configFromEnv(env: Env = process.env): Config {
       warmWorkspaces: env.NETRA_STARTUP_WARM_WORKSPACES,
     },
     jobs: { concurrency: env.NETRA_JOBS_CONCURRENCY, maxGenerateEvents: env.NETRA_JOBS_MAX_GENERATE_EVENTS, progressIntervalMs: env.NETRA_JOBS_PROGRESS_INTERVAL_MS },
+    ws: {
+      maxFrameBytes: env.NETRA_WS_MAX_FRAME_BYTES, maxConnectionsPerUser: env.NETRA_WS_MAX_CONNECTIONS_PER_USER,
+      heartbeatIntervalMs: env.NETRA_WS_HEARTBEAT_MS, idleTimeoutMs: env.NETRA_WS_IDLE_TIMEOUT_MS,
+      messagesPerSecond: env.NETRA_WS_MESSAGES_PER_SECOND, maxViolations: env.NETRA_WS_MAX_VIOLATIONS,
+    },
     store: {
       engine: env.NETRA_STORE || (env.CLICKHOUSE_URL ? 'clickhouse' : undefined), duckdbPath: env.NETRA_DUCKDB_PATH,
       clickhouseUrl: env.CLICKHOUSE_URL || undefined, clickhouseDatabase: env.CLICKHOUSE_DATABASE, clickhouseTtlDays: env.CLICKHOUSE_TTL_DAYS,

@@ -52,12 +52,25 @@ describe('authorization matrix', () => {
     headers.admin = bearer(await t.token());
     headers.garbage = bearer('not-a-token');
     headers.anonymous = {};
-    for (const scope of ['ingest', 'read', 'admin'] as const) headers[`key:${scope}`] = bearer((await access.createApiKey('ws-a', { scope }, ids.owner!)).key);
+    for (const scope of ['ingest', 'read', 'admin'] as const) {
+      const k = await access.createApiKey('ws-a', { scope }, ids.owner!);
+      headers[`key:${scope}`] = bearer(k.key);
+      ids[`key:${scope}`] = `key:${k.prefix}`; // the conversations owner id of an API key
+    }
+    ids.admin = t.app.accounts.identity.localOwnerId();
   }, 120_000);
   afterAll(async () => { await t?.close(); });
 
   /** A request for each route that succeeds for an allowed caller; fixtures are made fresh so every call can succeed. */
-  const samples: Record<string, (ws: string) => Promise<InjectOptions>> = {
+  /** A thread (with one finished run) owned by `caller` in `ws`: conversations are private to their owner. */
+  const threadOf = async (ws: string, caller: Caller) => {
+    const scope = { workspace: ws, userId: ids[caller] ?? caller };
+    const thread = (await t.app.conversations.createThread(scope, 'sample'))!;
+    const run = (await t.app.conversations.createRun(scope, thread.id, { request: 'sample' }))!;
+    return { thread: thread.id, run: run.id };
+  };
+
+  const samples: Record<string, (ws: string, caller: Caller) => Promise<InjectOptions>> = {
     'GET /health/live': async () => ({ url: '/health/live' }),
     'GET /health/ready': async () => ({ url: '/health/ready' }),
     'GET /metrics': async () => ({ url: '/metrics' }),
@@ -115,6 +128,16 @@ describe('authorization matrix', () => {
     'GET /api/v1/jobs/:id': async (ws) => ({ url: `/api/v1/jobs/${(await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'completed' })).id}?workspace=${ws}` }),
     'POST /api/v1/jobs': async (ws) => ({ method: 'POST', url: '/api/v1/jobs', payload: { kind: 'generate', workspace: ws, preset: 'chat-support', events: 20, days: 1, seed: ++seq } }),
     'DELETE /api/v1/jobs/:id': async (ws) => ({ method: 'DELETE', url: `/api/v1/jobs/${(await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'queued' })).id}?workspace=${ws}` }),
+    // conversations (issue 5): each caller's own thread and run, made directly
+    'GET /api/v1/threads': async (ws) => ({ url: `/api/v1/threads?workspace=${ws}` }),
+    'POST /api/v1/threads': async (ws) => ({ method: 'POST', url: `/api/v1/threads?workspace=${ws}`, payload: { title: 'costs' } }),
+    'GET /api/v1/threads/:id': async (ws, c) => ({ url: `/api/v1/threads/${(await threadOf(ws, c)).thread}?workspace=${ws}` }),
+    'PATCH /api/v1/threads/:id': async (ws, c) => ({ method: 'PATCH', url: `/api/v1/threads/${(await threadOf(ws, c)).thread}?workspace=${ws}`, payload: { title: 'renamed' } }),
+    'DELETE /api/v1/threads/:id': async (ws, c) => ({ method: 'DELETE', url: `/api/v1/threads/${(await threadOf(ws, c)).thread}?workspace=${ws}` }),
+    'GET /api/v1/threads/:id/messages': async (ws, c) => ({ url: `/api/v1/threads/${(await threadOf(ws, c)).thread}/messages?workspace=${ws}` }),
+    'GET /ws': async () => ({ url: '/ws' }), // plain HTTP: the upgrade authenticates itself (test/chat-ws.test.ts)
+    'POST /api/v1/runs': async (ws) => ({ method: 'POST', url: `/api/v1/runs?workspace=${ws}`, payload: { request: 'Where does my money go?' } }),
+    'GET /api/v1/runs/:id': async (ws, c) => ({ url: `/api/v1/runs/${(await threadOf(ws, c)).run}?workspace=${ws}` }),
   };
 
   async function freshUser(): Promise<string> {
@@ -140,7 +163,7 @@ describe('authorization matrix', () => {
       const allowedSet = new Set(ALLOWED[rule.access === 'workspace' ? rule.permission : rule.access]!);
       const row: string[] = [];
       for (const caller of CALLERS) {
-        const res = await call(caller, await samples[key]!('ws-a'));
+        const res = await call(caller, await samples[key]!('ws-a', caller));
         const expected = key === 'OPTIONS *' ? [404] // CORS is off by default: no preflight answers (see auth-abuse)
           : allowedSet.has(caller) ? 'ok'
           : caller === 'anonymous' || caller === 'garbage' ? [401] : [403];
@@ -162,7 +185,7 @@ describe('authorization matrix', () => {
     const leaks: string[] = [];
     for (const key of workspaceRoutes) {
       for (const caller of ['owner', 'member', 'viewer', 'key:ingest', 'key:read', 'key:admin', 'admin'] as const) {
-        const res = await call(caller, await samples[key]!('ws-b'));
+        const res = await call(caller, await samples[key]!('ws-b', caller));
         if (res.statusCode !== 403) leaks.push(`${key} as ${caller} of ws-a on ws-b: ${res.statusCode}`);
       }
     }

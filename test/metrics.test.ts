@@ -68,7 +68,10 @@ describe('observability in the app', () => {
       netra_startup_tasks_failed: 'gauge',
     });
     const names = [...types.keys()];
-    expect(names.filter((n) => /websocket|_ws_/.test(n))).toEqual([]);
+    // the chat WebSocket (issue 5): an open-connection gauge and a message counter
+    expect(names.filter((n) => /websocket|_ws_/.test(n)).sort()).toEqual(['netra_ws_connections', 'netra_ws_messages_total']);
+    expect(Object.fromEntries(types)).toMatchObject({ netra_ws_connections: 'gauge', netra_ws_messages_total: 'counter' });
+    expect(value(samples, 'netra_ws_connections', {})).toBe(0);
     expect(Object.fromEntries(types)).toMatchObject({ netra_llm_calls_total: 'counter', netra_llm_call_duration_seconds: 'histogram', netra_llm_breaker_open: 'gauge' });
     expect(value(samples, 'netra_llm_breaker_open', { provider: 'builtin' })).toBe(0);
     expect(names.filter((n) => n.startsWith('netra_pg_pool'))).toEqual([]); // PGlite has no pool

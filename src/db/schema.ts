@@ -113,3 +113,56 @@ export const providerSecrets = pgTable('provider_secrets', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.workspaceId, t.provider] })]);
+
+// ── conversations (issue 5): chat threads, their messages, agent runs and every run event, numbered per run ──
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A conversation, private to one caller (`user_id`: a user id, or `key:<prefix>` for an API key) in one workspace. */
+export const threads = pgTable('threads', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  userId: text('user_id').notNull(),
+  title: text('title').notNull().default(''),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('threads_owner_idx').on(t.workspaceId, t.userId, t.updatedAt)]);
+
+/** Agent runs: one request, its status and timings. */
+export const runs = pgTable('runs', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  threadId: uuid('thread_id').notNull().references(() => threads.id, { onDelete: 'cascade' }),
+  status: text('status').$type<RunStatus>().notNull().default('queued'),
+  goal: text('goal'),
+  request: text('request').notNull(),
+  error: text('error'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+}, (t) => [
+  index('runs_thread_idx').on(t.threadId),
+  check('runs_status_check', sql`${t.status} in ('queued', 'running', 'completed', 'failed', 'cancelled')`),
+]);
+
+/** The messages of a thread; an assistant message names the run that wrote it. */
+export const messages = pgTable('messages', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  threadId: uuid('thread_id').notNull().references(() => threads.id, { onDelete: 'cascade' }),
+  role: text('role').$type<'user' | 'assistant'>().notNull(),
+  content: text('content').notNull(),
+  runId: uuid('run_id').references(() => runs.id, { onDelete: 'set null' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  index('messages_thread_idx').on(t.threadId, t.createdAt),
+  check('messages_role_check', sql`${t.role} in ('user', 'assistant')`),
+]);
+
+/** Every event a run emitted, numbered 1, 2, ... per run (the `event_id` clients resume after). */
+export const runEvents = pgTable('run_events', {
+  runId: uuid('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+  seq: integer('seq').notNull(),
+  type: text('type').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  ts: timestamp('ts', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.runId, t.seq] })]);

@@ -34,6 +34,9 @@ export class AppMetrics {
   private readonly storeQuery: Histogram<'kind'>;
   private readonly llmCalls: Counter<'provider' | 'outcome'>;
   private readonly llmLatency: Histogram<'provider'>;
+  // chat WebSocket (issue 5): the gateway sets the connection count source and counts messages
+  private wsConnectionCount: () => number = () => 0;
+  private readonly wsMessages: Counter<'direction' | 'type'>;
 
   constructor(src: MetricSources, opts: { pool: boolean }) {
     const registers = [this.registry];
@@ -51,6 +54,13 @@ export class AppMetrics {
       name: 'netra_store_query_duration_seconds', help: 'Analytics store query duration by query kind',
       labelNames: ['kind'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
       collect() { src.syncStoreTimings(); },
+    });
+
+    const wsCount = () => this.wsConnectionCount();
+    new Gauge({ name: 'netra_ws_connections', help: 'Open chat WebSocket connections', registers, collect() { this.set(wsCount()); } });
+    this.wsMessages = new Counter({
+      name: 'netra_ws_messages_total', help: 'Chat WebSocket messages by direction (in, out) and type (unknown types count as invalid)',
+      labelNames: ['direction', 'type'], registers,
     });
 
     this.llmCalls = new Counter({
@@ -168,6 +178,15 @@ export class AppMetrics {
   }
 
   /** LLM calls by provider and outcome (ok, error, retry, fallback, cache_hit) and their latency. */
+  /** Where netra_ws_connections reads the open connection count (the WebSocket gateway). */
+  setWsConnections(fn: () => number): void {
+    this.wsConnectionCount = fn;
+  }
+
+  observeWsMessage(direction: 'in' | 'out', type: string): void {
+    this.wsMessages.inc({ direction, type });
+  }
+
   observeLlmCall(e: { provider: string; outcome: string; latency_ms: number }): void {
     this.llmCalls.inc({ provider: e.provider, outcome: e.outcome });
     if (e.outcome === 'ok') this.llmLatency.observe({ provider: e.provider }, e.latency_ms / 1000);

@@ -29,6 +29,7 @@ export type RouteRule =
 
 const read = (from: WorkspaceSource): RouteRule => ({ access: 'workspace', permission: 'read', from });
 const manage = (from: WorkspaceSource): RouteRule => ({ access: 'workspace', permission: 'manage', from });
+const chat: RouteRule = { access: 'workspace', permission: 'simulate', from: 'query' };
 const ingest: RouteRule = { access: 'workspace', permission: 'ingest', from: 'ingest', adminCreates: true };
 
 export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
@@ -58,6 +59,20 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/v1/jobs/:id': read('query'),
   'POST /api/v1/jobs': { access: 'workspace', permission: 'ingest', from: 'body' },
   'DELETE /api/v1/jobs/:id': { access: 'workspace', permission: 'ingest', from: 'query' },
+
+  // conversations and agent runs (issue 5): each caller sees only its own threads; viewers read them, members (and admin
+  // keys) create threads and run agents (the `simulate` permission: reads the data, writes nothing to it)
+  'GET /api/v1/threads': read('query'),
+  'POST /api/v1/threads': chat,
+  'GET /api/v1/threads/:id': read('query'),
+  'PATCH /api/v1/threads/:id': chat,
+  'DELETE /api/v1/threads/:id': chat,
+  'GET /api/v1/threads/:id/messages': read('query'),
+  'POST /api/v1/runs': chat,
+  'GET /api/v1/runs/:id': read('query'),
+  // the chat WebSocket authenticates itself (header or jwt.<token> subprotocol; close 1008), see src/server/ws/gateway.ts;
+  // a plain GET answers where the protocol is described
+  'GET /ws': { access: 'public' },
 
   // prices
   'GET /api/v1/workspaces/:workspace/price-overrides': read('param'),

@@ -12,6 +12,7 @@ import type { Accounts } from '../accounts/index.js';
 import type { Observability } from '../observability/observability.js';
 import type { JobRow } from '../db/repository.js';
 import type { JobRunner } from '../jobs/job-runner.js';
+import type { ChatDeps } from './routes/chat.js';
 
 
 export interface IngestSummary {
@@ -53,4 +54,6 @@ export interface ServerDeps {
     /** validates the preset, queues a generation and returns its row at once */
     startGenerate(req: { workspace: string; preset: string; events: number; days?: number; seed?: number }): Promise<JobRow>;
   };
+  /** conversations and agent runs (issue 5): /api/v1/threads, /api/v1/runs; routes are absent without it */
+  chat?: ChatDeps;
 }

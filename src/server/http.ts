@@ -17,6 +17,9 @@ import { metricsRoutes } from './routes/metrics.js';
 import { systemRoutes } from './routes/system.js';
 // background jobs (issue 3)
 import { jobsRoutes } from './routes/jobs.js';
+// conversations and agent runs (issue 5)
+import { chatRoutes } from './routes/chat.js';
+import { registerWebSocketGateway } from './ws/gateway.js';
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -56,6 +59,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   metricsRoutes(app, deps);
   systemRoutes(app, deps);
   jobsRoutes(app, deps);
+  chatRoutes(app, deps);
+  await registerWebSocketGateway(app, deps);
   await app.ready();
   return app;
 }

@@ -1,0 +1,8 @@
+/**
+ * The agents' public surface: createSupervisor() (the RunExecutor the chat gateway runs) and the pure triage.
+ */
+export { createSupervisor, CHAINS, type SupervisorDeps, type AgentName } from './supervisor.js';
+export { triage, assessSufficiency, requestProblem, extractEntities, classify, CATEGORIES, type Triage, type Sufficiency, type Category } from './triage.js';
+export { parseSyntheticRequest, APPROVAL_THRESHOLD_EVENTS } from './synthetic-data.js';
+export { reportPayload } from './specialists.js';
+export type { RunExecutor, RunRequest, RunResult, RunEventDraft, RunEventType } from './types.js';

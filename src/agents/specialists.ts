@@ -1,0 +1,234 @@
+/**
+ * The supervisor's specialised agents: data_helper (what is missing and how to send it), data (store stats),
+ * optimization (analysis, recommended policy, replay; growth and latency-target scenarios), actions (step-by-step plan
+ * with a LiteLLM / Portkey config) and reporting (the LLM client writes the prose from a structured `report` payload, so
+ * every figure in it is one the analysis returned). Each streams sub_agent_update / tool_* / partial_result events.
+ */
+import type { LlmClient } from '../llm/index.js';
+import { formatByUnit, payloadMessage, type ReportPayload, type ReportRecommendation } from '../llm/index.js';
+import type { FullAnalysis } from '../optimize/analyze.js';
+import { policyToLiteLLM } from '../optimize/export/litellm.js';
+import { policyToPortkey } from '../optimize/export/portkey.js';
+import { validatePolicy, type PolicyInput } from '../optimize/policy.js';
+import type { RankedRecommendation } from '../optimize/ranking.js';
+import type { ReplayResult } from '../optimize/replay.js';
+import type { AnalysisService } from '../services/analysis-service.js';
+import type { WorkspaceStats } from '../store/types.js';
+import type { PriceCatalog } from '../workload/price-catalog.js';
+import type { RunContext } from './run-context.js';
+import type { Sufficiency, Triage } from './triage.js';
+import type { RunRequest } from './types.js';
+
+export interface AgentDeps {
+  analysis: AnalysisService;
+  llm: LlmClient;
+  catalog: () => PriceCatalog;
+}
+
+export interface RunState {
+  req: RunRequest;
+  triage: Triage;
+  sufficiency: Sufficiency;
+  /** the analysed window (epoch ms); undefined = the workspace's whole history */
+  window: { from?: number; to?: number };
+  stats: WorkspaceStats;
+  analysis?: FullAnalysis;
+  policy?: PolicyInput;
+  replay?: ReplayResult | null;
+  /** set by the optimization agent */
+  projection?: Projection;
+  plan?: ActionPlan;
+}
+
+export interface Projection {
+  monthly_spend_usd: number;
+  annual_spend_usd: number;
+  monthly_savings_usd: number;
+  projected_monthly_spend_usd: number;
+  projected_annual_spend_usd: number;
+  /** 1 unless a growth scenario was asked */
+  growth_factor: number;
+  latency?: { current_p95_ms: number | null; target_p95_ms: number | null; target_factor: number | null; best_p95_ms: number | null; recommendations: { title: string; p95_ms_delta: number | null; description: string }[] };
+}
+
+export interface ActionPlan {
+  steps: string[];
+  config: { format: 'litellm' | 'portkey'; content: string; notes: string[] } | null;
+  validation: string[];
+  rollback: string[];
+  monitoring: string[];
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+async function update(ctx: RunContext, agent: string, status: 'started' | 'completed', extra: Record<string, unknown> = {}) {
+  await ctx.emit('sub_agent_update', { agent, status, ...extra });
+}
+
+/** Tells exactly which data is missing, what it disables and how to send it. */
+export async function dataHelperAgent(ctx: RunContext, s: RunState): Promise<void> {
+  await update(ctx, 'data_helper', 'started');
+  const message = s.sufficiency.missing.map((m) => `${m.impact}; ${m.how}.`).join(' ');
+  await update(ctx, 'data_helper', 'completed', { level: s.sufficiency.level, missing: s.sufficiency.missing, message });
+}
+
+export async function dataAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<void> {
+  await update(ctx, 'data', 'started');
+  const scope = { workspace: s.req.workspace, from: s.window.from, to: s.window.to };
+  const st = await ctx.tool('data', 'stats', scope, () => deps.analysis.stats(scope), (r) => ({ events: r.events, spend_usd: r.spend_usd, models: r.by_model.length }));
+  s.stats = st;
+  const byModel = [...st.by_model].sort((a, b) => b.spend_usd - a.spend_usd).slice(0, 8)
+    .map((m) => ({ model: m.model, spend_usd: m.spend_usd, spend_share: st.spend_usd > 0 ? m.spend_usd / st.spend_usd : 0, events: m.events, latency_p95_ms: m.latency_p95_ms }));
+  await ctx.emit('partial_result', { agent: 'data', events: st.events, spend_usd: st.spend_usd, errors: st.errors, latency_p50_ms: st.latency_p50_ms, latency_p95_ms: st.latency_p95_ms, spend_by_model: byModel });
+  await update(ctx, 'data', 'completed', { events: st.events, models: st.by_model.length });
+}
+
+const isLatencyRec = (r: RankedRecommendation) => r.kind === 'latency_slo' || (r.latency_impact.p95_ms_delta ?? 0) < 0;
+
+export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<void> {
+  await update(ctx, 'optimization', 'started', { goal: s.triage.goal });
+  const args = { workspace: s.req.workspace, from: s.window.from, to: s.window.to, goal: s.triage.goal };
+  const a = await ctx.tool('optimization', 'analysis', args, () => deps.analysis.analyze(args), (r) => ({
+    monthly_spend_usd: r.summary.monthly_spend_usd, monthly_savings_usd: r.summary.monthly_savings_usd, recommendations: r.recommendations.length,
+    skipped: r.skipped.map((k) => k.kind),
+  }));
+  s.analysis = a;
+  const policy = await ctx.tool('optimization', 'policy', args, () => deps.analysis.recommendedPolicy(args), (p) => ({ name: p.name ?? null, rules: Object.keys(p).filter((k) => k !== 'name') }));
+  s.policy = policy;
+  s.replay = await ctx.tool('optimization', 'simulate', { ...args, policy: 'recommended' },
+    () => deps.analysis.simulate({ workspace: s.req.workspace, from: s.window.from, to: s.window.to, policy }).catch(() => null),
+    (r) => (r ? { savings_usd: r.savings_usd, monthly_savings_usd: r.monthly_savings_usd, changed_events: r.changed_events } : { skipped: 'the recommended policy has no rule the replay can apply' }));
+
+  const g = s.triage.growth_factor ?? 1;
+  const sum = a.summary;
+  const p: Projection = {
+    monthly_spend_usd: round2(sum.monthly_spend_usd * g),
+    annual_spend_usd: round2(sum.annual_spend_usd * g),
+    monthly_savings_usd: round2(sum.monthly_savings_usd * g),
+    projected_monthly_spend_usd: round2(sum.projected_monthly_spend_usd * g),
+    projected_annual_spend_usd: round2(sum.projected_monthly_spend_usd * 12 * g),
+    growth_factor: g,
+  };
+  if (s.triage.goal === 'latency') {
+    const mult = s.triage.entities.targets.find((t) => t.kind === 'multiplier');
+    const pct = s.triage.entities.targets.find((t) => t.kind === 'percent');
+    const cur = sum.latency_p95_ms;
+    const factor = mult ? mult.value : pct ? 1 / Math.max(0.01, 1 - pct.value / 100) : null;
+    const recs = a.recommendations.filter(isLatencyRec);
+    const deltas = recs.map((r) => r.latency_impact.p95_ms_delta).filter((d): d is number => d !== null);
+    p.latency = {
+      current_p95_ms: cur, target_factor: factor,
+      target_p95_ms: cur !== null && factor ? Math.round(cur / factor) : null,
+      best_p95_ms: cur !== null && deltas.length > 0 ? Math.max(0, Math.round(cur + Math.min(...deltas))) : cur,
+      recommendations: recs.slice(0, 5).map((r) => ({ title: r.title, p95_ms_delta: r.latency_impact.p95_ms_delta, description: r.latency_impact.description })),
+    };
+  }
+  s.projection = p;
+  const top = (s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec) : a.recommendations).slice(0, 5);
+  await ctx.emit('partial_result', {
+    agent: 'optimization', goal: s.triage.goal, ...p,
+    recommendations: top.map((r) => ({ id: r.id, kind: r.kind, title: r.title, monthly_savings_usd: r.monthly_savings_usd * g, p95_ms_delta: r.latency_impact.p95_ms_delta, risk: r.quality_risk.level, confidence: r.confidence })),
+    skipped: a.skipped,
+  });
+  await update(ctx, 'optimization', 'completed', { recommendations: a.recommendations.length });
+}
+
+/** Step-by-step plan with the gateway config of the recommended policy, validation, rollback and monitoring. */
+export async function actionsAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<void> {
+  await update(ctx, 'actions', 'started');
+  const format: 'litellm' | 'portkey' = /\bportkey\b/i.test(s.req.request) ? 'portkey' : 'litellm';
+  const config = await ctx.tool('actions', 'gateway_export', { format, policy: 'recommended' }, async () => {
+    const catalog = deps.catalog();
+    const policy = validatePolicy(s.policy ?? {}, { knownModel: (m) => catalog.rates(s.req.workspace, m) !== null });
+    const resolve = (model: string) => { const e = catalog.resolve(model); return e ? { id: e.id, provider: e.hosted_by ?? e.provider } : null; };
+    const opts = { resolve, models: s.stats.by_model.map((m) => m.model) };
+    if (format === 'litellm') { const r = policyToLiteLLM(policy, opts); return { format, content: r.yaml, notes: r.notes }; }
+    const r = policyToPortkey(policy, opts);
+    return { format, content: JSON.stringify(r.config, null, 2) + '\n', notes: r.notes };
+  }, (r) => ({ format: r.format, bytes: r.content.length, notes: r.notes.length }));
+  const recs = (s.analysis?.recommendations ?? []).slice(0, 5);
+  const steps = [
+    `Deploy the ${format === 'litellm' ? 'LiteLLM proxy config.yaml' : 'Portkey config'} below in a staging gateway.`,
+    ...recs.map((r, i) => `Apply recommendation ${i + 1}: ${r.title}${r.how_to_apply[0] ? ` (${r.how_to_apply[0]})` : ''}.`),
+    'Route 10% of production traffic through the new config for 48 hours, then 50%, then 100%.',
+  ];
+  s.plan = {
+    steps, config,
+    validation: [
+      `Replay the policy on last week's events (POST /api/v1/simulate) and confirm monthly savings near $${(s.replay?.monthly_savings_usd ?? s.analysis?.summary.monthly_savings_usd ?? 0).toFixed(2)}.`,
+      'Compare error rate and p95 latency of the canary against the baseline; stop if either is worse by more than 10%.',
+      'Spot-check 50 answers of each rerouted segment for quality.',
+    ],
+    rollback: ['Switch the gateway back to the previous config (keep it versioned beside the new one); no application change is needed.'],
+    monitoring: ['Watch spend per model, error rate and p95 latency daily in Netra (GET /api/v1/analysis) for two weeks.', 'Alert when monthly projected spend exceeds the projection by 15%.'],
+  };
+  await ctx.emit('partial_result', { agent: 'actions', plan: s.plan });
+  await update(ctx, 'actions', 'completed', { steps: steps.length });
+}
+
+/** The structured report the LLM writes from; exported for tests. */
+export function reportPayload(s: RunState): ReportPayload {
+  const a = s.analysis;
+  const p = s.projection;
+  const facts: ReportPayload['facts'] = { category: s.triage.category.replace(/_/g, ' '), goal: s.triage.goal, data_sufficiency: s.sufficiency.level };
+  const payload: ReportPayload = { kind: 'report', title: `Netra report for workspace ${s.req.workspace}`, question: s.req.request, facts };
+  if (s.sufficiency.missing.length > 0) payload.missing_data = s.sufficiency.missing.map((m) => `${m.impact}: ${m.how}`);
+  if (!a || !p) {
+    payload.next_steps = s.sufficiency.missing.map((m) => m.how);
+    return payload;
+  }
+  const sum = a.summary;
+  Object.assign(facts, {
+    analysed_events: sum.events, monthly_spend_usd: p.monthly_spend_usd, annual_spend_usd: p.annual_spend_usd,
+    monthly_savings_usd: p.monthly_savings_usd, error_rate: sum.error_rate, latency_p50_ms: sum.latency_p50_ms, latency_p95_ms: sum.latency_p95_ms,
+  });
+  const byModel = [...s.stats.by_model].sort((x, y) => y.spend_usd - x.spend_usd).slice(0, 5);
+  if (byModel.length > 0) facts.window_spend_by_model_usd = Object.fromEntries(byModel.map((m) => [m.model, round2(m.spend_usd)]));
+  if (p.growth_factor !== 1) {
+    facts.growth_scenario = `usage grows ${Math.round((p.growth_factor - 1) * 100)}%: the analysis' monthly figures are scaled by ${p.growth_factor}`;
+    facts.current_monthly_spend_usd = sum.monthly_spend_usd;
+  }
+  payload.comparisons = [
+    { label: 'Monthly spend', current: p.monthly_spend_usd, projected: p.projected_monthly_spend_usd, unit: 'usd' },
+    { label: 'Annual spend', current: p.annual_spend_usd, projected: p.projected_annual_spend_usd, unit: 'usd' },
+  ];
+  if (p.latency && p.latency.current_p95_ms !== null) {
+    facts.latency_target = p.latency.target_factor ? `${p.latency.target_factor}x lower p95` : 'lower p95';
+    if (p.latency.target_p95_ms !== null) {
+      facts.target_p95_ms = p.latency.target_p95_ms;
+      facts.required_p95_reduction_ms = p.latency.current_p95_ms - p.latency.target_p95_ms;
+    }
+    const cut = p.latency.best_p95_ms !== null ? p.latency.current_p95_ms - p.latency.best_p95_ms : 0;
+    facts.largest_segment_p95_reduction_ms = cut;
+    if (p.latency.target_p95_ms !== null) facts.target_reached_by_recommendations = cut >= p.latency.current_p95_ms - p.latency.target_p95_ms;
+  }
+  const recs = s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec) : a.recommendations;
+  payload.recommendations = recs.slice(0, 5).map((r): ReportRecommendation => {
+    const out: ReportRecommendation = { title: r.title, risk: r.quality_risk.level, confidence: r.confidence };
+    if (r.monthly_savings_usd > 0 || s.triage.goal !== 'latency') out.monthly_savings_usd = round2(r.monthly_savings_usd * p.growth_factor);
+    const d = r.latency_impact.p95_ms_delta;
+    if (d !== null && d !== 0) out.evidence = `p95 ${d < 0 ? '-' : '+'}${formatByUnit(Math.abs(d), 'ms')} on the traffic it touches (${formatByUnit(r.affected_share, 'share')} of calls)`;
+    return out;
+  });
+  payload.risks = [...new Set(recs.slice(0, 5).filter((r) => r.quality_risk.level !== 'low').map((r) => `${r.title}: ${r.quality_risk.reason}`))];
+  if (payload.risks.length === 0) payload.risks = ['the projection assumes future traffic looks like the analysed window'];
+  if (s.plan) payload.next_steps = s.plan.steps;
+  return payload;
+}
+
+export interface ReportOutcome { content: string; payload: ReportPayload; provider: string; model: string }
+
+export async function reportingAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<ReportOutcome> {
+  await update(ctx, 'reporting', 'started');
+  const payload = reportPayload(s);
+  const r = await ctx.guard(deps.llm.complete({
+    system: 'You are Netra\'s reporting agent. Write an executive summary of the report payload: state every figure exactly as given, invent none.',
+    messages: [payloadMessage(payload)], signal: ctx.signal,
+  }));
+  const first = deps.llm.chain[0];
+  if (first && r.provider !== first.name) {
+    await ctx.emit('agent_fallback', { from: first.name, to: r.provider, reason: `${first.name} did not answer; the report was written by ${r.provider}` });
+  }
+  await update(ctx, 'reporting', 'completed', { provider: r.provider, model: r.model });
+  return { content: r.text, payload, provider: r.provider, model: r.model };
+}

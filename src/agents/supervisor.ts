@@ -1,0 +1,127 @@
+/**
+ * The supervisor: a RunExecutor that triages a request, checks the workspace's data sufficiency and runs the chain
+ * of specialised agents, streaming every step:
+ *   agent_started → tool_* (stats, analysis) → agent_thinking (triage) → per agent: sub_agent_update, tool_*,
+ *   partial_result → final_report → agent_completed.
+ * Chains: sufficient → triage, data, optimization, actions, reporting; partial → data_helper, data, optimization,
+ * actions, reporting; insufficient → data_helper, reporting. Admin pipeline: synthetic data generation.
+ * Stop: the signal is checked between steps and raced against every await; a stopped run emits nothing more and
+ * resolves `{ status: 'cancelled' }`.
+ */
+import { NetraError } from '../errors.js';
+import type { LlmClient } from '../llm/index.js';
+import type { FullAnalysis } from '../optimize/analyze.js';
+import type { AnalysisService } from '../services/analysis-service.js';
+import type { WorkspaceStats } from '../store/types.js';
+import type { PriceCatalog } from '../workload/price-catalog.js';
+import { loadPriceCatalog } from '../workload/price-catalog-file.js';
+import { RunCancelled, RunContext } from './run-context.js';
+import { actionsAgent, dataAgent, dataHelperAgent, optimizationAgent, reportingAgent, type AgentDeps, type RunState } from './specialists.js';
+import { syntheticDataAgent, type GenerateFn } from './synthetic-data.js';
+import { assessSufficiency, requestProblem, triage, type SufficiencyLevel } from './triage.js';
+import type { RunExecutor, RunRequest, RunResult } from './types.js';
+
+export interface SupervisorDeps {
+  analysis: AnalysisService;
+  llm: LlmClient;
+  /** the app's generator (app.generate); without it the synthetic-data pipeline answers with an error */
+  generate?: GenerateFn;
+  /** the price catalog with overrides (app.catalog); default: the bundled catalog file */
+  catalog?: () => PriceCatalog;
+}
+
+export type AgentName = 'triage' | 'data_helper' | 'data' | 'optimization' | 'actions' | 'reporting';
+
+export const CHAINS: Record<SufficiencyLevel, readonly AgentName[]> = {
+  sufficient: ['triage', 'data', 'optimization', 'actions', 'reporting'],
+  partial: ['data_helper', 'data', 'optimization', 'actions', 'reporting'],
+  insufficient: ['data_helper', 'reporting'],
+};
+
+/** The analysed window: the whole history, or the last N of a time range the request names ("last 7 days"). */
+function windowOf(stats: WorkspaceStats, rangeMs: number | undefined): { from?: number; to?: number } {
+  if (rangeMs === undefined || stats.first_event === null || stats.last_event === null) return {};
+  const to = stats.last_event + 1;
+  return { from: Math.max(stats.first_event, to - rangeMs), to };
+}
+
+export function createSupervisor(deps: SupervisorDeps): RunExecutor {
+  let catalog: PriceCatalog | undefined;
+  const agentDeps: AgentDeps = { analysis: deps.analysis, llm: deps.llm, catalog: deps.catalog ?? (() => (catalog ??= loadPriceCatalog())) };
+  const knownModels = (): string[] => agentDeps.catalog().entries.flatMap((e) => [e.id, ...e.aliases]);
+
+  return {
+    async execute(req, emit, signal): Promise<RunResult> {
+      const ctx = new RunContext(emit, signal);
+      try {
+        return await run(ctx, req);
+      } catch (err) {
+        if (err instanceof RunCancelled || signal.aborted) return { status: 'cancelled', content: '' };
+        const message = err instanceof Error ? err.message : String(err);
+        const code = err instanceof NetraError ? err.code : 'NETRA_E_INTERNAL';
+        try { await ctx.emit('agent_error', { code, message }); } catch { /* stopped meanwhile */ }
+        if (signal.aborted) return { status: 'cancelled', content: '' };
+        return { status: 'failed', content: message };
+      }
+    },
+  };
+
+  async function run(ctx: RunContext, req: RunRequest): Promise<RunResult> {
+    const problem = requestProblem(req.request);
+    if (problem) {
+      await ctx.emit('agent_error', { code: 'NETRA_E_VALIDATION', message: problem, field: 'request' });
+      return { status: 'failed', content: problem };
+    }
+    await ctx.emit('agent_started', { run_id: req.run_id, workspace: req.workspace, request: req.request });
+    const t = triage(req.request, knownModels(), req.goal);
+
+    if (t.admin === 'synthetic_data') {
+      await ctx.emit('agent_thinking', { triage: t, pipeline: 'synthetic_data' });
+      const content = await syntheticDataAgent(ctx, req, deps.generate);
+      await ctx.emit('agent_completed', { status: 'completed' });
+      return { status: 'completed', content };
+    }
+
+    const all = await ctx.tool('triage', 'stats', { workspace: req.workspace }, () => deps.analysis.stats({ workspace: req.workspace }),
+      (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length }));
+    const window = windowOf(all, t.entities.time_ranges[0]?.ms);
+    let probe: FullAnalysis | undefined;
+    if (all.events > 0) {
+      const args = { workspace: req.workspace, ...window, goal: t.goal };
+      probe = await ctx.tool('triage', 'analysis', args, () => deps.analysis.analyze(args),
+        (r) => ({ events: r.summary.events, monthly_spend_usd: r.summary.monthly_spend_usd, skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })) }));
+    }
+    const sufficiency = assessSufficiency(all, probe?.skipped);
+    const chain = CHAINS[sufficiency.level];
+    await ctx.emit('agent_thinking', { triage: t, sufficiency, chain, window });
+
+    const state: RunState = { req, triage: t, sufficiency, window, stats: all };
+    let content = '';
+    for (const agent of chain) {
+      ctx.check();
+      switch (agent) {
+        case 'triage':
+          await ctx.emit('sub_agent_update', { agent: 'triage', status: 'completed', category: t.category, goal: t.goal, sufficiency: sufficiency.level });
+          break;
+        case 'data_helper': await dataHelperAgent(ctx, state); break;
+        case 'data': await dataAgent(ctx, agentDeps, state); break;
+        case 'optimization': await optimizationAgent(ctx, agentDeps, state); break;
+        case 'actions': await actionsAgent(ctx, agentDeps, state); break;
+        case 'reporting': {
+          const r = await reportingAgent(ctx, agentDeps, state);
+          content = r.content;
+          const p = state.projection;
+          await ctx.emit('final_report', {
+            content, provider: r.provider, model: r.model, category: t.category, goal: t.goal, sufficiency: sufficiency.level,
+            figures: p ?? null,
+            summary: state.analysis ? { monthly_spend_usd: state.analysis.summary.monthly_spend_usd, monthly_savings_usd: state.analysis.summary.monthly_savings_usd, projected_monthly_spend_usd: state.analysis.summary.projected_monthly_spend_usd, annual_spend_usd: state.analysis.summary.annual_spend_usd } : null,
+            missing_data: sufficiency.missing, plan: state.plan ?? null, report: r.payload,
+          });
+          break;
+        }
+      }
+    }
+    await ctx.emit('agent_completed', { status: 'completed', chain });
+    return { status: 'completed', content };
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Runs agents for conversations (issue 5). Starting a run stores the user's message and a queued run, then executes it
+ * with the injected RunExecutor in the background. Every event the executor emits gets the run's next sequence number
+ * (`event_id`) and is persisted BEFORE it is published to in-process subscribers, so a reconnecting client can resume
+ * from the database with no gap. `stop` aborts the executor, records `agent_stopped` and the run as cancelled.
+ */
+import { EventEmitter } from 'node:events';
+import { NetraError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Goal } from '../optimize/ranking.js';
+import type { RunEventDraft, RunExecutor, RunResult } from '../agents/types.js';
+import type { ConversationScope, ConversationsRepository, RunEventRow, RunRow } from './conversations-repository.js';
+
+/** A persisted, numbered run event as clients receive it. */
+export interface RunEvent {
+  event_id: number;
+  run_id: string;
+  thread_id: string;
+  type: string;
+  payload: Record<string, unknown>;
+  ts: string;
+}
+
+export interface StartRunInput {
+  thread_id: string;
+  request: string;
+  goal?: Goal;
+}
+
+interface ActiveRun {
+  scope: ConversationScope;
+  threadId: string;
+  controller: AbortController;
+  emitter: EventEmitter;
+  /** persists events one after another (executor events and the `agent_stopped` of stop()) */
+  chain: Promise<void>;
+  seq: number;
+  finished: boolean;
+  finish: Promise<RunRow | null> | null;
+  done: Promise<RunRow | null>;
+}
+
+export interface RunServiceDeps {
+  repo: ConversationsRepository;
+  executor: RunExecutor;
+  log?: Logger;
+}
+
+export class RunService {
+  private readonly active = new Map<string, ActiveRun>();
+
+  constructor(private readonly deps: RunServiceDeps) {}
+
+  /** Stores the user's message and a queued run, starts executing it, and returns the run at once. */
+  async start(scope: ConversationScope, input: StartRunInput): Promise<{ run: RunRow; done: Promise<RunRow | null> }> {
+    const { repo } = this.deps;
+    const earlier = await repo.listMessages(scope, input.thread_id);
+    if (!earlier) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
+    const run = await repo.createRun(scope, input.thread_id, { request: input.request, goal: input.goal ?? null });
+    if (!run) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
+    await repo.addMessage(scope, input.thread_id, { role: 'user', content: input.request, runId: run.id });
+    const entry: ActiveRun = {
+      scope, threadId: input.thread_id, controller: new AbortController(), emitter: new EventEmitter(),
+      chain: Promise.resolve(), seq: 0, finished: false, finish: null, done: Promise.resolve(null),
+    };
+    entry.emitter.setMaxListeners(0);
+    this.active.set(run.id, entry);
+    const history = earlier.map((m) => ({ role: m.role, content: m.content }));
+    entry.done = this.execute(run, entry, input, history);
+    return { run, done: entry.done };
+  }
+
+  /** True while the run executes in this process. */
+  isActive(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
+  /** Resolves with the final run row once the run in this process has finished (null when it is not running here). */
+  whenDone(runId: string): Promise<RunRow | null> {
+    return this.active.get(runId)?.done ?? Promise.resolve(null);
+  }
+
+  /** Cancels a running run `scope` owns: aborts the executor, records `agent_stopped` and status cancelled. */
+  async stop(scope: ConversationScope, runId: string): Promise<RunRow | null> {
+    const entry = this.active.get(runId);
+    if (!entry || entry.scope.workspace !== scope.workspace || entry.scope.userId !== scope.userId) return null;
+    entry.controller.abort();
+    return this.finalize(runId, entry, { status: 'cancelled', stoppedEvent: true });
+  }
+
+  /** The persisted events of a run after `seq`, in order. */
+  async eventsAfter(scope: ConversationScope, runId: string, seq = 0): Promise<RunEvent[]> {
+    const run = await this.deps.repo.getRun(scope, runId);
+    if (!run) return [];
+    return (await this.deps.repo.eventsAfter(scope, runId, seq)).map((e) => toEvent(e, run.threadId));
+  }
+
+  /**
+   * Delivers every event of the run after `after`, in order and exactly once: the persisted ones, then live ones until the run
+   * ends. Resolves when delivery has caught up; the returned `close` stops live delivery; `ended` resolves when the run ends.
+   */
+  async follow(scope: ConversationScope, runId: string, after: number, onEvent: (e: RunEvent) => void): Promise<{ close(): void; ended: Promise<void> }> {
+    const entry = this.active.get(runId);
+    let last = after;
+    let buffering = true;
+    const buffered: RunEvent[] = [];
+    const deliver = (e: RunEvent) => {
+      if (e.event_id <= last) return;
+      last = e.event_id;
+      onEvent(e);
+    };
+    const live = (e: RunEvent) => (buffering ? buffered.push(e) : deliver(e));
+    let resolveEnded!: () => void;
+    const ended = new Promise<void>((res) => { resolveEnded = res; });
+    const onEnd = () => resolveEnded();
+    if (entry && entry.scope.workspace === scope.workspace && entry.scope.userId === scope.userId) {
+      entry.emitter.on('event', live);
+      entry.emitter.once('end', onEnd);
+    } else {
+      resolveEnded();
+    }
+    for (const e of await this.eventsAfter(scope, runId, after)) deliver(e);
+    buffering = false;
+    for (const e of buffered.splice(0)) deliver(e);
+    if (entry && !this.active.has(runId)) resolveEnded(); // ended while the persisted events were read
+    return {
+      close: () => { entry?.emitter.off('event', live); entry?.emitter.off('end', onEnd); },
+      ended,
+    };
+  }
+
+  /** Cancels every running run (shutdown) and waits for them to be recorded. */
+  async close(): Promise<void> {
+    await Promise.all([...this.active.entries()].map(([id, e]) => {
+      e.controller.abort();
+      return this.finalize(id, e, { status: 'cancelled', stoppedEvent: true, error: 'server shutting down' });
+    }));
+  }
+
+  private async execute(run: RunRow, entry: ActiveRun, input: StartRunInput, history: { role: 'user' | 'assistant'; content: string }[]): Promise<RunRow | null> {
+    const { repo, executor, log } = this.deps;
+    const signal = entry.controller.signal;
+    const emit = (draft: RunEventDraft): Promise<void> => {
+      if (signal.aborted || entry.finished) return Promise.resolve(); // nothing after a stop
+      return this.persist(run.id, entry, draft.type, draft.payload);
+    };
+    try {
+      await repo.updateRun(entry.scope, run.id, { status: 'running', startedAt: new Date() });
+      const result: RunResult = await executor.execute({
+        run_id: run.id, thread_id: entry.threadId, workspace: entry.scope.workspace, user_id: entry.scope.userId,
+        request: input.request, ...(input.goal ? { goal: input.goal } : {}), history,
+      }, emit, signal);
+      if (signal.aborted || result.status === 'cancelled') return await this.finalize(run.id, entry, { status: 'cancelled', stoppedEvent: !signal.aborted });
+      return await this.finalize(run.id, entry, { status: result.status, content: result.content, error: result.status === 'failed' ? result.content : null });
+    } catch (err) {
+      if (signal.aborted) return this.finalize(run.id, entry, { status: 'cancelled', stoppedEvent: false });
+      const message = (err as Error).message ?? String(err);
+      log?.warn({ run_id: run.id, err: message }, 'agent run failed');
+      try {
+        await this.persist(run.id, entry, 'agent_error', { message });
+      } catch { /* the run is still recorded failed below */ }
+      return this.finalize(run.id, entry, { status: 'failed', error: message });
+    }
+  }
+
+  /** Numbers, persists, then publishes one event; events are serialized per run. */
+  private persist(runId: string, entry: ActiveRun, type: string, payload: Record<string, unknown>): Promise<void> {
+    const next = entry.chain.then(async () => {
+      const seq = entry.seq + 1;
+      const ts = new Date();
+      const ok = await this.deps.repo.appendEvent(entry.scope, runId, { seq, type, payload, ts });
+      if (!ok) throw new Error(`run ${runId} vanished (thread deleted?)`);
+      entry.seq = seq;
+      entry.emitter.emit('event', { event_id: seq, run_id: runId, thread_id: entry.threadId, type, payload, ts: ts.toISOString() } satisfies RunEvent);
+    });
+    entry.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Records the outcome exactly once (the first caller wins: a stop, or the executor's own result). */
+  private finalize(runId: string, entry: ActiveRun, o: { status: 'completed' | 'failed' | 'cancelled'; content?: string; error?: string | null; stoppedEvent?: boolean }): Promise<RunRow | null> {
+    if (entry.finish) return entry.finish;
+    entry.finish = (async () => {
+      const { repo, log } = this.deps;
+      try {
+        if (o.stoppedEvent) await this.persist(runId, entry, 'agent_stopped', { reason: o.error ?? 'stopped by the user' });
+        else await entry.chain;
+      } catch (err) {
+        log?.warn({ run_id: runId, err: (err as Error).message }, 'could not record the end of a run');
+      }
+      entry.finished = true;
+      try {
+        if (o.content && o.status === 'completed') await repo.addMessage(entry.scope, entry.threadId, { role: 'assistant', content: o.content, runId });
+        return await repo.updateRun(entry.scope, runId, { status: o.status, finishedAt: new Date(), error: o.error ?? null });
+      } catch (err) {
+        log?.warn({ run_id: runId, err: (err as Error).message }, 'could not record the end of a run');
+        return null;
+      } finally {
+        this.active.delete(runId);
+        entry.emitter.emit('end');
+        entry.emitter.removeAllListeners();
+      }
+    })();
+    return entry.finish;
+  }
+}
+
+export function toEvent(e: RunEventRow, threadId: string): RunEvent {
+  return { event_id: e.seq, run_id: e.runId, thread_id: threadId, type: e.type, payload: e.payload, ts: e.ts.toISOString() };
+}

@@ -1,0 +1,103 @@
+/**
+ * The chat WebSocket protocol's envelopes (docs/PROTOCOL.md): client → server `{ type, payload?, request_id? }` and
+ * server → client `{ type, payload, event_id?, run_id?, thread_id?, ts }`, each client payload validated with zod.
+ */
+import { z } from 'zod';
+import { GOALS } from '../../optimize/ranking.js';
+
+export const MAX_CONTENT_CHARS = 10_000;
+
+const id = z.string().min(1).max(100);
+const content = z.string().trim().min(1, 'must not be empty').max(MAX_CONTENT_CHARS, `must be at most ${MAX_CONTENT_CHARS} characters`);
+const title = z.string().trim().max(200, 'must be at most 200 characters');
+const none = z.object({}).strict().optional();
+
+/** Payload schema of every client → server message type. */
+export const CLIENT_PAYLOADS = {
+  ping: z.object({}).passthrough().optional(),
+  pong: z.object({}).passthrough().optional(),
+  user_message: z.object({ content, thread_id: id.optional(), goal: z.enum(GOALS).optional() }).strict(),
+  start_agent: z.object({ request: content, thread_id: id.optional(), goal: z.enum(GOALS).optional() }).strict(),
+  stop_agent: z.object({ run_id: id }).strict(),
+  create_thread: z.object({ title: title.optional() }).strict().optional(),
+  rename_thread: z.object({ thread_id: id, title: title.min(1, 'must not be empty') }).strict(),
+  delete_thread: z.object({ thread_id: id }).strict(),
+  switch_thread: z.object({ thread_id: id }).strict(),
+  list_threads: none,
+  get_thread_history: z.object({ thread_id: id }).strict(),
+  resume: z.object({ thread_id: id, after_event_id: z.number().int().min(0), run_id: id.optional() }).strict(),
+} as const;
+
+export type ClientType = keyof typeof CLIENT_PAYLOADS;
+export const CLIENT_TYPES = Object.keys(CLIENT_PAYLOADS) as ClientType[];
+
+const Envelope = z.object({
+  type: z.string().min(1).max(64),
+  payload: z.unknown().optional(),
+  request_id: z.string().max(128).optional(),
+}).strict();
+
+export interface ClientMessage { type: ClientType; payload: Record<string, unknown>; request_id?: string }
+
+export interface ServerEnvelope {
+  type: string;
+  payload: Record<string, unknown>;
+  event_id?: number;
+  run_id?: string;
+  thread_id?: string;
+  request_id?: string;
+  ts: string;
+}
+
+/** Protocol error codes sent in `error` envelopes. */
+export const WS_ERRORS = {
+  BAD_JSON: 'NETRA_E_WS_BAD_JSON',
+  INVALID: 'NETRA_E_VALIDATION',
+  UNKNOWN_TYPE: 'NETRA_E_WS_UNKNOWN_TYPE',
+  TOO_LARGE: 'NETRA_E_WS_FRAME_TOO_LARGE',
+  RATE_LIMITED: 'NETRA_E_RATE_LIMITED',
+  FORBIDDEN: 'NETRA_E_FORBIDDEN',
+  NOT_FOUND: 'NETRA_E_NOT_FOUND',
+  INTERNAL: 'NETRA_E_INTERNAL',
+} as const;
+
+export class ProtocolError extends Error {
+  constructor(readonly code: string, message: string, readonly field?: string, readonly requestId?: string) {
+    super(message);
+  }
+}
+
+/** Parses one text frame into a validated client message; throws ProtocolError with the offending field. */
+export function parseClientMessage(text: string): ClientMessage {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ProtocolError(WS_ERRORS.BAD_JSON, 'the frame is not valid JSON');
+  }
+  const requestId = raw && typeof raw === 'object' && typeof (raw as { request_id?: unknown }).request_id === 'string'
+    ? ((raw as { request_id: string }).request_id).slice(0, 128) : undefined;
+  const env = Envelope.safeParse(raw);
+  if (!env.success) {
+    const issue = env.error.issues[0]!;
+    const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(message)';
+    throw new ProtocolError(WS_ERRORS.INVALID, `expected { type, payload?, request_id? }: ${field}: ${issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message}`, field, requestId);
+  }
+  const type = env.data.type;
+  if (!Object.hasOwn(CLIENT_PAYLOADS, type)) {
+    throw new ProtocolError(WS_ERRORS.UNKNOWN_TYPE, `unknown message type '${type.slice(0, 64)}'; known: ${CLIENT_TYPES.join(', ')}`, 'type', requestId);
+  }
+  const schema = CLIENT_PAYLOADS[type as ClientType] as z.ZodType<Record<string, unknown> | undefined>;
+  const p = schema.safeParse(env.data.payload);
+  if (!p.success) {
+    const issue = p.error.issues[0]!;
+    const sub = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+    const field = sub ? `payload.${sub}` : 'payload';
+    throw new ProtocolError(WS_ERRORS.INVALID, `${field}: ${issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message}`, field, requestId);
+  }
+  return { type: type as ClientType, payload: p.data ?? {}, ...(env.data.request_id !== undefined ? { request_id: env.data.request_id } : {}) };
+}
+
+export function envelope(type: string, payload: Record<string, unknown>, extra: Partial<Omit<ServerEnvelope, 'type' | 'payload' | 'ts'>> = {}): ServerEnvelope {
+  return { type, payload, ...extra, ts: new Date().toISOString() };
+}

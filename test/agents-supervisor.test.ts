@@ -1,0 +1,210 @@
+/**
+ * The supervisor over the real app: the issue's five conversations produce the expected event sequences, the final
+ * report's figures equal the analysis API's for the same workspace and window, an empty workspace is told what to send,
+ * the LLM fallback is surfaced, and a stop resolves `cancelled` within 200 ms with nothing emitted after it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSupervisor } from '../src/agents/index.js';
+import type { RunEventDraft, RunExecutor, RunRequest } from '../src/agents/types.js';
+import { createLlmClient, formatByUnit, formatUsd } from '../src/llm/index.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+const END = Date.UTC(2026, 10, 20);
+
+const request = (text: string, workspace = 'gen'): RunRequest => ({ run_id: 'r1', thread_id: 't1', workspace, user_id: 'u1', request: text, history: [] });
+
+async function runOnce(sup: RunExecutor, req: RunRequest, signal = new AbortController().signal) {
+  const events: RunEventDraft[] = [];
+  const result = await sup.execute(req, async (e) => { events.push(e); }, signal);
+  return { events, result, types: events.map((e) => e.type) };
+}
+
+/** Structural checks every analysis conversation must pass; returns the chain the supervisor chose. */
+function assertPipeline(events: RunEventDraft[]): string[] {
+  const types = events.map((e) => e.type);
+  expect(types[0]).toBe('agent_started');
+  expect(types.slice(-2)).toEqual(['final_report', 'agent_completed']);
+  const thinking = types.indexOf('agent_thinking');
+  expect(thinking).toBeGreaterThan(0);
+  expect(types.indexOf('sub_agent_update')).toBeGreaterThan(thinking);
+  // every tool call is announced, then completed, back to back
+  events.forEach((e, i) => {
+    if (e.type === 'tool_executing') {
+      expect(events[i + 1]!.type).toBe('tool_completed');
+      expect(events[i + 1]!.payload.tool).toBe(e.payload.tool);
+    }
+  });
+  const chain = events[thinking]!.payload.chain as string[];
+  const agents = events.filter((e) => e.type === 'sub_agent_update').map((e) => e.payload.agent as string);
+  expect([...new Set(agents)]).toEqual(chain);
+  return chain;
+}
+
+const payloadOf = (events: RunEventDraft[], type: string) => events.find((e) => e.type === type)!.payload;
+const toolsOf = (events: RunEventDraft[]) => events.filter((e) => e.type === 'tool_executing').map((e) => `${e.payload.agent}:${e.payload.tool}`);
+
+describe('supervisor', () => {
+  let t: TestApp;
+  let sup: RunExecutor;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    await t.app.generate({ preset: 'chat-support', events: 6000, days: 7, seed: 3, workspace: 'gen', end: END });
+    sup = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, generate: (r) => t.app.generate(r), catalog: () => t.app.catalog() });
+  }, 180_000);
+  afterAll(async () => { await t?.close(); });
+
+  it('"Where does my money go?" runs the full chain with figures equal to the analysis API', async () => {
+    const { events, result } = await runOnce(sup, request('Where does my money go?'));
+    expect(result.status).toBe('completed');
+    const chain = assertPipeline(events);
+    const thinking = payloadOf(events, 'agent_thinking') as { triage: { category: string; goal: string }; sufficiency: { level: string } };
+    expect(thinking.triage).toMatchObject({ category: 'workload_analysis', goal: 'cost' });
+    expect(chain).toEqual(thinking.sufficiency.level === 'sufficient'
+      ? ['triage', 'data', 'optimization', 'actions', 'reporting']
+      : ['data_helper', 'data', 'optimization', 'actions', 'reporting']);
+    expect(toolsOf(events)).toEqual(['triage:stats', 'triage:analysis', 'data:stats', 'optimization:analysis', 'optimization:policy', 'optimization:simulate', 'actions:gateway_export']);
+
+    const a = await t.app.analysis.analyze({ workspace: 'gen', goal: 'cost' });
+    const report = payloadOf(events, 'final_report') as { content: string; figures: { monthly_spend_usd: number; monthly_savings_usd: number; projected_monthly_spend_usd: number } };
+    expect(report.figures.monthly_spend_usd).toBe(Math.round(a.summary.monthly_spend_usd * 100) / 100);
+    expect(report.figures.monthly_savings_usd).toBe(Math.round(a.summary.monthly_savings_usd * 100) / 100);
+    expect(report.figures.projected_monthly_spend_usd).toBe(Math.round(a.summary.projected_monthly_spend_usd * 100) / 100);
+    expect(report.content).toContain(`Monthly spend goes from ${formatUsd(report.figures.monthly_spend_usd)} to ${formatUsd(report.figures.projected_monthly_spend_usd)}`);
+    expect(report.content).toContain(`Annual spend goes from ${formatUsd(Math.round(a.summary.annual_spend_usd * 100) / 100)}`);
+    expect(result.content).toBe(report.content);
+    // spend by model comes from the store's stats
+    const stats = await t.app.analysis.stats({ workspace: 'gen' });
+    const top = [...stats.by_model].sort((x, y) => y.spend_usd - x.spend_usd)[0]!;
+    expect(report.content).toContain(`${top.model} ${formatUsd(Math.round(top.spend_usd * 100) / 100)}`);
+    // the actions agent's plan carries a LiteLLM config, validation, rollback and monitoring
+    const plan = (payloadOf(events, 'final_report') as { plan: { config: { format: string; content: string }; validation: string[]; rollback: string[]; monitoring: string[] } }).plan;
+    expect(plan.config.format).toBe('litellm');
+    expect(plan.config.content).toContain('model_list');
+    expect(plan.validation.length).toBeGreaterThan(0);
+    expect(plan.rollback.length).toBeGreaterThan(0);
+    expect(plan.monitoring.length).toBeGreaterThan(0);
+  });
+
+  it('"Reduce costs but keep quality" uses the balanced goal and its analysis', async () => {
+    const { events, result } = await runOnce(sup, request('Reduce costs but keep quality'));
+    expect(result.status).toBe('completed');
+    assertPipeline(events);
+    expect((payloadOf(events, 'agent_thinking').triage as { goal: string; category: string })).toMatchObject({ goal: 'balanced', category: 'cost_optimization' });
+    const a = await t.app.analysis.analyze({ workspace: 'gen', goal: 'balanced' });
+    const figures = payloadOf(events, 'final_report').figures as Record<string, number>;
+    expect(figures.monthly_savings_usd).toBe(Math.round(a.summary.monthly_savings_usd * 100) / 100);
+    const titles = (payloadOf(events, 'final_report').report as { recommendations: { title: string }[] }).recommendations.map((r) => r.title);
+    expect(titles).toEqual(a.recommendations.slice(0, 5).map((r) => r.title));
+  });
+
+  it('"Reduce latency by 3x" uses the latency goal and states the target from the analysis p95', async () => {
+    const { events, result } = await runOnce(sup, request('Reduce latency by 3x'));
+    expect(result.status).toBe('completed');
+    assertPipeline(events);
+    expect((payloadOf(events, 'agent_thinking').triage as { goal: string }).goal).toBe('latency');
+    const a = await t.app.analysis.analyze({ workspace: 'gen', goal: 'latency' });
+    const lat = (payloadOf(events, 'final_report').figures as { latency: { current_p95_ms: number; target_p95_ms: number; target_factor: number } }).latency;
+    expect(lat.current_p95_ms).toBe(a.summary.latency_p95_ms);
+    expect(lat.target_factor).toBe(3);
+    expect(lat.target_p95_ms).toBe(Math.round(a.summary.latency_p95_ms! / 3));
+    expect(result.content).toContain(`Latency p95 is ${Math.round(a.summary.latency_p95_ms!).toLocaleString('en-US')} ms`);
+    expect(result.content).toContain(`Target p95 is ${lat.target_p95_ms.toLocaleString('en-US')} ms`);
+    expect(result.content).toContain(`Required p95 reduction is ${formatByUnit(a.summary.latency_p95_ms! - lat.target_p95_ms, 'ms')}`);
+    // only latency recommendations, each with its p95 change from the analysis
+    const recs = (payloadOf(events, 'final_report').report as { recommendations: { title: string; evidence?: string }[] }).recommendations;
+    const latencyRecs = a.recommendations.filter((r) => r.kind === 'latency_slo' || (r.latency_impact.p95_ms_delta ?? 0) < 0);
+    expect(recs.map((r) => r.title)).toEqual(latencyRecs.slice(0, 5).map((r) => r.title));
+    const d = latencyRecs[0]!.latency_impact.p95_ms_delta!;
+    expect(recs[0]!.evidence).toContain(`p95 -${formatByUnit(Math.abs(d), 'ms')}`);
+  });
+
+  it('"What happens if usage grows 50%?" scales the analysis\' monthly figures by 1.5 and says so', async () => {
+    const { events, result } = await runOnce(sup, request('What happens if usage grows 50%?'));
+    expect(result.status).toBe('completed');
+    assertPipeline(events);
+    const a = await t.app.analysis.analyze({ workspace: 'gen', goal: 'balanced' });
+    const figures = payloadOf(events, 'final_report').figures as Record<string, number>;
+    expect(figures.growth_factor).toBe(1.5);
+    expect(figures.monthly_spend_usd).toBe(Math.round(a.summary.monthly_spend_usd * 1.5 * 100) / 100);
+    expect(figures.annual_spend_usd).toBe(Math.round(a.summary.annual_spend_usd * 1.5 * 100) / 100);
+    expect(result.content).toContain('usage grows 50%: the analysis\' monthly figures are scaled by 1.5');
+    expect(result.content).toContain(`Current monthly spend is ${formatUsd(a.summary.monthly_spend_usd)}`);
+  });
+
+  it('"Generate 10k synthetic events for a RAG support bot" generates rag-assistant 10,000 events', async () => {
+    const { events, result } = await runOnce(sup, request('Generate 10k synthetic events for a RAG support bot', 'synth'));
+    expect(result.status).toBe('completed');
+    expect(events.map((e) => e.type)).toEqual([
+      'agent_started', 'agent_thinking', 'sub_agent_update', 'tool_executing', 'tool_completed', 'partial_result', 'sub_agent_update', 'final_report', 'agent_completed',
+    ]);
+    expect(payloadOf(events, 'tool_executing')).toMatchObject({ tool: 'generate', args: { preset: 'rag-assistant', events: 10_000, workspace: 'synth' } });
+    expect((await t.app.analysis.stats({ workspace: 'synth' })).events).toBe(10_000);
+    expect(result.content).toContain('Generated 10,000 synthetic events with the rag-assistant preset');
+  }, 60_000);
+
+  it('asks for approval above 50,000 synthetic events and generates nothing', async () => {
+    const { events, result } = await runOnce(sup, request('Generate 200k synthetic events for a coding assistant', 'big'));
+    expect(result.status).toBe('completed');
+    expect(events.map((e) => e.type)).not.toContain('tool_executing');
+    expect(payloadOf(events, 'final_report')).toMatchObject({ approval_required: true, events: 200_000, preset: 'coding-assistant' });
+    expect((await t.app.analysis.stats({ workspace: 'big' })).events).toBe(0);
+  });
+
+  it('an empty workspace gets data_helper → reporting, told exactly what to send', async () => {
+    const { events, result } = await runOnce(sup, request('Where does my money go?', 'empty'));
+    expect(result.status).toBe('completed');
+    expect(assertPipeline(events)).toEqual(['data_helper', 'reporting']);
+    expect(toolsOf(events)).toEqual(['triage:stats']);
+    expect(result.content).toContain('Missing data: no events in this workspace');
+    expect(result.content).toContain('POST /api/v1/events');
+  });
+
+  it('refuses a request under 3 characters with agent_error', async () => {
+    const { events, result } = await runOnce(sup, request('hi'));
+    expect(result.status).toBe('failed');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'agent_error', payload: { code: 'NETRA_E_VALIDATION', message: expect.stringMatching(/too short/) } });
+  });
+
+  it('emits agent_fallback when the first provider fails and the built-in model answers', async () => {
+    const llm = createLlmClient({ providers: [{ type: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', model: 'x' }], maxRetries: 0 });
+    const s = createSupervisor({ analysis: t.app.analysis, llm, catalog: () => t.app.catalog() });
+    const { events, result } = await runOnce(s, request('Where does my money go?'));
+    expect(result.status).toBe('completed');
+    expect(payloadOf(events, 'agent_fallback')).toMatchObject({ from: 'openai-compatible', to: 'builtin' });
+    expect(events.map((e) => e.type).indexOf('agent_fallback')).toBeLessThan(events.map((e) => e.type).indexOf('final_report'));
+  });
+
+  it('a stop during a tool call resolves cancelled within 200 ms and emits nothing after', async () => {
+    const ac = new AbortController();
+    const events: RunEventDraft[] = [];
+    let abortedAt = 0;
+    let eventsAtAbort = -1;
+    const done = sup.execute(request('Reduce costs but keep quality over the last 3 days'), async (e) => {
+      events.push(e);
+      if (e.type === 'tool_executing' && e.payload.tool === 'analysis') {
+        // stop while the analysis is in flight
+        setImmediate(() => { abortedAt = performance.now(); eventsAtAbort = events.length; ac.abort(); });
+      }
+    }, ac.signal);
+    const r = await done;
+    const elapsed = performance.now() - abortedAt;
+    expect(r.status).toBe('cancelled');
+    expect(abortedAt).toBeGreaterThan(0);
+    expect(elapsed).toBeLessThan(200);
+    expect(events.length).toBe(eventsAtAbort);
+    expect(events.map((e) => e.type)).not.toContain('final_report');
+  });
+
+  it('a stop inside an emit resolves cancelled at once', async () => {
+    const ac = new AbortController();
+    const events: RunEventDraft[] = [];
+    const r = await sup.execute(request('Where does my money go?'), async (e) => {
+      events.push(e);
+      if (e.type === 'sub_agent_update' && e.payload.agent === 'optimization') ac.abort();
+    }, ac.signal);
+    expect(r.status).toBe('cancelled');
+    expect(events.at(-1)).toMatchObject({ type: 'sub_agent_update', payload: { agent: 'optimization', status: 'started' } });
+  });
+});
