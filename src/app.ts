@@ -4,17 +4,12 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { join, resolve } from 'node:path';
-import { hostname } from 'node:os';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { describeConfig, maskUrl, type Config } from './config.js';
+import { describeConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { Repository, type PriceOverrideRow } from './db/repository.js';
-import { createDuckDbStore } from './store/duckdb-store.js';
-import { createClickHouseStore } from './store/clickhouse-store.js';
-import { createHttpExecutor } from './store/clickhouse-executor.js';
 import type { AnalyticsStore, RepriceResult } from './store/types.js';
 import { loadPriceCatalog } from './workload/price-catalog-file.js';
 import type { PriceCatalog } from './workload/price-catalog.js';
@@ -30,7 +25,7 @@ import { createAccounts, type Accounts } from './accounts/index.js';
 import { createQueryCache, type QueryCache } from './cache/index.js';
 import { RedisQueryCache } from './cache/redis-query-cache.js';
 import { Observability } from './observability/observability.js';
-import { createLlmClient, type LlmClient, type ProviderConfig } from './llm/client.js';
+import { createLlmClient, type LlmClient } from './llm/client.js';
 import { StartupTaskScheduler } from './jobs/startup-tasks.js';
 import { cacheWarmUpTask, repriceAfterCatalogChangeTask, storeMaintenanceTask } from './jobs/maintenance-tasks.js';
 import type { WorkloadEvent } from './workload/event.js';
@@ -42,6 +37,7 @@ import { ConversationsRepository } from './chat/conversations-repository.js';
 import { RunService } from './chat/run-service.js';
 import { createSupervisor } from './agents/index.js';
 import type { RunExecutor } from './agents/types.js';
+import { llmProviders, loadOverrides, openAnalyticsStore, probe, seedDemo, storeNamespace, storeOpenError, toOverride } from './bootstrap.js';
 
 export interface GenerateRequest {
   preset: string;
@@ -334,85 +330,4 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   if (config.seedDemo) await seedDemo(app, log);
   return app;
-}
-
-/**
- * Which analytics data a cached answer belongs to: processes share Redis cache entries only when they read the same
- * store (the same ClickHouse database, or the same DuckDB file on the same host), never across separate stores.
- */
-function storeNamespace(config: Config): string {
-  const id = config.store.engine === 'clickhouse'
-    ? `clickhouse|${maskUrl(config.store.clickhouseUrl)}|${config.store.clickhouseDatabase}`
-    : `duckdb|${hostname()}|${resolve(config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'))}`;
-  return createHash('sha256').update(id).digest('hex').slice(0, 12);
-}
-
-/** The remote LLM providers named in NETRA_LLM_PROVIDERS, in order (the built-in model is appended by the client). */
-function llmProviders(config: Config): ProviderConfig[] {
-  return config.llm.providers.map((p): ProviderConfig => {
-    if (p === 'anthropic') {
-      if (!config.llm.anthropicApiKey) throw new NetraError('CONFIG', 'NETRA_LLM_PROVIDERS names anthropic but no NETRA_LLM_ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY) is set', { field: 'llm.anthropicApiKey' });
-      return { type: 'anthropic', apiKey: config.llm.anthropicApiKey, model: config.llm.anthropicModel, baseUrl: config.llm.anthropicBaseUrl };
-    }
-    return { type: 'openai-compatible', baseUrl: config.llm.openaiBaseUrl, apiKey: config.llm.openaiApiKey, model: config.llm.openaiModel };
-  });
-}
-
-async function loadOverrides(repo: Repository) {
-  return (await repo.listPriceOverrides()).map(toOverride);
-}
-
-function toOverride(r: PriceOverrideRow) {
-  return ({
-    workspace: r.workspace, model: r.model,
-    ...(r.input !== null ? { input: r.input } : {}), ...(r.output !== null ? { output: r.output } : {}),
-    ...(r.cached_input !== null ? { cached_input: r.cached_input } : {}), ...(r.cache_write !== null ? { cache_write: r.cache_write } : {}),
-  });
-}
-
-async function probe(name: string, fn: () => Promise<void>): Promise<DependencyStatus> {
-  const t0 = performance.now();
-  try {
-    await fn();
-    return { name, ok: true, latency_ms: performance.now() - t0 };
-  } catch (err) {
-    return { name, ok: false, detail: (err as Error).message, latency_ms: performance.now() - t0 };
-  }
-}
-
-/** The analytics store the config picks: embedded DuckDB (default) or ClickHouse over HTTP (CLICKHOUSE_URL; issue 3). */
-function openAnalyticsStore(config: Config): AnalyticsStore {
-  if (config.store.engine === 'clickhouse') {
-    return createClickHouseStore({
-      executor: createHttpExecutor({ url: config.store.clickhouseUrl! }),
-      database: config.store.clickhouseDatabase,
-      ttlDays: config.store.clickhouseTtlDays,
-    });
-  }
-  return createDuckDbStore({ path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb') });
-}
-
-function storeOpenError(err: unknown): Error {
-  const msg = (err as Error).message ?? String(err);
-  if (/lock/i.test(msg)) {
-    return new NetraError('STORE', `the analytics store is in use by another Netra process (a running server?): ${msg.split('\n')[0]}. Stop it, or point NETRA_DATA_DIR elsewhere.`, { cause: err });
-  }
-  return new NetraError('STORE', `cannot open the analytics store: ${msg}`, { cause: err });
-}
-
-/** First start: a `demo` workspace with a generated week of traffic from every preset. */
-async function seedDemo(app: App, log: Logger): Promise<void> {
-  const ws = app.config.defaultWorkspace;
-  const existing = await app.repo.getWorkspace(ws);
-  if (existing) return;
-  const total = app.config.demoEvents;
-  const t0 = performance.now();
-  const end = Date.now();
-  for (const [i, preset] of PRESET_NAMES.entries()) {
-    const events = Math.floor(total / PRESET_NAMES.length) + (i < total % PRESET_NAMES.length ? 1 : 0);
-    if (events > 0) await app.generate({ preset, events, days: 7, seed: 1000 + i, workspace: ws, end });
-  }
-  await app.repo.ensureWorkspace(ws);
-  await app.accounts.access.addOwner(ws, app.accounts.identity.localOwnerId()); // the local owner owns `demo` (issue 3)
-  log.info({ workspace: ws, events: total, ms: Math.round(performance.now() - t0) }, 'seeded demo workspace with a generated week of traffic');
 }
