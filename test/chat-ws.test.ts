@@ -251,6 +251,9 @@ describe('chat WebSocket', () => {
     const metrics = await app.server.inject({ url: '/metrics' });
     expect(metrics.body).toMatch(/netra_ws_connections\{[^}]*\} [1-9]/);
     expect(metrics.body).toMatch(/netra_ws_messages_total\{[^}]*direction="in"[^}]*type="ping"[^}]*\} [1-9]/);
+    const readiness = (await app.server.inject({ url: '/health/ready' })).json();
+    expect(readiness.memory.websocket_connections).toBeGreaterThanOrEqual(1);
+    expect(readiness.memory.websocket_buffered_bytes).toBeGreaterThanOrEqual(0);
     v.ws.close();
   });
 });

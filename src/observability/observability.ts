@@ -47,6 +47,7 @@ export class Observability {
   private timer: NodeJS.Timeout | null = null;
   private startupTasks: () => readonly StartupTaskHealth[] = () => [];
   private llmBreakers: () => { provider: string; state: string }[] = () => [];
+  private wsFigures: (() => { connections: number; buffered_bytes: number }) | null = null;
   // the open window
   private windowStart = Date.now();
   private httpMs: number[] = [];
@@ -97,6 +98,15 @@ export class Observability {
     this.httpCount++;
     if (status >= 500) this.http5xx++;
     if (this.httpMs.length < MAX_WINDOW_SAMPLES) this.httpMs.push(ms);
+  }
+
+  /** WebSocket connections and bytes queued to them (the memory manager's figures in /health/ready). */
+  setWebSocketFigures(fn: () => { connections: number; buffered_bytes: number }): void {
+    this.wsFigures = fn;
+  }
+
+  webSocketFigures(): { connections: number; buffered_bytes: number } | null {
+    return this.wsFigures?.() ?? null;
   }
 
   /** The LLM client's breaker states, read at scrape time. */

@@ -15,6 +15,7 @@ export function healthRoutes(app: FastifyInstance, deps: ServerDeps): void {
     // -- memory health and startup tasks (issue 3, observability)
     const obs = deps.observability;
     const memory = obs?.memoryHealth();
+    const ws = obs?.webSocketFigures() ?? null;
     const startup_tasks = obs?.startupTaskStatus() ?? [];
     const degraded = [
       ...(memory && memory.status !== 'healthy' ? memory.reasons.map((r) => `memory ${memory.status}: ${r}`) : []),
@@ -23,7 +24,7 @@ export function healthRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const status = !ok ? 'unavailable' : degraded.length > 0 ? 'degraded' : 'ready';
     return reply.status(ok ? 200 : 503).send({
       status, dependencies,
-      ...(memory ? { memory: { status: memory.status, heap_used_ratio: memory.memory.heap_used_ratio, event_loop_lag_p99_ms: memory.event_loop.p99_ms, reasons: memory.reasons } } : {}),
+      ...(memory ? { memory: { status: memory.status, heap_used_ratio: memory.memory.heap_used_ratio, event_loop_lag_p99_ms: memory.event_loop.p99_ms, reasons: memory.reasons, ...(ws ? { websocket_connections: ws.connections, websocket_buffered_bytes: ws.buffered_bytes } : {}) } } : {}),
       ...(obs ? { startup_tasks, degraded } : {}),
     });
   });

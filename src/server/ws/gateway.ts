@@ -25,6 +25,7 @@ export async function registerWebSocketGateway(app: FastifyInstance, deps: Serve
     maxConnectionsPerUser: cfg.maxConnectionsPerUser, heartbeatIntervalMs: cfg.heartbeatIntervalMs, idleTimeoutMs: cfg.idleTimeoutMs,
   });
   deps.observability?.metrics.setWsConnections(() => registry.count());
+  deps.observability?.setWebSocketFigures(() => ({ connections: registry.count(), buffered_bytes: registry.bufferedBytes() }));
   await app.register(websocket, {
     options: {
       maxPayload: cfg.maxFrameBytes * HARD_FRAME_FACTOR,
