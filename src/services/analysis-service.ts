@@ -56,13 +56,15 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
       throw new NetraError('VALIDATION', 'from must be before to', { field: 'from' });
     }
     let { from, to } = req;
+    let all: Awaited<ReturnType<typeof stats>> | null = null;
     if (from === undefined || to === undefined) {
-      const all = await stats({ workspace: req.workspace });
+      all = await stats({ workspace: req.workspace });
       if (all.events === 0) throw new NetraError('NOT_FOUND', `workspace '${req.workspace}' has no events; send some (POST /api/v1/events) or generate a workload (netra generate)`, { field: 'workspace' });
       from ??= all.first_event!;
       to ??= all.last_event! + 1;
     }
-    const totals = await stats({ workspace: req.workspace, from, to });
+    // the default window is the whole workspace: its totals are the ones just read
+    const totals = req.from === undefined && req.to === undefined && all ? all : await stats({ workspace: req.workspace, from, to });
     return analysisContext({ catalog: deps.catalog(), workspace: req.workspace, from, to, total_events: totals.events, total_spend_usd: totals.spend_usd, params });
   };
 
