@@ -35,6 +35,7 @@ import type { JobRow } from './db/repository.js';
 // conversations and agent runs (issue 5)
 import { ConversationsRepository } from './chat/conversations-repository.js';
 import { RunService } from './chat/run-service.js';
+import { LocalRunEventBus, RedisRunEventBus, type RunEventBus } from './chat/run-event-bus.js';
 import { createSupervisor } from './agents/index.js';
 import type { RunExecutor } from './agents/types.js';
 import { llmProviders, loadOverrides, openAnalyticsStore, probe, seedDemo, storeNamespace, storeOpenError, toOverride } from './bootstrap.js';
@@ -176,8 +177,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
 
   // -- background jobs (issue 3): every generation and file import is a persisted job with progress and cancel
-  const jobs = new JobRunner({ repo, concurrency: config.jobs.concurrency, progressIntervalMs: config.jobs.progressIntervalMs, log: log.child({ component: 'jobs' }) });
-  await jobs.recover(); // jobs a previous process left queued/running: failed, "interrupted by a restart"
+  const jobs = new JobRunner({ repo, dbKind: db.kind, concurrency: config.jobs.concurrency, progressIntervalMs: config.jobs.progressIntervalMs, heartbeatIntervalMs: config.jobs.heartbeatIntervalMs, staleAfterMs: config.jobs.staleAfterMs, log: log.child({ component: 'jobs' }) });
+  await jobs.recover(); // orphaned queued/running jobs → failed (PGlite: all of them; PostgreSQL: stale heartbeat only); starts the heartbeat
   const submitJob = async <T>(spec: JobSpec<T>) => {
     await ensureWorkspace(spec.workspace);
     return jobs.submit(spec);
@@ -288,11 +289,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   observability.setLlmBreakers(() => llm.chain.map(({ name }) => ({ provider: name, state: llm.breakerState(name) ?? 'closed' })));
 
   // -- conversations (issue 5): every run event is numbered and persisted before it is published
+  // With REDIS_URL the run-event bus spans processes: a client of one process follows and stops runs executing in another.
   const conversations = new ConversationsRepository(db.db);
+  let runBus: RunEventBus = new LocalRunEventBus();
+  if (config.redisUrl) {
+    const bus = new RedisRunEventBus({ url: config.redisUrl, prefix: config.cache.redisPrefix, log: log.child({ component: 'run-bus' }) });
+    await bus.connect();
+    runBus = bus;
+  }
   const runs = new RunService({
-    repo: conversations, log: log.child({ component: 'runs' }),
+    repo: conversations, bus: runBus, log: log.child({ component: 'runs' }),
     executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => generate(req), catalog: () => catalog }),
   });
+  await runs.recover(db.kind === 'pglite'); // a previous process's unfinished runs (embedded database only)
 
   const server = await buildServer({
     config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
@@ -319,6 +328,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         observability.close();
         await server.close();
         await runs.close(); // agent runs still going are recorded cancelled (issue 5)
+        await runBus.close();
         await jobs.close(); // running jobs are cancelled and recorded as such
         await cache?.close();
         await store.close();

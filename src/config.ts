@@ -103,6 +103,13 @@ export const ConfigSchema = z.object({
     maxGenerateEvents: int(10_000_000, 1),
     /** progress is written to the job row at most this often */
     progressIntervalMs: int(250, 0),
+    /** this process refreshes the heartbeat of its queued and running jobs this often, and sweeps for stale ones */
+    heartbeatIntervalMs: int(10_000, 10),
+    /** a queued/running job of another process whose heartbeat is older than this is marked failed (its process stopped) */
+    staleAfterMs: int(60_000, 20),
+  }).refine((j) => j.staleAfterMs >= 2 * j.heartbeatIntervalMs, {
+    message: 'must be at least twice heartbeatIntervalMs (NETRA_JOBS_HEARTBEAT_MS), or a live process\'s jobs could be taken for stale',
+    path: ['staleAfterMs'],
   }).prefault({}),
   /** The chat WebSocket at /ws (src/server/ws; docs/PROTOCOL.md; issue 5). */
   ws: z.object({
@@ -227,7 +234,10 @@ export function configFromEnv(env: Env = process.env): Config {
       maxAttempts: env.NETRA_STARTUP_MAX_ATTEMPTS,
       warmWorkspaces: env.NETRA_STARTUP_WARM_WORKSPACES,
     },
-    jobs: { concurrency: env.NETRA_JOBS_CONCURRENCY, maxGenerateEvents: env.NETRA_JOBS_MAX_GENERATE_EVENTS, progressIntervalMs: env.NETRA_JOBS_PROGRESS_INTERVAL_MS },
+    jobs: {
+      concurrency: env.NETRA_JOBS_CONCURRENCY, maxGenerateEvents: env.NETRA_JOBS_MAX_GENERATE_EVENTS, progressIntervalMs: env.NETRA_JOBS_PROGRESS_INTERVAL_MS,
+      heartbeatIntervalMs: env.NETRA_JOBS_HEARTBEAT_MS, staleAfterMs: env.NETRA_JOBS_STALE_AFTER_MS,
+    },
     ws: {
       maxFrameBytes: env.NETRA_WS_MAX_FRAME_BYTES, maxConnectionsPerUser: env.NETRA_WS_MAX_CONNECTIONS_PER_USER,
       heartbeatIntervalMs: env.NETRA_WS_HEARTBEAT_MS, idleTimeoutMs: env.NETRA_WS_IDLE_TIMEOUT_MS,

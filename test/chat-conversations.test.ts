@@ -187,5 +187,25 @@ for (const target of testDatabases()) {
       await c.ended;
       expect(resumed.map((e) => e.type)).toEqual(['final_report', 'agent_completed']);
     });
+
+    it('hands the previous run\'s final_report to the next run of the thread (pending approvals), and recovers orphaned runs', async () => {
+      const exec = new ScriptedExecutor(0);
+      const svc = new RunService({ repo, executor: exec });
+      const t = (await repo.createThread(alice, 'approvals'))!;
+      await (await svc.start(alice, { thread_id: t.id, request: 'first' })).done;
+      await (await svc.start(alice, { thread_id: t.id, request: 'second' })).done;
+      expect(exec.requests[0]!.previous_report).toBeNull();
+      expect(exec.requests[1]!.previous_report).toEqual({ text: 'answer to first' });
+      expect(await repo.lastRunReport(bob, t.id)).toBeNull(); // scoped
+      // a run a dead process left running: only an exclusive (embedded) database may record it failed
+      const orphan = (await repo.createRun(alice, t.id, { request: 'orphan' }))!;
+      await repo.updateRun(alice, orphan.id, { status: 'running', startedAt: new Date() });
+      expect(await svc.recover(false)).toBe(0);
+      expect((await repo.getRun(alice, orphan.id))!.status).toBe('running');
+      expect(await svc.recover(true)).toBeGreaterThanOrEqual(1);
+      const after = (await repo.getRun(alice, orphan.id))!;
+      expect(after.status).toBe('failed');
+      expect(after.error).toMatch(/interrupted/);
+    });
   });
 }

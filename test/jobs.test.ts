@@ -3,14 +3,22 @@
  * batches and keeps (and counts) what was stored; jobs a previous process left unfinished read "interrupted by a restart";
  * closing the app records running jobs as cancelled; file imports stop on their signal; input errors name the field;
  * viewers read but cannot start or cancel; another workspace cannot see a job.
+ * Ownership and heartbeat: runners stamp their instance id on their rows and keep them alive with a heartbeat; on a shared
+ * PostgreSQL, one process's start-up leaves another live process's jobs alone, and the periodic sweep marks the jobs of a
+ * process that stopped heartbeating; on PGlite a restart still marks every unfinished job.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp, type App } from '../src/app.js';
-import { parseConfig } from '../src/config.js';
-import { INTERRUPTED_BY_RESTART, JobCancelledError } from '../src/jobs/job-runner.js';
+import { configFromEnv, parseConfig } from '../src/config.js';
+import { openDatabase, type DbHandle } from '../src/db/client.js';
+import { Repository } from '../src/db/repository.js';
+import { createLogger } from '../src/logger.js';
+import { INTERRUPTED_BY_RESTART, interruptedNoHeartbeat, JobCancelledError, JobRunner, type JobRunnerOptions, type JobSpec } from '../src/jobs/job-runner.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 type JobBody = {
@@ -203,4 +211,222 @@ describe('jobs across a restart', () => {
       rmSync(t.dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+// ── ownership and heartbeat ─────────────────────────────────────────────────────────────────────────────────────────────
+
+const quiet = createLogger('silent');
+
+/** A runner over `db` with short intervals (tests); `opts` overrides. */
+function runner(db: DbHandle, opts: Partial<JobRunnerOptions> = {}): JobRunner {
+  return new JobRunner({
+    repo: new Repository(db.db), dbKind: db.kind, concurrency: 1, progressIntervalMs: 0, heartbeatIntervalMs: 50, staleAfterMs: 300, log: quiet, ...opts,
+  });
+}
+
+/** A job that reports progress every 20 ms (each report writes the row) until `release` settles or it is aborted. */
+function heldJob(workspace: string, release: Promise<void>): JobSpec<number> {
+  let released = false;
+  void release.then(() => { released = true; });
+  return {
+    workspace, kind: 'generate', source: 'held',
+    async work(ctx) {
+      let n = 0;
+      while (!released) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        ctx.progress(0.5, { accepted: ++n });
+        await Promise.race([release, new Promise((r) => setTimeout(r, 20))]);
+      }
+      return n;
+    },
+    summarize: (n) => ({ accepted: n }),
+  };
+}
+
+function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => { open = r; });
+  return { promise, open };
+}
+
+const row = async (repo: Repository, ws: string, id: string) => {
+  const j = await repo.getJob(ws, id);
+  if (!j) throw new Error(`job ${id} not found`);
+  return j;
+};
+
+describe('jobs config: heartbeat and staleness', () => {
+  it('reads NETRA_JOBS_HEARTBEAT_MS and NETRA_JOBS_STALE_AFTER_MS, defaults 10 s / 60 s, and refuses a staleness under two heartbeats', () => {
+    expect(configFromEnv({}).jobs).toMatchObject({ heartbeatIntervalMs: 10_000, staleAfterMs: 60_000 });
+    expect(configFromEnv({ NETRA_JOBS_HEARTBEAT_MS: '500', NETRA_JOBS_STALE_AFTER_MS: '2000' }).jobs).toMatchObject({ heartbeatIntervalMs: 500, staleAfterMs: 2000 });
+    const bad = (() => { try { configFromEnv({ NETRA_JOBS_HEARTBEAT_MS: '10000', NETRA_JOBS_STALE_AFTER_MS: '15000' }); } catch (e) { return e; } })() as { field?: string; message: string };
+    expect(bad?.field).toBe('jobs.staleAfterMs');
+    expect(bad.message).toMatch(/at least twice.*NETRA_JOBS_HEARTBEAT_MS/);
+    const zero = (() => { try { configFromEnv({ NETRA_JOBS_HEARTBEAT_MS: '0' }); } catch (e) { return e; } })() as { field?: string };
+    expect(zero?.field).toBe('jobs.heartbeatIntervalMs');
+  });
+});
+
+describe('jobs ownership on PGlite (one process per data directory)', () => {
+  it('stamps the owner and refreshes the heartbeat of running and queued jobs; a restart marks every unfinished job, fresh heartbeat or not', async () => {
+    const db = await openDatabase(parseConfig({}), undefined, { pgliteDir: 'memory://' });
+    const repo = new Repository(db.db);
+    const a = runner(db);
+    const b = runner(db);
+    try {
+      await a.recover();
+      const release = gate();
+      const first = await a.submit(heldJob('own-lite', release.promise));
+      const second = await a.submit(heldJob('own-lite', release.promise)); // waits queued (concurrency 1)
+      await vi.waitFor(async () => expect((await row(repo, 'own-lite', first.job.id)).status).toBe('running'), { timeout: 10_000, interval: 20 });
+      for (const j of [first.job, second.job]) {
+        const r = await row(repo, 'own-lite', j.id);
+        expect(r.owner).toBe(a.owner);
+        expect(r.heartbeatAt).not.toBeNull();
+      }
+      // the heartbeat keeps both rows (running and queued) younger than the staleness; the runner's own sweeps leave them
+      await vi.waitFor(async () => {
+        for (const j of [first.job, second.job]) {
+          const r = await row(repo, 'own-lite', j.id);
+          expect(r.heartbeatAt!.getTime() - r.createdAt.getTime()).toBeGreaterThan(300);
+        }
+      }, { timeout: 10_000, interval: 25 });
+      expect(await b.sweep()).toBe(0); // another runner's sweep too: the heartbeat is fresh
+      expect((await row(repo, 'own-lite', first.job.id)).status).toBe('running');
+      expect((await row(repo, 'own-lite', second.job.id)).status).toBe('queued');
+
+      // a start-up over this data directory: PGlite is opened by one process, so every unfinished row is orphaned
+      const done = await repo.createJob({ workspace: 'own-lite', kind: 'generate', source: 'x', status: 'completed' });
+      expect(await b.recover()).toBe(2);
+      for (const j of [first.job, second.job]) {
+        const r = await row(repo, 'own-lite', j.id);
+        expect(r.status).toBe('failed');
+        expect(r.errors).toEqual([{ message: INTERRUPTED_BY_RESTART }]);
+      }
+      expect((await row(repo, 'own-lite', done.id)).status).toBe('completed');
+      // the first job's runner notices at its next progress write and stops; the failed row is not overwritten
+      await expect(first.done).rejects.toBeInstanceOf(JobCancelledError);
+      await expect(second.done).rejects.toBeInstanceOf(JobCancelledError); // its claim of the queued row fails
+      for (const j of [first.job, second.job]) expect((await row(repo, 'own-lite', j.id)).status).toBe('failed');
+    } finally {
+      await a.close();
+      await b.close();
+      await db.close();
+    }
+  }, 30_000);
+});
+
+const pgUrl = process.env.DATABASE_URL;
+
+describe.skipIf(!pgUrl)(`jobs ownership on a shared PostgreSQL${pgUrl ? '' : ' (skipped: DATABASE_URL is not set)'}`, () => {
+  const dbName = `netra_test_jobs_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const handles: DbHandle[] = [];
+  const admin = async (q: string) => {
+    const c = new pg.Client({ connectionString: pgUrl });
+    await c.connect();
+    try { await c.query(q); } finally { await c.end(); }
+  };
+  /** another process's view of the same database: its own pool, its own Repository */
+  const openProcessDb = async () => {
+    const u = new URL(pgUrl!);
+    u.pathname = `/${dbName}`;
+    const h = await openDatabase(parseConfig({ databaseUrl: u.toString() }));
+    handles.push(h);
+    return h;
+  };
+
+  beforeAll(async () => { await admin(`CREATE DATABASE ${dbName}`); }, 30_000);
+  afterAll(async () => {
+    for (const h of handles) await h.close();
+    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  }, 30_000);
+
+  it("a second process's start-up and sweeps leave a live process's running and queued jobs alone", async () => {
+    const dbA = await openProcessDb();
+    const dbB = await openProcessDb();
+    const repoB = new Repository(dbB.db);
+    const a = runner(dbA, { staleAfterMs: 600 });
+    const b = runner(dbB, { staleAfterMs: 600 });
+    expect(a.owner).not.toBe(b.owner);
+    const release = gate();
+    try {
+      await a.recover();
+      const running = await a.submit(heldJob('own-pg-live', release.promise));
+      const queued = await a.submit(heldJob('own-pg-live', release.promise));
+      await vi.waitFor(async () => expect((await row(repoB, 'own-pg-live', running.job.id)).status).toBe('running'), { timeout: 10_000, interval: 20 });
+
+      expect(await b.recover()).toBe(0); // B starts while A runs
+      // A's heartbeat keeps both rows alive past the staleness, while B's timer sweeps every 50 ms
+      await vi.waitFor(async () => {
+        for (const j of [running.job, queued.job]) {
+          const r = await row(repoB, 'own-pg-live', j.id);
+          expect(r.heartbeatAt!.getTime() - r.createdAt.getTime()).toBeGreaterThan(900);
+        }
+      }, { timeout: 10_000, interval: 25 });
+      expect(await b.sweep()).toBe(0);
+      const r1 = await row(repoB, 'own-pg-live', running.job.id);
+      const r2 = await row(repoB, 'own-pg-live', queued.job.id);
+      expect([r1.status, r1.owner]).toEqual(['running', a.owner]);
+      expect([r2.status, r2.owner]).toEqual(['queued', a.owner]);
+
+      release.open();
+      expect(await running.done).toBeGreaterThan(0);
+      await queued.done;
+      expect((await row(repoB, 'own-pg-live', running.job.id)).status).toBe('completed');
+      expect((await row(repoB, 'own-pg-live', queued.job.id)).status).toBe('completed');
+    } finally {
+      release.open();
+      await a.close();
+      await b.close();
+    }
+  }, 30_000);
+
+  it('marks the jobs of a process that stopped heartbeating as interrupted, with the reason, and never its own', async () => {
+    const dbB = await openProcessDb();
+    const dbC = await openProcessDb();
+    const repoB = new Repository(dbB.db);
+    const b = runner(dbB, { heartbeatIntervalMs: 50, staleAfterMs: 300 });
+    // C is alive but its heartbeat is far apart: to B it looks like a process that stopped
+    const c = runner(dbC, { heartbeatIntervalMs: 60_000, staleAfterMs: 120_000 });
+    const release = gate();
+    try {
+      const ws = 'own-pg-stale';
+      // rows of crashed processes: a heartbeat an hour old; no owner and no heartbeat, last updated an hour ago
+      const crashed = await repoB.createJob({ workspace: ws, kind: 'import', source: 'a.jsonl', status: 'running', owner: 'gone-host:1:deadbeef' });
+      const legacy = await repoB.createJob({ workspace: ws, kind: 'import', source: 'b.jsonl', status: 'queued' });
+      // B's own row with an old heartbeat (say its database was unreachable for a while): B never fails its own jobs
+      const mine = await repoB.createJob({ workspace: ws, kind: 'import', source: 'c.jsonl', status: 'running', owner: b.owner });
+      await dbB.db.execute(sql`update import_jobs set heartbeat_at = now() - interval '1 hour' where id in (${crashed.id}, ${mine.id})`);
+      await dbB.db.execute(sql`update import_jobs set updated_at = now() - interval '1 hour' where id = ${legacy.id}`);
+
+      expect(await b.recover()).toBe(2); // the start-up sweep: both crashed rows at once
+      const reason = interruptedNoHeartbeat(300);
+      expect(reason).toBe('interrupted: the process running it stopped (no heartbeat for 0.3 s)');
+      for (const id of [crashed.id, legacy.id]) {
+        const r = await row(repoB, ws, id);
+        expect(r.status).toBe('failed');
+        expect(r.errors).toEqual([{ message: reason }]);
+        expect(r.finishedAt).not.toBeNull();
+      }
+
+      const held = await c.submit(heldJob(ws, release.promise));
+      await vi.waitFor(async () => expect((await row(repoB, ws, held.job.id)).status).toBe('running'), { timeout: 10_000, interval: 20 });
+      // C misses its heartbeats: B's periodic sweep (no restart) marks its job; C's work stops at its next progress write
+      const err = await held.done.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(JobCancelledError);
+      expect((err as JobCancelledError).reason).toBe('cancelled by another process');
+      const r = await row(repoB, ws, held.job.id);
+      expect(r.status).toBe('failed'); // C's "cancelled" record does not overwrite it
+      expect(r.errors).toEqual([{ message: reason }]);
+      expect(r.owner).toBe(c.owner);
+      expect(r.accepted).toBeGreaterThan(0); // C's progress writes landed while it was alive
+
+      expect((await row(repoB, ws, mine.id)).status).toBe('running');
+      expect(await b.sweep()).toBe(0);
+    } finally {
+      release.open();
+      await b.close();
+      await c.close();
+    }
+  }, 30_000);
 });

@@ -1,7 +1,8 @@
 /**
  * Two server processes against the machine's PostgreSQL and Redis (skipped, with the reason, when DATABASE_URL or
  * REDIS_URL is unset): accounts, workspaces, tokens and API keys are shared; each process keeps its own embedded
- * DuckDB store, and the Redis query cache never serves one store's answer from the other.
+ * DuckDB store, and the Redis query cache never serves one store's answer from the other; a WebSocket client of B
+ * follows and stops a chat run executing in A (run events fan out through Redis).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = resolve(__dirname, '../bin/netra.js');
@@ -23,6 +25,28 @@ async function admin(sql: string): Promise<void> {
 }
 
 interface Server { proc: ChildProcess; url: string; exited: Promise<number | null> }
+
+interface Envelope { type: string; payload: Record<string, unknown>; event_id?: number; run_id?: string; thread_id?: string }
+
+/** A chat socket that records every envelope; `next(pred)` resolves with the first recorded or future match. */
+async function chatSocket(base: string, token: string, workspace: string) {
+  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws?workspace=${workspace}`, [], { headers: { authorization: `Bearer ${token}` } });
+  const seen: Envelope[] = [];
+  const waiters: { pred: (e: Envelope) => boolean; res: (e: Envelope) => void }[] = [];
+  ws.on('message', (d: Buffer) => {
+    const e = JSON.parse(d.toString()) as Envelope;
+    seen.push(e);
+    for (const w of waiters.splice(0)) (w.pred(e) ? w.res(e) : waiters.push(w));
+  });
+  await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
+  const next = (pred: (e: Envelope) => boolean, ms = 20_000) => new Promise<Envelope>((res, rej) => {
+    const hit = seen.find(pred);
+    if (hit) return res(hit);
+    const t = setTimeout(() => rej(new Error(`timed out; saw ${seen.map((e) => e.type).join(',')}`)), ms);
+    waiters.push({ pred, res: (e) => { clearTimeout(t); res(e); } });
+  });
+  return { ws, seen, next, send: (m: unknown) => ws.send(JSON.stringify(m)) };
+}
 
 /** Starts `netra serve` and resolves with its URL from the "listening" log line (bounded wait). */
 function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
@@ -92,6 +116,29 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('two Netra processes sharing Postgr
     expect(await stats(a)).toBe(0);
     expect(await stats(b)).toBe(3);
     expect(await stats(a)).toBe(0);
+
+    // run-event fan-out: the run executes in A (its own generator), a client of B resumes it live and stops it
+    const onA = await chatSocket(a.url, token, 'shared');
+    const onB = await chatSocket(b.url, token, 'shared');
+    await Promise.all([onA.next((e) => e.type === 'connection_established'), onB.next((e) => e.type === 'connection_established')]);
+    onA.send({ type: 'user_message', payload: { content: 'Generate 45k synthetic events for a customer support chatbot over 30 days' } });
+    const accepted = await onA.next((e) => e.type === 'run_accepted');
+    const runId = accepted.payload.run_id as string;
+    onB.send({ type: 'resume', payload: { thread_id: accepted.payload.thread_id, after_event_id: 0 } });
+    await onB.next((e) => e.run_id === runId && e.type === 'agent_started');
+    onB.send({ type: 'stop_agent', payload: { run_id: runId }, request_id: 'stop-from-b' });
+    // agent_stopped is written by A after B asked: B can only see it through Redis
+    const stoppedOnB = await onB.next((e) => e.run_id === runId && e.type === 'agent_stopped');
+    const stoppedOnA = await onA.next((e) => e.run_id === runId && e.type === 'agent_stopped');
+    expect(stoppedOnB.event_id).toBe(stoppedOnA.event_id);
+    const idsOnB = onB.seen.filter((e) => e.run_id === runId && e.event_id !== undefined).map((e) => e.event_id);
+    expect(idsOnB).toEqual(idsOnB.map((_, i) => i + 1)); // no gap, no duplicate
+    expect(onB.seen.some((e) => e.type === 'error')).toBe(false);
+    const runRow = await (await fetch(`${b.url}/api/v1/runs/${runId}?workspace=shared`, { headers: h })).json() as { status: string; events: { type: string }[] };
+    expect(runRow.status).toBe('cancelled');
+    expect(runRow.events.at(-1)!.type).toBe('agent_stopped');
+    onA.ws.close();
+    onB.ws.close();
 
     const revoked = await fetch(`${a.url}/api/v1/api-keys/${key.prefix}`, { method: 'DELETE', headers: h });
     expect(revoked.status).toBeLessThan(300);

@@ -27,6 +27,11 @@ export interface RunRequest {
   goal?: Goal;
   /** earlier messages of the thread, oldest first */
   history: { role: 'user' | 'assistant'; content: string }[];
+  /**
+   * The `final_report` payload of the thread's previous run, when it completed with one (a pending approval, e.g. a large
+   * generation or a deletion awaiting "confirm", is read from here rather than from the wording of the next message).
+   */
+  previous_report?: Record<string, unknown> | null;
 }
 
 export interface RunResult {

@@ -97,9 +97,31 @@ export class ConversationsRepository {
       .orderBy(asc(runs.createdAt));
   }
 
+  /** The `final_report` payload of the thread's latest run, when that run has one (pending approvals live there). */
+  async lastRunReport(scope: ConversationScope, threadId: string): Promise<Record<string, unknown> | null> {
+    if (!isUuid(threadId)) return null;
+    const latest = this.db.select({ id: runs.id }).from(runs)
+      .where(and(eq(runs.threadId, threadId), inArray(runs.threadId, this.ownedThreads(scope))))
+      .orderBy(desc(runs.createdAt)).limit(1);
+    const row = (await this.db.select({ payload: runEvents.payload }).from(runEvents)
+      .where(and(inArray(runEvents.runId, latest), eq(runEvents.type, 'final_report')))
+      .orderBy(desc(runEvents.seq)).limit(1))[0];
+    return (row?.payload as Record<string, unknown> | undefined) ?? null;
+  }
+
   async updateRun(scope: ConversationScope, id: string, patch: { status?: RunStatus; startedAt?: Date; finishedAt?: Date; error?: string | null }): Promise<RunRow | null> {
     if (!isUuid(id)) return null;
     return (await this.db.update(runs).set(patch).where(and(eq(runs.id, id), inArray(runs.id, this.ownedRuns(scope)))).returning())[0] ?? null;
+  }
+
+  /**
+   * System operation, not scoped: records every queued or running run as failed with `reason`. Only for the start-up of the
+   * one process that can open an embedded database (PGlite), where no other process can be executing them. Returns how many.
+   */
+  async interruptUnfinishedRuns(reason: string): Promise<number> {
+    const rows = await this.db.update(runs).set({ status: 'failed', error: reason, finishedAt: new Date() })
+      .where(inArray(runs.status, ['queued', 'running'])).returning({ id: runs.id });
+    return rows.length;
   }
 
   // ── run events ──

@@ -1,25 +1,21 @@
 /**
  * Runs agents for conversations (issue 5). Starting a run stores the user's message and a queued run, then executes it
  * with the injected RunExecutor in the background. Every event the executor emits gets the run's next sequence number
- * (`event_id`) and is persisted BEFORE it is published to in-process subscribers, so a reconnecting client can resume
- * from the database with no gap. `stop` aborts the executor, records `agent_stopped` and the run as cancelled.
+ * (`event_id`) and is persisted BEFORE it is published on the run-event bus (src/chat/run-event-bus.ts), so a follower
+ * that subscribes, then reads the persisted events, misses nothing. With Redis the bus spans processes: a client of
+ * process B follows (and stops) a run executing in process A (issue 3). `stop` aborts the executor, records
+ * `agent_stopped` and the run as cancelled.
  */
-import { EventEmitter } from 'node:events';
 import { NetraError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Goal } from '../optimize/ranking.js';
 import type { RunEventDraft, RunExecutor, RunResult } from '../agents/types.js';
 import type { ConversationScope, ConversationsRepository, RunEventRow, RunRow } from './conversations-repository.js';
+import { LocalRunEventBus, type BusMessage, type RunEvent, type RunEventBus, type StopRequest } from './run-event-bus.js';
 
-/** A persisted, numbered run event as clients receive it. */
-export interface RunEvent {
-  event_id: number;
-  run_id: string;
-  thread_id: string;
-  type: string;
-  payload: Record<string, unknown>;
-  ts: string;
-}
+export type { RunEvent } from './run-event-bus.js';
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 export interface StartRunInput {
   thread_id: string;
@@ -31,7 +27,6 @@ interface ActiveRun {
   scope: ConversationScope;
   threadId: string;
   controller: AbortController;
-  emitter: EventEmitter;
   /** persists events one after another (executor events and the `agent_stopped` of stop()) */
   chain: Promise<void>;
   seq: number;
@@ -43,31 +38,57 @@ interface ActiveRun {
 export interface RunServiceDeps {
   repo: ConversationsRepository;
   executor: RunExecutor;
+  /** default: in-process delivery only */
+  bus?: RunEventBus;
+  /** how long a stop of a run executing in another process waits for that run to end (default 2 s) */
+  remoteStopTimeoutMs?: number;
   log?: Logger;
 }
 
 export class RunService {
   private readonly active = new Map<string, ActiveRun>();
+  private readonly bus: RunEventBus;
 
-  constructor(private readonly deps: RunServiceDeps) {}
+  constructor(private readonly deps: RunServiceDeps) {
+    this.bus = deps.bus ?? new LocalRunEventBus();
+    // a stop asked in another process (or through the bus here) for a run executing in this one
+    this.bus.onStopRequest((req: StopRequest) => {
+      const entry = this.active.get(req.run_id);
+      if (entry && entry.scope.workspace === req.workspace && entry.scope.userId === req.user_id) {
+        void this.stop(entry.scope, req.run_id);
+      }
+    });
+  }
 
   /** Stores the user's message and a queued run, starts executing it, and returns the run at once. */
   async start(scope: ConversationScope, input: StartRunInput): Promise<{ run: RunRow; done: Promise<RunRow | null> }> {
     const { repo } = this.deps;
     const earlier = await repo.listMessages(scope, input.thread_id);
     if (!earlier) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
+    const previousReport = await repo.lastRunReport(scope, input.thread_id);
     const run = await repo.createRun(scope, input.thread_id, { request: input.request, goal: input.goal ?? null });
     if (!run) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
     await repo.addMessage(scope, input.thread_id, { role: 'user', content: input.request, runId: run.id });
     const entry: ActiveRun = {
-      scope, threadId: input.thread_id, controller: new AbortController(), emitter: new EventEmitter(),
+      scope, threadId: input.thread_id, controller: new AbortController(),
       chain: Promise.resolve(), seq: 0, finished: false, finish: null, done: Promise.resolve(null),
     };
-    entry.emitter.setMaxListeners(0);
     this.active.set(run.id, entry);
     const history = earlier.map((m) => ({ role: m.role, content: m.content }));
-    entry.done = this.execute(run, entry, input, history);
+    entry.done = this.execute(run, entry, input, history, previousReport);
     return { run, done: entry.done };
+  }
+
+  /**
+   * Start-up with an embedded database (one process): runs a previous process left queued or running are recorded failed,
+   * so their followers end and a resume shows how they ended. With a shared PostgreSQL another live process may be
+   * executing them, so nothing is touched there.
+   */
+  async recover(exclusive: boolean): Promise<number> {
+    if (!exclusive) return 0;
+    const n = await this.deps.repo.interruptUnfinishedRuns('interrupted: the server stopped while the run was executing');
+    if (n > 0) this.deps.log?.warn({ runs: n }, 'runs left unfinished by a previous process recorded as failed');
+    return n;
   }
 
   /** True while the run executes in this process. */
@@ -80,12 +101,38 @@ export class RunService {
     return this.active.get(runId)?.done ?? Promise.resolve(null);
   }
 
-  /** Cancels a running run `scope` owns: aborts the executor, records `agent_stopped` and status cancelled. */
+  /**
+   * Cancels a running run `scope` owns: aborts the executor, records `agent_stopped` and status cancelled. A run executing
+   * in another process (shared bus) is asked to stop through the bus; this resolves once it has ended there (or after
+   * `remoteStopTimeoutMs`) with the run as then recorded. null when `scope` has no such unfinished run.
+   */
   async stop(scope: ConversationScope, runId: string): Promise<RunRow | null> {
     const entry = this.active.get(runId);
-    if (!entry || entry.scope.workspace !== scope.workspace || entry.scope.userId !== scope.userId) return null;
-    entry.controller.abort();
-    return this.finalize(runId, entry, { status: 'cancelled', stoppedEvent: true });
+    if (entry) {
+      if (entry.scope.workspace !== scope.workspace || entry.scope.userId !== scope.userId) return null;
+      entry.controller.abort();
+      return this.finalize(runId, entry, { status: 'cancelled', stoppedEvent: true });
+    }
+    if (!this.bus.shared) return null;
+    const run = await this.deps.repo.getRun(scope, runId);
+    if (!run || TERMINAL.has(run.status)) return null;
+    let timer: NodeJS.Timeout | undefined;
+    let unsubscribe: (() => void) | undefined;
+    const ended = new Promise<void>((res) => {
+      timer = setTimeout(res, this.deps.remoteStopTimeoutMs ?? 2_000);
+      void this.bus.subscribe(runId, (m) => { if (m.kind === 'end') res(); }, true).then((u) => { unsubscribe = u; });
+    });
+    try {
+      await this.bus.requestStop({ run_id: runId, workspace: scope.workspace, user_id: scope.userId });
+      await ended;
+    } catch (err) {
+      this.deps.log?.warn({ run_id: runId, err: (err as Error).message }, 'could not ask the other process to stop the run');
+    } finally {
+      clearTimeout(timer);
+      unsubscribe?.();
+    }
+    const after = await this.deps.repo.getRun(scope, runId);
+    return after && after.status === 'cancelled' ? after : null;
   }
 
   /** The persisted events of a run after `seq`, in order. */
@@ -97,10 +144,12 @@ export class RunService {
 
   /**
    * Delivers every event of the run after `after`, in order and exactly once: the persisted ones, then live ones until the run
-   * ends. Resolves when delivery has caught up; the returned `close` stops live delivery; `ended` resolves when the run ends.
+   * ends (wherever it executes, when the bus is shared). Resolves when delivery has caught up; the returned `close` stops
+   * live delivery; `ended` resolves when the run ends.
    */
   async follow(scope: ConversationScope, runId: string, after: number, onEvent: (e: RunEvent) => void): Promise<{ close(): void; ended: Promise<void> }> {
     const entry = this.active.get(runId);
+    const here = entry !== undefined && entry.scope.workspace === scope.workspace && entry.scope.userId === scope.userId;
     let last = after;
     let buffering = true;
     const buffered: RunEvent[] = [];
@@ -109,24 +158,31 @@ export class RunService {
       last = e.event_id;
       onEvent(e);
     };
-    const live = (e: RunEvent) => (buffering ? buffered.push(e) : deliver(e));
     let resolveEnded!: () => void;
     const ended = new Promise<void>((res) => { resolveEnded = res; });
-    const onEnd = () => resolveEnded();
-    if (entry && entry.scope.workspace === scope.workspace && entry.scope.userId === scope.userId) {
-      entry.emitter.on('event', live);
-      entry.emitter.once('end', onEnd);
+    let unsubscribe: () => void = () => undefined;
+    // live delivery first (subscribe, then read what is persisted): an event is persisted before it is published
+    const remote = !here && entry === undefined && this.bus.shared && !TERMINAL.has((await this.deps.repo.getRun(scope, runId))?.status ?? 'completed');
+    if (here || remote) {
+      unsubscribe = await this.bus.subscribe(runId, (m: BusMessage) => {
+        if (m.kind === 'end') resolveEnded();
+        else if (buffering) buffered.push(m.event);
+        else deliver(m.event);
+      }, remote);
     } else {
       resolveEnded();
     }
     for (const e of await this.eventsAfter(scope, runId, after)) deliver(e);
     buffering = false;
     for (const e of buffered.splice(0)) deliver(e);
-    if (entry && !this.active.has(runId)) resolveEnded(); // ended while the persisted events were read
-    return {
-      close: () => { entry?.emitter.off('event', live); entry?.emitter.off('end', onEnd); },
-      ended,
-    };
+    // ended while the persisted events were read (its end message may have gone before the subscription)
+    if (here && !this.active.has(runId)) resolveEnded();
+    if (remote && TERMINAL.has((await this.deps.repo.getRun(scope, runId))?.status ?? 'completed')) {
+      for (const e of await this.eventsAfter(scope, runId, last)) deliver(e);
+      resolveEnded();
+    }
+    void ended.then(() => unsubscribe());
+    return { close: unsubscribe, ended };
   }
 
   /** Cancels every running run (shutdown) and waits for them to be recorded. */
@@ -137,7 +193,7 @@ export class RunService {
     }));
   }
 
-  private async execute(run: RunRow, entry: ActiveRun, input: StartRunInput, history: { role: 'user' | 'assistant'; content: string }[]): Promise<RunRow | null> {
+  private async execute(run: RunRow, entry: ActiveRun, input: StartRunInput, history: { role: 'user' | 'assistant'; content: string }[], previousReport: Record<string, unknown> | null): Promise<RunRow | null> {
     const { repo, executor, log } = this.deps;
     const signal = entry.controller.signal;
     const emit = (draft: RunEventDraft): Promise<void> => {
@@ -148,7 +204,7 @@ export class RunService {
       await repo.updateRun(entry.scope, run.id, { status: 'running', startedAt: new Date() });
       const result: RunResult = await executor.execute({
         run_id: run.id, thread_id: entry.threadId, workspace: entry.scope.workspace, user_id: entry.scope.userId,
-        request: input.request, ...(input.goal ? { goal: input.goal } : {}), history,
+        request: input.request, ...(input.goal ? { goal: input.goal } : {}), history, previous_report: previousReport,
       }, emit, signal);
       if (signal.aborted || result.status === 'cancelled') return await this.finalize(run.id, entry, { status: 'cancelled', stoppedEvent: !signal.aborted });
       return await this.finalize(run.id, entry, { status: result.status, content: result.content, error: result.status === 'failed' ? result.content : null });
@@ -171,7 +227,7 @@ export class RunService {
       const ok = await this.deps.repo.appendEvent(entry.scope, runId, { seq, type, payload, ts });
       if (!ok) throw new Error(`run ${runId} vanished (thread deleted?)`);
       entry.seq = seq;
-      entry.emitter.emit('event', { event_id: seq, run_id: runId, thread_id: entry.threadId, type, payload, ts: ts.toISOString() } satisfies RunEvent);
+      this.bus.publish(runId, { kind: 'event', event: { event_id: seq, run_id: runId, thread_id: entry.threadId, type, payload, ts: ts.toISOString() } });
     });
     entry.chain = next.catch(() => undefined);
     return next;
@@ -197,8 +253,7 @@ export class RunService {
         return null;
       } finally {
         this.active.delete(runId);
-        entry.emitter.emit('end');
-        entry.emitter.removeAllListeners();
+        this.bus.publish(runId, { kind: 'end', status: o.status });
       }
     })();
     return entry.finish;

@@ -1,7 +1,8 @@
 /**
- * Relational repository: workspaces, price overrides and import jobs. Every call names its workspace.
+ * Relational repository: workspaces, price overrides and import jobs (with their owner and heartbeat). Every call names its
+ * workspace, except the job runner's bookkeeping by owner (heartbeat, stale sweep), which spans the processes' jobs.
  */
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { importJobs, priceOverrides, workspaces, type JobStatus } from './schema.js';
 
@@ -32,7 +33,15 @@ export interface JobRow {
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;
+  /** instance id of the process whose runner holds the job; null for rows no runner created */
+  owner: string | null;
+  heartbeatAt: Date | null;
 }
+
+/** A job row the stale sweep marked failed. */
+export interface StaleJob { id: string; owner: string | null }
+
+const UNFINISHED_JOB: JobStatus[] = ['queued', 'running'];
 
 export class Repository {
   constructor(private readonly db: Database) {}
@@ -85,10 +94,14 @@ export class Repository {
     return rows.length > 0;
   }
 
-  async createJob(j: { workspace: string; kind: string; source: string; format?: string | null; status?: JobStatus }): Promise<JobRow> {
+  /** With `owner`, the row is stamped with it and a first heartbeat (database clock). */
+  async createJob(j: { workspace: string; kind: string; source: string; format?: string | null; status?: JobStatus; owner?: string }): Promise<JobRow> {
     const { workspace } = await this.ensureWorkspace(j.workspace);
     const rows = await this.db.insert(importJobs)
-      .values({ workspaceId: workspace.id, kind: j.kind, source: j.source, format: j.format ?? null, status: j.status ?? 'running' }).returning();
+      .values({
+        workspaceId: workspace.id, kind: j.kind, source: j.source, format: j.format ?? null, status: j.status ?? 'running',
+        ...(j.owner !== undefined ? { owner: j.owner, heartbeatAt: sql`now()` } : {}),
+      }).returning();
     return { ...rows[0]!, workspace: j.workspace } as JobRow;
   }
 
@@ -105,13 +118,40 @@ export class Repository {
     return rows.length > 0;
   }
 
-  /** Start-up: jobs a previous process left queued or running can never finish; marks them failed with `message`. */
+  /**
+   * Start-up with a database only this process opens (PGlite): every job left queued or running can never finish; marks
+   * them failed with `message`.
+   */
   async failUnfinishedJobs(message: string): Promise<number> {
     const now = new Date();
     const rows = await this.db.update(importJobs)
       .set({ status: 'failed', errors: [{ message }], updatedAt: now, finishedAt: now })
-      .where(inArray(importJobs.status, ['queued', 'running'])).returning({ id: importJobs.id });
+      .where(inArray(importJobs.status, UNFINISHED_JOB)).returning({ id: importJobs.id });
     return rows.length;
+  }
+
+  /** Refreshes the heartbeat (database clock) of `owner`'s queued and running jobs; returns how many rows it touched. */
+  async heartbeatJobs(owner: string): Promise<number> {
+    const rows = await this.db.update(importJobs).set({ heartbeatAt: sql`now()` })
+      .where(and(eq(importJobs.owner, owner), inArray(importJobs.status, UNFINISHED_JOB))).returning({ id: importJobs.id });
+    return rows.length;
+  }
+
+  /**
+   * Marks failed with `message` the queued/running jobs of other owners whose last heartbeat (or, for a row that never had
+   * one, its last update) is more than `staleAfterMs` old by the database clock, so processes' clocks need not agree.
+   * `exceptOwner`'s rows are never touched (the caller's own jobs are alive whatever its heartbeat says).
+   */
+  async failStaleJobs(o: { staleAfterMs: number; exceptOwner: string; message: string }): Promise<StaleJob[]> {
+    const cutoff = sql`now() - (${o.staleAfterMs}::double precision * interval '1 millisecond')`;
+    return this.db.update(importJobs)
+      .set({ status: 'failed', errors: [{ message: o.message }], updatedAt: sql`now()`, finishedAt: sql`now()` })
+      .where(and(
+        inArray(importJobs.status, UNFINISHED_JOB),
+        or(isNull(importJobs.owner), ne(importJobs.owner, o.exceptOwner)),
+        or(lt(importJobs.heartbeatAt, cutoff), and(isNull(importJobs.heartbeatAt), lt(importJobs.updatedAt, cutoff))),
+      ))
+      .returning({ id: importJobs.id, owner: importJobs.owner });
   }
 
   async getJob(workspace: string, id: string): Promise<JobRow | null> {
@@ -128,7 +168,7 @@ export class Repository {
       id: importJobs.id, workspace: workspaces.name, kind: importJobs.kind, source: importJobs.source, format: importJobs.format,
       status: importJobs.status, accepted: importJobs.accepted, rejected: importJobs.rejected, duplicates: importJobs.duplicates,
       progress: importJobs.progress, errors: importJobs.errors, result: importJobs.result, createdAt: importJobs.createdAt,
-      updatedAt: importJobs.updatedAt, finishedAt: importJobs.finishedAt,
+      updatedAt: importJobs.updatedAt, finishedAt: importJobs.finishedAt, owner: importJobs.owner, heartbeatAt: importJobs.heartbeatAt,
     }).from(importJobs).innerJoin(workspaces, eq(workspaces.id, importJobs.workspaceId));
   }
 }

@@ -31,7 +31,14 @@ export const importJobs = pgTable('import_jobs', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
-});
+  /** the instance id of the process whose runner holds the job (queued or running); null for rows no runner created */
+  owner: text('owner'),
+  /** refreshed by the owner (database clock) while the job is queued or running; a stale one means the owner stopped */
+  heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+}, (t) => [
+  // the heartbeat (by owner) and the stale-job sweep read only unfinished rows
+  index('import_jobs_unfinished_owner_idx').on(t.owner).where(sql`${t.status} in ('queued', 'running')`),
+]);
 
 /** Per-workspace price overrides (USD per token); unspecified fields fall back to the catalog. */
 export const priceOverrides = pgTable('price_overrides', {

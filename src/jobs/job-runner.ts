@@ -6,15 +6,28 @@
  * - Cancel: a queued job is cancelled at once; a running one is aborted and recorded `cancelled` with the counts of what it
  *   stored before stopping (kept, not rolled back). A job row that no runner of this process holds (left by another process
  *   sharing the database) is marked cancelled in the row; its runner sees that on its next progress write and stops.
- * - Restart: `recover()` marks rows a previous process left queued or running as failed, "interrupted by a restart".
- * - Close: queued and running jobs are cancelled and recorded before close() resolves.
+ * - Ownership: each runner has an instance id (`owner`), stamped on its rows at submit; one unref'd timer refreshes the
+ *   heartbeat (database clock) of its queued and running rows every `heartbeatIntervalMs`.
+ * - Restart and crashes: with a database several processes share (PostgreSQL), `recover()` and the same sweep on every
+ *   heartbeat tick mark as failed only queued/running rows of other owners whose heartbeat is older than `staleAfterMs`
+ *   ("interrupted: the process running it stopped (no heartbeat for N s)"); a live process's jobs are left alone. With a
+ *   database only this process opens (PGlite), every unfinished row at start-up is orphaned: `recover()` marks them all,
+ *   "interrupted by a restart" (the tick's sweep runs there too; it can only find rows no runner created).
+ * - Close: the timer stops; queued and running jobs are cancelled and recorded before close() resolves.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { NetraError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { JobRow, Repository } from '../db/repository.js';
 import type { JobStatus } from '../db/schema.js';
 
 export const INTERRUPTED_BY_RESTART = 'interrupted by a restart';
+
+/** The reason recorded on a job whose owner stopped heartbeating. */
+export function interruptedNoHeartbeat(staleAfterMs: number): string {
+  return `interrupted: the process running it stopped (no heartbeat for ${Number((staleAfterMs / 1000).toFixed(3))} s)`;
+}
 
 export interface JobCounts { accepted: number; rejected: number; duplicates: number }
 
@@ -47,13 +60,21 @@ export interface SubmittedJob<T> {
   done: Promise<T>;
 }
 
-type JobRepo = Pick<Repository, 'createJob' | 'updateJob' | 'getJob' | 'failUnfinishedJobs'>;
+type JobRepo = Pick<Repository, 'createJob' | 'updateJob' | 'getJob' | 'failUnfinishedJobs' | 'heartbeatJobs' | 'failStaleJobs'>;
 
 export interface JobRunnerOptions {
   repo: JobRepo;
+  /** the relational database's kind (`DbHandle.kind`): 'pglite' is opened by this process alone */
+  dbKind: 'pglite' | 'postgres';
   concurrency: number;
   progressIntervalMs: number;
+  /** heartbeat of this runner's queued and running rows, and the stale sweep, run this often */
+  heartbeatIntervalMs: number;
+  /** another owner's unfinished row whose heartbeat is older than this is marked failed */
+  staleAfterMs: number;
   log: Logger;
+  /** this runner's instance id; default `<host>:<pid>:<random>` (unique per process life) */
+  owner?: string;
 }
 
 /** The error a cancelled job's `done` rejects with. */
@@ -79,25 +100,59 @@ const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 const UNFINISHED: readonly JobStatus[] = ['queued', 'running'];
 
 export class JobRunner {
+  /** this runner's instance id, stamped on the rows of the jobs it holds */
+  readonly owner: string;
   private readonly entries = new Map<string, Entry>();
   private readonly queue: Entry[] = [];
   private running = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
+  private timer: NodeJS.Timeout | null = null;
+  private tickInFlight: Promise<void> | null = null;
 
-  constructor(private readonly opts: JobRunnerOptions) {}
-
-  /** Marks jobs a previous process left queued or running as failed; call once at start, before any submit. */
-  async recover(): Promise<number> {
-    const n = await this.opts.repo.failUnfinishedJobs(INTERRUPTED_BY_RESTART);
-    if (n > 0) this.opts.log.warn({ jobs: n }, 'jobs left unfinished by a previous process marked failed');
-    return n;
+  constructor(private readonly opts: JobRunnerOptions) {
+    this.owner = opts.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
-  /** Records the job as queued and starts it when a slot is free; returns at once. */
+  /**
+   * Call once at start, before any submit; starts the heartbeat timer. PGlite: marks every job left queued or running as
+   * failed, "interrupted by a restart" (no other process can hold one). PostgreSQL: marks only other owners' jobs whose
+   * heartbeat is stale (see `sweep()`); a live process's jobs are left alone.
+   */
+  async recover(): Promise<number> {
+    try {
+      if (this.opts.dbKind === 'pglite') {
+        const n = await this.opts.repo.failUnfinishedJobs(INTERRUPTED_BY_RESTART);
+        if (n > 0) this.opts.log.warn({ jobs: n }, 'jobs left unfinished by a previous process marked failed');
+        return n;
+      }
+      return await this.sweep();
+    } finally {
+      this.startTimer(); // after the start-up sweep, so the first tick does not race it
+    }
+  }
+
+  /**
+   * Marks as failed the queued/running jobs of other owners whose heartbeat is older than `staleAfterMs` (their process
+   * stopped without recording them); returns how many. Runs on every heartbeat tick.
+   */
+  async sweep(): Promise<number> {
+    const stale = await this.opts.repo.failStaleJobs({
+      staleAfterMs: this.opts.staleAfterMs, exceptOwner: this.owner, message: interruptedNoHeartbeat(this.opts.staleAfterMs),
+    });
+    if (stale.length > 0) {
+      const owners = [...new Set(stale.map((j) => j.owner ?? '(none)'))];
+      this.opts.log.warn({ jobs: stale.length, ids: stale.slice(0, 20).map((j) => j.id), owners, staleAfterMs: this.opts.staleAfterMs },
+        'jobs whose process stopped heartbeating marked failed');
+    }
+    return stale.length;
+  }
+
+  /** Records the job as queued (owned by this runner) and starts it when a slot is free; returns at once. */
   async submit<T>(spec: JobSpec<T>): Promise<SubmittedJob<T>> {
     if (this.closed) throw new NetraError('STORE', 'the server is shutting down; no new jobs are accepted');
-    const job = await this.opts.repo.createJob({ workspace: spec.workspace, kind: spec.kind, source: spec.source, format: spec.format, status: 'queued' });
+    this.startTimer();
+    const job = await this.opts.repo.createJob({ workspace: spec.workspace, kind: spec.kind, source: spec.source, format: spec.format, status: 'queued', owner: this.owner });
     if (this.closed) { // close() began while the row was being written: it will not wait for this job, so never start it
       await this.opts.repo.updateJob(job.id, { status: 'cancelled', errors: [{ message: 'the server shut down' }], finished: true });
       throw new NetraError('STORE', 'the server is shutting down; no new jobs are accepted');
@@ -196,15 +251,41 @@ export class JobRunner {
     return new Promise((res) => this.idleWaiters.push(res));
   }
 
-  /** Refuses new jobs, cancels queued and running ones and waits until each has recorded its status. */
+  /** Refuses new jobs, stops the heartbeat timer, cancels queued and running jobs and waits until each has recorded its status. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.timer) { clearInterval(this.timer); this.timer = null; }
     const all = [...this.entries.values()];
     for (const e of all) {
       if (!e.controller.signal.aborted) e.controller.abort(new JobCancelledError('the server shut down'));
       if (e.status === 'queued') this.dropQueued(e);
     }
     await Promise.all(all.map((e) => e.finished.catch(() => undefined)));
+    await this.tickInFlight; // never rejects; the database may be closed after close() resolves
+  }
+
+  /** The one heartbeat timer (unref'd: it never keeps the process alive); a tick still in flight skips the next. */
+  private startTimer(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => {
+      if (this.tickInFlight) return;
+      this.tickInFlight = this.tick().finally(() => { this.tickInFlight = null; });
+    }, this.opts.heartbeatIntervalMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      // rows are created with a first heartbeat, so with no job held there is nothing to refresh
+      if (this.entries.size > 0) await this.opts.repo.heartbeatJobs(this.owner);
+    } catch (err) {
+      this.opts.log.warn({ err }, 'job heartbeat failed');
+    }
+    try {
+      await this.sweep();
+    } catch (err) {
+      this.opts.log.warn({ err }, 'stale job sweep failed');
+    }
   }
 
   private dropQueued(e: Entry): void {
