@@ -37,6 +37,7 @@ import { ConversationsRepository } from './chat/conversations-repository.js';
 import { RunService } from './chat/run-service.js';
 import { LocalRunEventBus, RedisRunEventBus, type RunEventBus } from './chat/run-event-bus.js';
 import { createSupervisor } from './agents/index.js';
+import { createDatasetAdmin, ownerCheck } from './services/dataset-admin.js';
 import type { RunExecutor } from './agents/types.js';
 import { llmProviders, loadOverrides, openAnalyticsStore, probe, seedDemo, storeNamespace, storeOpenError, toOverride } from './bootstrap.js';
 
@@ -291,6 +292,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // -- conversations (issue 5): every run event is numbered and persisted before it is published
   // With REDIS_URL the run-event bus spans processes: a client of one process follows and stops runs executing in another.
   const conversations = new ConversationsRepository(db.db);
+  // the dataset admin pipeline of the chat (list, delete, reprice): owner-only changes, cache invalidated after a delete
+  const datasets = createDatasetAdmin({ store, reprice, cache, isOwner: ownerCheck(accounts.access) });
   let runBus: RunEventBus = new LocalRunEventBus();
   if (config.redisUrl) {
     const bus = new RedisRunEventBus({ url: config.redisUrl, prefix: config.cache.redisPrefix, log: log.child({ component: 'run-bus' }) });
@@ -299,7 +302,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
   const runs = new RunService({
     repo: conversations, bus: runBus, log: log.child({ component: 'runs' }),
-    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => generate(req), catalog: () => catalog }),
+    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => generate(req), catalog: () => catalog, datasets }),
   });
   await runs.recover(db.kind === 'pglite'); // a previous process's unfinished runs (embedded database only)
 

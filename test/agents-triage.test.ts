@@ -1,8 +1,11 @@
 /**
- * Triage (pure): categories, entities, goal, growth scenarios, request limits, data sufficiency; synthetic-data parsing.
+ * Triage (pure): categories, entities, goal, growth scenarios, request limits, data sufficiency; synthetic-data parsing;
+ * dataset-admin routing and dataset names; approvals read from the thread's previous report.
  */
 import { describe, expect, it } from 'vitest';
-import { assessSufficiency, classify, extractEntities, requestProblem, triage } from '../src/agents/triage.js';
+import { assessSufficiency, classificationConfidence, classify, datasetActionOf, extractEntities, requestProblem, triage } from '../src/agents/triage.js';
+import { isConfirmation, isRefusal, pendingApproval } from '../src/agents/approvals.js';
+import { datasetsNamed } from '../src/agents/dataset-admin.js';
 import { parseSyntheticRequest } from '../src/agents/synthetic-data.js';
 import type { WorkspaceStats } from '../src/store/types.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
@@ -93,5 +96,76 @@ describe('data sufficiency', () => {
   });
   it('everything present → sufficient', () => {
     expect(assessSufficiency(stats(), [{ kind: 'batch_api', reason: 'r', needs: 'n' }])).toEqual({ level: 'sufficient', events: 100, missing: [] });
+  });
+});
+
+describe('dataset admin routing', () => {
+  it.each([
+    ['List my datasets', 'list'], ['What data do I have?', 'list'], ['show me the data sets', 'list'], ['Which apps are there?', 'list'],
+    ['Delete the rag-assistant dataset', 'delete'], ['remove the support-bot events', 'delete'], ['drop app docs-qa', 'delete'],
+    ['delete events older than 30 days', 'delete'],
+    ['Reprice my events', 'reprice'], ['recompute costs with the new prices', 'reprice'], ['Recalculate spend with the new pricing', 'reprice'],
+  ])('%s → dataset_admin %s', (text, action) => {
+    const t = triage(text, models);
+    expect(datasetActionOf(text)).toBe(action);
+    expect(t).toMatchObject({ admin: 'dataset_admin', dataset_action: action, growth_factor: null });
+    expect(t.category).toBe(action === 'reprice' ? 'supply_catalog_management' : 'configuration_settings');
+  });
+
+  it.each([
+    'Where does my money go?', 'Reduce costs but keep quality', 'Update the price catalog with our pricing', 'What happens if usage grows 50%?',
+    'Which model should I use instead of gpt-4o?', 'Reduce latency by 3x',
+  ])('%s is not a dataset request', (text) => {
+    expect(datasetActionOf(text)).toBeNull();
+    expect(triage(text, models)).toMatchObject({ admin: null, dataset_action: null });
+  });
+
+  it('a generation request stays with the synthetic-data pipeline', () => {
+    expect(triage('Generate 10k synthetic events for a RAG support bot', models)).toMatchObject({ admin: 'synthetic_data', dataset_action: null });
+  });
+
+  it('names datasets exactly (whole tokens, case-insensitive, longest first)', () => {
+    const apps = ['docs-qa', 'docs', 'support-bot', 'bot'];
+    expect(datasetsNamed('Delete the Docs-QA dataset', apps)).toEqual(['docs-qa']);
+    expect(datasetsNamed('delete docs and support-bot', apps)).toEqual(['support-bot', 'docs']);
+    expect(datasetsNamed('delete the robot data', apps)).toEqual([]);
+  });
+});
+
+describe('approvals from thread state', () => {
+  it.each(['yes', 'Yes!', 'confirm', 'Confirmed.', 'yes, go ahead', 'ok do it', 'Go ahead please', 'yes please', 'do it'])('"%s" confirms', (text) => {
+    expect(isConfirmation(text)).toBe(true);
+    expect(isRefusal(text)).toBe(false);
+  });
+
+  it.each(['yes but only half of it', 'confirm: generate 200k events', 'please', 'Where does my money go?', 'no', 'yesterday'])('"%s" does not confirm', (text) => {
+    expect(isConfirmation(text)).toBe(false);
+  });
+
+  it.each(['no', 'cancel', "don't", 'No, keep it', 'nope.'])('"%s" declines', (text) => {
+    expect(isRefusal(text)).toBe(true);
+  });
+
+  it('reads the pending action of the previous report, exactly, for this workspace only', () => {
+    const del = { content: '…', approval_required: true, action: 'delete_dataset', app: 'docs-qa', events: 920, workspace: 'w' };
+    expect(pendingApproval(del, 'w')).toEqual({ action: 'delete_dataset', app: 'docs-qa', events: 920, workspace: 'w' });
+    expect(pendingApproval(del, 'other')).toBeNull();
+    expect(pendingApproval({ ...del, approval_required: false }, 'w')).toBeNull();
+    expect(pendingApproval({ ...del, app: 42 }, 'w')).toBeNull();
+    expect(pendingApproval({ ...del, action: 'drop_everything' }, 'w')).toBeNull();
+    expect(pendingApproval(null, 'w')).toBeNull();
+    expect(pendingApproval(undefined, 'w')).toBeNull();
+    // a synthetic-generation report written before `action` existed
+    expect(pendingApproval({ approval_required: true, preset: 'coding-assistant', events: 200_000, days: 7 }, 'w'))
+      .toEqual({ action: 'generate_synthetic', preset: 'coding-assistant', events: 200_000, days: 7 });
+  });
+});
+
+describe('classification confidence (gates the optional LLM refinement)', () => {
+  it.each([
+    ['Where does my money go?', 'high'], ['Reduce latency by 3x', 'high'], ['Can you help me with my account?', 'low'],
+    ['hello there', 'low'], ['quality report', 'high'], ['What is Netra?', 'low'],
+  ])('%s → %s', (text, level) => {
+    expect(classificationConfidence(text)).toBe(level);
   });
 });

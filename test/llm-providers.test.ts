@@ -118,7 +118,10 @@ describe('client: non-retryable statuses and secrets', () => {
       const r = await client.complete({ messages: [{ role: 'user', content: `status ${status}` }] });
       expect(server.requests.length - before).toBe(1);
       expect(r.provider).toBe('builtin');
-      expect(fallbacks).toEqual([{ from: 'anthropic', to: 'builtin', reason: expect.stringContaining(`HTTP ${status}`) }]);
+      expect(fallbacks).toEqual([{
+        from: 'anthropic', to: 'builtin', reason: expect.stringContaining(`HTTP ${status}`),
+        error_kind: status === 400 ? 'bad_request' : 'auth', http_status: status, attempts: 1,
+      }]);
     }
   });
 

@@ -106,8 +106,8 @@ describe('fallback chain', () => {
     expect(r.model).toBe(BUILTIN_MODEL);
     expect(r.text).toContain('built-in deterministic model');
     expect(fallbacks).toEqual([
-      { from: 'openai-compatible', to: 'anthropic', reason: expect.stringContaining('HTTP 500') },
-      { from: 'anthropic', to: 'builtin', reason: expect.stringContaining('HTTP 502') },
+      { from: 'openai-compatible', to: 'anthropic', reason: expect.stringMatching(/^HTTP 500: .*\(3 attempts\)$/), error_kind: 'server', http_status: 500, attempts: 3 },
+      { from: 'anthropic', to: 'builtin', reason: expect.stringMatching(/^HTTP 502: .*\(3 attempts\)$/), error_kind: 'server', http_status: 502, attempts: 3 },
     ]);
     expect(calls.map((c) => `${c.provider}:${c.outcome}`)).toEqual([
       'openai-compatible:retry', 'openai-compatible:retry', 'openai-compatible:error', 'openai-compatible:fallback',
@@ -141,7 +141,7 @@ describe('timeouts and cancellation', () => {
     const elapsed = performance.now() - t0;
     expect(r.provider).toBe('builtin');
     expect(server.requests).toHaveLength(2);
-    expect(fallbacks[0]!.reason).toBe('no answer within 150 ms');
+    expect(fallbacks[0]).toMatchObject({ reason: 'timeout: no answer within 150 ms (2 attempts)', error_kind: 'timeout', attempts: 2 });
     expect(elapsed).toBeGreaterThanOrEqual(2 * 150 + 10 - SLACK_BELOW);
     expect(elapsed).toBeLessThan(2 * 150 + 10 + 400);
   });
@@ -216,7 +216,9 @@ describe('circuit breaker', () => {
     const r = await client.complete(ask);
     expect(r.provider).toBe('builtin');
     expect(server.requests).toHaveLength(5);
-    expect(fallbacks[5]!.reason).toBe('circuit open after 5 consecutive failures');
+    expect(fallbacks[3]!.reason).not.toContain('circuit');
+    expect(fallbacks[4]).toMatchObject({ reason: expect.stringMatching(/^HTTP 500: .*; circuit breaker now open after 5 consecutive failures$/), error_kind: 'server', attempts: 1, http_status: 500 });
+    expect(fallbacks[5]).toMatchObject({ reason: 'circuit breaker open after 5 consecutive failures; not called', error_kind: 'breaker_open', attempts: 0 });
 
     vi.setSystemTime(Date.now() + 29_000);
     await client.complete(ask);

@@ -187,6 +187,47 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       expect(await store.deleteWorkspace('ws-none')).toBe(0);
     });
 
+    it('lists datasets (one per app) with events, first/last event, spend and models, scoped to the workspace', async () => {
+      const store = await fresh();
+      await store.append([
+        makeEvent({ app: 'rag-assistant', model: 'gpt-4o', cost_usd: 0.5, timestamp: T0 + 10 }),
+        makeEvent({ app: 'rag-assistant', model: 'claude-3-5-haiku', cost_usd: 0.25, timestamp: T0 + 30 }),
+        makeEvent({ app: 'rag-assistant', model: 'gpt-4o', cost_usd: 0.125, timestamp: T0 + 20 }),
+        makeEvent({ app: 'batch-jobs', model: 'gpt-4o-mini', cost_usd: 2, timestamp: T0 + 5 }),
+        makeEvent({ workspace: 'ws-b', app: 'rag-assistant', model: 'o3', cost_usd: 8, timestamp: T0 + 1 }),
+      ]);
+      expect(await store.datasets('ws-a')).toEqual([
+        { app: 'batch-jobs', events: 1, first_event: T0 + 5, last_event: T0 + 5, spend_usd: 2, models: ['gpt-4o-mini'] },
+        { app: 'rag-assistant', events: 3, first_event: T0 + 10, last_event: T0 + 30, spend_usd: 0.875, models: ['claude-3-5-haiku', 'gpt-4o'] },
+      ]);
+      expect(await store.datasets('ws-b')).toEqual([{ app: 'rag-assistant', events: 1, first_event: T0 + 1, last_event: T0 + 1, spend_usd: 8, models: ['o3'] }]);
+      expect(await store.datasets('ws-none')).toEqual([]);
+      expect(await store.datasets("ws-a' OR '1'='1")).toEqual([]);
+    });
+
+    it('deletes one dataset (app) of one workspace; its event ids can be stored again afterwards', async () => {
+      const store = await fresh();
+      const rag = Array.from({ length: 50 }, (_, i) => makeEvent({ event_id: `rag-${i}`, app: 'rag-assistant', cost_usd: 1 }));
+      const chat = Array.from({ length: 20 }, (_, i) => makeEvent({ event_id: `chat-${i}`, app: 'chat-support', cost_usd: 0.5 }));
+      const other = [makeEvent({ event_id: 'rag-0', workspace: 'ws-b', app: 'rag-assistant' })];
+      await store.append([...rag, ...chat, ...other]);
+      expect(await store.deleteEvents('ws-a', { app: "rag-assistant' OR '1'='1" })).toBe(0);
+      expect(await store.deleteEvents('ws-a', { app: 'no-such-app' })).toBe(0);
+      expect(await store.deleteEvents('ws-a', { app: 'rag-assistant' })).toBe(50);
+      expect((await store.datasets('ws-a')).map((d) => [d.app, d.events])).toEqual([['chat-support', 20]]);
+      const s = await store.stats({ workspace: 'ws-a' });
+      expect([s.events, s.spend_usd]).toEqual([20, 10]);
+      expect((await store.stats({ workspace: 'ws-b' })).events).toBe(1);
+      // the deleted ids are new events again; the kept ones still de-duplicate
+      expect(await store.append([...rag.slice(0, 10), chat[0]!])).toEqual({ inserted: 10, duplicates: 1 });
+      expect(await store.append(rag.slice(0, 10))).toEqual({ inserted: 0, duplicates: 10 });
+      expect((await store.datasets('ws-a')).map((d) => [d.app, d.events])).toEqual([['chat-support', 20], ['rag-assistant', 10]]);
+      // the same holds after deleting a whole workspace
+      expect(await store.deleteWorkspace('ws-b')).toBe(1);
+      expect(await store.append(other)).toEqual({ inserted: 1, duplicates: 0 });
+      await expect(store.deleteEvents('ws-a', { app: '' })).rejects.toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'app' });
+    });
+
     it('scopes reads to [from, to) in epoch milliseconds', async () => {
       const store = await fresh();
       const ev = [0, 999, 1000, 1999, 2000].map((dt) => makeEvent({ event_id: `t${dt}`, timestamp: T0 + dt, latency_ms: dt }));

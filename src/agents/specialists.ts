@@ -4,7 +4,7 @@
  * with a LiteLLM / Portkey config) and reporting (the LLM client writes the prose from a structured `report` payload, so
  * every figure in it is one the analysis returned). Each streams sub_agent_update / tool_* / partial_result events.
  */
-import type { LlmClient } from '../llm/index.js';
+import type { LlmClient, LlmFallbackEvent } from '../llm/index.js';
 import { formatByUnit, payloadMessage, type ReportPayload, type ReportRecommendation } from '../llm/index.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
 import { policyToLiteLLM } from '../optimize/export/litellm.js';
@@ -221,14 +221,17 @@ export interface ReportOutcome { content: string; payload: ReportPayload; provid
 export async function reportingAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<ReportOutcome> {
   await update(ctx, 'reporting', 'started');
   const payload = reportPayload(s);
+  // one agent_fallback per hop of the LLM chain, with the provider's own failure, emitted in order as hops happen
+  let fallbacks: Promise<void> = Promise.resolve();
+  const onFallback = (e: LlmFallbackEvent): void => {
+    fallbacks = fallbacks.then(() => ctx.emit('agent_fallback', { agent: 'reporting', ...e }));
+    fallbacks.catch(() => undefined); // observed below; a stop meanwhile is reported by the guard
+  };
   const r = await ctx.guard(deps.llm.complete({
     system: 'You are Netra\'s reporting agent. Write an executive summary of the report payload: state every figure exactly as given, invent none.',
-    messages: [payloadMessage(payload)], signal: ctx.signal,
+    messages: [payloadMessage(payload)], signal: ctx.signal, onFallback,
   }));
-  const first = deps.llm.chain[0];
-  if (first && r.provider !== first.name) {
-    await ctx.emit('agent_fallback', { from: first.name, to: r.provider, reason: `${first.name} did not answer; the report was written by ${r.provider}` });
-  }
+  await ctx.guard(fallbacks);
   await update(ctx, 'reporting', 'completed', { provider: r.provider, model: r.model });
   return { content: r.text, payload, provider: r.provider, model: r.model };
 }

@@ -4,7 +4,9 @@
  *   agent_started → tool_* (stats, analysis) → agent_thinking (triage) → per agent: sub_agent_update, tool_*,
  *   partial_result → final_report → agent_completed.
  * Chains: sufficient → triage, data, optimization, actions, reporting; partial → data_helper, data, optimization,
- * actions, reporting; insufficient → data_helper, reporting. Admin pipeline: synthetic data generation.
+ * actions, reporting; insufficient → data_helper, reporting. Admin pipelines: synthetic data generation and dataset
+ * administration (list, delete, reprice). Approvals come from thread state: a confirmation ("yes", "confirm") executes
+ * the action the thread's previous final_report asked approval for (approvals.ts), and only that.
  * Stop: the signal is checked between steps and raced against every await; a stopped run emits nothing more and
  * resolves `{ status: 'cancelled' }`.
  */
@@ -17,8 +19,11 @@ import type { PriceCatalog } from '../workload/price-catalog.js';
 import { loadPriceCatalog } from '../workload/price-catalog-file.js';
 import { RunCancelled, RunContext } from './run-context.js';
 import { actionsAgent, dataAgent, dataHelperAgent, optimizationAgent, reportingAgent, type AgentDeps, type RunState } from './specialists.js';
+import { describeApproval, isConfirmation, isRefusal, pendingApproval, type PendingApproval } from './approvals.js';
+import { datasetAdminAgent, deleteApproved, type DatasetAdmin } from './dataset-admin.js';
 import { syntheticDataAgent, type GenerateFn } from './synthetic-data.js';
 import { assessSufficiency, requestProblem, triage, type SufficiencyLevel } from './triage.js';
+import { refineTriage, shouldRefine, type Refinement } from './triage-refine.js';
 import type { RunExecutor, RunRequest, RunResult } from './types.js';
 
 export interface SupervisorDeps {
@@ -28,6 +33,8 @@ export interface SupervisorDeps {
   generate?: GenerateFn;
   /** the price catalog with overrides (app.catalog); default: the bundled catalog file */
   catalog?: () => PriceCatalog;
+  /** dataset administration (src/services/dataset-admin.ts); without it the dataset pipeline answers with an error */
+  datasets?: DatasetAdmin;
 }
 
 export type AgentName = 'triage' | 'data_helper' | 'data' | 'optimization' | 'actions' | 'reporting';
@@ -73,7 +80,20 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       return { status: 'failed', content: problem };
     }
     await ctx.emit('agent_started', { run_id: req.run_id, workspace: req.workspace, request: req.request });
-    const t = triage(req.request, knownModels(), req.goal);
+    const pending = pendingApproval(req.previous_report, req.workspace);
+    if (isConfirmation(req.request)) return confirm(ctx, req, pending);
+    if (pending && isRefusal(req.request)) {
+      await ctx.emit('agent_thinking', { pipeline: 'approval', decision: 'declined', pending });
+      return answer(ctx, `Cancelled: nothing was changed (the pending action was ${describeApproval(pending)}).`, { action: pending.action, cancelled: true });
+    }
+    let t = triage(req.request, knownModels(), req.goal);
+
+    if (t.admin === 'dataset_admin' && t.dataset_action) {
+      await ctx.emit('agent_thinking', { triage: t, pipeline: 'dataset_admin', action: t.dataset_action });
+      const content = await datasetAdminAgent(ctx, req, t.dataset_action, deps.datasets);
+      await ctx.emit('agent_completed', { status: 'completed' });
+      return { status: 'completed', content };
+    }
 
     if (t.admin === 'synthetic_data') {
       await ctx.emit('agent_thinking', { triage: t, pipeline: 'synthetic_data' });
@@ -81,6 +101,10 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       await ctx.emit('agent_completed', { status: 'completed' });
       return { status: 'completed', content };
     }
+
+    // deterministic first; a remote LLM may refine a low-confidence classification (never with the built-in model alone)
+    let refinement: Refinement | null = null;
+    if (shouldRefine(deps.llm, t, req.request, req.goal !== undefined)) ({ triage: t, refinement } = await refineTriage(ctx, deps.llm, t, req.request));
 
     const all = await ctx.tool('triage', 'stats', { workspace: req.workspace }, () => deps.analysis.stats({ workspace: req.workspace }),
       (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length }));
@@ -93,7 +117,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     }
     const sufficiency = assessSufficiency(all, probe?.skipped);
     const chain = CHAINS[sufficiency.level];
-    await ctx.emit('agent_thinking', { triage: t, sufficiency, chain, window });
+    await ctx.emit('agent_thinking', { triage: t, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });
 
     const state: RunState = { req, triage: t, sufficiency, window, stats: all };
     let content = '';
@@ -122,6 +146,27 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       }
     }
     await ctx.emit('agent_completed', { status: 'completed', chain });
+    return { status: 'completed', content };
+  }
+
+  /** A final answer without a pipeline: final_report, agent_completed. */
+  async function answer(ctx: RunContext, content: string, extra: Record<string, unknown> = {}): Promise<RunResult> {
+    await ctx.emit('final_report', { content, ...extra });
+    await ctx.emit('agent_completed', { status: 'completed' });
+    return { status: 'completed', content };
+  }
+
+  /** A confirmation: executes exactly the action the thread's previous report asked approval for, or says there is none. */
+  async function confirm(ctx: RunContext, req: RunRequest, pending: PendingApproval | null): Promise<RunResult> {
+    if (!pending) {
+      await ctx.emit('agent_thinking', { pipeline: 'approval', decision: 'nothing_pending' });
+      return answer(ctx, 'There is nothing to confirm: the previous answer in this thread did not ask for approval. Say what you would like to do, e.g. "Generate 100k synthetic events for a coding assistant" or "delete the rag-assistant dataset".', { nothing_to_confirm: true });
+    }
+    await ctx.emit('agent_thinking', { pipeline: pending.action === 'delete_dataset' ? 'dataset_admin' : 'synthetic_data', decision: 'confirmed', pending });
+    const content = pending.action === 'delete_dataset'
+      ? await deleteApproved(ctx, req, pending, deps.datasets)
+      : await syntheticDataAgent(ctx, req, deps.generate, { preset: pending.preset, events: pending.events, days: pending.days });
+    await ctx.emit('agent_completed', { status: 'completed' });
     return { status: 'completed', content };
   }
 }

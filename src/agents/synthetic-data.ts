@@ -1,9 +1,11 @@
 /**
  * Admin pipeline: synthetic data. Reads the preset, event count and days from the request ("Generate 10k synthetic
- * events for a RAG support bot" → rag-assistant, 10,000 events), asks for approval above 50,000 events, otherwise
+ * events for a RAG support bot" → rag-assistant, 10,000 events), asks for approval above 50,000 events (a final_report
+ * with approval_required and the exact action; the thread's next message confirms it, see approvals.ts), otherwise
  * generates the workload through the app's generator.
  */
 import type { Manifest } from '../corpus/generator.js';
+import { NetraError } from '../errors.js';
 import type { RunContext } from './run-context.js';
 import type { RunRequest } from './types.js';
 
@@ -14,7 +16,7 @@ export interface SyntheticRequest {
   preset: string;
   events: number;
   days: number;
-  /** the request says it is confirmed ("confirm", "approved", "yes") */
+  /** the request is the explicit one-message form "confirm: <full request>" (the thread-state confirmation is primary) */
   confirmed: boolean;
 }
 
@@ -40,21 +42,24 @@ export function parseSyntheticRequest(text: string): SyntheticRequest {
   }
   const d = text.match(/(\d+)\s*days?\b/i);
   const days = d ? Math.max(1, Math.min(90, Number(d[1]))) : 7;
-  const confirmed = /\b(confirm(ed)?|approved?|yes,? (go|do it|proceed))\b/i.test(text);
+  const confirmed = /^\s*(confirm(ed)?|approved?)\s*:/i.test(text);
   return { preset, events, days, confirmed };
 }
 
-/** Runs the pipeline; returns the final message. */
-export async function syntheticDataAgent(ctx: RunContext, req: RunRequest, generate: GenerateFn | undefined): Promise<string> {
-  const s = parseSyntheticRequest(req.request);
-  await ctx.emit('sub_agent_update', { agent: 'synthetic_data', status: 'started', preset: s.preset, events: s.events, days: s.days });
+/**
+ * Runs the pipeline; returns the final message. `approved` is the generation the thread's previous report asked
+ * approval for and the user confirmed: it is executed exactly, whatever its size.
+ */
+export async function syntheticDataAgent(ctx: RunContext, req: RunRequest, generate: GenerateFn | undefined, approved?: { preset: string; events: number; days: number }): Promise<string> {
+  const s = approved ? { ...approved, confirmed: true } : parseSyntheticRequest(req.request);
+  await ctx.emit('sub_agent_update', { agent: 'synthetic_data', status: 'started', preset: s.preset, events: s.events, days: s.days, ...(approved ? { approved: true } : {}) });
   if (s.events > APPROVAL_THRESHOLD_EVENTS && !s.confirmed) {
-    const content = `Generating ${s.events.toLocaleString('en-US')} synthetic events (preset ${s.preset}, ${s.days} days) into workspace ${req.workspace} is above the approval threshold of ${APPROVAL_THRESHOLD_EVENTS.toLocaleString('en-US')} events. Reply "confirm: ${req.request}" to go ahead.`;
+    const content = `Generating ${s.events.toLocaleString('en-US')} synthetic events (preset ${s.preset}, ${s.days} days) into workspace ${req.workspace} is above the approval threshold of ${APPROVAL_THRESHOLD_EVENTS.toLocaleString('en-US')} events. Reply "confirm" (or "yes") in this thread to go ahead; any other message cancels it.`;
     await ctx.emit('sub_agent_update', { agent: 'synthetic_data', status: 'awaiting_approval', events: s.events, threshold: APPROVAL_THRESHOLD_EVENTS });
-    await ctx.emit('final_report', { content, approval_required: true, preset: s.preset, events: s.events, days: s.days });
+    await ctx.emit('final_report', { content, approval_required: true, action: 'generate_synthetic', preset: s.preset, events: s.events, days: s.days, workspace: req.workspace });
     return content;
   }
-  if (!generate) throw new Error('synthetic data generation is not available in this deployment');
+  if (!generate) throw new NetraError('CONFIG', 'synthetic data generation is not available in this deployment');
   const args = { preset: s.preset, events: s.events, days: s.days, workspace: req.workspace };
   const m = await ctx.tool('synthetic_data', 'generate', args, () => generate({ ...args, signal: ctx.signal }), (r) => ({
     events: r.events, total_spend_usd: r.total_spend_usd, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(),

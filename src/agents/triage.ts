@@ -35,8 +35,24 @@ export interface Triage {
   goal: Goal;
   /** growth scenario ("usage grows 50%") as a factor (1.5), when asked */
   growth_factor: number | null;
-  /** admin pipeline asked for: synthetic data generation */
-  admin: 'synthetic_data' | null;
+  /** admin pipeline asked for: synthetic data generation, or dataset administration */
+  admin: 'synthetic_data' | 'dataset_admin' | null;
+  /** the dataset action, when admin is 'dataset_admin' */
+  dataset_action: DatasetAction | null;
+}
+
+export type DatasetAction = 'list' | 'delete' | 'reprice';
+
+/**
+ * Dataset administration requests: "list my datasets", "what data do I have", "delete the rag-assistant dataset",
+ * "reprice my events", "recompute costs with the new prices". Deletion is checked first (it needs a verb and an object).
+ */
+export function datasetActionOf(text: string): DatasetAction | null {
+  const t = text.toLowerCase();
+  if (/\b(delete|remove|drop|purge|erase|wipe)\b/.test(t) && /\b(data ?sets?|data|events?|apps?|workloads?|rows)\b/.test(t)) return 'delete';
+  if (/\bre-?pric(e|ed|ing)\b/.test(t) || /\b(recompute|re-?calculate|refresh)\b.*\b(costs?|prices?|pricing|spend)\b/.test(t)) return 'reprice';
+  if (/\b(list|show|see|view|what|which)\b.*\bdata ?sets?\b/.test(t) || /\bmy data ?sets?\b/.test(t) || /\bwhat data\b.*\b(do i|have|stored|is there)\b/.test(t) || /\bwhich apps\b/.test(t)) return 'list';
+  return null;
 }
 
 /** Category keyword rules, checked in order of specificity; the highest score wins, ties go to the earlier rule. */
@@ -116,6 +132,16 @@ export function classify(text: string): { category: Category; matched: string[] 
   return best;
 }
 
+/**
+ * How sure the keyword classification is: 'low' when no category keyword matched (general inquiry by default),
+ * otherwise 'high' (ties between categories are settled by the rules' order of specificity, on purpose: "Reduce latency
+ * by 3x" is a performance request although "reduce" is a cost word). Only a low-confidence triage may be refined by a
+ * remote LLM (triage-refine.ts).
+ */
+export function classificationConfidence(text: string): 'high' | 'low' {
+  return classify(text).matched.length === 0 ? 'low' : 'high';
+}
+
 /** The goal: latency words → latency, quality-preserving cost requests → balanced, cost words → cost, quality → quality. */
 export function goalOf(text: string, category: Category): Goal {
   const lower = text.toLowerCase();
@@ -145,7 +171,15 @@ export function growthFactorOf(text: string): number | null {
 }
 
 export function triage(text: string, knownModels: readonly string[] = [], requestedGoal?: Goal): Triage {
-  const admin = /\b(generate|create|synthesi[sz]e|seed)\b.*\b(synthetic|events|workload|data)\b/i.test(text) ? 'synthetic_data' : null;
+  const synthetic = /\b(generate|create|synthesi[sz]e|seed)\b.*\b(synthetic|events|workload|data)\b/i.test(text);
+  const datasetAction = synthetic ? null : datasetActionOf(text);
+  const admin = synthetic ? 'synthetic_data' : datasetAction ? 'dataset_admin' : null;
+  if (datasetAction) {
+    return {
+      category: datasetAction === 'reprice' ? 'supply_catalog_management' : 'configuration_settings', matched: [`dataset ${datasetAction}`], entities: extractEntities(text, knownModels),
+      goal: requestedGoal ?? 'balanced', growth_factor: null, admin, dataset_action: datasetAction,
+    };
+  }
   const c = admin ? { category: 'configuration_settings' as const, matched: ['synthetic data'] } : classify(text);
   const growth = admin ? null : growthFactorOf(text);
   const category: Category = growth !== null && c.category !== 'performance_optimization' ? 'monitoring_reporting' : c.category;
@@ -156,6 +190,7 @@ export function triage(text: string, knownModels: readonly string[] = [], reques
     goal: requestedGoal ?? goalOf(text, category),
     growth_factor: growth,
     admin,
+    dataset_action: null,
   };
 }
 

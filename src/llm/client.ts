@@ -148,25 +148,55 @@ class ResilientLlmClient implements LlmClient {
     }
   }
 
-  /** Why a link was abandoned, safe to show to users. */
-  private reasonOf(err: unknown): string {
-    if (err instanceof BrokenCircuitError) return `circuit open after ${this.res.breakerThreshold} consecutive failures`;
-    if (err instanceof LlmProviderError) return redact(err.message.replace(`${err.provider}: `, ''), this.secrets);
-    return redact(err instanceof Error ? err.message : String(err), this.secrets);
+  /**
+   * Why a link was abandoned, safe to show to users: the failure (HTTP status and the start of the provider's error body,
+   * timeout, network error, open breaker), how many requests this call made to it, and its kind. Redacted of API keys.
+   */
+  private describeFailure(err: unknown, attempts: number, lastAttemptError: unknown, breakerOpenNow = false): Omit<LlmFallbackEvent, 'from' | 'to'> {
+    const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+    const providerMessage = (e: LlmProviderError): string => {
+      const m = redact(e.message.replace(`${e.provider}: `, ''), this.secrets);
+      return e.failure === 'timeout' && !m.startsWith('timeout') ? `timeout: ${m}` : m;
+    };
+    if (err instanceof BrokenCircuitError) {
+      const open = `circuit breaker open after ${this.res.breakerThreshold} consecutive failures`;
+      if (lastAttemptError instanceof LlmProviderError) {
+        // this call's own attempts failed and opened the breaker on the way
+        return { reason: `${providerMessage(lastAttemptError)}${tries}; ${open}`, error_kind: 'breaker_open', attempts, ...status(lastAttemptError) };
+      }
+      return { reason: `${open}; not called`, error_kind: 'breaker_open', attempts };
+    }
+    if (err instanceof InvalidStructuredOutput) {
+      return { reason: `invalid structured output after one repair request: ${redact(err.errors.slice(0, 3).join('; '), this.secrets)}`, error_kind: 'invalid_output', attempts };
+    }
+    if (err instanceof LlmProviderError) {
+      // this failure may be the one that opened the breaker: say so, the next calls will not reach the provider
+      const opened = breakerOpenNow ? `; circuit breaker now open after ${this.res.breakerThreshold} consecutive failures` : '';
+      return { reason: `${providerMessage(err)}${tries}${opened}`, error_kind: err.failure, attempts, ...status(err) };
+    }
+    return { reason: `${redact(err instanceof Error ? err.message : String(err), this.secrets)}${tries}`, error_kind: 'unknown', attempts };
   }
 
-  /** Reports the hop from link i to link i+1. */
-  private fallback(i: number, err: unknown, started: number): void {
+  /** What an attempt's failure was: its error, or a timeout when the attempt's own signal fired (the caller's did not). */
+  private attemptError(provider: string, err: unknown, attemptSignal: AbortSignal, callerSignal: AbortSignal | undefined): unknown {
+    if (attemptSignal.aborted && !callerSignal?.aborted) return new LlmProviderError(provider, 'timeout', `no answer within ${this.res.timeoutMs} ms`);
+    return err;
+  }
+
+  /** Reports the hop from link i to link i+1 to the client-wide and the per-call listeners. */
+  private fallback(i: number, err: unknown, started: number, attempts: number, lastAttemptError: unknown, onFallback: LlmRequest['onFallback']): void {
     const from = this.links[i]!.provider;
     const to = this.links[i + 1]!.provider;
-    const reason = this.reasonOf(err);
-    this.emit(from.name, from.model, 'error', started);
+    const e: LlmFallbackEvent = { from: from.name, to: to.name, ...this.describeFailure(err, attempts, lastAttemptError, this.links[i]!.resilience?.state() === 'open') };
+    if (!(err instanceof InvalidStructuredOutput)) this.emit(from.name, from.model, 'error', started);
     this.emit(from.name, from.model, 'fallback', started);
-    this.o.log?.warn({ from: from.name, to: to.name, reason }, 'llm provider failed; falling back');
-    try {
-      this.o.onFallback?.({ from: from.name, to: to.name, reason });
-    } catch {
-      // a listener never breaks a call
+    this.o.log?.warn({ from: e.from, to: e.to, reason: e.reason, error_kind: e.error_kind }, 'llm provider failed; falling back');
+    for (const listener of [this.o.onFallback, onFallback]) {
+      try {
+        listener?.(e);
+      } catch {
+        // a listener never breaks a call
+      }
     }
   }
 
@@ -178,26 +208,43 @@ class ResilientLlmClient implements LlmClient {
       this.emit(hit.provider, hit.model, 'cache_hit', started);
       return { ...hit, cached: true, latency_ms: performance.now() - started };
     }
-    for (let i = 0; i < this.links.length; i++) {
+    const { result, link } = await this.completeFrom(0, req, started);
+    if (link === 0) await this.cacheSet(key, result);
+    return result;
+  }
+
+  /** Runs the chain from link `start` on; returns the answer and the index of the link that gave it. */
+  private async completeFrom(start: number, req: LlmRequest, started = performance.now()): Promise<{ result: LlmResult; link: number }> {
+    const { onFallback, ...providerReq } = req;
+    for (let i = start; i < this.links.length; i++) {
       const { provider, resilience } = this.links[i]!;
       const linkStarted = performance.now();
+      let attempts = 0;
+      let lastAttemptError: unknown;
       try {
         const result = resilience
-          ? await resilience.execute((signal) => provider.complete({ ...req, signal }), req.signal, {
+          ? await resilience.execute(async (signal) => {
+            attempts++;
+            try {
+              return await provider.complete({ ...providerReq, signal });
+            } catch (err) {
+              lastAttemptError = this.attemptError(provider.name, err, signal, req.signal);
+              throw err;
+            }
+          }, req.signal, {
             onRetry: () => this.emit(provider.name, provider.model, 'retry', linkStarted),
           })
-          : await provider.complete(req);
+          : await provider.complete(providerReq);
         this.emit(provider.name, provider.model, 'ok', linkStarted);
-        const out = { ...result, latency_ms: performance.now() - started };
-        if (i === 0) await this.cacheSet(key, out);
-        return out;
+        return { result: { ...result, latency_ms: performance.now() - started }, link: i };
       } catch (err) {
         if (req.signal?.aborted) throw abortError(req.signal);
         if (i === this.links.length - 1) {
           this.emit(provider.name, provider.model, 'error', linkStarted);
           throw err;
         }
-        this.fallback(i, err, linkStarted);
+        // a timeout surfaces as the resilience stack's own error; the attempt's abort error is not the reason
+        this.fallback(i, err, linkStarted, resilience ? attempts : 1, lastAttemptError, onFallback);
       }
     }
     /* c8 ignore next */
@@ -206,6 +253,7 @@ class ResilientLlmClient implements LlmClient {
 
   async *stream(req: LlmRequest): AsyncGenerator<LlmStreamChunk> {
     const started = performance.now();
+    const { onFallback, ...providerReq } = req;
     const key = this.key(req);
     const hit = await this.cacheGet(key);
     if (hit) {
@@ -222,14 +270,20 @@ class ResilientLlmClient implements LlmClient {
       const signal = req.signal ? AbortSignal.any([req.signal, ctrl.signal]) : ctrl.signal;
       let it: AsyncIterator<LlmStreamChunk> | undefined;
       let first: IteratorResult<LlmStreamChunk>;
+      let attempts = 0;
+      let lastAttemptError: unknown;
       try {
         // the connect phase, up to the first chunk, runs under retries / breaker / timeout and may fall back
         const open = async (attemptSignal?: AbortSignal): Promise<IteratorResult<LlmStreamChunk>> => {
           const onTimeout = (): void => ctrl.abort();
           attemptSignal?.addEventListener('abort', onTimeout, { once: true });
+          attempts++;
           try {
-            it = provider.stream({ ...req, signal })[Symbol.asyncIterator]();
+            it = provider.stream({ ...providerReq, signal })[Symbol.asyncIterator]();
             return await it.next();
+          } catch (err) {
+            lastAttemptError = attemptSignal ? this.attemptError(provider.name, err, attemptSignal, req.signal) : err;
+            throw err;
           } finally {
             attemptSignal?.removeEventListener('abort', onTimeout);
           }
@@ -244,7 +298,7 @@ class ResilientLlmClient implements LlmClient {
           this.emit(provider.name, provider.model, 'error', linkStarted);
           throw err;
         }
-        this.fallback(i, err, linkStarted);
+        this.fallback(i, err, linkStarted, resilience ? attempts : 1, lastAttemptError, onFallback);
         continue;
       }
       yield* this.pump(provider, it!, first, ctrl, { key: i === 0 ? key : undefined, started, linkStarted, signal: req.signal });
@@ -294,6 +348,12 @@ class ResilientLlmClient implements LlmClient {
     }
   }
 
+  /**
+   * One JSON value validated by `schema`. At each link of the chain: the answer, and when it does not validate, one repair
+   * request quoting the errors to the same link. Still invalid: the next link is tried (a fallback hop with
+   * error_kind `invalid_output`); transport failures fall back as in complete(). When the last link's answer is invalid
+   * too, throws NETRA_E_LLM_INVALID_OUTPUT with the errors of the first link that answered invalidly.
+   */
   async completeStructured<T>(schema: z.ZodType<T>, req: LlmRequest): Promise<StructuredResult<T>> {
     const base: LlmRequest = {
       ...req,
@@ -310,21 +370,43 @@ class ResilientLlmClient implements LlmClient {
         return { data: v.data, result: { ...hit, cached: true }, repaired: false };
       }
     }
-    const primary = this.links[0]!.provider.name;
-    const first = await this.complete(base);
-    const v1 = validateReply(schema, first.text);
-    if (v1.ok) {
-      if (first.provider === primary) await this.cacheSet(key, first);
-      return { data: v1.data, result: first, repaired: false };
+    const invalid: { provider: string; model: string; first_errors: string[]; errors: string[] }[] = [];
+    let start = 0;
+    for (;;) {
+      const started = performance.now();
+      const first = await this.completeFrom(start, base, started);
+      const v1 = validateReply(schema, first.result.text);
+      if (v1.ok) {
+        if (first.link === 0) await this.cacheSet(key, first.result);
+        return { data: v1.data, result: first.result, repaired: false };
+      }
+      const second = await this.completeFrom(first.link, { ...base, messages: repairMessages(base.messages, first.result.text, v1.errors) });
+      const v2 = validateReply(schema, second.result.text);
+      if (v2.ok) {
+        if (second.link === 0) await this.cacheSet(key, second.result);
+        return { data: v2.data, result: second.result, repaired: true };
+      }
+      invalid.push({ provider: second.result.provider, model: second.result.model, first_errors: v1.errors, errors: v2.errors });
+      if (second.link === this.links.length - 1) break;
+      this.fallback(second.link, new InvalidStructuredOutput(v2.errors), started, 2, undefined, req.onFallback);
+      start = second.link + 1;
     }
-    const second = await this.complete({ ...base, messages: repairMessages(base.messages, first.text, v1.errors) });
-    const v2 = validateReply(schema, second.text);
-    if (v2.ok) {
-      if (second.provider === primary) await this.cacheSet(key, second);
-      return { data: v2.data, result: second, repaired: true };
-    }
-    throw new NetraError('LLM_INVALID_OUTPUT', `${second.provider} (${second.model}) replied with output that does not match the expected schema, also after one repair request`, {
-      details: { provider: second.provider, model: second.model, first_errors: v1.errors, errors: v2.errors },
+    const f = invalid[0]!;
+    const others = invalid.slice(1).map((x) => x.provider);
+    throw new NetraError('LLM_INVALID_OUTPUT', `${f.provider} (${f.model}) replied with output that does not match the expected schema, also after one repair request${others.length > 0 ? `; so did ${others.join(', ')}` : ''}`, {
+      details: { ...f, tried: invalid.map((x) => ({ provider: x.provider, model: x.model, errors: x.errors })) },
     });
   }
+}
+
+/** A link's structured answer that stayed invalid after the repair request (a reason to fall back, never thrown out). */
+class InvalidStructuredOutput extends Error {
+  constructor(readonly errors: string[]) {
+    super(`invalid structured output: ${errors.join('; ')}`);
+    this.name = 'InvalidStructuredOutput';
+  }
+}
+
+function status(e: LlmProviderError): { http_status?: number } {
+  return e.httpStatus === undefined ? {} : { http_status: e.httpStatus };
 }

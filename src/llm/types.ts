@@ -24,6 +24,12 @@ export interface LlmRequest {
   responseFormat?: 'text' | 'json';
   /** false skips the response cache for this call (read and write); default true */
   cache?: boolean;
+  /**
+   * Client only (providers never see it): called once per hop of the fallback chain made by this call, in order, with
+   * the precise reason the abandoned link failed. Use it to tell the user (the agents emit `agent_fallback`). The
+   * client-wide `onFallback` option still fires too. A listener that throws never breaks the call.
+   */
+  onFallback?: (e: LlmFallbackEvent) => void;
 }
 
 export interface LlmUsage {
@@ -55,12 +61,30 @@ export interface LlmProvider {
   stream(req: LlmRequest): AsyncIterable<LlmStreamChunk>;
 }
 
+/**
+ * Why a link of the chain was abandoned: the provider failure kinds of provider-error.ts, plus `breaker_open` (the
+ * provider was not called: its circuit is open), `invalid_output` (structured output still invalid after the repair
+ * request) and `unknown` (any other error).
+ */
+export type LlmFallbackKind =
+  | 'rate_limited' | 'server' | 'network' | 'timeout' | 'auth' | 'bad_request' | 'protocol'
+  | 'breaker_open' | 'invalid_output' | 'unknown';
+
 /** Reported once per hop of the fallback chain; the agents turn it into an `agent_fallback` event. */
 export interface LlmFallbackEvent {
   from: string;
   to: string;
-  /** why `from` was abandoned; never contains an API key */
+  /**
+   * why `from` was abandoned, user-presentable and specific (`HTTP 500: … (3 attempts)`, `timeout: no answer within
+   * 30000 ms (3 attempts)`, `circuit breaker open after 5 consecutive failures`, `invalid structured output after one
+   * repair request: …`); never contains an API key or an auth header
+   */
   reason: string;
+  error_kind: LlmFallbackKind;
+  /** HTTP status of the last failed attempt, when there was one */
+  http_status?: number;
+  /** requests made to `from` by this call (0 when its breaker was open) */
+  attempts: number;
 }
 
 export type LlmCallOutcome = 'ok' | 'error' | 'retry' | 'fallback' | 'cache_hit';

@@ -1,6 +1,6 @@
 /**
  * The read and bulk-update SQL of the ClickHouse store, as functions over an executor and a table name: scoped
- * stats, event listing, workspaces, models, repricing and workspace deletion. Every workspace and time bound is a
+ * stats, event listing, workspaces, datasets, models, repricing and deletion (a workspace, or one dataset of it). Every workspace and time bound is a
  * bound `{name:Type}` parameter; the WHERE text itself is built only from fixed fragments. Sums of money use
  * sumKahan (compensated, like DuckDB's fsum), quantiles `quantilesCont` (DuckDB's quantile_cont, see there).
  */
@@ -9,7 +9,7 @@ import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
 import type { ClickHouseExecutor, Params, Row } from './clickhouse-executor.js';
 import { EVENT_SELECT_LIST, rowToEvent } from './clickhouse-schema.js';
-import type { ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
+import type { DatasetInfo, ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
 
 const DEFAULT_LIST_LIMIT = 1000;
 
@@ -186,5 +186,34 @@ export async function deleteWorkspaceRows(ex: ClickHouseExecutor, table: string,
   const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE workspace = {ws:String}`, { ws: workspace });
   const n = num(c?.n);
   if (n > 0) await ex.command(`DELETE FROM ${table} WHERE workspace = {ws:String}`, { ws: workspace });
+  return n;
+}
+
+/** The workspace's datasets: per app, events, first/last event, spend and distinct models. */
+export async function queryDatasets(ex: ClickHouseExecutor, table: string, workspace: string): Promise<DatasetInfo[]> {
+  const rows = await ex.query<Row>(
+    `SELECT toString(app) AS app, toFloat64(count()) AS n,
+       toFloat64(toUnixTimestamp64Micro(min("timestamp"))) AS first_us, toFloat64(toUnixTimestamp64Micro(max("timestamp"))) AS last_us,
+       sumKahan(cost_usd) AS spend, arraySort(groupUniqArray(toString(model))) AS models
+     FROM ${table} WHERE workspace = {ws:String} GROUP BY app ORDER BY app`,
+    { ws: workspace },
+  );
+  return rows.map((r) => ({
+    app: r.app as string,
+    events: num(r.n),
+    first_event: num(r.first_us) / 1000,
+    last_event: num(r.last_us) / 1000,
+    spend_usd: num(r.spend),
+    models: (r.models as unknown[]).map(String),
+  }));
+}
+
+/** Deletes the events of one app of a workspace (lightweight DELETE, as deleteWorkspaceRows). */
+export async function deleteAppRows(ex: ClickHouseExecutor, table: string, workspace: string, app: string): Promise<number> {
+  const cond = 'workspace = {ws:String} AND app = {app:String}';
+  const params = { ws: workspace, app };
+  const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE ${cond}`, params);
+  const n = num(c?.n);
+  if (n > 0) await ex.command(`DELETE FROM ${table} WHERE ${cond}`, params);
   return n;
 }

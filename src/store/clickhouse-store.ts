@@ -28,13 +28,15 @@ import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
-import type { AnalyticsStore, AppendResult, RepriceResult, Scope, StoreHealth, WorkspaceInfo, WorkspaceStats } from './types.js';
+import type { AnalyticsStore, AppendResult, DatasetInfo, RepriceResult, Scope, StoreHealth, WorkspaceInfo, WorkspaceStats } from './types.js';
 import type { ClickHouseExecutor, Row } from './clickhouse-executor.js';
 import { validateEvents } from './duckdb-row-writer.js';
 import {
   checkDatabaseName, eventJsonLine, MIGRATIONS, SCHEMA_VERSION, schemaTableDdl, ttlClause, ttlDaysOf,
 } from './clickhouse-schema.js';
-import { deleteWorkspaceRows, num, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace } from './clickhouse-queries.js';
+import {
+  deleteAppRows, deleteWorkspaceRows, num, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
+} from './clickhouse-queries.js';
 import { createClickHouseAnalysis } from './clickhouse-analysis/index.js';
 import { QueryTimingLog } from './query-timings.js';
 
@@ -217,6 +219,18 @@ export class ClickHouseStore implements AnalyticsStore {
 
   deleteWorkspace(workspace: string): Promise<number> {
     return this.write(() => deleteWorkspaceRows(this.ex, this.table, workspace));
+  }
+
+  datasets(workspace: string): Promise<DatasetInfo[]> {
+    if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
+    return this.read(() => queryDatasets(this.ex, this.table, workspace));
+  }
+
+  /** Deleted keys can be appended again: the de-duplication lookup reads the table, which no longer has them. */
+  deleteEvents(workspace: string, filter: { app: string }): Promise<number> {
+    if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
+    if (typeof filter?.app !== 'string' || filter.app === '') return Promise.reject(new NetraError('VALIDATION', 'filter.app must be a non-empty string', { field: 'app' }));
+    return this.write(() => deleteAppRows(this.ex, this.table, workspace, filter.app));
   }
 
   async health(): Promise<StoreHealth> {

@@ -4,7 +4,8 @@
  * Each key is reduced to a 53-bit hash (`keyHash`, cyrb53-style, an exact integer in a double) and kept in an
  * open-addressing hash set over a Float64Array: ~11-16 bytes per stored event, no per-key allocation, no 2^24
  * entry cap like a JS Set. A miss proves the key is new; a hit only says "maybe": the store then checks the
- * exact (workspace, event_id) in the table, so a hash collision never drops an event.
+ * exact (workspace, event_id) in the table, so a hash collision never drops an event. Deleting events removes their
+ * hashes (`delete`), unless another stored row shares one.
  */
 
 /** 53-bit hash of (workspace, event_id); never 0 (0 marks an empty slot). */
@@ -81,6 +82,38 @@ export class KeyHashSet {
       }
       i = (i + 1) & this.mask;
     }
+  }
+
+  /**
+   * Removes h; returns false when it was absent. Backward-shift deletion (no tombstones): every later key of the probe
+   * run that may live in the freed slot moves back, so lookups of the remaining keys still end at an empty slot.
+   */
+  delete(h: number): boolean {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = (h >>> 0) & mask;
+    for (;;) {
+      const v = slots[i]!;
+      if (v === 0) return false;
+      if (v === h) break;
+      i = (i + 1) & mask;
+    }
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const v = slots[j]!;
+      if (v === 0) break;
+      const home = (v >>> 0) & mask;
+      // v stays when its home slot lies cyclically in (i, j]; otherwise it moves into the hole at i
+      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!stays) {
+        slots[i] = v;
+        i = j;
+      }
+    }
+    slots[i] = 0;
+    this.count--;
+    return true;
   }
 
   clear(): void {

@@ -1,13 +1,13 @@
 /**
  * The read and bulk-update SQL of the DuckDB store, as functions over one connection: scoped stats, event
- * listing, workspaces, models and repricing. Every workspace and time bound is a bound parameter; the WHERE text
+ * listing, workspaces, datasets, models, repricing and deletion. Every workspace and time bound is a bound parameter; the WHERE text
  * itself is built only from fixed fragments.
  */
 import { listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
-import type { ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
+import type { DatasetInfo, ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
 import { readEvents, readObjects, toNumber, toNumberOrNull } from './duckdb-rows.js';
 import { EVENT_SELECT_LIST } from './duckdb-schema.js';
 
@@ -149,6 +149,50 @@ export async function repriceWorkspace(conn: DuckDBConnection, workspace: string
     const after = await spend();
     await conn.run('COMMIT');
     return { updated, spend_before_usd: before, spend_after_usd: after };
+  } catch (err) {
+    await conn.run('ROLLBACK');
+    throw err;
+  }
+}
+
+/** The workspace's datasets: per app, events, first/last event, spend and distinct models. */
+export async function queryDatasets(conn: DuckDBConnection, workspace: string): Promise<DatasetInfo[]> {
+  const reader = await conn.runAndReadAll(
+    `SELECT app, count(*)::DOUBLE AS events, epoch_us(min("timestamp"))::DOUBLE AS first_us, epoch_us(max("timestamp"))::DOUBLE AS last_us,
+       coalesce(fsum(cost_usd), 0)::DOUBLE AS spend_usd, list_sort(list(DISTINCT model)) AS models
+     FROM events WHERE workspace = $ws GROUP BY app ORDER BY app`,
+    { ws: workspace },
+  );
+  return readObjects(reader).map((r) => ({
+    app: r.app as string,
+    events: toNumber(r.events),
+    first_event: ms(r.first_us)!,
+    last_event: ms(r.last_us)!,
+    spend_usd: toNumber(r.spend_usd),
+    models: (r.models as unknown as string[]).map(String),
+  }));
+}
+
+/** The fixed predicate of a deletion over a table alias (`workspace` alone, or `workspace` and `app`), values bound. */
+export type DeletePredicate = (alias: string) => string;
+export const WORKSPACE_ROWS: DeletePredicate = (t) => `${t}.workspace = $ws`;
+export const APP_ROWS: DeletePredicate = (t) => `${t}.workspace = $ws AND ${t}.app = $app`;
+
+/**
+ * Deletes the rows matching `pred` in one transaction. Returns how many were deleted and the key hashes no remaining
+ * row has (safe to drop from the de-duplication index; a hash another row shares through a collision stays).
+ */
+export async function deleteRows(conn: DuckDBConnection, pred: DeletePredicate, params: Record<string, DuckDBValue>): Promise<{ deleted: number; freedHashes: number[] }> {
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    const freed = await conn.runAndReadAll(
+      `SELECT DISTINCT d.key_hash FROM events d WHERE ${pred('d')}
+         AND NOT EXISTS (SELECT 1 FROM events o WHERE o.key_hash = d.key_hash AND NOT (${pred('o')}))`,
+      params,
+    );
+    const deleted = (await conn.run(`DELETE FROM events WHERE ${pred('events')}`, params)).rowsChanged;
+    await conn.run('COMMIT');
+    return { deleted, freedHashes: freed.getRowsJS().map((r) => toNumber(r[0])) };
   } catch (err) {
     await conn.run('ROLLBACK');
     throw err;

@@ -30,11 +30,13 @@ import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
 import type {
-  AnalyticsStore, AppendResult, RepriceResult, Scope, StoreHealth, WorkspaceInfo, WorkspaceStats,
+  AnalyticsStore, AppendResult, DatasetInfo, RepriceResult, Scope, StoreHealth, WorkspaceInfo, WorkspaceStats,
 } from './types.js';
 import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
 import { KeyHashSet, keyHash } from './duckdb-key-index.js';
-import { queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace } from './duckdb-queries.js';
+import {
+  APP_ROWS, WORKSPACE_ROWS, deleteRows, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
+} from './duckdb-queries.js';
 import { toNumber } from './duckdb-rows.js';
 import { MIGRATIONS, SCHEMA_TABLE_DDL, SCHEMA_VERSION } from './duckdb-schema.js';
 import { createDuckDbAnalysis } from './duckdb-analysis/index.js';
@@ -314,8 +316,30 @@ export class DuckDbStore implements AnalyticsStore {
   }
 
   deleteWorkspace(workspace: string): Promise<number> {
-    // Deleted keys stay in the hash index: re-sent events then only cost one exact lookup before being stored again.
-    return this.read(async (conn) => (await conn.run('DELETE FROM events WHERE workspace = $ws', { ws: workspace })).rowsChanged);
+    return this.deleteWhere(WORKSPACE_ROWS, { ws: workspace });
+  }
+
+  datasets(workspace: string): Promise<DatasetInfo[]> {
+    if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
+    return this.read((conn) => queryDatasets(conn, workspace));
+  }
+
+  deleteEvents(workspace: string, filter: { app: string }): Promise<number> {
+    if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
+    if (typeof filter?.app !== 'string' || filter.app === '') return Promise.reject(new NetraError('VALIDATION', 'filter.app must be a non-empty string', { field: 'app' }));
+    return this.deleteWhere(APP_ROWS, { ws: workspace, app: filter.app });
+  }
+
+  /**
+   * Deletes rows (pending appends are committed first) and drops their key hashes from the de-duplication index, so a
+   * re-sent event is a plain miss again (no table lookup); hashes another stored row shares stay in the index.
+   */
+  private deleteWhere(pred: typeof APP_ROWS, params: Record<string, string>): Promise<number> {
+    return this.read(async (conn) => {
+      const { deleted, freedHashes } = await deleteRows(conn, pred, params);
+      for (const h of freedHashes) this.keys.delete(h);
+      return deleted;
+    });
   }
 
   async health(): Promise<StoreHealth> {

@@ -66,6 +66,18 @@ export interface WorkspaceInfo {
   last_event: number | null;
 }
 
+/** One dataset of a workspace: the events of one `app` (generated workloads use the preset as app; imports carry theirs). */
+export interface DatasetInfo {
+  app: string;
+  events: number;
+  /** first and last event timestamps (epoch ms) */
+  first_event: number;
+  last_event: number;
+  spend_usd: number;
+  /** distinct models, sorted */
+  models: string[];
+}
+
 export interface RepriceResult {
   /** events whose cost was recomputed (cost_source = 'catalog' and a rate was known) */
   updated: number;
@@ -97,6 +109,13 @@ export interface AnalyticsStore {
   reprice(workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult>;
   /** Deletes every event of a workspace; returns how many were deleted. */
   deleteWorkspace(workspace: string): Promise<number>;
+  /** The workspace's datasets (one per app), sorted by app. */
+  datasets(workspace: string): Promise<DatasetInfo[]>;
+  /**
+   * Deletes the events of one dataset (app) of a workspace; returns how many were deleted. Deleted (workspace, event_id)
+   * keys may be appended again afterwards (they are new events then).
+   */
+  deleteEvents(workspace: string, filter: { app: string }): Promise<number>;
   health(): Promise<StoreHealth>;
   /** The aggregated queries of the optimisation engine (src/optimize/ports), timed per kind. */
   readonly analysis: AnalysisQueries;
