@@ -36,7 +36,9 @@ export class AppMetrics {
   private readonly llmLatency: Histogram<'provider'>;
   // chat WebSocket (issue 5): the gateway sets the connection count source and counts messages
   private wsConnectionCount: () => number = () => 0;
-  private readonly wsMessages: Counter<'direction' | 'type'>;
+  /** messages counted since the last scrape, by direction then type: a plain increment per message (the hot path), folded
+   * into netra_ws_messages_total when it is collected. Types are a closed set (protocol types, `invalid`, `rate_limited`). */
+  private readonly wsPending = { in: new Map<string, number>(), out: new Map<string, number>() };
 
   constructor(src: MetricSources, opts: { pool: boolean }) {
     const registers = [this.registry];
@@ -58,9 +60,17 @@ export class AppMetrics {
 
     const wsCount = () => this.wsConnectionCount();
     new Gauge({ name: 'netra_ws_connections', help: 'Open chat WebSocket connections', registers, collect() { this.set(wsCount()); } });
-    this.wsMessages = new Counter({
+    const wsPending = this.wsPending;
+    new Counter({
       name: 'netra_ws_messages_total', help: 'Chat WebSocket messages by direction (in, out) and type (unknown types count as invalid)',
       labelNames: ['direction', 'type'], registers,
+      collect() {
+        for (const direction of ['in', 'out'] as const) {
+          for (const [type, n] of wsPending[direction]) {
+            if (n > 0) { this.inc({ direction, type }, n); wsPending[direction].set(type, 0); }
+          }
+        }
+      },
     });
 
     this.llmCalls = new Counter({
@@ -184,7 +194,8 @@ export class AppMetrics {
   }
 
   observeWsMessage(direction: 'in' | 'out', type: string): void {
-    this.wsMessages.inc({ direction, type });
+    const m = this.wsPending[direction];
+    m.set(type, (m.get(type) ?? 0) + 1);
   }
 
   observeLlmCall(e: { provider: string; outcome: string; latency_ms: number }): void {

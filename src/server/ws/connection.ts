@@ -14,7 +14,7 @@ import { NetraError } from '../../errors.js';
 import type { ChatDeps } from '../routes/chat.js';
 import { messageView, runView, threadView } from '../routes/chat.js';
 import type { ConnectionRegistry } from './connection-registry.js';
-import { envelope, parseClientMessage, ProtocolError, WS_ERRORS, type ClientMessage, type ServerEnvelope } from './envelopes.js';
+import { envelope, isoNow, parseClientMessage, pongFrame, ProtocolError, WS_ERRORS, type ClientMessage, type ServerEnvelope } from './envelopes.js';
 
 export interface ConnectionContext {
   chat: ChatDeps;
@@ -63,7 +63,7 @@ export class WsConnection {
       this.canRun = a.canRun;
       const c = this.ctx.config;
       this.send(envelope('connection_established', {
-        connection_id: this.id, server_time: new Date().toISOString(), workspace: a.workspace, can_run: a.canRun,
+        connection_id: this.id, server_time: isoNow(), workspace: a.workspace, can_run: a.canRun,
         limits: {
           max_frame_bytes: c.maxFrameBytes, messages_per_second: c.messagesPerSecond, max_connections_per_user: c.maxConnectionsPerUser,
           heartbeat_interval_ms: c.heartbeatIntervalMs, idle_timeout_ms: c.idleTimeoutMs,
@@ -104,6 +104,9 @@ export class WsConnection {
       return this.violation(err instanceof ProtocolError ? err : new ProtocolError(WS_ERRORS.INVALID, 'malformed frame'));
     }
     this.ctx.observability?.metrics.observeWsMessage('in', msg.type);
+    // heartbeats are answered synchronously (no promise per frame); everything else goes through dispatch
+    if (msg.type === 'ping') return this.sendText('pong', pongFrame(msg.request_id, isoNow()));
+    if (msg.type === 'pong') return;
     this.dispatch(msg).catch((err: unknown) => this.sendError(toProtocolError(err, msg.request_id)));
   }
 
@@ -128,8 +131,7 @@ export class WsConnection {
     const rid = m.request_id !== undefined ? { request_id: m.request_id } : {};
     const p = m.payload;
     switch (m.type) {
-      case 'ping':
-        return this.send(envelope('pong', { server_time: new Date().toISOString() }, rid));
+      case 'ping': // answered in onFrame
       case 'pong':
         return;
       case 'list_threads':
@@ -222,6 +224,13 @@ export class WsConnection {
     if (this.closed || this.socket.readyState !== 1) return;
     this.ctx.observability?.metrics.observeWsMessage('out', e.type);
     this.socket.send(JSON.stringify(ts ? { ...e, ts } : e));
+  }
+
+  /** Sends an envelope already serialized (`text` is the JSON of an envelope of type `type`). */
+  private sendText(type: string, text: string): void {
+    if (this.closed || this.socket.readyState !== 1) return;
+    this.ctx.observability?.metrics.observeWsMessage('out', type);
+    this.socket.send(text);
   }
 
   private sendError(err: ProtocolError): void {
