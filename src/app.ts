@@ -300,11 +300,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     await bus.connect();
     runBus = bus;
   }
+  // runs carry the process's instance id (the job runner's) and a heartbeat; a run whose process died is recorded failed
   const runs = new RunService({
     repo: conversations, bus: runBus, log: log.child({ component: 'runs' }),
     executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => generate(req), catalog: () => catalog, datasets }),
+    owner: jobs.owner, heartbeatIntervalMs: config.runs.heartbeatIntervalMs, staleAfterMs: config.runs.staleAfterMs,
   });
-  await runs.recover(db.kind === 'pglite'); // a previous process's unfinished runs (embedded database only)
+  // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat
+  await runs.recover(db.kind === 'pglite');
 
   const server = await buildServer({
     config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,

@@ -111,6 +111,16 @@ export const ConfigSchema = z.object({
     message: 'must be at least twice heartbeatIntervalMs (NETRA_JOBS_HEARTBEAT_MS), or a live process\'s jobs could be taken for stale',
     path: ['staleAfterMs'],
   }).prefault({}),
+  /** Agent runs of the chat: ownership and heartbeat on a shared database (src/chat/run-service.ts; issue 3). */
+  runs: z.object({
+    /** this process refreshes the heartbeat of the runs it executes this often, and sweeps for stale ones */
+    heartbeatIntervalMs: int(10_000, 10),
+    /** a queued/running run of another process whose heartbeat is older than this is recorded failed (its process stopped) */
+    staleAfterMs: int(60_000, 20),
+  }).refine((r) => r.staleAfterMs >= 2 * r.heartbeatIntervalMs, {
+    message: 'must be at least twice heartbeatIntervalMs (NETRA_RUNS_HEARTBEAT_MS), or a live process\'s runs could be taken for stale',
+    path: ['staleAfterMs'],
+  }).prefault({}),
   /** The chat WebSocket at /ws (src/server/ws; docs/PROTOCOL.md; issue 5). */
   ws: z.object({
     /** largest frame a client may send; bigger ones get an error envelope (close 1009 when repeated) */
@@ -238,6 +248,7 @@ export function configFromEnv(env: Env = process.env): Config {
       concurrency: env.NETRA_JOBS_CONCURRENCY, maxGenerateEvents: env.NETRA_JOBS_MAX_GENERATE_EVENTS, progressIntervalMs: env.NETRA_JOBS_PROGRESS_INTERVAL_MS,
       heartbeatIntervalMs: env.NETRA_JOBS_HEARTBEAT_MS, staleAfterMs: env.NETRA_JOBS_STALE_AFTER_MS,
     },
+    runs: { heartbeatIntervalMs: env.NETRA_RUNS_HEARTBEAT_MS, staleAfterMs: env.NETRA_RUNS_STALE_AFTER_MS },
     ws: {
       maxFrameBytes: env.NETRA_WS_MAX_FRAME_BYTES, maxConnectionsPerUser: env.NETRA_WS_MAX_CONNECTIONS_PER_USER,
       heartbeatIntervalMs: env.NETRA_WS_HEARTBEAT_MS, idleTimeoutMs: env.NETRA_WS_IDLE_TIMEOUT_MS,

@@ -205,7 +205,12 @@ for (const target of testDatabases()) {
       expect(await svc.recover(true)).toBeGreaterThanOrEqual(1);
       const after = (await repo.getRun(alice, orphan.id))!;
       expect(after.status).toBe('failed');
-      expect(after.error).toMatch(/interrupted/);
+      expect(after.error).toBe('interrupted: the server stopped while the run was executing');
+      // a resume shows how it ended: an agent_error numbered after its last event
+      expect((await svc.eventsAfter(alice, orphan.id, 0)).map((e) => [e.event_id, e.type, e.payload])).toEqual([
+        [1, 'agent_error', { code: 'NETRA_E_INTERRUPTED', message: 'interrupted: the server stopped while the run was executing' }],
+      ]);
+      await svc.close();
     });
   });
 }

@@ -2,8 +2,10 @@
  * Relational repository for conversations (issue 5): threads, messages, runs and run events.
  * Every query is scoped to one workspace (by name) and one owner (a user id, or `key:<prefix>` for an API key):
  * a thread, message, run or event of another workspace or another caller is invisible here, never an error.
+ * The exceptions are the system operations of run ownership (`heartbeatRuns`, `interruptRuns`): they act on the runs of
+ * a process instance, or on runs whose process stopped, in every workspace.
  */
-import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { isUuid } from '../db/accounts-repository.js';
 import { messages, runEvents, runs, threads, workspaces, type RunStatus } from '../db/schema.js';
@@ -15,6 +17,19 @@ export type ThreadRow = typeof threads.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type RunEventRow = typeof runEvents.$inferSelect;
+
+const UNFINISHED_RUN: RunStatus[] = ['queued', 'running'];
+
+/** The `code` of the `agent_error` event appended to a run recorded failed because its process stopped. */
+export const RUN_INTERRUPTED_CODE = 'NETRA_E_INTERRUPTED';
+
+/** A run `interruptRuns` recorded failed, with the `agent_error` event it appended (null if it could not number one). */
+export interface InterruptedRun {
+  id: string;
+  threadId: string;
+  owner: string | null;
+  event: { seq: number; ts: Date } | null;
+}
 
 export class ConversationsRepository {
   constructor(private readonly db: Database) {}
@@ -80,10 +95,16 @@ export class ConversationsRepository {
   }
 
   // ── runs ──
-  /** A queued run in the thread; null when `scope` owns no such thread. */
-  async createRun(scope: ConversationScope, threadId: string, r: { request: string; goal?: string | null }): Promise<RunRow | null> {
+  /**
+   * A queued run in the thread; null when `scope` owns no such thread. With `owner` (the instance id of the process that
+   * will execute it) the row gets its first heartbeat (database clock).
+   */
+  async createRun(scope: ConversationScope, threadId: string, r: { request: string; goal?: string | null; owner?: string }): Promise<RunRow | null> {
     if (!(await this.getThread(scope, threadId))) return null;
-    return (await this.db.insert(runs).values({ threadId, request: r.request, goal: r.goal ?? null }).returning())[0] ?? null;
+    return (await this.db.insert(runs).values({
+      threadId, request: r.request, goal: r.goal ?? null,
+      ...(r.owner !== undefined ? { owner: r.owner, heartbeatAt: sql`now()` } : {}),
+    }).returning())[0] ?? null;
   }
 
   async getRun(scope: ConversationScope, id: string): Promise<RunRow | null> {
@@ -109,19 +130,63 @@ export class ConversationsRepository {
     return (row?.payload as Record<string, unknown> | undefined) ?? null;
   }
 
-  async updateRun(scope: ConversationScope, id: string, patch: { status?: RunStatus; startedAt?: Date; finishedAt?: Date; error?: string | null }): Promise<RunRow | null> {
+  /**
+   * null when `scope` owns no such run, or (with `whileStatus`) its status is no longer one of those: a run another process
+   * recorded failed (its heartbeat went stale) is not overwritten by its late owner.
+   */
+  async updateRun(
+    scope: ConversationScope, id: string,
+    patch: { status?: RunStatus; startedAt?: Date; finishedAt?: Date; error?: string | null },
+    opts: { whileStatus?: readonly RunStatus[] } = {},
+  ): Promise<RunRow | null> {
     if (!isUuid(id)) return null;
-    return (await this.db.update(runs).set(patch).where(and(eq(runs.id, id), inArray(runs.id, this.ownedRuns(scope)))).returning())[0] ?? null;
+    const where = [eq(runs.id, id), inArray(runs.id, this.ownedRuns(scope))];
+    if (opts.whileStatus) where.push(inArray(runs.status, [...opts.whileStatus]));
+    return (await this.db.update(runs).set(patch).where(and(...where)).returning())[0] ?? null;
+  }
+
+  // ── run ownership (system operations, not scoped: see the file comment) ──
+  /** Refreshes the heartbeat (database clock) of `owner`'s queued and running runs; returns their ids. */
+  async heartbeatRuns(owner: string): Promise<string[]> {
+    const rows = await this.db.update(runs).set({ heartbeatAt: sql`now()` })
+      .where(and(eq(runs.owner, owner), inArray(runs.status, UNFINISHED_RUN))).returning({ id: runs.id });
+    return rows.map((r) => r.id);
   }
 
   /**
-   * System operation, not scoped: records every queued or running run as failed with `reason`. Only for the start-up of the
-   * one process that can open an embedded database (PGlite), where no other process can be executing them. Returns how many.
+   * Records failed with `reason` the queued/running runs of owners other than `exceptOwner` and appends to each an
+   * `agent_error` event `{ code: RUN_INTERRUPTED_CODE, message: reason }` numbered after its last event, in one
+   * transaction. With `staleAfterMs`, only runs whose heartbeat (or, for a row that never had one, its creation) is older
+   * than that by the database clock, so processes' clocks need not agree; without it, every unfinished run (start-up of the
+   * one process that can open an embedded database). A run two sweepers find is recorded by one of them.
    */
-  async interruptUnfinishedRuns(reason: string): Promise<number> {
-    const rows = await this.db.update(runs).set({ status: 'failed', error: reason, finishedAt: new Date() })
-      .where(inArray(runs.status, ['queued', 'running'])).returning({ id: runs.id });
-    return rows.length;
+  async interruptRuns(o: { reason: string; exceptOwner: string; staleAfterMs?: number }): Promise<InterruptedRun[]> {
+    const conds: SQL[] = [inArray(runs.status, UNFINISHED_RUN), sql`(${runs.owner} is null or ${runs.owner} <> ${o.exceptOwner})`];
+    if (o.staleAfterMs !== undefined) {
+      const cutoff = sql`now() - (${o.staleAfterMs}::double precision * interval '1 millisecond')`;
+      conds.push(sql`(${runs.heartbeatAt} < ${cutoff} or (${runs.heartbeatAt} is null and ${runs.createdAt} < ${cutoff}))`);
+    }
+    const payload = JSON.stringify({ code: RUN_INTERRUPTED_CODE, message: o.reason });
+    return this.db.transaction(async (tx) => {
+      const failed = await tx.update(runs).set({ status: 'failed', error: o.reason, finishedAt: sql`now()` })
+        .where(and(...conds)).returning({ id: runs.id, threadId: runs.threadId, owner: runs.owner });
+      const events = new Map<string, { seq: number; ts: Date }>();
+      // next seq per run; a late append of a still-living owner can take the same number first: then number again
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const todo = failed.filter((r) => !events.has(r.id));
+        if (todo.length === 0) break;
+        const res = await tx.execute(sql`
+          insert into run_events (run_id, seq, type, payload, ts)
+          select r.id, coalesce((select max(e.seq) from run_events e where e.run_id = r.id), 0) + 1, 'agent_error', ${payload}::jsonb, now()
+          from runs r where r.id in (${sql.join(todo.map((r) => sql`${r.id}`), sql`, `)})
+          on conflict (run_id, seq) do nothing
+          returning run_id, seq, (extract(epoch from ts) * 1000)::float8 as ts_ms`);
+        for (const row of rowsOf<{ run_id: string; seq: number | string; ts_ms: number | string }>(res)) {
+          events.set(row.run_id, { seq: Number(row.seq), ts: new Date(Number(row.ts_ms)) });
+        }
+      }
+      return failed.map((r) => ({ ...r, event: events.get(r.id) ?? null }));
+    });
   }
 
   // ── run events ──
@@ -142,6 +207,10 @@ export class ConversationsRepository {
     return this.db.select().from(runEvents).where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after), inArray(runEvents.runId, this.ownedRuns(scope))))
       .orderBy(asc(runEvents.seq));
   }
+}
+
+function rowsOf<T>(r: unknown): T[] {
+  return Array.isArray(r) ? (r as T[]) : ((r as { rows?: T[] }).rows ?? []);
 }
 
 function affected(r: unknown): number {

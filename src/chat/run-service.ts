@@ -5,17 +5,36 @@
  * that subscribes, then reads the persisted events, misses nothing. With Redis the bus spans processes: a client of
  * process B follows (and stops) a run executing in process A (issue 3). `stop` aborts the executor, records
  * `agent_stopped` and the run as cancelled.
+ *
+ * Ownership (issue 3): each service has an instance id (`owner`), stamped on the runs it executes; one unref'd timer
+ * refreshes their heartbeat (database clock) every `heartbeatIntervalMs` and sweeps: queued/running runs of OTHER owners
+ * whose heartbeat is older than `staleAfterMs` (their process died) are recorded failed, "interrupted: the process
+ * executing it stopped (no heartbeat for N s)", with an `agent_error` event numbered after their last one, and their end is
+ * published on the bus, so followers everywhere end and a resume shows how the run ended. An owner that finds one of its
+ * own runs recorded so (it was alive but could not heartbeat) aborts it and leaves the record as it is.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { NetraError } from '../errors.js';
+import { HeartbeatTimer } from '../heartbeat-timer.js';
 import type { Logger } from '../logger.js';
 import type { Goal } from '../optimize/ranking.js';
 import type { RunEventDraft, RunExecutor, RunResult } from '../agents/types.js';
-import type { ConversationScope, ConversationsRepository, RunEventRow, RunRow } from './conversations-repository.js';
+import { RUN_INTERRUPTED_CODE, type ConversationScope, type ConversationsRepository, type InterruptedRun, type RunEventRow, type RunRow } from './conversations-repository.js';
 import { LocalRunEventBus, type BusMessage, type RunEvent, type RunEventBus, type StopRequest } from './run-event-bus.js';
 
 export type { RunEvent } from './run-event-bus.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const UNFINISHED = ['queued', 'running'] as const;
+
+/** The reason recorded on runs an embedded database's previous process left unfinished (start-up, `recover(true)`). */
+export const RUN_INTERRUPTED_BY_RESTART = 'interrupted: the server stopped while the run was executing';
+
+/** The reason recorded on a run whose owner stopped heartbeating. */
+export function runInterruptedNoHeartbeat(staleAfterMs: number): string {
+  return `interrupted: the process executing it stopped (no heartbeat for ${Number((staleAfterMs / 1000).toFixed(3))} s)`;
+}
 
 export interface StartRunInput {
   thread_id: string;
@@ -42,15 +61,29 @@ export interface RunServiceDeps {
   bus?: RunEventBus;
   /** how long a stop of a run executing in another process waits for that run to end (default 2 s) */
   remoteStopTimeoutMs?: number;
+  /** this process's instance id, stamped on the runs it executes; default `<host>:<pid>:<random>` */
+  owner?: string;
+  /** heartbeat of this service's runs, and the stale-run sweep, run this often (default 10 s; NETRA_RUNS_HEARTBEAT_MS) */
+  heartbeatIntervalMs?: number;
+  /** another owner's unfinished run whose heartbeat is older than this is recorded failed (default 60 s; NETRA_RUNS_STALE_AFTER_MS) */
+  staleAfterMs?: number;
   log?: Logger;
 }
 
 export class RunService {
+  /** this service's instance id, stamped on the rows of the runs it executes */
+  readonly owner: string;
   private readonly active = new Map<string, ActiveRun>();
   private readonly bus: RunEventBus;
+  private readonly staleAfterMs: number;
+  private readonly heartbeat: HeartbeatTimer;
+  private closed = false;
 
   constructor(private readonly deps: RunServiceDeps) {
     this.bus = deps.bus ?? new LocalRunEventBus();
+    this.owner = deps.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.staleAfterMs = deps.staleAfterMs ?? 60_000;
+    this.heartbeat = new HeartbeatTimer(deps.heartbeatIntervalMs ?? 10_000, () => this.tick());
     // a stop asked in another process (or through the bus here) for a run executing in this one
     this.bus.onStopRequest((req: StopRequest) => {
       const entry = this.active.get(req.run_id);
@@ -66,7 +99,8 @@ export class RunService {
     const earlier = await repo.listMessages(scope, input.thread_id);
     if (!earlier) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
     const previousReport = await repo.lastRunReport(scope, input.thread_id);
-    const run = await repo.createRun(scope, input.thread_id, { request: input.request, goal: input.goal ?? null });
+    this.heartbeat.start();
+    const run = await repo.createRun(scope, input.thread_id, { request: input.request, goal: input.goal ?? null, owner: this.owner });
     if (!run) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
     await repo.addMessage(scope, input.thread_id, { role: 'user', content: input.request, runId: run.id });
     const entry: ActiveRun = {
@@ -80,15 +114,38 @@ export class RunService {
   }
 
   /**
-   * Start-up with an embedded database (one process): runs a previous process left queued or running are recorded failed,
-   * so their followers end and a resume shows how they ended. With a shared PostgreSQL another live process may be
-   * executing them, so nothing is touched there.
+   * Call once at start-up; starts the heartbeat timer. `exclusive` (an embedded database only this process opens): every
+   * run a previous process left queued or running is recorded failed, "interrupted: the server stopped while the run was
+   * executing". Otherwise (a shared PostgreSQL) only the runs of other owners whose heartbeat is stale (see `sweep()`); a
+   * live process's runs are left alone. Either way each gets an `agent_error` event and its end is published. Returns how many.
    */
   async recover(exclusive: boolean): Promise<number> {
-    if (!exclusive) return 0;
-    const n = await this.deps.repo.interruptUnfinishedRuns('interrupted: the server stopped while the run was executing');
-    if (n > 0) this.deps.log?.warn({ runs: n }, 'runs left unfinished by a previous process recorded as failed');
-    return n;
+    try {
+      if (!exclusive) return await this.sweep();
+      const ended = await this.deps.repo.interruptRuns({ reason: RUN_INTERRUPTED_BY_RESTART, exceptOwner: this.owner });
+      this.announce(ended, RUN_INTERRUPTED_BY_RESTART);
+      if (ended.length > 0) this.deps.log?.warn({ runs: ended.length }, 'runs left unfinished by a previous process recorded as failed');
+      return ended.length;
+    } finally {
+      this.heartbeat.start(); // after the start-up sweep, so the first tick does not race it
+    }
+  }
+
+  /**
+   * Records failed the queued/running runs of other owners whose heartbeat is older than `staleAfterMs` (their process
+   * stopped without recording them), appends their `agent_error` and publishes their end; returns how many. Runs on every
+   * heartbeat tick.
+   */
+  async sweep(): Promise<number> {
+    const reason = runInterruptedNoHeartbeat(this.staleAfterMs);
+    const ended = await this.deps.repo.interruptRuns({ reason, exceptOwner: this.owner, staleAfterMs: this.staleAfterMs });
+    this.announce(ended, reason);
+    if (ended.length > 0) {
+      const owners = [...new Set(ended.map((r) => r.owner ?? '(none)'))];
+      this.deps.log?.warn({ runs: ended.length, ids: ended.slice(0, 20).map((r) => r.id), owners, staleAfterMs: this.staleAfterMs },
+        'runs whose process stopped heartbeating recorded as failed');
+    }
+    return ended.length;
   }
 
   /** True while the run executes in this process. */
@@ -125,6 +182,8 @@ export class RunService {
     try {
       await this.bus.requestStop({ run_id: runId, workspace: scope.workspace, user_id: scope.userId });
       await ended;
+      // no answer: the executing process may have died; a stale run is recorded failed now (its followers end)
+      if (!TERMINAL.has((await this.deps.repo.getRun(scope, runId))?.status ?? 'completed')) await this.sweep();
     } catch (err) {
       this.deps.log?.warn({ run_id: runId, err: (err as Error).message }, 'could not ask the other process to stop the run');
     } finally {
@@ -185,12 +244,55 @@ export class RunService {
     return { close: unsubscribe, ended };
   }
 
-  /** Cancels every running run (shutdown) and waits for them to be recorded. */
+  /** Stops the heartbeat timer, cancels every running run (shutdown) and waits for them to be recorded. */
   async close(): Promise<void> {
+    this.closed = true;
+    const ticking = this.heartbeat.stop();
     await Promise.all([...this.active.entries()].map(([id, e]) => {
       e.controller.abort();
       return this.finalize(id, e, { status: 'cancelled', stoppedEvent: true, error: 'server shutting down' });
     }));
+    await ticking; // never rejects; the database may be closed after close() resolves
+  }
+
+  private async tick(): Promise<void> {
+    const { repo, log } = this.deps;
+    // runs are created with a first heartbeat, so with none executing here there is nothing to refresh
+    if (this.active.size > 0) {
+      try {
+        const held = [...this.active.keys()];
+        const alive = new Set(await repo.heartbeatRuns(this.owner));
+        for (const id of held) {
+          const entry = this.active.get(id);
+          // recorded finished by another process (our heartbeat went stale): stop executing, keep that record
+          if (entry && !entry.finish && !alive.has(id)) {
+            log?.warn({ run_id: id }, 'run recorded as finished by another process; stopping it here');
+            entry.controller.abort();
+            void this.finalize(id, entry, { status: 'failed' });
+          }
+        }
+      } catch (err) {
+        log?.warn({ err: (err as Error).message }, 'run heartbeat failed');
+      }
+    }
+    try {
+      await this.sweep();
+    } catch (err) {
+      log?.warn({ err: (err as Error).message }, 'stale run sweep failed');
+    }
+  }
+
+  /** Publishes the `agent_error` and the end of runs recorded failed here on behalf of their dead process. */
+  private announce(ended: InterruptedRun[], reason: string): void {
+    for (const r of ended) {
+      if (r.event) {
+        this.bus.publish(r.id, { kind: 'event', event: {
+          event_id: r.event.seq, run_id: r.id, thread_id: r.threadId, type: 'agent_error',
+          payload: { code: RUN_INTERRUPTED_CODE, message: reason }, ts: r.event.ts.toISOString(),
+        } });
+      }
+      this.bus.publish(r.id, { kind: 'end', status: 'failed' });
+    }
   }
 
   private async execute(run: RunRow, entry: ActiveRun, input: StartRunInput, history: { role: 'user' | 'assistant'; content: string }[], previousReport: Record<string, unknown> | null): Promise<RunRow | null> {
@@ -201,7 +303,11 @@ export class RunService {
       return this.persist(run.id, entry, draft.type, draft.payload);
     };
     try {
-      await repo.updateRun(entry.scope, run.id, { status: 'running', startedAt: new Date() });
+      const claimed = await repo.updateRun(entry.scope, run.id, { status: 'running', startedAt: new Date() }, { whileStatus: ['queued'] });
+      if (!claimed) { // stopped, swept by another process, or its thread deleted, before it started
+        entry.controller.abort();
+        return await this.finalize(run.id, entry, { status: 'cancelled' });
+      }
       const result: RunResult = await executor.execute({
         run_id: run.id, thread_id: entry.threadId, workspace: entry.scope.workspace, user_id: entry.scope.userId,
         request: input.request, ...(input.goal ? { goal: input.goal } : {}), history, previous_report: previousReport,
@@ -245,18 +351,37 @@ export class RunService {
         log?.warn({ run_id: runId, err: (err as Error).message }, 'could not record the end of a run');
       }
       entry.finished = true;
+      let status: string = o.status;
       try {
+        // (a run another process recorded failed since this process's last heartbeat may still get its answer as a message)
         if (o.content && o.status === 'completed') await repo.addMessage(entry.scope, entry.threadId, { role: 'assistant', content: o.content, runId });
-        return await repo.updateRun(entry.scope, runId, { status: o.status, finishedAt: new Date(), error: o.error ?? null });
+        const row = await repo.updateRun(entry.scope, runId, { status: o.status, finishedAt: new Date(), error: o.error ?? null }, { whileStatus: UNFINISHED });
+        if (row) return row;
+        // recorded finished by another process meanwhile (or deleted): that record stands
+        const recorded = await this.recordedElsewhere(runId, entry, await repo.getRun(entry.scope, runId));
+        status = recorded?.status ?? status;
+        return recorded;
       } catch (err) {
         log?.warn({ run_id: runId, err: (err as Error).message }, 'could not record the end of a run');
         return null;
       } finally {
         this.active.delete(runId);
-        this.bus.publish(runId, { kind: 'end', status: o.status });
+        this.bus.publish(runId, { kind: 'end', status });
       }
     })();
     return entry.finish;
+  }
+
+  /**
+   * The run was recorded finished by another process (a sweep that took this process for dead) or deleted: that record
+   * stands. The events it appended (its `agent_error`) are published here too, for this process's followers when the bus
+   * is not shared (followers de-duplicate by event id).
+   */
+  private async recordedElsewhere(runId: string, entry: ActiveRun, row: RunRow | null): Promise<RunRow | null> {
+    if (!row) return null;
+    this.deps.log?.warn({ run_id: runId, status: row.status }, 'run already recorded as finished elsewhere; its record is kept');
+    for (const e of await this.deps.repo.eventsAfter(entry.scope, runId, entry.seq)) this.bus.publish(runId, { kind: 'event', event: toEvent(e, entry.threadId) });
+    return row;
   }
 }
 

@@ -147,8 +147,14 @@ export const runs = pgTable('runs', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   startedAt: timestamp('started_at', { withTimezone: true }),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
+  /** the instance id of the process executing the run (its RunService); null for rows created before runs had owners */
+  owner: text('owner'),
+  /** refreshed by the owner (database clock) while the run is queued or running; a stale one means the owner stopped */
+  heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
 }, (t) => [
   index('runs_thread_idx').on(t.threadId),
+  // the heartbeat (by owner) and the stale-run sweep read only unfinished rows
+  index('runs_unfinished_owner_idx').on(t.owner).where(sql`${t.status} in ('queued', 'running')`),
   check('runs_status_check', sql`${t.status} in ('queued', 'running', 'completed', 'failed', 'cancelled')`),
 ]);
 

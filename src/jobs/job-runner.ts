@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { NetraError } from '../errors.js';
+import { HeartbeatTimer } from '../heartbeat-timer.js';
 import type { Logger } from '../logger.js';
 import type { JobRow, Repository } from '../db/repository.js';
 import type { JobStatus } from '../db/schema.js';
@@ -107,11 +108,11 @@ export class JobRunner {
   private running = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
-  private timer: NodeJS.Timeout | null = null;
-  private tickInFlight: Promise<void> | null = null;
+  private readonly heartbeat: HeartbeatTimer;
 
   constructor(private readonly opts: JobRunnerOptions) {
     this.owner = opts.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.heartbeat = new HeartbeatTimer(opts.heartbeatIntervalMs, () => this.tick());
   }
 
   /**
@@ -128,7 +129,7 @@ export class JobRunner {
       }
       return await this.sweep();
     } finally {
-      this.startTimer(); // after the start-up sweep, so the first tick does not race it
+      this.heartbeat.start(); // after the start-up sweep, so the first tick does not race it
     }
   }
 
@@ -151,7 +152,7 @@ export class JobRunner {
   /** Records the job as queued (owned by this runner) and starts it when a slot is free; returns at once. */
   async submit<T>(spec: JobSpec<T>): Promise<SubmittedJob<T>> {
     if (this.closed) throw new NetraError('STORE', 'the server is shutting down; no new jobs are accepted');
-    this.startTimer();
+    this.heartbeat.start();
     const job = await this.opts.repo.createJob({ workspace: spec.workspace, kind: spec.kind, source: spec.source, format: spec.format, status: 'queued', owner: this.owner });
     if (this.closed) { // close() began while the row was being written: it will not wait for this job, so never start it
       await this.opts.repo.updateJob(job.id, { status: 'cancelled', errors: [{ message: 'the server shut down' }], finished: true });
@@ -254,24 +255,14 @@ export class JobRunner {
   /** Refuses new jobs, stops the heartbeat timer, cancels queued and running jobs and waits until each has recorded its status. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) { clearInterval(this.timer); this.timer = null; }
+    const ticking = this.heartbeat.stop();
     const all = [...this.entries.values()];
     for (const e of all) {
       if (!e.controller.signal.aborted) e.controller.abort(new JobCancelledError('the server shut down'));
       if (e.status === 'queued') this.dropQueued(e);
     }
     await Promise.all(all.map((e) => e.finished.catch(() => undefined)));
-    await this.tickInFlight; // never rejects; the database may be closed after close() resolves
-  }
-
-  /** The one heartbeat timer (unref'd: it never keeps the process alive); a tick still in flight skips the next. */
-  private startTimer(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setInterval(() => {
-      if (this.tickInFlight) return;
-      this.tickInFlight = this.tick().finally(() => { this.tickInFlight = null; });
-    }, this.opts.heartbeatIntervalMs);
-    this.timer.unref();
+    await ticking; // never rejects; the database may be closed after close() resolves
   }
 
   private async tick(): Promise<void> {
