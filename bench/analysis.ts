@@ -5,6 +5,10 @@
  *   node --import tsx bench/analysis.ts                 # 1,000,000 events (all five presets, 7 days)
  *   node --import tsx bench/analysis.ts --smoke         # 25,000 events
  *   node --import tsx bench/analysis.ts --events 200000
+ *   node --import tsx bench/analysis.ts --full-semantic # also the replay with the semantic simulation unbounded (slow)
+ *
+ * Then the replay of the recommended policy (what a chat turn runs after the analysis), with its semantic-cache
+ * simulation bounded as in production (sampled above 50k events) and, with --full-semantic, unbounded for comparison.
  *
  * Prints the total and the time of each stage (the store's queries run one after another on its read queue).
  */
@@ -13,6 +17,8 @@ import { generateWorkload, PRESET_NAMES } from '../src/corpus/generator.js';
 import { analyzeWorkspace } from '../src/optimize/analyze.js';
 import { analysisContext } from '../src/optimize/catalog-context.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
+import { policyFromRecommendations } from '../src/optimize/policy-from-recommendations.js';
+import { replayPolicy } from '../src/optimize/replay.js';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
@@ -48,4 +54,13 @@ console.log(JSON.stringify({
   bench: 'analysis', events: stats.events, runs: RUNS, full_analysis_ms: Math.round(full.ms), recommendations: full.value.recommendations.length,
   baseline_stats_scan_ms: Math.round(base.ms), ratio_vs_stats_scan: Number((full.ms / base.ms).toFixed(1)), stage_ms: full.value.summary.timings_ms,
 }));
+const policy = policyFromRecommendations(full.value.recommendations);
+const replays: Record<string, unknown>[] = [];
+for (const bound of args.includes('--full-semantic') ? [undefined, Infinity] : [undefined]) {
+  const s = performance.now();
+  const r = await replayPolicy(store.analysis, ctx, policy, bound === undefined ? {} : { semantic_max_events: bound });
+  replays.push({ semantic: bound === undefined ? 'bounded' : 'full', replay_ms: Math.round(performance.now() - s), semantic_hits: r.breakdown.semantic_cache_hits,
+    cache_savings_usd: Number(r.breakdown.cache_savings_usd.toFixed(2)), projected_spend_usd: Number(r.projected.spend_usd.toFixed(2)) });
+}
+console.log(JSON.stringify({ bench: 'analysis-replay', events: stats.events, policy_semantic_cache: policy.semantic_cache?.enabled === true, replays }));
 await store.close();

@@ -14,6 +14,7 @@ import { validatePolicy, type Policy, type PolicyMatch } from './policy.js';
 import type { AnalysisScope } from './ports/index.js';
 import type { ReplayAggregateRow, ReplayMatch, ReplayModelRow, ReplayPlan, ReplayQueries, ReplayRate } from './ports/replay.js';
 import { monthly, share } from './recommendation.js';
+import { SEMANTIC_SAMPLE_MAX_EVENTS, SEMANTIC_SAMPLE_SLICES } from './recommend/semantic-cache.js';
 
 export const DEFAULT_CACHE_LATENCY_MS = 20;
 
@@ -22,6 +23,49 @@ export type ReplayContext = Pick<AnalysisContext, 'workspace' | 'from' | 'to' | 
 export interface ReplayOptions {
   /** latency of a response served from cache (ms); default 20 */
   cache_latency_ms?: number;
+  /** above this many events the semantic-cache simulation samples time slices (default SEMANTIC_SAMPLE_MAX_EVENTS) */
+  semantic_max_events?: number;
+}
+
+/**
+ * The semantic-cache hits of a replay. Up to `maxEvents` events in the window: every text event in time order
+ * (exact). Above: the same slices as the analysis's semantic pass (recommend/semantic-cache.ts): SEMANTIC_SAMPLE_SLICES
+ * evenly spaced slices holding about `maxEvents` events together, each after one TTL of warm-up that fills the index
+ * without being counted; each hit found there stands for (events in the window / events in the slices) events.
+ */
+async function semanticHits(
+  queries: ReplayQueries, scope: AnalysisScope, plan: ReplayPlan,
+  o: { ttlMs: number; threshold: number | undefined; totalEvents: number; maxEvents: number | undefined },
+): Promise<{ hits: string[]; streamed: number; weight: number; note: string | null }> {
+  const index = createNearDuplicateIndex({ ttlMs: o.ttlMs, threshold: o.threshold });
+  const hits: string[] = [];
+  const maxEvents = o.maxEvents ?? SEMANTIC_SAMPLE_MAX_EVENTS;
+  if (o.totalEvents <= maxEvents) {
+    const streamed = await queries.replayTextEvents(scope, plan.routing, (batch) => {
+      for (const e of batch) if (index.observe(e).kind === 'near') hits.push(e.event_id);
+    });
+    return { hits, streamed, weight: 1, note: null };
+  }
+  const span = scope.to - scope.from;
+  const step = span / SEMANTIC_SAMPLE_SLICES;
+  const sliceLen = Math.max(o.ttlMs, Math.floor((span * maxEvents) / o.totalEvents / SEMANTIC_SAMPLE_SLICES));
+  let counted = 0;
+  let streamed = 0;
+  for (let i = 0; i < SEMANTIC_SAMPLE_SLICES; i++) {
+    const start = Math.floor(scope.from + i * step);
+    const end = Math.min(scope.to, start + sliceLen);
+    if (end <= start) continue;
+    counted += (await queries.replayModels({ ...scope, from: start, to: end }, { latency: false })).reduce((s, r) => s + r.events, 0);
+    streamed += await queries.replayTextEvents({ ...scope, from: Math.max(scope.from, start - o.ttlMs), to: end }, plan.routing, (batch) => {
+      for (const e of batch) if (index.observe(e).kind === 'near' && e.timestamp >= start) hits.push(e.event_id);
+    });
+  }
+  if (counted === 0) return { hits, streamed, weight: 1, note: null };
+  const weight = o.totalEvents / counted;
+  return {
+    hits, streamed, weight,
+    note: `Semantic cache, sampled (the window holds ${o.totalEvents} events, more than ${maxEvents}): near-duplicate hits were searched in ${SEMANTIC_SAMPLE_SLICES} evenly spaced slices of ${Math.round(sliceLen / 60_000)} min holding ${counted} events (each after one TTL of uncounted warm-up); each of the ${hits.length} hits found stands for ${weight.toFixed(2)} events in the totals and savings (their cost, counts and savings are extrapolated, including per day on the slices' days). Latency percentiles include only the sampled hits.`,
+  };
 }
 
 export interface ReplayFigures {
@@ -237,16 +281,15 @@ export async function replayPolicy(queries: ReplayQueries, ctx: ReplayContext, r
 
   if (policy.semantic_cache?.enabled) {
     const sc = policy.semantic_cache;
-    const index = createNearDuplicateIndex({ ttlMs: sc.ttl_seconds * 1000, threshold: sc.threshold });
-    const hits: string[] = [];
-    const streamed = await queries.replayTextEvents(scope, plan.routing, (batch) => {
-      for (const e of batch) if (index.observe(e).kind === 'near') hits.push(e.event_id);
-    });
-    plan.semantic_hit_ids = hits;
-    if (streamed === 0) {
+    const totalEvents = models.reduce((s, r) => s + r.events, 0);
+    const sem = await semanticHits(queries, scope, plan, { ttlMs: sc.ttl_seconds * 1000, threshold: sc.threshold, totalEvents, maxEvents: opts.semantic_max_events });
+    plan.semantic_hit_ids = sem.hits;
+    if (sem.weight !== 1) plan.semantic_hit_weight = sem.weight;
+    if (sem.streamed === 0) {
       assumptions.push('Semantic cache: no event in the window carries prompt_text, so no near-duplicate hits were simulated (send prompt_text with events to enable it); only exact repeats are counted.');
     } else {
-      assumptions.push(`Semantic cache (TTL ${sc.ttl_seconds} s${sc.threshold !== undefined ? `, threshold ${sc.threshold}` : ''}): near-duplicate hits were found by streaming the ${streamed} text-bearing events (of ${models.reduce((s, r) => s + r.events, 0)}) in time order through the MinHash near-duplicate index (near-duplicates.ts, in JS: linear in text events, roughly 5-20 µs each), as a cache that stores misses only; events without prompt_text can only hit exactly.`);
+      assumptions.push(`Semantic cache (TTL ${sc.ttl_seconds} s${sc.threshold !== undefined ? `, threshold ${sc.threshold}` : ''}): near-duplicate hits were found by streaming the ${sem.streamed} text-bearing events (of ${totalEvents}) in time order through the MinHash near-duplicate index (near-duplicates.ts, in JS: linear in text events, roughly 5-20 µs each), as a cache that stores misses only; events without prompt_text can only hit exactly.`);
+      if (sem.note) assumptions.push(sem.note);
     }
   }
 

@@ -2,7 +2,8 @@
  * The analysis service: resolves a workspace's window and totals, builds the analysis context from the catalog with
  * the workspace's overrides, and runs the optimisation engine (analysis, replay, policy) over the store's port.
  * With a query cache, analyses, replays and stats are served from it (keyed by workspace + kind + parameters,
- * invalidated by ingest); the store-health part of an analysis (query timings, cache hit rate) is always current.
+ * invalidated by ingest; an analysis is cached once for every goal and re-ranked per request); the store-health part
+ * of an analysis (query timings, cache hit rate) is always current.
  */
 import { NetraError } from '../errors.js';
 import { analyzeWorkspace, type FullAnalysis } from '../optimize/analyze.js';
@@ -10,7 +11,7 @@ import { analysisContext } from '../optimize/catalog-context.js';
 import type { AnalysisParams } from '../optimize/context.js';
 import { policyFromRecommendations } from '../optimize/policy-from-recommendations.js';
 import type { PolicyInput } from '../optimize/policy.js';
-import { GOALS, type Goal } from '../optimize/ranking.js';
+import { GOALS, rankRecommendations, type Goal } from '../optimize/ranking.js';
 import { replayPolicy, type ReplayResult } from '../optimize/replay.js';
 import type { AnalyticsStore, Scope, WorkspaceStats } from '../store/types.js';
 import type { QueryCache } from '../cache/query-cache.js';
@@ -70,11 +71,16 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
 
   const analyze: AnalysisService['analyze'] = async (req) => {
     const goal = parseGoal(req.goal);
-    const key = { from: req.from, to: req.to, goal, params: req.params, catalog: deps.catalog().version };
+    // The goal only orders the recommendations: one cached analysis (ranked 'balanced') serves every goal, re-ranked here.
+    const key = { from: req.from, to: req.to, params: req.params, catalog: deps.catalog().version };
     const a = await cached(req.workspace, 'analysis', key, async () => {
       const ctx = await context(req, req.params);
-      return analyzeWorkspace(deps.store.analysis, ctx, { goal, storeTimings: deps.store.queryTimings(), cache: cacheCounters() });
+      return analyzeWorkspace(deps.store.analysis, ctx, { goal: 'balanced', storeTimings: deps.store.queryTimings(), cache: cacheCounters() });
     });
+    if (a.summary.goal !== goal) {
+      a.recommendations = rankRecommendations(a.recommendations, goal, a.summary.latency_p95_ms);
+      a.summary.goal = goal;
+    }
     // a cached analysis still reports the store's and the cache's health as of now
     a.performance.store_health = storeHealthReport(deps.store.queryTimings(), cacheCounters());
     return a;

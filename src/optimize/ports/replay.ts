@@ -42,6 +42,12 @@ export interface ReplayPlan {
   exact_cache_ttl_ms: number | null;
   /** events served by the semantic cache (near-duplicate hits found by the domain); ignored when also exact hits */
   semantic_hit_ids: readonly string[];
+  /**
+   * How many events each semantic hit stands for (default 1). Above the sampling bound the domain finds near hits in
+   * sampled slices only (replay.ts); each one then also stands for (weight - 1) unsampled events like it: the store
+   * moves their cost, counts and savings from "not a hit" to "semantic hit" (latency percentiles are not extrapolated).
+   */
+  semantic_hit_weight?: number;
   /** latency of a response served from cache (ms) */
   cache_latency_ms: number;
   batch: ReplayMatch[];

@@ -69,7 +69,8 @@ export function recommendExactCache(result: ExactCacheResult, ctx: AnalysisConte
     for (const g of groups) figures[`hits:${g.model}`] = g.hits;
     const samples = groups.flatMap((g) => g.sample_event_ids).slice(0, 3);
     const models = groups.map((g) => g.model).sort();
-    const variedOutput = temp !== null && temp >= VARIED_OUTPUT_TEMPERATURE;
+    // compared at the precision of the figure: a store's parallel avg() is 0.7 or 0.6999999999 from run to run
+    const variedOutput = temp !== null && round(temp, 6) >= VARIED_OUTPUT_TEMPERATURE;
     recs.push(buildRecommendation({
       kind: 'exact_cache',
       key: app,

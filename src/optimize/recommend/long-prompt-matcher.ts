@@ -77,9 +77,10 @@ export interface LongPromptMatch {
 export interface LongPromptMatcher {
   /**
    * Finds the most similar cached prompt of the same model strictly earlier and at most ttlMs older (null: none at
-   * or above the threshold); then caches this prompt when `cache` is true (a successful call).
+   * or above the threshold); then caches this prompt when `cache` is true (a successful call). With `lookup` false
+   * it only caches (null): the cache's contents do not depend on lookups.
    */
-  observe(ev: { event_id: string; timestamp: number; model: string }, text: string, cache: boolean): LongPromptMatch | null;
+  observe(ev: { event_id: string; timestamp: number; model: string }, text: string, cache: boolean, lookup?: boolean): LongPromptMatch | null;
   /** Live bucket count (memory checks). */
   bucketCount(): number;
 }
@@ -102,7 +103,7 @@ export function createLongPromptMatcher(opts: { threshold: number; ttlMs: number
     }
   }
 
-  function observe(ev: { event_id: string; timestamp: number; model: string }, text: string, cache: boolean): LongPromptMatch | null {
+  function observe(ev: { event_id: string; timestamp: number; model: string }, text: string, cache: boolean, lookup = true): LongPromptMatch | null {
     const now = ev.timestamp;
     if (now - lastSweep > ttlMs) { sweep(now); lastSweep = now; }
     const f = promptFeatures(text, WHOLE_TEXT);
@@ -114,7 +115,7 @@ export function createLongPromptMatcher(opts: { threshold: number; ttlMs: number
     const seen = new Set<Entry>();
     let best: Entry | null = null;
     let bestSim = 0;
-    for (let b = 0; b < keys.length && seen.size < MAX_CANDIDATES; b++) {
+    for (let b = 0; lookup && b < keys.length && seen.size < MAX_CANDIDATES; b++) {
       const list = buckets.get(keys[b]!);
       if (list === undefined) continue;
       for (let i = list.length - 1; i >= 0 && seen.size < MAX_CANDIDATES; i--) {

@@ -83,7 +83,8 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
       lastSweep = now;
     }
     // warm-up rows (before a sampled slice) fill the caches but count nowhere
-    const t = now >= countFromTs ? tally(r.app) : newTally();
+    const counted = now >= countFromTs;
+    const t = counted ? tally(r.app) : newTally();
     t.textEvents++;
     t.textSpend += r.cost_usd;
     const ok = r.status === 'ok';
@@ -94,7 +95,9 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     const isLong = wordCount(r.prompt_text) >= LONG_PROMPT_WORDS;
     let match: { id: string; sim: number } | null = null;
     if (isLong) {
-      const m = long.observe(r, r.prompt_text, ok);
+      // a warm-up row's match would count nowhere, and the long matcher caches every ok call whether it matched or
+      // not, so warm-up rows only fill it (the short-prompt index must look up: it caches misses only)
+      const m = long.observe(r, r.prompt_text, ok, counted);
       if (m) match = { id: m.matchedEventId, sim: m.similarity };
     } else if (ok) {
       const m = index.observe(r);

@@ -112,6 +112,11 @@ export function replaySql(t: string, scope: AnalysisScope, plan: ReplayPlan): { 
   const rate = (arr: string, model: string) => `arrayElement({${arr}:Array(Nullable(Float64))}, indexOf({rm:Array(String)}, ${model}))`;
   const withSem = plan.semantic_hit_ids.length > 0;
   if (withSem) params.sem = [...new Set(plan.semantic_hit_ids)];
+  // sampled semantic hits: each stands for `ext` more (unsampled) events like it (weight - 1; see ReplayPlan)
+  const extra = withSem && (plan.semantic_hit_weight ?? 1) > 1;
+  if (extra) params.sem_extra = plan.semantic_hit_weight! - 1;
+  const x = (sql: string) => (extra ? sql : '');
+  const n = (count: string, ext: string) => (extra ? `round(${count} ${ext})` : count);
   const ttlUs = plan.exact_cache_ttl_ms === null ? null : Math.max(1, Math.round(plan.exact_cache_ttl_ms * 1000));
 
   // exact-cache candidates: events with a prompt_hash whose (routed model, prompt_hash) occurs more than once
@@ -150,7 +155,8 @@ x AS (
 y AS (
   SELECT *, exact_hit OR sem_hit AS hit,
          CASE WHEN routed THEN (pt - cpt) * d_in + cpt * d_cin + ct * d_out ELSE cost_usd END AS c1,
-         NOT (exact_hit OR sem_hit) AND cap IS NOT NULL AND ct > cap AS clipped
+         NOT (exact_hit OR sem_hit) AND cap IS NOT NULL AND ct > cap AS clipped${x(`,
+         if(sem_hit AND NOT exact_hit, {sem_extra:Float64}, 0) AS ext`)}
   FROM x
 ),
 z AS (
@@ -159,23 +165,25 @@ z AS (
          CASE WHEN latency_ms IS NULL THEN NULL
               WHEN hit THEN {cache_ms:Float64}
               WHEN clipped AND ttft_ms IS NOT NULL AND latency_ms > 0 THEN latency_ms * lf * (ttft_ms + (latency_ms - ttft_ms) * cap / ct) / latency_ms
-              ELSE latency_ms * lf END AS plat
+              ELSE latency_ms * lf END AS plat${x(`,
+         ifNull(cap IS NOT NULL AND ct > cap, false) AS clipped_n,
+         CASE WHEN clipped_n THEN greatest(c1 - (ct - cap) * ifNull(d_out, 0), 0) ELSE c1 END AS c3n`)}
   FROM y
 ),
-f AS (SELECT *, CASE WHEN NOT hit AND batch THEN c3 * (1 - d_bd) ELSE c3 END AS c4 FROM z)
+f AS (SELECT *, CASE WHEN NOT hit AND batch THEN c3 * (1 - d_bd) ELSE c3 END AS c4${x(', CASE WHEN batch THEN c3n * (1 - d_bd) ELSE c3n END AS c4n')} FROM z)
 SELECT grouping(day) AS is_total, toString(day) AS day_s, toFloat64(count()) AS n_events,
-       sumKahan(cost_usd) AS base_usd, sumKahan(c4) AS proj_usd,
+       sumKahan(cost_usd) AS base_usd, sumKahan(c4)${x(' - sumKahan(ext * c4n)')} AS proj_usd,
        ${quantilesCont('latency_ms', [0.5, 0.95])} AS bq, ${quantilesCont('plat', [0.5, 0.95])} AS pq,
        toFloat64(countIf(exact_hit)) AS exact_hits,
-       toFloat64(countIf(sem_hit AND NOT exact_hit)) AS semantic_hits,
+       ${n('toFloat64(countIf(sem_hit AND NOT exact_hit))', '+ sum(ext)')} AS semantic_hits,
        toFloat64(countIf(routed)) AS routed_n,
-       toFloat64(countIf(batch AND NOT hit)) AS batched,
-       toFloat64(countIf(clipped)) AS truncated_n,
-       toFloat64(countIf(routed OR hit OR batch OR clipped)) AS changed,
+       ${n('toFloat64(countIf(batch AND NOT hit))', '- sumIf(ext, batch)')} AS batched,
+       ${n('toFloat64(countIf(clipped))', '- sumIf(ext, clipped_n)')} AS truncated_n,
+       ${n('toFloat64(countIf(routed OR hit OR batch OR clipped))', '+ sumIf(ext, NOT (routed OR batch OR clipped_n))')} AS changed,
        sumKahan(cost_usd - c1) AS routing_usd,
-       sumKahan(if(hit, c1, 0)) AS cache_usd,
-       sumKahan(c3 - c4) AS batch_usd,
-       sumKahan(if(hit, 0, c1 - c3)) AS cap_usd${ruleCounts}
+       sumKahan(if(hit, c1, 0))${x(' + sumKahan(ext * c1)')} AS cache_usd,
+       sumKahan(c3 - c4)${x(' - sumKahan(ext * (c3n - c4n))')} AS batch_usd,
+       sumKahan(if(hit, 0, c1 - c3))${x(' - sumKahan(ext * (c1 - c3n))')} AS cap_usd${ruleCounts}
 FROM f
 GROUP BY GROUPING SETS ((), (day))
 ORDER BY is_total DESC, day`;

@@ -133,6 +133,9 @@ export function replaySql(scope: AnalysisScope, plan: ReplayPlan): { sql: string
   params.cache_ms = plan.cache_latency_ms;
   const withSem = plan.semantic_hit_ids.length > 0;
   if (withSem) params.sem = strList(plan.semantic_hit_ids);
+  // sampled semantic hits: each stands for `ext` more (unsampled) events like it (weight - 1; see ReplayPlan)
+  const extra = withSem && (plan.semantic_hit_weight ?? 1) > 1;
+  if (extra) params.sem_extra = plan.semantic_hit_weight! - 1;
   const ttlUs = plan.exact_cache_ttl_ms === null ? null : Math.max(1, Math.round(plan.exact_cache_ttl_ms * 1000));
 
   const cols = `${withSem ? 'event_id, ' : ''}"timestamp"::DATE AS day, model, status,
@@ -162,6 +165,9 @@ hits AS MATERIALIZED (
   // which threads combine partial sums, so replays are bit-for-bit deterministic (and integer sums are cheaper).
   const pico = (x: string) => `coalesce(sum(round(${x} * 1e12)::BIGINT), 0)`;
   const ruleCounts = plan.routing.map((_, i) => `, count(*) FILTER (WHERE rule = ${i})::DOUBLE AS rule_${i}`).join('');
+  // extrapolated terms (sampled semantic hits only); counts then round to whole events
+  const x = (sql: string) => (extra ? sql : '');
+  const n = (count: string, ext: string) => (extra ? `round(${count} ${ext})::DOUBLE` : `${count}::DOUBLE`);
   const sql = `
 WITH r AS (
   SELECT unnest($rm::VARCHAR[]) AS model, unnest($ri::DOUBLE[]) AS input, unnest($rc::DOUBLE[]) AS cached_input,
@@ -179,7 +185,8 @@ x AS (
 y AS (
   SELECT *, exact_hit OR sem_hit AS hit,
          CASE WHEN routed THEN (pt - cpt) * d_in + cpt * d_cin + ct * d_out ELSE cost_usd END AS c1,
-         NOT (exact_hit OR sem_hit) AND cap IS NOT NULL AND ct > cap AS clipped
+         NOT (exact_hit OR sem_hit) AND cap IS NOT NULL AND ct > cap AS clipped${extra ? `,
+         CASE WHEN sem_hit AND NOT exact_hit THEN $sem_extra::DOUBLE ELSE 0 END AS ext` : ''}
   FROM x
 ),
 z AS (
@@ -188,23 +195,25 @@ z AS (
          CASE WHEN latency_ms IS NULL THEN NULL
               WHEN hit THEN $cache_ms
               WHEN clipped AND ttft_ms IS NOT NULL AND latency_ms > 0 THEN latency_ms * lf * (ttft_ms + (latency_ms - ttft_ms) * cap / ct) / latency_ms
-              ELSE latency_ms * lf END AS plat
+              ELSE latency_ms * lf END AS plat${extra ? `,
+         cap IS NOT NULL AND ct > cap AS clipped_n,
+         CASE WHEN cap IS NOT NULL AND ct > cap THEN greatest(c1 - (ct - cap) * coalesce(d_out, 0), 0) ELSE c1 END AS c3n` : ''}
   FROM y
 ),
-f AS (SELECT *, CASE WHEN NOT hit AND batch THEN c3 * (1 - d_bd) ELSE c3 END AS c4 FROM z)
+f AS (SELECT *, CASE WHEN NOT hit AND batch THEN c3 * (1 - d_bd) ELSE c3 END AS c4${extra ? ', CASE WHEN batch THEN c3n * (1 - d_bd) ELSE c3n END AS c4n' : ''} FROM z)
 SELECT grouping(day) AS is_total, strftime(day, '%Y-%m-%d') AS day_s, count(*)::DOUBLE AS events,
-       ${pico('cost_usd')} AS base_usd, ${pico('c4')} AS proj_usd,
+       ${pico('cost_usd')} AS base_usd, ${pico('c4')}${x(` - ${pico('ext * c4n')}`)} AS proj_usd,
        quantile_cont(latency_ms, [0.5, 0.95]) AS bq, quantile_cont(plat, [0.5, 0.95]) AS pq,
        count(*) FILTER (WHERE exact_hit)::DOUBLE AS exact_hits,
-       count(*) FILTER (WHERE sem_hit AND NOT exact_hit)::DOUBLE AS semantic_hits,
+       ${n('count(*) FILTER (WHERE sem_hit AND NOT exact_hit)', ' + coalesce(sum(ext), 0)')} AS semantic_hits,
        count(*) FILTER (WHERE routed)::DOUBLE AS routed_n,
-       count(*) FILTER (WHERE batch AND NOT hit)::DOUBLE AS batched,
-       count(*) FILTER (WHERE clipped)::DOUBLE AS truncated,
-       count(*) FILTER (WHERE routed OR hit OR batch OR clipped)::DOUBLE AS changed,
+       ${n('count(*) FILTER (WHERE batch AND NOT hit)', ' - coalesce(sum(ext) FILTER (WHERE batch), 0)')} AS batched,
+       ${n('count(*) FILTER (WHERE clipped)', ' - coalesce(sum(ext) FILTER (WHERE clipped_n), 0)')} AS truncated,
+       ${n('count(*) FILTER (WHERE routed OR hit OR batch OR clipped)', ' + coalesce(sum(ext) FILTER (WHERE NOT (routed OR batch OR clipped_n)), 0)')} AS changed,
        ${pico('cost_usd')} - ${pico('c1')} AS routing_usd,
-       ${pico('CASE WHEN hit THEN c1 ELSE 0 END')} AS cache_usd,
-       ${pico('c3')} - ${pico('c4')} AS batch_usd,
-       ${pico('CASE WHEN hit THEN 0 ELSE c1 END')} - ${pico('CASE WHEN hit THEN 0 ELSE c3 END')} AS cap_usd${ruleCounts}
+       ${pico('CASE WHEN hit THEN c1 ELSE 0 END')}${x(` + ${pico('ext * c1')}`)} AS cache_usd,
+       ${pico('c3')} - ${pico('c4')}${x(` - ${pico('ext * c3n')} + ${pico('ext * c4n')}`)} AS batch_usd,
+       ${pico('CASE WHEN hit THEN 0 ELSE c1 END')} - ${pico('CASE WHEN hit THEN 0 ELSE c3 END')}${x(` - ${pico('ext * c1')} + ${pico('ext * c3n')}`)} AS cap_usd${ruleCounts}
 FROM f
 GROUP BY GROUPING SETS ((), (day))
 ORDER BY is_total DESC, day`;

@@ -1,0 +1,160 @@
+/**
+ * Benchmark: one chat turn over WebSocket with the built-in model, over N stored events (issue 5 "How fast": first
+ * run event < 50 ms, final report < 1.5 s over 1M events).
+ *
+ *   node --import tsx bench/chat-turn.ts                  # 1,000,000 events (five presets, 200k each, 7 days)
+ *   node --import tsx bench/chat-turn.ts --smoke          # 50,000 events
+ *   node --import tsx bench/chat-turn.ts --events 200000
+ *   BENCH_PROFILE=/tmp/turn.cpuprofile node --import tsx bench/chat-turn.ts   # CPU profile of the first cold turn
+ *
+ * Setup: the real app (createApp: PGlite, file-backed DuckDB in a temp data dir, in-memory query cache, built-in
+ * model, startup tasks off) generates the events with app.generate (every preset, N/5 each, seeds 11..15, 7 days) and is
+ * closed. Then, per question, the app is started again on the same directory (empty query cache: a cold turn), a client
+ * connects to /ws with the local owner's token and sends `user_message`; the clock starts at the send. A second turn of
+ * the same question in a new thread (new connection) is the warm turn. Measured: run_accepted, the first run event
+ * (agent_started), final_report and agent_completed; the tool_completed events give the time of each analysis call.
+ * Baselines in the same run: a `ping` round trip through the same gateway, and `store.stats()` (one scan of the events).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import WebSocket from 'ws';
+import { createApp, type App } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { PRESET_NAMES } from '../src/corpus/generator.js';
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+const N = args.includes('--events') ? Number(args[args.indexOf('--events') + 1]) : smoke ? 50_000 : 1_000_000;
+const QUESTIONS = smoke ? ['Where does my money go?'] : ['Where does my money go?', 'Reduce latency by 3x', 'What happens if my traffic grows 5x?'];
+const WORKSPACE = 'bench';
+const profilePath = process.env.BENCH_PROFILE;
+
+const dir = mkdtempSync(join(tmpdir(), 'netra-bench-chat-'));
+const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+const config = parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', startup: { enabled: false }, cache: { enabled: true } });
+const start = (): Promise<App> => createApp(config, { logDestination: sink });
+
+interface Env { type: string; payload: Record<string, any>; event_id?: number }
+
+/** Connects to /ws and records every envelope with its arrival time. */
+async function connect(base: string, token: string) {
+  const ws = new WebSocket(`${base}/ws?workspace=${WORKSPACE}`, [], { headers: { authorization: `Bearer ${token}` } });
+  const got: { at: number; e: Env }[] = [];
+  const waiters: { pred: (e: Env) => boolean; res: (at: number) => void }[] = [];
+  ws.on('message', (d: Buffer) => {
+    const at = performance.now();
+    const e = JSON.parse(d.toString()) as Env;
+    got.push({ at, e });
+    for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.res(at); }
+  });
+  const wait = (pred: (e: Env) => boolean): Promise<number> => {
+    const seen = got.find((g) => pred(g.e));
+    return seen ? Promise.resolve(seen.at) : new Promise((res) => waiters.push({ pred, res }));
+  };
+  await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
+  await wait((e) => e.type === 'connection_established');
+  return { ws, got, wait };
+}
+
+interface Turn { question: string; cache: 'cold' | 'warm'; accepted_ms: number; first_event_ms: number; final_report_ms: number; completed_ms: number; tools: string }
+
+async function turn(base: string, token: string, question: string, cache: 'cold' | 'warm'): Promise<Turn> {
+  const c = await connect(base, token);
+  const t0 = performance.now();
+  c.ws.send(JSON.stringify({ type: 'user_message', payload: { content: question } }));
+  const accepted = await c.wait((e) => e.type === 'run_accepted');
+  const first = await c.wait((e) => e.event_id !== undefined);
+  const end = await Promise.race([
+    c.wait((e) => e.type === 'agent_completed'),
+    c.wait((e) => e.type === 'agent_error').then(() => { throw new Error(`run failed: ${JSON.stringify(c.got.find((g) => g.e.type === 'agent_error')?.e.payload)}`); }),
+  ]);
+  const report = c.got.find((g) => g.e.type === 'final_report');
+  if (!report) throw new Error('no final_report before agent_completed');
+  const firstType = c.got.find((g) => g.e.event_id !== undefined)!.e.type;
+  if (firstType !== 'agent_started') throw new Error(`first run event is ${firstType}, expected agent_started`);
+  const tools = c.got.filter((g) => g.e.type === 'tool_completed').map((g) => `${g.e.payload.agent}.${g.e.payload.tool} ${g.e.payload.duration_ms}`).join(', ');
+  c.ws.close();
+  const ms = (t: number) => Math.round((t - t0) * 10) / 10;
+  return { question, cache, accepted_ms: ms(accepted), first_event_ms: ms(first), final_report_ms: ms(report.at), completed_ms: ms(end), tools };
+}
+
+try {
+  // 1. the events, generated by the app itself into its DuckDB file
+  const t0 = performance.now();
+  const gen = await start();
+  const end = Date.UTC(2026, 10, 16);
+  for (const [i, preset] of PRESET_NAMES.entries()) {
+    await gen.generate({ preset, events: Math.floor(N / PRESET_NAMES.length), days: 7, seed: 11 + i, workspace: WORKSPACE, end });
+  }
+  const stored = (await gen.store.stats({ workspace: WORKSPACE })).events;
+  await gen.close();
+  console.error(`generated ${stored} events (${PRESET_NAMES.length} presets) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // 2. per question: a fresh app (cold query cache), one turn, then the same question in a new thread (warm)
+  const turns: Turn[] = [];
+  let baseline: { ping_ms: number; stats_scan_ms: number } | null = null;
+  for (const [qi, question] of QUESTIONS.entries()) {
+    const tStart = performance.now();
+    const app = await start();
+    const base = (await app.listen()).replace(/^http/, 'ws');
+    const startMs = Math.round(performance.now() - tStart);
+    const token = await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId());
+    let session: Session | null = null;
+    if (profilePath && qi === 0) {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
+    turns.push(await turn(base, token, question, 'cold'));
+    if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(profilePath!, JSON.stringify(profile));
+      session.disconnect();
+      console.error(`CPU profile of the cold turn: ${profilePath}`);
+    }
+    turns.push(await turn(base, token, question, 'warm'));
+    if (qi === 0) {
+      const timings = app.store.queryTimings().filter((t) => t.kind !== 'stats').map((t) => `${t.kind} ${Math.round(t.duration_ms)}`);
+      console.error(`store queries of the cold turn (ms): ${timings.join(', ')}`);
+      // baselines, after the turns (a scan first would warm DuckDB's buffers for the cold turn)
+      const c = await connect(base, token);
+      const pings: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const s = performance.now();
+        c.ws.send(JSON.stringify({ type: 'ping', request_id: `p${i}` }));
+        await c.wait((e) => e.type === 'pong' && (e as { request_id?: string }).request_id === `p${i}`);
+        pings.push(performance.now() - s);
+      }
+      c.ws.close();
+      pings.sort((a, b) => a - b);
+      let scan = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const s = performance.now();
+        await app.store.stats({ workspace: WORKSPACE });
+        scan = Math.min(scan, performance.now() - s);
+      }
+      baseline = { ping_ms: Math.round(pings[Math.floor(pings.length / 2)]! * 100) / 100, stats_scan_ms: Math.round(scan) };
+    }
+    await app.close();
+    console.error(`app start ${startMs} ms`);
+  }
+
+  console.log(`\nchat turn over ${stored} events (built-in model, DuckDB file store, in-memory query cache); ms from user_message sent`);
+  console.log('| question | cache | run_accepted | first event (agent_started) | final_report | agent_completed |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const t of turns) console.log(`| ${t.question} | ${t.cache} | ${t.accepted_ms} | ${t.first_event_ms} | ${t.final_report_ms} | ${t.completed_ms} |`);
+  for (const t of turns) console.error(`tools (${t.question}, ${t.cache}): ${t.tools}`);
+  const cold = turns[0]!;
+  console.log(JSON.stringify({
+    bench: 'chat-turn', events: stored, cold_first_event_ms: cold.first_event_ms, cold_final_report_ms: cold.final_report_ms,
+    warm_final_report_ms: turns[1]!.final_report_ms, baseline_ws_ping_p50_ms: baseline?.ping_ms, baseline_stats_scan_ms: baseline?.stats_scan_ms,
+    ratio_cold_report_vs_stats_scan: baseline ? Number((cold.final_report_ms / baseline.stats_scan_ms).toFixed(1)) : null,
+    targets: { first_event_ms: 50, final_report_ms: 1500 },
+  }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
