@@ -212,5 +212,18 @@ for (const target of testDatabases()) {
       ]);
       await svc.close();
     });
+
+    it('hands a run the thread\'s newest messages as history, oldest first, without the message being answered', async () => {
+      const exec = new ScriptedExecutor(0);
+      const svc = new RunService({ repo, executor: exec, historyMessages: 3 });
+      const t = (await repo.createThread(alice, 'long thread'))!;
+      for (let i = 1; i <= 5; i++) await repo.addMessage(alice, t.id, { role: i % 2 ? 'user' : 'assistant', content: `m${i}` });
+      expect(await repo.addMessage(bob, t.id, { role: 'user', content: 'not yours' })).toBeNull();
+      await (await svc.start(alice, { thread_id: t.id, request: 'now' })).done;
+      expect(exec.requests[0]!.history.map((m) => m.content)).toEqual(['m3', 'm4', 'm5']);
+      const all = (await repo.listMessages(alice, t.id))!.map((m) => m.content);
+      expect(all).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'now', 'answer to now']);
+      expect((await repo.getThread(alice, t.id))!.updatedAt.getTime()).toBeGreaterThanOrEqual(t.updatedAt.getTime());
+    });
   });
 }

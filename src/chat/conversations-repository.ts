@@ -81,11 +81,25 @@ export class ConversationsRepository {
   // ── messages ──
   /** Appends a message and marks the thread active; null when `scope` owns no such thread. */
   async addMessage(scope: ConversationScope, threadId: string, m: { role: 'user' | 'assistant'; content: string; runId?: string | null }): Promise<MessageRow | null> {
-    const thread = await this.getThread(scope, threadId);
-    if (!thread) return null;
-    const row = (await this.db.insert(messages).values({ threadId, role: m.role, content: m.content, runId: m.runId ?? null }).returning())[0] ?? null;
-    await this.db.update(threads).set({ updatedAt: new Date() }).where(eq(threads.id, threadId));
-    return row;
+    if (!isUuid(threadId)) return null;
+    // one statement: insert only into a thread `scope` owns, and touch that thread
+    const res = await this.db.execute(sql`
+      with m as (
+        insert into messages (thread_id, role, content, run_id)
+        select t.id, ${m.role}, ${m.content}, ${m.runId ?? null}::uuid
+        from threads t join workspaces w on w.id = t.workspace_id
+        where t.id = ${threadId} and w.name = ${scope.workspace} and t.user_id = ${scope.userId}
+        returning *
+      ), u as (
+        update threads set updated_at = now() where id in (select thread_id from m) returning id
+      )
+      select * from m`);
+    const o = rowsOf<Record<string, unknown>>(res)[0];
+    if (!o) return null;
+    return {
+      id: String(o.id), threadId: String(o.thread_id), role: o.role as MessageRow['role'], content: String(o.content),
+      runId: (o.run_id as string | null) ?? null, createdAt: dateOrNull(o.created_at)!,
+    };
   }
 
   /** Oldest first; null when `scope` owns no such thread. */
@@ -105,6 +119,34 @@ export class ConversationsRepository {
       threadId, request: r.request, goal: r.goal ?? null,
       ...(r.owner !== undefined ? { owner: r.owner, heartbeatAt: sql`now()` } : {}),
     }).returning())[0] ?? null;
+  }
+
+  /**
+   * Opens a turn in a thread `scope` owns, in four statements (this is the path a chat message waits on): checks the thread,
+   * reads its newest `historyLimit` messages (returned oldest first) and the previous run's final_report, then inserts the
+   * queued run and the user's message and touches the thread in ONE statement. null when `scope` owns no such thread.
+   */
+  async openRun(scope: ConversationScope, threadId: string, r: { request: string; goal?: string | null; owner?: string; historyLimit: number }):
+    Promise<{ run: RunRow; history: MessageRow[]; previousReport: Record<string, unknown> | null } | null> {
+    if (!(await this.getThread(scope, threadId))) return null;
+    const newest = await this.db.select().from(messages).where(eq(messages.threadId, threadId))
+      .orderBy(desc(messages.createdAt), desc(messages.id)).limit(Math.max(0, r.historyLimit));
+    const previousReport = await this.lastRunReport(scope, threadId);
+    const owner = r.owner ?? null;
+    const res = await this.db.execute(sql`
+      with r as (
+        insert into runs (thread_id, request, goal, owner, heartbeat_at)
+        values (${threadId}, ${r.request}, ${r.goal ?? null}, ${owner}, case when ${owner}::text is null then null else now() end)
+        returning *
+      ), m as (
+        insert into messages (thread_id, role, content, run_id) select thread_id, 'user', ${r.request}, id from r returning id
+      ), t as (
+        update threads set updated_at = now() where id = ${threadId} returning id
+      )
+      select * from r`);
+    const row = rowsOf<Record<string, unknown>>(res)[0];
+    if (!row) return null;
+    return { run: runFromSql(row), history: newest.reverse(), previousReport };
   }
 
   async getRun(scope: ConversationScope, id: string): Promise<RunRow | null> {
@@ -207,6 +249,18 @@ export class ConversationsRepository {
     return this.db.select().from(runEvents).where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after), inArray(runEvents.runId, this.ownedRuns(scope))))
       .orderBy(asc(runEvents.seq));
   }
+}
+
+const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
+
+/** A `runs` row as raw SQL returns it (snake_case; timestamps as Date or text, by driver) → the Drizzle row type. */
+function runFromSql(o: Record<string, unknown>): RunRow {
+  return {
+    id: String(o.id), threadId: String(o.thread_id), status: o.status as RunStatus, goal: (o.goal as string | null) ?? null,
+    request: String(o.request), error: (o.error as string | null) ?? null, createdAt: dateOrNull(o.created_at)!,
+    startedAt: dateOrNull(o.started_at), finishedAt: dateOrNull(o.finished_at), owner: (o.owner as string | null) ?? null,
+    heartbeatAt: dateOrNull(o.heartbeat_at),
+  };
 }
 
 function rowsOf<T>(r: unknown): T[] {

@@ -61,6 +61,8 @@ export interface RunServiceDeps {
   bus?: RunEventBus;
   /** how long a stop of a run executing in another process waits for that run to end (default 2 s) */
   remoteStopTimeoutMs?: number;
+  /** how many of the thread's latest messages a run receives as history (default 50) */
+  historyMessages?: number;
   /** this process's instance id, stamped on the runs it executes; default `<host>:<pid>:<random>` */
   owner?: string;
   /** heartbeat of this service's runs, and the stale-run sweep, run this often (default 10 s; NETRA_RUNS_HEARTBEAT_MS) */
@@ -95,20 +97,18 @@ export class RunService {
 
   /** Stores the user's message and a queued run, starts executing it, and returns the run at once. */
   async start(scope: ConversationScope, input: StartRunInput): Promise<{ run: RunRow; done: Promise<RunRow | null> }> {
-    const { repo } = this.deps;
-    const earlier = await repo.listMessages(scope, input.thread_id);
-    if (!earlier) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
-    const previousReport = await repo.lastRunReport(scope, input.thread_id);
+    const opened = await this.deps.repo.openRun(scope, input.thread_id, {
+      request: input.request, goal: input.goal ?? null, owner: this.owner, historyLimit: this.deps.historyMessages ?? 50,
+    });
+    if (!opened) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
     this.heartbeat.start();
-    const run = await repo.createRun(scope, input.thread_id, { request: input.request, goal: input.goal ?? null, owner: this.owner });
-    if (!run) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
-    await repo.addMessage(scope, input.thread_id, { role: 'user', content: input.request, runId: run.id });
+    const { run, previousReport } = opened;
     const entry: ActiveRun = {
       scope, threadId: input.thread_id, controller: new AbortController(),
       chain: Promise.resolve(), seq: 0, finished: false, finish: null, done: Promise.resolve(null),
     };
     this.active.set(run.id, entry);
-    const history = earlier.map((m) => ({ role: m.role, content: m.content }));
+    const history = opened.history.map((m) => ({ role: m.role, content: m.content }));
     entry.done = this.execute(run, entry, input, history, previousReport);
     return { run, done: entry.done };
   }
@@ -231,7 +231,9 @@ export class RunService {
     } else {
       resolveEnded();
     }
-    for (const e of await this.eventsAfter(scope, runId, after)) deliver(e);
+    // a run executing here has persisted exactly events 1..entry.seq (the next is published after we subscribed): when the
+    // follower has them all already (a fresh run), there is nothing to read
+    if (!(here && entry.seq <= after)) for (const e of await this.eventsAfter(scope, runId, after)) deliver(e);
     buffering = false;
     for (const e of buffered.splice(0)) deliver(e);
     // ended while the persisted events were read (its end message may have gone before the subscription)
