@@ -74,6 +74,8 @@ describe('authorization matrix', () => {
     'GET /health/live': async () => ({ url: '/health/live' }),
     'GET /health/ready': async () => ({ url: '/health/ready' }),
     'GET /metrics': async () => ({ url: '/metrics' }),
+    'GET /': async () => ({ url: '/' }),
+    'GET /ui/:file': async () => ({ url: '/ui/app.js' }),
     'OPTIONS *': async () => ({ method: 'OPTIONS', url: '/api/v1/stats', headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'GET' } }),
     'POST /api/v1/events': async (ws) => ({ method: 'POST', url: `/api/v1/events?workspace=${ws}`, payload: [{ event_id: uniq('e'), timestamp: T0 - 1000, model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 5 }] }),
     'POST /v1/traces': async (ws) => ({ method: 'POST', url: `/v1/traces?workspace=${ws}`, payload: otlpSpan() }),

@@ -39,6 +39,10 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /metrics': { access: 'public', rateLimit: false },
   'OPTIONS *': { access: 'public' }, // CORS preflight
 
+  // the web UI's static files (routes/web.ts): public; everything they fetch carries the signed-in user's token
+  'GET /': { access: 'public' },
+  'GET /ui/:file': { access: 'public' },
+
   // ingestion
   'POST /api/v1/events': ingest,
   'POST /v1/traces': ingest,

@@ -20,6 +20,8 @@ import { jobsRoutes } from './routes/jobs.js';
 // conversations and agent runs (issue 5)
 import { chatRoutes } from './routes/chat.js';
 import { registerWebSocketGateway } from './ws/gateway.js';
+// the web UI's static files (issues 3 and 5)
+import { webRoutes } from './routes/web.js';
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -60,6 +62,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   systemRoutes(app, deps);
   jobsRoutes(app, deps);
   chatRoutes(app, deps);
+  webRoutes(app);
   await registerWebSocketGateway(app, deps);
   await app.ready();
   return app;
