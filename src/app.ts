@@ -19,6 +19,7 @@ import { generateWorkload, PRESET_NAMES, type Manifest } from './corpus/generato
 import { NetraError } from './errors.js';
 import { buildServer } from './server/http.js';
 import { createAnalysisService, type AnalysisService } from './services/analysis-service.js';
+import { createAnalysisPrecompute, type AnalysisPrecompute } from './services/analysis-precompute.js';
 import type { DependencyStatus, IngestSummary } from './server/deps.js';
 import { createAccounts, type Accounts } from './accounts/index.js';
 // query cache, observability, startup tasks (issue 3)
@@ -73,6 +74,8 @@ export interface App {
   startGenerateJob(req: Omit<GenerateRequest, 'out' | 'signal' | 'end'>): Promise<JobRow>;
   /** analysis, what-if replay and recommended policy over the store */
   readonly analysis: AnalysisService;
+  /** computes what a chat turn asks for after events land (issue 5 "How fast") */
+  readonly precompute: AnalysisPrecompute;
   /** users, sessions, workspace access, API keys, provider secrets (issue 3) */
   readonly accounts: Accounts;
   /** analytics query cache (memory, or Redis with REDIS_URL); null when NETRA_CACHE_ENABLED=false (issue 3) */
@@ -133,9 +136,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ? await createQueryCache({ ...config.cache, redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:` }, config.redisUrl, log)
     : null;
   const observability = new Observability(config.observability, { storeTimings: () => store.queryTimings(), cache, pool: db.pool ?? null, log });
+  let precompute: AnalysisPrecompute | undefined; // created with the analysis service below
   const appendAndInvalidate = async (events: readonly WorkloadEvent[]) => {
     const r = await store.append(events);
-    if (r.inserted > 0 && cache) for (const ws of new Set(events.map((e) => e.workspace))) await cache.invalidate(ws);
+    if (r.inserted > 0 && cache) for (const ws of new Set(events.map((e) => e.workspace))) { await cache.invalidate(ws); precompute?.touch(ws); }
     return r;
   };
 
@@ -174,6 +178,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const models = await store.models(workspace);
     const r = await store.reprice(workspace, catalog.rateMap(workspace, models));
     await cache?.invalidate(workspace); // costs changed
+    precompute?.touch(workspace);
     return r;
   };
 
@@ -268,12 +273,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   ]);
 
   const analysis = createAnalysisService({ store, catalog: () => catalog, cache });
+  precompute = createAnalysisPrecompute({ analysis, store, cache, log: log.child({ component: 'precompute' }) }, { ...config.precompute, startupWorkspaces: config.startup.warmWorkspaces });
+  const pre = precompute;
+  pre.registerMetrics(observability.metrics.registry);
 
   // -- startup tasks (issue 3): maintenance 60 s after boot; failures make /health/ready 'degraded', never block start-up
   const startupTasks = new StartupTaskScheduler([
     storeMaintenanceTask(store),
     repriceAfterCatalogChangeTask({ dataDir: config.dataDir, store, catalogVersion: () => baseCatalog.version, reprice }),
-    cacheWarmUpTask({ store, workspaces: config.startup.warmWorkspaces, analyze: (workspace) => analysis.analyze({ workspace }) }),
+    cacheWarmUpTask({ store, workspaces: config.startup.warmWorkspaces, analyze: async (workspace) => {
+      const r = await pre.run(workspace); // the precompute's computation; a failure fails the task (degraded health)
+      if (r.outcome === 'failed') throw new Error(r.reason);
+      return r;
+    } }),
   ], { ...config.startup, log: log.child({ component: 'startup-tasks' }) });
   observability.setStartupTasks(() => startupTasks.status());
 
@@ -318,7 +330,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   let closing: Promise<void> | null = null;
   const app: App = {
-    config, log, db, repo, store, server, analysis, llm, accounts, cache, observability, startupTasks, conversations, runs,
+    config, log, db, repo, store, server, analysis, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
     catalog: () => catalog,
     ingest, importFile: importFromFile, generate, reprice, jobs, startGenerateJob,
     async listen() {
@@ -326,11 +338,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
       observability.start();
       if (config.startup.enabled) startupTasks.start();
+      pre.start(); // NETRA_PRECOMPUTE_ENABLED=false: does nothing
       return url;
     },
     close() {
       closing ??= (async () => {
         await startupTasks.close();
+        await pre.close(); // waits for a precompute step in progress (before the stores close)
         observability.close();
         await server.close();
         await runs.close(); // agent runs still going are recorded cancelled (issue 5)

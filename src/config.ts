@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { NetraError } from './errors.js';
+import { GOALS, type Goal } from './optimize/ranking.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -94,6 +95,23 @@ export const ConfigSchema = z.object({
     maxAttempts: int(3, 1),
     /** cache warm-up: analyses of this many most recently active workspaces */
     warmWorkspaces: int(3, 0),
+  }).prefault({}),
+  // -- analysis precompute (issue 5 "How fast"; src/services/analysis-precompute.ts)
+  /** After events land in a workspace (and at start), compute what a chat turn asks for before anyone asks. */
+  precompute: z.object({
+    enabled: bool.default(true),
+    /** quiet time after the last ingest into a workspace before its precompute starts */
+    debounceMs: int(5_000, 0),
+    /** under continuous ingest, the precompute starts at the latest this long after the first pending ingest */
+    maxWaitMs: int(60_000, 0),
+    /** TTL of precomputed cache entries (they are retired anyway by the workspace's next ingest or reprice) */
+    ttlMs: int(24 * 3_600_000, 1),
+    /** goals whose recommended policy is replayed ahead (comma-separated; each goal orders the recommendations) */
+    goals: z.string().default('balanced,cost,latency,quality').transform((v, ctx) => {
+      const list = [...new Set(v.split(',').map((x) => x.trim()).filter(Boolean))];
+      for (const x of list) if (!(GOALS as readonly string[]).includes(x)) ctx.addIssue({ code: 'custom', message: `unknown goal '${x}' (${GOALS.join(' | ')})` });
+      return list as Goal[];
+    }),
   }).prefault({}),
   /** Background jobs: generation (and CLI imports) with progress and cancel (src/jobs/job-runner.ts; issue 3). */
   jobs: z.object({
@@ -243,6 +261,10 @@ export function configFromEnv(env: Env = process.env): Config {
       retryBackoffMs: env.NETRA_STARTUP_RETRY_BACKOFF_MS,
       maxAttempts: env.NETRA_STARTUP_MAX_ATTEMPTS,
       warmWorkspaces: env.NETRA_STARTUP_WARM_WORKSPACES,
+    },
+    precompute: {
+      enabled: env.NETRA_PRECOMPUTE_ENABLED, debounceMs: env.NETRA_PRECOMPUTE_DEBOUNCE_MS, maxWaitMs: env.NETRA_PRECOMPUTE_MAX_WAIT_MS,
+      ttlMs: env.NETRA_PRECOMPUTE_TTL_MS, goals: env.NETRA_PRECOMPUTE_GOALS,
     },
     jobs: {
       concurrency: env.NETRA_JOBS_CONCURRENCY, maxGenerateEvents: env.NETRA_JOBS_MAX_GENERATE_EVENTS, progressIntervalMs: env.NETRA_JOBS_PROGRESS_INTERVAL_MS,

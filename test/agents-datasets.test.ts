@@ -138,6 +138,12 @@ describe('dataset admin: delete needs approval from thread state', () => {
     expect(no.result.content).toMatch(/^Cancelled: nothing was changed \(the pending action was deleting dataset ticket-router/);
     expect(tools(no.events)).toEqual([]);
     expect((await t.app.store.datasets('ds')).map((d) => d.app)).toContain('ticket-router');
+    // a two-letter "no" answers the approval (it is not refused as a too-short request); without a pending action it is
+    const no2 = await runOnce(request('no', { previous_report: ask.report }));
+    expect(no2.result.content).toMatch(/^Cancelled: nothing was changed/);
+    const bare = await runOnce(request('no'));
+    expect(bare.result.status).toBe('failed');
+    expect(bare.result.content).toMatch(/too short/);
   });
 
   it('only an owner may delete: asking and confirming as a non-owner end with agent_error NETRA_E_FORBIDDEN', async () => {

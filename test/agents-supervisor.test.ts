@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSupervisor } from '../src/agents/index.js';
 import type { RunEventDraft, RunExecutor, RunRequest } from '../src/agents/types.js';
 import { createLlmClient, formatByUnit, formatUsd } from '../src/llm/index.js';
+import type { AnalysisService } from '../src/services/analysis-service.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 const END = Date.UTC(2026, 10, 20);
@@ -84,6 +85,36 @@ describe('supervisor', () => {
     expect(plan.validation.length).toBeGreaterThan(0);
     expect(plan.rollback.length).toBeGreaterThan(0);
     expect(plan.monitoring.length).toBeGreaterThan(0);
+  });
+
+  it('one turn reads the stats and the analysis once each; the policy it replays is the analysis API\'s recommended policy', async () => {
+    const calls: string[] = [];
+    const counted: AnalysisService = {
+      analyze: (req, o) => { calls.push('analyze'); return t.app.analysis.analyze(req, o); },
+      simulate: (req, o) => { calls.push('simulate'); return t.app.analysis.simulate(req, o); },
+      recommendedPolicy: (req, o) => { calls.push('recommendedPolicy'); return t.app.analysis.recommendedPolicy(req, o); },
+      stats: (scope, o) => { calls.push('stats'); return t.app.analysis.stats(scope, o); },
+    };
+    const counting = createSupervisor({ analysis: counted, llm: t.app.llm, catalog: () => t.app.catalog() });
+    for (const [question, goal] of [['Where does my money go?', 'cost'], ['Reduce latency by 3x', 'latency']] as const) {
+      calls.length = 0;
+      const { events, result } = await runOnce(counting, request(question));
+      expect(result.status).toBe('completed');
+      expect(calls).toEqual(['stats', 'analyze', 'simulate']);
+      // the optimization agent's analysis and the data agent's stats are the triage's, and say so
+      const completed = events.filter((e) => e.type === 'tool_completed').map((e) => `${e.payload.agent}:${e.payload.tool}:${(e.payload.result as { reused_from?: string }).reused_from ?? '-'}`);
+      expect(completed).toEqual(['triage:stats:-', 'triage:analysis:-', 'data:stats:triage', 'optimization:analysis:triage', 'optimization:policy:-', 'optimization:simulate:-', 'actions:gateway_export:-']);
+      // the policy is the one the API recommends for the goal; the replay is the API's replay of it
+      const policy = await t.app.analysis.recommendedPolicy({ workspace: 'gen', goal });
+      const tool = (name: string) => events.find((e) => e.type === 'tool_completed' && e.payload.tool === name)!.payload.result as Record<string, unknown>;
+      expect(tool('policy')).toEqual({ name: policy.name ?? null, rules: Object.keys(policy).filter((k) => k !== 'name') });
+      const replay = await t.app.analysis.simulate({ workspace: 'gen', policy });
+      expect(tool('simulate')).toEqual({ savings_usd: replay.savings_usd, monthly_savings_usd: replay.monthly_savings_usd, changed_events: replay.changed_events });
+    }
+    // a named time range: the data agent reads the window's stats itself
+    calls.length = 0;
+    await runOnce(counting, request('Where does my money go in the last 2 days?'));
+    expect(calls).toEqual(['stats', 'analyze', 'stats', 'simulate']);
   });
 
   it('"Reduce costs but keep quality" uses the balanced goal and its analysis', async () => {

@@ -189,6 +189,16 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const [ra, rb] = [await replayPolicy(duck.analysis, a.ctx, policy), await replayPolicy(ch.analysis, b.ctx, policy)];
     expect(ra.per_day.length).toBeGreaterThan(0);
     expectSame(ra, rb, 'replay');
+    // exact-cache TTLs above ClickHouse's 32-bit RANGE offset in µs (2,147 s): the policy default 3600 s, and a day
+    const changed: number[] = [];
+    for (const ttl of [1800, 3600, 86_400]) {
+      const p = { name: `exact ${ttl}`, exact_cache: { enabled: true, ttl_seconds: ttl } };
+      const [da, db] = [await replayPolicy(duck.analysis, a.ctx, p), await replayPolicy(ch.analysis, b.ctx, p)];
+      expectSame(da, db, `replay exact_cache ttl ${ttl}`);
+      changed.push(db.changed_events);
+    }
+    // a longer TTL can only add hits
+    expect(changed).toEqual([...changed].sort((x, y) => x - y));
     const texts = async (store: AnalyticsStore) => {
       const rows: ReplayTextRow[] = [];
       const routing = [{ match: { apps: null, models: null, tasks: null, min_prompt_tokens: 200, max_prompt_tokens: null, tags: [], offline: false }, target_model: 'gpt-4o-mini', same_models: [] }];

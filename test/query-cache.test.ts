@@ -29,6 +29,14 @@ afterAll(async () => {
   }
 });
 
+/** Resolves once cond() holds (polled on each turn of the event loop; a lookup may be a Redis round trip). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; !cond(); i++) {
+    if (i > 10_000) throw new Error('condition never held');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 /** A computation that counts its calls. */
 function counter<T>(value: (n: number) => T) {
   const f = async () => value(++f.calls);
@@ -96,6 +104,41 @@ describe.each(backends)('query cache ($name)', ({ make }) => {
     expect(failing.calls).toBe(2);
   });
 
+  it('single-flight: a second caller of a key being computed awaits that computation (a fresh copy), another key does not', async () => {
+    const c = await make();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const slow = counter(async (n) => { await gate; return { n, rows: [1] }; });
+    const first = c.getOrCompute('ws', 'analysis', { a: 1 }, async () => slow());
+    // the second caller arrives while the first one computes (after its lookup missed)
+    await until(() => c.inflightCount() === 1);
+    const second = c.getOrCompute('ws', 'analysis', { a: 1 }, async () => slow());
+    await until(() => c.stats().misses === 2); // its lookup missed: it joined the first computation
+    const other = counter((n) => n);
+    expect(await c.getOrCompute('ws', 'analysis', { a: 2 }, other)).toBe(1); // not blocked by the running key
+    release();
+    const [x, y] = await Promise.all([first, second]);
+    expect(slow.calls).toBe(1);
+    expect(await x).toEqual({ n: 1, rows: [1] });
+    expect(await y).toEqual({ n: 1, rows: [1] });
+    expect(y).not.toBe(await x);
+    expect(c.inflightCount()).toBe(0);
+  });
+
+  it('a computation started before an invalidation is not shared with callers after it (new generation, new key)', async () => {
+    const c = await make();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const compute = counter(async (n) => { if (n === 1) await gate; return n; });
+    const before = c.getOrCompute('ws', 'k', {}, async () => compute());
+    await until(() => c.inflightCount() === 1);
+    await c.invalidate('ws');
+    expect(await c.getOrCompute('ws', 'k', {}, async () => compute())).toBe(2);
+    release();
+    expect(await before).toBe(1);
+    expect(await c.getOrCompute('ws', 'k', {}, async () => compute())).toBe(2); // the stale result was stored under the old generation
+  });
+
   it('refuses a value that is not JSON-serialisable', async () => {
     const c = await make();
     await expect(c.getOrCompute('ws', 'fn', {}, async () => undefined)).rejects.toThrow(/not JSON-serialisable/);
@@ -124,6 +167,89 @@ describe('memory query cache bounds', () => {
     expect(await c.getOrCompute('ws', 'a', {}, compute)).toBe(1);
     expect(await c.getOrCompute('ws', 'b', {}, compute)).toBe(5);
     expect(compute.calls).toBe(5);
+  });
+});
+
+describe('memory query cache: per-entry TTL', () => {
+  it('an entry written with { ttlMs } outlives the default TTL; others expire as before', async () => {
+    let now = 1_000;
+    const c = new MemoryQueryCache({ ttlMs: 300_000, maxEntries: 10, now: () => now });
+    const compute = counter((n) => n);
+    await c.getOrCompute('ws', 'long', {}, compute, { ttlMs: 86_400_000 });
+    await c.getOrCompute('ws', 'short', {}, compute);
+    now += 300_001;
+    expect(await c.getOrCompute('ws', 'long', {}, compute)).toBe(1);
+    expect(await c.getOrCompute('ws', 'short', {}, compute)).toBe(3);
+    now += 86_400_000 - 300_000;
+    expect(await c.getOrCompute('ws', 'long', {}, compute)).toBe(4);
+  });
+
+  it('a hit asking for a longer TTL extends the entry; a hit asking for a shorter one never shortens it', async () => {
+    let now = 1_000;
+    const c = new MemoryQueryCache({ ttlMs: 300_000, maxEntries: 10, now: () => now });
+    const compute = counter((n) => n);
+    await c.getOrCompute('ws', 'k', {}, compute); // 5 min
+    now += 200_000;
+    expect(await c.getOrCompute('ws', 'k', {}, compute, { ttlMs: 3_600_000 })).toBe(1); // now 1 h from here
+    expect(await c.getOrCompute('ws', 'k', {}, compute, { ttlMs: 1_000 })).toBe(1);
+    now += 3_599_000;
+    expect(await c.getOrCompute('ws', 'k', {}, compute)).toBe(1);
+    now += 2_000;
+    expect(await c.getOrCompute('ws', 'k', {}, compute)).toBe(2);
+  });
+
+  it('concurrent callers of one key: the entry is written once with the longest TTL asked for', async () => {
+    let now = 1_000;
+    const c = new MemoryQueryCache({ ttlMs: 300_000, maxEntries: 10, now: () => now });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const compute = counter(async (n) => { await gate; return n; });
+    const a = c.getOrCompute('ws', 'k', {}, async () => compute()); // a request: default TTL
+    await until(() => c.inflightCount() === 1);
+    const b = c.getOrCompute('ws', 'k', {}, async () => compute(), { ttlMs: 86_400_000 }); // the precompute joins
+    await until(() => c.stats().misses === 2);
+    release();
+    expect(await Promise.all([a, b])).toEqual([1, 1]);
+    now += 3_600_000;
+    expect(await c.getOrCompute('ws', 'k', {}, async () => compute())).toBe(1);
+    expect(compute.calls).toBe(1);
+  });
+});
+
+describe.skipIf(!REDIS_URL)('redis query cache: per-entry TTL', () => {
+  it('SET PX uses the entry\'s TTL; a hit asking for longer extends it (PEXPIRE GT), never shortens it', async () => {
+    const prefix = `netra-test:${randomUUID()}:`;
+    const c = await redisCache(prefix, 300_000);
+    await c.getOrCompute('ws', 'long', {}, async () => 1, { ttlMs: 86_400_000 });
+    await c.getOrCompute('ws', 'short', {}, async () => 2);
+    const pttl = async (kind: string) => {
+      const [key] = await c.redis.keys(`${prefix}qc:e:*:${kind}:*`);
+      return c.redis.pttl(key!);
+    };
+    expect(await pttl('long')).toBeGreaterThan(86_000_000);
+    expect(await pttl('short')).toBeLessThanOrEqual(300_000);
+    expect(await c.getOrCompute('ws', 'short', {}, async () => 3, { ttlMs: 3_600_000 })).toBe(2);
+    expect(await pttl('short')).toBeGreaterThan(3_500_000);
+    expect(await c.getOrCompute('ws', 'short', {}, async () => 4, { ttlMs: 1_000 })).toBe(2);
+    expect(await pttl('short')).toBeGreaterThan(3_500_000);
+  });
+
+  it('concurrent callers: written once with the longest TTL asked for', async () => {
+    const prefix = `netra-test:${randomUUID()}:`;
+    const c = await redisCache(prefix, 300_000);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let calls = 0;
+    const slow = async () => { calls++; await gate; return { v: 1 }; };
+    const a = c.getOrCompute('ws', 'k', {}, slow);
+    await until(() => c.inflightCount() === 1);
+    const b = c.getOrCompute('ws', 'k', {}, slow, { ttlMs: 86_400_000 });
+    await until(() => c.stats().misses === 2); // b's lookup missed: it joins a's computation
+    release();
+    expect(await Promise.all([a, b])).toEqual([{ v: 1 }, { v: 1 }]);
+    expect(calls).toBe(1);
+    const [key] = await c.redis.keys(`${prefix}qc:e:*`);
+    expect(await c.redis.pttl(key!)).toBeGreaterThan(86_000_000);
   });
 });
 

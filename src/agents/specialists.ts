@@ -3,6 +3,10 @@
  * optimization (analysis, recommended policy, replay; growth and latency-target scenarios), actions (step-by-step plan
  * with a LiteLLM / Portkey config) and reporting (the LLM client writes the prose from a structured `report` payload, so
  * every figure in it is one the analysis returned). Each streams sub_agent_update / tool_* / partial_result events.
+ * A turn reads each result once: the data agent reuses the triage's stats when the window is the whole history, the
+ * optimization agent reuses the triage's probe analysis (same window and goal) and builds the recommended policy from
+ * its recommendations (what AnalysisService.recommendedPolicy does with the same analysis); their tool events still
+ * stream, with `reused_from: 'triage'` in the result.
  */
 import type { LlmClient, LlmFallbackEvent } from '../llm/index.js';
 import { formatByUnit, payloadMessage, type ReportPayload, type ReportRecommendation } from '../llm/index.js';
@@ -10,6 +14,7 @@ import type { FullAnalysis } from '../optimize/analyze.js';
 import { policyToLiteLLM } from '../optimize/export/litellm.js';
 import { policyToPortkey } from '../optimize/export/portkey.js';
 import { validatePolicy, type PolicyInput } from '../optimize/policy.js';
+import { policyFromRecommendations } from '../optimize/policy-from-recommendations.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
 import type { ReplayResult } from '../optimize/replay.js';
 import type { AnalysisService } from '../services/analysis-service.js';
@@ -32,6 +37,8 @@ export interface RunState {
   /** the analysed window (epoch ms); undefined = the workspace's whole history */
   window: { from?: number; to?: number };
   stats: WorkspaceStats;
+  /** the triage's probe analysis, of `window` ranked by `triage.goal` (absent when the workspace has no events) */
+  probe?: FullAnalysis;
   analysis?: FullAnalysis;
   policy?: PolicyInput;
   replay?: ReplayResult | null;
@@ -75,7 +82,10 @@ export async function dataHelperAgent(ctx: RunContext, s: RunState): Promise<voi
 export async function dataAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<void> {
   await update(ctx, 'data', 'started');
   const scope = { workspace: s.req.workspace, from: s.window.from, to: s.window.to };
-  const st = await ctx.tool('data', 'stats', scope, () => deps.analysis.stats(scope), (r) => ({ events: r.events, spend_usd: r.spend_usd, models: r.by_model.length }));
+  // the whole history: the stats the triage read are these
+  const reuse = s.window.from === undefined && s.window.to === undefined;
+  const st = await ctx.tool('data', 'stats', scope, async () => (reuse ? s.stats : deps.analysis.stats(scope)),
+    (r) => ({ events: r.events, spend_usd: r.spend_usd, models: r.by_model.length, ...(reuse ? { reused_from: 'triage' } : {}) }));
   s.stats = st;
   const byModel = [...st.by_model].sort((a, b) => b.spend_usd - a.spend_usd).slice(0, 8)
     .map((m) => ({ model: m.model, spend_usd: m.spend_usd, spend_share: st.spend_usd > 0 ? m.spend_usd / st.spend_usd : 0, events: m.events, latency_p95_ms: m.latency_p95_ms }));
@@ -88,12 +98,16 @@ const isLatencyRec = (r: RankedRecommendation) => r.kind === 'latency_slo' || (r
 export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<void> {
   await update(ctx, 'optimization', 'started', { goal: s.triage.goal });
   const args = { workspace: s.req.workspace, from: s.window.from, to: s.window.to, goal: s.triage.goal };
-  const a = await ctx.tool('optimization', 'analysis', args, () => deps.analysis.analyze(args), (r) => ({
+  // the triage's probe is this analysis (same window, ranked by the same goal)
+  const probe = s.probe;
+  const a = await ctx.tool('optimization', 'analysis', args, async () => probe ?? deps.analysis.analyze(args), (r) => ({
     monthly_spend_usd: r.summary.monthly_spend_usd, monthly_savings_usd: r.summary.monthly_savings_usd, recommendations: r.recommendations.length,
-    skipped: r.skipped.map((k) => k.kind),
+    skipped: r.skipped.map((k) => k.kind), ...(probe ? { reused_from: 'triage' } : {}),
   }));
   s.analysis = a;
-  const policy = await ctx.tool('optimization', 'policy', args, () => deps.analysis.recommendedPolicy(args), (p) => ({ name: p.name ?? null, rules: Object.keys(p).filter((k) => k !== 'name') }));
+  // = deps.analysis.recommendedPolicy(args), which builds it from this same analysis
+  const policy = await ctx.tool('optimization', 'policy', args, async () => policyFromRecommendations(a.recommendations),
+    (p) => ({ name: p.name ?? null, rules: Object.keys(p).filter((k) => k !== 'name') }));
   s.policy = policy;
   s.replay = await ctx.tool('optimization', 'simulate', { ...args, policy: 'recommended' },
     () => deps.analysis.simulate({ workspace: s.req.workspace, from: s.window.from, to: s.window.to, policy }).catch(() => null),

@@ -74,15 +74,18 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
   };
 
   async function run(ctx: RunContext, req: RunRequest): Promise<RunResult> {
-    const problem = requestProblem(req.request);
+    // an answer to a pending approval ("no", "ok") may be shorter than a request: it is checked as an answer, not a request
+    const pending = pendingApproval(req.previous_report, req.workspace);
+    const confirming = isConfirmation(req.request);
+    const refusing = pending !== null && isRefusal(req.request);
+    const problem = confirming || refusing ? null : requestProblem(req.request);
     if (problem) {
       await ctx.emit('agent_error', { code: 'NETRA_E_VALIDATION', message: problem, field: 'request' });
       return { status: 'failed', content: problem };
     }
     await ctx.emit('agent_started', { run_id: req.run_id, workspace: req.workspace, request: req.request });
-    const pending = pendingApproval(req.previous_report, req.workspace);
-    if (isConfirmation(req.request)) return confirm(ctx, req, pending);
-    if (pending && isRefusal(req.request)) {
+    if (confirming) return confirm(ctx, req, pending);
+    if (pending && refusing) {
       await ctx.emit('agent_thinking', { pipeline: 'approval', decision: 'declined', pending });
       return answer(ctx, `Cancelled: nothing was changed (the pending action was ${describeApproval(pending)}).`, { action: pending.action, cancelled: true });
     }
@@ -119,7 +122,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     const chain = CHAINS[sufficiency.level];
     await ctx.emit('agent_thinking', { triage: t, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });
 
-    const state: RunState = { req, triage: t, sufficiency, window, stats: all };
+    const state: RunState = { req, triage: t, sufficiency, window, stats: all, probe };
     let content = '';
     for (const agent of chain) {
       ctx.check();

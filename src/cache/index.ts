@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { MemoryQueryCache, type QueryCache } from './query-cache.js';
 import { RedisQueryCache } from './redis-query-cache.js';
 
-export type { QueryCache, QueryCacheStats } from './query-cache.js';
+export type { CacheEntryOptions, QueryCache, QueryCacheStats } from './query-cache.js';
 export { MemoryQueryCache } from './query-cache.js';
 export { RedisQueryCache } from './redis-query-cache.js';
 

@@ -7,6 +7,13 @@
  * that workspace stops being addressable at once (old entries age out by TTL / LRU). A result computed while an ingest
  * was running is stored under the generation it started with, so it can never be served after the ingest finished.
  * Values are stored as JSON text in both backends: what comes back is always a fresh copy, never a shared object.
+ *
+ * TTL: every entry expires after the cache's TTL (5 min) unless the caller asks for another one (`{ ttlMs }`): the
+ * analysis precompute (src/services/analysis-precompute.ts) stores its entries for 24 h, since the generation counter
+ * already retires them at the workspace's next ingest. A lookup that hits an entry with less time left than it asks
+ * for extends the entry; concurrent callers of one key write it once, with the longest TTL any of them asked for.
+ * Single-flight: concurrent misses of one key (same workspace, generation, kind and parameters) in this process share
+ * one computation: the second caller awaits the first one's promise instead of starting its own.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -24,15 +31,22 @@ export interface QueryCacheStats {
   invalidations: number;
 }
 
+export interface CacheEntryOptions {
+  /** this entry's TTL; default the cache's. A hit on an entry with less time left extends it to this. */
+  ttlMs?: number;
+}
+
 export interface QueryCache {
   readonly backend: 'memory' | 'redis';
   /** The cached value of (workspace, kind, params), or compute() stored for next time. Values must be JSON-serialisable. */
-  getOrCompute<T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>): Promise<T>;
+  getOrCompute<T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>, opts?: CacheEntryOptions): Promise<T>;
   /** Makes every entry of the workspace stale (called after each successful append into it). */
   invalidate(workspace: string): Promise<void>;
   /** The workspace's current generation (0 before the first invalidation). */
   generation(workspace: string): Promise<number>;
   stats(): QueryCacheStats;
+  /** Computations of this process still running (single-flight entries). */
+  inflightCount(): number;
   close(): Promise<void>;
 }
 
@@ -65,16 +79,26 @@ export abstract class BaseQueryCache implements QueryCache {
   protected misses = 0;
   protected errors = 0;
   protected invalidations = 0;
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Map<string, { done: Promise<{ value: unknown; text: string; ttlMs: number }>; ttlMs: number }>();
+  /** the TTL of an entry written without `ttlMs` */
+  protected abstract readonly defaultTtlMs: number;
 
   protected abstract read(workspace: string, kind: string, params: unknown): Promise<{ key: string; text: string | undefined }>;
-  protected abstract write(key: string, text: string): Promise<void>;
+  protected abstract write(key: string, text: string, ttlMs: number): Promise<void>;
+  /** Makes the entry live at least ttlMs from now (it holds `text`). */
+  protected abstract extend(key: string, text: string, ttlMs: number): Promise<void>;
   abstract invalidate(workspace: string): Promise<void>;
   abstract generation(workspace: string): Promise<number>;
   protected abstract entries(): number | null;
   abstract close(): Promise<void>;
 
-  async getOrCompute<T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>): Promise<T> {
+  /** Computations of this process still running (single-flight entries). */
+  inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  async getOrCompute<T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>, opts: CacheEntryOptions = {}): Promise<T> {
+    const ttlMs = Math.max(1, opts.ttlMs ?? this.defaultTtlMs);
     let found: { key: string; text: string | undefined };
     try {
       found = await this.read(workspace, kind, params);
@@ -83,26 +107,36 @@ export abstract class BaseQueryCache implements QueryCache {
       this.misses++;
       return compute();
     }
+    const key = found.key;
     if (found.text !== undefined) {
       this.hits++;
+      if (opts.ttlMs !== undefined) await this.extend(key, found.text, ttlMs).catch(() => { this.errors++; });
       return JSON.parse(found.text) as T;
     }
     this.misses++;
-    // concurrent misses of one key share one computation
-    const running = this.inflight.get(found.key);
-    if (running) return JSON.parse(JSON.stringify(await running)) as T;
-    const p = (async () => {
+    // concurrent misses of one key share one computation (written once, with the longest TTL asked for)
+    const running = this.inflight.get(key);
+    if (running) {
+      running.ttlMs = Math.max(running.ttlMs, ttlMs);
+      const r = await running.done;
+      // asked for a longer TTL after the entry was written: extend it
+      if (ttlMs > r.ttlMs) await this.extend(key, r.text, ttlMs).catch(() => { this.errors++; });
+      return JSON.parse(r.text) as T;
+    }
+    const entry = { ttlMs, done: null as unknown as Promise<{ value: unknown; text: string; ttlMs: number }> };
+    entry.done = (async () => {
       const value = await compute();
       const text = JSON.stringify(value);
       if (text === undefined) throw new TypeError(`query cache: the ${kind} result is not JSON-serialisable`);
-      await this.write(found.key, text).catch(() => { this.errors++; });
-      return value;
+      const written = entry.ttlMs;
+      await this.write(key, text, written).catch(() => { this.errors++; });
+      return { value, text, ttlMs: written };
     })();
-    this.inflight.set(found.key, p);
+    this.inflight.set(key, entry);
     try {
-      return await p;
+      return (await entry.done).value as T;
     } finally {
-      this.inflight.delete(found.key);
+      this.inflight.delete(key);
     }
   }
 
@@ -120,9 +154,11 @@ export class MemoryQueryCache extends BaseQueryCache {
   readonly backend = 'memory' as const;
   private readonly lru: LRUCache<string, string>;
   private readonly generations = new Map<string, number>();
+  protected readonly defaultTtlMs: number;
 
   constructor(opts: QueryCacheOptions) {
     super();
+    this.defaultTtlMs = Math.max(1, opts.ttlMs);
     const now = opts.now;
     this.lru = new LRUCache<string, string>({ max: Math.max(1, opts.maxEntries), ttl: Math.max(1, opts.ttlMs), ...(now ? { perf: { now }, ttlResolution: 0 } : {}) });
   }
@@ -132,8 +168,12 @@ export class MemoryQueryCache extends BaseQueryCache {
     return { key, text: this.lru.get(key) };
   }
 
-  protected async write(key: string, text: string): Promise<void> {
-    this.lru.set(key, text);
+  protected async write(key: string, text: string, ttlMs: number): Promise<void> {
+    this.lru.set(key, text, { ttl: ttlMs });
+  }
+
+  protected async extend(key: string, text: string, ttlMs: number): Promise<void> {
+    if (this.lru.getRemainingTTL(key) < ttlMs) this.lru.set(key, text, { ttl: ttlMs });
   }
 
   async invalidate(workspace: string): Promise<void> {

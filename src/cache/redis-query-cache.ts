@@ -2,7 +2,8 @@
  * The query cache shared through Redis (ioredis) so several server processes see each other's entries and
  * invalidations. Layout, under a configurable prefix (default `netra:`):
  *   <prefix>qc:gen:<workspace>                         the workspace's generation counter (INCR on ingest; never expires)
- *   <prefix>qc:e:<workspace>:<generation>:<kind>:<hash>  one cached value as JSON text (SET ... PX ttl)
+ *   <prefix>qc:e:<workspace>:<generation>:<kind>:<hash>  one cached value as JSON text (SET ... PX ttl; the ttl is the
+ *                                                      cache's, or the entry's own: PEXPIRE ... GT extends it on a hit)
  * Entries are bounded by their TTL; give Redis a `maxmemory` with an LRU eviction policy to bound memory too.
  * When Redis cannot be reached, lookups compute without the cache and count an error; they never fail the request.
  */
@@ -21,14 +22,14 @@ export class RedisQueryCache extends BaseQueryCache {
   readonly backend = 'redis' as const;
   readonly redis: Redis;
   private readonly prefix: string;
-  private readonly ttlMs: number;
+  protected readonly defaultTtlMs: number;
   private readonly log?: Logger;
   private lastErrorLog = 0;
 
   constructor(opts: RedisQueryCacheOptions) {
     super();
     this.prefix = opts.prefix ?? 'netra:';
-    this.ttlMs = Math.max(1, opts.ttlMs);
+    this.defaultTtlMs = Math.max(1, opts.ttlMs);
     this.log = opts.log;
     // fail fast while disconnected (the cache is optional); ioredis keeps reconnecting in the background
     this.redis = new Redis(opts.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5000 });
@@ -66,8 +67,13 @@ export class RedisQueryCache extends BaseQueryCache {
     return { key, text: text ?? undefined };
   }
 
-  protected async write(key: string, text: string): Promise<void> {
-    await this.redis.set(key, text, 'PX', this.ttlMs);
+  protected async write(key: string, text: string, ttlMs: number): Promise<void> {
+    await this.redis.set(key, text, 'PX', ttlMs);
+  }
+
+  /** PEXPIRE ... GT (Redis ≥ 7.0): only ever lengthens the entry's life. */
+  protected async extend(key: string, _text: string, ttlMs: number): Promise<void> {
+    await this.redis.pexpire(key, ttlMs, 'GT');
   }
 
   async invalidate(workspace: string): Promise<void> {

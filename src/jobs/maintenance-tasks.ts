@@ -4,7 +4,10 @@
  * - reprice-after-catalog-change: reprices every workspace whose events were last priced with another catalog
  *   version than data/price-catalog.json's; the version applied per workspace is kept in <dataDir>/catalog-applied.json
  *   (a workspace never recorded there is repriced once: it may have been priced by an older catalog);
- * - cache-warm-up: runs the analysis of the most recently active workspaces so the first dashboard load is a cache hit.
+ * - cache-warm-up: warms the query cache for the most recently active workspaces so the first dashboard load or chat
+ *   turn is a cache hit. The app passes the analysis precompute's run (src/services/analysis-precompute.ts) as
+ *   `analyze`: the warm-up and the precompute after ingest are one computation (stats, analysis, recommended policies
+ *   and their replays, stored with the precompute's TTL). When the precompute already ran at start, it is all hits.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,6 +70,7 @@ export function repriceAfterCatalogChangeTask(deps: {
 export function cacheWarmUpTask(deps: {
   store: Pick<AnalyticsStore, 'workspaces'>;
   workspaces: number;
+  /** warms one workspace (the app: the precompute's run) */
   analyze(workspace: string): Promise<unknown>;
 }): StartupTask {
   return {

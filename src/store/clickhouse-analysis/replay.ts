@@ -3,10 +3,14 @@
  * src/store/duckdb-analysis/replay.ts: a policy applied to stored history in SQL. Routing rules are a CASE over
  * segments, target/stored rates are looked up in bound arrays (`{rx:Array(...)}[indexOf({rm}, model)]`, NULL when
  * the model has no rate, like DuckDB's LEFT JOIN to the unnest()ed rates), the exact response cache is a window
- * over (routed model, prompt_hash) with a RANGE frame of the TTL, run only over keys that occur more than once, and
+ * over (routed model, prompt_hash), run only over keys that occur more than once, and
  * its hits are matched back by event_id (unique within a workspace: the store de-duplicates on it). Totals and
  * per-UTC-day figures come from GROUPING SETS. Every value is a bound parameter; the one inlined number, the TTL
  * in µs, is an integer computed here.
+ * The cache window: DuckDB counts successful calls in `RANGE BETWEEN ttl PRECEDING AND 1 PRECEDING`; ClickHouse
+ * requires a RANGE offset to fit a 32-bit integer (2,147 s in µs), so the TTL cannot be the frame offset here. The
+ * same condition instead: the latest successful call strictly earlier (`RANGE BETWEEN UNBOUNDED PRECEDING AND
+ * 1 PRECEDING`) is at most ttl µs before the event — there is a success within the TTL iff the latest one is.
  */
 import type { AnalysisScope } from '../../optimize/ports/index.js';
 import type { ReplayAggregateRow, ReplayMatch, ReplayModelRow, ReplayPlan, ReplayQueries, ReplayTextRow } from '../../optimize/ports/replay.js';
@@ -127,10 +131,10 @@ export function replaySql(t: string, scope: AnalysisScope, plan: ReplayPlan): { 
 ek AS (${keyed}),
 hits AS (
   SELECT event_id FROM (
-    SELECT event_id, countIf(ok) OVER (
-             PARTITION BY pmodel, prompt_hash ORDER BY ts_us RANGE BETWEEN ${ttlUs} PRECEDING AND 1 PRECEDING) AS n_ok
-    FROM ek WHERE (pmodel, prompt_hash) IN (SELECT pmodel, prompt_hash FROM ek GROUP BY pmodel, prompt_hash HAVING count() > 1))
-  WHERE n_ok > 0
+    SELECT event_id, ts_us, countIf(ok) OVER w AS n_ok, maxIf(ts_us, ok) OVER w AS last_ok_us
+    FROM ek WHERE (pmodel, prompt_hash) IN (SELECT pmodel, prompt_hash FROM ek GROUP BY pmodel, prompt_hash HAVING count() > 1)
+    WINDOW w AS (PARTITION BY pmodel, prompt_hash ORDER BY ts_us RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))
+  WHERE n_ok > 0 AND last_ok_us >= ts_us - ${ttlUs}
 ),`;
   const ruleCounts = plan.routing.map((_, i) => `, toFloat64(countIf(rule = ${i})) AS rule_${i}`).join('');
   const sql = `
