@@ -109,7 +109,7 @@ export interface CacheQueries {
   /** Exact repeats per (app, model): hit counts and spend at the chosen TTL and at the comparison TTLs. One scan. */
   exactCacheGroups(scope: AnalysisScope, opts: ExactCacheOptions): Promise<ExactCacheResult>;
   /**
-   * Streams the events that carry prompt_text, oldest first, in chunks of at most `chunk_rows` (default 8,192) to
+   * Streams the events that carry prompt_text, oldest first, in chunks of at most `chunk_rows` (default: DuckDB 512, yielding to the event loop between chunks; ClickHouse 8,192) to
    * `onRows` (called synchronously per chunk, inside the store's read: keep it pure and quick).
    */
   scanPromptTexts(scope: AnalysisScope, onRows: (rows: PromptTextRow[]) => void, opts?: { chunk_rows?: number }): Promise<PromptTextScan>;

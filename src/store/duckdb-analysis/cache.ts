@@ -15,7 +15,7 @@ import { scopeSql } from '../duckdb-queries.js';
 import { readObjects, toNumber, toNumberOrNull } from '../duckdb-rows.js';
 import type { RunRead } from './index.js';
 
-const DEFAULT_CHUNK_ROWS = 8192;
+const DEFAULT_CHUNK_ROWS = 512; // one chunk of the caller's JS work (near-duplicate matching) blocks the event loop for tens of ms, not seconds
 
 /** Seconds as a BIGINT number of microseconds (the unit of epoch_us). */
 function seconds(v: number, field: string): bigint {
@@ -124,6 +124,9 @@ export async function scanPromptTexts(
         total += buffer.length;
         onRows(buffer);
         buffer = [];
+        // the caller's work per chunk is synchronous JS (near-duplicate matching): give the event loop a turn between
+        // chunks so requests and WebSocket frames are served while a long scan runs in the background
+        await new Promise<void>((res) => setImmediate(res));
       }
     }
   }
