@@ -336,6 +336,9 @@ export class RunService {
       if (!ok) throw new Error(`run ${runId} vanished (thread deleted?)`);
       entry.seq = seq;
       this.bus.publish(runId, { kind: 'event', event: { event_id: seq, run_id: runId, thread_id: entry.threadId, type, payload, ts: ts.toISOString() } });
+      // a turn whose steps are all cache hits and embedded-database writes resolves as one chain of microtasks: give the
+      // event loop a turn per event so other sockets and requests are served in between (fairness), not after the run
+      await new Promise<void>((res) => setImmediate(res));
     });
     entry.chain = next.catch(() => undefined);
     return next;
