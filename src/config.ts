@@ -106,6 +106,9 @@ export const ConfigSchema = z.object({
     maxWaitMs: int(60_000, 0),
     /** TTL of precomputed cache entries (they are retired anyway by the workspace's next ingest or reprice) */
     ttlMs: int(24 * 3_600_000, 1),
+    /** the chat (never the REST API) may answer from the workspace's last completed precompute while a newer one is due,
+     * if it is at most this old (ms); 0: the chat always computes current figures */
+    staleMaxMs: int(600_000, 0),
     /** goals whose recommended policy is replayed ahead (comma-separated; each goal orders the recommendations) */
     goals: z.string().default('balanced,cost,latency,quality').transform((v, ctx) => {
       const list = [...new Set(v.split(',').map((x) => x.trim()).filter(Boolean))];
@@ -264,7 +267,7 @@ export function configFromEnv(env: Env = process.env): Config {
     },
     precompute: {
       enabled: env.NETRA_PRECOMPUTE_ENABLED, debounceMs: env.NETRA_PRECOMPUTE_DEBOUNCE_MS, maxWaitMs: env.NETRA_PRECOMPUTE_MAX_WAIT_MS,
-      ttlMs: env.NETRA_PRECOMPUTE_TTL_MS, goals: env.NETRA_PRECOMPUTE_GOALS,
+      ttlMs: env.NETRA_PRECOMPUTE_TTL_MS, staleMaxMs: env.NETRA_PRECOMPUTE_STALE_MAX_MS, goals: env.NETRA_PRECOMPUTE_GOALS,
     },
     jobs: {
       concurrency: env.NETRA_JOBS_CONCURRENCY, maxGenerateEvents: env.NETRA_JOBS_MAX_GENERATE_EVENTS, progressIntervalMs: env.NETRA_JOBS_PROGRESS_INTERVAL_MS,

@@ -17,7 +17,8 @@ import { validatePolicy, type PolicyInput } from '../optimize/policy.js';
 import { policyFromRecommendations } from '../optimize/policy-from-recommendations.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
 import type { ReplayResult } from '../optimize/replay.js';
-import type { AnalysisService } from '../services/analysis-service.js';
+import { staleInfo, staleSummary, type AnalysisService, type StaleInfo, type StaleTurn } from '../services/analysis-service.js';
+import { stableStringify } from '../cache/query-cache.js';
 import type { WorkspaceStats } from '../store/types.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
 import type { RunContext } from './run-context.js';
@@ -45,6 +46,14 @@ export interface RunState {
   /** set by the optimization agent */
   projection?: Projection;
   plan?: ActionPlan;
+  /** the turn's choice of figures: the last completed precompute's (stale) or current ones */
+  stale?: StaleTurn;
+}
+
+/** `{ stale: { as_of, age_ms } }` for a tool result served from the turn's snapshot (only whole-history results are). */
+export function staleOf(turn: StaleTurn | undefined, wholeHistory = true): { stale?: StaleInfo } {
+  const info = wholeHistory ? staleInfo(turn) : null;
+  return info ? { stale: info } : {};
 }
 
 export interface Projection {
@@ -84,8 +93,8 @@ export async function dataAgent(ctx: RunContext, deps: AgentDeps, s: RunState): 
   const scope = { workspace: s.req.workspace, from: s.window.from, to: s.window.to };
   // the whole history: the stats the triage read are these
   const reuse = s.window.from === undefined && s.window.to === undefined;
-  const st = await ctx.tool('data', 'stats', scope, async () => (reuse ? s.stats : deps.analysis.stats(scope)),
-    (r) => ({ events: r.events, spend_usd: r.spend_usd, models: r.by_model.length, ...(reuse ? { reused_from: 'triage' } : {}) }));
+  const st = await ctx.tool('data', 'stats', scope, async () => (reuse ? s.stats : deps.analysis.stats(scope, { allowStale: s.stale })),
+    (r) => ({ events: r.events, spend_usd: r.spend_usd, models: r.by_model.length, ...(reuse ? { reused_from: 'triage' } : {}), ...staleOf(s.stale, reuse) }));
   s.stats = st;
   const byModel = [...st.by_model].sort((a, b) => b.spend_usd - a.spend_usd).slice(0, 8)
     .map((m) => ({ model: m.model, spend_usd: m.spend_usd, spend_share: st.spend_usd > 0 ? m.spend_usd / st.spend_usd : 0, events: m.events, latency_p95_ms: m.latency_p95_ms }));
@@ -100,18 +109,21 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
   const args = { workspace: s.req.workspace, from: s.window.from, to: s.window.to, goal: s.triage.goal };
   // the triage's probe is this analysis (same window, ranked by the same goal)
   const probe = s.probe;
-  const a = await ctx.tool('optimization', 'analysis', args, async () => probe ?? deps.analysis.analyze(args), (r) => ({
+  const whole = s.window.from === undefined && s.window.to === undefined;
+  const a = await ctx.tool('optimization', 'analysis', args, async () => probe ?? deps.analysis.analyze(args, { allowStale: s.stale }), (r) => ({
     monthly_spend_usd: r.summary.monthly_spend_usd, monthly_savings_usd: r.summary.monthly_savings_usd, recommendations: r.recommendations.length,
-    skipped: r.skipped.map((k) => k.kind), ...(probe ? { reused_from: 'triage' } : {}),
+    skipped: r.skipped.map((k) => k.kind), ...(probe ? { reused_from: 'triage' } : {}), ...staleOf(s.stale, whole),
   }));
   s.analysis = a;
   // = deps.analysis.recommendedPolicy(args), which builds it from this same analysis
   const policy = await ctx.tool('optimization', 'policy', args, async () => policyFromRecommendations(a.recommendations),
-    (p) => ({ name: p.name ?? null, rules: Object.keys(p).filter((k) => k !== 'name') }));
+    (p) => ({ name: p.name ?? null, rules: Object.keys(p).filter((k) => k !== 'name'), ...staleOf(s.stale, whole) }));
   s.policy = policy;
+  // a snapshot holds the replays of the policies the precompute recommended; another policy is replayed on current data
+  const replayedAhead = whole && s.stale?.snapshot?.replays[stableStringify(policy)] !== undefined;
   s.replay = await ctx.tool('optimization', 'simulate', { ...args, policy: 'recommended' },
-    () => deps.analysis.simulate({ workspace: s.req.workspace, from: s.window.from, to: s.window.to, policy }).catch(() => null),
-    (r) => (r ? { savings_usd: r.savings_usd, monthly_savings_usd: r.monthly_savings_usd, changed_events: r.changed_events } : { skipped: 'the recommended policy has no rule the replay can apply' }));
+    () => deps.analysis.simulate({ workspace: s.req.workspace, from: s.window.from, to: s.window.to, policy }, { allowStale: s.stale }).catch(() => null),
+    (r) => ({ ...(r ? { savings_usd: r.savings_usd, monthly_savings_usd: r.monthly_savings_usd, changed_events: r.changed_events } : { skipped: 'the recommended policy has no rule the replay can apply' }), ...staleOf(s.stale, replayedAhead) }));
 
   const g = s.triage.growth_factor ?? 1;
   const sum = a.summary;
@@ -230,11 +242,19 @@ export function reportPayload(s: RunState): ReportPayload {
   return payload;
 }
 
+/** The report of a turn answered from the last completed precompute says so: as of when, how old, what arrived since. */
+async function withAsOf(payload: ReportPayload, s: RunState): Promise<ReportPayload> {
+  if (!s.analysis) return payload;
+  const whole = s.window.from === undefined && s.window.to === undefined;
+  const st = whole ? await staleSummary(s.stale) : null;
+  return st ? { ...payload, as_of: { time: st.as_of, age_ms: st.age_ms, events_since: st.events_since } } : payload;
+}
+
 export interface ReportOutcome { content: string; payload: ReportPayload; provider: string; model: string }
 
 export async function reportingAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<ReportOutcome> {
   await update(ctx, 'reporting', 'started');
-  const payload = reportPayload(s);
+  const payload = await ctx.guard(withAsOf(reportPayload(s), s));
   // one agent_fallback per hop of the LLM chain, with the provider's own failure, emitted in order as hops happen
   let fallbacks: Promise<void> = Promise.resolve();
   const onFallback = (e: LlmFallbackEvent): void => {

@@ -7,18 +7,21 @@
  * actions, reporting; insufficient → data_helper, reporting. Admin pipelines: synthetic data generation and dataset
  * administration (list, delete, reprice). Approvals come from thread state: a confirmation ("yes", "confirm") executes
  * the action the thread's previous final_report asked approval for (approvals.ts), and only that.
+ * Stale answers: each turn passes one StaleTurn (`allowStale`) to its analysis calls, so a turn over a workspace whose
+ * current figures are not computed yet may be answered from the last completed precompute (analysis-service.ts): every
+ * tool_completed result served from it carries `stale: { as_of, age_ms }`, and so does the final_report.
  * Stop: the signal is checked between steps and raced against every await; a stopped run emits nothing more and
  * resolves `{ status: 'cancelled' }`.
  */
 import { NetraError } from '../errors.js';
 import type { LlmClient } from '../llm/index.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
-import type { AnalysisService } from '../services/analysis-service.js';
+import { staleTurn, type AnalysisService } from '../services/analysis-service.js';
 import type { WorkspaceStats } from '../store/types.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
 import { loadPriceCatalog } from '../workload/price-catalog-file.js';
 import { RunCancelled, RunContext } from './run-context.js';
-import { actionsAgent, dataAgent, dataHelperAgent, optimizationAgent, reportingAgent, type AgentDeps, type RunState } from './specialists.js';
+import { actionsAgent, dataAgent, dataHelperAgent, optimizationAgent, reportingAgent, staleOf, type AgentDeps, type RunState } from './specialists.js';
 import { describeApproval, isConfirmation, isRefusal, pendingApproval, type PendingApproval } from './approvals.js';
 import { datasetAdminAgent, deleteApproved, type DatasetAdmin } from './dataset-admin.js';
 import { syntheticDataAgent, type GenerateFn } from './synthetic-data.js';
@@ -109,20 +112,23 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     let refinement: Refinement | null = null;
     if (shouldRefine(deps.llm, t, req.request, req.goal !== undefined)) ({ triage: t, refinement } = await refineTriage(ctx, deps.llm, t, req.request));
 
-    const all = await ctx.tool('triage', 'stats', { workspace: req.workspace }, () => deps.analysis.stats({ workspace: req.workspace }),
-      (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length }));
+    // one turn, one generation: the last completed precompute's (stale) or the current one's
+    const stale = staleTurn();
+    const all = await ctx.tool('triage', 'stats', { workspace: req.workspace }, () => deps.analysis.stats({ workspace: req.workspace }, { allowStale: stale }),
+      (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length, ...staleOf(stale) }));
     const window = windowOf(all, t.entities.time_ranges[0]?.ms);
     let probe: FullAnalysis | undefined;
     if (all.events > 0) {
       const args = { workspace: req.workspace, ...window, goal: t.goal };
-      probe = await ctx.tool('triage', 'analysis', args, () => deps.analysis.analyze(args),
-        (r) => ({ events: r.summary.events, monthly_spend_usd: r.summary.monthly_spend_usd, skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })) }));
+      const whole = window.from === undefined && window.to === undefined;
+      probe = await ctx.tool('triage', 'analysis', args, () => deps.analysis.analyze(args, { allowStale: stale }),
+        (r) => ({ events: r.summary.events, monthly_spend_usd: r.summary.monthly_spend_usd, skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })), ...staleOf(stale, whole) }));
     }
     const sufficiency = assessSufficiency(all, probe?.skipped);
     const chain = CHAINS[sufficiency.level];
     await ctx.emit('agent_thinking', { triage: t, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });
 
-    const state: RunState = { req, triage: t, sufficiency, window, stats: all, probe };
+    const state: RunState = { req, triage: t, sufficiency, window, stats: all, probe, stale };
     let content = '';
     for (const agent of chain) {
       ctx.check();
@@ -143,6 +149,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
             figures: p ?? null,
             summary: state.analysis ? { monthly_spend_usd: state.analysis.summary.monthly_spend_usd, monthly_savings_usd: state.analysis.summary.monthly_savings_usd, projected_monthly_spend_usd: state.analysis.summary.projected_monthly_spend_usd, annual_spend_usd: state.analysis.summary.annual_spend_usd } : null,
             missing_data: sufficiency.missing, plan: state.plan ?? null, report: r.payload,
+            ...(r.payload.as_of ? { stale: { as_of: r.payload.as_of.time, age_ms: r.payload.as_of.age_ms, events_since: r.payload.as_of.events_since } } : {}),
           });
           break;
         }

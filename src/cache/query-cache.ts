@@ -40,6 +40,8 @@ export interface QueryCache {
   readonly backend: 'memory' | 'redis';
   /** The cached value of (workspace, kind, params), or compute() stored for next time. Values must be JSON-serialisable. */
   getOrCompute<T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>, opts?: CacheEntryOptions): Promise<T>;
+  /** The entry of (workspace, kind, params) at the current generation, if there is one: no computation, not counted as a hit or miss. */
+  peek<T>(workspace: string, kind: string, params: unknown): Promise<T | undefined>;
   /** Makes every entry of the workspace stale (called after each successful append into it). */
   invalidate(workspace: string): Promise<void>;
   /** The workspace's current generation (0 before the first invalidation). */
@@ -95,6 +97,11 @@ export abstract class BaseQueryCache implements QueryCache {
   /** Computations of this process still running (single-flight entries). */
   inflightCount(): number {
     return this.inflight.size;
+  }
+
+  async peek<T>(workspace: string, kind: string, params: unknown): Promise<T | undefined> {
+    const found = await this.read(workspace, kind, params).catch(() => ({ text: undefined }));
+    return found.text === undefined ? undefined : (JSON.parse(found.text) as T);
   }
 
   async getOrCompute<T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>, opts: CacheEntryOptions = {}): Promise<T> {

@@ -36,6 +36,9 @@ export interface ReportPayload {
   risks?: string[];
   missing_data?: string[];
   next_steps?: string[];
+  /** the figures come from an earlier completed analysis (the chat's stale answers): its time (ISO), its age when the
+   * report was written, and how many events arrived after it (null: unknown) */
+  as_of?: { time: string; age_ms: number; events_since: number | null };
   /** for completeStructured: the JSON the built-in model answers with when JSON is requested */
   draft?: unknown;
 }
@@ -137,11 +140,22 @@ function recommendationSentence(r: ReportRecommendation, i: number): string {
   return `${s}.`;
 }
 
-/** The prose of a report payload: title, facts, comparisons, recommendations, risks, missing data, next steps. */
+/** 'Figures as of 09:31 UTC (42 s before this answer; 1,200 events have arrived since and are being analysed).' */
+export function asOfSentence(a: NonNullable<ReportPayload['as_of']>): string {
+  const t = new Date(a.time);
+  const hhmm = Number.isNaN(t.getTime()) ? a.time : t.toISOString().slice(11, 16);
+  const since = a.events_since === null ? 'newer events are being analysed'
+    : a.events_since === 0 ? 'no events have arrived since; the figures are being recomputed'
+      : `${formatByUnit(a.events_since, 'events')} event${a.events_since === 1 ? ' has' : 's have'} arrived since and ${a.events_since === 1 ? 'is' : 'are'} being analysed`;
+  return `Figures as of ${hhmm} UTC (${formatNumber(Math.round(a.age_ms / 1000))} s before this answer; ${since}).`;
+}
+
+/** The prose of a report payload: title, as of (an earlier analysis), facts, comparisons, recommendations, risks, missing data, next steps. */
 export function renderReport(p: ReportPayload): string {
   const out: string[] = [];
   if (p.title) out.push(`${p.title}.`);
   if (p.question) out.push(`Question: ${p.question}`);
+  if (p.as_of) out.push(asOfSentence(p.as_of));
   const facts = Object.entries(p.facts ?? {}).map(([k, v]) => factSentence(k, v)).filter((s): s is string => s !== null);
   if (facts.length > 0) out.push(facts.join(' '));
   if (p.comparisons?.length) out.push(p.comparisons.map(comparisonSentence).join(' '));

@@ -17,6 +17,12 @@
  * A turn that arrives while the precompute is computing a result it needs awaits that computation (the query cache's
  * single-flight: same key, same promise); a turn that arrives before the debounce fired computes it itself, and the
  * precompute then finds the entries cached.
+ *
+ * Stale answers for the chat (staleMaxMs > 0): the precompute keeps in memory, per workspace, the values of its last
+ * completed run (an AnalysisSnapshot: stats, analysis and replays, the generation and catalog they were computed at,
+ * the completion time) and attaches them to the analysis service (useSnapshots), which answers a chat turn from them
+ * while the current generation has no analysis yet and the snapshot is younger than staleMaxMs. A run is kept only when
+ * its stats and its analysis count the same events (an ingest between the two: the previous snapshot stays).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { QueryCache } from '../cache/query-cache.js';
@@ -25,7 +31,8 @@ import type { Logger } from '../logger.js';
 import type { PolicyInput } from '../optimize/policy.js';
 import type { Goal } from '../optimize/ranking.js';
 import type { AnalyticsStore } from '../store/types.js';
-import type { AnalysisService } from './analysis-service.js';
+import type { AnalysisService, AnalysisSnapshot } from './analysis-service.js';
+import type { ReplayResult } from '../optimize/replay.js';
 
 export interface PrecomputeOptions {
   /** false: touch() and start() do nothing (run() still works) */
@@ -38,6 +45,8 @@ export interface PrecomputeOptions {
   goals: readonly Goal[];
   /** start(): how many of the most recently active workspaces are precomputed at boot */
   startupWorkspaces: number;
+  /** the chat may answer from a workspace's last completed run this long (ms); 0 or absent: never */
+  staleMaxMs?: number;
 }
 
 export type PrecomputeOutcome = 'ok' | 'skipped' | 'failed' | 'cancelled';
@@ -76,6 +85,8 @@ export interface AnalysisPrecompute {
   status(): PrecomputeStatus;
   /** Prometheus instruments on the app's registry: runs by outcome, last duration, workspaces pending. */
   registerMetrics(registry: Registry): void;
+  /** The workspace's last completed run's values (kept when staleMaxMs > 0; dropped when a turn finds it too old); null when none. */
+  snapshot(workspace: string): AnalysisSnapshot | null;
   close(): Promise<void>;
 }
 
@@ -106,6 +117,23 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
   const early = new Set<string>();
   const runs: Record<PrecomputeOutcome, number> = { ok: 0, skipped: 0, failed: 0, cancelled: 0 };
   let last: PrecomputeResult | null = null;
+  const staleMaxMs = opts.staleMaxMs ?? 0;
+  /** the last completed run of each workspace (staleMaxMs > 0) */
+  const snapshots = new Map<string, AnalysisSnapshot>();
+  if (staleMaxMs > 0 && deps.cache) {
+    deps.analysis.useSnapshots?.({
+      latest(workspace) {
+        const s = snapshots.get(workspace);
+        if (!s) return null;
+        if (Date.now() - s.completed_at <= staleMaxMs) return s;
+        snapshots.delete(workspace); // too old to be served again
+        return null;
+      },
+      async eventsNow(workspace) {
+        return (await deps.analysis.stats({ workspace })).events; // scoped to the workspace (and cached for this generation)
+      },
+    });
+  }
 
   const idle = () => waiting.size === 0 && queue.length === 0 && running === null;
   const notifyIdle = () => {
@@ -147,15 +175,20 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
     const result = (outcome: PrecomputeOutcome, extra: Partial<PrecomputeResult> = {}): PrecomputeResult => ({
       workspace, outcome, duration_ms: Math.round(performance.now() - t0), replays: 0, replay_failures: 0, ...extra, finished_at: new Date().toISOString(),
     });
-    if (!deps.cache) return result('skipped', { reason: 'the query cache is disabled' });
+    const cache = deps.cache;
+    if (!cache) return result('skipped', { reason: 'the query cache is disabled' });
     try {
       check();
+      const keep = staleMaxMs > 0;
+      const catalogVersion = deps.analysis.catalogVersion?.() ?? null;
       // the supervisor's triage and data agents: stats of the whole history
-      const stats = await deps.analysis.stats({ workspace }, cacheOpts);
+      let stats = await deps.analysis.stats({ workspace }, cacheOpts);
       if (stats.events === 0) return result('skipped', { reason: 'no events' });
       check();
+      // the generation the analysis is computed at (a later ingest only makes the snapshot stale sooner)
+      const generation = keep ? await cache.generation(workspace) : 0;
       // the triage probe and the optimization agent: one cached analysis, re-ranked per goal on read
-      await deps.analysis.analyze({ workspace }, cacheOpts);
+      const analysis = await deps.analysis.analyze({ workspace }, cacheOpts);
       // the optimization agent: the recommended policy of the turn's goal, then its replay
       const policies = new Map<string, PolicyInput>();
       for (const goal of opts.goals) {
@@ -164,14 +197,23 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
         policies.set(stableStringify(p), p);
       }
       let replayFailures = 0;
-      for (const policy of policies.values()) {
+      const replays: Record<string, ReplayResult | { failed: string }> = {};
+      for (const [key, policy] of policies) {
         check();
-        await deps.analysis.simulate({ workspace, policy }, cacheOpts).catch((err: unknown) => {
+        replays[key] = await deps.analysis.simulate({ workspace, policy }, cacheOpts).catch((err: unknown) => {
           replayFailures++;
           deps.log?.debug({ workspace, err: (err as Error).message }, 'precompute: the recommended policy could not be replayed');
+          return { failed: (err as Error).message };
         });
       }
       const r = result('ok', { replays: policies.size - replayFailures, replay_failures: replayFailures });
+      if (keep && catalogVersion !== null) {
+        // stats and analysis of the same data (an ingest between them: the stats the analysis used, if still cached)
+        if (stats.events !== analysis.summary.events) stats = await deps.analysis.stats({ workspace }, cacheOpts);
+        if (stats.events === analysis.summary.events && deps.analysis.catalogVersion?.() === catalogVersion) {
+          snapshots.set(workspace, { workspace, generation, completed_at: Date.now(), catalog_version: catalogVersion, stats, analysis, replays });
+        }
+      }
       deps.log?.info({ workspace, duration_ms: r.duration_ms, replays: r.replays, events: stats.events }, 'analysis precomputed');
       return r;
     } catch (err) {
@@ -225,6 +267,9 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
     },
     whenIdle() {
       return idle() || closed ? Promise.resolve() : new Promise<void>((res) => idleWaiters.push(res));
+    },
+    snapshot(workspace) {
+      return snapshots.get(workspace) ?? null;
     },
     status() {
       return { enabled: opts.enabled, pending: [...waiting.keys(), ...queue], running: running?.workspace ?? null, runs: { ...runs }, last };

@@ -6,6 +6,13 @@
  * of an analysis (query timings, cache hit rate) is always current. Every call takes cache options: the analysis
  * precompute (analysis-precompute.ts) stores its entries with a longer TTL. Concurrent calls with the same key share
  * one computation (the cache's single-flight), so a chat turn asking for an analysis the precompute is running awaits it.
+ *
+ * Stale-while-revalidate, for the chat only: a call with `{ allowStale: turn }` (the supervisor passes one StaleTurn per
+ * chat turn; the REST API never does) over the default whole-history window may be answered from the workspace's last
+ * completed precompute (an AnalysisSnapshot, kept by analysis-precompute.ts, which attaches itself with useSnapshots())
+ * when the workspace's current cache generation has no analysis entry yet and the snapshot is younger than the bound
+ * (NETRA_PRECOMPUTE_STALE_MAX_MS). The first such call of a turn decides for the whole turn, so a turn's figures all come
+ * from one generation: the snapshot's, or the current one's (an exact entry, when present, always wins).
  */
 import { NetraError } from '../errors.js';
 import { analyzeWorkspace, type FullAnalysis } from '../optimize/analyze.js';
@@ -16,7 +23,7 @@ import type { PolicyInput } from '../optimize/policy.js';
 import { GOALS, rankRecommendations, type Goal } from '../optimize/ranking.js';
 import { replayPolicy, type ReplayResult } from '../optimize/replay.js';
 import type { AnalyticsStore, Scope, WorkspaceStats } from '../store/types.js';
-import type { CacheEntryOptions, QueryCache } from '../cache/query-cache.js';
+import { stableStringify, type CacheEntryOptions, type QueryCache } from '../cache/query-cache.js';
 import { storeHealthReport, type CacheStats } from '../optimize/store-health.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
 
@@ -28,14 +35,76 @@ export interface WindowRequest {
   to?: number;
 }
 
-/** `opts` of every call: how the results it computes are cached (e.g. `{ ttlMs }` of the precompute). */
+/** What the precompute keeps of a workspace's last completed run: the values it put in the cache, and when. */
+export interface AnalysisSnapshot {
+  workspace: string;
+  /** the workspace's cache generation the values were computed at */
+  generation: number;
+  /** completion time (epoch ms) */
+  completed_at: number;
+  /** the price catalog version the values were computed with */
+  catalog_version: string;
+  /** stats of the whole history (its events / last_event are the workspace's at that moment) */
+  stats: WorkspaceStats;
+  /** the analysis of the whole history, ranked 'balanced' (as cached) */
+  analysis: FullAnalysis;
+  /** the replay of each distinct recommended policy, by stableStringify(policy); `{ failed }`: the replay's error */
+  replays: Record<string, ReplayResult | { failed: string }>;
+}
+
+/** The precompute's snapshots, as the analysis service reads them. */
+export interface SnapshotSource {
+  /** the workspace's last completed snapshot when it is younger than the bound, else null */
+  latest(workspace: string): AnalysisSnapshot | null;
+  /** the workspace's current event count (a count, not an analysis query); null when unknown */
+  eventsNow(workspace: string): Promise<number | null>;
+}
+
+/** One chat turn's choice between the snapshot and current figures, made by its first allowStale call. */
+export interface StaleTurn {
+  decided: boolean;
+  snapshot: AnalysisSnapshot | null;
+  source: SnapshotSource | null;
+}
+
+export const staleTurn = (): StaleTurn => ({ decided: false, snapshot: null, source: null });
+
+/** What a stale result says about itself: completion time of its snapshot and its age now. */
+export interface StaleInfo {
+  as_of: string;
+  age_ms: number;
+}
+
+export function staleInfo(turn: StaleTurn | undefined, now = Date.now()): StaleInfo | null {
+  const s = turn?.snapshot;
+  return s ? { as_of: new Date(s.completed_at).toISOString(), age_ms: Math.max(0, now - s.completed_at) } : null;
+}
+
+/** For the report: the stale info plus how many events arrived after the snapshot (null when the count is unknown). */
+export async function staleSummary(turn: StaleTurn | undefined, now = Date.now()): Promise<(StaleInfo & { events_since: number | null }) | null> {
+  const info = staleInfo(turn, now);
+  if (!info || !turn?.snapshot || !turn.source) return null;
+  const current = await turn.source.eventsNow(turn.snapshot.workspace).catch(() => null);
+  return { ...info, events_since: current === null ? null : Math.max(0, current - turn.snapshot.stats.events) };
+}
+
+/** `opts` of every call: how the results it computes are cached (e.g. `{ ttlMs }` of the precompute); the chat's turn. */
+export interface AnalysisCallOptions extends CacheEntryOptions {
+  /** the chat only: this turn may be answered from the last completed precompute (see the file comment) */
+  allowStale?: StaleTurn;
+}
+
 export interface AnalysisService {
-  analyze(req: WindowRequest & { goal?: string; params?: Partial<AnalysisParams> }, opts?: CacheEntryOptions): Promise<FullAnalysis>;
-  simulate(req: WindowRequest & { policy: unknown }, opts?: CacheEntryOptions): Promise<ReplayResult>;
+  analyze(req: WindowRequest & { goal?: string; params?: Partial<AnalysisParams> }, opts?: AnalysisCallOptions): Promise<FullAnalysis>;
+  simulate(req: WindowRequest & { policy: unknown }, opts?: AnalysisCallOptions): Promise<ReplayResult>;
   /** The policy the analysis recommends (for replay and gateway exports): the one policyFromRecommendations builds. */
-  recommendedPolicy(req: WindowRequest & { goal?: string }, opts?: CacheEntryOptions): Promise<PolicyInput>;
+  recommendedPolicy(req: WindowRequest & { goal?: string }, opts?: AnalysisCallOptions): Promise<PolicyInput>;
   /** The store's stats for a scope, through the query cache. */
-  stats(scope: Scope, opts?: CacheEntryOptions): Promise<WorkspaceStats>;
+  stats(scope: Scope, opts?: AnalysisCallOptions): Promise<WorkspaceStats>;
+  /** The precompute attaches its snapshots (null detaches); without them allowStale has no effect. */
+  useSnapshots?(source: SnapshotSource | null): void;
+  /** The version of the price catalog the results are computed with (a snapshot of another version is never served). */
+  catalogVersion?(): string;
 }
 
 export function parseGoal(goal: string | undefined): Goal {
@@ -46,17 +115,42 @@ export function parseGoal(goal: string | undefined): Goal {
   return g as Goal;
 }
 
+/** The cache options of a call without its turn: what a computation passes on. */
+const cacheOnly = (opts?: AnalysisCallOptions): CacheEntryOptions | undefined => (opts?.ttlMs === undefined ? undefined : { ttlMs: opts.ttlMs });
+
 export function createAnalysisService(deps: { store: AnalyticsStore; catalog: () => PriceCatalog; cache?: QueryCache | null }): AnalysisService {
-  const cached = <T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>, opts?: CacheEntryOptions): Promise<T> =>
-    (deps.cache ? deps.cache.getOrCompute(workspace, kind, params, compute, opts) : compute());
+  const cached = <T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>, opts?: AnalysisCallOptions): Promise<T> =>
+    (deps.cache ? deps.cache.getOrCompute(workspace, kind, params, compute, opts?.ttlMs === undefined ? undefined : { ttlMs: opts.ttlMs }) : compute());
+  let snapshots: SnapshotSource | null = null;
+  /** the key of the whole-history analysis (what the precompute caches) */
+  const analysisKey = (req: { from?: number; to?: number; params?: Partial<AnalysisParams> }) => ({ from: req.from, to: req.to, params: req.params, catalog: deps.catalog().version });
+  /** The snapshot this call may be answered from: only for the default window, decided once per turn. */
+  const snapshotFor = async (workspace: string, defaultWindow: boolean, turn: StaleTurn | undefined): Promise<AnalysisSnapshot | null> => {
+    if (!turn || !defaultWindow) return null;
+    if (!turn.decided) {
+      turn.decided = true;
+      const snap = snapshots?.latest(workspace) ?? null;
+      if (!snap || !deps.cache || snap.workspace !== workspace || snap.catalog_version !== deps.catalog().version) return null;
+      // the current generation is the snapshot's (its entries are exact), or has its own analysis: current figures win
+      if (await deps.cache.generation(workspace) === snap.generation) return null;
+      if (await deps.cache.peek(workspace, 'analysis', analysisKey({})) !== undefined) return null;
+      turn.snapshot = snap;
+      turn.source = snapshots;
+    }
+    return turn.snapshot?.workspace === workspace ? turn.snapshot : null;
+  };
   const cacheCounters = (): CacheStats | undefined => {
     const s = deps.cache?.stats();
     return s ? { hits: s.hits, misses: s.misses } : undefined;
   };
-  const stats = (scope: Scope, opts?: CacheEntryOptions) =>
-    cached(scope.workspace, 'stats', { from: scope.from, to: scope.to }, () => deps.store.stats(scope), opts);
+  const stats = async (scope: Scope, opts?: AnalysisCallOptions): Promise<WorkspaceStats> => {
+    const snap = await snapshotFor(scope.workspace, scope.from === undefined && scope.to === undefined, opts?.allowStale);
+    if (snap) return structuredClone(snap.stats);
+    return cached(scope.workspace, 'stats', { from: scope.from, to: scope.to }, () => deps.store.stats(scope), opts);
+  };
 
   const context = async (req: WindowRequest, params?: Partial<AnalysisParams>, opts?: CacheEntryOptions) => {
+    // (the cache options only: a computation is always of the current data)
     if (req.from !== undefined && req.to !== undefined && req.from >= req.to) {
       throw new NetraError('VALIDATION', 'from must be before to', { field: 'from' });
     }
@@ -76,9 +170,9 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
   const analyze: AnalysisService['analyze'] = async (req, opts) => {
     const goal = parseGoal(req.goal);
     // The goal only orders the recommendations: one cached analysis (ranked 'balanced') serves every goal, re-ranked here.
-    const key = { from: req.from, to: req.to, params: req.params, catalog: deps.catalog().version };
-    const a = await cached(req.workspace, 'analysis', key, async () => {
-      const ctx = await context(req, req.params, opts);
+    const snap = await snapshotFor(req.workspace, req.from === undefined && req.to === undefined && req.params === undefined, opts?.allowStale);
+    const a = snap ? structuredClone(snap.analysis) : await cached(req.workspace, 'analysis', analysisKey(req), async () => {
+      const ctx = await context(req, req.params, cacheOnly(opts));
       return analyzeWorkspace(deps.store.analysis, ctx, { goal: 'balanced', storeTimings: deps.store.queryTimings(), cache: cacheCounters() });
     }, opts);
     if (a.summary.goal !== goal) {
@@ -93,8 +187,19 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
   return {
     analyze,
     async simulate(req, opts) {
+      const snap = await snapshotFor(req.workspace, req.from === undefined && req.to === undefined, opts?.allowStale);
+      const replayed = snap?.replays[stableStringify(req.policy)];
+      if (replayed) {
+        if ('failed' in replayed) throw new Error(replayed.failed);
+        return structuredClone(replayed);
+      }
+      // not replayed by the precompute (or a current turn): the replay of the current data
       const key = { from: req.from, to: req.to, policy: req.policy, catalog: deps.catalog().version };
-      return cached(req.workspace, 'simulation', key, async () => replayPolicy(deps.store.analysis, await context(req, undefined, opts), req.policy), opts);
+      return cached(req.workspace, 'simulation', key, async () => replayPolicy(deps.store.analysis, await context(req, undefined, cacheOnly(opts)), req.policy), opts);
+    },
+    catalogVersion: () => deps.catalog().version,
+    useSnapshots(source) {
+      snapshots = source;
     },
     stats,
     async recommendedPolicy(req, opts) {
