@@ -15,10 +15,11 @@
  *   warm           the same question again in that app (its query cache holds the cold turn's results)
  *   precomputed    an app with the precompute enabled (the default): N/1000 more events are ingested (app.generate, the
  *                  app's append path), the bench waits for the precompute to finish (precompute.whenIdle()), then asks
- *   right after ingest   another batch ingested, the question sent at once: inside the debounce (5 s), nothing is
- *                  precomputed yet and the turn computes what it needs itself
- *   during precompute    another batch ingested, the question sent as soon as the precompute has started: the turn
- *                  awaits the computations in flight (single-flight) and computes the rest
+ *   right after ingest   another batch ingested, the question sent at once: inside the debounce (5 s) nothing new is
+ *                  precomputed; the turn is answered from the last completed precompute, labelled "Figures as of ..."
+ *                  (NETRA_PRECOMPUTE_STALE_MAX_MS, default 10 min; with 0 it computes what it needs itself)
+ *   during precompute    another batch ingested, the question sent as soon as the precompute has started: answered
+ *                  from the last completed precompute too (with the bound at 0 it awaits the computations in flight)
  * Measured: run_accepted, the first run event (agent_started), final_report and agent_completed; the tool_completed
  * events give the time of each analysis call; the precompute's own duration is printed too.
  * Baselines in the same run: a `ping` round trip through the same gateway, and `store.stats()` (one scan of the events).
