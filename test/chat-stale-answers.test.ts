@@ -103,6 +103,12 @@ describe('chat answers from the last completed precompute', () => {
     expect((stale.report.report as { facts: Record<string, unknown> }).facts.analysed_events).toBe(snap.stats.events);
     expect(content).toContain(`Analysed events is ${formatByUnit(snap.stats.events, 'events')}.`);
 
+    // a question naming a window is answered from current data (its window is placed from current stats), never stale
+    const windowed = await turn(sup, 'Where did my money go in the last 7 days?');
+    expect(windowed.report.stale).toBeUndefined();
+    expect(windowed.tools.every((x) => x.result.stale === undefined)).toBe(true);
+    expect(windowed.tools.find((x) => x.tool === 'triage:stats')!.result.events).toBe(now);
+
     // the REST analysis API is never stale: it computes the current figures
     const api = (await t.app.server.inject({ url: '/api/v1/analysis?workspace=gen', headers: await t.auth() })).json();
     expect(api.summary.events).toBe(now);

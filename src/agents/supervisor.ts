@@ -112,8 +112,9 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     let refinement: Refinement | null = null;
     if (shouldRefine(deps.llm, t, req.request, req.goal !== undefined)) ({ triage: t, refinement } = await refineTriage(ctx, deps.llm, t, req.request));
 
-    // one turn, one generation: the last completed precompute's (stale) or the current one's
-    const stale = staleTurn();
+    // one turn, one generation: the last completed precompute's (stale) or the current one's. A question naming a window
+    // ("last 7 days") is always answered from current data: its window is placed from the stats, which must be current too.
+    const stale = t.entities.time_ranges.length > 0 ? { ...staleTurn(), decided: true } : staleTurn();
     const all = await ctx.tool('triage', 'stats', { workspace: req.workspace }, () => deps.analysis.stats({ workspace: req.workspace }, { allowStale: stale }),
       (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length, ...staleOf(stale) }));
     const window = windowOf(all, t.entities.time_ranges[0]?.ms);
