@@ -2,7 +2,13 @@
  * One unref'd interval (it never keeps the process alive) that runs an async tick and never overlaps itself: a tick still
  * in flight makes the next one skip. Jobs (src/jobs/job-runner.ts) and chat runs (src/chat/run-service.ts) use it for their
  * heartbeat and stale-owner sweep. The tick must handle its own errors (it is never awaited by the interval).
+ * `newOwnerId()` names the process that owns the rows it heartbeats.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+/** An id for this process as the owner of jobs and runs: host, pid and a random part (a restarted pid is a new owner). */
+export const newOwnerId = (): string => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 export class HeartbeatTimer {
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;

@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import pg from 'pg';
+import { sharedPostgres } from './helpers/databases.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp, type App } from '../src/app.js';
@@ -319,27 +319,12 @@ describe('jobs ownership on PGlite (one process per data directory)', () => {
 const pgUrl = process.env.DATABASE_URL;
 
 describe.skipIf(!pgUrl)(`jobs ownership on a shared PostgreSQL${pgUrl ? '' : ' (skipped: DATABASE_URL is not set)'}`, () => {
-  const dbName = `netra_test_jobs_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
-  const handles: DbHandle[] = [];
-  const admin = async (q: string) => {
-    const c = new pg.Client({ connectionString: pgUrl });
-    await c.connect();
-    try { await c.query(q); } finally { await c.end(); }
-  };
+  const shared = sharedPostgres(pgUrl!, 'jobs');
   /** another process's view of the same database: its own pool, its own Repository */
-  const openProcessDb = async () => {
-    const u = new URL(pgUrl!);
-    u.pathname = `/${dbName}`;
-    const h = await openDatabase(parseConfig({ databaseUrl: u.toString() }));
-    handles.push(h);
-    return h;
-  };
+  const openProcessDb = shared.open;
 
-  beforeAll(async () => { await admin(`CREATE DATABASE ${dbName}`); }, 30_000);
-  afterAll(async () => {
-    for (const h of handles) await h.close();
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  }, 30_000);
+  beforeAll(async () => { await shared.create(); }, 30_000);
+  afterAll(async () => { await shared.drop(); }, 30_000);
 
   it("a second process's start-up and sweeps leave a live process's running and queued jobs alone", async () => {
     const dbA = await openProcessDb();

@@ -7,11 +7,11 @@
  * owner's service). Skipped (with the reason) when DATABASE_URL is unset; the config checks always run.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { sharedPostgres } from './helpers/databases.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { configFromEnv, parseConfig } from '../src/config.js';
-import { openDatabase, type DbHandle } from '../src/db/client.js';
+import { configFromEnv } from '../src/config.js';
+import type { DbHandle } from '../src/db/client.js';
 import { workspaces } from '../src/db/schema.js';
 import { ConversationsRepository, type ConversationScope } from '../src/chat/conversations-repository.js';
 import { RunService, runInterruptedNoHeartbeat, type RunEvent, type RunServiceDeps } from '../src/chat/run-service.js';
@@ -71,10 +71,9 @@ describe('runs config: heartbeat and staleness', () => {
 });
 
 describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (skipped: DATABASE_URL is not set)'}`, () => {
-  const dbName = `netra_test_runs_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const shared = sharedPostgres(pgUrl!, 'runs');
   const prefix = `netra-test-runs-${randomUUID()}:`;
   const alice: ConversationScope = { workspace: 'runs-hb', userId: 'alice' };
-  const handles: DbHandle[] = [];
   const buses: RunEventBus[] = [];
   const services: RunService[] = [];
   let dbA: DbHandle;
@@ -84,19 +83,8 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
   /** without Redis, every "process" shares this one in-process bus */
   const localBus = new LocalRunEventBus();
 
-  const admin = async (q: string) => {
-    const c = new pg.Client({ connectionString: pgUrl });
-    await c.connect();
-    try { await c.query(q); } finally { await c.end(); }
-  };
   /** another process's view of the same database: its own pool */
-  const openProcessDb = async () => {
-    const u = new URL(pgUrl!);
-    u.pathname = `/${dbName}`;
-    const h = await openDatabase(parseConfig({ databaseUrl: u.toString() }));
-    handles.push(h);
-    return h;
-  };
+  const openProcessDb = shared.open;
   /** a process's bus: its own Redis connections and instance id, or the shared in-process one */
   const processBus = async (): Promise<RunEventBus> => {
     if (!redisUrl) return localBus;
@@ -119,7 +107,7 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
   };
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${dbName}`);
+    await shared.create();
     dbA = await openProcessDb();
     dbB = await openProcessDb();
     await dbA.db.insert(workspaces).values({ name: 'runs-hb' });
@@ -134,8 +122,7 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
 
   afterAll(async () => {
     for (const b of buses) await b.close();
-    for (const h of handles) await h.close();
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await shared.drop();
   }, 30_000);
 
   it("another process's start-up and sweeps never touch a live process's running run", async () => {

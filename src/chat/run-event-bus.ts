@@ -78,10 +78,6 @@ class Handlers {
     if (!set) return;
     for (const h of [...set]) h(m);
   }
-
-  get runs(): number {
-    return this.byRun.size;
-  }
 }
 
 export class LocalRunEventBus implements RunEventBus {

@@ -13,10 +13,8 @@
  * published on the bus, so followers everywhere end and a resume shows how the run ended. An owner that finds one of its
  * own runs recorded so (it was alive but could not heartbeat) aborts it and leaves the record as it is.
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { NetraError } from '../errors.js';
-import { HeartbeatTimer } from '../heartbeat-timer.js';
+import { HeartbeatTimer, newOwnerId } from '../heartbeat-timer.js';
 import type { Logger } from '../logger.js';
 import type { Goal } from '../optimize/ranking.js';
 import type { RunEventDraft, RunExecutor, RunResult } from '../agents/types.js';
@@ -83,7 +81,7 @@ export class RunService {
 
   constructor(private readonly deps: RunServiceDeps) {
     this.bus = deps.bus ?? new LocalRunEventBus();
-    this.owner = deps.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.owner = deps.owner ?? newOwnerId();
     this.staleAfterMs = deps.staleAfterMs ?? 60_000;
     this.heartbeat = new HeartbeatTimer(deps.heartbeatIntervalMs ?? 10_000, () => this.tick());
     // a stop asked in another process (or through the bus here) for a run executing in this one
@@ -173,12 +171,11 @@ export class RunService {
     if (!this.bus.shared) return null;
     const run = await this.deps.repo.getRun(scope, runId);
     if (!run || TERMINAL.has(run.status)) return null;
-    let timer: NodeJS.Timeout | undefined;
-    let unsubscribe: (() => void) | undefined;
-    const ended = new Promise<void>((res) => {
-      timer = setTimeout(res, this.deps.remoteStopTimeoutMs ?? 2_000);
-      void this.bus.subscribe(runId, (m) => { if (m.kind === 'end') res(); }, true).then((u) => { unsubscribe = u; });
-    });
+    // subscribe before asking, so the end of the run cannot pass unseen; then wait for it (bounded)
+    let onEnd: () => void = () => undefined;
+    const ended = new Promise<void>((res) => { onEnd = res; });
+    const unsubscribe = await this.bus.subscribe(runId, (m) => { if (m.kind === 'end') onEnd(); }, true);
+    const timer = setTimeout(onEnd, this.deps.remoteStopTimeoutMs ?? 2_000);
     try {
       await this.bus.requestStop({ run_id: runId, workspace: scope.workspace, user_id: scope.userId });
       await ended;
@@ -188,7 +185,7 @@ export class RunService {
       this.deps.log?.warn({ run_id: runId, err: (err as Error).message }, 'could not ask the other process to stop the run');
     } finally {
       clearTimeout(timer);
-      unsubscribe?.();
+      unsubscribe();
     }
     const after = await this.deps.repo.getRun(scope, runId);
     return after && after.status === 'cancelled' ? after : null;

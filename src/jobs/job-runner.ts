@@ -15,10 +15,8 @@
  *   "interrupted by a restart" (the tick's sweep runs there too; it can only find rows no runner created).
  * - Close: the timer stops; queued and running jobs are cancelled and recorded before close() resolves.
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { NetraError } from '../errors.js';
-import { HeartbeatTimer } from '../heartbeat-timer.js';
+import { HeartbeatTimer, newOwnerId } from '../heartbeat-timer.js';
 import type { Logger } from '../logger.js';
 import type { JobRow, Repository } from '../db/repository.js';
 import type { JobStatus } from '../db/schema.js';
@@ -111,7 +109,7 @@ export class JobRunner {
   private readonly heartbeat: HeartbeatTimer;
 
   constructor(private readonly opts: JobRunnerOptions) {
-    this.owner = opts.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.owner = opts.owner ?? newOwnerId();
     this.heartbeat = new HeartbeatTimer(opts.heartbeatIntervalMs, () => this.tick());
   }
 

@@ -120,7 +120,7 @@ const cacheOnly = (opts?: AnalysisCallOptions): CacheEntryOptions | undefined =>
 
 export function createAnalysisService(deps: { store: AnalyticsStore; catalog: () => PriceCatalog; cache?: QueryCache | null }): AnalysisService {
   const cached = <T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>, opts?: AnalysisCallOptions): Promise<T> =>
-    (deps.cache ? deps.cache.getOrCompute(workspace, kind, params, compute, opts?.ttlMs === undefined ? undefined : { ttlMs: opts.ttlMs }) : compute());
+    (deps.cache ? deps.cache.getOrCompute(workspace, kind, params, compute, cacheOnly(opts)) : compute());
   let snapshots: SnapshotSource | null = null;
   /** the key of the whole-history analysis (what the precompute caches) */
   const analysisKey = (req: { from?: number; to?: number; params?: Partial<AnalysisParams> }) => ({ from: req.from, to: req.to, params: req.params, catalog: deps.catalog().version });

@@ -30,7 +30,30 @@ export function testDatabases(): TestDb[] {
   return list;
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
+/**
+ * A throw-away database on the PostgreSQL of `url` that several "processes" open at once: each open() is another pool
+ * (what a second server process would have). drop() closes every pool it opened and drops the database.
+ */
+export function sharedPostgres(url: string, label: string) {
+  const name = `netra_test_${label}_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const handles: DbHandle[] = [];
+  return {
+    create: () => adminQuery(url, `CREATE DATABASE ${name}`),
+    async open(): Promise<DbHandle> {
+      const u = new URL(url);
+      u.pathname = `/${name}`;
+      const h = await openDatabase(parseConfig({ databaseUrl: u.toString() }));
+      handles.push(h);
+      return h;
+    },
+    async drop(): Promise<void> {
+      for (const h of handles.splice(0)) await h.close();
+      await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+export async function adminQuery(url: string, sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try { await c.query(sql); } finally { await c.end(); }
