@@ -17,7 +17,7 @@ import { importFile } from '../src/ingest/file-import.js';
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
 
-const FILE = resolve(fileURLToPath(import.meta.url), '../../../shared/data/azure-llm-inference-2023-code.csv');
+const FILE = resolve(fileURLToPath(import.meta.url), '../../test/fixtures/data/azure-llm-inference-2023-code.csv');
 const RUNS = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1' ? 1 : 5;
 
 async function netraImport(dir: string, run: number): Promise<number> {

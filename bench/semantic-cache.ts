@@ -17,7 +17,7 @@ import { templatedParaphrases } from '../src/optimize/templated-paraphrases.js';
 import { nearDuplicateSimilarity, promptFeatures } from '../src/optimize/prompt-features.js';
 
 const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
-const dataPath = fileURLToPath(new URL('../../shared/data/gptcache-paraphrase-pairs.json', import.meta.url));
+const dataPath = fileURLToPath(new URL('../test/fixtures/data/gptcache-paraphrase-pairs.json', import.meta.url));
 const pairs = JSON.parse(readFileSync(process.env.GPTCACHE_PAIRS ?? dataPath, 'utf8')) as ParaphrasePair[];
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 

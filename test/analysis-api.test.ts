@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECOMMENDATION_KINDS } from '../src/optimize/recommendation.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
-const AZURE = resolve(__dirname, '../../shared/data/azure-llm-inference-2023-code.csv');
+const AZURE = resolve(__dirname, 'fixtures/data/azure-llm-inference-2023-code.csv');
 
 /** Every number in a JSON value is finite (no NaN / Infinity, which JSON would turn into null anyway). */
 function assertFiniteNumbers(v: unknown, path = '$'): void {

@@ -11,7 +11,7 @@ import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
 
 const run = promisify(execFile);
 const BIN = resolve(__dirname, '../bin/netra.js');
-const AZURE = resolve(__dirname, '../../shared/data/azure-llm-inference-2023-code.csv');
+const AZURE = resolve(__dirname, 'fixtures/data/azure-llm-inference-2023-code.csv');
 
 describe('netra CLI', () => {
   let dir: string;

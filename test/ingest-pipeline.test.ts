@@ -5,6 +5,7 @@
  * The store is a minimal in-memory AnalyticsStore.append written here (the DuckDB store is written in parallel and
  * has its own suite); the pricer has explicit rates.
  */
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,7 +159,7 @@ describe('importFile', () => {
 
   it('imports the real Azure trace: 8,819 rows, 18,059,974 prompt and 245,896 completion tokens; re-import stores nothing', async () => {
     const { store, ingestor } = setup();
-    const path = '/work/shared/data/azure-llm-inference-2023-code.csv';
+    const path = fileURLToPath(new URL('./fixtures/data/azure-llm-inference-2023-code.csv', import.meta.url));
     const seen: ImportProgress[] = [];
     const r = await importFile(path, { format: 'azure-trace', model: 'gpt-4o-mini', workspace: 'azure' }, ingestor, (p) => seen.push(p));
     expect(r).toMatchObject({ accepted: 8_819, rejected: 0, duplicates: 0, format: 'azure-trace' });
@@ -203,6 +204,6 @@ describe('importFile', () => {
   it('fails clearly for a missing file or a trace without a model', async () => {
     const { ingestor } = setup();
     await expect(importFile(join(dir, 'nope.csv'), { format: 'csv', workspace: 'w' }, ingestor)).rejects.toMatchObject({ code: 'NETRA_E_NOT_FOUND' });
-    await expect(importFile('/work/shared/data/azure-llm-inference-2023-code.csv', { format: 'azure-trace', workspace: 'w' }, ingestor)).rejects.toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'model' });
+    await expect(importFile(fileURLToPath(new URL('./fixtures/data/azure-llm-inference-2023-code.csv', import.meta.url)), { format: 'azure-trace', workspace: 'w' }, ingestor)).rejects.toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'model' });
   });
 });

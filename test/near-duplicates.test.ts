@@ -15,7 +15,7 @@ import { createMinHasher, estimateJaccard } from '../src/optimize/minhash.js';
 import { templatedParaphrases } from '../src/optimize/templated-paraphrases.js';
 
 const PAIRS = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../shared/data/gptcache-paraphrase-pairs.json', import.meta.url)), 'utf8'),
+  readFileSync(fileURLToPath(new URL('./fixtures/data/gptcache-paraphrase-pairs.json', import.meta.url)), 'utf8'),
 ) as ParaphrasePair[];
 const T0 = Date.UTC(2026, 0, 1);
 const sim = (a: string, b: string) => nearDuplicateSimilarity(promptFeatures(a), promptFeatures(b));

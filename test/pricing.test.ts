@@ -2,6 +2,7 @@
  * The price catalog: unit guard, validation errors, cost of a call, alias resolution, per-workspace overrides, and a
  * cross-check of the real data/price-catalog.json against the shared LiteLLM-derived price list it was taken from.
  */
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NetraError } from '../src/errors.js';
@@ -10,7 +11,7 @@ import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
 import { MAX_PRICE_PER_TOKEN, parseCatalog, type PriceCatalog } from '../src/workload/price-catalog.js';
 import { costOf } from '../src/workload/pricing.js';
 
-const SHARED_PRICES = '/work/shared/data/model-prices-2026-07-24.json';
+const SHARED_PRICES = fileURLToPath(new URL('./fixtures/data/model-prices-2026-07-24.json', import.meta.url));
 
 /** A minimal valid catalog; tests copy and break it. */
 function tinyCatalog(): Record<string, unknown> & { models: Record<string, unknown>[] } {

@@ -281,7 +281,7 @@ describe('semantic_cache', () => {
 
 describe('semantic_cache long-prompt path on real paraphrases', () => {
   it('adds no false hit among the long GPTCache texts (every other pair is a negative) and finds long paraphrases', () => {
-    const pairs = JSON.parse(readFileSync(fileURLToPath(new URL('../../shared/data/gptcache-paraphrase-pairs.json', import.meta.url)), 'utf8')) as { origin: string; similar: string }[];
+    const pairs = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/data/gptcache-paraphrase-pairs.json', import.meta.url)), 'utf8')) as { origin: string; similar: string }[];
     const parent = pairs.map((_, i) => i);
     const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x]!)));
     for (const [a, b] of GPTCACHE_DUPLICATE_FACTS) parent[find(a)] = find(b);
