@@ -2,7 +2,8 @@
  * DuckDB ↔ ClickHouse parity: the same generated workload (two presets, 5,000 events each, one workspace per preset)
  * goes into the DuckDB store (in memory) and the ClickHouse store (chdb), and every analysis query must return the
  * same rows in the same order (numbers within 1e-9 relative), the full analysis the same recommendations, and a
- * what-if replay the same projection.
+ * what-if replay the same projection. The last test checks that every method of the analysis port ran on both engines
+ * (a query added to the port without a case here fails it).
  *
  * What is allowed to differ, and why:
  * - the SQL text (`sql` / `query` fields): two dialects;
@@ -19,9 +20,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../src/corpus/generator.js';
 import { analyzeWorkspace } from '../src/optimize/analyze.js';
 import { analysisContext } from '../src/optimize/catalog-context.js';
-import type { AnalysisScope } from '../src/optimize/ports/index.js';
+import type { AnalysisQueries, AnalysisScope } from '../src/optimize/ports/index.js';
 import type { PromptTextRow } from '../src/optimize/ports/cache.js';
-import type { ReplayTextRow } from '../src/optimize/ports/replay.js';
+import type { ReplayMatch, ReplayPlan, ReplayTextRow } from '../src/optimize/ports/replay.js';
 import { policyFromRecommendations } from '../src/optimize/policy-from-recommendations.js';
 import { replayPolicy } from '../src/optimize/replay.js';
 import { createChdbExecutor } from '../src/store/clickhouse-chdb-executor.js';
@@ -45,6 +46,25 @@ let duck: AnalyticsStore;
 let ch: AnalyticsStore;
 const scopes = new Map<string, AnalysisScope>();
 const tieDiffs: string[] = [];
+/** port methods each engine was asked for: the last test checks that every query of the port ran on both */
+const called = { duckdb: new Set<string>(), clickhouse: new Set<string>() };
+
+/** The store with its analysis queries recorded as they are called. */
+function tracked(store: AnalyticsStore, seen: Set<string>): AnalyticsStore {
+  const analysis = new Proxy(store.analysis, {
+    get(target, key) {
+      seen.add(String(key));
+      return Reflect.get(target, key) as unknown;
+    },
+  });
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'analysis') return analysis;
+      const v = Reflect.get(target, key) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
 
 /** Deep comparison: same shape, strings/booleans/null equal, numbers within REL. Returns the first difference. */
 function diff(a: unknown, b: unknown, path: string): string | null {
@@ -82,13 +102,15 @@ function diff(a: unknown, b: unknown, path: string): string | null {
 }
 
 function expectSame(a: unknown, b: unknown, what: string): void {
-  expect(diff(a, b, what)).toBeNull();
+  const d = diff(a, b, what);
+  if (d) process.stderr.write(`PARITY DIFF ${d}\n`);
+  expect(d).toBeNull();
 }
 
 beforeAll(async () => {
   const cat = priceCatalog();
-  duck = createDuckDbStore({ path: ':memory:' });
-  ch = createClickHouseStore({ executor: createChdbExecutor(dir), database: 'parity' });
+  duck = tracked(createDuckDbStore({ path: ':memory:' }), called.duckdb);
+  ch = tracked(createClickHouseStore({ executor: createChdbExecutor(dir), database: 'parity' }), called.clickhouse);
   await duck.init();
   await ch.init();
   for (const [i, preset] of PRESETS.entries()) {
@@ -207,5 +229,54 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     };
     expectSame(await texts(duck), await texts(ch), 'replayTextEvents');
     for (const latency of [true, false]) expectSame(await duck.analysis.replayModels(scope(), { latency }), await ch.analysis.replayModels(scope(), { latency }), 'replayModels');
+    // the semantic simulation sampled (each hit found stands for several events): the extrapolated terms of the SQL
+    const sampled = { ...policy, exact_cache: { enabled: true, ttl_seconds: 600 } };
+    const [sa, sb] = [await replayPolicy(duck.analysis, a.ctx, sampled, { semantic_max_events: 1000 }), await replayPolicy(ch.analysis, b.ctx, sampled, { semantic_max_events: 1000 })];
+    expect(sa.breakdown.semantic_cache_hits).toBeGreaterThan(0);
+    expectSame(sa, sb, 'replay, semantic simulation sampled');
+  });
+
+  it('replaySimulate of a plan using every kind of match, and over an empty scope', async () => {
+    const segs = (await duck.analysis.routingSegments(scope())).rows;
+    const models = await duck.analysis.replayModels(scope(), { latency: true });
+    const texts: PromptTextRow[] = [];
+    await duck.analysis.scanPromptTexts(scope(), (r) => texts.push(...r));
+    // two segments with a task from different apps (or tasks): each rule then matches events the other does not
+    const s1 = segs.find((r) => r.task !== null && r.max_prompt_tokens >= 10)!;
+    const s2 = segs.find((r) => r.task !== null && r.max_prompt_tokens >= 10 && (r.app !== s1.app || r.task !== s1.task))!;
+    const any: ReplayMatch = { apps: null, models: null, tasks: null, min_prompt_tokens: null, max_prompt_tokens: null, tags: [], offline: false };
+    const rate = (model: string, i: number) => ({ model, input: 1e-6 * (i + 1), cached_input: 5e-7, output: 4e-6 / (i + 1), batch_discount: i % 2 ? 0.5 : 0, ms_per_output_token: i % 3 ? 20 + i : null });
+    const plan: ReplayPlan = {
+      routing: [
+        { match: { ...any, apps: [s1.app], tasks: [s1.task!], max_prompt_tokens: 1e6 }, target_model: 'target-a', same_models: [models[0]!.model] },
+        { match: { ...any, models: [s2.model], tags: [['task', s2.task!]], min_prompt_tokens: 10 }, target_model: models[0]!.model, same_models: [] },
+      ],
+      exact_cache_ttl_ms: 900_000,
+      semantic_hit_ids: texts.filter((_, i) => i % 7 === 0).map((t) => t.event_id),
+      semantic_hit_weight: 2.5,
+      cache_latency_ms: 40,
+      batch: [{ ...any, offline: true }, { ...any, tasks: [s2.task!] }],
+      caps: [{ match: { ...any, min_prompt_tokens: 200 }, cap: 48 }, { match: any, cap: 400 }],
+      rates: [...models.map((m, i) => rate(m.model, i)), rate('target-a', 9)],
+    };
+    const [a, b] = await Promise.all([duck.analysis.replaySimulate(scope(), plan), ch.analysis.replaySimulate(scope(), plan)]);
+    expect(a.rows[0]!.day).toBeNull();
+    expect(a.rows[0]!.semantic_hits).toBeGreaterThan(0);
+    expect(a.rows[0]!.rule_events.every((n) => n > 0)).toBe(true);
+    expectSame(a, b, 'replaySimulate');
+    const empty = { ...scope(), from: scope().to + 1, to: scope().to + 2 };
+    const [ea, eb] = await Promise.all([duck.analysis.replaySimulate(empty, plan), ch.analysis.replaySimulate(empty, plan)]);
+    expect(ea.rows).toHaveLength(1);
+    expect(ea.rows[0]!.events).toBe(0);
+    expectSame(ea, eb, 'replaySimulate (empty scope)');
+  });
+});
+
+describe('parity coverage', () => {
+  it('ran every query of the analysis port on both engines', () => {
+    const port = Object.keys(duck.analysis as AnalysisQueries).sort();
+    expect(port.length).toBeGreaterThanOrEqual(15);
+    expect([...called.duckdb].filter((k) => port.includes(k)).sort()).toEqual(port);
+    expect([...called.clickhouse].filter((k) => port.includes(k)).sort()).toEqual(port);
   });
 });

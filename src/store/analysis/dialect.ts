@@ -29,6 +29,8 @@ export interface Dialect {
   int64(v: number): number | bigint;
   /** continuous quantiles (DuckDB's quantile_cont) of `expr` at `levels`, as one list, over rows where `cond` holds */
   quantiles(expr: string, levels: readonly number[], cond?: string): string;
+  /** `expr` rounded to a whole number, halves away from zero (ClickHouse's round() rounds float halves to even) */
+  round(expr: string): string;
   /** `expr`, or `fallback` when it is NULL */
   ifNull(expr: string, fallback: string): string;
   /** list parameter `name` contains `expr` */
@@ -66,6 +68,7 @@ export const duckdb: Dialect = {
     for (const q of levels) if (!(q >= 0 && q <= 1)) throw new NetraError('INTERNAL', `quantile level ${q} out of range`);
     return `quantile_cont(${expr}, [${levels.join(', ')}])${cond ? ` FILTER (WHERE ${cond})` : ''}`;
   },
+  round: (expr) => `round(${expr})`,
   ifNull: (expr, fallback) => `coalesce(${expr}, ${fallback})`,
   listHas: (name, _type, expr) => `list_contains($${name}::VARCHAR[], ${expr})`,
   startsWith: (s, name) => `starts_with(${s}, $${name})`,
@@ -81,6 +84,7 @@ export const clickhouse: Dialect = {
   param: (name, type) => `{${name}:${type}}`,
   int64: (v) => v,
   quantiles: (expr, levels, cond) => quantilesCont(expr, levels, cond),
+  round: (expr) => `(sign(${expr}) * floor(abs(${expr}) + 0.5))`,
   ifNull: (expr, fallback) => `ifNull(${expr}, ${fallback})`,
   listHas: (name, type, expr) => `has({${name}:Array(${type})}, ${expr})`,
   startsWith: (s, name) => `startsWith(${s}, {${name}:String})`,

@@ -2,16 +2,30 @@
  * The analysis engine (engine.ts) over a DuckDB connection: `$name` parameters (arrays bound as DuckDB lists),
  * rows as objects, and streamed reads that fetch chunk by chunk.
  */
-import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { scopeSql } from '../duckdb-queries.js';
 import { readObjects } from '../duckdb-rows.js';
 import { duckdb } from './dialect.js';
 import type { AnalysisEngine, Params, Row } from './engine.js';
 
-function bind(params: Params): Record<string, DuckDBValue> {
-  const out: Record<string, DuckDBValue> = {};
-  for (const [k, v] of Object.entries(params)) out[k] = Array.isArray(v) ? listValue([...v] as DuckDBValue[]) : (v as DuckDBValue);
-  return out;
+type Bound = { values: Record<string, DuckDBValue>; types: Record<string, DuckDBType | undefined> };
+
+/**
+ * Parameters as DuckDB values. Lists get an explicit type: inferred from their first element, [0, 0.5] would bind as
+ * INTEGER[] and fail ("number is not an integer") and [null, 3] as a list of NULLs, dropping every value.
+ */
+function bind(params: Params): Bound {
+  const b: Bound = { values: {}, types: {} };
+  for (const [k, v] of Object.entries(params)) {
+    if (!Array.isArray(v)) {
+      b.values[k] = v as DuckDBValue;
+      continue;
+    }
+    b.values[k] = listValue([...v] as DuckDBValue[]);
+    if (v.some((x) => typeof x === 'number')) b.types[k] = LIST(DOUBLE);
+    else if (v.some((x) => typeof x === 'string')) b.types[k] = LIST(VARCHAR);
+  }
+  return b;
 }
 
 const turn = () => new Promise<void>((res) => setImmediate(res));
@@ -23,9 +37,13 @@ export function duckDbEngine(conn: DuckDBConnection): AnalysisEngine {
     // one chunk of the caller's JS work (near-duplicate matching) blocks the event loop for tens of ms, not seconds
     defaultChunkRows: 512,
     scope: (scope) => scopeSql(scope),
-    query: async (sql, params) => readObjects(await conn.runAndReadAll(sql, bind(params))) as Row[],
+    async query(sql, params) {
+      const { values, types } = bind(params);
+      return readObjects(await conn.runAndReadAll(sql, values, types)) as Row[];
+    },
     async stream(sql, params, onRows, opts = {}) {
-      const result = await conn.stream(sql, bind(params));
+      const { values, types } = bind(params);
+      const result = await conn.stream(sql, values, types);
       const names = result.columnNames();
       const slice = opts.pauseEvery;
       for (;;) {

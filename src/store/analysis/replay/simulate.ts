@@ -82,7 +82,7 @@ hits AS MATERIALIZED (
       : 'c AS (SELECT e.*, h.rid IS NOT NULL AS exact_hit FROM e LEFT JOIN hits h ON h.rid = e.rid)';
     const pico = (v: string) => `coalesce(sum(round(${v} * 1e12)::BIGINT), 0)`;
     const x = (sql: string) => (s.extra ? sql : '');
-    const n = (count: string, ext: string) => (s.extra ? `round(${count} ${ext})::DOUBLE` : `${count}::DOUBLE`);
+    const n = (count: string, ext: string) => (s.extra ? `${d.round(`${count} ${ext}`)}::DOUBLE` : `${count}::DOUBLE`);
     const ruleCounts = Array.from({ length: s.rules }, (_, i) => `, count(*) FILTER (WHERE rule = ${i})::DOUBLE AS rule_${i}`).join('');
     return `
 WITH r AS (
@@ -120,7 +120,7 @@ ORDER BY is_total DESC, day`;
   clickhouse: ({ where, t, d }, s) => {
     const rate = (arr: string, model: string) => `arrayElement({${arr}:Array(Nullable(Float64))}, indexOf({rm:Array(String)}, ${model}))`;
     const x = (sql: string) => (s.extra ? sql : '');
-    const n = (count: string, ext: string) => (s.extra ? `round(${count} ${ext})` : count);
+    const n = (count: string, ext: string) => (s.extra ? d.round(`${count} ${ext}`) : count);
     const hits = s.ttlUs === null ? '' : `
 ek AS (SELECT event_id, ts_us, ${s.routed.model} AS pmodel, prompt_hash, ok FROM (
       SELECT event_id, ${d.epochUs} AS ts_us, model, prompt_hash, status = 'ok' AS ok, ${s.routed.rule} AS rule
