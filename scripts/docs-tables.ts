@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { settingsList, shownDefault } from '../src/config.js';
 import { ErrorCodes, type ErrorSpec } from '../src/errors.js';
 
 export interface GeneratedTable {
@@ -22,8 +23,22 @@ export function renderErrorTable(): string {
   return ['| code | HTTP status | WebSocket close | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
+/** Every setting (docs/OPERATIONS.md), or only those marked for the README. */
+export function renderConfigTable(only: 'all' | 'readme'): string {
+  const rows = settingsList().filter(({ setting: s }) => only === 'all' || s.readme).map(({ path, setting: s }) =>
+    only === 'all'
+      ? `| ${s.env.map((e) => `\`${e}\``).join(', ')} | \`${path}\` | ${cell(shownDefault(s))} | ${cell(s.doc)} |`
+      : `| ${s.env.map((e) => `\`${e}\``).join(', ')} | ${cell(shownDefault(s))} | ${cell(s.doc)} |`);
+  const head = only === 'all'
+    ? ['| variable | setting | default | meaning |', '| --- | --- | --- | --- |']
+    : ['| variable | default | meaning |', '| --- | --- | --- |'];
+  return [...head, ...rows].join('\n');
+}
+
 export const TABLES: GeneratedTable[] = [
   { doc: 'docs/OPERATIONS.md', name: 'errors', render: renderErrorTable },
+  { doc: 'docs/OPERATIONS.md', name: 'config', render: () => renderConfigTable('all') },
+  { doc: 'README.md', name: 'config', render: () => renderConfigTable('readme') },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
