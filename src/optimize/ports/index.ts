@@ -3,7 +3,7 @@
  * its rows and methods in its own file (usage.ts, cache.ts, replay.ts, performance.ts); stores implement all of them
  * (DuckDB: src/store/duckdb-analysis/). Every method is scoped to one workspace and a [from, to) range.
  */
-import type { Scope } from '../../store/types.js';
+import type { Scope } from '../../workload/scope.js';
 import type { CacheQueries } from './cache.js';
 import type { PerformanceQueries } from './performance.js';
 import type { ReplayQueries } from './replay.js';

@@ -13,7 +13,8 @@ import { parseNdjsonBatches } from '../../ingest/ndjson.js';
 import { parseOtlpTraces } from '../../ingest/otlp.js';
 import { parseOpenAiLogs } from '../../ingest/openai-log.js';
 import type { IngestItem } from '../../ingest/types.js';
-import type { IngestSummary, ServerDeps } from '../deps.js';
+import type { IngestSummary } from '../../ingest/pipeline.js';
+import type { ServerDeps } from '../deps.js';
 import { parseWorkspace } from '../params.js';
 
 export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
