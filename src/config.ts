@@ -3,9 +3,9 @@
  * PGlite + DuckDB files under NETRA_DATA_DIR, HTTP on NETRA_PORT, no external services.
  * The original system's operational figures (pool sizes, timeouts) are defaults here, never constants elsewhere.
  *
- * Longer than ~400 lines on purpose: SETTINGS is the one table of every setting (field, env var, schema with its
- * default, doc line); the zod schema, the env mapping and the docs tables (docs/OPERATIONS.md "Configuration reference",
- * the README's table) all come from it. Adding a setting is one entry here plus `npm run docs:tables`.
+ * SETTINGS is the one table of every setting (field, env var, schema with its default, doc line); the zod schema, the env
+ * mapping and the docs tables (docs/OPERATIONS.md "Configuration reference", the README's table) all come from it.
+ * Adding a setting is one entry in SETTINGS (in a new section: also one line in ConfigSchema) plus `npm run docs:tables`.
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';

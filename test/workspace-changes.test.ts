@@ -19,7 +19,7 @@ const REDIS_URL = process.env.REDIS_URL;
 describe('workspaceChanged: one path for every mutation', () => {
   let t: TestApp;
   const seen: [string, ChangeReason][] = [];
-  const inject = async (o: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: unknown }) =>
+  const inject = async (o: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: object }) =>
     t.app.server.inject({ ...o, headers: await t.auth() });
 
   beforeAll(async () => {

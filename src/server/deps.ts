@@ -13,7 +13,8 @@ import type { Accounts } from '../accounts/index.js';
 import type { Observability } from '../observability/observability.js';
 import type { JobRow } from '../db/repository.js';
 import type { JobRunner } from '../jobs/job-runner.js';
-import type { ChatDeps } from './routes/chat.js';
+import type { ConversationsRepository } from '../chat/conversations-repository.js';
+import type { RunService } from '../chat/run-service.js';
 
 
 export interface ServerDeps {
@@ -42,4 +43,10 @@ export interface ServerDeps {
   };
   /** conversations and agent runs (issue 5): /api/v1/threads, /api/v1/runs; routes are absent without it */
   chat?: ChatDeps;
+}
+
+/** What the chat routes (and the WebSocket gateway) need. */
+export interface ChatDeps {
+  conversations: ConversationsRepository;
+  runs: RunService;
 }

@@ -11,10 +11,6 @@ import type { UsageQueries } from './usage.js';
 
 export type { Scope };
 
-/** A resolved scope: from and to are always set for analyses. */
-export interface AnalysisScope extends Scope {
-  from: number;
-  to: number;
-}
+export type { AnalysisScope } from './scope.js';
 
 export interface AnalysisQueries extends UsageQueries, CacheQueries, ReplayQueries, PerformanceQueries {}

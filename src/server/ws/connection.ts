@@ -11,7 +11,7 @@ import type { Observability } from '../../observability/observability.js';
 import type { ConversationScope } from '../../chat/conversations-repository.js';
 import type { RunEvent } from '../../chat/run-service.js';
 import { NetraError, wsCloseCode } from '../../errors.js';
-import type { ChatDeps } from '../routes/chat.js';
+import type { ChatDeps } from '../deps.js';
 import { messageView, runView, threadView } from '../routes/chat.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import { envelope, isoNow, parseClientMessage, pongFrame, ProtocolError, WS_ERRORS, type ClientMessage, type ServerEnvelope } from './envelopes.js';
