@@ -88,7 +88,8 @@ function diff(a: unknown, b: unknown, path: string): string | null {
       const va = (a as Record<string, unknown>)[k];
       const vb = (b as Record<string, unknown>)[k];
       if (TIE_FIELDS.has(k)) {
-        const size = (v: unknown) => (Array.isArray(v) ? v.length : typeof v === 'string' && k.startsWith('sample') ? v.split(', ').length : typeof v);
+        const size = (v: unknown) =>
+          Array.isArray(v) ? v.length : typeof v === 'string' && k.startsWith('sample') ? v.split(', ').length : typeof v;
         if (size(va) !== size(vb)) return `${path}.${k}: ${JSON.stringify(va)} vs ${JSON.stringify(vb)}`;
         if (JSON.stringify(va) !== JSON.stringify(vb)) tieDiffs.push(`${path}.${k}: ${JSON.stringify(va)} vs ${JSON.stringify(vb)}`);
         continue;
@@ -114,7 +115,16 @@ beforeAll(async () => {
   await duck.init();
   await ch.init();
   for (const [i, preset] of PRESETS.entries()) {
-    const w = generateWorkload({ preset, events: EVENTS, days: 7, seed: 11 + i, end: END, pricer: cat, tierOf: (m) => cat.resolve(m)?.quality_tier, workspace: preset });
+    const w = generateWorkload({
+      preset,
+      events: EVENTS,
+      days: 7,
+      seed: 11 + i,
+      end: END,
+      pricer: cat,
+      tierOf: (m) => cat.resolve(m)?.quality_tier,
+      workspace: preset,
+    });
     for (const batch of w.batches()) {
       const [d, c] = await Promise.all([duck.append(batch), ch.append(batch)]);
       expect(c).toEqual(d);
@@ -138,18 +148,33 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     for (const s of [scope(), inner()]) expectSame(await duck.stats(s), await ch.stats(s), 'stats');
     expectSame(await duck.workspaces(), await ch.workspaces(), 'workspaces');
     expectSame(await duck.models(preset), await ch.models(preset), 'models');
-    expectSame(await duck.listEvents(inner(), { limit: 300, offset: 100 }), await ch.listEvents(inner(), { limit: 300, offset: 100 }), 'listEvents');
+    expectSame(
+      await duck.listEvents(inner(), { limit: 300, offset: 100 }),
+      await ch.listEvents(inner(), { limit: 300, offset: 100 }),
+      'listEvents',
+    );
   });
 
   it('usage queries', async () => {
     for (const s of [scope(), inner()]) {
-      for (const q of ['routingSegments', 'batchCandidates', 'maxTokensGroups', 'retryWaste', 'rateLimitBursts', 'contextGrowth', 'latencyByAppModel'] as const) {
+      for (const q of [
+        'routingSegments',
+        'batchCandidates',
+        'maxTokensGroups',
+        'retryWaste',
+        'rateLimitBursts',
+        'contextGrowth',
+        'latencyByAppModel',
+      ] as const) {
         const [a, b] = await Promise.all([duck.analysis[q](s), ch.analysis[q](s)]);
         expect(a.rows.length, q).toBeGreaterThanOrEqual(0);
         expectSame(a, b, q);
       }
     }
-    const [a, b] = await Promise.all([duck.analysis.contextGrowth(scope(), { window_tokens: 500 }), ch.analysis.contextGrowth(scope(), { window_tokens: 500 })]);
+    const [a, b] = await Promise.all([
+      duck.analysis.contextGrowth(scope(), { window_tokens: 500 }),
+      ch.analysis.contextGrowth(scope(), { window_tokens: 500 }),
+    ]);
     expectSame(a, b, 'contextGrowth(500)');
   });
 
@@ -170,13 +195,24 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const prefix = { window_seconds: 300, min_token_thresholds: [1024, 2048, 4096] };
     for (const s of [scope(), inner()]) {
       expectSame(await duck.analysis.exactCacheGroups(s, exact), await ch.analysis.exactCacheGroups(s, exact), 'exactCacheGroups');
-      expectSame(await duck.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }), await ch.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }), 'exactCacheGroups(30)');
+      expectSame(
+        await duck.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }),
+        await ch.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }),
+        'exactCacheGroups(30)',
+      );
       expectSame(await duck.analysis.prefixCacheGroups(s, prefix), await ch.analysis.prefixCacheGroups(s, prefix), 'prefixCacheGroups');
     }
     const collect = async (store: AnalyticsStore) => {
       const rows: PromptTextRow[] = [];
       const chunks: number[] = [];
-      const r = await store.analysis.scanPromptTexts(scope(), (c) => { rows.push(...c); chunks.push(c.length); }, { chunk_rows: 1000 });
+      const r = await store.analysis.scanPromptTexts(
+        scope(),
+        (c) => {
+          rows.push(...c);
+          chunks.push(c.length);
+        },
+        { chunk_rows: 1000 },
+      );
       return { rows, chunks, n: r.rows };
     };
     const [a, b] = await Promise.all([collect(duck), collect(ch)]);
@@ -186,7 +222,11 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
 
   it('performance queries', async () => {
     for (const s of [scope(), inner()]) {
-      expectSame(await duck.analysis.performanceBuckets(s, 3_600_000), await ch.analysis.performanceBuckets(s, 3_600_000), 'performanceBuckets');
+      expectSame(
+        await duck.analysis.performanceBuckets(s, 3_600_000),
+        await ch.analysis.performanceBuckets(s, 3_600_000),
+        'performanceBuckets',
+      );
       expectSame(await duck.analysis.windowPercentiles(s), await ch.analysis.windowPercentiles(s), 'windowPercentiles');
     }
   });
@@ -195,7 +235,14 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const cat = priceCatalog();
     const run = async (store: AnalyticsStore) => {
       const totals = await store.stats(scope());
-      const ctx = analysisContext({ catalog: cat, workspace: preset, from: scope().from, to: scope().to, total_events: totals.events, total_spend_usd: totals.spend_usd });
+      const ctx = analysisContext({
+        catalog: cat,
+        workspace: preset,
+        from: scope().from,
+        to: scope().to,
+        total_events: totals.events,
+        total_spend_usd: totals.spend_usd,
+      });
       return { ctx, analysis: await analyzeWorkspace(store.analysis, ctx, { goal: 'cost' }) };
     };
     const [a, b] = [await run(duck), await run(ch)];
@@ -203,7 +250,10 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     expectSame(a.analysis, b.analysis, 'analysis');
 
     const policy = {
-      ...policyFromRecommendations(a.analysis.recommendations.map((r) => r), { cache_ttl_seconds: 1800 }),
+      ...policyFromRecommendations(
+        a.analysis.recommendations.map((r) => r),
+        { cache_ttl_seconds: 1800 },
+      ),
       semantic_cache: { enabled: true, ttl_seconds: 3600 },
       max_tokens_caps: [{ match: { min_prompt_tokens: 100 }, cap: 64 }],
       batch: [{ match: { offline: true } }],
@@ -223,15 +273,29 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     expect(changed).toEqual([...changed].sort((x, y) => x - y));
     const texts = async (store: AnalyticsStore) => {
       const rows: ReplayTextRow[] = [];
-      const routing = [{ match: { apps: null, models: null, tasks: null, min_prompt_tokens: 200, max_prompt_tokens: null, tags: [], offline: false }, target_model: 'gpt-4o-mini', same_models: [] }];
+      const routing = [
+        {
+          match: { apps: null, models: null, tasks: null, min_prompt_tokens: 200, max_prompt_tokens: null, tags: [], offline: false },
+          target_model: 'gpt-4o-mini',
+          same_models: [],
+        },
+      ];
       const n = await store.analysis.replayTextEvents(scope(), routing, (r) => rows.push(...r));
       return { n, rows };
     };
     expectSame(await texts(duck), await texts(ch), 'replayTextEvents');
-    for (const latency of [true, false]) expectSame(await duck.analysis.replayModels(scope(), { latency }), await ch.analysis.replayModels(scope(), { latency }), 'replayModels');
+    for (const latency of [true, false])
+      expectSame(
+        await duck.analysis.replayModels(scope(), { latency }),
+        await ch.analysis.replayModels(scope(), { latency }),
+        'replayModels',
+      );
     // the semantic simulation sampled (each hit found stands for several events): the extrapolated terms of the SQL
     const sampled = { ...policy, exact_cache: { enabled: true, ttl_seconds: 600 } };
-    const [sa, sb] = [await replayPolicy(duck.analysis, a.ctx, sampled, { semantic_max_events: 1000 }), await replayPolicy(ch.analysis, b.ctx, sampled, { semantic_max_events: 1000 })];
+    const [sa, sb] = [
+      await replayPolicy(duck.analysis, a.ctx, sampled, { semantic_max_events: 1000 }),
+      await replayPolicy(ch.analysis, b.ctx, sampled, { semantic_max_events: 1000 }),
+    ];
     expect(sa.breakdown.semantic_cache_hits).toBeGreaterThan(0);
     expectSame(sa, sb, 'replay, semantic simulation sampled');
   });
@@ -244,19 +308,48 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     // two segments with a task from different apps (or tasks): each rule then matches events the other does not
     const s1 = segs.find((r) => r.task !== null && r.max_prompt_tokens >= 10)!;
     const s2 = segs.find((r) => r.task !== null && r.max_prompt_tokens >= 10 && (r.app !== s1.app || r.task !== s1.task))!;
-    const any: ReplayMatch = { apps: null, models: null, tasks: null, min_prompt_tokens: null, max_prompt_tokens: null, tags: [], offline: false };
-    const rate = (model: string, i: number) => ({ model, input: 1e-6 * (i + 1), cached_input: 5e-7, output: 4e-6 / (i + 1), batch_discount: i % 2 ? 0.5 : 0, ms_per_output_token: i % 3 ? 20 + i : null });
+    const any: ReplayMatch = {
+      apps: null,
+      models: null,
+      tasks: null,
+      min_prompt_tokens: null,
+      max_prompt_tokens: null,
+      tags: [],
+      offline: false,
+    };
+    const rate = (model: string, i: number) => ({
+      model,
+      input: 1e-6 * (i + 1),
+      cached_input: 5e-7,
+      output: 4e-6 / (i + 1),
+      batch_discount: i % 2 ? 0.5 : 0,
+      ms_per_output_token: i % 3 ? 20 + i : null,
+    });
     const plan: ReplayPlan = {
       routing: [
-        { match: { ...any, apps: [s1.app], tasks: [s1.task!], max_prompt_tokens: 1e6 }, target_model: 'target-a', same_models: [models[0]!.model] },
-        { match: { ...any, models: [s2.model], tags: [['task', s2.task!]], min_prompt_tokens: 10 }, target_model: models[0]!.model, same_models: [] },
+        {
+          match: { ...any, apps: [s1.app], tasks: [s1.task!], max_prompt_tokens: 1e6 },
+          target_model: 'target-a',
+          same_models: [models[0]!.model],
+        },
+        {
+          match: { ...any, models: [s2.model], tags: [['task', s2.task!]], min_prompt_tokens: 10 },
+          target_model: models[0]!.model,
+          same_models: [],
+        },
       ],
       exact_cache_ttl_ms: 900_000,
       semantic_hit_ids: texts.filter((_, i) => i % 7 === 0).map((t) => t.event_id),
       semantic_hit_weight: 2.5,
       cache_latency_ms: 40,
-      batch: [{ ...any, offline: true }, { ...any, tasks: [s2.task!] }],
-      caps: [{ match: { ...any, min_prompt_tokens: 200 }, cap: 48 }, { match: any, cap: 400 }],
+      batch: [
+        { ...any, offline: true },
+        { ...any, tasks: [s2.task!] },
+      ],
+      caps: [
+        { match: { ...any, min_prompt_tokens: 200 }, cap: 48 },
+        { match: any, cap: 400 },
+      ],
       rates: [...models.map((m, i) => rate(m.model, i)), rate('target-a', 9)],
     };
     const [a, b] = await Promise.all([duck.analysis.replaySimulate(scope(), plan), ch.analysis.replaySimulate(scope(), plan)]);

@@ -73,7 +73,12 @@ export const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x
 
 /** Rows of one aggregated query plus the SQL that produced them. */
 export async function selectRows<R, A>(
-  engine: AnalysisEngine, scope: AnalysisScope, sql: EngineSql<A>, args: A, extra: Params, convert: (r: Row) => R,
+  engine: AnalysisEngine,
+  scope: AnalysisScope,
+  sql: EngineSql<A>,
+  args: A,
+  extra: Params,
+  convert: (r: Row) => R,
 ): Promise<{ rows: R[]; sql: string }> {
   const { where, params } = engine.scope(scope);
   const text = sqlFor(engine, sql, where, args);

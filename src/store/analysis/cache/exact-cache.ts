@@ -14,7 +14,9 @@ import { num, numOrNull, pct, sqlFor, str, strings, type AnalysisEngine, type En
 export const EXACT_CACHE_SQL: EngineSql<{ ttls: number[] }> = {
   duckdb: ({ where, t, d }, { ttls }) => {
     const hitsAt = ttls.length ? `[${ttls.map((i) => `count(*) FILTER (WHERE gap <= $ttl${i})::DOUBLE`).join(', ')}]` : '[]::DOUBLE[]';
-    const spendAt = ttls.length ? `[${ttls.map((i) => `coalesce(fsum(cost_usd) FILTER (WHERE gap <= $ttl${i}), 0)::DOUBLE`).join(', ')}]` : '[]::DOUBLE[]';
+    const spendAt = ttls.length
+      ? `[${ttls.map((i) => `coalesce(fsum(cost_usd) FILTER (WHERE gap <= $ttl${i}), 0)::DOUBLE`).join(', ')}]`
+      : '[]::DOUBLE[]';
     return `WITH repeated AS (
     SELECT model, prompt_hash FROM ${t} WHERE ${where} AND prompt_hash IS NOT NULL GROUP BY model, prompt_hash HAVING count(*) > 1
   ), e AS (
@@ -60,8 +62,8 @@ export const EXACT_CACHE_SQL: EngineSql<{ ttls: number[] }> = {
     SELECT app AS h_app, model AS h_model, provider AS h_provider, 1 AS matched,
       toFloat64(countIf(${hit('ttl')})) AS hits,
       sumKahanIf(cost_usd, ${hit('ttl')}) AS hit_spend,
-      ${ttls.length ? hitsAt : 'CAST([], \'Array(Float64)\')'} AS hits_at,
-      ${ttls.length ? spendAt : 'CAST([], \'Array(Float64)\')'} AS hit_spend_at,
+      ${ttls.length ? hitsAt : "CAST([], 'Array(Float64)')"} AS hits_at,
+      ${ttls.length ? spendAt : "CAST([], 'Array(Float64)')"} AS hit_spend_at,
       ${d.quantiles('latency_ms', [0.5, 0.95], hit('ttl'))} AS lat,
       avgIf(temperature, ${hit('ttl')}) AS temp,
       ${topN(SAMPLES, 'ts_us', 'event_id', hit('ttl'))} AS samples

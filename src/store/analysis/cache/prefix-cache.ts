@@ -12,7 +12,10 @@ import { num, sqlFor, str, strings, type AnalysisEngine, type EngineSql, type Pa
 /** The largest of the thresholds (bound as min0, min1, ..., largest first) <= prefix_tokens; 0 below all of them. */
 function bucketSql(d: Dialect, thresholds: number): string {
   if (thresholds === 0) return '0';
-  const arms = Array.from({ length: thresholds }, (_, i) => `WHEN prefix_tokens >= ${d.param(`min${i}`, 'UInt32')} THEN ${d.param(`min${i}`, 'UInt32')}`);
+  const arms = Array.from(
+    { length: thresholds },
+    (_, i) => `WHEN prefix_tokens >= ${d.param(`min${i}`, 'UInt32')} THEN ${d.param(`min${i}`, 'UInt32')}`,
+  );
   return `CASE ${arms.join(' ')} ELSE 0 END`;
 }
 
@@ -101,12 +104,17 @@ const toGroup = (r: Row): PrefixCacheGroup => ({
   sample_event_ids: strings(r.sample_ids),
 });
 
-export async function prefixCacheGroups(engine: AnalysisEngine, scope: AnalysisScope, opts: PrefixCacheOptions): Promise<PrefixCacheResult> {
+export async function prefixCacheGroups(
+  engine: AnalysisEngine,
+  scope: AnalysisScope,
+  opts: PrefixCacheOptions,
+): Promise<PrefixCacheResult> {
   const { where, params } = engine.scope(scope);
   const p: Params = { ...params, win: engine.dialect.int64(secondsToMicros(opts.window_seconds, 'window_seconds')) };
   const thresholds = [...new Set(opts.min_token_thresholds)].sort((a, b) => b - a);
   for (const th of thresholds) {
-    if (!Number.isInteger(th) || th < 1) throw new NetraError('VALIDATION', 'min_token_thresholds must be whole numbers >= 1', { field: 'min_token_thresholds' });
+    if (!Number.isInteger(th) || th < 1)
+      throw new NetraError('VALIDATION', 'min_token_thresholds must be whole numbers >= 1', { field: 'min_token_thresholds' });
   }
   thresholds.forEach((th, i) => (p[`min${i}`] = th));
   const query = sqlFor(engine, PREFIX_CACHE_SQL, where, { thresholds: thresholds.length });

@@ -9,7 +9,11 @@ import { NetraError } from '../../../errors.js';
 import { num, sqlFor, strOrNull, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
 
 export const PROMPT_TEXTS_SQL: EngineSql = {
-  duckdb: ({ where, t, d }) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
+  duckdb: ({
+    where,
+    t,
+    d,
+  }) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
     FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL
     ORDER BY "timestamp", event_id`,
   clickhouse: ({ where, t, d }) => `SELECT event_id, ${d.epochUs} / 1000 AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
@@ -29,10 +33,14 @@ const toRow = (r: Row): PromptTextRow => ({
 });
 
 export async function scanPromptTexts(
-  engine: AnalysisEngine, scope: AnalysisScope, onRows: (rows: PromptTextRow[]) => void, opts: { chunk_rows?: number } = {},
+  engine: AnalysisEngine,
+  scope: AnalysisScope,
+  onRows: (rows: PromptTextRow[]) => void,
+  opts: { chunk_rows?: number } = {},
 ): Promise<PromptTextScan> {
   const chunkRows = opts.chunk_rows ?? engine.defaultChunkRows;
-  if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new NetraError('VALIDATION', 'chunk_rows must be an integer >= 1', { field: 'chunk_rows' });
+  if (!Number.isInteger(chunkRows) || chunkRows < 1)
+    throw new NetraError('VALIDATION', 'chunk_rows must be an integer >= 1', { field: 'chunk_rows' });
   const { where, params } = engine.scope(scope);
   const query = sqlFor(engine, PROMPT_TEXTS_SQL, where, undefined);
   let buffer: PromptTextRow[] = [];
@@ -42,12 +50,17 @@ export async function scanPromptTexts(
     onRows(buffer);
     buffer = [];
   };
-  await engine.stream(query, params, (rows) => {
-    for (const r of rows) {
-      buffer.push(toRow(r));
-      if (buffer.length >= chunkRows) flush();
-    }
-  }, { pauseEvery: chunkRows });
+  await engine.stream(
+    query,
+    params,
+    (rows) => {
+      for (const r of rows) {
+        buffer.push(toRow(r));
+        if (buffer.length >= chunkRows) flush();
+      }
+    },
+    { pauseEvery: chunkRows },
+  );
   if (buffer.length) flush();
   return { rows: total, query };
 }

@@ -36,11 +36,20 @@ GROUP BY bucket_start, model, app ORDER BY bucket_start, model, app`,
 };
 
 const toRow = (r: Row): BucketRow => ({
-  bucket_start: num(r.bucket_start), model: str(r.model), app: str(r.app),
-  events: num(r.n_events), errors: num(r.n_errors), spend_usd: num(r.spend),
-  prompt_tokens: num(r.prompt_sum), completion_tokens: num(r.completion_sum),
-  latency_p50_ms: pct(r.lat, 0), latency_p95_ms: pct(r.lat, 1), latency_p99_ms: pct(r.lat, 2),
-  ttft_p50_ms: pct(r.ttft, 0), ttft_p95_ms: pct(r.ttft, 1), ttft_p99_ms: pct(r.ttft, 2),
+  bucket_start: num(r.bucket_start),
+  model: str(r.model),
+  app: str(r.app),
+  events: num(r.n_events),
+  errors: num(r.n_errors),
+  spend_usd: num(r.spend),
+  prompt_tokens: num(r.prompt_sum),
+  completion_tokens: num(r.completion_sum),
+  latency_p50_ms: pct(r.lat, 0),
+  latency_p95_ms: pct(r.lat, 1),
+  latency_p99_ms: pct(r.lat, 2),
+  ttft_p50_ms: pct(r.ttft, 0),
+  ttft_p95_ms: pct(r.ttft, 1),
+  ttft_p99_ms: pct(r.ttft, 2),
   tokens_per_s_p50: numOrNull(r.tps),
 });
 
@@ -51,5 +60,6 @@ export async function performanceBuckets(engine: AnalysisEngine, scope: Analysis
 
 /** Validated before the read is queued (a bad bucket never waits behind other reads). */
 export function checkBucketMs(bucketMs: number): void {
-  if (!Number.isInteger(bucketMs) || bucketMs < 60_000) throw new NetraError('VALIDATION', 'bucket must be a whole number of minutes (>= 60000 ms)', { field: 'bucket_ms' });
+  if (!Number.isInteger(bucketMs) || bucketMs < 60_000)
+    throw new NetraError('VALIDATION', 'bucket must be a whole number of minutes (>= 60000 ms)', { field: 'bucket_ms' });
 }

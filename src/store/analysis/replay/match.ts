@@ -14,21 +14,35 @@ import type { Params } from '../engine.js';
  * that key holding exactly that value.
  */
 function tagSql(d: Dialect, key: string, values: readonly string[], p: string, params: Params): string {
-  return values.map((v, i) => {
-    const kv = `${JSON.stringify(key)}:${JSON.stringify(v)}`;
-    params[`${p}_o${i}`] = '{' + kv;
-    params[`${p}_c${i}`] = ',' + kv;
-    return `${d.startsWith(d.tagsText, `${p}_o${i}`)} OR ${d.contains(d.tagsText, `${p}_c${i}`)}`;
-  }).join(' OR ');
+  return values
+    .map((v, i) => {
+      const kv = `${JSON.stringify(key)}:${JSON.stringify(v)}`;
+      params[`${p}_o${i}`] = '{' + kv;
+      params[`${p}_c${i}`] = ',' + kv;
+      return `${d.startsWith(d.tagsText, `${p}_o${i}`)} OR ${d.contains(d.tagsText, `${p}_c${i}`)}`;
+    })
+    .join(' OR ');
 }
 
 /** SQL condition of one match (a conjunction), with its values bound under the `p` prefix. Never NULL. */
 export function matchSql(d: Dialect, m: ReplayMatch, p: string, params: Params): string {
   const cheap: string[] = [];
-  if (m.apps) { params[`${p}_app`] = [...m.apps]; cheap.push(d.listHas(`${p}_app`, 'String', 'app')); }
-  if (m.models) { params[`${p}_model`] = [...m.models]; cheap.push(d.listHas(`${p}_model`, 'String', 'model')); }
-  if (m.min_prompt_tokens !== null) { params[`${p}_min`] = m.min_prompt_tokens; cheap.push(`prompt_tokens >= ${d.param(`${p}_min`, 'Float64')}`); }
-  if (m.max_prompt_tokens !== null) { params[`${p}_max`] = m.max_prompt_tokens; cheap.push(`prompt_tokens <= ${d.param(`${p}_max`, 'Float64')}`); }
+  if (m.apps) {
+    params[`${p}_app`] = [...m.apps];
+    cheap.push(d.listHas(`${p}_app`, 'String', 'app'));
+  }
+  if (m.models) {
+    params[`${p}_model`] = [...m.models];
+    cheap.push(d.listHas(`${p}_model`, 'String', 'model'));
+  }
+  if (m.min_prompt_tokens !== null) {
+    params[`${p}_min`] = m.min_prompt_tokens;
+    cheap.push(`prompt_tokens >= ${d.param(`${p}_min`, 'Float64')}`);
+  }
+  if (m.max_prompt_tokens !== null) {
+    params[`${p}_max`] = m.max_prompt_tokens;
+    cheap.push(`prompt_tokens <= ${d.param(`${p}_max`, 'Float64')}`);
+  }
   if (m.offline) cheap.push('end_user IS NULL AND session_id IS NULL');
   const tagConds: string[] = [];
   if (m.tasks) tagConds.push(`(${tagSql(d, 'task', m.tasks, `${p}_task`, params)})`);

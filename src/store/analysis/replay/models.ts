@@ -14,7 +14,12 @@ export const REPLAY_MODELS_SQL: EngineSql<{ latency: boolean }> = {
      FROM ${t} WHERE ${where} GROUP BY model ORDER BY model`,
 };
 
-const toRow = (r: Row): ReplayModelRow => ({ model: str(r.model), events: num(r.n_events), spend_usd: num(r.spend), ms_per_output_token: numOrNull(r.mpt) });
+const toRow = (r: Row): ReplayModelRow => ({
+  model: str(r.model),
+  events: num(r.n_events),
+  spend_usd: num(r.spend),
+  ms_per_output_token: numOrNull(r.mpt),
+});
 
 export async function replayModels(engine: AnalysisEngine, scope: AnalysisScope, latency: boolean): Promise<ReplayModelRow[]> {
   return (await selectRows(engine, scope, REPLAY_MODELS_SQL, { latency }, {}, toRow)).rows;

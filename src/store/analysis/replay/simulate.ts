@@ -63,7 +63,10 @@ export const REPLAY_SQL: EngineSql<Shape> = {
          prompt_tokens::DOUBLE AS pt, completion_tokens::DOUBLE AS ct, cached_prompt_tokens::DOUBLE AS cpt,
          latency_ms, ttft_ms, cost_usd, rule, cap, batch`;
     const scoped = (more: string) => `SELECT *, rowid AS rid, ${s.routed.rule} AS rule${more} FROM ${t} WHERE ${where}`;
-    const hits = s.ttlUs === null ? '' : `
+    const hits =
+      s.ttlUs === null
+        ? ''
+        : `
 ek AS NOT MATERIALIZED (
   SELECT rid, ts_us, pmodel, prompt_hash, ok, hash(pmodel, prompt_hash) AS k FROM (
     SELECT rid, ${d.epochUs} AS ts_us, ${s.routed.model} AS pmodel, prompt_hash, status = 'ok' AS ok
@@ -77,9 +80,10 @@ hits AS MATERIALIZED (
     FROM ek SEMI JOIN dk USING (k))
   WHERE n > 0
 ),`;
-    const cached = s.ttlUs === null
-      ? 'c AS (SELECT *, false AS exact_hit FROM e)'
-      : 'c AS (SELECT e.*, h.rid IS NOT NULL AS exact_hit FROM e LEFT JOIN hits h ON h.rid = e.rid)';
+    const cached =
+      s.ttlUs === null
+        ? 'c AS (SELECT *, false AS exact_hit FROM e)'
+        : 'c AS (SELECT e.*, h.rid IS NOT NULL AS exact_hit FROM e LEFT JOIN hits h ON h.rid = e.rid)';
     const pico = (v: string) => `coalesce(sum(round(${v} * 1e12)::BIGINT), 0)`;
     const x = (sql: string) => (s.extra ? sql : '');
     const n = (count: string, ext: string) => (s.extra ? `${d.round(`${count} ${ext}`)}::DOUBLE` : `${count}::DOUBLE`);
@@ -121,7 +125,10 @@ ORDER BY is_total DESC, day`;
     const rate = (arr: string, model: string) => `arrayElement({${arr}:Array(Nullable(Float64))}, indexOf({rm:Array(String)}, ${model}))`;
     const x = (sql: string) => (s.extra ? sql : '');
     const n = (count: string, ext: string) => (s.extra ? d.round(`${count} ${ext}`) : count);
-    const hits = s.ttlUs === null ? '' : `
+    const hits =
+      s.ttlUs === null
+        ? ''
+        : `
 ek AS (SELECT event_id, ts_us, ${s.routed.model} AS pmodel, prompt_hash, ok FROM (
       SELECT event_id, ${d.epochUs} AS ts_us, model, prompt_hash, status = 'ok' AS ok, ${s.routed.rule} AS rule
       FROM ${t} WHERE ${where} AND prompt_hash IS NOT NULL)),
@@ -202,14 +209,33 @@ export function replaySql(engine: AnalysisEngine, scope: AnalysisScope, plan: Re
 
 function emptyTotal(rules: number): ReplayAggregateRow {
   return {
-    day: null, events: 0, baseline_spend_usd: 0, projected_spend_usd: 0, baseline_latency_p50_ms: null, baseline_latency_p95_ms: null,
-    projected_latency_p50_ms: null, projected_latency_p95_ms: null, exact_hits: 0, semantic_hits: 0, routed: 0, batched: 0,
-    truncated: 0, changed: 0, routing_savings_usd: 0, cache_savings_usd: 0, batch_savings_usd: 0, cap_savings_usd: 0,
+    day: null,
+    events: 0,
+    baseline_spend_usd: 0,
+    projected_spend_usd: 0,
+    baseline_latency_p50_ms: null,
+    baseline_latency_p95_ms: null,
+    projected_latency_p50_ms: null,
+    projected_latency_p95_ms: null,
+    exact_hits: 0,
+    semantic_hits: 0,
+    routed: 0,
+    batched: 0,
+    truncated: 0,
+    changed: 0,
+    routing_savings_usd: 0,
+    cache_savings_usd: 0,
+    batch_savings_usd: 0,
+    cap_savings_usd: 0,
     rule_events: Array.from({ length: rules }, () => 0),
   };
 }
 
-export async function replaySimulate(engine: AnalysisEngine, scope: AnalysisScope, plan: ReplayPlan): Promise<{ rows: ReplayAggregateRow[]; sql: string }> {
+export async function replaySimulate(
+  engine: AnalysisEngine,
+  scope: AnalysisScope,
+  plan: ReplayPlan,
+): Promise<{ rows: ReplayAggregateRow[]; sql: string }> {
   const { sql, params } = replaySql(engine, scope, plan);
   // money columns: DuckDB's are integer picodollars (see above), ClickHouse's dollars
   const usd = engine.dialect.name === 'duckdb' ? (v: unknown) => num(v) / 1e12 : num;

@@ -9,19 +9,28 @@ export const REPLAY_TEXT_SQL: EngineSql<{ rule: string; model: string }> = {
        SELECT event_id, ${d.epochUs}::DOUBLE / 1000 AS ts_ms, "timestamp" AS t, model, prompt_hash, prompt_text, ${routed.rule} AS rule
        FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL)
      ORDER BY t, event_id`,
-  clickhouse: ({ where, t, d }, routed) => `SELECT event_id, ts_us / 1000 AS ts_ms, ${routed.model} AS pmodel, prompt_hash, prompt_text FROM (
+  clickhouse: (
+    { where, t, d },
+    routed,
+  ) => `SELECT event_id, ts_us / 1000 AS ts_ms, ${routed.model} AS pmodel, prompt_hash, prompt_text FROM (
        SELECT event_id, ${d.epochUs} AS ts_us, model, prompt_hash, prompt_text, ${routed.rule} AS rule
        FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL)
      ORDER BY ts_us, event_id`,
 };
 
 const toRow = (r: Row): ReplayTextRow => ({
-  event_id: r.event_id as string, timestamp: num(r.ts_ms), model: r.pmodel as string,
-  prompt_hash: strOrNull(r.prompt_hash), prompt_text: r.prompt_text as string,
+  event_id: r.event_id as string,
+  timestamp: num(r.ts_ms),
+  model: r.pmodel as string,
+  prompt_hash: strOrNull(r.prompt_hash),
+  prompt_text: r.prompt_text as string,
 });
 
 export async function replayTextEvents(
-  engine: AnalysisEngine, scope: AnalysisScope, routing: ReplayPlan['routing'], onBatch: (rows: ReplayTextRow[]) => void,
+  engine: AnalysisEngine,
+  scope: AnalysisScope,
+  routing: ReplayPlan['routing'],
+  onBatch: (rows: ReplayTextRow[]) => void,
 ): Promise<number> {
   const { where, params } = engine.scope(scope);
   const routed = routedModelSql(engine.dialect, routing, params);

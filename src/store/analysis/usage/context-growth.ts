@@ -3,7 +3,12 @@
  * a positive OLS slope over time). Both engines group the sessions by (app, model, qualifies); the non-qualifying
  * groups only add to the coverage figures (events with a session, multi-turn sessions), summed here.
  */
-import { CONTEXT_MIN_TURNS, CONTEXT_WINDOW_TOKENS, type ContextGrowthResult, type ContextGrowthRow } from '../../../optimize/ports/usage.js';
+import {
+  CONTEXT_MIN_TURNS,
+  CONTEXT_WINDOW_TOKENS,
+  type ContextGrowthResult,
+  type ContextGrowthRow,
+} from '../../../optimize/ports/usage.js';
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
 import { NetraError } from '../../../errors.js';
 import { SAMPLES, topN } from '../dialect.js';
@@ -96,13 +101,26 @@ const toRow = (r: Row): ContextGrowthRow & { qualifies: boolean; multi_turn: num
   sample_event_ids: strings(r.sample_events),
 });
 
-export async function contextGrowth(engine: AnalysisEngine, scope: AnalysisScope, opts: { window_tokens?: number } = {}): Promise<ContextGrowthResult> {
+export async function contextGrowth(
+  engine: AnalysisEngine,
+  scope: AnalysisScope,
+  opts: { window_tokens?: number } = {},
+): Promise<ContextGrowthResult> {
   const window = opts.window_tokens ?? CONTEXT_WINDOW_TOKENS;
-  if (!Number.isFinite(window) || window < 0) throw new NetraError('VALIDATION', 'window_tokens must be a number >= 0', { field: 'window_tokens' });
-  const { rows: groups, sql } = await selectRows(engine, scope, CONTEXT_GROWTH_SQL, undefined, { window, min_turns: CONTEXT_MIN_TURNS }, toRow);
+  if (!Number.isFinite(window) || window < 0)
+    throw new NetraError('VALIDATION', 'window_tokens must be a number >= 0', { field: 'window_tokens' });
+  const { rows: groups, sql } = await selectRows(
+    engine,
+    scope,
+    CONTEXT_GROWTH_SQL,
+    undefined,
+    { window, min_turns: CONTEXT_MIN_TURNS },
+    toRow,
+  );
   const rows = groups.filter((g) => g.qualifies).map(({ qualifies: _q, multi_turn: _m, ...row }) => row);
   return {
-    rows, sql,
+    rows,
+    sql,
     session_events: groups.reduce((a, g) => a + g.events, 0),
     multi_turn_sessions: groups.reduce((a, g) => a + g.multi_turn, 0),
   };
