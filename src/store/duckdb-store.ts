@@ -6,22 +6,21 @@
  * 2. de-duplicate on (workspace, event_id) with an in-memory index of 53-bit key hashes (duckdb-key-index.ts):
  *    a miss proves the key is new; hits (retries, repeats within the batch, rare hash collisions) are settled
  *    exactly, against the batch itself and, when needed, against the table (`key_hash IN (...)`);
- * 3. new rows go straight into `events` through one long-lived Appender (duckdb-row-writer.ts).
- *    Appended rows are committed as a group (`appender.flushSync()`) when `flushRows` are pending, after
- *    `flushIntervalMs`, before every read or other write, and on close(). A DuckDB commit costs ~0.1 ms per
- *    column whatever its size, so committing every 1,000-row batch would cap ingestion near 100k rows/s before
- *    any other work; commits of one row group (122,880 rows) measured ~15% less CPU than 20k-50k-row
- *    commits (full row groups are written straight to the database file). With `flushIntervalMs: 0` every
- *    append() commits before it resolves (durable on return). In the default buffered mode a crash loses at
- *    most the last `flushIntervalMs` of accepted events. The commit is synchronous (the Node API has no async appender flush): a full group blocks the
- *    event loop for ~0.5 s on this 2-core box.
+ * 3. a file-backed store writes the new rows to its write-ahead spool and resolves once they are durable there
+ *    (fdatasync, grouped across concurrent appends; duckdb-spool-loader.ts). DuckDB then loads whole spool segments
+ *    with one `INSERT ... read_ndjson` per group on its own threads, off the event loop, and removes them after the
+ *    commit; a crash before that is replayed at the next start (exactly once, by an anti-join on the key). So an
+ *    acknowledged event survives `kill -9` (durability 'fsync': also an OS crash or power loss).
+ *    An in-memory store (':memory:', tests and benchmarks) has nothing to make durable: new rows go through one
+ *    long-lived Appender (duckdb-row-writer.ts), committed as a group after `flushIntervalMs` / `flushRows`.
  *
- * We measured the suggested alternatives (bench notes in the report): staging table + INSERT ... SELECT with an
- * anti-join costs a full scan of `events` per batch (26 ms per 1,000 rows at 100k rows, growing linearly), and
- * PRIMARY KEY + INSERT OR IGNORE ~31 ms per 1,000 rows plus the ART index in RAM.
+ * Why not DuckDB's commit per request, or a worker thread owning the appender: a DuckDB commit costs ~0.1 ms per
+ * column whatever its size plus a WAL sync, and the appender's calls and its commit are synchronous on whichever
+ * thread makes them; a worker would have to own reads too (one DuckDB instance per file and process, and the
+ * Node API's handles cannot cross threads). Measurements are in docs/BENCHMARKS.md ("Store append").
  *
- * Every operation runs through one promise queue, so appends never interleave and reads see every accepted
- * event. Reads are scoped by a bound workspace parameter and a [from, to) range in epoch milliseconds.
+ * Every read and delete runs through one promise queue after every acknowledged row is committed, so reads see
+ * every accepted event. Reads are scoped by a bound workspace parameter and a [from, to) range in epoch milliseconds.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -33,6 +32,9 @@ import type {
   AnalyticsStore, AppendResult, DatasetInfo, RepriceResult, Scope, StoreHealth, WorkspaceInfo, WorkspaceStats,
 } from './types.js';
 import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
+import { spoolLines } from './duckdb-bulk-load.js';
+import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
+import type { SpoolDurability } from './event-spool.js';
 import { KeyHashSet, keyHash } from './duckdb-key-index.js';
 import {
   APP_ROWS, WORKSPACE_ROWS, deleteRows, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
@@ -47,10 +49,15 @@ import type { StoreQueryTiming } from '../optimize/store-health.js';
 export interface DuckDbStoreOptions {
   /** database file, or ':memory:' */
   path: string;
-  /** commit once this many appended rows are pending (default 122,880: one DuckDB row group, written straight to the file) */
+  /** commit once this many accepted rows are pending (default 122,880: one DuckDB row group, written straight to the file) */
   flushRows?: number;
-  /** commit pending rows at most this long after they were appended (default 1,000 ms); 0: commit in every append() */
+  /** commit pending rows at most this long after they were accepted (default 1,000 ms); 0: commit in every append() */
   flushIntervalMs?: number;
+  /**
+   * File-backed stores: when append() resolves. 'fsync' (default): the rows are in the spool and synced to disk;
+   * 'write': written to the spool without a sync (survives a crash of the process, not of the machine).
+   */
+  durability?: SpoolDurability;
   /** extra DuckDB settings, e.g. { threads: '2', memory_limit: '1GB' } */
   duckdb?: Record<string, string>;
 }
@@ -64,6 +71,10 @@ export class DuckDbStore implements AnalyticsStore {
   private readonly flushRows: number;
   private readonly flushIntervalMs: number;
   private readonly settings: Record<string, string>;
+  private readonly durability: SpoolDurability;
+  private loader: SpoolLoader | null = null;
+  /** what the last init() replayed from a crashed process's spool */
+  lastReplay: ReplayResult = { segments: 0, rows: 0 };
 
   private instance: DuckDBInstance | null = null;
   private conn: DuckDBConnection | null = null;
@@ -84,12 +95,17 @@ export class DuckDbStore implements AnalyticsStore {
     this.flushRows = Math.max(1, opts.flushRows ?? 122_880);
     this.flushIntervalMs = Math.max(0, opts.flushIntervalMs ?? 1000);
     this.settings = opts.duckdb ?? {};
+    this.durability = opts.durability ?? 'fsync';
   }
 
   /** Runs fn after every earlier operation; DuckDB errors become NetraError('STORE'). */
   private enqueue<T>(fn: () => Promise<T>, allowClosed = false): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.closing && !allowClosed) throw new NetraError('STORE', 'the DuckDB store is closed');
+      if (this.loader?.error && !allowClosed) {
+        this.flushError ??= this.loader.error;
+        this.loader.error = null;
+      }
       if (this.flushError && !allowClosed) {
         const err = this.flushError;
         this.flushError = null;
@@ -121,8 +137,15 @@ export class DuckDbStore implements AnalyticsStore {
         this.appendConn = await this.instance.connect();
       }
       await this.migrate();
+      if (this.path !== ':memory:') {
+        if (!this.loader) {
+          this.loader = new SpoolLoader(this.appendConn!, {
+            dir: `${this.path}.spool`, durability: this.durability, commitRows: this.flushRows, commitIntervalMs: this.flushIntervalMs,
+          });
+          this.lastReplay = await this.loader.replay();
+        }
+      } else this.appender ??= await this.appendConn!.createAppender('events');
       if (!this.keysLoaded) await this.loadKeys();
-      this.appender ??= await this.appendConn!.createAppender('events');
     });
   }
 
@@ -166,6 +189,7 @@ export class DuckDbStore implements AnalyticsStore {
   }
 
   private async flushNow(): Promise<void> {
+    if (this.loader) return this.loader.commit();
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -195,6 +219,7 @@ export class DuckDbStore implements AnalyticsStore {
   }
 
   append(events: readonly WorkloadEvent[]): Promise<AppendResult> {
+    if (this.loader) return this.appendSpooled(events);
     return this.enqueue(async () => {
       if (!this.appender) this.db();
       validateEvents(events);
@@ -223,6 +248,41 @@ export class DuckDbStore implements AnalyticsStore {
       }
       return { inserted: rows.length, duplicates: n - rows.length };
     });
+  }
+
+  /**
+   * File-backed append: the de-duplication index and the spool write happen in one synchronous step (no await between),
+   * so a later commit, and the table check of a later batch repeating these keys, cover these rows. Batches with
+   * suspected repeats go through the operation queue (their check needs the table) and spool in the same step.
+   */
+  private async appendSpooled(events: readonly WorkloadEvent[]): Promise<AppendResult> {
+    if (this.closing) throw new NetraError('STORE', 'the DuckDB store is closed');
+    const loader = this.loader!;
+    validateEvents(events);
+    const n = events.length;
+    if (n === 0) return { inserted: 0, duplicates: 0 };
+    const hashes = new Float64Array(n);
+    let suspects: number[] | null = null;
+    for (let i = 0; i < n; i++) {
+      const e = events[i]!;
+      const h = keyHash(e.workspace, e.event_id);
+      hashes[i] = h;
+      if (!this.keys.add(h)) (suspects ??= []).push(i);
+    }
+    if (!suspects) {
+      await loader.write(spoolLines(events, hashes), n);
+      return { inserted: n, duplicates: 0 };
+    }
+    const found = suspects;
+    const { inserted, durable } = await this.enqueue(async () => {
+      const keep = await this.settleSuspects(events, hashes, found);
+      if (keep.length === 0) return { inserted: 0, durable: null };
+      const rows = keep.map((i) => events[i]!);
+      const text = spoolLines(rows, Float64Array.from(keep, (i) => hashes[i]!));
+      return { inserted: rows.length, durable: loader.write(text, rows.length) };
+    });
+    if (durable) await durable;
+    return { inserted, duplicates: n - inserted };
   }
 
   /**
@@ -360,6 +420,9 @@ export class DuckDbStore implements AnalyticsStore {
         await this.flushNow();
         if (earlier) throw earlier;
       } finally {
+        // releases the spool file; rows a failed commit left stay in it for the next start's replay
+        await this.loader?.close().catch(() => undefined);
+        this.loader = null;
         this.appender?.closeSync();
         this.conn?.closeSync();
         this.appendConn?.closeSync();
