@@ -1,13 +1,15 @@
 /**
  * The spool's line format and DuckDB's bulk load of it.
  *
- * A line is the event's own JSON (JSON.stringify, V8's fast path) prefixed with two computed fields: `key_hash` (the
- * de-duplication hash) and `ts_us` (the timestamp in integer microseconds, rounded like the appender path does).
- * DuckDB loads whole segments with `read_ndjson` in one INSERT: parsing, conversion and compression run on DuckDB's own
- * threads (the Node API runs the statement off the event loop), and a segment of many requests is one commit.
+ * One line per accepted batch: `{"h":[key hashes],"t":[timestamps in integer µs],"e":[the events]}`. One
+ * JSON.stringify of the whole event array (V8's fast path) costs ~30% less than a line per event (measured 7.3 vs
+ * 10.1 µs per 1 KB event with the UTF-8 encoding), and the computed columns ride along as two arrays. DuckDB loads
+ * whole segments with `read_ndjson` and unnests the three arrays side by side in one INSERT: parsing, conversion and
+ * compression run on DuckDB's own threads (the Node API runs the statement off the event loop), and a segment of
+ * many requests is one commit.
  *
- * Text must be valid UTF-16 for DuckDB's JSON reader (a lone surrogate makes the whole file unreadable): lines whose
- * JSON holds a lone-surrogate escape are rebuilt with every string repaired (U+FFFD), as the appender's UTF-8
+ * Text must be valid UTF-16 for DuckDB's JSON reader (a lone surrogate makes the whole file unreadable): a batch whose
+ * JSON holds a lone-surrogate escape is rebuilt with every string repaired (U+FFFD), as the appender's UTF-8
  * conversion does.
  */
 import type { WorkloadEvent } from '../workload/event.js';
@@ -33,17 +35,18 @@ function repaired(e: WorkloadEvent): Record<string, unknown> {
   return out;
 }
 
-function line(e: WorkloadEvent, hash: number): string {
-  let json = JSON.stringify(e);
-  if (LONE_SURROGATE_ESCAPE.test(json)) json = JSON.stringify(repaired(e));
-  return `{"key_hash":${hash},"ts_us":${Math.round(e.timestamp * 1000)},${json.slice(1)}\n`;
-}
-
-/** NDJSON text of the rows (validated events; hashes[i] belongs to rows[i]). */
-export function spoolLines(rows: readonly WorkloadEvent[], hashes: Float64Array): string {
-  let out = '';
-  for (let i = 0; i < rows.length; i++) out += line(rows[i]!, hashes[i]!);
-  return out;
+/** One spool line holding the rows (validated events; hashes[i] belongs to rows[i]). */
+export function spoolLine(rows: readonly WorkloadEvent[], hashes: Float64Array): string {
+  const n = rows.length;
+  const h = new Array<number>(n);
+  const t = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    h[i] = hashes[i]!;
+    t[i] = Math.round(rows[i]!.timestamp * 1000);
+  }
+  let events = JSON.stringify(rows);
+  if (LONE_SURROGATE_ESCAPE.test(events)) events = JSON.stringify(rows.map(repaired));
+  return `{"h":${JSON.stringify(h)},"t":${JSON.stringify(t)},"e":${events}}\n`;
 }
 
 /** Largest line DuckDB's reader accepts: events may carry up to ~1M-character texts, escaped in JSON. */
@@ -51,26 +54,29 @@ const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-const JSON_COLUMNS = `{${[
-  ...EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'timestamp').map((c) => `${sqlString(c.name)}: ${sqlString(c.kind === 'json' ? 'JSON' : c.sqlType)}`),
-  `'ts_us': 'BIGINT'`,
-].join(', ')}}`;
+const EVENT_STRUCT = `STRUCT(${EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'timestamp' && c.name !== 'key_hash')
+  .map((c) => `${q(c.name)} ${c.kind === 'json' ? 'JSON' : c.sqlType}`).join(', ')})`;
 
-/** The events columns in table order, from the reader's columns. */
+const COLUMNS = `{'h': 'DOUBLE[]', 't': 'BIGINT[]', 'e': ${sqlString(`${EVENT_STRUCT}[]`)}}`;
+
+/** The events columns in table order, from one unnested row (`key_hash`, `ts_us`, `ev`). */
 const SELECT_LIST = EVENT_TABLE_COLUMNS.map((c) => {
   if (c.name === 'timestamp') return `make_timestamp(ts_us) AS ${q('timestamp')}`;
+  if (c.name === 'key_hash') return q('key_hash');
   // the appender path stores no tags as NULL, never '{}'
-  if (c.kind === 'json') return `nullif(${q(c.name)}::VARCHAR, '{}')::JSON AS ${q(c.name)}`;
-  return q(c.name);
+  if (c.kind === 'json') return `nullif(ev.${q(c.name)}::VARCHAR, '{}')::JSON AS ${q(c.name)}`;
+  return `ev.${q(c.name)} AS ${q(c.name)}`;
 }).join(', ');
 
-function reader(paths: readonly string[]): string {
-  return `read_ndjson([${paths.map(sqlString).join(', ')}], columns=${JSON_COLUMNS}, maximum_object_size=${MAX_LINE_BYTES})`;
+/** One row per spooled event. */
+function rows(paths: readonly string[]): string {
+  return `(SELECT unnest(h) AS key_hash, unnest(t) AS ts_us, unnest(e) AS ev
+    FROM read_ndjson([${paths.map(sqlString).join(', ')}], columns=${COLUMNS}, maximum_object_size=${MAX_LINE_BYTES}))`;
 }
 
 /** One INSERT of every row of the segments (rows were de-duplicated before they were spooled). */
 export function bulkLoadSql(paths: readonly string[]): string {
-  return `INSERT INTO events SELECT ${SELECT_LIST} FROM ${reader(paths)}`;
+  return `INSERT INTO events SELECT ${SELECT_LIST} FROM ${rows(paths)}`;
 }
 
 /**
@@ -79,9 +85,9 @@ export function bulkLoadSql(paths: readonly string[]): string {
  */
 export function replaySql(paths: readonly string[]): string {
   return `INSERT INTO events SELECT ${SELECT_LIST} FROM (
-    SELECT *, row_number() OVER (PARTITION BY workspace, event_id) AS netra_rn FROM ${reader(paths)}
+    SELECT *, row_number() OVER (PARTITION BY ev.workspace, ev.event_id) AS netra_rn FROM ${rows(paths)}
   ) s
   WHERE netra_rn = 1 AND NOT EXISTS (
-    SELECT 1 FROM events e WHERE e.key_hash = s.key_hash AND e.workspace = s.workspace AND e.event_id = s.event_id
+    SELECT 1 FROM events e WHERE e.key_hash = s.key_hash AND e.workspace = s.ev.workspace AND e.event_id = s.ev.event_id
   )`;
 }

@@ -32,7 +32,7 @@ import type {
   AnalyticsStore, AppendResult, DatasetInfo, RepriceResult, Scope, StoreHealth, WorkspaceInfo, WorkspaceStats,
 } from './types.js';
 import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
-import { spoolLines } from './duckdb-bulk-load.js';
+import { spoolLine } from './duckdb-bulk-load.js';
 import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
 import type { SpoolDurability } from './event-spool.js';
 import { KeyHashSet, keyHash } from './duckdb-key-index.js';
@@ -270,7 +270,7 @@ export class DuckDbStore implements AnalyticsStore {
       if (!this.keys.add(h)) (suspects ??= []).push(i);
     }
     if (!suspects) {
-      await loader.write(spoolLines(events, hashes), n);
+      await loader.write(spoolLine(events, hashes), n);
       return { inserted: n, duplicates: 0 };
     }
     const found = suspects;
@@ -278,7 +278,7 @@ export class DuckDbStore implements AnalyticsStore {
       const keep = await this.settleSuspects(events, hashes, found);
       if (keep.length === 0) return { inserted: 0, durable: null };
       const rows = keep.map((i) => events[i]!);
-      const text = spoolLines(rows, Float64Array.from(keep, (i) => hashes[i]!));
+      const text = spoolLine(rows, Float64Array.from(keep, (i) => hashes[i]!));
       return { inserted: rows.length, durable: loader.write(text, rows.length) };
     });
     if (durable) await durable;
