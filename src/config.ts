@@ -162,6 +162,12 @@ export const ConfigSchema = z.object({
     engine: z.enum(['duckdb', 'clickhouse']).default('duckdb'),
     /** DuckDB file; default <dataDir>/events.duckdb. ':memory:' for an in-memory store. */
     duckdbPath: z.string().optional(),
+    /**
+     * When ingestion answers 2xx (DuckDB file store): 'fsync' (default) once the events are in the write-ahead spool
+     * and synced to disk (they survive kill -9, an OS crash and power loss); 'write' once written to the spool without
+     * a sync (they survive a crash of the process, not of the machine). docs/ARCHITECTURE.md "Durability".
+     */
+    durability: z.enum(['fsync', 'write']).default('fsync'),
     // ClickHouse, the scale-out store (issue 3; docs/OPERATIONS.md): engine 'clickhouse' needs CLICKHOUSE_URL
     /** http(s)://user:password@host:8123 (credentials in the URL; masked in logs) */
     clickhouseUrl: z.string().url().optional(),
@@ -280,7 +286,7 @@ export function configFromEnv(env: Env = process.env): Config {
       messagesPerSecond: env.NETRA_WS_MESSAGES_PER_SECOND, maxViolations: env.NETRA_WS_MAX_VIOLATIONS,
     },
     store: {
-      engine: env.NETRA_STORE || (env.CLICKHOUSE_URL ? 'clickhouse' : undefined), duckdbPath: env.NETRA_DUCKDB_PATH,
+      engine: env.NETRA_STORE || (env.CLICKHOUSE_URL ? 'clickhouse' : undefined), duckdbPath: env.NETRA_DUCKDB_PATH, durability: env.NETRA_STORE_DURABILITY,
       clickhouseUrl: env.CLICKHOUSE_URL || undefined, clickhouseDatabase: env.CLICKHOUSE_DATABASE, clickhouseTtlDays: env.CLICKHOUSE_TTL_DAYS,
     },
     ingest: {
