@@ -35,7 +35,7 @@ import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
 import { spoolLine } from './duckdb-bulk-load.js';
 import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
 import type { SpoolDurability } from './event-spool.js';
-import { KeyHashSet, keyHash } from './duckdb-key-index.js';
+import { KeyHashSet, fullKey, keyHash, settleSuspects } from './duckdb-key-index.js';
 import {
   APP_ROWS, WORKSPACE_ROWS, deleteRows, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
 } from './duckdb-queries.js';
@@ -61,9 +61,6 @@ export interface DuckDbStoreOptions {
   /** extra DuckDB settings, e.g. { threads: '2', memory_limit: '1GB' } */
   duckdb?: Record<string, string>;
 }
-
-/** Unambiguous string key of (workspace, event_id). */
-const fullKey = (workspace: string, eventId: string): string => `${workspace.length}:${workspace}${eventId}`;
 
 export class DuckDbStore implements AnalyticsStore {
   readonly engine = 'duckdb' as const;
@@ -236,7 +233,7 @@ export class DuckDbStore implements AnalyticsStore {
       let rows = events;
       let rowHashes = hashes;
       if (suspects) {
-        const keep = await this.settleSuspects(events, hashes, suspects);
+        const keep = await settleSuspects(events, hashes, suspects, (h) => this.storedKeys(h));
         rows = keep.map((i) => events[i]!);
         rowHashes = Float64Array.from(keep, (i) => hashes[i]!);
       }
@@ -275,7 +272,7 @@ export class DuckDbStore implements AnalyticsStore {
     }
     const found = suspects;
     const { inserted, durable } = await this.enqueue(async () => {
-      const keep = await this.settleSuspects(events, hashes, found);
+      const keep = await settleSuspects(events, hashes, found, (h) => this.storedKeys(h));
       if (keep.length === 0) return { inserted: 0, durable: null };
       const rows = keep.map((i) => events[i]!);
       const text = spoolLine(rows, Float64Array.from(keep, (i) => hashes[i]!));
@@ -283,41 +280,6 @@ export class DuckDbStore implements AnalyticsStore {
     });
     if (durable) await durable;
     return { inserted, duplicates: n - inserted };
-  }
-
-  /**
-   * Decides, in batch order, which rows whose key hash was already known are really new. Returns the indices to
-   * store. Only hashes known before this batch need the table; repeats within the batch are settled in memory.
-   */
-  private async settleSuspects(events: readonly WorkloadEvent[], hashes: Float64Array, suspects: number[]): Promise<number[]> {
-    const n = events.length;
-    const isSuspect = new Uint8Array(n);
-    const suspectHashes = new Set<number>();
-    for (const i of suspects) {
-      isSuspect[i] = 1;
-      suspectHashes.add(hashes[i]!);
-    }
-    const firstIndex = new Map<number, number>();
-    for (let i = 0; i < n; i++) {
-      const h = hashes[i]!;
-      if (suspectHashes.has(h) && !firstIndex.has(h)) firstIndex.set(h, i);
-    }
-    const tableHashes = [...suspectHashes].filter((h) => isSuspect[firstIndex.get(h)!] === 1);
-    const stored = tableHashes.length > 0 ? await this.storedKeys(tableHashes) : new Set<string>();
-    const seen = new Set<string>();
-    const keep: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (!suspectHashes.has(hashes[i]!)) {
-        keep.push(i);
-        continue;
-      }
-      const e = events[i]!;
-      const k = fullKey(e.workspace, e.event_id);
-      if (stored.has(k) || seen.has(k)) continue;
-      seen.add(k);
-      keep.push(i);
-    }
-    return keep;
   }
 
   /** Exact (workspace, event_id) keys stored under the given hashes (pending rows are committed first). */
