@@ -24,16 +24,30 @@ const dir = mkdtempSync(join(tmpdir(), 'netra-chaos-bench-'));
 try {
   const seed = arg('--seed', Date.now() % 100_000);
   const r = await runKillRounds({
-    dataDir: dir, kills: arg('--kills', smoke ? 1 : 5), batch: smoke ? 200 : 1000, clients: 3,
-    killAfterBatches: smoke ? [5, 20] : [20, 200], seed, log: (l) => process.stderr.write(`${l}\n`),
+    dataDir: dir,
+    kills: arg('--kills', smoke ? 1 : 5),
+    batch: smoke ? 200 : 1000,
+    clients: 3,
+    killAfterBatches: smoke ? [5, 20] : [20, 200],
+    seed,
+    log: (l) => process.stderr.write(`${l}\n`),
   });
-  console.log(JSON.stringify({
-    bench: 'chaos-kill', seed, kills: r.rounds.length, acknowledged_events: r.acked_events, sent_events: r.sent_events,
-    stored_events: r.stored_events, lost_acknowledged: r.lost.length, stored_twice: r.stored_events - r.distinct_stored,
-    never_sent_but_stored: r.unknown, resent_acknowledged_stored_again: r.resent_stored_again,
-    events_per_s_while_ingesting: r.events_per_s_during_rounds,
-    rounds: r.rounds,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'chaos-kill',
+      seed,
+      kills: r.rounds.length,
+      acknowledged_events: r.acked_events,
+      sent_events: r.sent_events,
+      stored_events: r.stored_events,
+      lost_acknowledged: r.lost.length,
+      stored_twice: r.stored_events - r.distinct_stored,
+      never_sent_but_stored: r.unknown,
+      resent_acknowledged_stored_again: r.resent_stored_again,
+      events_per_s_while_ingesting: r.events_per_s_during_rounds,
+      rounds: r.rounds,
+    }),
+  );
   if (r.lost.length > 0 || r.stored_events !== r.distinct_stored || r.unknown > 0 || r.resent_stored_again > 0) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

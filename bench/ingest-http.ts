@@ -37,7 +37,15 @@ function makeEvents(n: number): WorkloadEvent[] {
   const out: WorkloadEvent[] = [];
   for (const [i, preset] of ['chat-support', 'rag-assistant'].entries()) {
     const count = i === 0 ? Math.ceil(n / 2) : Math.floor(n / 2);
-    const w = generateWorkload({ preset, events: count, days: 7, seed: 7 + i, workspace: 'bench', pricer: catalog, tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2 });
+    const w = generateWorkload({
+      preset,
+      events: count,
+      days: 7,
+      seed: 7 + i,
+      workspace: 'bench',
+      pricer: catalog,
+      tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2,
+    });
     for (const b of w.batches()) out.push(...b);
   }
   return out;
@@ -86,7 +94,11 @@ async function startProfile(): Promise<{ stop(path: string): Promise<void> }> {
   };
 }
 
-interface HttpRun { httpMs: number; ackMs: number; elu: number }
+interface HttpRun {
+  httpMs: number;
+  ackMs: number;
+  elu: number;
+}
 
 /** One measured run of the real app with the given durability: ms until the last 200, and until every row is committed. */
 async function httpRun(dir: string, bodies: string[], expected: number, durability: 'fsync' | 'write'): Promise<HttpRun> {
@@ -96,11 +108,19 @@ async function httpRun(dir: string, bodies: string[], expected: number, durabili
   // a workspace and an ingest-scoped API key, as a real client would use (the key is checked on every request)
   const owner = { authorization: `Bearer ${await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), {})}` };
   await app.server.inject({ method: 'POST', url: '/api/v1/workspaces', headers: owner, payload: { name: 'bench' } });
-  const keyRes = await app.server.inject({ method: 'POST', url: '/api/v1/workspaces/bench/api-keys', headers: owner, payload: { scope: 'ingest' } });
+  const keyRes = await app.server.inject({
+    method: 'POST',
+    url: '/api/v1/workspaces/bench/api-keys',
+    headers: owner,
+    payload: { scope: 'ingest' },
+  });
   const apiKey = (keyRes.json() as { key: string }).key;
   // the bodies are copied into the worker before the clock starts
   const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, concurrency: CONCURRENCY, apiKey } });
-  await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
   const profiler = process.env.BENCH_PROFILE ? await startProfile() : null;
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
@@ -139,16 +159,27 @@ async function main(): Promise<void> {
     const durable = await httpRun(join(dir, 'app-fsync'), bodies, events.length, 'fsync');
     const relaxed = await httpRun(join(dir, 'app-write'), bodies, events.length, 'write');
     const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
-    console.log(JSON.stringify({
-      bench: 'ingest-http', events: N, batch: BATCH, concurrency: CONCURRENCY, payload_mb: Number(mb.toFixed(1)),
-      http_events_per_s: rate(N, durable.httpMs), http_ms: Math.round(durable.httpMs),
-      acknowledged_events_per_s: rate(N, durable.ackMs), event_loop_utilization: Number(durable.elu.toFixed(2)),
-      baseline_duckdb_bulk_append_events_per_s: rate(N, baseMs), baseline_ms: Math.round(baseMs),
-      baseline_appender_events_per_s: rate(N, appenderMs), baseline_read_ndjson_events_per_s: rate(N, ndjsonMs),
-      ratio_vs_duckdb_bulk_append: Number((baseMs / durable.httpMs).toFixed(2)),
-      relaxed_write_http_events_per_s: rate(N, relaxed.httpMs), relaxed_write_acknowledged_events_per_s: rate(N, relaxed.ackMs),
-      relaxed_write_ratio: Number((baseMs / relaxed.httpMs).toFixed(2)),
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'ingest-http',
+        events: N,
+        batch: BATCH,
+        concurrency: CONCURRENCY,
+        payload_mb: Number(mb.toFixed(1)),
+        http_events_per_s: rate(N, durable.httpMs),
+        http_ms: Math.round(durable.httpMs),
+        acknowledged_events_per_s: rate(N, durable.ackMs),
+        event_loop_utilization: Number(durable.elu.toFixed(2)),
+        baseline_duckdb_bulk_append_events_per_s: rate(N, baseMs),
+        baseline_ms: Math.round(baseMs),
+        baseline_appender_events_per_s: rate(N, appenderMs),
+        baseline_read_ndjson_events_per_s: rate(N, ndjsonMs),
+        ratio_vs_duckdb_bulk_append: Number((baseMs / durable.httpMs).toFixed(2)),
+        relaxed_write_http_events_per_s: rate(N, relaxed.httpMs),
+        relaxed_write_acknowledged_events_per_s: rate(N, relaxed.ackMs),
+        relaxed_write_ratio: Number((baseMs / relaxed.httpMs).toFixed(2)),
+      }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -35,9 +35,14 @@ const N = eventsArg >= 0 ? Number(args[eventsArg + 1]) : smoke ? 20_000 : 1_000_
 
 // ---------- realistic events (deterministic) ----------
 const MODELS: Array<[string, string, number, number]> = [
-  ['openai', 'gpt-4o', 2.5e-6, 1e-5], ['openai', 'gpt-4o-mini', 1.5e-7, 6e-7], ['openai', 'o3-mini', 1.1e-6, 4.4e-6],
-  ['anthropic', 'claude-sonnet-4', 3e-6, 1.5e-5], ['anthropic', 'claude-3-5-haiku', 8e-7, 4e-6],
-  ['google', 'gemini-2.0-flash', 1e-7, 4e-7], ['mistral', 'mistral-large', 2e-6, 6e-6], ['openai', 'text-embedding-3-small', 2e-8, 0],
+  ['openai', 'gpt-4o', 2.5e-6, 1e-5],
+  ['openai', 'gpt-4o-mini', 1.5e-7, 6e-7],
+  ['openai', 'o3-mini', 1.1e-6, 4.4e-6],
+  ['anthropic', 'claude-sonnet-4', 3e-6, 1.5e-5],
+  ['anthropic', 'claude-3-5-haiku', 8e-7, 4e-6],
+  ['google', 'gemini-2.0-flash', 1e-7, 4e-7],
+  ['mistral', 'mistral-large', 2e-6, 6e-6],
+  ['openai', 'text-embedding-3-small', 2e-8, 0],
 ];
 const APPS = ['support-bot', 'search', 'summarizer', 'code-review', 'email-drafts', 'classifier', 'rag-qa', 'sales-assist'];
 const PROMPTS = [
@@ -76,11 +81,24 @@ export function makeBenchEvents(n: number, seed = 42): WorkloadEvent[] {
       environment: r() < 0.85 ? 'production' : 'staging',
       end_user: r() < 0.6 ? `user_${Math.floor(r() * 20_000)}` : null,
       session_id: r() < 0.4 ? `sess_${Math.floor(r() * 200_000).toString(36)}` : null,
-      trace_id: r() < 0.3 ? Math.floor(r() * 2 ** 52).toString(16).padStart(32, '0') : null,
-      span_id: r() < 0.3 ? Math.floor(r() * 2 ** 52).toString(16).padStart(16, '0') : null,
-      provider, model,
+      trace_id:
+        r() < 0.3
+          ? Math.floor(r() * 2 ** 52)
+              .toString(16)
+              .padStart(32, '0')
+          : null,
+      span_id:
+        r() < 0.3
+          ? Math.floor(r() * 2 ** 52)
+              .toString(16)
+              .padStart(16, '0')
+          : null,
+      provider,
+      model,
       operation: model.startsWith('text-embedding') ? 'embedding' : 'chat',
-      prompt_tokens: prompt, completion_tokens: completion, cached_prompt_tokens: cached,
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      cached_prompt_tokens: cached,
       latency_ms: latency,
       ttft_ms: latency !== null && r() < 0.5 ? Math.round(latency * 0.2) : null,
       status: error ? 'error' : 'ok',
@@ -92,10 +110,21 @@ export function makeBenchEvents(n: number, seed = 42): WorkloadEvent[] {
       stream: r() < 0.5,
       cost_usd: (prompt - cached) * inRate + cached * inRate * 0.5 + completion * outRate,
       cost_source: r() < 0.9 ? 'catalog' : 'given',
-      prompt_hash: withText ? Math.floor(r() * 2 ** 52).toString(16).padStart(64, 'a') : null,
-      prefix_hash: withText && r() < 0.5 ? Math.floor(r() * 2 ** 52).toString(16).padStart(64, 'b') : null,
+      prompt_hash: withText
+        ? Math.floor(r() * 2 ** 52)
+            .toString(16)
+            .padStart(64, 'a')
+        : null,
+      prefix_hash:
+        withText && r() < 0.5
+          ? Math.floor(r() * 2 ** 52)
+              .toString(16)
+              .padStart(64, 'b')
+          : null,
       prefix_tokens: null,
-      prompt_text: withText ? `${PROMPTS[Math.floor(r() * PROMPTS.length)]} account #${Math.floor(r() * 1e6)} (order ${i}); keep it short and polite.` : null,
+      prompt_text: withText
+        ? `${PROMPTS[Math.floor(r() * PROMPTS.length)]} account #${Math.floor(r() * 1e6)} (order ${i}); keep it short and polite.`
+        : null,
       response_text: null,
       quality_score: r() < 0.1 ? Math.round(r() * 100) / 100 : null,
       tags: r() < 0.3 ? { team: r() < 0.5 ? 'growth' : 'core', feature: `f${Math.floor(r() * 12)}` } : {},
@@ -112,14 +141,20 @@ function buildChunks(events: readonly WorkloadEvent[]): DuckDBDataChunk[] {
   const chunks: DuckDBDataChunk[] = [];
   for (let start = 0; start < events.length; start += 2048) {
     const end = Math.min(events.length, start + 2048);
-    const chunk = DuckDBDataChunk.create(PLAIN_COLUMNS.map((c) => c.vectorType), end - start);
+    const chunk = DuckDBDataChunk.create(
+      PLAIN_COLUMNS.map((c) => c.vectorType),
+      end - start,
+    );
     PLAIN_COLUMNS.forEach((col, c) => {
       const v = chunk.getColumnVector(c);
       for (let r = start; r < end; r++) {
         const e = events[r]!;
-        const value = col.kind === 'timestamp' ? timestampValue(BigInt(Math.round(e.timestamp * 1000)))
-          : col.kind === 'json' ? tagsToJson(e.tags)
-          : (e as unknown as Record<string, DuckDBValue>)[col.name];
+        const value =
+          col.kind === 'timestamp'
+            ? timestampValue(BigInt(Math.round(e.timestamp * 1000)))
+            : col.kind === 'json'
+              ? tagsToJson(e.tags)
+              : (e as unknown as Record<string, DuckDBValue>)[col.name];
         v.setItem(r - start, value ?? null);
       }
       v.flush();
@@ -129,12 +164,15 @@ function buildChunks(events: readonly WorkloadEvent[]): DuckDBDataChunk[] {
   return chunks;
 }
 
-
 /**
  * DuckDB's own bulk append: the same rows through one appender into a plain table, no de-duplication,
  * one commit at the end. `mode` picks the row-wise or the DataChunk appender API.
  */
-export async function rawBulkAppend(path: string, events: readonly WorkloadEvent[], mode: 'rows' | 'chunks' | 'group-commit'): Promise<number> {
+export async function rawBulkAppend(
+  path: string,
+  events: readonly WorkloadEvent[],
+  mode: 'rows' | 'chunks' | 'group-commit',
+): Promise<number> {
   const db = await DuckDBInstance.create(path);
   const conn = await db.connect();
   await conn.run(plainEventsDdl('plain_events'));
@@ -166,7 +204,12 @@ export async function rawBulkLoadNdjson(path: string, events: readonly WorkloadE
   const parts: string[] = [];
   for (let s = 0; s < events.length; s += BATCH) {
     const batch = events.slice(s, s + BATCH);
-    parts.push(spoolLine(batch, Float64Array.from(batch, (e) => keyHash(e.workspace, e.event_id))));
+    parts.push(
+      spoolLine(
+        batch,
+        Float64Array.from(batch, (e) => keyHash(e.workspace, e.event_id)),
+      ),
+    );
   }
   writeFileSync(file, parts.join(''));
   const db = await DuckDBInstance.create(path);
@@ -195,20 +238,27 @@ async function storeAppend(path: string, events: readonly WorkloadEvent[], opts:
   return { store, elapsed };
 }
 
-async function storeAppendConcurrent(path: string, events: readonly WorkloadEvent[], inFlight: number, opts: Partial<DuckDbStoreOptions>): Promise<number> {
+async function storeAppendConcurrent(
+  path: string,
+  events: readonly WorkloadEvent[],
+  inFlight: number,
+  opts: Partial<DuckDbStoreOptions>,
+): Promise<number> {
   const store = createDuckDbStore({ path, ...opts });
   await store.init();
   const t0 = performance.now();
   let next = 0;
   let inserted = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < events.length) {
-      const s = next;
-      next += BATCH;
-      const r = await store.append(events.slice(s, s + BATCH));
-      inserted += r.inserted;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < events.length) {
+        const s = next;
+        next += BATCH;
+        const r = await store.append(events.slice(s, s + BATCH));
+        inserted += r.inserted;
+      }
+    }),
+  );
   await store.flush();
   const elapsed = performance.now() - t0;
   await store.close();
@@ -224,7 +274,9 @@ async function main(): Promise<void> {
   try {
     const tg = performance.now();
     const events = makeBenchEvents(N);
-    console.log(`store-append: ${fmt(N)} events in ${BATCH}-event batches (generated in ${(performance.now() - tg).toFixed(0)} ms), DuckDB file in ${dir}`);
+    console.log(
+      `store-append: ${fmt(N)} events in ${BATCH}-event batches (generated in ${(performance.now() - tg).toFixed(0)} ms), DuckDB file in ${dir}`,
+    );
 
     // warm-up (JIT, native module) on a small set, not measured
     const warm = makeBenchEvents(5_000, 7);
@@ -238,12 +290,18 @@ async function main(): Promise<void> {
     console.log(`baseline  DuckDB appender, DataChunk API: ${fmt(rate(N, chunksMs)).padStart(9)} events/s  (${chunksMs.toFixed(0)} ms)`);
 
     const ndjsonMs = await rawBulkLoadNdjson(join(dir, 'baseline-ndjson.duckdb'), events);
-    console.log(`baseline  DuckDB INSERT ... read_ndjson  : ${fmt(rate(N, ndjsonMs)).padStart(9)} events/s  (${ndjsonMs.toFixed(0)} ms, file written before the clock)`);
+    console.log(
+      `baseline  DuckDB INSERT ... read_ndjson  : ${fmt(rate(N, ndjsonMs)).padStart(9)} events/s  (${ndjsonMs.toFixed(0)} ms, file written before the clock)`,
+    );
     const groupMs = await rawBulkAppend(join(dir, 'baseline-group.duckdb'), events, 'group-commit');
-    console.log(`durable   DuckDB commit per 4 batches   : ${fmt(rate(N, groupMs)).padStart(9)} events/s  (${groupMs.toFixed(0)} ms; appender + flushSync, WAL synced, on the calling thread)`);
+    console.log(
+      `durable   DuckDB commit per 4 batches   : ${fmt(rate(N, groupMs)).padStart(9)} events/s  (${groupMs.toFixed(0)} ms; appender + flushSync, WAL synced, on the calling thread)`,
+    );
 
     const { store, elapsed } = await storeAppend(join(dir, 'store.duckdb'), events);
-    console.log(`store     append() dedup + spool fsync  : ${fmt(rate(N, elapsed)).padStart(9)} events/s  (${elapsed.toFixed(0)} ms, one batch in flight, includes the final load)`);
+    console.log(
+      `store     append() dedup + spool fsync  : ${fmt(rate(N, elapsed)).padStart(9)} events/s  (${elapsed.toFixed(0)} ms, one batch in flight, includes the final load)`,
+    );
     const best = Math.min(rowsMs, chunksMs, ndjsonMs);
     console.log(`ratio     store / fastest bulk append   : ${(best / elapsed).toFixed(2)}`);
 
@@ -254,19 +312,25 @@ async function main(): Promise<void> {
     for (let s = 0; s < retry.length; s += BATCH) dups += (await store.append(retry.slice(s, s + BATCH))).duplicates;
     const dupMs = performance.now() - td;
     if (dups !== retry.length) throw new Error(`expected ${retry.length} duplicates, got ${dups}`);
-    console.log(`store     re-sent duplicates refused    : ${fmt(rate(retry.length, dupMs)).padStart(9)} events/s  (${fmt(retry.length)} in ${dupMs.toFixed(0)} ms)`);
+    console.log(
+      `store     re-sent duplicates refused    : ${fmt(rate(retry.length, dupMs)).padStart(9)} events/s  (${fmt(retry.length)} in ${dupMs.toFixed(0)} ms)`,
+    );
 
     const ts = performance.now();
     const stats = await store.stats({ workspace: 'acme' });
     const statsMs = performance.now() - ts;
-    console.log(`stats()   over ${fmt(stats.events)} events of 'acme', ${stats.by_model.length} models: ${statsMs.toFixed(0)} ms (p50 ${stats.latency_p50_ms?.toFixed(0)} ms, spend $${stats.spend_usd.toFixed(2)})`);
+    console.log(
+      `stats()   over ${fmt(stats.events)} events of 'acme', ${stats.by_model.length} models: ${statsMs.toFixed(0)} ms (p50 ${stats.latency_p50_ms?.toFixed(0)} ms, spend $${stats.spend_usd.toFixed(2)})`,
+    );
     await store.close();
 
     // four appends in flight (like four HTTP clients): their spool writes share syncs
     const par = await storeAppendConcurrent(join(dir, 'store-par.duckdb'), events, 4, {});
     console.log(`store     append() x4 in flight, fsync  : ${fmt(rate(N, par)).padStart(9)} events/s`);
     const parWrite = await storeAppendConcurrent(join(dir, 'store-par-write.duckdb'), events, 4, { durability: 'write' });
-    console.log(`store     append() x4 in flight, write  : ${fmt(rate(N, parWrite)).padStart(9)} events/s  (NETRA_STORE_DURABILITY=write: no sync)`);
+    console.log(
+      `store     append() x4 in flight, write  : ${fmt(rate(N, parWrite)).padStart(9)} events/s  (NETRA_STORE_DURABILITY=write: no sync)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

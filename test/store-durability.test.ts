@@ -28,7 +28,10 @@ async function open(opts: DuckDbStoreOptions): Promise<DuckDbStore> {
 const batch = (prefix: string, count: number, workspace = 'w'): WorkloadEvent[] =>
   Array.from({ length: count }, (_, i) => makeEvent({ event_id: `${prefix}-${i}`, workspace, timestamp: T0 + i, prompt_tokens: 10 + i }));
 
-const segments = (path: string): string[] => readdirSync(`${path}.spool`).filter((f) => f.endsWith('.ndjson')).sort();
+const segments = (path: string): string[] =>
+  readdirSync(`${path}.spool`)
+    .filter((f) => f.endsWith('.ndjson'))
+    .sort();
 
 /** Long commit delay: appended rows stay in the spool until a read or close commits them. */
 const LAZY = { flushIntervalMs: 600_000, flushRows: 10_000_000 };
@@ -75,7 +78,10 @@ describe('DuckDB store: durable acknowledgement through the spool', () => {
     cpSync(saved, spoolDir, { recursive: true });
     // plus a later segment: 30 new rows, 10 repeats of committed ones, and a half-written line (never acknowledged)
     const later = [...batch('new', 30), ...batch('r', 10)];
-    const laterLine = spoolLine(later, Float64Array.from(later, (e) => keyHash(e.workspace, e.event_id)));
+    const laterLine = spoolLine(
+      later,
+      Float64Array.from(later, (e) => keyHash(e.workspace, e.event_id)),
+    );
     const torn = spoolLine(batch('torn', 5), new Float64Array(5).fill(1));
     writeFileSync(join(spoolDir, '000099.ndjson'), laterLine);
     appendFileSync(join(spoolDir, '000099.ndjson'), torn.slice(0, torn.length >> 1));

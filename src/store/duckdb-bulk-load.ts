@@ -28,7 +28,8 @@ function repaired(e: WorkloadEvent): Record<string, unknown> {
     if (typeof v === 'string') out[wellFormed(k)] = wellFormed(v);
     else if (k === 'tags' && v !== null && typeof v === 'object') {
       const tags: Record<string, unknown> = {};
-      for (const [tk, tv] of Object.entries(v as Record<string, unknown>)) tags[wellFormed(tk)] = typeof tv === 'string' ? wellFormed(tv) : tv;
+      for (const [tk, tv] of Object.entries(v as Record<string, unknown>))
+        tags[wellFormed(tk)] = typeof tv === 'string' ? wellFormed(tv) : tv;
       out[k] = tags;
     } else out[k] = v;
   }
@@ -55,7 +56,8 @@ const MAX_LINE_BYTES = 256 * 1024 * 1024;
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 const EVENT_STRUCT = `STRUCT(${EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'timestamp' && c.name !== 'key_hash')
-  .map((c) => `${q(c.name)} ${c.kind === 'json' ? 'JSON' : c.sqlType}`).join(', ')})`;
+  .map((c) => `${q(c.name)} ${c.kind === 'json' ? 'JSON' : c.sqlType}`)
+  .join(', ')})`;
 
 const COLUMNS = `{'h': 'DOUBLE[]', 't': 'BIGINT[]', 'e': ${sqlString(`${EVENT_STRUCT}[]`)}}`;
 

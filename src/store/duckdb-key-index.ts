@@ -8,7 +8,9 @@
  * hashes (`delete`), unless another stored row shares one.
  */
 
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { WorkloadEvent } from '../workload/event.js';
+import { toNumber } from './duckdb-rows.js';
 
 /** Unambiguous string key of (workspace, event_id). */
 export const fullKey = (workspace: string, eventId: string): string => `${workspace.length}:${workspace}${eventId}`;
@@ -74,7 +76,7 @@ export class KeyHashSet {
 
   /** Adds h; returns false when it was already present. */
   add(h: number): boolean {
-    if ((this.count + 1) > this.slots.length * MAX_LOAD) this.grow();
+    if (this.count + 1 > this.slots.length * MAX_LOAD) this.grow();
     const slots = this.slots;
     let i = (h >>> 0) & this.mask;
     for (;;) {
@@ -144,7 +146,10 @@ export class KeyHashSet {
  * store. Only hashes known before this batch need the table; repeats within the batch are settled in memory.
  */
 export async function settleSuspects(
-  events: readonly WorkloadEvent[], hashes: Float64Array, suspects: number[], storedKeys: (hashes: number[]) => Promise<Set<string>>,
+  events: readonly WorkloadEvent[],
+  hashes: Float64Array,
+  suspects: number[],
+  storedKeys: (hashes: number[]) => Promise<Set<string>>,
 ): Promise<number[]> {
   const n = events.length;
   const isSuspect = new Uint8Array(n);
@@ -174,4 +179,17 @@ export async function settleSuspects(
     keep.push(i);
   }
   return keep;
+}
+
+/** The index of every key hash stored in `events`. */
+export async function loadKeyIndex(conn: DuckDBConnection): Promise<KeyHashSet> {
+  const count = toNumber((await conn.runAndReadAll('SELECT count(*) FROM events')).getRowsJS()[0]![0]);
+  const keys = new KeyHashSet(count);
+  const result = await conn.stream('SELECT key_hash FROM events');
+  for await (const chunk of result) {
+    const vector = chunk.getColumnVector(0);
+    const rows = chunk.rowCount;
+    for (let i = 0; i < rows; i++) keys.add(vector.getItem(i) as number);
+  }
+  return keys;
 }

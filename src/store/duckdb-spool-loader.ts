@@ -9,6 +9,13 @@
  *
  * Crash safety: a segment is removed only after DuckDB committed its rows. At start, `replay()` loads what a crashed
  * process left with an anti-join on (workspace, event_id), so each spooled event is stored exactly once.
+ *
+ * Why not DuckDB's commit per request (grouped), or a worker thread owning the appender: a DuckDB commit costs
+ * ~0.1 ms per column whatever its size plus a WAL sync, and the appender's calls and its commit are synchronous on
+ * whichever JS thread makes them (the Node API has no async appender flush); a worker would have to own every read
+ * too (one DuckDB instance per file and process, and the Node API's handles cannot cross threads). Here DuckDB's
+ * whole write (parse, convert, compress, commit) runs on its own threads. Measurements: docs/BENCHMARKS.md
+ * ("Store write path: what was measured before choosing it").
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { NetraError } from '../errors.js';
@@ -42,7 +49,10 @@ export class SpoolLoader {
   /** loads committed (for tests and metrics) */
   loads = 0;
 
-  constructor(private readonly conn: DuckDBConnection, private readonly opts: SpoolLoaderOptions) {
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly opts: SpoolLoaderOptions,
+  ) {
     this.spool = new EventSpool(opts.dir, opts.durability);
   }
 
@@ -101,7 +111,10 @@ export class SpoolLoader {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const run = this.chain.then(() => this.loadSealed(), () => this.loadSealed());
+    const run = this.chain.then(
+      () => this.loadSealed(),
+      () => this.loadSealed(),
+    );
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -118,7 +131,11 @@ export class SpoolLoader {
       await this.conn.run(bulkLoadSql(batch.map((s) => s.path)));
     } catch (err) {
       // the segments stay: the next commit (or the next start's replay) tries them again
-      throw new NetraError('STORE', `DuckDB: loading ${batch.reduce((a, s) => a + s.rows, 0)} spooled events failed: ${(err as Error).message}`, { cause: err });
+      throw new NetraError(
+        'STORE',
+        `DuckDB: loading ${batch.reduce((a, s) => a + s.rows, 0)} spooled events failed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     this.loads++;
     this.sealed = this.sealed.slice(batch.length);

@@ -11,13 +11,8 @@
  *    with one `INSERT ... read_ndjson` per group on its own threads, off the event loop, and removes them after the
  *    commit; a crash before that is replayed at the next start (exactly once, by an anti-join on the key). So an
  *    acknowledged event survives `kill -9` (durability 'fsync': also an OS crash or power loss).
- *    An in-memory store (':memory:', tests and benchmarks) has nothing to make durable: new rows go through one
- *    long-lived Appender (duckdb-row-writer.ts), committed as a group after `flushIntervalMs` / `flushRows`.
- *
- * Why not DuckDB's commit per request, or a worker thread owning the appender: a DuckDB commit costs ~0.1 ms per
- * column whatever its size plus a WAL sync, and the appender's calls and its commit are synchronous on whichever
- * thread makes them; a worker would have to own reads too (one DuckDB instance per file and process, and the
- * Node API's handles cannot cross threads). Measurements are in docs/BENCHMARKS.md ("Store append").
+ *    Why a spool and not DuckDB's own commit per request or a writer thread: duckdb-spool-loader.ts. An in-memory
+ *    store (tests, benchmarks) appends through one Appender (duckdb-row-writer.ts), committed as a group.
  *
  * Every read and delete runs through one promise queue after every acknowledged row is committed, so reads see
  * every accepted event. Reads are scoped by a bound workspace parameter and a [from, to) range in epoch milliseconds.
@@ -29,18 +24,33 @@ import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
 import type {
-  AnalyticsStore, AppendResult, DatasetInfo, RepriceResult, Scope, StoreHealth, WorkspaceInfo, WorkspaceStats,
+  AnalyticsStore,
+  AppendResult,
+  DatasetInfo,
+  RepriceResult,
+  Scope,
+  StoreHealth,
+  WorkspaceInfo,
+  WorkspaceStats,
 } from './types.js';
 import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
 import { spoolLine } from './duckdb-bulk-load.js';
 import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
 import type { SpoolDurability } from './event-spool.js';
-import { KeyHashSet, fullKey, keyHash, settleSuspects } from './duckdb-key-index.js';
+import { KeyHashSet, fullKey, keyHash, loadKeyIndex, settleSuspects } from './duckdb-key-index.js';
 import {
-  APP_ROWS, WORKSPACE_ROWS, deleteRows, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
+  APP_ROWS,
+  WORKSPACE_ROWS,
+  deleteRows,
+  queryDatasets,
+  queryEvents,
+  queryModels,
+  queryStats,
+  queryWorkspaces,
+  repriceWorkspace,
 } from './duckdb-queries.js';
 import { toNumber } from './duckdb-rows.js';
-import { MIGRATIONS, SCHEMA_TABLE_DDL, SCHEMA_VERSION } from './duckdb-schema.js';
+import { migrateSchema } from './duckdb-schema.js';
 import { createDuckDbAnalysis } from './duckdb-analysis/index.js';
 import { QueryTimingLog } from './query-timings.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
@@ -133,51 +143,23 @@ export class DuckDbStore implements AnalyticsStore {
         this.conn = await this.instance.connect();
         this.appendConn = await this.instance.connect();
       }
-      await this.migrate();
-      if (this.path !== ':memory:') {
-        if (!this.loader) {
-          this.loader = new SpoolLoader(this.appendConn!, {
-            dir: `${this.path}.spool`, durability: this.durability, commitRows: this.flushRows, commitIntervalMs: this.flushIntervalMs,
-          });
-          this.lastReplay = await this.loader.replay();
-        }
-      } else this.appender ??= await this.appendConn!.createAppender('events');
-      if (!this.keysLoaded) await this.loadKeys();
-    });
-  }
-
-  private async migrate(): Promise<void> {
-    const conn = this.db();
-    await conn.run(SCHEMA_TABLE_DDL);
-    const current = toNumber((await conn.runAndReadAll('SELECT coalesce(max(version), 0) FROM netra_schema')).getRowsJS()[0]![0]);
-    if (current > SCHEMA_VERSION) {
-      throw new NetraError('STORE', `database ${this.path} has schema version ${current}; this build knows up to ${SCHEMA_VERSION}`);
-    }
-    for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
-      await conn.run('BEGIN TRANSACTION');
-      try {
-        for (const sql of m.statements) await conn.run(sql);
-        await conn.run('INSERT INTO netra_schema (version) VALUES ($v)', { v: m.version });
-        await conn.run('COMMIT');
-      } catch (err) {
-        await conn.run('ROLLBACK');
-        throw err;
+      await migrateSchema(this.db(), this.path);
+      if (this.path === ':memory:') this.appender ??= await this.appendConn!.createAppender('events');
+      else if (!this.loader) {
+        const spool = {
+          dir: `${this.path}.spool`,
+          durability: this.durability,
+          commitRows: this.flushRows,
+          commitIntervalMs: this.flushIntervalMs,
+        };
+        this.loader = new SpoolLoader(this.appendConn!, spool);
+        this.lastReplay = await this.loader.replay();
       }
-    }
-  }
-
-  private async loadKeys(): Promise<void> {
-    const conn = this.db();
-    const count = toNumber((await conn.runAndReadAll('SELECT count(*) FROM events')).getRowsJS()[0]![0]);
-    this.keys = new KeyHashSet(count);
-    const result = await conn.stream('SELECT key_hash FROM events');
-    for await (const chunk of result) {
-      const vector = chunk.getColumnVector(0);
-      const rows = chunk.rowCount;
-      for (let i = 0; i < rows; i++) this.keys.add(vector.getItem(i) as number);
-    }
-    this.keysLoaded = true;
+      if (!this.keysLoaded) {
+        this.keys = await loadKeyIndex(this.db());
+        this.keysLoaded = true;
+      }
+    });
   }
 
   /** Commits every pending appended row. */
@@ -198,7 +180,11 @@ export class DuckDbStore implements AnalyticsStore {
       this.appender.flushSync();
     } catch (err) {
       // The appender dropped those rows; start a clean one so later appends still work.
-      try { this.appender.closeSync(); } catch { /* already failed */ }
+      try {
+        this.appender.closeSync();
+      } catch {
+        /* already failed */
+      }
       this.appender = await this.appendConn!.createAppender('events');
       throw new NetraError('STORE', `DuckDB: committing ${rows} appended events failed: ${(err as Error).message}`, { cause: err });
     }
@@ -275,7 +261,10 @@ export class DuckDbStore implements AnalyticsStore {
       const keep = await settleSuspects(events, hashes, found, (h) => this.storedKeys(h));
       if (keep.length === 0) return { inserted: 0, durable: null };
       const rows = keep.map((i) => events[i]!);
-      const text = spoolLine(rows, Float64Array.from(keep, (i) => hashes[i]!));
+      const text = spoolLine(
+        rows,
+        Float64Array.from(keep, (i) => hashes[i]!),
+      );
       return { inserted: rows.length, durable: loader.write(text, rows.length) };
     });
     if (durable) await durable;
@@ -285,10 +274,9 @@ export class DuckDbStore implements AnalyticsStore {
   /** Exact (workspace, event_id) keys stored under the given hashes (pending rows are committed first). */
   private async storedKeys(hashes: number[]): Promise<Set<string>> {
     await this.flushNow();
-    const reader = await this.db().runAndReadAll(
-      'SELECT workspace, event_id FROM events WHERE key_hash IN (SELECT unnest($h::DOUBLE[]))',
-      { h: listValue(hashes) },
-    );
+    const reader = await this.db().runAndReadAll('SELECT workspace, event_id FROM events WHERE key_hash IN (SELECT unnest($h::DOUBLE[]))', {
+      h: listValue(hashes),
+    });
     const out = new Set<string>();
     for (const [ws, id] of reader.getRowsJS()) out.add(fullKey(ws as string, id as string));
     return out;
@@ -312,13 +300,15 @@ export class DuckDbStore implements AnalyticsStore {
 
   /** Background maintenance (startup tasks): writes the WAL into the file (CHECKPOINT) and refreshes statistics (ANALYZE). */
   maintain(): Promise<Record<string, unknown>> {
-    return this.timings.time('maintenance', () => this.read(async (conn) => {
-      const t0 = performance.now();
-      await conn.run('CHECKPOINT');
-      const t1 = performance.now();
-      await conn.run('ANALYZE');
-      return { engine: 'duckdb', checkpoint_ms: Math.round(t1 - t0), analyze_ms: Math.round(performance.now() - t1) };
-    }));
+    return this.timings.time('maintenance', () =>
+      this.read(async (conn) => {
+        const t0 = performance.now();
+        await conn.run('CHECKPOINT');
+        const t1 = performance.now();
+        await conn.run('ANALYZE');
+        return { engine: 'duckdb', checkpoint_ms: Math.round(t1 - t0), analyze_ms: Math.round(performance.now() - t1) };
+      }),
+    );
   }
 
   listEvents(scope: Scope, opts: { limit?: number; offset?: number } = {}): Promise<WorkloadEvent[]> {
@@ -348,7 +338,8 @@ export class DuckDbStore implements AnalyticsStore {
 
   deleteEvents(workspace: string, filter: { app: string }): Promise<number> {
     if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
-    if (typeof filter?.app !== 'string' || filter.app === '') return Promise.reject(new NetraError('VALIDATION', 'filter.app must be a non-empty string', { field: 'app' }));
+    if (typeof filter?.app !== 'string' || filter.app === '')
+      return Promise.reject(new NetraError('VALIDATION', 'filter.app must be a non-empty string', { field: 'app' }));
     return this.deleteWhere(APP_ROWS, { ws: workspace, app: filter.app });
   }
 
@@ -368,7 +359,9 @@ export class DuckDbStore implements AnalyticsStore {
     if (this.closing) return { ok: false, engine: 'duckdb', detail: 'closed' };
     try {
       const v = await this.enqueue(async () => toNumber((await this.db().runAndReadAll('SELECT 1')).getRowsJS()[0]![0]));
-      return v === 1 ? { ok: true, engine: 'duckdb', detail: this.path } : { ok: false, engine: 'duckdb', detail: `SELECT 1 returned ${v}` };
+      return v === 1
+        ? { ok: true, engine: 'duckdb', detail: this.path }
+        : { ok: false, engine: 'duckdb', detail: `SELECT 1 returned ${v}` };
     } catch (err) {
       return { ok: false, engine: 'duckdb', detail: (err as Error).message };
     }

@@ -42,12 +42,17 @@ export class EventSpool {
   /** rounds of write + sync done (for tests and metrics) */
   syncs = 0;
 
-  constructor(readonly dir: string, private readonly durability: SpoolDurability) {}
+  constructor(
+    readonly dir: string,
+    private readonly durability: SpoolDurability,
+  ) {}
 
   /** Creates the directory (0700) and returns segments left by an earlier process, oldest first, torn tails repaired. */
   async leftovers(): Promise<SealedSegment[]> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const names = readdirSync(this.dir).filter((n) => SEGMENT.test(n)).sort();
+    const names = readdirSync(this.dir)
+      .filter((n) => SEGMENT.test(n))
+      .sort();
     const out: SealedSegment[] = [];
     for (const name of names) {
       this.seq = Math.max(this.seq, Number(SEGMENT.exec(name)![1]));
@@ -163,7 +168,7 @@ async function repairTail(path: string): Promise<boolean> {
     const tailSize = Math.min(size, 1 << 16);
     let end = size;
     // scan backwards for the last '\n' in 64 KiB steps
-    for (let pos = size; pos > 0;) {
+    for (let pos = size; pos > 0; ) {
       const len = Math.min(tailSize, pos);
       const buf = Buffer.alloc(len);
       await fh.read(buf, 0, len, pos - len);

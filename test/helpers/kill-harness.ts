@@ -14,7 +14,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 const BIN = fileURLToPath(new URL('../../bin/netra.js', import.meta.url));
 
-export interface Server { proc: ChildProcess; url: string; exited: Promise<number | null> }
+export interface Server {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
 
 /** Starts `netra serve` and resolves with its URL from the "listening" log line (bounded wait). */
 export function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
@@ -23,7 +27,10 @@ export function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
   return new Promise((res, rej) => {
     let out = '';
     const timer = setTimeout(() => rej(new Error(`server did not start in 120 s:\n${out.slice(-4000)}`)), 120_000);
-    const onExit = (code: number | null) => { clearTimeout(timer); rej(new Error(`server exited with ${code}:\n${out.slice(-4000)}`)); };
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited with ${code}:\n${out.slice(-4000)}`));
+    };
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
@@ -37,15 +44,26 @@ export function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
       }
     };
     proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+    proc.stderr!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     proc.once('exit', onExit);
   });
 }
 
 export function serverEnv(dataDir: string): NodeJS.ProcessEnv {
   return {
-    ...process.env, NETRA_DATA_DIR: dataDir, NETRA_PORT: '0', NETRA_HOST: '127.0.0.1', NETRA_SEED_DEMO: 'false', NETRA_LOG_LEVEL: 'info',
-    NETRA_STARTUP_TASKS: 'false', DATABASE_URL: '', REDIS_URL: '', CLICKHOUSE_URL: '', NETRA_STORE: 'duckdb',
+    ...process.env,
+    NETRA_DATA_DIR: dataDir,
+    NETRA_PORT: '0',
+    NETRA_HOST: '127.0.0.1',
+    NETRA_SEED_DEMO: 'false',
+    NETRA_LOG_LEVEL: 'info',
+    NETRA_STARTUP_TASKS: 'false',
+    DATABASE_URL: '',
+    REDIS_URL: '',
+    CLICKHOUSE_URL: '',
+    NETRA_STORE: 'duckdb',
   };
 }
 
@@ -91,8 +109,14 @@ export interface KillRunResult {
 
 function event(id: string, i: number): Record<string, unknown> {
   return {
-    event_id: id, timestamp: Date.UTC(2026, 10, 1) + i, model: 'gpt-4o-mini', prompt_tokens: 800 + (i % 400), completion_tokens: 120,
-    latency_ms: 400 + (i % 900), app: 'chaos', prompt_text: `chaos ${id} `.padEnd(700, 'x'),
+    event_id: id,
+    timestamp: Date.UTC(2026, 10, 1) + i,
+    model: 'gpt-4o-mini',
+    prompt_tokens: 800 + (i % 400),
+    completion_tokens: 120,
+    latency_ms: 400 + (i % 900),
+    app: 'chaos',
+    prompt_text: `chaos ${id} `.padEnd(700, 'x'),
   };
 }
 
@@ -174,14 +198,23 @@ export async function runKillRounds(opts: KillRunOptions): Promise<KillRunResult
     await Promise.all(Array.from({ length: opts.clients }, loop));
     await server.exited;
     ingestMs += killTime - t0;
-    rounds.push({ acked_batches: ackedThisRound, acked_events: ackedEvents, unanswered_batches: unanswered, last_ack_before_kill_ms: Math.round(killTime - lastAck) });
+    rounds.push({
+      acked_batches: ackedThisRound,
+      acked_events: ackedEvents,
+      unanswered_batches: unanswered,
+      last_ack_before_kill_ms: Math.round(killTime - lastAck),
+    });
     log(`round ${round + 1}: killed after ${ackedThisRound} acknowledged batches (${ackedEvents} events), ${unanswered} in flight`);
     server = await startServer(env);
     // a client retries what was never answered; acknowledged batches re-sent must come back as duplicates
     for (const ids of retry.splice(0)) await post(server.url, ids);
   }
   const resend = [...acked].slice(0, opts.batch);
-  const dupRes = await fetch(`${server.url}/api/v1/events?workspace=chaos`, { method: 'POST', headers, body: JSON.stringify(resend.map((id, i) => event(id, i))) });
+  const dupRes = await fetch(`${server.url}/api/v1/events?workspace=chaos`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(resend.map((id, i) => event(id, i))),
+  });
   const dup = (await dupRes.json()) as { accepted: number; duplicates: number };
   server.proc.kill('SIGTERM');
   const code = await server.exited;
@@ -197,7 +230,15 @@ export async function runKillRounds(opts: KillRunOptions): Promise<KillRunResult
   let unknown = 0;
   for (const id of stored) if (!sent.has(id)) unknown++;
   return {
-    rounds, acked_events: acked.size, resent_stored_again: dup.accepted, resent: resend.length, sent_events: sent.size, stored_events: ids.length, distinct_stored: stored.size, lost, unknown,
+    rounds,
+    acked_events: acked.size,
+    resent_stored_again: dup.accepted,
+    resent: resend.length,
+    sent_events: sent.size,
+    stored_events: ids.length,
+    distinct_stored: stored.size,
+    lost,
+    unknown,
     events_per_s_during_rounds: Math.round((rounds.reduce((a, r) => a + r.acked_events, 0) * 1000) / ingestMs),
   };
 }
