@@ -138,6 +138,11 @@ export const ConfigSchema = z.object({
     heartbeatIntervalMs: int(10_000, 10),
     /** a queued/running run of another process whose heartbeat is older than this is recorded failed (its process stopped) */
     staleAfterMs: int(60_000, 20),
+    /**
+     * group commit of the chat's writes (turns opened, run events, assistant messages, run status): concurrent writes of one
+     * kind go to the database together, at most this many per statement; each is acknowledged after that commit (1: alone)
+     */
+    groupCommitMaxRows: int(256, 1).pipe(z.number().max(10_000)),
   }).refine((r) => r.staleAfterMs >= 2 * r.heartbeatIntervalMs, {
     message: 'must be at least twice heartbeatIntervalMs (NETRA_RUNS_HEARTBEAT_MS), or a live process\'s runs could be taken for stale',
     path: ['staleAfterMs'],
@@ -273,7 +278,7 @@ export function configFromEnv(env: Env = process.env): Config {
       concurrency: env.NETRA_JOBS_CONCURRENCY, maxGenerateEvents: env.NETRA_JOBS_MAX_GENERATE_EVENTS, progressIntervalMs: env.NETRA_JOBS_PROGRESS_INTERVAL_MS,
       heartbeatIntervalMs: env.NETRA_JOBS_HEARTBEAT_MS, staleAfterMs: env.NETRA_JOBS_STALE_AFTER_MS,
     },
-    runs: { heartbeatIntervalMs: env.NETRA_RUNS_HEARTBEAT_MS, staleAfterMs: env.NETRA_RUNS_STALE_AFTER_MS },
+    runs: { heartbeatIntervalMs: env.NETRA_RUNS_HEARTBEAT_MS, staleAfterMs: env.NETRA_RUNS_STALE_AFTER_MS, groupCommitMaxRows: env.NETRA_RUNS_GROUP_COMMIT_MAX_ROWS },
     ws: {
       maxFrameBytes: env.NETRA_WS_MAX_FRAME_BYTES, maxConnectionsPerUser: env.NETRA_WS_MAX_CONNECTIONS_PER_USER,
       heartbeatIntervalMs: env.NETRA_WS_HEARTBEAT_MS, idleTimeoutMs: env.NETRA_WS_IDLE_TIMEOUT_MS,
