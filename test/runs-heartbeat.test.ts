@@ -203,6 +203,8 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
     expect((await runRow(dbB, mine.id)).status).toBe('running');
     exec.finish();
     expect((await done)?.status).toBe('completed');
+    // `fresh` stays queued: removed with its thread, so the next test's sweeps count only that test's runs
+    expect(await repoB.deleteThread(alice, t.id)).toBe(true);
   }, 30_000);
 
   it('an owner whose run was recorded failed while it could not heartbeat stops executing it and keeps that record', async () => {
