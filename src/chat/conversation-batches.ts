@@ -10,8 +10,15 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import type { RunStatus } from '../db/schema.js';
-import type { ConversationScope, MessageRow, RunRow } from './conversations-repository.js';
+import type { messages, RunStatus, runs } from '../db/schema.js';
+
+/** As in conversations-repository.ts (which imports this file): a workspace name and the owner id within it. */
+interface ConversationScope {
+  workspace: string;
+  userId: string;
+}
+type RunRow = typeof runs.$inferSelect;
+type MessageRow = typeof messages.$inferSelect;
 
 export interface OpenRunWrite {
   scope: ConversationScope;
@@ -21,7 +28,11 @@ export interface OpenRunWrite {
   owner: string | null;
   historyLimit: number;
 }
-export interface OpenedRun { run: RunRow; history: MessageRow[]; previousReport: Record<string, unknown> | null }
+export interface OpenedRun {
+  run: RunRow;
+  history: MessageRow[];
+  previousReport: Record<string, unknown> | null;
+}
 
 export interface AppendEventWrite {
   scope: ConversationScope;
@@ -50,8 +61,14 @@ export interface UpdateRunWrite {
  */
 export async function openRuns(db: Database, writes: OpenRunWrite[]): Promise<(OpenedRun | null)[]> {
   const rows = writes.map((w, idx) => ({
-    idx, thread_id: w.threadId, workspace: w.scope.workspace, user_id: w.scope.userId, request: w.request, goal: w.goal,
-    owner: w.owner, history_limit: Math.max(0, w.historyLimit),
+    idx,
+    thread_id: w.threadId,
+    workspace: w.scope.workspace,
+    user_id: w.scope.userId,
+    request: w.request,
+    goal: w.goal,
+    owner: w.owner,
+    history_limit: Math.max(0, w.historyLimit),
   }));
   const res = await db.execute(sql`
     with i as (
@@ -88,8 +105,13 @@ export async function openRuns(db: Database, writes: OpenRunWrite[]): Promise<(O
 /** Persists one event per write; true for each persisted (its run is `scope`'s). */
 export async function appendEvents(db: Database, writes: AppendEventWrite[]): Promise<boolean[]> {
   const rows = writes.map((w) => ({
-    run_id: w.runId, seq: w.e.seq, type: w.e.type, payload: w.e.payload, ts: w.e.ts.toISOString(),
-    workspace: w.scope.workspace, user_id: w.scope.userId,
+    run_id: w.runId,
+    seq: w.e.seq,
+    type: w.e.type,
+    payload: w.e.payload,
+    ts: w.e.ts.toISOString(),
+    workspace: w.scope.workspace,
+    user_id: w.scope.userId,
   }));
   const res = await db.execute(sql`
     insert into run_events (run_id, seq, type, payload, ts)
@@ -105,8 +127,12 @@ export async function appendEvents(db: Database, writes: AppendEventWrite[]): Pr
 /** Appends one message per write and touches its thread; null for a thread `scope` does not own. */
 export async function addMessages(db: Database, writes: AddMessageWrite[]): Promise<(MessageRow | null)[]> {
   const rows = writes.map((w) => ({
-    thread_id: w.threadId, role: w.m.role, content: w.m.content, run_id: w.m.runId ?? null,
-    workspace: w.scope.workspace, user_id: w.scope.userId,
+    thread_id: w.threadId,
+    role: w.m.role,
+    content: w.m.content,
+    run_id: w.m.runId ?? null,
+    workspace: w.scope.workspace,
+    user_id: w.scope.userId,
   }));
   const res = await db.execute(sql`
     with m as (
@@ -132,11 +158,16 @@ export async function updateRuns(db: Database, writes: UpdateRunWrite[]): Promis
   const rows = writes.map((w) => {
     const p = w.patch;
     return {
-      id: w.id, workspace: w.scope.workspace, user_id: w.scope.userId,
+      id: w.id,
+      workspace: w.scope.workspace,
+      user_id: w.scope.userId,
       status: p.status ?? null,
-      set_started: p.startedAt !== undefined, started_at: p.startedAt?.toISOString() ?? null,
-      set_finished: p.finishedAt !== undefined, finished_at: p.finishedAt?.toISOString() ?? null,
-      set_error: p.error !== undefined, error: p.error ?? null,
+      set_started: p.startedAt !== undefined,
+      started_at: p.startedAt?.toISOString() ?? null,
+      set_finished: p.finishedAt !== undefined,
+      finished_at: p.finishedAt?.toISOString() ?? null,
+      set_error: p.error !== undefined,
+      error: p.error ?? null,
       while_status: w.whileStatus ? w.whileStatus.join(',') : null,
     };
   });
@@ -183,9 +214,16 @@ function json<T>(v: unknown): T {
 /** A `runs` row as raw SQL returns it (snake_case; timestamps as Date or text, by driver) → the Drizzle row type. */
 export function runFromSql(o: Record<string, unknown>): RunRow {
   return {
-    id: String(o.id), threadId: String(o.thread_id), status: o.status as RunStatus, goal: (o.goal as string | null) ?? null,
-    request: String(o.request), error: (o.error as string | null) ?? null, createdAt: dateOrNull(o.created_at)!,
-    startedAt: dateOrNull(o.started_at), finishedAt: dateOrNull(o.finished_at), owner: (o.owner as string | null) ?? null,
+    id: String(o.id),
+    threadId: String(o.thread_id),
+    status: o.status as RunStatus,
+    goal: (o.goal as string | null) ?? null,
+    request: String(o.request),
+    error: (o.error as string | null) ?? null,
+    createdAt: dateOrNull(o.created_at)!,
+    startedAt: dateOrNull(o.started_at),
+    finishedAt: dateOrNull(o.finished_at),
+    owner: (o.owner as string | null) ?? null,
     heartbeatAt: dateOrNull(o.heartbeat_at),
   };
 }
@@ -193,8 +231,12 @@ export function runFromSql(o: Record<string, unknown>): RunRow {
 /** A `messages` row as raw SQL returns it → the Drizzle row type. */
 export function messageFromSql(o: Record<string, unknown>): MessageRow {
   return {
-    id: String(o.id), threadId: String(o.thread_id), role: o.role as MessageRow['role'], content: String(o.content),
-    runId: (o.run_id as string | null) ?? null, createdAt: dateOrNull(o.created_at)!,
+    id: String(o.id),
+    threadId: String(o.thread_id),
+    role: o.role as MessageRow['role'],
+    content: String(o.content),
+    runId: (o.run_id as string | null) ?? null,
+    createdAt: dateOrNull(o.created_at)!,
   };
 }
 

@@ -10,6 +10,7 @@ import type { Database } from '../db/client.js';
 import { isUuid } from '../db/accounts-repository.js';
 import { GroupCommit } from '../db/group-commit.js';
 import { messages, runEvents, runs, threads, workspaces, type RunStatus } from '../db/schema.js';
+import { ErrorCodes } from '../errors.js';
 import {
   addMessages, appendEvents, messageFromSql, openRuns, rowsOf, runFromSql, updateRuns,
   type AddMessageWrite, type AppendEventWrite, type OpenedRun, type OpenRunWrite, type UpdateRunWrite,
@@ -26,7 +27,7 @@ export type RunEventRow = typeof runEvents.$inferSelect;
 const UNFINISHED_RUN: RunStatus[] = ['queued', 'running'];
 
 /** The `code` of the `agent_error` event appended to a run recorded failed because its process stopped. */
-export const RUN_INTERRUPTED_CODE = 'NETRA_E_INTERRUPTED';
+export const RUN_INTERRUPTED_CODE = ErrorCodes.INTERRUPTED.code;
 
 /** A run `interruptRuns` recorded failed, with the `agent_error` event it appended (null if it could not number one). */
 export interface InterruptedRun {

@@ -19,7 +19,11 @@ export interface GroupCommitOptions<I> {
   concurrency?: number;
 }
 
-interface Pending<I, O> { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }
+interface Pending<I, O> {
+  item: I;
+  resolve: (o: O) => void;
+  reject: (e: unknown) => void;
+}
 
 export class GroupCommit<I, O> {
   private queue: Pending<I, O>[] = [];
@@ -51,14 +55,19 @@ export class GroupCommit<I, O> {
       if (!this.hot && this.inFlight < this.concurrency) {
         // the first write of this turn of the event loop goes at once (nothing waits at low load)
         this.hot = true;
-        setImmediate(() => { this.hot = false; });
+        setImmediate(() => {
+          this.hot = false;
+        });
         this.flush();
       } else if (!this.scheduled) {
         // more writes this turn (each frame read from a socket is its own callback): they go together once the turn's
         // I/O callbacks have run. On PGlite a statement runs to its end within one callback, so without this window
         // writes from different sockets would never meet in a batch.
         this.scheduled = true;
-        setImmediate(() => { this.scheduled = false; this.flush(); });
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
       }
     });
   }
@@ -88,7 +97,10 @@ export class GroupCommit<I, O> {
     const keys = new Set<string>();
     for (const p of this.queue) {
       const k = key(p.item);
-      if (batch.length < max && !keys.has(k) && !this.busy.has(k)) { keys.add(k); batch.push(p); } else rest.push(p);
+      if (batch.length < max && !keys.has(k) && !this.busy.has(k)) {
+        keys.add(k);
+        batch.push(p);
+      } else rest.push(p);
     }
     this.queue = rest;
     return batch;
