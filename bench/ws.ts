@@ -6,7 +6,8 @@
  *  - ping:  `ping` → `pong`. Includes authentication at connect, frame size check, rate limit, JSON + envelope validation,
  *           registry touch, metrics, the pong envelope.
  *  - ack:   `user_message` → `run_accepted`. Includes all of the above plus payload validation, the thread lookup, and the
- *           run and the user's message persisted in the relational db (PGlite; PostgreSQL with --postgres and DATABASE_URL).
+ *           run and the user's message persisted in the relational db (PGlite; PostgreSQL with --postgres and DATABASE_URL),
+ *           concurrent turns group-committed (one statement for all that arrive meanwhile; each acknowledged after it).
  *           Agent work is EXCLUDED: the app runs with a run executor that emits one event (`agent_completed`) and completes.
  *           That run still executes in the background (its event and the assistant message are stored and streamed to the
  *           socket) while the client sends its next message; every run is drained before the next case starts.
@@ -19,6 +20,7 @@
  *   node --import tsx bench/ws.ts --smoke              # 1 s per case, 100 connections
  *   node --import tsx bench/ws.ts --cases=ack --connections=100 --seconds=10 --no-raw   # e.g. under --cpu-prof
  *   DATABASE_URL=postgres://... node --import tsx bench/ws.ts --postgres --cases=ack
+ *   node --import tsx bench/ws.ts --cases=ack --group-commit-max-rows=1   # every chat write alone (no group commit)
  *
  * The per-connection rate limit and the per-user connection cap are raised for the run (one user opens every connection,
  * as fast as the server answers); the bench prints that it does. The original system reported 1,484 msg/s against a
@@ -41,6 +43,7 @@ const { values: opt } = parseArgs({
     cases: { type: 'string', default: 'ping,ack' },
     'no-raw': { type: 'boolean', default: false },
     postgres: { type: 'boolean', default: false },
+    'group-commit-max-rows': { type: 'string' },
   },
 });
 const SECONDS = Number(opt.seconds ?? (opt.smoke ? 1 : 5));
@@ -173,6 +176,7 @@ try {
   const app = await createApp(parseConfig({
     dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', ...(opt.postgres ? { databaseUrl: process.env.DATABASE_URL } : {}),
     ws: wsLimits, startup: { enabled: false },
+    ...(opt['group-commit-max-rows'] ? { runs: { groupCommitMaxRows: Number(opt['group-commit-max-rows']) } } : {}),
   }), { runExecutor: new OneEventExecutor() });
   const base = (await app.listen()).replace('http', 'ws');
   const token = await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), {});
@@ -231,7 +235,7 @@ try {
       const raw = opt['no-raw'] ? null : summarize(rawSlices);
       console.log(JSON.stringify({
         bench: 'ws', case: kind === 'ping' ? 'ping-pong' : 'user_message-ack', connections: n, seconds: SECONDS, rounds,
-        ...(kind === 'ack' ? { relational_db: db, agent_work: 'excluded' } : {}),
+        ...(kind === 'ack' ? { relational_db: db, agent_work: 'excluded', group_commit_max_rows: app.config.runs.groupCommitMaxRows } : {}),
         netra_msgs_per_s: netra.msgs_per_s, netra_p50_ms: netra.p50_ms, netra_p99_ms: netra.p99_ms, netra_cpu_us_per_msg: netra.cpu_us_per_msg,
         raw_ws_echo_msgs_per_s: raw?.msgs_per_s ?? null, raw_p50_ms: raw?.p50_ms ?? null, raw_p99_ms: raw?.p99_ms ?? null, raw_cpu_us_per_msg: raw?.cpu_us_per_msg ?? null,
         ratio_vs_raw_ws: raw ? Number((netra.msgs_per_s / raw.msgs_per_s).toFixed(3)) : null,

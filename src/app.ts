@@ -205,7 +205,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   // -- conversations: every run event is numbered and persisted before it is published
   // With REDIS_URL the run-event bus spans processes: a client of one process follows and stops runs executing in another.
-  const conversations = new ConversationsRepository(db.db);
+  // the chat's hot writes are group-committed: one statement per kind for all turns arriving meanwhile (a few in flight on
+  // PostgreSQL, whose pool runs them in parallel; one on PGlite, which runs one statement at a time anyway)
+  const conversations = new ConversationsRepository(db.db, {
+    groupCommitMaxRows: config.runs.groupCommitMaxRows, groupCommitConcurrency: db.kind === 'postgres' ? 4 : 1,
+  });
   // the dataset admin pipeline of the chat (list, delete, reprice): owner-only changes through the workspace-change path
   const datasets = createDatasetAdmin({ store, reprice, changes, isOwner: ownerCheck(accounts.access) });
   let runBus: RunEventBus = new LocalRunEventBus();

@@ -139,6 +139,7 @@ export const SETTINGS = {
   runs: {
     heartbeatIntervalMs: setting('NETRA_RUNS_HEARTBEAT_MS', int(10_000, 10), 'heartbeat of this process\'s chat runs, and the stale-run sweep, every', { readme: true }),
     staleAfterMs: setting('NETRA_RUNS_STALE_AFTER_MS', int(60_000, 20), 'a run of another process whose heartbeat is older is recorded failed (at least twice the heartbeat)'),
+    groupCommitMaxRows: setting('NETRA_RUNS_GROUP_COMMIT_MAX_ROWS', int(256, 1).pipe(z.number().max(10_000)), 'most chat writes of one kind (turns opened, run events, assistant messages, run status) committed together in one statement under load; 1 commits each alone', { readme: true }),
   },
   ws: {
     maxFrameBytes: setting('NETRA_WS_MAX_FRAME_BYTES', int(64 * 1024, 256), 'largest frame a client may send on /ws'),

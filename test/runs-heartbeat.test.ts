@@ -59,8 +59,8 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 describe('runs config: heartbeat and staleness', () => {
   it('reads NETRA_RUNS_HEARTBEAT_MS and NETRA_RUNS_STALE_AFTER_MS, defaults 10 s / 60 s, and refuses a staleness under two heartbeats', () => {
-    expect(configFromEnv({}).runs).toEqual({ heartbeatIntervalMs: 10_000, staleAfterMs: 60_000 });
-    expect(configFromEnv({ NETRA_RUNS_HEARTBEAT_MS: '500', NETRA_RUNS_STALE_AFTER_MS: '2000' }).runs).toEqual({ heartbeatIntervalMs: 500, staleAfterMs: 2000 });
+    expect(configFromEnv({}).runs).toEqual({ heartbeatIntervalMs: 10_000, staleAfterMs: 60_000, groupCommitMaxRows: 256 });
+    expect(configFromEnv({ NETRA_RUNS_HEARTBEAT_MS: '500', NETRA_RUNS_STALE_AFTER_MS: '2000', NETRA_RUNS_GROUP_COMMIT_MAX_ROWS: '8' }).runs).toEqual({ heartbeatIntervalMs: 500, staleAfterMs: 2000, groupCommitMaxRows: 8 });
     const bad = (() => { try { configFromEnv({ NETRA_RUNS_HEARTBEAT_MS: '10000', NETRA_RUNS_STALE_AFTER_MS: '15000' }); } catch (e) { return e; } })() as { field?: string; message: string };
     expect(bad?.field).toBe('runs.staleAfterMs');
     expect(bad.message).toMatch(/at least twice.*NETRA_RUNS_HEARTBEAT_MS/);
@@ -203,6 +203,8 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
     expect((await runRow(dbB, mine.id)).status).toBe('running');
     exec.finish();
     expect((await done)?.status).toBe('completed');
+    // `fresh` stays queued: removed with its thread, so the next test's sweeps count only that test's runs
+    expect(await repoB.deleteThread(alice, t.id)).toBe(true);
   }, 30_000);
 
   it('an owner whose run was recorded failed while it could not heartbeat stops executing it and keeps that record', async () => {

@@ -8,8 +8,13 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { isUuid } from '../db/accounts-repository.js';
+import { GroupCommit } from '../db/group-commit.js';
 import { messages, runEvents, runs, threads, workspaces, type RunStatus } from '../db/schema.js';
 import { ErrorCodes } from '../errors.js';
+import {
+  addMessages, appendEvents, messageFromSql, openRuns, rowsOf, runFromSql, updateRuns,
+  type AddMessageWrite, type AppendEventWrite, type OpenedRun, type OpenRunWrite, type UpdateRunWrite,
+} from './conversation-batches.js';
 
 /** Who owns the conversations: a workspace name and the owner id within it. */
 export interface ConversationScope { workspace: string; userId: string }
@@ -32,8 +37,29 @@ export interface InterruptedRun {
   event: { seq: number; ts: Date } | null;
 }
 
+export interface ConversationsRepositoryOptions {
+  /**
+   * Group commit of the chat's hot writes (a turn opened, an event, an assistant message, a run's status): at most this
+   * many in one statement (1: each write alone). Default 256.
+   */
+  groupCommitMaxRows?: number;
+  /** statements of one kind in flight at once (PostgreSQL: a few; PGlite runs one at a time). Default 1. */
+  groupCommitConcurrency?: number;
+}
+
 export class ConversationsRepository {
-  constructor(private readonly db: Database) {}
+  private readonly opening: GroupCommit<OpenRunWrite, OpenedRun | null>;
+  private readonly appending: GroupCommit<AppendEventWrite, boolean>;
+  private readonly messaging: GroupCommit<AddMessageWrite, MessageRow | null>;
+  private readonly updating: GroupCommit<UpdateRunWrite, RunRow | null>;
+
+  constructor(private readonly db: Database, opts: ConversationsRepositoryOptions = {}) {
+    const o = { maxRows: opts.groupCommitMaxRows ?? 256, concurrency: opts.groupCommitConcurrency ?? 1 };
+    this.opening = new GroupCommit((w) => openRuns(db, w), (w) => this.openRunAlone(w), { ...o, key: (w) => w.threadId });
+    this.appending = new GroupCommit((w) => appendEvents(db, w), (w) => this.appendEventAlone(w), { ...o, key: (w) => w.runId });
+    this.messaging = new GroupCommit((w) => addMessages(db, w), (w) => this.addMessageAlone(w), { ...o, key: (w) => w.threadId });
+    this.updating = new GroupCommit((w) => updateRuns(db, w), (w) => this.updateRunAlone(w), { ...o, key: (w) => w.id });
+  }
 
   /** Ids of the threads `scope` owns (a subquery). */
   private ownedThreads(scope: ConversationScope) {
@@ -82,7 +108,11 @@ export class ConversationsRepository {
   // ── messages ──
   /** Appends a message and marks the thread active; null when `scope` owns no such thread. */
   async addMessage(scope: ConversationScope, threadId: string, m: { role: 'user' | 'assistant'; content: string; runId?: string | null }): Promise<MessageRow | null> {
-    if (!isUuid(threadId)) return null;
+    if (!isUuid(threadId) || (m.runId != null && !isUuid(m.runId))) return null;
+    return this.messaging.submit({ scope, threadId, m });
+  }
+
+  private async addMessageAlone({ scope, threadId, m }: AddMessageWrite): Promise<MessageRow | null> {
     // one statement: insert only into a thread `scope` owns, and touch that thread
     const res = await this.db.execute(sql`
       with m as (
@@ -96,11 +126,7 @@ export class ConversationsRepository {
       )
       select * from m`);
     const o = rowsOf<Record<string, unknown>>(res)[0];
-    if (!o) return null;
-    return {
-      id: String(o.id), threadId: String(o.thread_id), role: o.role as MessageRow['role'], content: String(o.content),
-      runId: (o.run_id as string | null) ?? null, createdAt: dateOrNull(o.created_at)!,
-    };
+    return o ? messageFromSql(o) : null;
   }
 
   /** Oldest first; null when `scope` owns no such thread. */
@@ -126,14 +152,21 @@ export class ConversationsRepository {
    * Opens a turn in a thread `scope` owns, in four statements (this is the path a chat message waits on): checks the thread,
    * reads its newest `historyLimit` messages (returned oldest first) and the previous run's final_report, then inserts the
    * queued run and the user's message and touches the thread in ONE statement. null when `scope` owns no such thread.
+   * Under load, concurrent turns are opened together, one statement for all (group commit, conversation-batches.ts); each
+   * resolves after that statement has committed.
    */
   async openRun(scope: ConversationScope, threadId: string, r: { request: string; goal?: string | null; owner?: string; historyLimit: number }):
-    Promise<{ run: RunRow; history: MessageRow[]; previousReport: Record<string, unknown> | null } | null> {
+    Promise<OpenedRun | null> {
+    if (!isUuid(threadId)) return null;
+    return this.opening.submit({ scope, threadId, request: r.request, goal: r.goal ?? null, owner: r.owner ?? null, historyLimit: r.historyLimit });
+  }
+
+  private async openRunAlone({ scope, threadId, ...r }: OpenRunWrite): Promise<OpenedRun | null> {
     if (!(await this.getThread(scope, threadId))) return null;
     const newest = await this.db.select().from(messages).where(eq(messages.threadId, threadId))
       .orderBy(desc(messages.createdAt), desc(messages.id)).limit(Math.max(0, r.historyLimit));
     const previousReport = await this.lastRunReport(scope, threadId);
-    const owner = r.owner ?? null;
+    const owner = r.owner;
     const res = await this.db.execute(sql`
       with r as (
         insert into runs (thread_id, request, goal, owner, heartbeat_at)
@@ -183,8 +216,12 @@ export class ConversationsRepository {
     opts: { whileStatus?: readonly RunStatus[] } = {},
   ): Promise<RunRow | null> {
     if (!isUuid(id)) return null;
+    return this.updating.submit({ scope, id, patch, ...(opts.whileStatus ? { whileStatus: opts.whileStatus } : {}) });
+  }
+
+  private async updateRunAlone({ scope, id, patch, whileStatus }: UpdateRunWrite): Promise<RunRow | null> {
     const where = [eq(runs.id, id), inArray(runs.id, this.ownedRuns(scope))];
-    if (opts.whileStatus) where.push(inArray(runs.status, [...opts.whileStatus]));
+    if (whileStatus) where.push(inArray(runs.status, [...whileStatus]));
     return (await this.db.update(runs).set(patch).where(and(...where)).returning())[0] ?? null;
   }
 
@@ -236,6 +273,10 @@ export class ConversationsRepository {
   /** Persists event `seq` of a run `scope` owns; false when it owns no such run. A repeated (run, seq) throws (primary key). */
   async appendEvent(scope: ConversationScope, runId: string, e: { seq: number; type: string; payload: Record<string, unknown>; ts: Date }): Promise<boolean> {
     if (!isUuid(runId)) return false;
+    return this.appending.submit({ scope, runId, e });
+  }
+
+  private async appendEventAlone({ scope, runId, e }: AppendEventWrite): Promise<boolean> {
     const res = await this.db.execute(sql`
       insert into run_events (run_id, seq, type, payload, ts)
       select r.id, ${e.seq}, ${e.type}, ${JSON.stringify(e.payload)}::jsonb, ${e.ts.toISOString()}::timestamptz
@@ -250,22 +291,6 @@ export class ConversationsRepository {
     return this.db.select().from(runEvents).where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after), inArray(runEvents.runId, this.ownedRuns(scope))))
       .orderBy(asc(runEvents.seq));
   }
-}
-
-const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
-
-/** A `runs` row as raw SQL returns it (snake_case; timestamps as Date or text, by driver) → the Drizzle row type. */
-function runFromSql(o: Record<string, unknown>): RunRow {
-  return {
-    id: String(o.id), threadId: String(o.thread_id), status: o.status as RunStatus, goal: (o.goal as string | null) ?? null,
-    request: String(o.request), error: (o.error as string | null) ?? null, createdAt: dateOrNull(o.created_at)!,
-    startedAt: dateOrNull(o.started_at), finishedAt: dateOrNull(o.finished_at), owner: (o.owner as string | null) ?? null,
-    heartbeatAt: dateOrNull(o.heartbeat_at),
-  };
-}
-
-function rowsOf<T>(r: unknown): T[] {
-  return Array.isArray(r) ? (r as T[]) : ((r as { rows?: T[] }).rows ?? []);
 }
 
 function affected(r: unknown): number {
