@@ -40,6 +40,7 @@ import { LocalRunEventBus, RedisRunEventBus, type RunEventBus } from './chat/run
 import { createSupervisor } from './agents/index.js';
 import { createDatasetAdmin, ownerCheck } from './services/dataset-admin.js';
 import type { RunExecutor } from './agents/types.js';
+import { createGateway, type Gateway } from './gateway/index.js';
 import { llmProviders, loadOverrides, openAnalyticsStore, probe, seedDemo, storeNamespace, storeOpenError, toOverride } from './bootstrap.js';
 
 export interface GenerateRequest {
@@ -88,6 +89,8 @@ export interface App {
   readonly conversations: ConversationsRepository;
   /** starts, streams, stops and resumes agent runs (issue 5) */
   readonly runs: RunService;
+  /** the LLM gateway (src/gateway): null when NETRA_GATEWAY_ENABLED=false */
+  readonly gateway: Gateway | null;
   /** background maintenance after boot (issue 3) */
   readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
@@ -321,7 +324,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat
   await runs.recover(db.kind === 'pglite');
 
+  // -- the LLM gateway: proxied calls are recorded through the same ingest path (a bounded queue, a spool when the store
+  // is unavailable)
+  const gateway = config.gateway.enabled ? await createGateway({
+    config, log, repo, accounts, catalog: () => catalog, registry: observability.metrics.registry,
+    redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:`,
+    sink: async (workspace, events) => {
+      const r = await ingestor.ingest(workspace, events.map((raw, index) => ({ index, raw })));
+      observability.recordIngest('gateway', r);
+      return r;
+    },
+  }) : null;
+
   const server = await buildServer({
+    gateway: gateway ?? undefined,
     config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
     jobs: { runner: jobs, startGenerate: startGenerateJob },
     chat: { conversations, runs },
@@ -330,7 +346,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   let closing: Promise<void> | null = null;
   const app: App = {
-    config, log, db, repo, store, server, analysis, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
+    config, log, db, repo, store, server, analysis, gateway, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
     catalog: () => catalog,
     ingest, importFile: importFromFile, generate, reprice, jobs, startGenerateJob,
     async listen() {
@@ -347,6 +363,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await pre.close(); // waits for a precompute step in progress (before the stores close)
         observability.close();
         await server.close();
+        await gateway?.close(); // flushes recorded calls into the store (or the spool) before it closes
         await runs.close(); // agent runs still going are recorded cancelled (issue 5)
         await runBus.close();
         await jobs.close(); // running jobs are cancelled and recorded as such

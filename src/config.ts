@@ -179,6 +179,51 @@ export const ConfigSchema = z.object({
   }).prefault({}),
 
   // ── accounts and security (issue 3; see docs/SECURITY.md) ──
+  /** The LLM gateway (src/gateway, docs/GATEWAY.md): OpenAI- and Anthropic-compatible endpoints that record every call. */
+  gateway: z.object({
+    enabled: bool.default(true),
+    openaiBaseUrl: z.string().url().default('https://api.openai.com/v1'),
+    anthropicBaseUrl: z.string().url().default('https://api.anthropic.com'),
+    /** more OpenAI-compatible upstreams by name: `groq=https://api.groq.com/openai/v1,local=http://127.0.0.1:8080/v1`
+     *  (a client picks one with the x-netra-provider header) */
+    providers: z.string().default('').transform((v, ctx) => {
+      const out: Record<string, string> = {};
+      for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+        const i = part.indexOf('=');
+        const name = i > 0 ? part.slice(0, i).trim() : '';
+        const url = i > 0 ? part.slice(i + 1).trim() : '';
+        if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name) || !URL.canParse(url)) {
+          ctx.addIssue({ code: 'custom', message: `'${part.slice(0, 80)}' is not name=http(s)://base-url` });
+          continue;
+        }
+        out[name] = url.replace(/\/+$/, '');
+      }
+      return out;
+    }),
+    /** time to the upstream's response headers, and between two body chunks (a stalled stream is cut after this) */
+    headersTimeoutMs: int(120_000, 1),
+    bodyTimeoutMs: int(300_000, 1),
+    connectTimeoutMs: int(10_000, 1),
+    /** pooled keep-alive connections per upstream origin */
+    connectionsPerOrigin: int(256, 1),
+    maxBodyBytes: int(32 * 1024 * 1024, 1024),
+    /** recorded calls waiting for the store; beyond this they go to the spool file (never blocking the response) */
+    queueMaxEvents: int(10_000, 1),
+    /** the recorder writes a batch this often (or when it reaches batchSize) */
+    flushIntervalMs: int(200, 1),
+    batchSize: int(500, 1),
+    /** spool of calls the store could not take; replayed when it is back. Default <dataDir>/gateway-spool */
+    spoolDir: z.string().optional(),
+    spoolMaxBytes: int(1024 * 1024 * 1024, 1024),
+    spoolRetryMs: int(5_000, 10),
+    /** an authenticated virtual key, a provider secret and a workspace's policy are re-read after this long */
+    credentialCacheMs: int(30_000, 0),
+    /** exact cache: entries kept in memory (per process; Redis is used as well when REDIS_URL is set) */
+    cacheMaxEntries: int(10_000, 1),
+    /** responses larger than this are not cached */
+    cacheMaxEntryBytes: int(1024 * 1024, 1),
+  }).prefault({}),
+
   auth: z.object({
     /** HS256 signing secret. Default: generated once into <dataDir>/secrets/jwt-secret (0600) so restarts keep tokens valid. */
     jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -287,6 +332,26 @@ export function configFromEnv(env: Env = process.env): Config {
       maxEventsPerRequest: env.NETRA_INGEST_MAX_EVENTS,
       maxBodyBytes: env.NETRA_INGEST_MAX_BODY_BYTES,
       maxNdjsonBodyBytes: env.NETRA_INGEST_MAX_NDJSON_BYTES,
+    },
+    gateway: {
+      enabled: env.NETRA_GATEWAY_ENABLED,
+      openaiBaseUrl: env.NETRA_GATEWAY_OPENAI_BASE_URL,
+      anthropicBaseUrl: env.NETRA_GATEWAY_ANTHROPIC_BASE_URL,
+      providers: env.NETRA_GATEWAY_PROVIDERS,
+      headersTimeoutMs: env.NETRA_GATEWAY_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: env.NETRA_GATEWAY_BODY_TIMEOUT_MS,
+      connectTimeoutMs: env.NETRA_GATEWAY_CONNECT_TIMEOUT_MS,
+      connectionsPerOrigin: env.NETRA_GATEWAY_CONNECTIONS,
+      maxBodyBytes: env.NETRA_GATEWAY_MAX_BODY_BYTES,
+      queueMaxEvents: env.NETRA_GATEWAY_QUEUE_MAX,
+      flushIntervalMs: env.NETRA_GATEWAY_FLUSH_MS,
+      batchSize: env.NETRA_GATEWAY_BATCH_SIZE,
+      spoolDir: env.NETRA_GATEWAY_SPOOL_DIR,
+      spoolMaxBytes: env.NETRA_GATEWAY_SPOOL_MAX_BYTES,
+      spoolRetryMs: env.NETRA_GATEWAY_SPOOL_RETRY_MS,
+      credentialCacheMs: env.NETRA_GATEWAY_CREDENTIAL_CACHE_MS,
+      cacheMaxEntries: env.NETRA_GATEWAY_CACHE_MAX_ENTRIES,
+      cacheMaxEntryBytes: env.NETRA_GATEWAY_CACHE_MAX_ENTRY_BYTES,
     },
     auth: {
       jwtSecret: env.NETRA_JWT_SECRET || undefined,
