@@ -210,8 +210,8 @@ export const ConfigSchema = z.object({
     /** recorded calls waiting for the store; beyond this they go to the spool file (never blocking the response) */
     queueMaxEvents: int(10_000, 1),
     /** the recorder writes a batch this often (or when it reaches batchSize) */
-    flushIntervalMs: int(200, 1),
-    batchSize: int(500, 1),
+    flushIntervalMs: int(1_000, 1),
+    batchSize: int(2_000, 1),
     /** spool of calls the store could not take; replayed when it is back. Default <dataDir>/gateway-spool */
     spoolDir: z.string().optional(),
     spoolMaxBytes: int(1024 * 1024 * 1024, 1024),

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 function connectionTokens(v: string | string[] | undefined): Set<string> | null {
-  if (!v) return null;
+  if (!v || v === 'keep-alive' || v === 'close') return null; // the usual values name no extra header
   const s = new Set<string>();
   for (const part of [v].flat().join(',').split(',')) {
     const t = part.trim().toLowerCase();
