@@ -95,8 +95,14 @@ describe('authorization matrix', () => {
     'POST /v1/embeddings': async () => ({ method: 'POST', url: '/v1/embeddings', payload: { model: 'text-embedding-3-small', input: 'hi' } }),
     'POST /v1/responses': async () => ({ method: 'POST', url: '/v1/responses', payload: { model: 'gpt-4o-mini', input: 'hi' } }),
     'GET /v1/models': async () => ({ url: '/v1/models' }),
-    'POST /v1/messages': async () => (await anthropicSecret(), { method: 'POST', url: '/v1/messages', payload: { model: 'claude-3-5-haiku-20241022', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] } }),
-    'POST /v1/messages/count_tokens': async () => (await anthropicSecret(), { method: 'POST', url: '/v1/messages/count_tokens', payload: { model: 'claude-3-5-haiku-20241022', messages: [{ role: 'user', content: 'hi' }] } }),
+    'POST /v1/messages': async () => {
+      await anthropicSecret();
+      return { method: 'POST', url: '/v1/messages', payload: { model: 'claude-3-5-haiku-20241022', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] } };
+    },
+    'POST /v1/messages/count_tokens': async () => {
+      await anthropicSecret();
+      return { method: 'POST', url: '/v1/messages/count_tokens', payload: { model: 'claude-3-5-haiku-20241022', messages: [{ role: 'user', content: 'hi' }] } };
+    },
     'GET /api/v1/workspaces/:workspace/gateway-policy': async (ws) => ({ url: `/api/v1/workspaces/${ws}/gateway-policy` }),
     'PUT /api/v1/workspaces/:workspace/gateway-policy': async (ws) => ({ method: 'PUT', url: `/api/v1/workspaces/${ws}/gateway-policy`, payload: { mode: 'shadow', policy: {} } }),
     'POST /api/v1/events': async (ws) => ({ method: 'POST', url: `/api/v1/events?workspace=${ws}`, payload: [{ event_id: uniq('e'), timestamp: T0 - 1000, model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 5 }] }),

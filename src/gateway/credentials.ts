@@ -106,7 +106,7 @@ export class GatewayCredentials {
     const cached = this.keys.get(id);
     if (cached) return cached;
     const p = key.startsWith('nk_') ? await this.o.accounts.identity.authenticate(key) : null;
-    if (!p || p.kind !== 'api_key') {
+    if (p?.kind !== 'api_key') {
       throw new GatewayError('authentication', `the Netra key in ${field} is not valid (revoked, mistyped, or not issued here)`, field, 'netra_invalid_key');
     }
     if (!scopeAllows(p.scope, 'gateway')) {

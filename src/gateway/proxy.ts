@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { sha256 } from '../accounts/api-keys.js';
 import type { CachedResponse, GatewayResponseCache } from '../cache/gateway-response-cache.js';
 import type { Logger } from '../logger.js';
@@ -215,7 +215,7 @@ export class GatewayProxy {
     const t0 = plan?.t0 ?? performance.now();
     let facts: ResponseFacts = emptyFacts();
     try {
-      let up;
+      let up: Dispatcher.ResponseData;
       try {
         up = await this.agent.request({
           origin: t.origin, path: t.path + upstreamPath(ep) + query, method: ep.method,

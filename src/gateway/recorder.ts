@@ -10,10 +10,8 @@ import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/prom
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 
-export interface RecordSink {
-  /** stores events of one workspace; rejects when the store is unavailable */
-  (workspace: string, events: readonly Record<string, unknown>[]): Promise<{ accepted: number; rejected: number; duplicates: number }>;
-}
+/** Stores events of one workspace; rejects when the store is unavailable. */
+export type RecordSink = (workspace: string, events: readonly Record<string, unknown>[]) => Promise<{ accepted: number; rejected: number; duplicates: number }>;
 
 export interface RecorderOptions {
   sink: RecordSink;
