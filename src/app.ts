@@ -2,9 +2,10 @@
  * The composition root: one validated config → adapters (relational db, analytics store, price catalog)
  * → services (ingest, generate, reprice) → transport (Fastify). Tests build the same app with another config.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { describeConfig, type Config } from './config.js';
+import { describeConfig, maskUrl, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { Repository } from './db/repository.js';
@@ -230,7 +231,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // is unavailable)
   const gateway = config.gateway.enabled ? await createGateway({
     config, log, repo, accounts, catalog: () => pricing.catalog(), registry: observability.metrics.registry,
-    redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:`,
+    // cache hits are shared by the processes that share the relational database (its workspaces), never beyond
+    redisPrefix: `${config.cache.redisPrefix}${createHash('sha256').update(maskUrl(config.databaseUrl) ?? `pglite|${hostname()}|${config.dataDir}`).digest('hex').slice(0, 12)}:`,
     sink: async (workspace, events) => {
       const r = await ingestor.ingest(workspace, events.map((raw, index) => ({ index, raw })));
       observability.recordIngest('gateway', r);
