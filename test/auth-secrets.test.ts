@@ -57,6 +57,7 @@ describe('secrets never appear in logs or responses', () => {
       { provider: 'azure', hint: '****fXYZ', base_url: 'https://example.openai.azure.com/openai/v1', updated_at: expect.any(String) },
       { provider: 'openai', hint: '****fXYZ', base_url: null, updated_at: expect.any(String) },
     ]);
+    expect((await inject({ method: 'DELETE', url: '/api/v1/workspaces/sec/provider-secrets/azure', headers: h })).statusCode).toBe(204);
     expect(list.body).not.toContain(PROVIDER_KEY.slice(0, 20));
     // a crashing request logs the error, not the request
     await inject({ method: 'POST', url: '/api/v1/auth/login', payload: `{"email":"sec@example.com","password":"${password}"` , headers: { 'content-type': 'application/json' } });
