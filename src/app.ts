@@ -15,6 +15,7 @@ import type { PriceCatalog } from './workload/price-catalog.js';
 import { createIngestor, type Ingestor, type IngestSource, type IngestSummary } from './ingest/pipeline.js';
 import type { Manifest } from './corpus/generator.js';
 import { buildServer } from './server/http.js';
+import { removeServerAddress, writeServerAddress } from './server/address-file.js';
 import { createAnalysisService, type AnalysisService } from './services/analysis-service.js';
 import { createAnalysisPrecompute, type AnalysisPrecompute } from './services/analysis-precompute.js';
 import { probe, type DependencyStatus } from './observability/readiness.js';
@@ -257,6 +258,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     startGenerateJob: (req) => workloads.startGenerateJob(req),
     async listen() {
       const url = await server.listen({ host: config.host, port: config.port });
+      try {
+        writeServerAddress(config.dataDir, url); // the command line finds this server whatever its port
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'could not write the server address into the data directory; the CLI will use NETRA_HOST/NETRA_PORT');
+      }
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
       observability.start();
       if (config.startup.enabled) startupTasks.start();
@@ -269,6 +275,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await pre.close(); // waits for a precompute step in progress (before the stores close)
         observability.close();
         await server.close();
+        removeServerAddress(config.dataDir);
         await gateway?.close(); // flushes recorded calls into the store (or the spool) before it closes
         await runs.close(); // agent runs still going are recorded cancelled (issue 5)
         await runBus.close();

@@ -39,7 +39,7 @@ import {
 } from './duckdb-queries.js';
 import { toNumber } from './duckdb-rows.js';
 import { MIGRATIONS, SCHEMA_TABLE_DDL, SCHEMA_VERSION } from './duckdb-schema.js';
-import { createDuckDbAnalysis } from './duckdb-analysis/index.js';
+import { createAnalysis, duckDbEngine } from './analysis/index.js';
 import { QueryTimingLog } from './query-timings.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
@@ -77,7 +77,7 @@ export class DuckDbStore implements AnalyticsStore {
   private tail: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | null = null;
   private readonly timings = new QueryTimingLog();
-  readonly analysis: AnalysisQueries = createDuckDbAnalysis((kind, fn) => this.timings.time(kind, () => this.read(fn)));
+  readonly analysis: AnalysisQueries = createAnalysis((kind, fn) => this.timings.time(kind, () => this.read((conn) => fn(duckDbEngine(conn)))));
 
   constructor(opts: DuckDbStoreOptions) {
     this.path = opts.path;
