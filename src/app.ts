@@ -2,9 +2,10 @@
  * The composition root: one validated config → adapters (relational db, analytics store, price catalog)
  * → services (ingest, generate, reprice) → transport (Fastify). Tests build the same app with another config.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { describeConfig, type Config } from './config.js';
+import { describeConfig, maskUrl, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { Repository } from './db/repository.js';
@@ -37,6 +38,7 @@ import { LocalRunEventBus, RedisRunEventBus, type RunEventBus } from './chat/run
 import { createSupervisor } from './agents/index.js';
 import { createDatasetAdmin, ownerCheck } from './services/dataset-admin.js';
 import type { RunExecutor } from './agents/types.js';
+import { createGateway, type Gateway } from './gateway/index.js';
 import { llmProviders, openAnalyticsStore, seedDemo, storeNamespace, storeOpenError } from './bootstrap.js';
 
 export type { GenerateRequest };
@@ -79,6 +81,8 @@ export interface App {
   readonly conversations: ConversationsRepository;
   /** starts, streams, stops and resumes agent runs (issue 5) */
   readonly runs: RunService;
+  /** the LLM gateway (src/gateway): null when NETRA_GATEWAY_ENABLED=false */
+  readonly gateway: Gateway | null;
   /** background maintenance after boot (issue 3) */
   readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
@@ -228,7 +232,21 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat
   await runs.recover(db.kind === 'pglite');
 
+  // -- the LLM gateway: proxied calls are recorded through the same ingest path (a bounded queue, a spool when the store
+  // is unavailable)
+  const gateway = config.gateway.enabled ? await createGateway({
+    config, log, repo, accounts, catalog: () => pricing.catalog(), registry: observability.metrics.registry,
+    // cache hits are shared by the processes that share the relational database (its workspaces), never beyond
+    redisPrefix: `${config.cache.redisPrefix}${createHash('sha256').update(maskUrl(config.databaseUrl) ?? `pglite|${hostname()}|${config.dataDir}`).digest('hex').slice(0, 12)}:`,
+    sink: async (workspace, events) => {
+      const r = await ingestor.ingest(workspace, events.map((raw, index) => ({ index, raw })));
+      observability.recordIngest('gateway', r);
+      return r;
+    },
+  }) : null;
+
   const server = await buildServer({
+    gateway: gateway ?? undefined,
     config, log, repo, store, ingest, ensureWorkspace, pricing, readiness, analysis, accounts, observability,
     jobs: { runner: jobs, startGenerate: (req) => workloads.startGenerateJob(req) },
     chat: { conversations, runs },
@@ -236,7 +254,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   let closing: Promise<void> | null = null;
   const app: App = {
-    config, log, db, repo, store, server, analysis, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
+    config, log, db, repo, store, server, analysis, gateway, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
     catalog: () => pricing.catalog(),
     ingest, reprice, jobs, workloads, pricing, changes,
     importFile: (path, o, onProgress) => workloads.importFile(path, o, onProgress),
@@ -262,6 +280,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         observability.close();
         await server.close();
         removeServerAddress(config.dataDir);
+        await gateway?.close(); // flushes recorded calls into the store (or the spool) before it closes
         await runs.close(); // agent runs still going are recorded cancelled (issue 5)
         await runBus.close();
         await jobs.close(); // running jobs are cancelled and recorded as such

@@ -52,6 +52,22 @@ const goals = z.string().default('balanced,cost,latency,quality').transform((v, 
   return list as Goal[];
 });
 
+/** `name=url,...` → { name: url } (OpenAI-compatible upstreams of the gateway). */
+const gatewayProviders = z.string().default('').transform((v, ctx) => {
+  const out: Record<string, string> = {};
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    const name = i > 0 ? part.slice(0, i).trim() : '';
+    const url = i > 0 ? part.slice(i + 1).trim() : '';
+    if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name) || !URL.canParse(url)) {
+      ctx.addIssue({ code: 'custom', message: `'${part.slice(0, 80)}' is not name=http(s)://base-url` });
+      continue;
+    }
+    out[name] = url.replace(/\/+$/, '');
+  }
+  return out;
+});
+
 /**
  * Every setting, by its place in `Config`. Top-level entries are settings; nested objects are sections (one level).
  */
@@ -167,6 +183,27 @@ export const SETTINGS = {
     maxBodyBytes: setting('NETRA_INGEST_MAX_BODY_BYTES', int(10 * 1024 * 1024, 1024), 'JSON request body size', { readme: true }),
     maxNdjsonBodyBytes: setting('NETRA_INGEST_MAX_NDJSON_BYTES', int(512 * 1024 * 1024, 1024), 'NDJSON request body size (it streams)'),
   },
+  /** the LLM gateway (src/gateway, docs/GATEWAY.md): OpenAI- and Anthropic-compatible endpoints that record every call */
+  gateway: {
+    enabled: setting('NETRA_GATEWAY_ENABLED', bool.default(true), 'serve the LLM gateway endpoints (`/v1/chat/completions`, `/v1/messages`, ...; docs/GATEWAY.md)'),
+    openaiBaseUrl: setting('NETRA_GATEWAY_OPENAI_BASE_URL', z.string().url().default('https://api.openai.com/v1'), 'the gateway\'s OpenAI upstream (a workspace\'s provider secret may carry its own `base_url`)', { readme: true }),
+    anthropicBaseUrl: setting('NETRA_GATEWAY_ANTHROPIC_BASE_URL', z.string().url().default('https://api.anthropic.com'), 'the gateway\'s Anthropic upstream', { readme: true }),
+    providers: setting('NETRA_GATEWAY_PROVIDERS', gatewayProviders, 'more OpenAI-compatible upstreams, `name=url,...`, picked per call with `x-netra-provider`', { shownDefault: '(none)' }),
+    headersTimeoutMs: setting('NETRA_GATEWAY_HEADERS_TIMEOUT_MS', int(120_000, 1), 'wait for the upstream\'s response headers (then 504 in the caller\'s API shape)'),
+    bodyTimeoutMs: setting('NETRA_GATEWAY_BODY_TIMEOUT_MS', int(300_000, 1), 'longest silence between two chunks of an upstream response (then the stream ends in error)'),
+    connectTimeoutMs: setting('NETRA_GATEWAY_CONNECT_TIMEOUT_MS', int(10_000, 1), 'upstream connect timeout'),
+    connectionsPerOrigin: setting('NETRA_GATEWAY_CONNECTIONS', int(256, 1), 'pooled keep-alive connections per upstream origin'),
+    maxBodyBytes: setting('NETRA_GATEWAY_MAX_BODY_BYTES', int(32 * 1024 * 1024, 1024), 'largest gateway request body (413 beyond)'),
+    queueMaxEvents: setting('NETRA_GATEWAY_QUEUE_MAX', int(10_000, 1), 'recorded calls waiting for the store; beyond, they go to the spool'),
+    flushIntervalMs: setting('NETRA_GATEWAY_FLUSH_MS', int(1_000, 1), 'the recorder writes its queue this often'),
+    batchSize: setting('NETRA_GATEWAY_BATCH_SIZE', int(2_000, 1), '... or as soon as this many calls are waiting'),
+    spoolDir: setting('NETRA_GATEWAY_SPOOL_DIR', z.string().optional(), 'where calls go while the store is unavailable (replayed when it is back, also at start)', { emptyIsUnset: true, shownDefault: '`<data dir>/gateway-spool`' }),
+    spoolMaxBytes: setting('NETRA_GATEWAY_SPOOL_MAX_BYTES', int(1024 * 1024 * 1024, 1024), 'spool size limit; beyond it calls are dropped and counted (`netra_gateway_events_dropped_total`)'),
+    spoolRetryMs: setting('NETRA_GATEWAY_SPOOL_RETRY_MS', int(5_000, 10), 'how often the spool is retried'),
+    credentialCacheMs: setting('NETRA_GATEWAY_CREDENTIAL_CACHE_MS', int(30_000, 0), 'authenticated gateway keys, provider secrets and workspace policies are re-read after this long'),
+    cacheMaxEntries: setting('NETRA_GATEWAY_CACHE_MAX_ENTRIES', int(10_000, 1), 'exact response cache entries in memory (Redis too when REDIS_URL is set)'),
+    cacheMaxEntryBytes: setting('NETRA_GATEWAY_CACHE_MAX_ENTRY_BYTES', int(1024 * 1024, 1), 'larger responses are not cached'),
+  },
   auth: {
     jwtSecret: setting('NETRA_JWT_SECRET', z.string().min(32, 'must be at least 32 characters').optional(), 'HS256 token signing secret (at least 32 characters)', {
       emptyIsUnset: true, secret: true, readme: true, shownDefault: 'generated once under `<data dir>/secrets`',
@@ -227,6 +264,7 @@ export const ConfigSchema = z.object({
     .refine((s) => s.engine !== 'clickhouse' || s.clickhouseUrl !== undefined, { message: 'engine clickhouse needs CLICKHOUSE_URL', path: ['clickhouseUrl'] })
     .prefault({}),
   ingest: z.object(schemas(S.ingest)).prefault({}),
+  gateway: z.object(schemas(S.gateway)).prefault({}),
   auth: z.object(schemas(S.auth)).prefault({}),
   security: z.object(schemas(S.security)).prefault({}),
 });

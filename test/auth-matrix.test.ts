@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_RULES, ruleFor } from '../src/server/auth-rules.js';
 import { registeredRoutes } from '../src/server/auth.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { startFakeProvider, type FakeProvider } from './helpers/provider-fake-server.js';
 
 type Caller = 'anonymous' | 'garbage' | 'outsider' | 'viewer' | 'member' | 'owner' | 'admin' | 'key:ingest' | 'key:read' | 'key:admin';
 const CALLERS: Caller[] = ['anonymous', 'garbage', 'outsider', 'viewer', 'member', 'owner', 'admin', 'key:ingest', 'key:read', 'key:admin'];
@@ -24,6 +25,8 @@ const ALLOWED: Record<string, Caller[]> = {
   user: ['outsider', 'viewer', 'member', 'owner', 'admin'],
   admin: ['admin'],
   public: CALLERS,
+  // the LLM gateway takes Netra keys allowed to send calls (scope gateway or admin); a user token is not a key (401)
+  gateway: ['key:admin'],
 };
 
 const T0 = Date.UTC(2026, 10, 1);
@@ -32,12 +35,14 @@ const uniq = (p: string) => `${p}-${++seq}-${Math.floor(Math.random() * 1e9)}`;
 
 describe('authorization matrix', () => {
   let t: TestApp;
+  let fake: FakeProvider;
   const headers: Partial<Record<Caller, Record<string, string>>> = {};
   const ids: Record<string, string> = {};
   const PASSWORD = 'correct horse battery staple';
 
   beforeAll(async () => {
-    t = await startTestApp();
+    fake = await startFakeProvider();
+    t = await startTestApp({ gateway: { openaiBaseUrl: fake.openaiBase, anthropicBaseUrl: fake.url } });
     const { identity, access } = t.app.accounts;
     for (const name of ['owner', 'member', 'viewer', 'outsider']) {
       ids[name] = (await identity.createUser({ email: `${name}@example.com`, password: PASSWORD })).id;
@@ -58,8 +63,11 @@ describe('authorization matrix', () => {
       ids[`key:${scope}`] = `key:${k.prefix}`; // the conversations owner id of an API key
     }
     ids.admin = t.app.accounts.identity.localOwnerId();
+    // the gateway's virtual keys use ws-a's stored provider keys
+    await access.setProviderSecret('ws-a', 'openai', 'sk-matrix-openai-0123456789', ids.owner!);
+    await access.setProviderSecret('ws-a', 'anthropic', 'sk-ant-matrix-0123456789', ids.owner!);
   }, 120_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => { await t?.close(); await fake?.close(); });
 
   /** A request for each route that succeeds for an allowed caller; fixtures are made fresh so every call can succeed. */
   /** A thread (with one finished run) owned by `caller` in `ws`: conversations are private to their owner. */
@@ -70,6 +78,11 @@ describe('authorization matrix', () => {
     return { thread: thread.id, run: run.id };
   };
 
+  /** the provider-secrets DELETE sample removes ws-a's anthropic key: the gateway samples put it back first */
+  const anthropicSecret = async () => {
+    await t.app.accounts.access.setProviderSecret('ws-a', 'anthropic', 'sk-ant-matrix-0123456789', ids.owner!);
+    t.app.gateway!.credentials.clear();
+  };
   const samples: Record<string, (ws: string, caller: Caller) => Promise<InjectOptions>> = {
     'GET /health/live': async () => ({ url: '/health/live' }),
     'GET /health/ready': async () => ({ url: '/health/ready' }),
@@ -77,6 +90,21 @@ describe('authorization matrix', () => {
     'GET /': async () => ({ url: '/' }),
     'GET /ui/:file': async () => ({ url: '/ui/app.js' }),
     'OPTIONS *': async () => ({ method: 'OPTIONS', url: '/api/v1/stats', headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'GET' } }),
+    'POST /v1/chat/completions': async () => ({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } }),
+    'POST /v1/completions': async () => ({ method: 'POST', url: '/v1/completions', payload: { model: 'gpt-3.5-turbo-instruct', prompt: 'hi' } }),
+    'POST /v1/embeddings': async () => ({ method: 'POST', url: '/v1/embeddings', payload: { model: 'text-embedding-3-small', input: 'hi' } }),
+    'POST /v1/responses': async () => ({ method: 'POST', url: '/v1/responses', payload: { model: 'gpt-4o-mini', input: 'hi' } }),
+    'GET /v1/models': async () => ({ url: '/v1/models' }),
+    'POST /v1/messages': async () => {
+      await anthropicSecret();
+      return { method: 'POST', url: '/v1/messages', payload: { model: 'claude-3-5-haiku-20241022', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] } };
+    },
+    'POST /v1/messages/count_tokens': async () => {
+      await anthropicSecret();
+      return { method: 'POST', url: '/v1/messages/count_tokens', payload: { model: 'claude-3-5-haiku-20241022', messages: [{ role: 'user', content: 'hi' }] } };
+    },
+    'GET /api/v1/workspaces/:workspace/gateway-policy': async (ws) => ({ url: `/api/v1/workspaces/${ws}/gateway-policy` }),
+    'PUT /api/v1/workspaces/:workspace/gateway-policy': async (ws) => ({ method: 'PUT', url: `/api/v1/workspaces/${ws}/gateway-policy`, payload: { mode: 'shadow', policy: {} } }),
     'POST /api/v1/events': async (ws) => ({ method: 'POST', url: `/api/v1/events?workspace=${ws}`, payload: [{ event_id: uniq('e'), timestamp: T0 - 1000, model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 5 }] }),
     'POST /v1/traces': async (ws) => ({ method: 'POST', url: `/v1/traces?workspace=${ws}`, payload: otlpSpan() }),
     'POST /api/v1/logs/openai': async (ws) => ({
@@ -168,6 +196,7 @@ describe('authorization matrix', () => {
         const res = await call(caller, await samples[key]!('ws-a', caller));
         const expected = key === 'OPTIONS *' ? [404] // CORS is off by default: no preflight answers (see auth-abuse)
           : allowedSet.has(caller) ? 'ok'
+          : rule.access === 'gateway' && !caller.startsWith('key:') ? [401]
           : caller === 'anonymous' || caller === 'garbage' ? [401] : [403];
         const ok = expected === 'ok' ? res.statusCode >= 200 && res.statusCode < 300 : expected.includes(res.statusCode);
         if (!ok) failures.push(`${key} as ${caller}: got ${res.statusCode} (${res.body.slice(0, 160)}), expected ${expected}`);

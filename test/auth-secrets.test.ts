@@ -45,9 +45,19 @@ describe('secrets never appear in logs or responses', () => {
     expect((await inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${badKey}` } })).statusCode).toBe(401);
     const put = await inject({ method: 'PUT', url: '/api/v1/workspaces/sec/provider-secrets/openai', headers: h, payload: { value: PROVIDER_KEY } });
     expect(put.statusCode).toBe(200);
-    expect(put.json()).toEqual({ provider: 'openai', hint: '****fXYZ', updated_at: expect.any(String) });
+    expect(put.json()).toEqual({ provider: 'openai', hint: '****fXYZ', base_url: null, updated_at: expect.any(String) });
+    // a base URL for the gateway's calls with this secret: an http(s) URL without credentials
+    const bad = await inject({ method: 'PUT', url: '/api/v1/workspaces/sec/provider-secrets/azure', headers: h, payload: { value: PROVIDER_KEY, base_url: 'https://user:pw@example.com/v1' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.field).toBe('base_url');
+    const withBase = await inject({ method: 'PUT', url: '/api/v1/workspaces/sec/provider-secrets/azure', headers: h, payload: { value: PROVIDER_KEY, base_url: 'https://example.openai.azure.com/openai/v1/' } });
+    expect(withBase.json().base_url).toBe('https://example.openai.azure.com/openai/v1');
     const list = await inject({ url: '/api/v1/workspaces/sec/provider-secrets', headers: h });
-    expect(list.json().provider_secrets).toEqual([{ provider: 'openai', hint: '****fXYZ', updated_at: expect.any(String) }]);
+    expect(list.json().provider_secrets).toEqual([
+      { provider: 'azure', hint: '****fXYZ', base_url: 'https://example.openai.azure.com/openai/v1', updated_at: expect.any(String) },
+      { provider: 'openai', hint: '****fXYZ', base_url: null, updated_at: expect.any(String) },
+    ]);
+    expect((await inject({ method: 'DELETE', url: '/api/v1/workspaces/sec/provider-secrets/azure', headers: h })).statusCode).toBe(204);
     expect(list.body).not.toContain(PROVIDER_KEY.slice(0, 20));
     // a crashing request logs the error, not the request
     await inject({ method: 'POST', url: '/api/v1/auth/login', payload: `{"email":"sec@example.com","password":"${password}"` , headers: { 'content-type': 'application/json' } });

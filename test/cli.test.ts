@@ -86,6 +86,21 @@ describe('netra CLI', () => {
     expect(ll.stdout).toMatch(/gpt-4.1-nano/);
   }, 120_000);
 
+  it('sets the gateway policy of a workspace: the recommended one in shadow, a file in enforce', async () => {
+    const rec = await netra('gateway', 'policy', 'set', '--mode', 'shadow', '--workspace', 'azure', '--goal', 'cost', '--json');
+    expect(rec.code).toBe(0);
+    expect(JSON.parse(rec.stdout)).toMatchObject({ workspace: 'azure', mode: 'shadow', record_text: true });
+    const policyFile = join(dir, 'gateway-policy.json');
+    writeFileSync(policyFile, JSON.stringify({ exact_cache: { enabled: true, ttl_seconds: 60 } }));
+    const set = await netra('gateway', 'policy', 'set', '--mode', 'enforce', '--policy', policyFile, '--record-text', 'false', '--workspace', 'azure', '--json');
+    expect(set.code).toBe(0);
+    const shown = JSON.parse((await netra('gateway', 'policy', 'show', '--workspace', 'azure')).stdout);
+    expect(shown).toMatchObject({ mode: 'enforce', record_text: false, policy: { exact_cache: { enabled: true, ttl_seconds: 60 } } });
+    const bad = await netra('gateway', 'policy', 'set', '--mode', 'sometimes', '--workspace', 'azure');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/sometimes/);
+  }, 120_000);
+
   it('reports bad rows with line and field and keeps the good ones', async () => {
     const file = join(dir, 'bad.jsonl');
     writeFileSync(file, [

@@ -176,6 +176,14 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'web UI in Chromium' : `web UI in 
         await page.selectOption('#goal', 'latency');
         const byLatency = await api('/api/v1/analysis?workspace=shop&goal=latency');
         await expect.poll(() => page.locator('.rec-title').first().textContent()).toBe(byLatency.recommendations[0].title);
+        // "Apply in shadow": the recommended policy becomes the workspace's gateway policy, in shadow mode
+        await page.locator('[data-action="apply-shadow"]').click();
+        await expect.poll(() => page.locator('[data-figure="gateway.mode"]').textContent()).toMatch(/^gateway policy: shadow since/);
+        const gw = await api('/api/v1/workspaces/shop/gateway-policy');
+        expect(gw.mode).toBe('shadow');
+        const recommended = await api('/api/v1/policy?workspace=shop&goal=latency');
+        expect(Object.keys(recommended).filter((k) => !(k in gw.policy))).toEqual([]); // stored as validated (defaults filled)
+        expect(gw.policy.routing.length).toBe((recommended.routing ?? []).length);
         await page.locator('[data-figure="memory_health.status"]').waitFor(); // the admin's server figures
         expect(await page.locator('.chart-svg').count()).toBeGreaterThan(0);
 

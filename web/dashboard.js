@@ -72,8 +72,31 @@ export function createDashboard() {
           h('td', {}, h('span', { class: `risk risk-${r.quality_risk?.level ?? 'unknown'}`, title: r.quality_risk?.reason ?? '' }, r.quality_risk?.level ?? '—')),
           h('td', { class: 'num' }, formatShare(r.confidence))))))));
     }
+    if (recs.length > 0) recSection.append(applyInShadow());
     if (a.skipped?.length) recSection.append(h('p', { class: 'muted small-text' }, `Skipped: ${a.skipped.map((k) => `${k.kind.replace(/_/g, ' ')} (needs ${k.needs})`).join('; ')}`));
     el.append(recSection);
+  }
+
+  /** "Apply in shadow": the recommended policy goes into Netra's gateway in shadow mode (docs/GATEWAY.md); each recorded
+   * call then says what it would have done. Owners only: the API refuses others and the message says so. */
+  function applyInShadow() {
+    const status = h('span', { class: 'muted small-text', role: 'status', 'data-figure': 'gateway.mode' });
+    const button = h('button', { type: 'button', class: 'button', 'data-action': 'apply-shadow' }, 'Apply in shadow');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      status.textContent = 'applying…';
+      try {
+        const policy = await getJson(withQuery('/api/v1/policy', { workspace, goal: els.goal?.value || undefined }));
+        const r = await getJson(`/api/v1/workspaces/${encodeURIComponent(workspace)}/gateway-policy`, { method: 'PUT', body: { mode: 'shadow', policy } });
+        status.textContent = `gateway policy: ${r.mode} since ${formatTime(Date.parse(r.activated_at))}`;
+      } catch (err) {
+        status.textContent = `could not apply: ${err instanceof Error ? err.message : String(err)}`;
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return h('p', { class: 'rec-actions' }, button, ' ', status,
+      h('span', { class: 'muted small-text' }, ' the gateway records what these recommendations would change, without changing any call'));
   }
 
   function renderSystem(p) {

@@ -2,25 +2,28 @@
  * Roles, API key scopes and the permissions they grant. Pure: the one table every authorization decision reads.
  *
  *   viewer = read; member = read + ingest + simulate; owner = + manage (overrides, reprice, members, keys, provider secrets).
- *   API keys: `ingest` may only ingest, `read` may only read, `admin` may do everything in its workspace.
+ *   API keys: `ingest` may only ingest, `read` may only read, `admin` may do everything in its workspace, `gateway` may only
+ *   send LLM calls through the gateway (a virtual key).
  */
 import { API_KEY_SCOPES, ROLES, type ApiKeyScope, type Role } from '../db/schema.js';
 
 export { API_KEY_SCOPES, ROLES, type ApiKeyScope, type Role };
 
-export const PERMISSIONS = ['read', 'ingest', 'simulate', 'manage'] as const;
+/** `gateway`: send LLM calls through the gateway (src/gateway), which records them into the workspace */
+export const PERMISSIONS = ['read', 'ingest', 'simulate', 'manage', 'gateway'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   viewer: ['read'],
-  member: ['read', 'ingest', 'simulate'],
-  owner: ['read', 'ingest', 'simulate', 'manage'],
+  member: ['read', 'ingest', 'simulate', 'gateway'],
+  owner: ['read', 'ingest', 'simulate', 'manage', 'gateway'],
 };
 
 const SCOPE_PERMISSIONS: Record<ApiKeyScope, readonly Permission[]> = {
   ingest: ['ingest'],
   read: ['read'],
-  admin: ['read', 'ingest', 'simulate', 'manage'],
+  admin: ['read', 'ingest', 'simulate', 'manage', 'gateway'],
+  gateway: ['gateway'],
 };
 
 export function roleAllows(role: Role | null | undefined, p: Permission): boolean {

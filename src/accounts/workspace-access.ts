@@ -10,7 +10,7 @@ import { isRole, isScope, roleAllows, scopeAllows, type ApiKeyScope, type Permis
 import type { SecretBox } from './secret-box.js';
 
 export interface ApiKeyView { prefix: string; workspace: string; scope: ApiKeyScope; name: string; created_by: string | null; created_at: string; last_used_at: string | null; revoked_at: string | null }
-export interface ProviderSecretView { provider: string; hint: string | null; updated_at: string }
+export interface ProviderSecretView { provider: string; hint: string | null; base_url: string | null; updated_at: string }
 
 const PROVIDER = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
@@ -109,21 +109,23 @@ export class WorkspaceAccess {
   }
 
   // ── provider secrets ──
-  async setProviderSecret(workspace: string, provider: string, value: unknown, by: string | null): Promise<ProviderSecretView> {
+  /** `baseUrl`: the provider's API base URL for this workspace (used by the LLM gateway); omitted = the configured one. */
+  async setProviderSecret(workspace: string, provider: string, value: unknown, by: string | null, baseUrl?: unknown): Promise<ProviderSecretView> {
     checkProvider(provider);
     if (typeof value !== 'string' || value.length === 0 || value.length > 4096) {
       throw new NetraError('VALIDATION', 'value must be the provider API key (1-4096 characters)', { field: 'value' });
     }
+    const base = parseBaseUrl(baseUrl);
     const ws = await this.workspaceOr404(workspace);
     const hint = value.length >= 16 ? `****${value.slice(-4)}` : null;
-    await this.repo.upsertProviderSecret({ workspaceId: ws.id, provider, ciphertext: this.box.seal(value, aad(ws.id, provider)), hint, createdBy: by });
+    await this.repo.upsertProviderSecret({ workspaceId: ws.id, provider, ciphertext: this.box.seal(value, aad(ws.id, provider)), hint, baseUrl: base, createdBy: by });
     this.log.info({ workspace, provider }, 'provider secret stored');
-    return { provider, hint, updated_at: new Date().toISOString() };
+    return { provider, hint, base_url: base, updated_at: new Date().toISOString() };
   }
 
   async providerSecrets(workspace: string): Promise<ProviderSecretView[]> {
     const ws = await this.workspaceOr404(workspace);
-    return (await this.repo.providerSecretsOf(ws.id)).map((r) => ({ provider: r.provider, hint: r.hint, updated_at: r.updatedAt.toISOString() }));
+    return (await this.repo.providerSecretsOf(ws.id)).map((r) => ({ provider: r.provider, hint: r.hint, base_url: r.baseUrl ?? null, updated_at: r.updatedAt.toISOString() }));
   }
 
   async deleteProviderSecret(workspace: string, provider: string): Promise<void> {
@@ -138,6 +140,14 @@ export class WorkspaceAccess {
     if (!ws) return null;
     const row = await this.repo.providerSecret(ws.id, provider);
     return row ? this.box.open(row.ciphertext, aad(ws.id, provider)) : null;
+  }
+
+  /** The decrypted provider key and the workspace's base URL for it, for the gateway's upstream calls (never returned). */
+  async providerCredential(workspace: string, provider: string): Promise<{ key: string; baseUrl: string | null } | null> {
+    const ws = await this.repo.workspaceByName(workspace);
+    if (!ws) return null;
+    const row = await this.repo.providerSecret(ws.id, provider);
+    return row ? { key: this.box.open(row.ciphertext, aad(ws.id, provider)), baseUrl: row.baseUrl ?? null } : null;
   }
 
   private async workspaceOr404(name: string) {
@@ -156,6 +166,16 @@ function apiKeyView(r: ApiKeyRow): ApiKeyView {
 
 function checkProvider(p: string): void {
   if (!PROVIDER.test(p)) throw new NetraError('VALIDATION', 'provider must be 1-63 lowercase letters, digits, "_", "-", "."', { field: 'provider' });
+}
+
+function parseBaseUrl(v: unknown): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  let u: URL | null = null;
+  try { u = typeof v === 'string' && v.length <= 2048 ? new URL(v) : null; } catch { u = null; }
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password) {
+    throw new NetraError('VALIDATION', 'base_url must be an http(s) URL without credentials (at most 2048 characters)', { field: 'base_url' });
+  }
+  return u.toString().replace(/\/+$/, '');
 }
 
 function aad(workspaceId: string, provider: string): string {

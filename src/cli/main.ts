@@ -223,6 +223,41 @@ program
     for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
   });
 
+// the LLM gateway's policy for a workspace (src/gateway); a running server sees the change within
+// NETRA_GATEWAY_CREDENTIAL_CACHE_MS (PUT /api/v1/workspaces/:workspace/gateway-policy applies it at once)
+const gatewayCmd = program.command('gateway').description('the LLM gateway (docs/GATEWAY.md)');
+const gatewayPolicy = gatewayCmd.command('policy').description("a workspace's gateway policy: off, shadow or enforce");
+gatewayPolicy
+  .command('set')
+  .description('activate a policy in the gateway: shadow records what it would do, enforce applies it')
+  .addOption(new Option('--mode <mode>', 'off | shadow | enforce').choices(['off', 'shadow', 'enforce']).makeOptionMandatory())
+  .option('--policy <file>', 'policy JSON (see docs/OPTIMIZATION.md); default: the policy the analysis recommends')
+  .option('--goal <goal>', 'cost | latency | quality | balanced (for the recommended policy)', 'balanced')
+  .option('--record-text <bool>', 'record prompt and response text (true | false)')
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .option('--json', 'print JSON')
+  .action(async (o: { mode: string; policy?: string; goal: string; recordText?: string; workspace?: string; json?: boolean }) => {
+    if (o.recordText !== undefined && o.recordText !== 'true' && o.recordText !== 'false') throw new InvalidArgumentError('--record-text must be true or false');
+    const r = await withApp(async (app) => {
+      if (!app.gateway) throw new NetraError('CONFIG', 'the gateway is disabled (NETRA_GATEWAY_ENABLED=false)', { field: 'gateway.enabled' });
+      const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
+      const policy = o.policy ? readJsonFile(o.policy, 'policy') : await app.analysis.recommendedPolicy({ workspace, goal: o.goal });
+      return app.gateway.setPolicy(workspace, { mode: o.mode, policy, ...(o.recordText !== undefined ? { record_text: o.recordText === 'true' } : {}) }, null);
+    });
+    print(Boolean(o.json), r, () => `${r.workspace}: gateway policy ${r.mode} since ${r.activated_at}; record_text ${r.record_text}\n${JSON.stringify(r.policy, null, 2)}`);
+  });
+gatewayPolicy
+  .command('show')
+  .description("the workspace's gateway policy")
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .action(async (o: { workspace?: string }) => {
+    const r = await withApp(async (app) => {
+      if (!app.gateway) throw new NetraError('CONFIG', 'the gateway is disabled (NETRA_GATEWAY_ENABLED=false)', { field: 'gateway.enabled' });
+      return app.gateway.getPolicy(parseWorkspace(o.workspace, app.config.defaultWorkspace));
+    });
+    print(true, r, () => '');
+  });
+
 function readJsonFile(file: string, field: string): unknown {
   let text: string;
   try {

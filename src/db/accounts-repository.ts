@@ -164,10 +164,10 @@ export class AccountsRepository {
   }
 
   // ── provider secrets (sealed) ──
-  async upsertProviderSecret(s: { workspaceId: string; provider: string; ciphertext: string; hint: string | null; createdBy: string | null }): Promise<void> {
+  async upsertProviderSecret(s: { workspaceId: string; provider: string; ciphertext: string; hint: string | null; baseUrl?: string | null; createdBy: string | null }): Promise<void> {
     const now = new Date();
     await this.db.insert(providerSecrets).values({ ...s, updatedAt: now })
-      .onConflictDoUpdate({ target: [providerSecrets.workspaceId, providerSecrets.provider], set: { ciphertext: s.ciphertext, hint: s.hint, createdBy: s.createdBy, updatedAt: now } });
+      .onConflictDoUpdate({ target: [providerSecrets.workspaceId, providerSecrets.provider], set: { ciphertext: s.ciphertext, hint: s.hint, baseUrl: s.baseUrl ?? null, createdBy: s.createdBy, updatedAt: now } });
   }
 
   async providerSecret(workspaceId: string, provider: string): Promise<ProviderSecretRow | null> {

@@ -4,9 +4,19 @@
  */
 import { and, desc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Database } from './client.js';
-import { importJobs, priceOverrides, workspaces, type JobStatus } from './schema.js';
+import { gatewayPolicies, importJobs, priceOverrides, workspaces, type GatewayMode, type JobStatus } from './schema.js';
 
 export interface Workspace { id: string; name: string; createdAt: Date }
+
+/** A workspace's gateway policy: the mode, the replay's policy document, whether text is recorded, when it took effect. */
+export interface GatewayPolicyRow {
+  workspace: string;
+  mode: GatewayMode;
+  policy: Record<string, unknown>;
+  recordText: boolean;
+  activatedAt: Date;
+  updatedAt: Date;
+}
 
 export interface PriceOverrideRow {
   workspace: string;
@@ -170,5 +180,26 @@ export class Repository {
       progress: importJobs.progress, errors: importJobs.errors, result: importJobs.result, createdAt: importJobs.createdAt,
       updatedAt: importJobs.updatedAt, finishedAt: importJobs.finishedAt, owner: importJobs.owner, heartbeatAt: importJobs.heartbeatAt,
     }).from(importJobs).innerJoin(workspaces, eq(workspaces.id, importJobs.workspaceId));
+  }
+
+  async gatewayPolicy(workspace: string): Promise<GatewayPolicyRow | null> {
+    const rows = await this.db.select({
+      workspace: workspaces.name, mode: gatewayPolicies.mode, policy: gatewayPolicies.policy, recordText: gatewayPolicies.recordText,
+      activatedAt: gatewayPolicies.activatedAt, updatedAt: gatewayPolicies.updatedAt,
+    }).from(gatewayPolicies).innerJoin(workspaces, eq(workspaces.id, gatewayPolicies.workspaceId)).where(eq(workspaces.name, workspace)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  /** Stores the workspace's gateway policy; `activatedAt` moves only when the mode or the policy changes. */
+  async setGatewayPolicy(workspace: string, p: { mode: GatewayMode; policy: Record<string, unknown>; recordText: boolean }, by: string | null): Promise<GatewayPolicyRow> {
+    const { workspace: ws } = await this.ensureWorkspace(workspace);
+    const before = await this.gatewayPolicy(workspace);
+    const now = new Date();
+    const changed = !before || before.mode !== p.mode || JSON.stringify(before.policy) !== JSON.stringify(p.policy);
+    const activatedAt = changed ? now : before.activatedAt;
+    const values = { mode: p.mode, policy: p.policy, recordText: p.recordText, activatedAt, updatedAt: now, updatedBy: by };
+    await this.db.insert(gatewayPolicies).values({ workspaceId: ws.id, ...values })
+      .onConflictDoUpdate({ target: gatewayPolicies.workspaceId, set: values });
+    return { workspace, mode: p.mode, policy: p.policy, recordText: p.recordText, activatedAt, updatedAt: now };
   }
 }

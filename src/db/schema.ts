@@ -55,7 +55,8 @@ export const priceOverrides = pgTable('price_overrides', {
 
 export const ROLES = ['owner', 'member', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
-export const API_KEY_SCOPES = ['ingest', 'read', 'admin'] as const;
+/** `gateway`: the key is a virtual key of the LLM gateway (src/gateway): it may only send calls through it. */
+export const API_KEY_SCOPES = ['ingest', 'read', 'admin', 'gateway'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** People who sign in. Passwords are argon2id hashes; `is_admin` may manage users (not read workspaces they are not in). */
@@ -96,7 +97,7 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 }, (t) => [
   index('api_keys_workspace_idx').on(t.workspaceId),
-  check('api_keys_scope_check', sql`${t.scope} in ('ingest', 'read', 'admin')`),
+  check('api_keys_scope_check', sql`${t.scope} in ('ingest', 'read', 'admin', 'gateway')`),
 ]);
 
 /** Opaque refresh tokens (SHA-256 stored), rotated on every use. */
@@ -116,6 +117,8 @@ export const providerSecrets = pgTable('provider_secrets', {
   ciphertext: text('ciphertext').notNull(),
   /** last characters of long secrets, for recognising them in a list; null for short ones */
   hint: text('hint'),
+  /** the provider's API base URL for this workspace (the LLM gateway sends its calls there); null: the configured one */
+  baseUrl: text('base_url'),
   createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -179,3 +182,21 @@ export const runEvents = pgTable('run_events', {
   payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
   ts: timestamp('ts', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.runId, t.seq] })]);
+
+// ── the LLM gateway (src/gateway): the policy each workspace applies in the request path, and whether text is recorded ──
+
+export const GATEWAY_MODES = ['off', 'shadow', 'enforce'] as const;
+export type GatewayMode = (typeof GATEWAY_MODES)[number];
+
+export const gatewayPolicies = pgTable('gateway_policies', {
+  workspaceId: uuid('workspace_id').primaryKey().references(() => workspaces.id, { onDelete: 'cascade' }),
+  mode: text('mode').$type<GatewayMode>().notNull().default('off'),
+  /** the replay's policy document (src/optimize/policy.ts), validated before it is stored */
+  policy: jsonb('policy').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  /** prompt and response text are recorded with each call unless this is false */
+  recordText: boolean('record_text').notNull().default(true),
+  /** when the current mode and policy took effect (realized savings are measured from here) */
+  activatedAt: timestamp('activated_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedBy: uuid('updated_by').references(() => users.id, { onDelete: 'set null' }),
+}, (t) => [check('gateway_policies_mode_check', sql`${t.mode} in ('off', 'shadow', 'enforce')`)]);

@@ -9,6 +9,8 @@
  *   user          a signed-in user whose token is not bound to one workspace (create workspaces)
  *   admin         an instance administrator (manage users, system figures)
  *   workspace     `permission` in the workspace named by `from` (see roles.ts for who has which permission)
+ *   gateway       the LLM gateway authenticates each call itself (virtual key or x-netra-key, src/gateway/credentials.ts)
+ *                 and answers in the provider's error shape; not rate limited here (the upstream's limits pass through)
  */
 import type { Permission } from '../accounts/roles.js';
 
@@ -18,6 +20,7 @@ export type WorkspaceSource = 'query' | 'ingest' | 'body' | 'param' | 'api-key-p
 
 export type RouteRule =
   | { access: 'public'; rateLimit?: boolean }
+  | { access: 'gateway' }
   | { access: 'authenticated' | 'reader' | 'user' | 'admin' }
   | {
     access: 'workspace';
@@ -47,6 +50,18 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'POST /api/v1/events': ingest,
   'POST /v1/traces': ingest,
   'POST /api/v1/logs/openai': ingest,
+
+  // the LLM gateway (src/gateway): OpenAI- and Anthropic-compatible endpoints
+  'POST /v1/chat/completions': { access: 'gateway' },
+  'POST /v1/completions': { access: 'gateway' },
+  'POST /v1/embeddings': { access: 'gateway' },
+  'POST /v1/responses': { access: 'gateway' },
+  'GET /v1/models': { access: 'gateway' },
+  'POST /v1/messages': { access: 'gateway' },
+  'POST /v1/messages/count_tokens': { access: 'gateway' },
+  // its policy: viewers read it, owners (and admin keys) change it
+  'GET /api/v1/workspaces/:workspace/gateway-policy': read('param'),
+  'PUT /api/v1/workspaces/:workspace/gateway-policy': manage('param'),
 
   // reads and analysis
   'GET /api/v1/stats': read('query'),

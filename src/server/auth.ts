@@ -87,6 +87,7 @@ export async function installSecurity(app: FastifyInstance, deps: SecurityDeps):
       req.log.error({ method: req.method, route: url }, 'route has no authorization rule; refused');
       throw new NetraError('FORBIDDEN', 'this route has no authorization rule');
     }
+    if (rule.access === 'gateway') return; // the gateway authenticates its calls itself
     if (rule.access === 'public') {
       if (rule.rateLimit !== false) await enforce(ipLimit, req, reply, 'client address');
       return;
@@ -147,7 +148,7 @@ export async function installSecurity(app: FastifyInstance, deps: SecurityDeps):
   }
 }
 
-function checkGlobal(rule: Exclude<RouteRule, { access: 'workspace' | 'public' }>, p: Principal): void {
+function checkGlobal(rule: Exclude<RouteRule, { access: 'workspace' | 'public' | 'gateway' }>, p: Principal): void {
   switch (rule.access) {
     case 'authenticated':
       return;

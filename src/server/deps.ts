@@ -41,6 +41,8 @@ export interface ServerDeps {
     /** validates the preset, queues a generation and returns its row at once */
     startGenerate(req: { workspace: string; preset: string; events: number; days?: number; seed?: number }): Promise<JobRow>;
   };
+  /** the LLM gateway (src/gateway): /v1/* proxy endpoints and the workspace gateway policy; absent when disabled */
+  gateway?: import('../gateway/index.js').Gateway;
   /** conversations and agent runs (issue 5): /api/v1/threads, /api/v1/runs; routes are absent without it */
   chat?: ChatDeps;
 }

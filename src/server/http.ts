@@ -22,6 +22,8 @@ import { chatRoutes } from './routes/chat.js';
 import { registerWebSocketGateway } from './ws/gateway.js';
 // the web UI's static files (issues 3 and 5)
 import { webRoutes } from './routes/web.js';
+import { gatewayRoutes } from './routes/gateway.js';
+import { gatewayPolicyRoutes } from './routes/gateway-policy.js';
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -62,6 +64,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   systemRoutes(app, deps);
   jobsRoutes(app, deps);
   chatRoutes(app, deps);
+  if (deps.gateway) {
+    await gatewayRoutes(app, { gateway: deps.gateway, maxBodyBytes: deps.config.gateway.maxBodyBytes });
+    gatewayPolicyRoutes(app, deps.gateway);
+  }
   webRoutes(app);
   await registerWebSocketGateway(app, deps);
   await app.ready();

@@ -88,7 +88,7 @@ export function accountsRoutes(app: FastifyInstance, deps: AccountsRouteDeps): v
   });
 
   // ── provider secrets: write-only ──
-  app.put('/api/v1/workspaces/:workspace/provider-secrets/:provider', opts, async (req) => access.setProviderSecret(ws(req), param(req, 'provider'), body(req).value, userIdOf(req)));
+  app.put('/api/v1/workspaces/:workspace/provider-secrets/:provider', opts, async (req) => access.setProviderSecret(ws(req), param(req, 'provider'), body(req).value, userIdOf(req), body(req).base_url));
   app.get('/api/v1/workspaces/:workspace/provider-secrets', async (req) => ({ workspace: ws(req), provider_secrets: await access.providerSecrets(ws(req)) }));
   app.delete('/api/v1/workspaces/:workspace/provider-secrets/:provider', async (req, reply) => {
     await access.deleteProviderSecret(ws(req), param(req, 'provider'));
