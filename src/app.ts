@@ -312,6 +312,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     await bus.connect();
     runBus = bus;
   }
+  // rights changes reach open sockets of every process: local ones at once, others through the bus
+  accounts.epochs.setPublisher((c) => runBus.publishAccessChange(c));
+  runBus.onAccessChange((c) => accounts.epochs.applyRemote(c));
   // runs carry the process's instance id (the job runner's) and a heartbeat; a run whose process died is recorded failed
   const runs = new RunService({
     repo: conversations, bus: runBus, log: log.child({ component: 'runs' }),

@@ -156,6 +156,11 @@ export const ConfigSchema = z.object({
     messagesPerSecond: int(20, 1),
     /** protocol errors (bad JSON, unknown type, over the rate) a connection may make before it is closed 1008 */
     maxViolations: int(1000, 1),
+    /**
+     * an open connection's rights are re-read from the database at least this often, even without a change announced
+     * (a safety net for changes made by a process that could not announce them, e.g. Redis down); 0 = every message
+     */
+    recheckIntervalMs: int(60_000, 0),
   }).prefault({}),
 
   store: z.object({
@@ -278,6 +283,7 @@ export function configFromEnv(env: Env = process.env): Config {
       maxFrameBytes: env.NETRA_WS_MAX_FRAME_BYTES, maxConnectionsPerUser: env.NETRA_WS_MAX_CONNECTIONS_PER_USER,
       heartbeatIntervalMs: env.NETRA_WS_HEARTBEAT_MS, idleTimeoutMs: env.NETRA_WS_IDLE_TIMEOUT_MS,
       messagesPerSecond: env.NETRA_WS_MESSAGES_PER_SECOND, maxViolations: env.NETRA_WS_MAX_VIOLATIONS,
+      recheckIntervalMs: env.NETRA_WS_RECHECK_INTERVAL_MS,
     },
     store: {
       engine: env.NETRA_STORE || (env.CLICKHOUSE_URL ? 'clickhouse' : undefined), duckdbPath: env.NETRA_DUCKDB_PATH,

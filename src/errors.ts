@@ -18,6 +18,10 @@ export const ErrorCodes = {
   CONFIG: { code: 'NETRA_E_CONFIG', status: 500 },
   STORE: { code: 'NETRA_E_STORE', status: 503 },
   INTERNAL: { code: 'NETRA_E_INTERNAL', status: 500 },
+  /** a dependency (PostgreSQL, ...) cannot be reached now; retry later (Retry-After) */
+  UNAVAILABLE: { code: 'NETRA_E_UNAVAILABLE', status: 503 },
+  /** the server's memory budget for request bodies is spent; retry later (Retry-After) */
+  OVERLOADED: { code: 'NETRA_E_OVERLOADED', status: 503 },
   // LLM layer (issue 5, src/llm)
   LLM_UNAVAILABLE: { code: 'NETRA_E_LLM_UNAVAILABLE', status: 502 },
   LLM_INVALID_OUTPUT: { code: 'NETRA_E_LLM_INVALID_OUTPUT', status: 502 },

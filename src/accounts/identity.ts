@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { apiKeyMatches, apiKeyPrefix, looksLikeApiKey, sha256 } from './api-keys.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
 import type { Principal } from './roles.js';
+import type { AccessEpochs } from './access-epochs.js';
 import { generateRefreshToken, signAccessToken, verifyAccessToken, type TokenSettings } from './tokens.js';
 
 export interface UserView { id: string; email: string; name: string; is_admin: boolean; active: boolean; created_at: string; updated_at: string }
@@ -27,6 +28,8 @@ export interface IdentityOptions {
   tokens: TokenSettings;
   refreshTtlSec: number;
   localOwnerEmail: string;
+  /** bumped when a user's rights change (open WebSockets re-check) */
+  epochs?: AccessEpochs;
 }
 
 /** last_used_at is written at most once per key per minute: a write per request would double the cost of ingest. */
@@ -100,6 +103,9 @@ export class IdentityService {
     const row = (await this.repo.updateUser(id, set))!;
     // a new password or deactivation ends every session
     if (set.passwordHash !== undefined || set.active === false) await this.repo.revokeRefreshTokensOf(id);
+    if (set.passwordHash !== undefined || set.active !== undefined || set.isAdmin !== undefined) {
+      this.o.epochs?.changed({ kind: 'user', userId: id, reason: set.active === false ? 'user deactivated' : 'user account changed' });
+    }
     return userView(row);
   }
 

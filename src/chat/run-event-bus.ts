@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { parseAccessChange, type AccessChange } from '../accounts/access-epochs.js';
 
 /** A persisted, numbered run event as clients receive it. */
 export interface RunEvent {
@@ -54,6 +55,10 @@ export interface RunEventBus {
   requestStop(req: StopRequest): Promise<void>;
   /** The handler of stop requests (RunService registers one). */
   onStopRequest(handler: (req: StopRequest) => void): void;
+  /** Announces a change of a credential's rights to the other processes (their open sockets re-check). */
+  publishAccessChange(c: AccessChange): void;
+  /** The handler of rights changes announced by other processes. */
+  onAccessChange(handler: (c: AccessChange) => void): void;
   close(): Promise<void>;
 }
 
@@ -102,6 +107,10 @@ export class LocalRunEventBus implements RunEventBus {
     this.stopHandler = handler;
   }
 
+  publishAccessChange(): void { /* one process: the change was applied locally */ }
+
+  onAccessChange(): void { /* nothing arrives from other processes */ }
+
   async close(): Promise<void> {}
 }
 
@@ -114,7 +123,7 @@ export interface RedisRunEventBusOptions {
   log?: Logger;
 }
 
-interface Wire { i: string; m?: BusMessage; stop?: StopRequest }
+interface Wire { i: string; m?: BusMessage; stop?: StopRequest; access?: AccessChange }
 
 export class RedisRunEventBus implements RunEventBus {
   readonly shared = true;
@@ -126,12 +135,15 @@ export class RedisRunEventBus implements RunEventBus {
   /** runs this process subscribed to on Redis → followers that asked for it */
   private readonly remoteRefs = new Map<string, { count: number; ready: Promise<void> }>();
   private stopHandler: ((req: StopRequest) => void) | null = null;
+  private accessHandler: ((c: AccessChange) => void) | null = null;
   private readonly controlChannel: string;
+  private readonly accessChannel: string;
   private lastErrorLog = 0;
   private closed = false;
 
   constructor(private readonly opts: RedisRunEventBusOptions) {
     this.controlChannel = `${opts.prefix}runs:control`;
+    this.accessChannel = `${opts.prefix}access`;
     const redisOpts = { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 } as const;
     this.pub = new Redis(opts.url, { ...redisOpts, enableOfflineQueue: false });
     this.sub = new Redis(opts.url, redisOpts); // queues SUBSCRIBE while reconnecting; ioredis re-subscribes after a reconnect
@@ -143,7 +155,7 @@ export class RedisRunEventBus implements RunEventBus {
   async connect(): Promise<void> {
     try {
       await Promise.all([this.pub.connect(), this.sub.connect()]);
-      await this.sub.subscribe(this.controlChannel);
+      await this.sub.subscribe(this.controlChannel, this.accessChannel);
     } catch (err) {
       this.warn(err as Error);
     }
@@ -200,6 +212,15 @@ export class RedisRunEventBus implements RunEventBus {
     this.stopHandler = handler;
   }
 
+  publishAccessChange(c: AccessChange): void {
+    if (this.closed) return;
+    this.pub.publish(this.accessChannel, JSON.stringify({ i: this.instance, access: c } satisfies Wire)).catch((err: Error) => this.warn(err));
+  }
+
+  onAccessChange(handler: (c: AccessChange) => void): void {
+    this.accessHandler = handler;
+  }
+
   /** Redis channels this process is subscribed to for runs executing elsewhere (tests, metrics). */
   get remoteSubscriptions(): number {
     return this.remoteRefs.size;
@@ -213,6 +234,11 @@ export class RedisRunEventBus implements RunEventBus {
       return;
     }
     if (wire.i === this.instance) return; // our own, already delivered locally
+    if (channel === this.accessChannel) {
+      const c = parseAccessChange(wire.access);
+      if (c) this.accessHandler?.(c);
+      return;
+    }
     if (channel === this.controlChannel) {
       if (wire.stop) this.stopHandler?.(wire.stop);
       return;
