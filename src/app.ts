@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './logger.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { Repository, type PriceOverrideRow } from './db/repository.js';
 import type { AnalyticsStore, RepriceResult } from './store/types.js';
+import type { EventFilter } from './store/event-filter.js';
 import { loadPriceCatalog } from './workload/price-catalog-file.js';
 import type { PriceCatalog } from './workload/price-catalog.js';
 import { createIngestor, type Ingestor, type IngestSource } from './ingest/pipeline.js';
@@ -68,6 +69,8 @@ export interface App {
   importFile(path: string, opts: Omit<ImportOptions, 'workspace'> & { workspace: string }, onProgress?: (bytes: number, total: number) => void): Promise<IngestSummary>;
   generate(req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest>;
   reprice(workspace: string): Promise<RepriceResult>;
+  /** Deletes a workspace's events matching the filter; cached results and the precompute of the workspace are told. */
+  deleteEvents(workspace: string, filter: EventFilter): Promise<number>;
   /** background jobs: queue, progress, cancel; `generate`/`importFile` run through it too (issue 3) */
   readonly jobs: JobRunner;
   /** Queues a generation as a background job and returns its row at once (POST /api/v1/jobs). */
@@ -141,6 +144,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const r = await store.append(events);
     if (r.inserted > 0 && cache) for (const ws of new Set(events.map((e) => e.workspace))) { await cache.invalidate(ws); precompute?.touch(ws); }
     return r;
+  };
+
+  /** Stored events of a workspace changed other than by an append (deletion): no cached figure or precompute may outlive it. */
+  const workspaceEventsChanged = async (workspace: string) => {
+    await cache?.invalidate(workspace);
+    precompute?.touch(workspace);
+  };
+  const deleteEvents = async (workspace: string, filter: EventFilter) => {
+    const deleted = await store.deleteEvents(workspace, filter);
+    if (deleted > 0) await workspaceEventsChanged(workspace);
+    log.info({ workspace, deleted, filter: { ...filter, ids: filter.ids ? `${filter.ids.length} ids` : undefined } }, 'events deleted');
+    return deleted;
   };
 
   const baseCatalog = loadPriceCatalog();
@@ -305,7 +320,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // With REDIS_URL the run-event bus spans processes: a client of one process follows and stops runs executing in another.
   const conversations = new ConversationsRepository(db.db);
   // the dataset admin pipeline of the chat (list, delete, reprice): owner-only changes, cache invalidated after a delete
-  const datasets = createDatasetAdmin({ store, reprice, cache, isOwner: ownerCheck(accounts.access) });
+  const datasets = createDatasetAdmin({ store, reprice, cache: { invalidate: workspaceEventsChanged }, isOwner: ownerCheck(accounts.access) });
   let runBus: RunEventBus = new LocalRunEventBus();
   if (config.redisUrl) {
     const bus = new RedisRunEventBus({ url: config.redisUrl, prefix: config.cache.redisPrefix, log: log.child({ component: 'run-bus' }) });
@@ -325,7 +340,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   await runs.recover(db.kind === 'pglite');
 
   const server = await buildServer({
-    config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
+    config, log, repo, store, ingest, ensureWorkspace, reprice, deleteEvents, readiness, checkOverride, analysis, accounts, observability,
     jobs: { runner: jobs, startGenerate: startGenerateJob },
     chat: { conversations, runs },
     catalog: () => ({ version: catalog.version, prices_taken: catalog.pricesTaken, models: catalog.entriesFor('') }),
@@ -335,7 +350,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const app: App = {
     config, log, db, repo, store, server, analysis, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
     catalog: () => catalog,
-    ingest, importFile: importFromFile, generate, reprice, jobs, startGenerateJob,
+    ingest, importFile: importFromFile, generate, reprice, deleteEvents, jobs, startGenerateJob,
     async listen() {
       const url = await server.listen({ host: config.host, port: config.port });
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them

@@ -7,6 +7,7 @@ import type { FieldError } from '../errors.js';
 import type { IngestSource } from '../ingest/pipeline.js';
 import type { Logger } from '../logger.js';
 import type { AnalyticsStore, RepriceResult } from '../store/types.js';
+import type { EventFilter } from '../store/event-filter.js';
 import type { AnalysisService } from '../services/analysis-service.js';
 import type { Accounts } from '../accounts/index.js';
 import type { Observability } from '../observability/observability.js';
@@ -37,6 +38,8 @@ export interface ServerDeps {
   ensureWorkspace(name: string): Promise<void>;
   /** Reloads a workspace's price overrides and recomputes catalog-priced costs of its stored events. */
   reprice(workspace: string): Promise<RepriceResult>;
+  /** Deletes a workspace's events by id or filter; the cache and the precompute of the workspace are told. */
+  deleteEvents(workspace: string, filter: EventFilter): Promise<number>;
   /** Throws a validation error when a price override would not make a valid catalog (e.g. unknown model without output price). */
   checkOverride(o: PriceOverrideRow): Promise<void>;
   /** Catalog listing for the API. */

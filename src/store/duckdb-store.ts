@@ -25,7 +25,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { checkEventFilter, type EventFilter } from './event-filter.js';
 import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
@@ -35,7 +36,7 @@ import type {
 import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
 import { KeyHashSet, keyHash } from './duckdb-key-index.js';
 import {
-  APP_ROWS, WORKSPACE_ROWS, deleteRows, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
+  APP_ROWS, WORKSPACE_ROWS, deleteRows, filterRows, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
 } from './duckdb-queries.js';
 import { toNumber } from './duckdb-rows.js';
 import { MIGRATIONS, SCHEMA_TABLE_DDL, SCHEMA_VERSION } from './duckdb-schema.js';
@@ -324,17 +325,19 @@ export class DuckDbStore implements AnalyticsStore {
     return this.read((conn) => queryDatasets(conn, workspace));
   }
 
-  deleteEvents(workspace: string, filter: { app: string }): Promise<number> {
+  deleteEvents(workspace: string, filter: EventFilter): Promise<number> {
     if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
-    if (typeof filter?.app !== 'string' || filter.app === '') return Promise.reject(new NetraError('VALIDATION', 'filter.app must be a non-empty string', { field: 'app' }));
-    return this.deleteWhere(APP_ROWS, { ws: workspace, app: filter.app });
+    let f: EventFilter;
+    try { f = checkEventFilter(filter); } catch (err) { return Promise.reject(err); }
+    const { pred, params } = filterRows(workspace, f);
+    return this.deleteWhere(pred, params);
   }
 
   /**
    * Deletes rows (pending appends are committed first) and drops their key hashes from the de-duplication index, so a
    * re-sent event is a plain miss again (no table lookup); hashes another stored row shares stay in the index.
    */
-  private deleteWhere(pred: typeof APP_ROWS, params: Record<string, string>): Promise<number> {
+  private deleteWhere(pred: typeof APP_ROWS, params: Record<string, DuckDBValue>): Promise<number> {
     return this.read(async (conn) => {
       const { deleted, freedHashes } = await deleteRows(conn, pred, params);
       for (const h of freedHashes) this.keys.delete(h);
