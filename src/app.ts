@@ -27,6 +27,7 @@ import { createAccounts, type Accounts } from './accounts/index.js';
 import { createQueryCache, type QueryCache } from './cache/index.js';
 import { RedisQueryCache } from './cache/redis-query-cache.js';
 import { Observability } from './observability/observability.js';
+import { ReadinessProbes } from './observability/readiness.js';
 import { createLlmClient, type LlmClient } from './llm/client.js';
 import { StartupTaskScheduler } from './jobs/startup-tasks.js';
 import { cacheWarmUpTask, repriceAfterCatalogChangeTask, storeMaintenanceTask } from './jobs/maintenance-tasks.js';
@@ -41,7 +42,7 @@ import { LocalRunEventBus, RedisRunEventBus, type RunEventBus } from './chat/run
 import { createSupervisor } from './agents/index.js';
 import { createDatasetAdmin, ownerCheck } from './services/dataset-admin.js';
 import type { RunExecutor } from './agents/types.js';
-import { llmProviders, loadOverrides, openAnalyticsStore, probe, seedDemo, storeNamespace, storeOpenError, toOverride } from './bootstrap.js';
+import { llmProviders, loadOverrides, openAnalyticsStore, seedDemo, storeNamespace, storeOpenError, toOverride } from './bootstrap.js';
 
 export interface GenerateRequest {
   preset: string;
@@ -136,7 +137,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   // -- query cache and observability (issue 3): every append into a workspace invalidates its cached results
   const cache: QueryCache | null = config.cache.enabled
-    ? await createQueryCache({ ...config.cache, redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:` }, config.redisUrl, log)
+    ? await createQueryCache({ ...config.cache, ...config.redis, redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:` }, config.redisUrl, log)
     : null;
   const observability = new Observability(config.observability, { storeTimings: () => store.queryTimings(), cache, pool: db.pool ?? null, log });
   let precompute: AnalysisPrecompute | undefined; // created with the analysis service below
@@ -278,14 +279,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     return done;
   };
 
-  const readiness = async (): Promise<DependencyStatus[]> => Promise.all([
-    probe(`relational (${db.kind})`, () => db.ping()),
-    probe(`analytics (${store.engine})`, async () => {
+  const probes = new ReadinessProbes([
+    { name: `relational (${db.kind})`, required: true, check: () => db.ping() },
+    { name: `analytics (${store.engine})`, required: true, graceMs: config.health.storeProbeGraceMs, check: async () => {
       const h = await store.health();
       if (!h.ok) throw new Error(h.detail ?? 'unhealthy');
-    }),
-    ...(cache instanceof RedisQueryCache ? [probe('cache (redis)', () => cache.ping())] : []),
-  ]);
+    } },
+    ...(cache instanceof RedisQueryCache ? [{ name: 'cache (redis)', required: config.redis.required, check: () => cache.ping() }] : []),
+  ], { intervalMs: config.health.probeIntervalMs, timeoutMs: config.health.probeTimeoutMs });
+  const readiness = (): Promise<DependencyStatus[]> => probes.status();
 
   const analysis = createAnalysisService({ store, catalog: () => catalog, cache });
   precompute = createAnalysisPrecompute({ analysis, store, cache, log: log.child({ component: 'precompute' }) }, { ...config.precompute, startupWorkspaces: config.startup.warmWorkspaces });
@@ -323,7 +325,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const datasets = createDatasetAdmin({ store, reprice, cache: { invalidate: workspaceEventsChanged }, isOwner: ownerCheck(accounts.access) });
   let runBus: RunEventBus = new LocalRunEventBus();
   if (config.redisUrl) {
-    const bus = new RedisRunEventBus({ url: config.redisUrl, prefix: config.cache.redisPrefix, log: log.child({ component: 'run-bus' }) });
+    const bus = new RedisRunEventBus({ url: config.redisUrl, prefix: config.cache.redisPrefix, log: log.child({ component: 'run-bus' }), ...config.redis });
     await bus.connect();
     runBus = bus;
   }
@@ -355,6 +357,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const url = await server.listen({ host: config.host, port: config.port });
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
       observability.start();
+      probes.start();
       if (config.startup.enabled) startupTasks.start();
       pre.start(); // NETRA_PRECOMPUTE_ENABLED=false: does nothing
       return url;
@@ -364,6 +367,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await startupTasks.close();
         await pre.close(); // waits for a precompute step in progress (before the stores close)
         observability.close();
+        probes.stop();
         await server.close();
         await runs.close(); // agent runs still going are recorded cancelled (issue 5)
         await runBus.close();

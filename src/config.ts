@@ -26,10 +26,13 @@ export const ConfigSchema = z.object({
   pg: z.object({
     poolSize: int(20, 1),
     maxOverflow: int(30, 0),
-    poolTimeoutMs: int(30_000, 1),
+    /** waiting for a free connection or a new one to connect; short so a black-holed server answers 503 quickly */
+    poolTimeoutMs: int(5_000, 1),
     recycleMs: int(30 * 60_000, 1),
     prePing: bool.default(true),
-    statementTimeoutMs: int(30_000, 0),
+    statementTimeoutMs: int(10_000, 0),
+    /** client-side bound on one query (a server that accepts and never answers); above statementTimeoutMs */
+    queryTimeoutMs: int(12_000, 0),
     idleTimeoutMs: int(10 * 60_000, 0),
     idleInTransactionTimeoutMs: int(60_000, 0),
     // -- observability helper (issue 3): validate-before-use and saturation warning
@@ -40,6 +43,22 @@ export const ConfigSchema = z.object({
     saturationWarnRatio: z.coerce.number().min(0).max(1).default(0.8),
   }).prefault({}),
   redisUrl: z.string().url().optional(),
+  /** Redis is optional (query cache, cross-process fan-out): it degrades to the in-process path unless `required`. */
+  redis: z.object({
+    connectTimeoutMs: int(2_000, 1),
+    /** one command; a black-holed Redis costs a request at most this */
+    commandTimeoutMs: int(1_000, 1),
+    /** true: readiness fails (503) while Redis is down; false: ready but 'degraded' */
+    required: bool.default(false),
+  }).prefault({}),
+  /** /health/ready: probes run in the background and are cached, so readiness answers at once even under load */
+  health: z.object({
+    probeIntervalMs: int(1_000, 50),
+    /** a probe not answered within this counts as failed (the analytics store's gets a grace: it queues behind writes) */
+    probeTimeoutMs: int(800, 10),
+    /** the analytics store's probe may stay pending this long after its last success before readiness fails */
+    storeProbeGraceMs: int(10_000, 0),
+  }).prefault({}),
 
   // -- observability helper (issue 3): query cache, metrics, startup tasks
   /** Analytics query cache: in memory, or shared through Redis when redisUrl is set. */
@@ -197,6 +216,11 @@ export const ConfigSchema = z.object({
     localOwnerEmail: z.string().min(3).default('local@netra'),
     /** the local UI may sign in as the local owner without a password when server, client and Host are all loopback */
     localAutoSignIn: bool.default(true),
+    /**
+     * an API key verified within this long keeps authenticating while PostgreSQL cannot be reached (ingestion goes on);
+     * revocation in this process evicts it at once; 0 turns the fallback off
+     */
+    apiKeyCacheTtlMs: int(60_000, 0),
   }).prefault({}),
   security: z.object({
     /** origins allowed to call the API from a browser; default none (same origin only) */
@@ -238,11 +262,14 @@ export function configFromEnv(env: Env = process.env): Config {
       statementTimeoutMs: env.NETRA_PG_STATEMENT_TIMEOUT_MS,
       idleTimeoutMs: env.NETRA_PG_IDLE_TIMEOUT_MS,
       idleInTransactionTimeoutMs: env.NETRA_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      queryTimeoutMs: env.NETRA_PG_QUERY_TIMEOUT_MS,
       prePingIdleMs: env.NETRA_PG_PRE_PING_IDLE_MS,
       prePingTimeoutMs: env.NETRA_PG_PRE_PING_TIMEOUT_MS,
       saturationWarnRatio: env.NETRA_PG_SATURATION_WARN_RATIO,
     },
     redisUrl: env.REDIS_URL || undefined,
+    redis: { connectTimeoutMs: env.NETRA_REDIS_CONNECT_TIMEOUT_MS, commandTimeoutMs: env.NETRA_REDIS_COMMAND_TIMEOUT_MS, required: env.NETRA_REDIS_REQUIRED },
+    health: { probeIntervalMs: env.NETRA_HEALTH_PROBE_INTERVAL_MS, probeTimeoutMs: env.NETRA_HEALTH_PROBE_TIMEOUT_MS, storeProbeGraceMs: env.NETRA_HEALTH_STORE_PROBE_GRACE_MS },
     // -- observability helper (issue 3)
     cache: { enabled: env.NETRA_CACHE_ENABLED, ttlMs: env.NETRA_CACHE_TTL_MS, maxEntries: env.NETRA_CACHE_MAX_ENTRIES, redisPrefix: env.NETRA_REDIS_PREFIX },
     observability: {
@@ -303,6 +330,7 @@ export function configFromEnv(env: Env = process.env): Config {
       refreshTokenTtlSec: env.NETRA_REFRESH_TOKEN_TTL_S,
       localOwnerEmail: env.NETRA_LOCAL_OWNER_EMAIL,
       localAutoSignIn: env.NETRA_LOCAL_AUTO_SIGN_IN,
+      apiKeyCacheTtlMs: env.NETRA_API_KEY_CACHE_TTL_MS,
     },
     security: {
       corsOrigins: env.NETRA_CORS_ORIGINS,

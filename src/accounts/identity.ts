@@ -30,7 +30,11 @@ export interface IdentityOptions {
   localOwnerEmail: string;
   /** bumped when a user's rights change (open WebSockets re-check) */
   epochs?: AccessEpochs;
+  /** an API key verified within this long authenticates from memory while the database cannot be read; 0: never */
+  apiKeyCacheTtlMs?: number;
 }
+
+interface VerifiedKey { principal: Extract<Principal, { kind: 'api_key' }>; secretHash: string; verifiedAt: number }
 
 /** last_used_at is written at most once per key per minute: a write per request would double the cost of ingest. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -39,9 +43,13 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 export class IdentityService {
   private readonly repo: AccountsRepository;
   private localOwner: string | null = null;
+  /** API keys verified recently, by prefix: the fallback while the database is unreachable (bounded by its TTL) */
+  private readonly verifiedKeys = new Map<string, VerifiedKey>();
 
   constructor(private readonly o: IdentityOptions) {
     this.repo = o.repo;
+    // a revocation in this process (or announced by another) evicts the key at once
+    o.epochs?.onChange((subject) => { if (subject.startsWith('key:')) this.verifiedKeys.delete(subject.slice(4)); });
   }
 
   get tokenSettings(): TokenSettings {
@@ -176,13 +184,34 @@ export class IdentityService {
   private async authenticateApiKey(key: string): Promise<Principal | null> {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return null;
-    const row = await this.repo.apiKeyByPrefix(prefix);
-    if (!row || row.revoked_at || !apiKeyMatches(key, row.secret_hash)) return null;
+    let row: Awaited<ReturnType<AccountsRepository['apiKeyByPrefix']>>;
+    try {
+      row = await this.repo.apiKeyByPrefix(prefix);
+    } catch (err) {
+      // the database cannot be read: a key verified within the TTL keeps working (ingestion goes on), others wait
+      const cached = this.verifiedKeys.get(prefix);
+      const ttl = this.o.apiKeyCacheTtlMs ?? 0;
+      if (cached && Date.now() - cached.verifiedAt < ttl && apiKeyMatches(key, cached.secretHash)) {
+        this.o.log.warn({ key: prefix, err: (err as Error).message.slice(0, 200) }, 'api key authenticated from the verified-key cache (database unreachable)');
+        return cached.principal;
+      }
+      throw err;
+    }
+    if (!row || row.revoked_at || !apiKeyMatches(key, row.secret_hash)) {
+      this.verifiedKeys.delete(prefix);
+      return null;
+    }
     const now = Date.now();
     if (!row.last_used_at || now - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
-      await this.repo.touchApiKey(row.id, new Date(now)).catch((err) => this.o.log.warn({ err: (err as Error).message, key: row.prefix }, 'could not record api key use'));
+      // not awaited: recording use must never hold a request (the database may be slow or gone)
+      void this.repo.touchApiKey(row.id, new Date(now)).catch((err) => this.o.log.warn({ err: (err as Error).message, key: row.prefix }, 'could not record api key use'));
     }
-    return { kind: 'api_key', keyId: row.id, prefix: row.prefix, workspace: row.workspace, workspaceId: row.workspace_id, scope: row.scope };
+    const principal = { kind: 'api_key' as const, keyId: row.id, prefix: row.prefix, workspace: row.workspace, workspaceId: row.workspace_id, scope: row.scope };
+    if ((this.o.apiKeyCacheTtlMs ?? 0) > 0) {
+      if (this.verifiedKeys.size >= 10_000) this.verifiedKeys.delete(this.verifiedKeys.keys().next().value!);
+      this.verifiedKeys.set(prefix, { principal, secretHash: row.secret_hash, verifiedAt: now });
+    }
+    return principal;
   }
 
   private async userOr404(id: string): Promise<UserRow> {

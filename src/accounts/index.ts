@@ -36,6 +36,7 @@ export async function createAccounts(config: Config, db: Database, log: Logger):
     refreshTtlSec: config.auth.refreshTokenTtlSec,
     localOwnerEmail: config.auth.localOwnerEmail,
     epochs,
+    apiKeyCacheTtlMs: config.auth.apiKeyCacheTtlMs,
   });
   const access = new WorkspaceAccess(repo, new SecretBox(keys.secretKey), log, epochs);
   const owner = await identity.ensureLocalOwner();

@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { redisClientOptions, withTimeout } from '../cache/redis-query-cache.js';
 import type { Logger } from '../logger.js';
 import { parseAccessChange, type AccessChange } from '../accounts/access-epochs.js';
 
@@ -121,6 +122,8 @@ export interface RedisRunEventBusOptions {
   /** how long a subscription may take before following falls back to the database alone */
   subscribeTimeoutMs?: number;
   log?: Logger;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
 }
 
 interface Wire { i: string; m?: BusMessage; stop?: StopRequest; access?: AccessChange }
@@ -144,9 +147,11 @@ export class RedisRunEventBus implements RunEventBus {
   constructor(private readonly opts: RedisRunEventBusOptions) {
     this.controlChannel = `${opts.prefix}runs:control`;
     this.accessChannel = `${opts.prefix}access`;
-    const redisOpts = { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 } as const;
-    this.pub = new Redis(opts.url, { ...redisOpts, enableOfflineQueue: false });
-    this.sub = new Redis(opts.url, redisOpts); // queues SUBSCRIBE while reconnecting; ioredis re-subscribes after a reconnect
+    const connectMs = opts.connectTimeoutMs ?? 2_000;
+    const commandMs = opts.commandTimeoutMs ?? 1_000;
+    this.pub = new Redis(opts.url, redisClientOptions(connectMs, commandMs));
+    // queues SUBSCRIBE while reconnecting; ioredis re-subscribes after a reconnect (no command timeout: a subscriber waits)
+    this.sub = new Redis(opts.url, { ...redisClientOptions(connectMs, commandMs, true), commandTimeout: undefined });
     for (const r of [this.pub, this.sub]) r.on('error', (err: Error) => this.warn(err));
     this.sub.on('message', (channel: string, text: string) => this.onMessage(channel, text));
   }
@@ -154,8 +159,9 @@ export class RedisRunEventBus implements RunEventBus {
   /** Connects both connections and subscribes to stop requests; a failure is logged and the bus runs degraded. */
   async connect(): Promise<void> {
     try {
-      await Promise.all([this.pub.connect(), this.sub.connect()]);
-      await this.sub.subscribe(this.controlChannel, this.accessChannel);
+      const ms = this.opts.connectTimeoutMs ?? 2_000;
+      await withTimeout(Promise.all([this.pub.connect(), this.sub.connect()]), ms, 'redis connect');
+      await withTimeout(this.sub.subscribe(this.controlChannel, this.accessChannel), ms, 'redis SUBSCRIBE');
     } catch (err) {
       this.warn(err as Error);
     }

@@ -25,7 +25,8 @@ export interface IngestSummary {
   errors_total?: number;
 }
 
-export interface DependencyStatus { name: string; ok: boolean; detail?: string; latency_ms: number }
+/** One dependency's health; `optional` ones (Redis unless required) make readiness degraded, never unavailable. */
+export interface DependencyStatus { name: string; ok: boolean; detail?: string; latency_ms: number; optional?: boolean }
 
 export interface ServerDeps {
   config: Config;

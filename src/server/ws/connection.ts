@@ -11,6 +11,7 @@ import type { Observability } from '../../observability/observability.js';
 import type { ConversationScope } from '../../chat/conversations-repository.js';
 import type { RunEvent } from '../../chat/run-service.js';
 import { NetraError } from '../../errors.js';
+import { isDependencyUnavailable } from '../unavailable.js';
 import type { AccessEpochs } from '../../accounts/access-epochs.js';
 import type { ChatDeps } from '../routes/chat.js';
 import { messageView, runView, threadView } from '../routes/chat.js';
@@ -345,7 +346,10 @@ function threadNotFound(id: string): NetraError {
 
 function toProtocolError(err: unknown, requestId: string | undefined): ProtocolError {
   if (err instanceof ProtocolError) return err;
-  if (err instanceof NetraError) return new ProtocolError(err.code, err.message, err.field, requestId);
+  if (isDependencyUnavailable(err) || (err instanceof NetraError && isDependencyUnavailable(err.cause ?? null))) {
+    return new ProtocolError('NETRA_E_UNAVAILABLE', 'the database cannot be reached right now; retry shortly', undefined, requestId);
+  }
+  if (err instanceof NetraError) return new ProtocolError(err.code, err.status >= 500 && err.code === 'NETRA_E_STORE' ? 'the store could not answer; retry shortly' : err.message, err.field, requestId);
   return new ProtocolError(WS_ERRORS.INTERNAL, 'internal error', undefined, requestId);
 }
 
