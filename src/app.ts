@@ -19,6 +19,7 @@ import { importFile, type ImportOptions } from './ingest/file-import.js';
 import { generateWorkload, PRESET_NAMES, type Manifest } from './corpus/generator.js';
 import { NetraError } from './errors.js';
 import { buildServer } from './server/http.js';
+import { MemoryBudget, defaultBodyBudgetBytes } from './server/memory-budget.js';
 import { createAnalysisService, type AnalysisService } from './services/analysis-service.js';
 import { createAnalysisPrecompute, type AnalysisPrecompute } from './services/analysis-precompute.js';
 import type { DependencyStatus, IngestSummary } from './server/deps.js';
@@ -169,7 +170,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     if (created) await accounts.access.addOwner(name, accounts.identity.localOwnerId());
     knownWorkspaces.add(name);
   };
-  const ingestor: Ingestor = createIngestor({ store: { append: appendAndInvalidate }, pricer: { price: (ws, m, u) => catalog.price(ws, m, u) }, newId: randomUUID, logger: log });
+  const ingestor: Ingestor = createIngestor({ store: { append: appendAndInvalidate }, pricer: { price: (ws, m, u) => catalog.price(ws, m, u) }, newId: randomUUID, logger: log, maxBatchBytes: config.ingest.maxBatchBytes });
 
   const ingest = async (workspace: string, items: IngestSource) => {
     await ensureWorkspace(workspace);
@@ -342,6 +343,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   await runs.recover(db.kind === 'pglite');
 
   const server = await buildServer({
+    bodyBudget: new MemoryBudget(config.ingest.memoryBudgetBytes || defaultBodyBudgetBytes()),
     config, log, repo, store, ingest, ensureWorkspace, reprice, deleteEvents, readiness, checkOverride, analysis, accounts, observability,
     jobs: { runner: jobs, startGenerate: startGenerateJob },
     chat: { conversations, runs },

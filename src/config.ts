@@ -75,6 +75,9 @@ export const ConfigSchema = z.object({
     /** memory health: heap used / heap limit, and event-loop lag p99 */
     heapDegradedRatio: z.coerce.number().min(0).max(1).default(0.85),
     heapCriticalRatio: z.coerce.number().min(0).max(1).default(0.95),
+    /** resident memory / memory limit (cgroup or machine): native memory counts too */
+    rssDegradedRatio: z.coerce.number().min(0).max(1).default(0.8),
+    rssCriticalRatio: z.coerce.number().min(0).max(1).default(0.95),
     eventLoopLagDegradedMs: int(200, 1),
     eventLoopLagCriticalMs: int(1_000, 1),
   }).prefault({}),
@@ -200,6 +203,10 @@ export const ConfigSchema = z.object({
     maxBodyBytes: int(10 * 1024 * 1024, 1024),
     /** NDJSON bodies stream; they may be larger than a JSON body. */
     maxNdjsonBodyBytes: int(512 * 1024 * 1024, 1024),
+    /** a batch is stored once its text reaches this many bytes (or batch size events): bounds one request's memory */
+    maxBatchBytes: int(16 * 1024 * 1024, 1024),
+    /** memory all ingest requests together may hold; a request that does not fit gets 503 + Retry-After. 0: a quarter of memory (≤ 2 GiB) */
+    memoryBudgetBytes: int(0, 0),
   }).prefault({}),
 
   // ── accounts and security (issue 3; see docs/SECURITY.md) ──
@@ -277,6 +284,8 @@ export function configFromEnv(env: Env = process.env): Config {
       historyMs: env.NETRA_METRICS_HISTORY_MS,
       heapDegradedRatio: env.NETRA_MEMORY_HEAP_DEGRADED_RATIO,
       heapCriticalRatio: env.NETRA_MEMORY_HEAP_CRITICAL_RATIO,
+      rssDegradedRatio: env.NETRA_MEMORY_RSS_DEGRADED_RATIO,
+      rssCriticalRatio: env.NETRA_MEMORY_RSS_CRITICAL_RATIO,
       eventLoopLagDegradedMs: env.NETRA_EVENT_LOOP_LAG_DEGRADED_MS,
       eventLoopLagCriticalMs: env.NETRA_EVENT_LOOP_LAG_CRITICAL_MS,
     },
@@ -320,6 +329,8 @@ export function configFromEnv(env: Env = process.env): Config {
       maxEventsPerRequest: env.NETRA_INGEST_MAX_EVENTS,
       maxBodyBytes: env.NETRA_INGEST_MAX_BODY_BYTES,
       maxNdjsonBodyBytes: env.NETRA_INGEST_MAX_NDJSON_BYTES,
+      maxBatchBytes: env.NETRA_INGEST_MAX_BATCH_BYTES,
+      memoryBudgetBytes: env.NETRA_INGEST_MEMORY_BUDGET_BYTES,
     },
     auth: {
       jwtSecret: env.NETRA_JWT_SECRET || undefined,

@@ -14,6 +14,7 @@ import type { Observability } from '../observability/observability.js';
 import type { JobRow } from '../db/repository.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { ChatDeps } from './routes/chat.js';
+import type { MemoryBudget } from './memory-budget.js';
 
 
 export interface IngestSummary {
@@ -58,6 +59,8 @@ export interface ServerDeps {
     /** validates the preset, queues a generation and returns its row at once */
     startGenerate(req: { workspace: string; preset: string; events: number; days?: number; seed?: number }): Promise<JobRow>;
   };
+  /** the memory budget ingest requests reserve from before their body is read; absent: unbounded */
+  bodyBudget?: MemoryBudget;
   /** conversations and agent runs (issue 5): /api/v1/threads, /api/v1/runs; routes are absent without it */
   chat?: ChatDeps;
 }

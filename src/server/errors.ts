@@ -19,7 +19,7 @@ export function installErrorHandler(app: FastifyInstance, limits: { maxBodyBytes
         req.log.info({ code: err.code, field: err.field }, err.message.slice(0, 200));
         return reply.status(err.status).send({ error: err.toJSON() });
       }
-      if (err.status === 503) reply.header('retry-after', 5);
+      if (err.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', 5);
       if (isDependencyUnavailable(err.cause ?? null) || (err.code === 'NETRA_E_STORE' && isDependencyUnavailable(err))) return unavailable(req, reply, err);
       req.log.error({ err }, 'request failed');
       // a store's or an unexpected error's text may quote SQL, parameters or stored event text: the log has it, the body not

@@ -27,7 +27,8 @@ export function healthRoutes(app: FastifyInstance, deps: ServerDeps): void {
     if (!ok) reply.header('retry-after', 5);
     return reply.status(ok ? 200 : 503).send({
       status, dependencies,
-      ...(memory ? { memory: { status: memory.status, heap_used_ratio: memory.memory.heap_used_ratio, event_loop_lag_p99_ms: memory.event_loop.p99_ms, reasons: memory.reasons, ...(ws ? { websocket_connections: ws.connections, websocket_buffered_bytes: ws.buffered_bytes } : {}) } } : {}),
+      ...(memory ? { memory: { status: memory.status, heap_used_ratio: memory.memory.heap_used_ratio, rss_bytes: memory.memory.rss_bytes, rss_ratio: memory.memory.rss_ratio, memory_limit_bytes: memory.memory.memory_limit_bytes, event_loop_lag_p99_ms: memory.event_loop.p99_ms, reasons: memory.reasons, ...(ws ? { websocket_connections: ws.connections, websocket_buffered_bytes: ws.buffered_bytes } : {}) } } : {}),
+      ...(deps.bodyBudget ? { body_budget: { limit_bytes: deps.bodyBudget.limitBytes, in_use_bytes: deps.bodyBudget.inUseBytes, refused: deps.bodyBudget.refused } } : {}),
       ...(obs ? { startup_tasks, degraded } : {}),
     });
   });
