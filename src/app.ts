@@ -43,6 +43,7 @@ import { LocalRunEventBus, RedisRunEventBus, type RunEventBus } from './chat/run
 import { createSupervisor } from './agents/index.js';
 import { createDatasetAdmin, ownerCheck } from './services/dataset-admin.js';
 import type { RunExecutor } from './agents/types.js';
+import { restrictDataDir } from './data-dir.js';
 import { llmProviders, loadOverrides, openAnalyticsStore, seedDemo, storeNamespace, storeOpenError, toOverride } from './bootstrap.js';
 
 export interface GenerateRequest {
@@ -116,6 +117,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   log.info({ config: describeConfig(config) }, 'effective configuration');
   const llmProviderConfigs = llmProviders(config); // validated before anything is opened
 
+  // the data directory holds events, accounts and key material: owner only (0700), whatever the umask
+  restrictDataDir(config);
   const db = await openDatabase(config, log);
   const repo = new Repository(db.db);
   let store: AnalyticsStore;
@@ -126,6 +129,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     await db.close();
     throw storeOpenError(err);
   }
+  restrictDataDir(config); // files the stores created (events.duckdb, pg/): 0600 / 0700
   // accounts: creates the local owner on first start and adopts workspaces that have no member (issue 3)
   let accounts: Accounts;
   try {

@@ -27,7 +27,9 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
    */
   const reserve = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!budget) return;
-    const declared = Number(req.headers['content-length']);
+    // a compressed body inflates up to the body limit: only an identity body's declared length bounds it
+    const encoded = !['', 'identity', undefined].includes(req.headers['content-encoding']?.trim().toLowerCase());
+    const declared = encoded ? maxBodyBytes : Number(req.headers['content-length']);
     const bytes = isNdjson(req)
       ? 2 * maxBatchBytes + (1 << 20)
       : JSON_EXPANSION * (Number.isFinite(declared) && declared > 0 ? Math.min(declared, maxBodyBytes) : maxBodyBytes);
