@@ -14,7 +14,7 @@
  * resolves `{ status: 'cancelled' }`.
  */
 import type { Logger } from '../logger.js';
-import { NetraError } from '../errors.js';
+import { ErrorCodes, NetraError } from '../errors.js';
 import type { LlmClient } from '../llm/index.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
 import { staleTurn, type AnalysisService } from '../services/analysis-service.js';
@@ -71,7 +71,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       } catch (err) {
         if (err instanceof RunCancelled || signal.aborted) return { status: 'cancelled', content: '' };
         const known = err instanceof NetraError && err.status < 500;
-        const code = err instanceof NetraError ? err.code : 'NETRA_E_INTERNAL';
+        const code = err instanceof NetraError ? err.code : ErrorCodes.INTERNAL.code;
         if (!known) deps.log?.error({ run_id: req.run_id, err }, 'agent run failed');
         // an unexpected error's text may quote SQL, parameters or stored event text: clients get its code only
         const message = known ? (err as Error).message : `the run failed (${code}); the server log has the details under run ${req.run_id}`;
@@ -89,7 +89,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     const refusing = pending !== null && isRefusal(req.request);
     const problem = confirming || refusing ? null : requestProblem(req.request);
     if (problem) {
-      await ctx.emit('agent_error', { code: 'NETRA_E_VALIDATION', message: problem, field: 'request' });
+      await ctx.emit('agent_error', { code: ErrorCodes.VALIDATION.code, message: problem, field: 'request' });
       return { status: 'failed', content: problem };
     }
     await ctx.emit('agent_started', { run_id: req.run_id, workspace: req.workspace, request: req.request });

@@ -6,7 +6,8 @@
  * - `RedisRunEventBus` (with REDIS_URL): several processes share PostgreSQL and Redis. Publishing delivers to this
  *   process's handlers at once AND publishes on the Redis channel `<prefix>runs:<run id>`; a process following a run that
  *   executes elsewhere subscribes to that channel (reference-counted, one SUBSCRIBE per run however many sockets follow it).
- *   Stop requests travel on `<prefix>runs:control`, which every process subscribes to at start.
+ *   Stop requests, and notices that a workspace's data changed, travel on `<prefix>runs:control`, which every process
+ *   subscribes to at start.
  *   Each message carries the publishing instance's id, so a process ignores its own messages coming back from Redis.
  *
  * The bus carries no history: events are persisted before they are published (src/chat/run-service.ts), so a follower that
@@ -42,6 +43,12 @@ export interface StopRequest {
 
 export type BusHandler = (m: BusMessage) => void;
 
+/** A workspace's data changed in some process (src/services/workspace-changes.ts); other processes drop what they keep in memory of it. */
+export interface WorkspaceChangeNotice {
+  workspace: string;
+  reason: string;
+}
+
 export interface RunEventBus {
   /** true when runs may execute in other processes (followers of a run not running here subscribe across processes) */
   readonly shared: boolean;
@@ -60,6 +67,10 @@ export interface RunEventBus {
   publishAccessChange(c: AccessChange): void;
   /** The handler of rights changes announced by other processes. */
   onAccessChange(handler: (c: AccessChange) => void): void;
+  /** Tells the other processes that a workspace's data changed (nothing to do when not shared). Never throws. */
+  announceChange(notice: WorkspaceChangeNotice): void;
+  /** The handler of changes announced by other processes. */
+  onWorkspaceChange(handler: (notice: WorkspaceChangeNotice) => void): void;
   close(): Promise<void>;
 }
 
@@ -111,6 +122,9 @@ export class LocalRunEventBus implements RunEventBus {
   publishAccessChange(): void { /* one process: the change was applied locally */ }
 
   onAccessChange(): void { /* nothing arrives from other processes */ }
+  announceChange(): void {} // one process: its own changes are handled where they happen
+
+  onWorkspaceChange(): void {}
 
   async close(): Promise<void> {}
 }
@@ -126,7 +140,7 @@ export interface RedisRunEventBusOptions {
   commandTimeoutMs?: number;
 }
 
-interface Wire { i: string; m?: BusMessage; stop?: StopRequest; access?: AccessChange }
+interface Wire { i: string; m?: BusMessage; stop?: StopRequest; access?: AccessChange; changed?: WorkspaceChangeNotice }
 
 export class RedisRunEventBus implements RunEventBus {
   readonly shared = true;
@@ -139,6 +153,7 @@ export class RedisRunEventBus implements RunEventBus {
   private readonly remoteRefs = new Map<string, { count: number; ready: Promise<void> }>();
   private stopHandler: ((req: StopRequest) => void) | null = null;
   private accessHandler: ((c: AccessChange) => void) | null = null;
+  private changeHandler: ((notice: WorkspaceChangeNotice) => void) | null = null;
   private readonly controlChannel: string;
   private readonly accessChannel: string;
   private lastErrorLog = 0;
@@ -227,6 +242,15 @@ export class RedisRunEventBus implements RunEventBus {
     this.accessHandler = handler;
   }
 
+  announceChange(notice: WorkspaceChangeNotice): void {
+    if (this.closed) return;
+    this.pub.publish(this.controlChannel, JSON.stringify({ i: this.instance, changed: notice } satisfies Wire)).catch((err: Error) => this.warn(err));
+  }
+
+  onWorkspaceChange(handler: (notice: WorkspaceChangeNotice) => void): void {
+    this.changeHandler = handler;
+  }
+
   /** Redis channels this process is subscribed to for runs executing elsewhere (tests, metrics). */
   get remoteSubscriptions(): number {
     return this.remoteRefs.size;
@@ -247,6 +271,7 @@ export class RedisRunEventBus implements RunEventBus {
     }
     if (channel === this.controlChannel) {
       if (wire.stop) this.stopHandler?.(wire.stop);
+      if (wire.changed && typeof wire.changed.workspace === 'string') this.changeHandler?.(wire.changed);
       return;
     }
     const runId = channel.slice(`${this.opts.prefix}runs:`.length);

@@ -5,7 +5,19 @@
  * within its `graceMs` after the last success (the embedded analytics store queues its probe behind writes: busy is not
  * down). Optional dependencies (Redis unless required) make readiness 'degraded', never unavailable.
  */
-import type { DependencyStatus } from '../server/deps.js';
+/** One dependency's health; `optional` ones (Redis unless required) make readiness degraded, never unavailable. */
+export interface DependencyStatus { name: string; ok: boolean; detail?: string; latency_ms: number; optional?: boolean }
+
+/** One timed probe (kept for callers that probe once, outside the cached readiness). */
+export async function probe(name: string, fn: () => Promise<void>): Promise<DependencyStatus> {
+  const t0 = performance.now();
+  try {
+    await fn();
+    return { name, ok: true, latency_ms: performance.now() - t0 };
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message, latency_ms: performance.now() - t0 };
+  }
+}
 
 export interface ProbeSpec {
   name: string;
