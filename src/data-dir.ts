@@ -4,7 +4,7 @@
  * directory created under a permissive umask or by an older version is tightened too. A path outside the data directory
  * (NETRA_DUCKDB_PATH elsewhere) is the operator's to protect.
  */
-import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 
@@ -14,14 +14,28 @@ export function restrictDataDir(config: Pick<Config, 'dataDir'>): void {
 }
 
 function tighten(path: string, depth: number): void {
-  let st;
-  try { st = lstatSync(path); } catch { return; }
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
   if (st.isSymbolicLink()) return;
   if (st.isDirectory()) {
-    if ((st.mode & 0o077) !== 0) try { chmodSync(path, 0o700); } catch { /* not ours: left as is */ }
+    if ((st.mode & 0o077) !== 0)
+      try {
+        chmodSync(path, 0o700);
+      } catch {
+        /* not ours: left as is */
+      }
     // the first two levels only: pg/ holds thousands of files and is itself 0700, which already closes it
     if (depth < 1) for (const name of readdirSync(path)) tighten(join(path, name), depth + 1);
     return;
   }
-  if ((st.mode & 0o077) !== 0) try { chmodSync(path, 0o600); } catch { /* not ours */ }
+  if ((st.mode & 0o077) !== 0)
+    try {
+      chmodSync(path, 0o600);
+    } catch {
+      /* not ours */
+    }
 }

@@ -19,21 +19,43 @@ const DATABASE_URL = process.env.DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL;
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
 let seq = 0;
-const events = (n: number) => Array.from({ length: n }, () => ({ event_id: `f-${++seq}`, timestamp: T0 + seq, model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 2 }));
+const events = (n: number) =>
+  Array.from({ length: n }, () => ({
+    event_id: `f-${++seq}`,
+    timestamp: T0 + seq,
+    model: 'gpt-4o-mini',
+    prompt_tokens: 10,
+    completion_tokens: 2,
+  }));
 
 async function startApp(extra: Record<string, unknown>) {
   const dir = mkdtempSync(join(tmpdir(), 'netra-chaos-'));
-  const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+  const sink = new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
   const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, ...extra }), { logDestination: sink });
   await app.listen();
-  return { app, dir, close: async () => { await app.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    app,
+    dir,
+    close: async () => {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** GET /health/ready, timed. */
 async function ready(app: App) {
   const t0 = performance.now();
   const r = await app.server.inject({ url: '/health/ready' });
-  return { ms: performance.now() - t0, status: r.statusCode, body: r.json() as { status: string; degraded?: string[]; dependencies: { name: string; ok: boolean }[] } };
+  return {
+    ms: performance.now() - t0,
+    status: r.statusCode,
+    body: r.json() as { status: string; degraded?: string[]; dependencies: { name: string; ok: boolean }[] },
+  };
 }
 
 /** Polls readiness until `pred` holds (bounded); returns how long it took. Each answer must come within 1 s. */
@@ -55,11 +77,22 @@ describe.skipIf(!REDIS_URL)('chaos: Redis refused or black-holed', () => {
   const prefix = `netra-chaos-${process.pid}-${Date.now()}:`;
   beforeAll(async () => {
     proxy = await FaultProxy.start(REDIS_URL!);
-    t = await startApp({ redisUrl: proxy.url(REDIS_URL!), cache: { redisPrefix: prefix }, redis: { connectTimeoutMs: 500, commandTimeoutMs: 300 }, health: { probeIntervalMs: 200, probeTimeoutMs: 300 } });
+    t = await startApp({
+      redisUrl: proxy.url(REDIS_URL!),
+      cache: { redisPrefix: prefix },
+      redis: { connectTimeoutMs: 500, commandTimeoutMs: 300 },
+      health: { probeIntervalMs: 200, probeTimeoutMs: 300 },
+    });
     auth = { authorization: `Bearer ${await t.app.accounts.identity.issueAccessToken(t.app.accounts.identity.localOwnerId())}` };
-    await t.app.ingest('rc', events(200).map((raw, index) => ({ index, raw })));
+    await t.app.ingest(
+      'rc',
+      events(200).map((raw, index) => ({ index, raw })),
+    );
   });
-  afterAll(async () => { await t?.close(); await proxy?.close(); });
+  afterAll(async () => {
+    await t?.close();
+    await proxy?.close();
+  });
 
   for (const mode of ['blackhole', 'refuse'] as const) {
     it(`${mode}: every call still answers (200, bounded latency), readiness degraded but ready; recovers`, async () => {
@@ -71,7 +104,8 @@ describe.skipIf(!REDIS_URL)('chaos: Redis refused or black-holed', () => {
       expect(r.status).toBe(200);
       expect(r.body.degraded!.join(' ')).toMatch(/cache \(redis\) unavailable/);
       for (const req of [
-        { url: '/api/v1/analysis?workspace=rc' }, { url: '/api/v1/stats?workspace=rc' },
+        { url: '/api/v1/analysis?workspace=rc' },
+        { url: '/api/v1/stats?workspace=rc' },
         { method: 'POST' as const, url: '/api/v1/events?workspace=rc', payload: events(5) },
       ]) {
         const t0 = performance.now();
@@ -85,7 +119,12 @@ describe.skipIf(!REDIS_URL)('chaos: Redis refused or black-holed', () => {
   }
 
   it('required: readiness 503 while Redis is refused', async () => {
-    const req = await startApp({ redisUrl: proxy.url(REDIS_URL!), cache: { redisPrefix: prefix }, redis: { connectTimeoutMs: 500, commandTimeoutMs: 300, required: true }, health: { probeIntervalMs: 200, probeTimeoutMs: 300 } });
+    const req = await startApp({
+      redisUrl: proxy.url(REDIS_URL!),
+      cache: { redisPrefix: prefix },
+      redis: { connectTimeoutMs: 500, commandTimeoutMs: 300, required: true },
+      health: { probeIntervalMs: 200, probeTimeoutMs: 300 },
+    });
     try {
       await proxy.set('refuse');
       await until(req.app, (r) => r.status === 503);
@@ -108,21 +147,33 @@ describe.skipIf(!DATABASE_URL)('chaos: PostgreSQL refused or black-holed', () =>
     const url = await db.url();
     proxy = await FaultProxy.start(url);
     t = await startApp({
-      databaseUrl: proxy.url(url), pg: { poolTimeoutMs: 1000, queryTimeoutMs: 1500, statementTimeoutMs: 1000, prePingTimeoutMs: 500 },
-      health: { probeIntervalMs: 200, probeTimeoutMs: 500 }, auth: { jwtSecret: 'c'.repeat(40), secretKey: 'b'.repeat(64), apiKeyCacheTtlMs: 60_000 },
+      databaseUrl: proxy.url(url),
+      pg: { poolTimeoutMs: 1000, queryTimeoutMs: 1500, statementTimeoutMs: 1000, prePingTimeoutMs: 500 },
+      health: { probeIntervalMs: 200, probeTimeoutMs: 500 },
+      auth: { jwtSecret: 'c'.repeat(40), secretKey: 'b'.repeat(64), apiKeyCacheTtlMs: 60_000 },
     });
     const { identity, access } = t.app.accounts;
     user = { authorization: `Bearer ${await identity.issueAccessToken(identity.localOwnerId())}` };
-    await t.app.ingest('pgc', events(10).map((raw, index) => ({ index, raw })));
+    await t.app.ingest(
+      'pgc',
+      events(10).map((raw, index) => ({ index, raw })),
+    );
     const k = await access.createApiKey('pgc', { scope: 'ingest' }, null);
     const r = await access.createApiKey('pgc', { scope: 'ingest' }, null);
     key = { authorization: `Bearer ${k.key}` };
     revoked = { authorization: `Bearer ${r.key}` };
     // both keys verified once (the cache is primed), then one is revoked while the database is up
-    for (const h of [key, revoked]) expect((await t.app.server.inject({ method: 'POST', url: '/api/v1/events?workspace=pgc', headers: h, payload: events(2) })).statusCode).toBe(200);
+    for (const h of [key, revoked])
+      expect(
+        (await t.app.server.inject({ method: 'POST', url: '/api/v1/events?workspace=pgc', headers: h, payload: events(2) })).statusCode,
+      ).toBe(200);
     await access.revokeApiKey(r.prefix);
   }, 60_000);
-  afterAll(async () => { await t?.close(); await proxy?.close(); await db.drop(); });
+  afterAll(async () => {
+    await t?.close();
+    await proxy?.close();
+    await db.drop();
+  });
 
   for (const mode of ['refuse', 'blackhole'] as const) {
     it(`${mode}: 503 NETRA_E_UNAVAILABLE (not 500), readiness false within 2 s, API-key ingestion goes on; recovers`, async () => {
@@ -141,7 +192,12 @@ describe.skipIf(!DATABASE_URL)('chaos: PostgreSQL refused or black-holed', () =>
       const ing = await t.app.server.inject({ method: 'POST', url: '/api/v1/events?workspace=pgc', headers: key, payload: events(20) });
       expect(ing.statusCode, ing.body).toBe(200);
       expect(ing.json().accepted).toBe(20);
-      const refused = await t.app.server.inject({ method: 'POST', url: '/api/v1/events?workspace=pgc', headers: revoked, payload: events(1) });
+      const refused = await t.app.server.inject({
+        method: 'POST',
+        url: '/api/v1/events?workspace=pgc',
+        headers: revoked,
+        payload: events(1),
+      });
       expect([401, 503]).toContain(refused.statusCode);
 
       await proxy.set('pass');

@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
-const ev = (id: string, extra: Record<string, unknown> = {}) => ({ event_id: id, timestamp: T0, model: 'gpt-4o-mini', prompt_tokens: 100, completion_tokens: 10, app: 'chat', ...extra });
+const ev = (id: string, extra: Record<string, unknown> = {}) => ({
+  event_id: id,
+  timestamp: T0,
+  model: 'gpt-4o-mini',
+  prompt_tokens: 100,
+  completion_tokens: 10,
+  app: 'chat',
+  ...extra,
+});
 
 describe('DELETE /api/v1/events', () => {
   let t: TestApp;
@@ -32,13 +40,19 @@ describe('DELETE /api/v1/events', () => {
     member = { authorization: `Bearer ${await identity.issueAccessToken(m.id)}` };
     viewer = { authorization: `Bearer ${await identity.issueAccessToken(v.id)}` };
     const events = [
-      ev('a1'), ev('a2'), ev('a3', { model: 'gpt-4o' }), ev('b1', { app: 'batch' }), ev('b2', { app: 'batch', timestamp: T0 + 3_600_000 }),
+      ev('a1'),
+      ev('a2'),
+      ev('a3', { model: 'gpt-4o' }),
+      ev('b1', { app: 'batch' }),
+      ev('b2', { app: 'batch', timestamp: T0 + 3_600_000 }),
       ev('c1', { app: 'batch', timestamp: T0 + 7_200_000 }),
     ];
     const r = await t.app.server.inject({ method: 'POST', url: '/api/v1/events?workspace=del', headers: owner, payload: events });
     expect(r.statusCode).toBe(200);
   });
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('refuses members, viewers and non-admin keys; refuses an empty filter', async () => {
     for (const h of [member, viewer]) {
@@ -46,7 +60,15 @@ describe('DELETE /api/v1/events', () => {
       expect(r.statusCode).toBe(403);
     }
     const key = await t.app.accounts.access.createApiKey('del', { scope: 'read' }, null);
-    expect((await t.app.server.inject({ method: 'DELETE', url: '/api/v1/events?workspace=del&ids=a1', headers: { authorization: `Bearer ${key.key}` } })).statusCode).toBe(403);
+    expect(
+      (
+        await t.app.server.inject({
+          method: 'DELETE',
+          url: '/api/v1/events?workspace=del&ids=a1',
+          headers: { authorization: `Bearer ${key.key}` },
+        })
+      ).statusCode,
+    ).toBe(403);
     const empty = await t.app.server.inject({ method: 'DELETE', url: '/api/v1/events?workspace=del', headers: owner });
     expect(empty.statusCode).toBe(400);
     expect(empty.json().error.field).toBe('filter');
@@ -66,7 +88,12 @@ describe('DELETE /api/v1/events', () => {
   });
 
   it('deletes by filter from a JSON body: app and time range together', async () => {
-    const r = await t.app.server.inject({ method: 'DELETE', url: '/api/v1/events?workspace=del', headers: owner, payload: { app: 'batch', from: T0 + 1, to: T0 + 7_200_000 } });
+    const r = await t.app.server.inject({
+      method: 'DELETE',
+      url: '/api/v1/events?workspace=del',
+      headers: owner,
+      payload: { app: 'batch', from: T0 + 1, to: T0 + 7_200_000 },
+    });
     expect(r.json()).toEqual({ workspace: 'del', deleted: 1 });
     expect(await ids('del')).toEqual(['a3', 'b1', 'c1', 'seed']);
     const byModel = await t.app.server.inject({ method: 'DELETE', url: '/api/v1/events?workspace=del&model=gpt-4o', headers: owner });
@@ -83,7 +110,10 @@ describe('DELETE /api/v1/events', () => {
 describe('netra events delete', () => {
   it('deletes by id and by filter on the data directory, and exits 2 on an empty filter', async () => {
     const t = await startTestApp();
-    await t.app.ingest('clidel', [ev('x1'), ev('x2'), ev('x3', { app: 'other' })].map((raw, index) => ({ index, raw })));
+    await t.app.ingest(
+      'clidel',
+      [ev('x1'), ev('x2'), ev('x3', { app: 'other' })].map((raw, index) => ({ index, raw })),
+    );
     const dir = t.dir;
     await t.app.close();
     const run = promisify(execFile);
@@ -94,14 +124,19 @@ describe('netra events delete', () => {
     await new Promise<void>((res) => srv.close(() => res()));
     const netra = async (...args: string[]) => {
       try {
-        const r = await run(process.execPath, [resolve(__dirname, '../bin/netra.js'), ...args], { env: { ...process.env, NETRA_DATA_DIR: dir, NETRA_PORT: port, DATABASE_URL: '', REDIS_URL: '', NETRA_LOG_LEVEL: 'warn' } });
+        const r = await run(process.execPath, [resolve(__dirname, '../bin/netra.js'), ...args], {
+          env: { ...process.env, NETRA_DATA_DIR: dir, NETRA_PORT: port, DATABASE_URL: '', REDIS_URL: '', NETRA_LOG_LEVEL: 'warn' },
+        });
         return { code: 0, stdout: r.stdout, stderr: r.stderr };
       } catch (err) {
         const e = err as { code: number; stdout: string; stderr: string };
         return { code: e.code, stdout: e.stdout, stderr: e.stderr };
       }
     };
-    expect(await netra('events', 'delete', '--workspace', 'clidel', '--ids', 'x1')).toMatchObject({ code: 0, stdout: 'deleted 1 events from clidel\n' });
+    expect(await netra('events', 'delete', '--workspace', 'clidel', '--ids', 'x1')).toMatchObject({
+      code: 0,
+      stdout: 'deleted 1 events from clidel\n',
+    });
     expect(await netra('events', 'delete', '--workspace', 'clidel', '--app', 'other', '--json')).toMatchObject({ code: 0 });
     const empty = await netra('events', 'delete', '--workspace', 'clidel');
     expect(empty.code).toBe(2);

@@ -24,7 +24,11 @@ class QuickExecutor implements RunExecutor {
   }
 }
 
-interface Env { type: string; payload: Record<string, any>; request_id?: string }
+interface Env {
+  type: string;
+  payload: Record<string, unknown>;
+  request_id?: string;
+}
 
 class Client {
   readonly received: Env[] = [];
@@ -35,7 +39,11 @@ class Client {
     ws.on('message', (d: Buffer) => {
       const e = JSON.parse(d.toString()) as Env;
       this.received.push(e);
-      for (const w of [...this.waiters]) if (w.pred(e)) { this.waiters.splice(this.waiters.indexOf(w), 1); w.res(e); }
+      for (const w of [...this.waiters])
+        if (w.pred(e)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.res(e);
+        }
     });
     ws.on('error', () => undefined);
     this.closed = new Promise((res) => ws.on('close', (code: number, reason: Buffer) => res({ code, reason: reason.toString() })));
@@ -62,8 +70,15 @@ async function open(base: string, token: string, workspace = 'acme'): Promise<Cl
 
 async function startApp(extra: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'netra-ws-rev-'));
-  const sink = new Writable({ write(_c, _e, cb) { cb(); } });
-  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, ...extra }), { logDestination: sink, runExecutor: new QuickExecutor() });
+  const sink = new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
+  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, ...extra }), {
+    logDestination: sink,
+    runExecutor: new QuickExecutor(),
+  });
   const base = (await app.listen()).replace(/^http/, 'ws');
   return { app, base, dir };
 }
@@ -162,13 +177,21 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('rights changes across processes (R
     await db.create();
   });
   afterAll(async () => {
-    for (const p of procs) { await p.app.close(); rmSync(p.dir, { recursive: true, force: true }); }
+    for (const p of procs) {
+      await p.app.close();
+      rmSync(p.dir, { recursive: true, force: true });
+    }
     await db.drop();
   });
 
   it('a key revoked through process A closes its socket on process B', async () => {
     const url = await db.url();
-    const shared = { databaseUrl: url, redisUrl: REDIS_URL, cache: { redisPrefix: `netra-wsrev-${process.pid}-${Date.now()}:` }, auth: { jwtSecret: 'x'.repeat(40), secretKey: 'a'.repeat(64) } };
+    const shared = {
+      databaseUrl: url,
+      redisUrl: REDIS_URL,
+      cache: { redisPrefix: `netra-wsrev-${process.pid}-${Date.now()}:` },
+      auth: { jwtSecret: 'x'.repeat(40), secretKey: 'a'.repeat(64) },
+    };
     procs.push(await startApp(shared), await startApp(shared));
     const [a, b] = procs as [Awaited<ReturnType<typeof startApp>>, Awaited<ReturnType<typeof startApp>>];
     const owner = await a.app.accounts.identity.createUser({ email: 'x-owner@example.com' });

@@ -9,9 +9,7 @@
  * published again.
  */
 
-export type AccessChange =
-  | { kind: 'user'; userId: string; reason: string }
-  | { kind: 'api_key'; prefix: string; reason: string };
+export type AccessChange = { kind: 'user'; userId: string; reason: string } | { kind: 'api_key'; prefix: string; reason: string };
 
 export type AccessListener = (subject: string, change: AccessChange) => void;
 
@@ -47,7 +45,9 @@ export class AccessEpochs {
 
   onChange(l: AccessListener): () => void {
     this.listeners.add(l);
-    return () => { this.listeners.delete(l); };
+    return () => {
+      this.listeners.delete(l);
+    };
   }
 
   private apply(c: AccessChange): void {

@@ -10,7 +10,15 @@ import { parseRange, parseWorkspace } from '../server/params.js';
 import { checkEventFilter, type EventFilter } from '../store/event-filter.js';
 import { viaServerOrDirect } from './accounts-commands.js';
 
-interface DeleteOptions { workspace?: string; ids?: string; app?: string; model?: string; from?: string; to?: string; json?: boolean }
+interface DeleteOptions {
+  workspace?: string;
+  ids?: string;
+  app?: string;
+  model?: string;
+  from?: string;
+  to?: string;
+  json?: boolean;
+}
 
 export function registerEventCommands(program: Command): void {
   const events = program.command('events').description('stored events: delete by id or filter');
@@ -28,19 +36,29 @@ export function registerEventCommands(program: Command): void {
       const config = configFromEnv();
       const workspace = parseWorkspace(o.workspace, config.defaultWorkspace);
       const filter: EventFilter = checkEventFilter({
-        ...(o.ids !== undefined ? { ids: o.ids.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(o.ids !== undefined
+          ? {
+              ids: o.ids
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : {}),
         ...(o.app !== undefined ? { app: o.app } : {}),
         ...(o.model !== undefined ? { model: o.model } : {}),
         ...parseRange({ from: o.from, to: o.to }),
       });
-      const r = (await viaServerOrDirect(config, { method: 'DELETE', path: `/api/v1/events?workspace=${encodeURIComponent(workspace)}`, body: filter as Record<string, unknown> },
+      const r = (await viaServerOrDirect(
+        config,
+        { method: 'DELETE', path: `/api/v1/events?workspace=${encodeURIComponent(workspace)}`, body: filter as Record<string, unknown> },
         async (app) => {
           const owner = app.accounts.identity.localOwnerId();
           if (!(await app.accounts.access.can({ kind: 'user', userId: owner, email: '', isAdmin: true }, workspace, 'manage'))) {
             throw new NetraError('FORBIDDEN', `the local owner is not an owner of workspace ${workspace}`, { field: 'workspace' });
           }
           return { workspace, deleted: await app.deleteEvents(workspace, filter) };
-        })) as { workspace: string; deleted: number };
+        },
+      )) as { workspace: string; deleted: number };
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `deleted ${r.deleted} events from ${r.workspace}\n`);
     });
 }

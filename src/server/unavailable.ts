@@ -6,7 +6,8 @@
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 /** PostgreSQL SQLSTATEs: connection exceptions (08xxx), admin/crash shutdown, cannot connect now, query canceled by timeout */
 const PG_CODES = /^(08\d{3}|57P01|57P02|57P03|57014)$/;
-const MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Connection terminated due to connection timeout|connect ECONNREFUSED|Client has encountered a connection error/i;
+const MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Connection terminated due to connection timeout|connect ECONNREFUSED|Client has encountered a connection error/i;
 
 export function isDependencyUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {

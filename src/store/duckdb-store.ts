@@ -36,7 +36,7 @@ import type {
 import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
 import { KeyHashSet, keyHash } from './duckdb-key-index.js';
 import {
-  APP_ROWS, WORKSPACE_ROWS, deleteRows, filterRows, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
+  type DeletePredicate, WORKSPACE_ROWS, deleteRows, filterRows, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
 } from './duckdb-queries.js';
 import { toNumber } from './duckdb-rows.js';
 import { MIGRATIONS, SCHEMA_TABLE_DDL, SCHEMA_VERSION } from './duckdb-schema.js';
@@ -337,7 +337,7 @@ export class DuckDbStore implements AnalyticsStore {
    * Deletes rows (pending appends are committed first) and drops their key hashes from the de-duplication index, so a
    * re-sent event is a plain miss again (no table lookup); hashes another stored row shares stay in the index.
    */
-  private deleteWhere(pred: typeof APP_ROWS, params: Record<string, DuckDBValue>): Promise<number> {
+  private deleteWhere(pred: DeletePredicate, params: Record<string, DuckDBValue>): Promise<number> {
     return this.read(async (conn) => {
       const { deleted, freedHashes } = await deleteRows(conn, pred, params);
       for (const h of freedHashes) this.keys.delete(h);

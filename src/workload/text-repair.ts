@@ -52,7 +52,8 @@ function repairValue(key: string, v: unknown): unknown {
     if (!entries.some(([tk, tv]) => needsRepair(tk) || needsRepair(tv))) return v;
     // a null-prototype-free plain object built from entries: a repaired key can never become __proto__
     const tags: Record<string, string> = {};
-    for (const [tk, tv] of entries) Object.defineProperty(tags, repairString(tk), { value: repairString(tv), enumerable: true, writable: true, configurable: true });
+    for (const [tk, tv] of entries)
+      Object.defineProperty(tags, repairString(tk), { value: repairString(tv), enumerable: true, writable: true, configurable: true });
     return tags;
   }
   return v;

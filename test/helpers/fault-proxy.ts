@@ -38,14 +38,24 @@ export class FaultProxy {
       client.on('error', () => undefined);
       const pair = { client, upstream: null as Socket | null };
       this.pairs.add(pair);
-      client.on('close', () => { pair.upstream?.destroy(); this.pairs.delete(pair); });
-      if (this.mode === 'blackhole') { client.on('data', () => undefined); return; }
+      client.on('close', () => {
+        pair.upstream?.destroy();
+        this.pairs.delete(pair);
+      });
+      if (this.mode === 'blackhole') {
+        client.on('data', () => undefined);
+        return;
+      }
       const upstream = connect(this.target.port, this.target.host);
       pair.upstream = upstream;
       upstream.on('error', () => client.destroy());
       upstream.on('close', () => client.destroy());
-      client.on('data', (d) => { if (this.mode === 'pass') upstream.write(d); });
-      upstream.on('data', (d) => { if (this.mode === 'pass') client.write(d); });
+      client.on('data', (d) => {
+        if (this.mode === 'pass') upstream.write(d);
+      });
+      upstream.on('data', (d) => {
+        if (this.mode === 'pass') client.write(d);
+      });
     });
   }
 
@@ -54,21 +64,34 @@ export class FaultProxy {
     const was = this.mode;
     this.mode = mode;
     if (mode === 'refuse') {
-      for (const p of this.pairs) { p.client.destroy(); p.upstream?.destroy(); }
+      for (const p of this.pairs) {
+        p.client.destroy();
+        p.upstream?.destroy();
+      }
       await new Promise<void>((res) => this.server.close(() => res()));
       return;
     }
     if (was === 'refuse') {
       this.server = this.makeServer();
-      await new Promise<void>((res, rej) => { this.server.once('error', rej); this.server.listen(this.port, '127.0.0.1', () => res()); });
+      await new Promise<void>((res, rej) => {
+        this.server.once('error', rej);
+        this.server.listen(this.port, '127.0.0.1', () => res());
+      });
     }
     // blackhole: open connections stay open and silent (the data handlers above drop bytes both ways)
     // pass after blackhole: connections that swallowed bytes are out of step with their server; reset them
-    if (mode === 'pass' && was === 'blackhole') for (const p of this.pairs) { p.client.destroy(); p.upstream?.destroy(); }
+    if (mode === 'pass' && was === 'blackhole')
+      for (const p of this.pairs) {
+        p.client.destroy();
+        p.upstream?.destroy();
+      }
   }
 
   async close(): Promise<void> {
-    for (const p of this.pairs) { p.client.destroy(); p.upstream?.destroy(); }
+    for (const p of this.pairs) {
+      p.client.destroy();
+      p.upstream?.destroy();
+    }
     if (this.mode !== 'refuse') await new Promise<void>((res) => this.server.close(() => res()));
   }
 }
