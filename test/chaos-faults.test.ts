@@ -19,6 +19,10 @@ const DATABASE_URL = process.env.DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL;
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
 let seq = 0;
+/** figures for docs/RELIABILITY.md: printed when NETRA_CHAOS_FIGURES=1 */
+const figures: Record<string, number> = {};
+const note = (k: string, ms: number) => { figures[k] = Math.round(ms); };
+afterAll(() => { if (process.env.NETRA_CHAOS_FIGURES === '1') process.stdout.write(`chaos figures (ms): ${JSON.stringify(figures)}\n`); });
 const events = (n: number) =>
   Array.from({ length: n }, () => ({
     event_id: `f-${++seq}`,
@@ -99,6 +103,7 @@ describe.skipIf(!REDIS_URL)('chaos: Redis refused or black-holed', () => {
       expect((await ready(t.app)).body.status).toBe('ready');
       await proxy.set(mode);
       const flip = await until(t.app, (r) => r.body.status === 'degraded');
+      note(`redis ${mode}: readiness degraded after`, flip);
       expect(flip).toBeLessThan(2000);
       const r = await ready(t.app);
       expect(r.status).toBe(200);
@@ -111,10 +116,11 @@ describe.skipIf(!REDIS_URL)('chaos: Redis refused or black-holed', () => {
         const t0 = performance.now();
         const res = await t.app.server.inject({ ...req, headers: auth });
         expect(res.statusCode, res.body.slice(0, 200)).toBe(200);
+        note(`redis ${mode}: ${req.method ?? 'GET'} ${req.url.split('?')[0]}`, performance.now() - t0);
         expect(performance.now() - t0).toBeLessThan(3000);
       }
       await proxy.set('pass');
-      await until(t.app, (x) => x.body.status === 'ready', 15_000);
+      note(`redis ${mode}: ready again after`, await until(t.app, (x) => x.body.status === 'ready', 15_000));
     }, 40_000);
   }
 
@@ -180,6 +186,7 @@ describe.skipIf(!DATABASE_URL)('chaos: PostgreSQL refused or black-holed', () =>
       expect((await ready(t.app)).status).toBe(200);
       await proxy.set(mode);
       const flip = await until(t.app, (r) => r.status === 503);
+      note(`pg ${mode}: readiness 503 after`, flip);
       expect(flip).toBeLessThan(2000);
 
       const t0 = performance.now();
@@ -187,11 +194,14 @@ describe.skipIf(!DATABASE_URL)('chaos: PostgreSQL refused or black-holed', () =>
       expect(res.statusCode, res.body).toBe(503);
       expect(res.json().error.code).toBe('NETRA_E_UNAVAILABLE');
       expect(res.headers['retry-after']).toBe('5');
+      note(`pg ${mode}: GET /api/v1/workspaces (503)`, performance.now() - t0);
       expect(performance.now() - t0).toBeLessThan(4000);
 
+      const t1 = performance.now();
       const ing = await t.app.server.inject({ method: 'POST', url: '/api/v1/events?workspace=pgc', headers: key, payload: events(20) });
       expect(ing.statusCode, ing.body).toBe(200);
       expect(ing.json().accepted).toBe(20);
+      note(`pg ${mode}: POST /api/v1/events with an API key (200)`, performance.now() - t1);
       const refused = await t.app.server.inject({
         method: 'POST',
         url: '/api/v1/events?workspace=pgc',
@@ -201,7 +211,7 @@ describe.skipIf(!DATABASE_URL)('chaos: PostgreSQL refused or black-holed', () =>
       expect([401, 503]).toContain(refused.statusCode);
 
       await proxy.set('pass');
-      await until(t.app, (r) => r.status === 200, 15_000);
+      note(`pg ${mode}: ready again after`, await until(t.app, (r) => r.status === 200, 15_000));
       const back = await t.app.server.inject({ url: '/api/v1/workspaces', headers: user });
       expect(back.statusCode).toBe(200);
     }, 40_000);

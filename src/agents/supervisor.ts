@@ -70,7 +70,8 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
         return await run(ctx, req);
       } catch (err) {
         if (err instanceof RunCancelled || signal.aborted) return { status: 'cancelled', content: '' };
-        const known = err instanceof NetraError && err.status < 500;
+        // our own messages are safe to show; store and internal errors wrap a driver's text (SQL, parameters, stored values)
+        const known = err instanceof NetraError && err.code !== ErrorCodes.STORE.code && err.code !== ErrorCodes.INTERNAL.code;
         const code = err instanceof NetraError ? err.code : ErrorCodes.INTERNAL.code;
         if (!known) deps.log?.error({ run_id: req.run_id, err }, 'agent run failed');
         // an unexpected error's text may quote SQL, parameters or stored event text: clients get its code only

@@ -318,7 +318,7 @@ export class RunService {
       if (signal.aborted) return this.finalize(run.id, entry, { status: 'cancelled', stoppedEvent: false });
       log?.warn({ run_id: run.id, err: (err as Error).message ?? String(err) }, 'agent run failed');
       // an unexpected error's text may quote SQL or stored text: clients get a pointer to the log instead
-      const message = err instanceof NetraError && err.status < 500 ? err.message : `the run failed; the server log has the details under run ${run.id}`;
+      const message = err instanceof NetraError && err.code !== 'NETRA_E_STORE' && err.code !== 'NETRA_E_INTERNAL' ? err.message : `the run failed; the server log has the details under run ${run.id}`;
       try {
         await this.persist(run.id, entry, 'agent_error', { message });
       } catch { /* the run is still recorded failed below */ }
