@@ -138,7 +138,7 @@ describe.skipIf(!REDIS_URL)('chaos: Redis refused or black-holed', () => {
       await proxy.set('pass');
       await req.close();
     }
-  }, 30_000);
+  }, 90_000); // a second app: its embedded PostgreSQL takes long to create on a loaded machine
 });
 
 describe.skipIf(!DATABASE_URL)('chaos: PostgreSQL refused or black-holed', () => {

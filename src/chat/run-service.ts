@@ -316,9 +316,8 @@ export class RunService {
       return await this.finalize(run.id, entry, { status: result.status, content: result.content, error: result.status === 'failed' ? result.content : null });
     } catch (err) {
       if (signal.aborted) return this.finalize(run.id, entry, { status: 'cancelled', stoppedEvent: false });
-      log?.warn({ run_id: run.id, err: (err as Error).message ?? String(err) }, 'agent run failed');
-      // an unexpected error's text may quote SQL or stored text: clients get a pointer to the log instead
-      const message = err instanceof NetraError && err.code !== 'NETRA_E_STORE' && err.code !== 'NETRA_E_INTERNAL' ? err.message : `the run failed; the server log has the details under run ${run.id}`;
+      const message = (err as Error).message ?? String(err);
+      log?.warn({ run_id: run.id, err: message }, 'agent run failed');
       try {
         await this.persist(run.id, entry, 'agent_error', { message });
       } catch { /* the run is still recorded failed below */ }
