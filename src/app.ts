@@ -16,6 +16,7 @@ import { createIngestor, type Ingestor, type IngestSource, type IngestSummary } 
 import type { Manifest } from './corpus/generator.js';
 import { buildServer } from './server/http.js';
 import { MemoryBudget, defaultBodyBudgetBytes } from './server/memory-budget.js';
+import { removeServerAddress, writeServerAddress } from './server/address-file.js';
 import { createAnalysisService, type AnalysisService } from './services/analysis-service.js';
 import { createAnalysisPrecompute, type AnalysisPrecompute } from './services/analysis-precompute.js';
 import type { DependencyStatus } from './observability/readiness.js';
@@ -259,6 +260,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     startGenerateJob: (req) => workloads.startGenerateJob(req),
     async listen() {
       const url = await server.listen({ host: config.host, port: config.port });
+      try {
+        writeServerAddress(config.dataDir, url); // the command line finds this server whatever its port
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'could not write the server address into the data directory; the CLI will use NETRA_HOST/NETRA_PORT');
+      }
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
       observability.start();
       probes.start();
@@ -273,6 +279,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         observability.close();
         probes.stop();
         await server.close();
+        removeServerAddress(config.dataDir);
         await runs.close(); // agent runs still going are recorded cancelled (issue 5)
         await runBus.close();
         await jobs.close(); // running jobs are cancelled and recorded as such

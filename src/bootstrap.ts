@@ -48,7 +48,7 @@ export function openAnalyticsStore(config: Config): AnalyticsStore {
       ttlDays: config.store.clickhouseTtlDays,
     });
   }
-  return createDuckDbStore({ path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb') });
+  return createDuckDbStore({ path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'), durability: config.store.durability });
 }
 
 export function storeOpenError(err: unknown): Error {

@@ -167,6 +167,10 @@ export const SETTINGS = {
       emptyIsUnset: true, derive: (env) => (env.CLICKHOUSE_URL ? 'clickhouse' : undefined), shownDefault: '`duckdb` (`clickhouse` when `CLICKHOUSE_URL` is set)',
     }),
     duckdbPath: setting('NETRA_DUCKDB_PATH', z.string().optional(), 'DuckDB file (`:memory:` for none)', { readme: true, shownDefault: '`<data dir>/events.duckdb`' }),
+    // when ingestion answers 2xx with the DuckDB file store; docs/ARCHITECTURE.md "Durability"
+    durability: setting('NETRA_STORE_DURABILITY', z.enum(['fsync', 'write']).default('fsync'),
+      'when ingestion answers 2xx: `fsync` = events synced to the store\'s write-ahead spool (survive kill -9, OS crash, power loss); `write` = written without a sync (survive a crash of the process only)',
+      { readme: true }),
     clickhouseUrl: setting('CLICKHOUSE_URL', z.string().url().optional(), '`http(s)://user:password@host:8123` of ClickHouse (password masked in logs)', { emptyIsUnset: true, readme: true, shownDefault: '(unset: DuckDB)' }),
     clickhouseDatabase: setting('CLICKHOUSE_DATABASE', z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier').default('netra'), 'ClickHouse database holding the events (created when missing)'),
     clickhouseTtlDays: setting('CLICKHOUSE_TTL_DAYS', int(0, 0), 'drop ClickHouse events older than this many days (0: keep)'),

@@ -2,7 +2,8 @@
  * DuckDB ↔ ClickHouse parity: the same generated workload (two presets, 5,000 events each, one workspace per preset)
  * goes into the DuckDB store (in memory) and the ClickHouse store (chdb), and every analysis query must return the
  * same rows in the same order (numbers within 1e-9 relative), the full analysis the same recommendations, and a
- * what-if replay the same projection.
+ * what-if replay the same projection. The last test checks that every method of the analysis port ran on both engines
+ * (a query added to the port without a case here fails it).
  *
  * What is allowed to differ, and why:
  * - the SQL text (`sql` / `query` fields): two dialects;
@@ -19,9 +20,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../src/corpus/generator.js';
 import { analyzeWorkspace } from '../src/optimize/analyze.js';
 import { analysisContext } from '../src/optimize/catalog-context.js';
-import type { AnalysisScope } from '../src/optimize/ports/index.js';
+import type { AnalysisQueries, AnalysisScope } from '../src/optimize/ports/index.js';
 import type { PromptTextRow } from '../src/optimize/ports/cache.js';
-import type { ReplayTextRow } from '../src/optimize/ports/replay.js';
+import type { ReplayMatch, ReplayPlan, ReplayTextRow } from '../src/optimize/ports/replay.js';
 import { policyFromRecommendations } from '../src/optimize/policy-from-recommendations.js';
 import { replayPolicy } from '../src/optimize/replay.js';
 import { createChdbExecutor } from '../src/store/clickhouse-chdb-executor.js';
@@ -45,6 +46,25 @@ let duck: AnalyticsStore;
 let ch: AnalyticsStore;
 const scopes = new Map<string, AnalysisScope>();
 const tieDiffs: string[] = [];
+/** port methods each engine was asked for: the last test checks that every query of the port ran on both */
+const called = { duckdb: new Set<string>(), clickhouse: new Set<string>() };
+
+/** The store with its analysis queries recorded as they are called. */
+function tracked(store: AnalyticsStore, seen: Set<string>): AnalyticsStore {
+  const analysis = new Proxy(store.analysis, {
+    get(target, key) {
+      seen.add(String(key));
+      return Reflect.get(target, key) as unknown;
+    },
+  });
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'analysis') return analysis;
+      const v = Reflect.get(target, key) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
 
 /** Deep comparison: same shape, strings/booleans/null equal, numbers within REL. Returns the first difference. */
 function diff(a: unknown, b: unknown, path: string): string | null {
@@ -68,7 +88,8 @@ function diff(a: unknown, b: unknown, path: string): string | null {
       const va = (a as Record<string, unknown>)[k];
       const vb = (b as Record<string, unknown>)[k];
       if (TIE_FIELDS.has(k)) {
-        const size = (v: unknown) => (Array.isArray(v) ? v.length : typeof v === 'string' && k.startsWith('sample') ? v.split(', ').length : typeof v);
+        const size = (v: unknown) =>
+          Array.isArray(v) ? v.length : typeof v === 'string' && k.startsWith('sample') ? v.split(', ').length : typeof v;
         if (size(va) !== size(vb)) return `${path}.${k}: ${JSON.stringify(va)} vs ${JSON.stringify(vb)}`;
         if (JSON.stringify(va) !== JSON.stringify(vb)) tieDiffs.push(`${path}.${k}: ${JSON.stringify(va)} vs ${JSON.stringify(vb)}`);
         continue;
@@ -82,17 +103,28 @@ function diff(a: unknown, b: unknown, path: string): string | null {
 }
 
 function expectSame(a: unknown, b: unknown, what: string): void {
-  expect(diff(a, b, what)).toBeNull();
+  const d = diff(a, b, what);
+  if (d) process.stderr.write(`PARITY DIFF ${d}\n`);
+  expect(d).toBeNull();
 }
 
 beforeAll(async () => {
   const cat = priceCatalog();
-  duck = createDuckDbStore({ path: ':memory:' });
-  ch = createClickHouseStore({ executor: createChdbExecutor(dir), database: 'parity' });
+  duck = tracked(createDuckDbStore({ path: ':memory:' }), called.duckdb);
+  ch = tracked(createClickHouseStore({ executor: createChdbExecutor(dir), database: 'parity' }), called.clickhouse);
   await duck.init();
   await ch.init();
   for (const [i, preset] of PRESETS.entries()) {
-    const w = generateWorkload({ preset, events: EVENTS, days: 7, seed: 11 + i, end: END, pricer: cat, tierOf: (m) => cat.resolve(m)?.quality_tier, workspace: preset });
+    const w = generateWorkload({
+      preset,
+      events: EVENTS,
+      days: 7,
+      seed: 11 + i,
+      end: END,
+      pricer: cat,
+      tierOf: (m) => cat.resolve(m)?.quality_tier,
+      workspace: preset,
+    });
     for (const batch of w.batches()) {
       const [d, c] = await Promise.all([duck.append(batch), ch.append(batch)]);
       expect(c).toEqual(d);
@@ -116,18 +148,33 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     for (const s of [scope(), inner()]) expectSame(await duck.stats(s), await ch.stats(s), 'stats');
     expectSame(await duck.workspaces(), await ch.workspaces(), 'workspaces');
     expectSame(await duck.models(preset), await ch.models(preset), 'models');
-    expectSame(await duck.listEvents(inner(), { limit: 300, offset: 100 }), await ch.listEvents(inner(), { limit: 300, offset: 100 }), 'listEvents');
+    expectSame(
+      await duck.listEvents(inner(), { limit: 300, offset: 100 }),
+      await ch.listEvents(inner(), { limit: 300, offset: 100 }),
+      'listEvents',
+    );
   });
 
   it('usage queries', async () => {
     for (const s of [scope(), inner()]) {
-      for (const q of ['routingSegments', 'batchCandidates', 'maxTokensGroups', 'retryWaste', 'rateLimitBursts', 'contextGrowth', 'latencyByAppModel'] as const) {
+      for (const q of [
+        'routingSegments',
+        'batchCandidates',
+        'maxTokensGroups',
+        'retryWaste',
+        'rateLimitBursts',
+        'contextGrowth',
+        'latencyByAppModel',
+      ] as const) {
         const [a, b] = await Promise.all([duck.analysis[q](s), ch.analysis[q](s)]);
         expect(a.rows.length, q).toBeGreaterThanOrEqual(0);
         expectSame(a, b, q);
       }
     }
-    const [a, b] = await Promise.all([duck.analysis.contextGrowth(scope(), { window_tokens: 500 }), ch.analysis.contextGrowth(scope(), { window_tokens: 500 })]);
+    const [a, b] = await Promise.all([
+      duck.analysis.contextGrowth(scope(), { window_tokens: 500 }),
+      ch.analysis.contextGrowth(scope(), { window_tokens: 500 }),
+    ]);
     expectSame(a, b, 'contextGrowth(500)');
   });
 
@@ -148,13 +195,24 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const prefix = { window_seconds: 300, min_token_thresholds: [1024, 2048, 4096] };
     for (const s of [scope(), inner()]) {
       expectSame(await duck.analysis.exactCacheGroups(s, exact), await ch.analysis.exactCacheGroups(s, exact), 'exactCacheGroups');
-      expectSame(await duck.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }), await ch.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }), 'exactCacheGroups(30)');
+      expectSame(
+        await duck.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }),
+        await ch.analysis.exactCacheGroups(s, { ttl_seconds: 30, compare_ttls_seconds: [] }),
+        'exactCacheGroups(30)',
+      );
       expectSame(await duck.analysis.prefixCacheGroups(s, prefix), await ch.analysis.prefixCacheGroups(s, prefix), 'prefixCacheGroups');
     }
     const collect = async (store: AnalyticsStore) => {
       const rows: PromptTextRow[] = [];
       const chunks: number[] = [];
-      const r = await store.analysis.scanPromptTexts(scope(), (c) => { rows.push(...c); chunks.push(c.length); }, { chunk_rows: 1000 });
+      const r = await store.analysis.scanPromptTexts(
+        scope(),
+        (c) => {
+          rows.push(...c);
+          chunks.push(c.length);
+        },
+        { chunk_rows: 1000 },
+      );
       return { rows, chunks, n: r.rows };
     };
     const [a, b] = await Promise.all([collect(duck), collect(ch)]);
@@ -164,7 +222,11 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
 
   it('performance queries', async () => {
     for (const s of [scope(), inner()]) {
-      expectSame(await duck.analysis.performanceBuckets(s, 3_600_000), await ch.analysis.performanceBuckets(s, 3_600_000), 'performanceBuckets');
+      expectSame(
+        await duck.analysis.performanceBuckets(s, 3_600_000),
+        await ch.analysis.performanceBuckets(s, 3_600_000),
+        'performanceBuckets',
+      );
       expectSame(await duck.analysis.windowPercentiles(s), await ch.analysis.windowPercentiles(s), 'windowPercentiles');
     }
   });
@@ -173,7 +235,14 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const cat = priceCatalog();
     const run = async (store: AnalyticsStore) => {
       const totals = await store.stats(scope());
-      const ctx = analysisContext({ catalog: cat, workspace: preset, from: scope().from, to: scope().to, total_events: totals.events, total_spend_usd: totals.spend_usd });
+      const ctx = analysisContext({
+        catalog: cat,
+        workspace: preset,
+        from: scope().from,
+        to: scope().to,
+        total_events: totals.events,
+        total_spend_usd: totals.spend_usd,
+      });
       return { ctx, analysis: await analyzeWorkspace(store.analysis, ctx, { goal: 'cost' }) };
     };
     const [a, b] = [await run(duck), await run(ch)];
@@ -181,7 +250,10 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     expectSame(a.analysis, b.analysis, 'analysis');
 
     const policy = {
-      ...policyFromRecommendations(a.analysis.recommendations.map((r) => r), { cache_ttl_seconds: 1800 }),
+      ...policyFromRecommendations(
+        a.analysis.recommendations.map((r) => r),
+        { cache_ttl_seconds: 1800 },
+      ),
       semantic_cache: { enabled: true, ttl_seconds: 3600 },
       max_tokens_caps: [{ match: { min_prompt_tokens: 100 }, cap: 64 }],
       batch: [{ match: { offline: true } }],
@@ -201,11 +273,103 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     expect(changed).toEqual([...changed].sort((x, y) => x - y));
     const texts = async (store: AnalyticsStore) => {
       const rows: ReplayTextRow[] = [];
-      const routing = [{ match: { apps: null, models: null, tasks: null, min_prompt_tokens: 200, max_prompt_tokens: null, tags: [], offline: false }, target_model: 'gpt-4o-mini', same_models: [] }];
+      const routing = [
+        {
+          match: { apps: null, models: null, tasks: null, min_prompt_tokens: 200, max_prompt_tokens: null, tags: [], offline: false },
+          target_model: 'gpt-4o-mini',
+          same_models: [],
+        },
+      ];
       const n = await store.analysis.replayTextEvents(scope(), routing, (r) => rows.push(...r));
       return { n, rows };
     };
     expectSame(await texts(duck), await texts(ch), 'replayTextEvents');
-    for (const latency of [true, false]) expectSame(await duck.analysis.replayModels(scope(), { latency }), await ch.analysis.replayModels(scope(), { latency }), 'replayModels');
+    for (const latency of [true, false])
+      expectSame(
+        await duck.analysis.replayModels(scope(), { latency }),
+        await ch.analysis.replayModels(scope(), { latency }),
+        'replayModels',
+      );
+    // the semantic simulation sampled (each hit found stands for several events): the extrapolated terms of the SQL
+    const sampled = { ...policy, exact_cache: { enabled: true, ttl_seconds: 600 } };
+    const [sa, sb] = [
+      await replayPolicy(duck.analysis, a.ctx, sampled, { semantic_max_events: 1000 }),
+      await replayPolicy(ch.analysis, b.ctx, sampled, { semantic_max_events: 1000 }),
+    ];
+    expect(sa.breakdown.semantic_cache_hits).toBeGreaterThan(0);
+    expectSame(sa, sb, 'replay, semantic simulation sampled');
+  });
+
+  it('replaySimulate of a plan using every kind of match, and over an empty scope', async () => {
+    const segs = (await duck.analysis.routingSegments(scope())).rows;
+    const models = await duck.analysis.replayModels(scope(), { latency: true });
+    const texts: PromptTextRow[] = [];
+    await duck.analysis.scanPromptTexts(scope(), (r) => texts.push(...r));
+    // two segments with a task from different apps (or tasks): each rule then matches events the other does not
+    const s1 = segs.find((r) => r.task !== null && r.max_prompt_tokens >= 10)!;
+    const s2 = segs.find((r) => r.task !== null && r.max_prompt_tokens >= 10 && (r.app !== s1.app || r.task !== s1.task))!;
+    const any: ReplayMatch = {
+      apps: null,
+      models: null,
+      tasks: null,
+      min_prompt_tokens: null,
+      max_prompt_tokens: null,
+      tags: [],
+      offline: false,
+    };
+    const rate = (model: string, i: number) => ({
+      model,
+      input: 1e-6 * (i + 1),
+      cached_input: 5e-7,
+      output: 4e-6 / (i + 1),
+      batch_discount: i % 2 ? 0.5 : 0,
+      ms_per_output_token: i % 3 ? 20 + i : null,
+    });
+    const plan: ReplayPlan = {
+      routing: [
+        {
+          match: { ...any, apps: [s1.app], tasks: [s1.task!], max_prompt_tokens: 1e6 },
+          target_model: 'target-a',
+          same_models: [models[0]!.model],
+        },
+        {
+          match: { ...any, models: [s2.model], tags: [['task', s2.task!]], min_prompt_tokens: 10 },
+          target_model: models[0]!.model,
+          same_models: [],
+        },
+      ],
+      exact_cache_ttl_ms: 900_000,
+      semantic_hit_ids: texts.filter((_, i) => i % 7 === 0).map((t) => t.event_id),
+      semantic_hit_weight: 2.5,
+      cache_latency_ms: 40,
+      batch: [
+        { ...any, offline: true },
+        { ...any, tasks: [s2.task!] },
+      ],
+      caps: [
+        { match: { ...any, min_prompt_tokens: 200 }, cap: 48 },
+        { match: any, cap: 400 },
+      ],
+      rates: [...models.map((m, i) => rate(m.model, i)), rate('target-a', 9)],
+    };
+    const [a, b] = await Promise.all([duck.analysis.replaySimulate(scope(), plan), ch.analysis.replaySimulate(scope(), plan)]);
+    expect(a.rows[0]!.day).toBeNull();
+    expect(a.rows[0]!.semantic_hits).toBeGreaterThan(0);
+    expect(a.rows[0]!.rule_events.every((n) => n > 0)).toBe(true);
+    expectSame(a, b, 'replaySimulate');
+    const empty = { ...scope(), from: scope().to + 1, to: scope().to + 2 };
+    const [ea, eb] = await Promise.all([duck.analysis.replaySimulate(empty, plan), ch.analysis.replaySimulate(empty, plan)]);
+    expect(ea.rows).toHaveLength(1);
+    expect(ea.rows[0]!.events).toBe(0);
+    expectSame(ea, eb, 'replaySimulate (empty scope)');
+  });
+});
+
+describe('parity coverage', () => {
+  it('ran every query of the analysis port on both engines', () => {
+    const port = Object.keys(duck.analysis as AnalysisQueries).sort();
+    expect(port.length).toBeGreaterThanOrEqual(15);
+    expect([...called.duckdb].filter((k) => port.includes(k)).sort()).toEqual(port);
+    expect([...called.clickhouse].filter((k) => port.includes(k)).sort()).toEqual(port);
   });
 });

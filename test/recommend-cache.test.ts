@@ -1,6 +1,6 @@
 /**
  * The cache kinds (exact_cache, semantic_cache, prompt_caching) on small hand-computed fixtures: the pure functions
- * over hand-written rows, and the same cases through the DuckDB store (the SQL of src/store/duckdb-analysis/cache.ts).
+ * over hand-written rows, and the same cases through the DuckDB store (the SQL of src/store/analysis/cache/).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

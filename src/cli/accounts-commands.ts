@@ -2,8 +2,8 @@
  * `netra token [--workspace <name>]`, `netra keys create --scope ingest|read|admin [--workspace <name>]`, `netra keys revoke <prefix>`.
  *
  * `token` signs an access token for the local owner from the data directory's key material, so it works while the server
- * holds the database. `keys` talk to the running server (NETRA_HOST/NETRA_PORT) with such a token; when no server answers
- * they open the data directory directly. An API key is printed once, on stdout, and never again.
+ * holds the database. `keys` talk to the running server (the address it wrote into the data directory, else
+ * NETRA_HOST/NETRA_PORT) with such a token; when no server answers they open the data directory directly. An API key is printed once, on stdout, and never again.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -12,6 +12,7 @@ import { signAccessToken } from '../accounts/tokens.js';
 import { createApp, type App } from '../app.js';
 import { configFromEnv, type Config } from '../config.js';
 import { ErrorCodes } from '../errors.js';
+import { readServerAddress } from '../server/address-file.js';
 import { parseWorkspace } from '../server/params.js';
 
 export function registerAccountCommands(program: Command): void {
@@ -100,7 +101,10 @@ export async function viaServerOrDirect(config: Config, call: ServerCall, direct
   throw Object.assign(new Error(`${json.error?.message ?? `HTTP ${res.status}`}${hint}`), { code: json.error?.code ?? ErrorCodes.REQUEST.code });
 }
 
+/** The running server of this data directory (its address file), else NETRA_HOST/NETRA_PORT. */
 function serverUrl(config: Config): string {
+  const running = readServerAddress(config.dataDir);
+  if (running) return running.url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:');
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host.includes(':') ? `[${config.host}]` : config.host;
   return `http://${host}:${config.port}`;
 }

@@ -9,10 +9,13 @@ import { createApp, type App } from '../app.js';
 import { parseWorkspace } from '../server/params.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatAnalysis, formatReplay, formatStats } from './format.js';
+import { checkModel, checkPortFree, checkWorkspace, choiceArg, formatHint, IMPORT_FORMATS, type ImportFormatName } from './hints.js';
 import { progressReporter } from './progress.js';
 
 const program = new Command();
-program.name('netra').description('Where your LLM money and latency go, and what to change.').showHelpAfterError();
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+program.name('netra').description('Where your LLM money and latency go, and what to change.').version(VERSION, '-V, --version', 'print the version')
+  .showHelpAfterError();
 
 function intArg(name: string, min = 1) {
   return (v: string): number => {
@@ -33,6 +36,14 @@ async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
   }
 }
 
+/** The workspace named by --workspace (or the default), which must exist: a command reading it exits 1 otherwise. */
+async function existingWorkspace(app: App, name: string | undefined): Promise<string> {
+  const workspace = parseWorkspace(name, app.config.defaultWorkspace);
+  const exists = (await app.repo.getWorkspace(workspace)) !== null;
+  if (!exists) checkWorkspace(workspace, false, (await app.repo.listWorkspaces()).map((w) => w.name));
+  return workspace;
+}
+
 function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
@@ -41,8 +52,18 @@ program
   .command('serve')
   .description('start the HTTP server (embedded PGlite + DuckDB under NETRA_DATA_DIR unless DATABASE_URL is set)')
   .action(async () => {
-    const app = await createApp(configFromEnv());
-    const url = await app.listen();
+    const config = configFromEnv();
+    await checkPortFree(config.host, config.port); // before any work: no demo seeding for a server that cannot listen
+    const app = await createApp(config);
+    let url: string;
+    try {
+      url = await app.listen();
+    } catch (err) {
+      await app.close(); // taken meanwhile: nothing may keep the process alive
+      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? new NetraError('CONFIG', `port ${config.port} on ${config.host} is in use; stop that process or choose another port with NETRA_PORT`, { field: 'port' })
+        : err;
+    }
     app.log.info({ url }, `netra listening on ${url}`);
     let stopping = false;
     const stop = async (signal: string) => {
@@ -60,14 +81,18 @@ program
   .command('import')
   .description('import events from a file into a workspace')
   .argument('<file>', 'path of the file')
-  .addOption(new Option('--format <format>', 'file format').choices(['jsonl', 'csv', 'azure-trace']).makeOptionMandatory())
+  .addOption(new Option('--format <format>', `file format: ${IMPORT_FORMATS.join(' | ')}`).argParser(choiceArg('format', IMPORT_FORMATS)).makeOptionMandatory())
   .option('--model <id>', 'model for formats that carry none (azure-trace), or default for CSV rows without one')
   .option('--map <mapping>', 'CSV column mapping field=column,... (default: columns named like event fields)')
   .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
   .option('--json', 'print { imported, rejected, duplicates, errors } as JSON')
-  .action(async (file: string, o: { format: 'jsonl' | 'csv' | 'azure-trace'; model?: string; map?: string; workspace?: string; json?: boolean }) => {
+  .action(async (file: string, o: { format: ImportFormatName; model?: string; map?: string; workspace?: string; json?: boolean }) => {
     const result = await withApp(async (app) => {
       const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
+      const model = o.model;
+      if (model !== undefined) {
+        checkModel(model, () => app.catalog().entries.flatMap((e) => [e.id, ...e.aliases]), (m) => app.catalog().rates(workspace, m) !== null);
+      }
       const progress = progressReporter(!o.json && process.stderr.isTTY, 'bytes');
       try {
         return await app.importFile(file, { format: o.format, model: o.model, mapping: parseMapping(o.map), workspace, signal: interruptSignal() }, progress.update);
@@ -82,7 +107,11 @@ program
       if (out.errors_total > 20) lines.push(`  ... ${out.errors_total - 20} more (use --json for all)`);
       return lines.join('\n');
     });
-    if (out.imported === 0 && out.rejected > 0) process.exitCode = 1;
+    if (out.imported === 0 && out.rejected > 0) {
+      const hint = formatHint(file, o.format);
+      if (hint) process.stderr.write(`${hint}\n`);
+      process.exitCode = 1;
+    }
   });
 
 program
@@ -117,7 +146,7 @@ program
   .option('--json', 'print JSON')
   .action(async (o: { workspace?: string; from?: string; to?: string; json?: boolean }) => {
     const { parseRange } = await import('../server/params.js');
-    const stats = await withApp(async (app) => app.store.stats({ workspace: parseWorkspace(o.workspace, app.config.defaultWorkspace), ...parseRange(o) }));
+    const stats = await withApp(async (app) => app.store.stats({ workspace: await existingWorkspace(app, o.workspace), ...parseRange(o) }));
     print(Boolean(o.json), stats, () => formatStats(stats));
   });
 
@@ -136,7 +165,7 @@ program
   .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
   .option('--json', 'print JSON')
   .action(async (o: { workspace?: string; json?: boolean }) => {
-    const r = await withApp(async (app) => app.reprice(parseWorkspace(o.workspace, app.config.defaultWorkspace)));
+    const r = await withApp(async (app) => app.reprice(await existingWorkspace(app, o.workspace)));
     print(Boolean(o.json), r, () => `repriced ${r.updated} events: $${r.spend_before_usd.toFixed(4)} -> $${r.spend_after_usd.toFixed(4)}`);
   });
 
@@ -151,7 +180,7 @@ program
   .option('--md', 'print a Markdown report')
   .action(async (o: { workspace?: string; from?: string; to?: string; goal: string; json?: boolean; md?: boolean }) => {
     const { parseRange } = await import('../server/params.js');
-    const a = await withApp(async (app) => app.analysis.analyze({ workspace: parseWorkspace(o.workspace, app.config.defaultWorkspace), ...parseRange(o), goal: o.goal }));
+    const a = await withApp(async (app) => app.analysis.analyze({ workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), goal: o.goal }));
     if (o.md) {
       const { analysisMarkdown } = await import('../optimize/export/markdown.js');
       process.stdout.write(analysisMarkdown(a) + '\n');
@@ -169,7 +198,7 @@ program
   .action(async (file: string, o: { workspace?: string; from?: string; to?: string; json?: boolean }) => {
     const { parseRange } = await import('../server/params.js');
     const policy = readJsonFile(file, 'policy');
-    const r = await withApp(async (app) => app.analysis.simulate({ workspace: parseWorkspace(o.workspace, app.config.defaultWorkspace), ...parseRange(o), policy }));
+    const r = await withApp(async (app) => app.analysis.simulate({ workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), policy }));
     print(Boolean(o.json), r, () => formatReplay(r));
   });
 
@@ -185,7 +214,7 @@ program
     const { exportGatewayConfig } = await import('../services/gateway-export.js');
     const policy = o.policy ? readJsonFile(o.policy, 'policy') : undefined;
     const r = await withApp(async (app) => exportGatewayConfig({ analysis: app.analysis, store: app.store, catalog: app.catalog() }, {
-      workspace: parseWorkspace(o.workspace, app.config.defaultWorkspace), format: o.format, policy, goal: o.goal,
+      workspace: await existingWorkspace(app, o.workspace), format: o.format, policy, goal: o.goal,
     }));
     if (o.out) {
       writeFileSync(o.out, r.content);
@@ -238,7 +267,9 @@ function parseMapping(spec: string | undefined): Record<string, string> | undefi
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  // users see the code and the message; the stack only with NETRA_LOG_LEVEL=debug (or trace)
   const e = err as NetraError;
-  process.stderr.write(`netra: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
+  process.stderr.write(`netra: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+  if (/^(debug|trace)$/.test(process.env.NETRA_LOG_LEVEL ?? '') && e.stack) process.stderr.write(`${e.stack}\n`);
   process.exitCode = e.code === ErrorCodes.VALIDATION.code ? 2 : 1;
 }

@@ -201,7 +201,11 @@ export class JobRunner {
           }, log);
           doneReject(new JobCancelledError(why));
         } else {
-          log.warn({ err }, 'job failed');
+          // a refused input (a NetraError below 500) is the caller's to fix and is reported to it: its stack only at debug
+          if (err instanceof NetraError && err.status < 500) {
+            log.info({ code: err.code, reason: err.message }, 'job failed');
+            log.debug({ err }, 'job failed');
+          } else log.warn({ err }, 'job failed');
           await this.record(job.id, { status: 'failed', ...entry.counts, errors: [{ message: (err as Error).message ?? String(err) }] }, log);
           doneReject(err);
         }

@@ -1,7 +1,7 @@
 /**
  * The scale-out analytics store: AnalyticsStore over ClickHouse, through a ClickHouseExecutor (HTTP with
  * @clickhouse/client in production, chdb in-process in the tests). Schema: clickhouse-schema.ts; reads:
- * clickhouse-queries.ts and clickhouse-analysis/.
+ * clickhouse-queries.ts and analysis/ (the analysis queries, shared with DuckDB).
  *
  * Write path (append), serialised through one promise queue per store:
  * 1. validate rows against the column types (a bad row is refused before anything is written);
@@ -38,7 +38,7 @@ import {
 import {
   deleteFilteredRows, deleteWorkspaceRows, num, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
 } from './clickhouse-queries.js';
-import { createClickHouseAnalysis } from './clickhouse-analysis/index.js';
+import { clickHouseEngine, createAnalysis } from './analysis/index.js';
 import { QueryTimingLog } from './query-timings.js';
 
 export interface ClickHouseStoreOptions {
@@ -70,7 +70,7 @@ export class ClickHouseStore implements AnalyticsStore {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly reads = new Set<Promise<void>>();
   private readonly timings = new QueryTimingLog();
-  readonly analysis: AnalysisQueries = createClickHouseAnalysis((kind, fn) => this.timings.time(kind, () => this.read(() => fn(this.ex, this.table))));
+  readonly analysis: AnalysisQueries = createAnalysis((kind, fn) => this.timings.time(kind, () => this.read(() => fn(clickHouseEngine(this.ex, this.table)))));
 
   constructor(opts: ClickHouseStoreOptions) {
     this.ex = opts.executor;

@@ -8,6 +8,13 @@
  * hashes (`delete`), unless another stored row shares one.
  */
 
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { WorkloadEvent } from '../workload/event.js';
+import { toNumber } from './duckdb-rows.js';
+
+/** Unambiguous string key of (workspace, event_id). */
+export const fullKey = (workspace: string, eventId: string): string => `${workspace.length}:${workspace}${eventId}`;
+
 /** 53-bit hash of (workspace, event_id); never 0 (0 marks an empty slot). */
 export function keyHash(workspace: string, eventId: string): number {
   let h1 = 0xdeadbeef;
@@ -69,7 +76,7 @@ export class KeyHashSet {
 
   /** Adds h; returns false when it was already present. */
   add(h: number): boolean {
-    if ((this.count + 1) > this.slots.length * MAX_LOAD) this.grow();
+    if (this.count + 1 > this.slots.length * MAX_LOAD) this.grow();
     const slots = this.slots;
     let i = (h >>> 0) & this.mask;
     for (;;) {
@@ -132,4 +139,57 @@ export class KeyHashSet {
       if (v !== 0) this.add(v);
     }
   }
+}
+
+/**
+ * Decides, in batch order, which rows whose key hash was already known are really new. Returns the indices to
+ * store. Only hashes known before this batch need the table; repeats within the batch are settled in memory.
+ */
+export async function settleSuspects(
+  events: readonly WorkloadEvent[],
+  hashes: Float64Array,
+  suspects: number[],
+  storedKeys: (hashes: number[]) => Promise<Set<string>>,
+): Promise<number[]> {
+  const n = events.length;
+  const isSuspect = new Uint8Array(n);
+  const suspectHashes = new Set<number>();
+  for (const i of suspects) {
+    isSuspect[i] = 1;
+    suspectHashes.add(hashes[i]!);
+  }
+  const firstIndex = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const h = hashes[i]!;
+    if (suspectHashes.has(h) && !firstIndex.has(h)) firstIndex.set(h, i);
+  }
+  const tableHashes = [...suspectHashes].filter((h) => isSuspect[firstIndex.get(h)!] === 1);
+  const stored = tableHashes.length > 0 ? await storedKeys(tableHashes) : new Set<string>();
+  const seen = new Set<string>();
+  const keep: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!suspectHashes.has(hashes[i]!)) {
+      keep.push(i);
+      continue;
+    }
+    const e = events[i]!;
+    const k = fullKey(e.workspace, e.event_id);
+    if (stored.has(k) || seen.has(k)) continue;
+    seen.add(k);
+    keep.push(i);
+  }
+  return keep;
+}
+
+/** The index of every key hash stored in `events`. */
+export async function loadKeyIndex(conn: DuckDBConnection): Promise<KeyHashSet> {
+  const count = toNumber((await conn.runAndReadAll('SELECT count(*) FROM events')).getRowsJS()[0]![0]);
+  const keys = new KeyHashSet(count);
+  const result = await conn.stream('SELECT key_hash FROM events');
+  for await (const chunk of result) {
+    const vector = chunk.getColumnVector(0);
+    const rows = chunk.rowCount;
+    for (let i = 0; i < rows; i++) keys.add(vector.getItem(i) as number);
+  }
+  return keys;
 }

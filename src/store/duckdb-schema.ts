@@ -15,9 +15,11 @@
  */
 import {
   BOOLEAN, DOUBLE, TIMESTAMP, UINTEGER, USMALLINT, VARCHAR,
-  type DuckDBType,
+  type DuckDBConnection, type DuckDBType,
 } from '@duckdb/node-api';
+import { NetraError } from '../errors.js';
 import { EVENT_COLUMNS, type WorkloadEvent } from '../workload/event.js';
+import { toNumber } from './duckdb-rows.js';
 
 /** How a column is written by the chunk writer and read back. */
 export type ColumnKind = 'string' | 'timestamp' | 'uint' | 'double' | 'boolean' | 'json';
@@ -96,4 +98,25 @@ export const EVENT_SELECT_LIST = EVENT_COLUMNS
 export function plainEventsDdl(table: string): string {
   const cols = EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'key_hash').map((c) => `${q(c.name)} ${c.sqlType}`);
   return `CREATE TABLE ${table} (${cols.join(', ')})`;
+}
+
+/** Creates the schema table and applies the migrations above the stored version, each in one transaction. */
+export async function migrateSchema(conn: DuckDBConnection, path: string): Promise<void> {
+  await conn.run(SCHEMA_TABLE_DDL);
+  const current = toNumber((await conn.runAndReadAll('SELECT coalesce(max(version), 0) FROM netra_schema')).getRowsJS()[0]![0]);
+  if (current > SCHEMA_VERSION) {
+    throw new NetraError('STORE', `database ${path} has schema version ${current}; this build knows up to ${SCHEMA_VERSION}`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      for (const sql of m.statements) await conn.run(sql);
+      await conn.run('INSERT INTO netra_schema (version) VALUES ($v)', { v: m.version });
+      await conn.run('COMMIT');
+    } catch (err) {
+      await conn.run('ROLLBACK');
+      throw err;
+    }
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * The analysis port: every aggregated query the optimisation engine needs from an analytics store. Each area defines
  * its rows and methods in its own file (usage.ts, cache.ts, replay.ts, performance.ts); stores implement all of them
- * (DuckDB: src/store/duckdb-analysis/). Every method is scoped to one workspace and a [from, to) range.
+ * (both engines: src/store/analysis/, one file per query). Every method is scoped to one workspace and a [from, to) range.
  */
 import type { Scope } from '../../workload/scope.js';
 import type { CacheQueries } from './cache.js';

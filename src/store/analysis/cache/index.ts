@@ -1,0 +1,17 @@
+/**
+ * The cache area of the analysis port (src/optimize/ports/cache.ts): exact repeats, the prompt-text stream for the
+ * semantic-cache pass, and provider prefix reuse; one file per query.
+ */
+import type { CacheQueries } from '../../../optimize/ports/cache.js';
+import type { RunAnalysis } from '../engine.js';
+import { exactCacheGroups } from './exact-cache.js';
+import { prefixCacheGroups } from './prefix-cache.js';
+import { scanPromptTexts } from './prompt-texts.js';
+
+export function cacheQueries(run: RunAnalysis): CacheQueries {
+  return {
+    exactCacheGroups: (scope, opts) => run('exact_cache', (e) => exactCacheGroups(e, scope, opts)),
+    scanPromptTexts: (scope, onRows, opts) => run('semantic_cache_scan', (e) => scanPromptTexts(e, scope, onRows, opts)),
+    prefixCacheGroups: (scope, opts) => run('prompt_caching', (e) => prefixCacheGroups(e, scope, opts)),
+  };
+}

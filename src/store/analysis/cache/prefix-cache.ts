@@ -1,0 +1,122 @@
+/**
+ * Provider prefix reuse per (app, model, prefix-size bucket): an event is warm when an earlier status=ok event of
+ * the same (model, prefix_hash) is at most the provider's cache window before it. One scan: a window over the prefix
+ * key, a GROUP BY per prefix (writes count only for prefixes with a hit), then per bucket.
+ */
+import type { PrefixCacheGroup, PrefixCacheOptions, PrefixCacheResult } from '../../../optimize/ports/cache.js';
+import type { AnalysisScope } from '../../../optimize/ports/index.js';
+import { NetraError } from '../../../errors.js';
+import { SAMPLES, secondsToMicros, topN, type Dialect } from '../dialect.js';
+import { num, sqlFor, str, strings, type AnalysisEngine, type EngineSql, type Params, type Row } from '../engine.js';
+
+/** The largest of the thresholds (bound as min0, min1, ..., largest first) <= prefix_tokens; 0 below all of them. */
+function bucketSql(d: Dialect, thresholds: number): string {
+  if (thresholds === 0) return '0';
+  const arms = Array.from(
+    { length: thresholds },
+    (_, i) => `WHEN prefix_tokens >= ${d.param(`min${i}`, 'UInt32')} THEN ${d.param(`min${i}`, 'UInt32')}`,
+  );
+  return `CASE ${arms.join(' ')} ELSE 0 END`;
+}
+
+const HIT = 'warm AND NOT cached';
+const COLD = 'NOT warm AND NOT cached';
+
+export const PREFIX_CACHE_SQL: EngineSql<{ thresholds: number }> = {
+  /**
+   * Prefix keys are few and their partitions huge, where a framed max is slow: lag(... IGNORE NULLS) streams. Its one
+   * difference from the definition: an event at the same µs as an ok event of the same key has gap 0 and is not
+   * counted warm even when an older ok event is within the window (conservative; two calls of one prefix in one µs).
+   */
+  duckdb: ({ where, t, d }, { thresholds }) => `WITH e AS (
+    SELECT event_id, app, model, provider, prefix_hash, prefix_tokens, cost_usd, cached_prompt_tokens, cached_prompt_tokens > 0 AS cached,
+      ${d.epochUs} AS ts,
+      coalesce(${d.epochUs} - lag(CASE WHEN status = 'ok' THEN ${d.epochUs} END IGNORE NULLS) OVER (
+        PARTITION BY model, prefix_hash ORDER BY "timestamp") BETWEEN 1 AND $win, false) AS warm
+    FROM ${t} WHERE ${where} AND prefix_hash IS NOT NULL AND prefix_tokens IS NOT NULL
+  ), k AS (
+    SELECT app, model, provider, prefix_hash, (${bucketSql(d, thresholds)})::INTEGER AS bucket,
+      count(*) AS events, fsum(cost_usd) AS spend,
+      count(*) FILTER (WHERE warm) AS warm, fsum(cost_usd) FILTER (WHERE warm) AS warm_spend,
+      count(*) FILTER (WHERE ${HIT}) AS hits, fsum(cost_usd) FILTER (WHERE ${HIT}) AS hit_spend,
+      sum(prefix_tokens) FILTER (WHERE ${HIT}) AS hit_tokens,
+      count(*) FILTER (WHERE ${COLD}) AS cold, sum(prefix_tokens) FILTER (WHERE ${COLD}) AS cold_tokens,
+      count(*) FILTER (WHERE cached) AS already, sum(cached_prompt_tokens) FILTER (WHERE cached) AS already_tokens,
+      arg_min(event_id, ts, ${SAMPLES}) FILTER (WHERE ${HIT}) AS samples
+    FROM e GROUP BY app, model, provider, prefix_hash, bucket
+  )
+  SELECT app, model, provider, bucket,
+    sum(events)::DOUBLE AS n_events, coalesce(fsum(spend), 0)::DOUBLE AS spend_usd,
+    sum(warm)::DOUBLE AS warm_events, coalesce(fsum(warm_spend), 0)::DOUBLE AS warm_spend_usd,
+    sum(hits)::DOUBLE AS hit_n, coalesce(fsum(hit_spend), 0)::DOUBLE AS hit_spend_usd, coalesce(sum(hit_tokens), 0)::DOUBLE AS hit_prefix_tokens,
+    coalesce(sum(cold) FILTER (WHERE hits > 0), 0)::DOUBLE AS writes,
+    coalesce(sum(cold_tokens) FILTER (WHERE hits > 0), 0)::DOUBLE AS write_prefix_tokens,
+    sum(already)::DOUBLE AS already_cached_events, coalesce(sum(already_tokens), 0)::DOUBLE AS already_cached_tokens,
+    flatten(list(samples ORDER BY hits DESC) FILTER (WHERE hits > 0))[1:${SAMPLES}] AS sample_ids
+  FROM k GROUP BY app, model, provider, bucket
+  ORDER BY hit_spend_usd DESC, app, model, provider, bucket`,
+
+  /** The max over the preceding rows in timestamp order: the same value as DuckDB's lag(... IGNORE NULLS). */
+  clickhouse: ({ where, t, d }, { thresholds }) => `WITH e AS (
+    SELECT event_id, app, model, provider, prefix_hash, prefix_tokens, cost_usd, cached_prompt_tokens, cached_prompt_tokens > 0 AS cached,
+      ${d.epochUs} AS ts_us,
+      ifNull((${d.epochUs} - max(if(status = 'ok', ${d.epochUs}, NULL)) OVER (
+        PARTITION BY model, prefix_hash ORDER BY "timestamp" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) BETWEEN 1 AND {win:Int64}, false) AS warm
+    FROM ${t} WHERE ${where} AND prefix_hash IS NOT NULL AND prefix_tokens IS NOT NULL
+  ), k AS (
+    SELECT app, model, provider, prefix_hash, toInt64(${bucketSql(d, thresholds)}) AS bucket,
+      count() AS n, sumKahan(cost_usd) AS spend,
+      countIf(warm) AS warm_n, sumKahanIf(cost_usd, warm) AS warm_spend,
+      countIf(${HIT}) AS hits, sumKahanIf(cost_usd, ${HIT}) AS hit_spend,
+      sumIf(prefix_tokens, ${HIT}) AS hit_tokens,
+      countIf(${COLD}) AS cold, sumIf(prefix_tokens, ${COLD}) AS cold_tokens,
+      countIf(cached) AS already, sumIf(cached_prompt_tokens, cached) AS already_tokens,
+      ${topN(SAMPLES, 'ts_us', 'event_id', HIT)} AS samples
+    FROM e GROUP BY app, model, provider, prefix_hash, bucket
+  )
+  SELECT app, model, provider, bucket,
+    toFloat64(sum(n)) AS n_events, sumKahan(spend) AS spend_usd,
+    toFloat64(sum(warm_n)) AS warm_events, sumKahan(warm_spend) AS warm_spend_usd,
+    toFloat64(sum(hits)) AS hit_n, sumKahan(hit_spend) AS hit_spend_usd, toFloat64(sum(hit_tokens)) AS hit_prefix_tokens,
+    toFloat64(sumIf(cold, hits > 0)) AS writes, toFloat64(sumIf(cold_tokens, hits > 0)) AS write_prefix_tokens,
+    toFloat64(sum(already)) AS already_cached_events, toFloat64(sum(already_tokens)) AS already_cached_tokens,
+    arraySlice(arrayFlatten(arrayMap(x -> x.2, arraySort(x -> (-x.1, x.2), groupArrayIf((hits, samples), hits > 0)))), 1, ${SAMPLES}) AS sample_ids
+  FROM k GROUP BY app, model, provider, bucket
+  ORDER BY hit_spend_usd DESC, app, model, provider, bucket`,
+};
+
+const toGroup = (r: Row): PrefixCacheGroup => ({
+  app: str(r.app),
+  model: str(r.model),
+  provider: str(r.provider),
+  min_tokens_bucket: num(r.bucket),
+  events: num(r.n_events),
+  spend_usd: num(r.spend_usd),
+  warm: num(r.warm_events),
+  warm_spend_usd: num(r.warm_spend_usd),
+  hits: num(r.hit_n),
+  hit_spend_usd: num(r.hit_spend_usd),
+  hit_prefix_tokens: num(r.hit_prefix_tokens),
+  writes: num(r.writes),
+  write_prefix_tokens: num(r.write_prefix_tokens),
+  already_cached_events: num(r.already_cached_events),
+  already_cached_tokens: num(r.already_cached_tokens),
+  sample_event_ids: strings(r.sample_ids),
+});
+
+export async function prefixCacheGroups(
+  engine: AnalysisEngine,
+  scope: AnalysisScope,
+  opts: PrefixCacheOptions,
+): Promise<PrefixCacheResult> {
+  const { where, params } = engine.scope(scope);
+  const p: Params = { ...params, win: engine.dialect.int64(secondsToMicros(opts.window_seconds, 'window_seconds')) };
+  const thresholds = [...new Set(opts.min_token_thresholds)].sort((a, b) => b - a);
+  for (const th of thresholds) {
+    if (!Number.isInteger(th) || th < 1)
+      throw new NetraError('VALIDATION', 'min_token_thresholds must be whole numbers >= 1', { field: 'min_token_thresholds' });
+  }
+  thresholds.forEach((th, i) => (p[`min${i}`] = th));
+  const query = sqlFor(engine, PREFIX_CACHE_SQL, where, { thresholds: thresholds.length });
+  return { groups: (await engine.query(query, p)).map(toGroup), query };
+}

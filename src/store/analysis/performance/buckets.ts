@@ -1,0 +1,65 @@
+/** One row per (time bucket, model, app) over the scope: sums and per-row percentiles (the performance analysis). */
+import type { AnalysisScope } from '../../../optimize/ports/index.js';
+import type { BucketResult } from '../../../optimize/ports/performance.js';
+import type { BucketRow } from '../../../optimize/performance.js';
+import { NetraError } from '../../../errors.js';
+import { num, numOrNull, pct, selectRows, str, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
+
+const TPS_ROWS = 'latency_ms > ttft_ms AND completion_tokens > 0';
+const TPS = 'completion_tokens / ((latency_ms - ttft_ms) / 1000.0)';
+
+export const BUCKET_SQL: EngineSql = {
+  duckdb: ({ where, t, d }) => `
+SELECT (epoch_ms("timestamp") // $bucket_ms) * $bucket_ms AS bucket_start, model, app,
+  count(*)::DOUBLE AS n_events,
+  count(*) FILTER (WHERE status = 'error')::DOUBLE AS n_errors,
+  sum(cost_usd) AS spend,
+  sum(prompt_tokens)::DOUBLE AS prompt_sum,
+  sum(completion_tokens)::DOUBLE AS completion_sum,
+  ${d.quantiles('latency_ms', [0.5, 0.95, 0.99])} AS lat,
+  ${d.quantiles('ttft_ms', [0.5, 0.95, 0.99])} AS ttft,
+  median(${TPS}) FILTER (WHERE ${TPS_ROWS}) AS tps
+FROM ${t} WHERE ${where}
+GROUP BY ALL ORDER BY bucket_start, model, app`,
+  clickhouse: ({ where, t, d }) => `
+SELECT intDiv(toUnixTimestamp64Milli("timestamp"), {bucket_ms:Int64}) * {bucket_ms:Int64} AS bucket_start, model, app,
+  toFloat64(count()) AS n_events,
+  toFloat64(countIf(status = 'error')) AS n_errors,
+  sum(cost_usd) AS spend,
+  toFloat64(sum(prompt_tokens)) AS prompt_sum,
+  toFloat64(sum(completion_tokens)) AS completion_sum,
+  ${d.quantiles('latency_ms', [0.5, 0.95, 0.99])} AS lat,
+  ${d.quantiles('ttft_ms', [0.5, 0.95, 0.99])} AS ttft,
+  ${d.quantiles(TPS, [0.5], TPS_ROWS)}[1] AS tps
+FROM ${t} WHERE ${where}
+GROUP BY bucket_start, model, app ORDER BY bucket_start, model, app`,
+};
+
+const toRow = (r: Row): BucketRow => ({
+  bucket_start: num(r.bucket_start),
+  model: str(r.model),
+  app: str(r.app),
+  events: num(r.n_events),
+  errors: num(r.n_errors),
+  spend_usd: num(r.spend),
+  prompt_tokens: num(r.prompt_sum),
+  completion_tokens: num(r.completion_sum),
+  latency_p50_ms: pct(r.lat, 0),
+  latency_p95_ms: pct(r.lat, 1),
+  latency_p99_ms: pct(r.lat, 2),
+  ttft_p50_ms: pct(r.ttft, 0),
+  ttft_p95_ms: pct(r.ttft, 1),
+  ttft_p99_ms: pct(r.ttft, 2),
+  tokens_per_s_p50: numOrNull(r.tps),
+});
+
+export async function performanceBuckets(engine: AnalysisEngine, scope: AnalysisScope, bucketMs: number): Promise<BucketResult> {
+  const { rows, sql } = await selectRows(engine, scope, BUCKET_SQL, undefined, { bucket_ms: bucketMs }, toRow);
+  return { rows, query: sql.trim() };
+}
+
+/** Validated before the read is queued (a bad bucket never waits behind other reads). */
+export function checkBucketMs(bucketMs: number): void {
+  if (!Number.isInteger(bucketMs) || bucketMs < 60_000)
+    throw new NetraError('VALIDATION', 'bucket must be a whole number of minutes (>= 60000 ms)', { field: 'bucket_ms' });
+}

@@ -1,0 +1,76 @@
+/**
+ * Latency per app and per model over status=ok events that are not tagged offline (GROUPING SETS (app), (model));
+ * the totals come from the per-app rows, which partition the events (a () set would sort every latency again).
+ */
+import type { LatencyResult, LatencyRow } from '../../../optimize/ports/usage.js';
+import type { AnalysisScope } from '../../../optimize/ports/index.js';
+import { SAMPLES, topN } from '../dialect.js';
+import { num, numOrNull, pct, sqlFor, str, strings, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
+
+const NOT_OFFLINE = 'NOT offline';
+
+export const LATENCY_SQL: EngineSql = {
+  duckdb: ({ where, t, d }) => `WITH e AS (
+  SELECT app, model, event_id, latency_ms, ttft_ms, stream, completion_tokens, cost_usd,
+    ${d.tagIs('latency_class', 'offline')} AS offline
+  FROM ${t} WHERE ${where} AND status = 'ok' AND latency_ms IS NOT NULL
+)
+SELECT grouping(app) AS app_rolled, grouping(model) AS model_rolled, app, model,
+  count(*)::DOUBLE AS all_events,
+  count(*) FILTER (WHERE offline)::DOUBLE AS offline_events,
+  count(*) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS n_events,
+  coalesce(fsum(cost_usd) FILTER (WHERE ${NOT_OFFLINE}), 0)::DOUBLE AS spend_usd,
+  ${d.quantiles('latency_ms', [0.5, 0.95], NOT_OFFLINE)} AS latency_q,
+  quantile_cont(ttft_ms, 0.95) FILTER (WHERE ${NOT_OFFLINE}) AS ttft_p95,
+  (count(*) FILTER (WHERE ${NOT_OFFLINE} AND stream) / nullif(count(*) FILTER (WHERE ${NOT_OFFLINE}), 0))::DOUBLE AS stream_share,
+  avg(completion_tokens) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS mean_completion,
+  arg_max(event_id, latency_ms, ${SAMPLES}) FILTER (WHERE ${NOT_OFFLINE}) AS samples
+FROM e
+GROUP BY GROUPING SETS ((app), (model))
+ORDER BY app_rolled, model_rolled, app, model`,
+
+  clickhouse: ({ where, t, d }) => `WITH e AS (
+  SELECT app, model, event_id, latency_ms, ttft_ms, ifNull(stream, false) AS streamed, completion_tokens, cost_usd,
+    ${d.tagIs('latency_class', 'offline')} AS offline
+  FROM ${t} WHERE ${where} AND status = 'ok' AND latency_ms IS NOT NULL
+)
+SELECT grouping(app) AS app_rolled, grouping(model) AS model_rolled, app, model,
+  toFloat64(count()) AS all_events,
+  toFloat64(countIf(offline)) AS offline_events,
+  toFloat64(countIf(${NOT_OFFLINE})) AS n_events,
+  sumKahanIf(cost_usd, ${NOT_OFFLINE}) AS spend_usd,
+  ${d.quantiles('latency_ms', [0.5, 0.95], NOT_OFFLINE)} AS latency_q,
+  ${d.quantiles('ttft_ms', [0.95], NOT_OFFLINE)}[1] AS ttft_p95,
+  countIf(${NOT_OFFLINE} AND streamed) / nullIf(countIf(${NOT_OFFLINE}), 0) AS stream_share,
+  avgIf(completion_tokens, ${NOT_OFFLINE}) AS mean_completion,
+  ${topN(SAMPLES, '-assumeNotNull(latency_ms)', 'event_id', NOT_OFFLINE)} AS samples
+FROM e
+GROUP BY GROUPING SETS ((app), (model))
+ORDER BY app_rolled, model_rolled, app, model`,
+};
+
+const toRow = (r: Row): LatencyRow => {
+  const dimension = num(r.app_rolled) === 0 ? ('app' as const) : ('model' as const);
+  return {
+    dimension,
+    key: str(dimension === 'app' ? r.app : r.model),
+    events: num(r.n_events),
+    spend_usd: num(r.spend_usd),
+    latency_p50_ms: pct(r.latency_q, 0),
+    latency_p95_ms: pct(r.latency_q, 1),
+    ttft_p95_ms: numOrNull(r.ttft_p95),
+    stream_share: num(r.stream_share),
+    mean_completion_tokens: num(r.mean_completion),
+    sample_event_ids: strings(r.samples),
+  };
+};
+
+export async function latencyByAppModel(engine: AnalysisEngine, scope: AnalysisScope): Promise<LatencyResult> {
+  const { where, params } = engine.scope(scope);
+  const sql = sqlFor(engine, LATENCY_SQL, where, undefined);
+  const raw = await engine.query(sql, params);
+  const appRows = raw.filter((r) => num(r.app_rolled) === 0);
+  const total = (k: string) => appRows.reduce((a, r) => a + num(r[k]), 0);
+  const rows = raw.filter((r) => num(r.n_events) > 0).map(toRow);
+  return { rows, sql, events_with_latency: total('all_events'), offline_events_excluded: total('offline_events') };
+}

@@ -1,0 +1,190 @@
+/**
+ * The analytics store's write-ahead spool: accepted events, as NDJSON lines, in segment files next to the DuckDB file
+ * (`<db>.spool/000001.ndjson`, ...). A write resolves once its bytes are on disk (`fdatasync`, mode 'fsync') or in the
+ * operating system (mode 'write'), so an acknowledged event survives a crash of the process before DuckDB has committed it.
+ *
+ * Group commit: writes that arrive while one write + sync is in flight are joined into the next one, so concurrent
+ * requests share a sync (one `fdatasync` per round, however many requests it covers). All file I/O runs on libuv's
+ * thread pool (fs/promises), never on the event loop.
+ *
+ * Segments: the current segment takes writes; `seal()` closes it after its writes are done and opens the next, so a
+ * sealed segment is complete and can be bulk-loaded and then removed. At start, segments left by a crash are listed
+ * by `leftovers()` (their torn tail, a last line without its newline, was never acknowledged and is cut off).
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { open, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export type SpoolDurability = 'fsync' | 'write';
+
+export interface SealedSegment {
+  path: string;
+  /** rows written to it (unknown, -1, for leftovers of an earlier process) */
+  rows: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const SEGMENT = /^(\d{6,})\.ndjson$/;
+
+export class EventSpool {
+  private fh: FileHandle | null = null;
+  private seq = 0;
+  private segmentRows = 0;
+  private pendingText: string[] = [];
+  private pendingRows = 0;
+  private waiters: Waiter[] = [];
+  private draining: Promise<void> | null = null;
+  private failed: unknown = null;
+  /** rounds of write + sync done (for tests and metrics) */
+  syncs = 0;
+
+  constructor(
+    readonly dir: string,
+    private readonly durability: SpoolDurability,
+  ) {}
+
+  /** Creates the directory (0700) and returns segments left by an earlier process, oldest first, torn tails repaired. */
+  async leftovers(): Promise<SealedSegment[]> {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const names = readdirSync(this.dir)
+      .filter((n) => SEGMENT.test(n))
+      .sort();
+    const out: SealedSegment[] = [];
+    for (const name of names) {
+      this.seq = Math.max(this.seq, Number(SEGMENT.exec(name)![1]));
+      const path = join(this.dir, name);
+      if (await repairTail(path)) out.push({ path, rows: -1 });
+      else await unlink(path);
+    }
+    return out;
+  }
+
+  private async current(): Promise<FileHandle> {
+    if (!this.fh) {
+      this.seq++;
+      this.segmentRows = 0;
+      this.fh = await open(this.segmentPath(this.seq), 'a', 0o600);
+    }
+    return this.fh;
+  }
+
+  private segmentPath(seq: number): string {
+    return join(this.dir, `${String(seq).padStart(6, '0')}.ndjson`);
+  }
+
+  /** Rows written to the current segment, including writes not yet on disk. */
+  get unsealedRows(): number {
+    return this.segmentRows + this.pendingRows;
+  }
+
+  /** Appends NDJSON text (`rows` lines, each ending in '\n'); resolves when it is durable. */
+  write(text: string, rows: number): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise<void>((resolve, reject) => {
+      this.pendingText.push(text);
+      this.pendingRows += rows;
+      this.waiters.push({ resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiters.length > 0) {
+        const text = this.pendingText.length === 1 ? this.pendingText[0]! : this.pendingText.join('');
+        const rows = this.pendingRows;
+        const waiters = this.waiters;
+        this.pendingText = [];
+        this.pendingRows = 0;
+        this.waiters = [];
+        try {
+          const fh = await this.current();
+          await fh.write(text);
+          if (this.durability === 'fsync') await fh.datasync();
+          this.segmentRows += rows;
+          this.syncs++;
+        } catch (err) {
+          // The segment may now hold a partial write: no later write may land after it (a torn line mid-file would
+          // stop its load). The spool refuses writes from here on; the store reports the error.
+          this.failed = err;
+          for (const w of [...waiters, ...this.waiters]) w.reject(err);
+          this.waiters = [];
+          this.pendingText = [];
+          this.pendingRows = 0;
+          return;
+        }
+        for (const w of waiters) w.resolve();
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  /** Waits for writes in flight, closes the current segment and returns it (null when it holds no rows). */
+  async seal(): Promise<SealedSegment | null> {
+    while (this.draining) await this.draining;
+    if (this.failed) throw this.failed;
+    if (!this.fh) return null;
+    // taken before the first await: a write arriving meanwhile opens the next segment
+    const fh = this.fh;
+    const rows = this.segmentRows;
+    const path = this.segmentPath(this.seq);
+    this.fh = null;
+    this.segmentRows = 0;
+    await fh.close();
+    if (rows === 0) {
+      await unlink(path);
+      return null;
+    }
+    return { path, rows };
+  }
+
+  async remove(segment: SealedSegment): Promise<void> {
+    await unlink(segment.path);
+  }
+
+  /** Closes the current segment (its rows stay on disk for the next start unless sealed and loaded first). */
+  async close(): Promise<void> {
+    while (this.draining) await this.draining.catch(() => undefined);
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close();
+  }
+}
+
+/**
+ * Cuts a segment back to its last complete line (a crash during a write leaves a partial line, never acknowledged).
+ * Returns false when nothing complete is left.
+ */
+async function repairTail(path: string): Promise<boolean> {
+  const size = (await stat(path)).size;
+  if (size === 0) return false;
+  const fh = await open(path, 'r');
+  try {
+    const tailSize = Math.min(size, 1 << 16);
+    let end = size;
+    // scan backwards for the last '\n' in 64 KiB steps
+    for (let pos = size; pos > 0; ) {
+      const len = Math.min(tailSize, pos);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, pos - len);
+      const i = buf.lastIndexOf(0x0a);
+      if (i >= 0) {
+        end = pos - len + i + 1;
+        break;
+      }
+      pos -= len;
+      if (pos === 0) end = 0;
+    }
+    if (end === size) return true;
+    await fh.close().catch(() => undefined);
+    await truncate(path, end);
+    return end > 0;
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
