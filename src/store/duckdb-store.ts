@@ -338,11 +338,9 @@ export class DuckDbStore implements AnalyticsStore {
     return this.read((conn) => queryDatasets(conn, workspace));
   }
 
-  deleteEvents(workspace: string, filter: EventFilter): Promise<number> {
-    if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
-    let f: EventFilter;
-    try { f = checkEventFilter(filter); } catch (err) { return Promise.reject(err); }
-    const { pred, params } = filterRows(workspace, f);
+  async deleteEvents(workspace: string, filter: EventFilter): Promise<number> {
+    if (typeof workspace !== 'string') throw new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' });
+    const { pred, params } = filterRows(workspace, checkEventFilter(filter));
     return this.deleteWhere(pred, params);
   }
 
