@@ -7,7 +7,7 @@ import { listValue, timestampValue, type DuckDBConnection, type DuckDBValue } fr
 import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
-import type { EventFilter } from './event-filter.js';
+import { checkEventFilter, type EventFilter } from './event-filter.js';
 import type { DatasetInfo, ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
 import { readEvents, readObjects, toNumber, toNumberOrNull } from './duckdb-rows.js';
 import { EVENT_SELECT_LIST } from './duckdb-schema.js';
@@ -179,8 +179,9 @@ export type DeletePredicate = (alias: string) => string;
 export const WORKSPACE_ROWS: DeletePredicate = (t) => `${t}.workspace = $ws`;
 export const APP_ROWS: DeletePredicate = (t) => `${t}.workspace = $ws AND ${t}.app = $app`;
 
-/** The predicate and parameters of an event filter (checked by checkEventFilter); values are always bound parameters. */
-export function filterRows(workspace: string, f: EventFilter): { pred: DeletePredicate; params: Record<string, DuckDBValue> } {
+/** The predicate and parameters of an event filter (checked here first); values are always bound parameters. */
+export function filterRows(workspace: string, filter: EventFilter): { pred: DeletePredicate; params: Record<string, DuckDBValue> } {
+  const f = checkEventFilter(filter);
   const params: Record<string, DuckDBValue> = { ws: workspace };
   const parts: ((t: string) => string)[] = [(t) => `${t}.workspace = $ws`];
   if (f.ids) { params.ids = listValue([...f.ids]); parts.push((t) => `list_contains($ids, ${t}.event_id)`); }

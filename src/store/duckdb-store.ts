@@ -20,7 +20,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { checkEventFilter, type EventFilter } from './event-filter.js';
+import type { EventFilter } from './event-filter.js';
 import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
@@ -340,7 +340,7 @@ export class DuckDbStore implements AnalyticsStore {
 
   async deleteEvents(workspace: string, filter: EventFilter): Promise<number> {
     if (typeof workspace !== 'string') throw new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' });
-    const { pred, params } = filterRows(workspace, checkEventFilter(filter));
+    const { pred, params } = filterRows(workspace, filter);
     return this.deleteWhere(pred, params);
   }
 
