@@ -20,7 +20,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import type { EventFilter } from './event-filter.js';
 import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
@@ -338,7 +337,7 @@ export class DuckDbStore implements AnalyticsStore {
     return this.read((conn) => queryDatasets(conn, workspace));
   }
 
-  async deleteEvents(workspace: string, filter: EventFilter): Promise<number> {
+  async deleteEvents(workspace: string, filter: Parameters<typeof filterRows>[1]): Promise<number> {
     if (typeof workspace !== 'string') throw new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' });
     const { pred, params } = filterRows(workspace, filter);
     return this.deleteWhere(pred, params);
