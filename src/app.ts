@@ -10,15 +10,17 @@ import { createLogger, type Logger } from './logger.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { Repository } from './db/repository.js';
 import type { AnalyticsStore, RepriceResult } from './store/types.js';
+import type { EventFilter } from './store/event-filter.js';
 import { loadPriceCatalog } from './workload/price-catalog-file.js';
 import type { PriceCatalog } from './workload/price-catalog.js';
 import { createIngestor, type Ingestor, type IngestSource, type IngestSummary } from './ingest/pipeline.js';
 import type { Manifest } from './corpus/generator.js';
 import { buildServer } from './server/http.js';
+import { MemoryBudget, defaultBodyBudgetBytes } from './server/memory-budget.js';
 import { removeServerAddress, writeServerAddress } from './server/address-file.js';
 import { createAnalysisService, type AnalysisService } from './services/analysis-service.js';
 import { createAnalysisPrecompute, type AnalysisPrecompute } from './services/analysis-precompute.js';
-import { probe, type DependencyStatus } from './observability/readiness.js';
+import type { DependencyStatus } from './observability/readiness.js';
 import { createWorkspaceChanges, type ChangeReason, type WorkspaceChanges } from './services/workspace-changes.js';
 import { createPricingService, type PricingService } from './services/pricing-service.js';
 import { createWorkloadsService, type GenerateRequest, type ImportRequest, type WorkloadsService } from './services/workloads-service.js';
@@ -26,6 +28,7 @@ import { createAccounts, type Accounts } from './accounts/index.js';
 import { createQueryCache, type QueryCache } from './cache/index.js';
 import { RedisQueryCache } from './cache/redis-query-cache.js';
 import { Observability } from './observability/observability.js';
+import { ReadinessProbes } from './observability/readiness.js';
 import { createLlmClient, type LlmClient } from './llm/client.js';
 import { StartupTaskScheduler } from './jobs/startup-tasks.js';
 import { cacheWarmUpTask, repriceAfterCatalogChangeTask, storeMaintenanceTask } from './jobs/maintenance-tasks.js';
@@ -39,6 +42,7 @@ import { createSupervisor } from './agents/index.js';
 import { createDatasetAdmin, ownerCheck } from './services/dataset-admin.js';
 import type { RunExecutor } from './agents/types.js';
 import { createGateway, type Gateway } from './gateway/index.js';
+import { restrictDataDir } from './data-dir.js';
 import { llmProviders, openAnalyticsStore, seedDemo, storeNamespace, storeOpenError } from './bootstrap.js';
 
 export type { GenerateRequest };
@@ -55,6 +59,8 @@ export interface App {
   importFile(path: string, opts: ImportRequest, onProgress?: (bytes: number, total: number) => void): Promise<IngestSummary>;
   generate(req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest>;
   reprice(workspace: string): Promise<RepriceResult>;
+  /** Deletes a workspace's events matching the filter (through the workspace-change path: cache, precompute, snapshot). */
+  deleteEvents(workspace: string, filter: EventFilter): Promise<number>;
   /** generation and file import as jobs (src/services/workloads-service.ts) */
   readonly workloads: WorkloadsService;
   /** catalog, overrides, reprice (src/services/pricing-service.ts) */
@@ -106,6 +112,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   log.info({ config: describeConfig(config) }, 'effective configuration');
   const llmProviderConfigs = llmProviders(config); // validated before anything is opened
 
+  // the data directory holds events, accounts and key material: owner only (0700), whatever the umask
+  restrictDataDir(config);
   const db = await openDatabase(config, log);
   const repo = new Repository(db.db);
   let store: AnalyticsStore;
@@ -116,6 +124,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     await db.close();
     throw storeOpenError(err);
   }
+  restrictDataDir(config); // files the stores created (events.duckdb, pg/): 0600 / 0700
   // accounts: creates the local owner on first start and adopts workspaces that have no member (issue 3)
   let accounts: Accounts;
   try {
@@ -128,7 +137,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   // -- query cache and observability (issue 3): every append into a workspace invalidates its cached results
   const cache: QueryCache | null = config.cache.enabled
-    ? await createQueryCache({ ...config.cache, redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:` }, config.redisUrl, log)
+    ? await createQueryCache({ ...config.cache, ...config.redis, redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:` }, config.redisUrl, log)
     : null;
   const observability = new Observability(config.observability, { storeTimings: () => store.queryTimings(), cache, pool: db.pool ?? null, log });
   // every change of a workspace's data (ingest, generation, delete, reprice, override) goes through this one path
@@ -140,6 +149,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
 
   const pricing = await createPricingService({ repo, store, changes, base: loadPriceCatalog() });
+  const deleteEvents = async (workspace: string, filter: EventFilter) => {
+    const deleted = await store.deleteEvents(workspace, filter);
+    if (deleted > 0) await changes.changed(workspace, 'delete');
+    log.info({ workspace, deleted, filter: { ...filter, ids: filter.ids ? `${filter.ids.length} ids` : undefined } }, 'events deleted');
+    return deleted;
+  };
   const knownWorkspaces = new Set<string>();
   const ensureWorkspace = async (name: string) => {
     if (knownWorkspaces.has(name)) return;
@@ -149,7 +164,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     knownWorkspaces.add(name);
   };
   const ingestor: Ingestor = createIngestor({
-    store: { append: appendAndNotify('ingest') }, pricer: { price: (ws, m, u) => pricing.catalog().price(ws, m, u) }, newId: randomUUID, logger: log,
+    store: { append: appendAndNotify('ingest') }, pricer: { price: (ws, m, u) => pricing.catalog().price(ws, m, u) }, newId: randomUUID, logger: log, maxBatchBytes: config.ingest.maxBatchBytes,
   });
 
   const ingest = async (workspace: string, items: IngestSource) => {
@@ -168,14 +183,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     recordIngest: (source, c) => observability.recordIngest(source, c),
   });
 
-  const readiness = async (): Promise<DependencyStatus[]> => Promise.all([
-    probe(`relational (${db.kind})`, () => db.ping()),
-    probe(`analytics (${store.engine})`, async () => {
+  const probes = new ReadinessProbes([
+    { name: `relational (${db.kind})`, required: true, check: () => db.ping() },
+    { name: `analytics (${store.engine})`, required: true, graceMs: config.health.storeProbeGraceMs, check: async () => {
       const h = await store.health();
       if (!h.ok) throw new Error(h.detail ?? 'unhealthy');
-    }),
-    ...(cache instanceof RedisQueryCache ? [probe('cache (redis)', () => cache.ping())] : []),
-  ]);
+    } },
+    ...(cache instanceof RedisQueryCache ? [{ name: 'cache (redis)', required: config.redis.required, check: () => cache.ping() }] : []),
+  ], { intervalMs: config.health.probeIntervalMs, timeoutMs: config.health.probeTimeoutMs });
+  const readiness = (): Promise<DependencyStatus[]> => probes.status();
 
   const analysis = createAnalysisService({ store, catalog: () => pricing.catalog(), cache });
   const precompute = createAnalysisPrecompute({ analysis, store, cache, log: log.child({ component: 'precompute' }) }, { ...config.precompute, startupWorkspaces: config.startup.warmWorkspaces });
@@ -218,15 +234,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const datasets = createDatasetAdmin({ store, reprice, changes, isOwner: ownerCheck(accounts.access) });
   let runBus: RunEventBus = new LocalRunEventBus();
   if (config.redisUrl) {
-    const bus = new RedisRunEventBus({ url: config.redisUrl, prefix: config.cache.redisPrefix, log: log.child({ component: 'run-bus' }) });
+    const bus = new RedisRunEventBus({ url: config.redisUrl, prefix: config.cache.redisPrefix, log: log.child({ component: 'run-bus' }), ...config.redis });
     await bus.connect();
     runBus = bus;
   }
+  // rights changes reach open sockets of every process: local ones at once, others through the bus
+  accounts.epochs.setPublisher((c) => runBus.publishAccessChange(c));
+  runBus.onAccessChange((c) => accounts.epochs.applyRemote(c));
   changes.attach({ bus: runBus }); // other processes drop their snapshot of a workspace changed here
   // runs carry the process's instance id (the job runner's) and a heartbeat; a run whose process died is recorded failed
   const runs = new RunService({
     repo: conversations, bus: runBus, log: log.child({ component: 'runs' }),
-    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => workloads.generate(req), catalog: () => pricing.catalog(), datasets }),
+    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => workloads.generate(req), catalog: () => pricing.catalog(), datasets, log: log.child({ component: 'agents' }) }),
     owner: jobs.owner, heartbeatIntervalMs: config.runs.heartbeatIntervalMs, staleAfterMs: config.runs.staleAfterMs,
   });
   // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat
@@ -247,7 +266,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const server = await buildServer({
     gateway: gateway ?? undefined,
-    config, log, repo, store, ingest, ensureWorkspace, pricing, readiness, analysis, accounts, observability,
+    bodyBudget: new MemoryBudget(config.ingest.memoryBudgetBytes || defaultBodyBudgetBytes()),
+    config, log, repo, store, ingest, ensureWorkspace, deleteEvents, pricing, readiness, analysis, accounts, observability,
     jobs: { runner: jobs, startGenerate: (req) => workloads.startGenerateJob(req) },
     chat: { conversations, runs },
   });
@@ -256,7 +276,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const app: App = {
     config, log, db, repo, store, server, analysis, gateway, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
     catalog: () => pricing.catalog(),
-    ingest, reprice, jobs, workloads, pricing, changes,
+    ingest, reprice, deleteEvents, jobs, workloads, pricing, changes,
     importFile: (path, o, onProgress) => workloads.importFile(path, o, onProgress),
     generate: (req, onProgress) => workloads.generate(req, onProgress),
     startGenerateJob: (req) => workloads.startGenerateJob(req),
@@ -269,6 +289,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
       observability.start();
+      probes.start();
       if (config.startup.enabled) startupTasks.start();
       pre.start(); // NETRA_PRECOMPUTE_ENABLED=false: does nothing
       return url;
@@ -278,6 +299,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await startupTasks.close();
         await pre.close(); // waits for a precompute step in progress (before the stores close)
         observability.close();
+        probes.stop();
         await server.close();
         removeServerAddress(config.dataDir);
         await gateway?.close(); // flushes recorded calls into the store (or the spool) before it closes

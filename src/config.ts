@@ -84,15 +84,26 @@ export const SETTINGS = {
   pg: {
     poolSize: setting('NETRA_PG_POOL_SIZE', int(20, 1), 'PostgreSQL pool size', { readme: true }),
     maxOverflow: setting('NETRA_PG_MAX_OVERFLOW', int(30, 0), 'connections beyond the pool size under load', { readme: true }),
-    poolTimeoutMs: setting('NETRA_PG_POOL_TIMEOUT_MS', int(30_000, 1), 'wait for a connection before `NETRA_E_STORE` "pool exhausted"'),
+    poolTimeoutMs: setting('NETRA_PG_POOL_TIMEOUT_MS', int(5_000, 1), 'wait for a free connection, or for a new one to connect; short so an unreachable server answers 503 in seconds'),
     recycleMs: setting('NETRA_PG_RECYCLE_MS', int(30 * 60_000, 1), 'a connection is replaced after this age'),
     prePing: setting('NETRA_PG_PRE_PING', bool.default(true), 'validate a connection (`SELECT 1`) before use when it was idle'),
-    statementTimeoutMs: setting('NETRA_PG_STATEMENT_TIMEOUT_MS', int(30_000, 0), 'PostgreSQL statement_timeout'),
+    statementTimeoutMs: setting('NETRA_PG_STATEMENT_TIMEOUT_MS', int(10_000, 0), 'PostgreSQL statement_timeout'),
+    queryTimeoutMs: setting('NETRA_PG_QUERY_TIMEOUT_MS', int(12_000, 0), 'client-side bound on one query (a server that accepts and never answers); above the statement timeout (0: none)'),
     idleTimeoutMs: setting('NETRA_PG_IDLE_TIMEOUT_MS', int(10 * 60_000, 0), 'idle connections are closed after this'),
     idleInTransactionTimeoutMs: setting('NETRA_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS', int(60_000, 0), 'PostgreSQL idle_in_transaction_session_timeout'),
     prePingIdleMs: setting('NETRA_PG_PRE_PING_IDLE_MS', int(30_000, 0), 'a connection idle longer than this is pinged before use'),
     prePingTimeoutMs: setting('NETRA_PG_PRE_PING_TIMEOUT_MS', int(5_000, 1), 'timeout of that ping'),
     saturationWarnRatio: setting('NETRA_PG_SATURATION_WARN_RATIO', ratio(0.8), 'warn when connections in use / max passes this'),
+  },
+  redis: {
+    connectTimeoutMs: setting('NETRA_REDIS_CONNECT_TIMEOUT_MS', int(2_000, 1), 'Redis connect timeout (start-up never waits longer; then it reconnects in the background)'),
+    commandTimeoutMs: setting('NETRA_REDIS_COMMAND_TIMEOUT_MS', int(1_000, 1), 'one Redis command: a black-holed Redis costs a request at most this'),
+    required: setting('NETRA_REDIS_REQUIRED', bool.default(false), 'readiness fails (503) while Redis is down; by default it is optional and readiness says `degraded`'),
+  },
+  health: {
+    probeIntervalMs: setting('NETRA_HEALTH_PROBE_INTERVAL_MS', int(1_000, 50), 'dependencies are probed in the background this often; /health/ready answers from the last probes'),
+    probeTimeoutMs: setting('NETRA_HEALTH_PROBE_TIMEOUT_MS', int(800, 10), 'a probe not answered within this counts as failed'),
+    storeProbeGraceMs: setting('NETRA_HEALTH_STORE_PROBE_GRACE_MS', int(10_000, 0), 'the analytics store\'s probe may stay pending (queued behind writes) this long after its last success'),
   },
   cache: {
     enabled: setting('NETRA_CACHE_ENABLED', bool.default(true), 'analytics query cache on/off (the precompute needs it)'),
@@ -107,6 +118,8 @@ export const SETTINGS = {
     heapCriticalRatio: setting('NETRA_MEMORY_HEAP_CRITICAL_RATIO', ratio(0.95), 'memory health is `critical` when heap used / heap limit passes this'),
     eventLoopLagDegradedMs: setting('NETRA_EVENT_LOOP_LAG_DEGRADED_MS', int(200, 1), 'health is `degraded` when the event-loop lag p99 passes this'),
     eventLoopLagCriticalMs: setting('NETRA_EVENT_LOOP_LAG_CRITICAL_MS', int(1_000, 1), 'health is `critical` when the event-loop lag p99 passes this'),
+    rssDegradedRatio: setting('NETRA_MEMORY_RSS_DEGRADED_RATIO', ratio(0.8), 'memory health is `degraded` when resident memory / the memory limit (cgroup, else machine) passes this'),
+    rssCriticalRatio: setting('NETRA_MEMORY_RSS_CRITICAL_RATIO', ratio(0.95), 'memory health is `critical` when resident memory / the memory limit passes this'),
   },
   llm: {
     providers: setting('NETRA_LLM_PROVIDERS', providers, 'remote LLM providers in fallback order: `openai-compatible`, `anthropic` (docs/LLM.md)', { readme: true, shownDefault: '(unset: the built-in model only)' }),
@@ -164,6 +177,7 @@ export const SETTINGS = {
     idleTimeoutMs: setting('NETRA_WS_IDLE_TIMEOUT_MS', int(60_000, 20), 'a connection silent this long is dropped'),
     messagesPerSecond: setting('NETRA_WS_MESSAGES_PER_SECOND', int(20, 1), 'messages per second a connection may send (burst twice that)'),
     maxViolations: setting('NETRA_WS_MAX_VIOLATIONS', int(1000, 1), 'protocol errors a connection may make before it is closed 1008'),
+    recheckIntervalMs: setting('NETRA_WS_RECHECK_INTERVAL_MS', int(60_000, 0), 'an open connection\'s rights are re-read at least this often even without an announced change (0: every message)'),
   },
   store: {
     engine: setting('NETRA_STORE', z.enum(['duckdb', 'clickhouse']).default('duckdb'), 'analytics store: `duckdb` or `clickhouse`', {
@@ -182,6 +196,8 @@ export const SETTINGS = {
     maxEventsPerRequest: setting('NETRA_INGEST_MAX_EVENTS', int(10_000, 1), 'events per ingestion request', { readme: true }),
     maxBodyBytes: setting('NETRA_INGEST_MAX_BODY_BYTES', int(10 * 1024 * 1024, 1024), 'JSON request body size', { readme: true }),
     maxNdjsonBodyBytes: setting('NETRA_INGEST_MAX_NDJSON_BYTES', int(512 * 1024 * 1024, 1024), 'NDJSON request body size (it streams)'),
+    maxBatchBytes: setting('NETRA_INGEST_MAX_BATCH_BYTES', int(16 * 1024 * 1024, 1024), 'a batch is stored once its events\' text reaches this (bounds one request\'s memory: two batches)'),
+    memoryBudgetBytes: setting('NETRA_INGEST_MEMORY_BUDGET_BYTES', int(0, 0), 'memory all ingest requests together may reserve; over it 503 `NETRA_E_OVERLOADED` + Retry-After', { shownDefault: '0 (a quarter of the memory limit, at most 2 GiB)' }),
   },
   /** the LLM gateway (src/gateway, docs/GATEWAY.md): OpenAI- and Anthropic-compatible endpoints that record every call */
   gateway: {
@@ -217,6 +233,7 @@ export const SETTINGS = {
     refreshTokenTtlSec: setting('NETRA_REFRESH_TOKEN_TTL_S', int(30 * 24 * 3600, 60), 'refresh token lifetime (s)'),
     localOwnerEmail: setting('NETRA_LOCAL_OWNER_EMAIL', z.string().min(3).default('local@netra'), 'the embedded setup\'s one owner (random password, never printed)'),
     localAutoSignIn: setting('NETRA_LOCAL_AUTO_SIGN_IN', bool.default(true), 'the local UI signs in as the local owner when server, client and Host are all loopback'),
+    apiKeyCacheTtlMs: setting('NETRA_API_KEY_CACHE_TTL_MS', int(60_000, 0), 'an API key verified within this long keeps authenticating while PostgreSQL is unreachable (revocation here evicts it; 0: off)'),
   },
   security: {
     corsOrigins: setting('NETRA_CORS_ORIGINS', z.union([z.array(z.string().min(1)), z.string()]).default([])
@@ -252,6 +269,8 @@ export const ConfigSchema = z.object({
   databaseUrl: S.databaseUrl.schema,
   pg: z.object(schemas(S.pg)).prefault({}),
   redisUrl: S.redisUrl.schema,
+  redis: z.object(schemas(S.redis)).prefault({}),
+  health: z.object(schemas(S.health)).prefault({}),
   cache: z.object(schemas(S.cache)).prefault({}),
   observability: z.object(schemas(S.observability)).prefault({}),
   llm: z.object(schemas(S.llm)).prefault({}),

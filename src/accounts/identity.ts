@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { apiKeyMatches, apiKeyPrefix, looksLikeApiKey, sha256 } from './api-keys.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
 import type { Principal } from './roles.js';
+import type { AccessEpochs } from './access-epochs.js';
 import { generateRefreshToken, signAccessToken, verifyAccessToken, type TokenSettings } from './tokens.js';
 
 export interface UserView { id: string; email: string; name: string; is_admin: boolean; active: boolean; created_at: string; updated_at: string }
@@ -27,7 +28,13 @@ export interface IdentityOptions {
   tokens: TokenSettings;
   refreshTtlSec: number;
   localOwnerEmail: string;
+  /** bumped when a user's rights change (open WebSockets re-check) */
+  epochs?: AccessEpochs;
+  /** an API key verified within this long authenticates from memory while the database cannot be read; 0: never */
+  apiKeyCacheTtlMs?: number;
 }
+
+interface VerifiedKey { principal: Extract<Principal, { kind: 'api_key' }>; secretHash: string; verifiedAt: number }
 
 /** last_used_at is written at most once per key per minute: a write per request would double the cost of ingest. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -36,9 +43,13 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 export class IdentityService {
   private readonly repo: AccountsRepository;
   private localOwner: string | null = null;
+  /** API keys verified recently, by prefix: the fallback while the database is unreachable (bounded by its TTL) */
+  private readonly verifiedKeys = new Map<string, VerifiedKey>();
 
   constructor(private readonly o: IdentityOptions) {
     this.repo = o.repo;
+    // a revocation in this process (or announced by another) evicts the key at once
+    o.epochs?.onChange((subject) => { if (subject.startsWith('key:')) this.verifiedKeys.delete(subject.slice(4)); });
   }
 
   get tokenSettings(): TokenSettings {
@@ -100,6 +111,9 @@ export class IdentityService {
     const row = (await this.repo.updateUser(id, set))!;
     // a new password or deactivation ends every session
     if (set.passwordHash !== undefined || set.active === false) await this.repo.revokeRefreshTokensOf(id);
+    if (set.passwordHash !== undefined || set.active !== undefined || set.isAdmin !== undefined) {
+      this.o.epochs?.changed({ kind: 'user', userId: id, reason: set.active === false ? 'user deactivated' : 'user account changed' });
+    }
     return userView(row);
   }
 
@@ -170,13 +184,34 @@ export class IdentityService {
   private async authenticateApiKey(key: string): Promise<Principal | null> {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return null;
-    const row = await this.repo.apiKeyByPrefix(prefix);
-    if (!row || row.revoked_at || !apiKeyMatches(key, row.secret_hash)) return null;
+    let row: Awaited<ReturnType<AccountsRepository['apiKeyByPrefix']>>;
+    try {
+      row = await this.repo.apiKeyByPrefix(prefix);
+    } catch (err) {
+      // the database cannot be read: a key verified within the TTL keeps working (ingestion goes on), others wait
+      const cached = this.verifiedKeys.get(prefix);
+      const ttl = this.o.apiKeyCacheTtlMs ?? 0;
+      if (cached && Date.now() - cached.verifiedAt < ttl && apiKeyMatches(key, cached.secretHash)) {
+        this.o.log.warn({ key: prefix, err: (err as Error).message.slice(0, 200) }, 'api key authenticated from the verified-key cache (database unreachable)');
+        return cached.principal;
+      }
+      throw err;
+    }
+    if (!row || row.revoked_at || !apiKeyMatches(key, row.secret_hash)) {
+      this.verifiedKeys.delete(prefix);
+      return null;
+    }
     const now = Date.now();
     if (!row.last_used_at || now - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
-      await this.repo.touchApiKey(row.id, new Date(now)).catch((err) => this.o.log.warn({ err: (err as Error).message, key: row.prefix }, 'could not record api key use'));
+      // not awaited: recording use must never hold a request (the database may be slow or gone)
+      void this.repo.touchApiKey(row.id, new Date(now)).catch((err) => this.o.log.warn({ err: (err as Error).message, key: row.prefix }, 'could not record api key use'));
     }
-    return { kind: 'api_key', keyId: row.id, prefix: row.prefix, workspace: row.workspace, workspaceId: row.workspace_id, scope: row.scope };
+    const principal = { kind: 'api_key' as const, keyId: row.id, prefix: row.prefix, workspace: row.workspace, workspaceId: row.workspace_id, scope: row.scope };
+    if ((this.o.apiKeyCacheTtlMs ?? 0) > 0) {
+      if (this.verifiedKeys.size >= 10_000) this.verifiedKeys.delete(this.verifiedKeys.keys().next().value!);
+      this.verifiedKeys.set(prefix, { principal, secretHash: row.secret_hash, verifiedAt: now });
+    }
+    return principal;
   }
 
   private async userOr404(id: string): Promise<UserRow> {

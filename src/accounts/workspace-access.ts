@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { generateApiKey } from './api-keys.js';
 import { isRole, isScope, roleAllows, scopeAllows, type ApiKeyScope, type Permission, type Principal, type Role } from './roles.js';
 import type { SecretBox } from './secret-box.js';
+import type { AccessEpochs } from './access-epochs.js';
 
 export interface ApiKeyView { prefix: string; workspace: string; scope: ApiKeyScope; name: string; created_by: string | null; created_at: string; last_used_at: string | null; revoked_at: string | null }
 export interface ProviderSecretView { provider: string; hint: string | null; base_url: string | null; updated_at: string }
@@ -15,7 +16,7 @@ export interface ProviderSecretView { provider: string; hint: string | null; bas
 const PROVIDER = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
 export class WorkspaceAccess {
-  constructor(private readonly repo: AccountsRepository, private readonly box: SecretBox, private readonly log: Logger) {}
+  constructor(private readonly repo: AccountsRepository, private readonly box: SecretBox, private readonly log: Logger, private readonly epochs?: AccessEpochs) {}
 
   /** The principal's role in a workspace (API keys: none; see `can`). */
   async roleOf(p: Principal, workspace: string): Promise<Role | null> {
@@ -68,6 +69,7 @@ export class WorkspaceAccess {
       throw new NetraError('CONFLICT', 'a workspace keeps at least one owner; make someone else owner first', { field: 'role' });
     }
     await this.repo.setMember(ws.id, userId, role);
+    if (current !== role) this.epochs?.changed({ kind: 'user', userId, reason: `role in workspace ${workspace} changed to ${role}` });
     return { user_id: userId, role };
   }
 
@@ -77,6 +79,7 @@ export class WorkspaceAccess {
       throw new NetraError('CONFLICT', 'a workspace keeps at least one owner; make someone else owner first', { field: 'user_id' });
     }
     if (!(await this.repo.removeMember(ws.id, userId))) throw new NetraError('NOT_FOUND', `user ${userId} is not a member of ${workspace}`, { field: 'user_id' });
+    this.epochs?.changed({ kind: 'user', userId, reason: `removed from workspace ${workspace}` });
   }
 
   // ── API keys ──
@@ -105,6 +108,7 @@ export class WorkspaceAccess {
 
   async revokeApiKey(prefix: string): Promise<void> {
     if (!(await this.repo.revokeApiKey(prefix))) throw new NetraError('NOT_FOUND', `no active api key with prefix ${prefix}`, { field: 'prefix' });
+    this.epochs?.changed({ kind: 'api_key', prefix, reason: 'API key revoked' });
     this.log.info({ key: prefix }, 'api key revoked');
   }
 

@@ -13,6 +13,7 @@
  * Stop: the signal is checked between steps and raced against every await; a stopped run emits nothing more and
  * resolves `{ status: 'cancelled' }`.
  */
+import type { Logger } from '../logger.js';
 import { ErrorCodes, NetraError } from '../errors.js';
 import type { LlmClient } from '../llm/index.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
@@ -38,6 +39,8 @@ export interface SupervisorDeps {
   catalog?: () => PriceCatalog;
   /** dataset administration (src/services/dataset-admin.ts); without it the dataset pipeline answers with an error */
   datasets?: DatasetAdmin;
+  /** where the details of unexpected errors go (clients get a message without them: it may quote SQL or stored text) */
+  log?: Pick<Logger, 'error'>;
 }
 
 export type AgentName = 'triage' | 'data_helper' | 'data' | 'optimization' | 'actions' | 'reporting';
@@ -67,8 +70,12 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
         return await run(ctx, req);
       } catch (err) {
         if (err instanceof RunCancelled || signal.aborted) return { status: 'cancelled', content: '' };
-        const message = err instanceof Error ? err.message : String(err);
+        // our own messages are safe to show; store and internal errors wrap a driver's text (SQL, parameters, stored values)
+        const known = err instanceof NetraError && err.code !== ErrorCodes.STORE.code && err.code !== ErrorCodes.INTERNAL.code;
         const code = err instanceof NetraError ? err.code : ErrorCodes.INTERNAL.code;
+        if (!known) deps.log?.error({ run_id: req.run_id, err }, 'agent run failed');
+        // an unexpected error's text may quote SQL, parameters or stored event text: clients get its code only
+        const message = known ? (err as Error).message : `the run failed (${code}); the server log has the details under run ${req.run_id}`;
         try { await ctx.emit('agent_error', { code, message }); } catch { /* stopped meanwhile */ }
         if (signal.aborted) return { status: 'cancelled', content: '' };
         return { status: 'failed', content: message };

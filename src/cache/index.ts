@@ -13,11 +13,13 @@ export interface CacheConfig {
   ttlMs: number;
   maxEntries: number;
   redisPrefix: string;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
 }
 
 export async function createQueryCache(cfg: CacheConfig, redisUrl: string | undefined, log?: Logger): Promise<QueryCache> {
   if (!redisUrl) return new MemoryQueryCache({ ttlMs: cfg.ttlMs, maxEntries: cfg.maxEntries });
-  const c = new RedisQueryCache({ url: redisUrl, ttlMs: cfg.ttlMs, prefix: cfg.redisPrefix, log });
+  const c = new RedisQueryCache({ url: redisUrl, ttlMs: cfg.ttlMs, prefix: cfg.redisPrefix, log, connectTimeoutMs: cfg.connectTimeoutMs, commandTimeoutMs: cfg.commandTimeoutMs });
   await c.connect();
   return c;
 }

@@ -16,6 +16,9 @@ export interface RedisQueryCacheOptions extends Pick<QueryCacheOptions, 'ttlMs'>
   /** key prefix; tests use a unique one */
   prefix?: string;
   log?: Logger;
+  /** TCP connect (default 2 s) and per-command (default 1 s) bounds: a black-holed Redis delays a request at most that */
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
 }
 
 export class RedisQueryCache extends BaseQueryCache {
@@ -32,14 +35,20 @@ export class RedisQueryCache extends BaseQueryCache {
     this.defaultTtlMs = Math.max(1, opts.ttlMs);
     this.log = opts.log;
     // fail fast while disconnected (the cache is optional); ioredis keeps reconnecting in the background
-    this.redis = new Redis(opts.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5000 });
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 2_000;
+    this.redis = new Redis(opts.url, redisClientOptions(this.connectTimeoutMs, opts.commandTimeoutMs ?? 1_000));
     this.redis.on('error', (err: Error) => this.warn(err));
   }
 
-  /** Connects; a failure is logged and the cache runs degraded (every lookup computes) until Redis is back. */
+  private readonly connectTimeoutMs: number;
+
+  /**
+   * Connects, waiting at most the connect timeout (a black-holed server accepts and never becomes ready); a failure is
+   * logged and the cache runs degraded (every lookup computes) while ioredis keeps reconnecting in the background.
+   */
   async connect(): Promise<void> {
     try {
-      await this.redis.connect();
+      await withTimeout(this.redis.connect(), this.connectTimeoutMs, 'redis connect');
     } catch (err) {
       this.warn(err as Error);
     }
@@ -103,4 +112,17 @@ export class RedisQueryCache extends BaseQueryCache {
       this.redis.disconnect();
     }
   }
+}
+
+/** ioredis options shared by every Netra Redis connection: fail fast while disconnected, bounded connect and commands. */
+export function redisClientOptions(connectTimeoutMs: number, commandTimeoutMs: number, offlineQueue = false) {
+  return { lazyConnect: true, enableOfflineQueue: offlineQueue, maxRetriesPerRequest: 1, connectTimeout: connectTimeoutMs, commandTimeout: commandTimeoutMs } as const;
+}
+
+/** `p`, or a rejection after `ms` (the promise keeps running; its outcome is ignored). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what} took over ${ms} ms`)), ms); timer.unref(); });
+  p.catch(() => undefined);
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

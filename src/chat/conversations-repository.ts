@@ -5,6 +5,7 @@
  * The exceptions are the system operations of run ownership (`heartbeatRuns`, `interruptRuns`): they act on the runs of
  * a process instance, or on runs whose process stopped, in every workspace.
  */
+import { repairString } from '../workload/text-repair.js';
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { isUuid } from '../db/accounts-repository.js';
@@ -75,7 +76,8 @@ export class ConversationsRepository {
 
   // ── threads ──
   /** null when the workspace does not exist. */
-  async createThread(scope: ConversationScope, title: string): Promise<ThreadRow | null> {
+  async createThread(scope: ConversationScope, rawTitle: string): Promise<ThreadRow | null> {
+    const title = repairString(rawTitle);
     const ws = (await this.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.name, scope.workspace)).limit(1))[0];
     if (!ws) return null;
     return (await this.db.insert(threads).values({ workspaceId: ws.id, userId: scope.userId, title }).returning())[0] ?? null;
@@ -92,7 +94,8 @@ export class ConversationsRepository {
     return (await this.db.select().from(threads).where(and(eq(threads.id, id), inArray(threads.id, this.ownedThreads(scope)))).limit(1))[0] ?? null;
   }
 
-  async renameThread(scope: ConversationScope, id: string, title: string): Promise<ThreadRow | null> {
+  async renameThread(scope: ConversationScope, id: string, rawTitle: string): Promise<ThreadRow | null> {
+    const title = repairString(rawTitle);
     if (!isUuid(id)) return null;
     return (await this.db.update(threads).set({ title, updatedAt: new Date() })
       .where(and(eq(threads.id, id), inArray(threads.id, this.ownedThreads(scope)))).returning())[0] ?? null;
@@ -107,9 +110,9 @@ export class ConversationsRepository {
 
   // ── messages ──
   /** Appends a message and marks the thread active; null when `scope` owns no such thread. */
-  async addMessage(scope: ConversationScope, threadId: string, m: { role: 'user' | 'assistant'; content: string; runId?: string | null }): Promise<MessageRow | null> {
-    if (!isUuid(threadId) || (m.runId != null && !isUuid(m.runId))) return null;
-    return this.messaging.submit({ scope, threadId, m });
+  async addMessage(scope: ConversationScope, threadId: string, raw: { role: 'user' | 'assistant'; content: string; runId?: string | null }): Promise<MessageRow | null> {
+    if (!isUuid(threadId) || (raw.runId != null && !isUuid(raw.runId))) return null;
+    return this.messaging.submit({ scope, threadId, m: { ...raw, content: repairString(raw.content) } });
   }
 
   private async addMessageAlone({ scope, threadId, m }: AddMessageWrite): Promise<MessageRow | null> {

@@ -16,7 +16,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { redisClientOptions, withTimeout } from '../cache/redis-query-cache.js';
 import type { Logger } from '../logger.js';
+import { parseAccessChange, type AccessChange } from '../accounts/access-epochs.js';
 
 /** A persisted, numbered run event as clients receive it. */
 export interface RunEvent {
@@ -61,6 +63,10 @@ export interface RunEventBus {
   requestStop(req: StopRequest): Promise<void>;
   /** The handler of stop requests (RunService registers one). */
   onStopRequest(handler: (req: StopRequest) => void): void;
+  /** Announces a change of a credential's rights to the other processes (their open sockets re-check). */
+  publishAccessChange(c: AccessChange): void;
+  /** The handler of rights changes announced by other processes. */
+  onAccessChange(handler: (c: AccessChange) => void): void;
   /** Tells the other processes that a workspace's data changed (nothing to do when not shared). Never throws. */
   announceChange(notice: WorkspaceChangeNotice): void;
   /** The handler of changes announced by other processes. */
@@ -113,6 +119,9 @@ export class LocalRunEventBus implements RunEventBus {
     this.stopHandler = handler;
   }
 
+  publishAccessChange(): void { /* one process: the change was applied locally */ }
+
+  onAccessChange(): void { /* nothing arrives from other processes */ }
   announceChange(): void {} // one process: its own changes are handled where they happen
 
   onWorkspaceChange(): void {}
@@ -127,9 +136,11 @@ export interface RedisRunEventBusOptions {
   /** how long a subscription may take before following falls back to the database alone */
   subscribeTimeoutMs?: number;
   log?: Logger;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
 }
 
-interface Wire { i: string; m?: BusMessage; stop?: StopRequest; changed?: WorkspaceChangeNotice }
+interface Wire { i: string; m?: BusMessage; stop?: StopRequest; access?: AccessChange; changed?: WorkspaceChangeNotice }
 
 export class RedisRunEventBus implements RunEventBus {
   readonly shared = true;
@@ -141,16 +152,21 @@ export class RedisRunEventBus implements RunEventBus {
   /** runs this process subscribed to on Redis → followers that asked for it */
   private readonly remoteRefs = new Map<string, { count: number; ready: Promise<void> }>();
   private stopHandler: ((req: StopRequest) => void) | null = null;
+  private accessHandler: ((c: AccessChange) => void) | null = null;
   private changeHandler: ((notice: WorkspaceChangeNotice) => void) | null = null;
   private readonly controlChannel: string;
+  private readonly accessChannel: string;
   private lastErrorLog = 0;
   private closed = false;
 
   constructor(private readonly opts: RedisRunEventBusOptions) {
     this.controlChannel = `${opts.prefix}runs:control`;
-    const redisOpts = { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 } as const;
-    this.pub = new Redis(opts.url, { ...redisOpts, enableOfflineQueue: false });
-    this.sub = new Redis(opts.url, redisOpts); // queues SUBSCRIBE while reconnecting; ioredis re-subscribes after a reconnect
+    this.accessChannel = `${opts.prefix}access`;
+    const connectMs = opts.connectTimeoutMs ?? 2_000;
+    const commandMs = opts.commandTimeoutMs ?? 1_000;
+    this.pub = new Redis(opts.url, redisClientOptions(connectMs, commandMs));
+    // queues SUBSCRIBE while reconnecting; ioredis re-subscribes after a reconnect (no command timeout: a subscriber waits)
+    this.sub = new Redis(opts.url, { ...redisClientOptions(connectMs, commandMs, true), commandTimeout: undefined });
     for (const r of [this.pub, this.sub]) r.on('error', (err: Error) => this.warn(err));
     this.sub.on('message', (channel: string, text: string) => this.onMessage(channel, text));
   }
@@ -158,8 +174,9 @@ export class RedisRunEventBus implements RunEventBus {
   /** Connects both connections and subscribes to stop requests; a failure is logged and the bus runs degraded. */
   async connect(): Promise<void> {
     try {
-      await Promise.all([this.pub.connect(), this.sub.connect()]);
-      await this.sub.subscribe(this.controlChannel);
+      const ms = this.opts.connectTimeoutMs ?? 2_000;
+      await withTimeout(Promise.all([this.pub.connect(), this.sub.connect()]), ms, 'redis connect');
+      await withTimeout(this.sub.subscribe(this.controlChannel, this.accessChannel), ms, 'redis SUBSCRIBE');
     } catch (err) {
       this.warn(err as Error);
     }
@@ -216,6 +233,15 @@ export class RedisRunEventBus implements RunEventBus {
     this.stopHandler = handler;
   }
 
+  publishAccessChange(c: AccessChange): void {
+    if (this.closed) return;
+    this.pub.publish(this.accessChannel, JSON.stringify({ i: this.instance, access: c } satisfies Wire)).catch((err: Error) => this.warn(err));
+  }
+
+  onAccessChange(handler: (c: AccessChange) => void): void {
+    this.accessHandler = handler;
+  }
+
   announceChange(notice: WorkspaceChangeNotice): void {
     if (this.closed) return;
     this.pub.publish(this.controlChannel, JSON.stringify({ i: this.instance, changed: notice } satisfies Wire)).catch((err: Error) => this.warn(err));
@@ -238,6 +264,11 @@ export class RedisRunEventBus implements RunEventBus {
       return;
     }
     if (wire.i === this.instance) return; // our own, already delivered locally
+    if (channel === this.accessChannel) {
+      const c = parseAccessChange(wire.access);
+      if (c) this.accessHandler?.(c);
+      return;
+    }
     if (channel === this.controlChannel) {
       if (wire.stop) this.stopHandler?.(wire.stop);
       if (wire.changed && typeof wire.changed.workspace === 'string') this.changeHandler?.(wire.changed);

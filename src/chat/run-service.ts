@@ -13,6 +13,7 @@
  * published on the bus, so followers everywhere end and a resume shows how the run ended. An owner that finds one of its
  * own runs recorded so (it was alive but could not heartbeat) aborts it and leaves the record as it is.
  */
+import { repairString } from '../workload/text-repair.js';
 import { NetraError } from '../errors.js';
 import { HeartbeatTimer, newOwnerId } from '../heartbeat-timer.js';
 import type { Logger } from '../logger.js';
@@ -94,6 +95,8 @@ export class RunService {
 
   /** Stores the user's message and a queued run, starts executing it, and returns the run at once. */
   async start(scope: ConversationScope, input: StartRunInput): Promise<{ run: RunRow; done: Promise<RunRow | null> }> {
+    // chat text is made valid like event text: a lone surrogate cannot be stored in PostgreSQL's jsonb
+    input = { ...input, request: repairString(input.request) };
     const opened = await this.deps.repo.openRun(scope, input.thread_id, {
       request: input.request, goal: input.goal ?? null, owner: this.owner, historyLimit: this.deps.historyMessages ?? 50,
     });

@@ -78,7 +78,7 @@ async function withApp<T>(config: Config, fn: (app: App) => Promise<T>): Promise
 interface ServerCall { method: 'POST' | 'DELETE'; path: string; body?: unknown }
 
 /** Calls the running server as the local owner; opens the data directory itself when nothing listens. */
-async function viaServerOrDirect(config: Config, call: ServerCall, direct: (app: App) => Promise<unknown>): Promise<unknown> {
+export async function viaServerOrDirect(config: Config, call: ServerCall, direct: (app: App) => Promise<unknown>): Promise<unknown> {
   const base = serverUrl(config);
   const token = await localOwnerToken(config);
   let res: Response;

@@ -296,6 +296,8 @@ function parseMapping(spec: string | undefined): Record<string, string> | undefi
 
 // accounts (issue 3): netra token, netra keys create | revoke
 (await import('./accounts-commands.js')).registerAccountCommands(program);
+// netra events delete
+(await import('./events-commands.js')).registerEventCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -34,6 +34,8 @@ export function pgPoolOptions(url: string, pg: Config['pg']) {
     idleTimeoutMillis: pg.idleTimeoutMs,
     maxLifetimeSeconds: Math.ceil(pg.recycleMs / 1000),
     statement_timeout: pg.statementTimeoutMs,
+    query_timeout: pg.queryTimeoutMs || undefined,
+    keepAlive: true,
     idle_in_transaction_session_timeout: pg.idleInTransactionTimeoutMs,
     application_name: 'netra',
   };

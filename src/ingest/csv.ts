@@ -13,6 +13,7 @@ import { NetraError } from '../errors.js';
 import { EVENT_FIELD_BY_NAME, type FieldType } from '../workload/otel-mapping.js';
 import { readCsvRecords } from './csv-records.js';
 import { type Chunk, type IngestItem, type ItemError, isPlainObject, preview } from './types.js';
+import { parseJsonSafe } from './safe-json.js';
 
 export interface CsvHeaderInfo {
   columns: string[];
@@ -144,7 +145,7 @@ function coerce(cell: string, type: FieldType): unknown {
     case 'tags':
     case 'messages': {
       try {
-        return JSON.parse(t) as unknown;
+        return parseJsonSafe(t);
       } catch {
         return new CoerceError(`not valid JSON: ${preview(cell)}`);
       }

@@ -8,6 +8,7 @@
  */
 import { type TextLine, readLineBatches } from './text-lines.js';
 import type { Chunk, IngestItem } from './types.js';
+import { parseJsonSafe } from './safe-json.js';
 
 export interface NdjsonOptions {
   /** lines longer than this are rejected without being buffered (default 8 Mi characters) */
@@ -34,7 +35,7 @@ function parseLine(l: TextLine): IngestItem | null {
   const text = l.text;
   if (isBlank(text)) return null;
   try {
-    return { line: l.line, raw: JSON.parse(text) as unknown };
+    return { line: l.line, raw: parseJsonSafe(text) };
   } catch (err) {
     return { line: l.line, errors: [{ field: '(json)', message: `malformed JSON: ${(err as Error).message}` }] };
   }

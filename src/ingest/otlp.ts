@@ -20,6 +20,20 @@ export interface OtlpParseStats {
 }
 
 type Attrs = Map<string, unknown>;
+
+/**
+ * How deep an attribute value (arrayValue / kvlistValue) or a message part may nest. Real GenAI spans nest a few levels;
+ * the cap keeps decoding (recursive) far from the stack limit, so a hostile span is refused with a reason instead of
+ * overflowing the stack and failing the whole request.
+ */
+export const MAX_OTLP_DEPTH = 64;
+
+/** A value nested deeper than MAX_OTLP_DEPTH; the span holding it is rejected, the others are kept. */
+export class OtlpDepthError extends Error {
+  constructor(readonly field: string) {
+    super(`nested deeper than ${MAX_OTLP_DEPTH} levels; the span is rejected`);
+  }
+}
 type AttributeSource = Extract<OtelSource, { kind: 'attribute' }>;
 
 /** Fields filled from attributes by the generic lookup (span-derived fields and messages are handled apart). */
@@ -36,7 +50,15 @@ export function parseOtlpTraces(body: unknown): BodyParseResult<{ skipped: numbe
   const items: IngestItem[] = [];
   for (const rs of body.resourceSpans) {
     if (!isPlainObject(rs)) continue;
-    const resource = decodeAttributes(isPlainObject(rs.resource) ? rs.resource.attributes : undefined);
+    let resource: Attrs;
+    let resourceError: string | null = null;
+    try {
+      resource = decodeAttributes(isPlainObject(rs.resource) ? rs.resource.attributes : undefined);
+    } catch (err) {
+      if (!(err instanceof OtlpDepthError)) throw err;
+      resource = new Map();
+      resourceError = `resource attribute ${err.message}`;
+    }
     const scopes = Array.isArray(rs.scopeSpans) ? rs.scopeSpans : Array.isArray(rs.instrumentationLibrarySpans) ? rs.instrumentationLibrarySpans : [];
     for (const ss of scopes) {
       if (!isPlainObject(ss) || !Array.isArray(ss.spans)) continue;
@@ -46,7 +68,18 @@ export function parseOtlpTraces(body: unknown): BodyParseResult<{ skipped: numbe
           items.push({ index, errors: [{ field: '(span)', message: 'span must be a JSON object' }] });
           continue;
         }
-        const attrs = decodeAttributes(span.attributes);
+        if (resourceError !== null) {
+          items.push({ index, errors: [{ field: 'resource.attributes', message: resourceError }] });
+          continue;
+        }
+        let attrs: Attrs;
+        try {
+          attrs = decodeAttributes(span.attributes);
+        } catch (err) {
+          if (!(err instanceof OtlpDepthError)) throw err;
+          items.push({ index, errors: [{ field: `attributes.${err.field}`, message: err.message }] });
+          continue;
+        }
         if (!hasGenAi(attrs)) {
           stats.skipped_no_gen_ai++;
           continue;
@@ -56,7 +89,12 @@ export function parseOtlpTraces(body: unknown): BodyParseResult<{ skipped: numbe
           stats.skipped_not_model_call++;
           continue;
         }
-        items.push({ index, raw: spanToEventInput(span, attrs, resource) });
+        try {
+          items.push({ index, raw: spanToEventInput(span, attrs, resource) });
+        } catch (err) {
+          if (!(err instanceof OtlpDepthError)) throw err;
+          items.push({ index, errors: [{ field: err.field, message: err.message }] });
+        }
       }
     }
   }
@@ -91,8 +129,8 @@ export function spanToEventInput(span: Record<string, unknown>, attrs: Attrs, re
   const system = lookupSource(MESSAGES_SPEC.otel[0] as AttributeSource, attrs, resource);
   const input = lookupSource(MESSAGES_SPEC.otel[1] as AttributeSource, attrs, resource);
   if (system !== undefined || input !== undefined) {
-    const sys = system === undefined ? [] : [{ role: 'system', content: partsText(parseMaybeJson(system)) }];
-    const msgs = input === undefined ? [] : toMessages(parseMaybeJson(input));
+    const sys = system === undefined ? [] : [{ role: 'system', content: partsText(shallow(parseMaybeJson(system), 'messages')) }];
+    const msgs = input === undefined ? [] : toMessages(shallow(parseMaybeJson(input), 'messages'));
     raw.messages = Array.isArray(msgs) ? [...sys, ...msgs] : msgs;
   }
 
@@ -138,13 +176,13 @@ function convert(spec: EventFieldSpec, s: AttributeSource, v: unknown): unknown 
       return typeof n === 'number' ? Math.round(n * 1e6) / 1e3 : n;
     }
     case 'first_of_array': {
-      const a = parseMaybeJson(v);
+      const a = shallow(parseMaybeJson(v), spec.field);
       return Array.isArray(a) ? a[0] : a;
     }
     case 'operation_name':
       return typeof v === 'string' ? (OTEL_OPERATION_MAP[v] ?? 'other') : v;
     case 'output_messages': {
-      const out = parseMaybeJson(v);
+      const out = shallow(parseMaybeJson(v), spec.field);
       if (Array.isArray(out)) {
         const first: unknown = out[0];
         return isPlainObject(first) ? partsText(first.parts ?? first.content) : undefined;
@@ -208,19 +246,41 @@ function nanos(v: unknown): bigint | null {
   return null;
 }
 
-/** OTLP KeyValue list → Map of decoded values. Tolerates junk entries (skipped). */
-export function decodeAttributes(list: unknown): Attrs {
+/**
+ * `v` when it nests at most MAX_OTLP_DEPTH levels of arrays/objects, measured without recursion; else OtlpDepthError.
+ * Message parts are JSON text inside an attribute: JSON.parse takes any depth, the code that walks them would not.
+ */
+function shallow(v: unknown, field: string): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (d > MAX_OTLP_DEPTH) throw new OtlpDepthError(field);
+    for (const c of Array.isArray(x) ? x : Object.values(x as object)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return v;
+}
+
+/** OTLP KeyValue list → Map of decoded values. Tolerates junk entries (skipped); OtlpDepthError past MAX_OTLP_DEPTH. */
+export function decodeAttributes(list: unknown, depth = 0): Attrs {
   const m: Attrs = new Map();
   if (!Array.isArray(list)) return m;
   for (const kv of list) {
     if (!isPlainObject(kv) || typeof kv.key !== 'string') continue;
-    m.set(kv.key, decodeAnyValue(kv.value));
+    try {
+      m.set(kv.key, decodeAnyValue(kv.value, depth));
+    } catch (err) {
+      // name the outermost key: the one the sender can find in its span
+      if (err instanceof OtlpDepthError && depth === 0) throw new OtlpDepthError(kv.key.slice(0, 100));
+      throw err;
+    }
   }
   return m;
 }
 
 /** OTLP AnyValue (JSON encoding) → plain JS value. intValue may be a string (64-bit ints are strings in OTLP/JSON). */
-export function decodeAnyValue(v: unknown): unknown {
+export function decodeAnyValue(v: unknown, depth = 0): unknown {
+  if (depth > MAX_OTLP_DEPTH) throw new OtlpDepthError('(value)');
   if (!isPlainObject(v)) return undefined;
   if ('stringValue' in v) return v.stringValue;
   if ('boolValue' in v) return v.boolValue;
@@ -228,11 +288,11 @@ export function decodeAnyValue(v: unknown): unknown {
   if ('doubleValue' in v) return toNumber(v.doubleValue);
   if ('arrayValue' in v) {
     const values = isPlainObject(v.arrayValue) && Array.isArray(v.arrayValue.values) ? v.arrayValue.values : [];
-    return values.map(decodeAnyValue);
+    return values.map((x) => decodeAnyValue(x, depth + 1));
   }
   if ('kvlistValue' in v) {
     const values = isPlainObject(v.kvlistValue) && Array.isArray(v.kvlistValue.values) ? v.kvlistValue.values : [];
-    return Object.fromEntries(decodeAttributes(values));
+    return Object.fromEntries(decodeAttributes(values, depth + 1));
   }
   if ('bytesValue' in v) return v.bytesValue;
   return undefined;

@@ -22,6 +22,15 @@ import type { IngestItem, ItemError } from './types.js';
  */
 export const DEFAULT_BATCH_SIZE = 2_000;
 export const DEFAULT_MAX_ERRORS = 1_000;
+/** Text-heavy events (prompts of up to a million characters) flush batches by size: two batches are held at most. */
+export const DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** Rough bytes an event holds in memory: its texts (UTF-16) and tags, plus a fixed part for the other fields. */
+export function eventBytes(e: WorkloadEvent): number {
+  let n = 400 + 2 * ((e.prompt_text?.length ?? 0) + (e.response_text?.length ?? 0));
+  for (const k in e.tags) n += 2 * (k.length + (e.tags[k]?.length ?? 0));
+  return n;
+}
 
 export interface IngestProgress {
   /** rows read from the source so far (valid or not) */
@@ -33,6 +42,8 @@ export interface IngestProgress {
 
 export interface IngestOptions {
   batchSize?: number;
+  /** a batch is stored once its events' text reaches this many bytes (default DEFAULT_MAX_BATCH_BYTES) */
+  maxBatchBytes?: number;
   /** at most this many errors are returned (default 1,000); `errors_total` counts them all */
   maxErrors?: number;
   /** called after each batch is stored, and once at the end */
@@ -66,6 +77,8 @@ export interface IngestorDeps {
   logger?: Pick<Logger, 'debug'>;
   /** default batch size for this ingestor */
   batchSize?: number;
+  /** default byte cap of a batch */
+  maxBatchBytes?: number;
 }
 
 /** Items one by one, or (async sources) also whole arrays at a time, e.g. one per chunk from parseNdjsonBatches. */
@@ -81,6 +94,8 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
 
   async function ingest(workspace: string, items: IngestSource, opts: IngestOptions = {}): Promise<IngestResult> {
     const batchSize = Math.max(1, opts.batchSize ?? defaultBatch);
+    const maxBatchBytes = Math.max(1, opts.maxBatchBytes ?? deps.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+    let batchBytes = 0;
     const maxErrors = opts.maxErrors ?? DEFAULT_MAX_ERRORS;
     const ctx: NormalizeContext = { workspace, pricer: deps.pricer, newId };
     const r: IngestResult = { processed: 0, accepted: 0, rejected: 0, duplicates: 0, errors: [], errors_total: 0, errors_truncated: false };
@@ -118,7 +133,8 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
         return false;
       }
       batch.push(n.event);
-      return batch.length >= batchSize;
+      batchBytes += eventBytes(n.event);
+      return batch.length >= batchSize || batchBytes >= maxBatchBytes;
     };
 
     const flush = async (): Promise<void> => {
@@ -128,6 +144,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       if (batch.length === 0) return;
       const b = batch;
       batch = [];
+      batchBytes = 0;
       pending = deps.store.append(b).then((res) => {
         r.accepted += res.inserted;
         r.duplicates += res.duplicates;

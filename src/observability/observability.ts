@@ -136,6 +136,7 @@ export class Observability {
     const thresholds: MemoryThresholds = {
       heapDegradedRatio: this.cfg.heapDegradedRatio, heapCriticalRatio: this.cfg.heapCriticalRatio,
       eventLoopLagDegradedMs: this.cfg.eventLoopLagDegradedMs, eventLoopLagCriticalMs: this.cfg.eventLoopLagCriticalMs,
+      rssDegradedRatio: this.cfg.rssDegradedRatio, rssCriticalRatio: this.cfg.rssCriticalRatio,
     };
     return { ...classifyMemory(memory, event_loop, thresholds), memory, event_loop, thresholds };
   }

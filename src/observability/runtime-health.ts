@@ -6,6 +6,23 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+
+/** The memory this process may use: the cgroup limit when there is one (containers), else the machine's memory. */
+export function memoryLimitBytes(): number {
+  for (const f of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const v = readFileSync(f, 'utf8').trim();
+      const n = Number(v);
+      if (v !== 'max' && Number.isFinite(n) && n > 0 && n < totalmem() * 4) return n;
+    } catch { /* not in a cgroup with a limit */ }
+  }
+  return totalmem();
+}
+
+/** read once: the cgroup or machine limit does not change under a running process */
+const MEMORY_LIMIT = memoryLimitBytes();
 
 export type MemoryStatus = 'healthy' | 'degraded' | 'critical';
 
@@ -14,6 +31,9 @@ export interface MemoryThresholds {
   heapCriticalRatio: number;
   eventLoopLagDegradedMs: number;
   eventLoopLagCriticalMs: number;
+  /** resident memory / the memory limit (cgroup or machine): native memory (DuckDB, buffers) counts, not the JS heap only */
+  rssDegradedRatio?: number;
+  rssCriticalRatio?: number;
 }
 
 export interface EventLoopLag {
@@ -32,6 +52,10 @@ export interface MemoryFigures {
   external_bytes: number;
   /** heap used / heap limit */
   heap_used_ratio: number;
+  /** the memory the process may use: its cgroup limit, else the machine's memory */
+  memory_limit_bytes?: number;
+  /** rss / memory limit */
+  rss_ratio?: number;
 }
 
 export interface MemoryHealth {
@@ -49,6 +73,7 @@ export function memoryFigures(): MemoryFigures {
   return {
     heap_used_bytes: m.heapUsed, heap_total_bytes: m.heapTotal, heap_limit_bytes: limit, rss_bytes: m.rss,
     external_bytes: m.external, heap_used_ratio: limit > 0 ? m.heapUsed / limit : 0,
+    memory_limit_bytes: MEMORY_LIMIT, rss_ratio: MEMORY_LIMIT > 0 ? m.rss / MEMORY_LIMIT : 0,
   };
 }
 
@@ -63,6 +88,10 @@ export function classifyMemory(memory: MemoryFigures, lag: EventLoopLag, t: Memo
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   if (memory.heap_used_ratio >= t.heapCriticalRatio) raise('critical', `heap used is ${pct(memory.heap_used_ratio)} of the limit (critical at ${pct(t.heapCriticalRatio)})`);
   else if (memory.heap_used_ratio >= t.heapDegradedRatio) raise('degraded', `heap used is ${pct(memory.heap_used_ratio)} of the limit (degraded at ${pct(t.heapDegradedRatio)})`);
+  const rss = memory.rss_ratio ?? 0;
+  const mib = (b: number) => `${Math.round(b / 1048576)} MiB`;
+  if (t.rssCriticalRatio !== undefined && rss >= t.rssCriticalRatio) raise('critical', `resident memory ${mib(memory.rss_bytes)} is ${pct(rss)} of the limit (critical at ${pct(t.rssCriticalRatio)})`);
+  else if (t.rssDegradedRatio !== undefined && rss >= t.rssDegradedRatio) raise('degraded', `resident memory ${mib(memory.rss_bytes)} is ${pct(rss)} of the limit (degraded at ${pct(t.rssDegradedRatio)})`);
   if (lag.p99_ms >= t.eventLoopLagCriticalMs) raise('critical', `event-loop lag p99 is ${lag.p99_ms.toFixed(0)} ms (critical at ${t.eventLoopLagCriticalMs} ms)`);
   else if (lag.p99_ms >= t.eventLoopLagDegradedMs) raise('degraded', `event-loop lag p99 is ${lag.p99_ms.toFixed(0)} ms (degraded at ${t.eventLoopLagDegradedMs} ms)`);
   return { status, reasons };

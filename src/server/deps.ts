@@ -8,6 +8,7 @@ import type { DependencyStatus } from '../observability/readiness.js';
 import type { PricingService } from '../services/pricing-service.js';
 import type { Logger } from '../logger.js';
 import type { AnalyticsStore } from '../store/types.js';
+import type { EventFilter } from '../store/event-filter.js';
 import type { AnalysisService } from '../services/analysis-service.js';
 import type { Accounts } from '../accounts/index.js';
 import type { Observability } from '../observability/observability.js';
@@ -15,7 +16,7 @@ import type { JobRow } from '../db/repository.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { ConversationsRepository } from '../chat/conversations-repository.js';
 import type { RunService } from '../chat/run-service.js';
-
+import type { MemoryBudget } from './memory-budget.js';
 
 export interface ServerDeps {
   config: Config;
@@ -26,6 +27,8 @@ export interface ServerDeps {
   ingest(workspace: string, items: IngestSource): Promise<IngestSummary>;
   /** Creates the workspace row on first use. */
   ensureWorkspace(name: string): Promise<void>;
+  /** Deletes a workspace's events by id or filter; the cache and the precompute of the workspace are told. */
+  deleteEvents(workspace: string, filter: EventFilter): Promise<number>;
   /** the catalog listing, overrides (checked, stored, applied) and repricing */
   pricing: PricingService;
   analysis: AnalysisService;
@@ -43,6 +46,8 @@ export interface ServerDeps {
   };
   /** the LLM gateway (src/gateway): /v1/* proxy endpoints and the workspace gateway policy; absent when disabled */
   gateway?: import('../gateway/index.js').Gateway;
+  /** the memory budget ingest requests reserve from before their body is read; absent: unbounded */
+  bodyBudget?: MemoryBudget;
   /** conversations and agent runs (issue 5): /api/v1/threads, /api/v1/runs; routes are absent without it */
   chat?: ChatDeps;
 }

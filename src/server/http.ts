@@ -3,6 +3,8 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerDeps } from './deps.js';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { NetraError } from '../errors.js';
 import { installErrorHandler } from './errors.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -40,7 +42,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installErrorHandler(app, deps.config.ingest);
   // An empty body with content-type: application/json (common on DELETE from HTTP clients) is no body, not bad JSON;
   // everything else goes through Fastify's own parser (prototype-poisoning checks included).
-  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  // prototype-poisoning keys are removed (not the whole body refused): the same rule as NDJSON lines (ingest/safe-json.ts)
+  const defaultJson = app.getDefaultJsonParser('remove', 'remove');
+  // compressed bodies (OpenTelemetry exporters send gzip): inflated as a stream, so body limits count inflated bytes
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const enc = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (enc === 'identity' || enc === '') return payload;
+    const make = enc === 'gzip' || enc === 'x-gzip' ? createGunzip : enc === 'deflate' ? createInflate : enc === 'br' ? createBrotliDecompress : null;
+    if (!make) throw new NetraError('UNSUPPORTED_MEDIA', `Content-Encoding ${enc.slice(0, 40)} is not supported; send identity, gzip, deflate or br`, { field: 'content-encoding' });
+    const inflated = payload.pipe(make()) as typeof payload & { receivedEncodedLength?: number };
+    inflated.receivedEncodedLength = 0;
+    payload.on('data', (d: Buffer) => { inflated.receivedEncodedLength! += d.length; });
+    inflated.on('error', () => undefined); // a corrupt stream fails the parse with its own error
+    return inflated;
+  });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) done(null, undefined);

@@ -9,6 +9,7 @@ import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
 import type { ClickHouseExecutor, Params, Row } from './clickhouse-executor.js';
 import { EVENT_SELECT_LIST, rowToEvent } from './clickhouse-schema.js';
+import type { EventFilter } from './event-filter.js';
 import type { DatasetInfo, ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
 
 const DEFAULT_LIST_LIMIT = 1000;
@@ -208,10 +209,16 @@ export async function queryDatasets(ex: ClickHouseExecutor, table: string, works
   }));
 }
 
-/** Deletes the events of one app of a workspace (lightweight DELETE, as deleteWorkspaceRows). */
-export async function deleteAppRows(ex: ClickHouseExecutor, table: string, workspace: string, app: string): Promise<number> {
-  const cond = 'workspace = {ws:String} AND app = {app:String}';
-  const params = { ws: workspace, app };
+/** Deletes the events of a workspace matching a filter (checked by checkEventFilter; lightweight DELETE, as deleteWorkspaceRows). */
+export async function deleteFilteredRows(ex: ClickHouseExecutor, table: string, workspace: string, f: EventFilter): Promise<number> {
+  const parts = ['workspace = {ws:String}'];
+  const params: Params = { ws: workspace };
+  if (f.ids) { parts.push('event_id IN {ids:Array(String)}'); params.ids = [...f.ids]; }
+  if (f.app !== undefined) { parts.push('app = {app:String}'); params.app = f.app; }
+  if (f.model !== undefined) { parts.push('model = {model:String}'); params.model = f.model; }
+  if (f.from !== undefined) { parts.push(`"timestamp" >= fromUnixTimestamp64Micro({from_us:Int64}, 'UTC')`); params.from_us = toMicros(f.from); }
+  if (f.to !== undefined) { parts.push(`"timestamp" < fromUnixTimestamp64Micro({to_us:Int64}, 'UTC')`); params.to_us = toMicros(f.to); }
+  const cond = parts.join(' AND ');
   const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE ${cond}`, params);
   const n = num(c?.n);
   if (n > 0) await ex.command(`DELETE FROM ${table} WHERE ${cond}`, params);

@@ -24,6 +24,7 @@
  * writes issued before it, so a read sees every event whose append() was called earlier.
  */
 import { NetraError } from '../errors.js';
+import { checkEventFilter, type EventFilter } from './event-filter.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
@@ -35,7 +36,7 @@ import {
   checkDatabaseName, eventJsonLine, MIGRATIONS, SCHEMA_VERSION, schemaTableDdl, ttlClause, ttlDaysOf,
 } from './clickhouse-schema.js';
 import {
-  deleteAppRows, deleteWorkspaceRows, num, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
+  deleteFilteredRows, deleteWorkspaceRows, num, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
 } from './clickhouse-queries.js';
 import { clickHouseEngine, createAnalysis } from './analysis/index.js';
 import { QueryTimingLog } from './query-timings.js';
@@ -227,10 +228,11 @@ export class ClickHouseStore implements AnalyticsStore {
   }
 
   /** Deleted keys can be appended again: the de-duplication lookup reads the table, which no longer has them. */
-  deleteEvents(workspace: string, filter: { app: string }): Promise<number> {
+  deleteEvents(workspace: string, filter: EventFilter): Promise<number> {
     if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
-    if (typeof filter?.app !== 'string' || filter.app === '') return Promise.reject(new NetraError('VALIDATION', 'filter.app must be a non-empty string', { field: 'app' }));
-    return this.write(() => deleteAppRows(this.ex, this.table, workspace, filter.app));
+    let f: EventFilter;
+    try { f = checkEventFilter(filter); } catch (err) { return Promise.reject(err); }
+    return this.write(() => deleteFilteredRows(this.ex, this.table, workspace, f));
   }
 
   async health(): Promise<StoreHealth> {

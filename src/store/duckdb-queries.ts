@@ -7,6 +7,7 @@ import { listValue, timestampValue, type DuckDBConnection, type DuckDBValue } fr
 import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
+import { checkEventFilter, type EventFilter } from './event-filter.js';
 import type { DatasetInfo, ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
 import { readEvents, readObjects, toNumber, toNumberOrNull } from './duckdb-rows.js';
 import { EVENT_SELECT_LIST } from './duckdb-schema.js';
@@ -177,6 +178,19 @@ export async function queryDatasets(conn: DuckDBConnection, workspace: string): 
 export type DeletePredicate = (alias: string) => string;
 export const WORKSPACE_ROWS: DeletePredicate = (t) => `${t}.workspace = $ws`;
 export const APP_ROWS: DeletePredicate = (t) => `${t}.workspace = $ws AND ${t}.app = $app`;
+
+/** The predicate and parameters of an event filter (checked here first); values are always bound parameters. */
+export function filterRows(workspace: string, filter: EventFilter): { pred: DeletePredicate; params: Record<string, DuckDBValue> } {
+  const f = checkEventFilter(filter);
+  const params: Record<string, DuckDBValue> = { ws: workspace };
+  const parts: ((t: string) => string)[] = [(t) => `${t}.workspace = $ws`];
+  if (f.ids) { params.ids = listValue([...f.ids]); parts.push((t) => `list_contains($ids, ${t}.event_id)`); }
+  if (f.app !== undefined) { params.app = f.app; parts.push((t) => `${t}.app = $app`); }
+  if (f.model !== undefined) { params.model = f.model; parts.push((t) => `${t}.model = $model`); }
+  if (f.from !== undefined) { params.from = timestampValue(BigInt(Math.round(f.from * 1000))); parts.push((t) => `${t}."timestamp" >= $from`); }
+  if (f.to !== undefined) { params.to = timestampValue(BigInt(Math.round(f.to * 1000))); parts.push((t) => `${t}."timestamp" < $to`); }
+  return { pred: (t) => parts.map((p) => p(t)).join(' AND '), params };
+}
 
 /**
  * Deletes the rows matching `pred` in one transaction. Returns how many were deleted and the key hashes no remaining

@@ -19,7 +19,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
@@ -39,9 +39,10 @@ import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
 import type { SpoolDurability } from './event-spool.js';
 import { KeyHashSet, fullKey, keyHash, loadKeyIndex, settleSuspects } from './duckdb-key-index.js';
 import {
-  APP_ROWS,
+  type DeletePredicate,
   WORKSPACE_ROWS,
   deleteRows,
+  filterRows,
   queryDatasets,
   queryEvents,
   queryModels,
@@ -336,18 +337,17 @@ export class DuckDbStore implements AnalyticsStore {
     return this.read((conn) => queryDatasets(conn, workspace));
   }
 
-  deleteEvents(workspace: string, filter: { app: string }): Promise<number> {
-    if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
-    if (typeof filter?.app !== 'string' || filter.app === '')
-      return Promise.reject(new NetraError('VALIDATION', 'filter.app must be a non-empty string', { field: 'app' }));
-    return this.deleteWhere(APP_ROWS, { ws: workspace, app: filter.app });
+  async deleteEvents(workspace: string, filter: Parameters<typeof filterRows>[1]): Promise<number> {
+    if (typeof workspace !== 'string') throw new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' });
+    const { pred, params } = filterRows(workspace, filter);
+    return this.deleteWhere(pred, params);
   }
 
   /**
    * Deletes rows (pending appends are committed first) and drops their key hashes from the de-duplication index, so a
    * re-sent event is a plain miss again (no table lookup); hashes another stored row shares stay in the index.
    */
-  private deleteWhere(pred: typeof APP_ROWS, params: Record<string, string>): Promise<number> {
+  private deleteWhere(pred: DeletePredicate, params: Record<string, DuckDBValue>): Promise<number> {
     return this.read(async (conn) => {
       const { deleted, freedHashes } = await deleteRows(conn, pred, params);
       for (const h of freedHashes) this.keys.delete(h);

@@ -8,6 +8,7 @@
  * - the schema is versioned (a `netra_schema` table holds the version; init() migrates forward).
  */
 import type { WorkloadEvent } from '../workload/event.js';
+import type { EventFilter } from './event-filter.js';
 import type { ModelRates } from '../workload/pricing.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
@@ -108,10 +109,11 @@ export interface AnalyticsStore {
   /** The workspace's datasets (one per app), sorted by app. */
   datasets(workspace: string): Promise<DatasetInfo[]>;
   /**
-   * Deletes the events of one dataset (app) of a workspace; returns how many were deleted. Deleted (workspace, event_id)
-   * keys may be appended again afterwards (they are new events then).
+   * Deletes the events of a workspace matching the filter (ids, app, model, time range; all given must match; at least
+   * one); returns how many were deleted. Deleted (workspace, event_id) keys may be appended again afterwards (they are
+   * new events then).
    */
-  deleteEvents(workspace: string, filter: { app: string }): Promise<number>;
+  deleteEvents(workspace: string, filter: EventFilter): Promise<number>;
   health(): Promise<StoreHealth>;
   /** The aggregated queries of the optimisation engine (src/optimize/ports), timed per kind. */
   readonly analysis: AnalysisQueries;

@@ -12,6 +12,7 @@ import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES } from './even
 
 export { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES };
 import { sha256Hex } from './hash.js';
+import { repairText } from './text-repair.js';
 
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -37,7 +38,9 @@ const timestamp = z.union([z.string(), z.number()]).transform((v, ctx) => {
     return z.NEVER;
   }
   if (t < MIN_TIMESTAMP_MS || t >= MAX_TIMESTAMP_MS) {
-    ctx.addIssue({ code: 'custom', message: `timestamp ${new Date(t).toISOString()} is outside 2000-01-01..2100-01-01 (epoch seconds instead of milliseconds?)` });
+    // values beyond JavaScript's date range (|t| > 8.64e15) cannot be printed as a date: show the number
+    const shown = Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t);
+    ctx.addIssue({ code: 'custom', message: `timestamp ${shown} is outside 2000-01-01..2100-01-01 (epoch seconds, microseconds or nanoseconds instead of milliseconds?)` });
     return z.NEVER;
   }
   return t;
@@ -212,7 +215,8 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
   return finishNormalize(parsed.data, ctx);
 }
 
-function finishNormalize(e: ParsedInput, ctx: NormalizeContext): NormalizeResult {
+function finishNormalize(parsed: ParsedInput, ctx: NormalizeContext): NormalizeResult {
+  const e = repairText(parsed);
   let promptText = e.prompt_text ?? null;
   let prefixHash = e.prefix_hash ?? null;
   let prefixTokens = e.prefix_tokens ?? null;

@@ -39,6 +39,12 @@ export function sharedPostgres(url: string, label: string) {
   const handles: DbHandle[] = [];
   return {
     create: () => adminQuery(url, `CREATE DATABASE ${name}`),
+    /** the connection URL of the shared database (for a whole second app) */
+    async url(): Promise<string> {
+      const u = new URL(url);
+      u.pathname = `/${name}`;
+      return u.toString();
+    },
     async open(): Promise<DbHandle> {
       const u = new URL(url);
       u.pathname = `/${name}`;

@@ -29,18 +29,23 @@ export function accountsRoutes(app: FastifyInstance, deps: AccountsRouteDeps): v
   const param = (req: FastifyRequest, name: string) => (req.params as Record<string, string>)[name]!;
 
   // ── sessions ──
-  app.post('/api/v1/auth/login', opts, async (req) => {
+  app.post('/api/v1/auth/login', opts, async (req, reply) => {
+    reply.header('cache-control', 'no-store');
     const b = body(req);
     return identity.login(b.email, b.password);
   });
-  app.post('/api/v1/auth/refresh', opts, async (req) => identity.refresh(body(req).refresh_token));
+  app.post('/api/v1/auth/refresh', opts, async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    return identity.refresh(body(req).refresh_token);
+  });
   app.post('/api/v1/auth/logout', opts, async (req, reply) => {
     await identity.logout(body(req).refresh_token);
     return reply.status(204).send();
   });
 
   /** The local UI signs in as the local owner without a password, only when server, client and Host are all loopback. */
-  app.post('/api/v1/auth/local', opts, async (req) => {
+  app.post('/api/v1/auth/local', opts, async (req, reply) => {
+    reply.header('cache-control', 'no-store'); // a bearer token: never in a browser or proxy cache
     if (!localSignInAllowed(req, deps.config)) {
       throw new NetraError('FORBIDDEN', 'automatic sign-in works only on a server listening on loopback, from the same machine; sign in with a password or `netra token`');
     }

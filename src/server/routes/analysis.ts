@@ -21,7 +21,10 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
     if (body.policy === undefined) throw new NetraError('VALIDATION', 'policy is required', { field: 'policy' });
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(body.workspace ?? q.workspace, deps.config.defaultWorkspace);
-    return deps.analysis.simulate({ workspace, ...parseRange({ from: body.from ?? q.from, to: body.to ?? q.to }), policy: body.policy });
+    const r = await deps.analysis.simulate({ workspace, ...parseRange({ from: body.from ?? q.from, to: body.to ?? q.to }), policy: body.policy });
+    // the replay's SQL stays inside (it names tables and settings a client has no use for); the result is the figures
+    const { query: _sql, ...result } = r as typeof r & { query?: string };
+    return result;
   });
 
   app.get('/api/v1/policy', async (req) => {

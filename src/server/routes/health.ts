@@ -1,6 +1,7 @@
 /**
  * /health/live (the process answers) and /health/ready (every dependency answers).
- * Ready is 503 'unavailable' when a dependency fails. It stays 200 but says 'degraded' when every dependency answers
+ * Ready is 503 'unavailable' when a required dependency fails (an optional one, Redis by default, makes it 'degraded').
+ * Answers come from cached background probes (src/observability/readiness.ts): never a wait on a dependency. It stays 200 but says 'degraded' when every dependency answers
  * and yet memory health is not 'healthy' or a startup task's last attempt failed: the instance serves, an operator
  * should look (the body names why in `degraded`).
  */
@@ -11,20 +12,23 @@ export function healthRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_req, reply) => {
     const dependencies = await deps.readiness();
-    const ok = dependencies.every((d) => d.ok);
+    const ok = dependencies.every((d) => d.ok || d.optional);
     // -- memory health and startup tasks (issue 3, observability)
     const obs = deps.observability;
     const memory = obs?.memoryHealth();
     const ws = obs?.webSocketFigures() ?? null;
     const startup_tasks = obs?.startupTaskStatus() ?? [];
     const degraded = [
+      ...dependencies.filter((d) => !d.ok && d.optional).map((d) => `${d.name} unavailable (optional; working without it): ${d.detail ?? 'no answer'}`),
       ...(memory && memory.status !== 'healthy' ? memory.reasons.map((r) => `memory ${memory.status}: ${r}`) : []),
       ...startup_tasks.filter((t) => t.state === 'failed').map((t) => `startup task '${t.name}' failed: ${t.last_error ?? 'unknown error'}`),
     ];
     const status = !ok ? 'unavailable' : degraded.length > 0 ? 'degraded' : 'ready';
+    if (!ok) reply.header('retry-after', 5);
     return reply.status(ok ? 200 : 503).send({
       status, dependencies,
-      ...(memory ? { memory: { status: memory.status, heap_used_ratio: memory.memory.heap_used_ratio, event_loop_lag_p99_ms: memory.event_loop.p99_ms, reasons: memory.reasons, ...(ws ? { websocket_connections: ws.connections, websocket_buffered_bytes: ws.buffered_bytes } : {}) } } : {}),
+      ...(memory ? { memory: { status: memory.status, heap_used_ratio: memory.memory.heap_used_ratio, rss_bytes: memory.memory.rss_bytes, rss_ratio: memory.memory.rss_ratio, memory_limit_bytes: memory.memory.memory_limit_bytes, event_loop_lag_p99_ms: memory.event_loop.p99_ms, reasons: memory.reasons, ...(ws ? { websocket_connections: ws.connections, websocket_buffered_bytes: ws.buffered_bytes } : {}) } } : {}),
+      ...(deps.bodyBudget ? { body_budget: { limit_bytes: deps.bodyBudget.limitBytes, in_use_bytes: deps.bodyBudget.inUseBytes, refused: deps.bodyBudget.refused } } : {}),
       ...(obs ? { startup_tasks, degraded } : {}),
     });
   });

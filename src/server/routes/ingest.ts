@@ -16,9 +16,35 @@ import type { IngestItem } from '../../ingest/types.js';
 import type { IngestSummary } from '../../ingest/pipeline.js';
 import type { ServerDeps } from '../deps.js';
 import { parseWorkspace } from '../params.js';
+import { JSON_EXPANSION } from '../memory-budget.js';
 
 export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  const { maxEventsPerRequest, maxBodyBytes, maxNdjsonBodyBytes } = deps.config.ingest;
+  const { maxEventsPerRequest, maxBodyBytes, maxNdjsonBodyBytes, maxBatchBytes } = deps.config.ingest;
+  const budget = deps.bodyBudget;
+
+  /**
+   * Reserves the request's worst-case memory before its body is read (see server/memory-budget.ts); refused at once with
+   * 503 + Retry-After when the server's budget is spent. Released when the response is done or the client left.
+   */
+  const reserve = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!budget) return;
+    // a compressed body inflates up to the body limit: only an identity body's declared length bounds it
+    const encoded = !['', 'identity', undefined].includes(req.headers['content-encoding']?.trim().toLowerCase());
+    const declared = encoded ? maxBodyBytes : Number(req.headers['content-length']);
+    const bytes = isNdjson(req)
+      ? 2 * maxBatchBytes + (1 << 20)
+      : JSON_EXPANSION * (Number.isFinite(declared) && declared > 0 ? Math.min(declared, maxBodyBytes) : maxBodyBytes);
+    const release = budget.tryAcquire(bytes);
+    if (!release) {
+      reply.header('retry-after', 2);
+      throw new NetraError('OVERLOADED', `the server is holding its memory budget for request bodies (${Math.round(budget.limitBytes / 1048576)} MiB) in other ingest requests; retry in a few seconds`, { field: '(body)' });
+    }
+    reservations.set(req, release);
+    reply.raw.once('close', release); // the client went away before the response
+  };
+  const reservations = new WeakMap<FastifyRequest, () => void>();
+  const done = async (req: FastifyRequest) => { reservations.get(req)?.(); };
+  const limited = (bodyLimit: number) => ({ bodyLimit, onRequest: reserve, onResponse: done });
 
   // NDJSON bodies stay streams: parsed line by line, stored batch by batch, never buffered whole.
   app.addContentTypeParser(['application/x-ndjson', 'application/jsonl', 'application/ndjson'], { bodyLimit: maxNdjsonBodyBytes }, (_req, payload, done) => done(null, payload));
@@ -39,7 +65,7 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
     if (n === 0) throw new NetraError('VALIDATION', 'no events in the request body', { field: 'events' });
   };
 
-  app.post('/api/v1/events', { bodyLimit: maxBodyBytes }, async (req, reply) => {
+  app.post('/api/v1/events', limited(maxBodyBytes), async (req, reply) => {
     const workspace = workspaceOf(req);
     if (isNdjson(req)) {
       const r = await deps.ingest(workspace, limitedNdjson(req.body as Readable, maxNdjsonBodyBytes));
@@ -51,7 +77,7 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return respond(reply, await deps.ingest(workspace, parsed.items));
   });
 
-  app.post('/v1/traces', { bodyLimit: maxBodyBytes }, async (req, reply) => {
+  app.post('/v1/traces', limited(maxBodyBytes), async (req, reply) => {
     const workspace = workspaceOf(req);
     const parsed = parseOtlpTraces(req.body);
     if (!parsed.ok) throw new NetraError('VALIDATION', parsed.message, { field: '(body)' });
@@ -60,7 +86,7 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return respond(reply, await deps.ingest(workspace, parsed.items), { skipped_spans: parsed.skipped });
   });
 
-  app.post('/api/v1/logs/openai', { bodyLimit: maxBodyBytes }, async (req, reply) => {
+  app.post('/api/v1/logs/openai', limited(maxBodyBytes), async (req, reply) => {
     const workspace = workspaceOf(req);
     const parsed = parseOpenAiLogs(req.body);
     if (!parsed.ok) throw new NetraError('VALIDATION', parsed.message, { field: '(body)' });

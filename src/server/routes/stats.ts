@@ -1,6 +1,7 @@
 /** Workspace listing and summary statistics over stored events. */
 import type { FastifyInstance } from 'fastify';
 import type { ServerDeps } from '../deps.js';
+import type { EventFilter } from '../../store/event-filter.js';
 import { parseRange, parseWorkspace } from '../params.js';
 
 export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
@@ -32,5 +33,22 @@ export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
     const offset = Math.max(Number(q.offset ?? 0) || 0, 0);
     return { events: await deps.store.listEvents({ workspace, ...parseRange(q) }, { limit, offset }), limit, offset };
+  });
+
+  // Deletes events by id (ids=a,b or a JSON body { ids: [...] }) or by filter (app, model, from, to); owners only.
+  app.delete('/api/v1/events', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
+    const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
+    const pick = (k: string) => (body[k] !== undefined ? body[k] : q[k]);
+    const ids = pick('ids');
+    const filter: EventFilter = {
+      ...(ids !== undefined ? { ids: (typeof ids === 'string' ? ids.split(',').map((s) => s.trim()).filter(Boolean) : ids) as string[] } : {}),
+      ...(pick('app') !== undefined ? { app: pick('app') as string } : {}),
+      ...(pick('model') !== undefined ? { model: pick('model') as string } : {}),
+      ...parseRange({ from: pick('from'), to: pick('to') }),
+    };
+    const deleted = await deps.deleteEvents(workspace, filter);
+    return { workspace, deleted };
   });
 }

@@ -11,6 +11,8 @@ import type { Observability } from '../../observability/observability.js';
 import type { ConversationScope } from '../../chat/conversations-repository.js';
 import type { RunEvent } from '../../chat/run-service.js';
 import { NetraError, wsCloseCode } from '../../errors.js';
+import { isDependencyUnavailable } from '../unavailable.js';
+import type { AccessEpochs } from '../../accounts/access-epochs.js';
 import type { ChatDeps } from '../deps.js';
 import { messageView, runView, threadView } from '../routes/chat.js';
 import type { ConnectionRegistry } from './connection-registry.js';
@@ -18,13 +20,23 @@ import { envelope, isoNow, parseClientMessage, pongFrame, ProtocolError, WS_ERRO
 
 export interface ConnectionContext {
   chat: ChatDeps;
+  /** per-credential rights versions: a moved epoch means re-check before the next message that reads or acts */
+  epochs: AccessEpochs;
   registry: ConnectionRegistry;
   config: Config['ws'];
   log: Logger;
   observability?: Observability;
 }
 
-type AuthResult = { principal: Principal; workspace: string; canRun: boolean } | string;
+/**
+ * The outcome of authenticating the upgrade request, or a string: the reason to close 1008. `recheck` repeats the same
+ * decision later (same credential, same workspace) from current data; `expiresAt` is the credential's expiry (epoch ms).
+ */
+export type AuthResult = { principal: Principal; workspace: string; canRun: boolean; expiresAt: number | null; recheck: () => Promise<AuthResult> } | string;
+type Granted = Exclude<AuthResult, string>;
+
+/** Thrown inside dispatch when the connection lost its rights: it is already closed, nothing more is sent. */
+class AccessLost extends Error {}
 
 const MAX_OVERSIZE_FRAMES = 3;
 
@@ -38,6 +50,13 @@ export class WsConnection {
   private tokens: number;
   private lastRefill = Date.now();
   private currentThread: string | null = null;
+  /** the last granted decision, its subject (`user:<id>` / `key:<prefix>`), the epoch and time it was taken at */
+  private grant: Granted | null = null;
+  private subject = '';
+  private grantEpoch = 0;
+  private grantedAt = 0;
+  private rechecking: Promise<void> | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
   /** runs this connection streams: run id → stop streaming */
   private readonly follows = new Map<string, () => void>();
 
@@ -56,6 +75,11 @@ export class WsConnection {
       if (this.closed) return;
       if (typeof a === 'string') return this.close(wsCloseCode('UNAUTHENTICATED'), a);
       const ownerId = a.principal.kind === 'user' ? a.principal.userId : `key:${a.principal.prefix}`;
+      this.subject = a.principal.kind === 'user' ? `user:${a.principal.userId}` : `key:${a.principal.prefix}`;
+      this.grant = a;
+      this.grantEpoch = this.ctx.epochs.epoch(this.subject);
+      this.grantedAt = Date.now();
+      this.armExpiry(a.expiresAt);
       if (!this.ctx.registry.add({ id: this.id, ownerId, socket: this.socket, lastSeen: Date.now() })) {
         return this.close(wsCloseCode('RATE_LIMITED'), `too many connections for this user (at most ${this.ctx.config.maxConnectionsPerUser})`);
       }
@@ -107,7 +131,66 @@ export class WsConnection {
     // heartbeats are answered synchronously (no promise per frame); everything else goes through dispatch
     if (msg.type === 'ping') return this.sendText('pong', pongFrame(msg.request_id, isoNow()));
     if (msg.type === 'pong') return;
-    this.dispatch(msg).catch((err: unknown) => this.sendError(toProtocolError(err, msg.request_id)));
+    this.checkedDispatch(msg).catch((err: unknown) => {
+      if (!(err instanceof AccessLost)) this.sendError(toProtocolError(err, msg.request_id));
+    });
+  }
+
+  /** Every message that reads or acts runs with current rights: expiry checked, re-checked when the epoch moved. */
+  private async checkedDispatch(msg: ClientMessage): Promise<void> {
+    const now = Date.now();
+    if (this.grant?.expiresAt != null && now >= this.grant.expiresAt) {
+      this.close(1008, 'access token expired; sign in again');
+      throw new AccessLost();
+    }
+    if (this.ctx.epochs.epoch(this.subject) !== this.grantEpoch || now - this.grantedAt >= this.ctx.config.recheckIntervalMs) await this.recheck();
+    if (this.closed) throw new AccessLost();
+    return this.dispatch(msg);
+  }
+
+  /**
+   * Re-takes the access decision from current data (one at a time; concurrent callers share it): closes 1008 with the
+   * reason when read access is gone, otherwise updates what the connection may do (a demoted member can no longer act).
+   */
+  recheck(): Promise<void> {
+    if (this.closed || !this.grant) return Promise.resolve();
+    this.rechecking ??= (async () => {
+      const epoch = this.ctx.epochs.epoch(this.subject);
+      try {
+        const a = await this.grant!.recheck();
+        if (this.closed) return;
+        if (typeof a === 'string') {
+          this.ctx.log.info({ connection: this.id, subject: this.subject, reason: a }, 'websocket closed: access revoked');
+          return this.close(1008, `access revoked: ${a}`);
+        }
+        this.grant = a;
+        this.canRun = a.canRun;
+        this.grantEpoch = epoch;
+        this.grantedAt = Date.now();
+        this.armExpiry(a.expiresAt);
+      } catch (err) {
+        // the rights cannot be read now (database down): refuse rather than act on a stale decision
+        this.ctx.log.warn({ connection: this.id, err: (err as Error).message }, 'websocket rights re-check failed');
+        throw new NetraError('UNAVAILABLE', 'rights could not be checked right now; try again shortly');
+      } finally {
+        this.rechecking = null;
+      }
+    })();
+    return this.rechecking;
+  }
+
+  /** The subject whose rights this connection holds (`user:<id>` or `key:<prefix>`), '' before authentication. */
+  get credentialSubject(): string {
+    return this.subject;
+  }
+
+  private armExpiry(expiresAt: number | null): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (expiresAt === null) return;
+    // closes an idle connection at expiry too; messages check the expiry themselves
+    this.expiryTimer = setTimeout(() => this.close(1008, 'access token expired; sign in again'), Math.min(Math.max(0, expiresAt - Date.now()), 2_147_000_000));
+    this.expiryTimer.unref();
   }
 
   private violation(err: ProtocolError): void {
@@ -239,7 +322,7 @@ export class WsConnection {
     }, err.requestId !== undefined ? { request_id: err.requestId } : {}));
   }
 
-  private close(code: number, reason: string): void {
+  close(code: number, reason: string): void {
     if (this.closed) return;
     try { this.socket.close(code, reason.slice(0, 120)); } catch { /* already closing */ }
     this.cleanup();
@@ -249,6 +332,8 @@ export class WsConnection {
     if (this.closed) return;
     this.closed = true;
     this.pending = null;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
     for (const stop of this.follows.values()) stop();
     this.follows.clear();
     this.ctx.registry.remove(this.id);
@@ -261,7 +346,10 @@ function threadNotFound(id: string): NetraError {
 
 function toProtocolError(err: unknown, requestId: string | undefined): ProtocolError {
   if (err instanceof ProtocolError) return err;
-  if (err instanceof NetraError) return new ProtocolError(err.code, err.message, err.field, requestId);
+  if (isDependencyUnavailable(err) || (err instanceof NetraError && isDependencyUnavailable(err.cause ?? null))) {
+    return new ProtocolError('NETRA_E_UNAVAILABLE', 'the database cannot be reached right now; retry shortly', undefined, requestId);
+  }
+  if (err instanceof NetraError) return new ProtocolError(err.code, err.status >= 500 && err.code === 'NETRA_E_STORE' ? 'the store could not answer; retry shortly' : err.message, err.field, requestId);
   return new ProtocolError(WS_ERRORS.INTERNAL, 'internal error', undefined, requestId);
 }
 
