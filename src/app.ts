@@ -2,6 +2,8 @@
  * The composition root: one validated config → adapters (relational db, analytics store, price catalog)
  * → services (ingest, generate, reprice) → transport (Fastify). Tests build the same app with another config.
  */
+import { createOtlpExporter } from './ingest/otlp-export.js';
+import { type OtlpGrpcServer, startOtlpGrpcServer } from './server/otlp-grpc.js';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -91,6 +93,8 @@ export interface App {
   /** background maintenance after boot (issue 3) */
   readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
+  /** the OTLP/gRPC receiver's port once listening (null when NETRA_OTLP_GRPC_PORT=0 or before listen) */
+  otlpGrpcPort(): number | null;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, finishes in-flight requests, flushes, closes stores. Idempotent. */
@@ -321,8 +325,21 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat
   await runs.recover(db.kind === 'pglite');
 
+  const otlp = createOtlpExporter({
+    ingest: async (workspace, items) => {
+      await ensureWorkspace(workspace);
+      const r = await ingestor.ingest(workspace, items);
+      observability.recordIngest('otlp', r);
+      return r;
+    },
+    maxSpansPerRequest: config.otlp.maxSpansPerRequest,
+    maxConcurrent: config.otlp.maxConcurrentExports,
+    onSkipped: (byKind) => observability.recordOtlpSkipped(byKind),
+  });
+  let grpcServer: OtlpGrpcServer | null = null;
+
   const server = await buildServer({
-    config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
+    config, log, repo, store, ingest, otlp, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
     jobs: { runner: jobs, startGenerate: startGenerateJob },
     chat: { conversations, runs },
     catalog: () => ({ version: catalog.version, prices_taken: catalog.pricesTaken, models: catalog.entriesFor('') }),
@@ -333,8 +350,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     config, log, db, repo, store, server, analysis, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
     catalog: () => catalog,
     ingest, importFile: importFromFile, generate, reprice, jobs, startGenerateJob,
+    otlpGrpcPort: () => grpcServer?.port ?? null,
     async listen() {
       const url = await server.listen({ host: config.host, port: config.port });
+      if (config.otlp.grpcPort > 0 && !grpcServer) {
+        grpcServer = await startOtlpGrpcServer(
+          { otlp, accounts, log, defaultWorkspace: config.defaultWorkspace, maxMessageBytes: config.otlp.maxBodyBytes },
+          config.otlp.grpcHost ?? config.host, config.otlp.grpcPort,
+        );
+      }
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
       observability.start();
       if (config.startup.enabled) startupTasks.start();
@@ -346,6 +370,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await startupTasks.close();
         await pre.close(); // waits for a precompute step in progress (before the stores close)
         observability.close();
+        await grpcServer?.close(); // OTLP/gRPC: calls in progress finish (their events are stored) before the stores close
         await server.close();
         await runs.close(); // agent runs still going are recorded cancelled (issue 5)
         await runBus.close();

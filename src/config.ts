@@ -178,6 +178,22 @@ export const ConfigSchema = z.object({
     maxNdjsonBodyBytes: int(512 * 1024 * 1024, 1024),
   }).prefault({}),
 
+  /** OpenTelemetry receivers: OTLP/HTTP at POST /v1/traces and OTLP/gRPC (docs/OPERATIONS.md) */
+  otlp: z.object({
+    /** OTLP/gRPC TraceService port; 0 turns the gRPC receiver off */
+    grpcPort: int(4317, 0).pipe(z.number().max(65535)),
+    /** address the gRPC receiver binds; default the HTTP host */
+    grpcHost: z.string().min(1).optional(),
+    /** an OTLP request (HTTP body as received, gzip inflated, or gRPC message) larger than this is refused (413 / RESOURCE_EXHAUSTED) */
+    maxBodyBytes: int(64 * 1024 * 1024, 1024),
+    /** spans read from one request; the ones beyond are rejected in partial_success (the first ones are kept) */
+    maxSpansPerRequest: int(100_000, 1),
+    /** exports processed at once (HTTP and gRPC together); beyond, 429 / UNAVAILABLE with a retry delay */
+    maxConcurrentExports: int(8, 1),
+    /** the retry delay offered to exporters when the store is saturated (Retry-After, seconds) */
+    retryAfterSec: int(5, 1),
+  }).prefault({}),
+
   // ── accounts and security (issue 3; see docs/SECURITY.md) ──
   auth: z.object({
     /** HS256 signing secret. Default: generated once into <dataDir>/secrets/jwt-secret (0600) so restarts keep tokens valid. */
@@ -287,6 +303,10 @@ export function configFromEnv(env: Env = process.env): Config {
       maxEventsPerRequest: env.NETRA_INGEST_MAX_EVENTS,
       maxBodyBytes: env.NETRA_INGEST_MAX_BODY_BYTES,
       maxNdjsonBodyBytes: env.NETRA_INGEST_MAX_NDJSON_BYTES,
+    },
+    otlp: {
+      grpcPort: env.NETRA_OTLP_GRPC_PORT, grpcHost: env.NETRA_OTLP_GRPC_HOST || undefined, maxBodyBytes: env.NETRA_OTLP_MAX_BODY_BYTES,
+      maxSpansPerRequest: env.NETRA_OTLP_MAX_SPANS, maxConcurrentExports: env.NETRA_OTLP_MAX_CONCURRENT_EXPORTS, retryAfterSec: env.NETRA_OTLP_RETRY_AFTER_S,
     },
     auth: {
       jwtSecret: env.NETRA_JWT_SECRET || undefined,

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   UNKNOWN_MODEL: { code: 'NETRA_E_UNKNOWN_MODEL', status: 400 },
   CONFIG: { code: 'NETRA_E_CONFIG', status: 500 },
   STORE: { code: 'NETRA_E_STORE', status: 503 },
+  /** too much work in flight (e.g. concurrent OTLP exports); retryable, with a delay */
+  OVERLOADED: { code: 'NETRA_E_OVERLOADED', status: 503 },
   INTERNAL: { code: 'NETRA_E_INTERNAL', status: 500 },
   // LLM layer (issue 5, src/llm)
   LLM_UNAVAILABLE: { code: 'NETRA_E_LLM_UNAVAILABLE', status: 502 },

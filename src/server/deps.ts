@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { PriceOverrideRow, Repository } from '../db/repository.js';
 import type { FieldError } from '../errors.js';
 import type { IngestSource } from '../ingest/pipeline.js';
+import type { OtlpExporter } from '../ingest/otlp-export.js';
 import type { Logger } from '../logger.js';
 import type { AnalyticsStore, RepriceResult } from '../store/types.js';
 import type { AnalysisService } from '../services/analysis-service.js';
@@ -33,6 +34,8 @@ export interface ServerDeps {
   store: AnalyticsStore;
   /** Validates, prices and stores items for one workspace through the one ingest path. */
   ingest(workspace: string, items: IngestSource): Promise<IngestSummary>;
+  /** OTLP trace exports (HTTP and gRPC): spans → events, partial success, back-pressure */
+  otlp: OtlpExporter;
   /** Creates the workspace row on first use. */
   ensureWorkspace(name: string): Promise<void>;
   /** Reloads a workspace's price overrides and recomputes catalog-priced costs of its stored events. */
