@@ -162,7 +162,7 @@ export async function repriceWorkspace(ex: ClickHouseExecutor, table: string, wo
     ws: workspace, models,
     r_in: r.map((x) => x.input), r_cached: r.map((x) => x.cached_input), r_out: r.map((x) => x.output),
   };
-  const cond = `workspace = {ws:String} AND cost_source = 'catalog' AND has({models:Array(String)}, model)`;
+  const cond = `workspace = {ws:String} AND cost_source IN ('catalog', 'unknown_model') AND has({models:Array(String)}, model)`;
   const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE ${cond}`, params);
   const updated = num(c?.n);
   if (updated > 0) {
@@ -172,7 +172,8 @@ export async function repriceWorkspace(ex: ClickHouseExecutor, table: string, wo
       `ALTER TABLE ${table} UPDATE cost_usd =
          (toFloat64(prompt_tokens) - toFloat64(cached_prompt_tokens)) * ${at('r_in')}
          + toFloat64(cached_prompt_tokens) * ${at('r_cached')}
-         + toFloat64(completion_tokens) * ${at('r_out')}
+         + toFloat64(completion_tokens) * ${at('r_out')},
+         cost_source = 'catalog'
        WHERE ${cond}`,
       params,
       { mutations_sync: 2 },

@@ -132,10 +132,11 @@ export async function repriceWorkspace(conn: DuckDBConnection, workspace: string
         `UPDATE events SET cost_usd =
            (events.prompt_tokens::DOUBLE - events.cached_prompt_tokens::DOUBLE) * r.input
            + events.cached_prompt_tokens::DOUBLE * r.cached_input
-           + events.completion_tokens::DOUBLE * r.output
+           + events.completion_tokens::DOUBLE * r.output,
+           cost_source = 'catalog'
          FROM (SELECT unnest($models::VARCHAR[]) AS model, unnest($input::DOUBLE[]) AS input,
                       unnest($cached::DOUBLE[]) AS cached_input, unnest($output::DOUBLE[]) AS output) AS r
-         WHERE events.workspace = $ws AND events.cost_source = 'catalog' AND events.model = r.model`,
+         WHERE events.workspace = $ws AND events.cost_source IN ('catalog', 'unknown_model') AND events.model = r.model`,
         {
           ws: workspace,
           models: listValue(models),
