@@ -97,7 +97,8 @@ export function spanToEventInput(span: Record<string, unknown>, spanAttrs: Attrs
   const end = nanos(span.endTimeUnixNano);
   if (start !== null) raw.timestamp = Math.floor(Number(start / 1_000_000n));
   else if (span.startTimeUnixNano !== undefined) raw.timestamp = span.startTimeUnixNano;
-  if (start !== null && end !== null && end !== 0n && end >= start) raw.latency_ms = Number(end - start) / 1e6;
+  // to the microsecond: protobuf int64 times arrive as doubles (256 ns steps at today's epoch), and µs is what is stored
+  if (start !== null && end !== null && end !== 0n && end >= start) raw.latency_ms = Math.round(Number(end - start) / 1e3) / 1e3;
 
   // content events (older GenAI conventions) read after the span's own attributes
   const events = Array.isArray(span.events) ? span.events.filter(isPlainObject) : [];
@@ -126,7 +127,7 @@ export function spanToEventInput(span: Record<string, unknown>, spanAttrs: Attrs
     const total = firstNumber(sources, TOTAL_TOKEN_ATTRIBUTES);
     if (total !== undefined && total >= raw.prompt_tokens) raw.completion_tokens = total - raw.prompt_tokens;
   }
-  if (raw.ttft_ms === undefined && firstTokenNs !== null && start !== null && firstTokenNs >= start) raw.ttft_ms = Number(firstTokenNs - start) / 1e6;
+  if (raw.ttft_ms === undefined && firstTokenNs !== null && start !== null && firstTokenNs >= start) raw.ttft_ms = Math.round(Number(firstTokenNs - start) / 1e3) / 1e3;
   if (raw.stream === undefined && typeof spanAttrs.get('ai.operationId') === 'string') raw.stream = (spanAttrs.get('ai.operationId') as string).endsWith('.doStream');
   if (raw.response_text === undefined && choiceText !== undefined) raw.response_text = choiceText;
 

@@ -75,7 +75,15 @@ export async function startOtlpGrpcServer(deps: OtlpGrpcDeps, host: string, port
     const bound = boundWorkspace(principal);
     const workspace = parseWorkspace(first(call.metadata.get('x-netra-workspace')) ?? bound, deps.defaultWorkspace);
     if (bound && bound !== workspace) throw new NetraError('FORBIDDEN', `this API key is limited to workspace ${bound}`, { field: 'workspace' });
-    if (!(await deps.accounts.access.can(principal, workspace, 'ingest'))) throw new NetraError('FORBIDDEN', `no ingest access to workspace ${workspace}`, { field: 'workspace' });
+    let allowed = await deps.accounts.access.can(principal, workspace, 'ingest');
+    // as over HTTP: an admin's first export to a workspace creates it
+    if (!allowed && principal.kind === 'user' && principal.isAdmin && !bound && !(await deps.accounts.access.exists(workspace))) {
+      await deps.accounts.access.createWorkspace(workspace, principal.userId).catch((err) => {
+        if (!(err instanceof NetraError && err.code === 'NETRA_E_CONFLICT')) throw err;
+      });
+      allowed = await deps.accounts.access.can(principal, workspace, 'ingest');
+    }
+    if (!allowed) throw new NetraError('FORBIDDEN', `no ingest access to workspace ${workspace}`, { field: 'workspace' });
 
     const decoded = decodeTraceRequest(call.request);
     if (!decoded.ok) throw new NetraError('VALIDATION', decoded.message, { field: '(body)' });

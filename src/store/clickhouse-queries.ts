@@ -71,6 +71,9 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
        toFloat64(sum(completion_tokens)) AS completion_sum,
        toFloat64(sum(cached_prompt_tokens)) AS cached_sum,
        sumKahan(cost_usd) AS spend,
+       toFloat64(countIf(token_source = 'estimated')) AS est_events,
+       toFloat64(sumIf(prompt_tokens + completion_tokens, token_source = 'estimated')) AS est_tokens,
+       toFloat64(countIf(cost_source = 'unknown_model')) AS unpriced,
        ${quantilesCont('latency_ms', [0.5, 0.95])} AS lat,
        toFloat64(toUnixTimestamp64Micro(min("timestamp"))) AS first_us,
        toFloat64(toUnixTimestamp64Micro(max("timestamp"))) AS last_us
@@ -91,7 +94,10 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
     spend_usd: num(r.spend),
     latency_p50_ms: pct(r.lat, 0),
     latency_p95_ms: pct(r.lat, 1),
+    estimated_token_events: num(r.est_events),
+    unpriced_events: num(r.unpriced),
   }));
+  const allTokens = num(total?.prompt_sum) + num(total?.completion_sum);
   return {
     workspace: scope.workspace,
     from: scope.from ?? null,
@@ -104,6 +110,10 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
     spend_usd: num(total?.spend),
     latency_p50_ms: pct(total?.lat, 0),
     latency_p95_ms: pct(total?.lat, 1),
+    estimated_token_events: num(total?.est_events),
+    estimated_tokens: num(total?.est_tokens),
+    estimated_token_share: allTokens > 0 ? num(total?.est_tokens) / allTokens : 0,
+    unpriced_events: num(total?.unpriced),
     first_event: total ? num(total.first_us) / 1000 : null,
     last_event: total ? num(total.last_us) / 1000 : null,
     by_model: byModel,
