@@ -10,6 +10,7 @@ import { parseWorkspace } from '../server/params.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatAnalysis, formatReplay, formatStats } from './format.js';
 import { progressReporter } from './progress.js';
+import { detectFormat, IMPORT_FORMATS, type ImportFormat } from '../ingest/file-import.js';
 
 const program = new Command();
 program.name('netra').description('Where your LLM money and latency go, and what to change.').showHelpAfterError();
@@ -60,17 +61,19 @@ program
   .command('import')
   .description('import events from a file into a workspace')
   .argument('<file>', 'path of the file')
-  .addOption(new Option('--format <format>', 'file format').choices(['jsonl', 'csv', 'azure-trace']).makeOptionMandatory())
+  .addOption(new Option('--format <format>', 'file format (default: detected from the file)').choices([...IMPORT_FORMATS]))
   .option('--model <id>', 'model for formats that carry none (azure-trace), or default for CSV rows without one')
   .option('--map <mapping>', 'CSV column mapping field=column,... (default: columns named like event fields)')
   .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
   .option('--json', 'print { imported, rejected, duplicates, errors } as JSON')
-  .action(async (file: string, o: { format: 'jsonl' | 'csv' | 'azure-trace'; model?: string; map?: string; workspace?: string; json?: boolean }) => {
+  .action(async (file: string, o: { format?: ImportFormat; model?: string; map?: string; workspace?: string; json?: boolean }) => {
+    // detected before the app opens its stores: a file we cannot read is refused at once, with the reason
+    const format = o.format ?? await detectFormat(file);
     const result = await withApp(async (app) => {
       const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
       const progress = progressReporter(!o.json && process.stderr.isTTY, 'bytes');
       try {
-        return await app.importFile(file, { format: o.format, model: o.model, mapping: parseMapping(o.map), workspace, signal: interruptSignal() }, progress.update);
+        return await app.importFile(file, { format, model: o.model, mapping: parseMapping(o.map), workspace, signal: interruptSignal() }, progress.update);
       } finally {
         progress.stop();
       }
