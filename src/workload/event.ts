@@ -8,10 +8,12 @@
 import { z } from 'zod';
 import type { FieldError } from '../errors.js';
 import { parseEventInputFast } from './event-fast-parse.js';
+import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES } from './event-values.js';
+
+export { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES };
 import { sha256Hex } from './hash.js';
 import { estimateTokens as countTokens } from './token-estimate.js';
 
-export const OPERATIONS = ['chat', 'completion', 'embedding', 'image', 'audio', 'rerank', 'moderation', 'tool', 'other'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 /** given: the client sent cost_usd; catalog: computed from the price catalog; unknown_model: the model has no price yet (cost 0 until a price override reprices it) */
@@ -19,12 +21,9 @@ export type CostSource = 'given' | 'catalog' | 'unknown_model';
 /** reported: token counts came with the event; estimated: counted from the prompt / answer text (workload/token-estimate.ts) */
 export type TokenSource = 'reported' | 'estimated';
 
-export const STATUSES = ['ok', 'error'] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** Earliest and latest accepted timestamps: anything outside is almost certainly a unit error (s vs ms) or garbage. */
-export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
-export const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
 
 const MAX_ID = 256;
 const MAX_NAME = 200;
