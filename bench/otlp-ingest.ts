@@ -39,8 +39,12 @@ const int = (key: string, v: number): Attr => ({ key, value: { intValue: String(
 function spanOf(e: WorkloadEvent, i: number) {
   const startNs = BigInt(Math.round(e.timestamp)) * 1_000_000n;
   const attrs: Attr[] = [
-    str('gen_ai.operation.name', 'chat'), str('gen_ai.provider.name', e.provider), str('gen_ai.request.model', e.model), str('gen_ai.response.model', e.model),
-    int('gen_ai.usage.input_tokens', e.prompt_tokens), int('gen_ai.usage.output_tokens', e.completion_tokens),
+    str('gen_ai.operation.name', 'chat'),
+    str('gen_ai.provider.name', e.provider),
+    str('gen_ai.request.model', e.model),
+    str('gen_ai.response.model', e.model),
+    int('gen_ai.usage.input_tokens', e.prompt_tokens),
+    int('gen_ai.usage.output_tokens', e.completion_tokens),
     int('gen_ai.usage.cache_read.input_tokens', e.cached_prompt_tokens),
     { key: 'gen_ai.response.finish_reasons', value: { arrayValue: { values: [{ stringValue: e.finish_reason ?? 'stop' }] } } },
   ];
@@ -49,22 +53,40 @@ function spanOf(e: WorkloadEvent, i: number) {
   if (e.end_user) attrs.push(str('user.id', e.end_user));
   if (e.session_id) attrs.push(str('session.id', e.session_id));
   return {
-    traceId: (i + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: `chat ${e.model}`, kind: 3,
-    startTimeUnixNano: String(startNs), endTimeUnixNano: String(startNs + BigInt(Math.round((e.latency_ms ?? 500) * 1e6))),
-    attributes: attrs, status: e.status === 'error' ? { code: 2 } : {},
+    traceId: (i + 1).toString(16).padStart(32, '0'),
+    spanId: (i + 1).toString(16).padStart(16, '0'),
+    name: `chat ${e.model}`,
+    kind: 3,
+    startTimeUnixNano: String(startNs),
+    endTimeUnixNano: String(startNs + BigInt(Math.round((e.latency_ms ?? 500) * 1e6))),
+    attributes: attrs,
+    status: e.status === 'error' ? { code: 2 } : {},
   };
 }
 
 function makeRequests(n: number) {
   const catalog = loadPriceCatalog();
-  const w = generateWorkload({ preset: 'chat-support', events: n, days: 7, seed: 11, workspace: 'bench', pricer: catalog, tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2 });
+  const w = generateWorkload({
+    preset: 'chat-support',
+    events: n,
+    days: 7,
+    seed: 11,
+    workspace: 'bench',
+    pricer: catalog,
+    tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2,
+  });
   const events: WorkloadEvent[] = [];
   for (const b of w.batches()) events.push(...b.filter((e) => e.status === 'ok'));
-  while (events.length < n) events.push({ ...events[events.length % Math.max(1, events.length)]!, timestamp: events[0]!.timestamp + events.length });
+  while (events.length < n)
+    events.push({ ...events[events.length % Math.max(1, events.length)]!, timestamp: events[0]!.timestamp + events.length });
   const requests = [];
   for (let s = 0; s < n; s += BATCH) {
     const spans = events.slice(s, Math.min(n, s + BATCH)).map((e, j) => spanOf(e, s + j));
-    requests.push({ resourceSpans: [{ resource: { attributes: [str('service.name', 'checkout-svc')] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] }] });
+    requests.push({
+      resourceSpans: [
+        { resource: { attributes: [str('service.name', 'checkout-svc')] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] },
+      ],
+    });
   }
   return { requests, catalog };
 }
@@ -89,9 +111,17 @@ parentPort.once('message', () => {
 });
 `;
 
-async function send(url: string, bodies: (string | Uint8Array)[], contentType: string, token: string): Promise<{ ms: number; failed: number; statuses: Record<string, number> }> {
+async function send(
+  url: string,
+  bodies: (string | Uint8Array)[],
+  contentType: string,
+  token: string,
+): Promise<{ ms: number; failed: number; statuses: Record<string, number> }> {
   const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, contentType, concurrency: CONCURRENCY, token } });
-  await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
   const r = await new Promise<{ ms: number; failed: number; statuses: Record<string, number> }>((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
@@ -122,11 +152,14 @@ async function main(): Promise<void> {
     if (rows.length !== N) throw new Error(`${rows.length} of ${N} spans map to events`);
     const baseMs = await rawBulkAppend(join(dir, 'baseline.duckdb'), rows, 'chunks');
 
-    const app = await createApp(parseConfig({ dataDir: join(dir, 'app'), port: 0, seedDemo: false, logLevel: 'warn', otlp: { grpcPort: 0 } }));
+    const app = await createApp(
+      parseConfig({ dataDir: join(dir, 'app'), port: 0, seedDemo: false, logLevel: 'warn', otlp: { grpcPort: 0 } }),
+    );
     const base = await app.listen();
     const token = await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), {});
     const owner = { authorization: `Bearer ${token}` };
-    for (const ws of ['pb', 'js', 'warm']) await app.server.inject({ method: 'POST', url: '/api/v1/workspaces', headers: owner, payload: { name: ws } });
+    for (const ws of ['pb', 'js', 'warm'])
+      await app.server.inject({ method: 'POST', url: '/api/v1/workspaces', headers: owner, payload: { name: ws } });
     // warm-up (JIT) on a few requests of each encoding, into a workspace of its own
     await send(`${base}/v1/traces?workspace=warm`, proto.slice(0, 4), 'application/x-protobuf', token);
 
@@ -135,21 +168,32 @@ async function main(): Promise<void> {
       const r = await send(`${base}/v1/traces?workspace=${ws}`, bodies, ct, token);
       const stats = await app.store.stats({ workspace: ws }); // commits pending rows: part of the measured path
       const ms = performance.now() - t0;
-      if (stats.events !== N || r.failed > 0) throw new Error(`${ws}: stored ${stats.events} of ${N}; statuses ${JSON.stringify(r.statuses)}`);
+      if (stats.events !== N || r.failed > 0)
+        throw new Error(`${ws}: stored ${stats.events} of ${N}; statuses ${JSON.stringify(r.statuses)}`);
       return ms;
     };
     const pbMs = await run('pb', proto, 'application/x-protobuf');
     const jsMs = await run('js', json, 'application/json');
     await app.close();
     const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
-    console.log(JSON.stringify({
-      bench: 'otlp-ingest', spans: N, batch: BATCH, concurrency: CONCURRENCY, protobuf_mb: mb(proto), json_mb: mb(json),
-      protobuf_spans_per_s: rate(N, pbMs), protobuf_ms: Math.round(pbMs),
-      json_spans_per_s: rate(N, jsMs), json_ms: Math.round(jsMs),
-      baseline_duckdb_bulk_append_rows_per_s: rate(N, baseMs), baseline_ms: Math.round(baseMs),
-      ratio_protobuf_vs_json: Number((jsMs / pbMs).toFixed(2)),
-      ratio_protobuf_vs_duckdb_bulk_append: Number((baseMs / pbMs).toFixed(2)),
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'otlp-ingest',
+        spans: N,
+        batch: BATCH,
+        concurrency: CONCURRENCY,
+        protobuf_mb: mb(proto),
+        json_mb: mb(json),
+        protobuf_spans_per_s: rate(N, pbMs),
+        protobuf_ms: Math.round(pbMs),
+        json_spans_per_s: rate(N, jsMs),
+        json_ms: Math.round(jsMs),
+        baseline_duckdb_bulk_append_rows_per_s: rate(N, baseMs),
+        baseline_ms: Math.round(baseMs),
+        ratio_protobuf_vs_json: Number((jsMs / pbMs).toFixed(2)),
+        ratio_protobuf_vs_duckdb_bulk_append: Number((baseMs / pbMs).toFixed(2)),
+      }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -67,7 +67,10 @@ export function createOtlpExporter(deps: OtlpExportDeps): OtlpExporter {
       try {
         const { stats } = parsed;
         deps.onSkipped?.(stats.skipped_by_kind);
-        const r = parsed.items.length > 0 ? await deps.ingest(workspace, parsed.items) : { accepted: 0, rejected: 0, duplicates: 0, errors: [], errors_total: 0 };
+        const r =
+          parsed.items.length > 0
+            ? await deps.ingest(workspace, parsed.items)
+            : { accepted: 0, rejected: 0, duplicates: 0, errors: [], errors_total: 0 };
         const rejected = r.rejected + stats.over_limit;
         return {
           accepted: r.accepted,
@@ -101,6 +104,7 @@ function rejectionMessage(r: OtlpIngestSummary, overLimit: number, maxSpans: num
     const more = r.rejected > bySpan.size ? `; and ${r.rejected - bySpan.size} more` : '';
     parts.push(`${r.rejected} LLM span(s) could not be stored as events (${reasons.join('; ')}${more})`);
   }
-  if (overLimit > 0) parts.push(`${overLimit} span(s) beyond the limit of ${maxSpans} spans per request were not read; send smaller batches`);
+  if (overLimit > 0)
+    parts.push(`${overLimit} span(s) beyond the limit of ${maxSpans} spans per request were not read; send smaller batches`);
   return parts.join('. ');
 }

@@ -38,7 +38,15 @@ let cached: ReturnType<typeof types> | null = null;
 const T = () => (cached ??= types());
 
 /** protobufjs toObject options giving the OTLP/JSON shape: int64 as decimal strings, enums as numbers, no defaults. */
-const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: Number, bytes: String, defaults: false, arrays: false, objects: false, oneofs: false };
+const TO_OBJECT: protobuf.IConversionOptions = {
+  longs: Number,
+  enums: Number,
+  bytes: String,
+  defaults: false,
+  arrays: false,
+  objects: false,
+  oneofs: false,
+};
 
 export type ProtoDecodeResult = { ok: true; body: Record<string, unknown> } | { ok: false; message: string };
 
@@ -92,14 +100,19 @@ export interface PartialSuccess {
 /** ExportTraceServiceResponse as protobuf bytes; partial_success only when something was rejected or there is a message. */
 export function encodeTraceResponse(partial: PartialSuccess | null): Uint8Array {
   const t = T().response;
-  const payload = partial && (partial.rejectedSpans > 0 || partial.errorMessage !== '') ? { partialSuccess: { rejectedSpans: partial.rejectedSpans, errorMessage: partial.errorMessage } } : {};
+  const payload =
+    partial && (partial.rejectedSpans > 0 || partial.errorMessage !== '')
+      ? { partialSuccess: { rejectedSpans: partial.rejectedSpans, errorMessage: partial.errorMessage } }
+      : {};
   return t.encode(t.create(payload)).finish();
 }
 
 /** Decodes a response (tests and benches read what the server answered). */
 export function decodeTraceResponse(buf: Uint8Array): { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } } {
   const t = T().response;
-  return t.toObject(t.decode(buf), { longs: Number, defaults: false }) as { partialSuccess?: { rejectedSpans?: number; errorMessage?: string } };
+  return t.toObject(t.decode(buf), { longs: Number, defaults: false }) as {
+    partialSuccess?: { rejectedSpans?: number; errorMessage?: string };
+  };
 }
 
 /** Encodes a request given in the OTLP/JSON shape with ids as hex (tests and benches build bodies with it). */
@@ -127,7 +140,14 @@ let statusType: protobuf.Type | null = null;
 const Status = () => (statusType ??= protobuf.parse(STATUS_PROTO).root.lookupType('google.rpc.Status'));
 
 /** gRPC status codes used in OTLP error bodies (and by the gRPC receiver). */
-export const GRPC_CODE = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+export const GRPC_CODE = {
+  INVALID_ARGUMENT: 3,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
 
 export function encodeStatus(code: number, message: string): Uint8Array {
   const t = Status();

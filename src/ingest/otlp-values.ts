@@ -5,7 +5,10 @@
 import { isPlainObject } from './types.js';
 
 export type Attrs = Map<string, unknown>;
-export interface Msg { role: string; content: string }
+export interface Msg {
+  role: string;
+  content: string;
+}
 
 export function toNumber(v: unknown): unknown {
   if (typeof v === 'string' && v.trim() !== '') {
@@ -34,7 +37,12 @@ export function partsText(parts: unknown): string {
   if (!Array.isArray(parts)) return parts === undefined || parts === null ? '' : JSON.stringify(parts);
   const out: string[] = [];
   for (const p of parts) {
-    if (isPlainObject(p) && (p.type === 'text' || p.type === 'input_text' || p.type === 'output_text') && typeof (p.content ?? p.text) === 'string') out.push((p.content ?? p.text) as string);
+    if (
+      isPlainObject(p) &&
+      (p.type === 'text' || p.type === 'input_text' || p.type === 'output_text') &&
+      typeof (p.content ?? p.text) === 'string'
+    )
+      out.push((p.content ?? p.text) as string);
     else if (typeof p === 'string') out.push(p);
     else out.push(JSON.stringify(p));
   }
@@ -60,7 +68,10 @@ export function indexedMessages(attrs: Attrs, prefix: string, roleKey: string, c
       out.push({ role: 'user', content: parts });
       continue;
     }
-    const text = content === undefined ? partsFromIndexed(attrs, `${prefix}${i}${contentKey.replace(/content$/, 'contents.')}`) ?? '' : partsText(parseMaybeJson(content));
+    const text =
+      content === undefined
+        ? (partsFromIndexed(attrs, `${prefix}${i}${contentKey.replace(/content$/, 'contents.')}`) ?? '')
+        : partsText(parseMaybeJson(content));
     out.push({ role: typeof role === 'string' && role !== '' ? role : 'user', content: text });
   }
   return out.length > 0 ? out : undefined;
@@ -148,7 +159,8 @@ export function decodeAnyValue(v: unknown, depth = 0): unknown {
     const values = isPlainObject(v.kvlistValue) && Array.isArray(v.kvlistValue.values) ? v.kvlistValue.values : [];
     // fromEntries defines own properties: a hostile `__proto__` key cannot reach a prototype
     const entries: [string, unknown][] = [];
-    for (const kv of values) if (isPlainObject(kv) && typeof kv.key === 'string') entries.push([kv.key, decodeAnyValue(kv.value, depth + 1)]);
+    for (const kv of values)
+      if (isPlainObject(kv) && typeof kv.key === 'string') entries.push([kv.key, decodeAnyValue(kv.value, depth + 1)]);
     return Object.fromEntries(entries);
   }
   if ('bytesValue' in v) return v.bytesValue;

@@ -35,12 +35,29 @@ const time = (v: unknown): number | undefined => {
   const t = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(iso) ? iso : `${iso}Z`);
   return Number.isFinite(t) ? t : undefined;
 };
-const set = (o: Record<string, unknown>, k: string, v: unknown) => { if (v !== undefined && v !== null) o[k] = v; };
+const set = (o: Record<string, unknown>, k: string, v: unknown) => {
+  if (v !== undefined && v !== null) o[k] = v;
+};
 
 const LITELLM_OPERATIONS: Readonly<Record<string, string>> = {
-  completion: 'chat', acompletion: 'chat', text_completion: 'completion', atext_completion: 'completion', embedding: 'embedding', aembedding: 'embedding',
-  image_generation: 'image', aimage_generation: 'image', transcription: 'audio', atranscription: 'audio', speech: 'audio', aspeech: 'audio',
-  rerank: 'rerank', arerank: 'rerank', moderation: 'moderation', amoderation: 'moderation', responses: 'chat', aresponses: 'chat',
+  completion: 'chat',
+  acompletion: 'chat',
+  text_completion: 'completion',
+  atext_completion: 'completion',
+  embedding: 'embedding',
+  aembedding: 'embedding',
+  image_generation: 'image',
+  aimage_generation: 'image',
+  transcription: 'audio',
+  atranscription: 'audio',
+  speech: 'audio',
+  aspeech: 'audio',
+  rerank: 'rerank',
+  arerank: 'rerank',
+  moderation: 'moderation',
+  amoderation: 'moderation',
+  responses: 'chat',
+  aresponses: 'chat',
 };
 
 /** One LiteLLM_SpendLogs row → a raw event input. */
@@ -61,7 +78,9 @@ export function litellmRowToEventInput(row: Record<string, unknown>): Record<str
   set(raw, 'prompt_tokens', toNum(row.prompt_tokens));
   set(raw, 'completion_tokens', toNum(row.completion_tokens));
   const usage = isPlainObject(m.additional_usage_values) ? m.additional_usage_values : isPlainObject(m.usage_object) ? m.usage_object : {};
-  const cached = isPlainObject(usage.prompt_tokens_details) ? toNum(usage.prompt_tokens_details.cached_tokens) : toNum(usage.cache_read_input_tokens);
+  const cached = isPlainObject(usage.prompt_tokens_details)
+    ? toNum(usage.prompt_tokens_details.cached_tokens)
+    : toNum(usage.cache_read_input_tokens);
   if (cached !== undefined && cached > 0) raw.cached_prompt_tokens = cached;
   const spend = toNum(row.spend);
   if (spend !== undefined && spend > 0) raw.cost_usd = spend;
@@ -78,7 +97,11 @@ export function litellmRowToEventInput(row: Record<string, unknown>): Record<str
   const tags: Record<string, string> = {};
   const rt = json(row.request_tags);
   if (Array.isArray(rt)) for (const t of rt) if (typeof t === 'string' && t !== '') tags[t] = 'true';
-  for (const [k, tag] of [['user_api_key_alias', 'api_key_alias'], ['user_api_key_team_alias', 'team'], ['user_api_key_team_id', 'team_id']] as const) {
+  for (const [k, tag] of [
+    ['user_api_key_alias', 'api_key_alias'],
+    ['user_api_key_team_alias', 'team'],
+    ['user_api_key_team_id', 'team_id'],
+  ] as const) {
     const v = str(m[k]) ?? (k === 'user_api_key_team_id' ? str(row.team_id) : undefined);
     if (v) tags[tag] = v;
   }
@@ -122,15 +145,29 @@ export function langfuseObservationToEventInput(o: Record<string, unknown>): Rec
   }
   const input = json(o.input);
   if (typeof input === 'string') raw.prompt_text = input;
-  else if (Array.isArray(input)) raw.messages = input.filter(isPlainObject).map((x) => ({ role: String(x.role ?? 'user'), content: typeof x.content === 'string' ? x.content : JSON.stringify(x.content ?? '') }));
-  else if (isPlainObject(input) && Array.isArray(input.messages)) raw.messages = input.messages.filter(isPlainObject).map((x) => ({ role: String(x.role ?? 'user'), content: typeof x.content === 'string' ? x.content : JSON.stringify(x.content ?? '') }));
+  else if (Array.isArray(input))
+    raw.messages = input
+      .filter(isPlainObject)
+      .map((x) => ({
+        role: String(x.role ?? 'user'),
+        content: typeof x.content === 'string' ? x.content : JSON.stringify(x.content ?? ''),
+      }));
+  else if (isPlainObject(input) && Array.isArray(input.messages))
+    raw.messages = input.messages
+      .filter(isPlainObject)
+      .map((x) => ({
+        role: String(x.role ?? 'user'),
+        content: typeof x.content === 'string' ? x.content : JSON.stringify(x.content ?? ''),
+      }));
   const output = json(o.output);
   if (typeof output === 'string') raw.response_text = output;
   else if (isPlainObject(output) && typeof output.content === 'string') raw.response_text = output.content;
   const tags: Record<string, string> = {};
   if (str(o.name)) tags.name = o.name as string;
   const meta = json(o.metadata);
-  if (isPlainObject(meta)) for (const [k, v] of Object.entries(meta)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') tags[k] = String(v);
+  if (isPlainObject(meta))
+    for (const [k, v] of Object.entries(meta))
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') tags[k] = String(v);
   if (Object.keys(tags).length > 0) raw.tags = tags;
   return raw;
 }
@@ -168,7 +205,9 @@ export async function* litellmCsvItems(chunks: AsyncIterable<Chunk>): AsyncGener
       continue;
     }
     const row: Record<string, unknown> = {};
-    header.forEach((h, i) => { row[h] = rec.fields[i]; });
+    header.forEach((h, i) => {
+      row[h] = rec.fields[i];
+    });
     yield { line: rec.line, raw: litellmRowToEventInput(row) };
   }
 }

@@ -71,10 +71,12 @@ export async function startOtlpGrpcServer(deps: OtlpGrpcDeps, host: string, port
     const m = auth === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(auth);
     if (!m) throw new NetraError('UNAUTHENTICATED', 'send metadata authorization: Bearer <API key or access token>');
     const principal = await deps.accounts.identity.authenticate(m[1]!);
-    if (!principal) throw new NetraError('UNAUTHENTICATED', 'the access token or API key is not valid (expired, revoked, or not issued here)');
+    if (!principal)
+      throw new NetraError('UNAUTHENTICATED', 'the access token or API key is not valid (expired, revoked, or not issued here)');
     const bound = boundWorkspace(principal);
     const workspace = parseWorkspace(first(call.metadata.get('x-netra-workspace')) ?? bound, deps.defaultWorkspace);
-    if (bound && bound !== workspace) throw new NetraError('FORBIDDEN', `this API key is limited to workspace ${bound}`, { field: 'workspace' });
+    if (bound && bound !== workspace)
+      throw new NetraError('FORBIDDEN', `this API key is limited to workspace ${bound}`, { field: 'workspace' });
     let allowed = await deps.accounts.access.can(principal, workspace, 'ingest');
     // as over HTTP: an admin's first export to a workspace creates it
     if (!allowed && principal.kind === 'user' && principal.isAdmin && !bound && !(await deps.accounts.access.exists(workspace))) {
@@ -89,12 +91,16 @@ export async function startOtlpGrpcServer(deps: OtlpGrpcDeps, host: string, port
     if (!decoded.ok) throw new NetraError('VALIDATION', decoded.message, { field: '(body)' });
     const r = await deps.otlp.export(workspace, decoded.body);
     deps.onExported?.(r);
-    return Buffer.from(encodeTraceResponse(r.rejected_spans > 0 ? { rejectedSpans: r.rejected_spans, errorMessage: r.error_message } : null));
+    return Buffer.from(
+      encodeTraceResponse(r.rejected_spans > 0 ? { rejectedSpans: r.rejected_spans, errorMessage: r.error_message } : null),
+    );
   }
 
   server.addService(TRACE_SERVICE, { Export: exportCall });
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
   });
   log.info({ host, port: bound }, 'OTLP/gRPC receiver listening');
 
@@ -125,12 +131,18 @@ function first(values: grpc.MetadataValue[]): string | undefined {
 
 function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
   if (err instanceof NetraError) {
-    const code = err.status === 401 ? GRPC_CODE.UNAUTHENTICATED
-      : err.status === 403 ? GRPC_CODE.PERMISSION_DENIED
-      : err.status === 413 ? GRPC_CODE.RESOURCE_EXHAUSTED
-      : err.status === 429 || err.status === 503 ? GRPC_CODE.UNAVAILABLE
-      : err.status >= 500 ? GRPC_CODE.INTERNAL
-      : GRPC_CODE.INVALID_ARGUMENT;
+    const code =
+      err.status === 401
+        ? GRPC_CODE.UNAUTHENTICATED
+        : err.status === 403
+          ? GRPC_CODE.PERMISSION_DENIED
+          : err.status === 413
+            ? GRPC_CODE.RESOURCE_EXHAUSTED
+            : err.status === 429 || err.status === 503
+              ? GRPC_CODE.UNAVAILABLE
+              : err.status >= 500
+                ? GRPC_CODE.INTERNAL
+                : GRPC_CODE.INVALID_ARGUMENT;
     return { code, details: err.message };
   }
   return { code: grpc.status.INTERNAL, details: 'internal error; see the server log' };

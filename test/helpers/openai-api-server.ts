@@ -20,21 +20,39 @@ export async function startOpenAiApiServer(): Promise<OpenAiApiServer> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { model?: string; stream?: boolean; stream_options?: { include_usage?: boolean } };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
+        model?: string;
+        stream?: boolean;
+        stream_options?: { include_usage?: boolean };
+      };
       const model = SNAPSHOT[body.model ?? ''] ?? body.model ?? 'unknown';
       const usage = { ...USAGE, total_tokens: USAGE.prompt_tokens + USAGE.completion_tokens };
       if (!body.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1_767_225_600, model, choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }], usage }));
+        res.end(
+          JSON.stringify({
+            id: 'chatcmpl-1',
+            object: 'chat.completion',
+            created: 1_767_225_600,
+            model,
+            choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }],
+            usage,
+          }),
+        );
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-        res.write(`data: ${JSON.stringify({ id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1_767_225_600, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1_767_225_600, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+        );
       chunk({ role: 'assistant', content: '' }, null);
       for (const piece of ANSWER.match(/\S+\s*/g) ?? []) chunk({ content: piece }, null);
       chunk({}, 'stop');
-      if (body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1_767_225_600, model, choices: [], usage })}\n\n`);
+      if (body.stream_options?.include_usage)
+        res.write(
+          `data: ${JSON.stringify({ id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1_767_225_600, model, choices: [], usage })}\n\n`,
+        );
       res.write('data: [DONE]\n\n');
       res.end();
     });
