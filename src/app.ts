@@ -4,6 +4,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { createOtlpExporter } from './ingest/otlp-export.js';
+import { type OtlpGrpcServer, startOtlpGrpcServer } from './server/otlp-grpc.js';
 import type { FastifyInstance } from 'fastify';
 import { describeConfig, maskUrl, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
@@ -92,6 +94,8 @@ export interface App {
   /** background maintenance after boot (issue 3) */
   readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
+  /** the OTLP/gRPC receiver's port once listening (null when NETRA_OTLP_GRPC_PORT=0 or before listen) */
+  otlpGrpcPort(): number | null;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, finishes in-flight requests, flushes, closes stores. Idempotent. */
@@ -264,10 +268,23 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
   }) : null;
 
+  const otlp = createOtlpExporter({
+    ingest: async (workspace, items) => {
+      await ensureWorkspace(workspace);
+      const r = await ingestor.ingest(workspace, items);
+      observability.recordIngest('otlp', r);
+      return r;
+    },
+    maxSpansPerRequest: config.otlp.maxSpansPerRequest,
+    maxConcurrent: config.otlp.maxConcurrentExports,
+    onSkipped: (byKind) => observability.recordOtlpSkipped(byKind),
+  });
+  let grpcServer: OtlpGrpcServer | null = null;
+
   const server = await buildServer({
     gateway: gateway ?? undefined,
     bodyBudget: new MemoryBudget(config.ingest.memoryBudgetBytes || defaultBodyBudgetBytes()),
-    config, log, repo, store, ingest, ensureWorkspace, deleteEvents, pricing, readiness, analysis, accounts, observability,
+    config, log, repo, store, ingest, otlp, ensureWorkspace, deleteEvents, pricing, readiness, analysis, accounts, observability,
     jobs: { runner: jobs, startGenerate: (req) => workloads.startGenerateJob(req) },
     chat: { conversations, runs },
   });
@@ -280,12 +297,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     importFile: (path, o, onProgress) => workloads.importFile(path, o, onProgress),
     generate: (req, onProgress) => workloads.generate(req, onProgress),
     startGenerateJob: (req) => workloads.startGenerateJob(req),
+    otlpGrpcPort: () => grpcServer?.port ?? null,
     async listen() {
       const url = await server.listen({ host: config.host, port: config.port });
       try {
         writeServerAddress(config.dataDir, url); // the command line finds this server whatever its port
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'could not write the server address into the data directory; the CLI will use NETRA_HOST/NETRA_PORT');
+      }
+      if (config.otlp.grpcPort > 0 && !grpcServer) {
+        grpcServer = await startOtlpGrpcServer(
+          { otlp, accounts, log, defaultWorkspace: config.defaultWorkspace, maxMessageBytes: config.otlp.maxBodyBytes },
+          config.otlp.grpcHost ?? config.host, config.otlp.grpcPort,
+        );
       }
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
       observability.start();
@@ -300,6 +324,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await pre.close(); // waits for a precompute step in progress (before the stores close)
         observability.close();
         probes.stop();
+        await grpcServer?.close(); // OTLP/gRPC: calls in progress finish (their events are stored) before the stores close
         await server.close();
         removeServerAddress(config.dataDir);
         await gateway?.close(); // flushes recorded calls into the store (or the spool) before it closes

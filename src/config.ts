@@ -220,6 +220,14 @@ export const SETTINGS = {
     cacheMaxEntries: setting('NETRA_GATEWAY_CACHE_MAX_ENTRIES', int(10_000, 1), 'exact response cache entries in memory (Redis too when REDIS_URL is set)'),
     cacheMaxEntryBytes: setting('NETRA_GATEWAY_CACHE_MAX_ENTRY_BYTES', int(1024 * 1024, 1), 'larger responses are not cached'),
   },
+  otlp: {
+    grpcPort: setting('NETRA_OTLP_GRPC_PORT', int(4317, 0).pipe(z.number().max(65535)), 'OTLP/gRPC trace receiver port (0 turns it off)', { readme: true }),
+    grpcHost: setting('NETRA_OTLP_GRPC_HOST', z.string().min(1).optional(), 'address the OTLP/gRPC receiver binds', { emptyIsUnset: true, shownDefault: 'the HTTP host (`NETRA_HOST`)' }),
+    maxBodyBytes: setting('NETRA_OTLP_MAX_BODY_BYTES', int(64 * 1024 * 1024, 1024), 'OTLP request size, as received and once inflated (413 / RESOURCE_EXHAUSTED above)', { readme: true }),
+    maxSpansPerRequest: setting('NETRA_OTLP_MAX_SPANS', int(100_000, 1), 'spans read from one OTLP request; the rest are rejected in partial_success'),
+    maxConcurrentExports: setting('NETRA_OTLP_MAX_CONCURRENT_EXPORTS', int(8, 1), 'OTLP exports processed at once; beyond, 503 + Retry-After / UNAVAILABLE'),
+    retryAfterSec: setting('NETRA_OTLP_RETRY_AFTER_S', int(5, 1), 'Retry-After offered to OTLP exporters when saturated (s)'),
+  },
   auth: {
     jwtSecret: setting('NETRA_JWT_SECRET', z.string().min(32, 'must be at least 32 characters').optional(), 'HS256 token signing secret (at least 32 characters)', {
       emptyIsUnset: true, secret: true, readme: true, shownDefault: 'generated once under `<data dir>/secrets`',
@@ -284,6 +292,7 @@ export const ConfigSchema = z.object({
     .prefault({}),
   ingest: z.object(schemas(S.ingest)).prefault({}),
   gateway: z.object(schemas(S.gateway)).prefault({}),
+  otlp: z.object(schemas(S.otlp)).prefault({}),
   auth: z.object(schemas(S.auth)).prefault({}),
   security: z.object(schemas(S.security)).prefault({}),
 });

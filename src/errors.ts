@@ -31,7 +31,7 @@ export const ErrorCodes = {
   STORE: { code: 'NETRA_E_STORE', status: 503, doc: 'a store is unreachable, locked by another process, or its pool is exhausted' },
   INTERNAL: { code: 'NETRA_E_INTERNAL', status: 500, wsClose: 1011, doc: 'an unexpected failure; details only in the server log' },
   UNAVAILABLE: { code: 'NETRA_E_UNAVAILABLE', status: 503, doc: 'a dependency (PostgreSQL) cannot be reached right now; retry after `Retry-After`' },
-  OVERLOADED: { code: 'NETRA_E_OVERLOADED', status: 503, doc: 'the memory budget for request bodies (`NETRA_INGEST_MEMORY_BUDGET_BYTES`) is held by other requests; retry after `Retry-After`' },
+  OVERLOADED: { code: 'NETRA_E_OVERLOADED', status: 503, doc: 'too much work in flight: the memory budget for request bodies (`NETRA_INGEST_MEMORY_BUDGET_BYTES`) is held by other requests, or OTLP exports exceed `NETRA_OTLP_MAX_CONCURRENT_EXPORTS`; retry after `Retry-After`' },
   LLM_UNAVAILABLE: { code: 'NETRA_E_LLM_UNAVAILABLE', status: 502, doc: 'every configured LLM provider failed (docs/LLM.md)' },
   LLM_INVALID_OUTPUT: { code: 'NETRA_E_LLM_INVALID_OUTPUT', status: 502, doc: 'an LLM answered with output that does not match the expected structure' },
   INTERRUPTED: { code: 'NETRA_E_INTERRUPTED', status: 500, doc: 'a chat run whose process stopped while it executed (`agent_error` event)' },

@@ -14,7 +14,8 @@ const models = loadPriceCatalog().entries.flatMap((e) => [e.id, ...e.aliases]);
 
 const stats = (over: Partial<WorkspaceStats> = {}): WorkspaceStats => ({
   workspace: 'w', from: null, to: null, events: 100, errors: 0, prompt_tokens: 1000, completion_tokens: 500, cached_prompt_tokens: 0,
-  spend_usd: 12.5, latency_p50_ms: 800, latency_p95_ms: 2400, first_event: 1, last_event: 2, by_model: [], ...over,
+  spend_usd: 12.5, latency_p50_ms: 800, latency_p95_ms: 2400, estimated_token_events: 0, estimated_tokens: 0, estimated_token_share: 0, unpriced_events: 0,
+  first_event: 1, last_event: 2, by_model: [], ...over,
 });
 
 describe('triage', () => {

@@ -114,6 +114,7 @@ describe('authorization matrix', () => {
     'GET /api/v1/stats': async (ws) => ({ url: `/api/v1/stats?workspace=${ws}` }),
     'GET /api/v1/events': async (ws) => ({ url: `/api/v1/events?workspace=${ws}&limit=2` }),
     'DELETE /api/v1/events': async (ws) => ({ method: 'DELETE', url: `/api/v1/events?workspace=${ws}&ids=${uniq('gone')}` }),
+    'GET /api/v1/models/unpriced': async (ws) => ({ url: `/api/v1/models/unpriced?workspace=${ws}` }),
     'GET /api/v1/analysis': async (ws) => ({ url: `/api/v1/analysis?workspace=${ws}` }),
     'GET /api/v1/policy': async (ws) => ({ url: `/api/v1/policy?workspace=${ws}` }),
     'POST /api/v1/simulations': async (ws) => ({ method: 'POST', url: '/api/v1/simulations', payload: { workspace: ws, policy: { routing: [{ match: { model: 'gpt-4o' }, target_model: 'gpt-4o-mini' }] } } }),

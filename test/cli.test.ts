@@ -114,9 +114,9 @@ describe('netra CLI', () => {
     const r = await netra('import', file, '--format', 'jsonl', '--workspace', 'bad', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.imported).toBe(2);
-    expect(out.rejected).toBe(4);
-    expect(out.errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([[2, '(json)'], [3, 'prompt_tokens'], [4, 'timestamp'], [5, 'model']]);
+    expect(out.imported).toBe(3); // the unknown model is stored, flagged unknown_model
+    expect(out.rejected).toBe(3);
+    expect(out.errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([[2, '(json)'], [3, 'prompt_tokens'], [4, 'timestamp']]);
   }, 60_000);
 
   it('explains a missing model for the Azure format and a bad format', async () => {

@@ -16,7 +16,7 @@ describe('parseOtlpTraces', () => {
   if (!r.ok) throw new Error(r.message);
 
   it('keeps model-call spans, skips non-GenAI and agent spans, positions are span indexes', () => {
-    expect(r.stats).toEqual({ spans: 7, skipped_no_gen_ai: 1, skipped_not_model_call: 1 });
+    expect(r.stats).toEqual({ spans: 7, skipped_by_kind: { not_genai: 1, agent: 1 }, over_limit: 0 });
     expect(r.skipped).toBe(2);
     expect(r.items.map((i) => i.index)).toEqual([2, 3, 4, 5, 6]);
   });

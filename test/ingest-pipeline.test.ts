@@ -82,16 +82,17 @@ describe('createIngestor', () => {
     ]);
     if (!body.ok) throw new Error(body.message);
     const r = await ingestor.ingest('acme', body.items);
-    expect(r).toMatchObject({ processed: 7, accepted: 2, rejected: 5, duplicates: 0, errors_total: 5, errors_truncated: false });
+    expect(r).toMatchObject({ processed: 7, accepted: 3, rejected: 4, duplicates: 0, errors_total: 4, errors_truncated: false });
     expect(r.errors).toEqual([
       { index: 1, field: 'prompt_tokens', message: 'must be >= 0' },
       { index: 2, field: 'timestamp', message: 'required' },
-      { index: 3, field: 'model', message: expect.stringContaining("unknown model 'mystery-9'") },
       { index: 4, field: 'timestamp', message: expect.stringContaining('not a valid timestamp') },
       { index: 6, field: '(event)', message: 'must be a JSON object' },
     ]);
     const stored = store.list('acme');
-    expect(stored.map((e) => e.event_id).sort()).toEqual(['e0', 'gen-1']);
+    expect(stored.map((e) => e.event_id).sort()).toEqual(['e0', 'e3', 'gen-1']);
+    // an unknown model is stored, unpriced and flagged, never dropped
+    expect(stored.find((e) => e.event_id === 'e3')).toMatchObject({ model: 'mystery-9', cost_usd: 0, cost_source: 'unknown_model', provider: 'unknown' });
     expect(store.list('someone-else')).toHaveLength(0);
     expect(stored[0]!.cost_usd).toBeCloseTo(100 * 0.15e-6 + 10 * 0.6e-6, 12);
   });
@@ -142,15 +143,16 @@ describe('createIngestor', () => {
     const parsed = parseOtlpTraces(JSON.parse(readFileSync(new URL('./fixtures/ingest-otlp-genai.json', import.meta.url), 'utf8')));
     if (!parsed.ok) throw new Error(parsed.message);
     const r = await ingestor.ingest('acme', parsed.items);
-    expect(r).toMatchObject({ accepted: 3, rejected: 2, duplicates: 0 });
-    expect(r.errors.map((e) => `${e.index}:${e.field}`)).toEqual(['5:prompt_tokens', '5:completion_tokens', '6:model']);
+    expect(r).toMatchObject({ accepted: 4, rejected: 1, duplicates: 0 });
+    expect(r.errors.map((e) => `${e.index}:${e.field}`)).toEqual(['5:prompt_tokens', '5:completion_tokens']);
+    expect(store.list('acme').filter((e) => e.cost_source === 'unknown_model').map((e) => e.model)).toEqual(['mystery-model-9']);
     const chat = store.list('acme').find((e) => e.event_id === '051581bf3cb55c13')!;
     expect(chat).toMatchObject({ model: 'gpt-4o-2024-08-06', provider: 'openai', cached_prompt_tokens: 1024, ttft_ms: 420, tags: { region: 'eu-west-1', team: 'support', priority: '2' } });
     expect(chat.prompt_text).toBe('system: You are a helpful support agent.\nuser: Where is my order?');
     expect(chat.prefix_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(chat.cost_usd).toBeCloseTo(176 * 2.5e-6 + 1024 * 1.25e-6 + 85 * 10e-6, 12);
     const again = await ingestor.ingest('acme', parsed.items);
-    expect(again).toMatchObject({ accepted: 0, duplicates: 3, rejected: 2 });
+    expect(again).toMatchObject({ accepted: 0, duplicates: 4, rejected: 1 });
   });
 });
 
@@ -182,9 +184,10 @@ describe('importFile', () => {
     const path = join(dir, 'events.jsonl');
     writeFileSync(path, [JSON.stringify(ev(1)), '{oops', '', JSON.stringify(ev(2, { model: 'nope-1' })), JSON.stringify(ev(3, { completion_tokens: 1.5 })), JSON.stringify(ev(4))].join('\r\n'));
     const r = await importFile(path, { format: 'jsonl', workspace: 'w' }, ingestor);
-    expect(r).toMatchObject({ accepted: 2, rejected: 3 });
-    expect(r.errors.map((e) => `${e.line}:${e.field}`)).toEqual(['2:(json)', '4:model', '5:completion_tokens']);
-    expect(store.list('w').map((e) => e.event_id).sort()).toEqual(['e1', 'e4']);
+    expect(r).toMatchObject({ accepted: 3, rejected: 2 });
+    expect(r.errors.map((e) => `${e.line}:${e.field}`)).toEqual(['2:(json)', '5:completion_tokens']);
+    expect(store.list('w').map((e) => e.event_id).sort()).toEqual(['e1', 'e2', 'e4']);
+    expect(store.list('w').find((e) => e.event_id === 'e2')?.cost_source).toBe('unknown_model');
   });
 
   it('imports CSV with a column mapping and OpenAI JSONL logs', async () => {

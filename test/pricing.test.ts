@@ -181,8 +181,9 @@ describe('model id resolution', () => {
       expect(catalog.resolve(m), m).toBeNull();
       expect(catalog.price('ws', m, usage(10, 0, 10)), m).toBeNull();
     }
-    const res = normalizeEvent({ timestamp: 1_700_000_000_000, model: 'gpt-9-ultra' }, { workspace: 'ws', pricer: catalog, newId: () => 'x' });
-    expect(res.ok).toBe(false);
+    // an unknown model is stored unpriced and flagged (listed by GET /api/v1/models/unpriced), never dropped
+    const res = normalizeEvent({ timestamp: 1_700_000_000_000, model: 'gpt-9-ultra', prompt_tokens: 10 }, { workspace: 'ws', pricer: catalog, newId: () => 'x' });
+    expect(res.ok && res.event).toMatchObject({ model: 'gpt-9-ultra', cost_usd: 0, cost_source: 'unknown_model', provider: 'unknown' });
   });
 });
 

@@ -29,7 +29,7 @@ function ev(p: Partial<WorkloadEvent>): WorkloadEvent {
     event_id: `e${n}`, timestamp: T0, workspace: 'w', app: 'a', environment: 'production', end_user: null, session_id: null, trace_id: null,
     span_id: null, provider: 'openai', model: 'gpt-4o', operation: 'chat', prompt_tokens: 100, completion_tokens: 10, cached_prompt_tokens: 0,
     latency_ms: 800, ttft_ms: null, status: 'ok', error_type: null, http_status: null, finish_reason: 'stop', max_tokens: null, temperature: 0.2,
-    stream: null, cost_usd: 0.01, cost_source: 'given', prompt_hash: null, prefix_hash: null, prefix_tokens: null, prompt_text: null,
+    stream: null, cost_usd: 0.01, cost_source: 'given', token_source: 'reported', prompt_hash: null, prefix_hash: null, prefix_tokens: null, prompt_text: null,
     response_text: null, quality_score: null, tags: {}, ...p,
   };
 }

@@ -36,7 +36,7 @@ function ev(o: Partial<WorkloadEvent> & { ws: string }): WorkloadEvent {
     event_id: `e${String(seq).padStart(5, '0')}`, timestamp: T0 + seq * 1000, workspace: ws, app: 'app', environment: 'production',
     end_user: null, session_id: null, trace_id: null, span_id: null, provider: 'openai', model: 'gpt-4o-mini', operation: 'chat',
     prompt_tokens: 100, completion_tokens: 10, cached_prompt_tokens: 0, latency_ms: 500, ttft_ms: 100, status: 'ok', error_type: null,
-    http_status: null, finish_reason: 'stop', max_tokens: null, temperature: null, stream: null, cost_usd: 0, cost_source: 'given',
+    http_status: null, finish_reason: 'stop', max_tokens: null, temperature: null, stream: null, cost_usd: 0, cost_source: 'given', token_source: 'reported',
     prompt_hash: null, prefix_hash: null, prefix_tokens: null, prompt_text: null, response_text: null, quality_score: null, tags: {}, ...rest,
   };
 }

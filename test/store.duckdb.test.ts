@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDuckDbStore, type DuckDbStoreOptions } from '../src/store/duckdb-store.js';
 import { KeyHashSet, keyHash } from '../src/store/duckdb-key-index.js';
-import { SCHEMA_VERSION } from '../src/store/duckdb-schema.js';
+import { EVENT_TABLE_COLUMNS, SCHEMA_VERSION } from '../src/store/duckdb-schema.js';
 import { makeEvent, runStoreSuite, T0 } from './store.suite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netra-store-test-'));
@@ -43,6 +43,24 @@ async function rawQuery(path: string, sql: string) {
 }
 
 describe('DuckDB store specifics', () => {
+  it('migrates a version-1 file: token_source added in its column place, stored events kept as reported', async () => {
+    const path = freshPath();
+    const v1 = EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'token_source');
+    await rawQuery(path, `CREATE TABLE netra_schema (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
+      INSERT INTO netra_schema (version) VALUES (1);
+      CREATE TABLE events (${v1.map((c) => `"${c.name}" ${c.sqlType}`).join(', ')});
+      INSERT INTO events ("event_id", "timestamp", "workspace", "app", "environment", "provider", "model", "operation", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "status", "cost_usd", "cost_source", "key_hash")
+        VALUES ('old-1', TIMESTAMP '2026-11-01 00:00:00', 'ws-a', 'a', 'production', 'openai', 'gpt-4o', 'chat', 10, 5, 0, 'ok', 0.5, 'catalog', ${keyHash('ws-a', 'old-1')})`);
+    const s = await open({ path });
+    await s.init();
+    await s.append([makeEvent({ event_id: 'new-1', workspace: 'ws-a', token_source: 'estimated' })]);
+    const got = await s.listEvents({ workspace: 'ws-a' }, { limit: 10 });
+    expect(Object.fromEntries(got.map((e) => [e.event_id, e.token_source]))).toEqual({ 'old-1': 'reported', 'new-1': 'estimated' });
+    await s.close();
+    const cols = await rawQuery(path, "SELECT column_name FROM information_schema.columns WHERE table_name = 'events' ORDER BY ordinal_position");
+    expect(cols.map((r) => r[0])).toEqual(EVENT_TABLE_COLUMNS.map((c) => c.name));
+  });
+
   it('records the schema version once, and reopening does not migrate again', async () => {
     const path = freshPath();
     const s1 = await open({ path });
@@ -51,7 +69,7 @@ describe('DuckDB store specifics', () => {
     const s2 = await open({ path });
     await s2.close();
     const rows = await rawQuery(path, 'SELECT version FROM netra_schema ORDER BY version');
-    expect(rows.map((r) => Number(r[0]))).toEqual([SCHEMA_VERSION]);
+    expect(rows.map((r) => Number(r[0]))).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
     const cols = await rawQuery(path, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'events' ORDER BY ordinal_position");
     expect(Object.fromEntries(cols.map((r) => [r[0], r[1]]))).toMatchObject({
       timestamp: 'TIMESTAMP', prompt_tokens: 'UINTEGER', cost_usd: 'DOUBLE', stream: 'BOOLEAN', tags: 'JSON', end_user: 'VARCHAR', key_hash: 'DOUBLE',

@@ -45,6 +45,7 @@ export function makeEvent(overrides: Partial<WorkloadEvent> = {}): WorkloadEvent
     stream: null,
     cost_usd: 0.25,
     cost_source: 'catalog',
+    token_source: 'reported',
     prompt_hash: null,
     prefix_hash: null,
     prefix_tokens: null,
@@ -80,6 +81,7 @@ export function makeFullEvent(overrides: Partial<WorkloadEvent> = {}): WorkloadE
     stream: false,
     cost_usd: 0.0123456789,
     cost_source: 'given',
+    token_source: 'estimated',
     prompt_hash: 'a'.repeat(64),
     prefix_hash: 'b'.repeat(64),
     prefix_tokens: 512,
@@ -263,11 +265,11 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
         prompt_tokens: 1000 + i, completion_tokens: 10 * i, cached_prompt_tokens: i, cost_usd: 0.5, timestamp: T0 + i * 100,
       }));
       const y = [
-        makeEvent({ model: 'y-model', provider: 'py', latency_ms: 200, prompt_tokens: 7, completion_tokens: 3, cost_usd: 0.125, timestamp: T0 + 5000 }),
+        makeEvent({ model: 'y-model', provider: 'py', latency_ms: 200, prompt_tokens: 7, completion_tokens: 3, cost_usd: 0.125, timestamp: T0 + 5000, token_source: 'estimated' }),
         makeEvent({ model: 'y-model', provider: 'py', latency_ms: 400, prompt_tokens: 8, completion_tokens: 4, cost_usd: 0.125, status: 'error', timestamp: T0 + 6000 }),
         makeEvent({ model: 'y-model', provider: 'py', latency_ms: null, prompt_tokens: 9, completion_tokens: 5, cost_usd: 0.25, timestamp: T0 + 7000 }),
       ];
-      const z = [makeEvent({ model: 'z-model', provider: 'pz', latency_ms: null, cost_usd: 0, timestamp: T0 + 8000 })];
+      const z = [makeEvent({ model: 'z-model', provider: 'pz', latency_ms: null, cost_usd: 0, cost_source: 'unknown_model', timestamp: T0 + 8000 })];
       await store.append([...x, ...y, ...z]);
       const s = await store.stats({ workspace: 'ws-a' });
       expect(s.workspace).toBe('ws-a');
@@ -282,16 +284,23 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       expect(s.latency_p95_ms).toBeCloseTo(290, 9);
       expect(s.first_event).toBe(T0);
       expect(s.last_event).toBe(T0 + 8000);
+      // how much rests on estimates: one event with estimated tokens (7 + 3), one unpriced
+      expect(s.estimated_token_events).toBe(1);
+      expect(s.estimated_tokens).toBe(10);
+      expect(s.estimated_token_share).toBeCloseTo(10 / (s.prompt_tokens + s.completion_tokens), 12);
+      expect(s.unpriced_events).toBe(1);
       const m = Object.fromEntries(s.by_model.map((r) => [r.model, r]));
       expect(s.by_model.map((r) => r.model)).toEqual(['x-model', 'y-model', 'z-model']); // by spend, descending
       expect(m['x-model']).toEqual({
         model: 'x-model', provider: 'px', events: 10, errors: 2, prompt_tokens: 10_045, completion_tokens: 450,
         cached_prompt_tokens: 45, spend_usd: 5, latency_p50_ms: expect.closeTo(55, 9), latency_p95_ms: expect.closeTo(95.5, 9),
+        estimated_token_events: 0, unpriced_events: 0,
       });
       expect(m['y-model']).toMatchObject({ provider: 'py', events: 3, errors: 1, prompt_tokens: 24, completion_tokens: 12, spend_usd: 0.5 });
       expect(m['y-model']!.latency_p50_ms).toBeCloseTo(300, 9);
       expect(m['y-model']!.latency_p95_ms).toBeCloseTo(390, 9);
-      expect(m['z-model']).toMatchObject({ events: 1, spend_usd: 0, latency_p50_ms: null, latency_p95_ms: null });
+      expect(m['z-model']).toMatchObject({ events: 1, spend_usd: 0, latency_p50_ms: null, latency_p95_ms: null, unpriced_events: 1 });
+      expect(m['y-model']).toMatchObject({ estimated_token_events: 1, unpriced_events: 0 });
     });
 
     it('returns zeroed stats for an empty scope', async () => {
@@ -299,7 +308,8 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       await store.append([makeEvent({ workspace: 'other' })]);
       expect(await store.stats({ workspace: 'ws-a', from: T0, to: T0 + 1 })).toEqual({
         workspace: 'ws-a', from: T0, to: T0 + 1, events: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0, cached_prompt_tokens: 0,
-        spend_usd: 0, latency_p50_ms: null, latency_p95_ms: null, first_event: null, last_event: null, by_model: [],
+        spend_usd: 0, latency_p50_ms: null, latency_p95_ms: null, estimated_token_events: 0, estimated_tokens: 0, estimated_token_share: 0,
+        unpriced_events: 0, first_event: null, last_event: null, by_model: [],
       });
     });
 

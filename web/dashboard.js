@@ -42,7 +42,10 @@ export function createDashboard() {
       figure('Possible monthly savings', 'monthly_savings_usd', formatUsd(s.monthly_savings_usd), `${formatShare(s.savings_share)} of spend`),
       figure('Projected monthly spend', 'projected_monthly_spend_usd', formatUsd(s.projected_monthly_spend_usd)),
       figure('Latency p95', 'latency_p95_ms', formatMs(s.latency_p95_ms), `p50 ${formatMs(s.latency_p50_ms)}`),
-      figure('Error rate', 'error_rate', formatShare(s.error_rate))));
+      figure('Error rate', 'error_rate', formatShare(s.error_rate)),
+      figure('Estimated tokens', 'estimated_token_share', formatShare(s.estimated_token_share ?? 0),
+        `${formatCount(s.estimated_token_events ?? 0)} calls sent without usage: tokens counted from their text`)));
+    if ((s.unpriced_events ?? 0) > 0) el.append(unpricedNotice(s.unpriced_events));
 
     const perf = a.performance ?? {};
     const byModel = [...(perf.by_model ?? [])].sort((x, y) => y.spend_usd - x.spend_usd).slice(0, 8);
@@ -97,6 +100,19 @@ export function createDashboard() {
     });
     return h('p', { class: 'rec-actions' }, button, ' ', status,
       h('span', { class: 'muted small-text' }, ' the gateway records what these recommendations would change, without changing any call'));
+  }
+
+  // Models with no price: their calls count as $0 until a price override reprices them (GET /api/v1/models/unpriced).
+  function unpricedNotice(n) {
+    const box = h('section', { class: 'card notice', 'aria-labelledby': 'h-unpriced', 'data-figure': 'unpriced_events' },
+      h('h3', { id: 'h-unpriced' }, `${formatCount(n)} calls of models with no price (counted as $0)`));
+    const list = h('ul', { class: 'small-text' });
+    box.append(list, h('p', { class: 'muted small-text' },
+      'Fix: add a price override for each model (PUT /api/v1/workspaces/<workspace>/price-overrides/<model> with { "input": …, "output": … } in USD per token); its stored calls are repriced at once.'));
+    getJson(withQuery('/api/v1/models/unpriced', { workspace })).then((u) => {
+      for (const m of u.models ?? []) list.append(h('li', { 'data-unpriced-model': m.model }, `${m.model} (${m.provider}): ${formatCount(m.events)} calls, ${formatCount(m.prompt_tokens + m.completion_tokens)} tokens`));
+    }, () => list.append(h('li', {}, 'could not load the list of unpriced models')));
+    return box;
   }
 
   function renderSystem(p) {

@@ -2,14 +2,14 @@
  * What the command line tells a user who typed something slightly wrong: "did you mean" for formats, models and
  * workspaces, a hint when a file's content does not look like its `--format`, and a port check before `serve` starts.
  */
+import type { ImportFormat } from '../ingest/file-import.js';
 import { openSync, readSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { NetraError } from '../errors.js';
 import { didYouMean } from '../workload/did-you-mean.js';
 
-export const IMPORT_FORMATS = ['jsonl', 'csv', 'azure-trace'] as const;
-export type ImportFormatName = (typeof IMPORT_FORMATS)[number];
+export type ImportFormatName = ImportFormat;
 
 /** A commander argument parser for one of `choices`, with a suggestion when the value is close to one. */
 export function choiceArg<T extends string>(option: string, choices: readonly T[]) {

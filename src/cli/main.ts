@@ -9,8 +9,9 @@ import { createApp, type App } from '../app.js';
 import { parseWorkspace } from '../server/params.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatAnalysis, formatReplay, formatStats } from './format.js';
-import { checkModel, checkPortFree, checkWorkspace, choiceArg, formatHint, IMPORT_FORMATS, type ImportFormatName } from './hints.js';
+import { checkModel, checkPortFree, checkWorkspace, choiceArg, formatHint } from './hints.js';
 import { progressReporter } from './progress.js';
+import { detectFormat, IMPORT_FORMATS, type ImportFormat } from '../ingest/file-import.js';
 
 const program = new Command();
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -81,12 +82,14 @@ program
   .command('import')
   .description('import events from a file into a workspace')
   .argument('<file>', 'path of the file')
-  .addOption(new Option('--format <format>', `file format: ${IMPORT_FORMATS.join(' | ')}`).argParser(choiceArg('format', IMPORT_FORMATS)).makeOptionMandatory())
+  .addOption(new Option('--format <format>', `file format: ${IMPORT_FORMATS.join(' | ')} (default: detected from the file)`).argParser(choiceArg('format', IMPORT_FORMATS)))
   .option('--model <id>', 'model for formats that carry none (azure-trace), or default for CSV rows without one')
   .option('--map <mapping>', 'CSV column mapping field=column,... (default: columns named like event fields)')
   .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
   .option('--json', 'print { imported, rejected, duplicates, errors } as JSON')
-  .action(async (file: string, o: { format: ImportFormatName; model?: string; map?: string; workspace?: string; json?: boolean }) => {
+  .action(async (file: string, o: { format?: ImportFormat; model?: string; map?: string; workspace?: string; json?: boolean }) => {
+    // detected before the app opens its stores: a file we cannot read is refused at once, with the reason
+    const format = o.format ?? await detectFormat(file);
     const result = await withApp(async (app) => {
       const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
       const model = o.model;
@@ -95,7 +98,7 @@ program
       }
       const progress = progressReporter(!o.json && process.stderr.isTTY, 'bytes');
       try {
-        return await app.importFile(file, { format: o.format, model: o.model, mapping: parseMapping(o.map), workspace, signal: interruptSignal() }, progress.update);
+        return await app.importFile(file, { format, model: o.model, mapping: parseMapping(o.map), workspace, signal: interruptSignal() }, progress.update);
       } finally {
         progress.stop();
       }
@@ -108,7 +111,7 @@ program
       return lines.join('\n');
     });
     if (out.imported === 0 && out.rejected > 0) {
-      const hint = formatHint(file, o.format);
+      const hint = formatHint(file, format);
       if (hint) process.stderr.write(`${hint}\n`);
       process.exitCode = 1;
     }

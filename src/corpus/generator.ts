@@ -330,6 +330,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       stream: s.stream,
       cost_usd: cost,
       cost_source: http === 429 ? 'given' : 'catalog',
+      token_source: 'reported',
       prompt_hash: c.entry.hash,
       prefix_hash: hasSys ? a.sysHash[c.sys]! : null,
       prefix_tokens: hasSys ? a.sysTokens[c.sys]! : null,

@@ -29,7 +29,7 @@ export interface CsvOptions {
   onHeader?: (info: CsvHeaderInfo) => void;
 }
 
-const NOT_INPUT = new Set(['cost_source', 'workspace']);
+const NOT_INPUT = new Set(['cost_source', 'token_source', 'workspace']);
 const TAG_PREFIX = 'tags.';
 
 interface Plan {

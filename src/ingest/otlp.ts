@@ -1,54 +1,60 @@
 /**
- * OTLP/HTTP JSON traces (`ExportTraceServiceRequest`: resourceSpans → scopeSpans → spans) → event inputs. Pure.
+ * OTLP traces (`ExportTraceServiceRequest`: resourceSpans → scopeSpans → spans, in the OTLP/JSON object shape; the
+ * protobuf encoding is decoded into the same shape by ingest/otlp-proto.ts) → event inputs. Pure.
  *
- * One GenAI model-call span becomes one event: event_id = spanId, trace/span ids, timestamp from startTimeUnixNano,
- * latency from end − start, status `error` when the span status code is 2 (or `error.type` is set), and every other
- * field from the attributes listed in workload/otel-mapping.ts (span attributes first, then resource attributes).
- * Spans with no `gen_ai.*` attribute, and agent / workflow / tool spans (not model calls), are skipped and counted.
- * Each item's `index` is the span's position among all spans of the request (0-based, in document order).
+ * One model-call span becomes one event: event_id = spanId, trace/span ids, timestamp from startTimeUnixNano, latency
+ * from end − start, status `error` when the span status code is 2 (or `error.type` is set), and every other field from
+ * the attributes of the instrumentation dialects listed in workload/otel-mapping.ts (span attributes, then attributes
+ * of its content events, then resource attributes). Spans that are not model calls (workflow, tool, retriever, chain,
+ * or no GenAI attribute at all) are counted by kind, not stored. Each item's `index` is the span's position among all
+ * spans of the request (0-based, in document order).
  */
-import { EVENT_FIELDS, type EventFieldSpec, OTEL_NON_MODEL_OPERATIONS, OTEL_OPERATION_MAP, type OtelSource } from '../workload/otel-mapping.js';
+import {
+  ATTRIBUTE_EVENTS, CHOICE_EVENT, classifySpan, EVENT_FIELDS, type EventFieldSpec, FIRST_TOKEN_EVENTS, MESSAGE_EVENTS, OTEL_OPERATION_ALIASES,
+  OTEL_OPERATION_MAP, type OtelSource, type SkippedSpanKind, TAG_ATTRIBUTES, TOTAL_TOKEN_ATTRIBUTES,
+} from '../workload/otel-mapping.js';
 import { type BodyParseResult, type IngestItem, isPlainObject } from './types.js';
+import {
+  type Attrs, decodeAttributes, indexedMessages, OtlpDepthError, type Msg, nanos, parseMaybeJson, partsText, requestBodyMessages, responseBodyText, toMessages,
+  toNumber, vercelPromptMessages,
+} from './otlp-values.js';
+
+export { decodeAnyValue, decodeAttributes, MAX_OTLP_DEPTH, OtlpDepthError } from './otlp-values.js';
 
 export interface OtlpParseStats {
-  /** spans seen in the request */
+  /** spans seen in the request (those beyond the span limit included) */
   spans: number;
-  /** spans without any gen_ai.* attribute */
-  skipped_no_gen_ai: number;
-  /** agent, workflow and tool spans (they wrap or accompany model calls; counting them would count a call twice) */
-  skipped_not_model_call: number;
+  /** spans that are not model calls, by kind */
+  skipped_by_kind: Partial<Record<SkippedSpanKind, number>>;
+  /** spans beyond the per-request limit: not read, rejected */
+  over_limit: number;
 }
 
-type Attrs = Map<string, unknown>;
-
-/**
- * How deep an attribute value (arrayValue / kvlistValue) or a message part may nest. Real GenAI spans nest a few levels;
- * the cap keeps decoding (recursive) far from the stack limit, so a hostile span is refused with a reason instead of
- * overflowing the stack and failing the whole request.
- */
-export const MAX_OTLP_DEPTH = 64;
-
-/** A value nested deeper than MAX_OTLP_DEPTH; the span holding it is rejected, the others are kept. */
-export class OtlpDepthError extends Error {
-  constructor(readonly field: string) {
-    super(`nested deeper than ${MAX_OTLP_DEPTH} levels; the span is rejected`);
-  }
+export interface OtlpParseOptions {
+  /** spans read at most; the ones beyond are counted in stats.over_limit */
+  maxSpans?: number;
 }
+
 type AttributeSource = Extract<OtelSource, { kind: 'attribute' }>;
 
-/** Fields filled from attributes by the generic lookup (span-derived fields and messages are handled apart). */
-const ATTRIBUTE_FIELDS = EVENT_FIELDS.filter((f) => f.field !== 'messages' && f.otel.some((s) => s.kind === 'attribute'));
-const MESSAGES_SPEC = EVENT_FIELDS.find((f) => f.field === 'messages')!;
-const TAG_PREFIX = (EVENT_FIELDS.find((f) => f.field === 'tags')!.otel[0] as { prefix: string }).prefix;
+const SCALAR_FIELDS = EVENT_FIELDS.filter((f) => f.field !== 'messages' && f.field !== 'tags' && f.otel.some((s) => s.kind === 'attribute'));
+const MESSAGE_SOURCES = EVENT_FIELDS.find((f) => f.field === 'messages')!.otel;
+const TAG_SOURCES = EVENT_FIELDS.find((f) => f.field === 'tags')!.otel;
+const TAG_PREFIXES = TAG_SOURCES.flatMap((s) => (s.kind === 'prefix' ? [s.prefix] : []));
+/** association properties that are already fields (user, session) are not repeated as tags */
+const TAG_SKIP = new Set(['traceloop.association.properties.user_id', 'traceloop.association.properties.session_id', 'ai.telemetry.metadata.userId', 'ai.telemetry.metadata.sessionId']);
 
-/** `skipped` = all spans that did not become events (no gen_ai attributes, or not a model call); `stats` breaks it down. */
-export function parseOtlpTraces(body: unknown): BodyParseResult<{ skipped: number; stats: OtlpParseStats }> {
-  if (!isPlainObject(body) || !Array.isArray(body.resourceSpans)) {
-    return { ok: false, message: 'body must be an OTLP ExportTraceServiceRequest in JSON: { "resourceSpans": [...] }' };
+/** `skipped` = spans that did not become events because they are not model calls; `stats` breaks it down by kind. */
+export function parseOtlpTraces(body: unknown, opts: OtlpParseOptions = {}): BodyParseResult<{ skipped: number; stats: OtlpParseStats }> {
+  // `{}` is a valid (empty) request: protobuf leaves an empty repeated field out
+  if (!isPlainObject(body) || (!Array.isArray(body.resourceSpans) && Object.keys(body).length > 0)) {
+    return { ok: false, message: 'body must be an OTLP ExportTraceServiceRequest: { "resourceSpans": [...] }' };
   }
-  const stats: OtlpParseStats = { spans: 0, skipped_no_gen_ai: 0, skipped_not_model_call: 0 };
+  const maxSpans = opts.maxSpans ?? Number.POSITIVE_INFINITY;
+  const stats: OtlpParseStats = { spans: 0, skipped_by_kind: {}, over_limit: 0 };
+  let skipped = 0;
   const items: IngestItem[] = [];
-  for (const rs of body.resourceSpans) {
+  for (const rs of (body.resourceSpans as unknown[] | undefined) ?? []) {
     if (!isPlainObject(rs)) continue;
     let resource: Attrs;
     let resourceError: string | null = null;
@@ -57,57 +63,47 @@ export function parseOtlpTraces(body: unknown): BodyParseResult<{ skipped: numbe
     } catch (err) {
       if (!(err instanceof OtlpDepthError)) throw err;
       resource = new Map();
-      resourceError = `resource attribute ${err.message}`;
+      resourceError = `${err.field}: ${err.message}`;
     }
     const scopes = Array.isArray(rs.scopeSpans) ? rs.scopeSpans : Array.isArray(rs.instrumentationLibrarySpans) ? rs.instrumentationLibrarySpans : [];
     for (const ss of scopes) {
       if (!isPlainObject(ss) || !Array.isArray(ss.spans)) continue;
       for (const span of ss.spans) {
         const index = stats.spans++;
+        if (index >= maxSpans) {
+          stats.over_limit++;
+          continue;
+        }
         if (!isPlainObject(span)) {
-          items.push({ index, errors: [{ field: '(span)', message: 'span must be a JSON object' }] });
+          items.push({ index, errors: [{ field: '(span)', message: 'span must be an object' }] });
           continue;
         }
         if (resourceError !== null) {
           items.push({ index, errors: [{ field: 'resource.attributes', message: resourceError }] });
           continue;
         }
-        let attrs: Attrs;
         try {
-          attrs = decodeAttributes(span.attributes);
-        } catch (err) {
-          if (!(err instanceof OtlpDepthError)) throw err;
-          items.push({ index, errors: [{ field: `attributes.${err.field}`, message: err.message }] });
-          continue;
-        }
-        if (!hasGenAi(attrs)) {
-          stats.skipped_no_gen_ai++;
-          continue;
-        }
-        const op = attrs.get('gen_ai.operation.name');
-        if (typeof op === 'string' && OTEL_NON_MODEL_OPERATIONS.has(op)) {
-          stats.skipped_not_model_call++;
-          continue;
-        }
-        try {
+          const attrs = decodeAttributes(span.attributes);
+          const cls = classifySpan(attrs);
+          if (!cls.call) {
+            stats.skipped_by_kind[cls.kind] = (stats.skipped_by_kind[cls.kind] ?? 0) + 1;
+            skipped++;
+            continue;
+          }
           items.push({ index, raw: spanToEventInput(span, attrs, resource) });
         } catch (err) {
+          // a value nested past the cap (attributes, events or message parts): this span is refused, the others stay
           if (!(err instanceof OtlpDepthError)) throw err;
-          items.push({ index, errors: [{ field: err.field, message: err.message }] });
+          items.push({ index, errors: [{ field: `attributes.${err.field}`, message: err.message }] });
         }
       }
     }
   }
-  return { ok: true, items, skipped: stats.skipped_no_gen_ai + stats.skipped_not_model_call, stats };
-}
-
-function hasGenAi(attrs: Attrs): boolean {
-  for (const k of attrs.keys()) if (k.startsWith('gen_ai.')) return true;
-  return false;
+  return { ok: true, items, skipped, stats };
 }
 
 /** Builds the raw event input for one span; validation is left to normalizeEvent so errors name the field. */
-export function spanToEventInput(span: Record<string, unknown>, attrs: Attrs, resource: Attrs): Record<string, unknown> {
+export function spanToEventInput(span: Record<string, unknown>, spanAttrs: Attrs, resource: Attrs): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   if (typeof span.spanId === 'string' && span.spanId !== '') {
     raw.event_id = span.spanId;
@@ -119,51 +115,67 @@ export function spanToEventInput(span: Record<string, unknown>, attrs: Attrs, re
   const end = nanos(span.endTimeUnixNano);
   if (start !== null) raw.timestamp = Math.floor(Number(start / 1_000_000n));
   else if (span.startTimeUnixNano !== undefined) raw.timestamp = span.startTimeUnixNano;
-  if (start !== null && end !== null && end !== 0n) raw.latency_ms = Number(end - start) / 1e6;
+  // to the microsecond: protobuf int64 times arrive as doubles (256 ns steps at today's epoch), and µs is what is stored
+  if (start !== null && end !== null && end !== 0n && end >= start) raw.latency_ms = Math.round(Number(end - start) / 1e3) / 1e3;
 
-  for (const spec of ATTRIBUTE_FIELDS) {
-    const found = lookup(spec, attrs, resource);
+  // content events (older GenAI conventions) read after the span's own attributes
+  const events = Array.isArray(span.events) ? span.events.filter(isPlainObject) : [];
+  const eventAttrs: Attrs = new Map();
+  const eventMessages: Msg[] = [];
+  let choiceText: string | undefined;
+  let firstTokenNs: bigint | null = null;
+  for (const ev of events) {
+    const name = typeof ev.name === 'string' ? ev.name : '';
+    if (ATTRIBUTE_EVENTS.has(name)) decodeAttributes(ev.attributes, eventAttrs);
+    else if (MESSAGE_EVENTS[name] !== undefined || name === CHOICE_EVENT) {
+      const a = decodeAttributes(ev.attributes);
+      const msg = a.get('message');
+      const content = a.get('content') ?? (isPlainObject(msg) ? msg.content : undefined) ?? (isPlainObject(parseMaybeJson(msg)) ? (parseMaybeJson(msg) as Record<string, unknown>).content : undefined);
+      if (name === CHOICE_EVENT) choiceText ??= partsText(parseMaybeJson(content));
+      else eventMessages.push({ role: MESSAGE_EVENTS[name]!, content: partsText(parseMaybeJson(content)) });
+    } else if (FIRST_TOKEN_EVENTS.has(name) && firstTokenNs === null) firstTokenNs = nanos(ev.timeUnixNano);
+  }
+  const sources: Attrs[] = eventAttrs.size > 0 ? [spanAttrs, eventAttrs, resource] : [spanAttrs, resource];
+
+  for (const spec of SCALAR_FIELDS) {
+    const found = lookup(spec, sources);
     if (found !== undefined) raw[spec.field] = found;
   }
-
-  const system = lookupSource(MESSAGES_SPEC.otel[0] as AttributeSource, attrs, resource);
-  const input = lookupSource(MESSAGES_SPEC.otel[1] as AttributeSource, attrs, resource);
-  if (system !== undefined || input !== undefined) {
-    const sys = system === undefined ? [] : [{ role: 'system', content: partsText(shallow(parseMaybeJson(system), 'messages')) }];
-    const msgs = input === undefined ? [] : toMessages(shallow(parseMaybeJson(input), 'messages'));
-    raw.messages = Array.isArray(msgs) ? [...sys, ...msgs] : msgs;
+  if (raw.completion_tokens === undefined && typeof raw.prompt_tokens === 'number') {
+    const total = firstNumber(sources, TOTAL_TOKEN_ATTRIBUTES);
+    if (total !== undefined && total >= raw.prompt_tokens) raw.completion_tokens = total - raw.prompt_tokens;
   }
+  if (raw.ttft_ms === undefined && firstTokenNs !== null && start !== null && firstTokenNs >= start) raw.ttft_ms = Math.round(Number(firstTokenNs - start) / 1e3) / 1e3;
+  if (raw.stream === undefined && typeof spanAttrs.get('ai.operationId') === 'string') raw.stream = (spanAttrs.get('ai.operationId') as string).endsWith('.doStream');
+  if (raw.response_text === undefined && choiceText !== undefined) raw.response_text = choiceText;
 
-  const tags: Record<string, unknown> = {};
-  let hasTags = false;
-  for (const source of [resource, attrs]) {
-    for (const [k, v] of source) {
-      if (k.startsWith(TAG_PREFIX) && k.length > TAG_PREFIX.length && v !== undefined) {
-        tags[k.slice(TAG_PREFIX.length)] = v;
-        hasTags = true;
-      }
-    }
-  }
-  if (hasTags) raw.tags = tags;
+  const messages = findMessages(sources) ?? (eventMessages.length > 0 ? eventMessages : undefined);
+  if (messages !== undefined) raw.messages = messages;
+
+  const tags = collectTags(sources);
+  if (tags !== undefined) raw.tags = tags;
 
   const code = isPlainObject(span.status) ? span.status.code : undefined;
   if (code === 2 || code === '2' || code === 'STATUS_CODE_ERROR' || raw.error_type != null) raw.status = 'error';
   return raw;
 }
 
-function lookupSource(s: AttributeSource, attrs: Attrs, resource: Attrs): unknown {
-  if (attrs.has(s.key)) return attrs.get(s.key);
-  if (resource.has(s.key)) return resource.get(s.key);
+function firstNumber(sources: Attrs[], keys: readonly string[]): number | undefined {
+  for (const map of sources) for (const k of keys) {
+    const v = toNumber(map.get(k));
+    if (typeof v === 'number') return v;
+  }
   return undefined;
 }
 
-function lookup(spec: EventFieldSpec, attrs: Attrs, resource: Attrs): unknown {
-  for (const map of [attrs, resource]) {
+function lookup(spec: EventFieldSpec, sources: Attrs[]): unknown {
+  for (const map of sources) {
     for (const s of spec.otel) {
       if (s.kind !== 'attribute' || !map.has(s.key)) continue;
       const v = map.get(s.key);
       if (v === undefined || v === null) continue;
-      return convert(spec, s, v);
+      const out = convert(spec, s, v);
+      if (out !== undefined) return out;
     }
   }
   return undefined;
@@ -176,16 +188,27 @@ function convert(spec: EventFieldSpec, s: AttributeSource, v: unknown): unknown 
       return typeof n === 'number' ? Math.round(n * 1e6) / 1e3 : n;
     }
     case 'first_of_array': {
-      const a = shallow(parseMaybeJson(v), spec.field);
+      const a = parseMaybeJson(v);
       return Array.isArray(a) ? a[0] : a;
     }
     case 'operation_name':
-      return typeof v === 'string' ? (OTEL_OPERATION_MAP[v] ?? 'other') : v;
+      return typeof v === 'string' ? (OTEL_OPERATION_MAP[v] ?? OTEL_OPERATION_ALIASES[v] ?? 'other') : v;
+    case 'openinference_kind':
+      return typeof v === 'string' ? OTEL_OPERATION_ALIASES[v.toUpperCase()] : undefined;
+    case 'provider_prefix':
+      return typeof v === 'string' ? v.split('.')[0] : v;
+    case 'json_key': {
+      const o = parseMaybeJson(v);
+      if (!isPlainObject(o) || s.jsonKey === undefined || !Object.hasOwn(o, s.jsonKey)) return undefined;
+      return convert(spec, { ...s, transform: undefined }, o[s.jsonKey]);
+    }
+    case 'openai_response_body':
+      return responseBodyText(v);
     case 'output_messages': {
-      const out = shallow(parseMaybeJson(v), spec.field);
+      const out = parseMaybeJson(v);
       if (Array.isArray(out)) {
         const first: unknown = out[0];
-        return isPlainObject(first) ? partsText(first.parts ?? first.content) : undefined;
+        return isPlainObject(first) ? partsText(first.parts ?? first.content ?? (isPlainObject(first.message) ? first.message.content : undefined)) : undefined;
       }
       return out;
     }
@@ -198,102 +221,48 @@ function convert(spec: EventFieldSpec, s: AttributeSource, v: unknown): unknown 
   return v;
 }
 
-function toNumber(v: unknown): unknown {
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v);
-    if (Number.isFinite(n)) return n;
-  }
-  return v;
-}
-
-function parseMaybeJson(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  const t = v.trimStart();
-  if (t.startsWith('[') || t.startsWith('{')) {
-    try {
-      return JSON.parse(t) as unknown;
-    } catch {
-      return v;
+/** The first message source present (lookup order of the mapping), span attributes before event and resource ones. */
+function findMessages(sources: Attrs[]): unknown {
+  for (const map of sources) {
+    let system: string | undefined;
+    for (const s of MESSAGE_SOURCES) {
+      let found: unknown;
+      if (s.kind === 'indexed') found = indexedMessages(map, s.prefix, s.role, s.content);
+      else if (s.kind === 'attribute' && map.has(s.key)) {
+        const v = map.get(s.key);
+        switch (s.transform) {
+          case 'system_instructions':
+            system = partsText(parseMaybeJson(v));
+            continue;
+          case 'openai_request_body':
+            found = requestBodyMessages(v);
+            break;
+          default: {
+            const parsed = parseMaybeJson(v);
+            found = s.key === 'ai.prompt' ? vercelPromptMessages(v) : Array.isArray(parsed) ? toMessages(parsed) : parsed;
+          }
+        }
+      }
+      if (found !== undefined) return system !== undefined && Array.isArray(found) ? [{ role: 'system', content: system }, ...found] : found;
     }
+    if (system !== undefined) return [{ role: 'system', content: system }];
   }
-  return v;
-}
-
-/** Text of OTel message parts: text parts joined by newlines; other parts (tool calls, blobs) as compact JSON. */
-function partsText(parts: unknown): string {
-  if (typeof parts === 'string') return parts;
-  if (!Array.isArray(parts)) return parts === undefined || parts === null ? '' : JSON.stringify(parts);
-  const out: string[] = [];
-  for (const p of parts) {
-    if (isPlainObject(p) && p.type === 'text' && typeof p.content === 'string') out.push(p.content);
-    else if (typeof p === 'string') out.push(p);
-    else out.push(JSON.stringify(p));
-  }
-  return out.join('\n');
-}
-
-/** OTel input messages `[{ role, parts: [...] }]` (or `{ role, content }`) → Netra `[{ role, content }]`. */
-function toMessages(v: unknown): unknown {
-  if (!Array.isArray(v)) return v;
-  return v.map((m) => (isPlainObject(m) ? { role: m.role, content: partsText(m.parts ?? m.content) } : m));
-}
-
-/** Unix nanoseconds (string or number) → BigInt, or null when absent or not a non-negative integer. */
-function nanos(v: unknown): bigint | null {
-  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return BigInt(v);
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return BigInt(Math.floor(v));
-  return null;
-}
-
-/**
- * `v` when it nests at most MAX_OTLP_DEPTH levels of arrays/objects, measured without recursion; else OtlpDepthError.
- * Message parts are JSON text inside an attribute: JSON.parse takes any depth, the code that walks them would not.
- */
-function shallow(v: unknown, field: string): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  const stack: [unknown, number][] = [[v, 1]];
-  while (stack.length > 0) {
-    const [x, d] = stack.pop()!;
-    if (d > MAX_OTLP_DEPTH) throw new OtlpDepthError(field);
-    for (const c of Array.isArray(x) ? x : Object.values(x as object)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
-  }
-  return v;
-}
-
-/** OTLP KeyValue list → Map of decoded values. Tolerates junk entries (skipped); OtlpDepthError past MAX_OTLP_DEPTH. */
-export function decodeAttributes(list: unknown, depth = 0): Attrs {
-  const m: Attrs = new Map();
-  if (!Array.isArray(list)) return m;
-  for (const kv of list) {
-    if (!isPlainObject(kv) || typeof kv.key !== 'string') continue;
-    try {
-      m.set(kv.key, decodeAnyValue(kv.value, depth));
-    } catch (err) {
-      // name the outermost key: the one the sender can find in its span
-      if (err instanceof OtlpDepthError && depth === 0) throw new OtlpDepthError(kv.key.slice(0, 100));
-      throw err;
-    }
-  }
-  return m;
-}
-
-/** OTLP AnyValue (JSON encoding) → plain JS value. intValue may be a string (64-bit ints are strings in OTLP/JSON). */
-export function decodeAnyValue(v: unknown, depth = 0): unknown {
-  if (depth > MAX_OTLP_DEPTH) throw new OtlpDepthError('(value)');
-  if (!isPlainObject(v)) return undefined;
-  if ('stringValue' in v) return v.stringValue;
-  if ('boolValue' in v) return v.boolValue;
-  if ('intValue' in v) return toNumber(v.intValue);
-  if ('doubleValue' in v) return toNumber(v.doubleValue);
-  if ('arrayValue' in v) {
-    const values = isPlainObject(v.arrayValue) && Array.isArray(v.arrayValue.values) ? v.arrayValue.values : [];
-    return values.map((x) => decodeAnyValue(x, depth + 1));
-  }
-  if ('kvlistValue' in v) {
-    const values = isPlainObject(v.kvlistValue) && Array.isArray(v.kvlistValue.values) ? v.kvlistValue.values : [];
-    return Object.fromEntries(decodeAttributes(values, depth + 1));
-  }
-  if ('bytesValue' in v) return v.bytesValue;
   return undefined;
+}
+
+function collectTags(sources: Attrs[]): Record<string, unknown> | undefined {
+  const tags = new Map<string, unknown>();
+  for (const map of [...sources].reverse()) {
+    for (const [k, v] of map) {
+      if (v === undefined || v === null || typeof v === 'object' || TAG_SKIP.has(k)) continue;
+      for (const p of TAG_PREFIXES) if (k.startsWith(p) && k.length > p.length) tags.set(k.slice(p.length), v);
+      const named = TAG_ATTRIBUTES[k];
+      if (named !== undefined) tags.set(named, v);
+    }
+    const meta = parseMaybeJson(map.get('metadata'));
+    if (isPlainObject(meta)) for (const [k, v] of Object.entries(meta)) if (v !== null && typeof v !== 'object') tags.set(k, v);
+    const list = parseMaybeJson(map.get('tag.tags'));
+    if (Array.isArray(list) && list.length > 0) tags.set('tags', list.map(String).join(','));
+  }
+  return tags.size > 0 ? Object.fromEntries(tags) : undefined;
 }

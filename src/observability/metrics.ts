@@ -33,6 +33,7 @@ export class AppMetrics {
   private readonly ingest: Counter<'source' | 'outcome'>;
   private readonly storeQuery: Histogram<'kind'>;
   private readonly llmCalls: Counter<'provider' | 'outcome'>;
+  private readonly otlpSkipped: Counter<'kind'>;
   private readonly llmLatency: Histogram<'provider'>;
   // chat WebSocket (issue 5): the gateway sets the connection count source and counts messages
   private wsConnectionCount: () => number = () => 0;
@@ -73,6 +74,9 @@ export class AppMetrics {
       },
     });
 
+    this.otlpSkipped = new Counter({
+      name: 'netra_otlp_spans_skipped_total', help: 'OTLP spans received that are not model calls and were counted, not stored, by kind (workflow, tool, chain, not_genai, ...)', labelNames: ['kind'], registers,
+    });
     this.llmCalls = new Counter({
       name: 'netra_llm_calls_total', help: 'LLM calls by provider and outcome (ok, error, retry, fallback, cache_hit)', labelNames: ['provider', 'outcome'], registers,
     });
@@ -201,6 +205,10 @@ export class AppMetrics {
   observeLlmCall(e: { provider: string; outcome: string; latency_ms: number }): void {
     this.llmCalls.inc({ provider: e.provider, outcome: e.outcome });
     if (e.outcome === 'ok') this.llmLatency.observe({ provider: e.provider }, e.latency_ms / 1000);
+  }
+
+  observeOtlpSkipped(kind: string, n: number): void {
+    if (n > 0) this.otlpSkipped.inc({ kind }, n);
   }
 
   observeIngest(source: string, c: IngestCounts): void {

@@ -114,6 +114,11 @@ export class Observability {
     this.llmBreakers = fn;
   }
 
+  /** OTLP spans that were not model calls, by kind (counted, not stored) */
+  recordOtlpSkipped(byKind: Readonly<Record<string, number | undefined>>): void {
+    for (const [kind, n] of Object.entries(byKind)) this.metrics.observeOtlpSkipped(kind, n ?? 0);
+  }
+
   recordIngest(source: string, c: IngestCounts): void {
     this.metrics.observeIngest(source, c);
     this.ingestWin.accepted += c.accepted;

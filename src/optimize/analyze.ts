@@ -38,6 +38,11 @@ export interface AnalysisSummary {
   latency_p95_ms: number | null;
   latency_p99_ms: number | null;
   error_rate: number;
+  /** events whose tokens were estimated from their text, and the estimated share of all tokens (figures rest on them) */
+  estimated_token_events: number;
+  estimated_token_share: number;
+  /** events of models with no price: their spend is counted as $0 until a price override reprices them */
+  unpriced_events: number;
   recommendations: number;
   note: string;
   /** time the analysis took, per stage (ms) */
@@ -127,6 +132,9 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
       latency_p95_ms: pct.latency_p95_ms,
       latency_p99_ms: pct.latency_p99_ms,
       error_rate: share(errors, ctx.total_events),
+      estimated_token_events: ctx.data_quality?.estimated_token_events ?? 0,
+      estimated_token_share: ctx.data_quality?.estimated_token_share ?? 0,
+      unpriced_events: ctx.data_quality?.unpriced_events ?? 0,
       recommendations: ranked.length,
       note: 'Savings of different kinds can overlap (a cached call is also a routable call); the total is their sum capped at the spend. Use a what-if replay (POST /api/v1/simulations) for the combined effect of a policy.',
       timings_ms: timings,

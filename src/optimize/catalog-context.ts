@@ -2,7 +2,7 @@
  * Builds the AnalysisContext every recommendation kind receives from the price catalog (with the workspace's
  * overrides applied) and the window's totals. Pure.
  */
-import { DEFAULT_ANALYSIS_PARAMS, type AnalysisContext, type AnalysisParams, type CatalogModel } from './context.js';
+import { DEFAULT_ANALYSIS_PARAMS, type AnalysisContext, type DataQuality, type AnalysisParams, type CatalogModel } from './context.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
 
 export function analysisContext(opts: {
@@ -12,6 +12,7 @@ export function analysisContext(opts: {
   to: number;
   total_events: number;
   total_spend_usd: number;
+  data_quality?: DataQuality;
   params?: Partial<AnalysisParams>;
 }): AnalysisContext {
   const { catalog: cat, workspace } = opts;
@@ -28,6 +29,7 @@ export function analysisContext(opts: {
     to: opts.to,
     total_events: opts.total_events,
     total_spend_usd: opts.total_spend_usd,
+    ...(opts.data_quality ? { data_quality: opts.data_quality } : {}),
     catalog,
     rates: (model) => cat.rates(workspace, model),
     resolve: (model) => {

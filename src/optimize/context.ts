@@ -26,6 +26,8 @@ export interface AnalysisContext {
   /** totals over the window */
   total_events: number;
   total_spend_usd: number;
+  /** how much of the window rests on estimates: events with estimated tokens, their share of tokens, unpriced events */
+  data_quality?: DataQuality;
   /** catalog entries with the workspace's overrides applied */
   catalog: readonly CatalogModel[];
   /** rates for a model (override → catalog), null when unknown */
@@ -34,6 +36,12 @@ export interface AnalysisContext {
   resolve(model: string): CatalogModel | null;
   /** tunable parameters with documented defaults */
   params: AnalysisParams;
+}
+
+export interface DataQuality {
+  estimated_token_events: number;
+  estimated_token_share: number;
+  unpriced_events: number;
 }
 
 export interface AnalysisParams {

@@ -67,6 +67,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/v1/stats': read('query'),
   'GET /api/v1/events': read('query'),
   'DELETE /api/v1/events': manage('query'),
+  'GET /api/v1/models/unpriced': read('query'),
   'GET /api/v1/analysis': read('query'),
   'GET /api/v1/policy': read('query'),
   'POST /api/v1/simulations': { access: 'workspace', permission: 'simulate', from: 'body' },

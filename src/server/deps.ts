@@ -3,6 +3,7 @@
  */
 import type { Config } from '../config.js';
 import type { Repository } from '../db/repository.js';
+import type { OtlpExporter } from '../ingest/otlp-export.js';
 import type { IngestSource, IngestSummary } from '../ingest/pipeline.js';
 import type { DependencyStatus } from '../observability/readiness.js';
 import type { PricingService } from '../services/pricing-service.js';
@@ -25,6 +26,8 @@ export interface ServerDeps {
   store: AnalyticsStore;
   /** Validates, prices and stores items for one workspace through the one ingest path. */
   ingest(workspace: string, items: IngestSource): Promise<IngestSummary>;
+  /** OTLP trace exports (HTTP and gRPC): spans → events, partial success, back-pressure */
+  otlp: OtlpExporter;
   /** Creates the workspace row on first use. */
   ensureWorkspace(name: string): Promise<void>;
   /** Deletes a workspace's events by id or filter; the cache and the precompute of the workspace are told. */

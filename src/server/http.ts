@@ -10,6 +10,7 @@ import { analysisRoutes } from './routes/analysis.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { otlpRoutes } from './routes/otlp.js';
 import { statsRoutes } from './routes/stats.js';
 // accounts and security (issue 3)
 import { installSecurity } from './auth.js';
@@ -71,6 +72,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await installSecurity(app, deps);
   healthRoutes(app, deps);
   ingestRoutes(app, deps);
+  otlpRoutes(app, deps);
   statsRoutes(app, deps);
   catalogRoutes(app, deps);
   analysisRoutes(app, deps);

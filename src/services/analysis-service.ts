@@ -164,7 +164,8 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
     }
     // the default window is the whole workspace: its totals are the ones just read
     const totals = req.from === undefined && req.to === undefined && all ? all : await stats({ workspace: req.workspace, from, to }, opts);
-    return analysisContext({ catalog: deps.catalog(), workspace: req.workspace, from, to, total_events: totals.events, total_spend_usd: totals.spend_usd, params });
+    const data_quality = { estimated_token_events: totals.estimated_token_events, estimated_token_share: totals.estimated_token_share, unpriced_events: totals.unpriced_events };
+    return analysisContext({ catalog: deps.catalog(), workspace: req.workspace, from, to, total_events: totals.events, total_spend_usd: totals.spend_usd, data_quality, params });
   };
 
   const analyze: AnalysisService['analyze'] = async (req, opts) => {

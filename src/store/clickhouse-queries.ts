@@ -72,6 +72,9 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
        toFloat64(sum(completion_tokens)) AS completion_sum,
        toFloat64(sum(cached_prompt_tokens)) AS cached_sum,
        sumKahan(cost_usd) AS spend,
+       toFloat64(countIf(token_source = 'estimated')) AS est_events,
+       toFloat64(sumIf(prompt_tokens + completion_tokens, token_source = 'estimated')) AS est_tokens,
+       toFloat64(countIf(cost_source = 'unknown_model')) AS unpriced,
        ${quantilesCont('latency_ms', [0.5, 0.95])} AS lat,
        toFloat64(toUnixTimestamp64Micro(min("timestamp"))) AS first_us,
        toFloat64(toUnixTimestamp64Micro(max("timestamp"))) AS last_us
@@ -92,7 +95,10 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
     spend_usd: num(r.spend),
     latency_p50_ms: pct(r.lat, 0),
     latency_p95_ms: pct(r.lat, 1),
+    estimated_token_events: num(r.est_events),
+    unpriced_events: num(r.unpriced),
   }));
+  const allTokens = num(total?.prompt_sum) + num(total?.completion_sum);
   return {
     workspace: scope.workspace,
     from: scope.from ?? null,
@@ -105,6 +111,10 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
     spend_usd: num(total?.spend),
     latency_p50_ms: pct(total?.lat, 0),
     latency_p95_ms: pct(total?.lat, 1),
+    estimated_token_events: num(total?.est_events),
+    estimated_tokens: num(total?.est_tokens),
+    estimated_token_share: allTokens > 0 ? num(total?.est_tokens) / allTokens : 0,
+    unpriced_events: num(total?.unpriced),
     first_event: total ? num(total.first_us) / 1000 : null,
     last_event: total ? num(total.last_us) / 1000 : null,
     by_model: byModel,
@@ -163,7 +173,7 @@ export async function repriceWorkspace(ex: ClickHouseExecutor, table: string, wo
     ws: workspace, models,
     r_in: r.map((x) => x.input), r_cached: r.map((x) => x.cached_input), r_out: r.map((x) => x.output),
   };
-  const cond = `workspace = {ws:String} AND cost_source = 'catalog' AND has({models:Array(String)}, model)`;
+  const cond = `workspace = {ws:String} AND cost_source IN ('catalog', 'unknown_model') AND has({models:Array(String)}, model)`;
   const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE ${cond}`, params);
   const updated = num(c?.n);
   if (updated > 0) {
@@ -173,7 +183,8 @@ export async function repriceWorkspace(ex: ClickHouseExecutor, table: string, wo
       `ALTER TABLE ${table} UPDATE cost_usd =
          (toFloat64(prompt_tokens) - toFloat64(cached_prompt_tokens)) * ${at('r_in')}
          + toFloat64(cached_prompt_tokens) * ${at('r_cached')}
-         + toFloat64(completion_tokens) * ${at('r_out')}
+         + toFloat64(completion_tokens) * ${at('r_out')},
+         cost_source = 'catalog'
        WHERE ${cond}`,
       params,
       { mutations_sync: 2 },

@@ -49,6 +49,7 @@ export const EVENT_COLUMN_TYPES: Readonly<Record<(typeof EVENT_COLUMNS)[number],
   stream: 'Nullable(Bool)',
   cost_usd: 'Float64',
   cost_source: LC,
+  token_source: LC,
   prompt_hash: 'Nullable(String)',
   prefix_hash: 'Nullable(String)',
   prefix_tokens: 'Nullable(UInt32)',
@@ -99,6 +100,11 @@ export interface Migration {
 /** Forward-only migrations; init() applies those above the stored version, then records the version. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events table', statements: (db, ttl) => [eventsDdl(db, ttl)] },
+  {
+    version: 2,
+    description: 'token_source column (reported | estimated), after cost_source',
+    statements: (db) => [`ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS token_source ${LC} DEFAULT 'reported' AFTER cost_source`],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -131,7 +137,7 @@ export function eventJsonLine(e: WorkloadEvent): string {
     prompt_tokens: e.prompt_tokens, completion_tokens: e.completion_tokens, cached_prompt_tokens: e.cached_prompt_tokens,
     latency_ms: e.latency_ms, ttft_ms: e.ttft_ms, status: e.status, error_type: e.error_type, http_status: e.http_status,
     finish_reason: e.finish_reason, max_tokens: e.max_tokens, temperature: e.temperature, stream: e.stream,
-    cost_usd: e.cost_usd, cost_source: e.cost_source, prompt_hash: e.prompt_hash, prefix_hash: e.prefix_hash,
+    cost_usd: e.cost_usd, cost_source: e.cost_source, token_source: e.token_source, prompt_hash: e.prompt_hash, prefix_hash: e.prefix_hash,
     prefix_tokens: e.prefix_tokens, prompt_text: e.prompt_text, response_text: e.response_text,
     quality_score: e.quality_score, tags: tagsToJson(e.tags),
   });

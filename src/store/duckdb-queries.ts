@@ -42,6 +42,9 @@ export async function queryStats(conn: DuckDBConnection, scope: Scope): Promise<
        coalesce(sum(completion_tokens), 0)::DOUBLE AS completion_tokens,
        coalesce(sum(cached_prompt_tokens), 0)::DOUBLE AS cached_prompt_tokens,
        coalesce(fsum(cost_usd), 0)::DOUBLE AS spend_usd,
+       count(*) FILTER (WHERE token_source = 'estimated')::DOUBLE AS est_events,
+       coalesce(sum(prompt_tokens + completion_tokens) FILTER (WHERE token_source = 'estimated'), 0)::DOUBLE AS est_tokens,
+       count(*) FILTER (WHERE cost_source = 'unknown_model')::DOUBLE AS unpriced,
        quantile_cont(latency_ms, 0.5) AS p50,
        quantile_cont(latency_ms, 0.95) AS p95,
        epoch_us(min("timestamp"))::DOUBLE AS first_us,
@@ -64,7 +67,10 @@ export async function queryStats(conn: DuckDBConnection, scope: Scope): Promise<
     spend_usd: toNumber(r.spend_usd),
     latency_p50_ms: toNumberOrNull(r.p50),
     latency_p95_ms: toNumberOrNull(r.p95),
+    estimated_token_events: toNumber(r.est_events),
+    unpriced_events: toNumber(r.unpriced),
   }));
+  const allTokens = toNumber(total?.prompt_tokens) + toNumber(total?.completion_tokens);
   return {
     workspace: scope.workspace,
     from: scope.from ?? null,
@@ -77,6 +83,10 @@ export async function queryStats(conn: DuckDBConnection, scope: Scope): Promise<
     spend_usd: toNumber(total?.spend_usd),
     latency_p50_ms: toNumberOrNull(total?.p50),
     latency_p95_ms: toNumberOrNull(total?.p95),
+    estimated_token_events: toNumber(total?.est_events),
+    estimated_tokens: toNumber(total?.est_tokens),
+    estimated_token_share: allTokens > 0 ? toNumber(total?.est_tokens) / allTokens : 0,
+    unpriced_events: toNumber(total?.unpriced),
     first_event: ms(total?.first_us),
     last_event: ms(total?.last_us),
     by_model: byModel,
@@ -133,10 +143,11 @@ export async function repriceWorkspace(conn: DuckDBConnection, workspace: string
         `UPDATE events SET cost_usd =
            (events.prompt_tokens::DOUBLE - events.cached_prompt_tokens::DOUBLE) * r.input
            + events.cached_prompt_tokens::DOUBLE * r.cached_input
-           + events.completion_tokens::DOUBLE * r.output
+           + events.completion_tokens::DOUBLE * r.output,
+           cost_source = 'catalog'
          FROM (SELECT unnest($models::VARCHAR[]) AS model, unnest($input::DOUBLE[]) AS input,
                       unnest($cached::DOUBLE[]) AS cached_input, unnest($output::DOUBLE[]) AS output) AS r
-         WHERE events.workspace = $ws AND events.cost_source = 'catalog' AND events.model = r.model`,
+         WHERE events.workspace = $ws AND events.cost_source IN ('catalog', 'unknown_model') AND events.model = r.model`,
         {
           ws: workspace,
           models: listValue(models),

@@ -37,7 +37,7 @@ function quickValid(e: WorkloadEvent): boolean {
     && (e.http_status == null || (isU32(e.http_status) && e.http_status <= 65535))
     && isOptStr(e.finish_reason) && isOptU32(e.max_tokens) && isOptNum(e.temperature)
     && (e.stream == null || typeof e.stream === 'boolean')
-    && isNum(e.cost_usd) && isStr(e.cost_source) && isOptStr(e.prompt_hash) && isOptStr(e.prefix_hash)
+    && isNum(e.cost_usd) && isStr(e.cost_source) && isStr(e.token_source) && isOptStr(e.prompt_hash) && isOptStr(e.prefix_hash)
     && isOptU32(e.prefix_tokens) && isOptStr(e.prompt_text) && isOptStr(e.response_text) && isOptNum(e.quality_score)
     && (e.tags == null || (typeof e.tags === 'object' && !Array.isArray(e.tags)));
 }
@@ -131,6 +131,7 @@ export function appendEventRows(app: DuckDBAppender, events: readonly WorkloadEv
     if (e.stream == null) app.appendNull(); else app.appendBoolean(e.stream);
     app.appendDouble(e.cost_usd);
     app.appendVarchar(e.cost_source);
+    app.appendVarchar(e.token_source);
     if (e.prompt_hash == null) app.appendNull(); else app.appendVarchar(e.prompt_hash);
     if (e.prefix_hash == null) app.appendNull(); else app.appendVarchar(e.prefix_hash);
     if (e.prefix_tokens == null) app.appendNull(); else app.appendUInteger(e.prefix_tokens);

@@ -52,7 +52,7 @@ export const EVENT_TABLE_COLUMNS: readonly ColumnDef[] = [
   U('max_tokens', true),
   D('temperature', true),
   { name: 'stream', sqlType: 'BOOLEAN', kind: 'boolean', nullable: true, vectorType: BOOLEAN },
-  D('cost_usd'), S('cost_source'),
+  D('cost_usd'), S('cost_source'), S('token_source'),
   S('prompt_hash', true), S('prefix_hash', true), U('prefix_tokens', true),
   S('prompt_text', true), S('response_text', true),
   D('quality_score', true),
@@ -83,6 +83,18 @@ export interface Migration {
 /** Forward-only migrations; init() applies those above the stored version, each in one transaction. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events table', statements: [eventsDdl('events')] },
+  {
+    // the appender writes columns by position, so the new column goes in its EVENT_COLUMNS place: the table is rebuilt
+    version: 2,
+    description: 'token_source column (reported | estimated), after cost_source',
+    statements: [
+      'DROP TABLE IF EXISTS events_v2',
+      eventsDdl('events_v2'),
+      `INSERT INTO events_v2 SELECT ${EVENT_TABLE_COLUMNS.map((c) => (c.name === 'token_source' ? `'reported'` : q(c.name))).join(', ')} FROM events`,
+      'DROP TABLE events',
+      'ALTER TABLE events_v2 RENAME TO events',
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

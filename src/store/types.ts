@@ -36,6 +36,10 @@ export interface ModelStats {
   /** null when no event in the group has a latency */
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
+  /** events whose token counts were estimated from their text (token_source = 'estimated') */
+  estimated_token_events: number;
+  /** events of a model with no price (cost_source = 'unknown_model', stored at $0) */
+  unpriced_events: number;
 }
 
 export interface WorkspaceStats {
@@ -50,6 +54,13 @@ export interface WorkspaceStats {
   spend_usd: number;
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
+  /** events whose token counts were estimated from their text, and their tokens (prompt + completion) */
+  estimated_token_events: number;
+  estimated_tokens: number;
+  /** estimated_tokens / all tokens (0 when there are none) */
+  estimated_token_share: number;
+  /** events of models with no price (stored at $0 until a price override reprices them) */
+  unpriced_events: number;
   /** first and last event timestamps in scope (epoch ms), null when empty */
   first_event: number | null;
   last_event: number | null;

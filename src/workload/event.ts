@@ -13,10 +13,14 @@ import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES } from './even
 export { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES };
 import { sha256Hex } from './hash.js';
 import { repairText } from './text-repair.js';
+import { estimateTokens as countTokens } from './token-estimate.js';
 
 export type Operation = (typeof OPERATIONS)[number];
 
-export type CostSource = 'given' | 'catalog';
+/** given: the client sent cost_usd; catalog: computed from the price catalog; unknown_model: the model has no price yet (cost 0 until a price override reprices it) */
+export type CostSource = 'given' | 'catalog' | 'unknown_model';
+/** reported: token counts came with the event; estimated: counted from the prompt / answer text (workload/token-estimate.ts) */
+export type TokenSource = 'reported' | 'estimated';
 
 export type Status = (typeof STATUSES)[number];
 
@@ -126,6 +130,8 @@ export interface WorkloadEvent {
   cost_usd: number;
   /** 'given' when the client sent cost_usd (never recomputed), 'catalog' when computed from the price catalog. */
   cost_source: CostSource;
+  /** 'reported' when the token counts came with the event, 'estimated' when some were counted from its text */
+  token_source: TokenSource;
   prompt_hash: string | null;
   prefix_hash: string | null;
   prefix_tokens: number | null;
@@ -140,7 +146,7 @@ export const EVENT_COLUMNS = [
   'event_id', 'timestamp', 'workspace', 'app', 'environment', 'end_user', 'session_id', 'trace_id', 'span_id',
   'provider', 'model', 'operation', 'prompt_tokens', 'completion_tokens', 'cached_prompt_tokens', 'latency_ms',
   'ttft_ms', 'status', 'error_type', 'http_status', 'finish_reason', 'max_tokens', 'temperature', 'stream',
-  'cost_usd', 'cost_source', 'prompt_hash', 'prefix_hash', 'prefix_tokens', 'prompt_text', 'response_text', 'quality_score', 'tags',
+  'cost_usd', 'cost_source', 'token_source', 'prompt_hash', 'prefix_hash', 'prefix_tokens', 'prompt_text', 'response_text', 'quality_score', 'tags',
 ] as const satisfies readonly (keyof WorkloadEvent)[];
 
 /** Prices an event: cost in USD and the canonical provider, or null when the model is unknown (see workload/pricing.ts). */
@@ -193,11 +199,6 @@ function deriveFromMessages(messages: Message[]): { text: string; prefix: string
   return { text, prefix };
 }
 
-/** Rough token estimate for derived prefix sizes (≈ 4 characters per token for English text). */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
-}
-
 /**
  * Validates one raw input and turns it into a WorkloadEvent. Never throws for bad input: returns field errors.
  * `workspace` in the event is ignored in favour of the context's workspace: a caller can only write to the
@@ -225,22 +226,32 @@ function finishNormalize(parsed: ParsedInput, ctx: NormalizeContext): NormalizeR
     promptText ??= d.text;
     if (d.prefix !== null) {
       prefixHash ??= sha256Hex(d.prefix);
-      prefixTokens ??= estimateTokens(d.prefix);
+      prefixTokens ??= countTokens(d.prefix, e.model);
     }
   }
   const promptHash = e.prompt_hash ?? (promptText !== null ? sha256Hex(promptText) : null);
 
-  const usage = { prompt_tokens: e.prompt_tokens, completion_tokens: e.completion_tokens, cached_prompt_tokens: e.cached_prompt_tokens };
-  const priced = ctx.pricer.price(ctx.workspace, e.model, usage);
-  let cost: number;
-  if (e.cost_usd != null) cost = e.cost_usd;
-  else if (priced) cost = priced.cost_usd;
-  else {
-    return {
-      ok: false,
-      errors: [{ field: 'model', message: `unknown model '${e.model}': not in the price catalog; send cost_usd with the event or add a price override for the workspace` }],
-    };
+  // A successful call with text is never stored as 0 tokens: a side reported as 0 (or not reported) is counted from its text.
+  let promptTokens = e.prompt_tokens;
+  let completionTokens = e.completion_tokens;
+  let tokenSource: TokenSource = 'reported';
+  if (e.status === 'ok') {
+    if (promptTokens === 0 && promptText) {
+      promptTokens = countTokens(promptText, e.model);
+      tokenSource = 'estimated';
+    }
+    if (completionTokens === 0 && e.response_text) {
+      completionTokens = countTokens(e.response_text, e.model);
+      tokenSource = 'estimated';
+    }
   }
+
+  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, cached_prompt_tokens: e.cached_prompt_tokens };
+  const priced = ctx.pricer.price(ctx.workspace, e.model, usage);
+  // An unknown model is stored (cost 0, cost_source unknown_model) and listed by GET /api/v1/models/unpriced; a price
+  // override for it reprices its events.
+  const costSource: CostSource = e.cost_usd != null ? 'given' : priced ? 'catalog' : 'unknown_model';
+  const cost = e.cost_usd ?? priced?.cost_usd ?? 0;
 
   const event: WorkloadEvent = {
     event_id: e.event_id ?? ctx.newId(),
@@ -255,8 +266,8 @@ function finishNormalize(parsed: ParsedInput, ctx: NormalizeContext): NormalizeR
     provider: e.provider ?? priced?.provider ?? 'unknown',
     model: e.model,
     operation: e.operation ?? 'chat',
-    prompt_tokens: e.prompt_tokens,
-    completion_tokens: e.completion_tokens,
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
     cached_prompt_tokens: e.cached_prompt_tokens,
     latency_ms: e.latency_ms ?? null,
     ttft_ms: e.ttft_ms ?? null,
@@ -268,7 +279,8 @@ function finishNormalize(parsed: ParsedInput, ctx: NormalizeContext): NormalizeR
     temperature: e.temperature ?? null,
     stream: e.stream ?? null,
     cost_usd: cost,
-    cost_source: e.cost_usd != null ? 'given' : 'catalog',
+    cost_source: costSource,
+    token_source: tokenSource,
     prompt_hash: promptHash,
     prefix_hash: prefixHash,
     prefix_tokens: prefixTokens,

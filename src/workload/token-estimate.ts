@@ -1,25 +1,43 @@
 /**
- * Token counts for text when the provider reported none (a gateway call whose upstream sent no usage, an event with text
- * but no counts). A real BPE tokenizer (gpt-tokenizer): o200k_base for current OpenAI models, cl100k_base for the GPT-4 /
- * GPT-3.5 generation; other providers' tokenizers are not public, so o200k_base stands in for them (an estimate).
- * Each encoding is loaded on first use (≈ 0.2 s of CPU each): processes that never estimate (CLI commands) never pay it.
+ * Token counts for calls whose usage was not reported (streamed calls of most instrumentations, logs without usage).
+ * Pure: the BPE tables ship inside the `gpt-tokenizer` package (MIT), nothing is downloaded.
+ *
+ * - OpenAI models are counted with their own encoding: o200k_base (gpt-4o, gpt-4.1, gpt-5, o1/o3/o4, chatgpt-4o) or
+ *   cl100k_base (gpt-4, gpt-3.5, text-embedding-3, ada-002). Exact for the text; the few tokens the chat format adds per
+ *   message are approximated by the `role: ` prefix of each line of the prompt text.
+ * - Every other model (Claude, Gemini, Llama, Mistral, ...) has no tokenizer we can run here: counted with o200k_base
+ *   as an approximation (their tokenizers are of a similar size; counts on English text differ by roughly ±20%).
+ * Text beyond 200,000 characters is counted on its first 200,000 characters and scaled by length, so one huge
+ * prompt costs a bounded time.
  */
 import { createRequire } from 'node:module';
 
+const MAX_EXACT_CHARS = 200_000;
+
+// Each encoding is loaded on first use (≈ 0.2 s of CPU each): processes that never estimate (CLI commands) never pay it.
 type Count = (text: string) => number;
 const load = createRequire(import.meta.url);
 let o200k: Count | null = null;
 let cl100k: Count | null = null;
+const countCl100k: Count = (t) => (cl100k ??= (load('gpt-tokenizer/encoding/cl100k_base') as { countTokens: Count }).countTokens)(t);
+const countO200k: Count = (t) => (o200k ??= (load('gpt-tokenizer/encoding/o200k_base') as { countTokens: Count }).countTokens)(t);
 
-const CL100K_MODELS = /^(?:openai\/)?(?:gpt-4(?!o|\.1|\.5)|gpt-3\.5|text-embedding-(?:3|ada)|text-davinci|davinci|babbage)/i;
+/** Which encoding a model id uses: cl100k_base for the older OpenAI families, o200k_base otherwise. */
+export function encodingFor(model?: string): 'cl100k_base' | 'o200k_base' {
+  const m = (model ?? '').toLowerCase().replace(/^.*\//, '');
+  if (/^(gpt-4(?!o|\.\d)|gpt-3\.5|text-embedding-3|text-embedding-ada-002|davinci-002|babbage-002)/.test(m)) return 'cl100k_base';
+  return 'o200k_base';
+}
 
-/** Number of tokens `text` encodes to for `model` (default: o200k_base). Pure and deterministic. */
+/** Whether the count for this model is exact (an OpenAI model) or an approximation. */
+export function isExactTokenizer(model?: string): boolean {
+  const m = (model ?? '').toLowerCase().replace(/^.*\//, '');
+  return /^(gpt-|o\d|chatgpt-|text-embedding-|davinci-|babbage-)/.test(m);
+}
+
 export function estimateTokens(text: string, model?: string): number {
   if (text.length === 0) return 0;
-  if (model !== undefined && CL100K_MODELS.test(model)) {
-    cl100k ??= (load('gpt-tokenizer/encoding/cl100k_base') as { countTokens: Count }).countTokens;
-    return cl100k(text);
-  }
-  o200k ??= (load('gpt-tokenizer/encoding/o200k_base') as { countTokens: Count }).countTokens;
-  return o200k(text);
+  const count = encodingFor(model) === 'cl100k_base' ? countCl100k : countO200k;
+  if (text.length <= MAX_EXACT_CHARS) return count(text);
+  return Math.ceil((count(text.slice(0, MAX_EXACT_CHARS)) * text.length) / MAX_EXACT_CHARS);
 }

@@ -1,8 +1,8 @@
 /**
  * Ingestion endpoints. All of them end in the one ingest path (deps.ingest):
  * - POST /api/v1/events: JSON array or { events: [...] } (≤ maxEventsPerRequest, ≤ maxBodyBytes), or application/x-ndjson streams;
- * - POST /v1/traces: OTLP/HTTP JSON spans with GenAI semantic-convention attributes;
  * - POST /api/v1/logs/openai: OpenAI chat-completion responses with request metadata.
+ * (OTLP/HTTP, POST /v1/traces, is in routes/otlp.ts.)
  * Status: 200 when every event was accepted (or was already stored), 207 when some were rejected, 400 when none was valid.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,7 +10,6 @@ import type { Readable } from 'node:stream';
 import { errorBody, NetraError } from '../../errors.js';
 import { parseJsonBody } from '../../ingest/json-body.js';
 import { parseNdjsonBatches } from '../../ingest/ndjson.js';
-import { parseOtlpTraces } from '../../ingest/otlp.js';
 import { parseOpenAiLogs } from '../../ingest/openai-log.js';
 import type { IngestItem } from '../../ingest/types.js';
 import type { IngestSummary } from '../../ingest/pipeline.js';
@@ -75,15 +74,6 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
     if (!parsed.ok) throw new NetraError('VALIDATION', parsed.message, { field: '(body)' });
     checkCount(parsed.items.length);
     return respond(reply, await deps.ingest(workspace, parsed.items));
-  });
-
-  app.post('/v1/traces', limited(maxBodyBytes), async (req, reply) => {
-    const workspace = workspaceOf(req);
-    const parsed = parseOtlpTraces(req.body);
-    if (!parsed.ok) throw new NetraError('VALIDATION', parsed.message, { field: '(body)' });
-    checkCount(Math.max(parsed.items.length, 1));
-    if (parsed.items.length === 0) return reply.status(200).send({ accepted: 0, rejected: 0, duplicates: 0, errors: [], errors_total: 0, skipped_spans: parsed.skipped });
-    return respond(reply, await deps.ingest(workspace, parsed.items), { skipped_spans: parsed.skipped });
   });
 
   app.post('/api/v1/logs/openai', limited(maxBodyBytes), async (req, reply) => {

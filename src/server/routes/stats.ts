@@ -11,6 +11,22 @@ export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return deps.analysis.stats({ workspace, ...parseRange(q) });
   });
 
+  // models whose events are stored unpriced (cost_source unknown_model, $0) and how to price them
+  app.get('/api/v1/models/unpriced', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
+    const s = await deps.analysis.stats({ workspace, ...parseRange(q) });
+    const models = s.by_model.filter((m) => m.unpriced_events > 0).map((m) => ({
+      model: m.model,
+      provider: m.provider,
+      events: m.unpriced_events,
+      prompt_tokens: m.prompt_tokens,
+      completion_tokens: m.completion_tokens,
+      fix: `PUT /api/v1/workspaces/${workspace}/price-overrides/${encodeURIComponent(m.model)} with { "input": <USD per input token>, "output": <USD per output token> }: its stored events are repriced`,
+    }));
+    return { workspace, unpriced_events: s.unpriced_events, models };
+  });
+
   app.get('/api/v1/workspaces', async (req) => {
     const [rows, counts, visible] = await Promise.all([deps.repo.listWorkspaces(), deps.store.workspaces(), deps.accounts.access.visible(req.principal!)]);
     const byName = new Map(counts.map((c) => [c.workspace, c]));

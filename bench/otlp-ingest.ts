@@ -1,0 +1,202 @@
+/**
+ * Benchmark: OTLP/HTTP trace ingestion (POST /v1/traces) with the OpenTelemetry SDK's default batch of 512 spans, end
+ * to end through the real app over a socket (protobuf decoding, span mapping, validation, pricing, de-duplication,
+ * storage), against the OTLP/JSON path and DuckDB's own bulk append of the same rows, all in the same run.
+ *
+ *   node --import tsx bench/otlp-ingest.ts              # 200,000 spans
+ *   node --import tsx bench/otlp-ingest.ts --smoke      # 10,240 spans (or BENCH_SMOKE=1)
+ *   node --import tsx bench/otlp-ingest.ts --spans 500000 --concurrency 4
+ *
+ * Spans are made from the synthetic generator's events with the attributes an instrumented client sets (GenAI
+ * conventions: operation, provider, request/response model, usage with cached tokens, finish reason, temperature,
+ * max_tokens, user and session; service.name on the resource; no message content, the instrumentations' default).
+ * The load generator runs in a worker thread with pre-encoded bodies, so the server's thread does only server work.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { createApp } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { generateWorkload } from '../src/corpus/generator.js';
+import { encodeTraceRequest } from '../src/ingest/otlp-proto.js';
+import { parseOtlpTraces } from '../src/ingest/otlp.js';
+import { normalizeEvent, type WorkloadEvent } from '../src/workload/event.js';
+import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
+import { rawBulkAppend } from './store-append.js';
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
+const N = arg('--spans', smoke ? 10_240 : 200_000);
+const CONCURRENCY = arg('--concurrency', 2);
+const BATCH = 512;
+
+type Attr = { key: string; value: Record<string, unknown> };
+const str = (key: string, v: string): Attr => ({ key, value: { stringValue: v } });
+const int = (key: string, v: number): Attr => ({ key, value: { intValue: String(v) } });
+
+function spanOf(e: WorkloadEvent, i: number) {
+  const startNs = BigInt(Math.round(e.timestamp)) * 1_000_000n;
+  const attrs: Attr[] = [
+    str('gen_ai.operation.name', 'chat'),
+    str('gen_ai.provider.name', e.provider),
+    str('gen_ai.request.model', e.model),
+    str('gen_ai.response.model', e.model),
+    int('gen_ai.usage.input_tokens', e.prompt_tokens),
+    int('gen_ai.usage.output_tokens', e.completion_tokens),
+    int('gen_ai.usage.cache_read.input_tokens', e.cached_prompt_tokens),
+    { key: 'gen_ai.response.finish_reasons', value: { arrayValue: { values: [{ stringValue: e.finish_reason ?? 'stop' }] } } },
+  ];
+  if (e.temperature != null) attrs.push({ key: 'gen_ai.request.temperature', value: { doubleValue: e.temperature } });
+  if (e.max_tokens != null) attrs.push(int('gen_ai.request.max_tokens', e.max_tokens));
+  if (e.end_user) attrs.push(str('user.id', e.end_user));
+  if (e.session_id) attrs.push(str('session.id', e.session_id));
+  return {
+    traceId: (i + 1).toString(16).padStart(32, '0'),
+    spanId: (i + 1).toString(16).padStart(16, '0'),
+    name: `chat ${e.model}`,
+    kind: 3,
+    startTimeUnixNano: String(startNs),
+    endTimeUnixNano: String(startNs + BigInt(Math.round((e.latency_ms ?? 500) * 1e6))),
+    attributes: attrs,
+    status: e.status === 'error' ? { code: 2 } : {},
+  };
+}
+
+function makeRequests(n: number) {
+  const catalog = loadPriceCatalog();
+  const w = generateWorkload({
+    preset: 'chat-support',
+    events: n,
+    days: 7,
+    seed: 11,
+    workspace: 'bench',
+    pricer: catalog,
+    tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2,
+  });
+  const events: WorkloadEvent[] = [];
+  for (const b of w.batches()) events.push(...b.filter((e) => e.status === 'ok'));
+  while (events.length < n)
+    events.push({ ...events[events.length % Math.max(1, events.length)]!, timestamp: events[0]!.timestamp + events.length });
+  const requests = [];
+  for (let s = 0; s < n; s += BATCH) {
+    const spans = events.slice(s, Math.min(n, s + BATCH)).map((e, j) => spanOf(e, s + j));
+    requests.push({
+      resourceSpans: [
+        { resource: { attributes: [str('service.name', 'checkout-svc')] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] },
+      ],
+    });
+  }
+  return { requests, catalog };
+}
+
+const CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, bodies, contentType, concurrency, token } = workerData;
+let next = 0, failed = 0, statuses = {};
+async function loop() {
+  while (next < bodies.length) {
+    const body = bodies[next++];
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': contentType, authorization: 'Bearer ' + token }, body });
+    statuses[r.status] = (statuses[r.status] || 0) + 1;
+    if (r.status !== 200) failed++;
+    await r.arrayBuffer();
+  }
+}
+parentPort.postMessage('ready');
+parentPort.once('message', () => {
+  const t0 = performance.now();
+  Promise.all(Array.from({ length: concurrency }, loop)).then(() => parentPort.postMessage({ ms: performance.now() - t0, failed, statuses }));
+});
+`;
+
+async function send(
+  url: string,
+  bodies: (string | Uint8Array)[],
+  contentType: string,
+  token: string,
+): Promise<{ ms: number; failed: number; statuses: Record<string, number> }> {
+  const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, contentType, concurrency: CONCURRENCY, token } });
+  await new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  const r = await new Promise<{ ms: number; failed: number; statuses: Record<string, number> }>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+    w.postMessage('go');
+  });
+  await w.terminate();
+  return r;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'netra-bench-otlp-'));
+  try {
+    const { requests, catalog } = makeRequests(N);
+    const proto = requests.map((r) => encodeTraceRequest(r));
+    const json = requests.map((r) => JSON.stringify(r));
+    const mb = (xs: { length: number }[]) => Number((xs.reduce((a, b) => a + b.length, 0) / 1048576).toFixed(1));
+
+    // the rows the server will store, for DuckDB's own bulk append (made outside the clock)
+    const rows: WorkloadEvent[] = [];
+    for (const r of requests) {
+      const p = parseOtlpTraces(r);
+      if (!p.ok) throw new Error(p.message);
+      for (const it of p.items) {
+        const n = normalizeEvent(it.raw, { workspace: 'bench', pricer: catalog, newId: () => 'x' });
+        if (n.ok) rows.push(n.event);
+      }
+    }
+    if (rows.length !== N) throw new Error(`${rows.length} of ${N} spans map to events`);
+    const baseMs = await rawBulkAppend(join(dir, 'baseline.duckdb'), rows, 'chunks');
+
+    const app = await createApp(
+      parseConfig({ dataDir: join(dir, 'app'), port: 0, seedDemo: false, logLevel: 'warn', otlp: { grpcPort: 0 } }),
+    );
+    const base = await app.listen();
+    const token = await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), {});
+    const owner = { authorization: `Bearer ${token}` };
+    for (const ws of ['pb', 'js', 'warm'])
+      await app.server.inject({ method: 'POST', url: '/api/v1/workspaces', headers: owner, payload: { name: ws } });
+    // warm-up (JIT) on a few requests of each encoding, into a workspace of its own
+    await send(`${base}/v1/traces?workspace=warm`, proto.slice(0, 4), 'application/x-protobuf', token);
+
+    const run = async (ws: string, bodies: (string | Uint8Array)[], ct: string) => {
+      const t0 = performance.now();
+      const r = await send(`${base}/v1/traces?workspace=${ws}`, bodies, ct, token);
+      const stats = await app.store.stats({ workspace: ws }); // commits pending rows: part of the measured path
+      const ms = performance.now() - t0;
+      if (stats.events !== N || r.failed > 0)
+        throw new Error(`${ws}: stored ${stats.events} of ${N}; statuses ${JSON.stringify(r.statuses)}`);
+      return ms;
+    };
+    const pbMs = await run('pb', proto, 'application/x-protobuf');
+    const jsMs = await run('js', json, 'application/json');
+    await app.close();
+    const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
+    console.log(
+      JSON.stringify({
+        bench: 'otlp-ingest',
+        spans: N,
+        batch: BATCH,
+        concurrency: CONCURRENCY,
+        protobuf_mb: mb(proto),
+        json_mb: mb(json),
+        protobuf_spans_per_s: rate(N, pbMs),
+        protobuf_ms: Math.round(pbMs),
+        json_spans_per_s: rate(N, jsMs),
+        json_ms: Math.round(jsMs),
+        baseline_duckdb_bulk_append_rows_per_s: rate(N, baseMs),
+        baseline_ms: Math.round(baseMs),
+        ratio_protobuf_vs_json: Number((jsMs / pbMs).toFixed(2)),
+        ratio_protobuf_vs_duckdb_bulk_append: Number((baseMs / pbMs).toFixed(2)),
+      }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,4 @@
+/** OpenInference (@arizeai/openinference-instrumentation-openai) on the official openai client, through the three OTLP exporters. */
+import { realClientSuite } from './helpers/otlp-real-clients.js';
+
+realClientSuite('openinference');
