@@ -49,6 +49,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('preParsing', async (req, _reply, payload) => {
     const enc = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (enc === 'identity' || enc === '') return payload;
+    if ((req.routeOptions.config as { ownContentEncoding?: boolean } | undefined)?.ownContentEncoding) return payload;
     const make = enc === 'gzip' || enc === 'x-gzip' ? createGunzip : enc === 'deflate' ? createInflate : enc === 'br' ? createBrotliDecompress : null;
     if (!make) throw new NetraError('UNSUPPORTED_MEDIA', `Content-Encoding ${enc.slice(0, 40)} is not supported; send identity, gzip, deflate or br`, { field: 'content-encoding' });
     const inflated = payload.pipe(make()) as typeof payload & { receivedEncodedLength?: number };

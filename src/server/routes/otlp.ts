@@ -44,7 +44,8 @@ export function otlpRoutes(app: FastifyInstance, deps: ServerDeps): void {
         .send({ error: { code, message, ...(err instanceof NetraError && err.field ? { field: err.field } : {}) } });
     });
 
-    otlp.post('/v1/traces', async (req, reply) => {
+    // the receiver inflates the body itself (bounded, with OTLP's own error answers): the server-wide inflation skips it
+    otlp.post('/v1/traces', { config: { ownContentEncoding: true } }, async (req, reply) => {
       const workspace =
         req.authorizedWorkspace ??
         parseWorkspace((req.query as Record<string, unknown>).workspace ?? req.headers['x-netra-workspace'], deps.config.defaultWorkspace);
