@@ -8,6 +8,7 @@ import type { CacheQueries } from './cache.js';
 import type { PerformanceQueries } from './performance.js';
 import type { ReplayQueries } from './replay.js';
 import type { UsageQueries } from './usage.js';
+import type { BreakdownQueries } from './breakdown.js';
 
 export type { Scope };
 
@@ -17,4 +18,4 @@ export interface AnalysisScope extends Scope {
   to: number;
 }
 
-export interface AnalysisQueries extends UsageQueries, CacheQueries, ReplayQueries, PerformanceQueries {}
+export interface AnalysisQueries extends UsageQueries, CacheQueries, ReplayQueries, PerformanceQueries, BreakdownQueries {}

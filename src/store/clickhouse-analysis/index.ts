@@ -13,6 +13,7 @@
  * - ClickHouse aggregates of nothing are 0 / nan where DuckDB gives NULL: nan reaches JS as null (JSON output),
  *   and places where NULL matters use the -OrNull combinator or an explicit count check.
  */
+import { clickHouseBreakdownQueries } from '../analysis-breakdown/index.js';
 import type { AnalysisQueries } from '../../optimize/ports/index.js';
 import { clickHouseCacheQueries } from './cache.js';
 import { clickHousePerformanceQueries } from './performance.js';
@@ -25,6 +26,7 @@ export type { ChRunRead } from './sql.js';
 
 export function createClickHouseAnalysis(run: ChRunRead): AnalysisQueries {
   return {
+    ...clickHouseBreakdownQueries(run),
     ...clickHouseCacheQueries(run),
     ...clickHouseReplayQueries(run),
     ...clickHouseUsageQueries(run),

@@ -3,6 +3,7 @@
  * connection. `createDuckDbAnalysis(run)` binds them to the store's read queue (pending appends are committed first).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckDbBreakdownQueries } from '../analysis-breakdown/index.js';
 import type { AnalysisQueries } from '../../optimize/ports/index.js';
 import { duckDbCacheQueries } from './cache.js';
 import { duckDbPerformanceQueries } from './performance.js';
@@ -13,6 +14,7 @@ export type RunRead = <T>(kind: string, fn: (conn: DuckDBConnection) => Promise<
 
 export function createDuckDbAnalysis(run: RunRead): AnalysisQueries {
   return {
+    ...duckDbBreakdownQueries(run),
     ...duckDbCacheQueries(run),
     ...duckDbReplayQueries(run),
     ...duckDbUsageQueries(run),
