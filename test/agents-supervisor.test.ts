@@ -94,6 +94,7 @@ describe('supervisor', () => {
       simulate: (req, o) => { calls.push('simulate'); return t.app.analysis.simulate(req, o); },
       recommendedPolicy: (req, o) => { calls.push('recommendedPolicy'); return t.app.analysis.recommendedPolicy(req, o); },
       stats: (scope, o) => { calls.push('stats'); return t.app.analysis.stats(scope, o); },
+      breakdown: (req, o) => { calls.push('breakdown'); return t.app.analysis.breakdown(req, o); },
     };
     const counting = createSupervisor({ analysis: counted, llm: t.app.llm, catalog: () => t.app.catalog() });
     for (const [question, goal] of [['Where does my money go?', 'cost'], ['Reduce latency by 3x', 'latency']] as const) {

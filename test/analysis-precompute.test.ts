@@ -33,6 +33,7 @@ function recordingAnalysis() {
     // goals cost and latency order the recommendations alike here: three distinct policies of four goals
     async recommendedPolicy(req, o) { await rec(`policy:${req.goal}`, req.workspace, o); return { name: req.goal === 'latency' ? 'cost' : req.goal } as PolicyInput; },
     async simulate(req, o) { await rec(`simulate:${(req.policy as PolicyInput).name}`, req.workspace, o); return {} as never; },
+    async breakdown(req, o) { await rec('breakdown', req.workspace, o); return {} as never; },
   } satisfies AnalysisService;
   return {
     analysis, calls,

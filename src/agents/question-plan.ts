@@ -1,0 +1,286 @@
+/**
+ * The plan of a question (pure, deterministic): what is asked (a metric), by what (a dimension), about what (filters:
+ * one app, model, user...), over when (a window from absolute dates or relative words, UTC), at which granularity,
+ * compared with what, how many (top N) and towards which target. Words that look like a name or a date but resolve
+ * to nothing in the workspace are kept in `unparsed`, so the answer can say them back instead of dropping them.
+ * The workspace's known names (apps, models, tasks) come from the caller; `now` anchors relative windows.
+ */
+import type { BreakdownDimension, BreakdownFilter, BreakdownMetric, Granularity } from '../optimize/ports/breakdown.js';
+import { extractEntities, type Target } from './triage.js';
+
+export interface KnownNames {
+  apps: readonly string[];
+  models: readonly string[];
+  /** values of tags.task */
+  tasks: readonly string[];
+  providers?: readonly string[];
+  environments?: readonly string[];
+}
+
+export interface PlanWindow {
+  from: number;
+  to: number;
+  /** the words that set it ("last 3 days", "Dec 1 to Dec 3") */
+  text: string;
+}
+
+export type PlanIntent =
+  | 'figure' // a metric, possibly broken down: "how much did X spend", "spend per day", "top 5 users by cost"
+  | 'missing_data' // "what data is missing"
+  | 'latency_cause' // "why is latency so high for code-chat"
+  | 'task_model' // "which model should handle classification"
+  | 'batch' // "what could go to a batch API"
+  | 'advice'; // everything else: ranked recommendations
+
+export interface QuestionPlan {
+  intent: PlanIntent;
+  metric: BreakdownMetric;
+  /** the metric was named (not defaulted) */
+  metric_asked: boolean;
+  dimension: BreakdownDimension | null;
+  filters: BreakdownFilter[];
+  window: PlanWindow | null;
+  granularity: Granularity | null;
+  /** "A vs B" between two names of one dimension, or "this week vs last week" */
+  comparison: { kind: 'values'; values: [string, string] } | { kind: 'periods'; previous: PlanWindow } | null;
+  top: number | null;
+  targets: Target[];
+  /** the task a "which model for X" question is about (a tags.task value, or the word asked) */
+  task: string | null;
+  /** parts of the question understood as names or dates that match nothing */
+  unparsed: string[];
+}
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const MONTH_RE = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+const NUMBER_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twelve: 12, fifteen: 15, twenty: 20 };
+
+const startOfDay = (t: number) => Math.floor(t / DAY) * DAY;
+/** Monday 00:00 UTC of t's week */
+const startOfWeek = (t: number) => { const d = startOfDay(t); return d - ((new Date(d).getUTCDay() + 6) % 7) * DAY; };
+const startOfMonth = (t: number) => { const d = new Date(t); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1); };
+const numberOf = (s: string | undefined): number | null => (s === undefined ? null : /^\d+$/.test(s) ? Number(s) : NUMBER_WORDS[s] ?? null);
+
+/** A calendar date (month, day, optional year) at or before `now` when no year is given. */
+function dateOf(month: number, day: number, year: number | null, now: number): number | null {
+  if (day < 1 || day > 31) return null;
+  const y = year ?? new Date(now).getUTCFullYear();
+  let t = Date.UTC(y, month, day);
+  if (new Date(t).getUTCDate() !== day) return null;
+  if (year === null && t > now) t = Date.UTC(y - 1, month, day);
+  return t;
+}
+
+interface DateHit { t: number; text: string; index: number }
+
+/** Dates written "2026-12-01", "Dec 1", "December 1st, 2026", "1 Dec". */
+function datesIn(lower: string, now: number): DateHit[] {
+  const hits: DateHit[] = [];
+  for (const m of lower.matchAll(/\b(\d{4})-(\d{2})-(\d{2})\b/g)) {
+    const t = dateOf(Number(m[2]) - 1, Number(m[3]), Number(m[1]), now);
+    if (t !== null) hits.push({ t, text: m[0], index: m.index });
+  }
+  for (const m of lower.matchAll(new RegExp(`\\b${MONTH_RE}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?(?:,?\\s+(\\d{4}))?\\b`, 'g'))) {
+    const t = dateOf(MONTHS.indexOf(m[1]!.slice(0, 3)), Number(m[2]), m[3] ? Number(m[3]) : null, now);
+    if (t !== null) hits.push({ t, text: m[0], index: m.index });
+  }
+  for (const m of lower.matchAll(new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+${MONTH_RE}\\b(?:,?\\s+(\\d{4}))?`, 'g'))) {
+    const t = dateOf(MONTHS.indexOf(m[2]!.slice(0, 3)), Number(m[1]), m[3] ? Number(m[3]) : null, now);
+    if (t !== null && !hits.some((h) => Math.abs(h.index - m.index) < 4)) hits.push({ t, text: m[0], index: m.index });
+  }
+  return hits.sort((a, b) => a.index - b.index);
+}
+
+/** The window a question names, or null; relative words count back from `now` (UTC days, weeks from Monday). */
+export function windowOf(text: string, now: number): PlanWindow | null {
+  const lower = text.toLowerCase();
+  const dates = datesIn(lower, now);
+  if (dates.length >= 2) {
+    const [a, b] = [dates[0]!, dates[1]!];
+    const [from, last] = a.t <= b.t ? [a.t, b.t] : [b.t, a.t];
+    return { from, to: last + DAY, text: lower.slice(a.index, b.index + b.text.length) };
+  }
+  if (dates.length === 1) return { from: dates[0]!.t, to: dates[0]!.t + DAY, text: dates[0]!.text };
+  const rel = lower.match(/\b(?:last|past|previous)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(hour|day|week|month)s?\b/);
+  if (rel) {
+    const n = numberOf(rel[1])!;
+    const unit = rel[2]!;
+    if (unit === 'hour') return { from: now - n * HOUR, to: now, text: rel[0] };
+    if (unit === 'day') return { from: now - n * DAY, to: now, text: rel[0] };
+    if (unit === 'week') return { from: now - n * 7 * DAY, to: now, text: rel[0] };
+    const d = new Date(now);
+    return { from: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - n, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()), to: now, text: rel[0] };
+  }
+  const word = lower.match(/\b(today|yesterday|this week|last week|previous week|past week|this month|last month|previous month|past (?:24 hours|day|hour)|last (?:24 hours|hour))\b/);
+  if (!word) return null;
+  const w = word[1]!;
+  switch (w) {
+    case 'today': return { from: startOfDay(now), to: now, text: w };
+    case 'yesterday': return { from: startOfDay(now) - DAY, to: startOfDay(now), text: w };
+    case 'this week': return { from: startOfWeek(now), to: now, text: w };
+    case 'last week': case 'previous week': return { from: startOfWeek(now) - 7 * DAY, to: startOfWeek(now), text: w };
+    case 'past week': return { from: now - 7 * DAY, to: now, text: w };
+    case 'this month': return { from: startOfMonth(now), to: now, text: w };
+    case 'last month': case 'previous month': { const to = startOfMonth(now); return { from: startOfMonth(to - 1), to, text: w }; }
+    case 'past hour': case 'last hour': return { from: now - HOUR, to: now, text: w };
+    default: return { from: now - DAY, to: now, text: w }; // past/last 24 hours, past day
+  }
+}
+
+const METRIC_RULES: [RegExp, BreakdownMetric][] = [
+  [/\bcost per (call|request)\b|\baverage cost\b|\bcost of a (call|request)\b/, 'cost_per_call'],
+  [/\bttft\b|\btime to first token\b/, 'ttft_p95'],
+  [/\bp99\b/, 'latency_p99'],
+  [/\bp50\b|\bmedian latency\b/, 'latency_p50'],
+  [/\bp95\b|\blatenc\w*|\bslow\w*|\bresponse times?\b/, 'latency_p95'],
+  [/\berror rate\b|\berrors?\b|\bfailures?\b|\bfailed\b/, 'error_rate'],
+  [/\bprompt tokens\b|\binput tokens\b/, 'prompt_tokens'],
+  [/\bcompletion tokens\b|\boutput tokens\b/, 'completion_tokens'],
+  [/\btokens?\b/, 'tokens'],
+  [/\bhow many (calls|requests)\b|\bcalls\b|\brequests\b|\bvolume\b|\btraffic\b/, 'calls'],
+  [/\bspen[dt]\w*|\bcosts?\b|\bcostl\w*|\bmoney\b|\bbill\w*|\bexpensive\b|\$/, 'spend'],
+];
+
+const DIMENSION_RULES: [RegExp, BreakdownDimension][] = [
+  [/\b(by|per|each|every|which|what|top \w+|across)\s+(end[- ]?users?|users?|customers?)\b|\busers? (spend|spent|cost)\b/, 'end_user'],
+  [/\b(by|per|each|every|which|what|top \w+|across)\s+(apps?|applications?|services?|features?)\b/, 'app'],
+  [/\b(by|per|each|every|which|what|top \w+|across)\s+models?\b/, 'model'],
+  [/\b(by|per|each|every|which|what|top \w+|across)\s+providers?\b/, 'provider'],
+  [/\b(by|per|each|every|which|what|top \w+|across)\s+sessions?\b/, 'session_id'],
+  [/\b(by|per|each|every|which|what|top \w+|across)\s+(environments?|envs?)\b/, 'environment'],
+  [/\b(by|per|each|every|which|what|top \w+|across)\s+(tasks?|task types?)\b/, { tag: 'task' }],
+];
+
+function metricOf(lower: string): { metric: BreakdownMetric; asked: boolean } {
+  for (const [re, m] of METRIC_RULES) if (re.test(lower)) return { metric: m, asked: true };
+  return { metric: 'spend', asked: false };
+}
+
+function dimensionOf(lower: string): BreakdownDimension | null {
+  const tag = lower.match(/\b(?:by|per) tag ([a-z0-9_-]{1,64})\b/);
+  if (tag) return { tag: tag[1]! };
+  for (const [re, d] of DIMENSION_RULES) if (re.test(lower)) return d;
+  return null;
+}
+
+function granularityOf(lower: string): Granularity | null {
+  if (/\b(per|by|each|every)\s+hour\b|\bhourly\b|\bper-hour\b/.test(lower)) return 'hour';
+  if (/\b(per|by|each|every)\s+day\b|\bdaily\b|\bday by day\b|\bper-day\b|\bover time\b|\btrend\b/.test(lower)) return 'day';
+  if (/\b(per|by|each|every)\s+week\b|\bweekly\b|\bweek by week\b/.test(lower)) return 'week';
+  return null;
+}
+
+function topOf(lower: string): number | null {
+  const m = lower.match(/\btop\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\b/)
+    ?? lower.match(/\b(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?:most|biggest|largest|highest|costliest|slowest|busiest|heaviest)\b/);
+  const n = numberOf(m?.[1]);
+  if (n !== null && n >= 1) return Math.min(n, 200);
+  if (/\b(most expensive|biggest spender|largest|costliest|slowest|busiest|highest)\b/.test(lower) && !/\btop\b/.test(lower)) return null;
+  return /\btop\b/.test(lower) ? 10 : null;
+}
+
+/** Whole-token occurrences of known names, longest first (a name found is not matched again inside a longer one). */
+function namesIn(lower: string, names: readonly string[]): string[] {
+  const found: string[] = [];
+  let rest = lower;
+  for (const name of [...new Set(names)].sort((a, b) => b.length - a.length)) {
+    const n = name.toLowerCase();
+    if (n.length < 2) continue;
+    const re = new RegExp(`(^|[^a-z0-9_.-])${n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![a-z0-9_-])`);
+    if (re.test(rest)) { found.push(name); rest = rest.replace(re, '$1 '); }
+  }
+  return found;
+}
+
+/** "user u-17", "customer acme", "end user 42": the id after the word (a quoted id too). */
+function userOf(text: string): string | null {
+  const m = text.match(/\b(?:end[- ]?user|user|customer)(?:\s+id)?\s+["'`]?([A-Za-z0-9][A-Za-z0-9_.@:-]{0,127})["'`]?/i);
+  if (!m) return null;
+  const id = m[1]!;
+  return /^(spend|spent|spends|cost|costs|has|have|had|is|was|did|does|do|in|on|the|a|an|of|with|by|per|that|who|which|and|or|to|for|ids?|data|fields?|counts?)$/i.test(id) ? null : id;
+}
+
+const TASK_WORDS: [RegExp, string][] = [
+  [/\bclassif\w*/, 'classification'], [/\bextract\w*/, 'extraction'], [/\bsummar\w*/, 'summarization'], [/\bembed\w*/, 'embedding'],
+  [/\bfaqs?\b/, 'faq'], [/\bshort answers?\b/, 'short_answer'], [/\bcode review\w*/, 'code_review'], [/\b(code )?completion\b/, 'code_completion'],
+  [/\btranslat\w*/, 'translation'], [/\bplanning\b/, 'planning'], [/\bdraft\w*/, 'drafting'], [/\beval\w*/, 'evaluation'],
+];
+
+function taskOf(lower: string, tasks: readonly string[]): string | null {
+  for (const t of namesIn(lower, tasks.map((x) => x.replace(/_/g, ' ')))) return t.replace(/ /g, '_');
+  for (const t of namesIn(lower, tasks)) return t;
+  for (const [re, t] of TASK_WORDS) if (re.test(lower)) return t;
+  return null;
+}
+
+/** Tokens that look like names (hyphenated or with digits, or quoted) and that no known name explains. */
+function unknownNames(text: string, understood: readonly string[]): string[] {
+  const lower = text.toLowerCase();
+  const seen = new Set(understood.map((s) => s.toLowerCase()));
+  const out: string[] = [];
+  const candidates = [
+    ...[...text.matchAll(/["'`]([^"'`]{2,64})["'`]/g)].map((m) => m[1]!),
+    ...[...lower.matchAll(/\b(?:app|application|service|model|for|of)\s+([a-z][a-z0-9]*(?:[-_.][a-z0-9]+)+)\b/g)].map((m) => m[1]!),
+  ];
+  for (const c of candidates) {
+    const k = c.toLowerCase();
+    if (seen.has(k) || [...seen].some((s) => s.includes(k) || k.includes(s))) continue;
+    if (/^(p\d\d|ttft|gpt|\d+(\.\d+)?[a-z]*)$/.test(k)) continue;
+    seen.add(k);
+    out.push(c);
+  }
+  return out;
+}
+
+export function planQuestion(text: string, known: KnownNames, now: number): QuestionPlan {
+  const lower = text.toLowerCase();
+  const { metric, asked } = metricOf(lower);
+  let dimension = dimensionOf(lower);
+  let granularity = granularityOf(lower);
+  const window = windowOf(text, now);
+  const filters: BreakdownFilter[] = [];
+  const apps = namesIn(lower, known.apps);
+  const models = namesIn(lower, known.models);
+  const user = userOf(text);
+  let comparison: QuestionPlan['comparison'] = null;
+  const versus = /\b(vs\.?|versus|compared? (to|with)|against)\b|\bcompare\b/.test(lower);
+  if (versus && apps.length >= 2) {
+    comparison = { kind: 'values', values: [apps[0]!, apps[1]!] };
+    dimension = 'app';
+  } else if (versus && models.length >= 2) {
+    comparison = { kind: 'values', values: [models[0]!, models[1]!] };
+    dimension = 'model';
+  } else if (versus && window && /\b(this|last|previous)\s+(week|month)\b.*\b(vs\.?|versus|compared? (to|with)|against)\b/.test(lower)) {
+    const span = window.to - window.from;
+    const prevFrom = window.text.startsWith('this week') ? window.from - 7 * DAY : window.text.startsWith('this month') ? startOfMonth(window.from - 1) : window.from - span;
+    comparison = { kind: 'periods', previous: { from: prevFrom, to: window.from, text: 'the period before' } };
+  }
+  if (!comparison) {
+    if (apps.length === 1 && dimension !== 'app') filters.push({ column: 'app', value: apps[0]! });
+    if (models.length === 1 && dimension !== 'model') filters.push({ column: 'model', value: models[0]! });
+  }
+  if (user && dimension !== 'end_user') filters.push({ column: 'end_user', value: user });
+  for (const p of namesIn(lower, known.providers ?? [])) if (dimension !== 'provider' && !models.some((m) => m.includes(p))) filters.push({ column: 'provider', value: p });
+  for (const e of namesIn(lower, known.environments ?? [])) if (dimension !== 'environment' && e.length > 3) filters.push({ column: 'environment', value: e });
+  const top = topOf(lower);
+  if (top !== null && dimension === null) dimension = /\b(users?|customers?)\b/.test(lower) ? 'end_user' : /\bmodels?\b/.test(lower) ? 'model' : 'app';
+
+  let intent: PlanIntent;
+  const task = /\bwhich model\b|\bwhat model\b|\bbest model\b|\bmodel (should|for|to use)\b|\bcheaper model\b/.test(lower) ? taskOf(lower, known.tasks) : null;
+  if (/\b(missing|lacking)\b|\bwhat (data|fields?) (should|must|do) i send\b|\bwhat else should i send\b/.test(lower)) intent = 'missing_data';
+  else if (task !== null) intent = 'task_model';
+  else if (/\bbatch\w*/.test(lower) && !/\bbatch-summari/.test(lower)) intent = 'batch';
+  else if (/\bwhy\b|\bwhat makes\b|\bwhere does\b.*\btime\b|\bexplain\b/.test(lower) && /\blatenc\w*|\bslow\w*|\bp9[59]\b|\bttft\b|\btakes? (so )?long\b/.test(lower)) intent = 'latency_cause';
+  else if (/\b(reduce|cut|lower|save|saving|savings|optimi[sz]e|improve|recommend\w*|should i|what (can|should) (i|we) (do|change)|how (can|do) (i|we))\b/.test(lower) && filters.length === 0 && granularity === null && dimension === null) intent = 'advice';
+  else if (asked || dimension !== null || granularity !== null || filters.length > 0 || window !== null || top !== null || comparison !== null) intent = 'figure';
+  else intent = 'advice';
+
+  const understood = [...apps, ...models, ...(user ? [user] : []), ...known.tasks, ...known.apps, ...known.models];
+  const targets = extractEntities(text).targets.filter((t) => !(window && window.text.includes(t.text.trim())));
+  return {
+    intent, metric, metric_asked: asked, dimension, filters, window, granularity, comparison, top, targets,
+    task, unparsed: unknownNames(text, understood),
+  };
+}
