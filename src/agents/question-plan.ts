@@ -234,6 +234,8 @@ function unknownNames(text: string, understood: readonly string[]): string[] {
   return out;
 }
 
+const plan0WhereGo = (lower: string) => /\bwhere\b.*\b(money|spend\w*|costs?|budget|dollars)\b.*\bgo(es|ing)?\b|\bwhat (is|are) (driving|eating)\b/.test(lower);
+
 export function planQuestion(text: string, known: KnownNames, now: number): QuestionPlan {
   const lower = text.toLowerCase();
   const { metric, asked } = metricOf(lower);
@@ -264,6 +266,8 @@ export function planQuestion(text: string, known: KnownNames, now: number): Ques
   if (user && dimension !== 'end_user') filters.push({ column: 'end_user', value: user });
   for (const p of namesIn(lower, known.providers ?? [])) if (dimension !== 'provider' && !models.some((m) => m.includes(p))) filters.push({ column: 'provider', value: p });
   for (const e of namesIn(lower, known.environments ?? [])) if (dimension !== 'environment' && e.length > 3) filters.push({ column: 'environment', value: e });
+  // "where does my money go?": the answer is where, i.e. by app
+  if (dimension === null && plan0WhereGo(lower)) dimension = 'app';
   const top = topOf(lower);
   if (top !== null && dimension === null) dimension = /\b(users?|customers?)\b/.test(lower) ? 'end_user' : /\bmodels?\b/.test(lower) ? 'model' : 'app';
 

@@ -27,6 +27,8 @@ import { datasetAdminAgent, deleteApproved, type DatasetAdmin } from './dataset-
 import { syntheticDataAgent, type GenerateFn } from './synthetic-data.js';
 import { assessSufficiency, requestProblem, triage, type SufficiencyLevel } from './triage.js';
 import { refineTriage, shouldRefine, type Refinement } from './triage-refine.js';
+import { knownNames } from './question-agent.js';
+import { planQuestion, windowOf as windowOfPlan } from './question-plan.js';
 import type { RunExecutor, RunRequest, RunResult } from './types.js';
 
 export interface SupervisorDeps {
@@ -38,6 +40,8 @@ export interface SupervisorDeps {
   catalog?: () => PriceCatalog;
   /** dataset administration (src/services/dataset-admin.ts); without it the dataset pipeline answers with an error */
   datasets?: DatasetAdmin;
+  /** the clock relative windows ("last 3 days", "yesterday") count back from; default Date.now */
+  now?: () => number;
 }
 
 export type AgentName = 'triage' | 'data_helper' | 'data' | 'optimization' | 'actions' | 'reporting';
@@ -45,6 +49,13 @@ export type AgentName = 'triage' | 'data_helper' | 'data' | 'optimization' | 'ac
 export const CHAINS: Record<SufficiencyLevel, readonly AgentName[]> = {
   sufficient: ['triage', 'data', 'optimization', 'actions', 'reporting'],
   partial: ['data_helper', 'data', 'optimization', 'actions', 'reporting'],
+  insufficient: ['data_helper', 'reporting'],
+};
+
+/** A figure question (a breakdown, what data is missing) needs no policy, replay or gateway config. */
+export const FIGURE_CHAINS: Record<SufficiencyLevel, readonly AgentName[]> = {
+  sufficient: ['triage', 'data', 'reporting'],
+  partial: ['data_helper', 'data', 'reporting'],
   insufficient: ['data_helper', 'reporting'],
 };
 
@@ -114,22 +125,31 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
 
     // one turn, one generation: the last completed precompute's (stale) or the current one's. A question naming a window
     // ("last 7 days") is always answered from current data: its window is placed from the stats, which must be current too.
-    const stale = t.entities.time_ranges.length > 0 ? { ...staleTurn(), decided: true } : staleTurn();
+    const namesWindow = windowOfPlan(req.request, (deps.now ?? Date.now)());
+    const stale = t.entities.time_ranges.length > 0 || namesWindow !== null ? { ...staleTurn(), decided: true } : staleTurn();
     const all = await ctx.tool('triage', 'stats', { workspace: req.workspace }, () => deps.analysis.stats({ workspace: req.workspace }, { allowStale: stale }),
       (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length, ...staleOf(stale) }));
-    const window = windowOf(all, t.entities.time_ranges[0]?.ms);
+    const known = await knownNames(ctx, deps.analysis, req.workspace, all, []);
+    const question = planQuestion(req.request, { ...known, models: [...known.models, ...knownModels()] }, (deps.now ?? Date.now)());
+    // a figure question is answered by its breakdown over its own window; the recommendations beside it come from the
+    // whole history's analysis (the one the precompute keeps), so no new analysis runs for a window it names
+    const figures = question.intent === 'figure' || question.intent === 'missing_data';
+    const window = question.window && !figures ? { from: question.window.from, to: question.window.to } : figures ? {} : windowOf(all, t.entities.time_ranges[0]?.ms);
     let probe: FullAnalysis | undefined;
-    if (all.events > 0) {
+    // a window without events has nothing to analyse: the answer says so
+    const inWindow = window.from === undefined ? all.events : (await deps.analysis.stats({ workspace: req.workspace, ...window })).events;
+    if (inWindow > 0) {
       const args = { workspace: req.workspace, ...window, goal: t.goal };
       const whole = window.from === undefined && window.to === undefined;
       probe = await ctx.tool('triage', 'analysis', args, () => deps.analysis.analyze(args, { allowStale: stale }),
         (r) => ({ events: r.summary.events, monthly_spend_usd: r.summary.monthly_spend_usd, skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })), ...staleOf(stale, whole) }));
     }
     const sufficiency = assessSufficiency(all, probe?.skipped);
-    const chain = CHAINS[sufficiency.level];
-    await ctx.emit('agent_thinking', { triage: t, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });
+    const chain = figures ? FIGURE_CHAINS[sufficiency.level] : CHAINS[sufficiency.level];
+    await ctx.emit('agent_thinking', { triage: t, plan: question, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });
 
-    const state: RunState = { req, triage: t, sufficiency, window, stats: all, probe, stale };
+    const state: RunState = { req, triage: t, sufficiency, window, stats: all, history: all, probe, stale, question };
+    if (figures) state.analysis = probe;
     let content = '';
     for (const agent of chain) {
       ctx.check();
