@@ -13,6 +13,7 @@ import { Repository, type PriceOverrideRow } from './db/repository.js';
 import type { AnalyticsStore, RepriceResult } from './store/types.js';
 import { loadPriceCatalog } from './workload/price-catalog-file.js';
 import type { PriceCatalog } from './workload/price-catalog.js';
+import type { SyntheticWorkspaces } from './agents/synthetic-data.js';
 import { createIngestor, type Ingestor, type IngestSource } from './ingest/pipeline.js';
 import { importFile, type ImportOptions } from './ingest/file-import.js';
 import { generateWorkload, PRESET_NAMES, type Manifest } from './corpus/generator.js';
@@ -312,10 +313,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     await bus.connect();
     runBus = bus;
   }
+  // the chat's synthetic data goes to a workspace of its own, owned by the user who asked
+  const syntheticWorkspaces: SyntheticWorkspaces = {
+    exists: async (ws) => (await repo.getWorkspace(ws)) !== null || (await store.stats({ workspace: ws })).events > 0,
+    apps: async (ws) => (await analysis.breakdown({ workspace: ws, query: { dimension: 'app', granularity: null, filters: [], rank_by: 'calls', top: 200 } })).rows.map((r) => r.key).filter((k): k is string => k !== null && k !== '(other)'),
+    create: async (ws, owner) => {
+      await repo.ensureWorkspace(ws);
+      await accounts.access.addOwner(ws, owner);
+      knownWorkspaces.add(ws);
+    },
+  };
   // runs carry the process's instance id (the job runner's) and a heartbeat; a run whose process died is recorded failed
   const runs = new RunService({
     repo: conversations, bus: runBus, log: log.child({ component: 'runs' }),
-    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => generate(req), catalog: () => catalog, datasets }),
+    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => generate(req), catalog: () => catalog, datasets, workspaces: syntheticWorkspaces }),
     owner: jobs.owner, heartbeatIntervalMs: config.runs.heartbeatIntervalMs, staleAfterMs: config.runs.staleAfterMs,
   });
   // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat

@@ -26,14 +26,34 @@ function windowNotes(a: FullAnalysis): string[] {
 
 const daysOf = (a: FullAnalysis) => (Date.parse(a.summary.to) - Date.parse(a.summary.from)) / DAY;
 
+/** What the question set as a scenario: usage growth, a latency target. */
+export interface AdviceScenario {
+  growth_factor: number;
+  latency?: { current_p95_ms: number | null; target_p95_ms: number | null; target_factor: number | null; best_p95_ms: number | null };
+}
+
+/** "A 3x cut takes p95 from 14,123 ms to 4,708 ms; the changes below reach at best 9,500 ms on their own traffic." */
+function latencyTargetSentence(l: NonNullable<AdviceScenario['latency']>): string {
+  if (l.current_p95_ms === null) return ' The events carry no latency, so no latency target can be checked: send latency_ms on each event.';
+  const cur = formatByUnit(Math.round(l.current_p95_ms), 'ms');
+  const best = l.best_p95_ms ?? l.current_p95_ms;
+  const cut = l.current_p95_ms - best;
+  if (l.target_p95_ms === null) return ` The workspace's p95 latency is ${cur}; the largest single change below cuts up to ${formatByUnit(Math.round(cut), 'ms')} from it on the traffic it touches.`;
+  const reach = best <= l.target_p95_ms;
+  return ` The workspace's p95 latency is ${cur}; a ${l.target_factor ?? ''}x cut means ${formatByUnit(l.target_p95_ms, 'ms')}, ${formatByUnit(Math.round(l.current_p95_ms - l.target_p95_ms), 'ms')} less. ${reach ? 'The largest change below gets there on the traffic it touches' : `The largest change below cuts at most ${formatByUnit(Math.round(cut), 'ms')}, so these changes alone do not reach the target`}.`;
+}
+
 /** The advice lead: what was analysed, what it costs a month, and the replay's projected savings of everything together. */
-export function adviceAnswer(a: FullAnalysis, replay: ReplayResult | null | undefined, recs: readonly RankedRecommendation[]): Answer {
+export function adviceAnswer(a: FullAnalysis, replay: ReplayResult | null | undefined, recs: readonly RankedRecommendation[], scenario: AdviceScenario = { growth_factor: 1 }): Answer {
   const s = a.summary;
-  const intro = `Netra analysed ${formatByUnit(s.events, 'count')} events over ${daysOf(a).toFixed(1)} days, which comes to ${formatUsd(s.monthly_spend_usd)} a month at this rate.`;
+  const g = scenario.growth_factor;
+  let intro = `Netra analysed ${formatByUnit(s.events, 'count')} events over ${daysOf(a).toFixed(1)} days, which comes to ${formatUsd(s.monthly_spend_usd)} a month at this rate.`;
+  if (g !== 1) intro += ` If usage grows ${formatPercent((g - 1) * 100)}, that becomes ${formatUsd(s.monthly_spend_usd * g)} a month (${formatUsd(s.monthly_spend_usd * g * 12)} a year), and every saving below grows with it.`;
+  if (scenario.latency) intro += latencyTargetSentence(scenario.latency);
   const saving = recs.filter((r) => r.monthly_savings_usd > 0);
   let projection: string;
   if (replay && replay.monthly_savings_usd > 0) {
-    projection = ` Applied together, the changes below would save ${formatUsd(replay.monthly_savings_usd)} a month (${formatPercent(s.monthly_spend_usd > 0 ? (replay.monthly_savings_usd / s.monthly_spend_usd) * 100 : 0)}), replayed on these events with overlaps counted once; each item's own figure is what it saves on its own.`;
+    projection = ` Applied together, the changes below would save ${formatUsd(replay.monthly_savings_usd * g)} a month (${formatPercent(s.monthly_spend_usd > 0 ? (replay.monthly_savings_usd / s.monthly_spend_usd) * 100 : 0)}), replayed on these events with overlaps counted once; each item's own figure is what it saves on its own.`;
   } else if (saving.length > 0) {
     projection = ' The replay could not combine these changes, so each item\'s figure below is what it saves on its own; they overlap and must not be added up.';
   } else {

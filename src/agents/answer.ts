@@ -87,8 +87,9 @@ export function subjectOf(plan: QuestionPlan): string {
     if (c === 'model') return `${f.value} calls`;
     return `${c} = ${f.value}`;
   });
+  // names are written as the data spells them (an app called "exec-brief" is not "Exec-brief")
   const s = parts.join(', ');
-  return s.charAt(0).toUpperCase() + s.slice(1);
+  return s.startsWith('user ') ? `User ${s.slice(5)}` : s;
 }
 
 /** One sentence stating a metric's value for a subject over the window. */
@@ -139,7 +140,7 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
     const userFilter = plan.filters.find((f) => f.column === 'end_user');
     if (userFilter) notes.push(`Check the id: events carry end_user exactly as your application sends it.`);
     const lead = plan.filters.length > 0
-      ? `No event ${where} matches ${plan.filters.map((f) => `${fieldOf(f.column)} = ${f.value}`).join(' and ')}, so ${subject.charAt(0).toLowerCase() + subject.slice(1)} spent $0.00 there.`
+      ? `No event ${where} matches ${plan.filters.map((f) => `${fieldOf(f.column)} = ${f.value}`).join(' and ')}, so ${subject.replace(/^User /, 'user ')} spent $0.00 there.`
       : `There are no events ${where}.`;
     return { lead, table: null, notes, missing_field: null, value: 0 };
   }

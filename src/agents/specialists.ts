@@ -244,7 +244,7 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   const saving = a.recommendations.filter((r) => r.monthly_savings_usd > 0);
   const recs = s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec)
     : s.triage.goal === 'cost' ? saving : [...saving, ...a.recommendations.filter((r) => !(r.monthly_savings_usd > 0))];
-  return { answer: adviceAnswer(a, s.replay, recs.slice(0, 5)), recs: recs.slice(0, 5), steps: true };
+  return { answer: adviceAnswer(a, s.replay, recs.slice(0, 5), { growth_factor: s.projection?.growth_factor ?? 1, latency: s.projection?.latency }), recs: recs.slice(0, 5), steps: true };
 }
 
 /** The structured report the LLM writes from; exported for tests. */

@@ -24,7 +24,7 @@ import { RunCancelled, RunContext } from './run-context.js';
 import { actionsAgent, dataAgent, dataHelperAgent, optimizationAgent, reportingAgent, staleOf, type AgentDeps, type RunState } from './specialists.js';
 import { describeApproval, isConfirmation, isRefusal, pendingApproval, type PendingApproval } from './approvals.js';
 import { datasetAdminAgent, deleteApproved, type DatasetAdmin } from './dataset-admin.js';
-import { syntheticDataAgent, type GenerateFn } from './synthetic-data.js';
+import { syntheticDataAgent, type GenerateFn, type SyntheticWorkspaces } from './synthetic-data.js';
 import { assessSufficiency, requestProblem, triage, type SufficiencyLevel } from './triage.js';
 import { refineTriage, shouldRefine, type Refinement } from './triage-refine.js';
 import { knownNames } from './question-agent.js';
@@ -40,6 +40,8 @@ export interface SupervisorDeps {
   catalog?: () => PriceCatalog;
   /** dataset administration (src/services/dataset-admin.ts); without it the dataset pipeline answers with an error */
   datasets?: DatasetAdmin;
+  /** workspaces for synthetic data (exists, apps, create owned by the asking user); without it generation goes to a new name unchecked */
+  workspaces?: SyntheticWorkspaces;
   /** the clock relative windows ("last 3 days", "yesterday") count back from; default Date.now */
   now?: () => number;
 }
@@ -114,7 +116,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
 
     if (t.admin === 'synthetic_data') {
       await ctx.emit('agent_thinking', { triage: t, pipeline: 'synthetic_data' });
-      const content = await syntheticDataAgent(ctx, req, deps.generate);
+      const content = await syntheticDataAgent(ctx, req, deps.generate, undefined, deps.workspaces);
       await ctx.emit('agent_completed', { status: 'completed' });
       return { status: 'completed', content };
     }
@@ -196,7 +198,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     await ctx.emit('agent_thinking', { pipeline: pending.action === 'delete_dataset' ? 'dataset_admin' : 'synthetic_data', decision: 'confirmed', pending });
     const content = pending.action === 'delete_dataset'
       ? await deleteApproved(ctx, req, pending, deps.datasets)
-      : await syntheticDataAgent(ctx, req, deps.generate, { preset: pending.preset, events: pending.events, days: pending.days });
+      : await syntheticDataAgent(ctx, req, deps.generate, { preset: pending.preset, events: pending.events, days: pending.days, target: pending.target }, deps.workspaces);
     await ctx.emit('agent_completed', { status: 'completed' });
     return { status: 'completed', content };
   }
