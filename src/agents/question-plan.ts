@@ -181,17 +181,21 @@ function topOf(lower: string): number | null {
   return /\btop\b/.test(lower) ? 10 : null;
 }
 
-/** Whole-token occurrences of known names, longest first (a name found is not matched again inside a longer one). */
+/**
+ * Whole-token occurrences of known names, in the order the question names them (longer names are matched first, so
+ * a name found is not matched again inside a longer one: gpt-4o inside gpt-4o-mini).
+ */
 function namesIn(lower: string, names: readonly string[]): string[] {
-  const found: string[] = [];
+  const found: { name: string; at: number }[] = [];
   let rest = lower;
   for (const name of [...new Set(names)].sort((a, b) => b.length - a.length)) {
     const n = name.toLowerCase();
     if (n.length < 2) continue;
     const re = new RegExp(`(^|[^a-z0-9_.-])${n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![a-z0-9_-])`);
-    if (re.test(rest)) { found.push(name); rest = rest.replace(re, '$1 '); }
+    const m = re.exec(rest);
+    if (m) { found.push({ name, at: m.index }); rest = rest.slice(0, m.index) + m[1] + ' '.repeat(m[0].length - m[1]!.length) + rest.slice(m.index + m[0].length); }
   }
-  return found;
+  return found.sort((a, b) => a.at - b.at).map((f) => f.name);
 }
 
 /** "user u-17", "customer acme", "end user 42": the id after the word (a quoted id too). */
