@@ -295,6 +295,30 @@ describe('latency_slo', () => {
     expect(app.affected_share).toBeCloseTo(40 / 101, 6);
   });
 
+  it('suggests only a model of the same modality and an equal or higher tier, saying the tier; never a model for an app', async () => {
+    const events = [
+      ...times(40, () => ev({ ws: 'lat2', app: 'chat', model: 'gpt-4.1', latency_ms: 9000, ttft_ms: 900, stream: true, cost_usd: 0.01 })),
+      // faster, but an embedding model and a lower tier chat model: neither stands in for a tier-2 chat model
+      ...times(40, () => ev({ ws: 'lat2', app: 'embed', model: 'text-embedding-3-small', operation: 'embedding', latency_ms: 90, ttft_ms: null, cost_usd: 0.0001 })),
+      ...times(40, () => ev({ ws: 'lat2', app: 'cheap', model: 'gpt-4.1-nano', latency_ms: 800, ttft_ms: 200, stream: true, cost_usd: 0.001 })),
+    ];
+    const { scope, ctx } = await load('lat2', events);
+    const c = ctx();
+    expect(c.resolve('gpt-4.1-nano')!.quality_tier).toBeLessThan(c.resolve('gpt-4.1')!.quality_tier);
+    const { recommendations } = recommendLatencySlo(await store.analysis.latencyByAppModel(scope), c);
+    const text = recommendations.map((r) => r.how_to_apply.join(' ')).join(' ');
+    expect(recommendations.find((r) => r.scope.model === 'gpt-4.1')!.evidence.figures.faster_same_tier_model).toBeNull();
+    expect(text).not.toContain('text-embedding');
+    expect(text).not.toContain('gpt-4.1-nano');
+    // with a faster tier-3 chat model observed, the tier-2 model gets it, with both tiers named
+    const more = [...events, ...times(40, () => ev({ ws: 'lat3', app: 'big', model: 'claude-opus-4-1', latency_ms: 2000, ttft_ms: 300, stream: true, cost_usd: 0.05 }))].map((e) => ({ ...e, workspace: 'lat3', event_id: `${e.event_id}-3` }));
+    const l3 = await load('lat3', more);
+    const recs3 = recommendLatencySlo(await store.analysis.latencyByAppModel(l3.scope), l3.ctx()).recommendations;
+    const m = recs3.find((r) => r.scope.model === 'gpt-4.1')!;
+    expect(m.evidence.figures.faster_same_tier_model).toBe('claude-opus-4-1');
+    expect(m.how_to_apply.join(' ')).toMatch(/claude-opus-4-1 \(catalog tier 3, above gpt-4\.1's tier 2; same modality\)/);
+  });
+
   it('is skipped without latencies', () => {
     const ctx = usageContext({ from: T0, to: T0 + DAY, total_events: 10, total_spend_usd: 1 });
     expect(recommendLatencySlo({ rows: [], sql: 'q', events_with_latency: 0, offline_events_excluded: 0 }, ctx).skipped?.needs).toContain('latency_ms');
