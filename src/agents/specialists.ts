@@ -254,7 +254,10 @@ export function reportPayload(s: RunState, tierOf: TierOf = () => null): ReportP
     const facts: ReportPayload['facts'] = { goal: s.triage.goal, intent: s.question!.intent };
     const payload: ReportPayload = { kind: 'report', question: s.req.request, facts, answer: { lead: answered.answer.lead, table: answered.answer.table, notes: answered.answer.notes } };
     if (answered.recs.length > 0) payload.recommendations = answered.recs.map((r) => toReportRec(r, s.projection?.growth_factor ?? 1));
-    if (answered.steps && s.plan && answered.recs.length > 0) payload.next_steps = [`deploy the ${s.plan.config?.format === 'portkey' ? 'Portkey config' : 'LiteLLM config'} shown below in a staging gateway, send 10% of traffic through it for 48 hours, then all of it`];
+    if (answered.steps && s.plan?.config && answered.recs.length > 0) {
+      payload.next_steps = [`deploy the ${s.plan.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM config'} below in a staging gateway, send 10% of traffic through it for 48 hours, then all of it`];
+      payload.answer!.config = { format: s.plan.config.format, content: s.plan.config.content };
+    }
     return payload;
   }
   return plainReportPayload(s);

@@ -44,7 +44,7 @@ export interface ReportPayload {
    * several figures, and notes (coverage of the window, names not recognised, assumptions). With it, the report reads
    * as an answer: the recommendations follow (only those that bear on the question), facts are not restated.
    */
-  answer?: { lead: string; table?: { columns: string[]; rows: string[][] } | null; notes?: string[] };
+  answer?: { lead: string; table?: { columns: string[]; rows: string[][] } | null; notes?: string[]; config?: { format: string; content: string } };
   /** for completeStructured: the JSON the built-in model answers with when JSON is requested */
   draft?: unknown;
 }
@@ -179,6 +179,7 @@ function renderAnswer(p: ReportPayload & { answer: NonNullable<ReportPayload['an
   const notes = [...(p.answer.notes ?? []), ...(p.risks ?? [])];
   if (notes.length > 0) out.push(notes.join(' '));
   if (p.next_steps?.length) out.push(`Next steps: ${p.next_steps.map((x, i) => `(${i + 1}) ${x}`).join(' ')}`);
+  if (p.answer.config) out.push(`The ${p.answer.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM proxy config'} these steps refer to:\n\n\`\`\`${p.answer.config.format === 'portkey' ? 'json' : 'yaml'}\n${p.answer.config.content.trimEnd()}\n\`\`\``);
   return out.join('\n\n');
 }
 
