@@ -122,7 +122,7 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
 
   it('usage queries', async () => {
     for (const s of [scope(), inner()]) {
-      for (const q of ['routingSegments', 'batchCandidates', 'maxTokensGroups', 'retryWaste', 'rateLimitBursts', 'contextGrowth', 'latencyByAppModel'] as const) {
+      for (const q of ['routingSegments', 'batchCandidates', 'scheduledTraffic', 'maxTokensGroups', 'retryWaste', 'rateLimitBursts', 'contextGrowth', 'latencyByAppModel'] as const) {
         const [a, b] = await Promise.all([duck.analysis[q](s), ch.analysis[q](s)]);
         expect(a.rows.length, q).toBeGreaterThanOrEqual(0);
         expectSame(a, b, q);

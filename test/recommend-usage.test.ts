@@ -5,7 +5,7 @@
  * would make long-winded (quality scores, context windows, bulk bursts, skipped kinds).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recommendBatchApi } from '../src/optimize/recommend/batch-api.js';
+import { recommendBatchApi, withScheduled } from '../src/optimize/recommend/batch-api.js';
 import { recommendContextGrowth } from '../src/optimize/recommend/context-growth.js';
 import { recommendLatencySlo } from '../src/optimize/recommend/latency-slo.js';
 import { recommendMaxTokens, suggestedCap } from '../src/optimize/recommend/max-tokens.js';
@@ -267,6 +267,32 @@ describe('context_growth', () => {
     const result = await store.analysis.contextGrowth(scope);
     expect(result).toMatchObject({ session_events: 0, multi_turn_sessions: 0, rows: [] });
     expect(recommendContextGrowth(result, ctx()).skipped?.needs).toContain('session_id');
+  });
+});
+
+describe('batch_api on a schedule', () => {
+  it('finds a nightly user-less job at 21 calls a minute (under the bulk threshold) and leaves round-the-clock traffic alone', async () => {
+    const events: WorkloadEvent[] = [];
+    for (let d = 0; d < 3; d++) {
+      // 02:00-02:59 UTC each night, 21 calls a minute for 20 minutes
+      for (let i = 0; i < 420; i++) events.push(ev({ ws: 'sched', app: 'nightly-summary', model: 'gpt-4o', timestamp: T0 + d * DAY + 2 * 3_600_000 + Math.floor(i / 21) * 60_000 + (i % 21) * 1000, cost_usd: 0.01 }));
+      // a user-less feed spread over every hour of the day
+      for (let h = 0; h < 24; h++) events.push(ev({ ws: 'sched', app: 'feed', model: 'gpt-4o', timestamp: T0 + d * DAY + h * 3_600_000 + 7_000, cost_usd: 0.01 }));
+    }
+    await store.append(events);
+    const scope = { workspace: 'sched', from: T0, to: T0 + 3 * DAY };
+    const c = usageContext({ workspace: 'sched', from: T0, to: T0 + 3 * DAY, total_events: events.length, total_spend_usd: events.length * 0.01 });
+    const bulk = await store.analysis.batchCandidates(scope);
+    expect(bulk.rows.filter((r) => r.app === 'nightly-summary')).toEqual([]); // 21 a minute is under the bulk threshold
+    const hours = await store.analysis.scheduledTraffic(scope);
+    expect(hours.rows.find((r) => r.app === 'nightly-summary')).toMatchObject({ hour_of_day: 2, events: 1260, days: 3 });
+    const { recommendations } = recommendBatchApi(withScheduled(bulk, hours.rows, c), c);
+    const nightly = recommendations.find((r) => r.scope.app === 'nightly-summary')!;
+    expect(nightly.scope.basis).toBe('schedule');
+    expect(nightly.title).toContain('02:00 UTC each day');
+    expect(nightly.quality_risk).toMatchObject({ level: 'medium', reason: expect.stringContaining('assumption') });
+    expect(nightly.monthly_savings_usd).toBeGreaterThan(0);
+    expect(recommendations.find((r) => r.scope.app === 'feed')).toBeUndefined();
   });
 });
 

@@ -9,6 +9,7 @@ import type { PerformanceQueries } from './performance.js';
 import type { ReplayQueries } from './replay.js';
 import type { UsageQueries } from './usage.js';
 import type { BreakdownQueries } from './breakdown.js';
+import type { BatchScheduleQueries } from './batch-schedule.js';
 
 export type { Scope };
 
@@ -18,4 +19,4 @@ export interface AnalysisScope extends Scope {
   to: number;
 }
 
-export interface AnalysisQueries extends UsageQueries, CacheQueries, ReplayQueries, PerformanceQueries, BreakdownQueries {}
+export interface AnalysisQueries extends UsageQueries, CacheQueries, ReplayQueries, PerformanceQueries, BreakdownQueries, BatchScheduleQueries {}

@@ -14,6 +14,7 @@
  *   and places where NULL matters use the -OrNull combinator or an explicit count check.
  */
 import { clickHouseBreakdownQueries } from '../analysis-breakdown/index.js';
+import { clickHouseBatchScheduleQueries } from '../analysis-batch-schedule/index.js';
 import type { AnalysisQueries } from '../../optimize/ports/index.js';
 import { clickHouseCacheQueries } from './cache.js';
 import { clickHousePerformanceQueries } from './performance.js';
@@ -26,6 +27,7 @@ export type { ChRunRead } from './sql.js';
 
 export function createClickHouseAnalysis(run: ChRunRead): AnalysisQueries {
   return {
+    ...clickHouseBatchScheduleQueries(run),
     ...clickHouseBreakdownQueries(run),
     ...clickHouseCacheQueries(run),
     ...clickHouseReplayQueries(run),

@@ -4,6 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckDbBreakdownQueries } from '../analysis-breakdown/index.js';
+import { duckDbBatchScheduleQueries } from '../analysis-batch-schedule/index.js';
 import type { AnalysisQueries } from '../../optimize/ports/index.js';
 import { duckDbCacheQueries } from './cache.js';
 import { duckDbPerformanceQueries } from './performance.js';
@@ -14,6 +15,7 @@ export type RunRead = <T>(kind: string, fn: (conn: DuckDBConnection) => Promise<
 
 export function createDuckDbAnalysis(run: RunRead): AnalysisQueries {
   return {
+    ...duckDbBatchScheduleQueries(run),
     ...duckDbBreakdownQueries(run),
     ...duckDbCacheQueries(run),
     ...duckDbReplayQueries(run),
