@@ -42,6 +42,13 @@ function plantedRows(): Record<string, unknown>[] {
         latency_ms: 9000 + Math.floor(r() * 3000), ttft_ms: 7000 + Math.floor(r() * 1500), cost_usd: 0.02 + r() * 0.01, tags: { task: 'report' } });
     }
   }
+  // a nightly job: 02:00 UTC, 21 calls a minute for 20 minutes, no user, no session (under the bulk-burst rate)
+  for (let d = 0; d < 4; d++) {
+    for (let i = 0; i < 420; i++) {
+      rows.push({ event_id: `n-${d}-${i}`, timestamp: START + d * DAY + 2 * 3_600_000 + Math.floor(i / 21) * 60_000 + (i % 21) * 2000, app: 'nightly-summary', model: 'gpt-4o',
+        prompt_tokens: 3000, completion_tokens: 300, latency_ms: 4000, cost_usd: 0.0105, tags: { task: 'summarization' } });
+    }
+  }
   return rows;
 }
 
@@ -63,7 +70,7 @@ beforeAll(async () => {
   await t.app.ingest('planted', plantedRows().map((raw, index) => ({ raw, index })));
   await t.app.ingest('bare', bareRows().map((raw, index) => ({ raw, index })));
   sup = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, generate: (q) => t.app.generate(q), catalog: () => t.app.catalog(), now: () => NOW });
-  planted = await t.app.store.listEvents({ workspace: 'planted' }, { limit: 5000 });
+  planted = await t.app.store.listEvents({ workspace: 'planted' }, { limit: 10_000 });
   bare = await t.app.store.listEvents({ workspace: 'bare' }, { limit: 5000 });
 }, 60_000);
 afterAll(async () => { await t?.close(); });
@@ -72,7 +79,15 @@ const firstLine = (s: string) => s.split('\n')[0]!;
 const usd = formatUsd;
 
 describe('answers over a fixture with planted facts', () => {
-  it('holds the fixture', () => { expect(planted).toHaveLength(1200); });
+  it('holds the fixture', () => { expect(planted).toHaveLength(1200 + 4 * 420); });
+
+  it('"Which jobs could use a batch API?" finds the nightly job under the bulk rate, as an assumption', async () => {
+    const { content } = await ask(sup, 'planted', 'Which jobs could use a batch API?');
+    expect(firstLine(content)).toContain('nightly-summary could move to a batch API');
+    expect(content).toContain('02:00 UTC each day');
+    expect(content).toContain('Assumption for nightly-summary');
+    expect(content).not.toContain('faq-bot');
+  });
 
   it('"How much did user u-17 spend?" gives the planted user\'s spend', async () => {
     const { content } = await ask(sup, 'planted', 'How much did user u-17 spend?');
