@@ -7,7 +7,7 @@
  * the SQL text is built from fixed fragments and rule indexes only (the one inlined number, the TTL in µs, is an
  * integer computed here).
  */
-import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, LIST, listValue, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { AnalysisScope } from '../../optimize/ports/index.js';
 import type { ReplayAggregateRow, ReplayMatch, ReplayModelRow, ReplayPlan, ReplayQueries, ReplayTextRow } from '../../optimize/ports/replay.js';
 import { scopeSql } from '../duckdb-queries.js';
@@ -220,9 +220,15 @@ ORDER BY is_total DESC, day`;
   return { sql, params };
 }
 
+/**
+ * The rate lists are DOUBLE[] whatever their first value: left to inference, a list starting with a whole number (an
+ * embedding model's output rate of 0, a model without batch discount) binds as INTEGER[] and fails on the next rate.
+ */
+const RATE_LIST_TYPES: Record<string, DuckDBType> = { ri: LIST(DOUBLE), rc: LIST(DOUBLE), ro: LIST(DOUBLE), rb: LIST(DOUBLE), rl: LIST(DOUBLE) };
+
 export async function queryReplay(conn: DuckDBConnection, scope: AnalysisScope, plan: ReplayPlan): Promise<{ rows: ReplayAggregateRow[]; sql: string }> {
   const { sql, params } = replaySql(scope, plan);
-  const reader = await conn.runAndReadAll(sql, params);
+  const reader = await conn.runAndReadAll(sql, params, RATE_LIST_TYPES);
   const usd = (v: unknown) => toNumber(v as bigint) / 1e12;
   const q = (v: unknown, i: number) => (Array.isArray(v) ? toNumberOrNull(v[i] as number | null) : null);
   const rows = readObjects(reader).map((r): ReplayAggregateRow => ({
