@@ -53,7 +53,7 @@ let batchSeed = 100;
 /** N/1000 more events into the workspace through the app's append path (what triggers the precompute). */
 const ingestBatch = (app: App) => app.generate({ preset: PRESET_NAMES[batchSeed % PRESET_NAMES.length]!, events: BATCH, days: 1, seed: batchSeed++, workspace: WORKSPACE, end: END });
 
-interface Env { type: string; payload: Record<string, any>; event_id?: number }
+interface Env { type: string; payload: Record<string, unknown>; event_id?: number }
 
 /** Connects to /ws and records every envelope with its arrival time. */
 async function connect(base: string, token: string) {

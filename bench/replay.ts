@@ -37,7 +37,7 @@ const days = Math.max(1, Math.min(7, Math.round(N / 150_000)));
 
 const store = createDuckDbStore({ path: ':memory:' });
 await store.init();
-let t0 = performance.now();
+const t0 = performance.now();
 const w = generateWorkload({ preset: 'chat-support', events: N, days, seed: 11, end, pricer: catalog, tierOf, workspace: WS, batchSize: 10_000 });
 let loaded = 0;
 for (const batch of w.batches()) loaded += (await store.append(batch)).inserted;

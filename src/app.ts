@@ -2,28 +2,26 @@
  * The composition root: one validated config → adapters (relational db, analytics store, price catalog)
  * → services (ingest, generate, reprice) → transport (Fastify). Tests build the same app with another config.
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { describeConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, type DbHandle } from './db/client.js';
-import { Repository, type PriceOverrideRow } from './db/repository.js';
+import { Repository } from './db/repository.js';
 import type { AnalyticsStore, RepriceResult } from './store/types.js';
 import { loadPriceCatalog } from './workload/price-catalog-file.js';
 import type { PriceCatalog } from './workload/price-catalog.js';
 import type { SyntheticWorkspaces } from './agents/synthetic-data.js';
-import { createIngestor, type Ingestor, type IngestSource } from './ingest/pipeline.js';
-import { importFile, type ImportOptions } from './ingest/file-import.js';
-import { generateWorkload, PRESET_NAMES, type Manifest } from './corpus/generator.js';
-import { NetraError } from './errors.js';
+import { createIngestor, type Ingestor, type IngestSource, type IngestSummary } from './ingest/pipeline.js';
+import type { Manifest } from './corpus/generator.js';
 import { buildServer } from './server/http.js';
 import { createAnalysisService, type AnalysisService } from './services/analysis-service.js';
 import { createAnalysisPrecompute, type AnalysisPrecompute } from './services/analysis-precompute.js';
-import type { DependencyStatus, IngestSummary } from './server/deps.js';
+import { probe, type DependencyStatus } from './observability/readiness.js';
+import { createWorkspaceChanges, type ChangeReason, type WorkspaceChanges } from './services/workspace-changes.js';
+import { createPricingService, type PricingService } from './services/pricing-service.js';
+import { createWorkloadsService, type GenerateRequest, type ImportRequest, type WorkloadsService } from './services/workloads-service.js';
 import { createAccounts, type Accounts } from './accounts/index.js';
-// query cache, observability, startup tasks (issue 3)
 import { createQueryCache, type QueryCache } from './cache/index.js';
 import { RedisQueryCache } from './cache/redis-query-cache.js';
 import { Observability } from './observability/observability.js';
@@ -31,31 +29,17 @@ import { createLlmClient, type LlmClient } from './llm/client.js';
 import { StartupTaskScheduler } from './jobs/startup-tasks.js';
 import { cacheWarmUpTask, repriceAfterCatalogChangeTask, storeMaintenanceTask } from './jobs/maintenance-tasks.js';
 import type { WorkloadEvent } from './workload/event.js';
-// background jobs (issue 3)
-import { JobRunner, type JobContext, type JobSpec } from './jobs/job-runner.js';
+import { JobRunner } from './jobs/job-runner.js';
 import type { JobRow } from './db/repository.js';
-// conversations and agent runs (issue 5)
 import { ConversationsRepository } from './chat/conversations-repository.js';
 import { RunService } from './chat/run-service.js';
 import { LocalRunEventBus, RedisRunEventBus, type RunEventBus } from './chat/run-event-bus.js';
 import { createSupervisor } from './agents/index.js';
 import { createDatasetAdmin, ownerCheck } from './services/dataset-admin.js';
 import type { RunExecutor } from './agents/types.js';
-import { llmProviders, loadOverrides, openAnalyticsStore, probe, seedDemo, storeNamespace, storeOpenError, toOverride } from './bootstrap.js';
+import { llmProviders, openAnalyticsStore, seedDemo, storeNamespace, storeOpenError } from './bootstrap.js';
 
-export interface GenerateRequest {
-  preset: string;
-  events: number;
-  days?: number;
-  seed?: number;
-  workspace: string;
-  /** write JSONL here instead of the store */
-  out?: string;
-  /** end of the generated window (epoch ms); default now */
-  end?: number;
-  /** stops the generation between batches; what was stored before stays (the job is recorded cancelled) */
-  signal?: AbortSignal;
-}
+export type { GenerateRequest };
 
 export interface App {
   readonly config: Config;
@@ -66,10 +50,16 @@ export interface App {
   /** the catalog with every workspace's overrides applied */
   catalog(): PriceCatalog;
   ingest(workspace: string, items: IngestSource): Promise<IngestSummary>;
-  importFile(path: string, opts: Omit<ImportOptions, 'workspace'> & { workspace: string }, onProgress?: (bytes: number, total: number) => void): Promise<IngestSummary>;
+  importFile(path: string, opts: ImportRequest, onProgress?: (bytes: number, total: number) => void): Promise<IngestSummary>;
   generate(req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest>;
   reprice(workspace: string): Promise<RepriceResult>;
-  /** background jobs: queue, progress, cancel; `generate`/`importFile` run through it too (issue 3) */
+  /** generation and file import as jobs (src/services/workloads-service.ts) */
+  readonly workloads: WorkloadsService;
+  /** catalog, overrides, reprice (src/services/pricing-service.ts) */
+  readonly pricing: PricingService;
+  /** the one path every change of a workspace's data goes through (cache, precompute, snapshot, other processes) */
+  readonly changes: WorkspaceChanges;
+  /** background jobs: queue, progress, cancel; `generate`/`importFile` run through it too */
   readonly jobs: JobRunner;
   /** Queues a generation as a background job and returns its row at once (POST /api/v1/jobs). */
   startGenerateJob(req: Omit<GenerateRequest, 'out' | 'signal' | 'end'>): Promise<JobRow>;
@@ -137,24 +127,26 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ? await createQueryCache({ ...config.cache, redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:` }, config.redisUrl, log)
     : null;
   const observability = new Observability(config.observability, { storeTimings: () => store.queryTimings(), cache, pool: db.pool ?? null, log });
-  let precompute: AnalysisPrecompute | undefined; // created with the analysis service below
-  const appendAndInvalidate = async (events: readonly WorkloadEvent[]) => {
+  // every change of a workspace's data (ingest, generation, delete, reprice, override) goes through this one path
+  const changes = createWorkspaceChanges({ cache, log });
+  const appendAndNotify = (reason: ChangeReason) => async (events: readonly WorkloadEvent[]) => {
     const r = await store.append(events);
-    if (r.inserted > 0 && cache) for (const ws of new Set(events.map((e) => e.workspace))) { await cache.invalidate(ws); precompute?.touch(ws); }
+    if (r.inserted > 0) for (const ws of new Set(events.map((e) => e.workspace))) await changes.changed(ws, reason);
     return r;
   };
 
-  const baseCatalog = loadPriceCatalog();
-  let catalog = baseCatalog.withOverrides(await loadOverrides(repo));
+  const pricing = await createPricingService({ repo, store, changes, base: loadPriceCatalog() });
   const knownWorkspaces = new Set<string>();
   const ensureWorkspace = async (name: string) => {
     if (knownWorkspaces.has(name)) return;
     const { created } = await repo.ensureWorkspace(name);
-    // workspaces the app creates itself (CLI import/generate, seeding) belong to the local owner (issue 3)
+    // workspaces the app creates itself (CLI import/generate, seeding) belong to the local owner
     if (created) await accounts.access.addOwner(name, accounts.identity.localOwnerId());
     knownWorkspaces.add(name);
   };
-  const ingestor: Ingestor = createIngestor({ store: { append: appendAndInvalidate }, pricer: { price: (ws, m, u) => catalog.price(ws, m, u) }, newId: randomUUID, logger: log });
+  const ingestor: Ingestor = createIngestor({
+    store: { append: appendAndNotify('ingest') }, pricer: { price: (ws, m, u) => pricing.catalog().price(ws, m, u) }, newId: randomUUID, logger: log,
+  });
 
   const ingest = async (workspace: string, items: IngestSource) => {
     await ensureWorkspace(workspace);
@@ -162,107 +154,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     observability.recordIngest('api', r);
     return r;
   };
+  const reprice = (workspace: string) => pricing.reprice(workspace);
 
-  /** Throws NETRA_E_VALIDATION when the override, together with the stored ones, would not make a valid catalog. */
-  const checkOverride = async (o: PriceOverrideRow) => {
-    const others = (await loadOverrides(repo)).filter((x) => !(x.workspace === o.workspace && x.model === o.model));
-    try {
-      baseCatalog.withOverrides([...others, toOverride(o)]);
-    } catch (err) {
-      if (!(err instanceof NetraError)) throw err;
-      throw new NetraError('VALIDATION', err.message.replace(/price override overrides\[\d+\]\.?/, 'price override '), { field: err.field?.replace(/^overrides\[\d+\]\.?/, '') || 'model' });
-    }
-  };
-
-  const reprice = async (workspace: string): Promise<RepriceResult> => {
-    catalog = baseCatalog.withOverrides(await loadOverrides(repo));
-    const models = await store.models(workspace);
-    const r = await store.reprice(workspace, catalog.rateMap(workspace, models));
-    await cache?.invalidate(workspace); // costs changed
-    precompute?.touch(workspace);
-    return r;
-  };
-
-  // -- background jobs (issue 3): every generation and file import is a persisted job with progress and cancel
+  // -- background jobs: every generation and file import is a persisted job with progress and cancel
   const jobs = new JobRunner({ repo, dbKind: db.kind, concurrency: config.jobs.concurrency, progressIntervalMs: config.jobs.progressIntervalMs, heartbeatIntervalMs: config.jobs.heartbeatIntervalMs, staleAfterMs: config.jobs.staleAfterMs, log: log.child({ component: 'jobs' }) });
   await jobs.recover(); // orphaned queued/running jobs → failed (PGlite: all of them; PostgreSQL: stale heartbeat only); starts the heartbeat
-  const submitJob = async <T>(spec: JobSpec<T>) => {
-    await ensureWorkspace(spec.workspace);
-    return jobs.submit(spec);
-  };
-
-  const checkPreset = (preset: string) => {
-    if (!PRESET_NAMES.includes(preset)) {
-      throw new NetraError('VALIDATION', `unknown preset '${preset}'; choose one of ${PRESET_NAMES.join(', ')}`, { field: 'preset' });
-    }
-  };
-
-  /** Generates batch by batch into the store (or a JSONL file), checking the job's signal between batches. */
-  const generateWork = async (req: GenerateRequest, ctx: JobContext, onProgress?: (done: number, total: number) => void) => {
-    const gen = generateWorkload({
-      preset: req.preset, events: req.events, days: req.days ?? 7, seed: req.seed ?? 1, workspace: req.workspace,
-      end: req.end, pricer: catalog, tierOf: (m: string) => catalog.resolve(m)?.quality_tier ?? 2,
-    });
-    const file = req.out ? createWriteStream(req.out) : null;
-    let done = 0;
-    let accepted = 0;
-    let duplicates = 0;
-    try {
-      for (const batch of gen.batches()) {
-        // the store's append may complete without a macrotask turn: yield so requests (status, cancel) are served meanwhile
-        await new Promise<void>((res) => setImmediate(res));
-        ctx.signal.throwIfAborted();
-        if (file) {
-          if (!file.write(batch.map((e) => JSON.stringify(e)).join('\n') + '\n')) await once(file, 'drain');
-          accepted += batch.length;
-        } else {
-          const r = await appendAndInvalidate(batch);
-          accepted += r.inserted;
-          duplicates += r.duplicates;
-          observability.recordIngest('generate', { accepted: r.inserted, rejected: 0, duplicates: r.duplicates });
-        }
-        done += batch.length;
-        onProgress?.(done, req.events);
-        ctx.progress(done / req.events, { accepted, duplicates });
-      }
-    } finally {
-      if (file) await new Promise<void>((res, rej) => file.end((err?: Error | null) => (err ? rej(err) : res())));
-    }
-    return { manifest: gen.manifest(), accepted, duplicates };
-  };
-
-  const generateSpec = (req: GenerateRequest, onProgress?: (done: number, total: number) => void): JobSpec<Awaited<ReturnType<typeof generateWork>>> => ({
-    workspace: req.workspace, kind: 'generate', source: req.preset, format: req.out ? 'jsonl' : undefined, signal: req.signal,
-    work: (ctx) => generateWork(req, ctx, onProgress),
-    summarize: (r) => ({ accepted: r.accepted, duplicates: r.duplicates, result: { manifest: r.manifest } as Record<string, unknown> }),
+  const workloads = createWorkloadsService({
+    jobs, ensureWorkspace, catalog: () => pricing.catalog(), append: appendAndNotify('generate'), ingestor,
+    recordIngest: (source, c) => observability.recordIngest(source, c),
   });
-
-  const generate = async (req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest> => {
-    checkPreset(req.preset);
-    const { done } = await submitJob(generateSpec(req, onProgress));
-    return (await done).manifest;
-  };
-
-  const startGenerateJob: App['startGenerateJob'] = async (req) => {
-    checkPreset(req.preset);
-    return (await submitJob(generateSpec(req))).job;
-  };
-
-  const importFromFile: App['importFile'] = async (path, o, onProgress) => {
-    const { done } = await submitJob({
-      workspace: o.workspace, kind: 'import', source: path, format: o.format, signal: o.signal,
-      work: async (ctx) => {
-        const r = await importFile(path, { ...o, signal: ctx.signal }, ingestor, (p) => {
-          onProgress?.(p.bytesRead, p.totalBytes);
-          ctx.progress(p.totalBytes > 0 ? p.bytesRead / p.totalBytes : 0, { accepted: p.accepted, rejected: p.rejected, duplicates: p.duplicates });
-        });
-        observability.recordIngest('file', r);
-        return r;
-      },
-      summarize: (r) => ({ accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, errors: r.errors.slice(0, 100) }),
-    });
-    return done;
-  };
 
   const readiness = async (): Promise<DependencyStatus[]> => Promise.all([
     probe(`relational (${db.kind})`, () => db.ping()),
@@ -273,15 +173,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ...(cache instanceof RedisQueryCache ? [probe('cache (redis)', () => cache.ping())] : []),
   ]);
 
-  const analysis = createAnalysisService({ store, catalog: () => catalog, cache });
-  precompute = createAnalysisPrecompute({ analysis, store, cache, log: log.child({ component: 'precompute' }) }, { ...config.precompute, startupWorkspaces: config.startup.warmWorkspaces });
+  const analysis = createAnalysisService({ store, catalog: () => pricing.catalog(), cache });
+  const precompute = createAnalysisPrecompute({ analysis, store, cache, log: log.child({ component: 'precompute' }) }, { ...config.precompute, startupWorkspaces: config.startup.warmWorkspaces });
   const pre = precompute;
   pre.registerMetrics(observability.metrics.registry);
+  changes.attach({ precompute: pre });
 
-  // -- startup tasks (issue 3): maintenance 60 s after boot; failures make /health/ready 'degraded', never block start-up
+  // -- startup tasks: maintenance 60 s after boot; failures make /health/ready 'degraded', never block start-up
   const startupTasks = new StartupTaskScheduler([
     storeMaintenanceTask(store),
-    repriceAfterCatalogChangeTask({ dataDir: config.dataDir, store, catalogVersion: () => baseCatalog.version, reprice }),
+    repriceAfterCatalogChangeTask({ dataDir: config.dataDir, store, catalogVersion: () => pricing.baseVersion, reprice }),
     cacheWarmUpTask({ store, workspaces: config.startup.warmWorkspaces, analyze: async (workspace) => {
       const r = await pre.run(workspace); // the precompute's computation; a failure fails the task (degraded health)
       if (r.outcome === 'failed') throw new Error(r.reason);
@@ -302,17 +203,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   observability.setLlmBreakers(() => llm.chain.map(({ name }) => ({ provider: name, state: llm.breakerState(name) ?? 'closed' })));
 
-  // -- conversations (issue 5): every run event is numbered and persisted before it is published
+  // -- conversations: every run event is numbered and persisted before it is published
   // With REDIS_URL the run-event bus spans processes: a client of one process follows and stops runs executing in another.
   const conversations = new ConversationsRepository(db.db);
-  // the dataset admin pipeline of the chat (list, delete, reprice): owner-only changes, cache invalidated after a delete
-  const datasets = createDatasetAdmin({ store, reprice, cache, isOwner: ownerCheck(accounts.access) });
+  // the dataset admin pipeline of the chat (list, delete, reprice): owner-only changes through the workspace-change path
+  const datasets = createDatasetAdmin({ store, reprice, changes, isOwner: ownerCheck(accounts.access) });
   let runBus: RunEventBus = new LocalRunEventBus();
   if (config.redisUrl) {
     const bus = new RedisRunEventBus({ url: config.redisUrl, prefix: config.cache.redisPrefix, log: log.child({ component: 'run-bus' }) });
     await bus.connect();
     runBus = bus;
   }
+  changes.attach({ bus: runBus }); // other processes drop their snapshot of a workspace changed here
   // the chat's synthetic data goes to a workspace of its own, owned by the user who asked
   const syntheticWorkspaces: SyntheticWorkspaces = {
     exists: async (ws) => (await repo.getWorkspace(ws)) !== null || (await store.stats({ workspace: ws })).events > 0,
@@ -326,24 +228,26 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // runs carry the process's instance id (the job runner's) and a heartbeat; a run whose process died is recorded failed
   const runs = new RunService({
     repo: conversations, bus: runBus, log: log.child({ component: 'runs' }),
-    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => generate(req), catalog: () => catalog, datasets, workspaces: syntheticWorkspaces }),
+    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => workloads.generate(req), catalog: () => pricing.catalog(), datasets, workspaces: syntheticWorkspaces }),
     owner: jobs.owner, heartbeatIntervalMs: config.runs.heartbeatIntervalMs, staleAfterMs: config.runs.staleAfterMs,
   });
   // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat
   await runs.recover(db.kind === 'pglite');
 
   const server = await buildServer({
-    config, log, repo, store, ingest, ensureWorkspace, reprice, readiness, checkOverride, analysis, accounts, observability,
-    jobs: { runner: jobs, startGenerate: startGenerateJob },
+    config, log, repo, store, ingest, ensureWorkspace, pricing, readiness, analysis, accounts, observability,
+    jobs: { runner: jobs, startGenerate: (req) => workloads.startGenerateJob(req) },
     chat: { conversations, runs },
-    catalog: () => ({ version: catalog.version, prices_taken: catalog.pricesTaken, models: catalog.entriesFor('') }),
   });
 
   let closing: Promise<void> | null = null;
   const app: App = {
     config, log, db, repo, store, server, analysis, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
-    catalog: () => catalog,
-    ingest, importFile: importFromFile, generate, reprice, jobs, startGenerateJob,
+    catalog: () => pricing.catalog(),
+    ingest, reprice, jobs, workloads, pricing, changes,
+    importFile: (path, o, onProgress) => workloads.importFile(path, o, onProgress),
+    generate: (req, onProgress) => workloads.generate(req, onProgress),
+    startGenerateJob: (req) => workloads.startGenerateJob(req),
     async listen() {
       const url = await server.listen({ host: config.host, port: config.port });
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
@@ -369,6 +273,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
   };
 
-  if (config.seedDemo) await seedDemo(app, log);
+  if (config.seedDemo) {
+    await seedDemo({
+      config, repo, log, generate: (req) => workloads.generate(req),
+      addLocalOwner: (ws) => accounts.access.addOwner(ws, accounts.identity.localOwnerId()),
+    });
+  }
   return app;
 }

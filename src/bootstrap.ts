@@ -1,22 +1,21 @@
 /**
  * Start-up helpers of the composition root (src/app.ts): analytics store selection and its open errors, the cache
- * namespace, LLM providers from config, price overrides, readiness probes, and first-start demo seeding.
+ * namespace, LLM providers from config, and first-start demo seeding.
  */
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
 import { maskUrl, type Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { PriceOverrideRow, Repository } from './db/repository.js';
+import type { Repository } from './db/repository.js';
 import { createDuckDbStore } from './store/duckdb-store.js';
 import { createClickHouseStore } from './store/clickhouse-store.js';
 import { createHttpExecutor } from './store/clickhouse-executor.js';
 import type { AnalyticsStore } from './store/types.js';
 import { PRESET_NAMES } from './corpus/generator.js';
 import { NetraError } from './errors.js';
-import type { DependencyStatus } from './server/deps.js';
 import type { ProviderConfig } from './llm/client.js';
-import type { App } from './app.js';
+import type { GenerateRequest } from './services/workloads-service.js';
 
 /**
  * Which analytics data a cached answer belongs to: processes share Redis cache entries only when they read the same
@@ -40,28 +39,6 @@ export function llmProviders(config: Config): ProviderConfig[] {
   });
 }
 
-export async function loadOverrides(repo: Repository) {
-  return (await repo.listPriceOverrides()).map(toOverride);
-}
-
-export function toOverride(r: PriceOverrideRow) {
-  return ({
-    workspace: r.workspace, model: r.model,
-    ...(r.input !== null ? { input: r.input } : {}), ...(r.output !== null ? { output: r.output } : {}),
-    ...(r.cached_input !== null ? { cached_input: r.cached_input } : {}), ...(r.cache_write !== null ? { cache_write: r.cache_write } : {}),
-  });
-}
-
-export async function probe(name: string, fn: () => Promise<void>): Promise<DependencyStatus> {
-  const t0 = performance.now();
-  try {
-    await fn();
-    return { name, ok: true, latency_ms: performance.now() - t0 };
-  } catch (err) {
-    return { name, ok: false, detail: (err as Error).message, latency_ms: performance.now() - t0 };
-  }
-}
-
 /** The analytics store the config picks: embedded DuckDB (default) or ClickHouse over HTTP (CLICKHOUSE_URL; issue 3). */
 export function openAnalyticsStore(config: Config): AnalyticsStore {
   if (config.store.engine === 'clickhouse') {
@@ -82,19 +59,28 @@ export function storeOpenError(err: unknown): Error {
   return new NetraError('STORE', `cannot open the analytics store: ${msg}`, { cause: err });
 }
 
+export interface SeedDemoDeps {
+  config: Pick<Config, 'defaultWorkspace' | 'demoEvents'>;
+  repo: Pick<Repository, 'getWorkspace' | 'ensureWorkspace'>;
+  generate(req: GenerateRequest): Promise<unknown>;
+  /** makes the local owner the owner of the workspace */
+  addLocalOwner(workspace: string): Promise<void>;
+  log: Logger;
+}
+
 /** First start: a `demo` workspace with a generated week of traffic from every preset. */
-export async function seedDemo(app: App, log: Logger): Promise<void> {
-  const ws = app.config.defaultWorkspace;
-  const existing = await app.repo.getWorkspace(ws);
+export async function seedDemo(deps: SeedDemoDeps): Promise<void> {
+  const ws = deps.config.defaultWorkspace;
+  const existing = await deps.repo.getWorkspace(ws);
   if (existing) return;
-  const total = app.config.demoEvents;
+  const total = deps.config.demoEvents;
   const t0 = performance.now();
   const end = Date.now();
   for (const [i, preset] of PRESET_NAMES.entries()) {
     const events = Math.floor(total / PRESET_NAMES.length) + (i < total % PRESET_NAMES.length ? 1 : 0);
-    if (events > 0) await app.generate({ preset, events, days: 7, seed: 1000 + i, workspace: ws, end });
+    if (events > 0) await deps.generate({ preset, events, days: 7, seed: 1000 + i, workspace: ws, end });
   }
-  await app.repo.ensureWorkspace(ws);
-  await app.accounts.access.addOwner(ws, app.accounts.identity.localOwnerId()); // the local owner owns `demo` (issue 3)
-  log.info({ workspace: ws, events: total, ms: Math.round(performance.now() - t0) }, 'seeded demo workspace with a generated week of traffic');
+  await deps.repo.ensureWorkspace(ws);
+  await deps.addLocalOwner(ws); // the local owner owns `demo`
+  deps.log.info({ workspace: ws, events: total, ms: Math.round(performance.now() - t0) }, 'seeded demo workspace with a generated week of traffic');
 }

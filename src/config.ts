@@ -2,6 +2,10 @@
  * One validated configuration, read from environment variables. Defaults give the embedded setup:
  * PGlite + DuckDB files under NETRA_DATA_DIR, HTTP on NETRA_PORT, no external services.
  * The original system's operational figures (pool sizes, timeouts) are defaults here, never constants elsewhere.
+ *
+ * SETTINGS is the one table of every setting (field, env var, schema with its default, doc line); the zod schema, the env
+ * mapping and the docs tables (docs/OPERATIONS.md "Configuration reference", the README's table) all come from it.
+ * Adding a setting is one entry in SETTINGS (in a new section: also one line in ConfigSchema) plus `npm run docs:tables`.
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -10,303 +14,252 @@ import { GOALS, type Goal } from './optimize/ranking.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const ratio = (def: number) => z.coerce.number().min(0).max(1).default(def);
+
+type Env = Record<string, string | undefined>;
+
+/** One setting: where it comes from, how it is validated (its default included), and what the docs say about it. */
+export interface Setting<S extends z.ZodType = z.ZodType> {
+  /** environment variables, first set one wins */
+  readonly env: readonly string[];
+  readonly schema: S;
+  /** one line for the docs tables */
+  readonly doc: string;
+  /** the default as the docs show it, when the schema's value says it badly (paths, generated secrets, derived values) */
+  readonly shownDefault?: string;
+  /** an empty variable counts as unset (URLs, secrets) */
+  readonly emptyIsUnset?: boolean;
+  /** a value derived from other variables when none of `env` is set */
+  readonly derive?: (env: Env) => string | undefined;
+  /** listed in the README's short configuration table too */
+  readonly readme?: boolean;
+  /** never printed: only whether it is set */
+  readonly secret?: boolean;
+}
+
+function setting<S extends z.ZodType>(env: string | readonly string[], schema: S, doc: string, more: Omit<Setting, 'env' | 'schema' | 'doc'> = {}): Setting<S> {
+  return { env: typeof env === 'string' ? [env] : env, schema, doc, ...more };
+}
+
+const providers = z.string().default('').transform((v, ctx) => {
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of list) if (x !== 'openai-compatible' && x !== 'anthropic') ctx.addIssue({ code: 'custom', message: `unknown provider '${x}' (openai-compatible | anthropic)` });
+  return list as ('openai-compatible' | 'anthropic')[];
+});
+const goals = z.string().default('balanced,cost,latency,quality').transform((v, ctx) => {
+  const list = [...new Set(v.split(',').map((x) => x.trim()).filter(Boolean))];
+  for (const x of list) if (!(GOALS as readonly string[]).includes(x)) ctx.addIssue({ code: 'custom', message: `unknown goal '${x}' (${GOALS.join(' | ')})` });
+  return list as Goal[];
+});
+
+/**
+ * Every setting, by its place in `Config`. Top-level entries are settings; nested objects are sections (one level).
+ */
+export const SETTINGS = {
+  dataDir: setting('NETRA_DATA_DIR', z.string().min(1).default('./.netra'), 'PGlite and DuckDB files, generated secrets, the running server\'s address', { readme: true }),
+  host: setting('NETRA_HOST', z.string().min(1).default('127.0.0.1'), 'HTTP listener address', { readme: true }),
+  port: setting('NETRA_PORT', int(8000).pipe(z.number().max(65535)), 'HTTP listener port', { readme: true }),
+  logLevel: setting('NETRA_LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'pino level', { readme: true }),
+  seedDemo: setting('NETRA_SEED_DEMO', bool.default(true), 'seed the `demo` workspace with a generated week of traffic on first start', { readme: true }),
+  demoEvents: setting('NETRA_DEMO_EVENTS', int(50_000, 0), 'events in the first-start demo workspace', { readme: true }),
+  defaultWorkspace: setting('NETRA_WORKSPACE', z.string().min(1).max(200).default('demo'), 'default workspace for CLI and API calls without one', { readme: true }),
+  databaseUrl: setting('DATABASE_URL', z.string().url().optional(), 'PostgreSQL; when unset the embedded PGlite under the data directory is used', { emptyIsUnset: true, readme: true, shownDefault: '(unset: embedded PGlite)' }),
+  redisUrl: setting('REDIS_URL', z.string().url().optional(), 'Redis: query cache and chat run events shared across processes', { emptyIsUnset: true, readme: true, shownDefault: '(unset: in memory)' }),
+  pg: {
+    poolSize: setting('NETRA_PG_POOL_SIZE', int(20, 1), 'PostgreSQL pool size', { readme: true }),
+    maxOverflow: setting('NETRA_PG_MAX_OVERFLOW', int(30, 0), 'connections beyond the pool size under load', { readme: true }),
+    poolTimeoutMs: setting('NETRA_PG_POOL_TIMEOUT_MS', int(30_000, 1), 'wait for a connection before `NETRA_E_STORE` "pool exhausted"'),
+    recycleMs: setting('NETRA_PG_RECYCLE_MS', int(30 * 60_000, 1), 'a connection is replaced after this age'),
+    prePing: setting('NETRA_PG_PRE_PING', bool.default(true), 'validate a connection (`SELECT 1`) before use when it was idle'),
+    statementTimeoutMs: setting('NETRA_PG_STATEMENT_TIMEOUT_MS', int(30_000, 0), 'PostgreSQL statement_timeout'),
+    idleTimeoutMs: setting('NETRA_PG_IDLE_TIMEOUT_MS', int(10 * 60_000, 0), 'idle connections are closed after this'),
+    idleInTransactionTimeoutMs: setting('NETRA_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS', int(60_000, 0), 'PostgreSQL idle_in_transaction_session_timeout'),
+    prePingIdleMs: setting('NETRA_PG_PRE_PING_IDLE_MS', int(30_000, 0), 'a connection idle longer than this is pinged before use'),
+    prePingTimeoutMs: setting('NETRA_PG_PRE_PING_TIMEOUT_MS', int(5_000, 1), 'timeout of that ping'),
+    saturationWarnRatio: setting('NETRA_PG_SATURATION_WARN_RATIO', ratio(0.8), 'warn when connections in use / max passes this'),
+  },
+  cache: {
+    enabled: setting('NETRA_CACHE_ENABLED', bool.default(true), 'analytics query cache on/off (the precompute needs it)'),
+    ttlMs: setting('NETRA_CACHE_TTL_MS', int(5 * 60_000, 1), 'analytics query cache TTL', { readme: true }),
+    maxEntries: setting('NETRA_CACHE_MAX_ENTRIES', int(1_000, 1), 'analytics query cache entries (in memory)', { readme: true }),
+    redisPrefix: setting('NETRA_REDIS_PREFIX', z.string().default('netra:'), 'prefix of every Redis key and channel'),
+  },
+  observability: {
+    snapshotIntervalMs: setting('NETRA_METRICS_SNAPSHOT_INTERVAL_MS', int(10_000, 100), 'a performance snapshot every this often (GET /api/v1/system/performance)'),
+    historyMs: setting('NETRA_METRICS_HISTORY_MS', int(60 * 60_000, 1_000), 'performance snapshots kept for this long'),
+    heapDegradedRatio: setting('NETRA_MEMORY_HEAP_DEGRADED_RATIO', ratio(0.85), 'memory health is `degraded` when heap used / heap limit passes this'),
+    heapCriticalRatio: setting('NETRA_MEMORY_HEAP_CRITICAL_RATIO', ratio(0.95), 'memory health is `critical` when heap used / heap limit passes this'),
+    eventLoopLagDegradedMs: setting('NETRA_EVENT_LOOP_LAG_DEGRADED_MS', int(200, 1), 'health is `degraded` when the event-loop lag p99 passes this'),
+    eventLoopLagCriticalMs: setting('NETRA_EVENT_LOOP_LAG_CRITICAL_MS', int(1_000, 1), 'health is `critical` when the event-loop lag p99 passes this'),
+  },
+  llm: {
+    providers: setting('NETRA_LLM_PROVIDERS', providers, 'remote LLM providers in fallback order: `openai-compatible`, `anthropic` (docs/LLM.md)', { readme: true, shownDefault: '(unset: the built-in model only)' }),
+    openaiBaseUrl: setting('NETRA_LLM_OPENAI_BASE_URL', z.string().url().default('https://api.openai.com/v1'), 'OpenAI-compatible endpoint'),
+    openaiApiKey: setting(['NETRA_LLM_OPENAI_API_KEY', 'OPENAI_API_KEY'], z.string().min(1).optional(), 'key of the OpenAI-compatible provider', { emptyIsUnset: true, secret: true }),
+    openaiModel: setting('NETRA_LLM_OPENAI_MODEL', z.string().min(1).default('gpt-4o-mini'), 'model of the OpenAI-compatible provider'),
+    anthropicBaseUrl: setting('NETRA_LLM_ANTHROPIC_BASE_URL', z.string().url().default('https://api.anthropic.com'), 'Anthropic endpoint'),
+    anthropicApiKey: setting(['NETRA_LLM_ANTHROPIC_API_KEY', 'ANTHROPIC_API_KEY'], z.string().min(1).optional(), 'Anthropic key', { emptyIsUnset: true, secret: true }),
+    anthropicModel: setting('NETRA_LLM_ANTHROPIC_MODEL', z.string().min(1).default('claude-3-5-haiku-latest'), 'Anthropic model'),
+    timeoutMs: setting('NETRA_LLM_TIMEOUT_MS', int(30_000, 1), 'timeout of one LLM call'),
+    maxRetries: setting('NETRA_LLM_RETRIES', int(2, 0), 'retries of a failed LLM call'),
+    baseDelayMs: setting('NETRA_LLM_RETRY_BASE_MS', int(500, 0), 'first retry delay'),
+    maxDelayMs: setting('NETRA_LLM_RETRY_MAX_MS', int(15_000, 0), 'longest retry delay'),
+    backoffExponent: setting('NETRA_LLM_RETRY_EXPONENT', z.coerce.number().min(1).default(1.5), 'retry delay growth factor'),
+    breakerThreshold: setting('NETRA_LLM_BREAKER_FAILURES', int(5, 1), 'consecutive failures that open a provider\'s circuit breaker'),
+    halfOpenAfterMs: setting('NETRA_LLM_BREAKER_HALF_OPEN_MS', int(30_000, 1), 'an open breaker tries again after this'),
+    cacheTtlMs: setting('NETRA_LLM_CACHE_TTL_MS', int(3_600_000, 0), 'LLM response cache TTL (0: off)'),
+    cacheMaxEntries: setting('NETRA_LLM_CACHE_MAX_ENTRIES', int(1_000, 1), 'LLM response cache entries'),
+    maxTokens: setting('NETRA_LLM_MAX_TOKENS', int(1024, 1), 'max_tokens of an LLM call'),
+    temperature: setting('NETRA_LLM_TEMPERATURE', z.coerce.number().min(0).max(2).default(0), 'temperature of an LLM call'),
+    jitter: setting('NETRA_LLM_RETRY_JITTER', ratio(0.5), 'random share of a retry delay'),
+  },
+  startup: {
+    enabled: setting('NETRA_STARTUP_TASKS', bool.default(true), 'background maintenance after boot on/off'),
+    delayMs: setting('NETRA_STARTUP_DELAY_MS', int(60_000, 0), 'first run of the startup tasks after boot', { readme: true }),
+    timeoutMs: setting('NETRA_STARTUP_TIMEOUT_MS', int(90_000, 1), 'timeout per attempt of a startup task', { readme: true }),
+    retryBackoffMs: setting('NETRA_STARTUP_RETRY_BACKOFF_MS', int(5 * 60_000, 0), 'wait before a failed startup task is tried again', { readme: true }),
+    maxAttempts: setting('NETRA_STARTUP_MAX_ATTEMPTS', int(3, 1), 'attempts per startup task, the first included'),
+    warmWorkspaces: setting('NETRA_STARTUP_WARM_WORKSPACES', int(3, 0), 'most recently active workspaces warmed (precomputed) at start'),
+  },
+  precompute: {
+    enabled: setting('NETRA_PRECOMPUTE_ENABLED', bool.default(true), 'compute what a chat turn asks for after events land', { readme: true }),
+    debounceMs: setting('NETRA_PRECOMPUTE_DEBOUNCE_MS', int(5_000, 0), 'quiet time after the last change of a workspace before its precompute starts', { readme: true }),
+    maxWaitMs: setting('NETRA_PRECOMPUTE_MAX_WAIT_MS', int(60_000, 0), 'under continuous ingest, the precompute starts at the latest this long after the first pending change'),
+    ttlMs: setting('NETRA_PRECOMPUTE_TTL_MS', int(24 * 3_600_000, 1), 'TTL of precomputed cache entries (retired anyway by the next change)', { readme: true }),
+    staleMaxMs: setting('NETRA_PRECOMPUTE_STALE_MAX_MS', int(600_000, 0), 'the chat may answer from the last completed precompute up to this age, and says so (0: never)', { readme: true }),
+    goals: setting('NETRA_PRECOMPUTE_GOALS', goals, 'goals whose recommended policy is replayed ahead'),
+  },
+  jobs: {
+    concurrency: setting('NETRA_JOBS_CONCURRENCY', int(1, 1), 'jobs running at once per process; the rest wait queued'),
+    maxGenerateEvents: setting('NETRA_JOBS_MAX_GENERATE_EVENTS', int(10_000_000, 1), 'largest generation a POST /api/v1/jobs may ask for'),
+    progressIntervalMs: setting('NETRA_JOBS_PROGRESS_INTERVAL_MS', int(250, 0), 'progress is written to the job row at most this often'),
+    heartbeatIntervalMs: setting('NETRA_JOBS_HEARTBEAT_MS', int(10_000, 10), 'heartbeat of this process\'s jobs, and the stale-job sweep, every', { readme: true }),
+    staleAfterMs: setting('NETRA_JOBS_STALE_AFTER_MS', int(60_000, 20), 'a job of another process whose heartbeat is older is marked failed (at least twice the heartbeat)'),
+  },
+  runs: {
+    heartbeatIntervalMs: setting('NETRA_RUNS_HEARTBEAT_MS', int(10_000, 10), 'heartbeat of this process\'s chat runs, and the stale-run sweep, every', { readme: true }),
+    staleAfterMs: setting('NETRA_RUNS_STALE_AFTER_MS', int(60_000, 20), 'a run of another process whose heartbeat is older is recorded failed (at least twice the heartbeat)'),
+  },
+  ws: {
+    maxFrameBytes: setting('NETRA_WS_MAX_FRAME_BYTES', int(64 * 1024, 256), 'largest frame a client may send on /ws'),
+    maxConnectionsPerUser: setting('NETRA_WS_MAX_CONNECTIONS_PER_USER', int(5, 1), 'open /ws connections per user or API key'),
+    heartbeatIntervalMs: setting('NETRA_WS_HEARTBEAT_MS', int(30_000, 10), 'the server pings every connection this often'),
+    idleTimeoutMs: setting('NETRA_WS_IDLE_TIMEOUT_MS', int(60_000, 20), 'a connection silent this long is dropped'),
+    messagesPerSecond: setting('NETRA_WS_MESSAGES_PER_SECOND', int(20, 1), 'messages per second a connection may send (burst twice that)'),
+    maxViolations: setting('NETRA_WS_MAX_VIOLATIONS', int(1000, 1), 'protocol errors a connection may make before it is closed 1008'),
+  },
+  store: {
+    engine: setting('NETRA_STORE', z.enum(['duckdb', 'clickhouse']).default('duckdb'), 'analytics store: `duckdb` or `clickhouse`', {
+      emptyIsUnset: true, derive: (env) => (env.CLICKHOUSE_URL ? 'clickhouse' : undefined), shownDefault: '`duckdb` (`clickhouse` when `CLICKHOUSE_URL` is set)',
+    }),
+    duckdbPath: setting('NETRA_DUCKDB_PATH', z.string().optional(), 'DuckDB file (`:memory:` for none)', { readme: true, shownDefault: '`<data dir>/events.duckdb`' }),
+    clickhouseUrl: setting('CLICKHOUSE_URL', z.string().url().optional(), '`http(s)://user:password@host:8123` of ClickHouse (password masked in logs)', { emptyIsUnset: true, readme: true, shownDefault: '(unset: DuckDB)' }),
+    clickhouseDatabase: setting('CLICKHOUSE_DATABASE', z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier').default('netra'), 'ClickHouse database holding the events (created when missing)'),
+    clickhouseTtlDays: setting('CLICKHOUSE_TTL_DAYS', int(0, 0), 'drop ClickHouse events older than this many days (0: keep)'),
+  },
+  ingest: {
+    maxEventsPerRequest: setting('NETRA_INGEST_MAX_EVENTS', int(10_000, 1), 'events per ingestion request', { readme: true }),
+    maxBodyBytes: setting('NETRA_INGEST_MAX_BODY_BYTES', int(10 * 1024 * 1024, 1024), 'JSON request body size', { readme: true }),
+    maxNdjsonBodyBytes: setting('NETRA_INGEST_MAX_NDJSON_BYTES', int(512 * 1024 * 1024, 1024), 'NDJSON request body size (it streams)'),
+  },
+  auth: {
+    jwtSecret: setting('NETRA_JWT_SECRET', z.string().min(32, 'must be at least 32 characters').optional(), 'HS256 token signing secret (at least 32 characters)', {
+      emptyIsUnset: true, secret: true, readme: true, shownDefault: 'generated once under `<data dir>/secrets`',
+    }),
+    secretKey: setting('NETRA_SECRET_KEY', z.string().min(1).optional(), '32 bytes (hex or base64) encrypting stored provider keys', {
+      emptyIsUnset: true, secret: true, readme: true, shownDefault: 'generated once under `<data dir>/secrets`',
+    }),
+    issuer: setting('NETRA_JWT_ISSUER', z.string().min(1).default('netra'), 'token issuer'),
+    audience: setting('NETRA_JWT_AUDIENCE', z.string().min(1).default('netra-api'), 'token audience'),
+    accessTokenTtlSec: setting('NETRA_ACCESS_TOKEN_TTL_S', int(30 * 60, 10), 'access token lifetime (s)'),
+    refreshTokenTtlSec: setting('NETRA_REFRESH_TOKEN_TTL_S', int(30 * 24 * 3600, 60), 'refresh token lifetime (s)'),
+    localOwnerEmail: setting('NETRA_LOCAL_OWNER_EMAIL', z.string().min(3).default('local@netra'), 'the embedded setup\'s one owner (random password, never printed)'),
+    localAutoSignIn: setting('NETRA_LOCAL_AUTO_SIGN_IN', bool.default(true), 'the local UI signs in as the local owner when server, client and Host are all loopback'),
+  },
+  security: {
+    corsOrigins: setting('NETRA_CORS_ORIGINS', z.union([z.array(z.string().min(1)), z.string()]).default([])
+      .transform((v) => (Array.isArray(v) ? v : v.split(',').map((x) => x.trim()).filter(Boolean))), 'origins allowed to call the API from a browser (comma-separated)', { shownDefault: '(none: same origin only)' }),
+    trustProxy: setting('NETRA_TRUST_PROXY', bool.default(false), 'take the client address from X-Forwarded-For (behind a reverse proxy)'),
+    rateLimitPerKey: setting('NETRA_RATE_LIMIT_PER_KEY', int(600, 0), 'requests per window per API key or user (0: off)'),
+    rateLimitPerIp: setting('NETRA_RATE_LIMIT_PER_IP', int(1200, 0), 'requests per window per client IP (0: off)'),
+    rateLimitWindowMs: setting('NETRA_RATE_LIMIT_WINDOW_MS', int(60_000, 1000), 'rate limit window'),
+    rateLimitExemptLoopback: setting('NETRA_RATE_LIMIT_EXEMPT_LOOPBACK', bool.default(true), 'loopback clients (the local UI, tests) are not rate limited'),
+  },
+} as const;
+
+type Section = Record<string, Setting>;
+type Schemas<T extends Section> = { [K in keyof T]: T[K]['schema'] };
+const schemas = <T extends Section>(section: T): Schemas<T> =>
+  Object.fromEntries(Object.entries(section).map(([k, s]) => [k, s.schema])) as Schemas<T>;
+const S = SETTINGS;
+
+/** Must be at least twice the heartbeat, or a live process's jobs/runs could be taken for stale. */
+const staleAfterTwiceHeartbeat = (env: string) => ({
+  message: `must be at least twice heartbeatIntervalMs (${env}), or a live process's ${env.includes('JOBS') ? 'jobs' : 'runs'} could be taken for stale`,
+  path: ['staleAfterMs'],
+});
 
 export const ConfigSchema = z.object({
-  dataDir: z.string().min(1).default('./.netra'),
-  host: z.string().min(1).default('127.0.0.1'),
-  port: int(8000).pipe(z.number().max(65535)),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Seed the `demo` workspace with a generated week of traffic on first start. */
-  seedDemo: bool.default(true),
-  demoEvents: int(50_000, 0),
-  defaultWorkspace: z.string().min(1).max(200).default('demo'),
-
-  /** PostgreSQL; when absent the embedded PGlite under dataDir is used. */
-  databaseUrl: z.string().url().optional(),
-  pg: z.object({
-    poolSize: int(20, 1),
-    maxOverflow: int(30, 0),
-    poolTimeoutMs: int(30_000, 1),
-    recycleMs: int(30 * 60_000, 1),
-    prePing: bool.default(true),
-    statementTimeoutMs: int(30_000, 0),
-    idleTimeoutMs: int(10 * 60_000, 0),
-    idleInTransactionTimeoutMs: int(60_000, 0),
-    // -- observability helper (issue 3): validate-before-use and saturation warning
-    /** a connection idle longer than this is pinged (`SELECT 1`) before use */
-    prePingIdleMs: int(30_000, 0),
-    prePingTimeoutMs: int(5_000, 1),
-    /** warn when connections in use / max passes this */
-    saturationWarnRatio: z.coerce.number().min(0).max(1).default(0.8),
-  }).prefault({}),
-  redisUrl: z.string().url().optional(),
-
-  // -- observability helper (issue 3): query cache, metrics, startup tasks
-  /** Analytics query cache: in memory, or shared through Redis when redisUrl is set. */
-  cache: z.object({
-    enabled: bool.default(true),
-    ttlMs: int(5 * 60_000, 1),
-    maxEntries: int(1_000, 1),
-    redisPrefix: z.string().default('netra:'),
-  }).prefault({}),
-  observability: z.object({
-    /** a performance snapshot every this often, kept for historyMs (GET /api/v1/system/performance) */
-    snapshotIntervalMs: int(10_000, 100),
-    historyMs: int(60 * 60_000, 1_000),
-    /** memory health: heap used / heap limit, and event-loop lag p99 */
-    heapDegradedRatio: z.coerce.number().min(0).max(1).default(0.85),
-    heapCriticalRatio: z.coerce.number().min(0).max(1).default(0.95),
-    eventLoopLagDegradedMs: int(200, 1),
-    eventLoopLagCriticalMs: int(1_000, 1),
-  }).prefault({}),
-  /** The LLM layer (src/llm, docs/LLM.md): remote providers in order, always ending at the built-in model. */
-  llm: z.object({
-    providers: z.string().default('').transform((v, ctx) => {
-      const list = v.split(',').map((x) => x.trim()).filter(Boolean);
-      for (const x of list) if (x !== 'openai-compatible' && x !== 'anthropic') ctx.addIssue({ code: 'custom', message: `unknown provider '${x}' (openai-compatible | anthropic)` });
-      return list as ('openai-compatible' | 'anthropic')[];
-    }),
-    openaiBaseUrl: z.string().url().default('https://api.openai.com/v1'),
-    openaiApiKey: z.string().min(1).optional(),
-    openaiModel: z.string().min(1).default('gpt-4o-mini'),
-    anthropicBaseUrl: z.string().url().default('https://api.anthropic.com'),
-    anthropicApiKey: z.string().min(1).optional(),
-    anthropicModel: z.string().min(1).default('claude-3-5-haiku-latest'),
-    timeoutMs: int(30_000, 1),
-    maxRetries: int(2, 0),
-    baseDelayMs: int(500, 0),
-    maxDelayMs: int(15_000, 0),
-    backoffExponent: z.coerce.number().min(1).default(1.5),
-    breakerThreshold: int(5, 1),
-    halfOpenAfterMs: int(30_000, 1),
-    cacheTtlMs: int(3_600_000, 0),
-    cacheMaxEntries: int(1_000, 1),
-    maxTokens: int(1024, 1),
-    temperature: z.coerce.number().min(0).max(2).default(0),
-    jitter: z.coerce.number().min(0).max(1).default(0.5),
-  }).prefault({}),
-  /** Background maintenance after boot (src/jobs/startup-tasks.ts). */
-  startup: z.object({
-    enabled: bool.default(true),
-    delayMs: int(60_000, 0),
-    timeoutMs: int(90_000, 1),
-    retryBackoffMs: int(5 * 60_000, 0),
-    /** attempts per task including the first */
-    maxAttempts: int(3, 1),
-    /** cache warm-up: analyses of this many most recently active workspaces */
-    warmWorkspaces: int(3, 0),
-  }).prefault({}),
-  // -- analysis precompute (issue 5 "How fast"; src/services/analysis-precompute.ts)
-  /** After events land in a workspace (and at start), compute what a chat turn asks for before anyone asks. */
-  precompute: z.object({
-    enabled: bool.default(true),
-    /** quiet time after the last ingest into a workspace before its precompute starts */
-    debounceMs: int(5_000, 0),
-    /** under continuous ingest, the precompute starts at the latest this long after the first pending ingest */
-    maxWaitMs: int(60_000, 0),
-    /** TTL of precomputed cache entries (they are retired anyway by the workspace's next ingest or reprice) */
-    ttlMs: int(24 * 3_600_000, 1),
-    /** the chat (never the REST API) may answer from the workspace's last completed precompute while a newer one is due,
-     * if it is at most this old (ms); 0: the chat always computes current figures */
-    staleMaxMs: int(600_000, 0),
-    /** goals whose recommended policy is replayed ahead (comma-separated; each goal orders the recommendations) */
-    goals: z.string().default('balanced,cost,latency,quality').transform((v, ctx) => {
-      const list = [...new Set(v.split(',').map((x) => x.trim()).filter(Boolean))];
-      for (const x of list) if (!(GOALS as readonly string[]).includes(x)) ctx.addIssue({ code: 'custom', message: `unknown goal '${x}' (${GOALS.join(' | ')})` });
-      return list as Goal[];
-    }),
-  }).prefault({}),
-  /** Background jobs: generation (and CLI imports) with progress and cancel (src/jobs/job-runner.ts; issue 3). */
-  jobs: z.object({
-    /** jobs running at once in this process; the rest wait queued */
-    concurrency: int(1, 1),
-    /** largest `events` a POST /api/v1/jobs generation may ask for */
-    maxGenerateEvents: int(10_000_000, 1),
-    /** progress is written to the job row at most this often */
-    progressIntervalMs: int(250, 0),
-    /** this process refreshes the heartbeat of its queued and running jobs this often, and sweeps for stale ones */
-    heartbeatIntervalMs: int(10_000, 10),
-    /** a queued/running job of another process whose heartbeat is older than this is marked failed (its process stopped) */
-    staleAfterMs: int(60_000, 20),
-  }).refine((j) => j.staleAfterMs >= 2 * j.heartbeatIntervalMs, {
-    message: 'must be at least twice heartbeatIntervalMs (NETRA_JOBS_HEARTBEAT_MS), or a live process\'s jobs could be taken for stale',
-    path: ['staleAfterMs'],
-  }).prefault({}),
-  /** Agent runs of the chat: ownership and heartbeat on a shared database (src/chat/run-service.ts; issue 3). */
-  runs: z.object({
-    /** this process refreshes the heartbeat of the runs it executes this often, and sweeps for stale ones */
-    heartbeatIntervalMs: int(10_000, 10),
-    /** a queued/running run of another process whose heartbeat is older than this is recorded failed (its process stopped) */
-    staleAfterMs: int(60_000, 20),
-  }).refine((r) => r.staleAfterMs >= 2 * r.heartbeatIntervalMs, {
-    message: 'must be at least twice heartbeatIntervalMs (NETRA_RUNS_HEARTBEAT_MS), or a live process\'s runs could be taken for stale',
-    path: ['staleAfterMs'],
-  }).prefault({}),
-  /** The chat WebSocket at /ws (src/server/ws; docs/PROTOCOL.md; issue 5). */
-  ws: z.object({
-    /** largest frame a client may send; bigger ones get an error envelope (close 1009 when repeated) */
-    maxFrameBytes: int(64 * 1024, 256),
-    /** open connections per user (or API key); one more is closed 1008 */
-    maxConnectionsPerUser: int(5, 1),
-    /** the server pings every connection this often */
-    heartbeatIntervalMs: int(30_000, 10),
-    /** a connection silent this long (no message, no pong) is dropped */
-    idleTimeoutMs: int(60_000, 20),
-    /** messages per second a connection may send (a burst of twice that); more get `error` RATE_LIMITED */
-    messagesPerSecond: int(20, 1),
-    /** protocol errors (bad JSON, unknown type, over the rate) a connection may make before it is closed 1008 */
-    maxViolations: int(1000, 1),
-  }).prefault({}),
-
-  store: z.object({
-    engine: z.enum(['duckdb', 'clickhouse']).default('duckdb'),
-    /** DuckDB file; default <dataDir>/events.duckdb. ':memory:' for an in-memory store. */
-    duckdbPath: z.string().optional(),
-    // ClickHouse, the scale-out store (issue 3; docs/OPERATIONS.md): engine 'clickhouse' needs CLICKHOUSE_URL
-    /** http(s)://user:password@host:8123 (credentials in the URL; masked in logs) */
-    clickhouseUrl: z.string().url().optional(),
-    /** database holding the events table (created when missing) */
-    clickhouseDatabase: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier').default('netra'),
-    /** drop events older than this many days (MergeTree TTL, applied at merges); 0 keeps them forever */
-    clickhouseTtlDays: int(0, 0),
-  }).refine((s) => s.engine !== 'clickhouse' || s.clickhouseUrl !== undefined, { message: 'engine clickhouse needs CLICKHOUSE_URL', path: ['clickhouseUrl'] }).prefault({}),
-
-  ingest: z.object({
-    maxEventsPerRequest: int(10_000, 1),
-    maxBodyBytes: int(10 * 1024 * 1024, 1024),
-    /** NDJSON bodies stream; they may be larger than a JSON body. */
-    maxNdjsonBodyBytes: int(512 * 1024 * 1024, 1024),
-  }).prefault({}),
-
-  // ── accounts and security (issue 3; see docs/SECURITY.md) ──
-  auth: z.object({
-    /** HS256 signing secret. Default: generated once into <dataDir>/secrets/jwt-secret (0600) so restarts keep tokens valid. */
-    jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
-    /** 32 bytes (64 hex characters or base64) for AES-256-GCM of stored provider keys. Default: generated like jwtSecret. */
-    secretKey: z.string().min(1).optional(),
-    issuer: z.string().min(1).default('netra'),
-    audience: z.string().min(1).default('netra-api'),
-    accessTokenTtlSec: int(30 * 60, 10),
-    refreshTokenTtlSec: int(30 * 24 * 3600, 60),
-    /** the embedded default's one owner, created on first start with a random password that is never printed */
-    localOwnerEmail: z.string().min(3).default('local@netra'),
-    /** the local UI may sign in as the local owner without a password when server, client and Host are all loopback */
-    localAutoSignIn: bool.default(true),
-  }).prefault({}),
-  security: z.object({
-    /** origins allowed to call the API from a browser; default none (same origin only) */
-    corsOrigins: z.union([z.array(z.string().min(1)), z.string()]).default([])
-      .transform((v) => (Array.isArray(v) ? v : v.split(',').map((x) => x.trim()).filter(Boolean))),
-    /** take the client address from X-Forwarded-For (behind a reverse proxy) */
-    trustProxy: bool.default(false),
-    /** requests per window per API key or user; 0 turns the limit off */
-    rateLimitPerKey: int(600, 0),
-    /** requests per window per client IP; 0 turns the limit off */
-    rateLimitPerIp: int(1200, 0),
-    rateLimitWindowMs: int(60_000, 1000),
-    /** loopback clients (the local UI, tests) are not rate limited */
-    rateLimitExemptLoopback: bool.default(true),
-  }).prefault({}),
+  dataDir: S.dataDir.schema,
+  host: S.host.schema,
+  port: S.port.schema,
+  logLevel: S.logLevel.schema,
+  seedDemo: S.seedDemo.schema,
+  demoEvents: S.demoEvents.schema,
+  defaultWorkspace: S.defaultWorkspace.schema,
+  databaseUrl: S.databaseUrl.schema,
+  pg: z.object(schemas(S.pg)).prefault({}),
+  redisUrl: S.redisUrl.schema,
+  cache: z.object(schemas(S.cache)).prefault({}),
+  observability: z.object(schemas(S.observability)).prefault({}),
+  llm: z.object(schemas(S.llm)).prefault({}),
+  startup: z.object(schemas(S.startup)).prefault({}),
+  precompute: z.object(schemas(S.precompute)).prefault({}),
+  jobs: z.object(schemas(S.jobs)).refine((j) => j.staleAfterMs >= 2 * j.heartbeatIntervalMs, staleAfterTwiceHeartbeat('NETRA_JOBS_HEARTBEAT_MS')).prefault({}),
+  runs: z.object(schemas(S.runs)).refine((r) => r.staleAfterMs >= 2 * r.heartbeatIntervalMs, staleAfterTwiceHeartbeat('NETRA_RUNS_HEARTBEAT_MS')).prefault({}),
+  ws: z.object(schemas(S.ws)).prefault({}),
+  store: z.object(schemas(S.store))
+    .refine((s) => s.engine !== 'clickhouse' || s.clickhouseUrl !== undefined, { message: 'engine clickhouse needs CLICKHOUSE_URL', path: ['clickhouseUrl'] })
+    .prefault({}),
+  ingest: z.object(schemas(S.ingest)).prefault({}),
+  auth: z.object(schemas(S.auth)).prefault({}),
+  security: z.object(schemas(S.security)).prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-type Env = Record<string, string | undefined>;
+/** Every setting with its path in `Config` (`pg.poolSize`), in table order. */
+export function settingsList(): { path: string; setting: Setting }[] {
+  const out: { path: string; setting: Setting }[] = [];
+  for (const [k, v] of Object.entries(SETTINGS)) {
+    if (isSetting(v)) out.push({ path: k, setting: v });
+    else for (const [k2, s] of Object.entries(v as Section)) out.push({ path: `${k}.${k2}`, setting: s });
+  }
+  return out;
+}
+
+function isSetting(v: unknown): v is Setting {
+  return typeof v === 'object' && v !== null && 'env' in v && 'schema' in v;
+}
+
+function envValue(s: Setting, env: Env): string | undefined {
+  for (const name of s.env) {
+    const v = env[name];
+    if (v === undefined || (v === '' && (s.emptyIsUnset || s.env.length > 1))) continue;
+    return v;
+  }
+  return s.derive?.(env);
+}
 
 /** Maps environment variables onto the schema's shape. Unset variables stay undefined so defaults apply. */
 export function configFromEnv(env: Env = process.env): Config {
-  const raw = {
-    dataDir: env.NETRA_DATA_DIR,
-    host: env.NETRA_HOST,
-    port: env.NETRA_PORT,
-    logLevel: env.NETRA_LOG_LEVEL,
-    seedDemo: env.NETRA_SEED_DEMO,
-    demoEvents: env.NETRA_DEMO_EVENTS,
-    defaultWorkspace: env.NETRA_WORKSPACE,
-    databaseUrl: env.DATABASE_URL || undefined,
-    pg: {
-      poolSize: env.NETRA_PG_POOL_SIZE,
-      maxOverflow: env.NETRA_PG_MAX_OVERFLOW,
-      poolTimeoutMs: env.NETRA_PG_POOL_TIMEOUT_MS,
-      recycleMs: env.NETRA_PG_RECYCLE_MS,
-      prePing: env.NETRA_PG_PRE_PING,
-      statementTimeoutMs: env.NETRA_PG_STATEMENT_TIMEOUT_MS,
-      idleTimeoutMs: env.NETRA_PG_IDLE_TIMEOUT_MS,
-      idleInTransactionTimeoutMs: env.NETRA_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-      prePingIdleMs: env.NETRA_PG_PRE_PING_IDLE_MS,
-      prePingTimeoutMs: env.NETRA_PG_PRE_PING_TIMEOUT_MS,
-      saturationWarnRatio: env.NETRA_PG_SATURATION_WARN_RATIO,
-    },
-    redisUrl: env.REDIS_URL || undefined,
-    // -- observability helper (issue 3)
-    cache: { enabled: env.NETRA_CACHE_ENABLED, ttlMs: env.NETRA_CACHE_TTL_MS, maxEntries: env.NETRA_CACHE_MAX_ENTRIES, redisPrefix: env.NETRA_REDIS_PREFIX },
-    observability: {
-      snapshotIntervalMs: env.NETRA_METRICS_SNAPSHOT_INTERVAL_MS,
-      historyMs: env.NETRA_METRICS_HISTORY_MS,
-      heapDegradedRatio: env.NETRA_MEMORY_HEAP_DEGRADED_RATIO,
-      heapCriticalRatio: env.NETRA_MEMORY_HEAP_CRITICAL_RATIO,
-      eventLoopLagDegradedMs: env.NETRA_EVENT_LOOP_LAG_DEGRADED_MS,
-      eventLoopLagCriticalMs: env.NETRA_EVENT_LOOP_LAG_CRITICAL_MS,
-    },
-    llm: {
-      providers: env.NETRA_LLM_PROVIDERS,
-      openaiBaseUrl: env.NETRA_LLM_OPENAI_BASE_URL, openaiApiKey: env.NETRA_LLM_OPENAI_API_KEY || env.OPENAI_API_KEY || undefined, openaiModel: env.NETRA_LLM_OPENAI_MODEL,
-      anthropicBaseUrl: env.NETRA_LLM_ANTHROPIC_BASE_URL, anthropicApiKey: env.NETRA_LLM_ANTHROPIC_API_KEY || env.ANTHROPIC_API_KEY || undefined, anthropicModel: env.NETRA_LLM_ANTHROPIC_MODEL,
-      timeoutMs: env.NETRA_LLM_TIMEOUT_MS, maxRetries: env.NETRA_LLM_RETRIES, baseDelayMs: env.NETRA_LLM_RETRY_BASE_MS, maxDelayMs: env.NETRA_LLM_RETRY_MAX_MS,
-      backoffExponent: env.NETRA_LLM_RETRY_EXPONENT, breakerThreshold: env.NETRA_LLM_BREAKER_FAILURES, halfOpenAfterMs: env.NETRA_LLM_BREAKER_HALF_OPEN_MS,
-      cacheTtlMs: env.NETRA_LLM_CACHE_TTL_MS, cacheMaxEntries: env.NETRA_LLM_CACHE_MAX_ENTRIES,
-      maxTokens: env.NETRA_LLM_MAX_TOKENS, temperature: env.NETRA_LLM_TEMPERATURE, jitter: env.NETRA_LLM_RETRY_JITTER,
-    },
-    startup: {
-      enabled: env.NETRA_STARTUP_TASKS,
-      delayMs: env.NETRA_STARTUP_DELAY_MS,
-      timeoutMs: env.NETRA_STARTUP_TIMEOUT_MS,
-      retryBackoffMs: env.NETRA_STARTUP_RETRY_BACKOFF_MS,
-      maxAttempts: env.NETRA_STARTUP_MAX_ATTEMPTS,
-      warmWorkspaces: env.NETRA_STARTUP_WARM_WORKSPACES,
-    },
-    precompute: {
-      enabled: env.NETRA_PRECOMPUTE_ENABLED, debounceMs: env.NETRA_PRECOMPUTE_DEBOUNCE_MS, maxWaitMs: env.NETRA_PRECOMPUTE_MAX_WAIT_MS,
-      ttlMs: env.NETRA_PRECOMPUTE_TTL_MS, staleMaxMs: env.NETRA_PRECOMPUTE_STALE_MAX_MS, goals: env.NETRA_PRECOMPUTE_GOALS,
-    },
-    jobs: {
-      concurrency: env.NETRA_JOBS_CONCURRENCY, maxGenerateEvents: env.NETRA_JOBS_MAX_GENERATE_EVENTS, progressIntervalMs: env.NETRA_JOBS_PROGRESS_INTERVAL_MS,
-      heartbeatIntervalMs: env.NETRA_JOBS_HEARTBEAT_MS, staleAfterMs: env.NETRA_JOBS_STALE_AFTER_MS,
-    },
-    runs: { heartbeatIntervalMs: env.NETRA_RUNS_HEARTBEAT_MS, staleAfterMs: env.NETRA_RUNS_STALE_AFTER_MS },
-    ws: {
-      maxFrameBytes: env.NETRA_WS_MAX_FRAME_BYTES, maxConnectionsPerUser: env.NETRA_WS_MAX_CONNECTIONS_PER_USER,
-      heartbeatIntervalMs: env.NETRA_WS_HEARTBEAT_MS, idleTimeoutMs: env.NETRA_WS_IDLE_TIMEOUT_MS,
-      messagesPerSecond: env.NETRA_WS_MESSAGES_PER_SECOND, maxViolations: env.NETRA_WS_MAX_VIOLATIONS,
-    },
-    store: {
-      engine: env.NETRA_STORE || (env.CLICKHOUSE_URL ? 'clickhouse' : undefined), duckdbPath: env.NETRA_DUCKDB_PATH,
-      clickhouseUrl: env.CLICKHOUSE_URL || undefined, clickhouseDatabase: env.CLICKHOUSE_DATABASE, clickhouseTtlDays: env.CLICKHOUSE_TTL_DAYS,
-    },
-    ingest: {
-      maxEventsPerRequest: env.NETRA_INGEST_MAX_EVENTS,
-      maxBodyBytes: env.NETRA_INGEST_MAX_BODY_BYTES,
-      maxNdjsonBodyBytes: env.NETRA_INGEST_MAX_NDJSON_BYTES,
-    },
-    auth: {
-      jwtSecret: env.NETRA_JWT_SECRET || undefined,
-      secretKey: env.NETRA_SECRET_KEY || undefined,
-      issuer: env.NETRA_JWT_ISSUER,
-      audience: env.NETRA_JWT_AUDIENCE,
-      accessTokenTtlSec: env.NETRA_ACCESS_TOKEN_TTL_S,
-      refreshTokenTtlSec: env.NETRA_REFRESH_TOKEN_TTL_S,
-      localOwnerEmail: env.NETRA_LOCAL_OWNER_EMAIL,
-      localAutoSignIn: env.NETRA_LOCAL_AUTO_SIGN_IN,
-    },
-    security: {
-      corsOrigins: env.NETRA_CORS_ORIGINS,
-      trustProxy: env.NETRA_TRUST_PROXY,
-      rateLimitPerKey: env.NETRA_RATE_LIMIT_PER_KEY,
-      rateLimitPerIp: env.NETRA_RATE_LIMIT_PER_IP,
-      rateLimitWindowMs: env.NETRA_RATE_LIMIT_WINDOW_MS,
-      rateLimitExemptLoopback: env.NETRA_RATE_LIMIT_EXEMPT_LOOPBACK,
-    },
-  };
+  const raw: Record<string, unknown> = {};
+  for (const { path, setting: s } of settingsList()) {
+    const [a, b] = path.split('.') as [string, string | undefined];
+    const v = envValue(s, env);
+    if (b === undefined) raw[a] = v;
+    else ((raw[a] ??= {}) as Record<string, unknown>)[b] = v;
+  }
   return parseConfig(raw);
 }
 
@@ -327,12 +280,21 @@ function stripUndefined(v: unknown): unknown {
   return out;
 }
 
+/** The default as the docs show it: the table's `shownDefault`, else the schema's value for an unset variable. */
+export function shownDefault(s: Setting): string {
+  if (s.shownDefault !== undefined) return s.shownDefault;
+  const r = s.schema.safeParse(undefined);
+  if (!r.success || r.data === undefined) return '(unset)';
+  const v = Array.isArray(r.data) ? r.data.join(',') : String(r.data);
+  return v === '' ? '(empty)' : `\`${v}\``;
+}
+
 /** The effective config with secrets masked, for the start-up log line. */
 export function describeConfig(c: Config): Record<string, unknown> {
   return {
     ...c, databaseUrl: maskUrl(c.databaseUrl), redisUrl: maskUrl(c.redisUrl),
     store: { ...c.store, clickhouseUrl: maskUrl(c.store.clickhouseUrl) },
-    // secrets: only whether they were configured (issue 3)
+    // secrets: only whether they were configured
     auth: { ...c.auth, jwtSecret: c.auth.jwtSecret ? '****' : '(generated under dataDir)', secretKey: c.auth.secretKey ? '****' : '(generated under dataDir)' },
     llm: { ...c.llm, openaiApiKey: c.llm.openaiApiKey ? '****' : undefined, anthropicApiKey: c.llm.anthropicApiKey ? '****' : undefined },
   };

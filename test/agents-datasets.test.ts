@@ -42,7 +42,7 @@ beforeAll(async () => {
   await t.app.generate({ preset: 'rag-assistant', events: 1500, days: 3, seed: 6, workspace: 'ds', end: END });
   await t.app.generate({ preset: 'rag-assistant', events: 500, days: 3, seed: 7, workspace: 'ds-other', end: END });
   datasets = createDatasetAdmin({
-    store: t.app.store, reprice: (ws) => t.app.reprice(ws), cache: t.app.cache,
+    store: t.app.store, reprice: (ws) => t.app.reprice(ws), changes: t.app.changes,
     isOwner: ownerCheck(t.app.accounts.access),
   });
   sup = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, generate: (r) => t.app.generate(r), catalog: () => t.app.catalog(), datasets });

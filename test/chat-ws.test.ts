@@ -34,6 +34,7 @@ class ScriptedExecutor implements RunExecutor {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: test frames are read field by field
 interface Env { type: string; payload: Record<string, any>; event_id?: number; run_id?: string; thread_id?: string; request_id?: string; ts: string }
 
 /** A test client: records every envelope and lets a test wait for one matching a predicate. */

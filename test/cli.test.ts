@@ -119,6 +119,7 @@ describe('netra CLI', () => {
     const g1 = await netra('generate', '--preset', 'rag-assistant', '--events', '2000', '--days', '2', '--seed', '5', '--out', a, '--json');
     const g2 = await netra('generate', '--preset', 'rag-assistant', '--events', '2000', '--days', '2', '--seed', '5', '--out', b, '--json');
     expect(g1.code).toBe(0);
+    expect(g2.code).toBe(0);
     const m = JSON.parse(g1.stdout);
     expect(m.events).toBe(2000);
     expect(m.shares.exact_duplicate_share).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
-import { openDatabase, pgPoolOptions } from '../src/db/client.js';
+import { pgPoolOptions } from '../src/db/client.js';
 import { NetraPgPool } from '../src/db/pool.js';
 import { Repository } from '../src/db/repository.js';
 import { createLogger } from '../src/logger.js';

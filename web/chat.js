@@ -270,7 +270,7 @@ export function createChat() {
   els.rename.addEventListener('click', () => {
     if (!currentThread) return;
     const title = window.prompt('Rename conversation', currentThread.title ?? '');
-    if (title && title.trim()) send('rename_thread', { thread_id: currentThread.id, title: title.trim().slice(0, 200) });
+    if (title?.trim()) send('rename_thread', { thread_id: currentThread.id, title: title.trim().slice(0, 200) });
   });
   els.del.addEventListener('click', () => {
     if (currentThread && window.confirm(`Delete “${currentThread.title}” and its messages?`)) send('delete_thread', { thread_id: currentThread.id });

@@ -34,7 +34,7 @@ export type PendingApproval = z.infer<typeof Pending>;
  * existed (synthetic generation: preset / events / days) are read as `generate_synthetic`.
  */
 export function pendingApproval(previous: Record<string, unknown> | null | undefined, workspace: string): PendingApproval | null {
-  if (!previous || previous.approval_required !== true) return null;
+  if (previous?.approval_required !== true) return null;
   const raw = previous.action === undefined && typeof previous.preset === 'string' ? { ...previous, action: 'generate_synthetic' } : previous;
   const r = Pending.safeParse(raw);
   if (!r.success) return null;

@@ -13,7 +13,7 @@
  * Stop: the signal is checked between steps and raced against every await; a stopped run emits nothing more and
  * resolves `{ status: 'cancelled' }`.
  */
-import { NetraError } from '../errors.js';
+import { ErrorCodes, NetraError } from '../errors.js';
 import type { LlmClient } from '../llm/index.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
 import { staleTurn, type AnalysisService } from '../services/analysis-service.js';
@@ -81,7 +81,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       } catch (err) {
         if (err instanceof RunCancelled || signal.aborted) return { status: 'cancelled', content: '' };
         const message = err instanceof Error ? err.message : String(err);
-        const code = err instanceof NetraError ? err.code : 'NETRA_E_INTERNAL';
+        const code = err instanceof NetraError ? err.code : ErrorCodes.INTERNAL.code;
         try { await ctx.emit('agent_error', { code, message }); } catch { /* stopped meanwhile */ }
         if (signal.aborted) return { status: 'cancelled', content: '' };
         return { status: 'failed', content: message };
@@ -96,7 +96,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     const refusing = pending !== null && isRefusal(req.request);
     const problem = confirming || refusing ? null : requestProblem(req.request);
     if (problem) {
-      await ctx.emit('agent_error', { code: 'NETRA_E_VALIDATION', message: problem, field: 'request' });
+      await ctx.emit('agent_error', { code: ErrorCodes.VALIDATION.code, message: problem, field: 'request' });
       return { status: 'failed', content: problem };
     }
     await ctx.emit('agent_started', { run_id: req.run_id, workspace: req.workspace, request: req.request });

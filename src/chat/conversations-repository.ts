@@ -9,6 +9,7 @@ import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { isUuid } from '../db/accounts-repository.js';
 import { messages, runEvents, runs, threads, workspaces, type RunStatus } from '../db/schema.js';
+import { ErrorCodes } from '../errors.js';
 
 /** Who owns the conversations: a workspace name and the owner id within it. */
 export interface ConversationScope { workspace: string; userId: string }
@@ -21,7 +22,7 @@ export type RunEventRow = typeof runEvents.$inferSelect;
 const UNFINISHED_RUN: RunStatus[] = ['queued', 'running'];
 
 /** The `code` of the `agent_error` event appended to a run recorded failed because its process stopped. */
-export const RUN_INTERRUPTED_CODE = 'NETRA_E_INTERRUPTED';
+export const RUN_INTERRUPTED_CODE = ErrorCodes.INTERRUPTED.code;
 
 /** A run `interruptRuns` recorded failed, with the `agent_error` event it appended (null if it could not number one). */
 export interface InterruptedRun {

@@ -6,7 +6,8 @@
  * - `RedisRunEventBus` (with REDIS_URL): several processes share PostgreSQL and Redis. Publishing delivers to this
  *   process's handlers at once AND publishes on the Redis channel `<prefix>runs:<run id>`; a process following a run that
  *   executes elsewhere subscribes to that channel (reference-counted, one SUBSCRIBE per run however many sockets follow it).
- *   Stop requests travel on `<prefix>runs:control`, which every process subscribes to at start.
+ *   Stop requests, and notices that a workspace's data changed, travel on `<prefix>runs:control`, which every process
+ *   subscribes to at start.
  *   Each message carries the publishing instance's id, so a process ignores its own messages coming back from Redis.
  *
  * The bus carries no history: events are persisted before they are published (src/chat/run-service.ts), so a follower that
@@ -40,6 +41,12 @@ export interface StopRequest {
 
 export type BusHandler = (m: BusMessage) => void;
 
+/** A workspace's data changed in some process (src/services/workspace-changes.ts); other processes drop what they keep in memory of it. */
+export interface WorkspaceChangeNotice {
+  workspace: string;
+  reason: string;
+}
+
 export interface RunEventBus {
   /** true when runs may execute in other processes (followers of a run not running here subscribe across processes) */
   readonly shared: boolean;
@@ -54,6 +61,10 @@ export interface RunEventBus {
   requestStop(req: StopRequest): Promise<void>;
   /** The handler of stop requests (RunService registers one). */
   onStopRequest(handler: (req: StopRequest) => void): void;
+  /** Tells the other processes that a workspace's data changed (nothing to do when not shared). Never throws. */
+  announceChange(notice: WorkspaceChangeNotice): void;
+  /** The handler of changes announced by other processes. */
+  onWorkspaceChange(handler: (notice: WorkspaceChangeNotice) => void): void;
   close(): Promise<void>;
 }
 
@@ -102,6 +113,10 @@ export class LocalRunEventBus implements RunEventBus {
     this.stopHandler = handler;
   }
 
+  announceChange(): void {} // one process: its own changes are handled where they happen
+
+  onWorkspaceChange(): void {}
+
   async close(): Promise<void> {}
 }
 
@@ -114,7 +129,7 @@ export interface RedisRunEventBusOptions {
   log?: Logger;
 }
 
-interface Wire { i: string; m?: BusMessage; stop?: StopRequest }
+interface Wire { i: string; m?: BusMessage; stop?: StopRequest; changed?: WorkspaceChangeNotice }
 
 export class RedisRunEventBus implements RunEventBus {
   readonly shared = true;
@@ -126,6 +141,7 @@ export class RedisRunEventBus implements RunEventBus {
   /** runs this process subscribed to on Redis → followers that asked for it */
   private readonly remoteRefs = new Map<string, { count: number; ready: Promise<void> }>();
   private stopHandler: ((req: StopRequest) => void) | null = null;
+  private changeHandler: ((notice: WorkspaceChangeNotice) => void) | null = null;
   private readonly controlChannel: string;
   private lastErrorLog = 0;
   private closed = false;
@@ -200,6 +216,15 @@ export class RedisRunEventBus implements RunEventBus {
     this.stopHandler = handler;
   }
 
+  announceChange(notice: WorkspaceChangeNotice): void {
+    if (this.closed) return;
+    this.pub.publish(this.controlChannel, JSON.stringify({ i: this.instance, changed: notice } satisfies Wire)).catch((err: Error) => this.warn(err));
+  }
+
+  onWorkspaceChange(handler: (notice: WorkspaceChangeNotice) => void): void {
+    this.changeHandler = handler;
+  }
+
   /** Redis channels this process is subscribed to for runs executing elsewhere (tests, metrics). */
   get remoteSubscriptions(): number {
     return this.remoteRefs.size;
@@ -215,6 +240,7 @@ export class RedisRunEventBus implements RunEventBus {
     if (wire.i === this.instance) return; // our own, already delivered locally
     if (channel === this.controlChannel) {
       if (wire.stop) this.stopHandler?.(wire.stop);
+      if (wire.changed && typeof wire.changed.workspace === 'string') this.changeHandler?.(wire.changed);
       return;
     }
     const runId = channel.slice(`${this.opts.prefix}runs:`.length);

@@ -77,7 +77,6 @@ export class RunService {
   private readonly bus: RunEventBus;
   private readonly staleAfterMs: number;
   private readonly heartbeat: HeartbeatTimer;
-  private closed = false;
 
   constructor(private readonly deps: RunServiceDeps) {
     this.bus = deps.bus ?? new LocalRunEventBus();
@@ -245,7 +244,6 @@ export class RunService {
 
   /** Stops the heartbeat timer, cancels every running run (shutdown) and waits for them to be recorded. */
   async close(): Promise<void> {
-    this.closed = true;
     const ticking = this.heartbeat.stop();
     await Promise.all([...this.active.entries()].map(([id, e]) => {
       e.controller.abort();

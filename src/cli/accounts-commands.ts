@@ -11,6 +11,7 @@ import { loadKeyMaterial, readLocalOwnerId } from '../accounts/key-material.js';
 import { signAccessToken } from '../accounts/tokens.js';
 import { createApp, type App } from '../app.js';
 import { configFromEnv, type Config } from '../config.js';
+import { ErrorCodes } from '../errors.js';
 import { parseWorkspace } from '../server/params.js';
 
 export function registerAccountCommands(program: Command): void {
@@ -96,7 +97,7 @@ async function viaServerOrDirect(config: Config, call: ServerCall, direct: (app:
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
   if (res.ok) return json;
   const hint = res.status === 401 ? ` (the server at ${base} did not accept this data directory's local owner token: another NETRA_DATA_DIR or NETRA_JWT_SECRET?)` : '';
-  throw Object.assign(new Error(`${json.error?.message ?? `HTTP ${res.status}`}${hint}`), { code: json.error?.code ?? 'NETRA_E_REQUEST' });
+  throw Object.assign(new Error(`${json.error?.message ?? `HTTP ${res.status}`}${hint}`), { code: json.error?.code ?? ErrorCodes.REQUEST.code });
 }
 
 function serverUrl(config: Config): string {

@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { configFromEnv } from '../config.js';
-import { NetraError } from '../errors.js';
+import { ErrorCodes, NetraError } from '../errors.js';
 import { createApp, type App } from '../app.js';
 import { parseWorkspace } from '../server/params.js';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -244,5 +244,5 @@ try {
 } catch (err) {
   const e = err as NetraError;
   process.stderr.write(`netra: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
-  process.exitCode = e.code === 'NETRA_E_VALIDATION' ? 2 : 1;
+  process.exitCode = e.code === ErrorCodes.VALIDATION.code ? 2 : 1;
 }

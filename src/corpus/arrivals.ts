@@ -6,7 +6,7 @@
  * mapped through the inverse cumulative intensity. Timestamps are whole milliseconds, strictly increasing. Pure.
  */
 import { CURVES, type Preset } from './presets.js';
-import { cumulative, Rng } from './random.js';
+import { cumulative, type Rng } from './random.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

@@ -107,7 +107,7 @@ export function addParaphrase(f: Family, clauses: readonly string[], original: s
   const strengths = original.length < 160 ? SHORT_STRENGTHS : LONG_STRENGTHS;
   for (const s of strengths) {
     const text = paraphrase(clauses, rng, s);
-    if (text === original || (f.paraphrases && f.paraphrases.some((x) => x.text === text))) continue;
+    if (text === original || f.paraphrases?.some((x) => x.text === text)) continue;
     const sh = shingleKeys(text);
     if (jaccardKeys(sh, origShingles) < PLANTED_MIN_JACCARD) continue;
     const userTokens = Math.max(1, Math.round((f.promptTokens - f.systemTokens) * (1 + 0.05 * rng.normal())));

@@ -6,6 +6,7 @@
  * session, the next step of an agent run) or else by a fresh request of the app the diurnal mix picks: a verbatim
  * re-send of a recent prompt, a paraphrase of one, or a new prompt (which may open a session or an agent run).
  * Memory is O(batch + per-app rings + open chains). Same options and seed ⇒ identical events. Pure, no I/O.
+ * Longer than ~400 lines: the slot-filling loop and its follow-up queue share state that splitting would have to pass around.
  */
 import { NetraError } from '../errors.js';
 import type { Pricer, WorkloadEvent } from '../workload/event.js';

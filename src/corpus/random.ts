@@ -73,7 +73,7 @@ export class Rng {
 
   /** Standard normal (Box–Muller; the second value of each pair is kept for the next call). */
   normal(): number {
-    if (this.spare === this.spare) {
+    if (!Number.isNaN(this.spare)) {
       const s = this.spare;
       this.spare = NaN;
       return s;

@@ -3,7 +3,19 @@
  * synonyms and filler phrases for paraphrases. Data only. Slots: {o} topic, {r} unique reference, any other
  * letter names a pool of the domain.
  */
-import type { DomainSpec, TextDomain } from './text.js';
+export type TextDomain = 'support' | 'docs' | 'code' | 'reports' | 'ops';
+
+export interface DomainSpec {
+  topics: readonly string[];
+  pools: Readonly<Record<string, readonly string[]>>;
+  openers: readonly string[];
+  bodies: readonly string[];
+  refs: readonly string[];
+  queries: readonly string[];
+  chunks: readonly string[];
+  followups: readonly string[];
+  steps: readonly string[];
+}
 
 const DAYS = ['2', '3', '4', '5', '7', '9', '12', '15', '20', '30', '45', '90'];
 

@@ -8,9 +8,11 @@
  * Clauses are pre-rendered per domain and topic on first use (fixed seed); a prompt is a few concatenations. Pure, no I/O.
  */
 import { Rng } from './random.js';
+import type { DomainSpec, TextDomain } from './text-pools.js';
 import { DOMAIN_SPECS, TASK_ASKS, SYNONYMS, FILLERS_START, FILLERS_INNER, FILLERS_END } from './text-pools.js';
 
-export type TextDomain = 'support' | 'docs' | 'code' | 'reports' | 'ops';
+export type { DomainSpec, TextDomain };
+
 /** prompt: a full request; query: a short search query; chunk: a document chunk to embed */
 export type TextKind = 'prompt' | 'query' | 'chunk';
 
@@ -21,17 +23,6 @@ const REF = 1;
 const REF2 = 2;
 type Template = readonly Part[];
 
-export interface DomainSpec {
-  topics: readonly string[];
-  pools: Readonly<Record<string, readonly string[]>>;
-  openers: readonly string[];
-  bodies: readonly string[];
-  refs: readonly string[];
-  queries: readonly string[];
-  chunks: readonly string[];
-  followups: readonly string[];
-  steps: readonly string[];
-}
 
 function parse(src: string, pools: Readonly<Record<string, readonly string[]>>): Template {
   const parts: Part[] = [];

@@ -68,7 +68,9 @@ export class NetraPgPool extends pg.Pool {
   }
 
   override connect(): Promise<pg.PoolClient>;
+  // biome-ignore lint/suspicious/noExplicitAny: the signature pg.Pool declares
   override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): void;
+  // biome-ignore lint/suspicious/noExplicitAny lint/suspicious/noConfusingVoidType: the signature pg.Pool declares
   override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): Promise<pg.PoolClient> | void {
     const p = this.checkout();
     if (!callback) return p;

@@ -48,6 +48,16 @@ export interface IngestResult extends IngestProgress {
   errors_truncated: boolean;
 }
 
+/** What a caller is told of an ingestion (HTTP response, CLI import, job summary). */
+export interface IngestSummary {
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  errors: FieldError[];
+  /** total number of errors when `errors` was capped */
+  errors_total?: number;
+}
+
 export interface IngestorDeps {
   store: Pick<AnalyticsStore, 'append'>;
   pricer: Pricer;

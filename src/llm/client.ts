@@ -3,6 +3,7 @@
  * always the built-in model), a resilience stack per remote provider (resilience.ts), the response cache and the
  * metrics / fallback hooks. The client itself implements LlmProvider, plus completeStructured() and breakerState().
  * Streams fall back only before their first delta; a failure after output has started is thrown to the caller.
+ * Longer than ~400 lines: complete, stream and structured calls each walk the same chain with the same fallback rules.
  */
 import { BrokenCircuitError } from 'cockatiel';
 import type { z } from 'zod';

@@ -6,7 +6,7 @@
  * between retries, and is never counted as a provider failure.
  */
 import {
-  CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, TimeoutStrategy, circuitBreaker, handleWhen, retry, timeout,
+  type CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, TimeoutStrategy, circuitBreaker, handleWhen, retry, timeout,
   type IBackoff, type IBackoffFactory, type IRetryBackoffContext, type RetryPolicy, type TimeoutPolicy,
 } from 'cockatiel';
 import { LlmProviderError, abortError } from './provider-error.js';

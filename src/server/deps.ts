@@ -2,29 +2,20 @@
  * What the HTTP layer needs from the rest of the app. app.ts builds it; tests build the same app with another config.
  */
 import type { Config } from '../config.js';
-import type { PriceOverrideRow, Repository } from '../db/repository.js';
-import type { FieldError } from '../errors.js';
-import type { IngestSource } from '../ingest/pipeline.js';
+import type { Repository } from '../db/repository.js';
+import type { IngestSource, IngestSummary } from '../ingest/pipeline.js';
+import type { DependencyStatus } from '../observability/readiness.js';
+import type { PricingService } from '../services/pricing-service.js';
 import type { Logger } from '../logger.js';
-import type { AnalyticsStore, RepriceResult } from '../store/types.js';
+import type { AnalyticsStore } from '../store/types.js';
 import type { AnalysisService } from '../services/analysis-service.js';
 import type { Accounts } from '../accounts/index.js';
 import type { Observability } from '../observability/observability.js';
 import type { JobRow } from '../db/repository.js';
 import type { JobRunner } from '../jobs/job-runner.js';
-import type { ChatDeps } from './routes/chat.js';
+import type { ConversationsRepository } from '../chat/conversations-repository.js';
+import type { RunService } from '../chat/run-service.js';
 
-
-export interface IngestSummary {
-  accepted: number;
-  rejected: number;
-  duplicates: number;
-  errors: FieldError[];
-  /** total number of errors when `errors` was capped */
-  errors_total?: number;
-}
-
-export interface DependencyStatus { name: string; ok: boolean; detail?: string; latency_ms: number }
 
 export interface ServerDeps {
   config: Config;
@@ -35,12 +26,8 @@ export interface ServerDeps {
   ingest(workspace: string, items: IngestSource): Promise<IngestSummary>;
   /** Creates the workspace row on first use. */
   ensureWorkspace(name: string): Promise<void>;
-  /** Reloads a workspace's price overrides and recomputes catalog-priced costs of its stored events. */
-  reprice(workspace: string): Promise<RepriceResult>;
-  /** Throws a validation error when a price override would not make a valid catalog (e.g. unknown model without output price). */
-  checkOverride(o: PriceOverrideRow): Promise<void>;
-  /** Catalog listing for the API. */
-  catalog(): { version: string; prices_taken: string; models: unknown[] };
+  /** the catalog listing, overrides (checked, stored, applied) and repricing */
+  pricing: PricingService;
   analysis: AnalysisService;
   /** Per-dependency readiness. */
   readiness(): Promise<DependencyStatus[]>;
@@ -56,4 +43,10 @@ export interface ServerDeps {
   };
   /** conversations and agent runs (issue 5): /api/v1/threads, /api/v1/runs; routes are absent without it */
   chat?: ChatDeps;
+}
+
+/** What the chat routes (and the WebSocket gateway) need. */
+export interface ChatDeps {
+  conversations: ConversationsRepository;
+  runs: RunService;
 }

@@ -1,8 +1,8 @@
 /**
- * Maps every error to the one JSON error body `{ error: { code, message, field?, details? } }` and an HTTP status.
+ * Maps every error to the one JSON error body (codes and statuses from the registry in src/errors.ts) `{ error: { code, message, field?, details? } }` and an HTTP status.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { NetraError } from '../errors.js';
+import { errorBody, NetraError } from '../errors.js';
 
 export function installErrorHandler(app: FastifyInstance, limits: { maxBodyBytes: number }): void {
   app.setErrorHandler((err: FastifyError | NetraError | Error, req, reply) => {
@@ -12,26 +12,26 @@ export function installErrorHandler(app: FastifyInstance, limits: { maxBodyBytes
     }
     const fe = err as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.status(413).send({ error: { code: 'NETRA_E_BODY_TOO_LARGE', message: `request body exceeds ${limits.maxBodyBytes} bytes; split it into smaller requests or send application/x-ndjson` } });
+      return reply.status(413).send(errorBody('BODY_TOO_LARGE', `request body exceeds ${limits.maxBodyBytes} bytes; split it into smaller requests or send application/x-ndjson`));
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.status(415).send({ error: { code: 'NETRA_E_UNSUPPORTED_MEDIA_TYPE', message: `unsupported content type ${req.headers['content-type'] ?? '(none)'}; use application/json or application/x-ndjson` } });
+      return reply.status(415).send(errorBody('UNSUPPORTED_MEDIA', `unsupported content type ${req.headers['content-type'] ?? '(none)'}; use application/json or application/x-ndjson`));
     }
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
-      return reply.status(400).send({ error: { code: 'NETRA_E_VALIDATION', field: '(body)', message: `malformed JSON body: ${err.message}` } });
+      return reply.status(400).send(errorBody('VALIDATION', `malformed JSON body: ${err.message}`, '(body)'));
     }
     if (fe.validation) {
       const v = fe.validation[0];
       const field = v?.instancePath ? v.instancePath.replace(/^\//, '').replaceAll('/', '.') : String((v?.params as { missingProperty?: string })?.missingProperty ?? '');
-      return reply.status(400).send({ error: { code: 'NETRA_E_VALIDATION', field: `${fe.validationContext ?? 'request'}${field ? '.' + field : ''}`, message: fe.message } });
+      return reply.status(400).send(errorBody('VALIDATION', fe.message, `${fe.validationContext ?? 'request'}${field ? `.${field}` : ''}`));
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send({ error: { code: 'NETRA_E_REQUEST', message: fe.message } });
+      return reply.status(fe.statusCode).send(errorBody('REQUEST', fe.message));
     }
     req.log.error({ err }, 'unhandled error');
-    return reply.status(500).send({ error: { code: 'NETRA_E_INTERNAL', message: 'internal error; see the server log for the request id' } });
+    return reply.status(500).send(errorBody('INTERNAL', 'internal error; see the server log for the request id'));
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ error: { code: 'NETRA_E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 }

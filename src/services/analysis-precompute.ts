@@ -6,7 +6,7 @@
  * policies can differ) and the replay of each distinct policy. Entries are stored with a long TTL (config, 24 h): the
  * cache's generation counter retires them at the workspace's next ingest or reprice anyway.
  *
- * Scheduling: `touch(workspace)` (the app calls it after every append that stored events, and after a reprice) arms a
+ * Scheduling: `touch(workspace)` (src/services/workspace-changes.ts calls it after every change of the workspace's data) arms a
  * debounce timer (5 s after the last touch, at most 60 s after the first under continuous ingest); due workspaces run
  * one at a time, in the order they became due. Nothing runs before `start()` (a serving process calls it in listen();
  * a CLI command never does): touches before it are remembered, and start() arms them together with the most recently
@@ -87,6 +87,8 @@ export interface AnalysisPrecompute {
   registerMetrics(registry: Registry): void;
   /** The workspace's last completed run's values (kept when staleMaxMs > 0; dropped when a turn finds it too old); null when none. */
   snapshot(workspace: string): AnalysisSnapshot | null;
+  /** Events were deleted or repriced: the workspace's snapshot no longer counts a prefix of its data, so it is never served again. */
+  dropSnapshot(workspace: string): void;
   close(): Promise<void>;
 }
 
@@ -270,6 +272,9 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
     },
     snapshot(workspace) {
       return snapshots.get(workspace) ?? null;
+    },
+    dropSnapshot(workspace) {
+      snapshots.delete(workspace);
     },
     status() {
       return { enabled: opts.enabled, pending: [...waiting.keys(), ...queue], running: running?.workspace ?? null, runs: { ...runs }, last };

@@ -1,23 +1,24 @@
 /**
  * The DatasetAdmin port of the agents' dataset pipeline (src/agents/dataset-admin.ts) over the analytics store: list a
- * workspace's datasets (one per app), delete one (workspace owners only; the query cache of the workspace is invalidated
- * so no analysis serves figures of deleted events) and reprice (owners only; the app's reprice, which also invalidates).
+ * workspace's datasets (one per app), delete one (workspace owners only; the deletion goes through the workspace-change
+ * path, so no analysis, cache entry or precompute snapshot serves figures of deleted events) and reprice (owners only; the
+ * pricing service's reprice, which goes through the same path).
  * The owner check is an adapter the composition root gives (accounts' role lookup), so the agents never see roles.
  */
 import type { WorkspaceAccess } from '../accounts/workspace-access.js';
 import type { DatasetAdmin } from '../agents/dataset-admin.js';
-import type { QueryCache } from '../cache/index.js';
 import { NetraError } from '../errors.js';
 import type { AnalyticsStore, RepriceResult } from '../store/types.js';
+import type { WorkspaceChanges } from './workspace-changes.js';
 
 export interface DatasetAdminDeps {
   store: Pick<AnalyticsStore, 'datasets' | 'deleteEvents'>;
-  /** the app's reprice (src/app.ts): catalog with overrides → store.reprice → cache invalidation */
+  /** the pricing service's reprice: catalog with overrides → store.reprice → workspace change */
   reprice: (workspace: string) => Promise<RepriceResult>;
   /** whether the user owns the workspace (false for unknown users, API keys, other workspaces) */
   isOwner: (workspace: string, userId: string) => Promise<boolean>;
-  /** the analytics query cache, invalidated after a deletion; null when disabled */
-  cache?: Pick<QueryCache, 'invalidate'> | null;
+  /** the workspace-change path, told after a deletion that removed events */
+  changes: Pick<WorkspaceChanges, 'changed'>;
 }
 
 function checkName(value: unknown, field: string): string {
@@ -52,7 +53,7 @@ export function createDatasetAdmin(deps: DatasetAdminDeps): DatasetAdmin {
       checkName(app, 'app');
       await requireOwner(workspace, userId, 'delete datasets');
       const deleted = await deps.store.deleteEvents(workspace, { app });
-      if (deleted > 0) await deps.cache?.invalidate(workspace);
+      if (deleted > 0) await deps.changes.changed(workspace, 'delete');
       return deleted;
     },
     async reprice(workspace, userId) {

@@ -12,13 +12,9 @@ import type { ModelRates } from '../workload/pricing.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
 
-export interface Scope {
-  workspace: string;
-  /** inclusive, epoch ms; default: the beginning of time */
-  from?: number;
-  /** exclusive, epoch ms; default: the end of time */
-  to?: number;
-}
+import type { Scope } from '../workload/scope.js';
+
+export type { Scope };
 
 export interface AppendResult {
   /** rows newly stored */

@@ -8,7 +8,7 @@
  * stricter than zod (harmless: zod decides), never looser; test/ingest-fast-parse.test.ts checks that differentially.
  * Keep the limits below in step with event.ts.
  */
-import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES } from './event.js';
+import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES } from './event-values.js';
 
 const MAX_ID = 256;
 const MAX_NAME = 200;

@@ -8,19 +8,18 @@
 import { z } from 'zod';
 import type { FieldError } from '../errors.js';
 import { parseEventInputFast } from './event-fast-parse.js';
+import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES } from './event-values.js';
+
+export { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES };
 import { sha256Hex } from './hash.js';
 
-export const OPERATIONS = ['chat', 'completion', 'embedding', 'image', 'audio', 'rerank', 'moderation', 'tool', 'other'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export type CostSource = 'given' | 'catalog';
 
-export const STATUSES = ['ok', 'error'] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** Earliest and latest accepted timestamps: anything outside is almost certainly a unit error (s vs ms) or garbage. */
-export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
-export const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
 
 const MAX_ID = 256;
 const MAX_NAME = 200;

@@ -230,15 +230,23 @@ export class PriceCatalog implements Pricer {
     return found;
   }
 
-  /** A new catalog with these overrides (replacing any this one has). Throws NETRA_E_VALIDATION naming the bad field. */
-  withOverrides(overrides: readonly PriceOverride[]): PriceCatalog {
+  /**
+   * A new catalog with these overrides (replacing any this one has). Throws NETRA_E_VALIDATION naming the bad field:
+   * `overrides[i].<field>`, or with `prefixOf` another prefix per override (an empty one names the field alone, for a
+   * caller checking one override it was given among the stored ones).
+   */
+  withOverrides(overrides: readonly PriceOverride[], opts: { prefixOf?: (i: number) => string } = {}): PriceCatalog {
+    const fieldOf = (i: number, sub: string) => {
+      const prefix = opts.prefixOf ? opts.prefixOf(i) : `overrides[${i}]`;
+      return prefix && sub ? `${prefix}.${sub}` : prefix || sub || 'model';
+    };
     const byWs = new Map<string, Map<string, OverrideFields>>();
     const unknown: { workspace: string; key: string; i: number; model: string }[] = [];
     overrides.forEach((raw, i) => {
       const parsed = PriceOverrideSchema.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        const field = `overrides[${i}]${issue.path.length ? '.' + issue.path.map(String).join('.') : ''}`;
+        const field = fieldOf(i, issue.path.map(String).join('.'));
         throw new NetraError('VALIDATION', `price override ${field}: ${issue.message}`, { field, details: parsed.error.issues });
       }
       const { workspace, model, ...fields } = parsed.data;
@@ -254,7 +262,7 @@ export class PriceCatalog implements Pricer {
     for (const { workspace, key, i, model } of unknown) {
       const o = byWs.get(workspace)!.get(key)!;
       if (o.input === undefined || o.output === undefined) {
-        const field = `overrides[${i}].${o.input === undefined ? 'input' : 'output'}`;
+        const field = fieldOf(i, o.input === undefined ? 'input' : 'output');
         throw new NetraError('VALIDATION',
           `price override ${field}: model '${model}' is not in the price catalog, so the override must give both input and output (USD per token)`,
           { field });

@@ -7,7 +7,7 @@
  *   provider's cache window earlier.
  * Only events inside the analysed scope count, as earlier events too.
  */
-import type { AnalysisScope } from './index.js';
+import type { AnalysisScope } from './scope.js';
 
 export interface ExactCacheOptions {
   /** the TTL the recommendation is computed for (seconds) */

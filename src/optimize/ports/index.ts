@@ -3,7 +3,7 @@
  * its rows and methods in its own file (usage.ts, cache.ts, replay.ts, performance.ts); stores implement all of them
  * (DuckDB: src/store/duckdb-analysis/). Every method is scoped to one workspace and a [from, to) range.
  */
-import type { Scope } from '../../store/types.js';
+import type { Scope } from '../../workload/scope.js';
 import type { CacheQueries } from './cache.js';
 import type { PerformanceQueries } from './performance.js';
 import type { ReplayQueries } from './replay.js';
@@ -13,10 +13,6 @@ import type { BatchScheduleQueries } from './batch-schedule.js';
 
 export type { Scope };
 
-/** A resolved scope: from and to are always set for analyses. */
-export interface AnalysisScope extends Scope {
-  from: number;
-  to: number;
-}
+export type { AnalysisScope } from './scope.js';
 
 export interface AnalysisQueries extends UsageQueries, CacheQueries, ReplayQueries, PerformanceQueries, BreakdownQueries, BatchScheduleQueries {}

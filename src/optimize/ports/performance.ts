@@ -3,7 +3,7 @@
  * (src/optimize/performance.ts) and the exact window percentiles.
  */
 import type { BucketRow } from '../performance.js';
-import type { AnalysisScope } from './index.js';
+import type { AnalysisScope } from './scope.js';
 
 export interface BucketResult {
   rows: BucketRow[];

@@ -3,7 +3,7 @@
  * The domain (optimize/replay.ts) resolves a validated policy into a `ReplayPlan` (catalog rates, stored model ids
  * per rule, semantic-cache hits) and the store applies it in SQL, returning totals and per-day (UTC) rows.
  */
-import type { AnalysisScope } from './index.js';
+import type { AnalysisScope } from './scope.js';
 
 /** One policy match, resolved: every list is "any of"; null means "any". */
 export interface ReplayMatch {

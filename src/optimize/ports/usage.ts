@@ -4,7 +4,7 @@
  * aggregated query over the scope and returns its rows plus the SQL text (quoted as evidence). Constants shared by
  * the SQL and the domain code (prompt-size bands, burst thresholds) live here too.
  */
-import type { AnalysisScope } from './index.js';
+import type { AnalysisScope } from './scope.js';
 
 /** Rows of one aggregated query plus the SQL that produced them (bound parameters appear as $names). */
 export interface UsageResult<R> {

@@ -9,7 +9,7 @@ const price = z.number().nonnegative().max(0.001, 'USD per token: at most 0.001 
 const OverrideBody = z.object({ input: price, output: price, cached_input: price, cache_write: price });
 
 export function catalogRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  app.get('/api/v1/catalog', async () => deps.catalog());
+  app.get('/api/v1/catalog', async () => deps.pricing.listing());
 
   app.get('/api/v1/workspaces/:workspace/price-overrides', async (req) => {
     const workspace = parseWorkspace((req.params as { workspace: string }).workspace, deps.config.defaultWorkspace);
@@ -28,22 +28,17 @@ export function catalogRoutes(app: FastifyInstance, deps: ServerDeps): void {
       workspace, model: p.model, input: body.data.input ?? null, output: body.data.output ?? null,
       cached_input: body.data.cached_input ?? null, cache_write: body.data.cache_write ?? null,
     };
-    await deps.checkOverride(row);
-    await deps.repo.upsertPriceOverride(row);
-    return { workspace, model: p.model, repriced: await deps.reprice(workspace) };
+    return { workspace, model: p.model, repriced: await deps.pricing.setOverride(row) };
   });
 
   app.delete('/api/v1/workspaces/:workspace/price-overrides/:model', async (req, reply) => {
     const p = req.params as { workspace: string; model: string };
     const workspace = parseWorkspace(p.workspace, deps.config.defaultWorkspace);
-    if (!(await deps.repo.deletePriceOverride(workspace, p.model))) {
-      throw new NetraError('NOT_FOUND', `no price override for model ${p.model} in workspace ${workspace}`, { field: 'model' });
-    }
-    return reply.send({ workspace, model: p.model, repriced: await deps.reprice(workspace) });
+    return reply.send({ workspace, model: p.model, repriced: await deps.pricing.deleteOverride(workspace, p.model) });
   });
 
   app.post('/api/v1/workspaces/:workspace/reprice', async (req) => {
     const workspace = parseWorkspace((req.params as { workspace: string }).workspace, deps.config.defaultWorkspace);
-    return deps.reprice(workspace);
+    return deps.pricing.reprice(workspace);
   });
 }

@@ -9,17 +9,11 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ConversationScope, ConversationsRepository, MessageRow, RunRow, ThreadRow } from '../../chat/conversations-repository.js';
-import type { RunService } from '../../chat/run-service.js';
+import type { ConversationScope, MessageRow, RunRow, ThreadRow } from '../../chat/conversations-repository.js';
 import { NetraError } from '../../errors.js';
 import { GOALS } from '../../optimize/ranking.js';
 import type { ServerDeps } from '../deps.js';
 
-/** What the chat routes (and the WebSocket gateway) need. */
-export interface ChatDeps {
-  conversations: ConversationsRepository;
-  runs: RunService;
-}
 
 export const MAX_REQUEST_CHARS = 10_000;
 const MAX_TITLE_CHARS = 200;

@@ -7,13 +7,14 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { NetraError } from '../../errors.js';
+import { errorBody, NetraError } from '../../errors.js';
 import { parseJsonBody } from '../../ingest/json-body.js';
 import { parseNdjsonBatches } from '../../ingest/ndjson.js';
 import { parseOtlpTraces } from '../../ingest/otlp.js';
 import { parseOpenAiLogs } from '../../ingest/openai-log.js';
 import type { IngestItem } from '../../ingest/types.js';
-import type { IngestSummary, ServerDeps } from '../deps.js';
+import type { IngestSummary } from '../../ingest/pipeline.js';
+import type { ServerDeps } from '../deps.js';
 import { parseWorkspace } from '../params.js';
 
 export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
@@ -28,7 +29,7 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const body = { accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, errors: r.errors, errors_total: r.errors_total ?? r.errors.length, ...extra };
     if (r.rejected === 0) return reply.status(200).send(body);
     if (r.accepted + r.duplicates > 0) return reply.status(207).send(body);
-    return reply.status(400).send({ ...body, error: { code: 'NETRA_E_NO_VALID_EVENTS', message: `none of the ${r.rejected} events was valid; see errors` } });
+    return reply.status(400).send({ ...body, ...errorBody('NO_VALID_EVENTS', `none of the ${r.rejected} events was valid; see errors`) });
   };
 
   const checkCount = (n: number) => {

@@ -10,8 +10,8 @@ import type { Principal } from '../../accounts/roles.js';
 import type { Observability } from '../../observability/observability.js';
 import type { ConversationScope } from '../../chat/conversations-repository.js';
 import type { RunEvent } from '../../chat/run-service.js';
-import { NetraError } from '../../errors.js';
-import type { ChatDeps } from '../routes/chat.js';
+import { NetraError, wsCloseCode } from '../../errors.js';
+import type { ChatDeps } from '../deps.js';
 import { messageView, runView, threadView } from '../routes/chat.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import { envelope, isoNow, parseClientMessage, pongFrame, ProtocolError, WS_ERRORS, type ClientMessage, type ServerEnvelope } from './envelopes.js';
@@ -54,10 +54,10 @@ export class WsConnection {
   open(auth: Promise<AuthResult>): void {
     auth.then((a) => {
       if (this.closed) return;
-      if (typeof a === 'string') return this.close(1008, a);
+      if (typeof a === 'string') return this.close(wsCloseCode('UNAUTHENTICATED'), a);
       const ownerId = a.principal.kind === 'user' ? a.principal.userId : `key:${a.principal.prefix}`;
       if (!this.ctx.registry.add({ id: this.id, ownerId, socket: this.socket, lastSeen: Date.now() })) {
-        return this.close(1008, `too many connections for this user (at most ${this.ctx.config.maxConnectionsPerUser})`);
+        return this.close(wsCloseCode('RATE_LIMITED'), `too many connections for this user (at most ${this.ctx.config.maxConnectionsPerUser})`);
       }
       this.scope = { workspace: a.workspace, userId: ownerId };
       this.canRun = a.canRun;
@@ -74,7 +74,7 @@ export class WsConnection {
       for (const f of queued) this.onFrame(f.data, f.isBinary);
     }).catch((err: unknown) => {
       this.ctx.log.warn({ err: (err as Error).message }, 'websocket authentication failed');
-      this.close(1011, 'authentication failed');
+      this.close(wsCloseCode('INTERNAL'), 'authentication failed');
     });
   }
 
@@ -88,7 +88,7 @@ export class WsConnection {
     if (data.length > this.ctx.config.maxFrameBytes) {
       this.ctx.observability?.metrics.observeWsMessage('in', 'invalid');
       this.sendError(new ProtocolError(WS_ERRORS.TOO_LARGE, `frame of ${data.length} bytes is over the limit of ${this.ctx.config.maxFrameBytes}`));
-      if (++this.oversize >= MAX_OVERSIZE_FRAMES) this.close(1009, 'repeated oversize frames');
+      if (++this.oversize >= MAX_OVERSIZE_FRAMES) this.close(wsCloseCode('WS_FRAME_TOO_LARGE'), 'repeated oversize frames');
       return;
     }
     if (!this.takeToken()) {
@@ -112,7 +112,7 @@ export class WsConnection {
 
   private violation(err: ProtocolError): void {
     this.sendError(err);
-    if (++this.violations > this.ctx.config.maxViolations) this.close(1008, 'too many protocol errors');
+    if (++this.violations > this.ctx.config.maxViolations) this.close(wsCloseCode('RATE_LIMITED'), 'too many protocol errors');
   }
 
   private takeToken(): boolean {

@@ -6,6 +6,7 @@
  * formatted once per millisecond.
  */
 import { z } from 'zod';
+import { ErrorCodes, type ErrorCode, type ErrorKind } from '../../errors.js';
 import { GOALS } from '../../optimize/ranking.js';
 
 export const MAX_CONTENT_CHARS = 10_000;
@@ -52,21 +53,24 @@ export interface ServerEnvelope {
   ts: string;
 }
 
-/** Protocol error codes sent in `error` envelopes. */
+/** The registry kinds (src/errors.ts) the gateway sends in `error` envelopes. */
 export const WS_ERRORS = {
-  BAD_JSON: 'NETRA_E_WS_BAD_JSON',
-  INVALID: 'NETRA_E_VALIDATION',
-  UNKNOWN_TYPE: 'NETRA_E_WS_UNKNOWN_TYPE',
-  TOO_LARGE: 'NETRA_E_WS_FRAME_TOO_LARGE',
-  RATE_LIMITED: 'NETRA_E_RATE_LIMITED',
-  FORBIDDEN: 'NETRA_E_FORBIDDEN',
-  NOT_FOUND: 'NETRA_E_NOT_FOUND',
-  INTERNAL: 'NETRA_E_INTERNAL',
-} as const;
+  BAD_JSON: 'WS_BAD_JSON',
+  INVALID: 'VALIDATION',
+  UNKNOWN_TYPE: 'WS_UNKNOWN_TYPE',
+  TOO_LARGE: 'WS_FRAME_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  INTERNAL: 'INTERNAL',
+} as const satisfies Record<string, ErrorKind>;
 
+/** An error sent in an `error` envelope: a registry code, the offending field, and the request it answers. */
 export class ProtocolError extends Error {
-  constructor(readonly code: string, message: string, readonly field?: string, readonly requestId?: string) {
+  readonly code: ErrorCode;
+  constructor(kindOrCode: ErrorKind | ErrorCode, message: string, readonly field?: string, readonly requestId?: string) {
     super(message);
+    this.code = kindOrCode.startsWith('NETRA_E_') ? (kindOrCode as ErrorCode) : ErrorCodes[kindOrCode as ErrorKind].code;
   }
 }
 
