@@ -21,21 +21,34 @@ const WS = 'demo';
 beforeAll(async () => {
   t = await startTestApp({ seedDemo: true, demoEvents: 10_000 });
   NOW = Date.now();
-  sup = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, generate: (r) => t.app.generate(r), catalog: () => t.app.catalog(), now: () => NOW });
+  sup = createSupervisor({
+    analysis: t.app.analysis,
+    llm: t.app.llm,
+    generate: (r) => t.app.generate(r),
+    catalog: () => t.app.catalog(),
+    now: () => NOW,
+  });
   all = await t.app.store.listEvents({ workspace: WS }, { limit: 20_000 });
 }, 120_000);
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 const ms = (v: number) => formatByUnit(Math.round(v), 'ms');
 const calls = (n: number) => formatByUnit(n, 'count');
 const firstLine = (s: string) => s.split('\n')[0]!;
 
 describe('answers over the demo workspace', () => {
-  it('holds 10,000 events', () => { expect(all).toHaveLength(10_000); });
+  it('holds 10,000 events', () => {
+    expect(all).toHaveLength(10_000);
+  });
 
   it('"Where does my money go?" names the app that spends most, first', async () => {
     const { content } = await ask(sup, WS, 'Where does my money go?');
-    const [app, v] = topBy(groupBy(all, (e) => e.app), spend);
+    const [app, v] = topBy(
+      groupBy(all, (e) => e.app),
+      spend,
+    );
     expect(firstLine(content)).toContain(`${app} has the most spend`);
     expect(firstLine(content)).toContain(formatUsd(v));
     expect(firstLine(content)).toContain(formatUsd(spend(all)));
@@ -52,7 +65,8 @@ describe('answers over the demo workspace', () => {
     const d1 = startOfDay(NOW) - 5 * DAY;
     const { content } = await ask(sup, WS, `Spend per day from ${dayLabel(d1)} to ${dayLabel(d1 + 2 * DAY)}`);
     expect(firstLine(content)).toContain(`adds up to ${formatUsd(spend(inWindow(all, d1, d1 + 3 * DAY)))}`);
-    for (let d = d1; d < d1 + 3 * DAY; d += DAY) expect(content).toContain(`| ${dayLabel(d)} | ${formatUsd(spend(inWindow(all, d, d + DAY)))} |`);
+    for (let d = d1; d < d1 + 3 * DAY; d += DAY)
+      expect(content).toContain(`| ${dayLabel(d)} | ${formatUsd(spend(inWindow(all, d, d + DAY)))} |`);
     expect(content).not.toContain(dayLabel(d1 + 3 * DAY) + ' |');
   });
 
@@ -67,17 +81,25 @@ describe('answers over the demo workspace', () => {
 
   it('"How many calls did support-bot make?" counts them', async () => {
     const { content } = await ask(sup, WS, 'How many calls did support-bot make?');
-    expect(firstLine(content)).toBe(`support-bot made ${calls(all.filter((e) => e.app === 'support-bot').length)} calls over the whole history (from ${firstLine(content).split('(from ')[1]}`);
+    expect(firstLine(content)).toBe(
+      `support-bot made ${calls(all.filter((e) => e.app === 'support-bot').length)} calls over the whole history (from ${firstLine(content).split('(from ')[1]}`,
+    );
   });
 
   it('"What is the p95 latency of <the busiest model>?" computes it', async () => {
-    const [model] = topBy(groupBy(all, (e) => e.model), (es) => es.length);
+    const [model] = topBy(
+      groupBy(all, (e) => e.model),
+      (es) => es.length,
+    );
     const { content } = await ask(sup, WS, `What is the p95 latency of ${model}?`);
     expect(firstLine(content)).toContain(`${model} calls's p95 latency was ${ms(p95(all.filter((e) => e.model === model))!)}`);
   });
 
   it('"Error rate by model" names the model with the highest error rate', async () => {
-    const [model, rate] = topBy(groupBy(all, (e) => e.model), (es) => es.filter((e) => e.status === 'error').length / es.length);
+    const [model, rate] = topBy(
+      groupBy(all, (e) => e.model),
+      (es) => es.filter((e) => e.status === 'error').length / es.length,
+    );
     const { content } = await ask(sup, WS, 'Error rate by model');
     expect(firstLine(content)).toContain(`${model} has the highest error rate`);
     expect(firstLine(content)).toContain(formatPercent(rate * 100));
@@ -125,7 +147,10 @@ describe('answers over the demo workspace', () => {
   });
 
   it('"How much did user <a real user> spend?" gives that user\'s spend', async () => {
-    const [u] = topBy(groupBy(all, (e) => e.end_user), (es) => es.length);
+    const [u] = topBy(
+      groupBy(all, (e) => e.end_user),
+      (es) => es.length,
+    );
     const { content } = await ask(sup, WS, `How much did user ${u} spend?`);
     expect(firstLine(content)).toContain(`User ${u} spent ${formatUsd(spend(all.filter((e) => e.end_user === u)))}`);
   });
@@ -159,13 +184,20 @@ describe('answers over the demo workspace', () => {
     const hours = groupBy(inWindow(all, y, y + DAY), (e) => Math.floor(e.timestamp / 3_600_000) * 3_600_000);
     const [h, v] = [...hours].map(([k, es]) => [k, spend(es)] as const).sort((a, b) => b[1] - a[1])[0]!;
     const { content } = await ask(sup, WS, 'Spend per hour yesterday');
-    expect(firstLine(content)).toContain(`the highest hour was ${dayLabel(h)} ${new Date(h).toISOString().slice(11, 16)} at ${formatUsd(v)}`);
+    expect(firstLine(content)).toContain(
+      `the highest hour was ${dayLabel(h)} ${new Date(h).toISOString().slice(11, 16)} at ${formatUsd(v)}`,
+    );
   });
 
   it('"How many tokens did we use in the last 3 days?" sums prompt and completion tokens', async () => {
     const w = inWindow(all, NOW - 3 * DAY, NOW);
     const { content } = await ask(sup, WS, 'How many tokens did we use in the last 3 days?');
-    expect(firstLine(content)).toContain(`used ${formatByUnit(w.reduce((s, e) => s + e.prompt_tokens + e.completion_tokens, 0), 'tokens')} in the last 3 days`);
+    expect(firstLine(content)).toContain(
+      `used ${formatByUnit(
+        w.reduce((s, e) => s + e.prompt_tokens + e.completion_tokens, 0),
+        'tokens',
+      )} in the last 3 days`,
+    );
   });
 
   it('"What is the cost per call of support-bot?" divides spend by calls', async () => {
@@ -182,21 +214,34 @@ describe('answers over the demo workspace', () => {
   });
 
   it('"p99 latency by app" names the slowest app at p99', async () => {
-    const [app, v] = topBy(groupBy(all, (e) => e.app), (es) => quantileCont(es.map((e) => e.latency_ms).filter((x): x is number => x !== null), 0.99));
+    const [app, v] = topBy(
+      groupBy(all, (e) => e.app),
+      (es) =>
+        quantileCont(
+          es.map((e) => e.latency_ms).filter((x): x is number => x !== null),
+          0.99,
+        ),
+    );
     const { content } = await ask(sup, WS, 'p99 latency by app');
     expect(firstLine(content)).toContain(`${app} has the highest p99 latency`);
     expect(firstLine(content)).toContain(ms(v));
   });
 
   it('"Spend by provider" names the provider that spends most', async () => {
-    const [p, v] = topBy(groupBy(all, (e) => e.provider), spend);
+    const [p, v] = topBy(
+      groupBy(all, (e) => e.provider),
+      spend,
+    );
     const { content } = await ask(sup, WS, 'Spend by provider');
     expect(firstLine(content)).toContain(`${p} has the most spend`);
     expect(firstLine(content)).toContain(formatUsd(v));
   });
 
   it('"Spend by task" breaks spend down by tags.task', async () => {
-    const [task, v] = topBy(groupBy(all, (e) => e.tags.task ?? null), spend);
+    const [task, v] = topBy(
+      groupBy(all, (e) => e.tags.task ?? null),
+      spend,
+    );
     const { content } = await ask(sup, WS, 'Spend by task');
     expect(firstLine(content)).toContain(`${task} has the most spend`);
     expect(firstLine(content)).toContain(formatUsd(v));
@@ -210,11 +255,16 @@ describe('answers over the demo workspace', () => {
   it('"How much did ops-agent spend on <day>?" filters app and day', async () => {
     const d = startOfDay(NOW) - 2 * DAY;
     const { content } = await ask(sup, WS, `How much did ops-agent spend on ${dayLabel(d)}?`);
-    expect(firstLine(content)).toContain(`ops-agent spent ${formatUsd(spend(inWindow(all, d, d + DAY).filter((e) => e.app === 'ops-agent')))} on ${dayLabel(d)}`);
+    expect(firstLine(content)).toContain(
+      `ops-agent spent ${formatUsd(spend(inWindow(all, d, d + DAY).filter((e) => e.app === 'ops-agent')))} on ${dayLabel(d)}`,
+    );
   });
 
   it('"What is the error rate of <model> this month?" uses the calendar month so far', async () => {
-    const [model] = topBy(groupBy(all, (e) => e.model), (es) => es.length);
+    const [model] = topBy(
+      groupBy(all, (e) => e.model),
+      (es) => es.length,
+    );
     const m0 = Date.UTC(new Date(NOW).getUTCFullYear(), new Date(NOW).getUTCMonth(), 1);
     const mine = inWindow(all, m0, NOW).filter((e) => e.model === model);
     const { content } = await ask(sup, WS, `What is the error rate of ${model} this month?`);
@@ -224,7 +274,9 @@ describe('answers over the demo workspace', () => {
   });
 
   it('"Top 3 models by calls" ranks by call count', async () => {
-    const ranked = [...groupBy(all, (e) => e.model)].map(([k, es]) => [k, es.length] as const).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const ranked = [...groupBy(all, (e) => e.model)]
+      .map(([k, es]) => [k, es.length] as const)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     const { content } = await ask(sup, WS, 'Top 3 models by calls');
     expect(firstLine(content)).toContain(`${ranked[0]![0]} leads with ${calls(ranked[0]![1])}`);
     for (const [m, n] of ranked.slice(0, 3)) expect(content).toContain(`| ${m} | ${calls(n)} |`);
@@ -232,7 +284,14 @@ describe('answers over the demo workspace', () => {
 
   it('"What is the median latency?" gives p50 over every call', async () => {
     const { content } = await ask(sup, WS, 'What is the median latency?');
-    expect(firstLine(content)).toContain(`p50 latency was ${ms(quantileCont(all.map((e) => e.latency_ms).filter((x): x is number => x !== null), 0.5)!)}`);
+    expect(firstLine(content)).toContain(
+      `p50 latency was ${ms(
+        quantileCont(
+          all.map((e) => e.latency_ms).filter((x): x is number => x !== null),
+          0.5,
+        )!,
+      )}`,
+    );
   });
 
   it('"Reduce latency by 3x" states the target against the p95', async () => {

@@ -19,7 +19,12 @@ const NOW = Date.UTC(2026, 11, 5, 6);
 /** A small deterministic generator (mulberry32). */
 function rng(seed: number): () => number {
   let a = seed;
-  return () => { a = (a + 0x6d2b79f5) | 0; let x = Math.imul(a ^ (a >>> 15), 1 | a); x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x; return ((x ^ (x >>> 14)) >>> 0) / 4294967296; };
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 function plantedRows(): Record<string, unknown>[] {
@@ -31,22 +36,67 @@ function plantedRows(): Record<string, unknown>[] {
     const kind = i % 4;
     const user = kind === 3 && r() < 0.5 ? 'u-17' : users[Math.floor(r() * users.length)]!;
     if (kind === 0 || kind === 3) {
-      rows.push({ event_id: `p-${i}`, timestamp: t, app: 'faq-bot', model: 'gpt-4o-mini', end_user: user, session_id: `s-${i % 90}`, environment: i % 5 === 0 ? 'staging' : 'production',
-        prompt_tokens: 300 + Math.floor(r() * 400), completion_tokens: 50 + Math.floor(r() * 150), latency_ms: 400 + Math.floor(r() * 1600), ttft_ms: 150 + Math.floor(r() * 100),
-        cost_usd: kind === 3 && user === 'u-17' ? 0.05 : 0.0004 + r() * 0.0004, status: r() < 0.03 ? 'error' : 'ok', tags: { task: 'faq' } });
+      rows.push({
+        event_id: `p-${i}`,
+        timestamp: t,
+        app: 'faq-bot',
+        model: 'gpt-4o-mini',
+        end_user: user,
+        session_id: `s-${i % 90}`,
+        environment: i % 5 === 0 ? 'staging' : 'production',
+        prompt_tokens: 300 + Math.floor(r() * 400),
+        completion_tokens: 50 + Math.floor(r() * 150),
+        latency_ms: 400 + Math.floor(r() * 1600),
+        ttft_ms: 150 + Math.floor(r() * 100),
+        cost_usd: kind === 3 && user === 'u-17' ? 0.05 : 0.0004 + r() * 0.0004,
+        status: r() < 0.03 ? 'error' : 'ok',
+        tags: { task: 'faq' },
+      });
     } else if (kind === 1) {
-      rows.push({ event_id: `p-${i}`, timestamp: t, app: 'ticket-tagger', model: 'gpt-4o', environment: 'production', prompt_tokens: 500, completion_tokens: 5,
-        latency_ms: 300 + Math.floor(r() * 300), ttft_ms: 200, cost_usd: 0.0013, tags: { task: 'classification' } });
+      rows.push({
+        event_id: `p-${i}`,
+        timestamp: t,
+        app: 'ticket-tagger',
+        model: 'gpt-4o',
+        environment: 'production',
+        prompt_tokens: 500,
+        completion_tokens: 5,
+        latency_ms: 300 + Math.floor(r() * 300),
+        ttft_ms: 200,
+        cost_usd: 0.0013,
+        tags: { task: 'classification' },
+      });
     } else {
-      rows.push({ event_id: `p-${i}`, timestamp: t, app: 'report-gen', model: 'claude-sonnet-4-5', end_user: user, environment: 'production', prompt_tokens: 6000, completion_tokens: 120,
-        latency_ms: 9000 + Math.floor(r() * 3000), ttft_ms: 7000 + Math.floor(r() * 1500), cost_usd: 0.02 + r() * 0.01, tags: { task: 'report' } });
+      rows.push({
+        event_id: `p-${i}`,
+        timestamp: t,
+        app: 'report-gen',
+        model: 'claude-sonnet-4-5',
+        end_user: user,
+        environment: 'production',
+        prompt_tokens: 6000,
+        completion_tokens: 120,
+        latency_ms: 9000 + Math.floor(r() * 3000),
+        ttft_ms: 7000 + Math.floor(r() * 1500),
+        cost_usd: 0.02 + r() * 0.01,
+        tags: { task: 'report' },
+      });
     }
   }
   // a nightly job: 02:00 UTC, 21 calls a minute for 20 minutes, no user, no session (under the bulk-burst rate)
   for (let d = 0; d < 4; d++) {
     for (let i = 0; i < 420; i++) {
-      rows.push({ event_id: `n-${d}-${i}`, timestamp: START + d * DAY + 2 * 3_600_000 + Math.floor(i / 21) * 60_000 + (i % 21) * 2000, app: 'nightly-summary', model: 'gpt-4o',
-        prompt_tokens: 3000, completion_tokens: 300, latency_ms: 4000, cost_usd: 0.0105, tags: { task: 'summarization' } });
+      rows.push({
+        event_id: `n-${d}-${i}`,
+        timestamp: START + d * DAY + 2 * 3_600_000 + Math.floor(i / 21) * 60_000 + (i % 21) * 2000,
+        app: 'nightly-summary',
+        model: 'gpt-4o',
+        prompt_tokens: 3000,
+        completion_tokens: 300,
+        latency_ms: 4000,
+        cost_usd: 0.0105,
+        tags: { task: 'summarization' },
+      });
     }
   }
   return rows;
@@ -55,8 +105,12 @@ function plantedRows(): Record<string, unknown>[] {
 function bareRows(): Record<string, unknown>[] {
   const r = rng(11);
   return Array.from({ length: 400 }, (_, i) => ({
-    event_id: `b-${i}`, timestamp: START + Math.floor(r() * 4 * DAY), app: i % 3 === 0 ? 'alpha' : 'beta', model: i % 2 === 0 ? 'gpt-4o-mini' : 'gpt-4.1',
-    prompt_tokens: 200 + Math.floor(r() * 800), completion_tokens: 20 + Math.floor(r() * 200),
+    event_id: `b-${i}`,
+    timestamp: START + Math.floor(r() * 4 * DAY),
+    app: i % 3 === 0 ? 'alpha' : 'beta',
+    model: i % 2 === 0 ? 'gpt-4o-mini' : 'gpt-4.1',
+    prompt_tokens: 200 + Math.floor(r() * 800),
+    completion_tokens: 20 + Math.floor(r() * 200),
   }));
 }
 
@@ -67,19 +121,35 @@ let bare: WorkloadEvent[];
 
 beforeAll(async () => {
   t = await startTestApp();
-  await t.app.ingest('planted', plantedRows().map((raw, index) => ({ raw, index })));
-  await t.app.ingest('bare', bareRows().map((raw, index) => ({ raw, index })));
-  sup = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, generate: (q) => t.app.generate(q), catalog: () => t.app.catalog(), now: () => NOW });
+  await t.app.ingest(
+    'planted',
+    plantedRows().map((raw, index) => ({ raw, index })),
+  );
+  await t.app.ingest(
+    'bare',
+    bareRows().map((raw, index) => ({ raw, index })),
+  );
+  sup = createSupervisor({
+    analysis: t.app.analysis,
+    llm: t.app.llm,
+    generate: (q) => t.app.generate(q),
+    catalog: () => t.app.catalog(),
+    now: () => NOW,
+  });
   planted = await t.app.store.listEvents({ workspace: 'planted' }, { limit: 10_000 });
   bare = await t.app.store.listEvents({ workspace: 'bare' }, { limit: 5000 });
 }, 60_000);
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 const firstLine = (s: string) => s.split('\n')[0]!;
 const usd = formatUsd;
 
 describe('answers over a fixture with planted facts', () => {
-  it('holds the fixture', () => { expect(planted).toHaveLength(1200 + 4 * 420); });
+  it('holds the fixture', () => {
+    expect(planted).toHaveLength(1200 + 4 * 420);
+  });
 
   it('"Which jobs could use a batch API?" finds the nightly job under the bulk rate, as an assumption', async () => {
     const { content } = await ask(sup, 'planted', 'Which jobs could use a batch API?');
@@ -97,13 +167,17 @@ describe('answers over a fixture with planted facts', () => {
 
   it('"Spend per day from Dec 1 to Dec 3" answers per day and leaves Dec 4 out', async () => {
     const { content } = await ask(sup, 'planted', 'Spend per day from Dec 1 to Dec 3');
-    for (let d = 0; d < 3; d++) expect(content).toContain(`| Dec ${d + 1} | ${usd(spend(inWindow(planted, START + d * DAY, START + (d + 1) * DAY)))} |`);
+    for (let d = 0; d < 3; d++)
+      expect(content).toContain(`| Dec ${d + 1} | ${usd(spend(inWindow(planted, START + d * DAY, START + (d + 1) * DAY)))} |`);
     expect(content).not.toContain('| Dec 4 |');
     expect(firstLine(content)).toContain(`adds up to ${usd(spend(inWindow(planted, START, START + 3 * DAY)))}`);
   });
 
   it('"Top 2 users by spend" puts the planted big spender first', async () => {
-    const [u, v] = topBy(groupBy(planted, (e) => e.end_user), spend);
+    const [u, v] = topBy(
+      groupBy(planted, (e) => e.end_user),
+      spend,
+    );
     expect(u).toBe('u-17');
     const { content } = await ask(sup, 'planted', 'Top 2 users by spend');
     expect(firstLine(content)).toContain(`u-17 leads with ${usd(v)}`);
@@ -112,23 +186,30 @@ describe('answers over a fixture with planted facts', () => {
 
   it('"What is the p95 latency of faq-bot?" computes it', async () => {
     const { content } = await ask(sup, 'planted', 'What is the p95 latency of faq-bot?');
-    expect(firstLine(content)).toContain(`faq-bot's p95 latency was ${formatByUnit(Math.round(p95(planted.filter((e) => e.app === 'faq-bot'))!), 'ms')}`);
+    expect(firstLine(content)).toContain(
+      `faq-bot's p95 latency was ${formatByUnit(Math.round(p95(planted.filter((e) => e.app === 'faq-bot'))!), 'ms')}`,
+    );
   });
 
   it('"How many calls failed yesterday?" gives yesterday\'s failures', async () => {
     const y = inWindow(planted, Date.UTC(2026, 11, 4), Date.UTC(2026, 11, 5));
     const { content } = await ask(sup, 'planted', 'How many calls failed yesterday?');
-    expect(firstLine(content)).toContain(`${formatByUnit(y.filter((e) => e.status === 'error').length, 'count')} of ${formatByUnit(y.length, 'count')} calls failed`);
+    expect(firstLine(content)).toContain(
+      `${formatByUnit(y.filter((e) => e.status === 'error').length, 'count')} of ${formatByUnit(y.length, 'count')} calls failed`,
+    );
   });
 
   it('"Spend by environment" splits production and staging', async () => {
     const { content } = await ask(sup, 'planted', 'Spend by environment');
-    for (const env of ['production', 'staging']) expect(content).toContain(`| ${env} | ${usd(spend(planted.filter((e) => e.environment === env)))} |`);
+    for (const env of ['production', 'staging'])
+      expect(content).toContain(`| ${env} | ${usd(spend(planted.filter((e) => e.environment === env)))} |`);
   });
 
   it('"Why is latency so high for report-gen?" finds the planted time to first token', async () => {
     const { content } = await ask(sup, 'planted', 'Why is latency so high for report-gen?');
-    expect(firstLine(content)).toContain(`report-gen's p95 latency is ${formatByUnit(Math.round(p95(planted.filter((e) => e.app === 'report-gen'))!), 'ms')}`);
+    expect(firstLine(content)).toContain(
+      `report-gen's p95 latency is ${formatByUnit(Math.round(p95(planted.filter((e) => e.app === 'report-gen'))!), 'ms')}`,
+    );
     expect(firstLine(content)).toContain('Waiting for the first token takes most of it');
     expect(content).not.toContain('faq-bot');
   });
@@ -177,7 +258,10 @@ describe('answers over a fixture without users, sessions, latency or tags', () =
   });
 
   it('"Spend by app" still answers', async () => {
-    const [app, v] = topBy(groupBy(bare, (e) => e.app), spend);
+    const [app, v] = topBy(
+      groupBy(bare, (e) => e.app),
+      spend,
+    );
     const { content } = await ask(sup, 'bare', 'Spend by app');
     expect(firstLine(content)).toContain(`${app} has the most spend`);
     expect(firstLine(content)).toContain(usd(v));
@@ -185,7 +269,8 @@ describe('answers over a fixture without users, sessions, latency or tags', () =
 
   it('"What data is missing?" names end_user, session_id, tags.task and latency_ms', async () => {
     const { content } = await ask(sup, 'bare', 'What data is missing?');
-    for (const f of ['end_user is on no', 'session_id is on no', 'tags.task is on no', 'latency_ms is on none']) expect(firstLine(content)).toContain(f);
+    for (const f of ['end_user is on no', 'session_id is on no', 'tags.task is on no', 'latency_ms is on none'])
+      expect(firstLine(content)).toContain(f);
   });
 
   it('"How much did alpha spend in the last 2 days?" uses the window', async () => {

@@ -8,17 +8,35 @@ import { presentRecommendations, TOP_LIMIT } from '../src/optimize/presentation.
 import { rankRecommendations } from '../src/optimize/ranking.js';
 import type { Recommendation } from '../src/optimize/recommendation.js';
 
-const rec = (id: string, kind: Recommendation['kind'], savings: number, p95: number | null = null, faster: string | null = null): Recommendation => ({
-  id, kind, title: id, scope: {}, affected_share: 0.2, affected_spend_share: 0.2, monthly_savings_usd: savings, savings_share: savings / 3000,
-  latency_impact: { p50_ms_delta: null, p95_ms_delta: p95, description: '' }, quality_risk: { level: 'low', reason: '' }, confidence: 0.8,
-  evidence: { figures: { faster_same_tier_model: faster }, query: '', sample_event_ids: [] }, how_to_apply: [],
+const rec = (
+  id: string,
+  kind: Recommendation['kind'],
+  savings: number,
+  p95: number | null = null,
+  faster: string | null = null,
+): Recommendation => ({
+  id,
+  kind,
+  title: id,
+  scope: {},
+  affected_share: 0.2,
+  affected_spend_share: 0.2,
+  monthly_savings_usd: savings,
+  savings_share: savings / 3000,
+  latency_impact: { p50_ms_delta: null, p95_ms_delta: p95, description: '' },
+  quality_risk: { level: 'low', reason: '' },
+  confidence: 0.8,
+  evidence: { figures: { faster_same_tier_model: faster }, query: '', sample_event_ids: [] },
+  how_to_apply: [],
 });
 
 describe('presentation and ranking', () => {
   const recs = [
-    rec('slo-a', 'latency_slo', 0, -9000), rec('slo-b', 'latency_slo', 0, -5000, 'claude-opus-4-1'),
+    rec('slo-a', 'latency_slo', 0, -9000),
+    rec('slo-b', 'latency_slo', 0, -5000, 'claude-opus-4-1'),
     ...Array.from({ length: 14 }, (_, i) => rec(`route-${i}`, 'model_routing', 100 - i)),
-    rec('tiny-1', 'exact_cache', 0.5), rec('tiny-2', 'semantic_cache', 2.5),
+    rec('tiny-1', 'exact_cache', 0.5),
+    rec('tiny-2', 'semantic_cache', 2.5),
   ];
 
   it('under the cost goal, every money-saving item ranks above the $0 ones', () => {

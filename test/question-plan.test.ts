@@ -7,7 +7,13 @@ import { planQuestion, windowOf } from '../src/agents/question-plan.js';
 
 const NOW = Date.UTC(2026, 11, 7, 5, 30); // a Monday
 const D = (m: number, d: number, y = 2026) => Date.UTC(y, m - 1, d);
-const known = { apps: ['code-chat', 'docs-qa', 'support-bot'], models: ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5'], tasks: ['classification', 'faq', 'short_answer'], providers: ['openai'], environments: ['production', 'staging'] };
+const known = {
+  apps: ['code-chat', 'docs-qa', 'support-bot'],
+  models: ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5'],
+  tasks: ['classification', 'faq', 'short_answer'],
+  providers: ['openai'],
+  environments: ['production', 'staging'],
+};
 
 describe('windows', () => {
   it.each([
@@ -28,24 +34,41 @@ describe('windows', () => {
     expect(windowOf(q, NOW)).toMatchObject({ from, to });
   });
 
-  it('a date later in the year than now is last year\'s', () => {
+  it("a date later in the year than now is last year's", () => {
     expect(windowOf('spend on Dec 20', NOW)).toMatchObject({ from: D(12, 20, 2025) });
   });
 
-  it('no window named: null', () => { expect(windowOf('Where does my money go?', NOW)).toBeNull(); });
+  it('no window named: null', () => {
+    expect(windowOf('Where does my money go?', NOW)).toBeNull();
+  });
 });
 
 describe('plans', () => {
   it('"How much did user u-17 spend?" is a spend figure filtered to that user', () => {
-    expect(planQuestion('How much did user u-17 spend?', known, NOW)).toMatchObject({ intent: 'figure', metric: 'spend', filters: [{ column: 'end_user', value: 'u-17' }], dimension: null });
+    expect(planQuestion('How much did user u-17 spend?', known, NOW)).toMatchObject({
+      intent: 'figure',
+      metric: 'spend',
+      filters: [{ column: 'end_user', value: 'u-17' }],
+      dimension: null,
+    });
   });
 
   it('"Top 5 users by spend last week" ranks users over last week', () => {
-    expect(planQuestion('Top 5 users by spend last week', known, NOW)).toMatchObject({ intent: 'figure', dimension: 'end_user', top: 5, window: { from: D(11, 30), to: D(12, 7) } });
+    expect(planQuestion('Top 5 users by spend last week', known, NOW)).toMatchObject({
+      intent: 'figure',
+      dimension: 'end_user',
+      top: 5,
+      window: { from: D(11, 30), to: D(12, 7) },
+    });
   });
 
   it('"p95 latency by model per hour for code-chat" has metric, dimension, granularity and an app filter', () => {
-    expect(planQuestion('p95 latency by model per hour for code-chat', known, NOW)).toMatchObject({ metric: 'latency_p95', dimension: 'model', granularity: 'hour', filters: [{ column: 'app', value: 'code-chat' }] });
+    expect(planQuestion('p95 latency by model per hour for code-chat', known, NOW)).toMatchObject({
+      metric: 'latency_p95',
+      dimension: 'model',
+      granularity: 'hour',
+      filters: [{ column: 'app', value: 'code-chat' }],
+    });
   });
 
   it('does not read gpt-4o inside gpt-4o-mini', () => {
@@ -53,11 +76,18 @@ describe('plans', () => {
   });
 
   it('"Compare docs-qa vs code-chat cost" keeps the question\'s order', () => {
-    expect(planQuestion('Compare docs-qa vs code-chat cost', known, NOW)).toMatchObject({ comparison: { kind: 'values', values: ['docs-qa', 'code-chat'] }, dimension: 'app', metric: 'spend' });
+    expect(planQuestion('Compare docs-qa vs code-chat cost', known, NOW)).toMatchObject({
+      comparison: { kind: 'values', values: ['docs-qa', 'code-chat'] },
+      dimension: 'app',
+      metric: 'spend',
+    });
   });
 
   it('"Spend this week vs last week" compares two periods', () => {
-    expect(planQuestion('Spend this week vs last week', known, NOW).comparison).toMatchObject({ kind: 'periods', previous: { from: D(11, 30), to: D(12, 7) } });
+    expect(planQuestion('Spend this week vs last week', known, NOW).comparison).toMatchObject({
+      kind: 'periods',
+      previous: { from: D(11, 30), to: D(12, 7) },
+    });
   });
 
   it.each([

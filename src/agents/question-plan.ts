@@ -7,6 +7,9 @@
  */
 import type { BreakdownDimension, BreakdownFilter, BreakdownMetric, Granularity } from '../optimize/ports/breakdown.js';
 import { extractEntities, type Target } from './triage.js';
+import { DAY, numberOf, startOfMonth, windowOf, type PlanWindow } from './question-window.js';
+
+export { windowOf, type PlanWindow };
 
 export interface KnownNames {
   apps: readonly string[];
@@ -15,13 +18,6 @@ export interface KnownNames {
   tasks: readonly string[];
   providers?: readonly string[];
   environments?: readonly string[];
-}
-
-export interface PlanWindow {
-  from: number;
-  to: number;
-  /** the words that set it ("last 3 days", "Dec 1 to Dec 3") */
-  text: string;
 }
 
 export type PlanIntent =
@@ -49,84 +45,6 @@ export interface QuestionPlan {
   task: string | null;
   /** parts of the question understood as names or dates that match nothing */
   unparsed: string[];
-}
-
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const MONTH_RE = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
-const NUMBER_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twelve: 12, fifteen: 15, twenty: 20 };
-
-const startOfDay = (t: number) => Math.floor(t / DAY) * DAY;
-/** Monday 00:00 UTC of t's week */
-const startOfWeek = (t: number) => { const d = startOfDay(t); return d - ((new Date(d).getUTCDay() + 6) % 7) * DAY; };
-const startOfMonth = (t: number) => { const d = new Date(t); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1); };
-const numberOf = (s: string | undefined): number | null => (s === undefined ? null : /^\d+$/.test(s) ? Number(s) : NUMBER_WORDS[s] ?? null);
-
-/** A calendar date (month, day, optional year) at or before `now` when no year is given. */
-function dateOf(month: number, day: number, year: number | null, now: number): number | null {
-  if (day < 1 || day > 31) return null;
-  const y = year ?? new Date(now).getUTCFullYear();
-  let t = Date.UTC(y, month, day);
-  if (new Date(t).getUTCDate() !== day) return null;
-  if (year === null && t > now) t = Date.UTC(y - 1, month, day);
-  return t;
-}
-
-interface DateHit { t: number; text: string; index: number }
-
-/** Dates written "2026-12-01", "Dec 1", "December 1st, 2026", "1 Dec". */
-function datesIn(lower: string, now: number): DateHit[] {
-  const hits: DateHit[] = [];
-  for (const m of lower.matchAll(/\b(\d{4})-(\d{2})-(\d{2})\b/g)) {
-    const t = dateOf(Number(m[2]) - 1, Number(m[3]), Number(m[1]), now);
-    if (t !== null) hits.push({ t, text: m[0], index: m.index });
-  }
-  for (const m of lower.matchAll(new RegExp(`\\b${MONTH_RE}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?(?:,?\\s+(\\d{4}))?\\b`, 'g'))) {
-    const t = dateOf(MONTHS.indexOf(m[1]!.slice(0, 3)), Number(m[2]), m[3] ? Number(m[3]) : null, now);
-    if (t !== null) hits.push({ t, text: m[0], index: m.index });
-  }
-  for (const m of lower.matchAll(new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+${MONTH_RE}\\b(?:,?\\s+(\\d{4}))?`, 'g'))) {
-    const t = dateOf(MONTHS.indexOf(m[2]!.slice(0, 3)), Number(m[1]), m[3] ? Number(m[3]) : null, now);
-    if (t !== null && !hits.some((h) => Math.abs(h.index - m.index) < 4)) hits.push({ t, text: m[0], index: m.index });
-  }
-  return hits.sort((a, b) => a.index - b.index);
-}
-
-/** The window a question names, or null; relative words count back from `now` (UTC days, weeks from Monday). */
-export function windowOf(text: string, now: number): PlanWindow | null {
-  const lower = text.toLowerCase();
-  const dates = datesIn(lower, now);
-  if (dates.length >= 2) {
-    const [a, b] = [dates[0]!, dates[1]!];
-    const [from, last] = a.t <= b.t ? [a.t, b.t] : [b.t, a.t];
-    return { from, to: last + DAY, text: lower.slice(a.index, b.index + b.text.length) };
-  }
-  if (dates.length === 1) return { from: dates[0]!.t, to: dates[0]!.t + DAY, text: dates[0]!.text };
-  const rel = lower.match(/\b(?:last|past|previous)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(hour|day|week|month)s?\b/);
-  if (rel) {
-    const n = numberOf(rel[1])!;
-    const unit = rel[2]!;
-    if (unit === 'hour') return { from: now - n * HOUR, to: now, text: rel[0] };
-    if (unit === 'day') return { from: now - n * DAY, to: now, text: rel[0] };
-    if (unit === 'week') return { from: now - n * 7 * DAY, to: now, text: rel[0] };
-    const d = new Date(now);
-    return { from: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - n, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()), to: now, text: rel[0] };
-  }
-  const word = lower.match(/\b(today|yesterday|this week|last week|previous week|past week|this month|last month|previous month|past (?:24 hours|day|hour)|last (?:24 hours|hour))\b/);
-  if (!word) return null;
-  const w = word[1]!;
-  switch (w) {
-    case 'today': return { from: startOfDay(now), to: now, text: w };
-    case 'yesterday': return { from: startOfDay(now) - DAY, to: startOfDay(now), text: w };
-    case 'this week': return { from: startOfWeek(now), to: now, text: w };
-    case 'last week': case 'previous week': return { from: startOfWeek(now) - 7 * DAY, to: startOfWeek(now), text: w };
-    case 'past week': return { from: now - 7 * DAY, to: now, text: w };
-    case 'this month': return { from: startOfMonth(now), to: now, text: w };
-    case 'last month': case 'previous month': { const to = startOfMonth(now); return { from: startOfMonth(to - 1), to, text: w }; }
-    case 'past hour': case 'last hour': return { from: now - HOUR, to: now, text: w };
-    default: return { from: now - DAY, to: now, text: w }; // past/last 24 hours, past day
-  }
 }
 
 const METRIC_RULES: [RegExp, BreakdownMetric][] = [
@@ -173,8 +91,11 @@ function granularityOf(lower: string): Granularity | null {
 }
 
 function topOf(lower: string): number | null {
-  const m = lower.match(/\btop\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\b/)
-    ?? lower.match(/\b(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?:most|biggest|largest|highest|costliest|slowest|busiest|heaviest)\b/);
+  const m =
+    lower.match(/\btop\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\b/) ??
+    lower.match(
+      /\b(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?:most|biggest|largest|highest|costliest|slowest|busiest|heaviest)\b/,
+    );
   const n = numberOf(m?.[1]);
   if (n !== null && n >= 1) return Math.min(n, 200);
   if (/\b(most expensive|biggest spender|largest|costliest|slowest|busiest|highest)\b/.test(lower) && !/\btop\b/.test(lower)) return null;
@@ -193,7 +114,10 @@ function namesIn(lower: string, names: readonly string[]): string[] {
     if (n.length < 2) continue;
     const re = new RegExp(`(^|[^a-z0-9_.-])${n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![a-z0-9_-])`);
     const m = re.exec(rest);
-    if (m) { found.push({ name, at: m.index }); rest = rest.slice(0, m.index) + m[1] + ' '.repeat(m[0].length - m[1]!.length) + rest.slice(m.index + m[0].length); }
+    if (m) {
+      found.push({ name, at: m.index });
+      rest = rest.slice(0, m.index) + m[1] + ' '.repeat(m[0].length - m[1]!.length) + rest.slice(m.index + m[0].length);
+    }
   }
   return found.sort((a, b) => a.at - b.at).map((f) => f.name);
 }
@@ -203,17 +127,34 @@ function userOf(text: string): string | null {
   const m = text.match(/\b(?:end[- ]?user|user|customer)(?:\s+id)?\s+["'`]?([A-Za-z0-9][A-Za-z0-9_.@:-]{0,127})["'`]?/i);
   if (!m) return null;
   const id = m[1]!;
-  return /^(spend|spent|spends|cost|costs|has|have|had|is|was|did|does|do|in|on|the|a|an|of|with|by|per|that|who|which|and|or|to|for|ids?|data|fields?|counts?)$/i.test(id) ? null : id;
+  return /^(spend|spent|spends|cost|costs|has|have|had|is|was|did|does|do|in|on|the|a|an|of|with|by|per|that|who|which|and|or|to|for|ids?|data|fields?|counts?)$/i.test(
+    id,
+  )
+    ? null
+    : id;
 }
 
 const TASK_WORDS: [RegExp, string][] = [
-  [/\bclassif\w*/, 'classification'], [/\bextract\w*/, 'extraction'], [/\bsummar\w*/, 'summarization'], [/\bembed\w*/, 'embedding'],
-  [/\bfaqs?\b/, 'faq'], [/\bshort answers?\b/, 'short_answer'], [/\bcode review\w*/, 'code_review'], [/\b(code )?completion\b/, 'code_completion'],
-  [/\btranslat\w*/, 'translation'], [/\bplanning\b/, 'planning'], [/\bdraft\w*/, 'drafting'], [/\beval\w*/, 'evaluation'],
+  [/\bclassif\w*/, 'classification'],
+  [/\bextract\w*/, 'extraction'],
+  [/\bsummar\w*/, 'summarization'],
+  [/\bembed\w*/, 'embedding'],
+  [/\bfaqs?\b/, 'faq'],
+  [/\bshort answers?\b/, 'short_answer'],
+  [/\bcode review\w*/, 'code_review'],
+  [/\b(code )?completion\b/, 'code_completion'],
+  [/\btranslat\w*/, 'translation'],
+  [/\bplanning\b/, 'planning'],
+  [/\bdraft\w*/, 'drafting'],
+  [/\beval\w*/, 'evaluation'],
 ];
 
 function taskOf(lower: string, tasks: readonly string[]): string | null {
-  for (const t of namesIn(lower, tasks.map((x) => x.replace(/_/g, ' ')))) return t.replace(/ /g, '_');
+  for (const t of namesIn(
+    lower,
+    tasks.map((x) => x.replace(/_/g, ' ')),
+  ))
+    return t.replace(/ /g, '_');
   for (const t of namesIn(lower, tasks)) return t;
   for (const [re, t] of TASK_WORDS) if (re.test(lower)) return t;
   return null;
@@ -238,13 +179,14 @@ function unknownNames(text: string, understood: readonly string[]): string[] {
   return out;
 }
 
-const plan0WhereGo = (lower: string) => /\bwhere\b.*\b(money|spend\w*|costs?|budget|dollars)\b.*\bgo(es|ing)?\b|\bwhat (is|are) (driving|eating)\b/.test(lower);
+const plan0WhereGo = (lower: string) =>
+  /\bwhere\b.*\b(money|spend\w*|costs?|budget|dollars)\b.*\bgo(es|ing)?\b|\bwhat (is|are) (driving|eating)\b/.test(lower);
 
 export function planQuestion(text: string, known: KnownNames, now: number): QuestionPlan {
   const lower = text.toLowerCase();
   const { metric, asked } = metricOf(lower);
   let dimension = dimensionOf(lower);
-  let granularity = granularityOf(lower);
+  const granularity = granularityOf(lower);
   const window = windowOf(text, now);
   const filters: BreakdownFilter[] = [];
   const apps = namesIn(lower, known.apps);
@@ -260,7 +202,11 @@ export function planQuestion(text: string, known: KnownNames, now: number): Ques
     dimension = 'model';
   } else if (versus && window && /\b(this|last|previous)\s+(week|month)\b.*\b(vs\.?|versus|compared? (to|with)|against)\b/.test(lower)) {
     const span = window.to - window.from;
-    const prevFrom = window.text.startsWith('this week') ? window.from - 7 * DAY : window.text.startsWith('this month') ? startOfMonth(window.from - 1) : window.from - span;
+    const prevFrom = window.text.startsWith('this week')
+      ? window.from - 7 * DAY
+      : window.text.startsWith('this month')
+        ? startOfMonth(window.from - 1)
+        : window.from - span;
     comparison = { kind: 'periods', previous: { from: prevFrom, to: window.from, text: 'the period before' } };
   }
   if (!comparison) {
@@ -268,27 +214,64 @@ export function planQuestion(text: string, known: KnownNames, now: number): Ques
     if (models.length === 1 && dimension !== 'model') filters.push({ column: 'model', value: models[0]! });
   }
   if (user && dimension !== 'end_user') filters.push({ column: 'end_user', value: user });
-  for (const p of namesIn(lower, known.providers ?? [])) if (dimension !== 'provider' && !models.some((m) => m.includes(p))) filters.push({ column: 'provider', value: p });
-  for (const e of namesIn(lower, known.environments ?? [])) if (dimension !== 'environment' && e.length > 3) filters.push({ column: 'environment', value: e });
+  for (const p of namesIn(lower, known.providers ?? []))
+    if (dimension !== 'provider' && !models.some((m) => m.includes(p))) filters.push({ column: 'provider', value: p });
+  for (const e of namesIn(lower, known.environments ?? []))
+    if (dimension !== 'environment' && e.length > 3) filters.push({ column: 'environment', value: e });
   // "where does my money go?": the answer is where, i.e. by app
   if (dimension === null && plan0WhereGo(lower)) dimension = 'app';
   const top = topOf(lower);
-  if (top !== null && dimension === null) dimension = /\b(users?|customers?)\b/.test(lower) ? 'end_user' : /\bmodels?\b/.test(lower) ? 'model' : 'app';
+  if (top !== null && dimension === null)
+    dimension = /\b(users?|customers?)\b/.test(lower) ? 'end_user' : /\bmodels?\b/.test(lower) ? 'model' : 'app';
 
   let intent: PlanIntent;
-  const task = /\bwhich model\b|\bwhat model\b|\bbest model\b|\bmodel (should|for|to use)\b|\bcheaper model\b/.test(lower) ? taskOf(lower, known.tasks) : null;
-  if (/\b(missing|lacking)\b|\bwhat (data|fields?) (should|must|do) i send\b|\bwhat else should i send\b/.test(lower)) intent = 'missing_data';
+  const task = /\bwhich model\b|\bwhat model\b|\bbest model\b|\bmodel (should|for|to use)\b|\bcheaper model\b/.test(lower)
+    ? taskOf(lower, known.tasks)
+    : null;
+  if (/\b(missing|lacking)\b|\bwhat (data|fields?) (should|must|do) i send\b|\bwhat else should i send\b/.test(lower))
+    intent = 'missing_data';
   else if (task !== null) intent = 'task_model';
   else if (/\bbatch\w*/.test(lower) && !/\bbatch-summari/.test(lower)) intent = 'batch';
-  else if (/\bwhy\b|\bwhat makes\b|\bwhere does\b.*\btime\b|\bexplain\b/.test(lower) && /\blatenc\w*|\bslow\w*|\bp9[59]\b|\bttft\b|\btakes? (so )?long\b/.test(lower)) intent = 'latency_cause';
-  else if (/\b(reduce|cut|lower|save|saving|savings|optimi[sz]e|improve|recommend\w*|should i|what (can|should) (i|we) (do|change)|how (can|do) (i|we))\b/.test(lower) && filters.length === 0 && granularity === null && dimension === null) intent = 'advice';
-  else if (asked || dimension !== null || granularity !== null || filters.length > 0 || window !== null || top !== null || comparison !== null) intent = 'figure';
+  else if (
+    /\bwhy\b|\bwhat makes\b|\bwhere does\b.*\btime\b|\bexplain\b/.test(lower) &&
+    /\blatenc\w*|\bslow\w*|\bp9[59]\b|\bttft\b|\btakes? (so )?long\b/.test(lower)
+  )
+    intent = 'latency_cause';
+  else if (
+    /\b(reduce|cut|lower|save|saving|savings|optimi[sz]e|improve|recommend\w*|should i|what (can|should) (i|we) (do|change)|how (can|do) (i|we))\b/.test(
+      lower,
+    ) &&
+    filters.length === 0 &&
+    granularity === null &&
+    dimension === null
+  )
+    intent = 'advice';
+  else if (
+    asked ||
+    dimension !== null ||
+    granularity !== null ||
+    filters.length > 0 ||
+    window !== null ||
+    top !== null ||
+    comparison !== null
+  )
+    intent = 'figure';
   else intent = 'advice';
 
   const understood = [...apps, ...models, ...(user ? [user] : []), ...known.tasks, ...known.apps, ...known.models];
-  const targets = extractEntities(text).targets.filter((t) => !(window && window.text.includes(t.text.trim())));
+  const targets = extractEntities(text).targets.filter((t) => !window?.text.includes(t.text.trim()));
   return {
-    intent, metric, metric_asked: asked, dimension, filters, window, granularity, comparison, top, targets,
-    task, unparsed: unknownNames(text, understood),
+    intent,
+    metric,
+    metric_asked: asked,
+    dimension,
+    filters,
+    window,
+    granularity,
+    comparison,
+    top,
+    targets,
+    task,
+    unparsed: unknownNames(text, understood),
   };
 }

@@ -19,7 +19,8 @@ export interface PresentedRecommendations {
   minor_below_usd: number;
 }
 
-const isFinding = (r: RankedRecommendation) => r.kind === 'latency_slo' && !(r.monthly_savings_usd > 0) && r.evidence.figures.faster_same_tier_model == null;
+const isFinding = (r: RankedRecommendation) =>
+  r.kind === 'latency_slo' && !(r.monthly_savings_usd > 0) && r.evidence.figures.faster_same_tier_model == null;
 
 export function presentRecommendations(recs: readonly RankedRecommendation[], monthlySpendUsd: number): PresentedRecommendations {
   const below = Math.max(MINOR_FLOOR_USD, MINOR_SPEND_SHARE * monthlySpendUsd);

@@ -3,7 +3,7 @@
  * streaming, per (app, model, UTC hour of day), with the number of distinct days each hour had traffic. The batch_api
  * kind reads a schedule from it (the same app and model at the same hours day after day) whatever the call rate.
  */
-import type { AnalysisScope } from './index.js';
+import type { AnalysisScope } from './scope.js';
 import type { UsageResult } from './usage.js';
 
 export interface ScheduledHourRow {

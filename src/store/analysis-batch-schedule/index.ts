@@ -2,12 +2,15 @@
  * The scheduled-traffic query (ports/batch-schedule.ts) in both engines' SQL, side by side, read back by one converter.
  * Hours and days are computed from epoch milliseconds in both engines (UTC whatever the server's time zone).
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BatchScheduleQueries, ScheduledHourRow } from '../../optimize/ports/batch-schedule.js';
 import { scopeSql as chScopeSql } from '../clickhouse-queries.js';
 import type { ChRunRead } from '../clickhouse-analysis/sql.js';
-import type { RunRead } from '../duckdb-analysis/index.js';
 import { scopeSql as duckScopeSql } from '../duckdb-queries.js';
 import { readObjects } from '../duckdb-rows.js';
+
+/** The DuckDB store's read path (duckdb-analysis/index.ts has the same shape; not imported: no cycle). */
+type RunRead = <T>(kind: string, fn: (conn: DuckDBConnection) => Promise<T>) => Promise<T>;
 
 export const SCHEDULED_TRAFFIC_DUCKDB = (where: string): string => `SELECT app, model,
   ((epoch_ms("timestamp") // 3600000) % 24)::DOUBLE AS hour_of_day,
@@ -39,10 +42,21 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : v == null ? 0 :
 
 /** The one converter (same aliases in both engines), in a fixed order: app, model, hour. */
 export function scheduledRows(raw: Record<string, unknown>[]): ScheduledHourRow[] {
-  return raw.map((r) => ({
-    app: String(r.app), model: String(r.model), hour_of_day: num(r.hour_of_day), events: num(r.n_events), spend_usd: num(r.spend),
-    latency_sum_ms: num(r.latency_sum), latency_events: num(r.latency_n), days: num(r.n_days), sample_event_id: String(r.sample_id ?? ''),
-  })).sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : a.hour_of_day - b.hour_of_day));
+  return raw
+    .map((r) => ({
+      app: String(r.app),
+      model: String(r.model),
+      hour_of_day: num(r.hour_of_day),
+      events: num(r.n_events),
+      spend_usd: num(r.spend),
+      latency_sum_ms: num(r.latency_sum),
+      latency_events: num(r.latency_n),
+      days: num(r.n_days),
+      sample_event_id: String(r.sample_id ?? ''),
+    }))
+    .sort((a, b) =>
+      a.app < b.app ? -1 : a.app > b.app ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : a.hour_of_day - b.hour_of_day,
+    );
 }
 
 export function duckDbBatchScheduleQueries(run: RunRead): BatchScheduleQueries {

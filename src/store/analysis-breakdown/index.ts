@@ -3,19 +3,29 @@
  * one converter, and the top-N / "other" folding is the same code path for DuckDB and ClickHouse
  * (test/analysis-parity.test.ts holds them equal).
  */
-import { listValue, type DuckDBValue } from '@duckdb/node-api';
+import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { NetraError } from '../../errors.js';
 import {
-  checkBreakdownQuery, GRANULARITY_MS, MAX_BREAKDOWN_BUCKETS, MAX_BREAKDOWN_GROUPS, OTHER_KEY,
-  type BreakdownFigures, type BreakdownQueries, type BreakdownQuery, type BreakdownResult, type BreakdownRow,
+  checkBreakdownQuery,
+  GRANULARITY_MS,
+  MAX_BREAKDOWN_BUCKETS,
+  MAX_BREAKDOWN_GROUPS,
+  OTHER_KEY,
+  type BreakdownFigures,
+  type BreakdownQueries,
+  type BreakdownQuery,
+  type BreakdownResult,
+  type BreakdownRow,
 } from '../../optimize/ports/breakdown.js';
 import type { AnalysisScope } from '../../optimize/ports/index.js';
 import { scopeSql as chScopeSql } from '../clickhouse-queries.js';
 import type { ChRunRead } from '../clickhouse-analysis/sql.js';
-import type { RunRead } from '../duckdb-analysis/index.js';
 import { scopeSql as duckScopeSql } from '../duckdb-queries.js';
 import { readObjects } from '../duckdb-rows.js';
 import { breakdownStatements, CLICKHOUSE, DUCKDB, type Dialect } from './sql.js';
+
+/** The DuckDB store's read path (duckdb-analysis/index.ts has the same shape; not imported: no cycle). */
+type RunRead = <T>(kind: string, fn: (conn: DuckDBConnection) => Promise<T>) => Promise<T>;
 
 type Exec = (sql: string, params: Record<string, unknown>) => Promise<Record<string, unknown>[]>;
 
@@ -30,19 +40,39 @@ const at = (list: unknown, i: number): number | null => (Array.isArray(list) ? n
 /** The one converter: a row of either engine (aliases of Dialect.figures) → figures. */
 export function figuresOf(r: Record<string, unknown>): BreakdownFigures {
   return {
-    events: num(r.n_events), errors: num(r.n_errors), spend_usd: num(r.spend), prompt_tokens: num(r.pt_sum), completion_tokens: num(r.ct_sum),
-    latency_events: num(r.lat_n), latency_p50_ms: at(r.lat, 0), latency_p95_ms: at(r.lat, 1), latency_p99_ms: at(r.lat, 2),
-    ttft_p50_ms: at(r.ttft, 0), ttft_p95_ms: at(r.ttft, 1),
+    events: num(r.n_events),
+    errors: num(r.n_errors),
+    spend_usd: num(r.spend),
+    prompt_tokens: num(r.pt_sum),
+    completion_tokens: num(r.ct_sum),
+    latency_events: num(r.lat_n),
+    latency_p50_ms: at(r.lat, 0),
+    latency_p95_ms: at(r.lat, 1),
+    latency_p99_ms: at(r.lat, 2),
+    ttft_p50_ms: at(r.ttft, 0),
+    ttft_p95_ms: at(r.ttft, 1),
   };
 }
 
 /** null keys last, OTHER_KEY just before them, the rest in text order */
 const keyOrder = (k: string | null): [number, string] => (k === null ? [2, ''] : k === OTHER_KEY ? [1, ''] : [0, k]);
 
-async function runBreakdown(d: Dialect, exec: Exec, table: string, where: string, scopeParams: Record<string, unknown>, scope: AnalysisScope, q: BreakdownQuery): Promise<BreakdownResult> {
+async function runBreakdown(
+  d: Dialect,
+  exec: Exec,
+  table: string,
+  where: string,
+  scopeParams: Record<string, unknown>,
+  scope: AnalysisScope,
+  q: BreakdownQuery,
+): Promise<BreakdownResult> {
   checkBreakdownQuery(q);
   if (q.granularity !== null && (scope.to - scope.from) / GRANULARITY_MS[q.granularity] > MAX_BREAKDOWN_BUCKETS) {
-    throw new NetraError('VALIDATION', `a ${q.granularity} breakdown of this window has more than ${MAX_BREAKDOWN_BUCKETS} buckets; choose a coarser granularity or a shorter window`, { field: 'granularity' });
+    throw new NetraError(
+      'VALIDATION',
+      `a ${q.granularity} breakdown of this window has more than ${MAX_BREAKDOWN_BUCKETS} buckets; choose a coarser granularity or a shorter window`,
+      { field: 'granularity' },
+    );
   }
   const top = Math.min(q.top ?? MAX_BREAKDOWN_GROUPS, MAX_BREAKDOWN_GROUPS);
   const st = breakdownStatements(d, table, where, q, top);
@@ -59,7 +89,11 @@ async function runBreakdown(d: Dialect, exec: Exec, table: string, where: string
     rows = [{ bucket_start: null, key: null, ...total }];
   } else {
     const raw = await exec(st.rows(folded), folded ? { ...params, top_keys: keys } : params);
-    rows = raw.map((r) => ({ bucket_start: q.granularity === null ? null : num(r.bucket), key: q.dimension === null || r.grp == null ? null : String(r.grp), ...figuresOf(r) }));
+    rows = raw.map((r) => ({
+      bucket_start: q.granularity === null ? null : num(r.bucket),
+      key: q.dimension === null || r.grp == null ? null : String(r.grp),
+      ...figuresOf(r),
+    }));
   }
   rows.sort((a, b) => {
     if ((a.bucket_start ?? 0) !== (b.bucket_start ?? 0)) return (a.bucket_start ?? 0) - (b.bucket_start ?? 0);
@@ -67,7 +101,9 @@ async function runBreakdown(d: Dialect, exec: Exec, table: string, where: string
     const [rb, kb] = keyOrder(b.key);
     return ra !== rb ? ra - rb : ka < kb ? -1 : ka > kb ? 1 : 0;
   });
-  const sql = [st.total, st.ranked, q.dimension !== null || q.granularity !== null ? st.rows(folded) : null].filter((s) => s !== null).join(';\n');
+  const sql = [st.total, st.ranked, q.dimension !== null || q.granularity !== null ? st.rows(folded) : null]
+    .filter((s) => s !== null)
+    .join(';\n');
   return { total, keyed_events: keyed, groups, rows, sql };
 }
 

@@ -4,7 +4,14 @@
  * asked metric (events without the dimension are never ranked: they stay their own null group); and the rows per
  * (bucket, group) with every group outside the top folded into OTHER_KEY.
  */
-import { GRANULARITY_MS, OTHER_KEY, WEEK_ORIGIN_MS, type BreakdownDimension, type BreakdownMetric, type BreakdownQuery } from '../../optimize/ports/breakdown.js';
+import {
+  GRANULARITY_MS,
+  OTHER_KEY,
+  WEEK_ORIGIN_MS,
+  type BreakdownDimension,
+  type BreakdownMetric,
+  type BreakdownQuery,
+} from '../../optimize/ports/breakdown.js';
 import { quantilesCont } from '../clickhouse-queries.js';
 
 export interface Dialect {
@@ -33,7 +40,8 @@ const plainTag = (key: string): string => {
 
 export const DUCKDB: Dialect = {
   param: (name, type) => (type === 'Array(String)' ? `$${name}::VARCHAR[]` : `$${name}`),
-  key: (dim) => (typeof dim === 'string' ? `CAST("${dim}" AS VARCHAR)` : `nullif(json_extract_string(tags, '$."${plainTag(dim.tag)}"'), '')`),
+  key: (dim) =>
+    typeof dim === 'string' ? `CAST("${dim}" AS VARCHAR)` : `nullif(json_extract_string(tags, '$."${plainTag(dim.tag)}"'), '')`,
   figures: `count(*)::DOUBLE AS n_events,
     count(*) FILTER (WHERE status = 'error')::DOUBLE AS n_errors,
     coalesce(fsum(cost_usd), 0)::DOUBLE AS spend,
@@ -42,12 +50,21 @@ export const DUCKDB: Dialect = {
     count(latency_ms)::DOUBLE AS lat_n,
     quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS lat,
     quantile_cont(ttft_ms, [0.5, 0.95]) AS ttft`,
-  rank: (m) => ({
-    spend: 'fsum(cost_usd)', calls: 'count(*)', tokens: 'sum(prompt_tokens + completion_tokens)', prompt_tokens: 'sum(prompt_tokens)',
-    completion_tokens: 'sum(completion_tokens)', latency_p50: 'quantile_cont(latency_ms, 0.5)', latency_p95: 'quantile_cont(latency_ms, 0.95)',
-    latency_p99: 'quantile_cont(latency_ms, 0.99)', ttft_p50: 'quantile_cont(ttft_ms, 0.5)', ttft_p95: 'quantile_cont(ttft_ms, 0.95)',
-    error_rate: `count(*) FILTER (WHERE status = 'error')::DOUBLE / count(*)`, cost_per_call: 'fsum(cost_usd) / count(*)',
-  })[m],
+  rank: (m) =>
+    ({
+      spend: 'fsum(cost_usd)',
+      calls: 'count(*)',
+      tokens: 'sum(prompt_tokens + completion_tokens)',
+      prompt_tokens: 'sum(prompt_tokens)',
+      completion_tokens: 'sum(completion_tokens)',
+      latency_p50: 'quantile_cont(latency_ms, 0.5)',
+      latency_p95: 'quantile_cont(latency_ms, 0.95)',
+      latency_p99: 'quantile_cont(latency_ms, 0.99)',
+      ttft_p50: 'quantile_cont(ttft_ms, 0.5)',
+      ttft_p95: 'quantile_cont(ttft_ms, 0.95)',
+      error_rate: `count(*) FILTER (WHERE status = 'error')::DOUBLE / count(*)`,
+      cost_per_call: 'fsum(cost_usd) / count(*)',
+    })[m],
   epochMs: 'epoch_ms("timestamp")',
   intDiv: (a, b) => `((${a}) // (${b}))`,
   inList: (expr, list) => `list_contains(${list}, ${expr})`,
@@ -57,7 +74,10 @@ export const DUCKDB: Dialect = {
 
 export const CLICKHOUSE: Dialect = {
   param: (name, type) => `{${name}:${type}}`,
-  key: (dim) => (typeof dim === 'string' ? `CAST("${dim}" AS Nullable(String))` : `nullIf(JSONExtractString(ifNull(tags, '{}'), '${plainTag(dim.tag)}'), '')`),
+  key: (dim) =>
+    typeof dim === 'string'
+      ? `CAST("${dim}" AS Nullable(String))`
+      : `nullIf(JSONExtractString(ifNull(tags, '{}'), '${plainTag(dim.tag)}'), '')`,
   figures: `toFloat64(count()) AS n_events,
     toFloat64(countIf(status = 'error')) AS n_errors,
     sumKahan(cost_usd) AS spend,
@@ -66,12 +86,21 @@ export const CLICKHOUSE: Dialect = {
     toFloat64(count(latency_ms)) AS lat_n,
     ${quantilesCont('latency_ms', [0.5, 0.95, 0.99])} AS lat,
     ${quantilesCont('ttft_ms', [0.5, 0.95])} AS ttft`,
-  rank: (m) => ({
-    spend: 'sumKahan(cost_usd)', calls: 'toFloat64(count())', tokens: 'toFloat64(sum(prompt_tokens + completion_tokens))', prompt_tokens: 'toFloat64(sum(prompt_tokens))',
-    completion_tokens: 'toFloat64(sum(completion_tokens))', latency_p50: `${quantilesCont('latency_ms', [0.5])}[1]`, latency_p95: `${quantilesCont('latency_ms', [0.95])}[1]`,
-    latency_p99: `${quantilesCont('latency_ms', [0.99])}[1]`, ttft_p50: `${quantilesCont('ttft_ms', [0.5])}[1]`, ttft_p95: `${quantilesCont('ttft_ms', [0.95])}[1]`,
-    error_rate: `toFloat64(countIf(status = 'error')) / count()`, cost_per_call: 'sumKahan(cost_usd) / count()',
-  })[m],
+  rank: (m) =>
+    ({
+      spend: 'sumKahan(cost_usd)',
+      calls: 'toFloat64(count())',
+      tokens: 'toFloat64(sum(prompt_tokens + completion_tokens))',
+      prompt_tokens: 'toFloat64(sum(prompt_tokens))',
+      completion_tokens: 'toFloat64(sum(completion_tokens))',
+      latency_p50: `${quantilesCont('latency_ms', [0.5])}[1]`,
+      latency_p95: `${quantilesCont('latency_ms', [0.95])}[1]`,
+      latency_p99: `${quantilesCont('latency_ms', [0.99])}[1]`,
+      ttft_p50: `${quantilesCont('ttft_ms', [0.5])}[1]`,
+      ttft_p95: `${quantilesCont('ttft_ms', [0.95])}[1]`,
+      error_rate: `toFloat64(countIf(status = 'error')) / count()`,
+      cost_per_call: 'sumKahan(cost_usd) / count()',
+    })[m],
   epochMs: 'toUnixTimestamp64Milli("timestamp")',
   intDiv: (a, b) => `intDiv(${a}, ${b})`,
   inList: (expr, list) => `has(${list}, ${expr})`,
@@ -106,13 +135,21 @@ export function breakdownStatements(d: Dialect, table: string, where: string, q:
   }
   const total = `SELECT ${d.figures}${key ? `, ${d.double(`count(${key})`)} AS keyed, ${d.countDistinct(key)} AS n_groups` : ''}
 FROM ${table} WHERE ${filtered}`;
-  const ranked = key === null ? null : `SELECT ${key} AS grp, ${d.rank(q.rank_by)} AS rank_value
+  const ranked =
+    key === null
+      ? null
+      : `SELECT ${key} AS grp, ${d.rank(q.rank_by)} AS rank_value
 FROM ${table} WHERE ${filtered} AND ${key} IS NOT NULL
 GROUP BY grp ORDER BY rank_value DESC NULLS LAST, grp ASC LIMIT ${top}`;
   const rows = (folded: boolean): string => {
     const cols: string[] = [];
     if (bucket) cols.push(`${bucket} AS bucket`);
-    if (key) cols.push(folded ? `CASE WHEN ${key} IS NULL THEN NULL WHEN ${d.inList(key, d.param('top_keys', 'Array(String)'))} THEN ${key} ELSE '${OTHER_KEY}' END AS grp` : `${key} AS grp`);
+    if (key)
+      cols.push(
+        folded
+          ? `CASE WHEN ${key} IS NULL THEN NULL WHEN ${d.inList(key, d.param('top_keys', 'Array(String)'))} THEN ${key} ELSE '${OTHER_KEY}' END AS grp`
+          : `${key} AS grp`,
+      );
     const group = [bucket ? 'bucket' : null, key ? 'grp' : null].filter((x) => x !== null);
     return `SELECT ${[...cols, d.figures].join(', ')}
 FROM ${table} WHERE ${filtered}${group.length > 0 ? `\nGROUP BY ${group.join(', ')}` : ''}`;
