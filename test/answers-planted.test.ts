@@ -236,6 +236,25 @@ describe('answers over a fixture with planted facts', () => {
     expect(firstLine(content)).toContain(`faq-bot paid ${usd(spend(mine) / mine.length)} per call on average on Dec 2`);
   });
 
+  it("the chat's per-day figures equal GET /api/v1/breakdown for the same window", async () => {
+    const res = await t.app.server.inject({
+      url: `/api/v1/breakdown?workspace=planted&metric=spend&granularity=day&from=${START}&to=${START + 3 * DAY}`,
+      headers: await t.auth('planted'),
+    });
+    expect(res.statusCode).toBe(200);
+    const api = res.json() as { total: { spend_usd: number }; rows: { bucket_start: number; spend_usd: number }[] };
+    expect(api.rows).toHaveLength(3);
+    const { content } = await ask(sup, 'planted', 'Spend per day from Dec 1 to Dec 3');
+    expect(firstLine(content)).toContain(`adds up to ${usd(api.total.spend_usd)}`);
+    for (const r of api.rows)
+      expect(content).toContain(
+        `| ${new Date(r.bucket_start).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' })} | ${usd(r.spend_usd)} |`,
+      );
+    const bad = await t.app.server.inject({ url: '/api/v1/breakdown?workspace=planted&by=nope', headers: await t.auth('planted') });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: { field: 'dimension' } });
+  });
+
   it('"Spend from Nov 1 to Nov 3" says there are no events then', async () => {
     const { content } = await ask(sup, 'planted', 'Spend from Nov 1 to Nov 3');
     expect(firstLine(content)).toContain('There are no events from Nov 1 to Nov 3');
