@@ -63,7 +63,7 @@ describe('supervisor', () => {
     expect(thinking.triage).toMatchObject({ category: 'workload_analysis', goal: 'cost' });
     expect(thinking.plan).toMatchObject({ intent: 'figure', dimension: 'app' });
     expect(chain).toEqual(thinking.sufficiency.level === 'sufficient' ? ['triage', 'data', 'reporting'] : ['data_helper', 'data', 'reporting']);
-    expect(toolsOf(events)).toEqual(['triage:stats', 'triage:names', 'triage:analysis', 'data:stats', 'data:breakdown']);
+    expect(toolsOf(events)).toEqual(['triage:stats', 'triage:analysis', 'triage:names', 'data:stats', 'data:breakdown']);
     const b = await t.app.analysis.breakdown({ workspace: 'gen', query: { dimension: 'app', granularity: null, filters: [], rank_by: 'spend', top: 10 } });
     const top = [...b.rows].filter((r) => r.key !== null && r.key !== '(other)').sort((x, y) => y.spend_usd - x.spend_usd)[0]!;
     // the first sentence holds the answer: the app that spends most, its spend and the total
@@ -82,7 +82,7 @@ describe('supervisor', () => {
     expect(chain).toEqual(thinking.sufficiency.level === 'sufficient'
       ? ['triage', 'data', 'optimization', 'actions', 'reporting']
       : ['data_helper', 'data', 'optimization', 'actions', 'reporting']);
-    expect(toolsOf(events)).toEqual(['triage:stats', 'triage:names', 'triage:analysis', 'data:stats', 'optimization:analysis', 'optimization:policy', 'optimization:simulate', 'actions:gateway_export']);
+    expect(toolsOf(events)).toEqual(['triage:stats', 'triage:analysis', 'triage:names', 'data:stats', 'optimization:analysis', 'optimization:policy', 'optimization:simulate', 'actions:gateway_export']);
     const a = await t.app.analysis.analyze({ workspace: 'gen', goal: 'cost' });
     const replay = await t.app.analysis.simulate({ workspace: 'gen', policy: await t.app.analysis.recommendedPolicy({ workspace: 'gen', goal: 'cost' }) });
     const report = payloadOf(events, 'final_report') as { content: string; figures: { monthly_spend_usd: number } };
@@ -117,10 +117,10 @@ describe('supervisor', () => {
       calls.length = 0;
       const { events, result } = await runOnce(counting, request(question));
       expect(result.status).toBe('completed');
-      expect(calls).toEqual(['stats', 'breakdown', 'breakdown', 'breakdown', 'analyze', 'simulate']);
+      expect(calls).toEqual(['stats', 'analyze', 'breakdown', 'breakdown', 'breakdown', 'simulate']);
       // the optimization agent's analysis and the data agent's stats are the triage's, and say so
       const completed = events.filter((e) => e.type === 'tool_completed').map((e) => `${e.payload.agent}:${e.payload.tool}:${(e.payload.result as { reused_from?: string }).reused_from ?? '-'}`);
-      expect(completed).toEqual(['triage:stats:-', 'triage:names:-', 'triage:analysis:-', 'data:stats:triage', 'optimization:analysis:triage', 'optimization:policy:-', 'optimization:simulate:-', 'actions:gateway_export:-']);
+      expect(completed).toEqual(['triage:stats:-', 'triage:analysis:-', 'triage:names:-', 'data:stats:triage', 'optimization:analysis:triage', 'optimization:policy:-', 'optimization:simulate:-', 'actions:gateway_export:-']);
       // the policy is the one the API recommends for the goal; the replay is the API's replay of it
       const policy = await t.app.analysis.recommendedPolicy({ workspace: 'gen', goal });
       const tool = (name: string) => events.find((e) => e.type === 'tool_completed' && e.payload.tool === name)!.payload.result as Record<string, unknown>;
@@ -131,7 +131,7 @@ describe('supervisor', () => {
     // a named time range: the data agent reads the window's stats itself
     calls.length = 0;
     await runOnce(counting, request('Reduce my costs over the last 2 days'));
-    expect(calls).toEqual(['stats', 'breakdown', 'breakdown', 'breakdown', 'stats', 'analyze', 'stats', 'simulate']);
+    expect(calls).toEqual(['stats', 'stats', 'analyze', 'breakdown', 'breakdown', 'breakdown', 'stats', 'simulate']);
   });
 
   it('"Reduce costs but keep quality" uses the balanced goal and its analysis', async () => {

@@ -5,7 +5,7 @@
  * analysis (advice, batch, which model for a task, why an app is slow, what data is missing) are composed by
  * answer-intents.ts once the optimization agent has run.
  */
-import type { BreakdownQuery, BreakdownResult } from '../optimize/ports/breakdown.js';
+import { NAME_QUERIES, type BreakdownQuery, type BreakdownResult } from '../optimize/ports/breakdown.js';
 import type { AnalysisService } from '../services/analysis-service.js';
 import type { WorkspaceStats } from '../store/types.js';
 import { composeAnswer, type Answer } from './answer.js';
@@ -25,22 +25,16 @@ export async function knownNames(
   catalogModels: readonly string[],
 ): Promise<KnownNames> {
   if (stats.events === 0) return { apps: [], models: [...catalogModels], tasks: [], providers: [], environments: [] };
-  const q = (dimension: BreakdownQuery['dimension']): BreakdownQuery => ({
-    dimension,
-    granularity: null,
-    filters: [],
-    rank_by: 'calls',
-    top: 200,
-  });
+  const [qa, qt, qe] = NAME_QUERIES as [BreakdownQuery, BreakdownQuery, BreakdownQuery];
   const [apps, tasks, envs] = await ctx.tool(
     'triage',
     'names',
     { workspace },
     () =>
       Promise.all([
-        analysis.breakdown({ workspace, query: q('app') }),
-        analysis.breakdown({ workspace, query: q({ tag: 'task' }) }),
-        analysis.breakdown({ workspace, query: q('environment') }),
+        analysis.breakdown({ workspace, query: qa }),
+        analysis.breakdown({ workspace, query: qt }),
+        analysis.breakdown({ workspace, query: qe }),
       ]),
     ([a, t, e]) => ({ apps: keysOf(a).length, tasks: keysOf(t).length, environments: keysOf(e).length }),
   );

@@ -225,6 +225,7 @@ export function planQuestion(text: string, known: KnownNames, now: number): Ques
     dimension = /\b(users?|customers?)\b/.test(lower) ? 'end_user' : /\bmodels?\b/.test(lower) ? 'model' : 'app';
 
   let intent: PlanIntent;
+  const scenario = /\b(grows?|growth|doubles?|triples?|what happens if|what if)\b/.test(lower);
   const task = /\bwhich model\b|\bwhat model\b|\bbest model\b|\bmodel (should|for|to use)\b|\bcheaper model\b/.test(lower)
     ? taskOf(lower, known.tasks)
     : null;
@@ -246,6 +247,7 @@ export function planQuestion(text: string, known: KnownNames, now: number): Ques
     dimension === null
   )
     intent = 'advice';
+  else if (scenario || /\bshould (i|we) use\b|\bwhich model should\b/.test(lower)) intent = 'advice';
   else if (
     asked ||
     dimension !== null ||

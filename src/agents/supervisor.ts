@@ -131,12 +131,13 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     const stale = t.entities.time_ranges.length > 0 || namesWindow !== null ? { ...staleTurn(), decided: true } : staleTurn();
     const all = await ctx.tool('triage', 'stats', { workspace: req.workspace }, () => deps.analysis.stats({ workspace: req.workspace }, { allowStale: stale }),
       (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length, ...staleOf(stale) }));
-    const known = await knownNames(ctx, deps.analysis, req.workspace, all, []);
-    const question = planQuestion(req.request, { ...known, models: [...known.models, ...knownModels()] }, (deps.now ?? Date.now)());
+    // the window and the kind of question are read before the workspace's names (the probe analysis comes first, so a
+    // turn asking while the precompute computes it joins that computation); the names then complete the plan
+    const draft = planQuestion(req.request, { apps: [], tasks: [], models: knownModels() }, (deps.now ?? Date.now)());
     // a figure question is answered by its breakdown over its own window; the recommendations beside it come from the
     // whole history's analysis (the one the precompute keeps), so no new analysis runs for a window it names
-    const figures = question.intent === 'figure' || question.intent === 'missing_data';
-    const window = question.window && !figures ? { from: question.window.from, to: question.window.to } : figures ? {} : windowOf(all, t.entities.time_ranges[0]?.ms);
+    const figures = draft.intent === 'figure' || draft.intent === 'missing_data';
+    const window = draft.window && !figures ? { from: draft.window.from, to: draft.window.to } : figures ? {} : windowOf(all, t.entities.time_ranges[0]?.ms);
     let probe: FullAnalysis | undefined;
     // a window without events has nothing to analyse: the answer says so
     const inWindow = window.from === undefined ? all.events : (await deps.analysis.stats({ workspace: req.workspace, ...window })).events;
@@ -146,6 +147,10 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       probe = await ctx.tool('triage', 'analysis', args, () => deps.analysis.analyze(args, { allowStale: stale }),
         (r) => ({ events: r.summary.events, monthly_spend_usd: r.summary.monthly_spend_usd, skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })), ...staleOf(stale, whole) }));
     }
+    const known = await knownNames(ctx, deps.analysis, req.workspace, all, []);
+    const planned = planQuestion(req.request, { ...known, models: [...known.models, ...knownModels()] }, (deps.now ?? Date.now)());
+    // the names may make an advice question a figure one ("reduce code-chat's spend"), never change its window
+    const question = figures || planned.intent === 'figure' || planned.intent === 'missing_data' ? { ...planned, intent: figures ? planned.intent : draft.intent } : planned;
     const sufficiency = assessSufficiency(all, probe?.skipped);
     const chain = figures ? FIGURE_CHAINS[sufficiency.level] : CHAINS[sufficiency.level];
     await ctx.emit('agent_thinking', { triage: t, plan: question, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });

@@ -150,3 +150,13 @@ export function metricValue(f: BreakdownFigures, m: BreakdownMetric): number | n
       return f.events > 0 ? f.spend_usd / f.events : null;
   }
 }
+
+/** The names a chat turn reads (apps, tasks, environments): the precompute computes them ahead with the analysis. */
+export const NAME_QUERIES: readonly BreakdownQuery[] = [
+  { dimension: 'app', granularity: null, filters: [], rank_by: 'calls', top: 200 },
+  { dimension: { tag: 'task' }, granularity: null, filters: [], rank_by: 'calls', top: 200 },
+  { dimension: 'environment', granularity: null, filters: [], rank_by: 'calls', top: 200 },
+];
+
+/** "Where does my money go?": spend by app, the ten first (also computed ahead by the precompute). */
+export const WHERE_MONEY_GOES: BreakdownQuery = { dimension: 'app', granularity: null, filters: [], rank_by: 'spend', top: 10 };
