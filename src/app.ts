@@ -15,6 +15,7 @@ import type { AnalyticsStore, RepriceResult } from './store/types.js';
 import type { EventFilter } from './store/event-filter.js';
 import { loadPriceCatalog } from './workload/price-catalog-file.js';
 import type { PriceCatalog } from './workload/price-catalog.js';
+import type { SyntheticWorkspaces } from './agents/synthetic-data.js';
 import { createIngestor, type Ingestor, type IngestSource, type IngestSummary } from './ingest/pipeline.js';
 import type { Manifest } from './corpus/generator.js';
 import { buildServer } from './server/http.js';
@@ -246,10 +247,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   accounts.epochs.setPublisher((c) => runBus.publishAccessChange(c));
   runBus.onAccessChange((c) => accounts.epochs.applyRemote(c));
   changes.attach({ bus: runBus }); // other processes drop their snapshot of a workspace changed here
+  // the chat's synthetic data goes to a workspace of its own, owned by the user who asked
+  const syntheticWorkspaces: SyntheticWorkspaces = {
+    exists: async (ws) => (await repo.getWorkspace(ws)) !== null || (await store.stats({ workspace: ws })).events > 0,
+    apps: async (ws) => (await analysis.breakdown({ workspace: ws, query: { dimension: 'app', granularity: null, filters: [], rank_by: 'calls', top: 200 } })).rows.map((r) => r.key).filter((k): k is string => k !== null && k !== '(other)'),
+    create: async (ws, owner) => {
+      await repo.ensureWorkspace(ws);
+      await accounts.access.addOwner(ws, owner);
+      knownWorkspaces.add(ws);
+    },
+  };
   // runs carry the process's instance id (the job runner's) and a heartbeat; a run whose process died is recorded failed
   const runs = new RunService({
     repo: conversations, bus: runBus, log: log.child({ component: 'runs' }),
-    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => workloads.generate(req), catalog: () => pricing.catalog(), datasets, log: log.child({ component: 'agents' }) }),
+    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => workloads.generate(req), catalog: () => pricing.catalog(), datasets, workspaces: syntheticWorkspaces, log: log.child({ component: 'agents' }) }),
     owner: jobs.owner, heartbeatIntervalMs: config.runs.heartbeatIntervalMs, staleAfterMs: config.runs.staleAfterMs,
   });
   // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat

@@ -205,11 +205,15 @@ describe('synthetic data approval from thread state', () => {
   it('a confirmation generates exactly the preset, events and days of the pending approval', async () => {
     const ask = await runOnce(request('Generate 50,001 synthetic events for a coding assistant over 2 days', { workspace: 'big' }));
     expect(ask.report).toMatchObject({ approval_required: true, action: 'generate_synthetic', preset: 'coding-assistant', events: 50_001, days: 2, workspace: 'big' });
-    expect((await t.app.analysis.stats({ workspace: 'big' })).events).toBe(0);
+    const target = ask.report!.target as string;
+    expect(target).toMatch(/^synthetic-coding-assistant-/);
+    expect((await t.app.analysis.stats({ workspace: target })).events).toBe(0);
     const ok = await runOnce(request('Do it', { workspace: 'big', previous_report: ask.report }));
     expect(ok.result.status).toBe('completed');
-    expect(ok.events.find((e) => e.type === 'tool_executing')!.payload).toMatchObject({ tool: 'generate', args: { preset: 'coding-assistant', events: 50_001, days: 2, workspace: 'big' } });
-    expect((await t.app.analysis.stats({ workspace: 'big' })).events).toBe(50_001);
+    expect(ok.events.find((e) => e.type === 'tool_executing')!.payload).toMatchObject({ tool: 'generate', args: { preset: 'coding-assistant', events: 50_001, days: 2, workspace: target } });
+    // the events went to the new workspace, never into the one being looked at
+    expect((await t.app.analysis.stats({ workspace: target })).events).toBe(50_001);
+    expect((await t.app.analysis.stats({ workspace: 'big' })).events).toBe(0);
     expect(ok.result.content).toContain('Generated 50,001 synthetic events with the coding-assistant preset over 2 days');
   }, 120_000);
 });

@@ -66,8 +66,9 @@ describe('triage', () => {
   it('routes synthetic data requests to the admin pipeline', () => {
     const t = triage('Generate 10k synthetic events for a RAG support bot');
     expect(t.admin).toBe('synthetic_data');
-    expect(parseSyntheticRequest('Generate 10k synthetic events for a RAG support bot')).toEqual({ preset: 'rag-assistant', events: 10_000, days: 7, confirmed: false });
-    expect(parseSyntheticRequest('confirm: generate 120,000 events for a customer support chatbot over 14 days')).toEqual({ preset: 'chat-support', events: 120_000, days: 14, confirmed: true });
+    expect(parseSyntheticRequest('Generate 10k synthetic events for a RAG support bot')).toEqual({ target: null, preset: 'rag-assistant', events: 10_000, days: 7, confirmed: false });
+    expect(parseSyntheticRequest('confirm: generate 120,000 events for a customer support chatbot over 14 days')).toEqual({ target: null, preset: 'chat-support', events: 120_000, days: 14, confirmed: true });
+    expect(parseSyntheticRequest('Generate 2k events for a coding assistant into workspace acme').target).toBe('acme');
     expect(classify('Where does my money go?').category).toBe('workload_analysis');
   });
 

@@ -21,6 +21,7 @@ import { generateWorkload } from '../src/corpus/generator.js';
 import { analyzeWorkspace } from '../src/optimize/analyze.js';
 import { analysisContext } from '../src/optimize/catalog-context.js';
 import type { AnalysisQueries, AnalysisScope } from '../src/optimize/ports/index.js';
+import { OTHER_KEY, type BreakdownQuery } from '../src/optimize/ports/breakdown.js';
 import type { PromptTextRow } from '../src/optimize/ports/cache.js';
 import type { ReplayMatch, ReplayPlan, ReplayTextRow } from '../src/optimize/ports/replay.js';
 import { policyFromRecommendations } from '../src/optimize/policy-from-recommendations.js';
@@ -157,15 +158,7 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
 
   it('usage queries', async () => {
     for (const s of [scope(), inner()]) {
-      for (const q of [
-        'routingSegments',
-        'batchCandidates',
-        'maxTokensGroups',
-        'retryWaste',
-        'rateLimitBursts',
-        'contextGrowth',
-        'latencyByAppModel',
-      ] as const) {
+      for (const q of ['routingSegments', 'batchCandidates', 'scheduledTraffic', 'maxTokensGroups', 'retryWaste', 'rateLimitBursts', 'contextGrowth', 'latencyByAppModel'] as const) {
         const [a, b] = await Promise.all([duck.analysis[q](s), ch.analysis[q](s)]);
         expect(a.rows.length, q).toBeGreaterThanOrEqual(0);
         expectSame(a, b, q);
@@ -229,6 +222,42 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
       );
       expectSame(await duck.analysis.windowPercentiles(s), await ch.analysis.windowPercentiles(s), 'windowPercentiles');
     }
+  });
+
+  it('breakdown queries: any metric by any dimension, filtered, bucketed, top-N with other', async () => {
+    const queries: BreakdownQuery[] = [
+      { dimension: null, granularity: null, filters: [], rank_by: 'spend', top: null },
+      { dimension: 'app', granularity: 'day', filters: [], rank_by: 'spend', top: null },
+      { dimension: 'model', granularity: null, filters: [], rank_by: 'latency_p95', top: 2 },
+      { dimension: 'end_user', granularity: null, filters: [], rank_by: 'spend', top: 5 },
+      { dimension: { tag: 'task' }, granularity: 'week', filters: [], rank_by: 'calls', top: 3 },
+      { dimension: 'model', granularity: 'hour', filters: [{ column: 'environment', value: 'production' }], rank_by: 'error_rate', top: 2 },
+    ];
+    for (const s of [scope(), inner()]) {
+      for (const q of queries) {
+        const [a, b] = await Promise.all([duck.analysis.breakdown(s, q), ch.analysis.breakdown(s, q)]);
+        expectSame(a, b, `breakdown ${JSON.stringify(q)}`);
+        // the rows partition the filtered window: their events add up to its total
+        expect(a.rows.reduce((n, r) => n + r.events, 0)).toBe(a.total.events);
+      }
+    }
+    // spend per app per day equals the events' own sums, and top-2 + other + none covers every event
+    const events = await duck.listEvents(scope(), { limit: EVENTS });
+    const r = await duck.analysis.breakdown(scope(), { dimension: 'app', granularity: 'day', filters: [], rank_by: 'spend', top: null });
+    for (const row of r.rows) {
+      const mine = events.filter((e) => e.app === row.key && Math.floor(e.timestamp / 86_400_000) * 86_400_000 === row.bucket_start);
+      expect(row.spend_usd).toBeCloseTo(mine.reduce((t, e) => t + (e.cost_usd ?? 0), 0), 9);
+      expect(row.events).toBe(mine.length);
+    }
+    const top2 = await ch.analysis.breakdown(scope(), { dimension: 'end_user', granularity: null, filters: [], rank_by: 'spend', top: 2 });
+    const byUser = new Map<string, number>();
+    for (const e of events) if (e.end_user) byUser.set(e.end_user, (byUser.get(e.end_user) ?? 0) + (e.cost_usd ?? 0));
+    const expected = [...byUser].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 2).map(([u]) => u).sort();
+    expect(top2.rows.filter((x) => x.key !== null && x.key !== OTHER_KEY).map((x) => x.key)).toEqual(expected);
+    expect(byUser.size).toBeGreaterThan(2);
+    expect(top2.groups).toBe(byUser.size);
+    if (byUser.size > 2) expect(top2.rows.some((x) => x.key === OTHER_KEY)).toBe(true);
+    expect(top2.keyed_events).toBe(events.filter((e) => e.end_user).length);
   });
 
   it('the full analysis gives the same recommendations, and replaying them the same projection', async () => {

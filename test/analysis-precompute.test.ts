@@ -33,6 +33,7 @@ function recordingAnalysis() {
     // goals cost and latency order the recommendations alike here: three distinct policies of four goals
     async recommendedPolicy(req, o) { await rec(`policy:${req.goal}`, req.workspace, o); return { name: req.goal === 'latency' ? 'cost' : req.goal } as PolicyInput; },
     async simulate(req, o) { await rec(`simulate:${(req.policy as PolicyInput).name}`, req.workspace, o); return {} as never; },
+    async breakdown(req, o) { await rec('breakdown', req.workspace, o); return {} as never; },
   } satisfies AnalysisService;
   return {
     analysis, calls,
@@ -65,7 +66,7 @@ describe('precompute scheduling', () => {
     expect(p.status().pending).toEqual(['ws']);
     await vi.advanceTimersByTimeAsync(1);
     await p.whenIdle();
-    expect(r.calls.map((c) => c.call)).toEqual(['stats', 'analyze', 'policy:balanced', 'policy:cost', 'policy:latency', 'policy:quality', 'simulate:balanced', 'simulate:cost', 'simulate:quality']);
+    expect(r.calls.map((c) => c.call)).toEqual(['stats', 'analyze', 'breakdown', 'breakdown', 'breakdown', 'breakdown', 'policy:balanced', 'policy:cost', 'policy:latency', 'policy:quality', 'simulate:balanced', 'simulate:cost', 'simulate:quality']);
     expect(r.calls.every((c) => c.at === 68_000 && c.workspace === 'ws' && c.ttlMs === 86_400_000)).toBe(true);
     expect(p.status()).toMatchObject({ pending: [], running: null, runs: { ok: 1, failed: 0 }, last: { workspace: 'ws', outcome: 'ok', replays: 3 } });
     await p.close();
@@ -223,7 +224,8 @@ describe('precompute over the real app', () => {
       const events: { type: string; payload: Record<string, unknown> }[] = [];
       const r = await sup.execute(request(q), async (e) => { events.push(e); }, new AbortController().signal);
       expect(r.status).toBe('completed');
-      expect(events.some((e) => e.type === 'tool_completed' && e.payload.tool === 'simulate')).toBe(true);
+      // advice replays the recommended policy; a figure question answers from its breakdown
+      expect({ q, tool: events.some((e) => e.type === 'tool_completed' && e.payload.tool === (q === 'Where does my money go?' ? 'breakdown' : 'simulate')) }).toEqual({ q, tool: true });
       const after = t.app.cache!.stats();
       expect({ q, misses: after.misses - before.misses }).toEqual({ q, misses: 0 });
       expect(after.hits).toBeGreaterThan(before.hits);

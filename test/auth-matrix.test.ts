@@ -117,6 +117,7 @@ describe('authorization matrix', () => {
     'GET /api/v1/models/unpriced': async (ws) => ({ url: `/api/v1/models/unpriced?workspace=${ws}` }),
     'GET /api/v1/analysis': async (ws) => ({ url: `/api/v1/analysis?workspace=${ws}` }),
     'GET /api/v1/policy': async (ws) => ({ url: `/api/v1/policy?workspace=${ws}` }),
+    'GET /api/v1/breakdown': async (ws) => ({ url: `/api/v1/breakdown?workspace=${ws}&by=app&metric=spend` }),
     'POST /api/v1/simulations': async (ws) => ({ method: 'POST', url: '/api/v1/simulations', payload: { workspace: ws, policy: { routing: [{ match: { model: 'gpt-4o' }, target_model: 'gpt-4o-mini' }] } } }),
     'GET /api/v1/catalog': async () => ({ url: '/api/v1/catalog' }),
     'GET /api/v1/workspaces': async () => ({ url: '/api/v1/workspaces' }),

@@ -5,7 +5,7 @@
  * would make long-winded (quality scores, context windows, bulk bursts, skipped kinds).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recommendBatchApi } from '../src/optimize/recommend/batch-api.js';
+import { recommendBatchApi, withScheduled } from '../src/optimize/recommend/batch-api.js';
 import { recommendContextGrowth } from '../src/optimize/recommend/context-growth.js';
 import { recommendLatencySlo } from '../src/optimize/recommend/latency-slo.js';
 import { recommendMaxTokens, suggestedCap } from '../src/optimize/recommend/max-tokens.js';
@@ -270,6 +270,32 @@ describe('context_growth', () => {
   });
 });
 
+describe('batch_api on a schedule', () => {
+  it('finds a nightly user-less job at 21 calls a minute (under the bulk threshold) and leaves round-the-clock traffic alone', async () => {
+    const events: WorkloadEvent[] = [];
+    for (let d = 0; d < 3; d++) {
+      // 02:00-02:59 UTC each night, 21 calls a minute for 20 minutes
+      for (let i = 0; i < 420; i++) events.push(ev({ ws: 'sched', app: 'nightly-summary', model: 'gpt-4o', timestamp: T0 + d * DAY + 2 * 3_600_000 + Math.floor(i / 21) * 60_000 + (i % 21) * 1000, cost_usd: 0.01 }));
+      // a user-less feed spread over every hour of the day
+      for (let h = 0; h < 24; h++) events.push(ev({ ws: 'sched', app: 'feed', model: 'gpt-4o', timestamp: T0 + d * DAY + h * 3_600_000 + 7_000, cost_usd: 0.01 }));
+    }
+    await store.append(events);
+    const scope = { workspace: 'sched', from: T0, to: T0 + 3 * DAY };
+    const c = usageContext({ workspace: 'sched', from: T0, to: T0 + 3 * DAY, total_events: events.length, total_spend_usd: events.length * 0.01 });
+    const bulk = await store.analysis.batchCandidates(scope);
+    expect(bulk.rows.filter((r) => r.app === 'nightly-summary')).toEqual([]); // 21 a minute is under the bulk threshold
+    const hours = await store.analysis.scheduledTraffic(scope);
+    expect(hours.rows.find((r) => r.app === 'nightly-summary')).toMatchObject({ hour_of_day: 2, events: 1260, days: 3 });
+    const { recommendations } = recommendBatchApi(withScheduled(bulk, hours.rows, c), c);
+    const nightly = recommendations.find((r) => r.scope.app === 'nightly-summary')!;
+    expect(nightly.scope.basis).toBe('schedule');
+    expect(nightly.title).toContain('02:00 UTC each day');
+    expect(nightly.quality_risk).toMatchObject({ level: 'medium', reason: expect.stringContaining('assumption') });
+    expect(nightly.monthly_savings_usd).toBeGreaterThan(0);
+    expect(recommendations.find((r) => r.scope.app === 'feed')).toBeUndefined();
+  });
+});
+
 describe('latency_slo', () => {
   it('flags apps and models over the p95 target, suggests streaming and a faster same-tier model (store fixture)', async () => {
     const events = [
@@ -293,6 +319,30 @@ describe('latency_slo', () => {
     const app = recommendations.find((r) => r.scope.app === 'slow')!;
     expect(app.how_to_apply.join(' ')).toContain('Stream responses');
     expect(app.affected_share).toBeCloseTo(40 / 101, 6);
+  });
+
+  it('suggests only a model of the same modality and an equal or higher tier, saying the tier; never a model for an app', async () => {
+    const events = [
+      ...times(40, () => ev({ ws: 'lat2', app: 'chat', model: 'gpt-4.1', latency_ms: 9000, ttft_ms: 900, stream: true, cost_usd: 0.01 })),
+      // faster, but an embedding model and a lower tier chat model: neither stands in for a tier-2 chat model
+      ...times(40, () => ev({ ws: 'lat2', app: 'embed', model: 'text-embedding-3-small', operation: 'embedding', latency_ms: 90, ttft_ms: null, cost_usd: 0.0001 })),
+      ...times(40, () => ev({ ws: 'lat2', app: 'cheap', model: 'gpt-4.1-nano', latency_ms: 800, ttft_ms: 200, stream: true, cost_usd: 0.001 })),
+    ];
+    const { scope, ctx } = await load('lat2', events);
+    const c = ctx();
+    expect(c.resolve('gpt-4.1-nano')!.quality_tier).toBeLessThan(c.resolve('gpt-4.1')!.quality_tier);
+    const { recommendations } = recommendLatencySlo(await store.analysis.latencyByAppModel(scope), c);
+    const text = recommendations.map((r) => r.how_to_apply.join(' ')).join(' ');
+    expect(recommendations.find((r) => r.scope.model === 'gpt-4.1')!.evidence.figures.faster_same_tier_model).toBeNull();
+    expect(text).not.toContain('text-embedding');
+    expect(text).not.toContain('gpt-4.1-nano');
+    // with a faster tier-3 chat model observed, the tier-2 model gets it, with both tiers named
+    const more = [...events, ...times(40, () => ev({ ws: 'lat3', app: 'big', model: 'claude-opus-4-1', latency_ms: 2000, ttft_ms: 300, stream: true, cost_usd: 0.05 }))].map((e) => ({ ...e, workspace: 'lat3', event_id: `${e.event_id}-3` }));
+    const l3 = await load('lat3', more);
+    const recs3 = recommendLatencySlo(await store.analysis.latencyByAppModel(l3.scope), l3.ctx()).recommendations;
+    const m = recs3.find((r) => r.scope.model === 'gpt-4.1')!;
+    expect(m.evidence.figures.faster_same_tier_model).toBe('claude-opus-4-1');
+    expect(m.how_to_apply.join(' ')).toMatch(/claude-opus-4-1 \(catalog tier 3, above gpt-4\.1's tier 2; same modality\)/);
   });
 
   it('is skipped without latencies', () => {

@@ -13,6 +13,8 @@ const GenerateSynthetic = z.object({
   events: z.number().int().positive(),
   days: z.number().int().positive().max(90),
   workspace: z.string().optional(),
+  /** the workspace the events go to, when not the thread's (a new one, or an existing one the user named) */
+  target: z.string().max(63).optional(),
 });
 
 const DeleteDataset = z.object({

@@ -23,6 +23,11 @@ import type { WorkspaceStats } from '../store/types.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
 import type { RunContext } from './run-context.js';
 import type { Sufficiency, Triage } from './triage.js';
+import type { Answer } from './answer.js';
+import { adviceAnswer, batchAnswer, latencyCauseAnswer, missingDataAnswer, taskModelAnswer, type TierOf } from './answer-intents.js';
+import { fieldCoverage, figureAnswer, latencyBreakdown, taskBreakdown, type Breakdown } from './question-agent.js';
+import type { QuestionPlan } from './question-plan.js';
+import { subjectOf } from './answer.js';
 import type { RunRequest } from './types.js';
 
 export interface AgentDeps {
@@ -38,6 +43,8 @@ export interface RunState {
   /** the analysed window (epoch ms); undefined = the workspace's whole history */
   window: { from?: number; to?: number };
   stats: WorkspaceStats;
+  /** the whole history's stats (the window's coverage is stated against them) */
+  history?: WorkspaceStats;
   /** the triage's probe analysis, of `window` ranked by `triage.goal` (absent when the workspace has no events) */
   probe?: FullAnalysis;
   analysis?: FullAnalysis;
@@ -48,6 +55,14 @@ export interface RunState {
   plan?: ActionPlan;
   /** the turn's choice of figures: the last completed precompute's (stale) or current ones */
   stale?: StaleTurn;
+  /** what the question asks (question-plan.ts) */
+  question?: QuestionPlan;
+  /** the answer to a figure question, composed by the data agent */
+  answer?: Answer;
+  /** figures the intent-specific answers read (set by the data agent) */
+  coverage?: { events: number; end_user: number; session_id: number; task: number };
+  latency?: Breakdown;
+  task?: { apps: Breakdown; models: Breakdown };
 }
 
 /** `{ stale: { as_of, age_ms } }` for a tool result served from the turn's snapshot (only whole-history results are). */
@@ -98,7 +113,12 @@ export async function dataAgent(ctx: RunContext, deps: AgentDeps, s: RunState): 
   s.stats = st;
   const byModel = [...st.by_model].sort((a, b) => b.spend_usd - a.spend_usd).slice(0, 8)
     .map((m) => ({ model: m.model, spend_usd: m.spend_usd, spend_share: st.spend_usd > 0 ? m.spend_usd / st.spend_usd : 0, events: m.events, latency_p95_ms: m.latency_p95_ms }));
-  await ctx.emit('partial_result', { agent: 'data', events: st.events, spend_usd: st.spend_usd, errors: st.errors, latency_p50_ms: st.latency_p50_ms, latency_p95_ms: st.latency_p95_ms, spend_by_model: byModel });
+  const plan = s.question;
+  if (plan?.intent === 'figure') s.answer = await figureAnswer(ctx, deps.analysis, s.req.workspace, plan, s.history ?? s.stats);
+  else if (plan?.intent === 'missing_data') s.coverage = await fieldCoverage(ctx, deps.analysis, s.req.workspace, plan.window ? { from: plan.window.from, to: plan.window.to } : {});
+  else if (plan?.intent === 'latency_cause') s.latency = await latencyBreakdown(ctx, deps.analysis, s.req.workspace, plan);
+  else if (plan?.intent === 'task_model') s.task = await taskBreakdown(ctx, deps.analysis, s.req.workspace, plan);
+  await ctx.emit('partial_result', { agent: 'data', events: st.events, spend_usd: st.spend_usd, errors: st.errors, latency_p50_ms: st.latency_p50_ms, latency_p95_ms: st.latency_p95_ms, spend_by_model: byModel, ...(s.answer ? { answer: s.answer } : {}) });
   await update(ctx, 'data', 'completed', { events: st.events, models: st.by_model.length });
 }
 
@@ -192,8 +212,58 @@ export async function actionsAgent(ctx: RunContext, deps: AgentDeps, s: RunState
   await update(ctx, 'actions', 'completed', { steps: steps.length });
 }
 
+const toReportRec = (r: RankedRecommendation, g = 1): ReportRecommendation => {
+  const out: ReportRecommendation = { title: r.title, risk: r.quality_risk.level, confidence: r.confidence };
+  if (r.monthly_savings_usd > 0) out.monthly_savings_usd = round2(r.monthly_savings_usd * g);
+  const d = r.latency_impact.p95_ms_delta;
+  if (d !== null && d < 0) out.evidence = `p95 ${formatByUnit(Math.abs(d), 'ms')} faster on the ${formatByUnit(r.affected_share, 'share')} of calls it touches`;
+  return out;
+};
+
+/** The answer of a planned question and the recommendations that bear on it; null for a plain report. */
+function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRecommendation[]; steps: boolean } | null {
+  const q = s.question;
+  const a = s.analysis;
+  if (!q) return null;
+  if (q.intent === 'figure' && s.answer) {
+    const apps = q.filters.filter((f) => f.column === 'app').map((f) => f.value);
+    const models = q.filters.filter((f) => f.column === 'model').map((f) => f.value);
+    const recs = apps.length + models.length === 0 || !a ? [] : a.recommendations.filter((r) => (apps.length === 0 || apps.includes(r.scope.app ?? '')) && (models.length === 0 || models.includes(r.scope.model ?? '')) && r.monthly_savings_usd > 0);
+    return { answer: s.answer, recs: recs.slice(0, 3), steps: false };
+  }
+  if (q.intent === 'missing_data' && s.coverage) return { answer: missingDataAnswer(s.coverage, a, s.stats.latency_p50_ms), recs: [], steps: false };
+  if (!a) return null;
+  if (q.intent === 'latency_cause' && s.latency) {
+    const subject = q.filters.length > 0 ? subjectOf(q) : 'The workspace';
+    const r = latencyCauseAnswer(a, q, s.latency, subject);
+    return { ...r, recs: r.recs.slice(0, 5), steps: false };
+  }
+  if (q.intent === 'task_model' && s.task) return { ...taskModelAnswer(a, q, s.task, tierOf), steps: true };
+  if (q.intent === 'batch') return { ...batchAnswer(a), steps: true };
+  // a cost or balanced question is about money first: what saves comes before findings that save nothing
+  const saving = a.recommendations.filter((r) => r.monthly_savings_usd > 0);
+  const recs = s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec)
+    : s.triage.goal === 'cost' ? saving : [...saving, ...a.recommendations.filter((r) => !(r.monthly_savings_usd > 0))];
+  return { answer: adviceAnswer(a, s.replay, recs.slice(0, 5), { growth_factor: s.projection?.growth_factor ?? 1, latency: s.projection?.latency }), recs: recs.slice(0, 5), steps: true };
+}
+
 /** The structured report the LLM writes from; exported for tests. */
-export function reportPayload(s: RunState): ReportPayload {
+export function reportPayload(s: RunState, tierOf: TierOf = () => null): ReportPayload {
+  const answered = answerOf(s, tierOf);
+  if (answered) {
+    const facts: ReportPayload['facts'] = { goal: s.triage.goal, intent: s.question!.intent };
+    const payload: ReportPayload = { kind: 'report', question: s.req.request, facts, answer: { lead: answered.answer.lead, table: answered.answer.table, notes: answered.answer.notes } };
+    if (answered.recs.length > 0) payload.recommendations = answered.recs.map((r) => toReportRec(r, s.projection?.growth_factor ?? 1));
+    if (answered.steps && s.plan?.config && answered.recs.length > 0) {
+      payload.next_steps = [`deploy the ${s.plan.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM config'} below in a staging gateway, send 10% of traffic through it for 48 hours, then all of it`];
+      payload.answer!.config = { format: s.plan.config.format, content: s.plan.config.content };
+    }
+    return payload;
+  }
+  return plainReportPayload(s);
+}
+
+function plainReportPayload(s: RunState): ReportPayload {
   const a = s.analysis;
   const p = s.projection;
   const facts: ReportPayload['facts'] = { category: s.triage.category.replace(/_/g, ' '), goal: s.triage.goal, data_sufficiency: s.sufficiency.level };
@@ -254,7 +324,8 @@ export interface ReportOutcome { content: string; payload: ReportPayload; provid
 
 export async function reportingAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<ReportOutcome> {
   await update(ctx, 'reporting', 'started');
-  const payload = await ctx.guard(withAsOf(reportPayload(s), s));
+  const tierOf: TierOf = (m) => deps.catalog().resolve(m)?.quality_tier ?? null;
+  const payload = await ctx.guard(withAsOf(reportPayload(s, tierOf), s));
   // one agent_fallback per hop of the LLM chain, with the provider's own failure, emitted in order as hops happen
   let fallbacks: Promise<void> = Promise.resolve();
   const onFallback = (e: LlmFallbackEvent): void => {

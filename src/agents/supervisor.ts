@@ -25,9 +25,11 @@ import { RunCancelled, RunContext } from './run-context.js';
 import { actionsAgent, dataAgent, dataHelperAgent, optimizationAgent, reportingAgent, staleOf, type AgentDeps, type RunState } from './specialists.js';
 import { describeApproval, isConfirmation, isRefusal, pendingApproval, type PendingApproval } from './approvals.js';
 import { datasetAdminAgent, deleteApproved, type DatasetAdmin } from './dataset-admin.js';
-import { syntheticDataAgent, type GenerateFn } from './synthetic-data.js';
+import { syntheticDataAgent, type GenerateFn, type SyntheticWorkspaces } from './synthetic-data.js';
 import { assessSufficiency, requestProblem, triage, type SufficiencyLevel } from './triage.js';
 import { refineTriage, shouldRefine, type Refinement } from './triage-refine.js';
+import { knownNames } from './question-agent.js';
+import { planQuestion, windowOf as windowOfPlan } from './question-plan.js';
 import type { RunExecutor, RunRequest, RunResult } from './types.js';
 
 export interface SupervisorDeps {
@@ -41,6 +43,10 @@ export interface SupervisorDeps {
   datasets?: DatasetAdmin;
   /** where the details of unexpected errors go (clients get a message without them: it may quote SQL or stored text) */
   log?: Pick<Logger, 'error'>;
+  /** workspaces for synthetic data (exists, apps, create owned by the asking user); without it generation goes to a new name unchecked */
+  workspaces?: SyntheticWorkspaces;
+  /** the clock relative windows ("last 3 days", "yesterday") count back from; default Date.now */
+  now?: () => number;
 }
 
 export type AgentName = 'triage' | 'data_helper' | 'data' | 'optimization' | 'actions' | 'reporting';
@@ -48,6 +54,13 @@ export type AgentName = 'triage' | 'data_helper' | 'data' | 'optimization' | 'ac
 export const CHAINS: Record<SufficiencyLevel, readonly AgentName[]> = {
   sufficient: ['triage', 'data', 'optimization', 'actions', 'reporting'],
   partial: ['data_helper', 'data', 'optimization', 'actions', 'reporting'],
+  insufficient: ['data_helper', 'reporting'],
+};
+
+/** A figure question (a breakdown, what data is missing) needs no policy, replay or gateway config. */
+export const FIGURE_CHAINS: Record<SufficiencyLevel, readonly AgentName[]> = {
+  sufficient: ['triage', 'data', 'reporting'],
+  partial: ['data_helper', 'data', 'reporting'],
   insufficient: ['data_helper', 'reporting'],
 };
 
@@ -110,7 +123,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
 
     if (t.admin === 'synthetic_data') {
       await ctx.emit('agent_thinking', { triage: t, pipeline: 'synthetic_data' });
-      const content = await syntheticDataAgent(ctx, req, deps.generate);
+      const content = await syntheticDataAgent(ctx, req, deps.generate, undefined, deps.workspaces);
       await ctx.emit('agent_completed', { status: 'completed' });
       return { status: 'completed', content };
     }
@@ -121,22 +134,36 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
 
     // one turn, one generation: the last completed precompute's (stale) or the current one's. A question naming a window
     // ("last 7 days") is always answered from current data: its window is placed from the stats, which must be current too.
-    const stale = t.entities.time_ranges.length > 0 ? { ...staleTurn(), decided: true } : staleTurn();
+    const namesWindow = windowOfPlan(req.request, (deps.now ?? Date.now)());
+    const stale = t.entities.time_ranges.length > 0 || namesWindow !== null ? { ...staleTurn(), decided: true } : staleTurn();
     const all = await ctx.tool('triage', 'stats', { workspace: req.workspace }, () => deps.analysis.stats({ workspace: req.workspace }, { allowStale: stale }),
       (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length, ...staleOf(stale) }));
-    const window = windowOf(all, t.entities.time_ranges[0]?.ms);
+    // the window and the kind of question are read before the workspace's names (the probe analysis comes first, so a
+    // turn asking while the precompute computes it joins that computation); the names then complete the plan
+    const draft = planQuestion(req.request, { apps: [], tasks: [], models: knownModels() }, (deps.now ?? Date.now)());
+    // a figure question is answered by its breakdown over its own window; the recommendations beside it come from the
+    // whole history's analysis (the one the precompute keeps), so no new analysis runs for a window it names
+    const figures = draft.intent === 'figure' || draft.intent === 'missing_data';
+    const window = draft.window && !figures ? { from: draft.window.from, to: draft.window.to } : figures ? {} : windowOf(all, t.entities.time_ranges[0]?.ms);
     let probe: FullAnalysis | undefined;
-    if (all.events > 0) {
+    // a window without events has nothing to analyse: the answer says so
+    const inWindow = window.from === undefined ? all.events : (await deps.analysis.stats({ workspace: req.workspace, ...window })).events;
+    if (inWindow > 0) {
       const args = { workspace: req.workspace, ...window, goal: t.goal };
       const whole = window.from === undefined && window.to === undefined;
       probe = await ctx.tool('triage', 'analysis', args, () => deps.analysis.analyze(args, { allowStale: stale }),
         (r) => ({ events: r.summary.events, monthly_spend_usd: r.summary.monthly_spend_usd, skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })), ...staleOf(stale, whole) }));
     }
+    const known = await knownNames(ctx, deps.analysis, req.workspace, all, []);
+    const planned = planQuestion(req.request, { ...known, models: [...known.models, ...knownModels()] }, (deps.now ?? Date.now)());
+    // the names may make an advice question a figure one ("reduce code-chat's spend"), never change its window
+    const question = figures || planned.intent === 'figure' || planned.intent === 'missing_data' ? { ...planned, intent: figures ? planned.intent : draft.intent } : planned;
     const sufficiency = assessSufficiency(all, probe?.skipped);
-    const chain = CHAINS[sufficiency.level];
-    await ctx.emit('agent_thinking', { triage: t, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });
+    const chain = figures ? FIGURE_CHAINS[sufficiency.level] : CHAINS[sufficiency.level];
+    await ctx.emit('agent_thinking', { triage: t, plan: question, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });
 
-    const state: RunState = { req, triage: t, sufficiency, window, stats: all, probe, stale };
+    const state: RunState = { req, triage: t, sufficiency, window, stats: all, history: all, probe, stale, question };
+    if (figures) state.analysis = probe;
     let content = '';
     for (const agent of chain) {
       ctx.check();
@@ -183,7 +210,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     await ctx.emit('agent_thinking', { pipeline: pending.action === 'delete_dataset' ? 'dataset_admin' : 'synthetic_data', decision: 'confirmed', pending });
     const content = pending.action === 'delete_dataset'
       ? await deleteApproved(ctx, req, pending, deps.datasets)
-      : await syntheticDataAgent(ctx, req, deps.generate, { preset: pending.preset, events: pending.events, days: pending.days });
+      : await syntheticDataAgent(ctx, req, deps.generate, { preset: pending.preset, events: pending.events, days: pending.days, target: pending.target }, deps.workspaces);
     await ctx.emit('agent_completed', { status: 'completed' });
     return { status: 'completed', content };
   }

@@ -1,6 +1,7 @@
 /** Plain-text tables for the CLI. */
 import type { FullAnalysis } from '../optimize/analyze.js';
 import type { ReplayResult } from '../optimize/replay.js';
+import { presentRecommendations } from '../optimize/presentation.js';
 import type { WorkspaceStats } from '../store/types.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -27,18 +28,30 @@ export function formatStats(s: WorkspaceStats): string {
 
 const pctf = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-export function formatAnalysis(a: FullAnalysis): string {
+/**
+ * The analysis as text: one projected-savings figure (the replay of the combined policy, when given), the top ten
+ * recommendations with their standalone savings, findings, and minor items grouped (optimize/presentation.ts).
+ */
+export function formatAnalysis(a: FullAnalysis, replay?: ReplayResult | null): string {
   const s = a.summary;
+  const windowMs = Date.parse(s.to) - Date.parse(s.from);
   const lines = [
     `workspace ${s.workspace}, ${s.from} .. ${s.to}, goal ${s.goal}`,
     `${n(s.events)} events, ${usd(s.spend_usd)} in the window = ${usd(s.monthly_spend_usd)}/month (${usd(s.annual_spend_usd)}/year)`,
     `latency p50 ${msf(s.latency_p50_ms)}, p95 ${msf(s.latency_p95_ms)}, p99 ${msf(s.latency_p99_ms)}; error rate ${pctf(s.error_rate)}`,
-    `recommended savings: ${usd(s.monthly_savings_usd)}/month (${pctf(s.savings_share)}), projected ${usd(s.projected_monthly_spend_usd)}/month`,
+    replay
+      ? `projected savings: ${usd(replay.monthly_savings_usd)}/month (${pctf(s.monthly_spend_usd > 0 ? replay.monthly_savings_usd / s.monthly_spend_usd : 0)}), from a replay of all recommendations together (overlaps counted once)`
+      : 'projected savings: not replayed; the savings below are standalone and overlap, do not add them up',
+    ...(windowMs < 86_400_000 ? [`warning: the window is ${(windowMs / 3_600_000).toFixed(1)} h long; monthly figures extrapolate it and are uncertain`] : []),
     '',
   ];
-  const rows = a.recommendations.map((r) => [String(r.rank), r.kind, [r.scope.app, r.scope.model].filter(Boolean).join(' / ') || '-', `${usd(r.monthly_savings_usd)}/mo`, pctf(r.affected_share), r.quality_risk.level, r.confidence.toFixed(2)]);
-  lines.push(table(['#', 'kind', 'scope', 'savings', 'events', 'risk', 'conf'], rows));
-  for (const r of a.recommendations.slice(0, 5)) lines.push('', `${r.rank}. ${r.title}`, ...r.how_to_apply.map((h) => `   - ${h}`));
+  const p = presentRecommendations(a.recommendations, s.monthly_spend_usd);
+  const row = (r: (typeof a.recommendations)[number], i: number) => [String(i + 1), r.kind, [r.scope.app, r.scope.model].filter(Boolean).join(' / ') || '-', `${usd(r.monthly_savings_usd)}/mo`, pctf(r.affected_share), r.quality_risk.level, r.confidence.toFixed(2)];
+  lines.push(table(['#', 'kind', 'scope', 'standalone savings', 'events', 'risk', 'conf'], p.top.map(row)));
+  for (const [i, r] of p.top.slice(0, 5).entries()) lines.push('', `${i + 1}. ${r.title}`, ...r.how_to_apply.map((h) => `   - ${h}`));
+  if (p.more.length) lines.push('', `${p.more.length} more recommendation${p.more.length === 1 ? '' : 's'} (--json lists them): ${usd(p.more.reduce((t, r) => t + r.monthly_savings_usd, 0))}/month standalone`);
+  if (p.findings.length) lines.push('', 'findings (no saving, no concrete model change):', ...p.findings.map((r) => `  - ${r.title}`));
+  if (p.minor.length) lines.push('', `minor: ${p.minor.length} item${p.minor.length === 1 ? '' : 's'} each under ${usd(p.minor_below_usd)}/month (${usd(p.minor.reduce((t, r) => t + r.monthly_savings_usd, 0))}/month standalone together)`);
   if (a.skipped.length) lines.push('', 'not analysed:', ...a.skipped.map((k) => `  ${k.kind}: ${k.reason} (needs: ${k.needs})`));
   return lines.join('\n');
 }

@@ -183,11 +183,17 @@ program
   .option('--md', 'print a Markdown report')
   .action(async (o: { workspace?: string; from?: string; to?: string; goal: string; json?: boolean; md?: boolean }) => {
     const { parseRange } = await import('../server/params.js');
-    const a = await withApp(async (app) => app.analysis.analyze({ workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), goal: o.goal }));
+    const { a, replay } = await withApp(async (app) => {
+      const req = { workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), goal: o.goal };
+      const analysis = await app.analysis.analyze(req);
+      // the one projected-savings figure: the replay of the recommended policy (text output only; --json is the API's shape)
+      const replayed = o.json || o.md ? null : await app.analysis.simulate({ ...req, policy: await app.analysis.recommendedPolicy(req) }).catch(() => null);
+      return { a: analysis, replay: replayed };
+    });
     if (o.md) {
       const { analysisMarkdown } = await import('../optimize/export/markdown.js');
       process.stdout.write(analysisMarkdown(a) + '\n');
-    } else print(Boolean(o.json), a, () => formatAnalysis(a));
+    } else print(Boolean(o.json), a, () => formatAnalysis(a, replay));
   });
 
 program

@@ -39,6 +39,12 @@ export interface ReportPayload {
   /** the figures come from an earlier completed analysis (the chat's stale answers): its time (ISO), its age when the
    * report was written, and how many events arrived after it (null: unknown) */
   as_of?: { time: string; age_ms: number; events_since: number | null };
+  /**
+   * The answer to the question, written first: the sentence(s) with the figure asked for, a table when there are
+   * several figures, and notes (coverage of the window, names not recognised, assumptions). With it, the report reads
+   * as an answer: the recommendations follow (only those that bear on the question), facts are not restated.
+   */
+  answer?: { lead: string; table?: { columns: string[]; rows: string[][] } | null; notes?: string[]; config?: { format: string; content: string } };
   /** for completeStructured: the JSON the built-in model answers with when JSON is requested */
   draft?: unknown;
 }
@@ -150,8 +156,36 @@ export function asOfSentence(a: NonNullable<ReportPayload['as_of']>): string {
   return `Figures as of ${hhmm} UTC (${formatNumber(Math.round(a.age_ms / 1000))} s before this answer; ${since}).`;
 }
 
+function tableText(t: { columns: string[]; rows: string[][] }): string {
+  const esc = (x: string) => x.replace(/\|/g, '\\|');
+  return [`| ${t.columns.map(esc).join(' | ')} |`, `|${t.columns.map(() => ' --- ').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** "Route X to Y: saves $12.00 a month on its own, low risk." */
+function answerRecommendation(r: ReportRecommendation, i: number): string {
+  const bits: string[] = [];
+  if (typeof r.monthly_savings_usd === 'number' && r.monthly_savings_usd > 0) bits.push(`saves ${formatUsd(r.monthly_savings_usd)} a month on its own`);
+  if (r.evidence) bits.push(r.evidence);
+  if (r.risk) bits.push(`${r.risk} risk`);
+  return `${i + 1}. ${r.title}${bits.length > 0 ? `: ${bits.join(', ')}` : ''}.`;
+}
+
+/** An answered report: the answer, its table, the recommendations that bear on it, notes, next steps. */
+function renderAnswer(p: ReportPayload & { answer: NonNullable<ReportPayload['answer']> }): string {
+  const out: string[] = [p.answer.lead];
+  if (p.as_of) out.push(asOfSentence(p.as_of));
+  if (p.answer.table && p.answer.table.rows.length > 0) out.push(tableText(p.answer.table));
+  if (p.recommendations?.length) out.push([p.recommendations.length === 1 ? 'What to change:' : 'What to change, most useful first:', ...p.recommendations.map(answerRecommendation)].join('\n'));
+  const notes = [...(p.answer.notes ?? []), ...(p.risks ?? [])];
+  if (notes.length > 0) out.push(notes.join(' '));
+  if (p.next_steps?.length) out.push(`Next steps: ${p.next_steps.map((x, i) => `(${i + 1}) ${x}`).join(' ')}`);
+  if (p.answer.config) out.push(`The ${p.answer.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM proxy config'} these steps refer to:\n\n\`\`\`${p.answer.config.format === 'portkey' ? 'json' : 'yaml'}\n${p.answer.config.content.trimEnd()}\n\`\`\``);
+  return out.join('\n\n');
+}
+
 /** The prose of a report payload: title, as of (an earlier analysis), facts, comparisons, recommendations, risks, missing data, next steps. */
 export function renderReport(p: ReportPayload): string {
+  if (p.answer) return renderAnswer({ ...p, answer: p.answer });
   const out: string[] = [];
   if (p.title) out.push(`${p.title}.`);
   if (p.question) out.push(`Question: ${p.question}`);

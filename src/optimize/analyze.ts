@@ -10,7 +10,7 @@ import type { AnalysisQueries, AnalysisScope } from './ports/index.js';
 import { analyzePerformance, type PerformanceAnalysis, type CacheStats, type StoreQueryTiming } from './performance.js';
 import { monthly, share, type KindResult, type Recommendation, type SkippedKind } from './recommendation.js';
 import { rankRecommendations, type Goal, type RankedRecommendation } from './ranking.js';
-import { recommendBatchApi } from './recommend/batch-api.js';
+import { recommendBatchApi, withScheduled } from './recommend/batch-api.js';
 import { recommendContextGrowth } from './recommend/context-growth.js';
 import { exactCacheQueryOptions, recommendExactCache } from './recommend/exact-cache.js';
 import { recommendLatencySlo } from './recommend/latency-slo.js';
@@ -76,7 +76,7 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
   };
 
   // The store serialises its reads; issuing them together keeps the queue full without extra round trips.
-  const [buckets, pct, routing, batch, maxTok, failures, rateLimits, growth, latency, exact, prefix] = await Promise.all([
+  const [buckets, pct, routing, batch, maxTok, failures, rateLimits, growth, latency, exact, prefix, scheduled] = await Promise.all([
     timed('performance_buckets', () => q.performanceBuckets(scope, bucketMs)),
     timed('window_percentiles', () => q.windowPercentiles(scope)),
     timed('routing', () => q.routingSegments(scope)),
@@ -88,6 +88,7 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
     timed('latency', () => q.latencyByAppModel(scope)),
     timed('exact_cache', () => q.exactCacheGroups(scope, exactCacheQueryOptions(ctx))),
     timed('prompt_caching', () => q.prefixCacheGroups(scope, prefixCacheQueryOptions(ctx))),
+    timed('batch_schedule', () => q.scheduledTraffic(scope)),
   ]);
   // After the queries, not beside them: tried on 1M events (bench/analysis.ts, 2 cores, load 2-4), the JS pass running
   // while DuckDB answered them slowed the SQL stages from 2.3 s to 5.5 s and made the whole analysis no faster.
@@ -100,7 +101,7 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
     recommendExactCache(exact, ctx),
     semantic,
     recommendPromptCaching(prefix, ctx),
-    recommendBatchApi(batch, ctx),
+    recommendBatchApi(withScheduled(batch, scheduled.rows, ctx), ctx),
     recommendMaxTokens(maxTok, ctx),
     recommendRetryWaste({ failures, rateLimits }, ctx),
     recommendContextGrowth(growth, ctx),

@@ -43,7 +43,9 @@ export function rankRecommendations(recs: readonly Recommendation[], goal: Goal,
     const score = Number.isFinite(gain) ? gain * r.confidence : 0;
     return { ...r, score, utility: { quality, cost, latency }, rank: 0 };
   });
-  scored.sort((a, b) => b.score - a.score || b.monthly_savings_usd - a.monthly_savings_usd || a.id.localeCompare(b.id));
+  // under the cost goal nothing that saves no money ranks above something that does, whatever its latency gain
+  const tier = (r: Recommendation) => (goal === 'cost' && !(r.monthly_savings_usd > 0) ? 1 : 0);
+  scored.sort((a, b) => tier(a) - tier(b) || b.score - a.score || b.monthly_savings_usd - a.monthly_savings_usd || a.id.localeCompare(b.id));
   scored.forEach((r, i) => { r.rank = i + 1; });
   return scored;
 }

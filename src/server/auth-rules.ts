@@ -70,6 +70,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/v1/models/unpriced': read('query'),
   'GET /api/v1/analysis': read('query'),
   'GET /api/v1/policy': read('query'),
+  'GET /api/v1/breakdown': read('query'),
   'POST /api/v1/simulations': { access: 'workspace', permission: 'simulate', from: 'body' },
   'GET /api/v1/catalog': { access: 'reader' },
   'GET /api/v1/workspaces': { access: 'reader' }, // lists only the caller's workspaces

@@ -26,6 +26,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { QueryCache } from '../cache/query-cache.js';
+import { NAME_QUERIES, WHERE_MONEY_GOES } from '../optimize/ports/breakdown.js';
 import { stableStringify } from '../cache/query-cache.js';
 import type { Logger } from '../logger.js';
 import type { PolicyInput } from '../optimize/policy.js';
@@ -191,6 +192,8 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
       const generation = keep ? await cache.generation(workspace) : 0;
       // the triage probe and the optimization agent: one cached analysis, re-ranked per goal on read
       const analysis = await deps.analysis.analyze({ workspace }, cacheOpts);
+      // the triage's names and the most asked breakdown ("Where does my money go?")
+      for (const query of [...NAME_QUERIES, WHERE_MONEY_GOES]) await deps.analysis.breakdown({ workspace, query }, cacheOpts);
       // the optimization agent: the recommended policy of the turn's goal, then its replay
       const policies = new Map<string, PolicyInput>();
       for (const goal of opts.goals) {

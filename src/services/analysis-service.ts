@@ -23,6 +23,7 @@ import type { PolicyInput } from '../optimize/policy.js';
 import { GOALS, rankRecommendations, type Goal } from '../optimize/ranking.js';
 import { replayPolicy, type ReplayResult } from '../optimize/replay.js';
 import type { AnalyticsStore, Scope, WorkspaceStats } from '../store/types.js';
+import { checkBreakdownQuery, type BreakdownQuery, type BreakdownResult } from '../optimize/ports/breakdown.js';
 import { stableStringify, type CacheEntryOptions, type QueryCache } from '../cache/query-cache.js';
 import { storeHealthReport, type CacheStats } from '../optimize/store-health.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
@@ -99,6 +100,11 @@ export interface AnalysisService {
   simulate(req: WindowRequest & { policy: unknown }, opts?: AnalysisCallOptions): Promise<ReplayResult>;
   /** The policy the analysis recommends (for replay and gateway exports): the one policyFromRecommendations builds. */
   recommendedPolicy(req: WindowRequest & { goal?: string }, opts?: AnalysisCallOptions): Promise<PolicyInput>;
+  /**
+   * Any metric by any dimension over a window (default: the whole history), through the query cache; the window it
+   * resolved is returned beside the result so an answer can name it.
+   */
+  breakdown(req: WindowRequest & { query: BreakdownQuery }, opts?: AnalysisCallOptions): Promise<BreakdownResult & { from: number; to: number }>;
   /** The store's stats for a scope, through the query cache. */
   stats(scope: Scope, opts?: AnalysisCallOptions): Promise<WorkspaceStats>;
   /** The precompute attaches its snapshots (null detaches); without them allowStale has no effect. */
@@ -197,6 +203,19 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
       // not replayed by the precompute (or a current turn): the replay of the current data
       const key = { from: req.from, to: req.to, policy: req.policy, catalog: deps.catalog().version };
       return cached(req.workspace, 'simulation', key, async () => replayPolicy(deps.store.analysis, await context(req, undefined, cacheOnly(opts)), req.policy), opts);
+    },
+    async breakdown(req, opts) {
+      checkBreakdownQuery(req.query);
+      if (req.from !== undefined && req.to !== undefined && req.from >= req.to) throw new NetraError('VALIDATION', 'from must be before to', { field: 'from' });
+      let { from, to } = req;
+      if (from === undefined || to === undefined) {
+        const all = await stats({ workspace: req.workspace }, opts);
+        from ??= all.first_event ?? 0;
+        to ??= (all.last_event ?? from) + 1;
+      }
+      const scope = { workspace: req.workspace, from, to };
+      const r = await cached(req.workspace, 'breakdown', { from, to, query: req.query }, () => deps.store.analysis.breakdown(scope, req.query), opts);
+      return { ...r, from, to };
     },
     catalogVersion: () => deps.catalog().version,
     useSnapshots(source) {

@@ -39,6 +39,8 @@ import {
   deleteFilteredRows, deleteWorkspaceRows, num, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
 } from './clickhouse-queries.js';
 import { clickHouseEngine, createAnalysis } from './analysis/index.js';
+import { clickHouseBatchScheduleQueries } from './analysis-batch-schedule/index.js';
+import { clickHouseBreakdownQueries } from './analysis-breakdown/index.js';
 import { QueryTimingLog } from './query-timings.js';
 
 export interface ClickHouseStoreOptions {
@@ -70,7 +72,11 @@ export class ClickHouseStore implements AnalyticsStore {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly reads = new Set<Promise<void>>();
   private readonly timings = new QueryTimingLog();
-  readonly analysis: AnalysisQueries = createAnalysis((kind, fn) => this.timings.time(kind, () => this.read(() => fn(clickHouseEngine(this.ex, this.table)))));
+  readonly analysis: AnalysisQueries = {
+    ...createAnalysis((kind, fn) => this.timings.time(kind, () => this.read(() => fn(clickHouseEngine(this.ex, this.table))))),
+    ...clickHouseBreakdownQueries((kind, fn) => this.timings.time(kind, () => this.read(() => fn(this.ex, this.table)))),
+    ...clickHouseBatchScheduleQueries((kind, fn) => this.timings.time(kind, () => this.read(() => fn(this.ex, this.table)))),
+  };
 
   constructor(opts: ClickHouseStoreOptions) {
     this.ex = opts.executor;

@@ -53,6 +53,8 @@ import {
 import { toNumber } from './duckdb-rows.js';
 import { migrateSchema } from './duckdb-schema.js';
 import { createAnalysis, duckDbEngine } from './analysis/index.js';
+import { duckDbBatchScheduleQueries } from './analysis-batch-schedule/index.js';
+import { duckDbBreakdownQueries } from './analysis-breakdown/index.js';
 import { QueryTimingLog } from './query-timings.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
@@ -96,7 +98,11 @@ export class DuckDbStore implements AnalyticsStore {
   private tail: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | null = null;
   private readonly timings = new QueryTimingLog();
-  readonly analysis: AnalysisQueries = createAnalysis((kind, fn) => this.timings.time(kind, () => this.read((conn) => fn(duckDbEngine(conn)))));
+  readonly analysis: AnalysisQueries = {
+    ...createAnalysis((kind, fn) => this.timings.time(kind, () => this.read((conn) => fn(duckDbEngine(conn))))),
+    ...duckDbBreakdownQueries((kind, fn) => this.timings.time(kind, () => this.read(fn))),
+    ...duckDbBatchScheduleQueries((kind, fn) => this.timings.time(kind, () => this.read(fn))),
+  };
 
   constructor(opts: DuckDbStoreOptions) {
     this.path = opts.path;

@@ -8,9 +8,11 @@ import type { CacheQueries } from './cache.js';
 import type { PerformanceQueries } from './performance.js';
 import type { ReplayQueries } from './replay.js';
 import type { UsageQueries } from './usage.js';
+import type { BreakdownQueries } from './breakdown.js';
+import type { BatchScheduleQueries } from './batch-schedule.js';
 
 export type { Scope };
 
 export type { AnalysisScope } from './scope.js';
 
-export interface AnalysisQueries extends UsageQueries, CacheQueries, ReplayQueries, PerformanceQueries {}
+export interface AnalysisQueries extends UsageQueries, CacheQueries, ReplayQueries, PerformanceQueries, BreakdownQueries, BatchScheduleQueries {}

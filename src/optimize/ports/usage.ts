@@ -52,7 +52,8 @@ export interface RoutingSegmentRow {
 }
 
 /** Why traffic is considered deferrable. */
-export type BatchBasis = 'offline_tag' | 'bulk_burst';
+/** 'schedule': untagged user-less traffic recurring at the same hours each day (ports/batch-schedule.ts) */
+export type BatchBasis = 'offline_tag' | 'bulk_burst' | 'schedule';
 
 /** A minute with at least this many untagged calls without end user or session (from one app and model) is a bulk burst. */
 export const BULK_BURST_MIN_PER_MINUTE = 30;
@@ -69,6 +70,8 @@ export interface BatchCandidateRow {
   /** minutes with such traffic, and the busiest minute's count */
   active_minutes: number;
   peak_per_minute: number;
+  /** basis 'schedule': the UTC hours it recurs at */
+  schedule_hours?: number[];
   sample_event_ids: string[];
 }
 

@@ -10,11 +10,52 @@
  */
 import type { AnalysisContext } from '../context.js';
 import { BULK_BURST_MIN_PER_MINUTE, type BatchBasis, type BatchCandidateRow, type UsageResult } from '../ports/usage.js';
+import type { ScheduledHourRow } from '../ports/batch-schedule.js';
 import { confidenceFromCount, type KindResult, type Recommendation } from '../recommendation.js';
 import { buildRecommendation, bySavings, fmt, pct, round, usd } from './usage-shared.js';
 
 /** Provider batch APIs promise results within 24 hours. */
 export const BATCH_TURNAROUND_MS = 24 * 3_600_000;
+
+/** A schedule is read from at least this many days of history. */
+const SCHEDULE_MIN_DAYS = 2;
+/** Share of a group's calls that must fall in its recurring hours. */
+const SCHEDULE_MIN_SHARE = 0.8;
+/** More recurring hours than this is round-the-clock traffic, not a schedule. */
+const SCHEDULE_MAX_HOURS = 12;
+
+/**
+ * Adds scheduled traffic to the candidates: an (app, model) with no end user, no session, no latency_class tag and no
+ * streaming whose calls come at the same UTC hours day after day (hours with traffic on at least half the window's days,
+ * two at least, holding SCHEDULE_MIN_SHARE of its calls, at most SCHEDULE_MAX_HOURS of them), whatever its rate.
+ * Groups already found (tagged offline or bulk) are not added twice.
+ */
+export function withScheduled(result: UsageResult<BatchCandidateRow>, hours: readonly ScheduledHourRow[], ctx: AnalysisContext): UsageResult<BatchCandidateRow> {
+  const windowDays = Math.floor((ctx.to - ctx.from) / 86_400_000);
+  if (windowDays < SCHEDULE_MIN_DAYS) return result;
+  const minDays = Math.max(SCHEDULE_MIN_DAYS, Math.ceil(windowDays / 2));
+  const known = new Set(result.rows.map((r) => `${r.app}\u0000${r.model}`));
+  const groups = new Map<string, ScheduledHourRow[]>();
+  for (const h of hours) {
+    const k = `${h.app}\u0000${h.model}`;
+    if (!known.has(k)) groups.set(k, [...(groups.get(k) ?? []), h]);
+  }
+  const rows: BatchCandidateRow[] = [];
+  for (const hs of groups.values()) {
+    const recurring = hs.filter((h) => h.days >= minDays);
+    const total = hs.reduce((n, h) => n + h.events, 0);
+    const inSchedule = recurring.reduce((n, h) => n + h.events, 0);
+    if (recurring.length === 0 || recurring.length > SCHEDULE_MAX_HOURS || inSchedule < SCHEDULE_MIN_SHARE * total) continue;
+    const latencyN = recurring.reduce((n, h) => n + h.latency_events, 0);
+    rows.push({
+      app: hs[0]!.app, model: hs[0]!.model, basis: 'schedule', events: inSchedule, spend_usd: recurring.reduce((n, h) => n + h.spend_usd, 0),
+      mean_latency_ms: latencyN > 0 ? recurring.reduce((n, h) => n + h.latency_sum_ms, 0) / latencyN : null,
+      active_minutes: 0, peak_per_minute: 0, schedule_hours: recurring.map((h) => h.hour_of_day).sort((a, b) => a - b),
+      sample_event_ids: recurring.map((h) => h.sample_event_id).filter(Boolean).slice(0, 3),
+    });
+  }
+  return rows.length === 0 ? result : { rows: [...result.rows, ...rows], sql: result.sql };
+}
 
 export function recommendBatchApi(result: UsageResult<BatchCandidateRow>, ctx: AnalysisContext): KindResult {
   if (result.rows.length === 0) {
@@ -57,16 +98,19 @@ export function recommendBatchApi(result: UsageResult<BatchCandidateRow>, ctx: A
       for (const id of r.sample_event_ids) if (samples.length < 3) samples.push(id);
     }
     if (events < ctx.params.min_events || !(savings > 0)) continue;
-    const inferred = g.basis === 'bulk_burst';
+    const inferred = g.basis !== 'offline_tag';
+    const hoursText = g.basis === 'schedule' ? [...new Set(g.rows.flatMap((r) => r.schedule_hours ?? []))].sort((a, b) => a - b).map((h) => `${String(h).padStart(2, '0')}:00`).join(', ') : '';
     const meanLatency = latencyN > 0 ? latencySum / latencyN : null;
     const models = g.rows.map((r) => r.model).sort();
     recs.push(buildRecommendation({
       kind: 'batch_api',
       key: `${g.app}/${g.basis}`,
-      title: inferred
-        ? `Move ${g.app}'s bulk user-less traffic to batch APIs (looks offline: confirm nobody waits)`
-        : `Send ${g.app}'s offline traffic through batch APIs`,
-      scope: { app: g.app, model: models.length === 1 ? models[0] : undefined, segment: inferred ? 'untagged bulk bursts without end user or session' : "tags.latency_class = 'offline', no end user, no session", basis: g.basis },
+      title: g.basis === 'schedule'
+        ? `Move ${g.app}'s scheduled user-less traffic to batch APIs (it runs at ${hoursText} UTC each day with no user or session; assumed nobody waits)`
+        : inferred
+          ? `Move ${g.app}'s bulk user-less traffic to batch APIs (looks offline: confirm nobody waits)`
+          : `Send ${g.app}'s offline traffic through batch APIs`,
+      scope: { app: g.app, model: models.length === 1 ? models[0] : undefined, segment: g.basis === 'schedule' ? `same UTC hours each day (${hoursText}), no end user, no session` : inferred ? 'untagged bulk bursts without end user or session' : "tags.latency_class = 'offline', no end user, no session", basis: g.basis },
       events,
       spend_usd: spend,
       window_savings_usd: savings,
@@ -76,7 +120,9 @@ export function recommendBatchApi(result: UsageResult<BatchCandidateRow>, ctx: A
         p95_ms_delta: null,
         description: `turnaround up to ${BATCH_TURNAROUND_MS / 3_600_000} h (provider batch SLA; often minutes) instead of ${meanLatency !== null ? `~${fmt(meanLatency / 1000, 1)} s` : 'immediately'} per call; no interactive traffic is affected`,
       },
-      quality_risk: inferred
+      quality_risk: g.basis === 'schedule'
+        ? { level: 'medium', reason: `assumption: traffic at the same hours every day with no end user and no session is a scheduled job nobody waits for (no latency_class tag says so); outputs are the same model's` }
+        : inferred
         ? { level: 'medium', reason: `inferred from traffic shape (no latency_class tag; bursts up to ${fmt(peak)} calls/min without end user or session): outputs are the same model's, but a caller may be waiting` }
         : { level: 'low', reason: 'same model and parameters, only the turnaround changes; the traffic is tagged offline' },
       confidence: confidenceFromCount(events) * (inferred ? 0.6 : 1),

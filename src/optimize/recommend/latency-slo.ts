@@ -3,7 +3,8 @@
  * Pure: latency rows per app and per model (status = ok, traffic not tagged offline) + AnalysisContext → KindResult.
  *
  * Advice, from the figures: stream when most calls are not streamed and time to first token is well inside the
- * target; move to the fastest observed model of the same catalog tier that meets the target; when time to first
+ * target; move to the fastest observed model of the same modality and an equal or higher catalog tier that meets the
+ * target (models only: an app's own model mix is not known here); when time to first
  * token itself is most of the budget, look at region / network distance and prompt size. No dollar savings.
  */
 import type { AnalysisContext } from '../context.js';
@@ -16,12 +17,20 @@ const STREAM_ADVICE_BELOW = 0.5;
 /** Time to first token is "most of the budget" above this share of the target. */
 const TTFT_DOMINANT = 0.5;
 
-/** Fastest observed model of the same tier whose p95 meets the SLO (null when none). */
-function fasterSameTier(tier: number | null, exclude: string, models: readonly LatencyRow[], ctx: AnalysisContext, slo: number): LatencyRow | null {
-  if (tier === null) return null;
-  const ok = models.filter((m) => m.key !== exclude && m.events >= ctx.params.min_events && m.latency_p95_ms !== null && m.latency_p95_ms <= slo
-    && ctx.resolve(m.key)?.quality_tier === tier);
-  return ok.sort((a, b) => a.latency_p95_ms! - b.latency_p95_ms! || a.key.localeCompare(b.key))[0] ?? null;
+/**
+ * Fastest observed model that can stand in for `exclude`: the same modality (a chat model for chat, an embedding model
+ * for embeddings: the catalog's modes overlap), a catalog tier equal or higher, and a p95 that meets the SLO.
+ */
+function fasterAlternative(exclude: string, models: readonly LatencyRow[], ctx: AnalysisContext, slo: number): { row: LatencyRow; tier: number } | null {
+  const me = ctx.resolve(exclude);
+  if (!me) return null;
+  const ok = models.flatMap((m) => {
+    const e = ctx.resolve(m.key);
+    if (!e || m.key === exclude || m.events < ctx.params.min_events || m.latency_p95_ms === null || m.latency_p95_ms > slo) return [];
+    if (e.quality_tier < me.quality_tier || !e.modes.some((x) => me.modes.includes(x))) return [];
+    return [{ row: m, tier: e.quality_tier }];
+  });
+  return ok.sort((a, b) => a.row.latency_p95_ms! - b.row.latency_p95_ms! || a.row.key.localeCompare(b.row.key))[0] ?? null;
 }
 
 export function recommendLatencySlo(result: LatencyResult, ctx: AnalysisContext): KindResult {
@@ -46,15 +55,15 @@ export function recommendLatencySlo(result: LatencyResult, ctx: AnalysisContext)
       steps.push(`Stream responses (stream: true): only ${pct(r.stream_share, 0)} of calls stream today; the first token arrives by p95 ${fmt(ttft)} ms, well inside the ${fmt(slo)} ms target, so users see progress at once.`);
     }
     const tier = r.dimension === 'model' ? ctx.resolve(r.key)?.quality_tier ?? null : null;
-    const alt = r.dimension === 'model' ? fasterSameTier(tier, r.key, models, ctx, slo) : null;
-    if (alt) {
-      steps.push(`Move latency-sensitive calls to ${alt.key} (same catalog tier ${tier}): its observed p95 is ${fmt(alt.latency_p95_ms!)} ms vs ${fmt(p95)} ms here.`);
-      risk = { level: 'medium', reason: `a different model of the same tier (${tier}); verify output quality on a sample before switching` };
+    // an app's own model mix is not known here: a model is only suggested in place of a model
+    const found = r.dimension === 'model' ? fasterAlternative(r.key, models, ctx, slo) : null;
+    const alt = found?.row ?? null;
+    if (found && alt) {
+      const same = found.tier === tier;
+      steps.push(`Move latency-sensitive calls to ${alt.key} (catalog tier ${found.tier}, ${same ? 'the same as' : 'above'} ${r.key}'s tier ${tier}; same modality): its observed p95 is ${fmt(alt.latency_p95_ms!)} ms vs ${fmt(p95)} ms here.`);
+      risk = { level: 'medium', reason: `a different model (tier ${found.tier} for tier ${tier}); verify output quality on a sample before switching` };
       delta = alt.latency_p95_ms! - p95;
       deltaWhy = `${alt.key}'s observed p95 minus this p95`;
-    } else if (r.dimension === 'app') {
-      const sameApp = models.filter((m) => m.latency_p95_ms !== null && m.latency_p95_ms <= slo && m.events >= ctx.params.min_events).sort((a, b) => a.latency_p95_ms! - b.latency_p95_ms!)[0];
-      if (sameApp) steps.push(`Check which models this app calls: ${sameApp.key} meets the target in this workspace (p95 ${fmt(sameApp.latency_p95_ms!)} ms); a model of the same tier that fast keeps quality.`);
     }
     if (ttft !== null && ttft > TTFT_DOMINANT * slo) {
       steps.push(`Time to first token alone reaches ${fmt(ttft)} ms at p95: use the provider region closest to the callers (or a regional endpoint), keep connections warm, and trim prompt size (prefill time grows with prompt tokens).`);

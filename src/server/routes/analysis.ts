@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { NetraError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { parseRange, parseWorkspace } from '../params.js';
+import { checkBreakdownQuery, type BreakdownDimension, type BreakdownFilter, type BreakdownMetric, type BreakdownQuery, type Granularity } from '../../optimize/ports/breakdown.js';
 
 export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.get('/api/v1/analysis', async (req) => {
@@ -13,6 +14,13 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     if (q.goal !== undefined && typeof q.goal !== 'string') throw new NetraError('VALIDATION', 'goal must be a string', { field: 'goal' });
     return deps.analysis.analyze({ workspace, ...parseRange(q), goal: q.goal as string | undefined });
+  });
+
+  // GET /api/v1/breakdown?metric=spend&by=app|tag:task&granularity=day&top=5&filter=end_user:u-1&from=&to=
+  app.get('/api/v1/breakdown', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
+    return deps.analysis.breakdown({ workspace, ...parseRange(q), query: parseBreakdownQuery(q) });
   });
 
   app.post('/api/v1/simulations', async (req) => {
@@ -31,5 +39,32 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     return deps.analysis.recommendedPolicy({ workspace, ...parseRange(q), goal: q.goal as string | undefined });
+  });
+}
+
+const text = (v: unknown, field: string): string | undefined => {
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string') throw new NetraError('VALIDATION', `${field} must be given once, as text`, { field });
+  return v;
+};
+const dimensionOf = (v: string): BreakdownDimension => (v.startsWith('tag:') ? { tag: v.slice(4) } : v as BreakdownDimension);
+
+/** Query-string form of a breakdown; checkBreakdownQuery names the field of anything invalid. */
+function parseBreakdownQuery(q: Record<string, unknown>): BreakdownQuery {
+  const by = text(q.by, 'by');
+  const top = text(q.top, 'top');
+  const rawFilters = q.filter === undefined ? [] : Array.isArray(q.filter) ? q.filter : [q.filter];
+  const filters: BreakdownFilter[] = rawFilters.map((f) => {
+    const s = text(f, 'filter') ?? '';
+    const i = s.lastIndexOf(':');
+    if (i <= 0) throw new NetraError('VALIDATION', 'filter must be column:value (e.g. app:support-bot or tag:task:classify)', { field: 'filter' });
+    return { column: dimensionOf(s.slice(0, i)), value: s.slice(i + 1) };
+  });
+  return checkBreakdownQuery({
+    dimension: by === undefined ? null : dimensionOf(by),
+    granularity: (text(q.granularity, 'granularity') ?? null) as Granularity | null,
+    filters,
+    rank_by: (text(q.metric, 'metric') ?? 'spend') as BreakdownMetric,
+    top: top === undefined ? null : Number(top),
   });
 }

@@ -19,7 +19,10 @@ export type { AnalysisEngine, RunAnalysis } from './engine.js';
 export { duckDbEngine } from './duckdb-engine.js';
 export { clickHouseEngine } from './clickhouse-engine.js';
 
-export function createAnalysis(run: RunAnalysis): AnalysisQueries {
+/** The queries of these areas; the breakdown and scheduled-traffic areas (store/analysis-breakdown/, analysis-batch-schedule/) are composed beside them by each store. */
+export type CoreAnalysisQueries = Omit<AnalysisQueries, 'breakdown' | 'scheduledTraffic'>;
+
+export function createAnalysis(run: RunAnalysis): CoreAnalysisQueries {
   return {
     ...cacheQueries(run),
     ...replayQueries(run),

@@ -1,0 +1,382 @@
+/**
+ * The answer to a data question, composed from the question's plan and the breakdown the store returned (pure):
+ * the sentence holding the figure asked for comes first, then a table when there are several figures (per day, top
+ * N, a comparison), then notes (the window's coverage, names the question used that the workspace does not know).
+ * When the data cannot answer (nobody sends end_user, no latency), the answer says exactly that and what to send.
+ */
+import { formatByUnit, formatPercent, formatUsd } from '../llm/builtin-prose.js';
+import {
+  metricValue,
+  OTHER_KEY,
+  type BreakdownDimension,
+  type BreakdownFigures,
+  type BreakdownMetric,
+  type BreakdownResult,
+  type BreakdownRow,
+} from '../optimize/ports/breakdown.js';
+import type { PlanWindow, QuestionPlan } from './question-plan.js';
+
+export interface AnswerTable {
+  columns: string[];
+  rows: string[][];
+}
+
+export interface Answer {
+  /** the sentence(s) with the figure asked for (or why the data cannot give it) */
+  lead: string;
+  table: AnswerTable | null;
+  notes: string[];
+  /** the data cannot answer: the field to send */
+  missing_field: string | null;
+  /** the figure the lead states, for tests and the UI (null when the data cannot answer) */
+  value: number | null;
+}
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+const METRIC_NAME: Record<BreakdownMetric, string> = {
+  spend: 'spend',
+  calls: 'calls',
+  tokens: 'tokens',
+  prompt_tokens: 'prompt tokens',
+  completion_tokens: 'completion tokens',
+  latency_p50: 'p50 latency',
+  latency_p95: 'p95 latency',
+  latency_p99: 'p99 latency',
+  ttft_p50: 'p50 time to first token',
+  ttft_p95: 'p95 time to first token',
+  error_rate: 'error rate',
+  cost_per_call: 'cost per call',
+};
+const ADDITIVE = new Set<BreakdownMetric>(['spend', 'calls', 'tokens', 'prompt_tokens', 'completion_tokens']);
+
+export const fieldOf = (d: BreakdownDimension): string => (typeof d === 'string' ? d : `tags.${d.tag}`);
+const dimensionName = (d: BreakdownDimension): string =>
+  typeof d === 'string'
+    ? {
+        end_user: 'user',
+        session_id: 'session',
+        app: 'app',
+        model: 'model',
+        provider: 'provider',
+        environment: 'environment',
+        operation: 'operation',
+        status: 'status',
+      }[d]
+    : d.tag;
+const plural = (d: BreakdownDimension): string => {
+  const n = dimensionName(d);
+  return n.endsWith('s') ? n : `${n}s`;
+};
+const WHAT_TO_SEND: Record<string, string> = {
+  end_user: 'end_user (the id of the person or customer behind each call)',
+  session_id: 'session_id (one id per conversation)',
+  environment: 'environment (production, staging, ...)',
+  latency_ms: "latency_ms (the call's duration) on each event",
+  ttft_ms: 'ttft_ms (time to first token, for streamed calls) on each event',
+};
+const sendText = (field: string): string => WHAT_TO_SEND[field] ?? `${field} on each event`;
+
+export function formatMetric(m: BreakdownMetric, v: number | null): string {
+  if (v === null) return 'n/a';
+  switch (m) {
+    case 'spend':
+    case 'cost_per_call':
+      return formatUsd(v);
+    case 'calls':
+      return formatByUnit(v, 'count');
+    case 'tokens':
+    case 'prompt_tokens':
+    case 'completion_tokens':
+      return formatByUnit(v, 'tokens');
+    case 'error_rate':
+      return formatPercent(v * 100);
+    default:
+      return formatByUnit(Math.round(v), 'ms');
+  }
+}
+
+const day = (t: number) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+const minute = (t: number) => `${day(t)} ${new Date(t).toISOString().slice(11, 16)}`;
+const aligned = (t: number) => t % DAY === 0;
+
+/** "from Dec 1 to Dec 3", "on Dec 2", "in the last 3 days (Dec 4 05:00 to Dec 7 05:00 UTC)", "last week (Nov 30 to Dec 6)" */
+export function windowPhrase(w: { from: number; to: number }, text?: string): string {
+  const days = aligned(w.from) && aligned(w.to);
+  const range = days
+    ? w.to - w.from === DAY
+      ? day(w.from)
+      : `${day(w.from)} to ${day(w.to - DAY)}`
+    : `${minute(w.from)} to ${minute(w.to)} UTC`;
+  if (!text || !/\b(last|past|this|yesterday|today|previous)\b/.test(text))
+    return days && w.to - w.from === DAY ? `on ${range}` : `from ${range}`;
+  const head = /^(last|past)\s/.test(text) && !/^last (week|month)$/.test(text) ? `in the ${text}` : text;
+  return `${head} (${range})`;
+}
+
+export function bucketLabel(t: number, g: QuestionPlan['granularity']): string {
+  if (g === 'hour') return minute(t);
+  if (g === 'week') return `week of ${day(t)}`;
+  return day(t);
+}
+
+/** "User u-17", "code-chat on gpt-4o", "The workspace" */
+export function subjectOf(plan: QuestionPlan): string {
+  if (plan.filters.length === 0) return 'The workspace';
+  const parts = plan.filters.map((f) => {
+    const c = typeof f.column === 'string' ? f.column : `tags.${f.column.tag}`;
+    if (c === 'end_user') return `user ${f.value}`;
+    if (c === 'app') return f.value;
+    if (c === 'model') return `${f.value} calls`;
+    return `${c} = ${f.value}`;
+  });
+  // names are written as the data spells them (an app called "exec-brief" is not "Exec-brief")
+  const s = parts.join(', ');
+  return s.startsWith('user ') ? `User ${s.slice(5)}` : s;
+}
+
+/** One sentence stating a metric's value for a subject over the window. */
+function statement(subject: string, m: BreakdownMetric, f: BreakdownFigures, where: string): string {
+  const v = metricValue(f, m);
+  const calls = formatByUnit(f.events, 'count');
+  switch (m) {
+    case 'spend':
+      return `${subject} spent ${formatUsd(f.spend_usd)} ${where}, over ${calls} calls.`;
+    case 'calls':
+      return `${subject} made ${calls} calls ${where}.`;
+    case 'tokens':
+      return `${subject} used ${formatByUnit(f.prompt_tokens + f.completion_tokens, 'tokens')} ${where}: ${formatByUnit(f.prompt_tokens, 'tokens')} of prompt and ${formatByUnit(f.completion_tokens, 'tokens')} of completion.`;
+    case 'prompt_tokens':
+    case 'completion_tokens':
+      return `${subject} used ${formatMetric(m, v)} of ${m === 'prompt_tokens' ? 'prompt' : 'completion'} ${where}.`;
+    case 'error_rate':
+      return `${subject} had an error rate of ${formatMetric(m, v)} ${where}: ${formatByUnit(f.errors, 'count')} of ${calls} calls failed.`;
+    case 'cost_per_call':
+      return `${subject} paid ${formatMetric(m, v)} per call on average ${where} (${formatUsd(f.spend_usd)} over ${calls} calls).`;
+    default:
+      return `${subject}'s ${METRIC_NAME[m]} was ${formatMetric(m, v)} ${where}, over ${formatByUnit(m.startsWith('ttft') ? f.events : f.latency_events, 'count')} calls.`;
+  }
+}
+
+/** The figure can only be computed when the events carry it: latency and TTFT need their fields. */
+function metricMissing(m: BreakdownMetric, f: BreakdownFigures): string | null {
+  if (m.startsWith('latency') && f.latency_events === 0) return 'latency_ms';
+  if (m.startsWith('ttft') && f.ttft_p50_ms === null) return 'ttft_ms';
+  return null;
+}
+
+const cannot = (lead: string, field: string, notes: string[]): Answer => ({ lead, table: null, notes, missing_field: field, value: null });
+
+export interface AnswerInput {
+  plan: QuestionPlan;
+  result: BreakdownResult & { from: number; to: number };
+  /** the workspace's data span, to say what part of the window it covers */
+  data: { first_event: number | null; last_event: number | null };
+  /** for a "this week vs last week" question: the previous period's breakdown */
+  previous?: BreakdownResult & { from: number; to: number };
+}
+
+export function composeAnswer({ plan, result, data, previous }: AnswerInput): Answer {
+  const notes: string[] = [];
+  const m = plan.metric;
+  const where = plan.window ? windowPhrase(result, plan.window.text) : `over the whole history (${windowPhrase(result)})`;
+  if (
+    plan.window &&
+    data.first_event !== null &&
+    data.last_event !== null &&
+    (data.first_event > result.from || data.last_event < result.to - HOUR)
+  ) {
+    notes.push(
+      `The workspace's events run from ${minute(data.first_event)} to ${minute(data.last_event)} UTC, so they cover only part of that window.`,
+    );
+  }
+  for (const u of plan.unparsed) notes.push(`"${u}" matches no app, model, task or user in this workspace, so the answer leaves it out.`);
+  const subject = subjectOf(plan);
+  const t = result.total;
+
+  if (t.events === 0) {
+    const userFilter = plan.filters.find((f) => f.column === 'end_user');
+    if (userFilter) notes.push(`Check the id: events carry end_user exactly as your application sends it.`);
+    const lead =
+      plan.filters.length > 0
+        ? `No event ${where} matches ${plan.filters.map((f) => `${fieldOf(f.column)} = ${f.value}`).join(' and ')}, so ${subject.replace(/^User /, 'user ')} spent $0.00 there.`
+        : `There are no events ${where}.`;
+    return { lead, table: null, notes, missing_field: null, value: 0 };
+  }
+  const missing = metricMissing(m, t);
+  if (missing)
+    return cannot(
+      `The data cannot answer this: none of the ${formatByUnit(t.events, 'count')} events ${where} carries ${missing}. Send ${sendText(missing)}.`,
+      missing,
+      notes,
+    );
+  if (plan.dimension !== null && result.keyed_events === 0) {
+    const f = fieldOf(plan.dimension);
+    return cannot(
+      `The data cannot answer this: none of the ${formatByUnit(t.events, 'count')} events ${where} carries ${f}, so there is nothing to break down by ${dimensionName(plan.dimension)}. Send ${sendText(f)}.`,
+      f,
+      notes,
+    );
+  }
+
+  if (plan.comparison?.kind === 'periods' && previous) {
+    const a = metricValue(t, m);
+    const b = metricValue(previous.total, m);
+    const change = a !== null && b !== null && b !== 0 ? ` (${a >= b ? '+' : '-'}${formatPercent(Math.abs(a / b - 1) * 100)})` : '';
+    const lead = `${subject}'s ${METRIC_NAME[m]} was ${formatMetric(m, a)} ${where}, against ${formatMetric(m, b)} ${windowPhrase(previous)}${change}.`;
+    return {
+      lead,
+      notes,
+      missing_field: null,
+      value: a,
+      table: {
+        columns: ['period', METRIC_NAME[m], 'calls'],
+        rows: [
+          [windowPhrase(result), formatMetric(m, a), formatByUnit(t.events, 'count')],
+          [windowPhrase(previous), formatMetric(m, b), formatByUnit(previous.total.events, 'count')],
+        ],
+      },
+    };
+  }
+
+  if (plan.dimension === null && plan.granularity === null) {
+    return { lead: statement(subject, m, t, where), table: null, notes, missing_field: null, value: metricValue(t, m) };
+  }
+
+  const rows = result.rows;
+  const dimension: BreakdownDimension = plan.dimension ?? 'app';
+  const share = (v: number | null) =>
+    ADDITIVE.has(m) && v !== null && (metricValue(t, m) ?? 0) > 0 ? formatPercent((v / metricValue(t, m)!) * 100) : '';
+  const keyLabel = (k: string | null) => (k === null ? `(no ${fieldOf(dimension)})` : k === OTHER_KEY ? `other ${plural(dimension)}` : k);
+
+  if (plan.comparison?.kind === 'values') {
+    const [x, y] = plan.comparison.values;
+    const rx = rows.filter((r) => r.key === x);
+    const ry = rows.filter((r) => r.key === y);
+    const vx = rx.length === 1 ? metricValue(rx[0]!, m) : null;
+    const vy = ry.length === 1 ? metricValue(ry[0]!, m) : null;
+    const ratio =
+      vx !== null && vy !== null && vy > 0 && vx > 0
+        ? ` ${vx >= vy ? x : y} is ${(Math.max(vx, vy) / Math.min(vx, vy)).toFixed(1)}x the other.`
+        : '';
+    return {
+      lead: `${x}'s ${METRIC_NAME[m]} was ${formatMetric(m, vx)} and ${y}'s ${formatMetric(m, vy)} ${where}.${ratio}`,
+      notes,
+      missing_field: null,
+      value: vx,
+      table: {
+        columns: [dimensionName(dimension), METRIC_NAME[m], 'calls'],
+        rows: [...rx, ...ry].map((r) => [r.key ?? '', formatMetric(m, metricValue(r, m)), formatByUnit(r.events, 'count')]),
+      },
+    };
+  }
+
+  if (plan.granularity !== null && plan.dimension === null) {
+    const best = [...rows].filter((r) => metricValue(r, m) !== null).sort((a, b) => metricValue(b, m)! - metricValue(a, m)!)[0];
+    const per = `per ${plan.granularity}`;
+    const total = ADDITIVE.has(m)
+      ? `${subject}'s ${METRIC_NAME[m]} ${per} ${where} adds up to ${formatMetric(m, metricValue(t, m))}`
+      : `${subject}'s ${METRIC_NAME[m]} ${where} was ${formatMetric(m, metricValue(t, m))} overall`;
+    const lead = `${total}; the highest ${plan.granularity} was ${best ? `${bucketLabel(best.bucket_start!, plan.granularity)} at ${formatMetric(m, metricValue(best, m))}` : 'none'}.`;
+    return {
+      lead,
+      notes,
+      missing_field: null,
+      value: metricValue(t, m),
+      table: {
+        columns: [plan.granularity, METRIC_NAME[m], 'calls'],
+        rows: rows.map((r) => [
+          bucketLabel(r.bucket_start!, plan.granularity),
+          formatMetric(m, metricValue(r, m)),
+          formatByUnit(r.events, 'count'),
+        ]),
+      },
+    };
+  }
+
+  // by a dimension (optionally per bucket): ranked by the metric over the window
+  const groups = plan.granularity === null ? rows : collapse(rows);
+  const ranked = [...groups]
+    .filter((r) => r.key !== null && r.key !== OTHER_KEY && metricValue(r, m) !== null)
+    .sort((a, b) => metricValue(b, m)! - metricValue(a, m)! || String(a.key).localeCompare(String(b.key)));
+  const lead0 = ranked[0];
+  const dim = dimensionName(dimension);
+  let lead: string;
+  if (!lead0) lead = `No ${dim} has a ${METRIC_NAME[m]} ${where}.`;
+  else if (plan.top !== null && ADDITIVE.has(m)) {
+    const topSum = ranked.slice(0, plan.top).reduce((s, r) => s + metricValue(r, m)!, 0);
+    lead = `The top ${Math.min(plan.top, ranked.length)} ${plural(dimension)} by ${METRIC_NAME[m]} ${where} account for ${formatMetric(m, topSum)} of ${formatMetric(m, metricValue(t, m))} (${share(topSum)}); ${lead0.key} leads with ${formatMetric(m, metricValue(lead0, m))}.`;
+  } else if (ADDITIVE.has(m)) {
+    lead = `${ranked.length === 1 ? 'Only' : 'By'} ${dim}, ${lead0.key} has the most ${METRIC_NAME[m]} ${where}: ${formatMetric(m, metricValue(lead0, m))} of ${formatMetric(m, metricValue(t, m))} (${share(metricValue(lead0, m))}).`;
+  } else {
+    lead = `By ${dim}, ${lead0.key} has the highest ${METRIC_NAME[m]} ${where}: ${formatMetric(m, metricValue(lead0, m))} (all ${plural(dimension)}: ${formatMetric(m, metricValue(t, m))}).`;
+  }
+  if (result.keyed_events < t.events)
+    notes.push(
+      `${formatByUnit(t.events - result.keyed_events, 'count')} of ${formatByUnit(t.events, 'count')} events carry no ${fieldOf(dimension)}; they are the "(no ${fieldOf(dimension)})" row.`,
+    );
+  const ordered = [...ranked, ...groups.filter((r) => r.key === OTHER_KEY), ...groups.filter((r) => r.key === null)];
+  const table: AnswerTable =
+    plan.granularity === null
+      ? {
+          columns: [dim, METRIC_NAME[m], ...(ADDITIVE.has(m) ? ['share'] : []), 'calls'],
+          rows: ordered.map((r) => [
+            keyLabel(r.key),
+            formatMetric(m, metricValue(r, m)),
+            ...(ADDITIVE.has(m) ? [share(metricValue(r, m))] : []),
+            formatByUnit(r.events, 'count'),
+          ]),
+        }
+      : {
+          columns: [plan.granularity, dim, METRIC_NAME[m], 'calls'],
+          rows: rows
+            .slice(0, 200)
+            .map((r) => [
+              bucketLabel(r.bucket_start!, plan.granularity),
+              keyLabel(r.key),
+              formatMetric(m, metricValue(r, m)),
+              formatByUnit(r.events, 'count'),
+            ]),
+        };
+  return { lead, table, notes, missing_field: null, value: lead0 ? metricValue(lead0, m) : null };
+}
+
+/** Per-group totals of additive figures across buckets (latency percentiles cannot be merged: they are dropped). */
+function collapse(rows: readonly BreakdownRow[]): BreakdownRow[] {
+  const by = new Map<string | null, BreakdownRow>();
+  for (const r of rows) {
+    const g = by.get(r.key);
+    if (!g) {
+      by.set(r.key, {
+        ...r,
+        bucket_start: null,
+        latency_p50_ms: null,
+        latency_p95_ms: null,
+        latency_p99_ms: null,
+        ttft_p50_ms: null,
+        ttft_p95_ms: null,
+      });
+      continue;
+    }
+    g.events += r.events;
+    g.errors += r.errors;
+    g.spend_usd += r.spend_usd;
+    g.prompt_tokens += r.prompt_tokens;
+    g.completion_tokens += r.completion_tokens;
+    g.latency_events += r.latency_events;
+  }
+  return [...by.values()];
+}
+
+/** A markdown table. */
+export function tableText(t: AnswerTable): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `| ${t.columns.map(esc).join(' | ')} |`,
+    `|${t.columns.map(() => ' --- ').join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
+}
+
+export type { PlanWindow };

@@ -1,0 +1,158 @@
+/**
+ * The breakdown query's SQL for both engines, side by side: one builder over a small dialect (parameter syntax,
+ * aggregates, quantiles, JSON tags). Three statements: the filtered window's totals; the top groups ranked by the
+ * asked metric (events without the dimension are never ranked: they stay their own null group); and the rows per
+ * (bucket, group) with every group outside the top folded into OTHER_KEY.
+ */
+import {
+  GRANULARITY_MS,
+  OTHER_KEY,
+  WEEK_ORIGIN_MS,
+  type BreakdownDimension,
+  type BreakdownMetric,
+  type BreakdownQuery,
+} from '../../optimize/ports/breakdown.js';
+import { quantilesCont } from '../clickhouse-queries.js';
+
+export interface Dialect {
+  /** a bound parameter reference */
+  param(name: string, type: 'String' | 'Int64' | 'Array(String)'): string;
+  /** the dimension's text value, NULL when absent */
+  key(dim: BreakdownDimension): string;
+  /** figures' select list (aliases n_events, n_errors, spend, pt_sum, ct_sum, lat_n, lat, ttft) */
+  figures: string;
+  rank(metric: BreakdownMetric): string;
+  /** epoch ms of the event */
+  epochMs: string;
+  intDiv(a: string, b: string): string;
+  inList(expr: string, list: string): string;
+  /** count of distinct non-NULL values */
+  countDistinct(expr: string): string;
+  /** a count as DOUBLE */
+  double(expr: string): string;
+}
+
+/** Tag keys reach SQL text (a JSON path), so only plain keys are accepted (checkBreakdownQuery checks too). */
+const plainTag = (key: string): string => {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(key)) throw new Error(`tag key '${key}' is not plain`);
+  return key;
+};
+
+export const DUCKDB: Dialect = {
+  param: (name, type) => (type === 'Array(String)' ? `$${name}::VARCHAR[]` : `$${name}`),
+  key: (dim) =>
+    typeof dim === 'string' ? `CAST("${dim}" AS VARCHAR)` : `nullif(json_extract_string(tags, '$."${plainTag(dim.tag)}"'), '')`,
+  figures: `count(*)::DOUBLE AS n_events,
+    count(*) FILTER (WHERE status = 'error')::DOUBLE AS n_errors,
+    coalesce(fsum(cost_usd), 0)::DOUBLE AS spend,
+    coalesce(sum(prompt_tokens), 0)::DOUBLE AS pt_sum,
+    coalesce(sum(completion_tokens), 0)::DOUBLE AS ct_sum,
+    count(latency_ms)::DOUBLE AS lat_n,
+    quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS lat,
+    quantile_cont(ttft_ms, [0.5, 0.95]) AS ttft`,
+  rank: (m) =>
+    ({
+      spend: 'fsum(cost_usd)',
+      calls: 'count(*)',
+      tokens: 'sum(prompt_tokens + completion_tokens)',
+      prompt_tokens: 'sum(prompt_tokens)',
+      completion_tokens: 'sum(completion_tokens)',
+      latency_p50: 'quantile_cont(latency_ms, 0.5)',
+      latency_p95: 'quantile_cont(latency_ms, 0.95)',
+      latency_p99: 'quantile_cont(latency_ms, 0.99)',
+      ttft_p50: 'quantile_cont(ttft_ms, 0.5)',
+      ttft_p95: 'quantile_cont(ttft_ms, 0.95)',
+      error_rate: `count(*) FILTER (WHERE status = 'error')::DOUBLE / count(*)`,
+      cost_per_call: 'fsum(cost_usd) / count(*)',
+    })[m],
+  epochMs: 'epoch_ms("timestamp")',
+  intDiv: (a, b) => `((${a}) // (${b}))`,
+  inList: (expr, list) => `list_contains(${list}, ${expr})`,
+  countDistinct: (expr) => `count(DISTINCT ${expr})::DOUBLE`,
+  double: (expr) => `(${expr})::DOUBLE`,
+};
+
+export const CLICKHOUSE: Dialect = {
+  param: (name, type) => `{${name}:${type}}`,
+  key: (dim) =>
+    typeof dim === 'string'
+      ? `CAST("${dim}" AS Nullable(String))`
+      : `nullIf(JSONExtractString(ifNull(tags, '{}'), '${plainTag(dim.tag)}'), '')`,
+  figures: `toFloat64(count()) AS n_events,
+    toFloat64(countIf(status = 'error')) AS n_errors,
+    sumKahan(cost_usd) AS spend,
+    toFloat64(sum(prompt_tokens)) AS pt_sum,
+    toFloat64(sum(completion_tokens)) AS ct_sum,
+    toFloat64(count(latency_ms)) AS lat_n,
+    ${quantilesCont('latency_ms', [0.5, 0.95, 0.99])} AS lat,
+    ${quantilesCont('ttft_ms', [0.5, 0.95])} AS ttft`,
+  rank: (m) =>
+    ({
+      spend: 'sumKahan(cost_usd)',
+      calls: 'toFloat64(count())',
+      tokens: 'toFloat64(sum(prompt_tokens + completion_tokens))',
+      prompt_tokens: 'toFloat64(sum(prompt_tokens))',
+      completion_tokens: 'toFloat64(sum(completion_tokens))',
+      latency_p50: `${quantilesCont('latency_ms', [0.5])}[1]`,
+      latency_p95: `${quantilesCont('latency_ms', [0.95])}[1]`,
+      latency_p99: `${quantilesCont('latency_ms', [0.99])}[1]`,
+      ttft_p50: `${quantilesCont('ttft_ms', [0.5])}[1]`,
+      ttft_p95: `${quantilesCont('ttft_ms', [0.95])}[1]`,
+      error_rate: `toFloat64(countIf(status = 'error')) / count()`,
+      cost_per_call: 'sumKahan(cost_usd) / count()',
+    })[m],
+  epochMs: 'toUnixTimestamp64Milli("timestamp")',
+  intDiv: (a, b) => `intDiv(${a}, ${b})`,
+  inList: (expr, list) => `has(${list}, ${expr})`,
+  countDistinct: (expr) => `toFloat64(uniqExact(${expr}))`,
+  double: (expr) => `toFloat64(${expr})`,
+};
+
+export interface BreakdownStatements {
+  total: string;
+  ranked: string | null;
+  rows: (folded: boolean) => string;
+  /** parameters besides the scope's */
+  params: Record<string, string | number>;
+}
+
+/** Builds the statements over `table` with the scope's `where` (the engine's scopeSql). */
+export function breakdownStatements(d: Dialect, table: string, where: string, q: BreakdownQuery, top: number): BreakdownStatements {
+  const params: Record<string, string | number> = {};
+  let filtered = where;
+  q.filters.forEach((f, i) => {
+    params[`f${i}`] = f.value;
+    filtered += ` AND ${d.key(f.column)} = ${d.param(`f${i}`, 'String')}`;
+  });
+  const key = q.dimension === null ? null : d.key(q.dimension);
+  let bucket: string | null = null;
+  if (q.granularity !== null) {
+    params.bucket_size = GRANULARITY_MS[q.granularity];
+    params.bucket_origin = q.granularity === 'week' ? WEEK_ORIGIN_MS : 0;
+    const size = d.param('bucket_size', 'Int64');
+    const origin = d.param('bucket_origin', 'Int64');
+    bucket = `${d.intDiv(`${d.epochMs} - ${origin}`, size)} * ${size} + ${origin}`;
+  }
+  const total = `SELECT ${d.figures}${key ? `, ${d.double(`count(${key})`)} AS keyed, ${d.countDistinct(key)} AS n_groups` : ''}
+FROM ${table} WHERE ${filtered}`;
+  const ranked =
+    key === null
+      ? null
+      : `SELECT ${key} AS grp, ${d.rank(q.rank_by)} AS rank_value
+FROM ${table} WHERE ${filtered} AND ${key} IS NOT NULL
+GROUP BY grp ORDER BY rank_value DESC NULLS LAST, grp ASC LIMIT ${top}`;
+  const rows = (folded: boolean): string => {
+    const cols: string[] = [];
+    if (bucket) cols.push(`${bucket} AS bucket`);
+    if (key)
+      cols.push(
+        folded
+          ? `CASE WHEN ${key} IS NULL THEN NULL WHEN ${d.inList(key, d.param('top_keys', 'Array(String)'))} THEN ${key} ELSE '${OTHER_KEY}' END AS grp`
+          : `${key} AS grp`,
+      );
+    const group = [bucket ? 'bucket' : null, key ? 'grp' : null].filter((x) => x !== null);
+    return `SELECT ${[...cols, d.figures].join(', ')}
+FROM ${table} WHERE ${filtered}${group.length > 0 ? `\nGROUP BY ${group.join(', ')}` : ''}`;
+  };
+  return { total, ranked, rows, params };
+}

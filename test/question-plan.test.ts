@@ -1,0 +1,117 @@
+/**
+ * The question plan (pure): metric, dimension, filters, windows (absolute dates, relative words, UTC), granularity,
+ * comparisons, top-N, targets, the task of "which model" questions, and names said back when nothing matches.
+ */
+import { describe, expect, it } from 'vitest';
+import { planQuestion, windowOf } from '../src/agents/question-plan.js';
+
+const NOW = Date.UTC(2026, 11, 7, 5, 30); // a Monday
+const D = (m: number, d: number, y = 2026) => Date.UTC(y, m - 1, d);
+const known = {
+  apps: ['code-chat', 'docs-qa', 'support-bot'],
+  models: ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5'],
+  tasks: ['classification', 'faq', 'short_answer'],
+  providers: ['openai'],
+  environments: ['production', 'staging'],
+};
+
+describe('windows', () => {
+  it.each([
+    ['Spend per day from Dec 1 to Dec 3', D(12, 1), D(12, 4)],
+    ['spend between 2026-11-28 and 2026-12-02', D(11, 28), D(12, 3)],
+    ['what happened on December 2nd', D(12, 2), D(12, 3)],
+    ['calls on 3 Dec', D(12, 3), D(12, 4)],
+    ['spend yesterday', D(12, 6), D(12, 7)],
+    ['spend today', D(12, 7), NOW],
+    ['spend last week', D(11, 30), D(12, 7)],
+    ['spend this week', D(12, 7), NOW],
+    ['spend this month', D(12, 1), NOW],
+    ['spend last month', D(11, 1), D(12, 1)],
+    ['spend in the last 3 days', NOW - 3 * 86_400_000, NOW],
+    ['spend over the past 24 hours', NOW - 86_400_000, NOW],
+    ['errors in the last two weeks', NOW - 14 * 86_400_000, NOW],
+  ])('%s', (q, from, to) => {
+    expect(windowOf(q, NOW)).toMatchObject({ from, to });
+  });
+
+  it("a date later in the year than now is last year's", () => {
+    expect(windowOf('spend on Dec 20', NOW)).toMatchObject({ from: D(12, 20, 2025) });
+  });
+
+  it('no window named: null', () => {
+    expect(windowOf('Where does my money go?', NOW)).toBeNull();
+  });
+});
+
+describe('plans', () => {
+  it('"How much did user u-17 spend?" is a spend figure filtered to that user', () => {
+    expect(planQuestion('How much did user u-17 spend?', known, NOW)).toMatchObject({
+      intent: 'figure',
+      metric: 'spend',
+      filters: [{ column: 'end_user', value: 'u-17' }],
+      dimension: null,
+    });
+  });
+
+  it('"Top 5 users by spend last week" ranks users over last week', () => {
+    expect(planQuestion('Top 5 users by spend last week', known, NOW)).toMatchObject({
+      intent: 'figure',
+      dimension: 'end_user',
+      top: 5,
+      window: { from: D(11, 30), to: D(12, 7) },
+    });
+  });
+
+  it('"p95 latency by model per hour for code-chat" has metric, dimension, granularity and an app filter', () => {
+    expect(planQuestion('p95 latency by model per hour for code-chat', known, NOW)).toMatchObject({
+      metric: 'latency_p95',
+      dimension: 'model',
+      granularity: 'hour',
+      filters: [{ column: 'app', value: 'code-chat' }],
+    });
+  });
+
+  it('does not read gpt-4o inside gpt-4o-mini', () => {
+    expect(planQuestion('error rate of gpt-4o-mini', known, NOW).filters).toEqual([{ column: 'model', value: 'gpt-4o-mini' }]);
+  });
+
+  it('"Compare docs-qa vs code-chat cost" keeps the question\'s order', () => {
+    expect(planQuestion('Compare docs-qa vs code-chat cost', known, NOW)).toMatchObject({
+      comparison: { kind: 'values', values: ['docs-qa', 'code-chat'] },
+      dimension: 'app',
+      metric: 'spend',
+    });
+  });
+
+  it('"Spend this week vs last week" compares two periods', () => {
+    expect(planQuestion('Spend this week vs last week', known, NOW).comparison).toMatchObject({
+      kind: 'periods',
+      previous: { from: D(11, 30), to: D(12, 7) },
+    });
+  });
+
+  it.each([
+    ['Which model should handle classification?', 'task_model'],
+    ['Why is latency so high for code-chat?', 'latency_cause'],
+    ['What data is missing?', 'missing_data'],
+    ['Which jobs could use a batch API?', 'batch'],
+    ['Reduce costs but keep quality', 'advice'],
+    ['Where does my money go?', 'figure'],
+  ])('"%s" → %s', (q, intent) => {
+    expect(planQuestion(q, known, NOW).intent).toBe(intent);
+  });
+
+  it('"Which model should handle classification?" carries the task', () => {
+    expect(planQuestion('Which model should handle classification?', known, NOW).task).toBe('classification');
+  });
+
+  it('targets: "cut spend by 20%" and "3x faster"', () => {
+    expect(planQuestion('cut spend by 20%', known, NOW).targets).toEqual([expect.objectContaining({ kind: 'percent', value: 20 })]);
+    expect(planQuestion('make it 3x faster', known, NOW).targets).toEqual([expect.objectContaining({ kind: 'multiplier', value: 3 })]);
+  });
+
+  it('a name that matches nothing is said back, a known one is not', () => {
+    expect(planQuestion('How much did app foo-bar-baz spend?', known, NOW).unparsed).toEqual(['foo-bar-baz']);
+    expect(planQuestion('How much did app docs-qa spend?', known, NOW).unparsed).toEqual([]);
+  });
+});
