@@ -31,7 +31,16 @@ await store.init();
 const end = Date.UTC(2026, 10, 16);
 const t0 = performance.now();
 for (const [i, preset] of PRESET_NAMES.entries()) {
-  const w = generateWorkload({ preset, events: Math.floor(N / PRESET_NAMES.length), days: 7, seed: 11 + i, end, workspace: 'bench', pricer: catalog, tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2 });
+  const w = generateWorkload({
+    preset,
+    events: Math.floor(N / PRESET_NAMES.length),
+    days: 7,
+    seed: 11 + i,
+    end,
+    workspace: 'bench',
+    pricer: catalog,
+    tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2,
+  });
   for (const b of w.batches()) await store.append(b);
 }
 const stats = await store.stats({ workspace: 'bench' });
@@ -48,19 +57,46 @@ const best = async <T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms, value };
 };
 const base = await best(() => store.stats({ workspace: 'bench' }));
-const ctx = analysisContext({ catalog, workspace: 'bench', from: stats.first_event!, to: stats.last_event! + 1, total_events: stats.events, total_spend_usd: stats.spend_usd });
+const ctx = analysisContext({
+  catalog,
+  workspace: 'bench',
+  from: stats.first_event!,
+  to: stats.last_event! + 1,
+  total_events: stats.events,
+  total_spend_usd: stats.spend_usd,
+});
 const full = await best(() => analyzeWorkspace(store.analysis, ctx, { goal: 'balanced' }));
-console.log(JSON.stringify({
-  bench: 'analysis', events: stats.events, runs: RUNS, full_analysis_ms: Math.round(full.ms), recommendations: full.value.recommendations.length,
-  baseline_stats_scan_ms: Math.round(base.ms), ratio_vs_stats_scan: Number((full.ms / base.ms).toFixed(1)), stage_ms: full.value.summary.timings_ms,
-}));
+console.log(
+  JSON.stringify({
+    bench: 'analysis',
+    events: stats.events,
+    runs: RUNS,
+    full_analysis_ms: Math.round(full.ms),
+    recommendations: full.value.recommendations.length,
+    baseline_stats_scan_ms: Math.round(base.ms),
+    ratio_vs_stats_scan: Number((full.ms / base.ms).toFixed(1)),
+    stage_ms: full.value.summary.timings_ms,
+  }),
+);
 const policy = policyFromRecommendations(full.value.recommendations);
 const replays: Record<string, unknown>[] = [];
 for (const bound of args.includes('--full-semantic') ? [undefined, Infinity] : [undefined]) {
   const s = performance.now();
   const r = await replayPolicy(store.analysis, ctx, policy, bound === undefined ? {} : { semantic_max_events: bound });
-  replays.push({ semantic: bound === undefined ? 'bounded' : 'full', replay_ms: Math.round(performance.now() - s), semantic_hits: r.breakdown.semantic_cache_hits,
-    cache_savings_usd: Number(r.breakdown.cache_savings_usd.toFixed(2)), projected_spend_usd: Number(r.projected.spend_usd.toFixed(2)) });
+  replays.push({
+    semantic: bound === undefined ? 'bounded' : 'full',
+    replay_ms: Math.round(performance.now() - s),
+    semantic_hits: r.breakdown.semantic_cache_hits,
+    cache_savings_usd: Number(r.breakdown.cache_savings_usd.toFixed(2)),
+    projected_spend_usd: Number(r.projected.spend_usd.toFixed(2)),
+  });
 }
-console.log(JSON.stringify({ bench: 'analysis-replay', events: stats.events, policy_semantic_cache: policy.semantic_cache?.enabled === true, replays }));
+console.log(
+  JSON.stringify({
+    bench: 'analysis-replay',
+    events: stats.events,
+    policy_semantic_cache: policy.semantic_cache?.enabled === true,
+    replays,
+  }),
+);
 await store.close();

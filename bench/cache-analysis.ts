@@ -28,29 +28,58 @@ const store = createDuckDbStore({ path: ':memory:' });
 await store.init();
 
 let t = performance.now();
-const w = generateWorkload({ preset: 'chat-support', events: N, days: 7, seed: 1, pricer: catalog, workspace, end: Date.UTC(2026, 10, 16) });
+const w = generateWorkload({
+  preset: 'chat-support',
+  events: N,
+  days: 7,
+  seed: 1,
+  pricer: catalog,
+  workspace,
+  end: Date.UTC(2026, 10, 16),
+});
 let i = 0;
 let texts = 0;
 for (const batch of w.batches()) {
   for (const e of batch) {
     // keep the text on a deterministic ~30%: the semantic pass only sees text-bearing events
-    if (((Math.imul(i++, 0x9e3779b1) >>> 0) / 2 ** 32) >= TEXT_SHARE) e.prompt_text = null;
+    if ((Math.imul(i++, 0x9e3779b1) >>> 0) / 2 ** 32 >= TEXT_SHARE) e.prompt_text = null;
     else texts++;
   }
   await store.append(batch);
 }
 const stats = await store.stats({ workspace });
-console.log(`loaded ${N.toLocaleString('en-US')} events (${texts.toLocaleString('en-US')} with prompt_text) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+console.log(
+  `loaded ${N.toLocaleString('en-US')} events (${texts.toLocaleString('en-US')} with prompt_text) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+);
 
 const toModel = (e: ReturnType<typeof catalog.entriesFor>[number]): CatalogModel => ({
-  id: e.id, provider: e.provider, family: e.family, quality_tier: e.quality_tier, input: e.input, output: e.output, cached_input: e.cached_input,
-  cache_write: e.cache_write, batch_discount: e.batch_discount, context_window: e.context_window, min_cacheable_prompt_tokens: e.min_cacheable_prompt_tokens, modes: e.modes,
+  id: e.id,
+  provider: e.provider,
+  family: e.family,
+  quality_tier: e.quality_tier,
+  input: e.input,
+  output: e.output,
+  cached_input: e.cached_input,
+  cache_write: e.cache_write,
+  batch_discount: e.batch_discount,
+  context_window: e.context_window,
+  min_cacheable_prompt_tokens: e.min_cacheable_prompt_tokens,
+  modes: e.modes,
 });
 const models = catalog.entriesFor(workspace).map(toModel);
 const byId = new Map(models.map((m) => [m.id, m]));
 const ctx: AnalysisContext = {
-  workspace, from: w.from, to: w.to, total_events: stats.events, total_spend_usd: stats.spend_usd, catalog: models,
-  rates: (m) => catalog.rates(workspace, m), resolve: (m) => { const e = catalog.resolve(m); return e ? byId.get(e.id) ?? null : null; },
+  workspace,
+  from: w.from,
+  to: w.to,
+  total_events: stats.events,
+  total_spend_usd: stats.spend_usd,
+  catalog: models,
+  rates: (m) => catalog.rates(workspace, m),
+  resolve: (m) => {
+    const e = catalog.resolve(m);
+    return e ? (byId.get(e.id) ?? null) : null;
+  },
   params: DEFAULT_ANALYSIS_PARAMS,
 };
 const scope = { workspace, from: w.from, to: w.to };
@@ -71,18 +100,32 @@ async function median(label: string, fn: () => Promise<unknown>, runs = 3): Prom
 console.log(`\nCache analysis over ${N.toLocaleString('en-US')} events (median of 3):`);
 const base = await median('baseline: store.stats() one-scan aggregate', () => store.stats(scope));
 const exactOpts = exactCacheQueryOptions(ctx);
-const exact = await median('exact_cache query + kind', async () => recommendExactCache(await store.analysis.exactCacheGroups(scope, exactOpts), ctx));
+const exact = await median('exact_cache query + kind', async () =>
+  recommendExactCache(await store.analysis.exactCacheGroups(scope, exactOpts), ctx),
+);
 const prefixOpts = prefixCacheQueryOptions(ctx);
-const prefix = await median('prompt_caching query + kind', async () => recommendPromptCaching(await store.analysis.prefixCacheGroups(scope, prefixOpts), ctx, prefixOpts));
-const scan = await median(`prompt-text stream alone (${texts.toLocaleString('en-US')} rows)`, () => store.analysis.scanPromptTexts(scope, () => undefined), 1);
+const prefix = await median('prompt_caching query + kind', async () =>
+  recommendPromptCaching(await store.analysis.prefixCacheGroups(scope, prefixOpts), ctx, prefixOpts),
+);
+const scan = await median(
+  `prompt-text stream alone (${texts.toLocaleString('en-US')} rows)`,
+  () => store.analysis.scanPromptTexts(scope, () => undefined),
+  1,
+);
 t = performance.now();
 const sem = await analyzeSemanticCache(store.analysis, scope, ctx);
 const semMs = performance.now() - t;
-console.log(`  ${'semantic_cache: stream + near-duplicate pass'.padEnd(46)} ${semMs.toFixed(0).padStart(6)} ms (${Math.round(texts / (semMs / 1000)).toLocaleString('en-US')} text events/s)`);
+console.log(
+  `  ${'semantic_cache: stream + near-duplicate pass'.padEnd(46)} ${semMs.toFixed(0).padStart(6)} ms (${Math.round(texts / (semMs / 1000)).toLocaleString('en-US')} text events/s)`,
+);
 
 const m = w.manifest();
 const share = (r: { recommendations: { affected_share: number }[] }) => r.recommendations.reduce((s, x) => s + x.affected_share, 0);
 const exactRecs = recommendExactCache(await store.analysis.exactCacheGroups(scope, exactOpts), ctx);
-console.log(`\nratios against the baseline scan: exact ${(exact / base).toFixed(1)}x, prompt_caching ${(prefix / base).toFixed(1)}x, text stream ${(scan / base).toFixed(1)}x, semantic pass ${(semMs / base).toFixed(1)}x`);
-console.log(`check: exact_cache share ${(share(exactRecs) * 100).toFixed(2)}% vs manifest ${(m.shares.exact_duplicate_share * 100).toFixed(2)}%; semantic hits on the text-bearing ${(TEXT_SHARE * 100).toFixed(0)}%: ${(share(sem) * 100).toFixed(2)}% of all events`);
+console.log(
+  `\nratios against the baseline scan: exact ${(exact / base).toFixed(1)}x, prompt_caching ${(prefix / base).toFixed(1)}x, text stream ${(scan / base).toFixed(1)}x, semantic pass ${(semMs / base).toFixed(1)}x`,
+);
+console.log(
+  `check: exact_cache share ${(share(exactRecs) * 100).toFixed(2)}% vs manifest ${(m.shares.exact_duplicate_share * 100).toFixed(2)}%; semantic hits on the text-bearing ${(TEXT_SHARE * 100).toFixed(0)}%: ${(share(sem) * 100).toFixed(2)}% of all events`,
+);
 await store.close();

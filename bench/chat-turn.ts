@@ -1,5 +1,5 @@
 /**
- * Benchmark: one chat turn over WebSocket with the built-in model, over N stored events (issue 5 "How fast": first
+ * Benchmark: one chat turn over WebSocket with the built-in model, over N stored events (targets: first
  * run event < 50 ms, final report < 1.5 s over 1M events).
  *
  *   node --import tsx bench/chat-turn.ts                  # 1,000,000 events (five presets, 200k each, 7 days)
@@ -38,22 +38,49 @@ import type { AnalysisPrecompute } from '../src/services/analysis-precompute.js'
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const N = args.includes('--events') ? Number(args[args.indexOf('--events') + 1]) : smoke ? 50_000 : 1_000_000;
-const QUESTIONS = smoke ? ['Where does my money go?'] : ['Where does my money go?', 'Reduce latency by 3x', 'What happens if my traffic grows 5x?'];
+const QUESTIONS = smoke
+  ? ['Where does my money go?']
+  : ['Where does my money go?', 'Reduce latency by 3x', 'What happens if my traffic grows 5x?'];
 const WORKSPACE = 'bench';
 const profilePath = process.env.BENCH_PROFILE;
 
 const dir = mkdtempSync(join(tmpdir(), 'netra-bench-chat-'));
-const sink = new Writable({ write(_c, _e, cb) { cb(); } });
-const configOf = (precompute: boolean) => parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', startup: { enabled: false }, cache: { enabled: true }, precompute: { enabled: precompute } });
+const sink = new Writable({
+  write(_c, _e, cb) {
+    cb();
+  },
+});
+const configOf = (precompute: boolean) =>
+  parseConfig({
+    dataDir: dir,
+    port: 0,
+    seedDemo: false,
+    logLevel: 'warn',
+    startup: { enabled: false },
+    cache: { enabled: true },
+    precompute: { enabled: precompute },
+  });
 const start = (precompute = false): Promise<App> => createApp(configOf(precompute), { logDestination: sink });
 const precomputeOf = (app: App): AnalysisPrecompute => app.precompute;
 const BATCH = Math.max(1_000, Math.floor(N / 1_000));
 const END = Date.UTC(2026, 10, 16);
 let batchSeed = 100;
 /** N/1000 more events into the workspace through the app's append path (what triggers the precompute). */
-const ingestBatch = (app: App) => app.generate({ preset: PRESET_NAMES[batchSeed % PRESET_NAMES.length]!, events: BATCH, days: 1, seed: batchSeed++, workspace: WORKSPACE, end: END });
+const ingestBatch = (app: App) =>
+  app.generate({
+    preset: PRESET_NAMES[batchSeed % PRESET_NAMES.length]!,
+    events: BATCH,
+    days: 1,
+    seed: batchSeed++,
+    workspace: WORKSPACE,
+    end: END,
+  });
 
-interface Env { type: string; payload: Record<string, unknown>; event_id?: number }
+interface Env {
+  type: string;
+  payload: Record<string, unknown>;
+  event_id?: number;
+}
 
 /** Connects to /ws and records every envelope with its arrival time. */
 async function connect(base: string, token: string) {
@@ -64,19 +91,34 @@ async function connect(base: string, token: string) {
     const at = performance.now();
     const e = JSON.parse(d.toString()) as Env;
     got.push({ at, e });
-    for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.res(at); }
+    for (const w of [...waiters])
+      if (w.pred(e)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.res(at);
+      }
   });
   const wait = (pred: (e: Env) => boolean): Promise<number> => {
     const seen = got.find((g) => pred(g.e));
     return seen ? Promise.resolve(seen.at) : new Promise((res) => waiters.push({ pred, res }));
   };
-  await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
+  await new Promise<void>((res, rej) => {
+    ws.once('open', () => res());
+    ws.once('error', rej);
+  });
   await wait((e) => e.type === 'connection_established');
   return { ws, got, wait };
 }
 
 type Case = 'cold' | 'warm' | 'precomputed' | 'right after ingest' | 'during precompute';
-interface Turn { question: string; cache: Case; accepted_ms: number; first_event_ms: number; final_report_ms: number; completed_ms: number; tools: string }
+interface Turn {
+  question: string;
+  cache: Case;
+  accepted_ms: number;
+  first_event_ms: number;
+  final_report_ms: number;
+  completed_ms: number;
+  tools: string;
+}
 
 async function turn(base: string, token: string, question: string, cache: Case): Promise<Turn> {
   const c = await connect(base, token);
@@ -86,16 +128,31 @@ async function turn(base: string, token: string, question: string, cache: Case):
   const first = await c.wait((e) => e.event_id !== undefined);
   const end = await Promise.race([
     c.wait((e) => e.type === 'agent_completed'),
-    c.wait((e) => e.type === 'agent_error').then(() => { throw new Error(`run failed: ${JSON.stringify(c.got.find((g) => g.e.type === 'agent_error')?.e.payload)}`); }),
+    c
+      .wait((e) => e.type === 'agent_error')
+      .then(() => {
+        throw new Error(`run failed: ${JSON.stringify(c.got.find((g) => g.e.type === 'agent_error')?.e.payload)}`);
+      }),
   ]);
   const report = c.got.find((g) => g.e.type === 'final_report');
   if (!report) throw new Error('no final_report before agent_completed');
   const firstType = c.got.find((g) => g.e.event_id !== undefined)!.e.type;
   if (firstType !== 'agent_started') throw new Error(`first run event is ${firstType}, expected agent_started`);
-  const tools = c.got.filter((g) => g.e.type === 'tool_completed').map((g) => `${g.e.payload.agent}.${g.e.payload.tool} ${g.e.payload.duration_ms}`).join(', ');
+  const tools = c.got
+    .filter((g) => g.e.type === 'tool_completed')
+    .map((g) => `${g.e.payload.agent}.${g.e.payload.tool} ${g.e.payload.duration_ms}`)
+    .join(', ');
   c.ws.close();
   const ms = (t: number) => Math.round((t - t0) * 10) / 10;
-  return { question, cache, accepted_ms: ms(accepted), first_event_ms: ms(first), final_report_ms: ms(report.at), completed_ms: ms(end), tools };
+  return {
+    question,
+    cache,
+    accepted_ms: ms(accepted),
+    first_event_ms: ms(first),
+    final_report_ms: ms(report.at),
+    completed_ms: ms(end),
+    tools,
+  };
 }
 
 try {
@@ -135,7 +192,10 @@ try {
     }
     turns.push(await turn(base, token, question, 'warm'));
     if (qi === 0) {
-      const timings = app.store.queryTimings().filter((t) => t.kind !== 'stats').map((t) => `${t.kind} ${Math.round(t.duration_ms)}`);
+      const timings = app.store
+        .queryTimings()
+        .filter((t) => t.kind !== 'stats')
+        .map((t) => `${t.kind} ${Math.round(t.duration_ms)}`);
       console.error(`store queries of the cold turn (ms): ${timings.join(', ')}`);
       // baselines, after the turns (a scan first would warm DuckDB's buffers for the cold turn)
       const c = await connect(base, token);
@@ -173,7 +233,9 @@ try {
     await ingestBatch(papp);
     const tIngest = performance.now();
     await pre.whenIdle();
-    console.error(`precompute after ingest: idle ${Math.round(performance.now() - tIngest)} ms after the ingest (debounce ${papp.config.precompute.debounceMs} ms)`);
+    console.error(
+      `precompute after ingest: idle ${Math.round(performance.now() - tIngest)} ms after the ingest (debounce ${papp.config.precompute.debounceMs} ms)`,
+    );
     lastRun('ingest');
     turns.push(await turn(pbase, ptoken, question, 'precomputed'));
     // right after ingest: inside the debounce, the turn computes itself (the precompute then finds its entries)
@@ -190,26 +252,38 @@ try {
     await papp.close();
   }
 
-  console.log(`\nchat turn over ${stored} events (+ ${BATCH} per later ingest; built-in model, DuckDB file store, in-memory query cache); ms from user_message sent`);
+  console.log(
+    `\nchat turn over ${stored} events (+ ${BATCH} per later ingest; built-in model, DuckDB file store, in-memory query cache); ms from user_message sent`,
+  );
   console.log('| question | cache | run_accepted | first event (agent_started) | final_report | agent_completed |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: |');
-  for (const t of turns) console.log(`| ${t.question} | ${t.cache} | ${t.accepted_ms} | ${t.first_event_ms} | ${t.final_report_ms} | ${t.completed_ms} |`);
+  for (const t of turns)
+    console.log(`| ${t.question} | ${t.cache} | ${t.accepted_ms} | ${t.first_event_ms} | ${t.final_report_ms} | ${t.completed_ms} |`);
   console.log('\n| question | precompute run after | duration (ms) | replays |');
   console.log('| --- | --- | ---: | ---: |');
   for (const p of precomputes) console.log(`| ${p.question} | ${p.after} | ${p.duration_ms} | ${p.replays} (${p.replay_failures}) |`);
   for (const t of turns) console.error(`tools (${t.question}, ${t.cache}): ${t.tools}`);
   const cold = turns.find((t) => t.cache === 'cold')!;
   const pick = (c: Case) => turns.find((t) => t.cache === c)!;
-  console.log(JSON.stringify({
-    bench: 'chat-turn', events: stored, cold_first_event_ms: cold.first_event_ms, cold_final_report_ms: cold.final_report_ms,
-    warm_final_report_ms: pick('warm').final_report_ms, precomputed_first_event_ms: pick('precomputed').first_event_ms,
-    precomputed_final_report_ms: pick('precomputed').final_report_ms, right_after_ingest_final_report_ms: pick('right after ingest').final_report_ms,
-    during_precompute_final_report_ms: pick('during precompute').final_report_ms, precompute_ms: precomputes[0]?.duration_ms,
-    baseline_ws_ping_p50_ms: baseline?.ping_ms, baseline_stats_scan_ms: baseline?.stats_scan_ms,
-    ratio_cold_report_vs_stats_scan: baseline ? Number((cold.final_report_ms / baseline.stats_scan_ms).toFixed(1)) : null,
-    ratio_precomputed_vs_cold_report: Number((pick('precomputed').final_report_ms / cold.final_report_ms).toFixed(3)),
-    targets: { first_event_ms: 50, final_report_ms: 1500 },
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'chat-turn',
+      events: stored,
+      cold_first_event_ms: cold.first_event_ms,
+      cold_final_report_ms: cold.final_report_ms,
+      warm_final_report_ms: pick('warm').final_report_ms,
+      precomputed_first_event_ms: pick('precomputed').first_event_ms,
+      precomputed_final_report_ms: pick('precomputed').final_report_ms,
+      right_after_ingest_final_report_ms: pick('right after ingest').final_report_ms,
+      during_precompute_final_report_ms: pick('during precompute').final_report_ms,
+      precompute_ms: precomputes[0]?.duration_ms,
+      baseline_ws_ping_p50_ms: baseline?.ping_ms,
+      baseline_stats_scan_ms: baseline?.stats_scan_ms,
+      ratio_cold_report_vs_stats_scan: baseline ? Number((cold.final_report_ms / baseline.stats_scan_ms).toFixed(1)) : null,
+      ratio_precomputed_vs_cold_report: Number((pick('precomputed').final_report_ms / cold.final_report_ms).toFixed(3)),
+      targets: { first_event_ms: 50, final_report_ms: 1500 },
+    }),
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -27,16 +27,27 @@ const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 const smoke = process.argv.includes('--smoke');
 
 // ── role: upstream (a minimal provider; the same answer every time) ──
-const ANSWER = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini-2024-07-18', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, how can I help you today?' }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 10, total_tokens: 22 } });
+const ANSWER = JSON.stringify({
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 1,
+  model: 'gpt-4o-mini-2024-07-18',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, how can I help you today?' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 12, completion_tokens: 10, total_tokens: 22 },
+});
 const WORDS = ['Hello', ' there,', ' how', ' can', ' I', ' help', ' you', ' today', '?'];
 function streamAnswer(res: ServerResponse, withUsage: boolean): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  const base = '{"id":"chatcmpl-2","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"content":';
+  const base =
+    '{"id":"chatcmpl-2","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"content":';
   let out = '';
   for (const w of WORDS) out += `data: ${base}${JSON.stringify(w)}},"finish_reason":null}]${withUsage ? ',"usage":null' : ''}}\n\n`;
   res.write(out.slice(0, out.indexOf('\n\n') + 2)); // first token on its own, as a model would
   res.write(out.slice(out.indexOf('\n\n') + 2));
-  if (withUsage) res.write('data: {"id":"chatcmpl-2","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21}}\n\n');
+  if (withUsage)
+    res.write(
+      'data: {"id":"chatcmpl-2","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21}}\n\n',
+    );
   res.end('data: [DONE]\n\n');
 }
 async function runUpstream(): Promise<void> {
@@ -69,10 +80,21 @@ async function runNetra(upstream: string): Promise<void> {
   const { parseConfig } = await import('../src/config.js');
   const dir = mkdtempSync(join(tmpdir(), 'netra-bench-gw-'));
   const config = parseConfig({
-    dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', gateway: { openaiBaseUrl: `${upstream}/v1` },
-    precompute: { enabled: false }, startup: { enabled: false },
+    dataDir: dir,
+    port: 0,
+    seedDemo: false,
+    logLevel: 'warn',
+    gateway: { openaiBaseUrl: `${upstream}/v1` },
+    precompute: { enabled: false },
+    startup: { enabled: false },
   });
-  const app = await createApp(config, { logDestination: new Writable({ write(_c, _e, cb) { cb(); } }) });
+  const app = await createApp(config, {
+    logDestination: new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    }),
+  });
   const url = await app.listen();
   const owner = app.accounts.identity.localOwnerId();
   await app.accounts.access.createWorkspace('bench', owner);
@@ -84,13 +106,20 @@ async function runNetra(upstream: string): Promise<void> {
     await app.gateway!.recorder.flush();
     process.send!({ stats: app.gateway!.recorder.stats(), events: (await app.store.stats({ workspace: 'bench' })).events });
   });
-  process.on('SIGTERM', () => { void app.close().finally(() => { rmSync(dir, { recursive: true, force: true }); process.exit(0); }); });
+  process.on('SIGTERM', () => {
+    void app.close().finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
   process.send!({ url, key });
 }
 
-
 function child(args: string[]): { proc: ChildProcess; first: Promise<Record<string, unknown>> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', here, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NETRA_LOG_LEVEL: 'warn' } });
+  const proc = spawn(process.execPath, ['--import', 'tsx', here, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NETRA_LOG_LEVEL: 'warn' },
+  });
   const first = new Promise<Record<string, unknown>>((resolve, reject) => {
     proc.once('message', (m) => resolve(m as Record<string, unknown>));
     proc.once('exit', (code) => reject(new Error(`child ${args.join(' ')} exited ${code}`)));
@@ -126,12 +155,18 @@ async function startPortkey(): Promise<{ proc: ChildProcess; url: string } | { e
     return { error: `@portkey-ai/gateway is not installed (${(err as Error).message})` };
   }
   const port = await freePort();
-  const proc = spawn(process.execPath, [entry, `--port=${port}`, '--headless'], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, NODE_ENV: 'production' } });
+  const proc = spawn(process.execPath, [entry, `--port=${port}`, '--headless'], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   process.once('exit', () => proc.kill());
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     if (proc.exitCode !== null) return { error: `portkey exited with ${proc.exitCode}` };
-    const ok = await fetch(url).then(() => true, () => false);
+    const ok = await fetch(url).then(
+      () => true,
+      () => false,
+    );
     if (ok) return { proc, url };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -139,8 +174,21 @@ async function startPortkey(): Promise<{ proc: ChildProcess; url: string } | { e
   return { error: 'portkey did not start listening within 10 s' };
 }
 
-interface Target { name: string; origin: string; path: string; headers: Record<string, string> }
-interface Result { rps: number; p50: number; p99: number; ttft50: number | null; errors: number; n: number; cpuUs?: number }
+interface Target {
+  name: string;
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+}
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  ttft50: number | null;
+  errors: number;
+  n: number;
+  cpuUs?: number;
+}
 
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;
@@ -150,7 +198,15 @@ const pct = (xs: number[], p: number) => {
 
 async function load(t: Target, clients: number, stream: boolean, seconds: number): Promise<Result> {
   const pool = new Pool(t.origin, { connections: clients, pipelining: 1, keepAliveTimeout: 60_000 });
-  const body = JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 64, messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Say hello.' }], ...(stream ? { stream: true } : {}) });
+  const body = JSON.stringify({
+    model: 'gpt-4o-mini',
+    max_tokens: 64,
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: 'Say hello.' },
+    ],
+    ...(stream ? { stream: true } : {}),
+  });
   const headers = { 'content-type': 'application/json', ...t.headers };
   const lat: number[] = [];
   const ttft: number[] = [];
@@ -171,21 +227,29 @@ async function load(t: Target, clients: number, stream: boolean, seconds: number
       if (r.statusCode !== 200) {
         errors++;
         if (!firstError) firstError = `HTTP ${r.statusCode}`;
-      }
-      else if (record) lat.push(performance.now() - t0);
+      } else if (record) lat.push(performance.now() - t0);
     } catch (err) {
       errors++;
       firstError ??= (err as Error).message;
     }
   };
   // warm-up: connections opened, JIT warm
-  await Promise.all(Array.from({ length: clients }, async () => { for (let i = 0; i < 20; i++) await one(false); }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = 0; i < 20; i++) await one(false);
+    }),
+  );
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: clients }, async () => { while (performance.now() < end) await one(true); }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) await one(true);
+    }),
+  );
   const elapsed = (performance.now() - t0) / 1000;
   await pool.close();
-  if (firstError) console.log(`  ${t.name} ${stream ? 'streamed' : 'non-streamed'} ${clients} clients: ${errors} failed calls, first: ${firstError}`);
+  if (firstError)
+    console.log(`  ${t.name} ${stream ? 'streamed' : 'non-streamed'} ${clients} clients: ${errors} failed calls, first: ${firstError}`);
   return { rps: lat.length / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), ttft50: stream ? pct(ttft, 50) : null, errors, n: lat.length };
 }
 
@@ -195,14 +259,19 @@ async function main(): Promise<void> {
   const up = child(['--role=upstream']);
   const upstream = `http://127.0.0.1:${(await up.first).port as number}`;
   const nx = child(['--role=netra', `--upstream=${upstream}`]);
-  const netra = await nx.first as { url: string; key: string };
+  const netra = (await nx.first) as { url: string; key: string };
   const pk = await startPortkey();
   const targets: Target[] = [
     { name: 'direct', origin: upstream, path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-bench' } },
     { name: 'netra', origin: netra.url, path: '/v1/chat/completions', headers: { authorization: `Bearer ${netra.key}` } },
   ];
   if ('url' in pk) {
-    targets.push({ name: 'portkey', origin: pk.url, path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstream}/v1` } });
+    targets.push({
+      name: 'portkey',
+      origin: pk.url,
+      path: '/v1/chat/completions',
+      headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstream}/v1` },
+    });
   } else console.log(`portkey: not measured (${pk.error})`);
 
   const results = new Map<string, Result>();
@@ -216,7 +285,9 @@ async function main(): Promise<void> {
         // CPU of the process serving the target (netra: the gateway alone; direct: the upstream), over warm-up and run
         if (cpuProc) r.cpuUs = ((await cpuOf(cpuProc)) - c0) / (r.n + r.errors + clients * 20);
         results.set(`${t.name}/${stream}/${clients}`, r);
-        console.log(`${t.name.padEnd(8)} ${String(stream).padEnd(6)} ${String(clients).padStart(7)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(3).padStart(9)} ${r.p99.toFixed(3).padStart(8)} ${(r.ttft50 === null ? '-' : r.ttft50.toFixed(3)).padStart(12)} ${String(r.errors).padStart(7)} ${(r.cpuUs === undefined ? '-' : r.cpuUs.toFixed(0)).padStart(12)}`);
+        console.log(
+          `${t.name.padEnd(8)} ${String(stream).padEnd(6)} ${String(clients).padStart(7)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(3).padStart(9)} ${r.p99.toFixed(3).padStart(8)} ${(r.ttft50 === null ? '-' : r.ttft50.toFixed(3)).padStart(12)} ${String(r.errors).padStart(7)} ${(r.cpuUs === undefined ? '-' : r.cpuUs.toFixed(0)).padStart(12)}`,
+        );
       }
     }
   }
@@ -225,11 +296,21 @@ async function main(): Promise<void> {
   const ratioDirect = g('netra/false/50').rps / g('direct/false/50').rps;
   const ttftDelta = g('netra/true/1').ttft50! - g('direct/true/1').ttft50!;
   console.log(`\nadded latency p50 at 1 client (non-streamed): ${added.toFixed(3)} ms (target < 1 ms)`);
-  console.log(`throughput at 50 clients: netra ${g('netra/false/50').rps.toFixed(0)}/s = ${ratioDirect.toFixed(2)}x direct (target >= 0.3x)`);
-  if (results.has('portkey/false/50')) console.log(`                          = ${(g('netra/false/50').rps / g('portkey/false/50').rps).toFixed(1)}x portkey (${g('portkey/false/50').rps.toFixed(0)}/s; target >= 10x)`);
+  console.log(
+    `throughput at 50 clients: netra ${g('netra/false/50').rps.toFixed(0)}/s = ${ratioDirect.toFixed(2)}x direct (target >= 0.3x)`,
+  );
+  if (results.has('portkey/false/50'))
+    console.log(
+      `                          = ${(g('netra/false/50').rps / g('portkey/false/50').rps).toFixed(1)}x portkey (${g('portkey/false/50').rps.toFixed(0)}/s; target >= 10x)`,
+    );
   console.log(`stream TTFT p50 at 1 client: netra - direct = ${ttftDelta.toFixed(3)} ms (target within 1 ms)`);
   const stats = await new Promise<Record<string, unknown>>((resolve) => {
-    const on = (m: Record<string, unknown>) => { if (m.stats) { nx.proc.off('message', on); resolve(m); } };
+    const on = (m: Record<string, unknown>) => {
+      if (m.stats) {
+        nx.proc.off('message', on);
+        resolve(m);
+      }
+    };
     nx.proc.on('message', on);
     nx.proc.send({ stats: true });
   });

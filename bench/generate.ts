@@ -17,7 +17,10 @@ const BATCH = 1000;
 
 /** A flat-rate pricer (the real catalog's lookup cost is not what this measures). */
 const pricer: Pricer = {
-  price: (_ws, model, u) => ({ cost_usd: (u.prompt_tokens - u.cached_prompt_tokens) * 1e-6 + u.completion_tokens * 4e-6, provider: model.startsWith('claude') ? 'anthropic' : 'openai' }),
+  price: (_ws, model, u) => ({
+    cost_usd: (u.prompt_tokens - u.cached_prompt_tokens) * 1e-6 + u.completion_tokens * 4e-6,
+    provider: model.startsWith('claude') ? 'anthropic' : 'openai',
+  }),
 };
 
 const mb = (b: number) => (b / 1048576).toFixed(1);
@@ -35,12 +38,39 @@ function baseline(n: number): number {
   for (let i = 0; i < n; i++) {
     const r = Math.random();
     batch.push({
-      event_id: 'evt_' + i, timestamp: 1_700_000_000_000 + i, workspace: 'w', app: 'a', environment: 'production', end_user: null,
-      session_id: null, trace_id: 't' + i, span_id: 's' + i, provider: 'p', model: 'm', operation: 'chat',
-      prompt_tokens: Math.floor(r * 4000), completion_tokens: Math.floor(Math.random() * 500), cached_prompt_tokens: 0,
-      latency_ms: Math.random() * 5000, ttft_ms: Math.random() * 500, status: r < 0.01 ? 'error' : 'ok', error_type: null, http_status: null,
-      finish_reason: 'stop', max_tokens: 1024, temperature: 0.3, stream: true, cost_usd: r * 0.01, cost_source: 'catalog',
-      prompt_hash: null, prefix_hash: null, prefix_tokens: null, prompt_text: null, response_text: null, quality_score: null, tags: {},
+      event_id: 'evt_' + i,
+      timestamp: 1_700_000_000_000 + i,
+      workspace: 'w',
+      app: 'a',
+      environment: 'production',
+      end_user: null,
+      session_id: null,
+      trace_id: 't' + i,
+      span_id: 's' + i,
+      provider: 'p',
+      model: 'm',
+      operation: 'chat',
+      prompt_tokens: Math.floor(r * 4000),
+      completion_tokens: Math.floor(Math.random() * 500),
+      cached_prompt_tokens: 0,
+      latency_ms: Math.random() * 5000,
+      ttft_ms: Math.random() * 500,
+      status: r < 0.01 ? 'error' : 'ok',
+      error_type: null,
+      http_status: null,
+      finish_reason: 'stop',
+      max_tokens: 1024,
+      temperature: 0.3,
+      stream: true,
+      cost_usd: r * 0.01,
+      cost_source: 'catalog',
+      prompt_hash: null,
+      prefix_hash: null,
+      prefix_tokens: null,
+      prompt_text: null,
+      response_text: null,
+      quality_score: null,
+      tags: {},
     });
     if (batch.length === BATCH) {
       sink += batch.length;
@@ -69,7 +99,9 @@ function run(preset: string, n: number): { rate: number; heapBefore: number; hea
   return { rate, heapBefore, heapAfter: 0, peakBatchHeap: peak };
 }
 
-console.log(`generator throughput, ${N.toLocaleString('en-US')} events per preset, batch ${BATCH}, node ${process.version}${gc ? '' : ' (run with --expose-gc for exact heap figures)'}`);
+console.log(
+  `generator throughput, ${N.toLocaleString('en-US')} events per preset, batch ${BATCH}, node ${process.version}${gc ? '' : ' (run with --expose-gc for exact heap figures)'}`,
+);
 baseline(Math.min(N, 200_000)); // warm-up
 const base = baseline(N);
 console.log(`baseline (plain objects, Math.random fields): ${Math.round(base).toLocaleString('en-US')} events/s`);

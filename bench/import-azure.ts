@@ -29,7 +29,8 @@ async function netraImport(dir: string, run: number): Promise<number> {
   const s = await store.stats({ workspace: 'azure' }); // commits: part of the measured path
   const ms = performance.now() - t0;
   await store.close();
-  if (r.accepted !== 8819 || s.prompt_tokens !== 18_059_974 || s.completion_tokens !== 245_896) throw new Error(`wrong import: ${JSON.stringify({ accepted: r.accepted, p: s.prompt_tokens })}`);
+  if (r.accepted !== 8819 || s.prompt_tokens !== 18_059_974 || s.completion_tokens !== 245_896)
+    throw new Error(`wrong import: ${JSON.stringify({ accepted: r.accepted, p: s.prompt_tokens })}`);
   return ms;
 }
 
@@ -57,10 +58,17 @@ try {
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
   const n = median(netra);
   const b = median(raw);
-  console.log(JSON.stringify({
-    bench: 'import-azure', rows: 8819, runs: RUNS, netra_import_ms: Math.round(n), netra_rows_per_s: Math.round(8819_000 / n),
-    baseline_duckdb_read_csv_ms: Math.round(b), ratio_vs_read_csv: Number((b / n).toFixed(3)),
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'import-azure',
+      rows: 8819,
+      runs: RUNS,
+      netra_import_ms: Math.round(n),
+      netra_rows_per_s: Math.round(8819_000 / n),
+      baseline_duckdb_read_csv_ms: Math.round(b),
+      ratio_vs_read_csv: Number((b / n).toFixed(3)),
+    }),
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

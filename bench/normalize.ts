@@ -16,14 +16,15 @@ const N = smoke ? 20_000 : 100_000;
 const ROUNDS = smoke ? 2 : 4;
 
 const pricer: Pricer = {
-  price: (_ws, model, u) => (model.startsWith('gpt-') ? { cost_usd: u.prompt_tokens * 2.5e-6 + u.completion_tokens * 1e-5, provider: 'openai' } : null),
+  price: (_ws, model, u) =>
+    model.startsWith('gpt-') ? { cost_usd: u.prompt_tokens * 2.5e-6 + u.completion_tokens * 1e-5, provider: 'openai' } : null,
 };
 
 const MODELS = ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1'];
 /** A typical event as SDKs send it: ids, model, tokens, latency, app/env, a couple of tags (~420 bytes). */
 function typicalEvent(i: number): Record<string, unknown> {
   return {
-    event_id: `evt-${i.toString(36)}-${(i * 2654435761 >>> 0).toString(16)}`,
+    event_id: `evt-${i.toString(36)}-${((i * 2654435761) >>> 0).toString(16)}`,
     timestamp: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
     app: 'support-bot',
     environment: 'production',
@@ -94,18 +95,29 @@ async function pipelineMs(batchSize: number): Promise<number> {
 
 const us = (ms: number): string => ((ms * 1000) / N).toFixed(2);
 console.log(`events: ${N}, avg payload ${(bytes / N).toFixed(0)} bytes, best of ${ROUNDS}`);
-console.log(`baseline JSON.parse            : ${us(parseMs)} µs/event  (${Math.round(N / (parseMs / 1000)).toLocaleString('en')} events/s)`);
-console.log(`normalizeEvent                 : ${us(normMs)} µs/event  (${Math.round(N / (normMs / 1000)).toLocaleString('en')} events/s)  ratio vs JSON.parse: ${(normMs / parseMs).toFixed(2)}x`);
-console.log(`zod EventInputSchema.safeParse : ${us(zodMs)} µs/event  (${Math.round(N / (zodMs / 1000)).toLocaleString('en')} events/s)  ratio vs JSON.parse: ${(zodMs / parseMs).toFixed(2)}x  (the slow path: invalid events only)`);
+console.log(
+  `baseline JSON.parse            : ${us(parseMs)} µs/event  (${Math.round(N / (parseMs / 1000)).toLocaleString('en')} events/s)`,
+);
+console.log(
+  `normalizeEvent                 : ${us(normMs)} µs/event  (${Math.round(N / (normMs / 1000)).toLocaleString('en')} events/s)  ratio vs JSON.parse: ${(normMs / parseMs).toFixed(2)}x`,
+);
+console.log(
+  `zod EventInputSchema.safeParse : ${us(zodMs)} µs/event  (${Math.round(N / (zodMs / 1000)).toLocaleString('en')} events/s)  ratio vs JSON.parse: ${(zodMs / parseMs).toFixed(2)}x  (the slow path: invalid events only)`,
+);
 for (const b of [500, 1_000, 2_000, 5_000]) {
   const ms = await pipelineMs(b);
-  console.log(`pipeline (normalise+batch) b=${String(b).padEnd(5)}: ${us(ms)} µs/event  (${Math.round(N / (ms / 1000)).toLocaleString('en')} events/s)  ratio vs JSON.parse: ${(ms / parseMs).toFixed(2)}x`);
+  console.log(
+    `pipeline (normalise+batch) b=${String(b).padEnd(5)}: ${us(ms)} µs/event  (${Math.round(N / (ms / 1000)).toLocaleString('en')} events/s)  ratio vs JSON.parse: ${(ms / parseMs).toFixed(2)}x`,
+  );
 }
 // NDJSON end to end (bytes → lines → JSON.parse → normalise → batches), 64 KiB chunks as a socket delivers them
 const ndjson = Buffer.from(payloads.join('\n'));
 const chunks: Buffer[] = [];
 for (let i = 0; i < ndjson.length; i += 65_536) chunks.push(ndjson.subarray(i, i + 65_536));
-for (const [name, parse] of [['per item ', parseNdjson], ['per chunk', parseNdjsonBatches]] as const) {
+for (const [name, parse] of [
+  ['per item ', parseNdjson],
+  ['per chunk', parseNdjsonBatches],
+] as const) {
   let best = Infinity;
   for (let r = 0; r < ROUNDS; r++) {
     const t0 = process.hrtime.bigint();
@@ -113,6 +125,8 @@ for (const [name, parse] of [['per item ', parseNdjson], ['per chunk', parseNdjs
     if (res.accepted !== N) throw new Error(`ndjson accepted ${res.accepted}`);
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  console.log(`NDJSON → stored, ${name}     : ${us(best)} µs/event  (${Math.round(N / (best / 1000)).toLocaleString('en')} events/s)  ratio vs JSON.parse: ${(best / parseMs).toFixed(2)}x`);
+  console.log(
+    `NDJSON → stored, ${name}     : ${us(best)} µs/event  (${Math.round(N / (best / 1000)).toLocaleString('en')} events/s)  ratio vs JSON.parse: ${(best / parseMs).toFixed(2)}x`,
+  );
 }
 if (sink === 42) console.log('');

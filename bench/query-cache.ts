@@ -20,7 +20,16 @@ const HITS = smoke ? 50 : 1_000;
 const catalog = loadPriceCatalog();
 const store = createDuckDbStore({ path: ':memory:' });
 await store.init();
-const gen = generateWorkload({ preset: 'chat-support', events: EVENTS, days: 7, seed: 1, workspace: 'bench', end: Date.UTC(2026, 10, 20), pricer: catalog, tierOf: (m: string) => catalog.resolve(m)?.quality_tier ?? 2 });
+const gen = generateWorkload({
+  preset: 'chat-support',
+  events: EVENTS,
+  days: 7,
+  seed: 1,
+  workspace: 'bench',
+  end: Date.UTC(2026, 10, 20),
+  pricer: catalog,
+  tierOf: (m: string) => catalog.resolve(m)?.quality_tier ?? 2,
+});
 for (const batch of gen.batches()) await store.append(batch);
 
 const uncached = createAnalysisService({ store, catalog: () => catalog });
@@ -39,7 +48,9 @@ async function measure(name: string, cache: QueryCache): Promise<void> {
   for (let i = 0; i < HITS; i++) await svc.analyze({ workspace: 'bench' });
   const per = (performance.now() - t0) / HITS;
   const s = cache.stats();
-  console.log(`${name}: analysis served from the cache: ${per.toFixed(3)} ms per hit (${HITS} hits, hit rate ${(s.hit_rate! * 100).toFixed(1)}%); ${(best / per).toFixed(0)}× faster than the baseline`);
+  console.log(
+    `${name}: analysis served from the cache: ${per.toFixed(3)} ms per hit (${HITS} hits, hit rate ${(s.hit_rate! * 100).toFixed(1)}%); ${(best / per).toFixed(0)}× faster than the baseline`,
+  );
   await cache.close();
 }
 
@@ -48,9 +59,15 @@ if (process.env.REDIS_URL) {
   const prefix = `netra-bench:${randomUUID()}:`;
   const r = new RedisQueryCache({ url: process.env.REDIS_URL, ttlMs: 300_000, prefix });
   await r.connect();
-  const cleanup = async () => { const keys = await r.redis.keys(`${prefix}*`); if (keys.length) await r.redis.del(...keys); };
+  const cleanup = async () => {
+    const keys = await r.redis.keys(`${prefix}*`);
+    if (keys.length) await r.redis.del(...keys);
+  };
   const close = r.close.bind(r);
-  r.close = async () => { await cleanup(); await close(); };
+  r.close = async () => {
+    await cleanup();
+    await close();
+  };
   await measure('redis', r);
 } else {
   console.log('redis: skipped (REDIS_URL not set)');

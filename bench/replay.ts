@@ -38,26 +38,47 @@ const days = Math.max(1, Math.min(7, Math.round(N / 150_000)));
 const store = createDuckDbStore({ path: ':memory:' });
 await store.init();
 const t0 = performance.now();
-const w = generateWorkload({ preset: 'chat-support', events: N, days, seed: 11, end, pricer: catalog, tierOf, workspace: WS, batchSize: 10_000 });
+const w = generateWorkload({
+  preset: 'chat-support',
+  events: N,
+  days,
+  seed: 11,
+  end,
+  pricer: catalog,
+  tierOf,
+  workspace: WS,
+  batchSize: 10_000,
+});
 let loaded = 0;
 for (const batch of w.batches()) loaded += (await store.append(batch)).inserted;
 // Bench-only reach into the store's private read queue: raw SQL for the copies and the baseline scan.
 const read = (store as unknown as { read: <T>(fn: (c: DuckDBConnection) => Promise<T>) => Promise<T> }).read.bind(store);
 if (COPIES > 1) {
-  await read((c) => c.run(`INSERT INTO events SELECT * EXCLUDE (k) REPLACE (event_id || '~' || k AS event_id, "timestamp" + INTERVAL (${days} * k) DAY AS "timestamp",
-    prompt_hash || '~' || k AS prompt_hash) FROM (SELECT * FROM events, range(1, ${COPIES}) r(k) ORDER BY k, "timestamp")`));
+  await read((c) =>
+    c.run(`INSERT INTO events SELECT * EXCLUDE (k) REPLACE (event_id || '~' || k AS event_id, "timestamp" + INTERVAL (${days} * k) DAY AS "timestamp",
+    prompt_hash || '~' || k AS prompt_hash) FROM (SELECT * FROM events, range(1, ${COPIES}) r(k) ORDER BY k, "timestamp")`),
+  );
   loaded *= COPIES;
 }
-console.log(`loaded ${loaded.toLocaleString('en-US')} events (${days * COPIES} days, chat-support${COPIES > 1 ? `, ${COPIES} copies` : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `loaded ${loaded.toLocaleString('en-US')} events (${days * COPIES} days, chat-support${COPIES > 1 ? `, ${COPIES} copies` : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
 
 const ctx: ReplayContext = {
-  workspace: WS, from: w.from, to: w.from + days * COPIES * 86_400_000,
+  workspace: WS,
+  from: w.from,
+  to: w.from + days * COPIES * 86_400_000,
   rates: (m) => catalog.rates(WS, m),
   resolve: (m) => catalog.resolve(m),
 };
 const policy = {
   name: 'bench',
-  routing: [{ match: { model: ['gpt-4o', 'claude-sonnet-4-5'], task: ['classification', 'extraction', 'faq', 'short_answer', 'tool_selection'] }, target_model: 'gpt-4o-mini' }],
+  routing: [
+    {
+      match: { model: ['gpt-4o', 'claude-sonnet-4-5'], task: ['classification', 'extraction', 'faq', 'short_answer', 'tool_selection'] },
+      target_model: 'gpt-4o-mini',
+    },
+  ],
   exact_cache: { enabled: true, ttl_seconds: 3600 },
   batch: [{ match: { offline: true, tags: { latency_class: 'offline' } }, discount_from_catalog: true }],
   max_tokens_caps: [{ match: { app: 'support-bot' }, cap: 256 }],
@@ -76,18 +97,29 @@ async function best<T>(fn: () => Promise<T>): Promise<{ s: number; out: T }> {
 
 // Baseline: a plain scan through the store's own read queue.
 await read(async () => 0); // commit pending appends before timing
-const base = await best(() => read(async (c) => (await c.runAndReadAll('SELECT sum(cost_usd) FROM events WHERE workspace = $ws', { ws: WS })).getRowsJS()[0]![0]));
+const base = await best(() =>
+  read(async (c) => (await c.runAndReadAll('SELECT sum(cost_usd) FROM events WHERE workspace = $ws', { ws: WS })).getRowsJS()[0]![0]),
+);
 const rep = await best(() => replayPolicy(store.analysis, ctx, policy));
 const r = rep.out;
-console.log(`baseline SELECT sum(cost_usd) scan, best of ${RUNS}: ${base.s.toFixed(3)} s = ${Math.round(loaded / base.s).toLocaleString('en-US')} events/s`);
-console.log(`replay (routing + exact cache + batch + cap), best of ${RUNS}: ${rep.s.toFixed(3)} s = ${Math.round(loaded / rep.s).toLocaleString('en-US')} events/s; ratio to baseline ${(rep.s / base.s).toFixed(2)}x`);
+console.log(
+  `baseline SELECT sum(cost_usd) scan, best of ${RUNS}: ${base.s.toFixed(3)} s = ${Math.round(loaded / base.s).toLocaleString('en-US')} events/s`,
+);
+console.log(
+  `replay (routing + exact cache + batch + cap), best of ${RUNS}: ${rep.s.toFixed(3)} s = ${Math.round(loaded / rep.s).toLocaleString('en-US')} events/s; ratio to baseline ${(rep.s / base.s).toFixed(2)}x`,
+);
 const parts = new Map<string, number>();
-for (const t of store.queryTimings()) if (t.kind.startsWith('replay')) parts.set(t.kind, Math.min(parts.get(t.kind) ?? Infinity, t.duration_ms));
+for (const t of store.queryTimings())
+  if (t.kind.startsWith('replay')) parts.set(t.kind, Math.min(parts.get(t.kind) ?? Infinity, t.duration_ms));
 console.log(`  store queries (best): ${[...parts].map(([k, v]) => `${k} ${(v / 1000).toFixed(3)} s`).join(', ')}`);
-console.log(`  baseline $${r.baseline.spend_usd.toFixed(2)} → projected $${r.projected.spend_usd.toFixed(2)} (−${(r.savings_share * 100).toFixed(1)}%), changed ${(r.changed_share * 100).toFixed(1)}%, cache hit ${(r.projected.cache_hit_rate * 100).toFixed(1)}%, p95 ${r.baseline.latency_p95_ms?.toFixed(0)} → ${r.projected.latency_p95_ms?.toFixed(0)} ms`);
+console.log(
+  `  baseline $${r.baseline.spend_usd.toFixed(2)} → projected $${r.projected.spend_usd.toFixed(2)} (−${(r.savings_share * 100).toFixed(1)}%), changed ${(r.changed_share * 100).toFixed(1)}%, cache hit ${(r.projected.cache_hit_rate * 100).toFixed(1)}%, p95 ${r.baseline.latency_p95_ms?.toFixed(0)} → ${r.projected.latency_p95_ms?.toFixed(0)} ms`,
+);
 
 if (semantic) {
   const sem = await best(() => replayPolicy(store.analysis, ctx, { ...policy, semantic_cache: { enabled: true, ttl_seconds: 3600 } }));
-  console.log(`replay with semantic cache: ${sem.s.toFixed(3)} s (${sem.out.breakdown.semantic_cache_hits.toLocaleString('en-US')} near hits)`);
+  console.log(
+    `replay with semantic cache: ${sem.s.toFixed(3)} s (${sem.out.breakdown.semantic_cache_hits.toLocaleString('en-US')} near hits)`,
+  );
 }
 await store.close();

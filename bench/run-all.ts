@@ -12,13 +12,18 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const scripts = readdirSync(here).filter((f) => f.endsWith('.ts') && f !== 'run-all.ts' && (only.length === 0 || only.some((o) => f.includes(o)))).sort();
+const scripts = readdirSync(here)
+  .filter((f) => f.endsWith('.ts') && f !== 'run-all.ts' && (only.length === 0 || only.some((o) => f.includes(o))))
+  .sort();
 
 let failed = 0;
 for (const s of scripts) {
   const t0 = performance.now();
   process.stdout.write(`\n## ${s}${smoke ? ' (smoke)' : ''}\n`);
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, s), ...(smoke ? ['--smoke'] : [])], { stdio: 'inherit', env: { ...process.env, NETRA_LOG_LEVEL: 'warn' } });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, s), ...(smoke ? ['--smoke'] : [])], {
+    stdio: 'inherit',
+    env: { ...process.env, NETRA_LOG_LEVEL: 'warn' },
+  });
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   if (r.status !== 0) {
     failed++;

@@ -111,8 +111,17 @@ export function makeBenchEvents(n: number, seed = 42): WorkloadEvent[] {
       cost_usd: (prompt - cached) * inRate + cached * inRate * 0.5 + completion * outRate,
       cost_source: r() < 0.9 ? 'catalog' : 'given',
       token_source: 'reported',
-      prompt_hash: withText ? Math.floor(r() * 2 ** 52).toString(16).padStart(64, 'a') : null,
-      prefix_hash: withText && r() < 0.5 ? Math.floor(r() * 2 ** 52).toString(16).padStart(64, 'b') : null,
+      prompt_hash: withText
+        ? Math.floor(r() * 2 ** 52)
+            .toString(16)
+            .padStart(64, 'a')
+        : null,
+      prefix_hash:
+        withText && r() < 0.5
+          ? Math.floor(r() * 2 ** 52)
+              .toString(16)
+              .padStart(64, 'b')
+          : null,
       prefix_tokens: null,
       prompt_text: withText
         ? `${PROMPTS[Math.floor(r() * PROMPTS.length)]} account #${Math.floor(r() * 1e6)} (order ${i}); keep it short and polite.`

@@ -23,7 +23,16 @@ const preset = opt('--preset') ?? 'chat-support';
 const RUNS = smoke ? 3 : 5;
 
 const catalog = loadPriceCatalog();
-const w = generateWorkload({ preset, events: N, days: 7, seed: 7, end: Date.UTC(2026, 10, 16), pricer: catalog, tierOf: (m) => catalog.resolve(m)?.quality_tier, workspace: 'bench' });
+const w = generateWorkload({
+  preset,
+  events: N,
+  days: 7,
+  seed: 7,
+  end: Date.UTC(2026, 10, 16),
+  pricer: catalog,
+  tierOf: (m) => catalog.resolve(m)?.quality_tier,
+  workspace: 'bench',
+});
 const memory = args.includes('--memory');
 const file = join(tmpdir(), `netra-bench-usage-${process.pid}.duckdb`);
 let store = createDuckDbStore({ path: memory ? ':memory:' : file });
@@ -59,7 +68,9 @@ const queries: [string, () => Promise<unknown>][] = [
   ['contextGrowth', () => a.contextGrowth(scope)],
   ['latencyByAppModel', () => a.latencyByAppModel(scope)],
 ];
-process.stdout.write(`usage queries: ${N.toLocaleString('en-US')} events (${preset}), ${memory ? 'in-memory' : 'file'} DuckDB, median of ${RUNS}\n`);
+process.stdout.write(
+  `usage queries: ${N.toLocaleString('en-US')} events (${preset}), ${memory ? 'in-memory' : 'file'} DuckDB, median of ${RUNS}\n`,
+);
 process.stdout.write(`  baseline store.stats()  ${baseline.toFixed(1)} ms\n`);
 let total = 0;
 for (const [name, fn] of queries) {

@@ -63,8 +63,19 @@ class OneEventExecutor implements RunExecutor {
   }
 }
 
-interface Slice { count: number; ms: number; cpu_us: number; lat: number[] }
-interface Result { msgs_per_s: number; p50_ms: number; p99_ms: number; messages: number; cpu_us_per_msg: number }
+interface Slice {
+  count: number;
+  ms: number;
+  cpu_us: number;
+  lat: number[];
+}
+interface Result {
+  msgs_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  messages: number;
+  cpu_us_per_msg: number;
+}
 
 interface Path {
   /** one request frame; `i` is unique over the case */
@@ -80,24 +91,44 @@ interface Path {
 /** Resolves with the first frame of `ws` matching `pred`. */
 function frame(ws: WebSocket, pred: (text: string) => boolean): Promise<string> {
   return new Promise((res) => {
-    const on = (d: Buffer) => { const t = String(d); if (pred(t)) { ws.off('message', on); res(t); } };
+    const on = (d: Buffer) => {
+      const t = String(d);
+      if (pred(t)) {
+        ws.off('message', on);
+        res(t);
+      }
+    };
     ws.on('message', on);
   });
 }
 
 /** Opens `n` connections and runs each one's setup. */
 function openAll(n: number, open: () => WebSocket, path: Path): Promise<WebSocket[]> {
-  return Promise.all(Array.from({ length: n }, () => new Promise<WebSocket>((res, rej) => {
-    const ws = open();
-    const ready = path.prepare?.(ws);
-    ws.once('open', () => res(ready ? ready.then(() => ws) : ws));
-    ws.once('error', rej);
-    ws.once('close', (code: number, reason: Buffer) => rej(new Error(`closed ${code} before open: ${String(reason)}`)));
-  })));
+  return Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<WebSocket>((res, rej) => {
+          const ws = open();
+          const ready = path.prepare?.(ws);
+          ws.once('open', () => res(ready ? ready.then(() => ws) : ws));
+          ws.once('error', rej);
+          ws.once('close', (code: number, reason: Buffer) => rej(new Error(`closed ${code} before open: ${String(reason)}`)));
+        }),
+    ),
+  );
 }
 
 function closeAll(sockets: WebSocket[]): Promise<void> {
-  return Promise.all(sockets.map((ws) => new Promise<void>((res) => { ws.once('close', () => res()); ws.close(); }))).then(() => undefined);
+  return Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise<void>((res) => {
+          ws.once('close', () => res());
+          ws.close();
+        }),
+    ),
+  ).then(() => undefined);
 }
 
 let seq = 0;
@@ -111,22 +142,30 @@ async function slice(sockets: WebSocket[], ms: number, path: Path): Promise<Slic
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const end = t0 + ms;
-  await Promise.all(sockets.map((ws) => new Promise<void>((res) => {
-    let sent = 0;
-    const next = () => {
-      if (performance.now() >= end) { ws.off('message', onMessage); return res(); }
-      sent = performance.now();
-      ws.send(path.request(seq++));
-    };
-    const onMessage = (data: Buffer) => {
-      if (!path.isAnswer(String(data))) return;
-      lat.push(performance.now() - sent);
-      count++;
-      next();
-    };
-    ws.on('message', onMessage);
-    next();
-  })));
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise<void>((res) => {
+          let sent = 0;
+          const next = () => {
+            if (performance.now() >= end) {
+              ws.off('message', onMessage);
+              return res();
+            }
+            sent = performance.now();
+            ws.send(path.request(seq++));
+          };
+          const onMessage = (data: Buffer) => {
+            if (!path.isAnswer(String(data))) return;
+            lat.push(performance.now() - sent);
+            count++;
+            next();
+          };
+          ws.on('message', onMessage);
+          next();
+        }),
+    ),
+  );
   const elapsed = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   if (path.drain) await Promise.all(sockets.map((ws) => path.drain!(ws)));
@@ -139,7 +178,13 @@ function summarize(slices: Slice[]): Result {
   const cpu = slices.reduce((a, s) => a + s.cpu_us, 0);
   const lat = slices.flatMap((s) => s.lat).sort((a, b) => a - b);
   const q = (p: number) => Number((lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0).toFixed(2));
-  return { msgs_per_s: Math.round(count / (ms / 1000)), p50_ms: q(0.5), p99_ms: q(0.99), messages: count, cpu_us_per_msg: Number((cpu / Math.max(1, count)).toFixed(1)) };
+  return {
+    msgs_per_s: Math.round(count / (ms / 1000)),
+    p50_ms: q(0.5),
+    p99_ms: q(0.99),
+    messages: count,
+    cpu_us_per_msg: Number((cpu / Math.max(1, count)).toFixed(1)),
+  };
 }
 
 /** Counts a connection's accepted and finished runs so `drain` can wait for the last one. */
@@ -151,14 +196,23 @@ class RunTally {
     ws.on('message', (d: Buffer) => {
       const t = String(d);
       if (t.includes('"type":"run_accepted"')) this.accepted++;
-      else if (t.includes('"type":"agent_completed"')) { this.finished++; if (this.finished >= this.accepted) this.waiter?.(); }
+      else if (t.includes('"type":"agent_completed"')) {
+        this.finished++;
+        if (this.finished >= this.accepted) this.waiter?.();
+      }
     });
   }
   settled(timeoutMs: number): Promise<void> {
     if (this.finished >= this.accepted) return Promise.resolve();
     return new Promise((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`runs still unfinished after ${timeoutMs} ms: ${this.accepted - this.finished}`)), timeoutMs);
-      this.waiter = () => { clearTimeout(t); res(); };
+      const t = setTimeout(
+        () => rej(new Error(`runs still unfinished after ${timeoutMs} ms: ${this.accepted - this.finished}`)),
+        timeoutMs,
+      );
+      this.waiter = () => {
+        clearTimeout(t);
+        res();
+      };
     });
   }
 }
@@ -173,11 +227,19 @@ const ackRequest = (i: number) => JSON.stringify({ type: 'user_message', request
 const dir = mkdtempSync(join(tmpdir(), 'netra-bench-ws-'));
 try {
   const wsLimits = { maxConnectionsPerUser: 10_000, messagesPerSecond: 1_000_000, heartbeatIntervalMs: 60_000, idleTimeoutMs: 120_000 };
-  const app = await createApp(parseConfig({
-    dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', ...(opt.postgres ? { databaseUrl: process.env.DATABASE_URL } : {}),
-    ws: wsLimits, startup: { enabled: false },
-    ...(opt['group-commit-max-rows'] ? { runs: { groupCommitMaxRows: Number(opt['group-commit-max-rows']) } } : {}),
-  }), { runExecutor: new OneEventExecutor() });
+  const app = await createApp(
+    parseConfig({
+      dataDir: dir,
+      port: 0,
+      seedDemo: false,
+      logLevel: 'warn',
+      ...(opt.postgres ? { databaseUrl: process.env.DATABASE_URL } : {}),
+      ws: wsLimits,
+      startup: { enabled: false },
+      ...(opt['group-commit-max-rows'] ? { runs: { groupCommitMaxRows: Number(opt['group-commit-max-rows']) } } : {}),
+    }),
+    { runExecutor: new OneEventExecutor() },
+  );
   const base = (await app.listen()).replace('http', 'ws');
   const token = await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), {});
   const workspace = `bench-ws-${process.pid}`;
@@ -192,8 +254,13 @@ try {
 
   const db = opt.postgres ? 'postgresql' : 'pglite';
   console.error(`app on ${base} (relational db: ${db}), echo on ${echoUrl}`);
-  console.error(`config raised for this run: ws.messagesPerSecond ${wsLimits.messagesPerSecond} (default 20), ws.maxConnectionsPerUser ${wsLimits.maxConnectionsPerUser} (default 5): one user opens every connection`);
-  if (CASES.includes('ack')) console.error('ack path: agent work excluded (executor emits one agent_completed event and completes); measured: validation, thread lookup, run + user message persisted, run_accepted sent');
+  console.error(
+    `config raised for this run: ws.messagesPerSecond ${wsLimits.messagesPerSecond} (default 20), ws.maxConnectionsPerUser ${wsLimits.maxConnectionsPerUser} (default 5): one user opens every connection`,
+  );
+  if (CASES.includes('ack'))
+    console.error(
+      'ack path: agent work excluded (executor emits one agent_completed event and completes); measured: validation, thread lookup, run + user message persisted, run_accepted sent',
+    );
 
   for (const kind of CASES) {
     for (const n of CONNECTIONS) {
@@ -225,7 +292,9 @@ try {
       const rounds = opt.smoke ? 1 : ROUNDS;
       const rawSlices: Slice[] = [];
       const netraSlices: Slice[] = [];
-      console.error(`${kind}, ${n} connections: ${rounds} round(s) of ${SECONDS / rounds} s raw echo then ${SECONDS / rounds} s netra /ws...`);
+      console.error(
+        `${kind}, ${n} connections: ${rounds} round(s) of ${SECONDS / rounds} s raw echo then ${SECONDS / rounds} s netra /ws...`,
+      );
       for (let r = 0; r < rounds; r++) {
         if (!opt['no-raw']) rawSlices.push(await slice(rawSockets, (SECONDS * 1000) / rounds, rawPath));
         netraSlices.push(await slice(netraSockets, (SECONDS * 1000) / rounds, path));
@@ -233,14 +302,28 @@ try {
       await closeAll([...rawSockets, ...netraSockets]);
       const netra = summarize(netraSlices);
       const raw = opt['no-raw'] ? null : summarize(rawSlices);
-      console.log(JSON.stringify({
-        bench: 'ws', case: kind === 'ping' ? 'ping-pong' : 'user_message-ack', connections: n, seconds: SECONDS, rounds,
-        ...(kind === 'ack' ? { relational_db: db, agent_work: 'excluded', group_commit_max_rows: app.config.runs.groupCommitMaxRows } : {}),
-        netra_msgs_per_s: netra.msgs_per_s, netra_p50_ms: netra.p50_ms, netra_p99_ms: netra.p99_ms, netra_cpu_us_per_msg: netra.cpu_us_per_msg,
-        raw_ws_echo_msgs_per_s: raw?.msgs_per_s ?? null, raw_p50_ms: raw?.p50_ms ?? null, raw_p99_ms: raw?.p99_ms ?? null, raw_cpu_us_per_msg: raw?.cpu_us_per_msg ?? null,
-        ratio_vs_raw_ws: raw ? Number((netra.msgs_per_s / raw.msgs_per_s).toFixed(3)) : null,
-        load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
-      }));
+      console.log(
+        JSON.stringify({
+          bench: 'ws',
+          case: kind === 'ping' ? 'ping-pong' : 'user_message-ack',
+          connections: n,
+          seconds: SECONDS,
+          rounds,
+          ...(kind === 'ack'
+            ? { relational_db: db, agent_work: 'excluded', group_commit_max_rows: app.config.runs.groupCommitMaxRows }
+            : {}),
+          netra_msgs_per_s: netra.msgs_per_s,
+          netra_p50_ms: netra.p50_ms,
+          netra_p99_ms: netra.p99_ms,
+          netra_cpu_us_per_msg: netra.cpu_us_per_msg,
+          raw_ws_echo_msgs_per_s: raw?.msgs_per_s ?? null,
+          raw_p50_ms: raw?.p50_ms ?? null,
+          raw_p99_ms: raw?.p99_ms ?? null,
+          raw_cpu_us_per_msg: raw?.cpu_us_per_msg ?? null,
+          ratio_vs_raw_ws: raw ? Number((netra.msgs_per_s / raw.msgs_per_s).toFixed(3)) : null,
+          load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
+        }),
+      );
     }
   }
   await new Promise<void>((res) => echo.close(() => res()));

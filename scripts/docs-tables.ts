@@ -18,20 +18,25 @@ export interface GeneratedTable {
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 export function renderErrorTable(): string {
-  const rows = Object.values(ErrorCodes as Record<string, ErrorSpec>).map((e) =>
-    `| \`${e.code}\` | ${e.status} | ${e.wsClose ?? ''} | ${cell(e.doc)} |`);
+  const rows = Object.values(ErrorCodes as Record<string, ErrorSpec>).map(
+    (e) => `| \`${e.code}\` | ${e.status} | ${e.wsClose ?? ''} | ${cell(e.doc)} |`,
+  );
   return ['| code | HTTP status | WebSocket close | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 /** Every setting (docs/OPERATIONS.md), or only those marked for the README. */
 export function renderConfigTable(only: 'all' | 'readme'): string {
-  const rows = settingsList().filter(({ setting: s }) => only === 'all' || s.readme).map(({ path, setting: s }) =>
+  const rows = settingsList()
+    .filter(({ setting: s }) => only === 'all' || s.readme)
+    .map(({ path, setting: s }) =>
+      only === 'all'
+        ? `| ${s.env.map((e) => `\`${e}\``).join(', ')} | \`${path}\` | ${cell(shownDefault(s))} | ${cell(s.doc)} |`
+        : `| ${s.env.map((e) => `\`${e}\``).join(', ')} | ${cell(shownDefault(s))} | ${cell(s.doc)} |`,
+    );
+  const head =
     only === 'all'
-      ? `| ${s.env.map((e) => `\`${e}\``).join(', ')} | \`${path}\` | ${cell(shownDefault(s))} | ${cell(s.doc)} |`
-      : `| ${s.env.map((e) => `\`${e}\``).join(', ')} | ${cell(shownDefault(s))} | ${cell(s.doc)} |`);
-  const head = only === 'all'
-    ? ['| variable | setting | default | meaning |', '| --- | --- | --- | --- |']
-    : ['| variable | default | meaning |', '| --- | --- | --- |'];
+      ? ['| variable | setting | default | meaning |', '| --- | --- | --- | --- |']
+      : ['| variable | default | meaning |', '| --- | --- | --- |'];
   return [...head, ...rows].join('\n');
 }
 

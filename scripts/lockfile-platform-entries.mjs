@@ -22,7 +22,13 @@ for (const [key, entry] of Object.entries(pkgs)) {
     if (pkgs[at]) continue;
     const p = platformOf(dep);
     if (!p) continue;
-    pkgs[at] = { version: String(version).replace(/^[\^~]/, ''), optional: true, os: [p.os], cpu: [p.cpu], ...(p.libc ? { libc: [p.libc] } : {}) };
+    pkgs[at] = {
+      version: String(version).replace(/^[\^~]/, ''),
+      optional: true,
+      os: [p.os],
+      cpu: [p.cpu],
+      ...(p.libc ? { libc: [p.libc] } : {}),
+    };
     added++;
     void key;
   }

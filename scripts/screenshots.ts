@@ -17,9 +17,16 @@ const SAMPLES_WAIT_MS = 35_000; // the server samples its performance every 10 s
 
 mkdirSync(out, { recursive: true });
 const dir = mkdtempSync(join(tmpdir(), 'netra-shots-'));
-const app = await createApp(parseConfig({
-  dataDir: dir, host: '127.0.0.1', port: 0, logLevel: 'warn', seedDemo: true, demoEvents: Number(process.env.NETRA_DEMO_EVENTS ?? 20_000),
-}));
+const app = await createApp(
+  parseConfig({
+    dataDir: dir,
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'warn',
+    seedDemo: true,
+    demoEvents: Number(process.env.NETRA_DEMO_EVENTS ?? 20_000),
+  }),
+);
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
@@ -27,15 +34,24 @@ const browser = await chromium.launch({
 try {
   const base = await app.listen();
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.error(`browser: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.error(`browser: ${m.text()}`);
+  });
   await page.goto(`${base}/`);
   await page.locator('#conn-status', { hasText: 'Connected to demo' }).waitFor();
   await page.locator('#message').fill('Where does my money go?');
   await page.locator('#message').press('Enter');
   await page.locator('.report-body').waitFor({ timeout: 120_000 });
   // the question, the streamed steps and the start of the report
-  await page.locator('.run-steps').first().evaluate((d) => { (d as HTMLDetailsElement).open = true; });
-  await page.locator('#messages').evaluate((el) => { el.scrollTop = 0; });
+  await page
+    .locator('.run-steps')
+    .first()
+    .evaluate((d) => {
+      (d as HTMLDetailsElement).open = true;
+    });
+  await page.locator('#messages').evaluate((el) => {
+    el.scrollTop = 0;
+  });
   await page.screenshot({ path: join(out, 'ui-chat.png') });
   console.log(`wrote ${join(out, 'ui-chat.png')}`);
 

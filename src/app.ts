@@ -1,3 +1,4 @@
+// Longer than ~400 lines: the composition root wires every adapter, service and transport in one place.
 /**
  * The composition root: one validated config → adapters (relational db, analytics store, price catalog)
  * → services (ingest, generate, reprice) → transport (Fastify). Tests build the same app with another config.
@@ -76,23 +77,23 @@ export interface App {
   startGenerateJob(req: Omit<GenerateRequest, 'out' | 'signal' | 'end'>): Promise<JobRow>;
   /** analysis, what-if replay and recommended policy over the store */
   readonly analysis: AnalysisService;
-  /** computes what a chat turn asks for after events land (issue 5 "How fast") */
+  /** computes what a chat turn asks for after events land */
   readonly precompute: AnalysisPrecompute;
-  /** users, sessions, workspace access, API keys, provider secrets (issue 3) */
+  /** users, sessions, workspace access, API keys, provider secrets */
   readonly accounts: Accounts;
-  /** analytics query cache (memory, or Redis with REDIS_URL); null when NETRA_CACHE_ENABLED=false (issue 3) */
+  /** analytics query cache (memory, or Redis with REDIS_URL); null when NETRA_CACHE_ENABLED=false */
   readonly cache: QueryCache | null;
-  /** metrics, memory health, performance history (issue 3) */
+  /** metrics, memory health, performance history */
   readonly observability: Observability;
   /** the LLM client (built-in model unless NETRA_LLM_PROVIDERS names remote ones) */
   readonly llm: LlmClient;
-  /** chat threads, messages, runs and run events (issue 5) */
+  /** chat threads, messages, runs and run events */
   readonly conversations: ConversationsRepository;
-  /** starts, streams, stops and resumes agent runs (issue 5) */
+  /** starts, streams, stops and resumes agent runs */
   readonly runs: RunService;
   /** the LLM gateway (src/gateway): null when NETRA_GATEWAY_ENABLED=false */
   readonly gateway: Gateway | null;
-  /** background maintenance after boot (issue 3) */
+  /** background maintenance after boot */
   readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
   /** the OTLP/gRPC receiver's port once listening (null when NETRA_OTLP_GRPC_PORT=0 or before listen) */
@@ -108,7 +109,7 @@ export interface AppOptions {
   logDestination?: import('pino').DestinationStream;
   /** CLI commands: only warnings and errors */
   quiet?: boolean;
-  /** the agents that execute chat runs (default: the supervisor of src/agents) (issue 5) */
+  /** the agents that execute chat runs (default: the supervisor of src/agents) */
   runExecutor?: RunExecutor;
 }
 
@@ -130,7 +131,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     throw storeOpenError(err);
   }
   restrictDataDir(config); // files the stores created (events.duckdb, pg/): 0600 / 0700
-  // accounts: creates the local owner on first start and adopts workspaces that have no member (issue 3)
+  // accounts: creates the local owner on first start and adopts workspaces that have no member
   let accounts: Accounts;
   try {
     accounts = await createAccounts(config, db.db, log);
@@ -140,11 +141,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     throw err;
   }
 
-  // -- query cache and observability (issue 3): every append into a workspace invalidates its cached results
+  // -- query cache and observability: every append into a workspace invalidates its cached results
   const cache: QueryCache | null = config.cache.enabled
-    ? await createQueryCache({ ...config.cache, ...config.redis, redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:` }, config.redisUrl, log)
+    ? await createQueryCache(
+        { ...config.cache, ...config.redis, redisPrefix: `${config.cache.redisPrefix}${storeNamespace(config)}:` },
+        config.redisUrl,
+        log,
+      )
     : null;
-  const observability = new Observability(config.observability, { storeTimings: () => store.queryTimings(), cache, pool: db.pool ?? null, log });
+  const observability = new Observability(config.observability, {
+    storeTimings: () => store.queryTimings(),
+    cache,
+    pool: db.pool ?? null,
+    log,
+  });
   // every change of a workspace's data (ingest, generation, delete, reprice, override) goes through this one path
   const changes = createWorkspaceChanges({ cache, log });
   const appendAndNotify = (reason: ChangeReason) => async (events: readonly WorkloadEvent[]) => {
@@ -169,7 +179,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     knownWorkspaces.add(name);
   };
   const ingestor: Ingestor = createIngestor({
-    store: { append: appendAndNotify('ingest') }, pricer: { price: (ws, m, u) => pricing.catalog().price(ws, m, u) }, newId: randomUUID, logger: log, maxBatchBytes: config.ingest.maxBatchBytes,
+    store: { append: appendAndNotify('ingest') },
+    pricer: { price: (ws, m, u) => pricing.catalog().price(ws, m, u) },
+    newId: randomUUID,
+    logger: log,
+    maxBatchBytes: config.ingest.maxBatchBytes,
   });
 
   const ingest = async (workspace: string, items: IngestSource) => {
@@ -181,49 +195,88 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const reprice = (workspace: string) => pricing.reprice(workspace);
 
   // -- background jobs: every generation and file import is a persisted job with progress and cancel
-  const jobs = new JobRunner({ repo, dbKind: db.kind, concurrency: config.jobs.concurrency, progressIntervalMs: config.jobs.progressIntervalMs, heartbeatIntervalMs: config.jobs.heartbeatIntervalMs, staleAfterMs: config.jobs.staleAfterMs, log: log.child({ component: 'jobs' }) });
+  const jobs = new JobRunner({
+    repo,
+    dbKind: db.kind,
+    concurrency: config.jobs.concurrency,
+    progressIntervalMs: config.jobs.progressIntervalMs,
+    heartbeatIntervalMs: config.jobs.heartbeatIntervalMs,
+    staleAfterMs: config.jobs.staleAfterMs,
+    log: log.child({ component: 'jobs' }),
+  });
   await jobs.recover(); // orphaned queued/running jobs → failed (PGlite: all of them; PostgreSQL: stale heartbeat only); starts the heartbeat
   const workloads = createWorkloadsService({
-    jobs, ensureWorkspace, catalog: () => pricing.catalog(), append: appendAndNotify('generate'), ingestor,
+    jobs,
+    ensureWorkspace,
+    catalog: () => pricing.catalog(),
+    append: appendAndNotify('generate'),
+    ingestor,
     recordIngest: (source, c) => observability.recordIngest(source, c),
   });
 
-  const probes = new ReadinessProbes([
-    { name: `relational (${db.kind})`, required: true, check: () => db.ping() },
-    { name: `analytics (${store.engine})`, required: true, graceMs: config.health.storeProbeGraceMs, check: async () => {
-      const h = await store.health();
-      if (!h.ok) throw new Error(h.detail ?? 'unhealthy');
-    } },
-    ...(cache instanceof RedisQueryCache ? [{ name: 'cache (redis)', required: config.redis.required, check: () => cache.ping() }] : []),
-  ], { intervalMs: config.health.probeIntervalMs, timeoutMs: config.health.probeTimeoutMs });
+  const probes = new ReadinessProbes(
+    [
+      { name: `relational (${db.kind})`, required: true, check: () => db.ping() },
+      {
+        name: `analytics (${store.engine})`,
+        required: true,
+        graceMs: config.health.storeProbeGraceMs,
+        check: async () => {
+          const h = await store.health();
+          if (!h.ok) throw new Error(h.detail ?? 'unhealthy');
+        },
+      },
+      ...(cache instanceof RedisQueryCache ? [{ name: 'cache (redis)', required: config.redis.required, check: () => cache.ping() }] : []),
+    ],
+    { intervalMs: config.health.probeIntervalMs, timeoutMs: config.health.probeTimeoutMs },
+  );
   const readiness = (): Promise<DependencyStatus[]> => probes.status();
 
   const analysis = createAnalysisService({ store, catalog: () => pricing.catalog(), cache });
-  const precompute = createAnalysisPrecompute({ analysis, store, cache, log: log.child({ component: 'precompute' }) }, { ...config.precompute, startupWorkspaces: config.startup.warmWorkspaces });
+  const precompute = createAnalysisPrecompute(
+    { analysis, store, cache, log: log.child({ component: 'precompute' }) },
+    { ...config.precompute, startupWorkspaces: config.startup.warmWorkspaces },
+  );
   const pre = precompute;
   pre.registerMetrics(observability.metrics.registry);
   changes.attach({ precompute: pre });
 
   // -- startup tasks: maintenance 60 s after boot; failures make /health/ready 'degraded', never block start-up
-  const startupTasks = new StartupTaskScheduler([
-    storeMaintenanceTask(store),
-    repriceAfterCatalogChangeTask({ dataDir: config.dataDir, store, catalogVersion: () => pricing.baseVersion, reprice }),
-    cacheWarmUpTask({ store, workspaces: config.startup.warmWorkspaces, analyze: async (workspace) => {
-      const r = await pre.run(workspace); // the precompute's computation; a failure fails the task (degraded health)
-      if (r.outcome === 'failed') throw new Error(r.reason);
-      return r;
-    } }),
-  ], { ...config.startup, log: log.child({ component: 'startup-tasks' }) });
+  const startupTasks = new StartupTaskScheduler(
+    [
+      storeMaintenanceTask(store),
+      repriceAfterCatalogChangeTask({ dataDir: config.dataDir, store, catalogVersion: () => pricing.baseVersion, reprice }),
+      cacheWarmUpTask({
+        store,
+        workspaces: config.startup.warmWorkspaces,
+        analyze: async (workspace) => {
+          const r = await pre.run(workspace); // the precompute's computation; a failure fails the task (degraded health)
+          if (r.outcome === 'failed') throw new Error(r.reason);
+          return r;
+        },
+      }),
+    ],
+    { ...config.startup, log: log.child({ component: 'startup-tasks' }) },
+  );
   observability.setStartupTasks(() => startupTasks.status());
 
   // -- the LLM layer (src/llm): remote providers from config, always ending at the built-in model; calls and breaker
   // states go to /metrics. The agents (chat) use it; nothing calls a remote provider unless one is configured.
   const llm = createLlmClient({
     providers: llmProviderConfigs,
-    timeoutMs: config.llm.timeoutMs, maxRetries: config.llm.maxRetries, baseDelayMs: config.llm.baseDelayMs, maxDelayMs: config.llm.maxDelayMs,
-    backoffExponent: config.llm.backoffExponent, breakerThreshold: config.llm.breakerThreshold, halfOpenAfterMs: config.llm.halfOpenAfterMs,
-    cacheTtlMs: config.llm.cacheTtlMs, cacheMaxEntries: config.llm.cacheMaxEntries, maxTokens: config.llm.maxTokens,
-    temperature: config.llm.temperature, jitter: config.llm.jitter, log,
+    timeoutMs: config.llm.timeoutMs,
+    maxRetries: config.llm.maxRetries,
+    baseDelayMs: config.llm.baseDelayMs,
+    maxDelayMs: config.llm.maxDelayMs,
+    backoffExponent: config.llm.backoffExponent,
+    breakerThreshold: config.llm.breakerThreshold,
+    halfOpenAfterMs: config.llm.halfOpenAfterMs,
+    cacheTtlMs: config.llm.cacheTtlMs,
+    cacheMaxEntries: config.llm.cacheMaxEntries,
+    maxTokens: config.llm.maxTokens,
+    temperature: config.llm.temperature,
+    jitter: config.llm.jitter,
+    log,
     onCall: (e) => observability.metrics.observeLlmCall(e),
   });
   observability.setLlmBreakers(() => llm.chain.map(({ name }) => ({ provider: name, state: llm.breakerState(name) ?? 'closed' })));
@@ -233,13 +286,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // the chat's hot writes are group-committed: one statement per kind for all turns arriving meanwhile (a few in flight on
   // PostgreSQL, whose pool runs them in parallel; one on PGlite, which runs one statement at a time anyway)
   const conversations = new ConversationsRepository(db.db, {
-    groupCommitMaxRows: config.runs.groupCommitMaxRows, groupCommitConcurrency: db.kind === 'postgres' ? 4 : 1,
+    groupCommitMaxRows: config.runs.groupCommitMaxRows,
+    groupCommitConcurrency: db.kind === 'postgres' ? 4 : 1,
   });
   // the dataset admin pipeline of the chat (list, delete, reprice): owner-only changes through the workspace-change path
   const datasets = createDatasetAdmin({ store, reprice, changes, isOwner: ownerCheck(accounts.access) });
   let runBus: RunEventBus = new LocalRunEventBus();
   if (config.redisUrl) {
-    const bus = new RedisRunEventBus({ url: config.redisUrl, prefix: config.cache.redisPrefix, log: log.child({ component: 'run-bus' }), ...config.redis });
+    const bus = new RedisRunEventBus({
+      url: config.redisUrl,
+      prefix: config.cache.redisPrefix,
+      log: log.child({ component: 'run-bus' }),
+      ...config.redis,
+    });
     await bus.connect();
     runBus = bus;
   }
@@ -250,7 +309,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // the chat's synthetic data goes to a workspace of its own, owned by the user who asked
   const syntheticWorkspaces: SyntheticWorkspaces = {
     exists: async (ws) => (await repo.getWorkspace(ws)) !== null || (await store.stats({ workspace: ws })).events > 0,
-    apps: async (ws) => (await analysis.breakdown({ workspace: ws, query: { dimension: 'app', granularity: null, filters: [], rank_by: 'calls', top: 200 } })).rows.map((r) => r.key).filter((k): k is string => k !== null && k !== '(other)'),
+    apps: async (ws) =>
+      (
+        await analysis.breakdown({ workspace: ws, query: { dimension: 'app', granularity: null, filters: [], rank_by: 'calls', top: 200 } })
+      ).rows
+        .map((r) => r.key)
+        .filter((k): k is string => k !== null && k !== '(other)'),
     create: async (ws, owner) => {
       await repo.ensureWorkspace(ws);
       await accounts.access.addOwner(ws, owner);
@@ -259,25 +323,52 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
   // runs carry the process's instance id (the job runner's) and a heartbeat; a run whose process died is recorded failed
   const runs = new RunService({
-    repo: conversations, bus: runBus, log: log.child({ component: 'runs' }),
-    executor: opts.runExecutor ?? createSupervisor({ analysis, llm, generate: (req) => workloads.generate(req), catalog: () => pricing.catalog(), datasets, workspaces: syntheticWorkspaces, log: log.child({ component: 'agents' }) }),
-    owner: jobs.owner, heartbeatIntervalMs: config.runs.heartbeatIntervalMs, staleAfterMs: config.runs.staleAfterMs,
+    repo: conversations,
+    bus: runBus,
+    log: log.child({ component: 'runs' }),
+    executor:
+      opts.runExecutor ??
+      createSupervisor({
+        analysis,
+        llm,
+        generate: (req) => workloads.generate(req),
+        catalog: () => pricing.catalog(),
+        datasets,
+        workspaces: syntheticWorkspaces,
+        log: log.child({ component: 'agents' }),
+      }),
+    owner: jobs.owner,
+    heartbeatIntervalMs: config.runs.heartbeatIntervalMs,
+    staleAfterMs: config.runs.staleAfterMs,
   });
   // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat
   await runs.recover(db.kind === 'pglite');
 
   // -- the LLM gateway: proxied calls are recorded through the same ingest path (a bounded queue, a spool when the store
   // is unavailable)
-  const gateway = config.gateway.enabled ? await createGateway({
-    config, log, repo, accounts, catalog: () => pricing.catalog(), registry: observability.metrics.registry,
-    // cache hits are shared by the processes that share the relational database (its workspaces), never beyond
-    redisPrefix: `${config.cache.redisPrefix}${createHash('sha256').update(maskUrl(config.databaseUrl) ?? `pglite|${hostname()}|${config.dataDir}`).digest('hex').slice(0, 12)}:`,
-    sink: async (workspace, events) => {
-      const r = await ingestor.ingest(workspace, events.map((raw, index) => ({ index, raw })));
-      observability.recordIngest('gateway', r);
-      return r;
-    },
-  }) : null;
+  const gateway = config.gateway.enabled
+    ? await createGateway({
+        config,
+        log,
+        repo,
+        accounts,
+        catalog: () => pricing.catalog(),
+        registry: observability.metrics.registry,
+        // cache hits are shared by the processes that share the relational database (its workspaces), never beyond
+        redisPrefix: `${config.cache.redisPrefix}${createHash('sha256')
+          .update(maskUrl(config.databaseUrl) ?? `pglite|${hostname()}|${config.dataDir}`)
+          .digest('hex')
+          .slice(0, 12)}:`,
+        sink: async (workspace, events) => {
+          const r = await ingestor.ingest(
+            workspace,
+            events.map((raw, index) => ({ index, raw })),
+          );
+          observability.recordIngest('gateway', r);
+          return r;
+        },
+      })
+    : null;
 
   const otlp = createOtlpExporter({
     ingest: async (workspace, items) => {
@@ -295,16 +386,49 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const server = await buildServer({
     gateway: gateway ?? undefined,
     bodyBudget: new MemoryBudget(config.ingest.memoryBudgetBytes || defaultBodyBudgetBytes()),
-    config, log, repo, store, ingest, otlp, ensureWorkspace, deleteEvents, pricing, readiness, analysis, accounts, observability,
+    config,
+    log,
+    repo,
+    store,
+    ingest,
+    otlp,
+    ensureWorkspace,
+    deleteEvents,
+    pricing,
+    readiness,
+    analysis,
+    accounts,
+    observability,
     jobs: { runner: jobs, startGenerate: (req) => workloads.startGenerateJob(req) },
     chat: { conversations, runs },
   });
 
   let closing: Promise<void> | null = null;
   const app: App = {
-    config, log, db, repo, store, server, analysis, gateway, precompute: pre, llm, accounts, cache, observability, startupTasks, conversations, runs,
+    config,
+    log,
+    db,
+    repo,
+    store,
+    server,
+    analysis,
+    gateway,
+    precompute: pre,
+    llm,
+    accounts,
+    cache,
+    observability,
+    startupTasks,
+    conversations,
+    runs,
     catalog: () => pricing.catalog(),
-    ingest, reprice, deleteEvents, jobs, workloads, pricing, changes,
+    ingest,
+    reprice,
+    deleteEvents,
+    jobs,
+    workloads,
+    pricing,
+    changes,
     importFile: (path, o, onProgress) => workloads.importFile(path, o, onProgress),
     generate: (req, onProgress) => workloads.generate(req, onProgress),
     startGenerateJob: (req) => workloads.startGenerateJob(req),
@@ -314,12 +438,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       try {
         writeServerAddress(config.dataDir, url); // the command line finds this server whatever its port
       } catch (err) {
-        log.warn({ err: (err as Error).message }, 'could not write the server address into the data directory; the CLI will use NETRA_HOST/NETRA_PORT');
+        log.warn(
+          { err: (err as Error).message },
+          'could not write the server address into the data directory; the CLI will use NETRA_HOST/NETRA_PORT',
+        );
       }
       if (config.otlp.grpcPort > 0 && !grpcServer) {
         grpcServer = await startOtlpGrpcServer(
           { otlp, accounts, log, defaultWorkspace: config.defaultWorkspace, maxMessageBytes: config.otlp.maxBodyBytes },
-          config.otlp.grpcHost ?? config.host, config.otlp.grpcPort,
+          config.otlp.grpcHost ?? config.host,
+          config.otlp.grpcPort,
         );
       }
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
@@ -339,7 +467,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await server.close();
         removeServerAddress(config.dataDir);
         await gateway?.close(); // flushes recorded calls into the store (or the spool) before it closes
-        await runs.close(); // agent runs still going are recorded cancelled (issue 5)
+        await runs.close(); // agent runs still going are recorded cancelled
         await runBus.close();
         await jobs.close(); // running jobs are cancelled and recorded as such
         await cache?.close();
@@ -352,7 +480,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   if (config.seedDemo) {
     await seedDemo({
-      config, repo, log, generate: (req) => workloads.generate(req),
+      config,
+      repo,
+      log,
+      generate: (req) => workloads.generate(req),
       addLocalOwner: (ws) => accounts.access.addOwner(ws, accounts.identity.localOwnerId()),
     });
   }

@@ -22,9 +22,10 @@ import type { GenerateRequest } from './services/workloads-service.js';
  * store (the same ClickHouse database, or the same DuckDB file on the same host), never across separate stores.
  */
 export function storeNamespace(config: Config): string {
-  const id = config.store.engine === 'clickhouse'
-    ? `clickhouse|${maskUrl(config.store.clickhouseUrl)}|${config.store.clickhouseDatabase}`
-    : `duckdb|${hostname()}|${resolve(config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'))}`;
+  const id =
+    config.store.engine === 'clickhouse'
+      ? `clickhouse|${maskUrl(config.store.clickhouseUrl)}|${config.store.clickhouseDatabase}`
+      : `duckdb|${hostname()}|${resolve(config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'))}`;
   return createHash('sha256').update(id).digest('hex').slice(0, 12);
 }
 
@@ -32,14 +33,24 @@ export function storeNamespace(config: Config): string {
 export function llmProviders(config: Config): ProviderConfig[] {
   return config.llm.providers.map((p): ProviderConfig => {
     if (p === 'anthropic') {
-      if (!config.llm.anthropicApiKey) throw new NetraError('CONFIG', 'NETRA_LLM_PROVIDERS names anthropic but no NETRA_LLM_ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY) is set', { field: 'llm.anthropicApiKey' });
-      return { type: 'anthropic', apiKey: config.llm.anthropicApiKey, model: config.llm.anthropicModel, baseUrl: config.llm.anthropicBaseUrl };
+      if (!config.llm.anthropicApiKey)
+        throw new NetraError(
+          'CONFIG',
+          'NETRA_LLM_PROVIDERS names anthropic but no NETRA_LLM_ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY) is set',
+          { field: 'llm.anthropicApiKey' },
+        );
+      return {
+        type: 'anthropic',
+        apiKey: config.llm.anthropicApiKey,
+        model: config.llm.anthropicModel,
+        baseUrl: config.llm.anthropicBaseUrl,
+      };
     }
     return { type: 'openai-compatible', baseUrl: config.llm.openaiBaseUrl, apiKey: config.llm.openaiApiKey, model: config.llm.openaiModel };
   });
 }
 
-/** The analytics store the config picks: embedded DuckDB (default) or ClickHouse over HTTP (CLICKHOUSE_URL; issue 3). */
+/** The analytics store the config picks: embedded DuckDB (default) or ClickHouse over HTTP (CLICKHOUSE_URL). */
 export function openAnalyticsStore(config: Config): AnalyticsStore {
   if (config.store.engine === 'clickhouse') {
     return createClickHouseStore({
@@ -54,7 +65,11 @@ export function openAnalyticsStore(config: Config): AnalyticsStore {
 export function storeOpenError(err: unknown): Error {
   const msg = (err as Error).message ?? String(err);
   if (/lock/i.test(msg)) {
-    return new NetraError('STORE', `the analytics store is in use by another Netra process (a running server?): ${msg.split('\n')[0]}. Stop it, or point NETRA_DATA_DIR elsewhere.`, { cause: err });
+    return new NetraError(
+      'STORE',
+      `the analytics store is in use by another Netra process (a running server?): ${msg.split('\n')[0]}. Stop it, or point NETRA_DATA_DIR elsewhere.`,
+      { cause: err },
+    );
   }
   return new NetraError('STORE', `cannot open the analytics store: ${msg}`, { cause: err });
 }
@@ -82,5 +97,8 @@ export async function seedDemo(deps: SeedDemoDeps): Promise<void> {
   }
   await deps.repo.ensureWorkspace(ws);
   await deps.addLocalOwner(ws); // the local owner owns `demo`
-  deps.log.info({ workspace: ws, events: total, ms: Math.round(performance.now() - t0) }, 'seeded demo workspace with a generated week of traffic');
+  deps.log.info(
+    { workspace: ws, events: total, ms: Math.round(performance.now() - t0) },
+    'seeded demo workspace with a generated week of traffic',
+  );
 }

@@ -14,14 +14,21 @@ export class HeartbeatTimer {
   private inFlight: Promise<void> | null = null;
   private stopped = false;
 
-  constructor(private readonly intervalMs: number, private readonly tick: () => Promise<void>) {}
+  constructor(
+    private readonly intervalMs: number,
+    private readonly tick: () => Promise<void>,
+  ) {}
 
   /** Starts the interval (idempotent; never after stop()). */
   start(): void {
     if (this.timer || this.stopped) return;
     this.timer = setInterval(() => {
       if (this.inFlight) return;
-      this.inFlight = this.tick().catch(() => undefined).finally(() => { this.inFlight = null; });
+      this.inFlight = this.tick()
+        .catch(() => undefined)
+        .finally(() => {
+          this.inFlight = null;
+        });
     }, this.intervalMs);
     this.timer.unref();
   }
@@ -29,7 +36,10 @@ export class HeartbeatTimer {
   /** Clears the interval at once; the returned promise resolves when a tick in flight has finished (never rejects). */
   stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) { clearInterval(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
     return this.inFlight ?? Promise.resolve();
   }
 }

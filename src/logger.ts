@@ -8,8 +8,20 @@ export type { Logger };
 
 /** Paths masked in every log line, wherever they appear. */
 export const REDACT_PATHS = [
-  'password', '*.password', 'token', '*.token', 'apiKey', '*.apiKey', 'api_key', '*.api_key',
-  'authorization', '*.authorization', 'req.headers.authorization', 'req.headers.cookie', 'databaseUrl', 'redisUrl',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'apiKey',
+  '*.apiKey',
+  'api_key',
+  '*.api_key',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'databaseUrl',
+  'redisUrl',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

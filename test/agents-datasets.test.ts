@@ -23,12 +23,24 @@ let owner: string;
 let datasets: DatasetAdmin;
 
 const request = (text: string, o: Partial<RunRequest> = {}): RunRequest => ({
-  run_id: 'r1', thread_id: 't1', workspace: 'ds', user_id: owner, request: text, history: [], ...o,
+  run_id: 'r1',
+  thread_id: 't1',
+  workspace: 'ds',
+  user_id: owner,
+  request: text,
+  history: [],
+  ...o,
 });
 
 async function runOnce(req: RunRequest, s = sup) {
   const events: RunEventDraft[] = [];
-  const result = await s.execute(req, async (e) => { events.push(e); }, new AbortController().signal);
+  const result = await s.execute(
+    req,
+    async (e) => {
+      events.push(e);
+    },
+    new AbortController().signal,
+  );
   const report = events.find((e) => e.type === 'final_report')?.payload;
   return { events, result, types: events.map((e) => e.type), report };
 }
@@ -42,18 +54,38 @@ beforeAll(async () => {
   await t.app.generate({ preset: 'rag-assistant', events: 1500, days: 3, seed: 6, workspace: 'ds', end: END });
   await t.app.generate({ preset: 'rag-assistant', events: 500, days: 3, seed: 7, workspace: 'ds-other', end: END });
   datasets = createDatasetAdmin({
-    store: t.app.store, reprice: (ws) => t.app.reprice(ws), changes: t.app.changes,
+    store: t.app.store,
+    reprice: (ws) => t.app.reprice(ws),
+    changes: t.app.changes,
     isOwner: ownerCheck(t.app.accounts.access),
   });
-  sup = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, generate: (r) => t.app.generate(r), catalog: () => t.app.catalog(), datasets });
+  sup = createSupervisor({
+    analysis: t.app.analysis,
+    llm: t.app.llm,
+    generate: (r) => t.app.generate(r),
+    catalog: () => t.app.catalog(),
+    datasets,
+  });
 }, 180_000);
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 describe('dataset admin: list', () => {
   it('"list my datasets" streams the store call and answers with a table of every app', async () => {
     const { types, events, result, report } = await runOnce(request('List my datasets'));
     expect(result.status).toBe('completed');
-    expect(types).toEqual(['agent_started', 'agent_thinking', 'sub_agent_update', 'tool_executing', 'tool_completed', 'partial_result', 'sub_agent_update', 'final_report', 'agent_completed']);
+    expect(types).toEqual([
+      'agent_started',
+      'agent_thinking',
+      'sub_agent_update',
+      'tool_executing',
+      'tool_completed',
+      'partial_result',
+      'sub_agent_update',
+      'final_report',
+      'agent_completed',
+    ]);
     expect(events[1]!.payload).toMatchObject({ pipeline: 'dataset_admin', action: 'list' });
     const stored = await t.app.store.datasets('ds');
     // the apps of the two presets generated into ds, each a dataset
@@ -84,7 +116,13 @@ describe('dataset admin: delete needs approval from thread state', () => {
     const statsBefore = await t.app.analysis.stats({ workspace: 'ds' }); // cached from here on
     const ask = await runOnce(request('Delete the docs-qa dataset'));
     expect(ask.result.status).toBe('completed');
-    expect(ask.report).toMatchObject({ approval_required: true, action: 'delete_dataset', app: 'docs-qa', events: docs.events, workspace: 'ds' });
+    expect(ask.report).toMatchObject({
+      approval_required: true,
+      action: 'delete_dataset',
+      app: 'docs-qa',
+      events: docs.events,
+      workspace: 'ds',
+    });
     expect(ask.result.content).toContain(`removes ${docs.events.toLocaleString('en-US')} events`);
     expect(tools(ask.events)).toEqual(['datasets']);
     expect(await t.app.store.datasets('ds')).toEqual(before);
@@ -150,7 +188,10 @@ describe('dataset admin: delete needs approval from thread state', () => {
     const before = await t.app.store.datasets('ds');
     const ask = await runOnce(request('Delete the support-bot dataset', { user_id: STRANGER }));
     expect(ask.result.status).toBe('failed');
-    expect(ask.events.at(-1)).toMatchObject({ type: 'agent_error', payload: { code: 'NETRA_E_FORBIDDEN', message: expect.stringContaining('Only an owner of workspace ds') } });
+    expect(ask.events.at(-1)).toMatchObject({
+      type: 'agent_error',
+      payload: { code: 'NETRA_E_FORBIDDEN', message: expect.stringContaining('Only an owner of workspace ds') },
+    });
     expect(ask.report).toBeUndefined();
     // an approval asked by the owner cannot be confirmed by someone else
     const ownerAsk = await runOnce(request('Delete the support-bot dataset'));
@@ -173,7 +214,9 @@ describe('dataset admin: delete needs approval from thread state', () => {
     expect(vague.result.content).toContain('Which dataset should I delete?');
     expect(vague.result.content).toContain('support-bot (');
     const preset = await runOnce(request('delete the chat-support dataset'));
-    expect(preset.result.content).toMatch(/^chat-support is a synthetic-workload preset, not a dataset: its events are stored under the apps support-bot, ticket-router, reply-drafter/);
+    expect(preset.result.content).toMatch(
+      /^chat-support is a synthetic-workload preset, not a dataset: its events are stored under the apps support-bot, ticket-router, reply-drafter/,
+    );
     expect(await t.app.store.datasets('ds')).toEqual(before);
   });
 });
@@ -197,20 +240,33 @@ describe('dataset admin: reprice', () => {
     const bare = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, catalog: () => t.app.catalog() });
     const { result, events } = await runOnce(request('list my datasets'), bare);
     expect(result.status).toBe('failed');
-    expect(events.at(-1)).toMatchObject({ type: 'agent_error', payload: { code: 'NETRA_E_CONFIG', message: 'dataset administration is not available in this deployment' } });
+    expect(events.at(-1)).toMatchObject({
+      type: 'agent_error',
+      payload: { code: 'NETRA_E_CONFIG', message: 'dataset administration is not available in this deployment' },
+    });
   });
 });
 
 describe('synthetic data approval from thread state', () => {
   it('a confirmation generates exactly the preset, events and days of the pending approval', async () => {
     const ask = await runOnce(request('Generate 50,001 synthetic events for a coding assistant over 2 days', { workspace: 'big' }));
-    expect(ask.report).toMatchObject({ approval_required: true, action: 'generate_synthetic', preset: 'coding-assistant', events: 50_001, days: 2, workspace: 'big' });
+    expect(ask.report).toMatchObject({
+      approval_required: true,
+      action: 'generate_synthetic',
+      preset: 'coding-assistant',
+      events: 50_001,
+      days: 2,
+      workspace: 'big',
+    });
     const target = ask.report!.target as string;
     expect(target).toMatch(/^synthetic-coding-assistant-/);
     expect((await t.app.analysis.stats({ workspace: target })).events).toBe(0);
     const ok = await runOnce(request('Do it', { workspace: 'big', previous_report: ask.report }));
     expect(ok.result.status).toBe('completed');
-    expect(ok.events.find((e) => e.type === 'tool_executing')!.payload).toMatchObject({ tool: 'generate', args: { preset: 'coding-assistant', events: 50_001, days: 2, workspace: target } });
+    expect(ok.events.find((e) => e.type === 'tool_executing')!.payload).toMatchObject({
+      tool: 'generate',
+      args: { preset: 'coding-assistant', events: 50_001, days: 2, workspace: target },
+    });
     // the events went to the new workspace, never into the one being looked at
     expect((await t.app.analysis.stats({ workspace: target })).events).toBe(50_001);
     expect((await t.app.analysis.stats({ workspace: 'big' })).events).toBe(0);
@@ -235,7 +291,10 @@ describe('approval across two runs of a thread (run service: previous_report fro
     expect(ask.answer).toContain(`removes ${events.toLocaleString('en-US')} events`);
     expect((await t.app.store.datasets('ds')).map((d) => d.app)).toContain('ticket-router');
     const yes = await turn('yes');
-    expect(yes).toEqual({ status: 'completed', answer: `Deleted dataset ticket-router: ${events.toLocaleString('en-US')} events removed from workspace ds.` });
+    expect(yes).toEqual({
+      status: 'completed',
+      answer: `Deleted dataset ticket-router: ${events.toLocaleString('en-US')} events removed from workspace ds.`,
+    });
     expect((await t.app.store.datasets('ds')).map((d) => d.app)).not.toContain('ticket-router');
     expect((await turn('yes')).answer).toMatch(/^There is nothing to confirm/);
   });

@@ -14,7 +14,14 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { startFakeLlmServer, type FakeLlmServer } from './helpers/llm-fake-server.js';
 
 const KEY = 'sk-live-FALLBACKSECRET0123456789';
-const request = (text: string): RunRequest => ({ run_id: 'r1', thread_id: 't1', workspace: 'fb', user_id: 'u1', request: text, history: [] });
+const request = (text: string): RunRequest => ({
+  run_id: 'r1',
+  thread_id: 't1',
+  workspace: 'fb',
+  user_id: 'u1',
+  request: text,
+  history: [],
+});
 
 let t: TestApp;
 let server: FakeLlmServer;
@@ -24,32 +31,61 @@ beforeAll(async () => {
   t = await startTestApp();
   await t.app.generate({ preset: 'chat-support', events: 1500, days: 3, seed: 9, workspace: 'fb', end: Date.UTC(2026, 10, 20) });
 }, 180_000);
-afterAll(async () => { await t?.close(); });
-beforeEach(async () => { server = await startFakeLlmServer(); server2 = await startFakeLlmServer(); });
-afterEach(async () => { await server.close(); await server2.close(); });
+afterAll(async () => {
+  await t?.close();
+});
+beforeEach(async () => {
+  server = await startFakeLlmServer();
+  server2 = await startFakeLlmServer();
+});
+afterEach(async () => {
+  await server.close();
+  await server2.close();
+});
 
 async function run(llm: ReturnType<typeof createLlmClient>, text = 'Where does my money go?') {
   const sup = createSupervisor({ analysis: t.app.analysis, llm, catalog: () => t.app.catalog() });
   const events: RunEventDraft[] = [];
-  const result = await sup.execute(request(text), async (e) => { events.push(e); }, new AbortController().signal);
+  const result = await sup.execute(
+    request(text),
+    async (e) => {
+      events.push(e);
+    },
+    new AbortController().signal,
+  );
   return { events, result, fallbacks: events.filter((e) => e.type === 'agent_fallback').map((e) => e.payload) };
 }
 
 describe('agent_fallback from the LLM chain', () => {
   it('provider answers 500: one agent_fallback to builtin whose reason names HTTP 500 and the attempts, without the key', async () => {
     server.otherwise = { kind: 'status', status: 500, body: `{"error":"upstream exploded; key ${KEY} rejected"}` };
-    const llm = createLlmClient({ providers: [{ type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'gpt-test' }], maxRetries: 1, baseDelayMs: 1, cache: false });
+    const llm = createLlmClient({
+      providers: [{ type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'gpt-test' }],
+      maxRetries: 1,
+      baseDelayMs: 1,
+      cache: false,
+    });
     const { events, result, fallbacks } = await run(llm);
     expect(result.status).toBe('completed');
     expect(server.requests).toHaveLength(2);
-    expect(fallbacks).toEqual([{
-      agent: 'reporting', from: 'openai-compatible', to: 'builtin', error_kind: 'server', http_status: 500, attempts: 2,
-      reason: expect.stringMatching(/^HTTP 500: .*upstream exploded.*\(2 attempts\)$/),
-    }]);
+    expect(fallbacks).toEqual([
+      {
+        agent: 'reporting',
+        from: 'openai-compatible',
+        to: 'builtin',
+        error_kind: 'server',
+        http_status: 500,
+        attempts: 2,
+        reason: expect.stringMatching(/^HTTP 500: .*upstream exploded.*\(2 attempts\)$/),
+      },
+    ]);
     // the hop is reported during the reporting agent, before the report that the built-in model wrote
     const at = events.findIndex((e) => e.type === 'agent_fallback');
     expect(events[at - 1]).toMatchObject({ type: 'sub_agent_update', payload: { agent: 'reporting', status: 'started' } });
-    expect(events[at + 1]).toMatchObject({ type: 'sub_agent_update', payload: { agent: 'reporting', status: 'completed', provider: 'builtin' } });
+    expect(events[at + 1]).toMatchObject({
+      type: 'sub_agent_update',
+      payload: { agent: 'reporting', status: 'completed', provider: 'builtin' },
+    });
     expect(events.find((e) => e.type === 'final_report')!.payload).toMatchObject({ provider: 'builtin' });
     const all = JSON.stringify(events);
     expect(all).not.toContain(KEY);
@@ -65,19 +101,39 @@ describe('agent_fallback from the LLM chain', () => {
         { type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'gpt-test' },
         { type: 'anthropic', baseUrl: server2.url, apiKey: 'ak-test-000000', model: 'claude-test' },
       ],
-      maxRetries: 0, timeoutMs: 100, cache: false,
+      maxRetries: 0,
+      timeoutMs: 100,
+      cache: false,
     });
     const { fallbacks, result } = await run(llm);
     expect(result.status).toBe('completed');
     expect(fallbacks).toEqual([
-      { agent: 'reporting', from: 'openai-compatible', to: 'anthropic', error_kind: 'rate_limited', http_status: 429, attempts: 1, reason: expect.stringMatching(/^HTTP 429/) },
-      { agent: 'reporting', from: 'anthropic', to: 'builtin', error_kind: 'timeout', attempts: 1, reason: 'timeout: no answer within 100 ms' },
+      {
+        agent: 'reporting',
+        from: 'openai-compatible',
+        to: 'anthropic',
+        error_kind: 'rate_limited',
+        http_status: 429,
+        attempts: 1,
+        reason: expect.stringMatching(/^HTTP 429/),
+      },
+      {
+        agent: 'reporting',
+        from: 'anthropic',
+        to: 'builtin',
+        error_kind: 'timeout',
+        attempts: 1,
+        reason: 'timeout: no answer within 100 ms',
+      },
     ]);
   });
 
   it('a healthy provider: no agent_fallback', async () => {
     server.otherwise = { kind: 'ok', text: 'All good: spend is where the report says.' };
-    const llm = createLlmClient({ providers: [{ type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'gpt-test' }], cache: false });
+    const llm = createLlmClient({
+      providers: [{ type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'gpt-test' }],
+      cache: false,
+    });
     const { fallbacks, result } = await run(llm);
     expect(fallbacks).toEqual([]);
     expect(result.content).toBe('All good: spend is where the report says.');
@@ -86,13 +142,21 @@ describe('agent_fallback from the LLM chain', () => {
 
 describe('LLM refinement of a low-confidence triage', () => {
   const AMBIGUOUS = 'Can you help me with my account?'; // no keyword: general_inquiry, low confidence
-  const remote = () => createLlmClient({ providers: [{ type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'gpt-test' }], maxRetries: 0, cache: false });
-  const thinking = (events: RunEventDraft[]) => events.find((e) => e.type === 'agent_thinking' && 'chain' in e.payload)!.payload as {
-    triage: { category: string; goal: string }; refinement?: Record<string, unknown>;
-  };
-  const tools = (events: RunEventDraft[]) => events.filter((e) => e.type === 'tool_executing').map((e) => `${e.payload.agent}:${e.payload.tool}`);
+  const remote = () =>
+    createLlmClient({
+      providers: [{ type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'gpt-test' }],
+      maxRetries: 0,
+      cache: false,
+    });
+  const thinking = (events: RunEventDraft[]) =>
+    events.find((e) => e.type === 'agent_thinking' && 'chain' in e.payload)!.payload as {
+      triage: { category: string; goal: string };
+      refinement?: Record<string, unknown>;
+    };
+  const tools = (events: RunEventDraft[]) =>
+    events.filter((e) => e.type === 'tool_executing').map((e) => `${e.payload.agent}:${e.payload.tool}`);
 
-  it('a remote model\'s confident answer replaces the keyword category and goal', async () => {
+  it("a remote model's confident answer replaces the keyword category and goal", async () => {
     server.queue({ kind: 'ok', text: '{"category":"cost_optimization","goal":"cost","confidence":0.9}' });
     server.otherwise = { kind: 'ok', text: 'report text' };
     const { events, result } = await run(remote(), AMBIGUOUS);
@@ -101,10 +165,16 @@ describe('LLM refinement of a low-confidence triage', () => {
     expect(JSON.stringify(server.requests[0]!.body)).toContain('Can you help me with my account?');
     expect(thinking(events).triage).toMatchObject({ category: 'cost_optimization', goal: 'cost' });
     expect(thinking(events).refinement).toEqual({
-      provider: 'openai-compatible', model: 'gpt-test', deterministic: { category: 'general_inquiry', goal: 'balanced' }, confidence: 0.9, applied: true,
+      provider: 'openai-compatible',
+      model: 'gpt-test',
+      deterministic: { category: 'general_inquiry', goal: 'balanced' },
+      confidence: 0.9,
+      applied: true,
     });
     // the chain then works for the refined goal
-    expect(events.find((e) => e.type === 'tool_executing' && e.payload.agent === 'optimization')!.payload.args).toMatchObject({ goal: 'cost' });
+    expect(events.find((e) => e.type === 'tool_executing' && e.payload.agent === 'optimization')!.payload.args).toMatchObject({
+      goal: 'cost',
+    });
   });
 
   it('a low-confidence or invalid answer keeps the keyword triage', async () => {

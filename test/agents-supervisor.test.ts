@@ -12,11 +12,24 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 
 const END = Date.UTC(2026, 10, 20);
 
-const request = (text: string, workspace = 'gen'): RunRequest => ({ run_id: 'r1', thread_id: 't1', workspace, user_id: 'u1', request: text, history: [] });
+const request = (text: string, workspace = 'gen'): RunRequest => ({
+  run_id: 'r1',
+  thread_id: 't1',
+  workspace,
+  user_id: 'u1',
+  request: text,
+  history: [],
+});
 
 async function runOnce(sup: RunExecutor, req: RunRequest, signal = new AbortController().signal) {
   const events: RunEventDraft[] = [];
-  const result = await sup.execute(req, async (e) => { events.push(e); }, signal);
+  const result = await sup.execute(
+    req,
+    async (e) => {
+      events.push(e);
+    },
+    signal,
+  );
   return { events, result, types: events.map((e) => e.type) };
 }
 
@@ -42,7 +55,8 @@ function assertPipeline(events: RunEventDraft[]): string[] {
 }
 
 const payloadOf = (events: RunEventDraft[], type: string) => events.find((e) => e.type === type)!.payload;
-const toolsOf = (events: RunEventDraft[]) => events.filter((e) => e.type === 'tool_executing').map((e) => `${e.payload.agent}:${e.payload.tool}`);
+const toolsOf = (events: RunEventDraft[]) =>
+  events.filter((e) => e.type === 'tool_executing').map((e) => `${e.payload.agent}:${e.payload.tool}`);
 
 describe('supervisor', () => {
   let t: TestApp;
@@ -51,27 +65,44 @@ describe('supervisor', () => {
   beforeAll(async () => {
     t = await startTestApp();
     await t.app.generate({ preset: 'chat-support', events: 6000, days: 7, seed: 3, workspace: 'gen', end: END });
-    sup = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, generate: (r) => t.app.generate(r), catalog: () => t.app.catalog() });
+    sup = createSupervisor({
+      analysis: t.app.analysis,
+      llm: t.app.llm,
+      generate: (r) => t.app.generate(r),
+      catalog: () => t.app.catalog(),
+    });
   }, 180_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('"Where does my money go?" is answered by a spend breakdown by app equal to the API\'s, with no replay or gateway config', async () => {
     const { events, result } = await runOnce(sup, request('Where does my money go?'));
     expect(result.status).toBe('completed');
     const chain = assertPipeline(events);
-    const thinking = payloadOf(events, 'agent_thinking') as { triage: { category: string; goal: string }; sufficiency: { level: string }; plan: { intent: string; dimension: string } };
+    const thinking = payloadOf(events, 'agent_thinking') as {
+      triage: { category: string; goal: string };
+      sufficiency: { level: string };
+      plan: { intent: string; dimension: string };
+    };
     expect(thinking.triage).toMatchObject({ category: 'workload_analysis', goal: 'cost' });
     expect(thinking.plan).toMatchObject({ intent: 'figure', dimension: 'app' });
-    expect(chain).toEqual(thinking.sufficiency.level === 'sufficient' ? ['triage', 'data', 'reporting'] : ['data_helper', 'data', 'reporting']);
+    expect(chain).toEqual(
+      thinking.sufficiency.level === 'sufficient' ? ['triage', 'data', 'reporting'] : ['data_helper', 'data', 'reporting'],
+    );
     expect(toolsOf(events)).toEqual(['triage:stats', 'triage:analysis', 'triage:names', 'data:stats', 'data:breakdown']);
-    const b = await t.app.analysis.breakdown({ workspace: 'gen', query: { dimension: 'app', granularity: null, filters: [], rank_by: 'spend', top: 10 } });
+    const b = await t.app.analysis.breakdown({
+      workspace: 'gen',
+      query: { dimension: 'app', granularity: null, filters: [], rank_by: 'spend', top: 10 },
+    });
     const top = [...b.rows].filter((r) => r.key !== null && r.key !== '(other)').sort((x, y) => y.spend_usd - x.spend_usd)[0]!;
     // the first sentence holds the answer: the app that spends most, its spend and the total
     const first = result.content.split('\n')[0]!;
     expect(first).toContain(`${top.key} has the most spend`);
     expect(first).toContain(formatUsd(top.spend_usd));
     expect(first).toContain(formatUsd(b.total.spend_usd));
-    for (const r of b.rows.filter((x) => x.key !== null)) expect(result.content).toContain(`| ${r.key === '(other)' ? 'other apps' : r.key} | ${formatUsd(r.spend_usd)} |`);
+    for (const r of b.rows.filter((x) => x.key !== null))
+      expect(result.content).toContain(`| ${r.key === '(other)' ? 'other apps' : r.key} | ${formatUsd(r.spend_usd)} |`);
   });
 
   it('"Reduce my costs" runs the full chain; its one projected-savings figure is the API\'s replay of the recommended policy', async () => {
@@ -79,12 +110,26 @@ describe('supervisor', () => {
     expect(result.status).toBe('completed');
     const chain = assertPipeline(events);
     const thinking = payloadOf(events, 'agent_thinking') as { sufficiency: { level: string } };
-    expect(chain).toEqual(thinking.sufficiency.level === 'sufficient'
-      ? ['triage', 'data', 'optimization', 'actions', 'reporting']
-      : ['data_helper', 'data', 'optimization', 'actions', 'reporting']);
-    expect(toolsOf(events)).toEqual(['triage:stats', 'triage:analysis', 'triage:names', 'data:stats', 'optimization:analysis', 'optimization:policy', 'optimization:simulate', 'actions:gateway_export']);
+    expect(chain).toEqual(
+      thinking.sufficiency.level === 'sufficient'
+        ? ['triage', 'data', 'optimization', 'actions', 'reporting']
+        : ['data_helper', 'data', 'optimization', 'actions', 'reporting'],
+    );
+    expect(toolsOf(events)).toEqual([
+      'triage:stats',
+      'triage:analysis',
+      'triage:names',
+      'data:stats',
+      'optimization:analysis',
+      'optimization:policy',
+      'optimization:simulate',
+      'actions:gateway_export',
+    ]);
     const a = await t.app.analysis.analyze({ workspace: 'gen', goal: 'cost' });
-    const replay = await t.app.analysis.simulate({ workspace: 'gen', policy: await t.app.analysis.recommendedPolicy({ workspace: 'gen', goal: 'cost' }) });
+    const replay = await t.app.analysis.simulate({
+      workspace: 'gen',
+      policy: await t.app.analysis.recommendedPolicy({ workspace: 'gen', goal: 'cost' }),
+    });
     const report = payloadOf(events, 'final_report') as { content: string; figures: { monthly_spend_usd: number } };
     expect(report.figures.monthly_spend_usd).toBe(Math.round(a.summary.monthly_spend_usd * 100) / 100);
     expect(result.content.startsWith(`Netra analysed ${a.summary.events.toLocaleString('en-US')} events`)).toBe(true);
@@ -95,7 +140,11 @@ describe('supervisor', () => {
     expect(result.content).not.toMatch(/saves \$0\.00/);
     expect(result.content).toBe(report.content);
     // the actions agent's plan carries a LiteLLM config, validation, rollback and monitoring
-    const plan = (payloadOf(events, 'final_report') as { plan: { config: { format: string; content: string }; validation: string[]; rollback: string[]; monitoring: string[] } }).plan;
+    const plan = (
+      payloadOf(events, 'final_report') as {
+        plan: { config: { format: string; content: string }; validation: string[]; rollback: string[]; monitoring: string[] };
+      }
+    ).plan;
     expect(plan.config.format).toBe('litellm');
     expect(plan.config.content).toContain('model_list');
     expect(plan.validation.length).toBeGreaterThan(0);
@@ -103,30 +152,64 @@ describe('supervisor', () => {
     expect(plan.monitoring.length).toBeGreaterThan(0);
   });
 
-  it('one turn reads the stats and the analysis once each; the policy it replays is the analysis API\'s recommended policy', async () => {
+  it("one turn reads the stats and the analysis once each; the policy it replays is the analysis API's recommended policy", async () => {
     const calls: string[] = [];
     const counted: AnalysisService = {
-      analyze: (req, o) => { calls.push('analyze'); return t.app.analysis.analyze(req, o); },
-      simulate: (req, o) => { calls.push('simulate'); return t.app.analysis.simulate(req, o); },
-      recommendedPolicy: (req, o) => { calls.push('recommendedPolicy'); return t.app.analysis.recommendedPolicy(req, o); },
-      stats: (scope, o) => { calls.push('stats'); return t.app.analysis.stats(scope, o); },
-      breakdown: (req, o) => { calls.push('breakdown'); return t.app.analysis.breakdown(req, o); },
+      analyze: (req, o) => {
+        calls.push('analyze');
+        return t.app.analysis.analyze(req, o);
+      },
+      simulate: (req, o) => {
+        calls.push('simulate');
+        return t.app.analysis.simulate(req, o);
+      },
+      recommendedPolicy: (req, o) => {
+        calls.push('recommendedPolicy');
+        return t.app.analysis.recommendedPolicy(req, o);
+      },
+      stats: (scope, o) => {
+        calls.push('stats');
+        return t.app.analysis.stats(scope, o);
+      },
+      breakdown: (req, o) => {
+        calls.push('breakdown');
+        return t.app.analysis.breakdown(req, o);
+      },
     };
     const counting = createSupervisor({ analysis: counted, llm: t.app.llm, catalog: () => t.app.catalog(), now: () => END });
-    for (const [question, goal] of [['Reduce my costs', 'cost'], ['Reduce latency by 3x', 'latency']] as const) {
+    for (const [question, goal] of [
+      ['Reduce my costs', 'cost'],
+      ['Reduce latency by 3x', 'latency'],
+    ] as const) {
       calls.length = 0;
       const { events, result } = await runOnce(counting, request(question));
       expect(result.status).toBe('completed');
       expect(calls).toEqual(['stats', 'analyze', 'breakdown', 'breakdown', 'breakdown', 'simulate']);
       // the optimization agent's analysis and the data agent's stats are the triage's, and say so
-      const completed = events.filter((e) => e.type === 'tool_completed').map((e) => `${e.payload.agent}:${e.payload.tool}:${(e.payload.result as { reused_from?: string }).reused_from ?? '-'}`);
-      expect(completed).toEqual(['triage:stats:-', 'triage:analysis:-', 'triage:names:-', 'data:stats:triage', 'optimization:analysis:triage', 'optimization:policy:-', 'optimization:simulate:-', 'actions:gateway_export:-']);
+      const completed = events
+        .filter((e) => e.type === 'tool_completed')
+        .map((e) => `${e.payload.agent}:${e.payload.tool}:${(e.payload.result as { reused_from?: string }).reused_from ?? '-'}`);
+      expect(completed).toEqual([
+        'triage:stats:-',
+        'triage:analysis:-',
+        'triage:names:-',
+        'data:stats:triage',
+        'optimization:analysis:triage',
+        'optimization:policy:-',
+        'optimization:simulate:-',
+        'actions:gateway_export:-',
+      ]);
       // the policy is the one the API recommends for the goal; the replay is the API's replay of it
       const policy = await t.app.analysis.recommendedPolicy({ workspace: 'gen', goal });
-      const tool = (name: string) => events.find((e) => e.type === 'tool_completed' && e.payload.tool === name)!.payload.result as Record<string, unknown>;
+      const tool = (name: string) =>
+        events.find((e) => e.type === 'tool_completed' && e.payload.tool === name)!.payload.result as Record<string, unknown>;
       expect(tool('policy')).toEqual({ name: policy.name ?? null, rules: Object.keys(policy).filter((k) => k !== 'name') });
       const replay = await t.app.analysis.simulate({ workspace: 'gen', policy });
-      expect(tool('simulate')).toEqual({ savings_usd: replay.savings_usd, monthly_savings_usd: replay.monthly_savings_usd, changed_events: replay.changed_events });
+      expect(tool('simulate')).toEqual({
+        savings_usd: replay.savings_usd,
+        monthly_savings_usd: replay.monthly_savings_usd,
+        changed_events: replay.changed_events,
+      });
     }
     // a named time range: the data agent reads the window's stats itself
     calls.length = 0;
@@ -138,9 +221,14 @@ describe('supervisor', () => {
     const { events, result } = await runOnce(sup, request('Reduce costs but keep quality'));
     expect(result.status).toBe('completed');
     assertPipeline(events);
-    expect((payloadOf(events, 'agent_thinking').triage as { goal: string; category: string })).toMatchObject({ goal: 'balanced', category: 'cost_optimization' });
+    expect(payloadOf(events, 'agent_thinking').triage as { goal: string; category: string }).toMatchObject({
+      goal: 'balanced',
+      category: 'cost_optimization',
+    });
     const a = await t.app.analysis.analyze({ workspace: 'gen', goal: 'balanced' });
-    const titles = (payloadOf(events, 'final_report').report as { recommendations: { title: string }[] }).recommendations.map((r) => r.title);
+    const titles = (payloadOf(events, 'final_report').report as { recommendations: { title: string }[] }).recommendations.map(
+      (r) => r.title,
+    );
     // what saves money comes first (in the goal's order), findings that save nothing after
     const saving = a.recommendations.filter((r) => r.monthly_savings_usd > 0);
     expect(titles).toEqual([...saving, ...a.recommendations.filter((r) => !(r.monthly_savings_usd > 0))].slice(0, 5).map((r) => r.title));
@@ -152,12 +240,16 @@ describe('supervisor', () => {
     assertPipeline(events);
     expect((payloadOf(events, 'agent_thinking').triage as { goal: string }).goal).toBe('latency');
     const a = await t.app.analysis.analyze({ workspace: 'gen', goal: 'latency' });
-    const lat = (payloadOf(events, 'final_report').figures as { latency: { current_p95_ms: number; target_p95_ms: number; target_factor: number } }).latency;
+    const lat = (
+      payloadOf(events, 'final_report').figures as { latency: { current_p95_ms: number; target_p95_ms: number; target_factor: number } }
+    ).latency;
     expect(lat.current_p95_ms).toBe(a.summary.latency_p95_ms);
     expect(lat.target_factor).toBe(3);
     expect(lat.target_p95_ms).toBe(Math.round(a.summary.latency_p95_ms! / 3));
     expect(result.content).toContain(`p95 latency is ${Math.round(a.summary.latency_p95_ms!).toLocaleString('en-US')} ms`);
-    expect(result.content).toContain(`a 3x cut means ${lat.target_p95_ms.toLocaleString('en-US')} ms, ${formatByUnit(Math.round(a.summary.latency_p95_ms! - lat.target_p95_ms), 'ms')} less`);
+    expect(result.content).toContain(
+      `a 3x cut means ${lat.target_p95_ms.toLocaleString('en-US')} ms, ${formatByUnit(Math.round(a.summary.latency_p95_ms! - lat.target_p95_ms), 'ms')} less`,
+    );
     // only latency recommendations, each with its p95 change from the analysis
     const recs = (payloadOf(events, 'final_report').report as { recommendations: { title: string; evidence?: string }[] }).recommendations;
     const latencyRecs = a.recommendations.filter((r) => r.kind === 'latency_slo' || (r.latency_impact.p95_ms_delta ?? 0) < 0);
@@ -175,14 +267,24 @@ describe('supervisor', () => {
     expect(figures.growth_factor).toBe(1.5);
     expect(figures.monthly_spend_usd).toBe(Math.round(a.summary.monthly_spend_usd * 1.5 * 100) / 100);
     expect(figures.annual_spend_usd).toBe(Math.round(a.summary.annual_spend_usd * 1.5 * 100) / 100);
-    expect(result.content).toContain(`${formatUsd(a.summary.monthly_spend_usd)} a month at this rate. If usage grows 50.0%, that becomes ${formatUsd(a.summary.monthly_spend_usd * 1.5)} a month`);
+    expect(result.content).toContain(
+      `${formatUsd(a.summary.monthly_spend_usd)} a month at this rate. If usage grows 50.0%, that becomes ${formatUsd(a.summary.monthly_spend_usd * 1.5)} a month`,
+    );
   });
 
   it('"Generate 10k synthetic events for a RAG support bot" generates rag-assistant 10,000 events', async () => {
     const { events, result } = await runOnce(sup, request('Generate 10k synthetic events for a RAG support bot', 'synth'));
     expect(result.status).toBe('completed');
     expect(events.map((e) => e.type)).toEqual([
-      'agent_started', 'agent_thinking', 'sub_agent_update', 'tool_executing', 'tool_completed', 'partial_result', 'sub_agent_update', 'final_report', 'agent_completed',
+      'agent_started',
+      'agent_thinking',
+      'sub_agent_update',
+      'tool_executing',
+      'tool_completed',
+      'partial_result',
+      'sub_agent_update',
+      'final_report',
+      'agent_completed',
     ]);
     const target = (payloadOf(events, 'tool_executing').args as { workspace: string }).workspace;
     expect(payloadOf(events, 'tool_executing')).toMatchObject({ tool: 'generate', args: { preset: 'rag-assistant', events: 10_000 } });
@@ -190,7 +292,9 @@ describe('supervisor', () => {
     expect(target).toMatch(/^synthetic-rag-assistant-\d{8}-\d{4}$/);
     expect((await t.app.analysis.stats({ workspace: target })).events).toBe(10_000);
     expect((await t.app.analysis.stats({ workspace: 'synth' })).events).toBe(0);
-    expect(result.content).toContain(`Generated 10,000 synthetic events with the rag-assistant preset over 7 days into the new workspace ${target}`);
+    expect(result.content).toContain(
+      `Generated 10,000 synthetic events with the rag-assistant preset over 7 days into the new workspace ${target}`,
+    );
   }, 60_000);
 
   it('asks for approval above 50,000 synthetic events and generates nothing', async () => {
@@ -214,11 +318,17 @@ describe('supervisor', () => {
     const { events, result } = await runOnce(sup, request('hi'));
     expect(result.status).toBe('failed');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'agent_error', payload: { code: 'NETRA_E_VALIDATION', message: expect.stringMatching(/too short/) } });
+    expect(events[0]).toMatchObject({
+      type: 'agent_error',
+      payload: { code: 'NETRA_E_VALIDATION', message: expect.stringMatching(/too short/) },
+    });
   });
 
   it('emits agent_fallback when the first provider fails and the built-in model answers', async () => {
-    const llm = createLlmClient({ providers: [{ type: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', model: 'x' }], maxRetries: 0 });
+    const llm = createLlmClient({
+      providers: [{ type: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', model: 'x' }],
+      maxRetries: 0,
+    });
     const s = createSupervisor({ analysis: t.app.analysis, llm, catalog: () => t.app.catalog() });
     const { events, result } = await runOnce(s, request('Where does my money go?'));
     expect(result.status).toBe('completed');
@@ -231,13 +341,21 @@ describe('supervisor', () => {
     const events: RunEventDraft[] = [];
     let abortedAt = 0;
     let eventsAtAbort = -1;
-    const done = sup.execute(request('Reduce costs but keep quality over the last 3 days'), async (e) => {
-      events.push(e);
-      if (e.type === 'tool_executing' && e.payload.tool === 'analysis') {
-        // stop while the analysis is in flight
-        setImmediate(() => { abortedAt = performance.now(); eventsAtAbort = events.length; ac.abort(); });
-      }
-    }, ac.signal);
+    const done = sup.execute(
+      request('Reduce costs but keep quality over the last 3 days'),
+      async (e) => {
+        events.push(e);
+        if (e.type === 'tool_executing' && e.payload.tool === 'analysis') {
+          // stop while the analysis is in flight
+          setImmediate(() => {
+            abortedAt = performance.now();
+            eventsAtAbort = events.length;
+            ac.abort();
+          });
+        }
+      },
+      ac.signal,
+    );
     const r = await done;
     const elapsed = performance.now() - abortedAt;
     expect(r.status).toBe('cancelled');
@@ -250,10 +368,14 @@ describe('supervisor', () => {
   it('a stop inside an emit resolves cancelled at once', async () => {
     const ac = new AbortController();
     const events: RunEventDraft[] = [];
-    const r = await sup.execute(request('Reduce my costs'), async (e) => {
-      events.push(e);
-      if (e.type === 'sub_agent_update' && e.payload.agent === 'optimization') ac.abort();
-    }, ac.signal);
+    const r = await sup.execute(
+      request('Reduce my costs'),
+      async (e) => {
+        events.push(e);
+        if (e.type === 'sub_agent_update' && e.payload.agent === 'optimization') ac.abort();
+      },
+      ac.signal,
+    );
     expect(r.status).toBe('cancelled');
     expect(events.at(-1)).toMatchObject({ type: 'sub_agent_update', payload: { agent: 'optimization', status: 'started' } });
   });

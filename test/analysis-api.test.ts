@@ -18,7 +18,7 @@ function assertFiniteNumbers(v: unknown, path = '$'): void {
 
 describe('analysis API', () => {
   let t: TestApp;
-  // every request as the local owner (issue 3: all routes but /health/* need a token)
+  // every request as the local owner (all routes but /health/* need a token)
   let auth: { authorization: string };
   const inject = (o: InjectOptions) => t.app.server.inject({ ...o, headers: { ...auth, ...o.headers } });
   const END = Date.UTC(2026, 10, 20);
@@ -30,7 +30,9 @@ describe('analysis API', () => {
     await t.app.generate({ preset: 'batch-summarization', events: 4000, days: 7, seed: 4, workspace: 'gen', end: END });
     await t.app.importFile(AZURE, { format: 'azure-trace', model: 'gpt-4o', workspace: 'azure' });
   }, 180_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('returns summary, performance and ranked recommendations with every field filled', async () => {
     const r = await inject({ url: '/api/v1/analysis?workspace=gen&goal=cost' });
@@ -63,7 +65,8 @@ describe('analysis API', () => {
   it('orders by goal: the cost goal puts more dollars first than the latency goal does', async () => {
     const cost = (await inject({ url: '/api/v1/analysis?workspace=gen&goal=cost' })).json();
     const lat = (await inject({ url: '/api/v1/analysis?workspace=gen&goal=latency' })).json();
-    const top = (a: { recommendations: { monthly_savings_usd: number }[] }) => a.recommendations.slice(0, 3).reduce((s, r) => s + r.monthly_savings_usd, 0);
+    const top = (a: { recommendations: { monthly_savings_usd: number }[] }) =>
+      a.recommendations.slice(0, 3).reduce((s, r) => s + r.monthly_savings_usd, 0);
     expect(top(cost)).toBeGreaterThanOrEqual(top(lat));
     expect(cost.recommendations.length).toBe(lat.recommendations.length);
   });
@@ -87,7 +90,11 @@ describe('analysis API', () => {
     expect(s.projected.spend_usd).toBeLessThan(s.baseline.spend_usd);
     expect(s.changed_share).toBeCloseTo(1, 6);
 
-    const bad = await inject({ method: 'POST', url: '/api/v1/simulations', payload: { workspace: 'azure', policy: { routing: [{ target_model: 'no-such-model' }] } } });
+    const bad = await inject({
+      method: 'POST',
+      url: '/api/v1/simulations',
+      payload: { workspace: 'azure', policy: { routing: [{ target_model: 'no-such-model' }] } },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.field).toBe('routing[0].target_model');
     const goal = await inject({ url: '/api/v1/analysis?workspace=gen&goal=cheap' });

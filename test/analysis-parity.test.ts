@@ -158,7 +158,16 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
 
   it('usage queries', async () => {
     for (const s of [scope(), inner()]) {
-      for (const q of ['routingSegments', 'batchCandidates', 'scheduledTraffic', 'maxTokensGroups', 'retryWaste', 'rateLimitBursts', 'contextGrowth', 'latencyByAppModel'] as const) {
+      for (const q of [
+        'routingSegments',
+        'batchCandidates',
+        'scheduledTraffic',
+        'maxTokensGroups',
+        'retryWaste',
+        'rateLimitBursts',
+        'contextGrowth',
+        'latencyByAppModel',
+      ] as const) {
         const [a, b] = await Promise.all([duck.analysis[q](s), ch.analysis[q](s)]);
         expect(a.rows.length, q).toBeGreaterThanOrEqual(0);
         expectSame(a, b, q);
@@ -246,13 +255,20 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const r = await duck.analysis.breakdown(scope(), { dimension: 'app', granularity: 'day', filters: [], rank_by: 'spend', top: null });
     for (const row of r.rows) {
       const mine = events.filter((e) => e.app === row.key && Math.floor(e.timestamp / 86_400_000) * 86_400_000 === row.bucket_start);
-      expect(row.spend_usd).toBeCloseTo(mine.reduce((t, e) => t + (e.cost_usd ?? 0), 0), 9);
+      expect(row.spend_usd).toBeCloseTo(
+        mine.reduce((t, e) => t + (e.cost_usd ?? 0), 0),
+        9,
+      );
       expect(row.events).toBe(mine.length);
     }
     const top2 = await ch.analysis.breakdown(scope(), { dimension: 'end_user', granularity: null, filters: [], rank_by: 'spend', top: 2 });
     const byUser = new Map<string, number>();
     for (const e of events) if (e.end_user) byUser.set(e.end_user, (byUser.get(e.end_user) ?? 0) + (e.cost_usd ?? 0));
-    const expected = [...byUser].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 2).map(([u]) => u).sort();
+    const expected = [...byUser]
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+      .slice(0, 2)
+      .map(([u]) => u)
+      .sort();
     expect(top2.rows.filter((x) => x.key !== null && x.key !== OTHER_KEY).map((x) => x.key)).toEqual(expected);
     expect(byUser.size).toBeGreaterThan(2);
     expect(top2.groups).toBe(byUser.size);

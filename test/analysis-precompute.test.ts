@@ -15,7 +15,14 @@ import { createAnalysisService, type AnalysisService } from '../src/services/ana
 import type { AnalyticsStore, WorkspaceStats } from '../src/store/types.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
-const OPTS: PrecomputeOptions = { enabled: true, debounceMs: 5_000, maxWaitMs: 60_000, ttlMs: 86_400_000, goals: ['balanced', 'cost', 'latency', 'quality'], startupWorkspaces: 3 };
+const OPTS: PrecomputeOptions = {
+  enabled: true,
+  debounceMs: 5_000,
+  maxWaitMs: 60_000,
+  ttlMs: 86_400_000,
+  goals: ['balanced', 'cost', 'latency', 'quality'],
+  startupWorkspaces: 3,
+};
 
 /** An analysis service that records its calls; each call waits for `gate` when one is set. */
 function recordingAnalysis() {
@@ -28,17 +35,37 @@ function recordingAnalysis() {
     if (fail === call) throw new Error(`${call} broke`);
   };
   const analysis = {
-    async stats(scope, o) { await rec('stats', scope.workspace, o); return { events: scope.workspace === 'empty' ? 0 : 10 } as WorkspaceStats; },
-    async analyze(req, o) { await rec('analyze', req.workspace, o); return {} as never; },
+    async stats(scope, o) {
+      await rec('stats', scope.workspace, o);
+      return { events: scope.workspace === 'empty' ? 0 : 10 } as WorkspaceStats;
+    },
+    async analyze(req, o) {
+      await rec('analyze', req.workspace, o);
+      return {} as never;
+    },
     // goals cost and latency order the recommendations alike here: three distinct policies of four goals
-    async recommendedPolicy(req, o) { await rec(`policy:${req.goal}`, req.workspace, o); return { name: req.goal === 'latency' ? 'cost' : req.goal } as PolicyInput; },
-    async simulate(req, o) { await rec(`simulate:${(req.policy as PolicyInput).name}`, req.workspace, o); return {} as never; },
-    async breakdown(req, o) { await rec('breakdown', req.workspace, o); return {} as never; },
+    async recommendedPolicy(req, o) {
+      await rec(`policy:${req.goal}`, req.workspace, o);
+      return { name: req.goal === 'latency' ? 'cost' : req.goal } as PolicyInput;
+    },
+    async simulate(req, o) {
+      await rec(`simulate:${(req.policy as PolicyInput).name}`, req.workspace, o);
+      return {} as never;
+    },
+    async breakdown(req, o) {
+      await rec('breakdown', req.workspace, o);
+      return {} as never;
+    },
   } satisfies AnalysisService;
   return {
-    analysis, calls,
-    setGate(g: Promise<void> | null) { gate = g; },
-    setFail(c: string | null) { fail = c; },
+    analysis,
+    calls,
+    setGate(g: Promise<void> | null) {
+      gate = g;
+    },
+    setFail(c: string | null) {
+      fail = c;
+    },
   };
 }
 
@@ -47,10 +74,12 @@ const store = (workspaces: { workspace: string; events: number; last_event: numb
   ({ workspaces: async () => workspaces.map((w) => ({ ...w, first_event: w.last_event })) }) satisfies Pick<AnalyticsStore, 'workspaces'>;
 
 describe('precompute scheduling', () => {
-  afterEach(() => { vi.useRealTimers(); });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   const fake = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: 0 });
 
-  it('runs the turn\'s calls once, 5 s after the last of a burst of touches, with the long TTL; distinct policies only', async () => {
+  it("runs the turn's calls once, 5 s after the last of a burst of touches, with the long TTL; distinct policies only", async () => {
     fake();
     const r = recordingAnalysis();
     const p = createAnalysisPrecompute({ analysis: r.analysis, store: store(), cache }, OPTS);
@@ -66,9 +95,28 @@ describe('precompute scheduling', () => {
     expect(p.status().pending).toEqual(['ws']);
     await vi.advanceTimersByTimeAsync(1);
     await p.whenIdle();
-    expect(r.calls.map((c) => c.call)).toEqual(['stats', 'analyze', 'breakdown', 'breakdown', 'breakdown', 'breakdown', 'policy:balanced', 'policy:cost', 'policy:latency', 'policy:quality', 'simulate:balanced', 'simulate:cost', 'simulate:quality']);
+    expect(r.calls.map((c) => c.call)).toEqual([
+      'stats',
+      'analyze',
+      'breakdown',
+      'breakdown',
+      'breakdown',
+      'breakdown',
+      'policy:balanced',
+      'policy:cost',
+      'policy:latency',
+      'policy:quality',
+      'simulate:balanced',
+      'simulate:cost',
+      'simulate:quality',
+    ]);
     expect(r.calls.every((c) => c.at === 68_000 && c.workspace === 'ws' && c.ttlMs === 86_400_000)).toBe(true);
-    expect(p.status()).toMatchObject({ pending: [], running: null, runs: { ok: 1, failed: 0 }, last: { workspace: 'ws', outcome: 'ok', replays: 3 } });
+    expect(p.status()).toMatchObject({
+      pending: [],
+      running: null,
+      runs: { ok: 1, failed: 0 },
+      last: { workspace: 'ws', outcome: 'ok', replays: 3 },
+    });
     await p.close();
   });
 
@@ -89,7 +137,11 @@ describe('precompute scheduling', () => {
     fake();
     const r = recordingAnalysis();
     let release!: () => void;
-    r.setGate(new Promise((res) => { release = res; }));
+    r.setGate(
+      new Promise((res) => {
+        release = res;
+      }),
+    );
     const p = createAnalysisPrecompute({ analysis: r.analysis, store: store(), cache }, { ...OPTS, debounceMs: 0 });
     p.start();
     p.touch('a');
@@ -149,12 +201,18 @@ describe('precompute scheduling', () => {
     fake();
     const r = recordingAnalysis();
     let release!: () => void;
-    r.setGate(new Promise((res) => { release = res; }));
+    r.setGate(
+      new Promise((res) => {
+        release = res;
+      }),
+    );
     const p = createAnalysisPrecompute({ analysis: r.analysis, store: store(), cache }, OPTS);
     const result = p.run('ws');
     await vi.advanceTimersByTimeAsync(0);
     let closed = false;
-    const c = p.close().then(() => { closed = true; });
+    const c = p.close().then(() => {
+      closed = true;
+    });
     await vi.advanceTimersByTimeAsync(0);
     expect(closed).toBe(false); // the stats call is still running
     release();
@@ -167,7 +225,11 @@ describe('precompute scheduling', () => {
     fake();
     const r = recordingAnalysis();
     let release!: () => void;
-    r.setGate(new Promise((res) => { release = res; }));
+    r.setGate(
+      new Promise((res) => {
+        release = res;
+      }),
+    );
     const p = createAnalysisPrecompute({ analysis: r.analysis, store: store(), cache }, { ...OPTS, debounceMs: 0 });
     p.start();
     p.touch('a');
@@ -188,8 +250,10 @@ describe('precompute scheduling', () => {
     fake();
     const r = recordingAnalysis();
     const s = store([
-      { workspace: 'old', events: 5, last_event: 1_000 }, { workspace: 'none', events: 0, last_event: null },
-      { workspace: 'new', events: 5, last_event: 3_000 }, { workspace: 'mid', events: 5, last_event: 2_000 },
+      { workspace: 'old', events: 5, last_event: 1_000 },
+      { workspace: 'none', events: 0, last_event: null },
+      { workspace: 'new', events: 5, last_event: 3_000 },
+      { workspace: 'mid', events: 5, last_event: 2_000 },
     ]);
     const p = createAnalysisPrecompute({ analysis: r.analysis, store: s, cache }, { ...OPTS, startupWorkspaces: 2 });
     p.start();
@@ -201,7 +265,14 @@ describe('precompute scheduling', () => {
 });
 
 const END = Date.UTC(2026, 10, 20);
-const request = (text: string): RunRequest => ({ run_id: 'r1', thread_id: 't1', workspace: 'gen', user_id: 'u1', request: text, history: [] });
+const request = (text: string): RunRequest => ({
+  run_id: 'r1',
+  thread_id: 't1',
+  workspace: 'gen',
+  user_id: 'u1',
+  request: text,
+  history: [],
+});
 
 describe('precompute over the real app', () => {
   let t: TestApp;
@@ -209,23 +280,45 @@ describe('precompute over the real app', () => {
     t = await startTestApp();
     await t.app.generate({ preset: 'chat-support', events: 6000, days: 7, seed: 3, workspace: 'gen', end: END });
   }, 180_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('after a precompute, turns for the default questions (every goal) make no cache miss', async () => {
-    const p = createAnalysisPrecompute({ analysis: t.app.analysis, store: t.app.store, cache: t.app.cache }, { ...OPTS, debounceMs: 0, startupWorkspaces: 0 });
+    const p = createAnalysisPrecompute(
+      { analysis: t.app.analysis, store: t.app.store, cache: t.app.cache },
+      { ...OPTS, debounceMs: 0, startupWorkspaces: 0 },
+    );
     p.start();
     p.touch('gen');
     await p.whenIdle();
     expect(p.status().last).toMatchObject({ workspace: 'gen', outcome: 'ok' });
     expect(p.status().last!.replays).toBeGreaterThan(0);
     const sup = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, catalog: () => t.app.catalog() });
-    for (const q of ['Where does my money go?', 'Reduce latency by 3x', 'What happens if my traffic grows 5x?', 'Reduce costs but keep quality', 'Which model should I use for quality?']) {
+    for (const q of [
+      'Where does my money go?',
+      'Reduce latency by 3x',
+      'What happens if my traffic grows 5x?',
+      'Reduce costs but keep quality',
+      'Which model should I use for quality?',
+    ]) {
       const before = t.app.cache!.stats();
       const events: { type: string; payload: Record<string, unknown> }[] = [];
-      const r = await sup.execute(request(q), async (e) => { events.push(e); }, new AbortController().signal);
+      const r = await sup.execute(
+        request(q),
+        async (e) => {
+          events.push(e);
+        },
+        new AbortController().signal,
+      );
       expect(r.status).toBe('completed');
       // advice replays the recommended policy; a figure question answers from its breakdown
-      expect({ q, tool: events.some((e) => e.type === 'tool_completed' && e.payload.tool === (q === 'Where does my money go?' ? 'breakdown' : 'simulate')) }).toEqual({ q, tool: true });
+      expect({
+        q,
+        tool: events.some(
+          (e) => e.type === 'tool_completed' && e.payload.tool === (q === 'Where does my money go?' ? 'breakdown' : 'simulate'),
+        ),
+      }).toEqual({ q, tool: true });
       const after = t.app.cache!.stats();
       expect({ q, misses: after.misses - before.misses }).toEqual({ q, misses: 0 });
       expect(after.hits).toBeGreaterThan(before.hits);
@@ -242,11 +335,18 @@ describe('precompute over the real app', () => {
     // the real store behind an analysis service that counts one of the analysis queries
     let routing = 0;
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     const counted = new Proxy(t.app.store.analysis, {
       get(target, prop, recv) {
         const v = Reflect.get(target, prop, recv);
-        if (prop === 'routingSegments' && typeof v === 'function') return async (...args: unknown[]) => { routing++; await gate; return v.apply(target, args); };
+        if (prop === 'routingSegments' && typeof v === 'function')
+          return async (...args: unknown[]) => {
+            routing++;
+            await gate;
+            return v.apply(target, args);
+          };
         return typeof v === 'function' ? v.bind(target) : v;
       },
     });
@@ -260,7 +360,9 @@ describe('precompute over the real app', () => {
     const qc = new MemoryQueryCache({ ttlMs: 300_000, maxEntries: 100 });
     const analysis = createAnalysisService({ store: s, catalog: () => t.app.catalog(), cache: qc });
     const p = createAnalysisPrecompute({ analysis, store: s, cache: qc }, OPTS);
-    const until = async (cond: () => boolean) => { while (!cond()) await new Promise((r) => setImmediate(r)); };
+    const until = async (cond: () => boolean) => {
+      while (!cond()) await new Promise((r) => setImmediate(r));
+    };
     const running = p.run('gen');
     // the precompute is inside the analysis (held at one of its store queries)
     await until(() => routing === 1);

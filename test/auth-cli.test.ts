@@ -69,13 +69,21 @@ describe('netra token / netra keys', () => {
     expect((await netra('keys', 'create', '--scope', 'root')).stderr).toMatch(/Allowed choices are ingest, read, admin/);
 
     // the key works once a server runs on this data directory; the CLI then goes through the server
-    server = await createApp(config(), { logDestination: new Writable({ write(_c, _e, cb) { cb(); } }) });
+    server = await createApp(config(), {
+      logDestination: new Writable({
+        write(_c, _e, cb) {
+          cb();
+        },
+      }),
+    });
     const url = await server.listen();
     port = Number(new URL(url).port);
-    const ingest = (key: string) => fetch(`${url}/api/v1/events`, {
-      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify([{ timestamp: Date.now(), model: 'gpt-4o-mini', prompt_tokens: 3, completion_tokens: 1 }]),
-    });
+    const ingest = (key: string) =>
+      fetch(`${url}/api/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify([{ timestamp: Date.now(), model: 'gpt-4o-mini', prompt_tokens: 3, completion_tokens: 1 }]),
+      });
     expect((await ingest(k.key)).status).toBe(200);
 
     const viaServer = await netra('keys', 'create', '--scope', 'read', '--workspace', 'cli-ws');

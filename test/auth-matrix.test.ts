@@ -51,9 +51,11 @@ describe('authorization matrix', () => {
     await access.createWorkspace('ws-b', ids.outsider!);
     await access.setMember('ws-a', ids.member!, 'member');
     await access.setMember('ws-a', ids.viewer!, 'viewer');
-    for (const ws of ['ws-a', 'ws-b']) await t.app.generate({ preset: 'chat-support', events: 400, days: 2, seed: 7, workspace: ws, end: T0 });
+    for (const ws of ['ws-a', 'ws-b'])
+      await t.app.generate({ preset: 'chat-support', events: 400, days: 2, seed: 7, workspace: ws, end: T0 });
     const bearer = (s: string) => ({ authorization: `Bearer ${s}` });
-    for (const name of ['owner', 'member', 'viewer', 'outsider'] as const) headers[name] = bearer(await identity.issueAccessToken(ids[name]!));
+    for (const name of ['owner', 'member', 'viewer', 'outsider'] as const)
+      headers[name] = bearer(await identity.issueAccessToken(ids[name]!));
     headers.admin = bearer(await t.token());
     headers.garbage = bearer('not-a-token');
     headers.anonymous = {};
@@ -67,7 +69,10 @@ describe('authorization matrix', () => {
     await access.setProviderSecret('ws-a', 'openai', 'sk-matrix-openai-0123456789', ids.owner!);
     await access.setProviderSecret('ws-a', 'anthropic', 'sk-ant-matrix-0123456789', ids.owner!);
   }, 120_000);
-  afterAll(async () => { await t?.close(); await fake?.close(); });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+  });
 
   /** A request for each route that succeeds for an allowed caller; fixtures are made fresh so every call can succeed. */
   /** A thread (with one finished run) owned by `caller` in `ws`: conversations are private to their owner. */
@@ -89,27 +94,66 @@ describe('authorization matrix', () => {
     'GET /metrics': async () => ({ url: '/metrics' }),
     'GET /': async () => ({ url: '/' }),
     'GET /ui/:file': async () => ({ url: '/ui/app.js' }),
-    'OPTIONS *': async () => ({ method: 'OPTIONS', url: '/api/v1/stats', headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'GET' } }),
-    'POST /v1/chat/completions': async () => ({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } }),
-    'POST /v1/completions': async () => ({ method: 'POST', url: '/v1/completions', payload: { model: 'gpt-3.5-turbo-instruct', prompt: 'hi' } }),
-    'POST /v1/embeddings': async () => ({ method: 'POST', url: '/v1/embeddings', payload: { model: 'text-embedding-3-small', input: 'hi' } }),
+    'OPTIONS *': async () => ({
+      method: 'OPTIONS',
+      url: '/api/v1/stats',
+      headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'GET' },
+    }),
+    'POST /v1/chat/completions': async () => ({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+    }),
+    'POST /v1/completions': async () => ({
+      method: 'POST',
+      url: '/v1/completions',
+      payload: { model: 'gpt-3.5-turbo-instruct', prompt: 'hi' },
+    }),
+    'POST /v1/embeddings': async () => ({
+      method: 'POST',
+      url: '/v1/embeddings',
+      payload: { model: 'text-embedding-3-small', input: 'hi' },
+    }),
     'POST /v1/responses': async () => ({ method: 'POST', url: '/v1/responses', payload: { model: 'gpt-4o-mini', input: 'hi' } }),
     'GET /v1/models': async () => ({ url: '/v1/models' }),
     'POST /v1/messages': async () => {
       await anthropicSecret();
-      return { method: 'POST', url: '/v1/messages', payload: { model: 'claude-3-5-haiku-20241022', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] } };
+      return {
+        method: 'POST',
+        url: '/v1/messages',
+        payload: { model: 'claude-3-5-haiku-20241022', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
+      };
     },
     'POST /v1/messages/count_tokens': async () => {
       await anthropicSecret();
-      return { method: 'POST', url: '/v1/messages/count_tokens', payload: { model: 'claude-3-5-haiku-20241022', messages: [{ role: 'user', content: 'hi' }] } };
+      return {
+        method: 'POST',
+        url: '/v1/messages/count_tokens',
+        payload: { model: 'claude-3-5-haiku-20241022', messages: [{ role: 'user', content: 'hi' }] },
+      };
     },
     'GET /api/v1/workspaces/:workspace/gateway-policy': async (ws) => ({ url: `/api/v1/workspaces/${ws}/gateway-policy` }),
-    'PUT /api/v1/workspaces/:workspace/gateway-policy': async (ws) => ({ method: 'PUT', url: `/api/v1/workspaces/${ws}/gateway-policy`, payload: { mode: 'shadow', policy: {} } }),
-    'POST /api/v1/events': async (ws) => ({ method: 'POST', url: `/api/v1/events?workspace=${ws}`, payload: [{ event_id: uniq('e'), timestamp: T0 - 1000, model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 5 }] }),
+    'PUT /api/v1/workspaces/:workspace/gateway-policy': async (ws) => ({
+      method: 'PUT',
+      url: `/api/v1/workspaces/${ws}/gateway-policy`,
+      payload: { mode: 'shadow', policy: {} },
+    }),
+    'POST /api/v1/events': async (ws) => ({
+      method: 'POST',
+      url: `/api/v1/events?workspace=${ws}`,
+      payload: [{ event_id: uniq('e'), timestamp: T0 - 1000, model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 5 }],
+    }),
     'POST /v1/traces': async (ws) => ({ method: 'POST', url: `/v1/traces?workspace=${ws}`, payload: otlpSpan() }),
     'POST /api/v1/logs/openai': async (ws) => ({
-      method: 'POST', url: `/api/v1/logs/openai?workspace=${ws}`,
-      payload: { id: uniq('chatcmpl'), created: Math.floor(T0 / 1000) - 5, model: 'gpt-4o-mini', usage: { prompt_tokens: 12, completion_tokens: 3 }, choices: [{ message: { content: 'hi' }, finish_reason: 'stop' }] },
+      method: 'POST',
+      url: `/api/v1/logs/openai?workspace=${ws}`,
+      payload: {
+        id: uniq('chatcmpl'),
+        created: Math.floor(T0 / 1000) - 5,
+        model: 'gpt-4o-mini',
+        usage: { prompt_tokens: 12, completion_tokens: 3 },
+        choices: [{ message: { content: 'hi' }, finish_reason: 'stop' }],
+      },
     }),
     'GET /api/v1/stats': async (ws) => ({ url: `/api/v1/stats?workspace=${ws}` }),
     'GET /api/v1/events': async (ws) => ({ url: `/api/v1/events?workspace=${ws}&limit=2` }),
@@ -118,58 +162,126 @@ describe('authorization matrix', () => {
     'GET /api/v1/analysis': async (ws) => ({ url: `/api/v1/analysis?workspace=${ws}` }),
     'GET /api/v1/policy': async (ws) => ({ url: `/api/v1/policy?workspace=${ws}` }),
     'GET /api/v1/breakdown': async (ws) => ({ url: `/api/v1/breakdown?workspace=${ws}&by=app&metric=spend` }),
-    'POST /api/v1/simulations': async (ws) => ({ method: 'POST', url: '/api/v1/simulations', payload: { workspace: ws, policy: { routing: [{ match: { model: 'gpt-4o' }, target_model: 'gpt-4o-mini' }] } } }),
+    'POST /api/v1/simulations': async (ws) => ({
+      method: 'POST',
+      url: '/api/v1/simulations',
+      payload: { workspace: ws, policy: { routing: [{ match: { model: 'gpt-4o' }, target_model: 'gpt-4o-mini' }] } },
+    }),
     'GET /api/v1/catalog': async () => ({ url: '/api/v1/catalog' }),
     'GET /api/v1/workspaces': async () => ({ url: '/api/v1/workspaces' }),
     'POST /api/v1/workspaces': async () => ({ method: 'POST', url: '/api/v1/workspaces', payload: { name: uniq('new') } }),
     'GET /api/v1/workspaces/:workspace/price-overrides': async (ws) => ({ url: `/api/v1/workspaces/${ws}/price-overrides` }),
-    'PUT /api/v1/workspaces/:workspace/price-overrides/:model': async (ws) => ({ method: 'PUT', url: `/api/v1/workspaces/${ws}/price-overrides/gpt-4o-mini`, payload: { input: 1e-7, output: 2e-7 } }),
+    'PUT /api/v1/workspaces/:workspace/price-overrides/:model': async (ws) => ({
+      method: 'PUT',
+      url: `/api/v1/workspaces/${ws}/price-overrides/gpt-4o-mini`,
+      payload: { input: 1e-7, output: 2e-7 },
+    }),
     'DELETE /api/v1/workspaces/:workspace/price-overrides/:model': async (ws) => {
-      await t.app.repo.upsertPriceOverride({ workspace: ws, model: 'gpt-4o', input: 1e-6, output: 4e-6, cached_input: null, cache_write: null });
+      await t.app.repo.upsertPriceOverride({
+        workspace: ws,
+        model: 'gpt-4o',
+        input: 1e-6,
+        output: 4e-6,
+        cached_input: null,
+        cache_write: null,
+      });
       return { method: 'DELETE', url: `/api/v1/workspaces/${ws}/price-overrides/gpt-4o` };
     },
     'POST /api/v1/workspaces/:workspace/reprice': async (ws) => ({ method: 'POST', url: `/api/v1/workspaces/${ws}/reprice` }),
     'GET /api/v1/workspaces/:workspace/members': async (ws) => ({ url: `/api/v1/workspaces/${ws}/members` }),
-    'PUT /api/v1/workspaces/:workspace/members/:user_id': async (ws) => ({ method: 'PUT', url: `/api/v1/workspaces/${ws}/members/${await freshUser()}`, payload: { role: 'viewer' } }),
+    'PUT /api/v1/workspaces/:workspace/members/:user_id': async (ws) => ({
+      method: 'PUT',
+      url: `/api/v1/workspaces/${ws}/members/${await freshUser()}`,
+      payload: { role: 'viewer' },
+    }),
     'DELETE /api/v1/workspaces/:workspace/members/:user_id': async (ws) => {
       const u = await freshUser();
       await t.app.accounts.access.setMember(ws, u, 'viewer');
       return { method: 'DELETE', url: `/api/v1/workspaces/${ws}/members/${u}` };
     },
     'GET /api/v1/workspaces/:workspace/api-keys': async (ws) => ({ url: `/api/v1/workspaces/${ws}/api-keys` }),
-    'POST /api/v1/workspaces/:workspace/api-keys': async (ws) => ({ method: 'POST', url: `/api/v1/workspaces/${ws}/api-keys`, payload: { scope: 'read' } }),
-    'DELETE /api/v1/api-keys/:prefix': async (ws) => ({ method: 'DELETE', url: `/api/v1/api-keys/${(await t.app.accounts.access.createApiKey(ws, { scope: 'read' }, null)).prefix}` }),
+    'POST /api/v1/workspaces/:workspace/api-keys': async (ws) => ({
+      method: 'POST',
+      url: `/api/v1/workspaces/${ws}/api-keys`,
+      payload: { scope: 'read' },
+    }),
+    'DELETE /api/v1/api-keys/:prefix': async (ws) => ({
+      method: 'DELETE',
+      url: `/api/v1/api-keys/${(await t.app.accounts.access.createApiKey(ws, { scope: 'read' }, null)).prefix}`,
+    }),
     'GET /api/v1/workspaces/:workspace/provider-secrets': async (ws) => ({ url: `/api/v1/workspaces/${ws}/provider-secrets` }),
-    'PUT /api/v1/workspaces/:workspace/provider-secrets/:provider': async (ws) => ({ method: 'PUT', url: `/api/v1/workspaces/${ws}/provider-secrets/openai`, payload: { value: 'sk-test-0123456789abcdef' } }),
+    'PUT /api/v1/workspaces/:workspace/provider-secrets/:provider': async (ws) => ({
+      method: 'PUT',
+      url: `/api/v1/workspaces/${ws}/provider-secrets/openai`,
+      payload: { value: 'sk-test-0123456789abcdef' },
+    }),
     'DELETE /api/v1/workspaces/:workspace/provider-secrets/:provider': async (ws) => {
       await t.app.accounts.access.setProviderSecret(ws, 'anthropic', 'sk-ant-0123456789abcdef', null);
       return { method: 'DELETE', url: `/api/v1/workspaces/${ws}/provider-secrets/anthropic` };
     },
-    'POST /api/v1/auth/login': async () => ({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'viewer@example.com', password: PASSWORD } }),
-    'POST /api/v1/auth/refresh': async () => ({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: (await t.app.accounts.identity.login('viewer@example.com', PASSWORD)).refresh_token } }),
-    'POST /api/v1/auth/logout': async () => ({ method: 'POST', url: '/api/v1/auth/logout', payload: { refresh_token: (await t.app.accounts.identity.login('viewer@example.com', PASSWORD)).refresh_token } }),
+    'POST /api/v1/auth/login': async () => ({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'viewer@example.com', password: PASSWORD },
+    }),
+    'POST /api/v1/auth/refresh': async () => ({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      payload: { refresh_token: (await t.app.accounts.identity.login('viewer@example.com', PASSWORD)).refresh_token },
+    }),
+    'POST /api/v1/auth/logout': async () => ({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      payload: { refresh_token: (await t.app.accounts.identity.login('viewer@example.com', PASSWORD)).refresh_token },
+    }),
     'POST /api/v1/auth/local': async () => ({ method: 'POST', url: '/api/v1/auth/local' }),
     'GET /api/v1/me': async () => ({ url: '/api/v1/me' }),
     'GET /api/v1/users': async () => ({ url: '/api/v1/users' }),
     'POST /api/v1/users': async () => ({ method: 'POST', url: '/api/v1/users', payload: { email: `${uniq('u')}@example.com` } }),
     'GET /api/v1/users/:user_id': async () => ({ url: `/api/v1/users/${ids.viewer}` }),
-    'PATCH /api/v1/users/:user_id': async () => ({ method: 'PATCH', url: `/api/v1/users/${await freshUser()}`, payload: { name: 'Renamed' } }),
+    'PATCH /api/v1/users/:user_id': async () => ({
+      method: 'PATCH',
+      url: `/api/v1/users/${await freshUser()}`,
+      payload: { name: 'Renamed' },
+    }),
     'DELETE /api/v1/users/:user_id': async () => ({ method: 'DELETE', url: `/api/v1/users/${await freshUser()}` }),
     'GET /api/v1/system/performance': async () => ({ url: '/api/v1/system/performance' }),
     // background jobs: rows made directly (a queued row no runner holds is cancellable; reading one needs no running job)
     'GET /api/v1/jobs': async (ws) => ({ url: `/api/v1/jobs?workspace=${ws}` }),
-    'GET /api/v1/jobs/:id': async (ws) => ({ url: `/api/v1/jobs/${(await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'completed' })).id}?workspace=${ws}` }),
-    'POST /api/v1/jobs': async (ws) => ({ method: 'POST', url: '/api/v1/jobs', payload: { kind: 'generate', workspace: ws, preset: 'chat-support', events: 20, days: 1, seed: ++seq } }),
-    'DELETE /api/v1/jobs/:id': async (ws) => ({ method: 'DELETE', url: `/api/v1/jobs/${(await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'queued' })).id}?workspace=${ws}` }),
-    // conversations (issue 5): each caller's own thread and run, made directly
+    'GET /api/v1/jobs/:id': async (ws) => ({
+      url: `/api/v1/jobs/${(await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'completed' })).id}?workspace=${ws}`,
+    }),
+    'POST /api/v1/jobs': async (ws) => ({
+      method: 'POST',
+      url: '/api/v1/jobs',
+      payload: { kind: 'generate', workspace: ws, preset: 'chat-support', events: 20, days: 1, seed: ++seq },
+    }),
+    'DELETE /api/v1/jobs/:id': async (ws) => ({
+      method: 'DELETE',
+      url: `/api/v1/jobs/${(await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'queued' })).id}?workspace=${ws}`,
+    }),
+    // conversations: each caller's own thread and run, made directly
     'GET /api/v1/threads': async (ws) => ({ url: `/api/v1/threads?workspace=${ws}` }),
     'POST /api/v1/threads': async (ws) => ({ method: 'POST', url: `/api/v1/threads?workspace=${ws}`, payload: { title: 'costs' } }),
     'GET /api/v1/threads/:id': async (ws, c) => ({ url: `/api/v1/threads/${(await threadOf(ws, c)).thread}?workspace=${ws}` }),
-    'PATCH /api/v1/threads/:id': async (ws, c) => ({ method: 'PATCH', url: `/api/v1/threads/${(await threadOf(ws, c)).thread}?workspace=${ws}`, payload: { title: 'renamed' } }),
-    'DELETE /api/v1/threads/:id': async (ws, c) => ({ method: 'DELETE', url: `/api/v1/threads/${(await threadOf(ws, c)).thread}?workspace=${ws}` }),
-    'GET /api/v1/threads/:id/messages': async (ws, c) => ({ url: `/api/v1/threads/${(await threadOf(ws, c)).thread}/messages?workspace=${ws}` }),
+    'PATCH /api/v1/threads/:id': async (ws, c) => ({
+      method: 'PATCH',
+      url: `/api/v1/threads/${(await threadOf(ws, c)).thread}?workspace=${ws}`,
+      payload: { title: 'renamed' },
+    }),
+    'DELETE /api/v1/threads/:id': async (ws, c) => ({
+      method: 'DELETE',
+      url: `/api/v1/threads/${(await threadOf(ws, c)).thread}?workspace=${ws}`,
+    }),
+    'GET /api/v1/threads/:id/messages': async (ws, c) => ({
+      url: `/api/v1/threads/${(await threadOf(ws, c)).thread}/messages?workspace=${ws}`,
+    }),
     'GET /ws': async () => ({ url: '/ws' }), // plain HTTP: the upgrade authenticates itself (test/chat-ws.test.ts)
-    'POST /api/v1/runs': async (ws) => ({ method: 'POST', url: `/api/v1/runs?workspace=${ws}`, payload: { request: 'Where does my money go?' } }),
+    'POST /api/v1/runs': async (ws) => ({
+      method: 'POST',
+      url: `/api/v1/runs?workspace=${ws}`,
+      payload: { request: 'Where does my money go?' },
+    }),
     'GET /api/v1/runs/:id': async (ws, c) => ({ url: `/api/v1/runs/${(await threadOf(ws, c)).run}?workspace=${ws}` }),
   };
 
@@ -177,7 +289,8 @@ describe('authorization matrix', () => {
     return (await t.app.accounts.identity.createUser({ email: `${uniq('fresh')}@example.com` })).id;
   }
 
-  const call = async (caller: Caller, req: InjectOptions) => t.app.server.inject({ ...req, headers: { ...req.headers, ...headers[caller] } });
+  const call = async (caller: Caller, req: InjectOptions) =>
+    t.app.server.inject({ ...req, headers: { ...req.headers, ...headers[caller] } });
   const routeKeys = () => registeredRoutes(t.app.server).map((r) => `${r.method} ${r.url}`);
 
   it('has a rule and a sample for every registered route (a new route without both fails here)', () => {
@@ -197,10 +310,16 @@ describe('authorization matrix', () => {
       const row: string[] = [];
       for (const caller of CALLERS) {
         const res = await call(caller, await samples[key]!('ws-a', caller));
-        const expected = key === 'OPTIONS *' ? [404] // CORS is off by default: no preflight answers (see auth-abuse)
-          : allowedSet.has(caller) ? 'ok'
-          : rule.access === 'gateway' && !caller.startsWith('key:') ? [401]
-          : caller === 'anonymous' || caller === 'garbage' ? [401] : [403];
+        const expected =
+          key === 'OPTIONS *'
+            ? [404] // CORS is off by default: no preflight answers (see auth-abuse)
+            : allowedSet.has(caller)
+              ? 'ok'
+              : rule.access === 'gateway' && !caller.startsWith('key:')
+                ? [401]
+                : caller === 'anonymous' || caller === 'garbage'
+                  ? [401]
+                  : [403];
         const ok = expected === 'ok' ? res.statusCode >= 200 && res.statusCode < 300 : expected.includes(res.statusCode);
         if (!ok) failures.push(`${key} as ${caller}: got ${res.statusCode} (${res.body.slice(0, 160)}), expected ${expected}`);
         row.push(`${caller}=${res.statusCode}`);
@@ -214,7 +333,9 @@ describe('authorization matrix', () => {
 
   it('lets no one of workspace A read or change anything of workspace B', async () => {
     const before = (await call('outsider', { url: '/api/v1/stats?workspace=ws-b' })).json();
-    const workspaceRoutes = Object.entries(ROUTE_RULES).filter(([k, r]) => r.access === 'workspace' && samples[k] && routeKeys().includes(k)).map(([k]) => k);
+    const workspaceRoutes = Object.entries(ROUTE_RULES)
+      .filter(([k, r]) => r.access === 'workspace' && samples[k] && routeKeys().includes(k))
+      .map(([k]) => k);
     expect(workspaceRoutes.length).toBeGreaterThan(15);
     const leaks: string[] = [];
     for (const key of workspaceRoutes) {
@@ -246,7 +367,12 @@ describe('authorization matrix', () => {
     const r = await call('key:ingest', { method: 'POST', url: '/api/v1/events', payload: [ev] });
     expect(r.statusCode).toBe(200);
     expect((await call('owner', { url: '/api/v1/stats?workspace=ws-a' })).json().events).toBe(before + 1);
-    const header = await call('key:ingest', { method: 'POST', url: '/api/v1/events', headers: { 'x-netra-workspace': 'ws-b' }, payload: [ev] });
+    const header = await call('key:ingest', {
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: { 'x-netra-workspace': 'ws-b' },
+      payload: [ev],
+    });
     expect(header.statusCode).toBe(403);
   });
 
@@ -280,14 +406,33 @@ describe('authorization matrix', () => {
 function otlpSpan() {
   const attr = (key: string, v: string | number) => ({ key, value: typeof v === 'string' ? { stringValue: v } : { intValue: String(v) } });
   const start = BigInt(T0 - 2000) * 1_000_000n;
-  const spanId = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(16, '0');
+  const spanId = Math.floor(Math.random() * 2 ** 48)
+    .toString(16)
+    .padStart(16, '0');
   return {
-    resourceSpans: [{
-      resource: { attributes: [attr('service.name', 'matrix')] },
-      scopeSpans: [{ spans: [{
-        traceId: '5b8efff798038103d269b633813fc60c', spanId, name: 'chat gpt-4o', startTimeUnixNano: String(start), endTimeUnixNano: String(start + 1_000_000_000n),
-        attributes: [attr('gen_ai.operation.name', 'chat'), attr('gen_ai.request.model', 'gpt-4o'), attr('gen_ai.usage.input_tokens', 80), attr('gen_ai.usage.output_tokens', 12)],
-      }] }],
-    }],
+    resourceSpans: [
+      {
+        resource: { attributes: [attr('service.name', 'matrix')] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: '5b8efff798038103d269b633813fc60c',
+                spanId,
+                name: 'chat gpt-4o',
+                startTimeUnixNano: String(start),
+                endTimeUnixNano: String(start + 1_000_000_000n),
+                attributes: [
+                  attr('gen_ai.operation.name', 'chat'),
+                  attr('gen_ai.request.model', 'gpt-4o'),
+                  attr('gen_ai.usage.input_tokens', 80),
+                  attr('gen_ai.usage.output_tokens', 12),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
   };
 }

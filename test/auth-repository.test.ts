@@ -13,7 +13,10 @@ import { Repository } from '../src/db/repository.js';
 import { createLogger } from '../src/logger.js';
 import { testDatabases } from './helpers/databases.js';
 
-if (!process.env.DATABASE_URL) describe.skip('accounts on PostgreSQL (DATABASE_URL is not set; CI sets it)', () => { it('skipped', () => {}); });
+if (!process.env.DATABASE_URL)
+  describe.skip('accounts on PostgreSQL (DATABASE_URL is not set; CI sets it)', () => {
+    it('skipped', () => {});
+  });
 
 for (const target of testDatabases()) {
   describe(`accounts repository on ${target.name}`, () => {
@@ -25,7 +28,13 @@ for (const target of testDatabases()) {
     beforeAll(async () => {
       handle = await target.open();
       repo = new AccountsRepository(handle.db);
-      identity = new IdentityService({ repo, log, tokens: { secret: new TextEncoder().encode('s'.repeat(40)), issuer: 'netra', audience: 'netra-api', accessTtlSec: 60 }, refreshTtlSec: 3600, localOwnerEmail: 'local@netra' });
+      identity = new IdentityService({
+        repo,
+        log,
+        tokens: { secret: new TextEncoder().encode('s'.repeat(40)), issuer: 'netra', audience: 'netra-api', accessTtlSec: 60 },
+        refreshTtlSec: 3600,
+        localOwnerEmail: 'local@netra',
+      });
       access = new WorkspaceAccess(repo, new SecretBox(Buffer.alloc(32, 7)), log);
     });
     afterAll(async () => {
@@ -40,7 +49,7 @@ for (const target of testDatabases()) {
       expect(await repo.adoptOrphanWorkspaces(id)).toBe(1);
       expect(await repo.adoptOrphanWorkspaces(id)).toBe(0);
       expect(await repo.roleIn('legacy', id)).toBe('owner');
-      expect((await identity.getUser(id))).toMatchObject({ email: 'local@netra', is_admin: true, active: true });
+      expect(await identity.getUser(id)).toMatchObject({ email: 'local@netra', is_admin: true, active: true });
     });
 
     it('enforces unique e-mails, valid roles and scopes, and cascades a deleted workspace', async () => {
@@ -52,7 +61,7 @@ for (const target of testDatabases()) {
       const key = await access.createApiKey('casc', { scope: 'admin' }, u.id);
       await access.setProviderSecret('casc', 'openai', 'sk-0123456789abcdef', u.id);
       expect(await access.providerSecret('casc', 'openai')).toBe('sk-0123456789abcdef');
-      expect((await identity.authenticate(key.key))).toMatchObject({ kind: 'api_key', workspace: 'casc', scope: 'admin' });
+      expect(await identity.authenticate(key.key)).toMatchObject({ kind: 'api_key', workspace: 'casc', scope: 'admin' });
       await new Repository(handle.db).deleteWorkspace('casc');
       expect(await repo.apiKeyByPrefix(key.prefix)).toBeNull();
       expect(await identity.authenticate(key.key)).toBeNull();

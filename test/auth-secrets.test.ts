@@ -18,8 +18,12 @@ const PROVIDER_KEY = 'sk-proj-SECRETprovider0123456789abcdefXYZ';
 
 describe('secrets never appear in logs or responses', () => {
   let t: TestApp;
-  beforeAll(async () => { t = await startTestApp({ logLevel: 'trace', auth: { jwtSecret: 'configured-jwt-secret-0123456789-abcdefgh' } }); });
-  afterAll(async () => { await t?.close(); });
+  beforeAll(async () => {
+    t = await startTestApp({ logLevel: 'trace', auth: { jwtSecret: 'configured-jwt-secret-0123456789-abcdefgh' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('greps the captured log for every secret handled during logins, key creation and provider secret storage', async () => {
     const admin = await t.auth();
@@ -32,25 +36,50 @@ describe('secrets never appear in logs or responses', () => {
     const user = created.json().id as string;
     await inject({ method: 'POST', url: '/api/v1/workspaces', headers: admin, payload: { name: 'sec' } });
     await inject({ method: 'PUT', url: `/api/v1/workspaces/sec/members/${user}`, headers: admin, payload: { role: 'owner' } });
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'sec@example.com', password: wrongPassword } })).statusCode).toBe(401);
+    expect(
+      (await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'sec@example.com', password: wrongPassword } }))
+        .statusCode,
+    ).toBe(401);
     const login = (await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'sec@example.com', password } })).json();
-    const refreshed = (await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: login.refresh_token } })).json();
+    const refreshed = (
+      await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: login.refresh_token } })
+    ).json();
     const h = { authorization: `Bearer ${refreshed.access_token}` };
     const key = (await inject({ method: 'POST', url: '/api/v1/workspaces/sec/api-keys', headers: h, payload: { scope: 'ingest' } })).json();
     expect(key.key).toMatch(/^nk_/);
-    const ingest = await inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${key.key}` }, payload: [{ timestamp: Date.now(), model: 'gpt-4o-mini', prompt_tokens: 1 }] });
+    const ingest = await inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: { authorization: `Bearer ${key.key}` },
+      payload: [{ timestamp: Date.now(), model: 'gpt-4o-mini', prompt_tokens: 1 }],
+    });
     expect(ingest.statusCode).toBe(200);
     // a bad key and a tampered token are refused (and must not be logged either)
     const badKey = `nk_${key.prefix}_${'Z'.repeat(43)}`;
     expect((await inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${badKey}` } })).statusCode).toBe(401);
-    const put = await inject({ method: 'PUT', url: '/api/v1/workspaces/sec/provider-secrets/openai', headers: h, payload: { value: PROVIDER_KEY } });
+    const put = await inject({
+      method: 'PUT',
+      url: '/api/v1/workspaces/sec/provider-secrets/openai',
+      headers: h,
+      payload: { value: PROVIDER_KEY },
+    });
     expect(put.statusCode).toBe(200);
     expect(put.json()).toEqual({ provider: 'openai', hint: '****fXYZ', base_url: null, updated_at: expect.any(String) });
     // a base URL for the gateway's calls with this secret: an http(s) URL without credentials
-    const bad = await inject({ method: 'PUT', url: '/api/v1/workspaces/sec/provider-secrets/azure', headers: h, payload: { value: PROVIDER_KEY, base_url: 'https://user:pw@example.com/v1' } });
+    const bad = await inject({
+      method: 'PUT',
+      url: '/api/v1/workspaces/sec/provider-secrets/azure',
+      headers: h,
+      payload: { value: PROVIDER_KEY, base_url: 'https://user:pw@example.com/v1' },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.field).toBe('base_url');
-    const withBase = await inject({ method: 'PUT', url: '/api/v1/workspaces/sec/provider-secrets/azure', headers: h, payload: { value: PROVIDER_KEY, base_url: 'https://example.openai.azure.com/openai/v1/' } });
+    const withBase = await inject({
+      method: 'PUT',
+      url: '/api/v1/workspaces/sec/provider-secrets/azure',
+      headers: h,
+      payload: { value: PROVIDER_KEY, base_url: 'https://example.openai.azure.com/openai/v1/' },
+    });
     expect(withBase.json().base_url).toBe('https://example.openai.azure.com/openai/v1');
     const list = await inject({ url: '/api/v1/workspaces/sec/provider-secrets', headers: h });
     expect(list.json().provider_secrets).toEqual([
@@ -60,17 +89,32 @@ describe('secrets never appear in logs or responses', () => {
     expect((await inject({ method: 'DELETE', url: '/api/v1/workspaces/sec/provider-secrets/azure', headers: h })).statusCode).toBe(204);
     expect(list.body).not.toContain(PROVIDER_KEY.slice(0, 20));
     // a crashing request logs the error, not the request
-    await inject({ method: 'POST', url: '/api/v1/auth/login', payload: `{"email":"sec@example.com","password":"${password}"` , headers: { 'content-type': 'application/json' } });
+    await inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: `{"email":"sec@example.com","password":"${password}"`,
+      headers: { 'content-type': 'application/json' },
+    });
 
     const log = t.logs.join('');
     expect(log.length).toBeGreaterThan(1000);
     expect(log).toMatch(/api key created/);
     expect(log).toMatch(/provider secret stored/);
     const secrets = {
-      password, wrongPassword, providerKey: PROVIDER_KEY, apiKey: key.key, apiKeySecret: key.key.slice(`nk_${key.prefix}_`.length), badKey,
-      accessToken: login.access_token, accessTokenSignature: login.access_token.split('.')[2], refreshedAccess: refreshed.access_token,
-      refreshToken: login.refresh_token, refreshToken2: refreshed.refresh_token, adminToken: admin.authorization.slice(7),
-      jwtSecret: 'configured-jwt-secret-0123456789-abcdefgh', secretKey: loadKeyMaterial(t.app.config).secretKey.toString('base64'),
+      password,
+      wrongPassword,
+      providerKey: PROVIDER_KEY,
+      apiKey: key.key,
+      apiKeySecret: key.key.slice(`nk_${key.prefix}_`.length),
+      badKey,
+      accessToken: login.access_token,
+      accessTokenSignature: login.access_token.split('.')[2],
+      refreshedAccess: refreshed.access_token,
+      refreshToken: login.refresh_token,
+      refreshToken2: refreshed.refresh_token,
+      adminToken: admin.authorization.slice(7),
+      jwtSecret: 'configured-jwt-secret-0123456789-abcdefgh',
+      secretKey: loadKeyMaterial(t.app.config).secretKey.toString('base64'),
     };
     for (const [name, value] of Object.entries(secrets)) expect(log.includes(value), `${name} appears in the log`).toBe(false);
   });
@@ -79,7 +123,9 @@ describe('secrets never appear in logs or responses', () => {
     const { access } = t.app.accounts;
     await access.createWorkspace('sec2', null);
     await access.setProviderSecret('sec2', 'anthropic', 'sk-ant-other-0123456789', null);
-    const rows = await t.app.db.db.execute(sql`select w.name, p.provider, p.ciphertext from provider_secrets p join workspaces w on w.id = p.workspace_id order by w.name`);
+    const rows = await t.app.db.db.execute(
+      sql`select w.name, p.provider, p.ciphertext from provider_secrets p join workspaces w on w.id = p.workspace_id order by w.name`,
+    );
     const list = ((rows as { rows?: unknown[] }).rows ?? rows) as { name: string; provider: string; ciphertext: string }[];
     expect(list.map((r) => `${r.name}/${r.provider}`)).toEqual(['sec/openai', 'sec2/anthropic']);
     for (const r of list) {
@@ -98,11 +144,17 @@ describe('secrets never appear in logs or responses', () => {
 
 describe('key material', () => {
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'netra-keys-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'netra-keys-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is generated once with 0600 permissions, so tokens and stored secrets survive a restart', async () => {
-    const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+    const sink = new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    });
     const config = parseConfig({ dataDir: dir, port: 0, seedDemo: false });
     const first = await createApp(config, { logDestination: sink });
     const ownerId = first.accounts.identity.localOwnerId();
@@ -123,7 +175,9 @@ describe('key material', () => {
       await second.close();
     }
     // another secret key cannot read what the first one sealed
-    const other = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, auth: { secretKey: 'ab'.repeat(32) } }), { logDestination: sink });
+    const other = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, auth: { secretKey: 'ab'.repeat(32) } }), {
+      logDestination: sink,
+    });
     try {
       await expect(other.accounts.access.providerSecret('keep', 'openai')).rejects.toThrow(/NETRA_SECRET_KEY changed/);
     } finally {

@@ -16,10 +16,18 @@ describe('tokens and credentials', () => {
   const PASSWORD = 'a long enough password';
   const inject = (o: InjectOptions) => t.app.server.inject(o);
   const me = (token: string) => inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
-  const sign = (claims: Record<string, unknown>, o: { iss?: string; aud?: string; exp?: number; iat?: number; key?: Uint8Array; alg?: string } = {}) => {
+  const sign = (
+    claims: Record<string, unknown>,
+    o: { iss?: string; aud?: string; exp?: number; iat?: number; key?: Uint8Array; alg?: string } = {},
+  ) => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ typ: 'access', ...claims }).setProtectedHeader({ alg: o.alg ?? 'HS256' }).setSubject(userId)
-      .setIssuer(o.iss ?? 'netra').setAudience(o.aud ?? 'netra-api').setIssuedAt(o.iat ?? now).setExpirationTime(o.exp ?? now + 600)
+    return new SignJWT({ typ: 'access', ...claims })
+      .setProtectedHeader({ alg: o.alg ?? 'HS256' })
+      .setSubject(userId)
+      .setIssuer(o.iss ?? 'netra')
+      .setAudience(o.aud ?? 'netra-api')
+      .setIssuedAt(o.iat ?? now)
+      .setExpirationTime(o.exp ?? now + 600)
       .sign(o.key ?? secret);
   };
 
@@ -30,7 +38,9 @@ describe('tokens and credentials', () => {
     await t.app.accounts.access.createWorkspace('other-ws', userId);
     secret = loadKeyMaterial(t.app.config).jwtSecret;
   });
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('logs in with e-mail (case-insensitive) and password; wrong password, unknown user → 401 with one message', async () => {
     const ok = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'ana@example.COM', password: PASSWORD } });
@@ -40,10 +50,21 @@ describe('tokens and credentials', () => {
     expect(pair.refresh_token).toMatch(/^nr_/);
     const who = (await me(pair.access_token)).json();
     expect(who.user).toMatchObject({ email: 'ana@example.com', name: 'Ana', is_admin: false });
-    expect(who.workspaces).toEqual([{ workspace: 'ana-ws', role: 'owner' }, { workspace: 'other-ws', role: 'owner' }]);
+    expect(who.workspaces).toEqual([
+      { workspace: 'ana-ws', role: 'owner' },
+      { workspace: 'other-ws', role: 'owner' },
+    ]);
     expect(JSON.stringify(who)).not.toMatch(/password|argon/i);
-    const wrong = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'ana@example.com', password: 'not the password' } });
-    const unknown = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'nobody@example.com', password: PASSWORD } });
+    const wrong = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'ana@example.com', password: 'not the password' },
+    });
+    const unknown = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'nobody@example.com', password: PASSWORD },
+    });
     expect([wrong.statusCode, unknown.statusCode]).toEqual([401, 401]);
     expect(wrong.json().error.message).toBe(unknown.json().error.message);
     const bad = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'ana@example.com' } });
@@ -59,7 +80,8 @@ describe('tokens and credentials', () => {
     const flipped = `${h}.${p}.${s.slice(0, -2)}${s.at(-2) === 'A' ? 'B' : 'A'}${s.at(-1)}`;
     const now = Math.floor(Date.now() / 1000);
     const refused: Record<string, string> = {
-      forged, flipped,
+      forged,
+      flipped,
       expired: await sign({}, { iat: now - 3600, exp: now - 60 }),
       wrongAudience: await sign({}, { aud: 'someone-else' }),
       wrongIssuer: await sign({}, { iss: 'evil' }),
@@ -74,23 +96,33 @@ describe('tokens and credentials', () => {
       expect(r.statusCode, name).toBe(401);
       expect(r.json().error.code, name).toBe('NETRA_E_UNAUTHENTICATED');
     }
-    expect((await inject({ url: '/api/v1/me', headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } })).statusCode).toBe(401);
+    expect(
+      (await inject({ url: '/api/v1/me', headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } })).statusCode,
+    ).toBe(401);
   });
 
   it('rotates refresh tokens; a reused one revokes every session of the user', async () => {
-    const first = (await t.app.accounts.identity.login('ana@example.com', PASSWORD));
+    const first = await t.app.accounts.identity.login('ana@example.com', PASSWORD);
     const r1 = await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: first.refresh_token } });
     expect(r1.statusCode).toBe(200);
     const second = r1.json();
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect((await me(second.access_token)).statusCode).toBe(200);
     // replaying the first token: refused, and the second one dies with it
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: first.refresh_token } })).statusCode).toBe(401);
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: second.refresh_token } })).statusCode).toBe(401);
+    expect(
+      (await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: first.refresh_token } })).statusCode,
+    ).toBe(401);
+    expect(
+      (await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: second.refresh_token } })).statusCode,
+    ).toBe(401);
     // logout revokes
     const third = await t.app.accounts.identity.login('ana@example.com', PASSWORD);
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/logout', payload: { refresh_token: third.refresh_token } })).statusCode).toBe(204);
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: third.refresh_token } })).statusCode).toBe(401);
+    expect((await inject({ method: 'POST', url: '/api/v1/auth/logout', payload: { refresh_token: third.refresh_token } })).statusCode).toBe(
+      204,
+    );
+    expect(
+      (await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: third.refresh_token } })).statusCode,
+    ).toBe(401);
     expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: 'nr_made_up' } })).statusCode).toBe(401);
   });
 
@@ -101,7 +133,9 @@ describe('tokens and credentials', () => {
     expect((await inject({ url: '/api/v1/stats', headers: h })).statusCode).toBe(200); // defaults to its workspace
     expect((await inject({ url: '/api/v1/stats?workspace=other-ws', headers: h })).statusCode).toBe(403);
     expect((await inject({ method: 'POST', url: '/api/v1/workspaces', headers: h, payload: { name: 'nope' } })).statusCode).toBe(403);
-    expect((await inject({ url: '/api/v1/workspaces', headers: h })).json().workspaces.map((w: { name: string }) => w.name)).toEqual(['ana-ws']);
+    expect((await inject({ url: '/api/v1/workspaces', headers: h })).json().workspaces.map((w: { name: string }) => w.name)).toEqual([
+      'ana-ws',
+    ]);
     const admin = await t.token('ana-ws');
     expect((await inject({ url: '/api/v1/users', headers: { authorization: `Bearer ${admin}` } })).statusCode).toBe(403);
   });
@@ -114,17 +148,32 @@ describe('tokens and credentials', () => {
     const off = await inject({ method: 'DELETE', url: `/api/v1/users/${u.id}`, headers: admin });
     expect(off.json()).toMatchObject({ id: u.id, active: false });
     expect((await me(pair.access_token)).statusCode).toBe(401);
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: pair.refresh_token } })).statusCode).toBe(401);
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'leaver@example.com', password: PASSWORD } })).statusCode).toBe(401);
+    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: pair.refresh_token } })).statusCode).toBe(
+      401,
+    );
+    expect(
+      (await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'leaver@example.com', password: PASSWORD } }))
+        .statusCode,
+    ).toBe(401);
     const self = await inject({ method: 'DELETE', url: `/api/v1/users/${t.app.accounts.identity.localOwnerId()}`, headers: admin });
     expect(self.statusCode).toBe(409);
     // users CRUD: create (password policy), read, update
-    const weak = await inject({ method: 'POST', url: '/api/v1/users', headers: admin, payload: { email: 'weak@example.com', password: 'short' } });
+    const weak = await inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: admin,
+      payload: { email: 'weak@example.com', password: 'short' },
+    });
     expect(weak.statusCode).toBe(400);
     expect(weak.json().error.field).toBe('password');
     const dup = await inject({ method: 'POST', url: '/api/v1/users', headers: admin, payload: { email: 'ANA@example.com' } });
     expect(dup.statusCode).toBe(409);
-    const renamed = await inject({ method: 'PATCH', url: `/api/v1/users/${u.id}`, headers: admin, payload: { name: 'Back', active: true } });
+    const renamed = await inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${u.id}`,
+      headers: admin,
+      payload: { name: 'Back', active: true },
+    });
     expect(renamed.json()).toMatchObject({ name: 'Back', active: true });
     expect((await inject({ url: '/api/v1/users/not-a-uuid', headers: admin })).statusCode).toBe(404);
     const list = (await inject({ url: '/api/v1/users', headers: admin })).json().users;

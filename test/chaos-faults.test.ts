@@ -21,8 +21,12 @@ const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
 let seq = 0;
 /** figures for docs/RELIABILITY.md: printed when NETRA_CHAOS_FIGURES=1 */
 const figures: Record<string, number> = {};
-const note = (k: string, ms: number) => { figures[k] = Math.round(ms); };
-afterAll(() => { if (process.env.NETRA_CHAOS_FIGURES === '1') process.stdout.write(`chaos figures (ms): ${JSON.stringify(figures)}\n`); });
+const note = (k: string, ms: number) => {
+  figures[k] = Math.round(ms);
+};
+afterAll(() => {
+  if (process.env.NETRA_CHAOS_FIGURES === '1') process.stdout.write(`chaos figures (ms): ${JSON.stringify(figures)}\n`);
+});
 const events = (n: number) =>
   Array.from({ length: n }, () => ({
     event_id: `f-${++seq}`,

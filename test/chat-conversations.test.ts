@@ -1,5 +1,5 @@
 /**
- * Conversations (issue 5): the repository keeps every thread, message, run and event private to its workspace and owner;
+ * Conversations: the repository keeps every thread, message, run and event private to its workspace and owner;
  * the run service numbers and persists each event before publishing it, records status and timings, stores the final
  * answer, stops a run within 200 ms and lets a late follower catch up with exactly the events it missed.
  */
@@ -15,7 +15,10 @@ import { testDatabases } from './helpers/databases.js';
 class ScriptedExecutor implements RunExecutor {
   requests: RunRequest[] = [];
   gate: Promise<void> = Promise.resolve();
-  constructor(private readonly steps: number, private readonly fail = false) {}
+  constructor(
+    private readonly steps: number,
+    private readonly fail = false,
+  ) {}
   async execute(req: RunRequest, emit: (e: RunEventDraft) => Promise<void>, signal: AbortSignal): Promise<RunResult> {
     this.requests.push(req);
     await emit({ type: 'agent_started', payload: { request: req.request } });
@@ -96,12 +99,23 @@ for (const target of testDatabases()) {
       const checks: Promise<void>[] = [];
       const f = await svc.follow(alice, run.id, 0, (e) => {
         seen.push(e);
-        checks.push(repo.eventsAfter(alice, run.id, e.event_id - 1).then((rows) => { persistedAtPublish.push(rows[0]?.seq === e.event_id); }));
+        checks.push(
+          repo.eventsAfter(alice, run.id, e.event_id - 1).then((rows) => {
+            persistedAtPublish.push(rows[0]?.seq === e.event_id);
+          }),
+        );
       });
       await f.ended;
       const final = (await done)!;
       await Promise.all(checks);
-      expect(seen.map((e) => e.type)).toEqual(['agent_started', 'partial_result', 'partial_result', 'partial_result', 'final_report', 'agent_completed']);
+      expect(seen.map((e) => e.type)).toEqual([
+        'agent_started',
+        'partial_result',
+        'partial_result',
+        'partial_result',
+        'final_report',
+        'agent_completed',
+      ]);
       expect(seen.map((e) => e.event_id)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(seen.every((e) => e.run_id === run.id && e.thread_id === t.id)).toBe(true);
       expect(persistedAtPublish).toEqual(seen.map(() => true));
@@ -112,7 +126,9 @@ for (const target of testDatabases()) {
       expect(exec.requests[0]!.goal).toBe('cost');
       const msgs = (await repo.listMessages(alice, t.id))!;
       expect(msgs.map((m) => [m.role, m.content])).toEqual([
-        ['assistant', 'earlier answer'], ['user', 'Where does my money go?'], ['assistant', 'answer to Where does my money go?'],
+        ['assistant', 'earlier answer'],
+        ['user', 'Where does my money go?'],
+        ['assistant', 'answer to Where does my money go?'],
       ]);
       expect(msgs[2]!.runId).toBe(run.id);
       expect((await svc.eventsAfter(alice, run.id, 4)).map((e) => e.event_id)).toEqual([5, 6]);
@@ -132,8 +148,12 @@ for (const target of testDatabases()) {
       const t = (await repo.createThread(alice, 'stop'))!;
       const { run, done } = await svc.start(alice, { thread_id: t.id, request: 'loop' });
       let firstPartial!: () => void;
-      const partial = new Promise<void>((res) => { firstPartial = res; });
-      await svc.follow(alice, run.id, 0, (e) => { if (e.type === 'partial_result') firstPartial(); });
+      const partial = new Promise<void>((res) => {
+        firstPartial = res;
+      });
+      await svc.follow(alice, run.id, 0, (e) => {
+        if (e.type === 'partial_result') firstPartial();
+      });
       await partial;
       expect(await svc.stop(bob, run.id)).toBeNull(); // not bob's
       const t0 = performance.now();
@@ -162,14 +182,21 @@ for (const target of testDatabases()) {
     it('a follower joining mid-run gets exactly the events after its resume point, each once', async () => {
       const exec = new ScriptedExecutor(6);
       let open!: () => void;
-      exec.gate = new Promise<void>((res) => { open = res; });
+      exec.gate = new Promise<void>((res) => {
+        open = res;
+      });
       const svc = new RunService({ repo, executor: exec });
       const t = (await repo.createThread(alice, 'resume'))!;
       const { run, done } = await svc.start(alice, { thread_id: t.id, request: 'resume me' });
       const first: RunEvent[] = [];
       let gotFirst!: () => void;
-      const started = new Promise<void>((res) => { gotFirst = res; });
-      const a = await svc.follow(alice, run.id, 0, (e) => { first.push(e); gotFirst(); });
+      const started = new Promise<void>((res) => {
+        gotFirst = res;
+      });
+      const a = await svc.follow(alice, run.id, 0, (e) => {
+        first.push(e);
+        gotFirst();
+      });
       await started;
       a.close(); // the client disconnects after event 1
       open(); // the run goes on while nobody listens
@@ -188,7 +215,7 @@ for (const target of testDatabases()) {
       expect(resumed.map((e) => e.type)).toEqual(['final_report', 'agent_completed']);
     });
 
-    it('hands the previous run\'s final_report to the next run of the thread (pending approvals), and recovers orphaned runs', async () => {
+    it("hands the previous run's final_report to the next run of the thread (pending approvals), and recovers orphaned runs", async () => {
       const exec = new ScriptedExecutor(0);
       const svc = new RunService({ repo, executor: exec });
       const t = (await repo.createThread(alice, 'approvals'))!;
@@ -213,7 +240,7 @@ for (const target of testDatabases()) {
       await svc.close();
     });
 
-    it('hands a run the thread\'s newest messages as history, oldest first, without the message being answered', async () => {
+    it("hands a run the thread's newest messages as history, oldest first, without the message being answered", async () => {
       const exec = new ScriptedExecutor(0);
       const svc = new RunService({ repo, executor: exec, historyMessages: 3 });
       const t = (await repo.createThread(alice, 'long thread'))!;

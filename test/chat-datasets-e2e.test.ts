@@ -1,5 +1,5 @@
 /**
- * The dataset admin pipeline end to end (issue 5): the real app (composition root wiring of the DatasetAdmin adapter,
+ * The dataset admin pipeline end to end: the real app (composition root wiring of the DatasetAdmin adapter,
  * owner check, cache invalidation) behind a real `/ws` socket. The owner lists datasets, asks to delete one, is asked to
  * confirm, confirms with "yes" in the same thread (approval read from thread state), and the events are gone from the
  * stats API; a member of the workspace is refused.
@@ -8,14 +8,25 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
-interface Envelope { type: string; payload: Record<string, unknown>; run_id?: string; thread_id?: string }
+interface Envelope {
+  type: string;
+  payload: Record<string, unknown>;
+  run_id?: string;
+  thread_id?: string;
+}
 
 async function socket(base: string, token: string) {
   const ws = new WebSocket(`${base}/ws?workspace=acme`, [], { headers: { authorization: `Bearer ${token}` } });
   const seen: Envelope[] = [];
   let notify: (() => void) | null = null;
-  ws.on('message', (d: Buffer) => { seen.push(JSON.parse(d.toString()) as Envelope); notify?.(); });
-  await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
+  ws.on('message', (d: Buffer) => {
+    seen.push(JSON.parse(d.toString()) as Envelope);
+    notify?.();
+  });
+  await new Promise<void>((res, rej) => {
+    ws.once('open', () => res());
+    ws.once('error', rej);
+  });
   /** sends a user_message and resolves with the run's events once it has ended */
   const turn = async (content: string, threadId?: string) => {
     const from = seen.length;
@@ -26,7 +37,10 @@ async function socket(base: string, token: string) {
       const end = mine.find((e) => e.type === 'agent_completed' || e.type === 'agent_error' || e.type === 'error');
       if (end) return mine;
       if (Date.now() > deadline) throw new Error(`no end of turn; saw ${mine.map((e) => e.type).join(',')}`);
-      await new Promise<void>((res) => { notify = res; setTimeout(res, 100); });
+      await new Promise<void>((res) => {
+        notify = res;
+        setTimeout(res, 100);
+      });
     }
   };
   return { ws, turn };
@@ -40,13 +54,24 @@ describe('dataset admin through the chat', () => {
     t = await startTestApp({ ws: { maxConnectionsPerUser: 5 } });
     base = (await t.app.listen()).replace(/^http/, 'ws');
     const at = Date.UTC(2026, 10, 1);
-    const events = (app: string, n: number) => Array.from({ length: n }, (_, i) => ({
-      event_id: `${app}-${i}`, timestamp: at + i * 60_000, app, model: 'gpt-4o-mini', prompt_tokens: 1_000, completion_tokens: 100,
-    }));
-    await t.app.ingest('acme', [...events('ticket-router', 30), ...events('faq-bot', 20)].map((raw, i) => ({ raw, index: i })));
+    const events = (app: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        event_id: `${app}-${i}`,
+        timestamp: at + i * 60_000,
+        app,
+        model: 'gpt-4o-mini',
+        prompt_tokens: 1_000,
+        completion_tokens: 100,
+      }));
+    await t.app.ingest(
+      'acme',
+      [...events('ticket-router', 30), ...events('faq-bot', 20)].map((raw, i) => ({ raw, index: i })),
+    );
   }, 60_000);
 
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('lists, asks before deleting, deletes on "yes" in the same thread, and the stats API agrees', async () => {
     const owner = await socket(base, await t.token());
@@ -63,7 +88,9 @@ describe('dataset admin through the chat', () => {
 
     const confirmed = await owner.turn('yes', threadId);
     expect(confirmed.some((e) => e.type === 'tool_completed')).toBe(true);
-    const stats = await (await t.app.server.inject({ url: '/api/v1/stats?workspace=acme', headers: await t.auth() })).json() as { events: number };
+    const stats = (await (await t.app.server.inject({ url: '/api/v1/stats?workspace=acme', headers: await t.auth() })).json()) as {
+      events: number;
+    };
     expect(stats.events).toBe(20);
     const datasets = await t.app.store.datasets('acme');
     expect(datasets.map((d) => d.app)).toEqual(['faq-bot']);

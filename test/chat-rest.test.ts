@@ -1,5 +1,5 @@
 /**
- * Conversations over REST (issue 5): threads CRUD private to each caller, messages, starting a run without a socket and
+ * Conversations over REST: threads CRUD private to each caller, messages, starting a run without a socket and
  * reading its status and numbered events; validation answers 400 with the field. Runs use a small scripted executor (a test
  * double of the agents' RunExecutor contract), and one run goes through the real supervisor the app wires by default.
  */
@@ -34,8 +34,15 @@ describe('conversations REST API', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'netra-chat-rest-'));
-    const sink = new Writable({ write(_c, _e, cb) { cb(); } });
-    app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false }), { logDestination: sink, runExecutor: new ScriptedExecutor() });
+    const sink = new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    });
+    app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false }), {
+      logDestination: sink,
+      runExecutor: new ScriptedExecutor(),
+    });
     const { identity, access } = app.accounts;
     const owner = await identity.createUser({ email: 'owner@example.com', password: 'correct horse battery staple' });
     const member = await identity.createUser({ email: 'member@example.com', password: 'correct horse battery staple' });
@@ -43,7 +50,8 @@ describe('conversations REST API', () => {
     await access.createWorkspace('acme', owner.id);
     await access.setMember('acme', member.id, 'member');
     await access.setMember('acme', viewer.id, 'viewer');
-    for (const [name, u] of Object.entries({ owner, member, viewer })) auth[name] = { authorization: `Bearer ${await identity.issueAccessToken(u.id)}` };
+    for (const [name, u] of Object.entries({ owner, member, viewer }))
+      auth[name] = { authorization: `Bearer ${await identity.issueAccessToken(u.id)}` };
   }, 60_000);
   afterAll(async () => {
     await app?.close();
@@ -59,8 +67,12 @@ describe('conversations REST API', () => {
     const id = created.json().id as string;
     expect(created.json().title).toBe('Q3 costs');
     await call('member', 'POST', '/api/v1/threads?workspace=acme', { title: 'member thread' });
-    expect((await call('owner', 'GET', '/api/v1/threads?workspace=acme')).json().threads.map((t: { title: string }) => t.title)).toEqual(['Q3 costs']);
-    expect((await call('member', 'GET', '/api/v1/threads?workspace=acme')).json().threads.map((t: { title: string }) => t.title)).toEqual(['member thread']);
+    expect((await call('owner', 'GET', '/api/v1/threads?workspace=acme')).json().threads.map((t: { title: string }) => t.title)).toEqual([
+      'Q3 costs',
+    ]);
+    expect((await call('member', 'GET', '/api/v1/threads?workspace=acme')).json().threads.map((t: { title: string }) => t.title)).toEqual([
+      'member thread',
+    ]);
     expect((await call('member', 'GET', `/api/v1/threads/${id}?workspace=acme`)).statusCode).toBe(404);
     expect((await call('member', 'DELETE', `/api/v1/threads/${id}?workspace=acme`)).statusCode).toBe(404);
     const got = await call('owner', 'GET', `/api/v1/threads/${id}?workspace=acme`);
@@ -101,19 +113,32 @@ describe('conversations REST API', () => {
     expect(run).toMatchObject({ id, thread_id, status: 'completed', goal: 'cost', request: 'Where does my money go?', error: null });
     expect(Date.parse(run.finished_at)).toBeGreaterThanOrEqual(Date.parse(run.started_at));
     expect(run.events.map((e: { type: string }) => e.type)).toEqual([
-      'agent_started', 'tool_executing', 'tool_completed', 'tool_executing', 'tool_completed', 'final_report', 'agent_completed',
+      'agent_started',
+      'tool_executing',
+      'tool_completed',
+      'tool_executing',
+      'tool_completed',
+      'final_report',
+      'agent_completed',
     ]);
     expect(run.events.map((e: { event_id: number }) => e.event_id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect((await call('member', 'GET', `/api/v1/runs/${id}?workspace=acme&after=5`)).json().events.map((e: { event_id: number }) => e.event_id)).toEqual([6, 7]);
+    expect(
+      (await call('member', 'GET', `/api/v1/runs/${id}?workspace=acme&after=5`)).json().events.map((e: { event_id: number }) => e.event_id),
+    ).toEqual([6, 7]);
     const msgs = (await call('member', 'GET', `/api/v1/threads/${thread_id}/messages?workspace=acme`)).json().messages;
     expect(msgs.map((m: { role: string; content: string }) => [m.role, m.content])).toEqual([
-      ['user', 'Where does my money go?'], ['assistant', 'report for Where does my money go?'],
+      ['user', 'Where does my money go?'],
+      ['assistant', 'report for Where does my money go?'],
     ]);
-    expect((await call('member', 'GET', `/api/v1/threads/${thread_id}?workspace=acme`)).json().runs.map((r: { id: string }) => r.id)).toEqual([id]);
+    expect(
+      (await call('member', 'GET', `/api/v1/threads/${thread_id}?workspace=acme`)).json().runs.map((r: { id: string }) => r.id),
+    ).toEqual([id]);
     // a second run in the same thread sees the history; someone else cannot read it or run in the thread
     const second = (await call('member', 'POST', '/api/v1/runs?workspace=acme', { request: 'and latency?', thread_id })).json();
     await app.runs.whenDone(second.id);
-    const report = (await call('member', 'GET', `/api/v1/runs/${second.id}?workspace=acme`)).json().events.find((e: { type: string }) => e.type === 'final_report');
+    const report = (await call('member', 'GET', `/api/v1/runs/${second.id}?workspace=acme`))
+      .json()
+      .events.find((e: { type: string }) => e.type === 'final_report');
     expect(report.payload.history).toBe(2);
     expect((await call('owner', 'GET', `/api/v1/runs/${id}?workspace=acme`)).statusCode).toBe(404);
     expect((await call('owner', 'POST', '/api/v1/runs?workspace=acme', { request: 'mine now', thread_id })).statusCode).toBe(404);
@@ -127,11 +152,18 @@ describe('a REST run through the default supervisor', () => {
     t = await startTestApp();
     await t.app.generate({ preset: 'chat-support', events: 2000, days: 3, seed: 3, workspace: 'sup', end: Date.UTC(2026, 10, 1) });
   }, 60_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('completes with contiguous events ending in agent_completed and stores the answer', async () => {
     const headers = await t.auth();
-    const started = await t.app.server.inject({ method: 'POST', url: '/api/v1/runs?workspace=sup', headers, payload: { request: 'Where does my money go?' } });
+    const started = await t.app.server.inject({
+      method: 'POST',
+      url: '/api/v1/runs?workspace=sup',
+      headers,
+      payload: { request: 'Where does my money go?' },
+    });
     expect(started.statusCode).toBe(202);
     const { id, thread_id } = started.json();
     await t.app.runs.whenDone(id);

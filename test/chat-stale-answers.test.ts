@@ -17,7 +17,14 @@ import type { AnalyticsStore } from '../src/store/types.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 const END = Date.UTC(2026, 10, 20);
-const request = (text: string, workspace = 'gen'): RunRequest => ({ run_id: 'r1', thread_id: 't1', workspace, user_id: 'u1', request: text, history: [] });
+const request = (text: string, workspace = 'gen'): RunRequest => ({
+  run_id: 'r1',
+  thread_id: 't1',
+  workspace,
+  user_id: 'u1',
+  request: text,
+  history: [],
+});
 type Ev = { type: string; payload: Record<string, unknown> };
 
 /** Counts the store queries the analysis path can run: the analysis port's queries (`count`) and stats (`stats`). */
@@ -27,18 +34,33 @@ function countStoreQueries(store: AnalyticsStore): { count: () => number; stats:
   const port = store.analysis as unknown as Record<string, unknown>;
   for (const k of Object.keys(port)) {
     const f = port[k];
-    if (typeof f === 'function') port[k] = (...args: unknown[]) => { n++; return (f as (...a: unknown[]) => unknown).apply(store.analysis, args); };
+    if (typeof f === 'function')
+      port[k] = (...args: unknown[]) => {
+        n++;
+        return (f as (...a: unknown[]) => unknown).apply(store.analysis, args);
+      };
   }
   const stats = store.stats.bind(store);
-  store.stats = (scope) => { s++; return stats(scope); };
+  store.stats = (scope) => {
+    s++;
+    return stats(scope);
+  };
   return { count: () => n, stats: () => s };
 }
 
 async function turn(sup: ReturnType<typeof createSupervisor>, text: string, workspace = 'gen') {
   const events: Ev[] = [];
-  const r = await sup.execute(request(text, workspace), async (e) => { events.push(e as Ev); }, new AbortController().signal);
+  const r = await sup.execute(
+    request(text, workspace),
+    async (e) => {
+      events.push(e as Ev);
+    },
+    new AbortController().signal,
+  );
   expect(r.status).toBe('completed');
-  const tools = events.filter((e) => e.type === 'tool_completed').map((e) => ({ tool: `${e.payload.agent}:${e.payload.tool}`, result: e.payload.result as Record<string, unknown> }));
+  const tools = events
+    .filter((e) => e.type === 'tool_completed')
+    .map((e) => ({ tool: `${e.payload.agent}:${e.payload.tool}`, result: e.payload.result as Record<string, unknown> }));
   const report = events.find((e) => e.type === 'final_report')!.payload;
   return { r, events, tools, report };
 }
@@ -53,7 +75,9 @@ describe('chat answers from the last completed precompute', () => {
     t.app.precompute.start();
     await t.app.generate({ preset: 'chat-support', events: 4000, days: 7, seed: 3, workspace: 'gen', end: END });
   }, 180_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('the default bound is 10 minutes', () => {
     expect(configFromEnv({}).precompute.staleMaxMs).toBe(600_000);
@@ -83,7 +107,14 @@ describe('chat answers from the last completed precompute', () => {
     expect(queries.stats() - statsBefore).toBe(1); // one scoped count: how many events arrived since the snapshot
     // every result of the turn is the snapshot's, and says so
     const asOf = new Date(snap.completed_at).toISOString();
-    for (const tool of ['triage:stats', 'triage:analysis', 'data:stats', 'optimization:analysis', 'optimization:policy', 'optimization:simulate']) {
+    for (const tool of [
+      'triage:stats',
+      'triage:analysis',
+      'data:stats',
+      'optimization:analysis',
+      'optimization:policy',
+      'optimization:simulate',
+    ]) {
       const r = stale.tools.find((x) => x.tool === tool)!.result;
       expect({ tool, as_of: (r.stale as { as_of: string }).as_of }).toEqual({ tool, as_of: asOf });
       const age = (r.stale as { age_ms: number }).age_ms;
@@ -96,7 +127,11 @@ describe('chat answers from the last completed precompute', () => {
     expect(st).toMatchObject({ as_of: asOf, events_since: now - snap.stats.events });
     const content = stale.report.content as string;
     expect(content).toContain(asOfSentence({ time: asOf, age_ms: st.age_ms, events_since: now - snap.stats.events }));
-    expect(content).toMatch(new RegExp(`Figures as of ${asOf.slice(11, 16)} UTC \\(\\d+ s before this answer; ${formatByUnit(now - snap.stats.events, 'events')} events have arrived since and are being analysed\\)\\.`));
+    expect(content).toMatch(
+      new RegExp(
+        `Figures as of ${asOf.slice(11, 16)} UTC \\(\\d+ s before this answer; ${formatByUnit(now - snap.stats.events, 'events')} events have arrived since and are being analysed\\)\\.`,
+      ),
+    );
     const sum = stale.report.summary as Record<string, number>;
     expect(sum.monthly_spend_usd).toBe(snap.analysis.summary.monthly_spend_usd);
     expect(sum.monthly_savings_usd).toBe(snap.analysis.summary.monthly_savings_usd);
@@ -132,7 +167,18 @@ describe('chat answers from the last completed precompute', () => {
   it('a snapshot older than the bound is not used: the turn computes current figures', async () => {
     const qc = new MemoryQueryCache({ ttlMs: 300_000, maxEntries: 100 });
     const analysis = createAnalysisService({ store: t.app.store, catalog: () => t.app.catalog(), cache: qc });
-    const p = createAnalysisPrecompute({ analysis, store: t.app.store, cache: qc }, { enabled: true, debounceMs: 600_000, maxWaitMs: 600_000, ttlMs: 86_400_000, goals: ['balanced'], startupWorkspaces: 0, staleMaxMs: 400 });
+    const p = createAnalysisPrecompute(
+      { analysis, store: t.app.store, cache: qc },
+      {
+        enabled: true,
+        debounceMs: 600_000,
+        maxWaitMs: 600_000,
+        ttlMs: 86_400_000,
+        goals: ['balanced'],
+        startupWorkspaces: 0,
+        staleMaxMs: 400,
+      },
+    );
     expect(await p.run('gen')).toMatchObject({ outcome: 'ok' });
     await qc.invalidate('gen');
     const sup = createSupervisor({ analysis, llm: t.app.llm, catalog: () => t.app.catalog() });
@@ -160,7 +206,9 @@ describe('NETRA_PRECOMPUTE_STALE_MAX_MS=0', () => {
     t.app.precompute.start();
     await t.app.generate({ preset: 'chat-support', events: 2000, days: 7, seed: 5, workspace: 'ws0', end: END });
   }, 180_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('keeps no snapshot: a turn after new events computes current figures', async () => {
     expect(await t.app.precompute.run('ws0')).toMatchObject({ outcome: 'ok' });

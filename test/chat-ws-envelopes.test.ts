@@ -5,7 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AppMetrics, type MetricSources } from '../src/observability/metrics.js';
-import { envelope, fastHeartbeatMessage, isoNow, parseClientMessage, pongFrame, ProtocolError, validateClientMessage } from '../src/server/ws/envelopes.js';
+import {
+  envelope,
+  fastHeartbeatMessage,
+  isoNow,
+  parseClientMessage,
+  pongFrame,
+  ProtocolError,
+  validateClientMessage,
+} from '../src/server/ws/envelopes.js';
 
 /** parseClientMessage's outcome as data: the message, or the error's code, field, message and request id. */
 function outcome(fn: () => unknown): unknown {
@@ -19,23 +27,49 @@ function outcome(fn: () => unknown): unknown {
 
 const zodOnly = (text: string) => {
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch { return parseClientMessage(text); } // bad JSON: same path either way
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return parseClientMessage(text);
+  } // bad JSON: same path either way
   return validateClientMessage(raw);
 };
 
 describe('ws envelope fast path', () => {
   const valid = [
-    '{"type":"ping"}', '{"type":"pong"}', '{"type":"ping","request_id":"r1"}', '{"request_id":"","type":"pong"}',
-    '{"type":"ping","payload":{}}', '{"payload":{},"type":"ping","request_id":"x"}', `{"type":"ping","request_id":"${'a'.repeat(128)}"}`,
+    '{"type":"ping"}',
+    '{"type":"pong"}',
+    '{"type":"ping","request_id":"r1"}',
+    '{"request_id":"","type":"pong"}',
+    '{"type":"ping","payload":{}}',
+    '{"payload":{},"type":"ping","request_id":"x"}',
+    `{"type":"ping","request_id":"${'a'.repeat(128)}"}`,
   ];
   const handedToZod = [
     // valid, but not the exact shape the fast path takes
-    '{"type":"ping","payload":{"a":1}}', '{"type":"list_threads"}', '{"type":"user_message","payload":{"content":" hi "}}',
+    '{"type":"ping","payload":{"a":1}}',
+    '{"type":"list_threads"}',
+    '{"type":"user_message","payload":{"content":" hi "}}',
     // invalid
-    '{"type":"ping","request_id":5}', `{"type":"ping","request_id":"${'a'.repeat(129)}"}`, '{"type":"ping","extra":1}',
-    '{"type":"ping","payload":null}', '{"type":"ping","payload":[]}', '{"type":"ping","payload":"x"}', '{"type":"ping","payload":{"__proto__":{"polluted":1}},"request_id":"r"}',
-    '{"type":"ping","__proto__":{}}', '{"type":"PING"}', '{"type":"ping ","request_id":"r"}', '{"type":["ping"]}', '["ping"]', 'null', '"ping"',
-    '{"type":"ping","request_id":null}', '{"type":"ping","request_id":"r","request_id":7}', '{}', '{"type":""}', '{"type":"no_such"}',
+    '{"type":"ping","request_id":5}',
+    `{"type":"ping","request_id":"${'a'.repeat(129)}"}`,
+    '{"type":"ping","extra":1}',
+    '{"type":"ping","payload":null}',
+    '{"type":"ping","payload":[]}',
+    '{"type":"ping","payload":"x"}',
+    '{"type":"ping","payload":{"__proto__":{"polluted":1}},"request_id":"r"}',
+    '{"type":"ping","__proto__":{}}',
+    '{"type":"PING"}',
+    '{"type":"ping ","request_id":"r"}',
+    '{"type":["ping"]}',
+    '["ping"]',
+    'null',
+    '"ping"',
+    '{"type":"ping","request_id":null}',
+    '{"type":"ping","request_id":"r","request_id":7}',
+    '{}',
+    '{"type":""}',
+    '{"type":"no_such"}',
   ];
 
   it('accepts the exact ping/pong shapes with the same result as zod', () => {
@@ -50,26 +84,39 @@ describe('ws envelope fast path', () => {
   it('hands every other frame, valid or not, to zod: same message or same error', () => {
     for (const f of handedToZod) {
       expect(fastHeartbeatMessage(JSON.parse(f)), f).toBeNull();
-      expect(outcome(() => parseClientMessage(f)), f).toEqual(outcome(() => zodOnly(f)));
+      expect(
+        outcome(() => parseClientMessage(f)),
+        f,
+      ).toEqual(outcome(() => zodOnly(f)));
     }
-    expect(outcome(() => parseClientMessage('{"type":"ping","request_id":5}'))).toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'request_id' });
+    expect(outcome(() => parseClientMessage('{"type":"ping","request_id":5}'))).toMatchObject({
+      code: 'NETRA_E_VALIDATION',
+      field: 'request_id',
+    });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('agrees with zod on a fuzz of mutated ping frames', () => {
     let seed = 7;
-    const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
     const values = [undefined, null, 0, 'r', '', 'x'.repeat(129), {}, { a: 1 }, [], true, 'ping', 'pong'] as const;
     let fastTaken = 0;
     for (let i = 0; i < 2000; i++) {
       const o: Record<string, unknown> = {};
       for (const k of ['type', 'payload', 'request_id', 'extra']) {
-        if (rnd() < (k === 'extra' ? 0.1 : 0.6)) o[k] = k === 'type' ? pick(['ping', 'pong', 'list_threads', '', 7] as const) : pick(values);
+        if (rnd() < (k === 'extra' ? 0.1 : 0.6))
+          o[k] = k === 'type' ? pick(['ping', 'pong', 'list_threads', '', 7] as const) : pick(values);
       }
       const f = JSON.stringify(o);
       if (fastHeartbeatMessage(JSON.parse(f))) fastTaken++;
-      expect(outcome(() => parseClientMessage(f)), f).toEqual(outcome(() => zodOnly(f)));
+      expect(
+        outcome(() => parseClientMessage(f)),
+        f,
+      ).toEqual(outcome(() => zodOnly(f)));
     }
     expect(fastTaken).toBeGreaterThan(50); // the fuzz exercised the fast path, not only zod
   });
@@ -94,10 +141,14 @@ describe('ws envelope fast path', () => {
 describe('ws message metrics', () => {
   it('counts messages by direction and type, visible at every scrape', async () => {
     const src: MetricSources = {
-      syncStoreTimings() {}, cache: () => null, pool: () => null,
+      syncStoreTimings() {},
+      cache: () => null,
+      pool: () => null,
       eventLoop: () => ({ mean_ms: 0, p50_ms: 0, p99_ms: 0, max_ms: 0 }),
       memory: () => ({ heap_used_bytes: 0, heap_total_bytes: 0, heap_limit_bytes: 0, rss_bytes: 0, external_bytes: 0, heap_used_ratio: 0 }),
-      memoryStatus: () => 'healthy', failedStartupTasks: () => 0, llmBreakers: () => [],
+      memoryStatus: () => 'healthy',
+      failedStartupTasks: () => 0,
+      llmBreakers: () => [],
     };
     const m = new AppMetrics(src, { pool: false });
     const line = (text: string, dir: string, type: string) =>

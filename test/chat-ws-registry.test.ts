@@ -1,5 +1,5 @@
 /**
- * The WebSocket connection registry (issue 5): per-user cap, heartbeat ping + `heartbeat` envelope, drop after the idle
+ * The WebSocket connection registry: per-user cap, heartbeat ping + `heartbeat` envelope, drop after the idle
  * timeout, cleanup, counts. Driven with an injected clock and recording sockets, ticking by hand (no timers waited on).
  */
 import { describe, expect, it } from 'vitest';
@@ -9,11 +9,21 @@ import { ConnectionRegistry } from '../src/server/ws/connection-registry.js';
 function recordingSocket() {
   const log: string[] = [];
   const s = {
-    readyState: 1, bufferedAmount: 10,
-    ping: () => { log.push('ping'); },
-    send: (d: string) => { log.push(`send:${JSON.parse(d).type}`); },
-    terminate: () => { log.push('terminate'); s.readyState = 3; },
-    close: (code: number) => { log.push(`close:${code}`); },
+    readyState: 1,
+    bufferedAmount: 10,
+    ping: () => {
+      log.push('ping');
+    },
+    send: (d: string) => {
+      log.push(`send:${JSON.parse(d).type}`);
+    },
+    terminate: () => {
+      log.push('terminate');
+      s.readyState = 3;
+    },
+    close: (code: number) => {
+      log.push(`close:${code}`);
+    },
   };
   return { socket: s as unknown as WebSocket, log };
 }

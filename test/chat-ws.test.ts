@@ -1,5 +1,5 @@
 /**
- * The chat WebSocket (issue 5) over a real socket: authentication (header, subprotocol; missing, invalid or query-string
+ * The chat WebSocket over a real socket: authentication (header, subprotocol; missing, invalid or query-string
  * tokens close 1008), ping/pong, a user_message run streaming numbered events in order, stop_agent within 200 ms,
  * reconnect + resume receiving exactly the missed events, a fuzz of 500 malformed frames answered only with error
  * envelopes, rate limit and per-user connection cap. Runs use a scripted executor (a test double of RunExecutor).
@@ -18,7 +18,11 @@ import type { RunEventDraft, RunExecutor, RunRequest, RunResult } from '../src/a
 class ScriptedExecutor implements RunExecutor {
   private gate: Promise<void> = Promise.resolve();
   release: () => void = () => {};
-  arm(): void { this.gate = new Promise<void>((res) => { this.release = res; }); }
+  arm(): void {
+    this.gate = new Promise<void>((res) => {
+      this.release = res;
+    });
+  }
   async execute(req: RunRequest, emit: (e: RunEventDraft) => Promise<void>, signal: AbortSignal): Promise<RunResult> {
     const tick = () => new Promise<void>((res) => setImmediate(res));
     await emit({ type: 'agent_started', payload: { request: req.request } });
@@ -34,8 +38,16 @@ class ScriptedExecutor implements RunExecutor {
   }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: test frames are read field by field
-interface Env { type: string; payload: Record<string, any>; event_id?: number; run_id?: string; thread_id?: string; request_id?: string; ts: string }
+interface Env {
+  type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: test frames are read field by field
+  payload: Record<string, any>;
+  event_id?: number;
+  run_id?: string;
+  thread_id?: string;
+  request_id?: string;
+  ts: string;
+}
 
 /** A test client: records every envelope and lets a test wait for one matching a predicate. */
 class Client {
@@ -47,10 +59,17 @@ class Client {
     ws.on('message', (d: Buffer) => {
       const e = JSON.parse(d.toString()) as Env;
       this.received.push(e);
-      for (const w of [...this.waiters]) if (w.pred(e)) { this.waiters.splice(this.waiters.indexOf(w), 1); w.res(e); }
+      for (const w of [...this.waiters])
+        if (w.pred(e)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.res(e);
+        }
     });
     this.closed = new Promise((res) => ws.on('close', (code: number, reason: Buffer) => res({ code, reason: reason.toString() })));
-    this.opened = new Promise((res, rej) => { ws.on('open', () => res()); ws.on('error', rej); });
+    this.opened = new Promise((res, rej) => {
+      ws.on('open', () => res());
+      ws.on('error', rej);
+    });
   }
   next(pred: (e: Env) => boolean): Promise<Env> {
     const seen = this.received.find(pred);
@@ -61,12 +80,18 @@ class Client {
   upcoming(pred: (e: Env) => boolean): Promise<Env> {
     return new Promise((res) => this.waiters.push({ pred, res }));
   }
-  send(m: unknown): void { this.ws.send(typeof m === 'string' ? m : JSON.stringify(m)); }
+  send(m: unknown): void {
+    this.ws.send(typeof m === 'string' ? m : JSON.stringify(m));
+  }
 }
 
 async function startApp(ws: Record<string, number>, executor: RunExecutor) {
   const dir = mkdtempSync(join(tmpdir(), 'netra-chat-ws-'));
-  const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+  const sink = new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
   const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, ws }), { logDestination: sink, runExecutor: executor });
   const base = (await app.listen()).replace(/^http/, 'ws');
   const { identity, access } = app.accounts;
@@ -88,7 +113,10 @@ describe('chat WebSocket', () => {
   const open: Client[] = [];
 
   beforeAll(async () => {
-    ({ app, base, dir, tokens, ownerId } = await startApp({ messagesPerSecond: 100_000, maxViolations: 10_000, maxFrameBytes: 4096 }, exec));
+    ({ app, base, dir, tokens, ownerId } = await startApp(
+      { messagesPerSecond: 100_000, maxViolations: 10_000, maxFrameBytes: 4096 },
+      exec,
+    ));
   }, 60_000);
   afterAll(async () => {
     for (const c of open) c.ws.terminate();
@@ -99,12 +127,18 @@ describe('chat WebSocket', () => {
   const connect = (opts: { token?: string; via?: 'header' | 'protocol'; query?: string } = {}) => {
     const token = opts.token ?? tokens.owner;
     const url = `${base}/ws?workspace=acme${opts.query ?? ''}`;
-    const ws = opts.via === 'protocol' ? new WebSocket(url, [`jwt.${token}`]) : new WebSocket(url, [], opts.token === '' ? {} : { headers: { authorization: `Bearer ${token}` } });
+    const ws =
+      opts.via === 'protocol'
+        ? new WebSocket(url, [`jwt.${token}`])
+        : new WebSocket(url, [], opts.token === '' ? {} : { headers: { authorization: `Bearer ${token}` } });
     const c = new Client(ws);
     open.push(c);
     return c;
   };
-  const ready = async (c: Client) => { await c.next((e) => e.type === 'connection_established'); return c; };
+  const ready = async (c: Client) => {
+    await c.next((e) => e.type === 'connection_established');
+    return c;
+  };
 
   it('authenticates by header or echoed jwt subprotocol and closes 1008 otherwise', async () => {
     const h = await ready(connect());
@@ -143,7 +177,15 @@ describe('chat WebSocket', () => {
     expect(accepted.request_id).toBe('m1');
     await c.next((e) => e.type === 'agent_completed');
     const events = c.received.filter((e) => e.event_id !== undefined);
-    expect(events.map((e) => e.type)).toEqual(['agent_started', 'partial_result', 'partial_result', 'partial_result', 'partial_result', 'final_report', 'agent_completed']);
+    expect(events.map((e) => e.type)).toEqual([
+      'agent_started',
+      'partial_result',
+      'partial_result',
+      'partial_result',
+      'partial_result',
+      'final_report',
+      'agent_completed',
+    ]);
     expect(events.map((e) => e.event_id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(events.every((e) => e.run_id === accepted.run_id && e.thread_id === created.thread_id)).toBe(true);
     await app.runs.whenDone(accepted.run_id!);
@@ -175,7 +217,9 @@ describe('chat WebSocket', () => {
     expect(ev.run_id).toBe(accepted.run_id);
     expect((await app.conversations.getRun({ workspace: 'acme', userId: ownerId }, accepted.run_id!))!.status).toBe('cancelled');
     const persisted = await app.runs.eventsAfter({ workspace: 'acme', userId: ownerId }, accepted.run_id!, 0);
-    expect(c.received.filter((e) => e.run_id === accepted.run_id && e.event_id !== undefined).map((e) => e.event_id)).toEqual(persisted.map((e) => e.event_id));
+    expect(c.received.filter((e) => e.run_id === accepted.run_id && e.event_id !== undefined).map((e) => e.event_id)).toEqual(
+      persisted.map((e) => e.event_id),
+    );
     c.ws.close();
   });
 
@@ -209,7 +253,10 @@ describe('chat WebSocket', () => {
   it('fuzz: 500 random and malformed frames get only error envelopes; the server still answers ping', async () => {
     const c = await ready(connect());
     let seed = 42;
-    const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
     const junk = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rnd() * 256)));
     const frames: (string | Buffer)[] = [];
@@ -221,7 +268,11 @@ describe('chat WebSocket', () => {
       () => JSON.stringify({ type: `no_such_${Math.floor(rnd() * 1e6)}` }),
       () => JSON.stringify({ type: pick(['ping', 'list_threads']), extra: 1 }),
       () => JSON.stringify({ type: 'stop_agent', payload: { run_id: pick([5, null, '', { a: 1 }]) } }),
-      () => JSON.stringify({ type: 'user_message', payload: pick([{}, { content: '' }, { content: 7 }, { content: 'hi', bogus: true }, 'text']) }),
+      () =>
+        JSON.stringify({
+          type: 'user_message',
+          payload: pick([{}, { content: '' }, { content: 7 }, { content: 'hi', bogus: true }, 'text']),
+        }),
       () => JSON.stringify({ type: 'resume', payload: { thread_id: 'x', after_event_id: pick([-1, 1.5, '3', null]) } }),
       () => JSON.stringify({ type: 'rename_thread', payload: { thread_id: 'x' } }),
       () => JSON.stringify({ type: pick(['__proto__', 'constructor', 'toString', 'hasOwnProperty']) }),
@@ -236,7 +287,9 @@ describe('chat WebSocket', () => {
     await c.next((e) => e.type === 'pong' && e.request_id === 'after-fuzz');
     const replies = c.received.slice(before);
     expect(replies.length).toBe(501);
-    expect(replies.slice(0, 500).every((e) => e.type === 'error' && typeof e.payload.code === 'string' && typeof e.payload.message === 'string')).toBe(true);
+    expect(
+      replies.slice(0, 500).every((e) => e.type === 'error' && typeof e.payload.code === 'string' && typeof e.payload.message === 'string'),
+    ).toBe(true);
     expect(replies.slice(0, 500).filter((e) => e.payload.code === 'NETRA_E_WS_FRAME_TOO_LARGE').length).toBe(2);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
@@ -297,7 +350,7 @@ describe('chat WebSocket limits', () => {
     await c.next((e) => e.type === 'connection_established');
     for (let i = 0; i < 30; i++) c.send({ type: 'ping', request_id: `p${i}` });
     expect((await c.closed).code).toBe(1008);
-    const kinds = new Set(c.received.slice(1).map((e) => e.type === 'error' ? e.payload.code : e.type));
+    const kinds = new Set(c.received.slice(1).map((e) => (e.type === 'error' ? e.payload.code : e.type)));
     expect(kinds).toEqual(new Set(['pong', 'NETRA_E_RATE_LIMITED']));
     const d = connect();
     await d.next((e) => e.type === 'connection_established');

@@ -18,7 +18,13 @@ const AZURE = resolve(__dirname, 'fixtures/data/azure-llm-inference-2023-code.cs
 describe('netra CLI for a new user', () => {
   let dir: string;
   const env = (extra: Record<string, string> = {}) => ({
-    ...process.env, NETRA_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', REDIS_URL: '', NETRA_LOG_LEVEL: 'warn', NETRA_SEED_DEMO: 'false', ...extra,
+    ...process.env,
+    NETRA_DATA_DIR: join(dir, 'data'),
+    DATABASE_URL: '',
+    REDIS_URL: '',
+    NETRA_LOG_LEVEL: 'warn',
+    NETRA_SEED_DEMO: 'false',
+    ...extra,
   });
   const netra = async (args: string[], extra: Record<string, string> = {}) => {
     try {
@@ -105,7 +111,9 @@ describe('netra CLI for a new user', () => {
     try {
       const r = await netra(['serve'], { NETRA_PORT: String(port), NETRA_DATA_DIR: fresh, NETRA_SEED_DEMO: 'true' });
       expect(r.code).toBe(1);
-      expect(r.stderr.trim()).toBe(`netra: NETRA_E_CONFIG: port ${port} on 127.0.0.1 is in use (another netra serve, or another program); stop that process or choose another port with NETRA_PORT`);
+      expect(r.stderr.trim()).toBe(
+        `netra: NETRA_E_CONFIG: port ${port} on 127.0.0.1 is in use (another netra serve, or another program); stop that process or choose another port with NETRA_PORT`,
+      );
       expect(existsSync(fresh)).toBe(false); // no data directory, no demo seeding
     } finally {
       await new Promise<void>((res) => taken.close(() => res()));
@@ -114,7 +122,10 @@ describe('netra CLI for a new user', () => {
 
   it('the running server writes its address; keys find it on any port; the address goes when it stops', async () => {
     const data = join(dir, 'served');
-    const child = spawn(process.execPath, [BIN, 'serve'], { env: env({ NETRA_DATA_DIR: data, NETRA_PORT: '0', NETRA_SEED_DEMO: 'true', NETRA_DEMO_EVENTS: '100' }), stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'serve'], {
+      env: env({ NETRA_DATA_DIR: data, NETRA_PORT: '0', NETRA_SEED_DEMO: 'true', NETRA_DEMO_EVENTS: '100' }),
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
     try {
       const file = join(data, 'server.json');

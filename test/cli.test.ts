@@ -17,7 +17,10 @@ describe('netra CLI', () => {
   let dir: string;
   const netra = async (...args: string[]) => {
     try {
-      const r = await run(process.execPath, [BIN, ...args], { env: { ...process.env, NETRA_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NETRA_LOG_LEVEL: 'warn' }, maxBuffer: 64 << 20 });
+      const r = await run(process.execPath, [BIN, ...args], {
+        env: { ...process.env, NETRA_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NETRA_LOG_LEVEL: 'warn' },
+        maxBuffer: 64 << 20,
+      });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
@@ -25,7 +28,9 @@ describe('netra CLI', () => {
     }
   };
 
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'netra-cli-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'netra-cli-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('imports the real Azure trace exactly and stats report the sums and the catalog spend', async () => {
@@ -63,7 +68,10 @@ describe('netra CLI', () => {
     expect(md.stdout).toMatch(/^# /m);
 
     const policyFile = join(dir, 'policy.json');
-    writeFileSync(policyFile, JSON.stringify({ name: 'nano', routing: [{ match: { model: 'gpt-4o-mini' }, target_model: 'gpt-4.1-nano' }] }));
+    writeFileSync(
+      policyFile,
+      JSON.stringify({ name: 'nano', routing: [{ match: { model: 'gpt-4o-mini' }, target_model: 'gpt-4.1-nano' }] }),
+    );
     const sim = await netra('simulate', policyFile, '--workspace', 'azure', '--json');
     expect(sim.code).toBe(0);
     const r = JSON.parse(sim.stdout);
@@ -76,7 +84,13 @@ describe('netra CLI', () => {
     expect(bad.stderr).toMatch(/routing\[0\]\.target_model/);
 
     const out = join(dir, 'portkey.json');
-    writeFileSync(policyFile, JSON.stringify({ routing: [{ match: { model: 'gpt-4o-mini' }, target_model: 'gpt-4.1-nano' }], exact_cache: { enabled: true, ttl_seconds: 600 } }));
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        routing: [{ match: { model: 'gpt-4o-mini' }, target_model: 'gpt-4.1-nano' }],
+        exact_cache: { enabled: true, ttl_seconds: 600 },
+      }),
+    );
     const pk = await netra('export-config', '--format', 'portkey', '--policy', policyFile, '--workspace', 'azure', '--out', out);
     expect(pk.code).toBe(0);
     const cfg = JSON.parse(readFileSync(out, 'utf8'));
@@ -92,7 +106,20 @@ describe('netra CLI', () => {
     expect(JSON.parse(rec.stdout)).toMatchObject({ workspace: 'azure', mode: 'shadow', record_text: true });
     const policyFile = join(dir, 'gateway-policy.json');
     writeFileSync(policyFile, JSON.stringify({ exact_cache: { enabled: true, ttl_seconds: 60 } }));
-    const set = await netra('gateway', 'policy', 'set', '--mode', 'enforce', '--policy', policyFile, '--record-text', 'false', '--workspace', 'azure', '--json');
+    const set = await netra(
+      'gateway',
+      'policy',
+      'set',
+      '--mode',
+      'enforce',
+      '--policy',
+      policyFile,
+      '--record-text',
+      'false',
+      '--workspace',
+      'azure',
+      '--json',
+    );
     expect(set.code).toBe(0);
     const shown = JSON.parse((await netra('gateway', 'policy', 'show', '--workspace', 'azure')).stdout);
     expect(shown).toMatchObject({ mode: 'enforce', record_text: false, policy: { exact_cache: { enabled: true, ttl_seconds: 60 } } });
@@ -103,20 +130,27 @@ describe('netra CLI', () => {
 
   it('reports bad rows with line and field and keeps the good ones', async () => {
     const file = join(dir, 'bad.jsonl');
-    writeFileSync(file, [
-      JSON.stringify({ timestamp: '2026-11-01T00:00:00Z', model: 'gpt-4o', prompt_tokens: 10, completion_tokens: 5 }),
-      '{not json',
-      JSON.stringify({ timestamp: '2026-11-01T00:00:01Z', model: 'gpt-4o', prompt_tokens: -3 }),
-      JSON.stringify({ timestamp: 'soon', model: 'gpt-4o' }),
-      JSON.stringify({ timestamp: '2026-11-01T00:00:02Z', model: 'made-up-model' }),
-      JSON.stringify({ timestamp: '2026-11-01T00:00:03Z', model: 'gpt-4o', prompt_tokens: 7 }),
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ timestamp: '2026-11-01T00:00:00Z', model: 'gpt-4o', prompt_tokens: 10, completion_tokens: 5 }),
+        '{not json',
+        JSON.stringify({ timestamp: '2026-11-01T00:00:01Z', model: 'gpt-4o', prompt_tokens: -3 }),
+        JSON.stringify({ timestamp: 'soon', model: 'gpt-4o' }),
+        JSON.stringify({ timestamp: '2026-11-01T00:00:02Z', model: 'made-up-model' }),
+        JSON.stringify({ timestamp: '2026-11-01T00:00:03Z', model: 'gpt-4o', prompt_tokens: 7 }),
+      ].join('\n'),
+    );
     const r = await netra('import', file, '--format', 'jsonl', '--workspace', 'bad', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.imported).toBe(3); // the unknown model is stored, flagged unknown_model
     expect(out.rejected).toBe(3);
-    expect(out.errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([[2, '(json)'], [3, 'prompt_tokens'], [4, 'timestamp']]);
+    expect(out.errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([
+      [2, '(json)'],
+      [3, 'prompt_tokens'],
+      [4, 'timestamp'],
+    ]);
   }, 60_000);
 
   it('explains a missing model for the Azure format and a bad format', async () => {

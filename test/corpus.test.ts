@@ -13,14 +13,32 @@ import { normalizeEvent, type Pricer, type Usage, type WorkloadEvent } from '../
 
 /** USD per million tokens (input, output) and provider: explicit local rates, independent of the price catalog. */
 const RATES: Record<string, [number, number, string]> = {
-  'gpt-4o': [2.5, 10, 'openai'], 'gpt-4o-mini': [0.15, 0.6, 'openai'], 'gpt-4.1': [2, 8, 'openai'], 'gpt-4.1-mini': [0.4, 1.6, 'openai'],
-  'gpt-4.1-nano': [0.1, 0.4, 'openai'], 'gpt-5': [1.25, 10, 'openai'], 'gpt-5-mini': [0.25, 2, 'openai'], 'gpt-5-nano': [0.05, 0.4, 'openai'],
-  o3: [2, 8, 'openai'], 'o4-mini': [1.1, 4.4, 'openai'], 'claude-opus-4-1': [15, 75, 'anthropic'], 'claude-sonnet-4-5': [3, 15, 'anthropic'],
-  'claude-haiku-4-5': [1, 5, 'anthropic'], 'claude-3-haiku': [0.25, 1.25, 'anthropic'], 'gemini-2.5-pro': [1.25, 10, 'google'],
-  'gemini-2.5-flash': [0.3, 2.5, 'google'], 'gemini-2.5-flash-lite': [0.1, 0.4, 'google'], 'gemini-2.0-flash': [0.1, 0.4, 'google'],
-  'mistral-large': [2, 6, 'mistral'], 'mistral-small': [0.1, 0.3, 'mistral'], codestral: [0.3, 0.9, 'mistral'],
-  'llama-3.3-70b': [0.6, 0.6, 'meta'], 'llama-3.1-8b': [0.1, 0.1, 'meta'], 'deepseek-chat': [0.27, 1.1, 'deepseek'],
-  'deepseek-reasoner': [0.55, 2.19, 'deepseek'], 'text-embedding-3-small': [0.02, 0, 'openai'],
+  'gpt-4o': [2.5, 10, 'openai'],
+  'gpt-4o-mini': [0.15, 0.6, 'openai'],
+  'gpt-4.1': [2, 8, 'openai'],
+  'gpt-4.1-mini': [0.4, 1.6, 'openai'],
+  'gpt-4.1-nano': [0.1, 0.4, 'openai'],
+  'gpt-5': [1.25, 10, 'openai'],
+  'gpt-5-mini': [0.25, 2, 'openai'],
+  'gpt-5-nano': [0.05, 0.4, 'openai'],
+  o3: [2, 8, 'openai'],
+  'o4-mini': [1.1, 4.4, 'openai'],
+  'claude-opus-4-1': [15, 75, 'anthropic'],
+  'claude-sonnet-4-5': [3, 15, 'anthropic'],
+  'claude-haiku-4-5': [1, 5, 'anthropic'],
+  'claude-3-haiku': [0.25, 1.25, 'anthropic'],
+  'gemini-2.5-pro': [1.25, 10, 'google'],
+  'gemini-2.5-flash': [0.3, 2.5, 'google'],
+  'gemini-2.5-flash-lite': [0.1, 0.4, 'google'],
+  'gemini-2.0-flash': [0.1, 0.4, 'google'],
+  'mistral-large': [2, 6, 'mistral'],
+  'mistral-small': [0.1, 0.3, 'mistral'],
+  codestral: [0.3, 0.9, 'mistral'],
+  'llama-3.3-70b': [0.6, 0.6, 'meta'],
+  'llama-3.1-8b': [0.1, 0.1, 'meta'],
+  'deepseek-chat': [0.27, 1.1, 'deepseek'],
+  'deepseek-reasoner': [0.55, 2.19, 'deepseek'],
+  'text-embedding-3-small': [0.02, 0, 'openai'],
 };
 const pricer: Pricer = {
   price(_ws: string, model: string, u: Usage) {
@@ -31,16 +49,48 @@ const pricer: Pricer = {
 };
 /** Local tiers (deliberately not the generator's defaults for two models, to show the tiers passed in are used). */
 const TIERS: Record<string, number> = {
-  'gpt-4o': 3, 'gpt-4.1': 3, 'gpt-5': 3, o3: 3, 'claude-opus-4-1': 3, 'claude-sonnet-4-5': 3, 'gemini-2.5-pro': 3, 'deepseek-reasoner': 3,
-  'gemini-2.5-flash': 3, 'o4-mini': 3,
+  'gpt-4o': 3,
+  'gpt-4.1': 3,
+  'gpt-5': 3,
+  o3: 3,
+  'claude-opus-4-1': 3,
+  'claude-sonnet-4-5': 3,
+  'gemini-2.5-pro': 3,
+  'deepseek-reasoner': 3,
+  'gemini-2.5-flash': 3,
+  'o4-mini': 3,
 };
 const tierOf = (m: string) => TIERS[m] ?? (m.includes('mini') || m.includes('nano') || m.includes('haiku') || m.includes('lite') ? 1 : 2);
 
 const END = Date.UTC(2026, 10, 16); // a Monday, 00:00 UTC
-const ALLOWED = new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano', 'o3', 'o4-mini',
-  'claude-opus-4-1', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-3-haiku', 'gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite',
-  'gemini-2.0-flash', 'mistral-large', 'mistral-small', 'codestral', 'llama-3.3-70b', 'llama-3.1-8b', 'deepseek-chat', 'deepseek-reasoner',
-  'text-embedding-3-small']);
+const ALLOWED = new Set([
+  'gpt-4o',
+  'gpt-4o-mini',
+  'gpt-4.1',
+  'gpt-4.1-mini',
+  'gpt-4.1-nano',
+  'gpt-5',
+  'gpt-5-mini',
+  'gpt-5-nano',
+  'o3',
+  'o4-mini',
+  'claude-opus-4-1',
+  'claude-sonnet-4-5',
+  'claude-haiku-4-5',
+  'claude-3-haiku',
+  'gemini-2.5-pro',
+  'gemini-2.5-flash',
+  'gemini-2.5-flash-lite',
+  'gemini-2.0-flash',
+  'mistral-large',
+  'mistral-small',
+  'codestral',
+  'llama-3.3-70b',
+  'llama-3.1-8b',
+  'deepseek-chat',
+  'deepseek-reasoner',
+  'text-embedding-3-small',
+]);
 
 const cache = new Map<string, { events: WorkloadEvent[]; manifest: Manifest }>();
 function workload(preset: string, events = 12_000, days = 2, seed = 3) {
@@ -74,11 +124,18 @@ function recompute(events: WorkloadEvent[], m: Manifest) {
     if (exact) add('exact_duplicate');
     while (okWindow.length && e.timestamp - okWindow[0]!.e.timestamp > ttl) okWindow.shift();
     const sh = wordShingles(e.prompt_text ?? '');
-    if (!exact && okWindow.some((o) => o.e.model === e.model && o.e.prompt_hash !== e.prompt_hash && jaccard(o.sh, sh) >= m.params.near_duplicate_jaccard)) add('near_duplicate');
+    if (
+      !exact &&
+      okWindow.some(
+        (o) => o.e.model === e.model && o.e.prompt_hash !== e.prompt_hash && jaccard(o.sh, sh) >= m.params.near_duplicate_jaccard,
+      )
+    )
+      add('near_duplicate');
     if (tierOf(e.model) === 3 && simple.has(e.tags.task!)) add('routable');
     if (e.tags.latency_class === 'offline' && e.end_user === null && e.session_id === null) add('batchable');
     const pk = e.model + '\u0000' + e.prefix_hash;
-    if (e.prefix_hash && (e.prefix_tokens ?? 0) >= m.params.prefix_min_tokens && e.timestamp - (lastOkPrefix.get(pk) ?? -Infinity) <= win) add('prefix_cacheable');
+    if (e.prefix_hash && (e.prefix_tokens ?? 0) >= m.params.prefix_min_tokens && e.timestamp - (lastOkPrefix.get(pk) ?? -Infinity) <= win)
+      add('prefix_cacheable');
     if (e.status === 'error') add('error');
     if (errorKeys.has(e.trace_id + '\u0000' + e.prompt_hash)) add('retry');
     if (e.finish_reason === 'length') c.truncated++;
@@ -191,7 +248,17 @@ describe('corpus generator', () => {
         const byModel = new Map<string, number>();
         for (const e of events) byModel.set(e.model, (byModel.get(e.model) ?? 0) + e.cost_usd);
         for (const [model, s] of byModel) expect(m.models[model]!.spend_usd).toBeCloseTo(s, 9);
-        expect(Object.keys(m.definitions)).toEqual(expect.arrayContaining(['exact_duplicate', 'near_duplicate', 'routable', 'batchable', 'prefix_cacheable', 'retry', 'max_tokens_headroom']));
+        expect(Object.keys(m.definitions)).toEqual(
+          expect.arrayContaining([
+            'exact_duplicate',
+            'near_duplicate',
+            'routable',
+            'batchable',
+            'prefix_cacheable',
+            'retry',
+            'max_tokens_headroom',
+          ]),
+        );
       });
 
       it('gives prompt_hash one text and each text one hash', () => {
@@ -257,7 +324,10 @@ describe('corpus generator', () => {
   it('draws log-normal token sizes (median below mean, median near the preset median)', () => {
     const { events } = workload('chat-support', 20_000, 7);
     const spec = PRESETS['chat-support']!.apps.find((a) => a.app === 'ticket-router')!;
-    const comp = events.filter((e) => e.app === 'ticket-router' && e.status === 'ok').map((e) => e.completion_tokens).sort((a, b) => a - b);
+    const comp = events
+      .filter((e) => e.app === 'ticket-router' && e.status === 'ok')
+      .map((e) => e.completion_tokens)
+      .sort((a, b) => a - b);
     const median = comp[comp.length >> 1]!;
     const mean = comp.reduce((s, x) => s + x, 0) / comp.length;
     expect(Math.abs(median - spec.completion.median)).toBeLessThanOrEqual(1);
@@ -292,7 +362,9 @@ describe('corpus generator', () => {
       expect(med / MODEL_PROFILES[model]!.tokens_per_second).toBeLessThan(1.15);
     }
     const errors = events.filter((e) => e.status === 'error');
-    expect(errors.every((e) => [429, 500, 503].includes(e.http_status!) && e.error_type && e.ttft_ms === null && e.completion_tokens === 0)).toBe(true);
+    expect(
+      errors.every((e) => [429, 500, 503].includes(e.http_status!) && e.error_type && e.ttft_ms === null && e.completion_tokens === 0),
+    ).toBe(true);
   });
 
   it('grows prompts turn by turn in sessions and agent runs; retries reuse the failed call', () => {

@@ -35,9 +35,30 @@ for (const target of testDatabases()) {
     });
 
     it('keeps price overrides per workspace and upserts them', async () => {
-      await repo.upsertPriceOverride({ workspace: 'acme', model: 'gpt-4o', input: 1e-6, output: null, cached_input: null, cache_write: null });
-      await repo.upsertPriceOverride({ workspace: 'acme', model: 'gpt-4o', input: 2e-6, output: 8e-6, cached_input: null, cache_write: null });
-      await repo.upsertPriceOverride({ workspace: 'other', model: 'gpt-4o', input: 9e-6, output: 9e-6, cached_input: null, cache_write: null });
+      await repo.upsertPriceOverride({
+        workspace: 'acme',
+        model: 'gpt-4o',
+        input: 1e-6,
+        output: null,
+        cached_input: null,
+        cache_write: null,
+      });
+      await repo.upsertPriceOverride({
+        workspace: 'acme',
+        model: 'gpt-4o',
+        input: 2e-6,
+        output: 8e-6,
+        cached_input: null,
+        cache_write: null,
+      });
+      await repo.upsertPriceOverride({
+        workspace: 'other',
+        model: 'gpt-4o',
+        input: 9e-6,
+        output: 9e-6,
+        cached_input: null,
+        cache_write: null,
+      });
       const acme = await repo.listPriceOverrides('acme');
       expect(acme).toEqual([{ workspace: 'acme', model: 'gpt-4o', input: 2e-6, output: 8e-6, cached_input: null, cache_write: null }]);
       expect((await repo.listPriceOverrides('other'))[0]!.input).toBe(9e-6);
@@ -48,7 +69,14 @@ for (const target of testDatabases()) {
 
     it('persists jobs with progress and scopes them to their workspace', async () => {
       const job = await repo.createJob({ workspace: 'acme', kind: 'import', source: 'trace.csv', format: 'azure-trace' });
-      await repo.updateJob(job.id, { accepted: 10, rejected: 2, progress: 1, status: 'completed', errors: [{ line: 3, field: 'x', message: 'bad' }], finished: true });
+      await repo.updateJob(job.id, {
+        accepted: 10,
+        rejected: 2,
+        progress: 1,
+        status: 'completed',
+        errors: [{ line: 3, field: 'x', message: 'bad' }],
+        finished: true,
+      });
       const got = await repo.getJob('acme', job.id);
       expect(got).toMatchObject({ status: 'completed', accepted: 10, rejected: 2, progress: 1, source: 'trace.csv' });
       expect(got!.finishedAt).toBeInstanceOf(Date);

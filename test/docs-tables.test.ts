@@ -26,7 +26,10 @@ describe('generated documentation tables', () => {
   it('documents every error code of the registry, once', () => {
     const block = generatedBlock(readDoc('docs/OPERATIONS.md'), 'errors') ?? '';
     for (const e of Object.values(ErrorCodes)) {
-      expect(block.split('\n').filter((l) => l.startsWith(`| \`${e.code}\` |`)), e.code).toHaveLength(1);
+      expect(
+        block.split('\n').filter((l) => l.startsWith(`| \`${e.code}\` |`)),
+        e.code,
+      ).toHaveLength(1);
     }
   });
 
@@ -46,8 +49,12 @@ describe('generated documentation tables', () => {
     expect(all.length).toBeGreaterThan(90);
     // a variable set to a valid non-default value lands in the field the table names
     const cases: [string, string, unknown][] = [
-      ['NETRA_PG_POOL_SIZE', '7', 7], ['NETRA_MEMORY_HEAP_CRITICAL_RATIO', '0.5', 0.5], ['NETRA_EVENT_LOOP_LAG_DEGRADED_MS', '321', 321],
-      ['NETRA_WS_MAX_VIOLATIONS', '9', 9], ['CLICKHOUSE_TTL_DAYS', '30', 30], ['NETRA_PRECOMPUTE_GOALS', 'cost', ['cost']],
+      ['NETRA_PG_POOL_SIZE', '7', 7],
+      ['NETRA_MEMORY_HEAP_CRITICAL_RATIO', '0.5', 0.5],
+      ['NETRA_EVENT_LOOP_LAG_DEGRADED_MS', '321', 321],
+      ['NETRA_WS_MAX_VIOLATIONS', '9', 9],
+      ['CLICKHOUSE_TTL_DAYS', '30', 30],
+      ['NETRA_PRECOMPUTE_GOALS', 'cost', ['cost']],
     ];
     for (const [name, value, expected] of cases) {
       const path = all.find((s) => s.setting.env.includes(name))!.path.split('.');
@@ -61,7 +68,12 @@ describe('generated documentation tables', () => {
     const vars = new Set(settingsList().flatMap((s) => s.setting.env));
     // switches of test and benchmark runs, not of Netra itself
     for (const v of ['NETRA_CHAOS_FIGURES']) vars.add(v);
-    const docs = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const docs = [
+      'README.md',
+      ...readdirSync('docs')
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
     const unknown: string[] = [];
     for (const d of docs) {
       for (const m of readFileSync(d, 'utf8').matchAll(/NETRA_(?!E_)[A-Z0-9_]*[A-Z0-9]\b(?!_\*)/g)) {

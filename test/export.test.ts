@@ -32,7 +32,10 @@ const POLICY = validatePolicy({
   exact_cache: { enabled: true, ttl_seconds: 3600 },
   semantic_cache: { enabled: true, ttl_seconds: 1800, threshold: 0.92 },
   batch: [{ match: { offline: true } }],
-  max_tokens_caps: [{ match: { model: 'gpt-4o-mini' }, cap: 512 }, { match: { app: 'writer' }, cap: 300 }],
+  max_tokens_caps: [
+    { match: { model: 'gpt-4o-mini' }, cap: 512 },
+    { match: { app: 'writer' }, cap: 300 },
+  ],
 });
 
 // ---------- LiteLLM: documented shape ----------
@@ -42,14 +45,21 @@ const POLICY = validatePolicy({
 // https://docs.litellm.ai/docs/proxy/caching and /proxy/caching_semantic (cache: true, cache_params.type redis |
 // redis-semantic | ..., ttl, similarity_threshold, redis_semantic_cache_embedding_model).
 const LiteLLMSchema = z.strictObject({
-  model_list: z.array(z.strictObject({
-    model_name: z.string().min(1),
-    litellm_params: z.looseObject({
-      model: z.string().regex(/^[a-z_]+\/[^/\s]+/, 'provider/model'),
-      api_key: z.string().regex(/^os\.environ\/[A-Z0-9_]+$/).optional(),
-      max_tokens: z.number().int().positive().optional(),
-    }),
-  })).min(1),
+  model_list: z
+    .array(
+      z.strictObject({
+        model_name: z.string().min(1),
+        litellm_params: z.looseObject({
+          model: z.string().regex(/^[a-z_]+\/[^/\s]+/, 'provider/model'),
+          api_key: z
+            .string()
+            .regex(/^os\.environ\/[A-Z0-9_]+$/)
+            .optional(),
+          max_tokens: z.number().int().positive().optional(),
+        }),
+      }),
+    )
+    .min(1),
   router_settings: z.looseObject({
     routing_strategy: z.enum(['simple-shuffle', 'least-busy', 'usage-based-routing', 'latency-based-routing', 'cost-based-routing']),
     num_retries: z.number().int().nonnegative(),
@@ -57,14 +67,16 @@ const LiteLLMSchema = z.strictObject({
     fallbacks: z.array(z.record(z.string(), z.array(z.string()).min(1))),
     model_group_alias: z.record(z.string(), z.string()).optional(),
   }),
-  litellm_settings: z.looseObject({
-    cache: z.literal(true),
-    cache_params: z.looseObject({
-      type: z.enum(['local', 'redis', 'redis-semantic', 'qdrant-semantic', 'valkey-semantic', 's3', 'gcs', 'disk']),
-      ttl: z.number().positive(),
-      similarity_threshold: z.number().min(0).max(1).optional(),
-    }),
-  }).optional(),
+  litellm_settings: z
+    .looseObject({
+      cache: z.literal(true),
+      cache_params: z.looseObject({
+        type: z.enum(['local', 'redis', 'redis-semantic', 'qdrant-semantic', 'valkey-semantic', 's3', 'gcs', 'disk']),
+        ttl: z.number().positive(),
+        similarity_threshold: z.number().min(0).max(1).optional(),
+      }),
+    })
+    .optional(),
 });
 
 // ---------- Portkey: documented shape ----------
@@ -72,47 +84,74 @@ const LiteLLMSchema = z.strictObject({
 // conditions [{query, then}] and default naming a target; targets with unique names, provider, override_params;
 // nested targets with their own strategy, e.g. fallback), /cache-simple-and-semantic (cache {mode simple|semantic,
 // max_age}), /automatic-retries (retry {attempts <= 5}).
-type PkTarget = { name?: string; provider?: string; override_params?: Record<string, unknown>; strategy?: { mode: string }; targets?: PkTarget[]; weight?: number };
-const PortkeyTargetSchema: z.ZodType<PkTarget> = z.lazy(() => z.strictObject({
-  name: z.string().min(1).optional(),
-  provider: z.string().min(1).optional(),
-  override_params: z.looseObject({ model: z.string().min(1).optional(), max_tokens: z.number().int().positive().optional() }).optional(),
-  strategy: z.strictObject({ mode: z.enum(['fallback', 'loadbalance']) }).optional(),
-  targets: z.array(PortkeyTargetSchema).min(1).optional(),
-  weight: z.number().min(0).optional(),
-}).refine((t) => (t.provider !== undefined) !== (t.targets !== undefined), 'a target has a provider or nested targets'));
+type PkTarget = {
+  name?: string;
+  provider?: string;
+  override_params?: Record<string, unknown>;
+  strategy?: { mode: string };
+  targets?: PkTarget[];
+  weight?: number;
+};
+const PortkeyTargetSchema: z.ZodType<PkTarget> = z.lazy(() =>
+  z
+    .strictObject({
+      name: z.string().min(1).optional(),
+      provider: z.string().min(1).optional(),
+      override_params: z
+        .looseObject({ model: z.string().min(1).optional(), max_tokens: z.number().int().positive().optional() })
+        .optional(),
+      strategy: z.strictObject({ mode: z.enum(['fallback', 'loadbalance']) }).optional(),
+      targets: z.array(PortkeyTargetSchema).min(1).optional(),
+      weight: z.number().min(0).optional(),
+    })
+    .refine((t) => (t.provider !== undefined) !== (t.targets !== undefined), 'a target has a provider or nested targets'),
+);
 const QUERY_OPS = new Set(['$eq', '$ne', '$in', '$nin', '$regex', '$gt', '$gte', '$lt', '$lte', '$and', '$or']);
-const QuerySchema: z.ZodType<Record<string, unknown>> = z.lazy(() => z.record(z.string(), z.unknown()).superRefine((q, ctx) => {
-  for (const [k, v] of Object.entries(q)) {
-    if (k === '$and' || k === '$or') {
-      if (!Array.isArray(v)) ctx.addIssue({ code: 'custom', message: `${k} takes an array` });
-      else v.forEach((x) => { if (!QuerySchema.safeParse(x).success) ctx.addIssue({ code: 'custom', message: `bad ${k} item` }); });
-    } else if (!/^(metadata|params|url)\./.test(k)) ctx.addIssue({ code: 'custom', message: `unknown field ${k}` });
-    else if (typeof v === 'object' && v !== null && !Object.keys(v).every((op) => QUERY_OPS.has(op))) ctx.addIssue({ code: 'custom', message: `unknown operator in ${k}` });
-  }
-}));
-const PortkeySchema = z.strictObject({
-  strategy: z.discriminatedUnion('mode', [
-    z.strictObject({ mode: z.literal('conditional'), conditions: z.array(z.strictObject({ query: QuerySchema, then: z.string().min(1) })), default: z.string().min(1) }),
-    z.strictObject({ mode: z.literal('loadbalance') }),
-    z.strictObject({ mode: z.literal('fallback') }),
-  ]),
-  targets: z.array(PortkeyTargetSchema).min(1),
-  cache: z.strictObject({ mode: z.enum(['simple', 'semantic']), max_age: z.number().int().positive() }).optional(),
-  retry: z.strictObject({ attempts: z.number().int().min(0).max(5) }).optional(),
-}).superRefine((c, ctx) => {
-  const names = c.targets.map((t) => t.name).filter((n): n is string => n !== undefined);
-  if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', message: 'target names must be unique' });
-  if (c.strategy.mode === 'conditional') {
-    for (const ref of [...c.strategy.conditions.map((x) => x.then), c.strategy.default]) {
-      if (!names.includes(ref)) ctx.addIssue({ code: 'custom', message: `condition target '${ref}' is not a target name` });
+const QuerySchema: z.ZodType<Record<string, unknown>> = z.lazy(() =>
+  z.record(z.string(), z.unknown()).superRefine((q, ctx) => {
+    for (const [k, v] of Object.entries(q)) {
+      if (k === '$and' || k === '$or') {
+        if (!Array.isArray(v)) ctx.addIssue({ code: 'custom', message: `${k} takes an array` });
+        else
+          v.forEach((x) => {
+            if (!QuerySchema.safeParse(x).success) ctx.addIssue({ code: 'custom', message: `bad ${k} item` });
+          });
+      } else if (!/^(metadata|params|url)\./.test(k)) ctx.addIssue({ code: 'custom', message: `unknown field ${k}` });
+      else if (typeof v === 'object' && v !== null && !Object.keys(v).every((op) => QUERY_OPS.has(op)))
+        ctx.addIssue({ code: 'custom', message: `unknown operator in ${k}` });
     }
-  }
-});
+  }),
+);
+const PortkeySchema = z
+  .strictObject({
+    strategy: z.discriminatedUnion('mode', [
+      z.strictObject({
+        mode: z.literal('conditional'),
+        conditions: z.array(z.strictObject({ query: QuerySchema, then: z.string().min(1) })),
+        default: z.string().min(1),
+      }),
+      z.strictObject({ mode: z.literal('loadbalance') }),
+      z.strictObject({ mode: z.literal('fallback') }),
+    ]),
+    targets: z.array(PortkeyTargetSchema).min(1),
+    cache: z.strictObject({ mode: z.enum(['simple', 'semantic']), max_age: z.number().int().positive() }).optional(),
+    retry: z.strictObject({ attempts: z.number().int().min(0).max(5) }).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const names = c.targets.map((t) => t.name).filter((n): n is string => n !== undefined);
+    if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', message: 'target names must be unique' });
+    if (c.strategy.mode === 'conditional') {
+      for (const ref of [...c.strategy.conditions.map((x) => x.then), c.strategy.default]) {
+        if (!names.includes(ref)) ctx.addIssue({ code: 'custom', message: `condition target '${ref}' is not a target name` });
+      }
+    }
+  });
 
 // ---------- a tiny YAML reader for the block subset the emitter writes ----------
 function parseYaml(text: string): unknown {
-  const lines = text.split('\n').map((raw) => ({ indent: raw.length - raw.trimStart().length, text: raw.trim() }))
+  const lines = text
+    .split('\n')
+    .map((raw) => ({ indent: raw.length - raw.trimStart().length, text: raw.trim() }))
     .filter((l) => l.text !== '' && !l.text.startsWith('#'));
   let i = 0;
   const scalar = (s: string): unknown => {
@@ -144,11 +183,18 @@ function parseYaml(text: string): unknown {
     const out: unknown[] = [];
     while (i < lines.length && lines[i]!.indent === indent && lines[i]!.text.startsWith('-')) {
       const rest = lines[i]!.text.slice(1).trim();
-      if (rest === '') { i++; out.push(nested(indent)); continue; }
-      if (/^("[^"]*"|[^"\s][^:]*):( |$)/.test(rest) && !rest.startsWith('"') || /^"[^"]*":( |$)/.test(rest)) {
+      if (rest === '') {
+        i++;
+        out.push(nested(indent));
+        continue;
+      }
+      if ((/^("[^"]*"|[^"\s][^:]*):( |$)/.test(rest) && !rest.startsWith('"')) || /^"[^"]*":( |$)/.test(rest)) {
         lines[i] = { indent: indent + 2, text: rest };
         out.push(map(indent + 2));
-      } else { out.push(scalar(rest)); i++; }
+      } else {
+        out.push(scalar(rest));
+        i++;
+      }
     }
     return out;
   }
@@ -184,9 +230,22 @@ describe('LiteLLM config.yaml', () => {
     expect(byName['netra-original-gpt-4o']!.model).toBe('openai/gpt-4o');
     expect(byName['gpt-4o-mini']!.max_tokens).toBe(512);
     expect(config.router_settings.model_group_alias).toEqual({ 'gpt-4o': 'netra-route-0' });
-    expect(config.router_settings.fallbacks).toEqual([{ 'netra-route-0': ['netra-original-gpt-4o'] }, { 'netra-route-1': ['claude-sonnet-4-5'] }]);
-    expect(config.litellm_settings).toEqual({ cache: true, cache_params: { type: 'redis-semantic', ttl: 1800, similarity_threshold: 0.92, redis_semantic_cache_embedding_model: 'text-embedding-3-small' } });
-    expect(yaml).toMatch(/^# routing\[1\]: send model "netra-route-1" for app=support, model=claude-sonnet-4-5, task in \(faq, classification\)/m);
+    expect(config.router_settings.fallbacks).toEqual([
+      { 'netra-route-0': ['netra-original-gpt-4o'] },
+      { 'netra-route-1': ['claude-sonnet-4-5'] },
+    ]);
+    expect(config.litellm_settings).toEqual({
+      cache: true,
+      cache_params: {
+        type: 'redis-semantic',
+        ttl: 1800,
+        similarity_threshold: 0.92,
+        redis_semantic_cache_embedding_model: 'text-embedding-3-small',
+      },
+    });
+    expect(yaml).toMatch(
+      /^# routing\[1\]: send model "netra-route-1" for app=support, model=claude-sonnet-4-5, task in \(faq, classification\)/m,
+    );
     expect(notes.join('\n')).toMatch(/max_tokens_caps\[1\] \(app=writer\): LiteLLM cannot cap by segment/);
     expect(notes.join('\n')).toMatch(/batch\[0\].*\/v1\/batches/);
   });
@@ -198,7 +257,18 @@ describe('LiteLLM config.yaml', () => {
   });
 
   it('quotes YAML strings that would change meaning', () => {
-    const tricky = { a: 'yes', b: '1e5', c: 'x: y', d: '#hash', e: '', f: ['- item', 'true'], 'key with space': 'ok', g: [], h: {}, i: [{ j: 1, k: [2, 3] }] };
+    const tricky = {
+      a: 'yes',
+      b: '1e5',
+      c: 'x: y',
+      d: '#hash',
+      e: '',
+      f: ['- item', 'true'],
+      'key with space': 'ok',
+      g: [],
+      h: {},
+      i: [{ j: 1, k: [2, 3] }],
+    };
     expect(parseYaml(toYaml(tricky))).toEqual(tricky);
   });
 });
@@ -215,15 +285,32 @@ describe('Portkey gateway config', () => {
     if (config.strategy.mode !== 'conditional') throw new Error('expected a conditional config');
     expect(config.strategy.conditions[0]).toEqual({ query: { 'params.model': { $eq: 'gpt-4o' } }, then: 'route-0' });
     expect(config.strategy.conditions[1]).toEqual({
-      query: { $and: [{ 'params.model': { $eq: 'claude-sonnet-4-5' } }, { 'metadata.app': { $eq: 'support' } }, { 'metadata.task': { $in: ['faq', 'classification'] } }] },
+      query: {
+        $and: [
+          { 'params.model': { $eq: 'claude-sonnet-4-5' } },
+          { 'metadata.app': { $eq: 'support' } },
+          { 'metadata.task': { $in: ['faq', 'classification'] } },
+        ],
+      },
       then: 'route-1',
     });
     const route0 = config.targets.find((t) => t.name === 'route-0')!;
-    expect(route0).toEqual({ name: 'route-0', strategy: { mode: 'fallback' }, targets: [
-      { provider: 'openai', override_params: { model: 'gpt-4o-mini', max_tokens: 512 } },
-      { provider: 'openai', override_params: { model: 'gpt-4o' } },
-    ] });
-    expect(config.targets.map((t) => t.name)).toEqual(['route-0', 'route-1', 'cap-0', 'passthrough-openai', 'passthrough-anthropic', 'passthrough-google']);
+    expect(route0).toEqual({
+      name: 'route-0',
+      strategy: { mode: 'fallback' },
+      targets: [
+        { provider: 'openai', override_params: { model: 'gpt-4o-mini', max_tokens: 512 } },
+        { provider: 'openai', override_params: { model: 'gpt-4o' } },
+      ],
+    });
+    expect(config.targets.map((t) => t.name)).toEqual([
+      'route-0',
+      'route-1',
+      'cap-0',
+      'passthrough-openai',
+      'passthrough-anthropic',
+      'passthrough-google',
+    ]);
     expect(config.targets[2]).toEqual({ name: 'cap-0', provider: 'openai', override_params: { model: 'gpt-4o-mini', max_tokens: 512 } });
     expect(config.strategy.conditions[2]).toEqual({ query: { 'params.model': { $eq: 'gpt-4o-mini' } }, then: 'cap-0' });
     expect(config.strategy.default).toBe('passthrough-openai');
@@ -236,25 +323,53 @@ describe('Portkey gateway config', () => {
   });
 
   it('with no rules and one provider: a single-target loadbalance config with a simple cache', () => {
-    const { config: c } = policyToPortkey(validatePolicy({ exact_cache: { enabled: true, ttl_seconds: 60 } }), { ...opts, models: ['gpt-4o'] });
-    expect(c).toEqual({ strategy: { mode: 'loadbalance' }, targets: [{ name: 'passthrough-openai', provider: 'openai', weight: 1 }], retry: { attempts: 2 }, cache: { mode: 'simple', max_age: 60 } });
+    const { config: c } = policyToPortkey(validatePolicy({ exact_cache: { enabled: true, ttl_seconds: 60 } }), {
+      ...opts,
+      models: ['gpt-4o'],
+    });
+    expect(c).toEqual({
+      strategy: { mode: 'loadbalance' },
+      targets: [{ name: 'passthrough-openai', provider: 'openai', weight: 1 }],
+      retry: { attempts: 2 },
+      cache: { mode: 'simple', max_age: 60 },
+    });
     expect(PortkeySchema.safeParse(c).success).toBe(true);
   });
 });
 
 describe('recommendations as Markdown and JSON', () => {
   const rec: Recommendation = {
-    id: 'exact_cache:app=support', kind: 'exact_cache', title: 'Cache exact repeats in support | bot',
-    scope: { app: 'support' }, affected_share: 0.125, affected_spend_share: 0.1, monthly_savings_usd: 1234.5, savings_share: 0.08,
+    id: 'exact_cache:app=support',
+    kind: 'exact_cache',
+    title: 'Cache exact repeats in support | bot',
+    scope: { app: 'support' },
+    affected_share: 0.125,
+    affected_spend_share: 0.1,
+    monthly_savings_usd: 1234.5,
+    savings_share: 0.08,
     latency_impact: { p50_ms_delta: -850, p95_ms_delta: null, description: 'hits return in ~20 ms' },
-    quality_risk: { level: 'low', reason: 'identical prompts get identical answers' }, confidence: 0.9,
-    evidence: { figures: { hits: 1200, hit_rate: 0.125, spend_usd: 41.15, note: 'ttl 3600 s', missing: null }, query: 'SELECT 1\nFROM events', sample_event_ids: ['e1', 'e2'] },
+    quality_risk: { level: 'low', reason: 'identical prompts get identical answers' },
+    confidence: 0.9,
+    evidence: {
+      figures: { hits: 1200, hit_rate: 0.125, spend_usd: 41.15, note: 'ttl 3600 s', missing: null },
+      query: 'SELECT 1\nFROM events',
+      sample_event_ids: ['e1', 'e2'],
+    },
     how_to_apply: ['Enable a response cache keyed on (model, prompt).', 'Set the TTL to 1 hour.'],
   };
-  const meta = { workspace: 'demo', from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 10, 8), total_spend_usd: 15000, total_events: 96000, goal: 'cost' };
+  const meta = {
+    workspace: 'demo',
+    from: Date.UTC(2026, 10, 1),
+    to: Date.UTC(2026, 10, 8),
+    total_spend_usd: 15000,
+    total_events: 96000,
+    goal: 'cost',
+  };
 
   it('writes a readable report with title, dollars, share, risk, evidence and steps', () => {
-    const md = recommendationsToMarkdown([rec], meta, [{ kind: 'semantic_cache', reason: 'No prompt text.', needs: 'prompt_text on events' }]);
+    const md = recommendationsToMarkdown([rec], meta, [
+      { kind: 'semantic_cache', reason: 'No prompt text.', needs: 'prompt_text on events' },
+    ]);
     expect(md).toContain('# Netra recommendations: demo');
     expect(md).toContain('Window 2026-11-01 to 2026-11-08 (UTC), 96,000 calls, $15,000.00 spent; ranked for goal `cost`.');
     expect(md).toContain('| 1 | Cache exact repeats in support \\| bot | $1,234.50 | 8.0% | low | 90.0% |');
@@ -279,9 +394,22 @@ describe('recommendations as Markdown and JSON', () => {
 
   it('writes the report of a full analysis with its summary highlights', () => {
     const a = {
-      summary: { workspace: 'demo', from: '2026-11-01T00:00:00.000Z', to: '2026-11-08T00:00:00.000Z', goal: 'cost', events: 96000, spend_usd: 15000,
-        monthly_spend_usd: 64285.71, projected_monthly_spend_usd: 63051.21, savings_share: 0.0192, latency_p50_ms: 1234.4, latency_p95_ms: 5000,
-        latency_p99_ms: null, error_rate: 0.012, note: 'Savings of different kinds can overlap.' },
+      summary: {
+        workspace: 'demo',
+        from: '2026-11-01T00:00:00.000Z',
+        to: '2026-11-08T00:00:00.000Z',
+        goal: 'cost',
+        events: 96000,
+        spend_usd: 15000,
+        monthly_spend_usd: 64285.71,
+        projected_monthly_spend_usd: 63051.21,
+        savings_share: 0.0192,
+        latency_p50_ms: 1234.4,
+        latency_p95_ms: 5000,
+        latency_p99_ms: null,
+        error_rate: 0.012,
+        note: 'Savings of different kinds can overlap.',
+      },
       recommendations: [{ ...rec, rank: 1, score: 0.1, utility: { quality: 0, cost: 0, latency: 0 } }],
       skipped: [],
     } as unknown as FullAnalysis;
@@ -293,7 +421,11 @@ describe('recommendations as Markdown and JSON', () => {
   });
 
   it('writes JSON that parses back to the same recommendations', () => {
-    const doc = JSON.parse(recommendationsToJson([rec], meta)) as { workspace: string; recommendations: Recommendation[]; skipped: unknown[] };
+    const doc = JSON.parse(recommendationsToJson([rec], meta)) as {
+      workspace: string;
+      recommendations: Recommendation[];
+      skipped: unknown[];
+    };
     expect(doc.workspace).toBe('demo');
     expect(doc.recommendations).toEqual([rec]);
     expect(doc.skipped).toEqual([]);

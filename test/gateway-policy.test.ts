@@ -20,12 +20,18 @@ beforeAll(async () => {
   acme = await h.workspace('acme');
   auth = await h.t.auth();
 }, 60_000);
-afterAll(async () => { await h?.close(); });
-
-const put = (body: unknown) => h.t.app.server.inject({ method: 'PUT', url: '/api/v1/workspaces/acme/gateway-policy', headers: auth, payload: body as object });
-const post = (body: unknown, headers: Record<string, string> = {}) => fetch(`${h.url}/v1/chat/completions`, {
-  method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${acme.key}`, 'x-netra-app': 'support', ...headers }, body: JSON.stringify(body),
+afterAll(async () => {
+  await h?.close();
 });
+
+const put = (body: unknown) =>
+  h.t.app.server.inject({ method: 'PUT', url: '/api/v1/workspaces/acme/gateway-policy', headers: auth, payload: body as object });
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${h.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${acme.key}`, 'x-netra-app': 'support', ...headers },
+    body: JSON.stringify(body),
+  });
 const last = async () => (await h.events('acme')).at(-1)!;
 
 describe('gateway policy API', () => {
@@ -52,7 +58,12 @@ describe('shadow', () => {
     const sent = h.fake.seen[before]!.body!;
     expect(sent).toMatchObject({ model: 'gpt-4o', max_tokens: 1000 });
     const e1 = await last();
-    expect(e1.tags).toMatchObject({ 'netra.policy': 'shadow', 'netra.would_route': 'gpt-4o-mini', 'netra.would_cap': '256', 'netra.would_cache': 'miss' });
+    expect(e1.tags).toMatchObject({
+      'netra.policy': 'shadow',
+      'netra.would_route': 'gpt-4o-mini',
+      'netra.would_cap': '256',
+      'netra.would_cache': 'miss',
+    });
     expect(Number(e1.tags['netra.would_cost_usd'])).toBeLessThan(e1.cost_usd);
     await post(body);
     expect(h.fake.seen.length).toBe(before + 2); // the repeat still went upstream
@@ -80,7 +91,13 @@ describe('enforce', () => {
     expect(h.fake.seen[before]!.body).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 256 });
     const e = await last();
     expect(e).toMatchObject({ model: 'gpt-4o-mini-2024-07-18', max_tokens: 256 });
-    expect(e.tags).toMatchObject({ 'netra.policy': 'enforce', 'netra.routed_from': 'gpt-4o', 'netra.capped_from': '1000', 'netra.cache': 'miss', request_model: 'gpt-4o' });
+    expect(e.tags).toMatchObject({
+      'netra.policy': 'enforce',
+      'netra.routed_from': 'gpt-4o',
+      'netra.capped_from': '1000',
+      'netra.cache': 'miss',
+      request_model: 'gpt-4o',
+    });
     expect(Number(e.tags['netra.counterfactual_cost_usd'])).toBeGreaterThan(e.cost_usd);
   });
 

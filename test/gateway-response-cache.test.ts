@@ -8,7 +8,10 @@ import { MemoryResponseCache, RedisResponseCache, type CachedResponse } from '..
 import { createLogger } from '../src/logger.js';
 
 const entry: CachedResponse = {
-  status: 200, headers: { 'content-type': 'text/event-stream' }, chunks: ['data: {"a":1}\n\n', 'data: [DONE]\n\n'], stream: true,
+  status: 200,
+  headers: { 'content-type': 'text/event-stream' },
+  chunks: ['data: {"a":1}\n\n', 'data: [DONE]\n\n'],
+  stream: true,
   facts: { model: 'gpt-4o-mini', promptTokens: 12, completionTokens: 5, cachedTokens: 0, finishReason: 'stop', text: 'hi' },
 };
 
@@ -22,24 +25,27 @@ describe('gateway response cache', () => {
     await expect.poll(() => c.get('short'), { timeout: 2000 }).toBeNull();
   });
 
-  it.skipIf(!process.env.REDIS_URL)('redis: an entry written by one process is a hit in another; another namespace never sees it', async () => {
-    const prefix = `netra-test:${randomUUID()}:`;
-    const log = createLogger('warn');
-    const a = new RedisResponseCache({ url: process.env.REDIS_URL!, prefix, maxEntries: 10, log });
-    const b = new RedisResponseCache({ url: process.env.REDIS_URL!, prefix, maxEntries: 10, log });
-    await a.connect();
-    await b.connect();
-    try {
-      expect(await b.get('k')).toBeNull();
-      await a.set('k', entry, 60_000);
-      expect(await b.get('k')).toEqual(entry);
-      const other = new RedisResponseCache({ url: process.env.REDIS_URL!, prefix: `${prefix}x:`, maxEntries: 10, log });
-      await other.connect();
-      expect(await other.get('k')).toBeNull(); // another namespace (another database's workspaces) never sees it
-      await other.close();
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+  it.skipIf(!process.env.REDIS_URL)(
+    'redis: an entry written by one process is a hit in another; another namespace never sees it',
+    async () => {
+      const prefix = `netra-test:${randomUUID()}:`;
+      const log = createLogger('warn');
+      const a = new RedisResponseCache({ url: process.env.REDIS_URL!, prefix, maxEntries: 10, log });
+      const b = new RedisResponseCache({ url: process.env.REDIS_URL!, prefix, maxEntries: 10, log });
+      await a.connect();
+      await b.connect();
+      try {
+        expect(await b.get('k')).toBeNull();
+        await a.set('k', entry, 60_000);
+        expect(await b.get('k')).toEqual(entry);
+        const other = new RedisResponseCache({ url: process.env.REDIS_URL!, prefix: `${prefix}x:`, maxEntries: 10, log });
+        await other.connect();
+        expect(await other.get('k')).toBeNull(); // another namespace (another database's workspaces) never sees it
+        await other.close();
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    },
+  );
 });

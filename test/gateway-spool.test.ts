@@ -17,8 +17,20 @@ let fake: FakeProvider;
 const open: App[] = [];
 
 async function start(): Promise<App> {
-  const config = parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', gateway: { openaiBaseUrl: fake.openaiBase, flushIntervalMs: 20, spoolRetryMs: 50 } });
-  const app = await createApp(config, { logDestination: new Writable({ write(_c, _e, cb) { cb(); } }) });
+  const config = parseConfig({
+    dataDir: dir,
+    port: 0,
+    seedDemo: false,
+    logLevel: 'warn',
+    gateway: { openaiBaseUrl: fake.openaiBase, flushIntervalMs: 20, spoolRetryMs: 50 },
+  });
+  const app = await createApp(config, {
+    logDestination: new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    }),
+  });
   open.push(app);
   return app;
 }

@@ -61,15 +61,30 @@ describe('parseCsv', () => {
     expect(header?.ignored).toEqual(['notes']);
     expect(header?.mapped.model).toBe('model');
     expect(items).toEqual([
-      { line: 2, raw: { timestamp: '2026-01-02T03:04:05.678Z', model: 'gpt-4o', prompt_tokens: 100, completion_tokens: 20, stream: true, latency_ms: 1234.5, tags: { team: 'search' } } },
+      {
+        line: 2,
+        raw: {
+          timestamp: '2026-01-02T03:04:05.678Z',
+          model: 'gpt-4o',
+          prompt_tokens: 100,
+          completion_tokens: 20,
+          stream: true,
+          latency_ms: 1234.5,
+          tags: { team: 'search' },
+        },
+      },
       { line: 3, raw: { timestamp: 1767323045678, model: 'gpt-4o-mini', prompt_tokens: 7, stream: false, app: 'bot' } },
     ]);
   });
 
   it('applies an explicit mapping { netra field: column }', async () => {
     const csv = 'when,llm,in,out,model\n2026-01-02T00:00:00Z,gpt-4o,5,6,ignored-model\n';
-    const items = await collect(parseCsv([csv], { mapping: { timestamp: 'when', model: 'llm', prompt_tokens: 'in', completion_tokens: 'out' } }));
-    expect(items).toEqual([{ line: 2, raw: { timestamp: '2026-01-02T00:00:00Z', model: 'gpt-4o', prompt_tokens: 5, completion_tokens: 6 } }]);
+    const items = await collect(
+      parseCsv([csv], { mapping: { timestamp: 'when', model: 'llm', prompt_tokens: 'in', completion_tokens: 'out' } }),
+    );
+    expect(items).toEqual([
+      { line: 2, raw: { timestamp: '2026-01-02T00:00:00Z', model: 'gpt-4o', prompt_tokens: 5, completion_tokens: 6 } },
+    ]);
   });
 
   it('reports bad values and wrong column counts naming line and field, and keeps the good rows', async () => {
@@ -90,11 +105,16 @@ describe('parseCsv', () => {
     });
     expect(items[1]).toEqual({ line: 3, errors: [{ field: '(row)', message: 'expected 5 columns (as in the header), found 3' }] });
     // a negative token count is a valid number here: normalizeEvent rejects it later, naming the field
-    expect(items[2]).toEqual({ line: 4, raw: { timestamp: '2026-01-02T00:00:00Z', model: 'gpt-4o', prompt_tokens: -5, stream: true, tags: { team: 'a' } } });
+    expect(items[2]).toEqual({
+      line: 4,
+      raw: { timestamp: '2026-01-02T00:00:00Z', model: 'gpt-4o', prompt_tokens: -5, stream: true, tags: { team: 'a' } },
+    });
   });
 
   it('throws a NetraError for a mapping that does not fit the header', async () => {
-    await expect(collect(parseCsv(['a,b\n1,2\n'], { mapping: { model: 'nope' } }))).rejects.toThrow(/column 'nope' \(for model\) is not in the CSV header/);
+    await expect(collect(parseCsv(['a,b\n1,2\n'], { mapping: { model: 'nope' } }))).rejects.toThrow(
+      /column 'nope' \(for model\) is not in the CSV header/,
+    );
     await expect(collect(parseCsv(['a,b\n1,2\n'], { mapping: { colour: 'a' } }))).rejects.toBeInstanceOf(NetraError);
   });
 });
@@ -108,11 +128,19 @@ describe('parseAzureTrace', () => {
   });
 
   it('turns rows into events with deterministic ids; bad rows name line and field', async () => {
-    const csv = 'TIMESTAMP,ContextTokens,GeneratedTokens\r\n2023-11-16 18:17:03.9799600,4808,10\r\nnot-a-time,-3,x\r\n2023-11-16 18:17:04.0319600,3180,8';
+    const csv =
+      'TIMESTAMP,ContextTokens,GeneratedTokens\r\n2023-11-16 18:17:03.9799600,4808,10\r\nnot-a-time,-3,x\r\n2023-11-16 18:17:04.0319600,3180,8';
     const items = await collect(parseAzureTrace([csv], { model: 'gpt-4o-mini', app: 'copilot' }));
     expect(items[0]).toEqual({
       line: 2,
-      raw: { event_id: azureEventId(2, '2023-11-16 18:17:03.9799600,4808,10'), timestamp: Date.UTC(2023, 10, 16, 18, 17, 3, 979), model: 'gpt-4o-mini', prompt_tokens: 4808, completion_tokens: 10, app: 'copilot' },
+      raw: {
+        event_id: azureEventId(2, '2023-11-16 18:17:03.9799600,4808,10'),
+        timestamp: Date.UTC(2023, 10, 16, 18, 17, 3, 979),
+        model: 'gpt-4o-mini',
+        prompt_tokens: 4808,
+        completion_tokens: 10,
+        app: 'copilot',
+      },
     });
     expect(items[1]).toEqual({
       line: 3,
@@ -124,7 +152,9 @@ describe('parseAzureTrace', () => {
     });
     expect(items[2]!.line).toBe(4);
     const again = await collect(parseAzureTrace([csv], { model: 'gpt-4o-mini' }));
-    expect(again.map((i) => (i.raw as { event_id?: string } | undefined)?.event_id)).toEqual(items.map((i) => (i.raw as { event_id?: string } | undefined)?.event_id));
+    expect(again.map((i) => (i.raw as { event_id?: string } | undefined)?.event_id)).toEqual(
+      items.map((i) => (i.raw as { event_id?: string } | undefined)?.event_id),
+    );
     expect(azureEventId(2, 'a')).not.toBe(azureEventId(3, 'a'));
   });
 
@@ -132,6 +162,8 @@ describe('parseAzureTrace', () => {
     const csv = 'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.9799600,1,1\n';
     await expect(collect(parseAzureTrace([csv], { model: undefined }))).rejects.toThrow(/names no model/);
     await expect(collect(parseAzureTrace([csv], { model: '  ' }))).rejects.toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'model' });
-    await expect(collect(parseAzureTrace(['a,b\n1,2\n'], { model: 'm' }))).rejects.toThrow(/expected the header TIMESTAMP,ContextTokens,GeneratedTokens/);
+    await expect(collect(parseAzureTrace(['a,b\n1,2\n'], { model: 'm' }))).rejects.toThrow(
+      /expected the header TIMESTAMP,ContextTokens,GeneratedTokens/,
+    );
   });
 });

@@ -25,7 +25,13 @@ function bytesChunks(text: string, size: number): Buffer[] {
 describe('parseJsonBody', () => {
   it('accepts an array and { events: [...] }, positions are 0-based indexes', () => {
     const a = parseJsonBody([{ model: 'a' }, 7]);
-    expect(a).toEqual({ ok: true, items: [{ index: 0, raw: { model: 'a' } }, { index: 1, raw: 7 }] });
+    expect(a).toEqual({
+      ok: true,
+      items: [
+        { index: 0, raw: { model: 'a' } },
+        { index: 1, raw: 7 },
+      ],
+    });
     const b = parseJsonBody({ events: [{ model: 'b' }] });
     expect(b).toEqual({ ok: true, items: [{ index: 0, raw: { model: 'b' } }] });
   });
@@ -70,7 +76,10 @@ describe('parseNdjson', () => {
 
   it('handles a trailing newline, a UTF-8 BOM and string chunks', async () => {
     const items = await collect(parseNdjson(['\uFEFF{"a":1}\n', '{"a":', '2}\n']));
-    expect(items).toEqual([{ line: 1, raw: { a: 1 } }, { line: 2, raw: { a: 2 } }]);
+    expect(items).toEqual([
+      { line: 1, raw: { a: 1 } },
+      { line: 2, raw: { a: 2 } },
+    ]);
     const fromBytes = await collect(parseNdjson([Buffer.from('\uFEFF{"a":1}\n')]));
     expect(fromBytes).toEqual([{ line: 1, raw: { a: 1 } }]);
   });

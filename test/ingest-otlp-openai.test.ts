@@ -53,13 +53,24 @@ describe('parseOtlpTraces', () => {
   });
 
   it('marks status-code-2 spans as errors with error.type and the HTTP status; request model when no response model', () => {
-    expect(r.items[1]!.raw).toMatchObject({ status: 'error', error_type: 'rate_limit_exceeded', http_status: 429, model: 'gpt-4o', latency_ms: 150 });
+    expect(r.items[1]!.raw).toMatchObject({
+      status: 'error',
+      error_type: 'rate_limit_exceeded',
+      http_status: 429,
+      model: 'gpt-4o',
+      latency_ms: 150,
+    });
   });
 
   it('accepts deprecated and legacy names, numeric nanos, and netra.app over service.name', () => {
     expect(r.items[2]!.raw).toMatchObject({
-      provider: 'openai', operation: 'embedding', prompt_tokens: 300, app: 'search-indexer', environment: 'production',
-      timestamp: Date.UTC(2026, 0, 1, 0, 1, 40), latency_ms: 80,
+      provider: 'openai',
+      operation: 'embedding',
+      prompt_tokens: 300,
+      app: 'search-indexer',
+      environment: 'production',
+      timestamp: Date.UTC(2026, 0, 1, 0, 1, 40),
+      latency_ms: 80,
     });
   });
 
@@ -80,7 +91,9 @@ describe('parseOtlpTraces', () => {
   it('decodes every AnyValue kind', () => {
     expect(decodeAnyValue({ intValue: '9007199254740993' })).toBe(9007199254740992);
     expect(decodeAnyValue({ boolValue: false })).toBe(false);
-    expect(decodeAnyValue({ kvlistValue: { values: [{ key: 'a', value: { arrayValue: { values: [{ doubleValue: 1.5 }] } } }] } })).toEqual({ a: [1.5] });
+    expect(decodeAnyValue({ kvlistValue: { values: [{ key: 'a', value: { arrayValue: { values: [{ doubleValue: 1.5 }] } } }] } })).toEqual({
+      a: [1.5],
+    });
     expect(decodeAnyValue({})).toBeUndefined();
   });
 });
@@ -91,7 +104,13 @@ describe('parseOpenAiLogs', () => {
       model: 'gpt-4o-mini',
       messages: [
         { role: 'system', content: 'Be brief.' },
-        { role: 'user', content: [{ type: 'text', text: 'Hi' }, { type: 'text', text: 'there' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Hi' },
+            { type: 'text', text: 'there' },
+          ],
+        },
       ],
       max_completion_tokens: 256,
       temperature: 0.7,
@@ -113,16 +132,36 @@ describe('parseOpenAiLogs', () => {
     const r = parseOpenAiLogs(envelope);
     expect(r).toEqual({
       ok: true,
-      items: [{
-        index: 0,
-        raw: {
-          event_id: 'chatcmpl-9xYz', timestamp: 1767225600000, model: 'gpt-4o-mini-2024-07-18', operation: 'chat',
-          prompt_tokens: 1500, completion_tokens: 12, cached_prompt_tokens: 1280, finish_reason: 'stop', response_text: 'Hello!',
-          messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi\nthere' }],
-          max_tokens: 256, temperature: 0.7, stream: false, end_user: 'user-7',
-          app: 'chat-ui', environment: 'staging', latency_ms: 640, ttft_ms: 210, session_id: 's-1', tags: { team: 'growth' },
+      items: [
+        {
+          index: 0,
+          raw: {
+            event_id: 'chatcmpl-9xYz',
+            timestamp: 1767225600000,
+            model: 'gpt-4o-mini-2024-07-18',
+            operation: 'chat',
+            prompt_tokens: 1500,
+            completion_tokens: 12,
+            cached_prompt_tokens: 1280,
+            finish_reason: 'stop',
+            response_text: 'Hello!',
+            messages: [
+              { role: 'system', content: 'Be brief.' },
+              { role: 'user', content: 'Hi\nthere' },
+            ],
+            max_tokens: 256,
+            temperature: 0.7,
+            stream: false,
+            end_user: 'user-7',
+            app: 'chat-ui',
+            environment: 'staging',
+            latency_ms: 640,
+            ttft_ms: 210,
+            session_id: 's-1',
+            tags: { team: 'growth' },
+          },
         },
-      }],
+      ],
     });
     if (r.ok) expect(EventInputSchema.safeParse(r.items[0]!.raw).success).toBe(true);
   });
@@ -131,14 +170,25 @@ describe('parseOpenAiLogs', () => {
     const r = parseOpenAiLogs({
       logs: [
         envelope.response,
-        { request: { model: 'gpt-4o' }, response: { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'slow down' } }, metadata: { timestamp: '2026-01-01T00:00:00Z', http_status: 429 } },
+        {
+          request: { model: 'gpt-4o' },
+          response: { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'slow down' } },
+          metadata: { timestamp: '2026-01-01T00:00:00Z', http_status: 429 },
+        },
         'nope',
         { response: { id: 'x', choices: 'bad' } },
       ],
     });
     if (!r.ok) throw new Error(r.message);
     expect(r.items[0]!.raw).toMatchObject({ event_id: 'chatcmpl-9xYz', prompt_tokens: 1500 });
-    expect(r.items[1]!.raw).toEqual({ model: 'gpt-4o', operation: 'chat', status: 'error', error_type: 'rate_limit_error', timestamp: '2026-01-01T00:00:00Z', http_status: 429 });
+    expect(r.items[1]!.raw).toEqual({
+      model: 'gpt-4o',
+      operation: 'chat',
+      status: 'error',
+      error_type: 'rate_limit_error',
+      timestamp: '2026-01-01T00:00:00Z',
+      http_status: 429,
+    });
     expect(r.items[2]).toEqual({ index: 2, errors: [{ field: '(event)', message: 'must be a JSON object (an OpenAI log envelope)' }] });
     expect(r.items[3]).toEqual({ index: 3, errors: [{ field: 'response.choices', message: 'must be an array' }] });
     expect(parseOpenAiLogs(42).ok).toBe(false);

@@ -55,7 +55,10 @@ const pricer: Pricer = {
   price(_ws: string, model: string, u: Usage) {
     const r = RATES[model] ?? RATES[model.replace(/-\d{4}-\d{2}-\d{2}$/, '')];
     if (!r) return null;
-    return { provider: r.provider, cost_usd: (u.prompt_tokens - u.cached_prompt_tokens) * r.input + u.cached_prompt_tokens * r.cached + u.completion_tokens * r.output };
+    return {
+      provider: r.provider,
+      cost_usd: (u.prompt_tokens - u.cached_prompt_tokens) * r.input + u.cached_prompt_tokens * r.cached + u.completion_tokens * r.output,
+    };
   },
 };
 
@@ -66,7 +69,14 @@ function setup(batchSize?: number) {
   return { store, ingestor };
 }
 
-const ev = (i: number, extra: Record<string, unknown> = {}) => ({ event_id: `e${i}`, timestamp: Date.UTC(2026, 0, 1) + i, model: 'gpt-4o-mini', prompt_tokens: 100, completion_tokens: 10, ...extra });
+const ev = (i: number, extra: Record<string, unknown> = {}) => ({
+  event_id: `e${i}`,
+  timestamp: Date.UTC(2026, 0, 1) + i,
+  model: 'gpt-4o-mini',
+  prompt_tokens: 100,
+  completion_tokens: 10,
+  ...extra,
+});
 
 describe('createIngestor', () => {
   it('stores valid events under the caller workspace and reports invalid ones by index and field', async () => {
@@ -92,7 +102,12 @@ describe('createIngestor', () => {
     const stored = store.list('acme');
     expect(stored.map((e) => e.event_id).sort()).toEqual(['e0', 'e3', 'gen-1']);
     // an unknown model is stored, unpriced and flagged, never dropped
-    expect(stored.find((e) => e.event_id === 'e3')).toMatchObject({ model: 'mystery-9', cost_usd: 0, cost_source: 'unknown_model', provider: 'unknown' });
+    expect(stored.find((e) => e.event_id === 'e3')).toMatchObject({
+      model: 'mystery-9',
+      cost_usd: 0,
+      cost_source: 'unknown_model',
+      provider: 'unknown',
+    });
     expect(store.list('someone-else')).toHaveLength(0);
     expect(stored[0]!.cost_usd).toBeCloseTo(100 * 0.15e-6 + 10 * 0.6e-6, 12);
   });
@@ -130,7 +145,10 @@ describe('createIngestor', () => {
 
   it('caps the error list and reports the total; line positions for streams', async () => {
     const { ingestor } = setup();
-    const items: IngestItem[] = Array.from({ length: 30 }, (_, i) => ({ line: i + 2, errors: [{ field: '(json)', message: 'malformed JSON' }] }));
+    const items: IngestItem[] = Array.from({ length: 30 }, (_, i) => ({
+      line: i + 2,
+      errors: [{ field: '(json)', message: 'malformed JSON' }],
+    }));
     items.push({ line: 40, raw: ev(1) });
     const r = await ingestor.ingest('acme', items, { maxErrors: 10 });
     expect(r).toMatchObject({ accepted: 1, rejected: 30, errors_total: 30, errors_truncated: true });
@@ -145,9 +163,20 @@ describe('createIngestor', () => {
     const r = await ingestor.ingest('acme', parsed.items);
     expect(r).toMatchObject({ accepted: 4, rejected: 1, duplicates: 0 });
     expect(r.errors.map((e) => `${e.index}:${e.field}`)).toEqual(['5:prompt_tokens', '5:completion_tokens']);
-    expect(store.list('acme').filter((e) => e.cost_source === 'unknown_model').map((e) => e.model)).toEqual(['mystery-model-9']);
+    expect(
+      store
+        .list('acme')
+        .filter((e) => e.cost_source === 'unknown_model')
+        .map((e) => e.model),
+    ).toEqual(['mystery-model-9']);
     const chat = store.list('acme').find((e) => e.event_id === '051581bf3cb55c13')!;
-    expect(chat).toMatchObject({ model: 'gpt-4o-2024-08-06', provider: 'openai', cached_prompt_tokens: 1024, ttft_ms: 420, tags: { region: 'eu-west-1', team: 'support', priority: '2' } });
+    expect(chat).toMatchObject({
+      model: 'gpt-4o-2024-08-06',
+      provider: 'openai',
+      cached_prompt_tokens: 1024,
+      ttft_ms: 420,
+      tags: { region: 'eu-west-1', team: 'support', priority: '2' },
+    });
     expect(chat.prompt_text).toBe('system: You are a helpful support agent.\nuser: Where is my order?');
     expect(chat.prefix_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(chat.cost_usd).toBeCloseTo(176 * 2.5e-6 + 1024 * 1.25e-6 + 85 * 10e-6, 12);
@@ -182,31 +211,72 @@ describe('importFile', () => {
   it('imports JSONL with bad lines and unknown models: errors name the line and field, valid rows are stored', async () => {
     const { store, ingestor } = setup();
     const path = join(dir, 'events.jsonl');
-    writeFileSync(path, [JSON.stringify(ev(1)), '{oops', '', JSON.stringify(ev(2, { model: 'nope-1' })), JSON.stringify(ev(3, { completion_tokens: 1.5 })), JSON.stringify(ev(4))].join('\r\n'));
+    writeFileSync(
+      path,
+      [
+        JSON.stringify(ev(1)),
+        '{oops',
+        '',
+        JSON.stringify(ev(2, { model: 'nope-1' })),
+        JSON.stringify(ev(3, { completion_tokens: 1.5 })),
+        JSON.stringify(ev(4)),
+      ].join('\r\n'),
+    );
     const r = await importFile(path, { format: 'jsonl', workspace: 'w' }, ingestor);
     expect(r).toMatchObject({ accepted: 3, rejected: 2 });
     expect(r.errors.map((e) => `${e.line}:${e.field}`)).toEqual(['2:(json)', '5:completion_tokens']);
-    expect(store.list('w').map((e) => e.event_id).sort()).toEqual(['e1', 'e2', 'e4']);
+    expect(
+      store
+        .list('w')
+        .map((e) => e.event_id)
+        .sort(),
+    ).toEqual(['e1', 'e2', 'e4']);
     expect(store.list('w').find((e) => e.event_id === 'e2')?.cost_source).toBe('unknown_model');
   });
 
   it('imports CSV with a column mapping and OpenAI JSONL logs', async () => {
     const { store, ingestor } = setup();
     const csv = join(dir, 'calls.csv');
-    writeFileSync(csv, 'id,when,llm,in,out,cost\nc1,2026-01-02 10:00:00,gpt-4o,1000,100,0.5\nc2,2026-01-02 10:00:01,secret-model,5,5,0.01\nc3,bad-date,gpt-4o,1,1,\n');
-    const r = await importFile(csv, { format: 'csv', workspace: 'w', mapping: { event_id: 'id', timestamp: 'when', model: 'llm', prompt_tokens: 'in', completion_tokens: 'out', cost_usd: 'cost' } }, ingestor);
+    writeFileSync(
+      csv,
+      'id,when,llm,in,out,cost\nc1,2026-01-02 10:00:00,gpt-4o,1000,100,0.5\nc2,2026-01-02 10:00:01,secret-model,5,5,0.01\nc3,bad-date,gpt-4o,1,1,\n',
+    );
+    const r = await importFile(
+      csv,
+      {
+        format: 'csv',
+        workspace: 'w',
+        mapping: { event_id: 'id', timestamp: 'when', model: 'llm', prompt_tokens: 'in', completion_tokens: 'out', cost_usd: 'cost' },
+      },
+      ingestor,
+    );
     expect(r).toMatchObject({ accepted: 2, rejected: 1, errors: [{ line: 4, field: 'timestamp' }] });
-    expect(store.list('w').find((e) => e.event_id === 'c2')).toMatchObject({ cost_usd: 0.01, cost_source: 'given', timestamp: Date.UTC(2026, 0, 2, 10, 0, 1) });
+    expect(store.list('w').find((e) => e.event_id === 'c2')).toMatchObject({
+      cost_usd: 0.01,
+      cost_source: 'given',
+      timestamp: Date.UTC(2026, 0, 2, 10, 0, 1),
+    });
 
     const logs = join(dir, 'openai.jsonl');
-    writeFileSync(logs, `${JSON.stringify({ response: { id: 'chatcmpl-1', created: 1767225600, model: 'gpt-4o', usage: { prompt_tokens: 10, completion_tokens: 2 } } })}\n42\n`);
+    writeFileSync(
+      logs,
+      `${JSON.stringify({ response: { id: 'chatcmpl-1', created: 1767225600, model: 'gpt-4o', usage: { prompt_tokens: 10, completion_tokens: 2 } } })}\n42\n`,
+    );
     const r2 = await importFile(logs, { format: 'openai-jsonl', workspace: 'w' }, ingestor);
     expect(r2).toMatchObject({ accepted: 1, rejected: 1, errors: [{ line: 2, field: '(event)' }] });
   });
 
   it('fails clearly for a missing file or a trace without a model', async () => {
     const { ingestor } = setup();
-    await expect(importFile(join(dir, 'nope.csv'), { format: 'csv', workspace: 'w' }, ingestor)).rejects.toMatchObject({ code: 'NETRA_E_NOT_FOUND' });
-    await expect(importFile(fileURLToPath(new URL('./fixtures/data/azure-llm-inference-2023-code.csv', import.meta.url)), { format: 'azure-trace', workspace: 'w' }, ingestor)).rejects.toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'model' });
+    await expect(importFile(join(dir, 'nope.csv'), { format: 'csv', workspace: 'w' }, ingestor)).rejects.toMatchObject({
+      code: 'NETRA_E_NOT_FOUND',
+    });
+    await expect(
+      importFile(
+        fileURLToPath(new URL('./fixtures/data/azure-llm-inference-2023-code.csv', import.meta.url)),
+        { format: 'azure-trace', workspace: 'w' },
+        ingestor,
+      ),
+    ).rejects.toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'model' });
   });
 });

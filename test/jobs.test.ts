@@ -1,5 +1,5 @@
 /**
- * Background jobs (issue 3): generation runs as a persisted job with progress and a manifest; cancel stops it between
+ * Background jobs: generation runs as a persisted job with progress and a manifest; cancel stops it between
  * batches and keeps (and counts) what was stored; jobs a previous process left unfinished read "interrupted by a restart";
  * closing the app records running jobs as cancelled; file imports stop on their signal; input errors name the field;
  * viewers read but cannot start or cancel; another workspace cannot see a job.
@@ -18,24 +18,47 @@ import { configFromEnv, parseConfig } from '../src/config.js';
 import { openDatabase, type DbHandle } from '../src/db/client.js';
 import { Repository } from '../src/db/repository.js';
 import { createLogger } from '../src/logger.js';
-import { INTERRUPTED_BY_RESTART, interruptedNoHeartbeat, JobCancelledError, JobRunner, type JobRunnerOptions, type JobSpec } from '../src/jobs/job-runner.js';
+import {
+  INTERRUPTED_BY_RESTART,
+  interruptedNoHeartbeat,
+  JobCancelledError,
+  JobRunner,
+  type JobRunnerOptions,
+  type JobSpec,
+} from '../src/jobs/job-runner.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 type JobBody = {
-  id: string; status: string; progress: number; accepted: number; duplicates: number; errors: Array<{ message: string }>;
-  result: { manifest?: { events: number; preset: string }; stored?: number; note?: string } | null; finished_at: string | null;
+  id: string;
+  status: string;
+  progress: number;
+  accepted: number;
+  duplicates: number;
+  errors: Array<{ message: string }>;
+  result: { manifest?: { events: number; preset: string }; stored?: number; note?: string } | null;
+  finished_at: string | null;
 };
 
 /** Polls until `done(job)` holds; bounded (vi.waitFor fails the test at the timeout). */
-async function pollJob(app: App, headers: Record<string, string>, ws: string, id: string, done: (j: JobBody) => boolean, seen?: number[]): Promise<JobBody> {
-  return vi.waitFor(async () => {
-    const res = await app.server.inject({ url: `/api/v1/jobs/${id}?workspace=${ws}`, headers });
-    expect(res.statusCode).toBe(200);
-    const j = res.json() as JobBody;
-    seen?.push(j.progress);
-    if (!done(j)) throw new Error(`job ${id} is ${j.status} at ${j.progress}`);
-    return j;
-  }, { timeout: 60_000, interval: 20 });
+async function pollJob(
+  app: App,
+  headers: Record<string, string>,
+  ws: string,
+  id: string,
+  done: (j: JobBody) => boolean,
+  seen?: number[],
+): Promise<JobBody> {
+  return vi.waitFor(
+    async () => {
+      const res = await app.server.inject({ url: `/api/v1/jobs/${id}?workspace=${ws}`, headers });
+      expect(res.statusCode).toBe(200);
+      const j = res.json() as JobBody;
+      seen?.push(j.progress);
+      if (!done(j)) throw new Error(`job ${id} is ${j.status} at ${j.progress}`);
+      return j;
+    },
+    { timeout: 60_000, interval: 20 },
+  );
 }
 
 const storedEvents = async (app: App, ws: string) => (await app.store.stats({ workspace: ws })).events;
@@ -49,9 +72,12 @@ describe('jobs', () => {
     await t.app.accounts.access.createWorkspace('jobs-a', t.app.accounts.identity.localOwnerId());
     owner = await t.auth();
   }, 60_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
-  const post = (payload: unknown, headers = owner) => t.app.server.inject({ method: 'POST', url: '/api/v1/jobs', headers, payload: payload as object });
+  const post = (payload: unknown, headers = owner) =>
+    t.app.server.inject({ method: 'POST', url: '/api/v1/jobs', headers, payload: payload as object });
 
   it('runs a generation in the background: progress rises to 1, counts match the store, the manifest is in the result', async () => {
     const res = await post({ kind: 'generate', workspace: 'jobs-a', preset: 'chat-support', events: 30_000, days: 2, seed: 11 });
@@ -103,10 +129,14 @@ describe('jobs', () => {
     const ws = 'jobs-import';
     const file = join(t.dir, 'events.jsonl');
     const T0 = Date.UTC(2026, 9, 1);
-    const lines = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ event_id: `imp-${i}`, timestamp: T0 + i * 1000, model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 5 }));
+    const lines = Array.from({ length: 10_000 }, (_, i) =>
+      JSON.stringify({ event_id: `imp-${i}`, timestamp: T0 + i * 1000, model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 5 }),
+    );
     writeFileSync(file, lines.join('\n') + '\n');
     const ac = new AbortController();
-    const err = await t.app.importFile(file, { format: 'jsonl', workspace: ws, batchSize: 1_000, signal: ac.signal }, () => ac.abort()).catch((e: unknown) => e);
+    const err = await t.app
+      .importFile(file, { format: 'jsonl', workspace: ws, batchSize: 1_000, signal: ac.signal }, () => ac.abort())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobCancelledError);
     const [job] = await t.app.repo.listJobs(ws);
     expect(job?.kind).toBe('import');
@@ -156,13 +186,17 @@ describe('jobs', () => {
     expect((await post({ kind: 'generate', workspace: 'jobs-a', preset: 'chat-support', events: 10 }, asViewer)).statusCode).toBe(403);
     expect((await t.app.repo.listJobs('jobs-a')).length).toBe(before);
     expect((await t.app.server.inject({ url: `/api/v1/jobs/${job.id}?workspace=jobs-a`, headers: asViewer })).json().status).toBe('queued');
-    expect((await t.app.server.inject({ method: 'DELETE', url: `/api/v1/jobs/${job.id}?workspace=jobs-a`, headers: asViewer })).statusCode).toBe(403);
+    expect(
+      (await t.app.server.inject({ method: 'DELETE', url: `/api/v1/jobs/${job.id}?workspace=jobs-a`, headers: asViewer })).statusCode,
+    ).toBe(403);
 
     // the outsider: no access to jobs-a, and its own workspace does not hold the job
     expect((await t.app.server.inject({ url: `/api/v1/jobs/${job.id}?workspace=jobs-a`, headers: asOutsider })).statusCode).toBe(403);
     expect((await t.app.server.inject({ url: '/api/v1/jobs?workspace=jobs-a', headers: asOutsider })).statusCode).toBe(403);
     expect((await t.app.server.inject({ url: `/api/v1/jobs/${job.id}?workspace=jobs-b`, headers: asOutsider })).statusCode).toBe(404);
-    expect((await t.app.server.inject({ method: 'DELETE', url: `/api/v1/jobs/${job.id}?workspace=jobs-b`, headers: asOutsider })).statusCode).toBe(404);
+    expect(
+      (await t.app.server.inject({ method: 'DELETE', url: `/api/v1/jobs/${job.id}?workspace=jobs-b`, headers: asOutsider })).statusCode,
+    ).toBe(404);
     expect((await t.app.server.inject({ url: '/api/v1/jobs?workspace=jobs-b', headers: asOutsider })).json().jobs).toEqual([]);
     expect((await t.app.repo.getJob('jobs-a', job.id))?.status).toBe('queued');
   });
@@ -176,17 +210,30 @@ describe('jobs across a restart', () => {
       const ws = 'restart-ws';
       const owner = await t.auth();
       await t.app.accounts.access.createWorkspace(ws, t.app.accounts.identity.localOwnerId());
-      const orphanRunning = await t.app.repo.createJob({ workspace: ws, kind: 'import', source: 'big.jsonl', format: 'jsonl', status: 'running' });
+      const orphanRunning = await t.app.repo.createJob({
+        workspace: ws,
+        kind: 'import',
+        source: 'big.jsonl',
+        format: 'jsonl',
+        status: 'running',
+      });
       const orphanQueued = await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'queued' });
       const finished = await t.app.repo.createJob({ workspace: ws, kind: 'generate', source: 'chat-support', status: 'completed' });
       // a real job running when the app closes
-      const res = await t.app.server.inject({ method: 'POST', url: '/api/v1/jobs', headers: owner, payload: { kind: 'generate', workspace: ws, preset: 'coding-assistant', events: 3_000_000, seed: 2 } });
+      const res = await t.app.server.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: owner,
+        payload: { kind: 'generate', workspace: ws, preset: 'coding-assistant', events: 3_000_000, seed: 2 },
+      });
       expect(res.statusCode).toBe(202);
       const liveId = (res.json() as { id: string }).id;
       await pollJob(t.app, owner, ws, liveId, (x) => x.status === 'running' && x.progress > 0);
       await t.app.close();
 
-      reopened = await createApp(parseConfig({ dataDir: t.dir, port: 0, seedDemo: false, logLevel: 'warn' }), { logDestination: { write: () => undefined } as never });
+      reopened = await createApp(parseConfig({ dataDir: t.dir, port: 0, seedDemo: false, logLevel: 'warn' }), {
+        logDestination: { write: () => undefined } as never,
+      });
       for (const id of [orphanRunning.id, orphanQueued.id]) {
         const j = await reopened.repo.getJob(ws, id);
         expect(j?.status).toBe('failed');
@@ -201,8 +248,12 @@ describe('jobs across a restart', () => {
       expect(stored).toBeGreaterThan(0);
       expect(live?.accepted).toBe(stored);
       // and over HTTP after the restart
-      const token = { authorization: `Bearer ${await reopened.accounts.identity.issueAccessToken(reopened.accounts.identity.localOwnerId())}` };
-      const view = (await reopened.server.inject({ url: `/api/v1/jobs/${orphanRunning.id}?workspace=${ws}`, headers: token })).json() as JobBody;
+      const token = {
+        authorization: `Bearer ${await reopened.accounts.identity.issueAccessToken(reopened.accounts.identity.localOwnerId())}`,
+      };
+      const view = (
+        await reopened.server.inject({ url: `/api/v1/jobs/${orphanRunning.id}?workspace=${ws}`, headers: token })
+      ).json() as JobBody;
       expect(view.status).toBe('failed');
       expect(view.errors[0]?.message).toBe('interrupted by a restart');
     } finally {
@@ -220,16 +271,27 @@ const quiet = createLogger('silent');
 /** A runner over `db` with short intervals (tests); `opts` overrides. */
 function runner(db: DbHandle, opts: Partial<JobRunnerOptions> = {}): JobRunner {
   return new JobRunner({
-    repo: new Repository(db.db), dbKind: db.kind, concurrency: 1, progressIntervalMs: 0, heartbeatIntervalMs: 50, staleAfterMs: 300, log: quiet, ...opts,
+    repo: new Repository(db.db),
+    dbKind: db.kind,
+    concurrency: 1,
+    progressIntervalMs: 0,
+    heartbeatIntervalMs: 50,
+    staleAfterMs: 300,
+    log: quiet,
+    ...opts,
   });
 }
 
 /** A job that reports progress every 20 ms (each report writes the row) until `release` settles or it is aborted. */
 function heldJob(workspace: string, release: Promise<void>): JobSpec<number> {
   let released = false;
-  void release.then(() => { released = true; });
+  void release.then(() => {
+    released = true;
+  });
   return {
-    workspace, kind: 'generate', source: 'held',
+    workspace,
+    kind: 'generate',
+    source: 'held',
     async work(ctx) {
       let n = 0;
       while (!released) {
@@ -245,7 +307,9 @@ function heldJob(workspace: string, release: Promise<void>): JobSpec<number> {
 
 function gate(): { promise: Promise<void>; open(): void } {
   let open!: () => void;
-  const promise = new Promise<void>((r) => { open = r; });
+  const promise = new Promise<void>((r) => {
+    open = r;
+  });
   return { promise, open };
 }
 
@@ -258,11 +322,26 @@ const row = async (repo: Repository, ws: string, id: string) => {
 describe('jobs config: heartbeat and staleness', () => {
   it('reads NETRA_JOBS_HEARTBEAT_MS and NETRA_JOBS_STALE_AFTER_MS, defaults 10 s / 60 s, and refuses a staleness under two heartbeats', () => {
     expect(configFromEnv({}).jobs).toMatchObject({ heartbeatIntervalMs: 10_000, staleAfterMs: 60_000 });
-    expect(configFromEnv({ NETRA_JOBS_HEARTBEAT_MS: '500', NETRA_JOBS_STALE_AFTER_MS: '2000' }).jobs).toMatchObject({ heartbeatIntervalMs: 500, staleAfterMs: 2000 });
-    const bad = (() => { try { configFromEnv({ NETRA_JOBS_HEARTBEAT_MS: '10000', NETRA_JOBS_STALE_AFTER_MS: '15000' }); } catch (e) { return e; } })() as { field?: string; message: string };
+    expect(configFromEnv({ NETRA_JOBS_HEARTBEAT_MS: '500', NETRA_JOBS_STALE_AFTER_MS: '2000' }).jobs).toMatchObject({
+      heartbeatIntervalMs: 500,
+      staleAfterMs: 2000,
+    });
+    const bad = (() => {
+      try {
+        configFromEnv({ NETRA_JOBS_HEARTBEAT_MS: '10000', NETRA_JOBS_STALE_AFTER_MS: '15000' });
+      } catch (e) {
+        return e;
+      }
+    })() as { field?: string; message: string };
     expect(bad?.field).toBe('jobs.staleAfterMs');
     expect(bad.message).toMatch(/at least twice.*NETRA_JOBS_HEARTBEAT_MS/);
-    const zero = (() => { try { configFromEnv({ NETRA_JOBS_HEARTBEAT_MS: '0' }); } catch (e) { return e; } })() as { field?: string };
+    const zero = (() => {
+      try {
+        configFromEnv({ NETRA_JOBS_HEARTBEAT_MS: '0' });
+      } catch (e) {
+        return e;
+      }
+    })() as { field?: string };
     expect(zero?.field).toBe('jobs.heartbeatIntervalMs');
   });
 });
@@ -278,19 +357,25 @@ describe('jobs ownership on PGlite (one process per data directory)', () => {
       const release = gate();
       const first = await a.submit(heldJob('own-lite', release.promise));
       const second = await a.submit(heldJob('own-lite', release.promise)); // waits queued (concurrency 1)
-      await vi.waitFor(async () => expect((await row(repo, 'own-lite', first.job.id)).status).toBe('running'), { timeout: 10_000, interval: 20 });
+      await vi.waitFor(async () => expect((await row(repo, 'own-lite', first.job.id)).status).toBe('running'), {
+        timeout: 10_000,
+        interval: 20,
+      });
       for (const j of [first.job, second.job]) {
         const r = await row(repo, 'own-lite', j.id);
         expect(r.owner).toBe(a.owner);
         expect(r.heartbeatAt).not.toBeNull();
       }
       // the heartbeat keeps both rows (running and queued) younger than the staleness; the runner's own sweeps leave them
-      await vi.waitFor(async () => {
-        for (const j of [first.job, second.job]) {
-          const r = await row(repo, 'own-lite', j.id);
-          expect(r.heartbeatAt!.getTime() - r.createdAt.getTime()).toBeGreaterThan(300);
-        }
-      }, { timeout: 10_000, interval: 25 });
+      await vi.waitFor(
+        async () => {
+          for (const j of [first.job, second.job]) {
+            const r = await row(repo, 'own-lite', j.id);
+            expect(r.heartbeatAt!.getTime() - r.createdAt.getTime()).toBeGreaterThan(300);
+          }
+        },
+        { timeout: 10_000, interval: 25 },
+      );
       expect(await b.sweep()).toBe(0); // another runner's sweep too: the heartbeat is fresh
       expect((await row(repo, 'own-lite', first.job.id)).status).toBe('running');
       expect((await row(repo, 'own-lite', second.job.id)).status).toBe('queued');
@@ -323,8 +408,12 @@ describe.skipIf(!pgUrl)(`jobs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
   /** another process's view of the same database: its own pool, its own Repository */
   const openProcessDb = shared.open;
 
-  beforeAll(async () => { await shared.create(); }, 30_000);
-  afterAll(async () => { await shared.drop(); }, 30_000);
+  beforeAll(async () => {
+    await shared.create();
+  }, 30_000);
+  afterAll(async () => {
+    await shared.drop();
+  }, 30_000);
 
   it("a second process's start-up and sweeps leave a live process's running and queued jobs alone", async () => {
     const dbA = await openProcessDb();
@@ -338,16 +427,22 @@ describe.skipIf(!pgUrl)(`jobs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
       await a.recover();
       const running = await a.submit(heldJob('own-pg-live', release.promise));
       const queued = await a.submit(heldJob('own-pg-live', release.promise));
-      await vi.waitFor(async () => expect((await row(repoB, 'own-pg-live', running.job.id)).status).toBe('running'), { timeout: 10_000, interval: 20 });
+      await vi.waitFor(async () => expect((await row(repoB, 'own-pg-live', running.job.id)).status).toBe('running'), {
+        timeout: 10_000,
+        interval: 20,
+      });
 
       expect(await b.recover()).toBe(0); // B starts while A runs
       // A's heartbeat keeps both rows alive past the staleness, while B's timer sweeps every 50 ms
-      await vi.waitFor(async () => {
-        for (const j of [running.job, queued.job]) {
-          const r = await row(repoB, 'own-pg-live', j.id);
-          expect(r.heartbeatAt!.getTime() - r.createdAt.getTime()).toBeGreaterThan(900);
-        }
-      }, { timeout: 10_000, interval: 25 });
+      await vi.waitFor(
+        async () => {
+          for (const j of [running.job, queued.job]) {
+            const r = await row(repoB, 'own-pg-live', j.id);
+            expect(r.heartbeatAt!.getTime() - r.createdAt.getTime()).toBeGreaterThan(900);
+          }
+        },
+        { timeout: 10_000, interval: 25 },
+      );
       expect(await b.sweep()).toBe(0);
       const r1 = await row(repoB, 'own-pg-live', running.job.id);
       const r2 = await row(repoB, 'own-pg-live', queued.job.id);
@@ -377,7 +472,13 @@ describe.skipIf(!pgUrl)(`jobs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
     try {
       const ws = 'own-pg-stale';
       // rows of crashed processes: a heartbeat an hour old; no owner and no heartbeat, last updated an hour ago
-      const crashed = await repoB.createJob({ workspace: ws, kind: 'import', source: 'a.jsonl', status: 'running', owner: 'gone-host:1:deadbeef' });
+      const crashed = await repoB.createJob({
+        workspace: ws,
+        kind: 'import',
+        source: 'a.jsonl',
+        status: 'running',
+        owner: 'gone-host:1:deadbeef',
+      });
       const legacy = await repoB.createJob({ workspace: ws, kind: 'import', source: 'b.jsonl', status: 'queued' });
       // B's own row with an old heartbeat (say its database was unreachable for a while): B never fails its own jobs
       const mine = await repoB.createJob({ workspace: ws, kind: 'import', source: 'c.jsonl', status: 'running', owner: b.owner });

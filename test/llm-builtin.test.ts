@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  BuiltinProvider, createLlmClient, formatByUnit, formatUsd, payloadMessage, renderReport, type LlmStreamChunk, type ReportPayload,
+  BuiltinProvider,
+  createLlmClient,
+  formatByUnit,
+  formatUsd,
+  payloadMessage,
+  renderReport,
+  type LlmStreamChunk,
+  type ReportPayload,
 } from '../src/llm/index.js';
 
 const report: ReportPayload = {
@@ -34,15 +41,21 @@ describe('built-in model', () => {
     const p = new BuiltinProvider();
     const r = await p.complete({ messages: [payloadMessage(report)] });
     for (const s of [
-      'Monthly spend is $18,234.50.', 'Total requests is 1,250,000.', 'P95 latency is 2,310 ms.', 'Error rate is 2.13%.',
-      'Cache hit share is 37.5%.', 'Spend by model: gpt-4o $12,000.25 and claude-3-5-sonnet $6,234.25.', 'Top app: support-bot.',
+      'Monthly spend is $18,234.50.',
+      'Total requests is 1,250,000.',
+      'P95 latency is 2,310 ms.',
+      'Error rate is 2.13%.',
+      'Cache hit share is 37.5%.',
+      'Spend by model: gpt-4o $12,000.25 and claude-3-5-sonnet $6,234.25.',
+      'Top app: support-bot.',
       'Monthly spend goes from $18,234.50 to $11,020.00 (-39.6%, -$7,214.50).',
       '2 recommendations, $7,214.50 per month in total:',
       '1. Route short prompts from gpt-4o to gpt-4o-mini; saves $5,210.40 per month ($62,524.80 per year); risk low; confidence 82.0%.',
       '2. Cache exact duplicate prompts; saves $2,004.10 per month ($24,049.20 per year); risk low.',
       'Risks: quality on long prompts must be checked with a 5% canary.',
       'Missing data: no prompt text: semantic-cache analysis skipped; send prompt_hash or text.',
-    ]) expect(r.text).toContain(s);
+    ])
+      expect(r.text).toContain(s);
     expect(r.provider).toBe('builtin');
     expect(r.usage.completion_tokens).toBe(Math.ceil(r.text.length / 4));
   });
@@ -53,7 +66,9 @@ describe('built-in model', () => {
     expect(b.text).toBe(a.text);
     expect(b.usage).toEqual(a.usage);
     expect(renderReport(report)).toBe(a.text);
-    const other = await new BuiltinProvider().complete({ messages: [payloadMessage({ ...report, facts: { ...report.facts, monthly_spend_usd: 18234.51 } })] });
+    const other = await new BuiltinProvider().complete({
+      messages: [payloadMessage({ ...report, facts: { ...report.facts, monthly_spend_usd: 18234.51 } })],
+    });
     expect(other.text).toContain('$18,234.51');
     expect(other.text).not.toBe(a.text);
   });

@@ -9,8 +9,12 @@ import { createLlmClient, payloadMessage, type LlmFallbackEvent } from '../src/l
 import { startFakeLlmServer, type FakeLlmServer } from './helpers/llm-fake-server.js';
 
 let server: FakeLlmServer;
-beforeEach(async () => { server = await startFakeLlmServer(); });
-afterEach(async () => { await server.close(); });
+beforeEach(async () => {
+  server = await startFakeLlmServer();
+});
+afterEach(async () => {
+  await server.close();
+});
 
 const KEY = 'sk-test-PERCALLSECRET99999';
 const openai = () => ({ type: 'openai-compatible' as const, baseUrl: server.url, apiKey: KEY, model: 'gpt-test' });
@@ -26,7 +30,16 @@ describe('per-call onFallback', () => {
     const r1 = await client.complete({ ...ask('one'), onFallback: (e) => mine.push(e) });
     const r2 = await client.complete({ ...ask('two'), onFallback: (e) => other.push(e) });
     expect([r1.provider, r2.provider]).toEqual(['builtin', 'openai-compatible']);
-    expect(mine).toEqual([{ from: 'openai-compatible', to: 'builtin', reason: expect.stringMatching(/^HTTP 503: overloaded/), error_kind: 'server', http_status: 503, attempts: 1 }]);
+    expect(mine).toEqual([
+      {
+        from: 'openai-compatible',
+        to: 'builtin',
+        reason: expect.stringMatching(/^HTTP 503: overloaded/),
+        error_kind: 'server',
+        http_status: 503,
+        attempts: 1,
+      },
+    ]);
     expect(other).toEqual([]);
     expect(global).toEqual(mine);
     expect(JSON.stringify(mine)).not.toContain('PERCALLSECRET');
@@ -37,7 +50,12 @@ describe('per-call onFallback', () => {
   it('a listener that throws does not break the call', async () => {
     server.queue({ kind: 'status', status: 500 });
     const client = createLlmClient({ providers: [openai()], maxRetries: 0 });
-    const r = await client.complete({ ...ask('x'), onFallback: () => { throw new Error('listener bug'); } });
+    const r = await client.complete({
+      ...ask('x'),
+      onFallback: () => {
+        throw new Error('listener bug');
+      },
+    });
     expect(r.provider).toBe('builtin');
   });
 
@@ -60,13 +78,21 @@ describe('structured output falls back when it stays invalid', () => {
     const client = createLlmClient({ providers: [openai()] });
     const hops: LlmFallbackEvent[] = [];
     const draft = { category: 'cost_optimization', confidence: 0.6 };
-    const r = await client.completeStructured(Triage, { messages: [payloadMessage({ kind: 'report', draft })], onFallback: (e) => hops.push(e) });
+    const r = await client.completeStructured(Triage, {
+      messages: [payloadMessage({ kind: 'report', draft })],
+      onFallback: (e) => hops.push(e),
+    });
     expect(r.data).toEqual(draft);
     expect(r.result.provider).toBe('builtin');
     expect(server.requests).toHaveLength(2);
-    expect(hops).toEqual([{
-      from: 'openai-compatible', to: 'builtin', error_kind: 'invalid_output', attempts: 2,
-      reason: expect.stringMatching(/^invalid structured output after one repair request: confidence: /),
-    }]);
+    expect(hops).toEqual([
+      {
+        from: 'openai-compatible',
+        to: 'builtin',
+        error_kind: 'invalid_output',
+        attempts: 2,
+        reason: expect.stringMatching(/^invalid structured output after one repair request: confidence: /),
+      },
+    ]);
   });
 });

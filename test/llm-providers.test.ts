@@ -6,15 +6,28 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetraError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
-import { AnthropicProvider, LlmProviderError, OpenAiCompatibleProvider, createLlmClient, type LlmFallbackEvent, type LlmStreamChunk } from '../src/llm/index.js';
+import {
+  AnthropicProvider,
+  LlmProviderError,
+  OpenAiCompatibleProvider,
+  createLlmClient,
+  type LlmFallbackEvent,
+  type LlmStreamChunk,
+} from '../src/llm/index.js';
 import { DEFAULT_TEXT, startFakeLlmServer, type FakeLlmServer } from './helpers/llm-fake-server.js';
 
 const defaults = { maxTokens: 256, temperature: 0.2 };
 let server: FakeLlmServer;
-beforeEach(async () => { server = await startFakeLlmServer(); });
-afterEach(async () => { await server.close(); });
+beforeEach(async () => {
+  server = await startFakeLlmServer();
+});
+afterEach(async () => {
+  await server.close();
+});
 
-async function collect(it: AsyncIterable<LlmStreamChunk>): Promise<{ deltas: string[]; done: Extract<LlmStreamChunk, { type: 'done' }> | undefined }> {
+async function collect(
+  it: AsyncIterable<LlmStreamChunk>,
+): Promise<{ deltas: string[]; done: Extract<LlmStreamChunk, { type: 'done' }> | undefined }> {
   const deltas: string[] = [];
   let done: Extract<LlmStreamChunk, { type: 'done' }> | undefined;
   for await (const c of it) {
@@ -26,14 +39,30 @@ async function collect(it: AsyncIterable<LlmStreamChunk>): Promise<{ deltas: str
 
 describe('OpenAI-compatible provider', () => {
   it('completes: POST /chat/completions with bearer key, system first, usage from the reply', async () => {
-    const p = new OpenAiCompatibleProvider({ type: 'openai-compatible', baseUrl: `${server.url}/v1/`, apiKey: 'sk-local-123456789', model: 'gpt-4o-mini' }, defaults);
+    const p = new OpenAiCompatibleProvider(
+      { type: 'openai-compatible', baseUrl: `${server.url}/v1/`, apiKey: 'sk-local-123456789', model: 'gpt-4o-mini' },
+      defaults,
+    );
     const r = await p.complete({ system: 'be brief', messages: [{ role: 'user', content: 'hi' }] });
-    expect(r).toMatchObject({ text: DEFAULT_TEXT, usage: { prompt_tokens: 11, completion_tokens: 7 }, model: 'gpt-4o-mini', provider: 'openai-compatible' });
+    expect(r).toMatchObject({
+      text: DEFAULT_TEXT,
+      usage: { prompt_tokens: 11, completion_tokens: 7 },
+      model: 'gpt-4o-mini',
+      provider: 'openai-compatible',
+    });
     expect(r.latency_ms).toBeGreaterThan(0);
     const req = server.requests[0]!;
     expect(req.path).toBe('/v1/chat/completions');
     expect(req.headers.authorization).toBe('Bearer sk-local-123456789');
-    expect(req.body).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 256, temperature: 0.2, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }] });
+    expect(req.body).toMatchObject({
+      model: 'gpt-4o-mini',
+      max_tokens: 256,
+      temperature: 0.2,
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
     expect(req.body.stream).toBeUndefined();
   });
 
@@ -50,14 +79,33 @@ describe('OpenAI-compatible provider', () => {
 
 describe('Anthropic provider', () => {
   it('completes: POST /v1/messages with x-api-key, anthropic-version, top-level system', async () => {
-    const p = new AnthropicProvider({ type: 'anthropic', baseUrl: server.url, apiKey: 'ant-key-abcdef123', model: 'claude-haiku' }, defaults);
-    const r = await p.complete({ system: 'sys', messages: [{ role: 'system', content: 'more sys' }, { role: 'user', content: 'hi' }] });
-    expect(r).toMatchObject({ text: DEFAULT_TEXT, usage: { prompt_tokens: 11, completion_tokens: 7 }, model: 'claude-haiku', provider: 'anthropic' });
+    const p = new AnthropicProvider(
+      { type: 'anthropic', baseUrl: server.url, apiKey: 'ant-key-abcdef123', model: 'claude-haiku' },
+      defaults,
+    );
+    const r = await p.complete({
+      system: 'sys',
+      messages: [
+        { role: 'system', content: 'more sys' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
+    expect(r).toMatchObject({
+      text: DEFAULT_TEXT,
+      usage: { prompt_tokens: 11, completion_tokens: 7 },
+      model: 'claude-haiku',
+      provider: 'anthropic',
+    });
     const req = server.requests[0]!;
     expect(req.path).toBe('/v1/messages');
     expect(req.headers['x-api-key']).toBe('ant-key-abcdef123');
     expect(req.headers['anthropic-version']).toBe('2023-06-01');
-    expect(req.body).toMatchObject({ model: 'claude-haiku', max_tokens: 256, system: 'sys\n\nmore sys', messages: [{ role: 'user', content: 'hi' }] });
+    expect(req.body).toMatchObject({
+      model: 'claude-haiku',
+      max_tokens: 256,
+      system: 'sys\n\nmore sys',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
   });
 
   it('streams: message_start / content_block_delta / message_delta / message_stop', async () => {
@@ -72,7 +120,12 @@ describe('Anthropic provider', () => {
 
   it('a streamed error event is a server failure', async () => {
     const p = new AnthropicProvider({ type: 'anthropic', baseUrl: server.url, apiKey: 'k-123456', model: 'claude-x' }, defaults);
-    server.queue({ kind: 'status', status: 200, headers: { 'content-type': 'text/event-stream' }, body: 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n' });
+    server.queue({
+      kind: 'status',
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+    });
     const err = await collect(p.stream({ messages: [{ role: 'user', content: 'go' }] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LlmProviderError);
     expect((err as LlmProviderError).failure).toBe('server');
@@ -84,7 +137,11 @@ describe('client: non-retryable statuses and secrets', () => {
   const KEY = 'sk-proj-TOPSECRET0123456789abcdef';
 
   it('a 401 whose body echoes the key: the error, its JSON, the fallback reason and the logs never contain the key', async () => {
-    server.otherwise = { kind: 'status', status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${KEY}. Authorization: Bearer ${KEY}` } }) };
+    server.otherwise = {
+      kind: 'status',
+      status: 401,
+      body: JSON.stringify({ error: { message: `Incorrect API key provided: ${KEY}. Authorization: Bearer ${KEY}` } }),
+    };
     const direct = new OpenAiCompatibleProvider({ type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'm' }, defaults);
     const err = (await direct.complete({ messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as LlmProviderError;
     expect(err).toBeInstanceOf(NetraError);
@@ -97,9 +154,21 @@ describe('client: non-retryable statuses and secrets', () => {
     expect(everything).not.toContain('TOPSECRET');
 
     const lines: string[] = [];
-    const log = createLogger('debug', new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }));
+    const log = createLogger(
+      'debug',
+      new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    );
     const fallbacks: LlmFallbackEvent[] = [];
-    const client = createLlmClient({ providers: [{ type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'm' }], log, onFallback: (e) => fallbacks.push(e) });
+    const client = createLlmClient({
+      providers: [{ type: 'openai-compatible', baseUrl: server.url, apiKey: KEY, model: 'm' }],
+      log,
+      onFallback: (e) => fallbacks.push(e),
+    });
     const r = await client.complete({ messages: [{ role: 'user', content: 'x' }] });
     expect(r.provider).toBe('builtin');
     expect(fallbacks).toHaveLength(1);
@@ -114,14 +183,24 @@ describe('client: non-retryable statuses and secrets', () => {
       const before = server.requests.length;
       server.queue({ kind: 'status', status });
       const fallbacks: LlmFallbackEvent[] = [];
-      const client = createLlmClient({ providers: [{ type: 'anthropic', baseUrl: server.url, apiKey: 'k-123456', model: 'c' }], baseDelayMs: 1, onFallback: (e) => fallbacks.push(e) });
+      const client = createLlmClient({
+        providers: [{ type: 'anthropic', baseUrl: server.url, apiKey: 'k-123456', model: 'c' }],
+        baseDelayMs: 1,
+        onFallback: (e) => fallbacks.push(e),
+      });
       const r = await client.complete({ messages: [{ role: 'user', content: `status ${status}` }] });
       expect(server.requests.length - before).toBe(1);
       expect(r.provider).toBe('builtin');
-      expect(fallbacks).toEqual([{
-        from: 'anthropic', to: 'builtin', reason: expect.stringContaining(`HTTP ${status}`),
-        error_kind: status === 400 ? 'bad_request' : 'auth', http_status: status, attempts: 1,
-      }]);
+      expect(fallbacks).toEqual([
+        {
+          from: 'anthropic',
+          to: 'builtin',
+          reason: expect.stringContaining(`HTTP ${status}`),
+          error_kind: status === 400 ? 'bad_request' : 'auth',
+          http_status: status,
+          attempts: 1,
+        },
+      ]);
     }
   });
 
@@ -129,7 +208,12 @@ describe('client: non-retryable statuses and secrets', () => {
     const url = server.url;
     await server.close();
     const fallbacks: LlmFallbackEvent[] = [];
-    const client = createLlmClient({ providers: [{ type: 'openai-compatible', baseUrl: url, model: 'm' }], maxRetries: 1, baseDelayMs: 1, onFallback: (e) => fallbacks.push(e) });
+    const client = createLlmClient({
+      providers: [{ type: 'openai-compatible', baseUrl: url, model: 'm' }],
+      maxRetries: 1,
+      baseDelayMs: 1,
+      onFallback: (e) => fallbacks.push(e),
+    });
     const r = await client.complete({ messages: [{ role: 'user', content: 'x' }] });
     expect(r.provider).toBe('builtin');
     expect(fallbacks[0]!.reason).toMatch(/network error/);

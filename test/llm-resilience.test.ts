@@ -4,13 +4,27 @@
  * breaker opening and closing, and the metrics hook.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BUILTIN_MODEL, backoffCeilingMs, createLlmClient, type LlmCallEvent, type LlmFallbackEvent, type LlmStreamChunk } from '../src/llm/index.js';
+import {
+  BUILTIN_MODEL,
+  backoffCeilingMs,
+  createLlmClient,
+  type LlmCallEvent,
+  type LlmFallbackEvent,
+  type LlmStreamChunk,
+} from '../src/llm/index.js';
 import { DEFAULT_TEXT, startFakeLlmServer, type FakeLlmServer } from './helpers/llm-fake-server.js';
 
 let server: FakeLlmServer;
 let server2: FakeLlmServer;
-beforeEach(async () => { server = await startFakeLlmServer(); server2 = await startFakeLlmServer(); });
-afterEach(async () => { vi.useRealTimers(); await server.close(); await server2.close(); });
+beforeEach(async () => {
+  server = await startFakeLlmServer();
+  server2 = await startFakeLlmServer();
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await server.close();
+  await server2.close();
+});
 
 const ask = { messages: [{ role: 'user' as const, content: 'where does my money go?' }], cache: false };
 const gaps = (s: FakeLlmServer): number[] => s.requests.slice(1).map((r, i) => r.at - s.requests[i]!.at);
@@ -96,7 +110,9 @@ describe('fallback chain', () => {
     const calls: LlmCallEvent[] = [];
     const client = createLlmClient({
       providers: [openai(server), { type: 'anthropic', baseUrl: server2.url, apiKey: 'ak-test-000000', model: 'claude-test' }],
-      baseDelayMs: 5, onFallback: (e) => fallbacks.push(e), onCall: (e) => calls.push(e),
+      baseDelayMs: 5,
+      onFallback: (e) => fallbacks.push(e),
+      onCall: (e) => calls.push(e),
     });
     expect(client.chain.map((c) => c.name)).toEqual(['openai-compatible', 'anthropic', 'builtin']);
     const r = await client.complete(ask);
@@ -106,12 +122,33 @@ describe('fallback chain', () => {
     expect(r.model).toBe(BUILTIN_MODEL);
     expect(r.text).toContain('built-in deterministic model');
     expect(fallbacks).toEqual([
-      { from: 'openai-compatible', to: 'anthropic', reason: expect.stringMatching(/^HTTP 500: .*\(3 attempts\)$/), error_kind: 'server', http_status: 500, attempts: 3 },
-      { from: 'anthropic', to: 'builtin', reason: expect.stringMatching(/^HTTP 502: .*\(3 attempts\)$/), error_kind: 'server', http_status: 502, attempts: 3 },
+      {
+        from: 'openai-compatible',
+        to: 'anthropic',
+        reason: expect.stringMatching(/^HTTP 500: .*\(3 attempts\)$/),
+        error_kind: 'server',
+        http_status: 500,
+        attempts: 3,
+      },
+      {
+        from: 'anthropic',
+        to: 'builtin',
+        reason: expect.stringMatching(/^HTTP 502: .*\(3 attempts\)$/),
+        error_kind: 'server',
+        http_status: 502,
+        attempts: 3,
+      },
     ]);
     expect(calls.map((c) => `${c.provider}:${c.outcome}`)).toEqual([
-      'openai-compatible:retry', 'openai-compatible:retry', 'openai-compatible:error', 'openai-compatible:fallback',
-      'anthropic:retry', 'anthropic:retry', 'anthropic:error', 'anthropic:fallback', 'builtin:ok',
+      'openai-compatible:retry',
+      'openai-compatible:retry',
+      'openai-compatible:error',
+      'openai-compatible:fallback',
+      'anthropic:retry',
+      'anthropic:retry',
+      'anthropic:error',
+      'anthropic:fallback',
+      'builtin:ok',
     ]);
   });
 
@@ -121,12 +158,22 @@ describe('fallback chain', () => {
     const fallbacks: LlmFallbackEvent[] = [];
     const client = createLlmClient({
       providers: [openai(server), { type: 'anthropic', baseUrl: server2.url, apiKey: 'ak-test-000000', model: 'claude-test' }],
-      maxRetries: 0, onFallback: (e) => fallbacks.push(e),
+      maxRetries: 0,
+      onFallback: (e) => fallbacks.push(e),
     });
     const chunks: LlmStreamChunk[] = [];
     for await (const c of client.stream(ask)) chunks.push(c);
-    expect(chunks.filter((c) => c.type === 'delta').map((c) => (c as { text: string }).text).join('')).toBe('streamed by anthropic');
-    expect(chunks[chunks.length - 1]).toMatchObject({ type: 'done', provider: 'anthropic', usage: { prompt_tokens: 11, completion_tokens: 7 } });
+    expect(
+      chunks
+        .filter((c) => c.type === 'delta')
+        .map((c) => (c as { text: string }).text)
+        .join(''),
+    ).toBe('streamed by anthropic');
+    expect(chunks[chunks.length - 1]).toMatchObject({
+      type: 'done',
+      provider: 'anthropic',
+      usage: { prompt_tokens: 11, completion_tokens: 7 },
+    });
     expect(fallbacks.map((f) => `${f.from}>${f.to}`)).toEqual(['openai-compatible>anthropic']);
   });
 });
@@ -135,7 +182,14 @@ describe('timeouts and cancellation', () => {
   it('a server that never answers: each attempt times out, is retried, then the chain falls back', async () => {
     server.otherwise = { kind: 'hang' };
     const fallbacks: LlmFallbackEvent[] = [];
-    const client = createLlmClient({ providers: [openai(server)], timeoutMs: 150, maxRetries: 1, baseDelayMs: 10, jitter: 0, onFallback: (e) => fallbacks.push(e) });
+    const client = createLlmClient({
+      providers: [openai(server)],
+      timeoutMs: 150,
+      maxRetries: 1,
+      baseDelayMs: 10,
+      jitter: 0,
+      onFallback: (e) => fallbacks.push(e),
+    });
     const t0 = performance.now();
     const r = await client.complete(ask);
     const elapsed = performance.now() - t0;
@@ -217,8 +271,17 @@ describe('circuit breaker', () => {
     expect(r.provider).toBe('builtin');
     expect(server.requests).toHaveLength(5);
     expect(fallbacks[3]!.reason).not.toContain('circuit');
-    expect(fallbacks[4]).toMatchObject({ reason: expect.stringMatching(/^HTTP 500: .*; circuit breaker now open after 5 consecutive failures$/), error_kind: 'server', attempts: 1, http_status: 500 });
-    expect(fallbacks[5]).toMatchObject({ reason: 'circuit breaker open after 5 consecutive failures; not called', error_kind: 'breaker_open', attempts: 0 });
+    expect(fallbacks[4]).toMatchObject({
+      reason: expect.stringMatching(/^HTTP 500: .*; circuit breaker now open after 5 consecutive failures$/),
+      error_kind: 'server',
+      attempts: 1,
+      http_status: 500,
+    });
+    expect(fallbacks[5]).toMatchObject({
+      reason: 'circuit breaker open after 5 consecutive failures; not called',
+      error_kind: 'breaker_open',
+      attempts: 0,
+    });
 
     vi.setSystemTime(Date.now() + 29_000);
     await client.complete(ask);
@@ -237,7 +300,10 @@ describe('circuit breaker', () => {
   it('a failed half-open probe opens the breaker again; breakers are per provider', async () => {
     server.otherwise = { kind: 'status', status: 500 };
     const client = createLlmClient({
-      providers: [openai(server, 'primary'), openai(server2, 'secondary')], maxRetries: 0, breakerThreshold: 2, halfOpenAfterMs: 10_000,
+      providers: [openai(server, 'primary'), openai(server2, 'secondary')],
+      maxRetries: 0,
+      breakerThreshold: 2,
+      halfOpenAfterMs: 10_000,
     });
     vi.useFakeTimers({ toFake: ['Date'] });
     await client.complete(ask);

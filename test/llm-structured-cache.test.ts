@@ -10,8 +10,12 @@ import { createLlmClient, payloadMessage, type LlmCallEvent, type LlmResponseCac
 import { startFakeLlmServer, type FakeLlmServer } from './helpers/llm-fake-server.js';
 
 let server: FakeLlmServer;
-beforeEach(async () => { server = await startFakeLlmServer(); });
-afterEach(async () => { await server.close(); });
+beforeEach(async () => {
+  server = await startFakeLlmServer();
+});
+afterEach(async () => {
+  await server.close();
+});
 
 const Triage = z.object({ category: z.enum(['cost_optimization', 'general_inquiry']), confidence: z.number().min(0).max(1) });
 const provider = () => ({ type: 'openai-compatible' as const, baseUrl: server.url, apiKey: 'sk-test-0000000000', model: 'gpt-test' });
@@ -32,7 +36,10 @@ describe('completeStructured', () => {
   });
 
   it('invalid then repaired: one repair request that quotes the validation errors', async () => {
-    server.queue({ kind: 'ok', text: '{"category":"cheaper","confidence":3}' }, { kind: 'ok', text: '{"category":"cost_optimization","confidence":0.7}' });
+    server.queue(
+      { kind: 'ok', text: '{"category":"cheaper","confidence":3}' },
+      { kind: 'ok', text: '{"category":"cost_optimization","confidence":0.7}' },
+    );
     const client = createLlmClient({ providers: [provider()] });
     const r = await client.completeStructured(Triage, ask);
     expect(r.data).toEqual({ category: 'cost_optimization', confidence: 0.7 });
@@ -134,7 +141,17 @@ describe('response cache', () => {
     await client.complete(ask);
     expect(server.requests).toHaveLength(1);
 
-    const broken = createLlmClient({ providers: [provider()], cache: { get: async () => { throw new Error('redis down'); }, set: async () => { throw new Error('redis down'); } } });
+    const broken = createLlmClient({
+      providers: [provider()],
+      cache: {
+        get: async () => {
+          throw new Error('redis down');
+        },
+        set: async () => {
+          throw new Error('redis down');
+        },
+      },
+    });
     expect((await broken.complete(ask)).provider).toBe('openai-compatible');
   });
 });

@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyMemory, type MemoryFigures } from '../src/observability/runtime-health.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
-interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 /** Parses the Prometheus text exposition format (what prom-client writes): samples plus # TYPE lines. */
 function parseProm(text: string): { samples: Sample[]; types: Map<string, string> } {
@@ -17,7 +21,10 @@ function parseProm(text: string): { samples: Sample[]; types: Map<string, string
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type) { types.set(type[1]!, type[2]!); continue; }
+    if (type) {
+      types.set(type[1]!, type[2]!);
+      continue;
+    }
     if (line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     expect(m, `unparseable metric line: ${line}`).not.toBeNull();
@@ -34,7 +41,15 @@ function value(samples: Sample[], name: string, labels: Record<string, string> =
 }
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
-const ev = (i: number, extra: Record<string, unknown> = {}) => ({ event_id: `m-${i}`, timestamp: new Date(T0 + i * 60_000).toISOString(), model: 'gpt-4o-mini', prompt_tokens: 500, completion_tokens: 50, latency_ms: 300 + i, ...extra });
+const ev = (i: number, extra: Record<string, unknown> = {}) => ({
+  event_id: `m-${i}`,
+  timestamp: new Date(T0 + i * 60_000).toISOString(),
+  model: 'gpt-4o-mini',
+  prompt_tokens: 500,
+  completion_tokens: 50,
+  latency_ms: 300 + i,
+  ...extra,
+});
 
 describe('observability in the app', () => {
   let t: TestApp;
@@ -51,7 +66,9 @@ describe('observability in the app', () => {
     t = await startTestApp({ observability: { snapshotIntervalMs: 1000, historyMs: 3000 } });
     auth = await t.auth();
   });
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('exposes the metrics by name and type, and no empty ones for features not built yet', async () => {
     const { samples, types } = await scrape();
@@ -68,24 +85,43 @@ describe('observability in the app', () => {
       netra_startup_tasks_failed: 'gauge',
     });
     const names = [...types.keys()];
-    // the chat WebSocket (issue 5): an open-connection gauge and a message counter
+    // the chat WebSocket: an open-connection gauge and a message counter
     expect(names.filter((n) => /websocket|_ws_/.test(n)).sort()).toEqual(['netra_ws_connections', 'netra_ws_messages_total']);
     expect(Object.fromEntries(types)).toMatchObject({ netra_ws_connections: 'gauge', netra_ws_messages_total: 'counter' });
     expect(value(samples, 'netra_ws_connections', {})).toBe(0);
-    expect(Object.fromEntries(types)).toMatchObject({ netra_llm_calls_total: 'counter', netra_llm_call_duration_seconds: 'histogram', netra_llm_breaker_open: 'gauge' });
+    expect(Object.fromEntries(types)).toMatchObject({
+      netra_llm_calls_total: 'counter',
+      netra_llm_call_duration_seconds: 'histogram',
+      netra_llm_breaker_open: 'gauge',
+    });
     expect(value(samples, 'netra_llm_breaker_open', { provider: 'builtin' })).toBe(0);
     expect(names.filter((n) => n.startsWith('netra_pg_pool'))).toEqual([]); // PGlite has no pool
     expect(value(samples, 'netra_process_memory_bytes', { type: 'heap_used' })).toBeGreaterThan(1e6);
-    expect(value(samples, 'netra_process_memory_bytes', { type: 'rss' })).toBeGreaterThan(value(samples, 'netra_process_memory_bytes', { type: 'heap_used' }) / 2);
-    expect(value(samples, 'netra_memory_health', { status: 'healthy' }) + value(samples, 'netra_memory_health', { status: 'degraded' }) + value(samples, 'netra_memory_health', { status: 'critical' })).toBe(1);
-    expect(samples.filter((s) => s.name === 'netra_event_loop_lag_seconds').map((s) => s.labels.stat).sort()).toEqual(['max', 'mean', 'p50', 'p99']);
+    expect(value(samples, 'netra_process_memory_bytes', { type: 'rss' })).toBeGreaterThan(
+      value(samples, 'netra_process_memory_bytes', { type: 'heap_used' }) / 2,
+    );
+    expect(
+      value(samples, 'netra_memory_health', { status: 'healthy' }) +
+        value(samples, 'netra_memory_health', { status: 'degraded' }) +
+        value(samples, 'netra_memory_health', { status: 'critical' }),
+    ).toBe(1);
+    expect(
+      samples
+        .filter((s) => s.name === 'netra_event_loop_lag_seconds')
+        .map((s) => s.labels.stat)
+        .sort(),
+    ).toEqual(['max', 'mean', 'p50', 'p99']);
     expect(samples.every((s) => s.labels.service === 'netra')).toBe(true);
   });
 
   it('moves after requests, ingest and analyses', async () => {
     const before = (await scrape()).samples;
     const statsCount = () => ({ route: '/api/v1/stats', method: 'GET', status: '200' });
-    const ingest = await inject({ method: 'POST', url: '/api/v1/events?workspace=m', payload: [ev(1), ev(2), ev(3), ev(4, { prompt_tokens: -1 }), ev(5, { model: '' })] });
+    const ingest = await inject({
+      method: 'POST',
+      url: '/api/v1/events?workspace=m',
+      payload: [ev(1), ev(2), ev(3), ev(4, { prompt_tokens: -1 }), ev(5, { model: '' })],
+    });
     expect(ingest.json()).toMatchObject({ accepted: 3, rejected: 2 });
     for (let i = 0; i < 3; i++) expect((await inject({ url: '/api/v1/stats?workspace=m' })).statusCode).toBe(200);
     await inject({ method: 'POST', url: '/api/v1/events?workspace=m', payload: [ev(1)] }); // a duplicate
@@ -114,7 +150,9 @@ describe('observability in the app', () => {
     expect(delta('netra_store_query_duration_seconds_count', { kind: 'performance_buckets' })).toBe(1); // one analysis computed, one served from the cache
     // a second scrape does not count the same store queries again
     const again = (await scrape()).samples;
-    expect(value(again, 'netra_store_query_duration_seconds_count', { kind: 'performance_buckets' })).toBe(value(after, 'netra_store_query_duration_seconds_count', { kind: 'performance_buckets' }));
+    expect(value(again, 'netra_store_query_duration_seconds_count', { kind: 'performance_buckets' })).toBe(
+      value(after, 'netra_store_query_duration_seconds_count', { kind: 'performance_buckets' }),
+    );
   });
 
   it('counts LLM calls by provider and outcome, cache hits included', async () => {
@@ -123,7 +161,8 @@ describe('observability in the app', () => {
     await t.app.llm.complete(req);
     await t.app.llm.complete(req); // identical request: served from the LLM response cache
     const after = (await scrape()).samples;
-    const d = (labels: Record<string, string>) => value(after, 'netra_llm_calls_total', labels) - value(before, 'netra_llm_calls_total', labels);
+    const d = (labels: Record<string, string>) =>
+      value(after, 'netra_llm_calls_total', labels) - value(before, 'netra_llm_calls_total', labels);
     expect(d({ provider: 'builtin', outcome: 'ok' })).toBe(1);
     expect(d({ provider: 'builtin', outcome: 'cache_hit' })).toBe(1);
   });
@@ -149,7 +188,11 @@ describe('observability in the app', () => {
     expect(body.snapshots.at(-1)).toMatchObject({ at: snap.at, ingest: { accepted: 2 } });
     expect(body.current.http.requests).toBe(0); // the new window: this request is counted when it ends
     expect(body.memory_health.status).toBe(snap.memory_status);
-    expect(body.startup_tasks.map((s: { name: string }) => s.name)).toEqual(['store-maintenance', 'reprice-after-catalog-change', 'cache-warm-up']);
+    expect(body.startup_tasks.map((s: { name: string }) => s.name)).toEqual([
+      'store-maintenance',
+      'reprice-after-catalog-change',
+      'cache-warm-up',
+    ]);
     expect(body.snapshots.at(-1).cache).toMatchObject({ backend: 'memory' });
 
     for (let i = 0; i < 5; i++) obs.sample();
@@ -175,14 +218,24 @@ describe('observability in the app', () => {
 });
 
 describe('memory health thresholds', () => {
-  const mem = (ratio: number): MemoryFigures => ({ heap_used_bytes: ratio * 1000, heap_total_bytes: 1000, heap_limit_bytes: 1000, rss_bytes: 2000, external_bytes: 0, heap_used_ratio: ratio });
+  const mem = (ratio: number): MemoryFigures => ({
+    heap_used_bytes: ratio * 1000,
+    heap_total_bytes: 1000,
+    heap_limit_bytes: 1000,
+    rss_bytes: 2000,
+    external_bytes: 0,
+    heap_used_ratio: ratio,
+  });
   const lag = (p99: number) => ({ mean_ms: p99 / 2, p50_ms: p99 / 2, p99_ms: p99, max_ms: p99 });
   const th = { heapDegradedRatio: 0.85, heapCriticalRatio: 0.95, eventLoopLagDegradedMs: 200, eventLoopLagCriticalMs: 1000 };
   it('is healthy below, degraded and critical at the thresholds, and names why', () => {
     expect(classifyMemory(mem(0.5), lag(10), th)).toEqual({ status: 'healthy', reasons: [] });
     expect(classifyMemory(mem(0.85), lag(10), th).status).toBe('degraded');
     expect(classifyMemory(mem(0.95), lag(10), th).status).toBe('critical');
-    expect(classifyMemory(mem(0.5), lag(200), th)).toMatchObject({ status: 'degraded', reasons: [expect.stringMatching(/event-loop lag p99 is 200 ms/)] });
+    expect(classifyMemory(mem(0.5), lag(200), th)).toMatchObject({
+      status: 'degraded',
+      reasons: [expect.stringMatching(/event-loop lag p99 is 200 ms/)],
+    });
     const both = classifyMemory(mem(0.9), lag(1500), th);
     expect(both.status).toBe('critical');
     expect(both.reasons).toHaveLength(2);
@@ -198,7 +251,11 @@ describe.skipIf(!DATABASE_URL)('pool metrics with PostgreSQL', () => {
   const admin = async (sql: string) => {
     const c = new pg.Client({ connectionString: DATABASE_URL });
     await c.connect();
-    try { await c.query(sql); } finally { await c.end(); }
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
   };
   let t: TestApp | undefined;
   afterAll(async () => {

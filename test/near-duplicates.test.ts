@@ -7,8 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createNearDuplicateIndex, type MatchResult, type PromptObservation } from '../src/optimize/near-duplicates.js';
 import {
-  DEFAULT_NEAR_DUPLICATE_THRESHOLD, NEAR_DUPLICATE_CALIBRATION, expectedFalseHitRate, recallAtPrecision, scoreParaphrasePairs,
-  thresholdRow, type ParaphrasePair,
+  DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+  NEAR_DUPLICATE_CALIBRATION,
+  expectedFalseHitRate,
+  recallAtPrecision,
+  scoreParaphrasePairs,
+  thresholdRow,
+  type ParaphrasePair,
 } from '../src/optimize/near-duplicate-calibration.js';
 import { nearDuplicateSimilarity, promptFeatures } from '../src/optimize/prompt-features.js';
 import { createMinHasher, estimateJaccard } from '../src/optimize/minhash.js';
@@ -26,8 +31,10 @@ function ev(text: string | null, at: number, model = 'gpt-4o', hash: string | nu
 }
 
 // pair 57 of the GPTCache file: a real paraphrase scoring 0.80
-const ORIGIN = 'You can install the Azure Blob Storage implementation by running the command "conda install -c conda-forge adlfs" or "pip install adlfs".';
-const PARAPHRASE = 'You can get the Azure Blob Storage implementation up and running by executing the command "conda install -c conda-forge adlfs" or "pip install adlfs".';
+const ORIGIN =
+  'You can install the Azure Blob Storage implementation by running the command "conda install -c conda-forge adlfs" or "pip install adlfs".';
+const PARAPHRASE =
+  'You can get the Azure Blob Storage implementation up and running by executing the command "conda install -c conda-forge adlfs" or "pip install adlfs".';
 
 describe('near-duplicate index: streaming semantics', () => {
   it('identical text with the same prompt_hash is an exact hit on the first event', () => {
@@ -94,7 +101,9 @@ describe('near-duplicate index: streaming semantics', () => {
     ]);
     const run = (): MatchResult[] => {
       const idx = createNearDuplicateIndex({ ttlMs: 20_000 });
-      return stream.map((s, k) => idx.observe({ event_id: `x${k}`, timestamp: T0 + s.at, model: s.model, prompt_hash: null, prompt_text: s.text }));
+      return stream.map((s, k) =>
+        idx.observe({ event_id: `x${k}`, timestamp: T0 + s.at, model: s.model, prompt_hash: null, prompt_text: s.text }),
+      );
     };
     const a = run();
     expect(run()).toEqual(a);
@@ -128,14 +137,26 @@ describe('near-duplicate index: streaming semantics', () => {
 describe('precision gates', () => {
   it('different identifiers, numbers or a swapped template slot never match', () => {
     expect(sim('The `iter_files` function iterates over file paths.', 'The `iter_archive` function iterates over file paths.')).toBe(0);
-    expect(sim('No, the documentation page STREA does not exist in version 2.10.0.', 'No, the documentation page STREA does not exist in version 2.9.0.')).toBe(0);
+    expect(
+      sim(
+        'No, the documentation page STREA does not exist in version 2.10.0.',
+        'No, the documentation page STREA does not exist in version 2.9.0.',
+      ),
+    ).toBe(0);
     expect(sim('It returns the number of rows in the table.', 'It returns the number of columns in the table.')).toBe(0);
-    expect(sim('Yes, you can share your audio dataset with your team on the Hub.', 'Yes, you can share your dataset with your team on the Hub.')).toBe(0);
+    expect(
+      sim('Yes, you can share your audio dataset with your team on the Hub.', 'Yes, you can share your dataset with your team on the Hub.'),
+    ).toBe(0);
     expect(sim('How do I reset my password in the mobile app?', 'How do I reset my username in the mobile app?')).toBe(0);
   });
 
   it('case, punctuation, filler words and clause order do not matter', () => {
-    expect(sim('How do I delete the billing email address on the desktop client?', 'Hi, on the desktop client, how can I delete the billing email address? Thanks!')).toBe(1);
+    expect(
+      sim(
+        'How do I delete the billing email address on the desktop client?',
+        'Hi, on the desktop client, how can I delete the billing email address? Thanks!',
+      ),
+    ).toBe(1);
   });
 
   it('long prompts: shared context with a different question is not a near-duplicate', () => {
@@ -174,7 +195,11 @@ describe('quality on real and templated paraphrases', () => {
   it('the calibration table in the source matches a fresh measurement', () => {
     for (const row of NEAR_DUPLICATE_CALIBRATION) {
       const now = thresholdRow(scored, row.threshold);
-      expect({ t: row.threshold, hits: now.nearHits, falseHits: now.falseHits }).toEqual({ t: row.threshold, hits: row.nearHits, falseHits: row.falseHits });
+      expect({ t: row.threshold, hits: now.nearHits, falseHits: now.falseHits }).toEqual({
+        t: row.threshold,
+        hits: row.nearHits,
+        falseHits: row.falseHits,
+      });
       expect(now.recall).toBeCloseTo(row.recall, 3);
     }
   });

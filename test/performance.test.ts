@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { NetraError } from '../src/errors.js';
 import { analyzePerformance, storeHealthReport, type BucketRow } from '../src/optimize/performance.js';
 import {
-  classifyTrend, HOUR_MS, hourlySeasonality, linearRegression, percentile, zScoreAnomalies, type TimedValue,
+  classifyTrend,
+  HOUR_MS,
+  hourlySeasonality,
+  linearRegression,
+  percentile,
+  zScoreAnomalies,
+  type TimedValue,
 } from '../src/optimize/statistics.js';
 
 const T0 = Date.UTC(2026, 0, 5); // a Monday, 00:00 UTC
@@ -24,9 +30,22 @@ function expectAllFinite(value: unknown, path = '$'): void {
 
 function row(hour: number, over: Partial<BucketRow> = {}): BucketRow {
   return {
-    bucket_start: T0 + hour * HOUR_MS, model: 'gpt-4o-mini', app: 'chat', events: 10, errors: 0, spend_usd: 1,
-    prompt_tokens: 1000, completion_tokens: 200, latency_p50_ms: 100, latency_p95_ms: 200, latency_p99_ms: 300,
-    ttft_p50_ms: 50, ttft_p95_ms: 80, ttft_p99_ms: 90, tokens_per_s_p50: 40, ...over,
+    bucket_start: T0 + hour * HOUR_MS,
+    model: 'gpt-4o-mini',
+    app: 'chat',
+    events: 10,
+    errors: 0,
+    spend_usd: 1,
+    prompt_tokens: 1000,
+    completion_tokens: 200,
+    latency_p50_ms: 100,
+    latency_p95_ms: 200,
+    latency_p99_ms: 300,
+    ttft_p50_ms: 50,
+    ttft_p95_ms: 80,
+    ttft_p99_ms: 90,
+    tokens_per_s_p50: 40,
+    ...over,
   };
 }
 
@@ -38,7 +57,10 @@ function alternatingSeries(plantHour: number, plantValue: number): TimedValue[] 
 describe('linearRegression', () => {
   it('fits y = 2x + 1 exactly', () => {
     const xs = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-    const fit = linearRegression(xs, xs.map((x) => 2 * x + 1));
+    const fit = linearRegression(
+      xs,
+      xs.map((x) => 2 * x + 1),
+    );
     expect(fit.ok).toBe(true);
     if (!fit.ok) return;
     expect(fit.slope).toBeCloseTo(2, 12);
@@ -49,7 +71,10 @@ describe('linearRegression', () => {
 
   it('finds no trend in a noisy flat series (alternating 10, 12)', () => {
     const xs = Array.from({ length: 20 }, (_, i) => i);
-    const fit = linearRegression(xs, xs.map((x) => (x % 2 === 0 ? 10 : 12)));
+    const fit = linearRegression(
+      xs,
+      xs.map((x) => (x % 2 === 0 ? 10 : 12)),
+    );
     if (!fit.ok) throw new Error(fit.reason);
     // Sxy = 10 (one per pair), Sxx = 20·399/12 = 665, Syy = 20 → slope 10/665, R² = 100 / (665·20)
     expect(fit.slope).toBeCloseTo(10 / 665, 12);
@@ -181,12 +206,21 @@ describe('analyzePerformance', () => {
   const apps = ['chat', 'search'];
   const mixed: BucketRow[] = [];
   for (let h = 0; h < 6; h++) {
-    models.forEach((model, mi) => apps.forEach((app, ai) => {
-      mixed.push(row(h, {
-        model, app, events: 1 + h + mi + ai, errors: (h + mi) % 2, spend_usd: 0.125 * (1 + mi + ai + h),
-        prompt_tokens: 100 * (h + 1), completion_tokens: 10 * (mi + 1),
-      }));
-    }));
+    models.forEach((model, mi) =>
+      apps.forEach((app, ai) => {
+        mixed.push(
+          row(h, {
+            model,
+            app,
+            events: 1 + h + mi + ai,
+            errors: (h + mi) % 2,
+            spend_usd: 0.125 * (1 + mi + ai + h),
+            prompt_tokens: 100 * (h + 1),
+            completion_tokens: 10 * (mi + 1),
+          }),
+        );
+      }),
+    );
   }
 
   it('by_model and by_app sums equal the input sums', () => {
@@ -239,8 +273,8 @@ describe('analyzePerformance', () => {
   });
 
   it('flags a planted latency spike, and a 2.2σ blip only in analysis mode', () => {
-    const hourly = (plant: number) => Array.from({ length: 240 }, (_, h) =>
-      row(h, { latency_p95_ms: h === 200 ? plant : h % 2 === 0 ? 210 : 190 }));
+    const hourly = (plant: number) =>
+      Array.from({ length: 240 }, (_, h) => row(h, { latency_p95_ms: h === 200 ? plant : h % 2 === 0 ? 210 : 190 }));
     const spike = analyzePerformance({ buckets: hourly(300), bucketMs: HOUR_MS, mode: 'analysis' });
     expect(spike.anomalies).toHaveLength(1);
     expect(spike.anomalies[0]).toMatchObject({ bucket_start: T0 + 200 * HOUR_MS, metric: 'latency_p95', value: 300, direction: 'above' });
@@ -260,7 +294,7 @@ describe('analyzePerformance', () => {
   });
 
   it('finds hour-of-day seasonality in throughput', () => {
-    const buckets = Array.from({ length: 72 }, (_, h) => row(h, { events: (h % 24) >= 8 && (h % 24) < 20 ? 100 : 10 }));
+    const buckets = Array.from({ length: 72 }, (_, h) => row(h, { events: h % 24 >= 8 && h % 24 < 20 ? 100 : 10 }));
     const r = analyzePerformance({ buckets, bucketMs: HOUR_MS, mode: 'analysis' });
     expect(r.seasonality.throughput.status).toBe('seasonal');
     expect(r.seasonality.throughput.peak_hour).toBe(8);
@@ -281,14 +315,30 @@ describe('analyzePerformance', () => {
     expect(single.overall).toMatchObject({ events: 10, error_rate: 0, latency_p95_ms: 200, throughput_per_min: 10 / 60 });
     expect(single.trends.latency_p95.slope_per_day).toBeNull();
 
-    const nulls = { latency_p50_ms: null, latency_p95_ms: null, latency_p99_ms: null, ttft_p50_ms: null, ttft_p95_ms: null, ttft_p99_ms: null, tokens_per_s_p50: null };
-    const noLatency = analyzePerformance({ buckets: Array.from({ length: 30 }, (_, h) => row(h, nulls)), bucketMs: HOUR_MS, mode: 'analysis' });
+    const nulls = {
+      latency_p50_ms: null,
+      latency_p95_ms: null,
+      latency_p99_ms: null,
+      ttft_p50_ms: null,
+      ttft_p95_ms: null,
+      ttft_p99_ms: null,
+      tokens_per_s_p50: null,
+    };
+    const noLatency = analyzePerformance({
+      buckets: Array.from({ length: 30 }, (_, h) => row(h, nulls)),
+      bucketMs: HOUR_MS,
+      mode: 'analysis',
+    });
     expectAllFinite(noLatency);
     expect(noLatency.overall.latency_p95_ms).toBeNull();
     expect(noLatency.trends.latency_p95).toMatchObject({ has_trend: false, points: 0, slope_per_day: null });
 
     const junk = analyzePerformance({
-      buckets: [row(0, { spend_usd: Number.NaN, latency_p95_ms: Number.POSITIVE_INFINITY }), row(1, { bucket_start: Number.NaN }), row(2, { events: 0 })],
+      buckets: [
+        row(0, { spend_usd: Number.NaN, latency_p95_ms: Number.POSITIVE_INFINITY }),
+        row(1, { bucket_start: Number.NaN }),
+        row(2, { events: 0 }),
+      ],
       bucketMs: HOUR_MS,
       mode: 'analysis',
       storeTimings: [{ kind: 'series', duration_ms: Number.NaN }],
@@ -303,7 +353,11 @@ describe('analyzePerformance', () => {
   it('rejects a bad bucket size with a validation error naming the field', () => {
     for (const bucketMs of [0, -1, Number.NaN]) {
       let err: unknown;
-      try { analyzePerformance({ buckets: [], bucketMs, mode: 'analysis' }); } catch (e) { err = e; }
+      try {
+        analyzePerformance({ buckets: [], bucketMs, mode: 'analysis' });
+      } catch (e) {
+        err = e;
+      }
       expect(err).toBeInstanceOf(NetraError);
       expect(err).toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'bucketMs' });
     }
@@ -322,7 +376,12 @@ describe('store health', () => {
     expect(above.queries.map((q) => q.kind)).toEqual(['series', 'stats']);
     expect(above.queries[1]).toMatchObject({ p50_ms: 20, p95_ms: 29 });
     expect(above.findings).toHaveLength(1);
-    expect(above.findings[0]).toMatchObject({ kind: 'slow_query', severity: 'warning', subject: 'series', figures: { p95_ms: 519, threshold_ms: 500, count: 2 } });
+    expect(above.findings[0]).toMatchObject({
+      kind: 'slow_query',
+      severity: 'warning',
+      subject: 'series',
+      figures: { p95_ms: 519, threshold_ms: 500, count: 2 },
+    });
     expect(above.findings[0]!.advice.length).toBeGreaterThan(0);
 
     expect(storeHealthReport(timings('series', [500, 520]), undefined, { slowQueryP95Ms: 1000 }).findings).toEqual([]);
@@ -341,8 +400,12 @@ describe('store health', () => {
 
   it('is part of analyzePerformance with configurable thresholds', () => {
     const r = analyzePerformance({
-      buckets: [row(0)], bucketMs: HOUR_MS, mode: 'analysis',
-      storeTimings: timings('bucket_rows', [100, 700]), cache: { hits: 10, misses: 190 }, storeHealth: { slowQueryP95Ms: 800 },
+      buckets: [row(0)],
+      bucketMs: HOUR_MS,
+      mode: 'analysis',
+      storeTimings: timings('bucket_rows', [100, 700]),
+      cache: { hits: 10, misses: 190 },
+      storeHealth: { slowQueryP95Ms: 800 },
     });
     expect(r.store_health.thresholds).toEqual({ slowQueryP95Ms: 800, minCacheHitRate: 0.5, minCacheLookups: 100 });
     expect(r.store_health.findings.map((f) => f.kind)).toEqual(['low_cache_hit_rate']);

@@ -20,16 +20,31 @@ if (!URL_) console.warn('[pg-pool.test] skipped: DATABASE_URL is not set (CI set
 
 function captureLog() {
   const lines: string[] = [];
-  const log = createLogger('info', new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const log = createLogger(
+    'info',
+    new Writable({
+      write(c, _e, cb) {
+        lines.push(String(c));
+        cb();
+      },
+    }),
+  );
   return { log, lines };
 }
 
 const pools: NetraPgPool[] = [];
 function makePool(pgOverrides: Record<string, unknown> = {}, url = URL_!, log?: ReturnType<typeof createLogger>) {
   const cfg = parseConfig({ databaseUrl: url, pg: pgOverrides }).pg;
-  const pool = new NetraPgPool(pgPoolOptions(url, cfg), {
-    prePing: cfg.prePing, prePingIdleMs: cfg.prePingIdleMs, prePingTimeoutMs: cfg.prePingTimeoutMs, saturationWarnRatio: cfg.saturationWarnRatio,
-  }, log);
+  const pool = new NetraPgPool(
+    pgPoolOptions(url, cfg),
+    {
+      prePing: cfg.prePing,
+      prePingIdleMs: cfg.prePingIdleMs,
+      prePingTimeoutMs: cfg.prePingTimeoutMs,
+      saturationWarnRatio: cfg.saturationWarnRatio,
+    },
+    log,
+  );
   pool.on('error', () => {}); // idle connections killed by a test
   pools.push(pool);
   return pool;
@@ -42,7 +57,11 @@ async function backendPid(pool: pg.Pool): Promise<number> {
 async function admin<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: URL_ });
   await c.connect();
-  try { return (await c.query<T>(sql, params)).rows; } finally { await c.end(); }
+  try {
+    return (await c.query<T>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
 }
 
 /** A TCP proxy to PostgreSQL whose connections can be frozen: bytes stop flowing both ways, as on a dead network path. */
@@ -53,10 +72,20 @@ async function freezableProxy(target: URL) {
     const link = { client, upstream, frozen: false };
     links.push(link);
     upstream.connect(Number(target.port || 5432), target.hostname);
-    client.on('data', (d) => { if (!link.frozen) upstream.write(d); });
-    upstream.on('data', (d) => { if (!link.frozen) client.write(d); });
-    const end = () => { client.destroy(); upstream.destroy(); };
-    client.on('error', end); upstream.on('error', end); client.on('close', end); upstream.on('close', end);
+    client.on('data', (d) => {
+      if (!link.frozen) upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      if (!link.frozen) client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -66,8 +95,16 @@ async function freezableProxy(target: URL) {
   u.port = String(port);
   return {
     url: u.toString(),
-    freezeAll() { for (const l of links) l.frozen = true; },
-    async close() { for (const l of links) { l.client.destroy(); l.upstream.destroy(); } server.close(); },
+    freezeAll() {
+      for (const l of links) l.frozen = true;
+    },
+    async close() {
+      for (const l of links) {
+        l.client.destroy();
+        l.upstream.destroy();
+      }
+      server.close();
+    },
   };
 }
 
@@ -93,18 +130,22 @@ describe.skipIf(!URL_)('PostgreSQL pool (real server)', () => {
   it('leaves no connection checked out after a concurrent workload, and detects a deliberately leaked one', async () => {
     const pool = makePool({ poolSize: 4, maxOverflow: 2 });
     pool.traceCheckouts = true;
-    await Promise.all(Array.from({ length: 40 }, async (_, i) => {
-      if (i % 4 === 0) {
-        const c = await pool.connect();
-        try {
-          await c.query('BEGIN');
-          await c.query('SELECT $1::int AS n', [i]);
-          await c.query('COMMIT');
-        } finally { c.release(); }
-      } else {
-        await pool.query('SELECT $1::int AS n', [i]);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        if (i % 4 === 0) {
+          const c = await pool.connect();
+          try {
+            await c.query('BEGIN');
+            await c.query('SELECT $1::int AS n', [i]);
+            await c.query('COMMIT');
+          } finally {
+            c.release();
+          }
+        } else {
+          await pool.query('SELECT $1::int AS n', [i]);
+        }
+      }),
+    );
     expect(pool.totalCount - pool.idleCount).toBe(0);
     expect(pool.checkedOut()).toBe(0);
     expect(() => pool.assertNoLeaks()).not.toThrow();
@@ -138,7 +179,10 @@ describe.skipIf(!URL_)('PostgreSQL pool (real server)', () => {
     const pool = makePool({ poolSize: 1, maxOverflow: 0, poolTimeoutMs: 300 });
     const held = await pool.connect();
     const t0 = performance.now();
-    const err = await pool.query('SELECT 1').then(() => null, (e: Error) => e);
+    const err = await pool.query('SELECT 1').then(
+      () => null,
+      (e: Error) => e,
+    );
     const ms = performance.now() - t0;
     expect(err).toMatchObject({ code: 'NETRA_E_STORE' });
     expect(err!.message).toMatch(/no connection free within 300 ms \(max 1/);
@@ -152,7 +196,10 @@ describe.skipIf(!URL_)('PostgreSQL pool (real server)', () => {
 
   it('cancels a statement that runs past the statement timeout and keeps the pool usable', async () => {
     const pool = makePool({ statementTimeoutMs: 200 });
-    const err = await pool.query('SELECT pg_sleep(5)').then(() => null, (e: { code?: string; message: string }) => e);
+    const err = await pool.query('SELECT pg_sleep(5)').then(
+      () => null,
+      (e: { code?: string; message: string }) => e,
+    );
     expect(err?.code).toBe('57014'); // query_canceled
     expect(err?.message).toMatch(/statement timeout/);
     expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
@@ -194,7 +241,13 @@ describe.skipIf(!URL_)('PostgreSQL pool (real server)', () => {
       const pid = await backendPid(pool);
       proxy.freezeAll();
       const c = await pool.connect();
-      const r = await Promise.race([c.query('SELECT 1').then(() => 'answered', () => 'failed'), new Promise((res) => setTimeout(res, 500, 'hung'))]);
+      const r = await Promise.race([
+        c.query('SELECT 1').then(
+          () => 'answered',
+          () => 'failed',
+        ),
+        new Promise((res) => setTimeout(res, 500, 'hung')),
+      ]);
       expect(r).toBe('hung');
       expect(pool.stats().pre_pings).toBe(0);
       c.release(new Error('dead'));

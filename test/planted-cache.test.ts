@@ -42,7 +42,14 @@ function withManifestPrefixMin(ctx: AnalysisContext, m: Manifest): AnalysisConte
   const min = m.params.prefix_min_tokens;
   const catalog = ctx.catalog.map((c) => (c.min_cacheable_prompt_tokens === null ? c : { ...c, min_cacheable_prompt_tokens: min }));
   const byId = new Map(catalog.map((c) => [c.id, c]));
-  return { ...ctx, catalog, resolve: (model) => { const e = ctx.resolve(model); return e ? byId.get(e.id) ?? null : null; } };
+  return {
+    ...ctx,
+    catalog,
+    resolve: (model) => {
+      const e = ctx.resolve(model);
+      return e ? (byId.get(e.id) ?? null) : null;
+    },
+  };
 }
 
 describe.each(PRESET_NAMES.flatMap((p) => SEEDS.map((s) => [p, s] as const)))('planted cache truth: %s seed %i', (preset, seed) => {
@@ -59,7 +66,14 @@ describe.each(PRESET_NAMES.flatMap((p) => SEEDS.map((s) => [p, s] as const)))('p
     const stats = await store.stats({ workspace });
     expect(stats.events).toBe(manifest.events);
     scope = { workspace, from: manifest.from, to: manifest.to };
-    ctx = usageContext({ workspace, from: manifest.from, to: manifest.to, total_events: stats.events, total_spend_usd: stats.spend_usd, params: { cache_ttl_seconds: manifest.params.exact_cache_ttl_seconds } });
+    ctx = usageContext({
+      workspace,
+      from: manifest.from,
+      to: manifest.to,
+      total_events: stats.events,
+      total_spend_usd: stats.spend_usd,
+      params: { cache_ttl_seconds: manifest.params.exact_cache_ttl_seconds },
+    });
   }, 120_000);
 
   it('exact_cache recovers exact_duplicate share and dollars', async () => {
@@ -68,7 +82,9 @@ describe.each(PRESET_NAMES.flatMap((p) => SEEDS.map((s) => [p, s] as const)))('p
     expect(Math.abs(sum(r, (x) => x.affected_share) - manifest.shares.exact_duplicate_share)).toBeLessThanOrEqual(0.02);
     expect(sum(r, fig('hit_spend_usd'))).toBeCloseTo(manifest.spend_usd.exact_duplicate, 0);
     expect(Math.abs(sum(r, fig('hit_spend_usd')) / manifest.spend_usd.exact_duplicate - 1)).toBeLessThanOrEqual(0.05);
-    expect(Math.abs(sum(r, (x) => x.monthly_savings_usd) / monthly(manifest.spend_usd.exact_duplicate, window()) - 1)).toBeLessThanOrEqual(0.05);
+    expect(Math.abs(sum(r, (x) => x.monthly_savings_usd) / monthly(manifest.spend_usd.exact_duplicate, window()) - 1)).toBeLessThanOrEqual(
+      0.05,
+    );
   });
 
   it('semantic_cache recovers near_duplicate share and dollars', async () => {
@@ -77,7 +93,9 @@ describe.each(PRESET_NAMES.flatMap((p) => SEEDS.map((s) => [p, s] as const)))('p
     expect(r.recommendations.length).toBeGreaterThan(0);
     expect(Math.abs(sum(r, (x) => x.affected_share) - manifest.shares.near_duplicate_share)).toBeLessThanOrEqual(0.02);
     expect(Math.abs(sum(r, fig('near_hit_spend_usd')) / manifest.spend_usd.near_duplicate - 1)).toBeLessThanOrEqual(0.05);
-    expect(Math.abs(sum(r, (x) => x.monthly_savings_usd) / monthly(manifest.spend_usd.near_duplicate, window()) - 1)).toBeLessThanOrEqual(0.05);
+    expect(Math.abs(sum(r, (x) => x.monthly_savings_usd) / monthly(manifest.spend_usd.near_duplicate, window()) - 1)).toBeLessThanOrEqual(
+      0.05,
+    );
     for (const x of r.recommendations) expect(x.evidence.figures.expected_false_hit_rate).not.toBeNull();
   }, 60_000);
 

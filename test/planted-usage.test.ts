@@ -30,14 +30,30 @@ describe.each(PRESET_NAMES.flatMap((p) => SEEDS.map((s) => [p, s] as const)))('p
 
   beforeAll(async () => {
     const cat = priceCatalog();
-    const w = generateWorkload({ preset, events: EVENTS, days: 7, seed, end: END, pricer: cat, tierOf: (m) => cat.resolve(m)?.quality_tier, workspace: 'planted' });
+    const w = generateWorkload({
+      preset,
+      events: EVENTS,
+      days: 7,
+      seed,
+      end: END,
+      pricer: cat,
+      tierOf: (m) => cat.resolve(m)?.quality_tier,
+      workspace: 'planted',
+    });
     store = createDuckDbStore({ path: ':memory:' });
     await store.init();
     for (const batch of w.batches()) await store.append(batch);
     manifest = w.manifest();
     scope = { workspace: 'planted', from: w.from, to: w.to };
     // the manifest's simple task classes are the spec of "routable"
-    ctx = usageContext({ workspace: 'planted', from: w.from, to: w.to, total_events: manifest.events, total_spend_usd: manifest.total_spend_usd, params: { simple_tasks: manifest.params.simple_tasks } });
+    ctx = usageContext({
+      workspace: 'planted',
+      from: w.from,
+      to: w.to,
+      total_events: manifest.events,
+      total_spend_usd: manifest.total_spend_usd,
+      params: { simple_tasks: manifest.params.simple_tasks },
+    });
   });
   afterAll(async () => {
     await store?.close();

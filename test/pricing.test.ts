@@ -24,14 +24,38 @@ function tinyCatalog(): Record<string, unknown> & { models: Record<string, unkno
     sources: [{ id: 'src', name: 'test source', url: 'https://example.com/pricing', prices_taken: '2026-07-24' }],
     models: [
       {
-        id: 'alpha-1', provider: 'openai', family: 'alpha', aliases: ['alpha-1-2025-01-01'],
-        input: 2.5e-6, output: 1e-5, cached_input: 1.25e-6, cache_write: null, batch_discount: 0.5,
-        context_window: 128000, max_output: 16384, quality_tier: 3, modes: ['chat'], min_cacheable_prompt_tokens: 1024, source: 'src',
+        id: 'alpha-1',
+        provider: 'openai',
+        family: 'alpha',
+        aliases: ['alpha-1-2025-01-01'],
+        input: 2.5e-6,
+        output: 1e-5,
+        cached_input: 1.25e-6,
+        cache_write: null,
+        batch_discount: 0.5,
+        context_window: 128000,
+        max_output: 16384,
+        quality_tier: 3,
+        modes: ['chat'],
+        min_cacheable_prompt_tokens: 1024,
+        source: 'src',
       },
       {
-        id: 'beta-mini', provider: 'anthropic', family: 'beta', aliases: [],
-        input: 1e-6, output: 5e-6, cached_input: 1e-7, cache_write: 1.25e-6, batch_discount: 0.5,
-        context_window: 200000, max_output: 64000, quality_tier: 1, modes: ['chat'], min_cacheable_prompt_tokens: 4096, source: 'src',
+        id: 'beta-mini',
+        provider: 'anthropic',
+        family: 'beta',
+        aliases: [],
+        input: 1e-6,
+        output: 5e-6,
+        cached_input: 1e-7,
+        cache_write: 1.25e-6,
+        batch_discount: 0.5,
+        context_window: 200000,
+        max_output: 64000,
+        quality_tier: 1,
+        modes: ['chat'],
+        min_cacheable_prompt_tokens: 4096,
+        source: 'src',
       },
     ],
   };
@@ -48,7 +72,11 @@ function thrown(fn: () => unknown): NetraError {
 }
 
 const catalog = loadPriceCatalog();
-const usage = (prompt: number, cached: number, completion: number) => ({ prompt_tokens: prompt, cached_prompt_tokens: cached, completion_tokens: completion });
+const usage = (prompt: number, cached: number, completion: number) => ({
+  prompt_tokens: prompt,
+  cached_prompt_tokens: cached,
+  completion_tokens: completion,
+});
 
 describe('unit guard and validation', () => {
   it('accepts the tiny fixture', () => {
@@ -137,7 +165,13 @@ describe('cost of a call', () => {
 
   it('prices events through normalizeEvent (the Pricer contract)', () => {
     const res = normalizeEvent(
-      { timestamp: '2026-11-01T00:00:00Z', model: 'openai/gpt-4o-mini', prompt_tokens: 1000, cached_prompt_tokens: 200, completion_tokens: 500 },
+      {
+        timestamp: '2026-11-01T00:00:00Z',
+        model: 'openai/gpt-4o-mini',
+        prompt_tokens: 1000,
+        cached_prompt_tokens: 200,
+        completion_tokens: 500,
+      },
       { workspace: 'ws', pricer: catalog, newId: () => 'e1' },
     );
     expect(res.ok).toBe(true);
@@ -182,7 +216,10 @@ describe('model id resolution', () => {
       expect(catalog.price('ws', m, usage(10, 0, 10)), m).toBeNull();
     }
     // an unknown model is stored unpriced and flagged (listed by GET /api/v1/models/unpriced), never dropped
-    const res = normalizeEvent({ timestamp: 1_700_000_000_000, model: 'gpt-9-ultra', prompt_tokens: 10 }, { workspace: 'ws', pricer: catalog, newId: () => 'x' });
+    const res = normalizeEvent(
+      { timestamp: 1_700_000_000_000, model: 'gpt-9-ultra', prompt_tokens: 10 },
+      { workspace: 'ws', pricer: catalog, newId: () => 'x' },
+    );
     expect(res.ok && res.event).toMatchObject({ model: 'gpt-9-ultra', cost_usd: 0, cost_source: 'unknown_model', provider: 'unknown' });
   });
 });
@@ -209,7 +246,14 @@ describe('per-workspace overrides', () => {
 
   it('a full override defines a model the catalog does not know, in that workspace only', () => {
     const c = base.withOverrides([{ workspace: 'A', model: 'acme-ft-7b', input: 1e-7, output: 2e-7, provider: 'self-hosted' }]);
-    expect(c.rates('A', 'ACME-FT-7B')).toEqual({ model: 'acme-ft-7b', provider: 'self-hosted', input: 1e-7, output: 2e-7, cached_input: 1e-7, cache_write: null });
+    expect(c.rates('A', 'ACME-FT-7B')).toEqual({
+      model: 'acme-ft-7b',
+      provider: 'self-hosted',
+      input: 1e-7,
+      output: 2e-7,
+      cached_input: 1e-7,
+      cache_write: null,
+    });
     expect(c.price('A', 'acme-ft-7b', usage(1000, 0, 1000))!.cost_usd).toBeCloseTo(0.0003, 12);
     expect(c.price('B', 'acme-ft-7b', usage(1000, 0, 1000))).toBeNull();
   });
@@ -241,10 +285,35 @@ describe('per-workspace overrides', () => {
 
 describe('the real catalog', () => {
   const required = [
-    'gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano', 'o3', 'o4-mini',
-    'claude-opus-4-1', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-3-haiku', 'gemini-2.5-pro', 'gemini-2.5-flash',
-    'gemini-2.5-flash-lite', 'gemini-2.0-flash', 'mistral-large', 'mistral-medium', 'mistral-small', 'codestral', 'llama-3.3-70b',
-    'llama-3.1-8b', 'llama-3.1-405b', 'deepseek-chat', 'deepseek-reasoner', 'text-embedding-3-small', 'text-embedding-3-large',
+    'gpt-4o',
+    'gpt-4o-mini',
+    'gpt-4.1',
+    'gpt-4.1-mini',
+    'gpt-4.1-nano',
+    'gpt-5',
+    'gpt-5-mini',
+    'gpt-5-nano',
+    'o3',
+    'o4-mini',
+    'claude-opus-4-1',
+    'claude-sonnet-4-5',
+    'claude-haiku-4-5',
+    'claude-3-haiku',
+    'gemini-2.5-pro',
+    'gemini-2.5-flash',
+    'gemini-2.5-flash-lite',
+    'gemini-2.0-flash',
+    'mistral-large',
+    'mistral-medium',
+    'mistral-small',
+    'codestral',
+    'llama-3.3-70b',
+    'llama-3.1-8b',
+    'llama-3.1-405b',
+    'deepseek-chat',
+    'deepseek-reasoner',
+    'text-embedding-3-small',
+    'text-embedding-3-large',
   ];
 
   it('every model id the workload generator uses resolves, to itself', () => {
@@ -264,7 +333,8 @@ describe('the real catalog', () => {
     for (const e of catalog.entries) {
       const expected = e.provider === 'deepseek' ? 0 : 0.5;
       expect(e.batch_discount, e.id).toBe(expected);
-      if (e.provider === 'openai' && e.modes.includes('chat') && e.id !== 'gpt-4o-2024-05-13') expect(e.min_cacheable_prompt_tokens, e.id).toBe(1024);
+      if (e.provider === 'openai' && e.modes.includes('chat') && e.id !== 'gpt-4o-2024-05-13')
+        expect(e.min_cacheable_prompt_tokens, e.id).toBe(1024);
     }
     expect(catalog.resolve('claude-sonnet-4-5')!.min_cacheable_prompt_tokens).toBe(1024);
     expect(catalog.resolve('claude-opus-4-1')!.min_cacheable_prompt_tokens).toBe(1024);
@@ -281,7 +351,8 @@ describe('the real catalog', () => {
         const s = shared[k]!;
         expect(e.input, `${e.id} via ${k}`).toBe(s.input_cost_per_token);
         expect(e.output, `${e.id} via ${k}`).toBe(s.output_cost_per_token);
-        if (typeof s.cache_read_input_token_cost === 'number') expect(e.cached_input, `${e.id} via ${k}`).toBe(s.cache_read_input_token_cost);
+        if (typeof s.cache_read_input_token_cost === 'number')
+          expect(e.cached_input, `${e.id} via ${k}`).toBe(s.cache_read_input_token_cost);
         compared++;
       }
     }
@@ -291,7 +362,10 @@ describe('the real catalog', () => {
   it('models priced from outside the shared file carry their own date and source', () => {
     for (const e of catalog.entries.filter((x) => x.source !== 'litellm-2026-07-24')) {
       expect(e.prices_taken, e.id).not.toBe(catalog.pricesTaken);
-      expect(catalog.sources.some((s) => s.id === e.source), e.id).toBe(true);
+      expect(
+        catalog.sources.some((s) => s.id === e.source),
+        e.id,
+      ).toBe(true);
     }
   });
 });

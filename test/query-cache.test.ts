@@ -91,14 +91,22 @@ describe.each(backends)('query cache ($name)', ({ make }) => {
   it('computes once for concurrent misses of one key, and never caches a failure', async () => {
     const c = await make();
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     let calls = 0;
-    const slow = async () => { calls++; await gate; return { v: 42 }; };
+    const slow = async () => {
+      calls++;
+      await gate;
+      return { v: 42 };
+    };
     const both = Promise.all([c.getOrCompute('ws', 'k', {}, slow), c.getOrCompute('ws', 'k', {}, slow)]);
     release();
     expect(await both).toEqual([{ v: 42 }, { v: 42 }]);
     expect(calls).toBe(1);
-    const failing = counter((): number => { throw new Error('boom'); });
+    const failing = counter((): number => {
+      throw new Error('boom');
+    });
     await expect(c.getOrCompute('ws', 'bad', {}, failing)).rejects.toThrow('boom');
     await expect(c.getOrCompute('ws', 'bad', {}, failing)).rejects.toThrow('boom');
     expect(failing.calls).toBe(2);
@@ -107,8 +115,13 @@ describe.each(backends)('query cache ($name)', ({ make }) => {
   it('single-flight: a second caller of a key being computed awaits that computation (a fresh copy), another key does not', async () => {
     const c = await make();
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const slow = counter(async (n) => { await gate; return { n, rows: [1] }; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow = counter(async (n) => {
+      await gate;
+      return { n, rows: [1] };
+    });
     const first = c.getOrCompute('ws', 'analysis', { a: 1 }, async () => slow());
     // the second caller arrives while the first one computes (after its lookup missed)
     await until(() => c.inflightCount() === 1);
@@ -128,8 +141,13 @@ describe.each(backends)('query cache ($name)', ({ make }) => {
   it('a computation started before an invalidation is not shared with callers after it (new generation, new key)', async () => {
     const c = await make();
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const compute = counter(async (n) => { if (n === 1) await gate; return n; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const compute = counter(async (n) => {
+      if (n === 1) await gate;
+      return n;
+    });
     const before = c.getOrCompute('ws', 'k', {}, async () => compute());
     await until(() => c.inflightCount() === 1);
     await c.invalidate('ws');
@@ -202,8 +220,13 @@ describe('memory query cache: per-entry TTL', () => {
     let now = 1_000;
     const c = new MemoryQueryCache({ ttlMs: 300_000, maxEntries: 10, now: () => now });
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const compute = counter(async (n) => { await gate; return n; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const compute = counter(async (n) => {
+      await gate;
+      return n;
+    });
     const a = c.getOrCompute('ws', 'k', {}, async () => compute()); // a request: default TTL
     await until(() => c.inflightCount() === 1);
     const b = c.getOrCompute('ws', 'k', {}, async () => compute(), { ttlMs: 86_400_000 }); // the precompute joins
@@ -217,7 +240,7 @@ describe('memory query cache: per-entry TTL', () => {
 });
 
 describe.skipIf(!REDIS_URL)('redis query cache: per-entry TTL', () => {
-  it('SET PX uses the entry\'s TTL; a hit asking for longer extends it (PEXPIRE GT), never shortens it', async () => {
+  it("SET PX uses the entry's TTL; a hit asking for longer extends it (PEXPIRE GT), never shortens it", async () => {
     const prefix = `netra-test:${randomUUID()}:`;
     const c = await redisCache(prefix, 300_000);
     await c.getOrCompute('ws', 'long', {}, async () => 1, { ttlMs: 86_400_000 });
@@ -238,9 +261,15 @@ describe.skipIf(!REDIS_URL)('redis query cache: per-entry TTL', () => {
     const prefix = `netra-test:${randomUUID()}:`;
     const c = await redisCache(prefix, 300_000);
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     let calls = 0;
-    const slow = async () => { calls++; await gate; return { v: 1 }; };
+    const slow = async () => {
+      calls++;
+      await gate;
+      return { v: 1 };
+    };
     const a = c.getOrCompute('ws', 'k', {}, slow);
     await until(() => c.inflightCount() === 1);
     const b = c.getOrCompute('ws', 'k', {}, slow, { ttlMs: 86_400_000 });
@@ -267,7 +296,7 @@ describe('redis query cache without a reachable Redis', () => {
 });
 
 describe.skipIf(!REDIS_URL)('redis query cache shared by processes', () => {
-  it('two instances on one Redis see each other\'s entries and invalidations', async () => {
+  it("two instances on one Redis see each other's entries and invalidations", async () => {
     const prefix = `netra-test:${randomUUID()}:`;
     const a = await redisCache(prefix);
     const b = await redisCache(prefix);
@@ -296,7 +325,14 @@ describe.skipIf(!REDIS_URL)('redis query cache shared by processes', () => {
 });
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
-const ev = (i: number, model = 'gpt-4o-mini') => ({ event_id: `e-${i}`, timestamp: new Date(T0 + i * 60_000).toISOString(), model, prompt_tokens: 1000, completion_tokens: 100, latency_ms: 500 + i });
+const ev = (i: number, model = 'gpt-4o-mini') => ({
+  event_id: `e-${i}`,
+  timestamp: new Date(T0 + i * 60_000).toISOString(),
+  model,
+  prompt_tokens: 1000,
+  completion_tokens: 100,
+  latency_ms: 500 + i,
+});
 
 describe.each([
   { name: 'memory', overrides: {} },
@@ -310,11 +346,15 @@ describe.each([
     t = await startTestApp(overrides);
     auth = await t.auth();
   });
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   it('serves a repeated analysis from the cache and recomputes it after an ingest into the workspace', async () => {
     expect(t.app.cache?.backend).toBe(REDIS_URL && 'redisUrl' in overrides ? 'redis' : 'memory');
-    expect((await inject({ method: 'POST', url: '/api/v1/events?workspace=qc', payload: Array.from({ length: 30 }, (_, i) => ev(i)) })).json()).toMatchObject({ accepted: 30 });
+    expect(
+      (await inject({ method: 'POST', url: '/api/v1/events?workspace=qc', payload: Array.from({ length: 30 }, (_, i) => ev(i)) })).json(),
+    ).toMatchObject({ accepted: 30 });
     expect((await inject({ method: 'POST', url: '/api/v1/events?workspace=other', payload: [ev(1)] })).statusCode).toBe(200);
     const before = t.app.cache!.stats();
 
@@ -337,7 +377,15 @@ describe.each([
     await inject({ url: '/api/v1/analysis?workspace=qc' });
     expect(t.app.cache!.stats().hits).toBe(hitsBefore + 2);
 
-    expect((await inject({ method: 'POST', url: '/api/v1/events?workspace=qc', payload: Array.from({ length: 10 }, (_, i) => ev(100 + i, 'gpt-4o')) })).json()).toMatchObject({ accepted: 10 });
+    expect(
+      (
+        await inject({
+          method: 'POST',
+          url: '/api/v1/events?workspace=qc',
+          payload: Array.from({ length: 10 }, (_, i) => ev(100 + i, 'gpt-4o')),
+        })
+      ).json(),
+    ).toMatchObject({ accepted: 10 });
     const third = (await inject({ url: '/api/v1/analysis?workspace=qc' })).json();
     expect(third.summary.events).toBe(40);
     expect(third.summary.spend_usd).toBeGreaterThan(first.summary.spend_usd);
@@ -356,7 +404,10 @@ describe.each([
     expect(s2).toEqual(s1);
     expect(s1.events).toBe(40);
     // duplicates only: nothing stored, nothing invalidated
-    expect((await inject({ method: 'POST', url: '/api/v1/events?workspace=qc', payload: [ev(1)] })).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect((await inject({ method: 'POST', url: '/api/v1/events?workspace=qc', payload: [ev(1)] })).json()).toMatchObject({
+      accepted: 0,
+      duplicates: 1,
+    });
     expect(await t.app.cache!.generation('qc')).toBe(gen);
     // a generated workload is an ingest too
     await t.app.generate({ preset: 'chat-support', events: 50, days: 1, seed: 2, workspace: 'qc', end: T0 });

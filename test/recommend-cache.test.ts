@@ -26,11 +26,41 @@ let n = 0;
 function ev(p: Partial<WorkloadEvent>): WorkloadEvent {
   n++;
   return {
-    event_id: `e${n}`, timestamp: T0, workspace: 'w', app: 'a', environment: 'production', end_user: null, session_id: null, trace_id: null,
-    span_id: null, provider: 'openai', model: 'gpt-4o', operation: 'chat', prompt_tokens: 100, completion_tokens: 10, cached_prompt_tokens: 0,
-    latency_ms: 800, ttft_ms: null, status: 'ok', error_type: null, http_status: null, finish_reason: 'stop', max_tokens: null, temperature: 0.2,
-    stream: null, cost_usd: 0.01, cost_source: 'given', token_source: 'reported', prompt_hash: null, prefix_hash: null, prefix_tokens: null, prompt_text: null,
-    response_text: null, quality_score: null, tags: {}, ...p,
+    event_id: `e${n}`,
+    timestamp: T0,
+    workspace: 'w',
+    app: 'a',
+    environment: 'production',
+    end_user: null,
+    session_id: null,
+    trace_id: null,
+    span_id: null,
+    provider: 'openai',
+    model: 'gpt-4o',
+    operation: 'chat',
+    prompt_tokens: 100,
+    completion_tokens: 10,
+    cached_prompt_tokens: 0,
+    latency_ms: 800,
+    ttft_ms: null,
+    status: 'ok',
+    error_type: null,
+    http_status: null,
+    finish_reason: 'stop',
+    max_tokens: null,
+    temperature: 0.2,
+    stream: null,
+    cost_usd: 0.01,
+    cost_source: 'given',
+    token_source: 'reported',
+    prompt_hash: null,
+    prefix_hash: null,
+    prefix_tokens: null,
+    prompt_text: null,
+    response_text: null,
+    quality_score: null,
+    tags: {},
+    ...p,
   };
 }
 
@@ -45,12 +75,43 @@ afterAll(async () => {
 
 describe('exact_cache (pure)', () => {
   const g = (p: Partial<ExactCacheGroup>): ExactCacheGroup => ({
-    app: 'a', model: 'gpt-4o', provider: 'openai', events: 10, spend_usd: 1, hits: 0, hit_spend_usd: 0, hits_at: [0, 0, 0], hit_spend_at: [0, 0, 0],
-    hit_latency_p50_ms: null, hit_latency_p95_ms: null, hit_temperature_avg: null, sample_event_ids: [], ...p,
+    app: 'a',
+    model: 'gpt-4o',
+    provider: 'openai',
+    events: 10,
+    spend_usd: 1,
+    hits: 0,
+    hit_spend_usd: 0,
+    hits_at: [0, 0, 0],
+    hit_spend_at: [0, 0, 0],
+    hit_latency_p50_ms: null,
+    hit_latency_p95_ms: null,
+    hit_temperature_avg: null,
+    sample_event_ids: [],
+    ...p,
   });
   const groups = [
-    g({ hits: 4, hit_spend_usd: 0.4, hits_at: [2, 4, 5], hit_spend_at: [0.2, 0.4, 0.5], hit_latency_p50_ms: 800, hit_latency_p95_ms: 1200, hit_temperature_avg: 0.2, sample_event_ids: ['x1', 'x2'] }),
-    g({ model: 'gpt-4o-mini', events: 5, spend_usd: 0.05, hits: 1, hit_spend_usd: 0.01, hits_at: [0, 1, 1], hit_spend_at: [0, 0.01, 0.01], hit_temperature_avg: 0.2, sample_event_ids: ['x3'] }),
+    g({
+      hits: 4,
+      hit_spend_usd: 0.4,
+      hits_at: [2, 4, 5],
+      hit_spend_at: [0.2, 0.4, 0.5],
+      hit_latency_p50_ms: 800,
+      hit_latency_p95_ms: 1200,
+      hit_temperature_avg: 0.2,
+      sample_event_ids: ['x1', 'x2'],
+    }),
+    g({
+      model: 'gpt-4o-mini',
+      events: 5,
+      spend_usd: 0.05,
+      hits: 1,
+      hit_spend_usd: 0.01,
+      hits_at: [0, 1, 1],
+      hit_spend_at: [0, 0.01, 0.01],
+      hit_temperature_avg: 0.2,
+      sample_event_ids: ['x3'],
+    }),
     g({ app: 'b', events: 5, spend_usd: 0.95 }),
   ];
   const result = { groups, query: 'SELECT 1' };
@@ -107,7 +168,10 @@ describe('exact_cache through DuckDB', () => {
       ev({ workspace: 'x1', timestamp: t(12 * MIN), prompt_hash: null, cost_usd: 0.11 }),
     ];
     await store.append(events);
-    const res = await store.analysis.exactCacheGroups({ workspace: 'x1', from: T0, to: T0 + DAY }, { ttl_seconds: 3600, compare_ttls_seconds: [300, 3600, 86_400] });
+    const res = await store.analysis.exactCacheGroups(
+      { workspace: 'x1', from: T0, to: T0 + DAY },
+      { ttl_seconds: 3600, compare_ttls_seconds: [300, 3600, 86_400] },
+    );
     const big = res.groups.find((x) => x.model === 'gpt-4o')!;
     expect(big.events).toBe(9);
     expect(big.hits).toBe(3);
@@ -119,7 +183,13 @@ describe('exact_cache through DuckDB', () => {
     const mini = res.groups.find((x) => x.model === 'gpt-4o-mini')!;
     expect(mini.hits).toBe(0);
     expect(mini.hits_at).toEqual([0, 0, 0]);
-    const r = recommendExactCache(res, ctxOf(11, events.reduce((s, e) => s + e.cost_usd, 0)));
+    const r = recommendExactCache(
+      res,
+      ctxOf(
+        11,
+        events.reduce((s, e) => s + e.cost_usd, 0),
+      ),
+    );
     expect(r.recommendations).toHaveLength(1);
     expect(r.recommendations[0]!.affected_share).toBeCloseTo(3 / 11, 6);
     expect(r.recommendations[0]!.evidence.query).toContain('RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING');
@@ -128,15 +198,66 @@ describe('exact_cache through DuckDB', () => {
 
 describe('prompt_caching (pure)', () => {
   const g = (p: Partial<PrefixCacheGroup>): PrefixCacheGroup => ({
-    app: 'a', model: 'gpt-4o', provider: 'openai', min_tokens_bucket: 1024, events: 0, spend_usd: 0, warm: 0, warm_spend_usd: 0, hits: 0, hit_spend_usd: 0,
-    hit_prefix_tokens: 0, writes: 0, write_prefix_tokens: 0, already_cached_events: 0, already_cached_tokens: 0, sample_event_ids: [], ...p,
+    app: 'a',
+    model: 'gpt-4o',
+    provider: 'openai',
+    min_tokens_bucket: 1024,
+    events: 0,
+    spend_usd: 0,
+    warm: 0,
+    warm_spend_usd: 0,
+    hits: 0,
+    hit_spend_usd: 0,
+    hit_prefix_tokens: 0,
+    writes: 0,
+    write_prefix_tokens: 0,
+    already_cached_events: 0,
+    already_cached_tokens: 0,
+    sample_event_ids: [],
+    ...p,
   });
   const groups = [
     // Anthropic: read 3e-7 vs input 3e-6; write premium 3.75e-6 - 3e-6 on 4,000 cold prefix tokens
-    g({ model: 'claude-sonnet-4-5', provider: 'anthropic', events: 33, spend_usd: 1, warm: 31, warm_spend_usd: 0.9, hits: 30, hit_spend_usd: 0.8, hit_prefix_tokens: 60_000, writes: 2, write_prefix_tokens: 4000, already_cached_events: 1, already_cached_tokens: 2000, sample_event_ids: ['s1'] }),
-    g({ model: 'gpt-4o', events: 12, spend_usd: 0.5, warm: 10, warm_spend_usd: 0.4, hits: 10, hit_spend_usd: 0.4, hit_prefix_tokens: 15_000, writes: 2, write_prefix_tokens: 3000, sample_event_ids: ['s2'] }),
+    g({
+      model: 'claude-sonnet-4-5',
+      provider: 'anthropic',
+      events: 33,
+      spend_usd: 1,
+      warm: 31,
+      warm_spend_usd: 0.9,
+      hits: 30,
+      hit_spend_usd: 0.8,
+      hit_prefix_tokens: 60_000,
+      writes: 2,
+      write_prefix_tokens: 4000,
+      already_cached_events: 1,
+      already_cached_tokens: 2000,
+      sample_event_ids: ['s1'],
+    }),
+    g({
+      model: 'gpt-4o',
+      events: 12,
+      spend_usd: 0.5,
+      warm: 10,
+      warm_spend_usd: 0.4,
+      hits: 10,
+      hit_spend_usd: 0.4,
+      hit_prefix_tokens: 15_000,
+      writes: 2,
+      write_prefix_tokens: 3000,
+      sample_event_ids: ['s2'],
+    }),
     // Haiku 4.5 needs 4,096 tokens: a 2,048-bucket prefix is below its minimum
-    g({ model: 'claude-haiku-4-5', provider: 'anthropic', min_tokens_bucket: 2048, events: 50, warm: 49, hits: 49, hit_spend_usd: 0.2, hit_prefix_tokens: 100_000 }),
+    g({
+      model: 'claude-haiku-4-5',
+      provider: 'anthropic',
+      min_tokens_bucket: 2048,
+      events: 50,
+      warm: 49,
+      hits: 49,
+      hit_spend_usd: 0.2,
+      hit_prefix_tokens: 100_000,
+    }),
     // Mistral has no prompt caching
     g({ model: 'mistral-large', provider: 'mistral', events: 20, warm: 19, hits: 19, hit_spend_usd: 0.3, hit_prefix_tokens: 40_000 }),
   ];
@@ -188,7 +309,16 @@ describe('prompt_caching through DuckDB', () => {
     const opts = prefixCacheQueryOptions(ctx);
     const res = await store.analysis.prefixCacheGroups({ workspace: 'x2', from: T0, to: T0 + DAY }, opts);
     const big = res.groups.find((x) => x.min_tokens_bucket === 1024)!;
-    expect(big).toMatchObject({ events: 6, warm: 4, hits: 3, hit_prefix_tokens: 6000, writes: 2, write_prefix_tokens: 4000, already_cached_events: 1, already_cached_tokens: 2000 });
+    expect(big).toMatchObject({
+      events: 6,
+      warm: 4,
+      hits: 3,
+      hit_prefix_tokens: 6000,
+      writes: 2,
+      write_prefix_tokens: 4000,
+      already_cached_events: 1,
+      already_cached_tokens: 2000,
+    });
     expect(big.sample_event_ids).toEqual([events[1]!.event_id, events[4]!.event_id, events[5]!.event_id]);
     const small = res.groups.find((x) => x.min_tokens_bucket === 64)!;
     expect(small).toMatchObject({ events: 2, warm: 1 });
@@ -199,7 +329,8 @@ describe('prompt_caching through DuckDB', () => {
   });
 });
 
-const LONG = 'Hello support team, this is about order 7741. I ordered the premium baby monitor over the weekend and it will not turn on. ' +
+const LONG =
+  'Hello support team, this is about order 7741. I ordered the premium baby monitor over the weekend and it will not turn on. ' +
   'My partner has the same running shoes and they arrived with a broken sole last week. I ordered the standing desk last month and it shows the wrong size. ' +
   'What should I do to fix it?';
 const LONG_SYNONYM = LONG.replace('it shows the wrong size', 'it displays the wrong size');
@@ -209,7 +340,15 @@ const SHORT_SLOT = 'How do I reset the username of the admin console?';
 
 function textRows(): PromptTextRow[] {
   const r = (i: number, text: string, p: Partial<PromptTextRow> = {}): PromptTextRow => ({
-    event_id: `t${i}`, timestamp: T0 + i * MIN, app: 'bot', model: 'gpt-4o', prompt_hash: `h:${text}`, prompt_text: text, cost_usd: 0.01 * i, status: 'ok', ...p,
+    event_id: `t${i}`,
+    timestamp: T0 + i * MIN,
+    app: 'bot',
+    model: 'gpt-4o',
+    prompt_hash: `h:${text}`,
+    prompt_text: text,
+    cost_usd: 0.01 * i,
+    status: 'ok',
+    ...p,
   });
   return [
     r(1, LONG),
@@ -243,7 +382,13 @@ describe('semantic_cache', () => {
     expect(x.evidence.sample_event_ids).toEqual(['t2', 't8']);
     expect(x.affected_share).toBeCloseTo(2 / 20, 6);
     expect(x.monthly_savings_usd).toBeCloseTo((0.02 + 0.08) * 30, 6);
-    expect(x.evidence.figures).toMatchObject({ near_hits: 2, exact_repeats_excluded: 1, text_events: 9, near_hits_long_prompts: 2, threshold: 0.75 });
+    expect(x.evidence.figures).toMatchObject({
+      near_hits: 2,
+      exact_repeats_excluded: 1,
+      text_events: 9,
+      near_hits_long_prompts: 2,
+      threshold: 0.75,
+    });
     expect(x.evidence.figures.expected_false_hit_rate).toBe(0);
     expect(Number(x.evidence.figures.false_hit_rate_upper_95)).toBeGreaterThan(0);
     expect(String(x.evidence.figures.example_pairs)).toContain('t2 ~ t1');
@@ -264,7 +409,19 @@ describe('semantic_cache', () => {
 
   it('streams text events from DuckDB in timestamp order and in chunks, with the same result', async () => {
     const rows = textRows();
-    const events = [...rows].reverse().map((x) => ev({ workspace: 'x3', event_id: x.event_id, timestamp: x.timestamp, app: x.app, model: x.model, prompt_hash: x.prompt_hash, prompt_text: x.prompt_text, cost_usd: x.cost_usd, status: x.status }));
+    const events = [...rows].reverse().map((x) =>
+      ev({
+        workspace: 'x3',
+        event_id: x.event_id,
+        timestamp: x.timestamp,
+        app: x.app,
+        model: x.model,
+        prompt_hash: x.prompt_hash,
+        prompt_text: x.prompt_text,
+        cost_usd: x.cost_usd,
+        status: x.status,
+      }),
+    );
     events.push(ev({ workspace: 'x3', timestamp: T0 + 3 * MIN, prompt_text: null, prompt_hash: 'no-text' }));
     await store.append(events);
     const scope = { workspace: 'x3', from: T0, to: T0 + DAY };
@@ -281,11 +438,15 @@ describe('semantic_cache', () => {
 
 describe('semantic_cache long-prompt path on real paraphrases', () => {
   it('adds no false hit among the long GPTCache texts (every other pair is a negative) and finds long paraphrases', () => {
-    const pairs = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/data/gptcache-paraphrase-pairs.json', import.meta.url)), 'utf8')) as { origin: string; similar: string }[];
+    const pairs = JSON.parse(
+      readFileSync(fileURLToPath(new URL('./fixtures/data/gptcache-paraphrase-pairs.json', import.meta.url)), 'utf8'),
+    ) as { origin: string; similar: string }[];
     const parent = pairs.map((_, i) => i);
     const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x]!)));
     for (const [a, b] of GPTCACHE_DUPLICATE_FACTS) parent[find(a)] = find(b);
-    const long = pairs.flatMap((p, i) => [p.origin, p.similar].map((text) => ({ pair: i, text }))).filter((x) => wordCount(x.text) >= LONG_PROMPT_WORDS)
+    const long = pairs
+      .flatMap((p, i) => [p.origin, p.similar].map((text) => ({ pair: i, text })))
+      .filter((x) => wordCount(x.text) >= LONG_PROMPT_WORDS)
       .map((x) => ({ ...x, ids: identifierHash(x.text), shingles: promptFeatures(x.text, Number.MAX_SAFE_INTEGER).shingles }));
     expect(long.length).toBeGreaterThan(100);
     const sim = (a: (typeof long)[number], b: (typeof long)[number]) => (a.ids === b.ids ? jaccardSorted(a.shingles, b.shingles) : 0);

@@ -33,11 +33,41 @@ function ev(o: Partial<WorkloadEvent> & { ws: string }): WorkloadEvent {
   const { ws, ...rest } = o;
   seq++;
   return {
-    event_id: `e${String(seq).padStart(5, '0')}`, timestamp: T0 + seq * 1000, workspace: ws, app: 'app', environment: 'production',
-    end_user: null, session_id: null, trace_id: null, span_id: null, provider: 'openai', model: 'gpt-4o-mini', operation: 'chat',
-    prompt_tokens: 100, completion_tokens: 10, cached_prompt_tokens: 0, latency_ms: 500, ttft_ms: 100, status: 'ok', error_type: null,
-    http_status: null, finish_reason: 'stop', max_tokens: null, temperature: null, stream: null, cost_usd: 0, cost_source: 'given', token_source: 'reported',
-    prompt_hash: null, prefix_hash: null, prefix_tokens: null, prompt_text: null, response_text: null, quality_score: null, tags: {}, ...rest,
+    event_id: `e${String(seq).padStart(5, '0')}`,
+    timestamp: T0 + seq * 1000,
+    workspace: ws,
+    app: 'app',
+    environment: 'production',
+    end_user: null,
+    session_id: null,
+    trace_id: null,
+    span_id: null,
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    operation: 'chat',
+    prompt_tokens: 100,
+    completion_tokens: 10,
+    cached_prompt_tokens: 0,
+    latency_ms: 500,
+    ttft_ms: 100,
+    status: 'ok',
+    error_type: null,
+    http_status: null,
+    finish_reason: 'stop',
+    max_tokens: null,
+    temperature: null,
+    stream: null,
+    cost_usd: 0,
+    cost_source: 'given',
+    token_source: 'reported',
+    prompt_hash: null,
+    prefix_hash: null,
+    prefix_tokens: null,
+    prompt_text: null,
+    response_text: null,
+    quality_score: null,
+    tags: {},
+    ...rest,
   };
 }
 const times = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
@@ -55,26 +85,75 @@ async function load(ws: string, events: WorkloadEvent[]) {
   await store.append(events);
   const spend = events.reduce((a, e) => a + e.cost_usd, 0);
   const scope = { workspace: ws, from: T0, to: T0 + DAY };
-  return { scope, ctx: (params = {}) => usageContext({ workspace: ws, from: T0, to: T0 + DAY, total_events: events.length, total_spend_usd: spend, params }) };
+  return {
+    scope,
+    ctx: (params = {}) =>
+      usageContext({ workspace: ws, from: T0, to: T0 + DAY, total_events: events.length, total_spend_usd: spend, params }),
+  };
 }
 
 describe('model_routing', () => {
   it('routes a simple task on a premium model to the cheapest same-provider tier-2 model (store fixture)', async () => {
     const sonnetCost = 1000 * P.sonnet.in + 100 * P.sonnet.out; // 0.0045
     const events = [
-      ...times(30, () => ev({ ws: 'route', app: 'bot', model: 'claude-sonnet-4-5', provider: 'anthropic', prompt_tokens: 1000, completion_tokens: 100, cost_usd: sonnetCost, tags: { task: 'faq' } })),
-      ...times(10, () => ev({ ws: 'route', app: 'bot', model: 'claude-sonnet-4-5', provider: 'anthropic', prompt_tokens: 3000, completion_tokens: 500, cost_usd: 0.0165, tags: { task: 'drafting' } })),
-      ...times(25, () => ev({ ws: 'route', app: 'bot', model: 'gpt-4o-mini', prompt_tokens: 1000, completion_tokens: 100, cost_usd: 0.00021, tags: { task: 'faq' } })),
+      ...times(30, () =>
+        ev({
+          ws: 'route',
+          app: 'bot',
+          model: 'claude-sonnet-4-5',
+          provider: 'anthropic',
+          prompt_tokens: 1000,
+          completion_tokens: 100,
+          cost_usd: sonnetCost,
+          tags: { task: 'faq' },
+        }),
+      ),
+      ...times(10, () =>
+        ev({
+          ws: 'route',
+          app: 'bot',
+          model: 'claude-sonnet-4-5',
+          provider: 'anthropic',
+          prompt_tokens: 3000,
+          completion_tokens: 500,
+          cost_usd: 0.0165,
+          tags: { task: 'drafting' },
+        }),
+      ),
+      ...times(25, () =>
+        ev({
+          ws: 'route',
+          app: 'bot',
+          model: 'gpt-4o-mini',
+          prompt_tokens: 1000,
+          completion_tokens: 100,
+          cost_usd: 0.00021,
+          tags: { task: 'faq' },
+        }),
+      ),
     ];
     const { scope, ctx } = await load('route', events);
     const rows = await store.analysis.routingSegments(scope);
     const faq = rows.rows.find((r) => r.model === 'claude-sonnet-4-5' && r.task === 'faq')!;
-    expect(faq).toMatchObject({ size_band: 's', events: 30, billed_uncached_prompt_tokens: 30_000, billed_completion_tokens: 3000, max_prompt_tokens: 1000, small_completions: 30 });
+    expect(faq).toMatchObject({
+      size_band: 's',
+      events: 30,
+      billed_uncached_prompt_tokens: 30_000,
+      billed_completion_tokens: 3000,
+      max_prompt_tokens: 1000,
+      small_completions: 30,
+    });
     const { recommendations: recs, skipped } = recommendModelRouting(rows, ctx());
     expect(skipped).toBeUndefined();
     expect(recs).toHaveLength(1);
     const r = recs[0]!;
-    expect(r.scope).toMatchObject({ app: 'bot', model: 'claude-sonnet-4-5', task: 'faq', target_model: 'claude-haiku-4-5', basis: 'simple_task' });
+    expect(r.scope).toMatchObject({
+      app: 'bot',
+      model: 'claude-sonnet-4-5',
+      task: 'faq',
+      target_model: 'claude-haiku-4-5',
+      basis: 'simple_task',
+    });
     expect(r.affected_share).toBeCloseTo(30 / 65, 6);
     // 30 x (0.0045 - 0.0015) = 0.09 a day
     expect(r.evidence.figures.target_cost_usd).toBeCloseTo(30 * (1000 * P.haiku45.in + 100 * P.haiku45.out), 9);
@@ -86,9 +165,23 @@ describe('model_routing', () => {
   });
 
   const row = (o: Partial<RoutingSegmentRow>): RoutingSegmentRow => ({
-    app: 'a', model: 'claude-opus-4-1', operation: 'chat', task: 'extraction', size_band: 'm', events: 100, ok_events: 100, spend_usd: 10,
-    billed_uncached_prompt_tokens: 400_000, billed_cached_prompt_tokens: 0, billed_completion_tokens: 50_000, max_prompt_tokens: 3000,
-    small_completions: 0, quality_events: 0, mean_quality: null, sample_event_ids: ['x1'], ...o,
+    app: 'a',
+    model: 'claude-opus-4-1',
+    operation: 'chat',
+    task: 'extraction',
+    size_band: 'm',
+    events: 100,
+    ok_events: 100,
+    spend_usd: 10,
+    billed_uncached_prompt_tokens: 400_000,
+    billed_cached_prompt_tokens: 0,
+    billed_completion_tokens: 50_000,
+    max_prompt_tokens: 3000,
+    small_completions: 0,
+    quality_events: 0,
+    mean_quality: null,
+    sample_event_ids: ['x1'],
+    ...o,
   });
   const ctx = usageContext({ from: T0, to: T0 + DAY, total_events: 1000, total_spend_usd: 100 });
 
@@ -150,7 +243,9 @@ describe('batch_api', () => {
       ...times(35, (i) => ev({ ws: 'bulk', app: 'etl', timestamp: minute + i * 100, cost_usd: 0.01 })), // one minute, 35 calls
       ...times(5, (i) => ev({ ws: 'bulk', app: 'etl', timestamp: minute + 600_000 + i * 100, cost_usd: 0.01 })), // a quiet minute
       ...times(40, (i) => ev({ ws: 'bulk', app: 'ui', timestamp: minute + i * 100, stream: true, cost_usd: 0.01 })), // streamed: someone watches
-      ...times(40, (i) => ev({ ws: 'bulk', app: 'tagged', timestamp: minute + i * 100, tags: { latency_class: 'interactive' }, cost_usd: 0.01 })),
+      ...times(40, (i) =>
+        ev({ ws: 'bulk', app: 'tagged', timestamp: minute + i * 100, tags: { latency_class: 'interactive' }, cost_usd: 0.01 }),
+      ),
     ];
     const { scope, ctx } = await load('bulk', events);
     const result = await store.analysis.batchCandidates(scope);
@@ -163,12 +258,23 @@ describe('batch_api', () => {
 
   it('infers bulk bursts at lower confidence, saves nothing without a batch API, skips with nothing deferrable (pure rows)', () => {
     const ctx = usageContext({ from: T0, to: T0 + DAY, total_events: 1000, total_spend_usd: 10 });
-    const base = { app: 'etl', events: 600, spend_usd: 2, mean_latency_ms: 800, active_minutes: 10, peak_per_minute: 90, sample_event_ids: ['b1'] };
+    const base = {
+      app: 'etl',
+      events: 600,
+      spend_usd: 2,
+      mean_latency_ms: 800,
+      active_minutes: 10,
+      peak_per_minute: 90,
+      sample_event_ids: ['b1'],
+    };
     const bulk = recommendBatchApi({ rows: [{ ...base, model: 'gpt-4o-mini', basis: 'bulk_burst' }], sql: 'q' }, ctx).recommendations[0]!;
-    const tagged = recommendBatchApi({ rows: [{ ...base, model: 'gpt-4o-mini', basis: 'offline_tag' }], sql: 'q' }, ctx).recommendations[0]!;
+    const tagged = recommendBatchApi({ rows: [{ ...base, model: 'gpt-4o-mini', basis: 'offline_tag' }], sql: 'q' }, ctx)
+      .recommendations[0]!;
     expect(bulk.quality_risk.level).toBe('medium');
     expect(bulk.confidence).toBeCloseTo(tagged.confidence * 0.6, 2);
-    expect(recommendBatchApi({ rows: [{ ...base, model: 'deepseek-chat', basis: 'offline_tag' }], sql: 'q' }, ctx).recommendations).toHaveLength(0);
+    expect(
+      recommendBatchApi({ rows: [{ ...base, model: 'deepseek-chat', basis: 'offline_tag' }], sql: 'q' }, ctx).recommendations,
+    ).toHaveLength(0);
     expect(recommendBatchApi({ rows: [], sql: 'q' }, ctx).skipped?.needs).toContain('latency_class');
   });
 });
@@ -185,7 +291,14 @@ describe('max_tokens', () => {
     const { scope, ctx } = await load('cap', events);
     const result = await store.analysis.maxTokensGroups(scope);
     const x = result.rows.find((r) => r.app === 'x')!;
-    expect(x).toMatchObject({ max_tokens: 1000, events: 200, ok_events: 200, p99_completion_tokens: 198, max_completion_tokens: 1000, truncated: 1 });
+    expect(x).toMatchObject({
+      max_tokens: 1000,
+      events: 200,
+      ok_events: 200,
+      p99_completion_tokens: 198,
+      max_completion_tokens: 1000,
+      truncated: 1,
+    });
     expect(result.rows.find((r) => r.app === 'y')!.p99_completion_tokens).toBe(200);
     expect(suggestedCap(198)).toBe(300);
     const { recommendations } = recommendMaxTokens(result, ctx());
@@ -227,7 +340,9 @@ describe('retry_waste', () => {
     expect(failures.rows[0]!.error_spend_usd).toBeCloseTo(0.01, 9);
     expect(failures.rows[0]!.retry_spend_usd).toBeCloseTo(0.03, 9);
     const rateLimits = await store.analysis.rateLimitBursts(scope);
-    expect(rateLimits.rows).toEqual([{ app: 'app', rate_limited: 2, minutes_with_429: 1, burst_minutes: 0, peak_per_minute: 2, peak_minute: t }]);
+    expect(rateLimits.rows).toEqual([
+      { app: 'app', rate_limited: 2, minutes_with_429: 1, burst_minutes: 0, peak_per_minute: 2, peak_minute: t },
+    ]);
     const { recommendations } = recommendRetryWaste({ failures, rateLimits }, ctx({ min_events: 1 }));
     expect(recommendations).toHaveLength(1);
     const r = recommendations[0]!;
@@ -243,9 +358,15 @@ describe('context_growth', () => {
     const at = (i: number) => T0 + 7_200_000 + i * 60_000;
     const cost = (p: number) => p * P.mini.in;
     const events = [
-      ...[1000, 2000, 3000, 4000].map((p, i) => ev({ ws: 'ctx', session_id: 's1', timestamp: at(i), prompt_tokens: p, completion_tokens: 0, cost_usd: cost(p) })),
-      ...[3000, 2000, 1000].map((p, i) => ev({ ws: 'ctx', session_id: 's2', timestamp: at(10 + i), prompt_tokens: p, completion_tokens: 0, cost_usd: cost(p) })),
-      ...[1000, 5000].map((p, i) => ev({ ws: 'ctx', session_id: 's3', timestamp: at(20 + i), prompt_tokens: p, completion_tokens: 0, cost_usd: cost(p) })),
+      ...[1000, 2000, 3000, 4000].map((p, i) =>
+        ev({ ws: 'ctx', session_id: 's1', timestamp: at(i), prompt_tokens: p, completion_tokens: 0, cost_usd: cost(p) }),
+      ),
+      ...[3000, 2000, 1000].map((p, i) =>
+        ev({ ws: 'ctx', session_id: 's2', timestamp: at(10 + i), prompt_tokens: p, completion_tokens: 0, cost_usd: cost(p) }),
+      ),
+      ...[1000, 5000].map((p, i) =>
+        ev({ ws: 'ctx', session_id: 's3', timestamp: at(20 + i), prompt_tokens: p, completion_tokens: 0, cost_usd: cost(p) }),
+      ),
     ];
     const { scope, ctx } = await load('ctx', events);
     const result = await store.analysis.contextGrowth(scope, { window_tokens: 500 });
@@ -254,7 +375,14 @@ describe('context_growth', () => {
     expect(result.rows).toHaveLength(1);
     const row = result.rows[0]!;
     // cap 1000 + 500: excess (2000-1500) + (3000-1500) + (4000-1500) = 4500; growth 1000 tokens a turn
-    expect(row).toMatchObject({ app: 'app', model: 'gpt-4o-mini', sessions: 1, events: 4, prompt_tokens: 10_000, excess_prompt_tokens: 4500 });
+    expect(row).toMatchObject({
+      app: 'app',
+      model: 'gpt-4o-mini',
+      sessions: 1,
+      events: 4,
+      prompt_tokens: 10_000,
+      excess_prompt_tokens: 4500,
+    });
     expect(row.mean_growth_tokens_per_turn).toBeCloseTo(1000, 6);
     const { recommendations } = recommendContextGrowth(result, ctx({ min_events: 4 }), 500);
     expect(recommendations).toHaveLength(1);
@@ -275,13 +403,29 @@ describe('batch_api on a schedule', () => {
     const events: WorkloadEvent[] = [];
     for (let d = 0; d < 3; d++) {
       // 02:00-02:59 UTC each night, 21 calls a minute for 20 minutes
-      for (let i = 0; i < 420; i++) events.push(ev({ ws: 'sched', app: 'nightly-summary', model: 'gpt-4o', timestamp: T0 + d * DAY + 2 * 3_600_000 + Math.floor(i / 21) * 60_000 + (i % 21) * 1000, cost_usd: 0.01 }));
+      for (let i = 0; i < 420; i++)
+        events.push(
+          ev({
+            ws: 'sched',
+            app: 'nightly-summary',
+            model: 'gpt-4o',
+            timestamp: T0 + d * DAY + 2 * 3_600_000 + Math.floor(i / 21) * 60_000 + (i % 21) * 1000,
+            cost_usd: 0.01,
+          }),
+        );
       // a user-less feed spread over every hour of the day
-      for (let h = 0; h < 24; h++) events.push(ev({ ws: 'sched', app: 'feed', model: 'gpt-4o', timestamp: T0 + d * DAY + h * 3_600_000 + 7_000, cost_usd: 0.01 }));
+      for (let h = 0; h < 24; h++)
+        events.push(ev({ ws: 'sched', app: 'feed', model: 'gpt-4o', timestamp: T0 + d * DAY + h * 3_600_000 + 7_000, cost_usd: 0.01 }));
     }
     await store.append(events);
     const scope = { workspace: 'sched', from: T0, to: T0 + 3 * DAY };
-    const c = usageContext({ workspace: 'sched', from: T0, to: T0 + 3 * DAY, total_events: events.length, total_spend_usd: events.length * 0.01 });
+    const c = usageContext({
+      workspace: 'sched',
+      from: T0,
+      to: T0 + 3 * DAY,
+      total_events: events.length,
+      total_spend_usd: events.length * 0.01,
+    });
     const bulk = await store.analysis.batchCandidates(scope);
     expect(bulk.rows.filter((r) => r.app === 'nightly-summary')).toEqual([]); // 21 a minute is under the bulk threshold
     const hours = await store.analysis.scheduledTraffic(scope);
@@ -299,16 +443,34 @@ describe('batch_api on a schedule', () => {
 describe('latency_slo', () => {
   it('flags apps and models over the p95 target, suggests streaming and a faster same-tier model (store fixture)', async () => {
     const events = [
-      ...times(40, () => ev({ ws: 'lat', app: 'slow', model: 'claude-sonnet-4-5', latency_ms: 6000, ttft_ms: 800, stream: false, cost_usd: 0.01 })),
-      ...times(40, () => ev({ ws: 'lat', app: 'fast', model: 'claude-opus-4-1', latency_ms: 2000, ttft_ms: 400, stream: true, cost_usd: 0.05 })),
-      ...times(20, () => ev({ ws: 'lat', app: 'nightly', model: 'claude-sonnet-4-5', latency_ms: 60_000, tags: { latency_class: 'offline' }, cost_usd: 0.01 })),
+      ...times(40, () =>
+        ev({ ws: 'lat', app: 'slow', model: 'claude-sonnet-4-5', latency_ms: 6000, ttft_ms: 800, stream: false, cost_usd: 0.01 }),
+      ),
+      ...times(40, () =>
+        ev({ ws: 'lat', app: 'fast', model: 'claude-opus-4-1', latency_ms: 2000, ttft_ms: 400, stream: true, cost_usd: 0.05 }),
+      ),
+      ...times(20, () =>
+        ev({
+          ws: 'lat',
+          app: 'nightly',
+          model: 'claude-sonnet-4-5',
+          latency_ms: 60_000,
+          tags: { latency_class: 'offline' },
+          cost_usd: 0.01,
+        }),
+      ),
       ev({ ws: 'lat', app: 'slow', model: 'claude-sonnet-4-5', status: 'error', latency_ms: 90_000, cost_usd: 0 }),
     ];
     const { scope, ctx } = await load('lat', events);
     const result = await store.analysis.latencyByAppModel(scope);
     expect(result.events_with_latency).toBe(100);
     expect(result.offline_events_excluded).toBe(20);
-    expect(result.rows.find((r) => r.dimension === 'model' && r.key === 'claude-sonnet-4-5')).toMatchObject({ events: 40, latency_p95_ms: 6000, ttft_p95_ms: 800, stream_share: 0 });
+    expect(result.rows.find((r) => r.dimension === 'model' && r.key === 'claude-sonnet-4-5')).toMatchObject({
+      events: 40,
+      latency_p95_ms: 6000,
+      ttft_p95_ms: 800,
+      stream_share: 0,
+    });
     const { recommendations } = recommendLatencySlo(result, ctx());
     expect(recommendations.map((r) => r.id).sort()).toEqual(['latency_slo:app/slow', 'latency_slo:model/claude-sonnet-4-5']);
     const m = recommendations.find((r) => r.scope.model === 'claude-sonnet-4-5')!;
@@ -325,8 +487,20 @@ describe('latency_slo', () => {
     const events = [
       ...times(40, () => ev({ ws: 'lat2', app: 'chat', model: 'gpt-4.1', latency_ms: 9000, ttft_ms: 900, stream: true, cost_usd: 0.01 })),
       // faster, but an embedding model and a lower tier chat model: neither stands in for a tier-2 chat model
-      ...times(40, () => ev({ ws: 'lat2', app: 'embed', model: 'text-embedding-3-small', operation: 'embedding', latency_ms: 90, ttft_ms: null, cost_usd: 0.0001 })),
-      ...times(40, () => ev({ ws: 'lat2', app: 'cheap', model: 'gpt-4.1-nano', latency_ms: 800, ttft_ms: 200, stream: true, cost_usd: 0.001 })),
+      ...times(40, () =>
+        ev({
+          ws: 'lat2',
+          app: 'embed',
+          model: 'text-embedding-3-small',
+          operation: 'embedding',
+          latency_ms: 90,
+          ttft_ms: null,
+          cost_usd: 0.0001,
+        }),
+      ),
+      ...times(40, () =>
+        ev({ ws: 'lat2', app: 'cheap', model: 'gpt-4.1-nano', latency_ms: 800, ttft_ms: 200, stream: true, cost_usd: 0.001 }),
+      ),
     ];
     const { scope, ctx } = await load('lat2', events);
     const c = ctx();
@@ -337,7 +511,12 @@ describe('latency_slo', () => {
     expect(text).not.toContain('text-embedding');
     expect(text).not.toContain('gpt-4.1-nano');
     // with a faster tier-3 chat model observed, the tier-2 model gets it, with both tiers named
-    const more = [...events, ...times(40, () => ev({ ws: 'lat3', app: 'big', model: 'claude-opus-4-1', latency_ms: 2000, ttft_ms: 300, stream: true, cost_usd: 0.05 }))].map((e) => ({ ...e, workspace: 'lat3', event_id: `${e.event_id}-3` }));
+    const more = [
+      ...events,
+      ...times(40, () =>
+        ev({ ws: 'lat3', app: 'big', model: 'claude-opus-4-1', latency_ms: 2000, ttft_ms: 300, stream: true, cost_usd: 0.05 }),
+      ),
+    ].map((e) => ({ ...e, workspace: 'lat3', event_id: `${e.event_id}-3` }));
     const l3 = await load('lat3', more);
     const recs3 = recommendLatencySlo(await store.analysis.latencyByAppModel(l3.scope), l3.ctx()).recommendations;
     const m = recs3.find((r) => r.scope.model === 'gpt-4.1')!;
@@ -347,6 +526,8 @@ describe('latency_slo', () => {
 
   it('is skipped without latencies', () => {
     const ctx = usageContext({ from: T0, to: T0 + DAY, total_events: 10, total_spend_usd: 1 });
-    expect(recommendLatencySlo({ rows: [], sql: 'q', events_with_latency: 0, offline_events_excluded: 0 }, ctx).skipped?.needs).toContain('latency_ms');
+    expect(recommendLatencySlo({ rows: [], sql: 'q', events_with_latency: 0, offline_events_excluded: 0 }, ctx).skipped?.needs).toContain(
+      'latency_ms',
+    );
   });
 });

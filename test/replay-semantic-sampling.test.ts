@@ -1,5 +1,5 @@
 /**
- * Bounded analysis work over large windows (issue 5 "How fast"):
+ * Bounded analysis work over large windows:
  * - the replay's semantic-cache simulation samples time slices above a bound; each hit found there stands for
  *   (window events / slice events) events, and the extrapolated totals stay close to the full simulation while every
  *   accounting identity of the replay still holds (savings parts add up, per-day rows add up to the totals);
@@ -30,13 +30,23 @@ describe('bounded semantic replay and goal re-ranking', () => {
   beforeAll(async () => {
     store = createDuckDbStore({ path: ':memory:' });
     await store.init();
-    const w = generateAll({ preset: 'chat-support', events: 30_000, days: 7, seed: 5, end: Date.UTC(2026, 10, 16), pricer: priceCatalog(), workspace });
+    const w = generateAll({
+      preset: 'chat-support',
+      events: 30_000,
+      days: 7,
+      seed: 5,
+      end: Date.UTC(2026, 10, 16),
+      pricer: priceCatalog(),
+      workspace,
+    });
     manifest = w.manifest;
     await store.append(w.events);
     const s = await store.stats({ workspace });
     ctx = usageContext({ workspace, from: manifest.from, to: manifest.to, total_events: s.events, total_spend_usd: s.spend_usd });
   }, 120_000);
-  afterAll(async () => { await store.close(); });
+  afterAll(async () => {
+    await store.close();
+  });
 
   const policy = {
     semantic_cache: { enabled: true, ttl_seconds: 3600 },
@@ -45,7 +55,10 @@ describe('bounded semantic replay and goal re-ranking', () => {
   };
   const identities = (r: ReplayResult) => {
     const b = r.breakdown;
-    expect(r.baseline.spend_usd - r.projected.spend_usd).toBeCloseTo(b.routing_savings_usd + b.cache_savings_usd + b.batch_savings_usd + b.cap_savings_usd, 6);
+    expect(r.baseline.spend_usd - r.projected.spend_usd).toBeCloseTo(
+      b.routing_savings_usd + b.cache_savings_usd + b.batch_savings_usd + b.cap_savings_usd,
+      6,
+    );
     expect(r.per_day.reduce((s, d) => s + d.baseline.spend_usd - d.projected.spend_usd, 0)).toBeCloseTo(r.savings_usd, 6);
   };
 
@@ -97,7 +110,15 @@ describe('the sampled semantic replay is the same in DuckDB and ClickHouse', () 
   beforeAll(async () => {
     await duck.init();
     await ch.init();
-    const w = generateAll({ preset: 'chat-support', events: 6_000, days: 7, seed: 3, end: Date.UTC(2026, 10, 16), pricer: priceCatalog(), workspace: 'p' });
+    const w = generateAll({
+      preset: 'chat-support',
+      events: 6_000,
+      days: 7,
+      seed: 3,
+      end: Date.UTC(2026, 10, 16),
+      pricer: priceCatalog(),
+      workspace: 'p',
+    });
     await duck.append(w.events);
     await ch.append(w.events);
     const s = await duck.stats({ workspace: 'p' });
@@ -111,8 +132,15 @@ describe('the sampled semantic replay is the same in DuckDB and ClickHouse', () 
 
   it('gives the same extrapolated totals, breakdown and days', async () => {
     // TTL 1800 s: the ClickHouse replay's exact-cache RANGE frame takes µs offsets below 2^31 (about 2,147 s)
-    const policy = { semantic_cache: { enabled: true, ttl_seconds: 1800 }, batch: [{ match: { offline: true } }], max_tokens_caps: [{ match: {}, cap: 200 }] };
-    const [a, b] = [await replayPolicy(duck.analysis, ctx, policy, { semantic_max_events: 1_500 }), await replayPolicy(ch.analysis, ctx, policy, { semantic_max_events: 1_500 })];
+    const policy = {
+      semantic_cache: { enabled: true, ttl_seconds: 1800 },
+      batch: [{ match: { offline: true } }],
+      max_tokens_caps: [{ match: {}, cap: 200 }],
+    };
+    const [a, b] = [
+      await replayPolicy(duck.analysis, ctx, policy, { semantic_max_events: 1_500 }),
+      await replayPolicy(ch.analysis, ctx, policy, { semantic_max_events: 1_500 }),
+    ];
     expect(a.assumptions.join(' ')).toMatch(/Semantic cache, sampled/);
     expect(a.breakdown.semantic_cache_hits).toBeGreaterThan(0);
     const { routing_rule_events: _ra, ...ba } = a.breakdown;
@@ -120,6 +148,8 @@ describe('the sampled semantic replay is the same in DuckDB and ClickHouse', () 
     for (const [k, v] of Object.entries(ba)) expect(bb[k as keyof typeof bb], k).toBeCloseTo(v, 6);
     expect(b.projected.spend_usd).toBeCloseTo(a.projected.spend_usd, 6);
     expect(b.changed_events).toBe(a.changed_events);
-    expect(b.per_day.map((d) => [d.day, d.projected.spend_usd.toFixed(6)])).toEqual(a.per_day.map((d) => [d.day, d.projected.spend_usd.toFixed(6)]));
+    expect(b.per_day.map((d) => [d.day, d.projected.spend_usd.toFixed(6)])).toEqual(
+      a.per_day.map((d) => [d.day, d.projected.spend_usd.toFixed(6)]),
+    );
   }, 120_000);
 });

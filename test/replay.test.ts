@@ -29,7 +29,11 @@ function ev(workspace: string, raw: Record<string, unknown>): WorkloadEvent {
 }
 
 const ctxFor = (workspace: string, from: number, to: number): ReplayContext => ({
-  workspace, from, to, rates: (m) => catalog.rates(workspace, m), resolve: (m) => catalog.resolve(m),
+  workspace,
+  from,
+  to,
+  rates: (m) => catalog.rates(workspace, m),
+  resolve: (m) => catalog.resolve(m),
 });
 
 async function storeWith(events: WorkloadEvent[]): Promise<AnalyticsStore> {
@@ -41,19 +45,88 @@ async function storeWith(events: WorkloadEvent[]): Promise<AnalyticsStore> {
 
 // gpt-4o: $2.5 / $10 per M tokens, batch discount 0.5; gpt-4o-mini: $0.15 / $0.6 (the hand computation below uses these)
 const HISTORY = (ws: string) => {
-  const faq = { app: 'support', model: 'gpt-4o', tags: { task: 'faq' }, prompt_tokens: 1000, completion_tokens: 100, prompt_hash: 'H1', latency_ms: 2000, ttft_ms: 500, end_user: 'u1' };
-  const nightly = { app: 'nightly', model: 'gpt-4o', tags: { latency_class: 'offline' }, prompt_tokens: 3000, completion_tokens: 500, prompt_hash: 'H5', latency_ms: 8000 };
+  const faq = {
+    app: 'support',
+    model: 'gpt-4o',
+    tags: { task: 'faq' },
+    prompt_tokens: 1000,
+    completion_tokens: 100,
+    prompt_hash: 'H1',
+    latency_ms: 2000,
+    ttft_ms: 500,
+    end_user: 'u1',
+  };
+  const nightly = {
+    app: 'nightly',
+    model: 'gpt-4o',
+    tags: { latency_class: 'offline' },
+    prompt_tokens: 3000,
+    completion_tokens: 500,
+    prompt_hash: 'H5',
+    latency_ms: 8000,
+  };
   return [
     ev(ws, { ...faq, event_id: 'e1', timestamp: DAY1 + 10 * H }), // routed: 0.0035 → 0.00021, latency x0.5
     ev(ws, { ...faq, event_id: 'e2', timestamp: DAY1 + 10 * H + 5 * M }), // routed + exact hit (e1, 5 min) → 0, 20 ms
     ev(ws, { ...faq, event_id: 'e3', timestamp: DAY1 + 10 * H + 20 * M }), // routed, 15 min after e2 > TTL → 0.00021
-    ev(ws, { ...faq, event_id: 'e4', timestamp: DAY1 + 10 * H + 21 * M, tags: { task: 'chat' }, prompt_tokens: 2000, completion_tokens: 300, prompt_hash: 'H2', latency_ms: 3000 }), // 0.008
-    ev(ws, { event_id: 'e5', timestamp: DAY1 + 11 * H, app: 'writer', model: 'gpt-4o', prompt_tokens: 500, completion_tokens: 400, max_tokens: 1000, prompt_hash: 'H3', latency_ms: 5000, ttft_ms: 1000, end_user: 'u5' }), // capped at 100: 0.00525 → 0.00225, 2000 ms
-    ev(ws, { event_id: 'e6', timestamp: DAY1 + 11 * H + 30 * M, app: 'writer', model: 'gpt-4o', prompt_tokens: 500, completion_tokens: 80, prompt_hash: 'H4', latency_ms: 1500, end_user: 'u6' }), // under the cap: 0.00205
+    ev(ws, {
+      ...faq,
+      event_id: 'e4',
+      timestamp: DAY1 + 10 * H + 21 * M,
+      tags: { task: 'chat' },
+      prompt_tokens: 2000,
+      completion_tokens: 300,
+      prompt_hash: 'H2',
+      latency_ms: 3000,
+    }), // 0.008
+    ev(ws, {
+      event_id: 'e5',
+      timestamp: DAY1 + 11 * H,
+      app: 'writer',
+      model: 'gpt-4o',
+      prompt_tokens: 500,
+      completion_tokens: 400,
+      max_tokens: 1000,
+      prompt_hash: 'H3',
+      latency_ms: 5000,
+      ttft_ms: 1000,
+      end_user: 'u5',
+    }), // capped at 100: 0.00525 → 0.00225, 2000 ms
+    ev(ws, {
+      event_id: 'e6',
+      timestamp: DAY1 + 11 * H + 30 * M,
+      app: 'writer',
+      model: 'gpt-4o',
+      prompt_tokens: 500,
+      completion_tokens: 80,
+      prompt_hash: 'H4',
+      latency_ms: 1500,
+      end_user: 'u6',
+    }), // under the cap: 0.00205
     ev(ws, { ...nightly, event_id: 'e7', timestamp: DAY2 + 2 * H }), // batch: 0.0125 → 0.00625
     ev(ws, { ...nightly, event_id: 'e8', timestamp: DAY2 + 2 * H + M }), // exact hit of e7 → 0 (cache before batch)
-    ev(ws, { ...nightly, event_id: 'e9', timestamp: DAY2 + 2 * H + 2 * M, end_user: 'u9', prompt_tokens: 1000, completion_tokens: 200, prompt_hash: 'H6', latency_ms: 2500 }), // someone waits: no batch, 0.0045
-    ev(ws, { event_id: 'e10', timestamp: DAY2 + 3 * H, app: 'support', model: 'gpt-4o-mini', tags: { task: 'faq' }, prompt_tokens: 400, completion_tokens: 50, prompt_hash: 'H7', latency_ms: 400, end_user: 'u10' }), // not matched: 0.00009
+    ev(ws, {
+      ...nightly,
+      event_id: 'e9',
+      timestamp: DAY2 + 2 * H + 2 * M,
+      end_user: 'u9',
+      prompt_tokens: 1000,
+      completion_tokens: 200,
+      prompt_hash: 'H6',
+      latency_ms: 2500,
+    }), // someone waits: no batch, 0.0045
+    ev(ws, {
+      event_id: 'e10',
+      timestamp: DAY2 + 3 * H,
+      app: 'support',
+      model: 'gpt-4o-mini',
+      tags: { task: 'faq' },
+      prompt_tokens: 400,
+      completion_tokens: 50,
+      prompt_hash: 'H7',
+      latency_ms: 400,
+      end_user: 'u10',
+    }), // not matched: 0.00009
   ];
 };
 
@@ -68,7 +141,9 @@ const POLICY = {
 describe('replay of a hand-built history', () => {
   let store: AnalyticsStore;
   const ctx = ctxFor('hand', DAY1, DAY2 + 24 * H);
-  beforeAll(async () => { store = await storeWith(HISTORY('hand')); });
+  beforeAll(async () => {
+    store = await storeWith(HISTORY('hand'));
+  });
   afterAll(() => store.close());
 
   it('uses the catalog rates the hand computation assumes', () => {
@@ -83,7 +158,14 @@ describe('replay of a hand-built history', () => {
     expect(r.baseline.spend_usd).toBeCloseTo(0.05539, 10);
     expect(r.projected.spend_usd).toBeCloseTo(0.02356, 10);
     expect(r.savings_usd).toBeCloseTo(0.03183, 10);
-    expect(r.breakdown).toMatchObject({ routed_events: 3, exact_cache_hits: 2, semantic_cache_hits: 0, batch_events: 1, truncated_events: 1, routing_rule_events: [3] });
+    expect(r.breakdown).toMatchObject({
+      routed_events: 3,
+      exact_cache_hits: 2,
+      semantic_cache_hits: 0,
+      batch_events: 1,
+      truncated_events: 1,
+      routing_rule_events: [3],
+    });
     expect(r.breakdown.routing_savings_usd).toBeCloseTo(3 * (0.0035 - 0.00021), 10);
     expect(r.breakdown.cache_savings_usd).toBeCloseTo(0.00021 + 0.0125, 10);
     expect(r.breakdown.batch_savings_usd).toBeCloseTo(0.00625, 10);
@@ -134,7 +216,12 @@ describe('replay of a hand-built history', () => {
   });
 
   it('routing to the model an event already uses changes nothing, and the latency note says what is unknown', async () => {
-    const r = await replayPolicy(store.analysis, ctx, { routing: [{ match: { app: 'support' }, target_model: 'gpt-4o-mini' }, { match: {}, target_model: 'claude-3-haiku' }] });
+    const r = await replayPolicy(store.analysis, ctx, {
+      routing: [
+        { match: { app: 'support' }, target_model: 'gpt-4o-mini' },
+        { match: {}, target_model: 'claude-3-haiku' },
+      ],
+    });
     expect(r.breakdown.routing_rule_events).toEqual([5, 5]);
     expect(r.breakdown.routed_events).toBe(9); // e10 is on gpt-4o-mini already
     expect(r.assumptions.join('\n')).toMatch(/routing\[1\]: the workspace has no latency data for claude-3-haiku/);
@@ -149,7 +236,12 @@ describe('semantic cache and tag matching', () => {
       ev('sem', { ...base, event_id: 's1', timestamp: DAY1 + H, prompt_text: text }),
       ev('sem', { ...base, event_id: 's2', timestamp: DAY1 + H + M, prompt_text: 'could you ' + text }),
       ev('sem', { ...base, event_id: 's3', timestamp: DAY1 + H + 2 * M, prompt_text: text }),
-      ev('sem', { ...base, event_id: 's4', timestamp: DAY1 + H + 3 * M, prompt_text: 'translate the attached onboarding checklist into german and keep the numbered list format intact' }),
+      ev('sem', {
+        ...base,
+        event_id: 's4',
+        timestamp: DAY1 + H + 3 * M,
+        prompt_text: 'translate the attached onboarding checklist into german and keep the numbered list format intact',
+      }),
       ev('sem', { ...base, event_id: 's5', timestamp: DAY1 + H + 4 * M }), // no text: cannot be a semantic hit
     ]);
     try {
@@ -185,7 +277,9 @@ describe('semantic cache and tag matching', () => {
       expect(await routed({ team: odd, other: 'x' })).toBe(1);
       expect(await routed({ team: 'a' })).toBe(0);
       // every policy value is a bound parameter: SQL-looking text is just a value
-      const inj = await replayPolicy(store.analysis, ctx, { routing: [{ match: { app: ["a' OR 1=1 --", 'a'] }, target_model: 'gpt-4o-mini' }] });
+      const inj = await replayPolicy(store.analysis, ctx, {
+        routing: [{ match: { app: ["a' OR 1=1 --", 'a'] }, target_model: 'gpt-4o-mini' }],
+      });
       expect(inj.breakdown.routed_events).toBe(5);
       expect(inj.query).not.toContain('OR 1=1');
     } finally {
@@ -198,23 +292,40 @@ describe('planted truth of generated workloads', () => {
   for (const preset of ['chat-support', 'batch-summarization']) {
     it(`${preset}: exact cache, batch and routing recover the manifest's counts and dollars`, async () => {
       const tierOf = (m: string) => catalog.resolve(m)?.quality_tier ?? null;
-      const { events, manifest: m } = generateAll({ preset, events: 20_000, days: 3, seed: 5, end: DAY2, pricer: catalog, tierOf, workspace: 'gen' });
+      const { events, manifest: m } = generateAll({
+        preset,
+        events: 20_000,
+        days: 3,
+        seed: 5,
+        end: DAY2,
+        pricer: catalog,
+        tierOf,
+        workspace: 'gen',
+      });
       const store = await storeWith(events);
       try {
         const ctx = ctxFor('gen', m.from, m.to);
-        const cache = await replayPolicy(store.analysis, ctx, { exact_cache: { enabled: true, ttl_seconds: m.params.exact_cache_ttl_seconds } });
+        const cache = await replayPolicy(store.analysis, ctx, {
+          exact_cache: { enabled: true, ttl_seconds: m.params.exact_cache_ttl_seconds },
+        });
         expect(cache.breakdown.exact_cache_hits).toBe(m.counts.exact_duplicate);
         expect(cache.breakdown.cache_savings_usd).toBeCloseTo(m.spend_usd.exact_duplicate, 6);
         expect(cache.savings_usd).toBeCloseTo(m.spend_usd.exact_duplicate, 6);
 
-        const batch = await replayPolicy(store.analysis, ctx, { batch: [{ match: { offline: true, tags: { latency_class: 'offline' } } }] });
+        const batch = await replayPolicy(store.analysis, ctx, {
+          batch: [{ match: { offline: true, tags: { latency_class: 'offline' } } }],
+        });
         expect(batch.breakdown.batch_events).toBe(m.counts.batchable);
         const batchable = events.filter((e) => e.tags.latency_class === 'offline' && e.end_user === null && e.session_id === null);
         const expected = batchable.reduce((s, e) => s + e.cost_usd * catalog.resolve(e.model)!.batch_discount, 0);
         expect(batch.savings_usd).toBeCloseTo(expected, 6);
 
-        const tier3 = Object.entries(m.params.tiers).filter(([, t]) => t === 3).map(([k]) => k);
-        const routing = await replayPolicy(store.analysis, ctx, { routing: [{ match: { model: tier3, task: m.params.simple_tasks }, target_model: 'gpt-4.1-nano' }] });
+        const tier3 = Object.entries(m.params.tiers)
+          .filter(([, t]) => t === 3)
+          .map(([k]) => k);
+        const routing = await replayPolicy(store.analysis, ctx, {
+          routing: [{ match: { model: tier3, task: m.params.simple_tasks }, target_model: 'gpt-4.1-nano' }],
+        });
         expect(routing.breakdown.routed_events).toBe(m.counts.routable);
         expect(routing.breakdown.routing_rule_events[0]).toBe(m.counts.routable);
       } finally {
@@ -235,7 +346,9 @@ describe('malformed policies', () => {
     expect(fields({ routing: [{ match: {}, target_model: 'gpt-9-imaginary' }] })).toEqual(['routing[0].target_model']);
     expect(fields({ routing: [{ match: { foo: 1 }, target_model: 'gpt-4o' }] })).toEqual(['routing[0].match.foo']);
     expect(fields({ routing: [{ match: {} }] })).toEqual(['routing[0].target_model']);
-    expect(fields({ routing: [{ match: { min_prompt_tokens: 10, max_prompt_tokens: 5 }, target_model: 'gpt-4o' }] })).toEqual(['routing[0].match.min_prompt_tokens']);
+    expect(fields({ routing: [{ match: { min_prompt_tokens: 10, max_prompt_tokens: 5 }, target_model: 'gpt-4o' }] })).toEqual([
+      'routing[0].match.min_prompt_tokens',
+    ]);
     expect(fields({ semantic_cache: { enabled: true, threshold: 2 } })).toEqual(['semantic_cache.threshold']);
     expect(fields({ exact_cache: { enabled: 'yes' } })).toEqual(['exact_cache.enabled']);
     expect(fields({ max_tokens_caps: [{ match: {}, cap: -1 }] })).toEqual(['max_tokens_caps[0].cap']);
@@ -250,7 +363,9 @@ describe('malformed policies', () => {
     expect(() => validatePolicy({ max_tokens_caps: [{ cap: 1.5 }] })).toThrowError(/max_tokens_caps\[0\]\.cap: must be a whole number/);
     const store = await storeWith([]);
     try {
-      const err = await replayPolicy(store.analysis, ctxFor('w', DAY1, DAY2), { routing: [{ target_model: 'nope' }] }).catch((e: unknown) => e);
+      const err = await replayPolicy(store.analysis, ctxFor('w', DAY1, DAY2), { routing: [{ target_model: 'nope' }] }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(NetraError);
       expect((err as NetraError).code).toBe('NETRA_E_VALIDATION');
       expect((err as NetraError).field).toBe('routing[0].target_model');
@@ -260,7 +375,10 @@ describe('malformed policies', () => {
   });
 
   it('accepts a full, valid policy with defaults filled in', () => {
-    const p = validatePolicy({ routing: [{ match: { model: 'gpt-4o' }, target_model: 'gpt-4o-mini' }], semantic_cache: { enabled: true } }, check);
+    const p = validatePolicy(
+      { routing: [{ match: { model: 'gpt-4o' }, target_model: 'gpt-4o-mini' }], semantic_cache: { enabled: true } },
+      check,
+    );
     expect(p.routing[0]!.match.model).toEqual(['gpt-4o']);
     expect(p.semantic_cache).toEqual({ enabled: true, ttl_seconds: 3600 });
     expect(p.batch).toEqual([]);

@@ -1,5 +1,5 @@
 /**
- * The run-event bus across processes (issue 3, scale-out): two RunServices stand for two server processes sharing one
+ * The run-event bus across processes (scale-out): two RunServices stand for two server processes sharing one
  * relational database and one Redis, each with its own RedisRunEventBus (its own connections and instance id). A follower
  * of "process B" sees every event of a run executing in "process A" live, in order, once; a stop sent to B cancels the
  * run in A; a late follower catches up from the database; with Redis unreachable following degrades to the database.
@@ -23,9 +23,17 @@ class SteppedExecutor implements RunExecutor {
   private pending = 0;
   private finishing = false;
   private onStart: () => void = () => undefined;
-  readonly started = new Promise<void>((res) => { this.onStart = res; });
-  next(n = 1): void { this.pending += n; this.wake?.(); }
-  finish(): void { this.finishing = true; this.wake?.(); }
+  readonly started = new Promise<void>((res) => {
+    this.onStart = res;
+  });
+  next(n = 1): void {
+    this.pending += n;
+    this.wake?.();
+  }
+  finish(): void {
+    this.finishing = true;
+    this.wake?.();
+  }
   async execute(req: RunRequest, emit: (e: RunEventDraft) => Promise<void>, signal: AbortSignal): Promise<RunResult> {
     await emit({ type: 'agent_started', payload: { request: req.request } });
     this.onStart();
@@ -59,11 +67,18 @@ function collector() {
       events.push(e);
       for (const w of waiters.filter((x) => x.type === e.type)) w.res();
     },
-    until: (type: string, ms = 5_000) => new Promise<void>((res, rej) => {
-      if (events.some((e) => e.type === type)) return res();
-      const t = setTimeout(() => rej(new Error(`no ${type} within ${ms} ms; got ${events.map((e) => e.type).join(',')}`)), ms);
-      waiters.push({ type, res: () => { clearTimeout(t); res(); } });
-    }),
+    until: (type: string, ms = 5_000) =>
+      new Promise<void>((res, rej) => {
+        if (events.some((e) => e.type === type)) return res();
+        const t = setTimeout(() => rej(new Error(`no ${type} within ${ms} ms; got ${events.map((e) => e.type).join(',')}`)), ms);
+        waiters.push({
+          type,
+          res: () => {
+            clearTimeout(t);
+            res();
+          },
+        });
+      }),
   };
 }
 
@@ -135,7 +150,7 @@ describe.skipIf(!REDIS_URL)('run events across processes through Redis', () => {
     await waitFor(() => busB.remoteSubscriptions === 0); // unsubscribed once the run ended
   });
 
-  it('a stop sent to process B cancels the run executing in A, and B\'s follower sees agent_stopped', async () => {
+  it("a stop sent to process B cancels the run executing in A, and B's follower sees agent_stopped", async () => {
     fresh();
     const t = (await repo.createThread(alice, 'stop'))!;
     const { run, done } = await a.start(alice, { thread_id: t.id, request: 'long analysis' });

@@ -1,5 +1,5 @@
 /**
- * Chat runs on a shared PostgreSQL survive a dead process (issue 3): two or three RunServices stand for server processes,
+ * Chat runs on a shared PostgreSQL survive a dead process: two or three RunServices stand for server processes,
  * each over its own connection pool to one database. A run carries its executing process's instance id (`owner`) and a
  * heartbeat; another process's sweeps leave a live run alone, and record failed (with the reason and an `agent_error`
  * event) a run whose owner stopped heartbeating, publishing its end so followers end. The bus is Redis when REDIS_URL is
@@ -26,14 +26,25 @@ class HeldExecutor implements RunExecutor {
   aborted = false;
   private release: () => void = () => undefined;
   private onStart: () => void = () => undefined;
-  readonly started = new Promise<void>((res) => { this.onStart = res; });
-  finish(): void { this.release(); }
+  readonly started = new Promise<void>((res) => {
+    this.onStart = res;
+  });
+  finish(): void {
+    this.release();
+  }
   async execute(req: RunRequest, emit: (e: RunEventDraft) => Promise<void>, signal: AbortSignal): Promise<RunResult> {
     await emit({ type: 'agent_started', payload: { request: req.request } });
     this.onStart();
     await new Promise<void>((res) => {
       this.release = res;
-      signal.addEventListener('abort', () => { this.aborted = true; res(); }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.aborted = true;
+          res();
+        },
+        { once: true },
+      );
     });
     if (signal.aborted) return { status: 'cancelled', content: '' };
     await emit({ type: 'agent_completed', payload: {} });
@@ -53,18 +64,36 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000, what
 /** `p`, or a clear failure after `ms`. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what} not within ${ms} ms`)), ms); })])
-    .finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<never>((_, rej) => {
+      timer = setTimeout(() => rej(new Error(`${what} not within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 describe('runs config: heartbeat and staleness', () => {
   it('reads NETRA_RUNS_HEARTBEAT_MS and NETRA_RUNS_STALE_AFTER_MS, defaults 10 s / 60 s, and refuses a staleness under two heartbeats', () => {
     expect(configFromEnv({}).runs).toEqual({ heartbeatIntervalMs: 10_000, staleAfterMs: 60_000, groupCommitMaxRows: 256 });
-    expect(configFromEnv({ NETRA_RUNS_HEARTBEAT_MS: '500', NETRA_RUNS_STALE_AFTER_MS: '2000', NETRA_RUNS_GROUP_COMMIT_MAX_ROWS: '8' }).runs).toEqual({ heartbeatIntervalMs: 500, staleAfterMs: 2000, groupCommitMaxRows: 8 });
-    const bad = (() => { try { configFromEnv({ NETRA_RUNS_HEARTBEAT_MS: '10000', NETRA_RUNS_STALE_AFTER_MS: '15000' }); } catch (e) { return e; } })() as { field?: string; message: string };
+    expect(
+      configFromEnv({ NETRA_RUNS_HEARTBEAT_MS: '500', NETRA_RUNS_STALE_AFTER_MS: '2000', NETRA_RUNS_GROUP_COMMIT_MAX_ROWS: '8' }).runs,
+    ).toEqual({ heartbeatIntervalMs: 500, staleAfterMs: 2000, groupCommitMaxRows: 8 });
+    const bad = (() => {
+      try {
+        configFromEnv({ NETRA_RUNS_HEARTBEAT_MS: '10000', NETRA_RUNS_STALE_AFTER_MS: '15000' });
+      } catch (e) {
+        return e;
+      }
+    })() as { field?: string; message: string };
     expect(bad?.field).toBe('runs.staleAfterMs');
     expect(bad.message).toMatch(/at least twice.*NETRA_RUNS_HEARTBEAT_MS/);
-    const zero = (() => { try { configFromEnv({ NETRA_RUNS_HEARTBEAT_MS: '0' }); } catch (e) { return e; } })() as { field?: string };
+    const zero = (() => {
+      try {
+        configFromEnv({ NETRA_RUNS_HEARTBEAT_MS: '0' });
+      } catch (e) {
+        return e;
+      }
+    })() as { field?: string };
     expect(zero?.field).toBe('runs.heartbeatIntervalMs');
     expect(runInterruptedNoHeartbeat(60_000)).toBe('interrupted: the process executing it stopped (no heartbeat for 60 s)');
   });
@@ -101,8 +130,12 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
   const runRow = async (db: DbHandle, id: string) => {
     const res = await db.db.execute(sql`select status, owner, error, finished_at, heartbeat_at, created_at,
       (extract(epoch from (heartbeat_at - created_at)) * 1000)::float8 as alive_ms from runs where id = ${id}`);
-    return ((res as unknown as { rows: Record<string, unknown>[] }).rows)[0] as {
-      status: string; owner: string | null; error: string | null; finished_at: Date | null; alive_ms: number | null;
+    return (res as unknown as { rows: Record<string, unknown>[] }).rows[0] as {
+      status: string;
+      owner: string | null;
+      error: string | null;
+      finished_at: Date | null;
+      alive_ms: number | null;
     };
   };
 
@@ -153,13 +186,18 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
     await exec.started;
     // the follower: in a third process over Redis, or (one in-process bus) on the owner's service
     const follower = redisUrl
-      ? service(new ConversationsRepository((await openProcessDb()).db), await processBus(), new HeldExecutor(), { heartbeatIntervalMs: 60_000, staleAfterMs: 3_600_000 })
+      ? service(new ConversationsRepository((await openProcessDb()).db), await processBus(), new HeldExecutor(), {
+          heartbeatIntervalMs: 60_000,
+          staleAfterMs: 3_600_000,
+        })
       : a;
     const seen: RunEvent[] = [];
     const f = await follower.follow(alice, run.id, 0, (e) => seen.push(e));
     expect(seen.map((e) => e.type)).toEqual(['agent_started']);
     let ended = false;
-    void f.ended.then(() => { ended = true; });
+    void f.ended.then(() => {
+      ended = true;
+    });
 
     const b = service(repoB, await processBus(), new HeldExecutor(), { heartbeatIntervalMs: 50, staleAfterMs: 300 });
     await b.recover(false); // starts B's timer: its sweeps find the run once A's heartbeat is 300 ms old
@@ -167,7 +205,10 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
 
     const reason = runInterruptedNoHeartbeat(300);
     expect(reason).toBe('interrupted: the process executing it stopped (no heartbeat for 0.3 s)');
-    expect(seen.map((e) => [e.event_id, e.type])).toEqual([[1, 'agent_started'], [2, 'agent_error']]);
+    expect(seen.map((e) => [e.event_id, e.type])).toEqual([
+      [1, 'agent_started'],
+      [2, 'agent_error'],
+    ]);
     expect(seen[1]!.payload).toEqual({ code: 'NETRA_E_INTERRUPTED', message: reason });
     expect(seen[1]!.thread_id).toBe(t.id);
     const r = await runRow(dbB, run.id);
@@ -215,10 +256,14 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
     const { run, done } = await a.start(alice, { thread_id: t.id, request: 'analysis' });
     await exec.started;
     // A's heartbeat "could not be written" for an hour: B's sweep takes A for dead (A's own tick may refresh it first: retry)
-    await waitFor(async () => {
-      await dbB.db.execute(sql`update runs set heartbeat_at = now() - interval '1 hour' where id = ${run.id} and status = 'running'`);
-      return (await b.sweep()) === 1;
-    }, 10_000, 'B sweeping A\'s run');
+    await waitFor(
+      async () => {
+        await dbB.db.execute(sql`update runs set heartbeat_at = now() - interval '1 hour' where id = ${run.id} and status = 'running'`);
+        return (await b.sweep()) === 1;
+      },
+      10_000,
+      "B sweeping A's run",
+    );
     // A's next heartbeat finds the run no longer its own: it aborts the executor and keeps B's record
     const final = await within(done, 10_000, 'the owner noticing its run was taken');
     expect(exec.aborted).toBe(true);
@@ -228,21 +273,37 @@ describe.skipIf(!pgUrl)(`runs ownership on a shared PostgreSQL${pgUrl ? '' : ' (
     expect((await repoA.listMessages(alice, t.id))!.map((m) => m.role)).toEqual(['user']);
   }, 30_000);
 
-  it.skipIf(!redisUrl)('a stop sent from another process to a run whose process died ends it at once after the stop timeout', async () => {
-    const exec = new HeldExecutor();
-    const busA = await processBus();
-    const a = service(repoA, busA, exec, { heartbeatIntervalMs: 60_000, staleAfterMs: 120_000 });
-    const b = service(repoB, await processBus(), new HeldExecutor(), { heartbeatIntervalMs: 60_000, staleAfterMs: 300, remoteStopTimeoutMs: 200 });
-    const t = (await repoA.createThread(alice, 'stop dead'))!;
-    const { run } = await a.start(alice, { thread_id: t.id, request: 'analysis' });
-    await exec.started;
-    await busA.close(); // A's process is gone from Redis: no one answers the stop request
-    await waitFor(async () => ((await dbB.db.execute(sql`select 1 from runs where id = ${run.id} and heartbeat_at < now() - interval '300 milliseconds'`)) as unknown as { rows: unknown[] }).rows.length === 1,
-      10_000, 'heartbeat older than the staleness');
-    const t0 = performance.now();
-    expect(await b.stop(alice, run.id)).toBeNull(); // not cancelled: recorded failed by B's sweep after the 200 ms wait
-    expect(performance.now() - t0).toBeLessThan(2_000);
-    const r = await runRow(dbB, run.id);
-    expect([r.status, r.error]).toEqual(['failed', runInterruptedNoHeartbeat(300)]);
-  }, 30_000);
+  it.skipIf(!redisUrl)(
+    'a stop sent from another process to a run whose process died ends it at once after the stop timeout',
+    async () => {
+      const exec = new HeldExecutor();
+      const busA = await processBus();
+      const a = service(repoA, busA, exec, { heartbeatIntervalMs: 60_000, staleAfterMs: 120_000 });
+      const b = service(repoB, await processBus(), new HeldExecutor(), {
+        heartbeatIntervalMs: 60_000,
+        staleAfterMs: 300,
+        remoteStopTimeoutMs: 200,
+      });
+      const t = (await repoA.createThread(alice, 'stop dead'))!;
+      const { run } = await a.start(alice, { thread_id: t.id, request: 'analysis' });
+      await exec.started;
+      await busA.close(); // A's process is gone from Redis: no one answers the stop request
+      await waitFor(
+        async () =>
+          (
+            (await dbB.db.execute(
+              sql`select 1 from runs where id = ${run.id} and heartbeat_at < now() - interval '300 milliseconds'`,
+            )) as unknown as { rows: unknown[] }
+          ).rows.length === 1,
+        10_000,
+        'heartbeat older than the staleness',
+      );
+      const t0 = performance.now();
+      expect(await b.stop(alice, run.id)).toBeNull(); // not cancelled: recorded failed by B's sweep after the 200 ms wait
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      const r = await runRow(dbB, run.id);
+      expect([r.status, r.error]).toEqual(['failed', runInterruptedNoHeartbeat(300)]);
+    },
+    30_000,
+  );
 });

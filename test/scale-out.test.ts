@@ -21,30 +21,56 @@ const run = promisify(execFile);
 async function admin(sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: DATABASE_URL });
   await c.connect();
-  try { await c.query(sql); } finally { await c.end(); }
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
 }
 
-interface Server { proc: ChildProcess; url: string; exited: Promise<number | null> }
+interface Server {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
 
-interface Envelope { type: string; payload: Record<string, unknown>; event_id?: number; run_id?: string; thread_id?: string }
+interface Envelope {
+  type: string;
+  payload: Record<string, unknown>;
+  event_id?: number;
+  run_id?: string;
+  thread_id?: string;
+}
 
 /** A chat socket that records every envelope; `next(pred)` resolves with the first recorded or future match. */
 async function chatSocket(base: string, token: string, workspace: string) {
-  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws?workspace=${workspace}`, [], { headers: { authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws?workspace=${workspace}`, [], {
+    headers: { authorization: `Bearer ${token}` },
+  });
   const seen: Envelope[] = [];
   const waiters: { pred: (e: Envelope) => boolean; res: (e: Envelope) => void }[] = [];
   ws.on('message', (d: Buffer) => {
     const e = JSON.parse(d.toString()) as Envelope;
     seen.push(e);
-    for (const w of waiters.splice(0)) (w.pred(e) ? w.res(e) : waiters.push(w));
+    for (const w of waiters.splice(0)) w.pred(e) ? w.res(e) : waiters.push(w);
   });
-  await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
-  const next = (pred: (e: Envelope) => boolean, ms = 20_000) => new Promise<Envelope>((res, rej) => {
-    const hit = seen.find(pred);
-    if (hit) return res(hit);
-    const t = setTimeout(() => rej(new Error(`timed out; saw ${seen.map((e) => e.type).join(',')}`)), ms);
-    waiters.push({ pred, res: (e) => { clearTimeout(t); res(e); } });
+  await new Promise<void>((res, rej) => {
+    ws.once('open', () => res());
+    ws.once('error', rej);
   });
+  const next = (pred: (e: Envelope) => boolean, ms = 20_000) =>
+    new Promise<Envelope>((res, rej) => {
+      const hit = seen.find(pred);
+      if (hit) return res(hit);
+      const t = setTimeout(() => rej(new Error(`timed out; saw ${seen.map((e) => e.type).join(',')}`)), ms);
+      waiters.push({
+        pred,
+        res: (e) => {
+          clearTimeout(t);
+          res(e);
+        },
+      });
+    });
   return { ws, seen, next, send: (m: unknown) => ws.send(JSON.stringify(m)) };
 }
 
@@ -58,11 +84,19 @@ function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) { clearTimeout(timer); res({ proc, url: m[1]!, exited }); }
+      if (m) {
+        clearTimeout(timer);
+        res({ proc, url: m[1]!, exited });
+      }
     };
     proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-    proc.once('exit', (code) => { clearTimeout(timer); rej(new Error(`server exited with ${code}:\n${out}`)); });
+    proc.stderr!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited with ${code}:\n${out}`));
+    });
   });
 }
 
@@ -78,8 +112,15 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('two Netra processes sharing Postgr
     const u = new URL(DATABASE_URL!);
     u.pathname = `/${dbName}`;
     const shared = {
-      ...process.env, DATABASE_URL: u.toString(), REDIS_URL, NETRA_PORT: '0', NETRA_SEED_DEMO: 'false', NETRA_LOG_LEVEL: 'info',
-      NETRA_JWT_SECRET: 'scale-out-test-jwt-secret-0123456789abcdef', NETRA_SECRET_KEY: '0'.repeat(64), NETRA_STARTUP_TASKS: 'false',
+      ...process.env,
+      DATABASE_URL: u.toString(),
+      REDIS_URL,
+      NETRA_PORT: '0',
+      NETRA_SEED_DEMO: 'false',
+      NETRA_LOG_LEVEL: 'info',
+      NETRA_JWT_SECRET: 'scale-out-test-jwt-secret-0123456789abcdef',
+      NETRA_SECRET_KEY: '0'.repeat(64),
+      NETRA_STARTUP_TASKS: 'false',
       NETRA_REDIS_PREFIX: `netra-test-${dbName}:`,
     };
     const dirA = mkdtempSync(join(tmpdir(), 'netra-a-'));
@@ -91,7 +132,11 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('two Netra processes sharing Postgr
   }, 240_000);
 
   afterAll(async () => {
-    for (const s of [a, b]) if (s && s.proc.exitCode === null) { s.proc.kill('SIGKILL'); await s.exited; }
+    for (const s of [a, b])
+      if (s && s.proc.exitCode === null) {
+        s.proc.kill('SIGKILL');
+        await s.exited;
+      }
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }, 60_000);
@@ -102,17 +147,30 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('two Netra processes sharing Postgr
 
     const created = await fetch(`${a.url}/api/v1/workspaces`, { method: 'POST', headers: h, body: JSON.stringify({ name: 'shared' }) });
     expect(created.status).toBe(201);
-    const seenByB = await (await fetch(`${b.url}/api/v1/workspaces`, { headers: h })).json() as { workspaces: { name: string }[] };
+    const seenByB = (await (await fetch(`${b.url}/api/v1/workspaces`, { headers: h })).json()) as { workspaces: { name: string }[] };
     expect(seenByB.workspaces.map((w) => w.name)).toContain('shared');
 
-    const key = await (await fetch(`${a.url}/api/v1/workspaces/shared/api-keys`, { method: 'POST', headers: h, body: JSON.stringify({ scope: 'ingest' }) })).json() as { key: string; prefix: string };
+    const key = (await (
+      await fetch(`${a.url}/api/v1/workspaces/shared/api-keys`, { method: 'POST', headers: h, body: JSON.stringify({ scope: 'ingest' }) })
+    ).json()) as { key: string; prefix: string };
     expect(key.key).toMatch(/^nk_/);
-    const events = [1, 2, 3].map((i) => ({ event_id: `s-${i}`, timestamp: Date.UTC(2026, 10, 20, 10, i), model: 'gpt-4o-mini', prompt_tokens: 100, completion_tokens: 10 }));
-    const ingest = await fetch(`${b.url}/api/v1/events?workspace=shared`, { method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    const events = [1, 2, 3].map((i) => ({
+      event_id: `s-${i}`,
+      timestamp: Date.UTC(2026, 10, 20, 10, i),
+      model: 'gpt-4o-mini',
+      prompt_tokens: 100,
+      completion_tokens: 10,
+    }));
+    const ingest = await fetch(`${b.url}/api/v1/events?workspace=shared`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(events),
+    });
     expect(ingest.status).toBe(200);
 
     // each process has its own DuckDB store: B holds the events, A holds none, and neither answer leaks through Redis
-    const stats = async (s: Server) => (await (await fetch(`${s.url}/api/v1/stats?workspace=shared`, { headers: h })).json() as { events: number }).events;
+    const stats = async (s: Server) =>
+      ((await (await fetch(`${s.url}/api/v1/stats?workspace=shared`, { headers: h })).json()) as { events: number }).events;
     expect(await stats(a)).toBe(0);
     expect(await stats(b)).toBe(3);
     expect(await stats(a)).toBe(0);
@@ -134,7 +192,10 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('two Netra processes sharing Postgr
     const idsOnB = onB.seen.filter((e) => e.run_id === runId && e.event_id !== undefined).map((e) => e.event_id);
     expect(idsOnB).toEqual(idsOnB.map((_, i) => i + 1)); // no gap, no duplicate
     expect(onB.seen.some((e) => e.type === 'error')).toBe(false);
-    const runRow = await (await fetch(`${b.url}/api/v1/runs/${runId}?workspace=shared`, { headers: h })).json() as { status: string; events: { type: string }[] };
+    const runRow = (await (await fetch(`${b.url}/api/v1/runs/${runId}?workspace=shared`, { headers: h })).json()) as {
+      status: string;
+      events: { type: string }[];
+    };
     expect(runRow.status).toBe('cancelled');
     expect(runRow.events.at(-1)!.type).toBe('agent_stopped');
     onA.ws.close();
@@ -142,7 +203,11 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('two Netra processes sharing Postgr
 
     const revoked = await fetch(`${a.url}/api/v1/api-keys/${key.prefix}`, { method: 'DELETE', headers: h });
     expect(revoked.status).toBeLessThan(300);
-    const after = await fetch(`${b.url}/api/v1/events?workspace=shared`, { method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    const after = await fetch(`${b.url}/api/v1/events?workspace=shared`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(events),
+    });
     expect(after.status).toBe(401);
 
     a.proc.kill('SIGTERM');

@@ -18,13 +18,30 @@ describe('semantic-cache sampling', () => {
   beforeAll(async () => {
     store = createDuckDbStore({ path: ':memory:' });
     await store.init();
-    const w = generateAll({ preset: 'chat-support', events: 60_000, days: 7, seed: 9, end: Date.UTC(2026, 10, 16), pricer: priceCatalog(), workspace });
+    const w = generateAll({
+      preset: 'chat-support',
+      events: 60_000,
+      days: 7,
+      seed: 9,
+      end: Date.UTC(2026, 10, 16),
+      pricer: priceCatalog(),
+      workspace,
+    });
     manifest = w.manifest;
     await store.append(w.events);
     const s = await store.stats({ workspace });
-    ctx = usageContext({ workspace, from: manifest.from, to: manifest.to, total_events: s.events, total_spend_usd: s.spend_usd, params: { cache_ttl_seconds: manifest.params.exact_cache_ttl_seconds } });
+    ctx = usageContext({
+      workspace,
+      from: manifest.from,
+      to: manifest.to,
+      total_events: s.events,
+      total_spend_usd: s.spend_usd,
+      params: { cache_ttl_seconds: manifest.params.exact_cache_ttl_seconds },
+    });
   }, 120_000);
-  afterAll(async () => { await store.close(); });
+  afterAll(async () => {
+    await store.close();
+  });
 
   const share = (r: KindResult) => r.recommendations.reduce((a, x) => a + x.affected_share, 0);
 

@@ -54,7 +54,18 @@ describe('startup task scheduler', () => {
 
   it('a failing task makes health degraded, is retried after the backoff up to maxAttempts, then left failed', async () => {
     let calls = 0;
-    const s = scheduler([{ name: 'bad', run: async () => { calls++; throw new Error(`disk full #${calls}`); } }], { maxAttempts: 2 });
+    const s = scheduler(
+      [
+        {
+          name: 'bad',
+          run: async () => {
+            calls++;
+            throw new Error(`disk full #${calls}`);
+          },
+        },
+      ],
+      { maxAttempts: 2 },
+    );
     s.start();
     const [, a1, err1, info1] = await next(s, 'task-failure', 'bad');
     expect(a1).toBe(1);
@@ -74,7 +85,15 @@ describe('startup task scheduler', () => {
 
   it('a retry that succeeds clears the degraded state', async () => {
     let calls = 0;
-    const s = scheduler([{ name: 'flaky', run: async () => { if (++calls === 1) throw new Error('not yet'); return 'ok'; } }]);
+    const s = scheduler([
+      {
+        name: 'flaky',
+        run: async () => {
+          if (++calls === 1) throw new Error('not yet');
+          return 'ok';
+        },
+      },
+    ]);
     s.start();
     await next(s, 'task-failure', 'flaky');
     expect(s.degraded()).toBe(true);
@@ -85,10 +104,19 @@ describe('startup task scheduler', () => {
 
   it('a hanging task times out (its signal aborts), a retry is scheduled, and the next task still runs', async () => {
     let signal: AbortSignal | undefined;
-    const s = scheduler([
-      { name: 'hang', run: (sig) => { signal = sig; return new Promise(() => {}); } },
-      { name: 'after', run: async () => 'ran' },
-    ], { timeoutMs: 30, retryBackoffMs: 60_000 });
+    const s = scheduler(
+      [
+        {
+          name: 'hang',
+          run: (sig) => {
+            signal = sig;
+            return new Promise(() => {});
+          },
+        },
+        { name: 'after', run: async () => 'ran' },
+      ],
+      { timeoutMs: 30, retryBackoffMs: 60_000 },
+    );
     s.start();
     const [, , err, info] = await next(s, 'task-failure', 'hang');
     expect(err).toBeInstanceOf(StartupTimeoutError);
@@ -140,7 +168,18 @@ describe('startup task scheduler', () => {
     expect(cfg).toMatchObject({ delayMs: 60_000, timeoutMs: 90_000, retryBackoffMs: 300_000 });
     const starts: number[] = [];
     const failures: boolean[] = [];
-    const s = scheduler([{ name: 'hang', run: () => { starts.push(Date.now()); return new Promise(() => {}); } }], cfg);
+    const s = scheduler(
+      [
+        {
+          name: 'hang',
+          run: () => {
+            starts.push(Date.now());
+            return new Promise(() => {});
+          },
+        },
+      ],
+      cfg,
+    );
     s.on('task-failure', (_n, _a, _e, info: { timedOut: boolean }) => failures.push(info.timedOut));
     const t0 = Date.now();
     s.start();
@@ -161,7 +200,10 @@ describe('startup task scheduler', () => {
 
 describe('startup tasks in the app', () => {
   let t: TestApp | undefined;
-  afterEach(async () => { await t?.close(); t = undefined; });
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
 
   const quick = { startup: { delayMs: 0, timeoutMs: 60_000, retryBackoffMs: 600_000, warmWorkspaces: 2 } };
 

@@ -71,13 +71,23 @@ describe('ClickHouse store specifics', () => {
     const s2 = await open(db);
     await s2.init();
     await s2.close();
-    expect((await raw(`SELECT version FROM ${db}.netra_schema ORDER BY version`)).map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
-    const [t] = await raw(`SELECT engine, partition_key, sorting_key FROM system.tables WHERE database = {db:String} AND name = 'events'`, { db });
+    expect((await raw(`SELECT version FROM ${db}.netra_schema ORDER BY version`)).map((r) => r.version)).toEqual(
+      Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
+    );
+    const [t] = await raw(`SELECT engine, partition_key, sorting_key FROM system.tables WHERE database = {db:String} AND name = 'events'`, {
+      db,
+    });
     expect(t).toEqual({ engine: 'MergeTree', partition_key: 'toYYYYMM(timestamp)', sorting_key: 'workspace, timestamp' });
     const cols = await raw(`SELECT name, type FROM system.columns WHERE database = {db:String} AND table = 'events'`, { db });
     expect(Object.fromEntries(cols.map((c) => [c.name, c.type]))).toMatchObject({
-      timestamp: "DateTime64(6, 'UTC')", workspace: 'LowCardinality(String)', prompt_tokens: 'UInt32', cost_usd: 'Float64',
-      stream: 'Nullable(Bool)', tags: 'Nullable(String)', end_user: 'Nullable(String)', http_status: 'Nullable(UInt16)',
+      timestamp: "DateTime64(6, 'UTC')",
+      workspace: 'LowCardinality(String)',
+      prompt_tokens: 'UInt32',
+      cost_usd: 'Float64',
+      stream: 'Nullable(Bool)',
+      tags: 'Nullable(String)',
+      end_user: 'Nullable(String)',
+      http_status: 'Nullable(UInt16)',
     });
     const idx = await raw(`SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'events'`, { db });
     expect(idx).toEqual([{ name: 'idx_event_id', type: 'bloom_filter' }]);
@@ -98,7 +108,8 @@ describe('ClickHouse store specifics', () => {
     const db = freshDb();
     const day = 86_400_000;
     const store = await open(db, { ttlDays: 30 });
-    const engine = async () => String((await raw(`SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'events'`, { db }))[0]!.engine_full);
+    const engine = async () =>
+      String((await raw(`SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'events'`, { db }))[0]!.engine_full);
     expect(await engine()).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(30\)/);
     await store.append([
       makeEvent({ event_id: 'old', timestamp: Date.now() - 40 * day }),
@@ -119,7 +130,10 @@ describe('ClickHouse store specifics', () => {
   it('refuses a malformed event before writing anything from the batch', async () => {
     const store = await open(freshDb());
     const bad = { ...makeEvent(), model: undefined } as unknown as ReturnType<typeof makeEvent>;
-    await expect(store.append([makeEvent({ event_id: 'ok-1' }), bad])).rejects.toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'model' });
+    await expect(store.append([makeEvent({ event_id: 'ok-1' }), bad])).rejects.toMatchObject({
+      code: 'NETRA_E_VALIDATION',
+      field: 'model',
+    });
     await expect(store.append([makeEvent({ prompt_tokens: -1 })])).rejects.toMatchObject({ field: 'prompt_tokens' });
     expect((await store.stats({ workspace: 'ws-a' })).events).toBe(0);
     expect(await store.append([makeEvent({ event_id: 'ok-1' })])).toEqual({ inserted: 1, duplicates: 0 });
@@ -142,7 +156,11 @@ describe('ClickHouse store specifics', () => {
     const routing = await store.analysis.routingSegments(scope);
     const retry = await store.analysis.retryWaste(scope);
     const results = [
-      routing, retry, await store.analysis.maxTokensGroups(scope), await store.analysis.contextGrowth(scope), await store.analysis.latencyByAppModel(scope),
+      routing,
+      retry,
+      await store.analysis.maxTokensGroups(scope),
+      await store.analysis.contextGrowth(scope),
+      await store.analysis.latencyByAppModel(scope),
     ];
     for (const r of results) {
       expect(r.sql).not.toContain(ws);
@@ -169,13 +187,22 @@ describe('ClickHouse store specifics', () => {
       const { createRequire } = await import('node:module');
       const cache = createRequire(import.meta.url).cache;
       process.stdout.write(String(Object.keys(cache).filter((k) => k.includes('/node_modules/chdb/')).length));`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: join(import.meta.dirname, '..'),
+      encoding: 'utf8',
+    });
     expect(out.trim()).toBe('0');
   });
 
   it('over HTTP: an unreachable server fails init and health with NETRA_E_STORE, without leaking the password', async () => {
-    const store = createClickHouseStore({ executor: createHttpExecutor({ url: 'http://netra:s3cret-pw@127.0.0.1:9/', requestTimeoutMs: 2000 }), database: 'netra' });
-    const err = await store.init().then(() => null, (e: unknown) => e as Error & { code: string });
+    const store = createClickHouseStore({
+      executor: createHttpExecutor({ url: 'http://netra:s3cret-pw@127.0.0.1:9/', requestTimeoutMs: 2000 }),
+      database: 'netra',
+    });
+    const err = await store.init().then(
+      () => null,
+      (e: unknown) => e as Error & { code: string },
+    );
     expect(err).toMatchObject({ code: 'NETRA_E_STORE' });
     expect(err!.message).not.toContain('s3cret-pw');
     const h = await store.health();
@@ -196,7 +223,13 @@ describe('ClickHouse store specifics', () => {
 
   it('the app opens the store the config picks: an unreachable ClickHouse fails start-up with NETRA_E_STORE', async () => {
     const started = startTestApp({ store: { engine: 'clickhouse', clickhouseUrl: 'http://netra:pw-456@127.0.0.1:9' } });
-    const err = await started.then(async (t) => { await t.close(); return null; }, (e: unknown) => e as Error & { code: string });
+    const err = await started.then(
+      async (t) => {
+        await t.close();
+        return null;
+      },
+      (e: unknown) => e as Error & { code: string },
+    );
     expect(err).toMatchObject({ code: 'NETRA_E_STORE' });
     expect(err!.message).toMatch(/ClickHouse/);
     expect(err!.message).not.toContain('pw-456');

@@ -46,18 +46,24 @@ describe('DuckDB store specifics', () => {
   it('migrates a version-1 file: token_source added in its column place, stored events kept as reported', async () => {
     const path = freshPath();
     const v1 = EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'token_source');
-    await rawQuery(path, `CREATE TABLE netra_schema (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
+    await rawQuery(
+      path,
+      `CREATE TABLE netra_schema (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
       INSERT INTO netra_schema (version) VALUES (1);
       CREATE TABLE events (${v1.map((c) => `"${c.name}" ${c.sqlType}`).join(', ')});
       INSERT INTO events ("event_id", "timestamp", "workspace", "app", "environment", "provider", "model", "operation", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "status", "cost_usd", "cost_source", "key_hash")
-        VALUES ('old-1', TIMESTAMP '2026-11-01 00:00:00', 'ws-a', 'a', 'production', 'openai', 'gpt-4o', 'chat', 10, 5, 0, 'ok', 0.5, 'catalog', ${keyHash('ws-a', 'old-1')})`);
+        VALUES ('old-1', TIMESTAMP '2026-11-01 00:00:00', 'ws-a', 'a', 'production', 'openai', 'gpt-4o', 'chat', 10, 5, 0, 'ok', 0.5, 'catalog', ${keyHash('ws-a', 'old-1')})`,
+    );
     const s = await open({ path });
     await s.init();
     await s.append([makeEvent({ event_id: 'new-1', workspace: 'ws-a', token_source: 'estimated' })]);
     const got = await s.listEvents({ workspace: 'ws-a' }, { limit: 10 });
     expect(Object.fromEntries(got.map((e) => [e.event_id, e.token_source]))).toEqual({ 'old-1': 'reported', 'new-1': 'estimated' });
     await s.close();
-    const cols = await rawQuery(path, "SELECT column_name FROM information_schema.columns WHERE table_name = 'events' ORDER BY ordinal_position");
+    const cols = await rawQuery(
+      path,
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'events' ORDER BY ordinal_position",
+    );
     expect(cols.map((r) => r[0])).toEqual(EVENT_TABLE_COLUMNS.map((c) => c.name));
   });
 
@@ -70,9 +76,18 @@ describe('DuckDB store specifics', () => {
     await s2.close();
     const rows = await rawQuery(path, 'SELECT version FROM netra_schema ORDER BY version');
     expect(rows.map((r) => Number(r[0]))).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
-    const cols = await rawQuery(path, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'events' ORDER BY ordinal_position");
+    const cols = await rawQuery(
+      path,
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'events' ORDER BY ordinal_position",
+    );
     expect(Object.fromEntries(cols.map((r) => [r[0], r[1]]))).toMatchObject({
-      timestamp: 'TIMESTAMP', prompt_tokens: 'UINTEGER', cost_usd: 'DOUBLE', stream: 'BOOLEAN', tags: 'JSON', end_user: 'VARCHAR', key_hash: 'DOUBLE',
+      timestamp: 'TIMESTAMP',
+      prompt_tokens: 'UINTEGER',
+      cost_usd: 'DOUBLE',
+      stream: 'BOOLEAN',
+      tags: 'JSON',
+      end_user: 'VARCHAR',
+      key_hash: 'DOUBLE',
     });
   });
 
@@ -92,7 +107,10 @@ describe('DuckDB store specifics', () => {
   it('refuses a malformed event before writing anything from the batch', async () => {
     const store = await open({ path: ':memory:' });
     const bad = { ...makeEvent(), model: undefined } as unknown as ReturnType<typeof makeEvent>;
-    await expect(store.append([makeEvent({ event_id: 'ok-1' }), bad])).rejects.toMatchObject({ code: 'NETRA_E_VALIDATION', field: 'model' });
+    await expect(store.append([makeEvent({ event_id: 'ok-1' }), bad])).rejects.toMatchObject({
+      code: 'NETRA_E_VALIDATION',
+      field: 'model',
+    });
     await expect(store.append([makeEvent({ prompt_tokens: -1 })])).rejects.toMatchObject({ field: 'prompt_tokens' });
     expect((await store.stats({ workspace: 'ws-a' })).events).toBe(0);
     // the refused rows left no trace in the de-duplication index
@@ -140,8 +158,14 @@ describe('DuckDB store specifics', () => {
       const batch = [];
       for (let i = start; i < start + 10_000; i++) {
         const e = makeEvent({
-          event_id: `bulk-${i}`, timestamp: T0 + i, model: `m${i % 7}`, prompt_tokens: (i * 7919) % 5000, completion_tokens: i % 911,
-          cost_usd: (i % 64) / 1024, status: i % 17 === 0 ? 'error' : 'ok', latency_ms: i % 3 === 0 ? null : i % 1000,
+          event_id: `bulk-${i}`,
+          timestamp: T0 + i,
+          model: `m${i % 7}`,
+          prompt_tokens: (i * 7919) % 5000,
+          completion_tokens: i % 911,
+          cost_usd: (i % 64) / 1024,
+          status: i % 17 === 0 ? 'error' : 'ok',
+          latency_ms: i % 3 === 0 ? null : i % 1000,
           prompt_text: i % 3 === 0 ? `prompt ${i} `.repeat(20) : null,
         });
         expectPrompt += e.prompt_tokens;

@@ -151,7 +151,8 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
     it('serialises concurrent appends: every key stored once', async () => {
       const store = await fresh();
       const batches = Array.from({ length: 8 }, (_, b) =>
-        Array.from({ length: 300 }, (_, i) => makeEvent({ event_id: `c-${(b * 200 + i) % 1500}` })));
+        Array.from({ length: 300 }, (_, i) => makeEvent({ event_id: `c-${(b * 200 + i) % 1500}` })),
+      );
       const results = await Promise.all(batches.map((batch) => store.append(batch)));
       expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(1500);
       expect(results.reduce((n, r) => n + r.inserted + r.duplicates, 0)).toBe(2400);
@@ -160,8 +161,14 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
 
     it('isolates workspaces in stats, listEvents, models, workspaces, reprice and delete', async () => {
       const store = await fresh();
-      const a = [makeEvent({ workspace: 'ws-a', model: 'gpt-4o', cost_usd: 1 }), makeEvent({ workspace: 'ws-a', model: 'gpt-4o-mini', cost_usd: 2 })];
-      const b = [makeEvent({ workspace: 'ws-b', model: 'gpt-4o', cost_usd: 4 }), makeEvent({ workspace: 'ws-b', model: 'o3', cost_usd: 8 })];
+      const a = [
+        makeEvent({ workspace: 'ws-a', model: 'gpt-4o', cost_usd: 1 }),
+        makeEvent({ workspace: 'ws-a', model: 'gpt-4o-mini', cost_usd: 2 }),
+      ];
+      const b = [
+        makeEvent({ workspace: 'ws-b', model: 'gpt-4o', cost_usd: 4 }),
+        makeEvent({ workspace: 'ws-b', model: 'o3', cost_usd: 8 }),
+      ];
       await store.append([...a, ...b]);
       const sb = await store.stats({ workspace: 'ws-b' });
       expect(sb.events).toBe(2);
@@ -173,9 +180,14 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       expect(await store.models('ws-none')).toEqual([]);
       expect((await store.stats({ workspace: "ws-a' OR '1'='1" })).events).toBe(0);
       expect(await store.listEvents({ workspace: "ws-a' OR workspace <> '" })).toEqual([]);
-      expect((await store.workspaces()).map((w) => [w.workspace, w.events])).toEqual([['ws-a', 2], ['ws-b', 2]]);
+      expect((await store.workspaces()).map((w) => [w.workspace, w.events])).toEqual([
+        ['ws-a', 2],
+        ['ws-b', 2],
+      ]);
 
-      const rates = new Map<string, ModelRates>([['gpt-4o', { model: 'gpt-4o', provider: 'openai', input: 1 / 1024, output: 1 / 512, cached_input: 1 / 2048, cache_write: null }]]);
+      const rates = new Map<string, ModelRates>([
+        ['gpt-4o', { model: 'gpt-4o', provider: 'openai', input: 1 / 1024, output: 1 / 512, cached_input: 1 / 2048, cache_write: null }],
+      ]);
       const r = await store.reprice('ws-b', rates);
       expect(r.updated).toBe(1);
       expect(r.spend_before_usd).toBe(12);
@@ -200,9 +212,18 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       ]);
       expect(await store.datasets('ws-a')).toEqual([
         { app: 'batch-jobs', events: 1, first_event: T0 + 5, last_event: T0 + 5, spend_usd: 2, models: ['gpt-4o-mini'] },
-        { app: 'rag-assistant', events: 3, first_event: T0 + 10, last_event: T0 + 30, spend_usd: 0.875, models: ['claude-3-5-haiku', 'gpt-4o'] },
+        {
+          app: 'rag-assistant',
+          events: 3,
+          first_event: T0 + 10,
+          last_event: T0 + 30,
+          spend_usd: 0.875,
+          models: ['claude-3-5-haiku', 'gpt-4o'],
+        },
       ]);
-      expect(await store.datasets('ws-b')).toEqual([{ app: 'rag-assistant', events: 1, first_event: T0 + 1, last_event: T0 + 1, spend_usd: 8, models: ['o3'] }]);
+      expect(await store.datasets('ws-b')).toEqual([
+        { app: 'rag-assistant', events: 1, first_event: T0 + 1, last_event: T0 + 1, spend_usd: 8, models: ['o3'] },
+      ]);
       expect(await store.datasets('ws-none')).toEqual([]);
       expect(await store.datasets("ws-a' OR '1'='1")).toEqual([]);
     });
@@ -223,7 +244,10 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       // the deleted ids are new events again; the kept ones still de-duplicate
       expect(await store.append([...rag.slice(0, 10), chat[0]!])).toEqual({ inserted: 10, duplicates: 1 });
       expect(await store.append(rag.slice(0, 10))).toEqual({ inserted: 0, duplicates: 10 });
-      expect((await store.datasets('ws-a')).map((d) => [d.app, d.events])).toEqual([['chat-support', 20], ['rag-assistant', 10]]);
+      expect((await store.datasets('ws-a')).map((d) => [d.app, d.events])).toEqual([
+        ['chat-support', 20],
+        ['rag-assistant', 10],
+      ]);
       // the same holds after deleting a whole workspace
       expect(await store.deleteWorkspace('ws-b')).toBe(1);
       expect(await store.append(other)).toEqual({ inserted: 1, duplicates: 0 });
@@ -240,7 +264,10 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       expect(s.last_event).toBe(T0 + 1999);
       expect(s.from).toBe(T0 + 1000);
       expect(s.to).toBe(T0 + 2000);
-      expect((await store.listEvents({ workspace: 'ws-a', from: T0 + 1000, to: T0 + 2000 })).map((e) => e.event_id)).toEqual(['t1000', 't1999']);
+      expect((await store.listEvents({ workspace: 'ws-a', from: T0 + 1000, to: T0 + 2000 })).map((e) => e.event_id)).toEqual([
+        't1000',
+        't1999',
+      ]);
       expect((await store.listEvents({ workspace: 'ws-a', from: T0 + 1000 })).map((e) => e.event_id)).toEqual(['t1000', 't1999', 't2000']);
       expect((await store.listEvents({ workspace: 'ws-a', to: T0 + 1000 })).map((e) => e.event_id)).toEqual(['t0', 't999']);
       expect((await store.stats({ workspace: 'ws-a', from: T0 + 5000 })).events).toBe(0);
@@ -260,16 +287,53 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
     it('computes stats that match a hand-computed fixture', async () => {
       const store = await fresh();
       // model X: 10 events, latencies 10..100, 2 errors; model Y: 3 events, one without latency, 1 error
-      const x = Array.from({ length: 10 }, (_, i) => makeEvent({
-        model: 'x-model', provider: 'px', latency_ms: (i + 1) * 10, status: i < 2 ? 'error' : 'ok',
-        prompt_tokens: 1000 + i, completion_tokens: 10 * i, cached_prompt_tokens: i, cost_usd: 0.5, timestamp: T0 + i * 100,
-      }));
+      const x = Array.from({ length: 10 }, (_, i) =>
+        makeEvent({
+          model: 'x-model',
+          provider: 'px',
+          latency_ms: (i + 1) * 10,
+          status: i < 2 ? 'error' : 'ok',
+          prompt_tokens: 1000 + i,
+          completion_tokens: 10 * i,
+          cached_prompt_tokens: i,
+          cost_usd: 0.5,
+          timestamp: T0 + i * 100,
+        }),
+      );
       const y = [
-        makeEvent({ model: 'y-model', provider: 'py', latency_ms: 200, prompt_tokens: 7, completion_tokens: 3, cost_usd: 0.125, timestamp: T0 + 5000, token_source: 'estimated' }),
-        makeEvent({ model: 'y-model', provider: 'py', latency_ms: 400, prompt_tokens: 8, completion_tokens: 4, cost_usd: 0.125, status: 'error', timestamp: T0 + 6000 }),
-        makeEvent({ model: 'y-model', provider: 'py', latency_ms: null, prompt_tokens: 9, completion_tokens: 5, cost_usd: 0.25, timestamp: T0 + 7000 }),
+        makeEvent({
+          model: 'y-model',
+          provider: 'py',
+          latency_ms: 200,
+          prompt_tokens: 7,
+          completion_tokens: 3,
+          cost_usd: 0.125,
+          timestamp: T0 + 5000,
+          token_source: 'estimated',
+        }),
+        makeEvent({
+          model: 'y-model',
+          provider: 'py',
+          latency_ms: 400,
+          prompt_tokens: 8,
+          completion_tokens: 4,
+          cost_usd: 0.125,
+          status: 'error',
+          timestamp: T0 + 6000,
+        }),
+        makeEvent({
+          model: 'y-model',
+          provider: 'py',
+          latency_ms: null,
+          prompt_tokens: 9,
+          completion_tokens: 5,
+          cost_usd: 0.25,
+          timestamp: T0 + 7000,
+        }),
       ];
-      const z = [makeEvent({ model: 'z-model', provider: 'pz', latency_ms: null, cost_usd: 0, cost_source: 'unknown_model', timestamp: T0 + 8000 })];
+      const z = [
+        makeEvent({ model: 'z-model', provider: 'pz', latency_ms: null, cost_usd: 0, cost_source: 'unknown_model', timestamp: T0 + 8000 }),
+      ];
       await store.append([...x, ...y, ...z]);
       const s = await store.stats({ workspace: 'ws-a' });
       expect(s.workspace).toBe('ws-a');
@@ -292,11 +356,27 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       const m = Object.fromEntries(s.by_model.map((r) => [r.model, r]));
       expect(s.by_model.map((r) => r.model)).toEqual(['x-model', 'y-model', 'z-model']); // by spend, descending
       expect(m['x-model']).toEqual({
-        model: 'x-model', provider: 'px', events: 10, errors: 2, prompt_tokens: 10_045, completion_tokens: 450,
-        cached_prompt_tokens: 45, spend_usd: 5, latency_p50_ms: expect.closeTo(55, 9), latency_p95_ms: expect.closeTo(95.5, 9),
-        estimated_token_events: 0, unpriced_events: 0,
+        model: 'x-model',
+        provider: 'px',
+        events: 10,
+        errors: 2,
+        prompt_tokens: 10_045,
+        completion_tokens: 450,
+        cached_prompt_tokens: 45,
+        spend_usd: 5,
+        latency_p50_ms: expect.closeTo(55, 9),
+        latency_p95_ms: expect.closeTo(95.5, 9),
+        estimated_token_events: 0,
+        unpriced_events: 0,
       });
-      expect(m['y-model']).toMatchObject({ provider: 'py', events: 3, errors: 1, prompt_tokens: 24, completion_tokens: 12, spend_usd: 0.5 });
+      expect(m['y-model']).toMatchObject({
+        provider: 'py',
+        events: 3,
+        errors: 1,
+        prompt_tokens: 24,
+        completion_tokens: 12,
+        spend_usd: 0.5,
+      });
       expect(m['y-model']!.latency_p50_ms).toBeCloseTo(300, 9);
       expect(m['y-model']!.latency_p95_ms).toBeCloseTo(390, 9);
       expect(m['z-model']).toMatchObject({ events: 1, spend_usd: 0, latency_p50_ms: null, latency_p95_ms: null, unpriced_events: 1 });
@@ -307,9 +387,24 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       const store = await fresh();
       await store.append([makeEvent({ workspace: 'other' })]);
       expect(await store.stats({ workspace: 'ws-a', from: T0, to: T0 + 1 })).toEqual({
-        workspace: 'ws-a', from: T0, to: T0 + 1, events: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0, cached_prompt_tokens: 0,
-        spend_usd: 0, latency_p50_ms: null, latency_p95_ms: null, estimated_token_events: 0, estimated_tokens: 0, estimated_token_share: 0,
-        unpriced_events: 0, first_event: null, last_event: null, by_model: [],
+        workspace: 'ws-a',
+        from: T0,
+        to: T0 + 1,
+        events: 0,
+        errors: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        cached_prompt_tokens: 0,
+        spend_usd: 0,
+        latency_p50_ms: null,
+        latency_p95_ms: null,
+        estimated_token_events: 0,
+        estimated_tokens: 0,
+        estimated_token_share: 0,
+        unpriced_events: 0,
+        first_event: null,
+        last_event: null,
+        by_model: [],
       });
     });
 
@@ -318,7 +413,15 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       const usage = { prompt_tokens: 3000, completion_tokens: 700, cached_prompt_tokens: 1000 };
       const ev = [
         makeEvent({ event_id: 'm1-cat-1', model: 'm1', ...usage, cost_usd: 1, cost_source: 'catalog' }),
-        makeEvent({ event_id: 'm1-cat-2', model: 'm1', prompt_tokens: 10, completion_tokens: 0, cached_prompt_tokens: 0, cost_usd: 1, cost_source: 'catalog' }),
+        makeEvent({
+          event_id: 'm1-cat-2',
+          model: 'm1',
+          prompt_tokens: 10,
+          completion_tokens: 0,
+          cached_prompt_tokens: 0,
+          cost_usd: 1,
+          cost_source: 'catalog',
+        }),
         makeEvent({ event_id: 'm1-given', model: 'm1', ...usage, cost_usd: 1, cost_source: 'given' }),
         makeEvent({ event_id: 'm2-cat', model: 'm2', ...usage, cost_usd: 1, cost_source: 'catalog' }),
         makeEvent({ event_id: 'm3-cat', model: 'm3', ...usage, cost_usd: 1, cost_source: 'catalog' }),
@@ -327,7 +430,13 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       await store.append(ev);
       const r1: ModelRates = { model: 'm1', provider: 'p', input: 2.5e-6, output: 1e-5, cached_input: 1.25e-6, cache_write: null };
       const r2: ModelRates = { model: 'm2', provider: 'p', input: 1.5e-7, output: 6e-7, cached_input: 1.5e-7, cache_write: null };
-      const result = await store.reprice('ws-a', new Map([['m1', r1], ['m2', r2]]));
+      const result = await store.reprice(
+        'ws-a',
+        new Map([
+          ['m1', r1],
+          ['m2', r2],
+        ]),
+      );
       const expected: Record<string, number> = {
         'm1-cat-1': costOf(r1, usage),
         'm1-cat-2': costOf(r1, { prompt_tokens: 10, completion_tokens: 0, cached_prompt_tokens: 0 }),

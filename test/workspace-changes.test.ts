@@ -13,7 +13,14 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 
 const END = Date.UTC(2026, 10, 20);
 const T0 = END - 3_600_000;
-const ev = (i: number) => ({ event_id: `e-${i}`, timestamp: new Date(T0 + i * 1000).toISOString(), model: 'gpt-4o-mini', prompt_tokens: 1000, completion_tokens: 100, latency_ms: 500 });
+const ev = (i: number) => ({
+  event_id: `e-${i}`,
+  timestamp: new Date(T0 + i * 1000).toISOString(),
+  model: 'gpt-4o-mini',
+  prompt_tokens: 1000,
+  completion_tokens: 100,
+  latency_ms: 500,
+});
 const REDIS_URL = process.env.REDIS_URL;
 
 describe('workspaceChanged: one path for every mutation', () => {
@@ -31,7 +38,9 @@ describe('workspaceChanged: one path for every mutation', () => {
     t.app.precompute.start();
     t.app.changes.onChange((ws, reason) => seen.push([ws, reason]));
   }, 180_000);
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   /** Runs a mutation and checks what the one path did: the reason reported, the generation moved, the precompute due. */
   async function expectChange(workspace: string, reason: ChangeReason, mutate: () => Promise<unknown>) {
@@ -55,17 +64,27 @@ describe('workspaceChanged: one path for every mutation', () => {
   });
 
   it('generation', async () => {
-    await expectChange('w-gen', 'generate', () => t.app.generate({ preset: 'chat-support', events: 200, days: 1, seed: 2, workspace: 'w-gen', end: END }));
+    await expectChange('w-gen', 'generate', () =>
+      t.app.generate({ preset: 'chat-support', events: 200, days: 1, seed: 2, workspace: 'w-gen', end: END }),
+    );
   });
 
   it('reprice, and setting or removing a price override', async () => {
     await inject({ method: 'POST', url: '/api/v1/events?workspace=w-price', payload: [ev(1), ev(2)] });
-    await expectChange('w-price', 'reprice', async () => expect((await inject({ method: 'POST', url: '/api/v1/workspaces/w-price/reprice' })).statusCode).toBe(200));
+    await expectChange('w-price', 'reprice', async () =>
+      expect((await inject({ method: 'POST', url: '/api/v1/workspaces/w-price/reprice' })).statusCode).toBe(200),
+    );
     await expectChange('w-price', 'override', async () => {
-      const r = await inject({ method: 'PUT', url: '/api/v1/workspaces/w-price/price-overrides/gpt-4o-mini', payload: { input: 1e-6, output: 2e-6 } });
+      const r = await inject({
+        method: 'PUT',
+        url: '/api/v1/workspaces/w-price/price-overrides/gpt-4o-mini',
+        payload: { input: 1e-6, output: 2e-6 },
+      });
       expect(r.json().repriced.updated).toBe(2);
     });
-    await expectChange('w-price', 'override', async () => expect((await inject({ method: 'DELETE', url: '/api/v1/workspaces/w-price/price-overrides/gpt-4o-mini' })).statusCode).toBe(200));
+    await expectChange('w-price', 'override', async () =>
+      expect((await inject({ method: 'DELETE', url: '/api/v1/workspaces/w-price/price-overrides/gpt-4o-mini' })).statusCode).toBe(200),
+    );
   });
 
   it('an invalid override changes nothing and names the field of the override itself', async () => {
@@ -84,17 +103,29 @@ describe('workspaceChanged: one path for every mutation', () => {
     const snap = t.app.precompute.snapshot('w-del')!;
     expect(snap.stats.events).toBe(3000);
 
-    const datasets = createDatasetAdmin({ store: t.app.store, reprice: (ws) => t.app.reprice(ws), changes: t.app.changes, isOwner: ownerCheck(t.app.accounts.access) });
+    const datasets = createDatasetAdmin({
+      store: t.app.store,
+      reprice: (ws) => t.app.reprice(ws),
+      changes: t.app.changes,
+      isOwner: ownerCheck(t.app.accounts.access),
+    });
     const app = (await t.app.store.datasets('w-del'))[0]!.app;
     let deleted = 0;
-    await expectChange('w-del', 'delete', async () => { deleted = await datasets.remove('w-del', t.app.accounts.identity.localOwnerId(), app); });
+    await expectChange('w-del', 'delete', async () => {
+      deleted = await datasets.remove('w-del', t.app.accounts.identity.localOwnerId(), app);
+    });
     expect(deleted).toBeGreaterThan(0);
     expect(t.app.precompute.snapshot('w-del')).toBeNull();
 
     const sup = createSupervisor({ analysis: t.app.analysis, llm: t.app.llm, catalog: () => t.app.catalog() });
     const events: { type: string; payload: Record<string, unknown> }[] = [];
-    const r = await sup.execute({ run_id: 'r1', thread_id: 't1', workspace: 'w-del', user_id: 'u1', request: 'Where does my money go?', history: [] },
-      async (e) => { events.push(e as never); }, new AbortController().signal);
+    const r = await sup.execute(
+      { run_id: 'r1', thread_id: 't1', workspace: 'w-del', user_id: 'u1', request: 'Where does my money go?', history: [] },
+      async (e) => {
+        events.push(e as never);
+      },
+      new AbortController().signal,
+    );
     expect(r.status).toBe('completed');
     const report = events.find((e) => e.type === 'final_report')!.payload;
     expect(report.stale).toBeUndefined();
@@ -102,7 +133,7 @@ describe('workspaceChanged: one path for every mutation', () => {
     expect(stats.events).toBe(3000 - deleted);
   });
 
-  it.skipIf(!REDIS_URL)('a change in another process drops this process\'s snapshot (announced on the run-event bus)', async () => {
+  it.skipIf(!REDIS_URL)("a change in another process drops this process's snapshot (announced on the run-event bus)", async () => {
     await t.app.generate({ preset: 'chat-support', events: 300, days: 1, seed: 9, workspace: 'w-remote', end: END });
     expect(await t.app.precompute.run('w-remote')).toMatchObject({ outcome: 'ok' });
     expect(t.app.precompute.snapshot('w-remote')).not.toBeNull();

@@ -24,20 +24,36 @@ let renewing = null;
 const listeners = new Set();
 
 /** Called with the session (or null when signed out) whenever it changes. */
-export function onSessionChange(fn) { listeners.add(fn); }
+export function onSessionChange(fn) {
+  listeners.add(fn);
+}
 
-export function accessToken() { return session?.access_token ?? null; }
-export function sessionMode() { return session?.mode ?? null; }
+export function accessToken() {
+  return session?.access_token ?? null;
+}
+export function sessionMode() {
+  return session?.mode ?? null;
+}
 
 function setSession(s) {
   session = s;
   clearTimeout(renewTimer);
   if (s) {
-    try { sessionStorage.setItem(STORAGE_KEY, JSON.stringify(s)); } catch { /* storage unavailable: memory only */ }
+    try {
+      sessionStorage.setItem(STORAGE_KEY, JSON.stringify(s));
+    } catch {
+      /* storage unavailable: memory only */
+    }
     const delay = Math.max(5_000, s.expires_at - Date.now() - RENEW_MARGIN_MS);
-    renewTimer = setTimeout(() => { renew().catch(() => undefined); }, delay);
+    renewTimer = setTimeout(() => {
+      renew().catch(() => undefined);
+    }, delay);
   } else {
-    try { sessionStorage.removeItem(STORAGE_KEY); } catch { /* ignore */ }
+    try {
+      sessionStorage.removeItem(STORAGE_KEY);
+    } catch {
+      /* ignore */
+    }
   }
   for (const fn of listeners) fn(s);
 }
@@ -74,7 +90,9 @@ export async function restoreOrAutoSignIn() {
       await getJson('/api/v1/me');
       return session;
     }
-  } catch { session = null; }
+  } catch {
+    session = null;
+  }
   try {
     setSession(fromTokenResponse(await post('/api/v1/auth/local'), 'local'));
     return session;
@@ -97,10 +115,18 @@ export function renew() {
   renewing = (async () => {
     if (!current) throw new ApiError(401, null);
     if (current.mode === 'local') setSession(fromTokenResponse(await post('/api/v1/auth/local'), 'local'));
-    else if (current.refresh_token) setSession(fromTokenResponse(await post('/api/v1/auth/refresh', { refresh_token: current.refresh_token }), 'password'));
+    else if (current.refresh_token)
+      setSession(fromTokenResponse(await post('/api/v1/auth/refresh', { refresh_token: current.refresh_token }), 'password'));
     else throw new ApiError(401, null);
     return session;
-  })().catch((err) => { setSession(null); throw err; }).finally(() => { renewing = null; });
+  })()
+    .catch((err) => {
+      setSession(null);
+      throw err;
+    })
+    .finally(() => {
+      renewing = null;
+    });
   return renewing;
 }
 
@@ -115,7 +141,13 @@ export async function getJson(path, { method = 'GET', body, signal } = {}) {
   for (let attempt = 0; ; attempt++) {
     const headers = { authorization: `Bearer ${accessToken() ?? ''}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, credentials: 'omit' });
+    const res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      credentials: 'omit',
+    });
     if (res.status === 401 && attempt === 0 && session) {
       await renew();
       continue;

@@ -9,9 +9,22 @@ import { $, clear, h } from './dom.js';
 const WORKSPACE_KEY = 'netra.workspace';
 
 const els = {
-  status: $('boot-status'), signin: $('view-signin'), form: $('signin-form'), email: $('signin-email'), password: $('signin-password'),
-  signinError: $('signin-error'), signinWhy: $('signin-why'), tabs: $('tabs'), session: $('session'), workspace: $('workspace'),
-  who: $('who'), signOut: $('sign-out'), tabChat: $('tab-chat'), tabDash: $('tab-dashboard'), viewChat: $('view-chat'), viewDash: $('view-dashboard'),
+  status: $('boot-status'),
+  signin: $('view-signin'),
+  form: $('signin-form'),
+  email: $('signin-email'),
+  password: $('signin-password'),
+  signinError: $('signin-error'),
+  signinWhy: $('signin-why'),
+  tabs: $('tabs'),
+  session: $('session'),
+  workspace: $('workspace'),
+  who: $('who'),
+  signOut: $('sign-out'),
+  tabChat: $('tab-chat'),
+  tabDash: $('tab-dashboard'),
+  viewChat: $('view-chat'),
+  viewDash: $('view-dashboard'),
 };
 
 const chat = createChat();
@@ -50,7 +63,11 @@ async function enter() {
     return;
   }
   let saved = null;
-  try { saved = sessionStorage.getItem(WORKSPACE_KEY); } catch { /* ignore */ }
+  try {
+    saved = sessionStorage.getItem(WORKSPACE_KEY);
+  } catch {
+    /* ignore */
+  }
   els.workspace.value = saved && names.includes(saved) ? saved : names[0];
   els.status.hidden = true;
   els.tabs.hidden = false;
@@ -60,7 +77,11 @@ async function enter() {
 }
 
 function selectWorkspace(ws) {
-  try { sessionStorage.setItem(WORKSPACE_KEY, ws); } catch { /* ignore */ }
+  try {
+    sessionStorage.setItem(WORKSPACE_KEY, ws);
+  } catch {
+    /* ignore */
+  }
   chat.connect(ws);
   dashboard.setWorkspace(ws);
 }
@@ -73,7 +94,11 @@ function select(view) {
   els.tabDash.setAttribute('aria-selected', String(dash));
   els.tabChat.tabIndex = dash ? -1 : 0;
   els.tabDash.tabIndex = dash ? 0 : -1;
-  if (dash) dashboard.show(); else { dashboard.hide(); chat.focus(); }
+  if (dash) dashboard.show();
+  else {
+    dashboard.hide();
+    chat.focus();
+  }
   if (location.hash !== `#${view}`) history.replaceState(null, '', `#${view}`);
 }
 
@@ -87,14 +112,25 @@ els.tabs.addEventListener('keydown', (e) => {
   (next === 'chat' ? els.tabChat : els.tabDash).focus();
 });
 els.workspace.addEventListener('change', () => selectWorkspace(els.workspace.value));
-els.signOut.addEventListener('click', async () => { await signOut(); showSignIn('Signed out.'); });
+els.signOut.addEventListener('click', async () => {
+  await signOut();
+  showSignIn('Signed out.');
+});
 
 els.form.addEventListener('submit', async (e) => {
   e.preventDefault();
   els.signinError.textContent = '';
   const email = els.email.value.trim();
-  if (!email) { els.signinError.textContent = 'Enter your email.'; els.email.focus(); return; }
-  if (!els.password.value) { els.signinError.textContent = 'Enter your password.'; els.password.focus(); return; }
+  if (!email) {
+    els.signinError.textContent = 'Enter your email.';
+    els.email.focus();
+    return;
+  }
+  if (!els.password.value) {
+    els.signinError.textContent = 'Enter your password.';
+    els.password.focus();
+    return;
+  }
   const button = els.form.querySelector('button[type="submit"]');
   button.disabled = true;
   try {
@@ -110,7 +146,9 @@ els.form.addEventListener('submit', async (e) => {
 });
 
 // a session that ends (refresh refused, token revoked) sends the user back to the form
-onSessionChange((s) => { if (!s && signedIn) showSignIn('Your session ended: sign in again.'); });
+onSessionChange((s) => {
+  if (!s && signedIn) showSignIn('Your session ended: sign in again.');
+});
 
 async function boot() {
   try {

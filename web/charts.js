@@ -11,9 +11,22 @@ export function lineChart(points, { title, format, width = 320, height = 90 }) {
   const vals = points.map((p) => p.v).filter((v) => typeof v === 'number' && Number.isFinite(v));
   const fig = h('figure', { class: 'chart' });
   const last = vals.length ? vals[vals.length - 1] : null;
-  fig.append(h('figcaption', {}, h('span', { class: 'chart-title' }, title), h('span', { class: 'chart-value' }, last === null ? '—' : format(last))));
+  fig.append(
+    h(
+      'figcaption',
+      {},
+      h('span', { class: 'chart-title' }, title),
+      h('span', { class: 'chart-value' }, last === null ? '—' : format(last)),
+    ),
+  );
   if (vals.length < 2) {
-    fig.append(h('p', { class: 'muted small-text chart-empty' }, vals.length === 1 ? 'one sample so far: the line appears as samples accumulate (every 10 s)' : 'no samples yet'));
+    fig.append(
+      h(
+        'p',
+        { class: 'muted small-text chart-empty' },
+        vals.length === 1 ? 'one sample so far: the line appears as samples accumulate (every 10 s)' : 'no samples yet',
+      ),
+    );
     return fig;
   }
   const min = Math.min(...vals);
@@ -27,17 +40,27 @@ export function lineChart(points, { title, format, width = 320, height = 90 }) {
   let pen = false;
   const dots = [];
   points.forEach((p, i) => {
-    if (!ok(p)) { pen = false; return; }
+    if (!ok(p)) {
+      pen = false;
+      return;
+    }
     d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(p.v).toFixed(1)}`;
     pen = true;
     // a sample between gaps draws no line: mark it
-    if (!ok(points[i - 1]) && !ok(points[i + 1])) dots.push(svg('circle', { cx: x(i).toFixed(1), cy: y(p.v).toFixed(1), r: 2.5, class: 'chart-dot' }));
+    if (!ok(points[i - 1]) && !ok(points[i + 1]))
+      dots.push(svg('circle', { cx: x(i).toFixed(1), cy: y(p.v).toFixed(1), r: 2.5, class: 'chart-dot' }));
   });
   const area = `${d}L${x(points.length - 1).toFixed(1)},${height - pad}L${x(0).toFixed(1)},${height - pad}Z`;
   const label = `${title}: from ${format(vals[0])} to ${format(last)}, between ${format(min)} and ${format(max)} over ${points.length} points`;
-  fig.append(svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart-svg', role: 'img', 'aria-label': label, preserveAspectRatio: 'none' },
-    svg('path', { d: area, class: 'chart-area' }),
-    svg('path', { d, class: 'chart-line' }), ...dots));
+  fig.append(
+    svg(
+      'svg',
+      { viewBox: `0 0 ${width} ${height}`, class: 'chart-svg', role: 'img', 'aria-label': label, preserveAspectRatio: 'none' },
+      svg('path', { d: area, class: 'chart-area' }),
+      svg('path', { d, class: 'chart-line' }),
+      ...dots,
+    ),
+  );
   fig.append(h('div', { class: 'chart-range muted small-text' }, h('span', {}, `min ${format(min)}`), h('span', {}, `max ${format(max)}`)));
   return fig;
 }
@@ -48,11 +71,19 @@ export function barList(rows, { format, label }) {
   const list = h('ul', { class: 'bars', 'aria-label': label });
   for (const r of rows) {
     const share = max > 0 ? r.value / max : 0;
-    list.append(h('li', { class: 'bar-row' },
-      h('span', { class: 'bar-label', title: r.label }, r.label),
-      svg('svg', { class: 'bar-svg', viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
-        svg('rect', { x: 0, y: 0, width: (share * 100).toFixed(2), height: 10, rx: 1.5, class: 'bar-fill' })),
-      h('span', { class: 'bar-value' }, format(r.value), r.note ? h('span', { class: 'muted' }, ` ${r.note}`) : null)));
+    list.append(
+      h(
+        'li',
+        { class: 'bar-row' },
+        h('span', { class: 'bar-label', title: r.label }, r.label),
+        svg(
+          'svg',
+          { class: 'bar-svg', viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
+          svg('rect', { x: 0, y: 0, width: (share * 100).toFixed(2), height: 10, rx: 1.5, class: 'bar-fill' }),
+        ),
+        h('span', { class: 'bar-value' }, format(r.value), r.note ? h('span', { class: 'muted' }, ` ${r.note}`) : null),
+      ),
+    );
   }
   return list;
 }

@@ -12,9 +12,17 @@ const MAX_BACKOFF_MS = 10_000;
 
 export function createChat() {
   const els = {
-    list: $('thread-list'), messages: $('messages'), title: $('thread-title'), conn: $('conn-status'),
-    form: $('composer'), input: $('message'), send: $('send'), stop: $('stop'),
-    newThread: $('new-thread'), rename: $('rename-thread'), del: $('delete-thread'),
+    list: $('thread-list'),
+    messages: $('messages'),
+    title: $('thread-title'),
+    conn: $('conn-status'),
+    form: $('composer'),
+    input: $('message'),
+    send: $('send'),
+    stop: $('stop'),
+    newThread: $('new-thread'),
+    rename: $('rename-thread'),
+    del: $('delete-thread'),
   };
   let ws = null;
   let workspace = null;
@@ -32,7 +40,9 @@ export function createChat() {
   /** a refused credential is renewed once per successful connection (no renew loop) */
   let renewedSinceConnect = false;
 
-  function setConn(text) { els.conn.textContent = text; }
+  function setConn(text) {
+    els.conn.textContent = text;
+  }
   function updateControls() {
     els.stop.disabled = !activeRun || !connected;
     els.send.disabled = !connected || !canRun;
@@ -62,8 +72,12 @@ export function createChat() {
     setConn(attempts === 0 ? 'Connecting…' : `Reconnecting (attempt ${attempts})…`);
     const socket = new WebSocket(url, [`jwt.${token}`]);
     ws = socket;
-    socket.addEventListener('message', (e) => { if (ws === socket) onMessage(e.data); });
-    socket.addEventListener('close', (e) => { if (ws === socket) onClose(e); });
+    socket.addEventListener('message', (e) => {
+      if (ws === socket) onMessage(e.data);
+    });
+    socket.addEventListener('close', (e) => {
+      if (ws === socket) onClose(e);
+    });
   }
 
   function disconnect() {
@@ -82,7 +96,12 @@ export function createChat() {
     // 1008 for the credential (an expired token): renew it once, then reconnect; any other 1008 is final
     if (e.code === 1008 && /not valid|authentication required/i.test(e.reason) && !renewedSinceConnect) {
       renewedSinceConnect = true;
-      try { await renew(); } catch { setConn('Signed out: sign in again.'); return; }
+      try {
+        await renew();
+      } catch {
+        setConn('Signed out: sign in again.');
+        return;
+      }
     } else if (e.code === 1008) {
       setConn(`Connection refused: ${e.reason}`);
       return;
@@ -95,7 +114,11 @@ export function createChat() {
 
   function onMessage(data) {
     let m;
-    try { m = JSON.parse(data); } catch { return; }
+    try {
+      m = JSON.parse(data);
+    } catch {
+      return;
+    }
     const p = m.payload ?? {};
     switch (m.type) {
       case 'connection_established':
@@ -106,7 +129,8 @@ export function createChat() {
         setConn(canRun ? `Connected to ${p.workspace}` : `Connected to ${p.workspace} (read-only)`);
         send('list_threads');
         // after a reconnect: pick up the running run where we left it
-        if (currentThread && activeRun) send('resume', { thread_id: currentThread.id, run_id: activeRun.runId, after_event_id: activeRun.view.lastEventId });
+        if (currentThread && activeRun)
+          send('resume', { thread_id: currentThread.id, run_id: activeRun.runId, after_event_id: activeRun.view.lastEventId });
         updateControls();
         break;
       case 'heartbeat':
@@ -124,7 +148,10 @@ export function createChat() {
         break;
       case 'thread_renamed':
         threads = threads.map((t) => (t.id === p.thread.id ? p.thread : t));
-        if (currentThread?.id === p.thread.id) { currentThread = p.thread; els.title.textContent = p.thread.title; }
+        if (currentThread?.id === p.thread.id) {
+          currentThread = p.thread;
+          els.title.textContent = p.thread.title;
+        }
         renderThreads();
         break;
       case 'thread_deleted':
@@ -188,10 +215,23 @@ export function createChat() {
     }
     for (const t of threads) {
       const current = currentThread?.id === t.id;
-      els.list.append(h('li', {},
-        h('button', { type: 'button', class: `thread${current ? ' current' : ''}`, 'aria-current': current ? 'true' : undefined, onclick: () => send('switch_thread', { thread_id: t.id }) },
-          h('span', { class: 'thread-title' }, t.title || 'Untitled'),
-          h('span', { class: 'thread-time' }, formatTime(t.updated_at ?? t.created_at)))));
+      els.list.append(
+        h(
+          'li',
+          {},
+          h(
+            'button',
+            {
+              type: 'button',
+              class: `thread${current ? ' current' : ''}`,
+              'aria-current': current ? 'true' : undefined,
+              onclick: () => send('switch_thread', { thread_id: t.id }),
+            },
+            h('span', { class: 'thread-title' }, t.title || 'Untitled'),
+            h('span', { class: 'thread-time' }, formatTime(t.updated_at ?? t.created_at)),
+          ),
+        ),
+      );
     }
   }
 
@@ -240,17 +280,24 @@ export function createChat() {
   }
 
   // ── messages ──
-  function userBubble(text) { return h('li', { class: 'msg msg-user' }, h('p', {}, text)); }
+  function userBubble(text) {
+    return h('li', { class: 'msg msg-user' }, h('p', {}, text));
+  }
   function notice(text, kind) {
     els.messages.append(h('li', { class: `msg notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text));
     scrollToEnd();
   }
-  function scrollToEnd() { els.messages.scrollTop = els.messages.scrollHeight; }
+  function scrollToEnd() {
+    els.messages.scrollTop = els.messages.scrollHeight;
+  }
 
   function sendMessage(text) {
     const content = text.trim();
     if (!content) return false;
-    if (!connected) { notice('Not connected yet: the message was not sent.', 'error'); return false; }
+    if (!connected) {
+      notice('Not connected yet: the message was not sent.', 'error');
+      return false;
+    }
     els.messages.append(userBubble(content));
     send('user_message', { content, ...(currentThread ? { thread_id: currentThread.id } : {}) });
     scrollToEnd();
@@ -263,17 +310,27 @@ export function createChat() {
     els.input.focus();
   });
   els.input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); els.form.requestSubmit(); }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      els.form.requestSubmit();
+    }
   });
-  els.stop.addEventListener('click', () => { if (activeRun) send('stop_agent', { run_id: activeRun.runId }); });
-  els.newThread.addEventListener('click', () => { newConversation(); send('create_thread', {}); els.input.focus(); });
+  els.stop.addEventListener('click', () => {
+    if (activeRun) send('stop_agent', { run_id: activeRun.runId });
+  });
+  els.newThread.addEventListener('click', () => {
+    newConversation();
+    send('create_thread', {});
+    els.input.focus();
+  });
   els.rename.addEventListener('click', () => {
     if (!currentThread) return;
     const title = window.prompt('Rename conversation', currentThread.title ?? '');
     if (title?.trim()) send('rename_thread', { thread_id: currentThread.id, title: title.trim().slice(0, 200) });
   });
   els.del.addEventListener('click', () => {
-    if (currentThread && window.confirm(`Delete “${currentThread.title}” and its messages?`)) send('delete_thread', { thread_id: currentThread.id });
+    if (currentThread && window.confirm(`Delete “${currentThread.title}” and its messages?`))
+      send('delete_thread', { thread_id: currentThread.id });
   });
 
   updateControls();

@@ -44,7 +44,10 @@ export function formatBytes(v) {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let x = v;
   let i = 0;
-  while (Math.abs(x) >= 1024 && i < units.length - 1) { x /= 1024; i++; }
+  while (Math.abs(x) >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
   return `${group(x, i === 0 ? 0 : 1)} ${units[i]}`;
 }
 

@@ -12,7 +12,10 @@ export function escapeHtml(s) {
 /** Inline constructs on an already escaped line: `code` (content kept literal), then **bold**. */
 function inline(escaped) {
   const codes = [];
-  let s = escaped.replace(/`([^`]+)`/g, (_m, code) => { codes.push(code); return `\u0000${codes.length - 1}\u0000`; });
+  let s = escaped.replace(/`([^`]+)`/g, (_m, code) => {
+    codes.push(code);
+    return `\u0000${codes.length - 1}\u0000`;
+  });
   s = s.replace(/\*\*([^*]+?)\*\*/g, '<strong>$1</strong>');
   return s.replace(/\u0000(\d+)\u0000/g, (_m, i) => `<code>${codes[Number(i)]}</code>`);
 }
@@ -25,13 +28,22 @@ const HEADING = /^(#{1,6})\s+(.*)$/;
 const FENCE = /^\s*```/;
 
 function cells(escapedRow) {
-  return escapedRow.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => inline(c.trim()));
+  return escapedRow
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split('|')
+    .map((c) => inline(c.trim()));
 }
 
 /** Renders report text to HTML (see the file comment for what is recognised). */
 export function renderMarkdown(text) {
   // NUL is our placeholder marker: it never comes from the server text
-  const lines = String(text ?? '').replace(/\r\n?/g, '\n').replace(/\u0000/g, '').split('\n').map(escapeHtml);
+  const lines = String(text ?? '')
+    .replace(/\r\n?/g, '\n')
+    .replace(/\u0000/g, '')
+    .split('\n')
+    .map(escapeHtml);
   const out = [];
   let para = [];
   const flush = () => {
@@ -47,7 +59,10 @@ export function renderMarkdown(text) {
       out.push(`<pre><code>${code.join('\n')}</code></pre>`);
       continue;
     }
-    if (line.trim() === '') { flush(); continue; }
+    if (line.trim() === '') {
+      flush();
+      continue;
+    }
     const h = HEADING.exec(line);
     if (h) {
       flush();
@@ -61,8 +76,11 @@ export function renderMarkdown(text) {
       const rows = [];
       for (i += 2; i < lines.length && TABLE_ROW.test(lines[i]); i++) rows.push(cells(lines[i]));
       i--;
-      out.push(`<div class="table-wrap"><table><thead><tr>${head.map((c) => `<th scope="col">${c}</th>`).join('')}</tr></thead><tbody>${
-        rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`);
+      out.push(
+        `<div class="table-wrap"><table><thead><tr>${head.map((c) => `<th scope="col">${c}</th>`).join('')}</tr></thead><tbody>${rows
+          .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+          .join('')}</tbody></table></div>`,
+      );
       continue;
     }
     if (BULLET.test(line) || NUMBERED.test(line)) {

@@ -22,7 +22,10 @@ export function summarize(obj, max = 5) {
     if (typeof v === 'number') parts.push(`${words(k.replace(/_(usd|ms)$/, ''))} ${formatByKey(k, v)}`);
     else if (typeof v === 'string' && v.length <= 60) parts.push(`${words(k)} ${v}`);
     else if (typeof v === 'boolean') parts.push(`${words(k)} ${v ? 'yes' : 'no'}`);
-    else if (Array.isArray(v)) parts.push(`${words(k)}: ${v.length === 0 ? 'none' : v.every((x) => typeof x === 'string') && v.join(', ').length <= 60 ? v.join(', ') : `${v.length} items`}`);
+    else if (Array.isArray(v))
+      parts.push(
+        `${words(k)}: ${v.length === 0 ? 'none' : v.every((x) => typeof x === 'string') && v.join(', ').length <= 60 ? v.join(', ') : `${v.length} items`}`,
+      );
   }
   return parts.join(' · ');
 }
@@ -64,12 +67,23 @@ export function createRunView({ runId, onAnswer, onShowSteps }) {
     if (payload.approval_required) {
       const confirm = h('button', { type: 'button', class: 'primary' }, 'Confirm');
       const cancel = h('button', { type: 'button' }, 'Cancel');
-      const answer = (text) => { confirm.disabled = true; cancel.disabled = true; onAnswer(text); };
+      const answer = (text) => {
+        confirm.disabled = true;
+        cancel.disabled = true;
+        onAnswer(text);
+      };
       confirm.addEventListener('click', () => answer('yes'));
       // "cancel", not "no": the supervisor refuses requests under 3 characters before it looks at a pending approval
       cancel.addEventListener('click', () => answer('cancel'));
-      report.append(h('div', { class: 'approval', role: 'group', 'aria-label': 'Approval' },
-        h('span', {}, `Approval needed: ${words(payload.action ?? 'this action')}`), confirm, cancel));
+      report.append(
+        h(
+          'div',
+          { class: 'approval', role: 'group', 'aria-label': 'Approval' },
+          h('span', {}, `Approval needed: ${words(payload.action ?? 'this action')}`),
+          confirm,
+          cancel,
+        ),
+      );
     }
   }
 
@@ -81,7 +95,13 @@ export function createRunView({ runId, onAnswer, onShowSteps }) {
     summaryText.textContent = `Steps (${words(runStatus)})`;
     details.open = false;
     if (onShowSteps && steps === 0) {
-      details.addEventListener('toggle', () => { if (details.open && steps === 0) onShowSteps(); }, { once: true });
+      details.addEventListener(
+        'toggle',
+        () => {
+          if (details.open && steps === 0) onShowSteps();
+        },
+        { once: true },
+      );
     }
     if (runStatus === 'failed') status.textContent = `Failed: ${error ?? 'unknown error'}`;
     else if (runStatus === 'cancelled') status.textContent = 'Stopped.';
@@ -106,18 +126,33 @@ export function createRunView({ runId, onAnswer, onShowSteps }) {
     switch (ev.type) {
       case 'agent_started':
         // a replay (history) starts again from the first step
-        stepList.replaceChildren(); steps = 0; toolRows.clear();
+        stepList.replaceChildren();
+        steps = 0;
+        toolRows.clear();
         step('start', tag('run'), 'Started', at);
         break;
       case 'agent_thinking': {
         if (p.triage) {
           const t = p.triage;
-          const suff = p.sufficiency ? `data ${p.sufficiency.level}${typeof p.sufficiency.events === 'number' ? ` (${formatCount(p.sufficiency.events)} events)` : ''}` : null;
-          step('thinking', tag('triage'), [`category ${words(t.category)}`, `goal ${t.goal}`, suff].filter(Boolean).join(' · '),
-            Array.isArray(p.chain) ? h('span', { class: 'chain' }, ` plan: ${p.chain.join(' → ')}`) : null);
-          if (p.sufficiency?.missing?.length) step('note', tag('missing data'), p.sufficiency.missing.map((m) => m.how ?? m.impact ?? '').join('; '));
+          const suff = p.sufficiency
+            ? `data ${p.sufficiency.level}${typeof p.sufficiency.events === 'number' ? ` (${formatCount(p.sufficiency.events)} events)` : ''}`
+            : null;
+          step(
+            'thinking',
+            tag('triage'),
+            [`category ${words(t.category)}`, `goal ${t.goal}`, suff].filter(Boolean).join(' · '),
+            Array.isArray(p.chain) ? h('span', { class: 'chain' }, ` plan: ${p.chain.join(' → ')}`) : null,
+          );
+          if (p.sufficiency?.missing?.length)
+            step('note', tag('missing data'), p.sufficiency.missing.map((m) => m.how ?? m.impact ?? '').join('; '));
         } else {
-          step('thinking', tag('plan'), [p.pipeline && `pipeline ${words(p.pipeline)}`, p.action && `action ${words(p.action)}`, p.decision && `decision ${p.decision}`].filter(Boolean).join(' · ') || 'thinking');
+          step(
+            'thinking',
+            tag('plan'),
+            [p.pipeline && `pipeline ${words(p.pipeline)}`, p.action && `action ${words(p.action)}`, p.decision && `decision ${p.decision}`]
+              .filter(Boolean)
+              .join(' · ') || 'thinking',
+          );
         }
         break;
       }
@@ -131,19 +166,38 @@ export function createRunView({ runId, onAnswer, onShowSteps }) {
         const key = `${p.agent}:${p.tool}`;
         const found = toolRows.get(key);
         const text = [typeof p.duration_ms === 'number' ? formatMs(p.duration_ms) : null, summarize(p.result)].filter(Boolean).join(' — ');
-        if (found) { found.detail.textContent = text || 'done'; found.row.classList.add('step-done'); toolRows.delete(key); }
-        else step('tool', tag(p.agent ?? 'agent'), h('span', { class: 'tool-name' }, p.tool ?? 'tool'), h('span', { class: 'tool-detail' }, text));
+        if (found) {
+          found.detail.textContent = text || 'done';
+          found.row.classList.add('step-done');
+          toolRows.delete(key);
+        } else
+          step(
+            'tool',
+            tag(p.agent ?? 'agent'),
+            h('span', { class: 'tool-name' }, p.tool ?? 'tool'),
+            h('span', { class: 'tool-detail' }, text),
+          );
         break;
       }
       case 'sub_agent_update':
-        step('agent', tag(p.agent ?? 'agent'), words(p.status ?? 'update'), p.status === 'completed' ? h('span', { class: 'muted' }, ` ${summarize({ ...p, status: undefined, goal: undefined }, 3)}`) : null);
+        step(
+          'agent',
+          tag(p.agent ?? 'agent'),
+          words(p.status ?? 'update'),
+          p.status === 'completed' ? h('span', { class: 'muted' }, ` ${summarize({ ...p, status: undefined, goal: undefined }, 3)}`) : null,
+        );
         break;
       case 'partial_result':
         step('partial', tag(p.agent ?? 'agent'), 'result: ', summarize(p, 4) || 'received');
         break;
       case 'agent_fallback':
-        notices.append(h('p', { class: 'notice notice-warn', role: 'status' },
-          `LLM fallback: ${p.from ?? 'a provider'} failed (${words(p.error_kind ?? 'error')}${p.http_status ? `, HTTP ${p.http_status}` : ''}: ${p.reason ?? ''}); ${p.to ? `trying ${p.to}` : 'no provider left'}.`));
+        notices.append(
+          h(
+            'p',
+            { class: 'notice notice-warn', role: 'status' },
+            `LLM fallback: ${p.from ?? 'a provider'} failed (${words(p.error_kind ?? 'error')}${p.http_status ? `, HTTP ${p.http_status}` : ''}: ${p.reason ?? ''}); ${p.to ? `trying ${p.to}` : 'no provider left'}.`,
+          ),
+        );
         step('fallback', tag('fallback', 'tag-warn'), `${p.from ?? '?'} → ${p.to ?? '—'}`);
         break;
       case 'final_report':

@@ -12,7 +12,15 @@ import type { Principal } from './roles.js';
 import type { AccessEpochs } from './access-epochs.js';
 import { generateRefreshToken, signAccessToken, verifyAccessToken, type TokenSettings } from './tokens.js';
 
-export interface UserView { id: string; email: string; name: string; is_admin: boolean; active: boolean; created_at: string; updated_at: string }
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  is_admin: boolean;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
 
 export interface TokenPair {
   access_token: string;
@@ -34,7 +42,11 @@ export interface IdentityOptions {
   apiKeyCacheTtlMs?: number;
 }
 
-interface VerifiedKey { principal: Extract<Principal, { kind: 'api_key' }>; secretHash: string; verifiedAt: number }
+interface VerifiedKey {
+  principal: Extract<Principal, { kind: 'api_key' }>;
+  secretHash: string;
+  verifiedAt: number;
+}
 
 /** last_used_at is written at most once per key per minute: a write per request would double the cost of ingest. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -49,7 +61,9 @@ export class IdentityService {
   constructor(private readonly o: IdentityOptions) {
     this.repo = o.repo;
     // a revocation in this process (or announced by another) evicts the key at once
-    o.epochs?.onChange((subject) => { if (subject.startsWith('key:')) this.verifiedKeys.delete(subject.slice(4)); });
+    o.epochs?.onChange((subject) => {
+      if (subject.startsWith('key:')) this.verifiedKeys.delete(subject.slice(4));
+    });
   }
 
   get tokenSettings(): TokenSettings {
@@ -68,7 +82,8 @@ export class IdentityService {
     let user = await this.repo.userByEmail(email);
     if (!user) {
       const passwordHash = await hashPassword(randomBytes(32).toString('base64url'));
-      user = (await this.repo.insertUser({ email, name: 'Local owner', passwordHash, isAdmin: true })) ?? (await this.repo.userByEmail(email));
+      user =
+        (await this.repo.insertUser({ email, name: 'Local owner', passwordHash, isAdmin: true })) ?? (await this.repo.userByEmail(email));
       if (!user) throw new NetraError('INTERNAL', 'could not create the local owner');
       this.o.log.info({ user: user.id, email }, 'created the local owner; get an access token with `netra token`');
     }
@@ -81,7 +96,9 @@ export class IdentityService {
     const email = parseEmail(input.email);
     const password = input.password === undefined ? null : checkPasswordPolicy(input.password);
     const row = await this.repo.insertUser({
-      email, name: parseName(input.name), isAdmin: parseBool(input.is_admin, 'is_admin') ?? false,
+      email,
+      name: parseName(input.name),
+      isAdmin: parseBool(input.is_admin, 'is_admin') ?? false,
       passwordHash: password === null ? null : await hashPassword(password),
     });
     if (!row) throw new NetraError('CONFLICT', `a user with e-mail ${email} already exists`, { field: 'email' });
@@ -106,7 +123,9 @@ export class IdentityService {
     const active = parseBool(patch.active, 'active');
     if (active !== undefined) set.active = active;
     if (current.id === this.localOwner && (set.active === false || set.isAdmin === false)) {
-      throw new NetraError('CONFLICT', 'the local owner cannot be deactivated or lose admin rights', { field: set.active === false ? 'active' : 'is_admin' });
+      throw new NetraError('CONFLICT', 'the local owner cannot be deactivated or lose admin rights', {
+        field: set.active === false ? 'active' : 'is_admin',
+      });
     }
     const row = (await this.repo.updateUser(id, set))!;
     // a new password or deactivation ends every session
@@ -138,7 +157,8 @@ export class IdentityService {
 
   /** Rotates a refresh token. Presenting an already-used token revokes every session of its user (it was stolen or replayed). */
   async refresh(token: unknown): Promise<TokenPair> {
-    if (typeof token !== 'string' || token.length > 200) throw new NetraError('VALIDATION', 'refresh_token is required', { field: 'refresh_token' });
+    if (typeof token !== 'string' || token.length > 200)
+      throw new NetraError('VALIDATION', 'refresh_token is required', { field: 'refresh_token' });
     const row = await this.repo.refreshTokenByHash(sha256(token));
     if (!row) throw new NetraError('UNAUTHENTICATED', 'refresh token is not valid');
     if (row.revokedAt || !(await this.repo.revokeRefreshToken(row.id))) {
@@ -153,7 +173,8 @@ export class IdentityService {
   }
 
   async logout(token: unknown): Promise<void> {
-    if (typeof token !== 'string' || token.length > 200) throw new NetraError('VALIDATION', 'refresh_token is required', { field: 'refresh_token' });
+    if (typeof token !== 'string' || token.length > 200)
+      throw new NetraError('VALIDATION', 'refresh_token is required', { field: 'refresh_token' });
     const row = await this.repo.refreshTokenByHash(sha256(token));
     if (row) await this.repo.revokeRefreshToken(row.id);
   }
@@ -166,8 +187,11 @@ export class IdentityService {
     const refresh = generateRefreshToken();
     await this.repo.insertRefreshToken(userId, sha256(refresh), new Date(Date.now() + this.o.refreshTtlSec * 1000));
     return {
-      access_token: await this.issueAccessToken(userId), token_type: 'Bearer', expires_in: this.o.tokens.accessTtlSec,
-      refresh_token: refresh, refresh_expires_in: this.o.refreshTtlSec,
+      access_token: await this.issueAccessToken(userId),
+      token_type: 'Bearer',
+      expires_in: this.o.tokens.accessTtlSec,
+      refresh_token: refresh,
+      refresh_expires_in: this.o.refreshTtlSec,
     };
   }
 
@@ -178,7 +202,13 @@ export class IdentityService {
     if (!claims) return null;
     const user = await this.repo.userById(claims.userId);
     if (!user?.active) return null;
-    return { kind: 'user', userId: user.id, email: user.email, isAdmin: user.isAdmin, ...(claims.workspace ? { workspace: claims.workspace } : {}) };
+    return {
+      kind: 'user',
+      userId: user.id,
+      email: user.email,
+      isAdmin: user.isAdmin,
+      ...(claims.workspace ? { workspace: claims.workspace } : {}),
+    };
   }
 
   private async authenticateApiKey(key: string): Promise<Principal | null> {
@@ -192,7 +222,10 @@ export class IdentityService {
       const cached = this.verifiedKeys.get(prefix);
       const ttl = this.o.apiKeyCacheTtlMs ?? 0;
       if (cached && Date.now() - cached.verifiedAt < ttl && apiKeyMatches(key, cached.secretHash)) {
-        this.o.log.warn({ key: prefix, err: (err as Error).message.slice(0, 200) }, 'api key authenticated from the verified-key cache (database unreachable)');
+        this.o.log.warn(
+          { key: prefix, err: (err as Error).message.slice(0, 200) },
+          'api key authenticated from the verified-key cache (database unreachable)',
+        );
         return cached.principal;
       }
       throw err;
@@ -204,9 +237,18 @@ export class IdentityService {
     const now = Date.now();
     if (!row.last_used_at || now - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
       // not awaited: recording use must never hold a request (the database may be slow or gone)
-      void this.repo.touchApiKey(row.id, new Date(now)).catch((err) => this.o.log.warn({ err: (err as Error).message, key: row.prefix }, 'could not record api key use'));
+      void this.repo
+        .touchApiKey(row.id, new Date(now))
+        .catch((err) => this.o.log.warn({ err: (err as Error).message, key: row.prefix }, 'could not record api key use'));
     }
-    const principal = { kind: 'api_key' as const, keyId: row.id, prefix: row.prefix, workspace: row.workspace, workspaceId: row.workspace_id, scope: row.scope };
+    const principal = {
+      kind: 'api_key' as const,
+      keyId: row.id,
+      prefix: row.prefix,
+      workspace: row.workspace,
+      workspaceId: row.workspace_id,
+      scope: row.scope,
+    };
     if ((this.o.apiKeyCacheTtlMs ?? 0) > 0) {
       if (this.verifiedKeys.size >= 10_000) this.verifiedKeys.delete(this.verifiedKeys.keys().next().value!);
       this.verifiedKeys.set(prefix, { principal, secretHash: row.secret_hash, verifiedAt: now });
@@ -222,7 +264,15 @@ export class IdentityService {
 }
 
 export function userView(u: UserRow): UserView {
-  return { id: u.id, email: u.email, name: u.name, is_admin: u.isAdmin, active: u.active, created_at: u.createdAt.toISOString(), updated_at: u.updatedAt.toISOString() };
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    is_admin: u.isAdmin,
+    active: u.active,
+    created_at: u.createdAt.toISOString(),
+    updated_at: u.updatedAt.toISOString(),
+  };
 }
 
 function normalizeEmail(e: string): string {
@@ -230,13 +280,15 @@ function normalizeEmail(e: string): string {
 }
 
 function parseEmail(v: unknown): string {
-  if (typeof v !== 'string' || v.length > 254 || !EMAIL.test(v.trim())) throw new NetraError('VALIDATION', 'email must be an e-mail address', { field: 'email' });
+  if (typeof v !== 'string' || v.length > 254 || !EMAIL.test(v.trim()))
+    throw new NetraError('VALIDATION', 'email must be an e-mail address', { field: 'email' });
   return normalizeEmail(v);
 }
 
 function parseName(v: unknown): string {
   if (v === undefined) return '';
-  if (typeof v !== 'string' || v.length > 200) throw new NetraError('VALIDATION', 'name must be a string of at most 200 characters', { field: 'name' });
+  if (typeof v !== 'string' || v.length > 200)
+    throw new NetraError('VALIDATION', 'name must be a string of at most 200 characters', { field: 'name' });
   return v.trim();
 }
 

@@ -26,13 +26,21 @@ export interface Accounts {
 export async function createAccounts(config: Config, db: Database, log: Logger): Promise<Accounts> {
   const keys = loadKeyMaterial(config);
   if (config.databaseUrl && (keys.generated.jwtSecret || keys.generated.secretKey)) {
-    log.warn('NETRA_JWT_SECRET / NETRA_SECRET_KEY are generated under the data directory; set them explicitly when several processes share this database');
+    log.warn(
+      'NETRA_JWT_SECRET / NETRA_SECRET_KEY are generated under the data directory; set them explicitly when several processes share this database',
+    );
   }
   const repo = new AccountsRepository(db);
   const epochs = new AccessEpochs();
   const identity = new IdentityService({
-    repo, log,
-    tokens: { secret: keys.jwtSecret, issuer: config.auth.issuer, audience: config.auth.audience, accessTtlSec: config.auth.accessTokenTtlSec },
+    repo,
+    log,
+    tokens: {
+      secret: keys.jwtSecret,
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      accessTtlSec: config.auth.accessTokenTtlSec,
+    },
     refreshTtlSec: config.auth.refreshTokenTtlSec,
     localOwnerEmail: config.auth.localOwnerEmail,
     epochs,

@@ -26,7 +26,8 @@ export function loadKeyMaterial(config: Pick<Config, 'dataDir' | 'auth'>): KeyMa
   const dir = secretsDir(config.dataDir);
   const jwt = config.auth.jwtSecret ?? readOrCreate(dir, 'jwt-secret', () => randomBytes(48).toString('base64url'));
   const key = config.auth.secretKey ?? readOrCreate(dir, 'secret-key', () => randomBytes(32).toString('base64'));
-  if (Buffer.byteLength(jwt) < 32) throw new NetraError('CONFIG', 'the JWT secret must be at least 32 characters', { field: 'auth.jwtSecret' });
+  if (Buffer.byteLength(jwt) < 32)
+    throw new NetraError('CONFIG', 'the JWT secret must be at least 32 characters', { field: 'auth.jwtSecret' });
   return {
     jwtSecret: new TextEncoder().encode(jwt),
     secretKey: decodeSecretKey(key),

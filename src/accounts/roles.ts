@@ -45,21 +45,21 @@ export function isScope(v: unknown): v is ApiKeyScope {
 /** Who is calling: a signed-in user (JWT) or a workspace API key. */
 export type Principal =
   | {
-    kind: 'user';
-    userId: string;
-    email: string;
-    isAdmin: boolean;
-    /** set when the access token was issued for one workspace only (`netra token --workspace`) */
-    workspace?: string;
-  }
+      kind: 'user';
+      userId: string;
+      email: string;
+      isAdmin: boolean;
+      /** set when the access token was issued for one workspace only (`netra token --workspace`) */
+      workspace?: string;
+    }
   | {
-    kind: 'api_key';
-    keyId: string;
-    prefix: string;
-    workspace: string;
-    workspaceId: string;
-    scope: ApiKeyScope;
-  };
+      kind: 'api_key';
+      keyId: string;
+      prefix: string;
+      workspace: string;
+      workspaceId: string;
+      scope: ApiKeyScope;
+    };
 
 /** The workspace a principal is confined to, if any. */
 export function boundWorkspace(p: Principal): string | undefined {

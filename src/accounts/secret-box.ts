@@ -22,7 +22,8 @@ export class SecretBox {
   /** Throws NETRA_E_INTERNAL when the value was tampered with or sealed under another key. */
   open(sealed: string, aad: string): string {
     const [v, iv, tag, ct] = sealed.split('.');
-    if (v !== 'v1' || iv === undefined || tag === undefined || ct === undefined) throw new NetraError('INTERNAL', 'stored secret has an unknown format');
+    if (v !== 'v1' || iv === undefined || tag === undefined || ct === undefined)
+      throw new NetraError('INTERNAL', 'stored secret has an unknown format');
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(aad, 'utf8'));
@@ -39,7 +40,9 @@ export function decodeSecretKey(s: string): Buffer {
   const t = s.trim();
   const buf = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
   if (buf.length !== 32) {
-    throw new NetraError('CONFIG', 'NETRA_SECRET_KEY must be 32 bytes: 64 hex characters or base64 (e.g. `openssl rand -base64 32`)', { field: 'auth.secretKey' });
+    throw new NetraError('CONFIG', 'NETRA_SECRET_KEY must be 32 bytes: 64 hex characters or base64 (e.g. `openssl rand -base64 32`)', {
+      field: 'auth.secretKey',
+    });
   }
   return buf;
 }

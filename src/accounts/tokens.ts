@@ -34,7 +34,12 @@ export async function signAccessToken(s: TokenSettings, c: AccessClaims, now = D
 /** The claims of a valid access token, or null for anything else (bad signature, expired, other issuer/audience, alg). */
 export async function verifyAccessToken(s: TokenSettings, token: string): Promise<AccessClaims | null> {
   try {
-    const { payload } = await jwtVerify(token, s.secret, { issuer: s.issuer, audience: s.audience, algorithms: ['HS256'], clockTolerance: 5 });
+    const { payload } = await jwtVerify(token, s.secret, {
+      issuer: s.issuer,
+      audience: s.audience,
+      algorithms: ['HS256'],
+      clockTolerance: 5,
+    });
     if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
     if (payload.ws !== undefined && typeof payload.ws !== 'string') return null;
     return { userId: payload.sub, ...(typeof payload.ws === 'string' ? { workspace: payload.ws } : {}) };

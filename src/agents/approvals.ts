@@ -35,14 +35,16 @@ export type PendingApproval = z.infer<typeof Pending>;
  */
 export function pendingApproval(previous: Record<string, unknown> | null | undefined, workspace: string): PendingApproval | null {
   if (previous?.approval_required !== true) return null;
-  const raw = previous.action === undefined && typeof previous.preset === 'string' ? { ...previous, action: 'generate_synthetic' } : previous;
+  const raw =
+    previous.action === undefined && typeof previous.preset === 'string' ? { ...previous, action: 'generate_synthetic' } : previous;
   const r = Pending.safeParse(raw);
   if (!r.success) return null;
   if (r.data.workspace !== undefined && r.data.workspace !== workspace) return null;
   return r.data;
 }
 
-const CONFIRM = /^(?:(?:yes|yep|yeah|yup|sure|ok|okay|confirm(?:ed)?|approved?|go ahead|go for it|do it|proceed|please|delete it|generate it|sounds good|i confirm)[\s,.!]*)+$/i;
+const CONFIRM =
+  /^(?:(?:yes|yep|yeah|yup|sure|ok|okay|confirm(?:ed)?|approved?|go ahead|go for it|do it|proceed|please|delete it|generate it|sounds good|i confirm)[\s,.!]*)+$/i;
 const REFUSE = /^(?:(?:no|nope|cancel|stop|don'?t|do not|abort|never ?mind|keep it|not now|please)[\s,.!]*)+$/i;
 
 /** The whole message is a confirmation ("yes", "Confirm.", "yes, go ahead", "ok do it"). */

@@ -48,12 +48,20 @@ export function datasetsNamed(text: string, apps: readonly string[]): string[] {
 }
 
 /** A deletion the pipeline cannot do exactly: by time, age or any filter other than the whole dataset. */
-const PARTIAL_DELETE = /\b(older|newer|before|after|since|between|until|oldest|newest|last|past|first)\b|\d+\s*(minutes?|hours?|days?|weeks?|months?|years?)\b|\b(where|only|errors?|failed|model)\b/i;
+const PARTIAL_DELETE =
+  /\b(older|newer|before|after|since|between|until|oldest|newest|last|past|first)\b|\d+\s*(minutes?|hours?|days?|weeks?|months?|years?)\b|\b(where|only|errors?|failed|model)\b/i;
 
 /** The dataset table as Markdown. */
 export function datasetTable(datasets: readonly DatasetInfo[]): string {
-  const rows = datasets.map((d) => `| ${d.app} | ${count(d.events)} | ${day(d.first_event)} | ${day(d.last_event)} | ${usd(d.spend_usd)} | ${d.models.join(', ')} |`);
-  return ['| dataset (app) | events | first event (UTC) | last event (UTC) | spend | models |', '|---|---:|---|---|---:|---|', ...rows].join('\n');
+  const rows = datasets.map(
+    (d) =>
+      `| ${d.app} | ${count(d.events)} | ${day(d.first_event)} | ${day(d.last_event)} | ${usd(d.spend_usd)} | ${d.models.join(', ')} |`,
+  );
+  return [
+    '| dataset (app) | events | first event (UTC) | last event (UTC) | spend | models |',
+    '|---|---:|---|---|---:|---|',
+    ...rows,
+  ].join('\n');
 }
 
 const summarize = (list: DatasetInfo[]) => ({ datasets: list.length, events: list.reduce((n, d) => n + d.events, 0) });
@@ -63,7 +71,12 @@ function unavailable(): never {
 }
 
 /** Runs the pipeline for a triaged request; returns the final message. */
-export async function datasetAdminAgent(ctx: RunContext, req: RunRequest, action: DatasetAction, admin: DatasetAdmin | undefined): Promise<string> {
+export async function datasetAdminAgent(
+  ctx: RunContext,
+  req: RunRequest,
+  action: DatasetAction,
+  admin: DatasetAdmin | undefined,
+): Promise<string> {
   if (!admin) unavailable();
   await ctx.emit('sub_agent_update', { agent: AGENT, status: 'started', action });
   if (action === 'reprice') return repriceAction(ctx, req, admin);
@@ -81,7 +94,11 @@ async function finish(ctx: RunContext, content: string, extra: Record<string, un
 
 async function listAnswer(ctx: RunContext, req: RunRequest, list: DatasetInfo[]): Promise<string> {
   if (list.length === 0) {
-    return finish(ctx, `Workspace ${req.workspace} has no datasets yet: send events (POST /api/v1/events, OTLP or \`netra import\`) or ask me to generate a synthetic workload.`, { datasets: [] });
+    return finish(
+      ctx,
+      `Workspace ${req.workspace} has no datasets yet: send events (POST /api/v1/events, OTLP or \`netra import\`) or ask me to generate a synthetic workload.`,
+      { datasets: [] },
+    );
   }
   const s = summarize(list);
   const spend = list.reduce((a, d) => a + d.spend_usd, 0);
@@ -90,40 +107,74 @@ async function listAnswer(ctx: RunContext, req: RunRequest, list: DatasetInfo[])
 }
 
 async function deleteRequest(ctx: RunContext, req: RunRequest, admin: DatasetAdmin, list: DatasetInfo[]): Promise<string> {
-  const names = datasetsNamed(req.request, list.map((d) => d.app));
-  const available = list.length > 0 ? ` Datasets in ${req.workspace}: ${list.map((d) => `${d.app} (${count(d.events)} events)`).join(', ')}.` : '';
+  const names = datasetsNamed(
+    req.request,
+    list.map((d) => d.app),
+  );
+  const available =
+    list.length > 0 ? ` Datasets in ${req.workspace}: ${list.map((d) => `${d.app} (${count(d.events)} events)`).join(', ')}.` : '';
   if (list.length === 0) return finish(ctx, `Workspace ${req.workspace} has no datasets: there is nothing to delete.`, { datasets: [] });
   if (names.length !== 1) {
-    let why = names.length === 0 ? `Which dataset should I delete? Name it exactly, e.g. "delete the ${list[0]!.app} dataset".` : `Your message names ${names.length} datasets (${names.join(', ')}); I delete one dataset per request, name one.`;
+    let why =
+      names.length === 0
+        ? `Which dataset should I delete? Name it exactly, e.g. "delete the ${list[0]!.app} dataset".`
+        : `Your message names ${names.length} datasets (${names.join(', ')}); I delete one dataset per request, name one.`;
     // a synthetic-workload preset is not a dataset: its events are stored under the preset's apps
     const preset = names.length === 0 ? datasetsNamed(req.request, Object.keys(PRESETS))[0] : undefined;
-    if (preset) why = `${preset} is a synthetic-workload preset, not a dataset: its events are stored under the apps ${PRESETS[preset]!.apps.map((a) => a.app).join(', ')}. Name the one to delete, e.g. "delete the ${PRESETS[preset]!.apps[0]!.app} dataset".`;
+    if (preset)
+      why = `${preset} is a synthetic-workload preset, not a dataset: its events are stored under the apps ${PRESETS[preset]!.apps.map((a) => a.app).join(', ')}. Name the one to delete, e.g. "delete the ${PRESETS[preset]!.apps[0]!.app} dataset".`;
     return finish(ctx, `${why}${available}`, { datasets: list });
   }
   const rest = req.request.replace(new RegExp(names[0]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'ig'), ' ');
   if (PARTIAL_DELETE.test(rest)) {
-    return finish(ctx, `I can only delete a whole dataset (all events of one app), not part of it by time or another filter, so nothing was deleted. To delete all of ${names[0]}, ask "delete the ${names[0]} dataset".${available}`, { datasets: list });
+    return finish(
+      ctx,
+      `I can only delete a whole dataset (all events of one app), not part of it by time or another filter, so nothing was deleted. To delete all of ${names[0]}, ask "delete the ${names[0]} dataset".${available}`,
+      { datasets: list },
+    );
   }
   const d = list.find((x) => x.app === names[0])!;
   if (!(await ctx.guard(admin.mayManage(req.workspace, req.user_id)))) {
-    throw new NetraError('FORBIDDEN', `Only an owner of workspace ${req.workspace} can delete datasets; ask an owner to delete ${d.app}. Nothing was deleted.`);
+    throw new NetraError(
+      'FORBIDDEN',
+      `Only an owner of workspace ${req.workspace} can delete datasets; ask an owner to delete ${d.app}. Nothing was deleted.`,
+    );
   }
   const content = `Deleting dataset ${d.app} removes ${count(d.events)} events (${day(d.first_event)} to ${day(d.last_event)} UTC, ${usd(d.spend_usd)} of spend, models ${d.models.join(', ')}) from workspace ${req.workspace}. This cannot be undone. Reply "confirm" (or "yes") in this thread to delete it; any other message keeps it.`;
   await ctx.emit('sub_agent_update', { agent: AGENT, status: 'awaiting_approval', action: 'delete_dataset', app: d.app, events: d.events });
-  await ctx.emit('final_report', { content, approval_required: true, action: 'delete_dataset', app: d.app, events: d.events, workspace: req.workspace });
+  await ctx.emit('final_report', {
+    content,
+    approval_required: true,
+    action: 'delete_dataset',
+    app: d.app,
+    events: d.events,
+    workspace: req.workspace,
+  });
   return content;
 }
 
 /** Executes an approved deletion (from the thread's previous report). */
-export async function deleteApproved(ctx: RunContext, req: RunRequest, p: Extract<PendingApproval, { action: 'delete_dataset' }>, admin: DatasetAdmin | undefined): Promise<string> {
+export async function deleteApproved(
+  ctx: RunContext,
+  req: RunRequest,
+  p: Extract<PendingApproval, { action: 'delete_dataset' }>,
+  admin: DatasetAdmin | undefined,
+): Promise<string> {
   if (!admin) unavailable();
   await ctx.emit('sub_agent_update', { agent: AGENT, status: 'started', action: 'delete', approved: true, app: p.app });
-  const deleted = await ctx.tool(AGENT, 'delete_dataset', { workspace: req.workspace, app: p.app }, () => admin.remove(req.workspace, req.user_id, p.app), (n) => ({ deleted: n }));
+  const deleted = await ctx.tool(
+    AGENT,
+    'delete_dataset',
+    { workspace: req.workspace, app: p.app },
+    () => admin.remove(req.workspace, req.user_id, p.app),
+    (n) => ({ deleted: n }),
+  );
   await ctx.emit('partial_result', { agent: AGENT, deleted, app: p.app });
   const note = deleted === p.events ? '' : ` (the approval listed ${count(p.events)}; events arrived or were removed in between)`;
-  const content = deleted === 0
-    ? `Dataset ${p.app} has no events in workspace ${req.workspace} any more: nothing was deleted.`
-    : `Deleted dataset ${p.app}: ${count(deleted)} events removed from workspace ${req.workspace}${note}.`;
+  const content =
+    deleted === 0
+      ? `Dataset ${p.app} has no events in workspace ${req.workspace} any more: nothing was deleted.`
+      : `Deleted dataset ${p.app}: ${count(deleted)} events removed from workspace ${req.workspace}${note}.`;
   return finish(ctx, content, { action: 'delete_dataset', app: p.app, deleted });
 }
 
@@ -131,11 +182,18 @@ async function repriceAction(ctx: RunContext, req: RunRequest, admin: DatasetAdm
   if (!(await ctx.guard(admin.mayManage(req.workspace, req.user_id)))) {
     throw new NetraError('FORBIDDEN', `Only an owner of workspace ${req.workspace} can reprice its events; nothing was changed.`);
   }
-  const r = await ctx.tool(AGENT, 'reprice', { workspace: req.workspace }, () => admin.reprice(req.workspace, req.user_id), (x) => ({ ...x }));
+  const r = await ctx.tool(
+    AGENT,
+    'reprice',
+    { workspace: req.workspace },
+    () => admin.reprice(req.workspace, req.user_id),
+    (x) => ({ ...x }),
+  );
   await ctx.emit('partial_result', { agent: AGENT, reprice: r });
   const delta = r.spend_after_usd - r.spend_before_usd;
-  const content = r.updated === 0
-    ? `No event of workspace ${req.workspace} is priced from the catalog (events that carry their own cost_usd keep it): nothing to reprice; spend stays ${usd(r.spend_before_usd)}.`
-    : `Repriced ${count(r.updated)} catalog-priced events of workspace ${req.workspace} with the current price catalog and overrides: spend went from ${usd(r.spend_before_usd)} to ${usd(r.spend_after_usd)} (${delta >= 0 ? '+' : '-'}${usd(Math.abs(delta))}).`;
+  const content =
+    r.updated === 0
+      ? `No event of workspace ${req.workspace} is priced from the catalog (events that carry their own cost_usd keep it): nothing to reprice; spend stays ${usd(r.spend_before_usd)}.`
+      : `Repriced ${count(r.updated)} catalog-priced events of workspace ${req.workspace} with the current price catalog and overrides: spend went from ${usd(r.spend_before_usd)} to ${usd(r.spend_after_usd)} (${delta >= 0 ? '+' : '-'}${usd(Math.abs(delta))}).`;
   return finish(ctx, content, { action: 'reprice', reprice: r });
 }

@@ -16,7 +16,10 @@ export class RunCancelled extends Error {
 export class RunContext {
   private readonly aborted: Promise<never>;
 
-  constructor(private readonly emitFn: (e: RunEventDraft) => Promise<void>, readonly signal: AbortSignal) {
+  constructor(
+    private readonly emitFn: (e: RunEventDraft) => Promise<void>,
+    readonly signal: AbortSignal,
+  ) {
     this.aborted = new Promise<never>((_, reject) => {
       const fire = () => reject(new RunCancelled());
       if (signal.aborted) fire();
@@ -44,7 +47,13 @@ export class RunContext {
   }
 
   /** A tool call: `tool_executing {tool, args}`, the call, then `tool_completed {tool, result}` with a summary. */
-  async tool<T>(agent: string, tool: string, args: Record<string, unknown>, call: () => Promise<T>, summarize: (r: T) => Record<string, unknown>): Promise<T> {
+  async tool<T>(
+    agent: string,
+    tool: string,
+    args: Record<string, unknown>,
+    call: () => Promise<T>,
+    summarize: (r: T) => Record<string, unknown>,
+  ): Promise<T> {
     await this.emit('tool_executing', { agent, tool, args });
     const t0 = performance.now();
     const result = await this.guard(call());

@@ -1,3 +1,4 @@
+// Longer than ~400 lines: since the formatter broke long lines at 140 columns; a split by responsibility is the next step.
 /**
  * The supervisor's specialised agents: data_helper (what is missing and how to send it), data (store stats),
  * optimization (analysis, recommended policy, replay; growth and latency-target scenarios), actions (step-by-step plan
@@ -79,7 +80,13 @@ export interface Projection {
   projected_annual_spend_usd: number;
   /** 1 unless a growth scenario was asked */
   growth_factor: number;
-  latency?: { current_p95_ms: number | null; target_p95_ms: number | null; target_factor: number | null; best_p95_ms: number | null; recommendations: { title: string; p95_ms_delta: number | null; description: string }[] };
+  latency?: {
+    current_p95_ms: number | null;
+    target_p95_ms: number | null;
+    target_factor: number | null;
+    best_p95_ms: number | null;
+    recommendations: { title: string; p95_ms_delta: number | null; description: string }[];
+  };
 }
 
 export interface ActionPlan {
@@ -108,17 +115,51 @@ export async function dataAgent(ctx: RunContext, deps: AgentDeps, s: RunState): 
   const scope = { workspace: s.req.workspace, from: s.window.from, to: s.window.to };
   // the whole history: the stats the triage read are these
   const reuse = s.window.from === undefined && s.window.to === undefined;
-  const st = await ctx.tool('data', 'stats', scope, async () => (reuse ? s.stats : deps.analysis.stats(scope, { allowStale: s.stale })),
-    (r) => ({ events: r.events, spend_usd: r.spend_usd, models: r.by_model.length, ...(reuse ? { reused_from: 'triage' } : {}), ...staleOf(s.stale, reuse) }));
+  const st = await ctx.tool(
+    'data',
+    'stats',
+    scope,
+    async () => (reuse ? s.stats : deps.analysis.stats(scope, { allowStale: s.stale })),
+    (r) => ({
+      events: r.events,
+      spend_usd: r.spend_usd,
+      models: r.by_model.length,
+      ...(reuse ? { reused_from: 'triage' } : {}),
+      ...staleOf(s.stale, reuse),
+    }),
+  );
   s.stats = st;
-  const byModel = [...st.by_model].sort((a, b) => b.spend_usd - a.spend_usd).slice(0, 8)
-    .map((m) => ({ model: m.model, spend_usd: m.spend_usd, spend_share: st.spend_usd > 0 ? m.spend_usd / st.spend_usd : 0, events: m.events, latency_p95_ms: m.latency_p95_ms }));
+  const byModel = [...st.by_model]
+    .sort((a, b) => b.spend_usd - a.spend_usd)
+    .slice(0, 8)
+    .map((m) => ({
+      model: m.model,
+      spend_usd: m.spend_usd,
+      spend_share: st.spend_usd > 0 ? m.spend_usd / st.spend_usd : 0,
+      events: m.events,
+      latency_p95_ms: m.latency_p95_ms,
+    }));
   const plan = s.question;
   if (plan?.intent === 'figure') s.answer = await figureAnswer(ctx, deps.analysis, s.req.workspace, plan, s.history ?? s.stats);
-  else if (plan?.intent === 'missing_data') s.coverage = await fieldCoverage(ctx, deps.analysis, s.req.workspace, plan.window ? { from: plan.window.from, to: plan.window.to } : {});
+  else if (plan?.intent === 'missing_data')
+    s.coverage = await fieldCoverage(
+      ctx,
+      deps.analysis,
+      s.req.workspace,
+      plan.window ? { from: plan.window.from, to: plan.window.to } : {},
+    );
   else if (plan?.intent === 'latency_cause') s.latency = await latencyBreakdown(ctx, deps.analysis, s.req.workspace, plan);
   else if (plan?.intent === 'task_model') s.task = await taskBreakdown(ctx, deps.analysis, s.req.workspace, plan);
-  await ctx.emit('partial_result', { agent: 'data', events: st.events, spend_usd: st.spend_usd, errors: st.errors, latency_p50_ms: st.latency_p50_ms, latency_p95_ms: st.latency_p95_ms, spend_by_model: byModel, ...(s.answer ? { answer: s.answer } : {}) });
+  await ctx.emit('partial_result', {
+    agent: 'data',
+    events: st.events,
+    spend_usd: st.spend_usd,
+    errors: st.errors,
+    latency_p50_ms: st.latency_p50_ms,
+    latency_p95_ms: st.latency_p95_ms,
+    spend_by_model: byModel,
+    ...(s.answer ? { answer: s.answer } : {}),
+  });
   await update(ctx, 'data', 'completed', { events: st.events, models: st.by_model.length });
 }
 
@@ -130,20 +171,47 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
   // the triage's probe is this analysis (same window, ranked by the same goal)
   const probe = s.probe;
   const whole = s.window.from === undefined && s.window.to === undefined;
-  const a = await ctx.tool('optimization', 'analysis', args, async () => probe ?? deps.analysis.analyze(args, { allowStale: s.stale }), (r) => ({
-    monthly_spend_usd: r.summary.monthly_spend_usd, monthly_savings_usd: r.summary.monthly_savings_usd, recommendations: r.recommendations.length,
-    skipped: r.skipped.map((k) => k.kind), ...(probe ? { reused_from: 'triage' } : {}), ...staleOf(s.stale, whole),
-  }));
+  const a = await ctx.tool(
+    'optimization',
+    'analysis',
+    args,
+    async () => probe ?? deps.analysis.analyze(args, { allowStale: s.stale }),
+    (r) => ({
+      monthly_spend_usd: r.summary.monthly_spend_usd,
+      monthly_savings_usd: r.summary.monthly_savings_usd,
+      recommendations: r.recommendations.length,
+      skipped: r.skipped.map((k) => k.kind),
+      ...(probe ? { reused_from: 'triage' } : {}),
+      ...staleOf(s.stale, whole),
+    }),
+  );
   s.analysis = a;
   // = deps.analysis.recommendedPolicy(args), which builds it from this same analysis
-  const policy = await ctx.tool('optimization', 'policy', args, async () => policyFromRecommendations(a.recommendations),
-    (p) => ({ name: p.name ?? null, rules: Object.keys(p).filter((k) => k !== 'name'), ...staleOf(s.stale, whole) }));
+  const policy = await ctx.tool(
+    'optimization',
+    'policy',
+    args,
+    async () => policyFromRecommendations(a.recommendations),
+    (p) => ({ name: p.name ?? null, rules: Object.keys(p).filter((k) => k !== 'name'), ...staleOf(s.stale, whole) }),
+  );
   s.policy = policy;
   // a snapshot holds the replays of the policies the precompute recommended; another policy is replayed on current data
   const replayedAhead = whole && s.stale?.snapshot?.replays[stableStringify(policy)] !== undefined;
-  s.replay = await ctx.tool('optimization', 'simulate', { ...args, policy: 'recommended' },
-    () => deps.analysis.simulate({ workspace: s.req.workspace, from: s.window.from, to: s.window.to, policy }, { allowStale: s.stale }).catch(() => null),
-    (r) => ({ ...(r ? { savings_usd: r.savings_usd, monthly_savings_usd: r.monthly_savings_usd, changed_events: r.changed_events } : { skipped: 'the recommended policy has no rule the replay can apply' }), ...staleOf(s.stale, replayedAhead) }));
+  s.replay = await ctx.tool(
+    'optimization',
+    'simulate',
+    { ...args, policy: 'recommended' },
+    () =>
+      deps.analysis
+        .simulate({ workspace: s.req.workspace, from: s.window.from, to: s.window.to, policy }, { allowStale: s.stale })
+        .catch(() => null),
+    (r) => ({
+      ...(r
+        ? { savings_usd: r.savings_usd, monthly_savings_usd: r.monthly_savings_usd, changed_events: r.changed_events }
+        : { skipped: 'the recommended policy has no rule the replay can apply' }),
+      ...staleOf(s.stale, replayedAhead),
+    }),
+  );
 
   const g = s.triage.growth_factor ?? 1;
   const sum = a.summary;
@@ -163,17 +231,30 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
     const recs = a.recommendations.filter(isLatencyRec);
     const deltas = recs.map((r) => r.latency_impact.p95_ms_delta).filter((d): d is number => d !== null);
     p.latency = {
-      current_p95_ms: cur, target_factor: factor,
+      current_p95_ms: cur,
+      target_factor: factor,
       target_p95_ms: cur !== null && factor ? Math.round(cur / factor) : null,
       best_p95_ms: cur !== null && deltas.length > 0 ? Math.max(0, Math.round(cur + Math.min(...deltas))) : cur,
-      recommendations: recs.slice(0, 5).map((r) => ({ title: r.title, p95_ms_delta: r.latency_impact.p95_ms_delta, description: r.latency_impact.description })),
+      recommendations: recs
+        .slice(0, 5)
+        .map((r) => ({ title: r.title, p95_ms_delta: r.latency_impact.p95_ms_delta, description: r.latency_impact.description })),
     };
   }
   s.projection = p;
   const top = (s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec) : a.recommendations).slice(0, 5);
   await ctx.emit('partial_result', {
-    agent: 'optimization', goal: s.triage.goal, ...p,
-    recommendations: top.map((r) => ({ id: r.id, kind: r.kind, title: r.title, monthly_savings_usd: r.monthly_savings_usd * g, p95_ms_delta: r.latency_impact.p95_ms_delta, risk: r.quality_risk.level, confidence: r.confidence })),
+    agent: 'optimization',
+    goal: s.triage.goal,
+    ...p,
+    recommendations: top.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      title: r.title,
+      monthly_savings_usd: r.monthly_savings_usd * g,
+      p95_ms_delta: r.latency_impact.p95_ms_delta,
+      risk: r.quality_risk.level,
+      confidence: r.confidence,
+    })),
     skipped: a.skipped,
   });
   await update(ctx, 'optimization', 'completed', { recommendations: a.recommendations.length });
@@ -183,15 +264,27 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
 export async function actionsAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<void> {
   await update(ctx, 'actions', 'started');
   const format: 'litellm' | 'portkey' = /\bportkey\b/i.test(s.req.request) ? 'portkey' : 'litellm';
-  const config = await ctx.tool('actions', 'gateway_export', { format, policy: 'recommended' }, async () => {
-    const catalog = deps.catalog();
-    const policy = validatePolicy(s.policy ?? {}, { knownModel: (m) => catalog.rates(s.req.workspace, m) !== null });
-    const resolve = (model: string) => { const e = catalog.resolve(model); return e ? { id: e.id, provider: e.hosted_by ?? e.provider } : null; };
-    const opts = { resolve, models: s.stats.by_model.map((m) => m.model) };
-    if (format === 'litellm') { const r = policyToLiteLLM(policy, opts); return { format, content: r.yaml, notes: r.notes }; }
-    const r = policyToPortkey(policy, opts);
-    return { format, content: JSON.stringify(r.config, null, 2) + '\n', notes: r.notes };
-  }, (r) => ({ format: r.format, bytes: r.content.length, notes: r.notes.length }));
+  const config = await ctx.tool(
+    'actions',
+    'gateway_export',
+    { format, policy: 'recommended' },
+    async () => {
+      const catalog = deps.catalog();
+      const policy = validatePolicy(s.policy ?? {}, { knownModel: (m) => catalog.rates(s.req.workspace, m) !== null });
+      const resolve = (model: string) => {
+        const e = catalog.resolve(model);
+        return e ? { id: e.id, provider: e.hosted_by ?? e.provider } : null;
+      };
+      const opts = { resolve, models: s.stats.by_model.map((m) => m.model) };
+      if (format === 'litellm') {
+        const r = policyToLiteLLM(policy, opts);
+        return { format, content: r.yaml, notes: r.notes };
+      }
+      const r = policyToPortkey(policy, opts);
+      return { format, content: JSON.stringify(r.config, null, 2) + '\n', notes: r.notes };
+    },
+    (r) => ({ format: r.format, bytes: r.content.length, notes: r.notes.length }),
+  );
   const recs = (s.analysis?.recommendations ?? []).slice(0, 5);
   const steps = [
     `Deploy the ${format === 'litellm' ? 'LiteLLM proxy config.yaml' : 'Portkey config'} below in a staging gateway.`,
@@ -199,14 +292,18 @@ export async function actionsAgent(ctx: RunContext, deps: AgentDeps, s: RunState
     'Route 10% of production traffic through the new config for 48 hours, then 50%, then 100%.',
   ];
   s.plan = {
-    steps, config,
+    steps,
+    config,
     validation: [
       `Replay the policy on last week's events (POST /api/v1/simulate) and confirm monthly savings near $${(s.replay?.monthly_savings_usd ?? s.analysis?.summary.monthly_savings_usd ?? 0).toFixed(2)}.`,
       'Compare error rate and p95 latency of the canary against the baseline; stop if either is worse by more than 10%.',
       'Spot-check 50 answers of each rerouted segment for quality.',
     ],
     rollback: ['Switch the gateway back to the previous config (keep it versioned beside the new one); no application change is needed.'],
-    monitoring: ['Watch spend per model, error rate and p95 latency daily in Netra (GET /api/v1/analysis) for two weeks.', 'Alert when monthly projected spend exceeds the projection by 15%.'],
+    monitoring: [
+      'Watch spend per model, error rate and p95 latency daily in Netra (GET /api/v1/analysis) for two weeks.',
+      'Alert when monthly projected spend exceeds the projection by 15%.',
+    ],
   };
   await ctx.emit('partial_result', { agent: 'actions', plan: s.plan });
   await update(ctx, 'actions', 'completed', { steps: steps.length });
@@ -216,7 +313,8 @@ const toReportRec = (r: RankedRecommendation, g = 1): ReportRecommendation => {
   const out: ReportRecommendation = { title: r.title, risk: r.quality_risk.level, confidence: r.confidence };
   if (r.monthly_savings_usd > 0) out.monthly_savings_usd = round2(r.monthly_savings_usd * g);
   const d = r.latency_impact.p95_ms_delta;
-  if (d !== null && d < 0) out.evidence = `p95 ${formatByUnit(Math.abs(d), 'ms')} faster on the ${formatByUnit(r.affected_share, 'share')} of calls it touches`;
+  if (d !== null && d < 0)
+    out.evidence = `p95 ${formatByUnit(Math.abs(d), 'ms')} faster on the ${formatByUnit(r.affected_share, 'share')} of calls it touches`;
   return out;
 };
 
@@ -228,10 +326,19 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   if (q.intent === 'figure' && s.answer) {
     const apps = q.filters.filter((f) => f.column === 'app').map((f) => f.value);
     const models = q.filters.filter((f) => f.column === 'model').map((f) => f.value);
-    const recs = apps.length + models.length === 0 || !a ? [] : a.recommendations.filter((r) => (apps.length === 0 || apps.includes(r.scope.app ?? '')) && (models.length === 0 || models.includes(r.scope.model ?? '')) && r.monthly_savings_usd > 0);
+    const recs =
+      apps.length + models.length === 0 || !a
+        ? []
+        : a.recommendations.filter(
+            (r) =>
+              (apps.length === 0 || apps.includes(r.scope.app ?? '')) &&
+              (models.length === 0 || models.includes(r.scope.model ?? '')) &&
+              r.monthly_savings_usd > 0,
+          );
     return { answer: s.answer, recs: recs.slice(0, 3), steps: false };
   }
-  if (q.intent === 'missing_data' && s.coverage) return { answer: missingDataAnswer(s.coverage, a, s.stats.latency_p50_ms), recs: [], steps: false };
+  if (q.intent === 'missing_data' && s.coverage)
+    return { answer: missingDataAnswer(s.coverage, a, s.stats.latency_p50_ms), recs: [], steps: false };
   if (!a) return null;
   if (q.intent === 'latency_cause' && s.latency) {
     const subject = q.filters.length > 0 ? subjectOf(q) : 'The workspace';
@@ -242,9 +349,20 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   if (q.intent === 'batch') return { ...batchAnswer(a), steps: true };
   // a cost or balanced question is about money first: what saves comes before findings that save nothing
   const saving = a.recommendations.filter((r) => r.monthly_savings_usd > 0);
-  const recs = s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec)
-    : s.triage.goal === 'cost' ? saving : [...saving, ...a.recommendations.filter((r) => !(r.monthly_savings_usd > 0))];
-  return { answer: adviceAnswer(a, s.replay, recs.slice(0, 5), { growth_factor: s.projection?.growth_factor ?? 1, latency: s.projection?.latency }), recs: recs.slice(0, 5), steps: true };
+  const recs =
+    s.triage.goal === 'latency'
+      ? a.recommendations.filter(isLatencyRec)
+      : s.triage.goal === 'cost'
+        ? saving
+        : [...saving, ...a.recommendations.filter((r) => !(r.monthly_savings_usd > 0))];
+  return {
+    answer: adviceAnswer(a, s.replay, recs.slice(0, 5), {
+      growth_factor: s.projection?.growth_factor ?? 1,
+      latency: s.projection?.latency,
+    }),
+    recs: recs.slice(0, 5),
+    steps: true,
+  };
 }
 
 /** The structured report the LLM writes from; exported for tests. */
@@ -252,10 +370,17 @@ export function reportPayload(s: RunState, tierOf: TierOf = () => null): ReportP
   const answered = answerOf(s, tierOf);
   if (answered) {
     const facts: ReportPayload['facts'] = { goal: s.triage.goal, intent: s.question!.intent };
-    const payload: ReportPayload = { kind: 'report', question: s.req.request, facts, answer: { lead: answered.answer.lead, table: answered.answer.table, notes: answered.answer.notes } };
+    const payload: ReportPayload = {
+      kind: 'report',
+      question: s.req.request,
+      facts,
+      answer: { lead: answered.answer.lead, table: answered.answer.table, notes: answered.answer.notes },
+    };
     if (answered.recs.length > 0) payload.recommendations = answered.recs.map((r) => toReportRec(r, s.projection?.growth_factor ?? 1));
     if (answered.steps && s.plan?.config && answered.recs.length > 0) {
-      payload.next_steps = [`deploy the ${s.plan.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM config'} below in a staging gateway, send 10% of traffic through it for 48 hours, then all of it`];
+      payload.next_steps = [
+        `deploy the ${s.plan.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM config'} below in a staging gateway, send 10% of traffic through it for 48 hours, then all of it`,
+      ];
       payload.answer!.config = { format: s.plan.config.format, content: s.plan.config.content };
     }
     return payload;
@@ -266,7 +391,11 @@ export function reportPayload(s: RunState, tierOf: TierOf = () => null): ReportP
 function plainReportPayload(s: RunState): ReportPayload {
   const a = s.analysis;
   const p = s.projection;
-  const facts: ReportPayload['facts'] = { category: s.triage.category.replace(/_/g, ' '), goal: s.triage.goal, data_sufficiency: s.sufficiency.level };
+  const facts: ReportPayload['facts'] = {
+    category: s.triage.category.replace(/_/g, ' '),
+    goal: s.triage.goal,
+    data_sufficiency: s.sufficiency.level,
+  };
   const payload: ReportPayload = { kind: 'report', title: `Netra report for workspace ${s.req.workspace}`, question: s.req.request, facts };
   if (s.sufficiency.missing.length > 0) payload.missing_data = s.sufficiency.missing.map((m) => `${m.impact}: ${m.how}`);
   if (!a || !p) {
@@ -275,8 +404,13 @@ function plainReportPayload(s: RunState): ReportPayload {
   }
   const sum = a.summary;
   Object.assign(facts, {
-    analysed_events: sum.events, monthly_spend_usd: p.monthly_spend_usd, annual_spend_usd: p.annual_spend_usd,
-    monthly_savings_usd: p.monthly_savings_usd, error_rate: sum.error_rate, latency_p50_ms: sum.latency_p50_ms, latency_p95_ms: sum.latency_p95_ms,
+    analysed_events: sum.events,
+    monthly_spend_usd: p.monthly_spend_usd,
+    annual_spend_usd: p.annual_spend_usd,
+    monthly_savings_usd: p.monthly_savings_usd,
+    error_rate: sum.error_rate,
+    latency_p50_ms: sum.latency_p50_ms,
+    latency_p95_ms: sum.latency_p95_ms,
   });
   const byModel = [...s.stats.by_model].sort((x, y) => y.spend_usd - x.spend_usd).slice(0, 5);
   if (byModel.length > 0) facts.window_spend_by_model_usd = Object.fromEntries(byModel.map((m) => [m.model, round2(m.spend_usd)]));
@@ -296,17 +430,26 @@ function plainReportPayload(s: RunState): ReportPayload {
     }
     const cut = p.latency.best_p95_ms !== null ? p.latency.current_p95_ms - p.latency.best_p95_ms : 0;
     facts.largest_segment_p95_reduction_ms = cut;
-    if (p.latency.target_p95_ms !== null) facts.target_reached_by_recommendations = cut >= p.latency.current_p95_ms - p.latency.target_p95_ms;
+    if (p.latency.target_p95_ms !== null)
+      facts.target_reached_by_recommendations = cut >= p.latency.current_p95_ms - p.latency.target_p95_ms;
   }
   const recs = s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec) : a.recommendations;
   payload.recommendations = recs.slice(0, 5).map((r): ReportRecommendation => {
     const out: ReportRecommendation = { title: r.title, risk: r.quality_risk.level, confidence: r.confidence };
     if (r.monthly_savings_usd > 0 || s.triage.goal !== 'latency') out.monthly_savings_usd = round2(r.monthly_savings_usd * p.growth_factor);
     const d = r.latency_impact.p95_ms_delta;
-    if (d !== null && d !== 0) out.evidence = `p95 ${d < 0 ? '-' : '+'}${formatByUnit(Math.abs(d), 'ms')} on the traffic it touches (${formatByUnit(r.affected_share, 'share')} of calls)`;
+    if (d !== null && d !== 0)
+      out.evidence = `p95 ${d < 0 ? '-' : '+'}${formatByUnit(Math.abs(d), 'ms')} on the traffic it touches (${formatByUnit(r.affected_share, 'share')} of calls)`;
     return out;
   });
-  payload.risks = [...new Set(recs.slice(0, 5).filter((r) => r.quality_risk.level !== 'low').map((r) => `${r.title}: ${r.quality_risk.reason}`))];
+  payload.risks = [
+    ...new Set(
+      recs
+        .slice(0, 5)
+        .filter((r) => r.quality_risk.level !== 'low')
+        .map((r) => `${r.title}: ${r.quality_risk.reason}`),
+    ),
+  ];
   if (payload.risks.length === 0) payload.risks = ['the projection assumes future traffic looks like the analysed window'];
   if (s.plan) payload.next_steps = s.plan.steps;
   return payload;
@@ -320,7 +463,12 @@ async function withAsOf(payload: ReportPayload, s: RunState): Promise<ReportPayl
   return st ? { ...payload, as_of: { time: st.as_of, age_ms: st.age_ms, events_since: st.events_since } } : payload;
 }
 
-export interface ReportOutcome { content: string; payload: ReportPayload; provider: string; model: string }
+export interface ReportOutcome {
+  content: string;
+  payload: ReportPayload;
+  provider: string;
+  model: string;
+}
 
 export async function reportingAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<ReportOutcome> {
   await update(ctx, 'reporting', 'started');
@@ -332,10 +480,15 @@ export async function reportingAgent(ctx: RunContext, deps: AgentDeps, s: RunSta
     fallbacks = fallbacks.then(() => ctx.emit('agent_fallback', { agent: 'reporting', ...e }));
     fallbacks.catch(() => undefined); // observed below; a stop meanwhile is reported by the guard
   };
-  const r = await ctx.guard(deps.llm.complete({
-    system: 'You are Netra\'s reporting agent. Write an executive summary of the report payload: state every figure exactly as given, invent none.',
-    messages: [payloadMessage(payload)], signal: ctx.signal, onFallback,
-  }));
+  const r = await ctx.guard(
+    deps.llm.complete({
+      system:
+        "You are Netra's reporting agent. Write an executive summary of the report payload: state every figure exactly as given, invent none.",
+      messages: [payloadMessage(payload)],
+      signal: ctx.signal,
+      onFallback,
+    }),
+  );
   await ctx.guard(fallbacks);
   await update(ctx, 'reporting', 'completed', { provider: r.provider, model: r.model });
   return { content: r.text, payload, provider: r.provider, model: r.model };

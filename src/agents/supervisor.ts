@@ -22,7 +22,16 @@ import type { WorkspaceStats } from '../store/types.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
 import { loadPriceCatalog } from '../workload/price-catalog-file.js';
 import { RunCancelled, RunContext } from './run-context.js';
-import { actionsAgent, dataAgent, dataHelperAgent, optimizationAgent, reportingAgent, staleOf, type AgentDeps, type RunState } from './specialists.js';
+import {
+  actionsAgent,
+  dataAgent,
+  dataHelperAgent,
+  optimizationAgent,
+  reportingAgent,
+  staleOf,
+  type AgentDeps,
+  type RunState,
+} from './specialists.js';
 import { describeApproval, isConfirmation, isRefusal, pendingApproval, type PendingApproval } from './approvals.js';
 import { datasetAdminAgent, deleteApproved, type DatasetAdmin } from './dataset-admin.js';
 import { syntheticDataAgent, type GenerateFn, type SyntheticWorkspaces } from './synthetic-data.js';
@@ -73,7 +82,11 @@ function windowOf(stats: WorkspaceStats, rangeMs: number | undefined): { from?: 
 
 export function createSupervisor(deps: SupervisorDeps): RunExecutor {
   let catalog: PriceCatalog | undefined;
-  const agentDeps: AgentDeps = { analysis: deps.analysis, llm: deps.llm, catalog: deps.catalog ?? (() => (catalog ??= loadPriceCatalog())) };
+  const agentDeps: AgentDeps = {
+    analysis: deps.analysis,
+    llm: deps.llm,
+    catalog: deps.catalog ?? (() => (catalog ??= loadPriceCatalog())),
+  };
   const knownModels = (): string[] => agentDeps.catalog().entries.flatMap((e) => [e.id, ...e.aliases]);
 
   return {
@@ -89,7 +102,11 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
         if (!known) deps.log?.error({ run_id: req.run_id, err }, 'agent run failed');
         // an unexpected error's text may quote SQL, parameters or stored event text: clients get its code only
         const message = known ? (err as Error).message : `the run failed (${code}); the server log has the details under run ${req.run_id}`;
-        try { await ctx.emit('agent_error', { code, message }); } catch { /* stopped meanwhile */ }
+        try {
+          await ctx.emit('agent_error', { code, message });
+        } catch {
+          /* stopped meanwhile */
+        }
         if (signal.aborted) return { status: 'cancelled', content: '' };
         return { status: 'failed', content: message };
       }
@@ -110,7 +127,10 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     if (confirming) return confirm(ctx, req, pending);
     if (pending && refusing) {
       await ctx.emit('agent_thinking', { pipeline: 'approval', decision: 'declined', pending });
-      return answer(ctx, `Cancelled: nothing was changed (the pending action was ${describeApproval(pending)}).`, { action: pending.action, cancelled: true });
+      return answer(ctx, `Cancelled: nothing was changed (the pending action was ${describeApproval(pending)}).`, {
+        action: pending.action,
+        cancelled: true,
+      });
     }
     let t = triage(req.request, knownModels(), req.goal);
 
@@ -130,34 +150,58 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
 
     // deterministic first; a remote LLM may refine a low-confidence classification (never with the built-in model alone)
     let refinement: Refinement | null = null;
-    if (shouldRefine(deps.llm, t, req.request, req.goal !== undefined)) ({ triage: t, refinement } = await refineTriage(ctx, deps.llm, t, req.request));
+    if (shouldRefine(deps.llm, t, req.request, req.goal !== undefined))
+      ({ triage: t, refinement } = await refineTriage(ctx, deps.llm, t, req.request));
 
     // one turn, one generation: the last completed precompute's (stale) or the current one's. A question naming a window
     // ("last 7 days") is always answered from current data: its window is placed from the stats, which must be current too.
     const namesWindow = windowOfPlan(req.request, (deps.now ?? Date.now)());
     const stale = t.entities.time_ranges.length > 0 || namesWindow !== null ? { ...staleTurn(), decided: true } : staleTurn();
-    const all = await ctx.tool('triage', 'stats', { workspace: req.workspace }, () => deps.analysis.stats({ workspace: req.workspace }, { allowStale: stale }),
-      (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length, ...staleOf(stale) }));
+    const all = await ctx.tool(
+      'triage',
+      'stats',
+      { workspace: req.workspace },
+      () => deps.analysis.stats({ workspace: req.workspace }, { allowStale: stale }),
+      (r) => ({ events: r.events, spend_usd: r.spend_usd, latency_p50_ms: r.latency_p50_ms, models: r.by_model.length, ...staleOf(stale) }),
+    );
     // the window and the kind of question are read before the workspace's names (the probe analysis comes first, so a
     // turn asking while the precompute computes it joins that computation); the names then complete the plan
     const draft = planQuestion(req.request, { apps: [], tasks: [], models: knownModels() }, (deps.now ?? Date.now)());
     // a figure question is answered by its breakdown over its own window; the recommendations beside it come from the
     // whole history's analysis (the one the precompute keeps), so no new analysis runs for a window it names
     const figures = draft.intent === 'figure' || draft.intent === 'missing_data';
-    const window = draft.window && !figures ? { from: draft.window.from, to: draft.window.to } : figures ? {} : windowOf(all, t.entities.time_ranges[0]?.ms);
+    const window =
+      draft.window && !figures
+        ? { from: draft.window.from, to: draft.window.to }
+        : figures
+          ? {}
+          : windowOf(all, t.entities.time_ranges[0]?.ms);
     let probe: FullAnalysis | undefined;
     // a window without events has nothing to analyse: the answer says so
     const inWindow = window.from === undefined ? all.events : (await deps.analysis.stats({ workspace: req.workspace, ...window })).events;
     if (inWindow > 0) {
       const args = { workspace: req.workspace, ...window, goal: t.goal };
       const whole = window.from === undefined && window.to === undefined;
-      probe = await ctx.tool('triage', 'analysis', args, () => deps.analysis.analyze(args, { allowStale: stale }),
-        (r) => ({ events: r.summary.events, monthly_spend_usd: r.summary.monthly_spend_usd, skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })), ...staleOf(stale, whole) }));
+      probe = await ctx.tool(
+        'triage',
+        'analysis',
+        args,
+        () => deps.analysis.analyze(args, { allowStale: stale }),
+        (r) => ({
+          events: r.summary.events,
+          monthly_spend_usd: r.summary.monthly_spend_usd,
+          skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })),
+          ...staleOf(stale, whole),
+        }),
+      );
     }
     const known = await knownNames(ctx, deps.analysis, req.workspace, all, []);
     const planned = planQuestion(req.request, { ...known, models: [...known.models, ...knownModels()] }, (deps.now ?? Date.now)());
     // the names may make an advice question a figure one ("reduce code-chat's spend"), never change its window
-    const question = figures || planned.intent === 'figure' || planned.intent === 'missing_data' ? { ...planned, intent: figures ? planned.intent : draft.intent } : planned;
+    const question =
+      figures || planned.intent === 'figure' || planned.intent === 'missing_data'
+        ? { ...planned, intent: figures ? planned.intent : draft.intent }
+        : planned;
     const sufficiency = assessSufficiency(all, probe?.skipped);
     const chain = figures ? FIGURE_CHAINS[sufficiency.level] : CHAINS[sufficiency.level];
     await ctx.emit('agent_thinking', { triage: t, plan: question, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });
@@ -169,22 +213,52 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       ctx.check();
       switch (agent) {
         case 'triage':
-          await ctx.emit('sub_agent_update', { agent: 'triage', status: 'completed', category: t.category, goal: t.goal, sufficiency: sufficiency.level });
+          await ctx.emit('sub_agent_update', {
+            agent: 'triage',
+            status: 'completed',
+            category: t.category,
+            goal: t.goal,
+            sufficiency: sufficiency.level,
+          });
           break;
-        case 'data_helper': await dataHelperAgent(ctx, state); break;
-        case 'data': await dataAgent(ctx, agentDeps, state); break;
-        case 'optimization': await optimizationAgent(ctx, agentDeps, state); break;
-        case 'actions': await actionsAgent(ctx, agentDeps, state); break;
+        case 'data_helper':
+          await dataHelperAgent(ctx, state);
+          break;
+        case 'data':
+          await dataAgent(ctx, agentDeps, state);
+          break;
+        case 'optimization':
+          await optimizationAgent(ctx, agentDeps, state);
+          break;
+        case 'actions':
+          await actionsAgent(ctx, agentDeps, state);
+          break;
         case 'reporting': {
           const r = await reportingAgent(ctx, agentDeps, state);
           content = r.content;
           const p = state.projection;
           await ctx.emit('final_report', {
-            content, provider: r.provider, model: r.model, category: t.category, goal: t.goal, sufficiency: sufficiency.level,
+            content,
+            provider: r.provider,
+            model: r.model,
+            category: t.category,
+            goal: t.goal,
+            sufficiency: sufficiency.level,
             figures: p ?? null,
-            summary: state.analysis ? { monthly_spend_usd: state.analysis.summary.monthly_spend_usd, monthly_savings_usd: state.analysis.summary.monthly_savings_usd, projected_monthly_spend_usd: state.analysis.summary.projected_monthly_spend_usd, annual_spend_usd: state.analysis.summary.annual_spend_usd } : null,
-            missing_data: sufficiency.missing, plan: state.plan ?? null, report: r.payload,
-            ...(r.payload.as_of ? { stale: { as_of: r.payload.as_of.time, age_ms: r.payload.as_of.age_ms, events_since: r.payload.as_of.events_since } } : {}),
+            summary: state.analysis
+              ? {
+                  monthly_spend_usd: state.analysis.summary.monthly_spend_usd,
+                  monthly_savings_usd: state.analysis.summary.monthly_savings_usd,
+                  projected_monthly_spend_usd: state.analysis.summary.projected_monthly_spend_usd,
+                  annual_spend_usd: state.analysis.summary.annual_spend_usd,
+                }
+              : null,
+            missing_data: sufficiency.missing,
+            plan: state.plan ?? null,
+            report: r.payload,
+            ...(r.payload.as_of
+              ? { stale: { as_of: r.payload.as_of.time, age_ms: r.payload.as_of.age_ms, events_since: r.payload.as_of.events_since } }
+              : {}),
           });
           break;
         }
@@ -205,12 +279,27 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
   async function confirm(ctx: RunContext, req: RunRequest, pending: PendingApproval | null): Promise<RunResult> {
     if (!pending) {
       await ctx.emit('agent_thinking', { pipeline: 'approval', decision: 'nothing_pending' });
-      return answer(ctx, 'There is nothing to confirm: the previous answer in this thread did not ask for approval. Say what you would like to do, e.g. "Generate 100k synthetic events for a coding assistant" or "delete the rag-assistant dataset".', { nothing_to_confirm: true });
+      return answer(
+        ctx,
+        'There is nothing to confirm: the previous answer in this thread did not ask for approval. Say what you would like to do, e.g. "Generate 100k synthetic events for a coding assistant" or "delete the rag-assistant dataset".',
+        { nothing_to_confirm: true },
+      );
     }
-    await ctx.emit('agent_thinking', { pipeline: pending.action === 'delete_dataset' ? 'dataset_admin' : 'synthetic_data', decision: 'confirmed', pending });
-    const content = pending.action === 'delete_dataset'
-      ? await deleteApproved(ctx, req, pending, deps.datasets)
-      : await syntheticDataAgent(ctx, req, deps.generate, { preset: pending.preset, events: pending.events, days: pending.days, target: pending.target }, deps.workspaces);
+    await ctx.emit('agent_thinking', {
+      pipeline: pending.action === 'delete_dataset' ? 'dataset_admin' : 'synthetic_data',
+      decision: 'confirmed',
+      pending,
+    });
+    const content =
+      pending.action === 'delete_dataset'
+        ? await deleteApproved(ctx, req, pending, deps.datasets)
+        : await syntheticDataAgent(
+            ctx,
+            req,
+            deps.generate,
+            { preset: pending.preset, events: pending.events, days: pending.days, target: pending.target },
+            deps.workspaces,
+          );
     await ctx.emit('agent_completed', { status: 'completed' });
     return { status: 'completed', content };
   }

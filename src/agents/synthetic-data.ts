@@ -23,7 +23,13 @@ export interface SyntheticRequest {
   confirmed: boolean;
 }
 
-export type GenerateFn = (req: { preset: string; events: number; days?: number; workspace: string; signal?: AbortSignal }) => Promise<Manifest>;
+export type GenerateFn = (req: {
+  preset: string;
+  events: number;
+  days?: number;
+  workspace: string;
+  signal?: AbortSignal;
+}) => Promise<Manifest>;
 
 /** Workspaces as the synthetic pipeline needs them: does one exist, which apps it holds, create one owned by the user. */
 export interface SyntheticWorkspaces {
@@ -67,18 +73,33 @@ export function parseSyntheticRequest(text: string): SyntheticRequest {
  * Runs the pipeline; returns the final message. `approved` is the generation the thread's previous report asked
  * approval for and the user confirmed: it is executed exactly, whatever its size.
  */
-export async function syntheticDataAgent(ctx: RunContext, req: RunRequest, generate: GenerateFn | undefined, approved?: { preset: string; events: number; days: number; target?: string }, workspaces?: SyntheticWorkspaces): Promise<string> {
+export async function syntheticDataAgent(
+  ctx: RunContext,
+  req: RunRequest,
+  generate: GenerateFn | undefined,
+  approved?: { preset: string; events: number; days: number; target?: string },
+  workspaces?: SyntheticWorkspaces,
+): Promise<string> {
   const s = approved ? { ...approved, target: approved.target ?? null, confirmed: true } : parseSyntheticRequest(req.request);
   // generated events go to a new workspace unless the user named one; an existing one needs an explicit confirmation
   let target = s.target;
   const existing = target !== null && workspaces ? await workspaces.exists(target) : target === req.workspace;
   if (target === null) {
     target = newWorkspaceName(s.preset, Date.now());
-    for (let i = 2; workspaces && await workspaces.exists(target); i++) target = `${newWorkspaceName(s.preset, Date.now())}-${i}`;
+    for (let i = 2; workspaces && (await workspaces.exists(target)); i++) target = `${newWorkspaceName(s.preset, Date.now())}-${i}`;
   }
   if (existing && !s.confirmed) {
     const content = `Workspace ${target} already exists: adding ${s.events.toLocaleString('en-US')} synthetic events (preset ${s.preset}) would mix them with its data. Reply "confirm" to add them anyway (apps that already exist there are refused, so nothing merges into them), or ask again without naming a workspace to get a new one.`;
-    await ctx.emit('final_report', { content, approval_required: true, action: 'generate_synthetic', preset: s.preset, events: s.events, days: s.days, workspace: req.workspace, target });
+    await ctx.emit('final_report', {
+      content,
+      approval_required: true,
+      action: 'generate_synthetic',
+      preset: s.preset,
+      events: s.events,
+      days: s.days,
+      workspace: req.workspace,
+      target,
+    });
     return content;
   }
   if (existing && workspaces) {
@@ -90,22 +111,60 @@ export async function syntheticDataAgent(ctx: RunContext, req: RunRequest, gener
       return content;
     }
   }
-  await ctx.emit('sub_agent_update', { agent: 'synthetic_data', status: 'started', preset: s.preset, events: s.events, days: s.days, ...(approved ? { approved: true } : {}) });
+  await ctx.emit('sub_agent_update', {
+    agent: 'synthetic_data',
+    status: 'started',
+    preset: s.preset,
+    events: s.events,
+    days: s.days,
+    ...(approved ? { approved: true } : {}),
+  });
   if (s.events > APPROVAL_THRESHOLD_EVENTS && !s.confirmed) {
     const content = `Generating ${s.events.toLocaleString('en-US')} synthetic events (preset ${s.preset}, ${s.days} days) into workspace ${target} is above the approval threshold of ${APPROVAL_THRESHOLD_EVENTS.toLocaleString('en-US')} events. Reply "confirm" (or "yes") in this thread to go ahead; any other message cancels it.`;
-    await ctx.emit('sub_agent_update', { agent: 'synthetic_data', status: 'awaiting_approval', events: s.events, threshold: APPROVAL_THRESHOLD_EVENTS });
-    await ctx.emit('final_report', { content, approval_required: true, action: 'generate_synthetic', preset: s.preset, events: s.events, days: s.days, workspace: req.workspace, target });
+    await ctx.emit('sub_agent_update', {
+      agent: 'synthetic_data',
+      status: 'awaiting_approval',
+      events: s.events,
+      threshold: APPROVAL_THRESHOLD_EVENTS,
+    });
+    await ctx.emit('final_report', {
+      content,
+      approval_required: true,
+      action: 'generate_synthetic',
+      preset: s.preset,
+      events: s.events,
+      days: s.days,
+      workspace: req.workspace,
+      target,
+    });
     return content;
   }
   if (!generate) throw new NetraError('CONFIG', 'synthetic data generation is not available in this deployment');
   if (!existing) await workspaces?.create(target, req.user_id);
   const args = { preset: s.preset, events: s.events, days: s.days, workspace: target };
-  const m = await ctx.tool('synthetic_data', 'generate', args, () => generate({ ...args, signal: ctx.signal }), (r) => ({
-    events: r.events, total_spend_usd: r.total_spend_usd, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(),
-  }));
-  await ctx.emit('partial_result', { agent: 'synthetic_data', manifest: { preset: m.preset, events: m.events, days: m.days, total_spend_usd: m.total_spend_usd, counts: m.counts } });
+  const m = await ctx.tool(
+    'synthetic_data',
+    'generate',
+    args,
+    () => generate({ ...args, signal: ctx.signal }),
+    (r) => ({
+      events: r.events,
+      total_spend_usd: r.total_spend_usd,
+      from: new Date(r.from).toISOString(),
+      to: new Date(r.to).toISOString(),
+    }),
+  );
+  await ctx.emit('partial_result', {
+    agent: 'synthetic_data',
+    manifest: { preset: m.preset, events: m.events, days: m.days, total_spend_usd: m.total_spend_usd, counts: m.counts },
+  });
   await ctx.emit('sub_agent_update', { agent: 'synthetic_data', status: 'completed', events: m.events });
   const content = `Generated ${m.events.toLocaleString('en-US')} synthetic events with the ${m.preset} preset over ${m.days} days into ${existing ? '' : 'the new '}workspace ${m.workspace} ($${m.total_spend_usd.toFixed(2)} of simulated spend); ${req.workspace === m.workspace ? 'this workspace' : `workspace ${req.workspace}`} is unchanged${req.workspace === m.workspace ? ' apart from them' : ''}. Switch to ${m.workspace} and ask "Where does my money go?" to analyse it.`;
-  await ctx.emit('final_report', { content, workspace_created: existing ? null : m.workspace, target: m.workspace, manifest: { preset: m.preset, events: m.events, days: m.days, total_spend_usd: m.total_spend_usd } });
+  await ctx.emit('final_report', {
+    content,
+    workspace_created: existing ? null : m.workspace,
+    target: m.workspace,
+    manifest: { preset: m.preset, events: m.events, days: m.days, total_spend_usd: m.total_spend_usd },
+  });
   return content;
 }

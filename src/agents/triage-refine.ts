@@ -43,7 +43,12 @@ export function shouldRefine(llm: Pick<LlmClient, 'chain'>, t: Triage, text: str
  * deterministic triage unchanged with `null` when the call failed. Streams tool_executing / tool_completed and one
  * agent_fallback per hop of the chain.
  */
-export async function refineTriage(ctx: RunContext, llm: LlmClient, t: Triage, request: string): Promise<{ triage: Triage; refinement: Refinement | null }> {
+export async function refineTriage(
+  ctx: RunContext,
+  llm: LlmClient,
+  t: Triage,
+  request: string,
+): Promise<{ triage: Triage; refinement: Refinement | null }> {
   const draft: RefinedTriage = { category: t.category, goal: t.goal, confidence: 0 };
   let fallbacks: Promise<void> = Promise.resolve();
   const onFallback = (e: LlmFallbackEvent): void => {
@@ -54,22 +59,43 @@ export async function refineTriage(ctx: RunContext, llm: LlmClient, t: Triage, r
     try {
       return await llm.completeStructured(RefinedTriage, {
         system: `You classify requests to Netra, an LLM cost and latency analytics product, into one of these categories: ${CATEGORIES.join(', ')}; and pick the user's goal: ${GOALS.join(', ')}. The draft is a keyword classifier's low-confidence guess.`,
-        messages: [payloadMessage({ kind: 'report', question: request, facts: { keyword_category: t.category, keyword_goal: t.goal }, draft })],
-        signal: ctx.signal, onFallback,
+        messages: [
+          payloadMessage({ kind: 'report', question: request, facts: { keyword_category: t.category, keyword_goal: t.goal }, draft }),
+        ],
+        signal: ctx.signal,
+        onFallback,
       });
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       return null; // refinement is optional: the deterministic triage stands
     }
   };
-  const r = await ctx.tool('triage', 'llm_triage', { draft }, call, (x) => (x
-    ? { provider: x.result.provider, model: x.result.model, category: x.data.category, goal: x.data.goal, confidence: x.data.confidence, repaired: x.repaired }
-    : { error: 'the LLM refinement failed; the keyword triage is kept' }));
+  const r = await ctx.tool('triage', 'llm_triage', { draft }, call, (x) =>
+    x
+      ? {
+          provider: x.result.provider,
+          model: x.result.model,
+          category: x.data.category,
+          goal: x.data.goal,
+          confidence: x.data.confidence,
+          repaired: x.repaired,
+        }
+      : { error: 'the LLM refinement failed; the keyword triage is kept' },
+  );
   await ctx.guard(fallbacks);
   if (!r) return { triage: t, refinement: null };
   const builtin = llm.chain[llm.chain.length - 1]!.name;
   const applied = r.result.provider !== builtin && r.data.confidence >= MIN_REFINED_CONFIDENCE;
-  const refinement: Refinement = { provider: r.result.provider, model: r.result.model, deterministic: { category: t.category, goal: t.goal }, confidence: r.data.confidence, applied };
+  const refinement: Refinement = {
+    provider: r.result.provider,
+    model: r.result.model,
+    deterministic: { category: t.category, goal: t.goal },
+    confidence: r.data.confidence,
+    applied,
+  };
   if (!applied) return { triage: t, refinement };
-  return { triage: { ...t, category: r.data.category, goal: r.data.goal, matched: [...t.matched, `llm:${r.result.provider}`] }, refinement };
+  return {
+    triage: { ...t, category: r.data.category, goal: r.data.goal, matched: [...t.matched, `llm:${r.result.provider}`] },
+    refinement,
+  };
 }

@@ -8,16 +8,31 @@ import type { SkippedKind } from '../optimize/recommendation.js';
 import type { WorkspaceStats } from '../store/types.js';
 
 export const CATEGORIES = [
-  'workload_analysis', 'cost_optimization', 'performance_optimization', 'quality_optimization', 'model_selection',
-  'supply_catalog_management', 'monitoring_reporting', 'configuration_settings', 'general_inquiry',
+  'workload_analysis',
+  'cost_optimization',
+  'performance_optimization',
+  'quality_optimization',
+  'model_selection',
+  'supply_catalog_management',
+  'monitoring_reporting',
+  'configuration_settings',
+  'general_inquiry',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 export const MIN_REQUEST_CHARS = 3;
 export const MAX_REQUEST_CHARS = 10_000;
 
-export interface TimeRange { text: string; ms: number }
-export interface Target { text: string; kind: 'multiplier' | 'percent' | 'absolute'; value: number; unit?: string }
+export interface TimeRange {
+  text: string;
+  ms: number;
+}
+export interface Target {
+  text: string;
+  kind: 'multiplier' | 'percent' | 'absolute';
+  value: number;
+  unit?: string;
+}
 
 export interface Entities {
   models: string[];
@@ -49,37 +64,142 @@ export type DatasetAction = 'list' | 'delete' | 'reprice';
  */
 export function datasetActionOf(text: string): DatasetAction | null {
   const t = text.toLowerCase();
-  if (/\b(delete|remove|drop|purge|erase|wipe)\b/.test(t) && /\b(data ?sets?|data|events?|apps?|workloads?|rows)\b/.test(t)) return 'delete';
-  if (/\bre-?pric(e|ed|ing)\b/.test(t) || /\b(recompute|re-?calculate|refresh)\b.*\b(costs?|prices?|pricing|spend)\b/.test(t)) return 'reprice';
-  if (/\b(list|show|see|view|what|which)\b.*\bdata ?sets?\b/.test(t) || /\bmy data ?sets?\b/.test(t) || /\bwhat data\b.*\b(do i|have|stored|is there)\b/.test(t) || /\bwhich apps\b/.test(t)) return 'list';
+  if (/\b(delete|remove|drop|purge|erase|wipe)\b/.test(t) && /\b(data ?sets?|data|events?|apps?|workloads?|rows)\b/.test(t))
+    return 'delete';
+  if (/\bre-?pric(e|ed|ing)\b/.test(t) || /\b(recompute|re-?calculate|refresh)\b.*\b(costs?|prices?|pricing|spend)\b/.test(t))
+    return 'reprice';
+  if (
+    /\b(list|show|see|view|what|which)\b.*\bdata ?sets?\b/.test(t) ||
+    /\bmy data ?sets?\b/.test(t) ||
+    /\bwhat data\b.*\b(do i|have|stored|is there)\b/.test(t) ||
+    /\bwhich apps\b/.test(t)
+  )
+    return 'list';
   return null;
 }
 
 /** Category keyword rules, checked in order of specificity; the highest score wins, ties go to the earlier rule. */
 const RULES: { category: Category; patterns: RegExp[] }[] = [
-  { category: 'performance_optimization', patterns: [/\blatenc\w*/, /\bslow\w*/, /\bfast\w*/, /\bspeed\w*/, /\bp9[059]\b/, /\bp50\b/, /\bttft\b/, /\bthroughput\b/, /\btime to first token\b/, /\bresponse times?\b/] },
-  { category: 'workload_analysis', patterns: [/\bwhere\b.*\b(money|spend|cost)/, /\bworkload\b/, /\busage\b/, /\bbreakdown\b/, /\banaly[sz]\w*/, /\b(where|what)\b.*\bgo(es)?\b/, /\btokens?\b/, /\btraffic\b/] },
-  { category: 'cost_optimization', patterns: [/\bcosts?\b/, /\bcheap\w*/, /\bsav(e|ing|ings)\b/, /\bspend\w*/, /\bbudget\w*/, /\bbill\w*/, /\bmoney\b/, /\bexpens\w*/, /\breduce\b/, /\bcut\b/] },
+  {
+    category: 'performance_optimization',
+    patterns: [
+      /\blatenc\w*/,
+      /\bslow\w*/,
+      /\bfast\w*/,
+      /\bspeed\w*/,
+      /\bp9[059]\b/,
+      /\bp50\b/,
+      /\bttft\b/,
+      /\bthroughput\b/,
+      /\btime to first token\b/,
+      /\bresponse times?\b/,
+    ],
+  },
+  {
+    category: 'workload_analysis',
+    patterns: [
+      /\bwhere\b.*\b(money|spend|cost)/,
+      /\bworkload\b/,
+      /\busage\b/,
+      /\bbreakdown\b/,
+      /\banaly[sz]\w*/,
+      /\b(where|what)\b.*\bgo(es)?\b/,
+      /\btokens?\b/,
+      /\btraffic\b/,
+    ],
+  },
+  {
+    category: 'cost_optimization',
+    patterns: [
+      /\bcosts?\b/,
+      /\bcheap\w*/,
+      /\bsav(e|ing|ings)\b/,
+      /\bspend\w*/,
+      /\bbudget\w*/,
+      /\bbill\w*/,
+      /\bmoney\b/,
+      /\bexpens\w*/,
+      /\breduce\b/,
+      /\bcut\b/,
+    ],
+  },
   { category: 'quality_optimization', patterns: [/\bquality\b/, /\baccura\w*/, /\bhallucinat\w*/, /\beval\w*/, /\bcorrect\w*/] },
-  { category: 'model_selection', patterns: [/\bwhich model\b/, /\bbest model\b/, /\bswitch\w* (to|model)/, /\bcompare models?\b/, /\bmodel selection\b/, /\broute\w*\b/, /\binstead of\b/] },
-  { category: 'supply_catalog_management', patterns: [/\bprice catalog\b/, /\bcatalog\b/, /\bpricing\b/, /\bprice overrides?\b/, /\breprice\b/, /\brates?\b per\b/] },
-  { category: 'monitoring_reporting', patterns: [/\bmonitor\w*/, /\breport\w*/, /\bdashboard\w*/, /\balert\w*/, /\btrend\w*/, /\bwhat happens\b/, /\bgrow\w*/, /\bforecast\w*/, /\bproject\w*/] },
-  { category: 'configuration_settings', patterns: [/\bconfig\w*/, /\bsettings?\b/, /\bapi key\b/, /\bsetup\b/, /\bset up\b/, /\blitellm\b/, /\bportkey\b/, /\bgenerate\b.*\bevents?\b/, /\bsynthetic\b/] },
+  {
+    category: 'model_selection',
+    patterns: [
+      /\bwhich model\b/,
+      /\bbest model\b/,
+      /\bswitch\w* (to|model)/,
+      /\bcompare models?\b/,
+      /\bmodel selection\b/,
+      /\broute\w*\b/,
+      /\binstead of\b/,
+    ],
+  },
+  {
+    category: 'supply_catalog_management',
+    patterns: [/\bprice catalog\b/, /\bcatalog\b/, /\bpricing\b/, /\bprice overrides?\b/, /\breprice\b/, /\brates?\b per\b/],
+  },
+  {
+    category: 'monitoring_reporting',
+    patterns: [
+      /\bmonitor\w*/,
+      /\breport\w*/,
+      /\bdashboard\w*/,
+      /\balert\w*/,
+      /\btrend\w*/,
+      /\bwhat happens\b/,
+      /\bgrow\w*/,
+      /\bforecast\w*/,
+      /\bproject\w*/,
+    ],
+  },
+  {
+    category: 'configuration_settings',
+    patterns: [
+      /\bconfig\w*/,
+      /\bsettings?\b/,
+      /\bapi key\b/,
+      /\bsetup\b/,
+      /\bset up\b/,
+      /\blitellm\b/,
+      /\bportkey\b/,
+      /\bgenerate\b.*\bevents?\b/,
+      /\bsynthetic\b/,
+    ],
+  },
 ];
 
 const METRICS: [RegExp, string][] = [
-  [/\blatenc\w*|\bslow\w*|\bfast\w*/, 'latency'], [/\bp99\b/, 'p99'], [/\bp95\b/, 'p95'], [/\bp50\b/, 'p50'], [/\bttft\b|time to first token/, 'ttft'],
-  [/\bcosts?\b|\bspend\w*|\bmoney\b|\bbill\w*|\bbudget\w*/, 'cost'], [/\btokens?\b/, 'tokens'], [/\berrors?\b|\bfailures?\b/, 'error_rate'],
-  [/\bquality\b|\baccura\w*/, 'quality'], [/\bthroughput\b|\brequests? per\b/, 'throughput'], [/\bcache\w*/, 'cache_hit_rate'],
+  [/\blatenc\w*|\bslow\w*|\bfast\w*/, 'latency'],
+  [/\bp99\b/, 'p99'],
+  [/\bp95\b/, 'p95'],
+  [/\bp50\b/, 'p50'],
+  [/\bttft\b|time to first token/, 'ttft'],
+  [/\bcosts?\b|\bspend\w*|\bmoney\b|\bbill\w*|\bbudget\w*/, 'cost'],
+  [/\btokens?\b/, 'tokens'],
+  [/\berrors?\b|\bfailures?\b/, 'error_rate'],
+  [/\bquality\b|\baccura\w*/, 'quality'],
+  [/\bthroughput\b|\brequests? per\b/, 'throughput'],
+  [/\bcache\w*/, 'cache_hit_rate'],
 ];
 
-const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 2_592_000_000, year: 31_536_000_000 };
+const UNIT_MS: Record<string, number> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+  week: 604_800_000,
+  month: 2_592_000_000,
+  year: 31_536_000_000,
+};
 
 /** Refuses requests outside [3, 10,000] characters; returns the message to show, or null when acceptable. */
 export function requestProblem(request: string): string | null {
   const n = request.trim().length;
-  if (n < MIN_REQUEST_CHARS) return `Your request is too short (${n} characters); please ask a question of at least ${MIN_REQUEST_CHARS} characters, e.g. "Where does my money go?".`;
-  if (request.length > MAX_REQUEST_CHARS) return `Your request is too long (${request.length.toLocaleString('en-US')} characters); the limit is ${MAX_REQUEST_CHARS.toLocaleString('en-US')}. Please shorten it or split it into several questions.`;
+  if (n < MIN_REQUEST_CHARS)
+    return `Your request is too short (${n} characters); please ask a question of at least ${MIN_REQUEST_CHARS} characters, e.g. "Where does my money go?".`;
+  if (request.length > MAX_REQUEST_CHARS)
+    return `Your request is too long (${request.length.toLocaleString('en-US')} characters); the limit is ${MAX_REQUEST_CHARS.toLocaleString('en-US')}. Please shorten it or split it into several questions.`;
   return null;
 }
 
@@ -112,9 +232,11 @@ export function extractEntities(text: string, knownModels: readonly string[] = [
     time_ranges.push({ text: m[0], ms });
   }
   const targets: Target[] = [];
-  for (const m of lower.matchAll(/(\d+(?:\.\d+)?)\s*(?:x|×|times)(?![a-z])/g)) targets.push({ text: m[0], kind: 'multiplier', value: Number(m[1]) });
+  for (const m of lower.matchAll(/(\d+(?:\.\d+)?)\s*(?:x|×|times)(?![a-z])/g))
+    targets.push({ text: m[0], kind: 'multiplier', value: Number(m[1]) });
   for (const m of lower.matchAll(/(\d+(?:\.\d+)?)\s*(?:%|percent\b)/g)) targets.push({ text: m[0], kind: 'percent', value: Number(m[1]) });
-  for (const m of lower.matchAll(/\$\s?(\d[\d,]*(?:\.\d+)?)(k)?/g)) targets.push({ text: m[0], kind: 'absolute', value: Number(m[1]!.replace(/,/g, '')) * (m[2] ? 1000 : 1), unit: 'usd' });
+  for (const m of lower.matchAll(/\$\s?(\d[\d,]*(?:\.\d+)?)(k)?/g))
+    targets.push({ text: m[0], kind: 'absolute', value: Number(m[1]!.replace(/,/g, '')) * (m[2] ? 1000 : 1), unit: 'usd' });
   for (const m of lower.matchAll(/(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?)\b/g)) {
     const v = Number(m[1]);
     targets.push({ text: m[0], kind: 'absolute', value: m[2]!.startsWith('m') ? v : v * 1000, unit: 'ms' });
@@ -126,7 +248,10 @@ export function classify(text: string): { category: Category; matched: string[] 
   const lower = text.toLowerCase();
   let best: { category: Category; matched: string[] } = { category: 'general_inquiry', matched: [] };
   for (const rule of RULES) {
-    const matched = rule.patterns.flatMap((re) => { const m = lower.match(re); return m ? [m[0]] : []; });
+    const matched = rule.patterns.flatMap((re) => {
+      const m = lower.match(re);
+      return m ? [m[0]] : [];
+    });
     if (matched.length > best.matched.length) best = { category: rule.category, matched };
   }
   return best;
@@ -160,7 +285,8 @@ export function goalOf(text: string, category: Category): Goal {
 /** "usage grows 50%" → 1.5; "traffic doubles" → 2; "3x more requests" → 3. */
 export function growthFactorOf(text: string): number | null {
   const lower = text.toLowerCase();
-  if (!/\b(grow|grows|growth|increase|increases|rise|rises|scale|scales|doubles?|triples?|more (usage|traffic|requests))\b/.test(lower)) return null;
+  if (!/\b(grow|grows|growth|increase|increases|rise|rises|scale|scales|doubles?|triples?|more (usage|traffic|requests))\b/.test(lower))
+    return null;
   const pct = lower.match(/(\d+(?:\.\d+)?)\s*(?:%|percent\b)/);
   if (pct) return 1 + Number(pct[1]) / 100;
   const mult = lower.match(/(\d+(?:\.\d+)?)\s*(?:x|×|times)(?![a-z])/);
@@ -176,8 +302,13 @@ export function triage(text: string, knownModels: readonly string[] = [], reques
   const admin = synthetic ? 'synthetic_data' : datasetAction ? 'dataset_admin' : null;
   if (datasetAction) {
     return {
-      category: datasetAction === 'reprice' ? 'supply_catalog_management' : 'configuration_settings', matched: [`dataset ${datasetAction}`], entities: extractEntities(text, knownModels),
-      goal: requestedGoal ?? 'balanced', growth_factor: null, admin, dataset_action: datasetAction,
+      category: datasetAction === 'reprice' ? 'supply_catalog_management' : 'configuration_settings',
+      matched: [`dataset ${datasetAction}`],
+      entities: extractEntities(text, knownModels),
+      goal: requestedGoal ?? 'balanced',
+      growth_factor: null,
+      admin,
+      dataset_action: datasetAction,
     };
   }
   const c = admin ? { category: 'configuration_settings' as const, matched: ['synthetic data'] } : classify(text);
@@ -222,22 +353,33 @@ const PROMPT_KINDS = new Set(['exact_cache', 'semantic_cache']);
 export function assessSufficiency(stats: WorkspaceStats, skipped: readonly SkippedKind[] = []): Sufficiency {
   if (stats.events === 0) {
     return {
-      level: 'insufficient', events: 0,
-      missing: [{
-        field: 'events',
-        impact: 'no events in this workspace: no spend, latency or recommendation can be computed',
-        how: 'POST /api/v1/events with a JSON array (or NDJSON/CSV) of calls: model, prompt_tokens, completion_tokens, latency_ms, timestamp, app, and prompt_hash or prompt_text; or `netra import <file>`, or generate a synthetic workload (`netra generate --preset chat-support`)',
-      }],
+      level: 'insufficient',
+      events: 0,
+      missing: [
+        {
+          field: 'events',
+          impact: 'no events in this workspace: no spend, latency or recommendation can be computed',
+          how: 'POST /api/v1/events with a JSON array (or NDJSON/CSV) of calls: model, prompt_tokens, completion_tokens, latency_ms, timestamp, app, and prompt_hash or prompt_text; or `netra import <file>`, or generate a synthetic workload (`netra generate --preset chat-support`)',
+        },
+      ],
     };
   }
   const missing: MissingData[] = [];
   const latencySkipped = skipped.some((s) => s.kind === 'latency_slo');
   if (stats.latency_p50_ms === null || latencySkipped) {
-    missing.push({ field: 'latency_ms', impact: 'no latency: latency percentiles and latency recommendations skipped', how: 'send latency_ms (and ttft_ms for streaming) on each event' });
+    missing.push({
+      field: 'latency_ms',
+      impact: 'no latency: latency percentiles and latency recommendations skipped',
+      how: 'send latency_ms (and ttft_ms for streaming) on each event',
+    });
   }
   const prompt = skipped.filter((s) => PROMPT_KINDS.has(s.kind));
   if (prompt.length > 0) {
-    missing.push({ field: 'prompt_text', impact: `no prompt text: ${prompt.map((s) => s.kind.replace('_', '-')).join(' and ')} analysis skipped`, how: 'send prompt_hash or prompt_text (or messages) on each event' });
+    missing.push({
+      field: 'prompt_text',
+      impact: `no prompt text: ${prompt.map((s) => s.kind.replace('_', '-')).join(' and ')} analysis skipped`,
+      how: 'send prompt_hash or prompt_text (or messages) on each event',
+    });
   }
   return { level: missing.length > 0 ? 'partial' : 'sufficient', events: stats.events, missing };
 }

@@ -6,8 +6,17 @@ import type { Goal } from '../optimize/ranking.js';
 
 /** Server → client run event types (docs/PROTOCOL.md has the full catalogue). */
 export const RUN_EVENT_TYPES = [
-  'agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'partial_result', 'sub_agent_update',
-  'agent_fallback', 'final_report', 'agent_completed', 'agent_stopped', 'agent_error',
+  'agent_started',
+  'agent_thinking',
+  'tool_executing',
+  'tool_completed',
+  'partial_result',
+  'sub_agent_update',
+  'agent_fallback',
+  'final_report',
+  'agent_completed',
+  'agent_stopped',
+  'agent_error',
 ] as const;
 export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
 

@@ -15,7 +15,14 @@ export interface CachedResponse {
   chunks: string[];
   stream: boolean;
   /** the recorded facts of the original call (model, tokens) so a hit is recorded like it */
-  facts: { model: string | null; promptTokens: number | null; completionTokens: number | null; cachedTokens: number; finishReason: string | null; text: string };
+  facts: {
+    model: string | null;
+    promptTokens: number | null;
+    completionTokens: number | null;
+    cachedTokens: number;
+    finishReason: string | null;
+    text: string;
+  };
 }
 
 export interface GatewayResponseCache {
@@ -56,7 +63,11 @@ export class RedisResponseCache implements GatewayResponseCache {
     const hit = await this.local.get(key);
     if (hit) return hit;
     try {
-      const [[, raw], [, ttl]] = (await this.redis.multi().get(this.o.prefix + key).pttl(this.o.prefix + key).exec()) as [[unknown, string | null], [unknown, number]];
+      const [[, raw], [, ttl]] = (await this.redis
+        .multi()
+        .get(this.o.prefix + key)
+        .pttl(this.o.prefix + key)
+        .exec()) as [[unknown, string | null], [unknown, number]];
       if (!raw) return null;
       const v = JSON.parse(raw) as CachedResponse;
       if (ttl > 0) await this.local.set(key, v, ttl);

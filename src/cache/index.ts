@@ -19,7 +19,14 @@ export interface CacheConfig {
 
 export async function createQueryCache(cfg: CacheConfig, redisUrl: string | undefined, log?: Logger): Promise<QueryCache> {
   if (!redisUrl) return new MemoryQueryCache({ ttlMs: cfg.ttlMs, maxEntries: cfg.maxEntries });
-  const c = new RedisQueryCache({ url: redisUrl, ttlMs: cfg.ttlMs, prefix: cfg.redisPrefix, log, connectTimeoutMs: cfg.connectTimeoutMs, commandTimeoutMs: cfg.commandTimeoutMs });
+  const c = new RedisQueryCache({
+    url: redisUrl,
+    ttlMs: cfg.ttlMs,
+    prefix: cfg.redisPrefix,
+    log,
+    connectTimeoutMs: cfg.connectTimeoutMs,
+    commandTimeoutMs: cfg.commandTimeoutMs,
+  });
   await c.connect();
   return c;
 }

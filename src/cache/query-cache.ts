@@ -65,7 +65,9 @@ export interface QueryCacheOptions {
 export function stableStringify(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stableStringify(x))).join(',')}]`;
-  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(v as Record<string, unknown>)
+    .filter(([, x]) => x !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableStringify(x)}`).join(',')}}`;
 }
 
@@ -104,7 +106,13 @@ export abstract class BaseQueryCache implements QueryCache {
     return found.text === undefined ? undefined : (JSON.parse(found.text) as T);
   }
 
-  async getOrCompute<T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>, opts: CacheEntryOptions = {}): Promise<T> {
+  async getOrCompute<T>(
+    workspace: string,
+    kind: string,
+    params: unknown,
+    compute: () => Promise<T>,
+    opts: CacheEntryOptions = {},
+  ): Promise<T> {
     const ttlMs = Math.max(1, opts.ttlMs ?? this.defaultTtlMs);
     let found: { key: string; text: string | undefined };
     try {
@@ -117,7 +125,10 @@ export abstract class BaseQueryCache implements QueryCache {
     const key = found.key;
     if (found.text !== undefined) {
       this.hits++;
-      if (opts.ttlMs !== undefined) await this.extend(key, found.text, ttlMs).catch(() => { this.errors++; });
+      if (opts.ttlMs !== undefined)
+        await this.extend(key, found.text, ttlMs).catch(() => {
+          this.errors++;
+        });
       return JSON.parse(found.text) as T;
     }
     this.misses++;
@@ -127,7 +138,10 @@ export abstract class BaseQueryCache implements QueryCache {
       running.ttlMs = Math.max(running.ttlMs, ttlMs);
       const r = await running.done;
       // asked for a longer TTL after the entry was written: extend it
-      if (ttlMs > r.ttlMs) await this.extend(key, r.text, ttlMs).catch(() => { this.errors++; });
+      if (ttlMs > r.ttlMs)
+        await this.extend(key, r.text, ttlMs).catch(() => {
+          this.errors++;
+        });
       return JSON.parse(r.text) as T;
     }
     const entry = { ttlMs, done: null as unknown as Promise<{ value: unknown; text: string; ttlMs: number }> };
@@ -136,7 +150,9 @@ export abstract class BaseQueryCache implements QueryCache {
       const text = JSON.stringify(value);
       if (text === undefined) throw new TypeError(`query cache: the ${kind} result is not JSON-serialisable`);
       const written = entry.ttlMs;
-      await this.write(key, text, written).catch(() => { this.errors++; });
+      await this.write(key, text, written).catch(() => {
+        this.errors++;
+      });
       return { value, text, ttlMs: written };
     })();
     this.inflight.set(key, entry);
@@ -150,8 +166,13 @@ export abstract class BaseQueryCache implements QueryCache {
   stats(): QueryCacheStats {
     const lookups = this.hits + this.misses;
     return {
-      backend: this.backend, hits: this.hits, misses: this.misses, hit_rate: lookups > 0 ? this.hits / lookups : null,
-      entries: this.entries(), errors: this.errors, invalidations: this.invalidations,
+      backend: this.backend,
+      hits: this.hits,
+      misses: this.misses,
+      hit_rate: lookups > 0 ? this.hits / lookups : null,
+      entries: this.entries(),
+      errors: this.errors,
+      invalidations: this.invalidations,
     };
   }
 }
@@ -167,7 +188,11 @@ export class MemoryQueryCache extends BaseQueryCache {
     super();
     this.defaultTtlMs = Math.max(1, opts.ttlMs);
     const now = opts.now;
-    this.lru = new LRUCache<string, string>({ max: Math.max(1, opts.maxEntries), ttl: Math.max(1, opts.ttlMs), ...(now ? { perf: { now }, ttlResolution: 0 } : {}) });
+    this.lru = new LRUCache<string, string>({
+      max: Math.max(1, opts.maxEntries),
+      ttl: Math.max(1, opts.ttlMs),
+      ...(now ? { perf: { now }, ttlResolution: 0 } : {}),
+    });
   }
 
   protected async read(workspace: string, kind: string, params: unknown) {

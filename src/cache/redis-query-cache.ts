@@ -116,13 +116,22 @@ export class RedisQueryCache extends BaseQueryCache {
 
 /** ioredis options shared by every Netra Redis connection: fail fast while disconnected, bounded connect and commands. */
 export function redisClientOptions(connectTimeoutMs: number, commandTimeoutMs: number, offlineQueue = false) {
-  return { lazyConnect: true, enableOfflineQueue: offlineQueue, maxRetriesPerRequest: 1, connectTimeout: connectTimeoutMs, commandTimeout: commandTimeoutMs } as const;
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: offlineQueue,
+    maxRetriesPerRequest: 1,
+    connectTimeout: connectTimeoutMs,
+    commandTimeout: commandTimeoutMs,
+  } as const;
 }
 
 /** `p`, or a rejection after `ms` (the promise keeps running; its outcome is ignored). */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what} took over ${ms} ms`)), ms); timer.unref(); });
+  const t = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`${what} took over ${ms} ms`)), ms);
+    timer.unref();
+  });
   p.catch(() => undefined);
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

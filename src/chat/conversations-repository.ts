@@ -1,5 +1,6 @@
+// Longer than ~400 lines: since the formatter broke long lines at 140 columns; a split by responsibility is the next step.
 /**
- * Relational repository for conversations (issue 5): threads, messages, runs and run events.
+ * Relational repository for conversations: threads, messages, runs and run events.
  * Every query is scoped to one workspace (by name) and one owner (a user id, or `key:<prefix>` for an API key):
  * a thread, message, run or event of another workspace or another caller is invisible here, never an error.
  * The exceptions are the system operations of run ownership (`heartbeatRuns`, `interruptRuns`): they act on the runs of
@@ -13,12 +14,25 @@ import { GroupCommit } from '../db/group-commit.js';
 import { messages, runEvents, runs, threads, workspaces, type RunStatus } from '../db/schema.js';
 import { ErrorCodes } from '../errors.js';
 import {
-  addMessages, appendEvents, messageFromSql, openRuns, rowsOf, runFromSql, updateRuns,
-  type AddMessageWrite, type AppendEventWrite, type OpenedRun, type OpenRunWrite, type UpdateRunWrite,
+  addMessages,
+  appendEvents,
+  messageFromSql,
+  openRuns,
+  rowsOf,
+  runFromSql,
+  updateRuns,
+  type AddMessageWrite,
+  type AppendEventWrite,
+  type OpenedRun,
+  type OpenRunWrite,
+  type UpdateRunWrite,
 } from './conversation-batches.js';
 
 /** Who owns the conversations: a workspace name and the owner id within it. */
-export interface ConversationScope { workspace: string; userId: string }
+export interface ConversationScope {
+  workspace: string;
+  userId: string;
+}
 
 export type ThreadRow = typeof threads.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
@@ -54,24 +68,48 @@ export class ConversationsRepository {
   private readonly messaging: GroupCommit<AddMessageWrite, MessageRow | null>;
   private readonly updating: GroupCommit<UpdateRunWrite, RunRow | null>;
 
-  constructor(private readonly db: Database, opts: ConversationsRepositoryOptions = {}) {
+  constructor(
+    private readonly db: Database,
+    opts: ConversationsRepositoryOptions = {},
+  ) {
     const o = { maxRows: opts.groupCommitMaxRows ?? 256, concurrency: opts.groupCommitConcurrency ?? 1 };
-    this.opening = new GroupCommit((w) => openRuns(db, w), (w) => this.openRunAlone(w), { ...o, key: (w) => w.threadId });
-    this.appending = new GroupCommit((w) => appendEvents(db, w), (w) => this.appendEventAlone(w), { ...o, key: (w) => w.runId });
-    this.messaging = new GroupCommit((w) => addMessages(db, w), (w) => this.addMessageAlone(w), { ...o, key: (w) => w.threadId });
-    this.updating = new GroupCommit((w) => updateRuns(db, w), (w) => this.updateRunAlone(w), { ...o, key: (w) => w.id });
+    this.opening = new GroupCommit(
+      (w) => openRuns(db, w),
+      (w) => this.openRunAlone(w),
+      { ...o, key: (w) => w.threadId },
+    );
+    this.appending = new GroupCommit(
+      (w) => appendEvents(db, w),
+      (w) => this.appendEventAlone(w),
+      { ...o, key: (w) => w.runId },
+    );
+    this.messaging = new GroupCommit(
+      (w) => addMessages(db, w),
+      (w) => this.addMessageAlone(w),
+      { ...o, key: (w) => w.threadId },
+    );
+    this.updating = new GroupCommit(
+      (w) => updateRuns(db, w),
+      (w) => this.updateRunAlone(w),
+      { ...o, key: (w) => w.id },
+    );
   }
 
   /** Ids of the threads `scope` owns (a subquery). */
   private ownedThreads(scope: ConversationScope) {
-    return this.db.select({ id: threads.id }).from(threads)
+    return this.db
+      .select({ id: threads.id })
+      .from(threads)
       .innerJoin(workspaces, eq(workspaces.id, threads.workspaceId))
       .where(and(eq(workspaces.name, scope.workspace), eq(threads.userId, scope.userId)));
   }
 
   /** Ids of the runs `scope` owns (a subquery). */
   private ownedRuns(scope: ConversationScope) {
-    return this.db.select({ id: runs.id }).from(runs).where(inArray(runs.threadId, this.ownedThreads(scope)));
+    return this.db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(inArray(runs.threadId, this.ownedThreads(scope)));
   }
 
   // ── threads ──
@@ -85,32 +123,58 @@ export class ConversationsRepository {
 
   /** Newest activity first. */
   async listThreads(scope: ConversationScope, limit = 100): Promise<ThreadRow[]> {
-    return this.db.select().from(threads).where(inArray(threads.id, this.ownedThreads(scope)))
-      .orderBy(desc(threads.updatedAt), desc(threads.createdAt)).limit(limit);
+    return this.db
+      .select()
+      .from(threads)
+      .where(inArray(threads.id, this.ownedThreads(scope)))
+      .orderBy(desc(threads.updatedAt), desc(threads.createdAt))
+      .limit(limit);
   }
 
   async getThread(scope: ConversationScope, id: string): Promise<ThreadRow | null> {
     if (!isUuid(id)) return null;
-    return (await this.db.select().from(threads).where(and(eq(threads.id, id), inArray(threads.id, this.ownedThreads(scope)))).limit(1))[0] ?? null;
+    return (
+      (
+        await this.db
+          .select()
+          .from(threads)
+          .where(and(eq(threads.id, id), inArray(threads.id, this.ownedThreads(scope))))
+          .limit(1)
+      )[0] ?? null
+    );
   }
 
   async renameThread(scope: ConversationScope, id: string, rawTitle: string): Promise<ThreadRow | null> {
     const title = repairString(rawTitle);
     if (!isUuid(id)) return null;
-    return (await this.db.update(threads).set({ title, updatedAt: new Date() })
-      .where(and(eq(threads.id, id), inArray(threads.id, this.ownedThreads(scope)))).returning())[0] ?? null;
+    return (
+      (
+        await this.db
+          .update(threads)
+          .set({ title, updatedAt: new Date() })
+          .where(and(eq(threads.id, id), inArray(threads.id, this.ownedThreads(scope))))
+          .returning()
+      )[0] ?? null
+    );
   }
 
   /** Deletes the thread with its messages, runs and events; false when `scope` owns no such thread. */
   async deleteThread(scope: ConversationScope, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const rows = await this.db.delete(threads).where(and(eq(threads.id, id), inArray(threads.id, this.ownedThreads(scope)))).returning({ id: threads.id });
+    const rows = await this.db
+      .delete(threads)
+      .where(and(eq(threads.id, id), inArray(threads.id, this.ownedThreads(scope))))
+      .returning({ id: threads.id });
     return rows.length > 0;
   }
 
   // ── messages ──
   /** Appends a message and marks the thread active; null when `scope` owns no such thread. */
-  async addMessage(scope: ConversationScope, threadId: string, raw: { role: 'user' | 'assistant'; content: string; runId?: string | null }): Promise<MessageRow | null> {
+  async addMessage(
+    scope: ConversationScope,
+    threadId: string,
+    raw: { role: 'user' | 'assistant'; content: string; runId?: string | null },
+  ): Promise<MessageRow | null> {
     if (!isUuid(threadId) || (raw.runId != null && !isUuid(raw.runId))) return null;
     return this.messaging.submit({ scope, threadId, m: { ...raw, content: repairString(raw.content) } });
   }
@@ -135,7 +199,12 @@ export class ConversationsRepository {
   /** Oldest first; null when `scope` owns no such thread. */
   async listMessages(scope: ConversationScope, threadId: string, limit = 1000): Promise<MessageRow[] | null> {
     if (!(await this.getThread(scope, threadId))) return null;
-    return this.db.select().from(messages).where(eq(messages.threadId, threadId)).orderBy(asc(messages.createdAt), asc(messages.id)).limit(limit);
+    return this.db
+      .select()
+      .from(messages)
+      .where(eq(messages.threadId, threadId))
+      .orderBy(asc(messages.createdAt), asc(messages.id))
+      .limit(limit);
   }
 
   // ── runs ──
@@ -143,12 +212,25 @@ export class ConversationsRepository {
    * A queued run in the thread; null when `scope` owns no such thread. With `owner` (the instance id of the process that
    * will execute it) the row gets its first heartbeat (database clock).
    */
-  async createRun(scope: ConversationScope, threadId: string, r: { request: string; goal?: string | null; owner?: string }): Promise<RunRow | null> {
+  async createRun(
+    scope: ConversationScope,
+    threadId: string,
+    r: { request: string; goal?: string | null; owner?: string },
+  ): Promise<RunRow | null> {
     if (!(await this.getThread(scope, threadId))) return null;
-    return (await this.db.insert(runs).values({
-      threadId, request: r.request, goal: r.goal ?? null,
-      ...(r.owner !== undefined ? { owner: r.owner, heartbeatAt: sql`now()` } : {}),
-    }).returning())[0] ?? null;
+    return (
+      (
+        await this.db
+          .insert(runs)
+          .values({
+            threadId,
+            request: r.request,
+            goal: r.goal ?? null,
+            ...(r.owner !== undefined ? { owner: r.owner, heartbeatAt: sql`now()` } : {}),
+          })
+          .returning()
+      )[0] ?? null
+    );
   }
 
   /**
@@ -158,16 +240,30 @@ export class ConversationsRepository {
    * Under load, concurrent turns are opened together, one statement for all (group commit, conversation-batches.ts); each
    * resolves after that statement has committed.
    */
-  async openRun(scope: ConversationScope, threadId: string, r: { request: string; goal?: string | null; owner?: string; historyLimit: number }):
-    Promise<OpenedRun | null> {
+  async openRun(
+    scope: ConversationScope,
+    threadId: string,
+    r: { request: string; goal?: string | null; owner?: string; historyLimit: number },
+  ): Promise<OpenedRun | null> {
     if (!isUuid(threadId)) return null;
-    return this.opening.submit({ scope, threadId, request: r.request, goal: r.goal ?? null, owner: r.owner ?? null, historyLimit: r.historyLimit });
+    return this.opening.submit({
+      scope,
+      threadId,
+      request: r.request,
+      goal: r.goal ?? null,
+      owner: r.owner ?? null,
+      historyLimit: r.historyLimit,
+    });
   }
 
   private async openRunAlone({ scope, threadId, ...r }: OpenRunWrite): Promise<OpenedRun | null> {
     if (!(await this.getThread(scope, threadId))) return null;
-    const newest = await this.db.select().from(messages).where(eq(messages.threadId, threadId))
-      .orderBy(desc(messages.createdAt), desc(messages.id)).limit(Math.max(0, r.historyLimit));
+    const newest = await this.db
+      .select()
+      .from(messages)
+      .where(eq(messages.threadId, threadId))
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(Math.max(0, r.historyLimit));
     const previousReport = await this.lastRunReport(scope, threadId);
     const owner = r.owner;
     const res = await this.db.execute(sql`
@@ -188,24 +284,43 @@ export class ConversationsRepository {
 
   async getRun(scope: ConversationScope, id: string): Promise<RunRow | null> {
     if (!isUuid(id)) return null;
-    return (await this.db.select().from(runs).where(and(eq(runs.id, id), inArray(runs.id, this.ownedRuns(scope)))).limit(1))[0] ?? null;
+    return (
+      (
+        await this.db
+          .select()
+          .from(runs)
+          .where(and(eq(runs.id, id), inArray(runs.id, this.ownedRuns(scope))))
+          .limit(1)
+      )[0] ?? null
+    );
   }
 
   async listRuns(scope: ConversationScope, threadId: string): Promise<RunRow[]> {
     if (!isUuid(threadId)) return [];
-    return this.db.select().from(runs).where(and(eq(runs.threadId, threadId), inArray(runs.threadId, this.ownedThreads(scope))))
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.threadId, threadId), inArray(runs.threadId, this.ownedThreads(scope))))
       .orderBy(asc(runs.createdAt));
   }
 
   /** The `final_report` payload of the thread's latest run, when that run has one (pending approvals live there). */
   async lastRunReport(scope: ConversationScope, threadId: string): Promise<Record<string, unknown> | null> {
     if (!isUuid(threadId)) return null;
-    const latest = this.db.select({ id: runs.id }).from(runs)
+    const latest = this.db
+      .select({ id: runs.id })
+      .from(runs)
       .where(and(eq(runs.threadId, threadId), inArray(runs.threadId, this.ownedThreads(scope))))
-      .orderBy(desc(runs.createdAt)).limit(1);
-    const row = (await this.db.select({ payload: runEvents.payload }).from(runEvents)
-      .where(and(inArray(runEvents.runId, latest), eq(runEvents.type, 'final_report')))
-      .orderBy(desc(runEvents.seq)).limit(1))[0];
+      .orderBy(desc(runs.createdAt))
+      .limit(1);
+    const row = (
+      await this.db
+        .select({ payload: runEvents.payload })
+        .from(runEvents)
+        .where(and(inArray(runEvents.runId, latest), eq(runEvents.type, 'final_report')))
+        .orderBy(desc(runEvents.seq))
+        .limit(1)
+    )[0];
     return (row?.payload as Record<string, unknown> | undefined) ?? null;
   }
 
@@ -214,7 +329,8 @@ export class ConversationsRepository {
    * recorded failed (its heartbeat went stale) is not overwritten by its late owner.
    */
   async updateRun(
-    scope: ConversationScope, id: string,
+    scope: ConversationScope,
+    id: string,
     patch: { status?: RunStatus; startedAt?: Date; finishedAt?: Date; error?: string | null },
     opts: { whileStatus?: readonly RunStatus[] } = {},
   ): Promise<RunRow | null> {
@@ -225,14 +341,25 @@ export class ConversationsRepository {
   private async updateRunAlone({ scope, id, patch, whileStatus }: UpdateRunWrite): Promise<RunRow | null> {
     const where = [eq(runs.id, id), inArray(runs.id, this.ownedRuns(scope))];
     if (whileStatus) where.push(inArray(runs.status, [...whileStatus]));
-    return (await this.db.update(runs).set(patch).where(and(...where)).returning())[0] ?? null;
+    return (
+      (
+        await this.db
+          .update(runs)
+          .set(patch)
+          .where(and(...where))
+          .returning()
+      )[0] ?? null
+    );
   }
 
   // ── run ownership (system operations, not scoped: see the file comment) ──
   /** Refreshes the heartbeat (database clock) of `owner`'s queued and running runs; returns their ids. */
   async heartbeatRuns(owner: string): Promise<string[]> {
-    const rows = await this.db.update(runs).set({ heartbeatAt: sql`now()` })
-      .where(and(eq(runs.owner, owner), inArray(runs.status, UNFINISHED_RUN))).returning({ id: runs.id });
+    const rows = await this.db
+      .update(runs)
+      .set({ heartbeatAt: sql`now()` })
+      .where(and(eq(runs.owner, owner), inArray(runs.status, UNFINISHED_RUN)))
+      .returning({ id: runs.id });
     return rows.map((r) => r.id);
   }
 
@@ -251,8 +378,11 @@ export class ConversationsRepository {
     }
     const payload = JSON.stringify({ code: RUN_INTERRUPTED_CODE, message: o.reason });
     return this.db.transaction(async (tx) => {
-      const failed = await tx.update(runs).set({ status: 'failed', error: o.reason, finishedAt: sql`now()` })
-        .where(and(...conds)).returning({ id: runs.id, threadId: runs.threadId, owner: runs.owner });
+      const failed = await tx
+        .update(runs)
+        .set({ status: 'failed', error: o.reason, finishedAt: sql`now()` })
+        .where(and(...conds))
+        .returning({ id: runs.id, threadId: runs.threadId, owner: runs.owner });
       const events = new Map<string, { seq: number; ts: Date }>();
       // next seq per run; a late append of a still-living owner can take the same number first: then number again
       for (let attempt = 0; attempt < 5; attempt++) {
@@ -261,7 +391,10 @@ export class ConversationsRepository {
         const res = await tx.execute(sql`
           insert into run_events (run_id, seq, type, payload, ts)
           select r.id, coalesce((select max(e.seq) from run_events e where e.run_id = r.id), 0) + 1, 'agent_error', ${payload}::jsonb, now()
-          from runs r where r.id in (${sql.join(todo.map((r) => sql`${r.id}`), sql`, `)})
+          from runs r where r.id in (${sql.join(
+            todo.map((r) => sql`${r.id}`),
+            sql`, `,
+          )})
           on conflict (run_id, seq) do nothing
           returning run_id, seq, (extract(epoch from ts) * 1000)::float8 as ts_ms`);
         for (const row of rowsOf<{ run_id: string; seq: number | string; ts_ms: number | string }>(res)) {
@@ -274,7 +407,11 @@ export class ConversationsRepository {
 
   // ── run events ──
   /** Persists event `seq` of a run `scope` owns; false when it owns no such run. A repeated (run, seq) throws (primary key). */
-  async appendEvent(scope: ConversationScope, runId: string, e: { seq: number; type: string; payload: Record<string, unknown>; ts: Date }): Promise<boolean> {
+  async appendEvent(
+    scope: ConversationScope,
+    runId: string,
+    e: { seq: number; type: string; payload: Record<string, unknown>; ts: Date },
+  ): Promise<boolean> {
     if (!isUuid(runId)) return false;
     return this.appending.submit({ scope, runId, e });
   }
@@ -291,7 +428,10 @@ export class ConversationsRepository {
   /** The run's events with seq > `after`, in order (resume). */
   async eventsAfter(scope: ConversationScope, runId: string, after = 0): Promise<RunEventRow[]> {
     if (!isUuid(runId)) return [];
-    return this.db.select().from(runEvents).where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after), inArray(runEvents.runId, this.ownedRuns(scope))))
+    return this.db
+      .select()
+      .from(runEvents)
+      .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after), inArray(runEvents.runId, this.ownedRuns(scope))))
       .orderBy(asc(runEvents.seq));
   }
 }

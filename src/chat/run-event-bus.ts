@@ -1,5 +1,5 @@
 /**
- * The run-event bus (issues 3 and 5): how a run's numbered events and its end reach the clients following it, and how a
+ * The run-event bus: how a run's numbered events and its end reach the clients following it, and how a
  * stop request reaches the process executing the run.
  *
  * - `LocalRunEventBus`: one process (the default). Delivery is a synchronous call of the run's handlers.
@@ -30,9 +30,7 @@ export interface RunEvent {
   ts: string;
 }
 
-export type BusMessage =
-  | { kind: 'event'; event: RunEvent }
-  | { kind: 'end'; status: string };
+export type BusMessage = { kind: 'event'; event: RunEvent } | { kind: 'end'; status: string };
 
 /** Asks the process executing `run_id` to stop it; it checks that the run belongs to `workspace` and `user_id`. */
 export interface StopRequest {
@@ -108,7 +106,9 @@ export class LocalRunEventBus implements RunEventBus {
 
   async subscribe(runId: string, handler: BusHandler): Promise<() => void> {
     const remove = this.handlers.add(runId, handler);
-    return () => { remove(); };
+    return () => {
+      remove();
+    };
   }
 
   async requestStop(req: StopRequest): Promise<void> {
@@ -119,9 +119,13 @@ export class LocalRunEventBus implements RunEventBus {
     this.stopHandler = handler;
   }
 
-  publishAccessChange(): void { /* one process: the change was applied locally */ }
+  publishAccessChange(): void {
+    /* one process: the change was applied locally */
+  }
 
-  onAccessChange(): void { /* nothing arrives from other processes */ }
+  onAccessChange(): void {
+    /* nothing arrives from other processes */
+  }
   announceChange(): void {} // one process: its own changes are handled where they happen
 
   onWorkspaceChange(): void {}
@@ -140,7 +144,13 @@ export interface RedisRunEventBusOptions {
   commandTimeoutMs?: number;
 }
 
-interface Wire { i: string; m?: BusMessage; stop?: StopRequest; access?: AccessChange; changed?: WorkspaceChangeNotice }
+interface Wire {
+  i: string;
+  m?: BusMessage;
+  stop?: StopRequest;
+  access?: AccessChange;
+  changed?: WorkspaceChangeNotice;
+}
 
 export class RedisRunEventBus implements RunEventBus {
   readonly shared = true;
@@ -194,7 +204,10 @@ export class RedisRunEventBus implements RunEventBus {
 
   async subscribe(runId: string, handler: BusHandler, remote: boolean): Promise<() => void> {
     const remove = this.handlers.add(runId, handler);
-    if (!remote || this.closed) return () => { remove(); };
+    if (!remote || this.closed)
+      return () => {
+        remove();
+      };
     let ref = this.remoteRefs.get(runId);
     if (!ref) {
       const ready = this.sub.subscribe(this.channel(runId)).then(() => undefined);
@@ -205,7 +218,12 @@ export class RedisRunEventBus implements RunEventBus {
     const timeoutMs = this.opts.subscribeTimeoutMs ?? 2_000;
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([ref.ready, new Promise<void>((_, rej) => { timer = setTimeout(() => rej(new Error(`redis SUBSCRIBE took over ${timeoutMs} ms`)), timeoutMs); })]);
+      await Promise.race([
+        ref.ready,
+        new Promise<void>((_, rej) => {
+          timer = setTimeout(() => rej(new Error(`redis SUBSCRIBE took over ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
     } catch (err) {
       this.warn(err as Error); // live events from other processes may be missed; the persisted ones are still read
     } finally {
@@ -235,7 +253,9 @@ export class RedisRunEventBus implements RunEventBus {
 
   publishAccessChange(c: AccessChange): void {
     if (this.closed) return;
-    this.pub.publish(this.accessChannel, JSON.stringify({ i: this.instance, access: c } satisfies Wire)).catch((err: Error) => this.warn(err));
+    this.pub
+      .publish(this.accessChannel, JSON.stringify({ i: this.instance, access: c } satisfies Wire))
+      .catch((err: Error) => this.warn(err));
   }
 
   onAccessChange(handler: (c: AccessChange) => void): void {
@@ -244,7 +264,9 @@ export class RedisRunEventBus implements RunEventBus {
 
   announceChange(notice: WorkspaceChangeNotice): void {
     if (this.closed) return;
-    this.pub.publish(this.controlChannel, JSON.stringify({ i: this.instance, changed: notice } satisfies Wire)).catch((err: Error) => this.warn(err));
+    this.pub
+      .publish(this.controlChannel, JSON.stringify({ i: this.instance, changed: notice } satisfies Wire))
+      .catch((err: Error) => this.warn(err));
   }
 
   onWorkspaceChange(handler: (notice: WorkspaceChangeNotice) => void): void {
@@ -289,8 +311,14 @@ export class RedisRunEventBus implements RunEventBus {
     if (this.closed) return;
     this.closed = true;
     this.remoteRefs.clear();
-    await Promise.all([this.pub, this.sub].map(async (r) => {
-      try { await r.quit(); } catch { r.disconnect(); }
-    }));
+    await Promise.all(
+      [this.pub, this.sub].map(async (r) => {
+        try {
+          await r.quit();
+        } catch {
+          r.disconnect();
+        }
+      }),
+    );
   }
 }

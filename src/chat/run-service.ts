@@ -1,12 +1,13 @@
+// Longer than ~400 lines: since the formatter broke long lines at 140 columns; a split by responsibility is the next step.
 /**
- * Runs agents for conversations (issue 5). Starting a run stores the user's message and a queued run, then executes it
+ * Runs agents for conversations. Starting a run stores the user's message and a queued run, then executes it
  * with the injected RunExecutor in the background. Every event the executor emits gets the run's next sequence number
  * (`event_id`) and is persisted BEFORE it is published on the run-event bus (src/chat/run-event-bus.ts), so a follower
  * that subscribes, then reads the persisted events, misses nothing. With Redis the bus spans processes: a client of
- * process B follows (and stops) a run executing in process A (issue 3). `stop` aborts the executor, records
+ * process B follows (and stops) a run executing in process A. `stop` aborts the executor, records
  * `agent_stopped` and the run as cancelled.
  *
- * Ownership (issue 3): each service has an instance id (`owner`), stamped on the runs it executes; one unref'd timer
+ * Ownership: each service has an instance id (`owner`), stamped on the runs it executes; one unref'd timer
  * refreshes their heartbeat (database clock) every `heartbeatIntervalMs` and sweeps: queued/running runs of OTHER owners
  * whose heartbeat is older than `staleAfterMs` (their process died) are recorded failed, "interrupted: the process
  * executing it stopped (no heartbeat for N s)", with an `agent_error` event numbered after their last one, and their end is
@@ -19,7 +20,14 @@ import { HeartbeatTimer, newOwnerId } from '../heartbeat-timer.js';
 import type { Logger } from '../logger.js';
 import type { Goal } from '../optimize/ranking.js';
 import type { RunEventDraft, RunExecutor, RunResult } from '../agents/types.js';
-import { RUN_INTERRUPTED_CODE, type ConversationScope, type ConversationsRepository, type InterruptedRun, type RunEventRow, type RunRow } from './conversations-repository.js';
+import {
+  RUN_INTERRUPTED_CODE,
+  type ConversationScope,
+  type ConversationsRepository,
+  type InterruptedRun,
+  type RunEventRow,
+  type RunRow,
+} from './conversations-repository.js';
 import { LocalRunEventBus, type BusMessage, type RunEvent, type RunEventBus, type StopRequest } from './run-event-bus.js';
 
 export type { RunEvent } from './run-event-bus.js';
@@ -98,14 +106,26 @@ export class RunService {
     // chat text is made valid like event text: a lone surrogate cannot be stored in PostgreSQL's jsonb
     input = { ...input, request: repairString(input.request) };
     const opened = await this.deps.repo.openRun(scope, input.thread_id, {
-      request: input.request, goal: input.goal ?? null, owner: this.owner, historyLimit: this.deps.historyMessages ?? 50,
+      request: input.request,
+      goal: input.goal ?? null,
+      owner: this.owner,
+      historyLimit: this.deps.historyMessages ?? 50,
     });
-    if (!opened) throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, { field: 'thread_id' });
+    if (!opened)
+      throw new NetraError('NOT_FOUND', `no thread ${input.thread_id.slice(0, 40)} in workspace ${scope.workspace}`, {
+        field: 'thread_id',
+      });
     this.heartbeat.start();
     const { run, previousReport } = opened;
     const entry: ActiveRun = {
-      scope, threadId: input.thread_id, controller: new AbortController(),
-      chain: Promise.resolve(), seq: 0, finished: false, finish: null, done: Promise.resolve(null),
+      scope,
+      threadId: input.thread_id,
+      controller: new AbortController(),
+      chain: Promise.resolve(),
+      seq: 0,
+      finished: false,
+      finish: null,
+      done: Promise.resolve(null),
     };
     this.active.set(run.id, entry);
     const history = opened.history.map((m) => ({ role: m.role, content: m.content }));
@@ -142,8 +162,10 @@ export class RunService {
     this.announce(ended, reason);
     if (ended.length > 0) {
       const owners = [...new Set(ended.map((r) => r.owner ?? '(none)'))];
-      this.deps.log?.warn({ runs: ended.length, ids: ended.slice(0, 20).map((r) => r.id), owners, staleAfterMs: this.staleAfterMs },
-        'runs whose process stopped heartbeating recorded as failed');
+      this.deps.log?.warn(
+        { runs: ended.length, ids: ended.slice(0, 20).map((r) => r.id), owners, staleAfterMs: this.staleAfterMs },
+        'runs whose process stopped heartbeating recorded as failed',
+      );
     }
     return ended.length;
   }
@@ -175,8 +197,16 @@ export class RunService {
     if (!run || TERMINAL.has(run.status)) return null;
     // subscribe before asking, so the end of the run cannot pass unseen; then wait for it (bounded)
     let onEnd: () => void = () => undefined;
-    const ended = new Promise<void>((res) => { onEnd = res; });
-    const unsubscribe = await this.bus.subscribe(runId, (m) => { if (m.kind === 'end') onEnd(); }, true);
+    const ended = new Promise<void>((res) => {
+      onEnd = res;
+    });
+    const unsubscribe = await this.bus.subscribe(
+      runId,
+      (m) => {
+        if (m.kind === 'end') onEnd();
+      },
+      true,
+    );
     const timer = setTimeout(onEnd, this.deps.remoteStopTimeoutMs ?? 2_000);
     try {
       await this.bus.requestStop({ run_id: runId, workspace: scope.workspace, user_id: scope.userId });
@@ -205,7 +235,12 @@ export class RunService {
    * ends (wherever it executes, when the bus is shared). Resolves when delivery has caught up; the returned `close` stops
    * live delivery; `ended` resolves when the run ends.
    */
-  async follow(scope: ConversationScope, runId: string, after: number, onEvent: (e: RunEvent) => void): Promise<{ close(): void; ended: Promise<void> }> {
+  async follow(
+    scope: ConversationScope,
+    runId: string,
+    after: number,
+    onEvent: (e: RunEvent) => void,
+  ): Promise<{ close(): void; ended: Promise<void> }> {
     const entry = this.active.get(runId);
     const here = entry !== undefined && entry.scope.workspace === scope.workspace && entry.scope.userId === scope.userId;
     let last = after;
@@ -217,16 +252,23 @@ export class RunService {
       onEvent(e);
     };
     let resolveEnded!: () => void;
-    const ended = new Promise<void>((res) => { resolveEnded = res; });
+    const ended = new Promise<void>((res) => {
+      resolveEnded = res;
+    });
     let unsubscribe: () => void = () => undefined;
     // live delivery first (subscribe, then read what is persisted): an event is persisted before it is published
-    const remote = !here && entry === undefined && this.bus.shared && !TERMINAL.has((await this.deps.repo.getRun(scope, runId))?.status ?? 'completed');
+    const remote =
+      !here && entry === undefined && this.bus.shared && !TERMINAL.has((await this.deps.repo.getRun(scope, runId))?.status ?? 'completed');
     if (here || remote) {
-      unsubscribe = await this.bus.subscribe(runId, (m: BusMessage) => {
-        if (m.kind === 'end') resolveEnded();
-        else if (buffering) buffered.push(m.event);
-        else deliver(m.event);
-      }, remote);
+      unsubscribe = await this.bus.subscribe(
+        runId,
+        (m: BusMessage) => {
+          if (m.kind === 'end') resolveEnded();
+          else if (buffering) buffered.push(m.event);
+          else deliver(m.event);
+        },
+        remote,
+      );
     } else {
       resolveEnded();
     }
@@ -248,10 +290,12 @@ export class RunService {
   /** Stops the heartbeat timer, cancels every running run (shutdown) and waits for them to be recorded. */
   async close(): Promise<void> {
     const ticking = this.heartbeat.stop();
-    await Promise.all([...this.active.entries()].map(([id, e]) => {
-      e.controller.abort();
-      return this.finalize(id, e, { status: 'cancelled', stoppedEvent: true, error: 'server shutting down' });
-    }));
+    await Promise.all(
+      [...this.active.entries()].map(([id, e]) => {
+        e.controller.abort();
+        return this.finalize(id, e, { status: 'cancelled', stoppedEvent: true, error: 'server shutting down' });
+      }),
+    );
     await ticking; // never rejects; the database may be closed after close() resolves
   }
 
@@ -286,16 +330,29 @@ export class RunService {
   private announce(ended: InterruptedRun[], reason: string): void {
     for (const r of ended) {
       if (r.event) {
-        this.bus.publish(r.id, { kind: 'event', event: {
-          event_id: r.event.seq, run_id: r.id, thread_id: r.threadId, type: 'agent_error',
-          payload: { code: RUN_INTERRUPTED_CODE, message: reason }, ts: r.event.ts.toISOString(),
-        } });
+        this.bus.publish(r.id, {
+          kind: 'event',
+          event: {
+            event_id: r.event.seq,
+            run_id: r.id,
+            thread_id: r.threadId,
+            type: 'agent_error',
+            payload: { code: RUN_INTERRUPTED_CODE, message: reason },
+            ts: r.event.ts.toISOString(),
+          },
+        });
       }
       this.bus.publish(r.id, { kind: 'end', status: 'failed' });
     }
   }
 
-  private async execute(run: RunRow, entry: ActiveRun, input: StartRunInput, history: { role: 'user' | 'assistant'; content: string }[], previousReport: Record<string, unknown> | null): Promise<RunRow | null> {
+  private async execute(
+    run: RunRow,
+    entry: ActiveRun,
+    input: StartRunInput,
+    history: { role: 'user' | 'assistant'; content: string }[],
+    previousReport: Record<string, unknown> | null,
+  ): Promise<RunRow | null> {
     const { repo, executor, log } = this.deps;
     const signal = entry.controller.signal;
     const emit = (draft: RunEventDraft): Promise<void> => {
@@ -304,23 +361,41 @@ export class RunService {
     };
     try {
       const claimed = await repo.updateRun(entry.scope, run.id, { status: 'running', startedAt: new Date() }, { whileStatus: ['queued'] });
-      if (!claimed) { // stopped, swept by another process, or its thread deleted, before it started
+      if (!claimed) {
+        // stopped, swept by another process, or its thread deleted, before it started
         entry.controller.abort();
         return await this.finalize(run.id, entry, { status: 'cancelled' });
       }
-      const result: RunResult = await executor.execute({
-        run_id: run.id, thread_id: entry.threadId, workspace: entry.scope.workspace, user_id: entry.scope.userId,
-        request: input.request, ...(input.goal ? { goal: input.goal } : {}), history, previous_report: previousReport,
-      }, emit, signal);
-      if (signal.aborted || result.status === 'cancelled') return await this.finalize(run.id, entry, { status: 'cancelled', stoppedEvent: !signal.aborted });
-      return await this.finalize(run.id, entry, { status: result.status, content: result.content, error: result.status === 'failed' ? result.content : null });
+      const result: RunResult = await executor.execute(
+        {
+          run_id: run.id,
+          thread_id: entry.threadId,
+          workspace: entry.scope.workspace,
+          user_id: entry.scope.userId,
+          request: input.request,
+          ...(input.goal ? { goal: input.goal } : {}),
+          history,
+          previous_report: previousReport,
+        },
+        emit,
+        signal,
+      );
+      if (signal.aborted || result.status === 'cancelled')
+        return await this.finalize(run.id, entry, { status: 'cancelled', stoppedEvent: !signal.aborted });
+      return await this.finalize(run.id, entry, {
+        status: result.status,
+        content: result.content,
+        error: result.status === 'failed' ? result.content : null,
+      });
     } catch (err) {
       if (signal.aborted) return this.finalize(run.id, entry, { status: 'cancelled', stoppedEvent: false });
       const message = (err as Error).message ?? String(err);
       log?.warn({ run_id: run.id, err: message }, 'agent run failed');
       try {
         await this.persist(run.id, entry, 'agent_error', { message });
-      } catch { /* the run is still recorded failed below */ }
+      } catch {
+        /* the run is still recorded failed below */
+      }
       return this.finalize(run.id, entry, { status: 'failed', error: message });
     }
   }
@@ -333,7 +408,10 @@ export class RunService {
       const ok = await this.deps.repo.appendEvent(entry.scope, runId, { seq, type, payload, ts });
       if (!ok) throw new Error(`run ${runId} vanished (thread deleted?)`);
       entry.seq = seq;
-      this.bus.publish(runId, { kind: 'event', event: { event_id: seq, run_id: runId, thread_id: entry.threadId, type, payload, ts: ts.toISOString() } });
+      this.bus.publish(runId, {
+        kind: 'event',
+        event: { event_id: seq, run_id: runId, thread_id: entry.threadId, type, payload, ts: ts.toISOString() },
+      });
       // a turn whose steps are all cache hits and embedded-database writes resolves as one chain of microtasks: give the
       // event loop a turn per event so other sockets and requests are served in between (fairness), not after the run
       await new Promise<void>((res) => setImmediate(res));
@@ -343,7 +421,11 @@ export class RunService {
   }
 
   /** Records the outcome exactly once (the first caller wins: a stop, or the executor's own result). */
-  private finalize(runId: string, entry: ActiveRun, o: { status: 'completed' | 'failed' | 'cancelled'; content?: string; error?: string | null; stoppedEvent?: boolean }): Promise<RunRow | null> {
+  private finalize(
+    runId: string,
+    entry: ActiveRun,
+    o: { status: 'completed' | 'failed' | 'cancelled'; content?: string; error?: string | null; stoppedEvent?: boolean },
+  ): Promise<RunRow | null> {
     if (entry.finish) return entry.finish;
     entry.finish = (async () => {
       const { repo, log } = this.deps;
@@ -357,8 +439,14 @@ export class RunService {
       let status: string = o.status;
       try {
         // (a run another process recorded failed since this process's last heartbeat may still get its answer as a message)
-        if (o.content && o.status === 'completed') await repo.addMessage(entry.scope, entry.threadId, { role: 'assistant', content: o.content, runId });
-        const row = await repo.updateRun(entry.scope, runId, { status: o.status, finishedAt: new Date(), error: o.error ?? null }, { whileStatus: UNFINISHED });
+        if (o.content && o.status === 'completed')
+          await repo.addMessage(entry.scope, entry.threadId, { role: 'assistant', content: o.content, runId });
+        const row = await repo.updateRun(
+          entry.scope,
+          runId,
+          { status: o.status, finishedAt: new Date(), error: o.error ?? null },
+          { whileStatus: UNFINISHED },
+        );
         if (row) return row;
         // recorded finished by another process meanwhile (or deleted): that record stands
         const recorded = await this.recordedElsewhere(runId, entry, await repo.getRun(entry.scope, runId));
@@ -383,7 +471,8 @@ export class RunService {
   private async recordedElsewhere(runId: string, entry: ActiveRun, row: RunRow | null): Promise<RunRow | null> {
     if (!row) return null;
     this.deps.log?.warn({ run_id: runId, status: row.status }, 'run already recorded as finished elsewhere; its record is kept');
-    for (const e of await this.deps.repo.eventsAfter(entry.scope, runId, entry.seq)) this.bus.publish(runId, { kind: 'event', event: toEvent(e, entry.threadId) });
+    for (const e of await this.deps.repo.eventsAfter(entry.scope, runId, entry.seq))
+      this.bus.publish(runId, { kind: 'event', event: toEvent(e, entry.threadId) });
     return row;
   }
 }

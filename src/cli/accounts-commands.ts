@@ -18,7 +18,7 @@ import { parseWorkspace } from '../server/params.js';
 export function registerAccountCommands(program: Command): void {
   program
     .command('token')
-    .description("print an access token of the local owner (valid NETRA_ACCESS_TOKEN_TTL_S seconds; default 30 min)")
+    .description('print an access token of the local owner (valid NETRA_ACCESS_TOKEN_TTL_S seconds; default 30 min)')
     .option('--workspace <name>', 'limit the token to one workspace')
     .action(async (o: { workspace?: string }) => {
       const config = configFromEnv();
@@ -38,9 +38,11 @@ export function registerAccountCommands(program: Command): void {
       const config = configFromEnv();
       const workspace = parseWorkspace(o.workspace, config.defaultWorkspace);
       const body = { scope: o.scope, ...(o.name ? { name: o.name } : {}) };
-      const created = await viaServerOrDirect(config,
+      const created = (await viaServerOrDirect(
+        config,
         { method: 'POST', path: `/api/v1/workspaces/${encodeURIComponent(workspace)}/api-keys`, body },
-        (app) => app.accounts.access.createApiKey(workspace, body, app.accounts.identity.localOwnerId())) as { key: string; prefix: string };
+        (app) => app.accounts.access.createApiKey(workspace, body, app.accounts.identity.localOwnerId()),
+      )) as { key: string; prefix: string };
       if (o.json) process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
       else {
         process.stdout.write(`${created.key}\n`);
@@ -53,7 +55,9 @@ export function registerAccountCommands(program: Command): void {
     .argument('<prefix>', 'key prefix')
     .action(async (prefix: string) => {
       const p = prefix.replace(/^nk_/, '').split('_')[0]!;
-      await viaServerOrDirect(configFromEnv(), { method: 'DELETE', path: `/api/v1/api-keys/${encodeURIComponent(p)}` }, (app) => app.accounts.access.revokeApiKey(p));
+      await viaServerOrDirect(configFromEnv(), { method: 'DELETE', path: `/api/v1/api-keys/${encodeURIComponent(p)}` }, (app) =>
+        app.accounts.access.revokeApiKey(p),
+      );
       process.stderr.write(`api key ${p} revoked\n`);
     });
 }
@@ -63,7 +67,10 @@ async function localOwnerToken(config: Config, workspace?: string): Promise<stri
   let owner = readLocalOwnerId(config.dataDir);
   if (!owner) owner = await withApp(config, async (app) => app.accounts.identity.localOwnerId());
   const keys = loadKeyMaterial(config);
-  return signAccessToken({ secret: keys.jwtSecret, issuer: config.auth.issuer, audience: config.auth.audience, accessTtlSec: config.auth.accessTokenTtlSec }, { userId: owner, workspace });
+  return signAccessToken(
+    { secret: keys.jwtSecret, issuer: config.auth.issuer, audience: config.auth.audience, accessTtlSec: config.auth.accessTokenTtlSec },
+    { userId: owner, workspace },
+  );
 }
 
 async function withApp<T>(config: Config, fn: (app: App) => Promise<T>): Promise<T> {
@@ -75,7 +82,11 @@ async function withApp<T>(config: Config, fn: (app: App) => Promise<T>): Promise
   }
 }
 
-interface ServerCall { method: 'POST' | 'DELETE'; path: string; body?: unknown }
+interface ServerCall {
+  method: 'POST' | 'DELETE';
+  path: string;
+  body?: unknown;
+}
 
 /** Calls the running server as the local owner; opens the data directory itself when nothing listens. */
 export async function viaServerOrDirect(config: Config, call: ServerCall, direct: (app: App) => Promise<unknown>): Promise<unknown> {
@@ -97,14 +108,20 @@ export async function viaServerOrDirect(config: Config, call: ServerCall, direct
   if (res.status === 204) return undefined;
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
   if (res.ok) return json;
-  const hint = res.status === 401 ? ` (the server at ${base} did not accept this data directory's local owner token: another NETRA_DATA_DIR or NETRA_JWT_SECRET?)` : '';
-  throw Object.assign(new Error(`${json.error?.message ?? `HTTP ${res.status}`}${hint}`), { code: json.error?.code ?? ErrorCodes.REQUEST.code });
+  const hint =
+    res.status === 401
+      ? ` (the server at ${base} did not accept this data directory's local owner token: another NETRA_DATA_DIR or NETRA_JWT_SECRET?)`
+      : '';
+  throw Object.assign(new Error(`${json.error?.message ?? `HTTP ${res.status}`}${hint}`), {
+    code: json.error?.code ?? ErrorCodes.REQUEST.code,
+  });
 }
 
 /** The running server of this data directory (its address file), else NETRA_HOST/NETRA_PORT. */
 function serverUrl(config: Config): string {
   const running = readServerAddress(config.dataDir);
   if (running) return running.url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:');
-  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host =
+    config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host.includes(':') ? `[${config.host}]` : config.host;
   return `http://${host}:${config.port}`;
 }

@@ -15,14 +15,24 @@ export function table(head: string[], rows: string[][]): string {
 }
 
 export function formatStats(s: WorkspaceStats): string {
-  const range = s.first_event === null ? 'no events' : `${new Date(s.first_event).toISOString()} .. ${new Date(s.last_event!).toISOString()}`;
+  const range =
+    s.first_event === null ? 'no events' : `${new Date(s.first_event).toISOString()} .. ${new Date(s.last_event!).toISOString()}`;
   const head = [
     `workspace ${s.workspace}: ${n(s.events)} events (${n(s.errors)} errors), ${range}`,
     `tokens: ${n(s.prompt_tokens)} prompt (${n(s.cached_prompt_tokens)} cached), ${n(s.completion_tokens)} completion`,
     `spend: ${usd(s.spend_usd)}   latency p50 ${msf(s.latency_p50_ms)}, p95 ${msf(s.latency_p95_ms)}`,
     '',
   ];
-  const rows = s.by_model.map((m) => [m.model, m.provider, n(m.events), n(m.prompt_tokens), n(m.completion_tokens), usd(m.spend_usd), msf(m.latency_p50_ms), msf(m.latency_p95_ms)]);
+  const rows = s.by_model.map((m) => [
+    m.model,
+    m.provider,
+    n(m.events),
+    n(m.prompt_tokens),
+    n(m.completion_tokens),
+    usd(m.spend_usd),
+    msf(m.latency_p50_ms),
+    msf(m.latency_p95_ms),
+  ]);
   return head.join('\n') + table(['model', 'provider', 'events', 'prompt tok', 'completion tok', 'spend', 'p50', 'p95'], rows);
 }
 
@@ -42,16 +52,34 @@ export function formatAnalysis(a: FullAnalysis, replay?: ReplayResult | null): s
     replay
       ? `projected savings: ${usd(replay.monthly_savings_usd)}/month (${pctf(s.monthly_spend_usd > 0 ? replay.monthly_savings_usd / s.monthly_spend_usd : 0)}), from a replay of all recommendations together (overlaps counted once)`
       : 'projected savings: not replayed; the savings below are standalone and overlap, do not add them up',
-    ...(windowMs < 86_400_000 ? [`warning: the window is ${(windowMs / 3_600_000).toFixed(1)} h long; monthly figures extrapolate it and are uncertain`] : []),
+    ...(windowMs < 86_400_000
+      ? [`warning: the window is ${(windowMs / 3_600_000).toFixed(1)} h long; monthly figures extrapolate it and are uncertain`]
+      : []),
     '',
   ];
   const p = presentRecommendations(a.recommendations, s.monthly_spend_usd);
-  const row = (r: (typeof a.recommendations)[number], i: number) => [String(i + 1), r.kind, [r.scope.app, r.scope.model].filter(Boolean).join(' / ') || '-', `${usd(r.monthly_savings_usd)}/mo`, pctf(r.affected_share), r.quality_risk.level, r.confidence.toFixed(2)];
+  const row = (r: (typeof a.recommendations)[number], i: number) => [
+    String(i + 1),
+    r.kind,
+    [r.scope.app, r.scope.model].filter(Boolean).join(' / ') || '-',
+    `${usd(r.monthly_savings_usd)}/mo`,
+    pctf(r.affected_share),
+    r.quality_risk.level,
+    r.confidence.toFixed(2),
+  ];
   lines.push(table(['#', 'kind', 'scope', 'standalone savings', 'events', 'risk', 'conf'], p.top.map(row)));
   for (const [i, r] of p.top.slice(0, 5).entries()) lines.push('', `${i + 1}. ${r.title}`, ...r.how_to_apply.map((h) => `   - ${h}`));
-  if (p.more.length) lines.push('', `${p.more.length} more recommendation${p.more.length === 1 ? '' : 's'} (--json lists them): ${usd(p.more.reduce((t, r) => t + r.monthly_savings_usd, 0))}/month standalone`);
+  if (p.more.length)
+    lines.push(
+      '',
+      `${p.more.length} more recommendation${p.more.length === 1 ? '' : 's'} (--json lists them): ${usd(p.more.reduce((t, r) => t + r.monthly_savings_usd, 0))}/month standalone`,
+    );
   if (p.findings.length) lines.push('', 'findings (no saving, no concrete model change):', ...p.findings.map((r) => `  - ${r.title}`));
-  if (p.minor.length) lines.push('', `minor: ${p.minor.length} item${p.minor.length === 1 ? '' : 's'} each under ${usd(p.minor_below_usd)}/month (${usd(p.minor.reduce((t, r) => t + r.monthly_savings_usd, 0))}/month standalone together)`);
+  if (p.minor.length)
+    lines.push(
+      '',
+      `minor: ${p.minor.length} item${p.minor.length === 1 ? '' : 's'} each under ${usd(p.minor_below_usd)}/month (${usd(p.minor.reduce((t, r) => t + r.monthly_savings_usd, 0))}/month standalone together)`,
+    );
   if (a.skipped.length) lines.push('', 'not analysed:', ...a.skipped.map((k) => `  ${k.kind}: ${k.reason} (needs: ${k.needs})`));
   return lines.join('\n');
 }
@@ -61,10 +89,13 @@ export function formatReplay(r: ReplayResult): string {
   const p = r.projected;
   const lines = [
     `policy ${r.policy.name ?? '(unnamed)'} over ${r.workspace}, ${new Date(r.from).toISOString()} .. ${new Date(r.to).toISOString()}`,
-    table(['', 'events', 'spend', 'p50', 'p95', 'cache hits'], [
-      ['baseline', n(b.events), usd(b.spend_usd), msf(b.latency_p50_ms), msf(b.latency_p95_ms), pctf(b.cache_hit_rate)],
-      ['projected', n(p.events), usd(p.spend_usd), msf(p.latency_p50_ms), msf(p.latency_p95_ms), pctf(p.cache_hit_rate)],
-    ]),
+    table(
+      ['', 'events', 'spend', 'p50', 'p95', 'cache hits'],
+      [
+        ['baseline', n(b.events), usd(b.spend_usd), msf(b.latency_p50_ms), msf(b.latency_p95_ms), pctf(b.cache_hit_rate)],
+        ['projected', n(p.events), usd(p.spend_usd), msf(p.latency_p50_ms), msf(p.latency_p95_ms), pctf(p.cache_hit_rate)],
+      ],
+    ),
     `savings ${usd(r.savings_usd)} (${pctf(r.savings_share)}), ${usd(r.monthly_savings_usd)}/month; ${pctf(r.changed_share)} of traffic changed`,
   ];
   if (r.assumptions.length) lines.push('assumptions:', ...r.assumptions.map((x) => `  - ${x}`));

@@ -22,16 +22,21 @@ export function choiceArg<T extends string>(option: string, choices: readonly T[
 /** Throws NETRA_E_UNKNOWN_MODEL with the closest names when the catalog (with the workspace's overrides) cannot price `model`. */
 export function checkModel(model: string, known: () => Iterable<string>, prices: (model: string) => boolean): void {
   if (prices(model)) return;
-  throw new NetraError('UNKNOWN_MODEL',
+  throw new NetraError(
+    'UNKNOWN_MODEL',
     `unknown model '${model}': not in the price catalog${didYouMean(model, known())}; the requests could not be priced (list: GET /api/v1/catalog, or add a price override)`,
-    { field: 'model' });
+    { field: 'model' },
+  );
 }
 
 /** Throws NETRA_E_NOT_FOUND with the closest names when the workspace does not exist. */
 export function checkWorkspace(workspace: string, exists: boolean, known: readonly string[]): void {
   if (exists) return;
-  throw new NetraError('NOT_FOUND',
-    `unknown workspace '${workspace}'${didYouMean(workspace, known)}; known: ${known.slice(0, 20).join(', ') || '(none)'}`, { field: 'workspace' });
+  throw new NetraError(
+    'NOT_FOUND',
+    `unknown workspace '${workspace}'${didYouMean(workspace, known)}; known: ${known.slice(0, 20).join(', ') || '(none)'}`,
+    { field: 'workspace' },
+  );
 }
 
 /** The format a file's first line looks like, or null when it says nothing clear. */
@@ -48,7 +53,11 @@ export function sniffFormat(path: string): ImportFormatName | null {
   } catch {
     return null;
   }
-  const first = text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  const first =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? '';
   if (/^[[{]/.test(first)) return 'jsonl';
   if (/^"?timestamp"?\s*,\s*"?contexttokens"?\s*,\s*"?generatedtokens"?/i.test(first)) return 'azure-trace';
   if (first.includes(',')) return 'csv';
@@ -69,9 +78,17 @@ export function checkPortFree(host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'is in use (another netra serve, or another program)'
-        : err.code === 'EACCES' ? 'needs privileges this user does not have' : `cannot be used (${err.code ?? err.message})`;
-      reject(new NetraError('CONFIG', `port ${port} on ${host} ${why}; stop that process or choose another port with NETRA_PORT`, { field: 'port' }));
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'is in use (another netra serve, or another program)'
+          : err.code === 'EACCES'
+            ? 'needs privileges this user does not have'
+            : `cannot be used (${err.code ?? err.message})`;
+      reject(
+        new NetraError('CONFIG', `port ${port} on ${host} ${why}; stop that process or choose another port with NETRA_PORT`, {
+          field: 'port',
+        }),
+      );
     });
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });

@@ -15,7 +15,10 @@ import { detectFormat, IMPORT_FORMATS, type ImportFormat } from '../ingest/file-
 
 const program = new Command();
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-program.name('netra').description('Where your LLM money and latency go, and what to change.').version(VERSION, '-V, --version', 'print the version')
+program
+  .name('netra')
+  .description('Where your LLM money and latency go, and what to change.')
+  .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError();
 
 function intArg(name: string, min = 1) {
@@ -41,7 +44,12 @@ async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
 async function existingWorkspace(app: App, name: string | undefined): Promise<string> {
   const workspace = parseWorkspace(name, app.config.defaultWorkspace);
   const exists = (await app.repo.getWorkspace(workspace)) !== null;
-  if (!exists) checkWorkspace(workspace, false, (await app.repo.listWorkspaces()).map((w) => w.name));
+  if (!exists)
+    checkWorkspace(
+      workspace,
+      false,
+      (await app.repo.listWorkspaces()).map((w) => w.name),
+    );
   return workspace;
 }
 
@@ -62,7 +70,11 @@ program
     } catch (err) {
       await app.close(); // taken meanwhile: nothing may keep the process alive
       throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-        ? new NetraError('CONFIG', `port ${config.port} on ${config.host} is in use; stop that process or choose another port with NETRA_PORT`, { field: 'port' })
+        ? new NetraError(
+            'CONFIG',
+            `port ${config.port} on ${config.host} is in use; stop that process or choose another port with NETRA_PORT`,
+            { field: 'port' },
+          )
         : err;
     }
     app.log.info({ url }, `netra listening on ${url}`);
@@ -82,28 +94,46 @@ program
   .command('import')
   .description('import events from a file into a workspace')
   .argument('<file>', 'path of the file')
-  .addOption(new Option('--format <format>', `file format: ${IMPORT_FORMATS.join(' | ')} (default: detected from the file)`).argParser(choiceArg('format', IMPORT_FORMATS)))
+  .addOption(
+    new Option('--format <format>', `file format: ${IMPORT_FORMATS.join(' | ')} (default: detected from the file)`).argParser(
+      choiceArg('format', IMPORT_FORMATS),
+    ),
+  )
   .option('--model <id>', 'model for formats that carry none (azure-trace), or default for CSV rows without one')
   .option('--map <mapping>', 'CSV column mapping field=column,... (default: columns named like event fields)')
   .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
   .option('--json', 'print { imported, rejected, duplicates, errors } as JSON')
   .action(async (file: string, o: { format?: ImportFormat; model?: string; map?: string; workspace?: string; json?: boolean }) => {
     // detected before the app opens its stores: a file we cannot read is refused at once, with the reason
-    const format = o.format ?? await detectFormat(file);
+    const format = o.format ?? (await detectFormat(file));
     const result = await withApp(async (app) => {
       const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
       const model = o.model;
       if (model !== undefined) {
-        checkModel(model, () => app.catalog().entries.flatMap((e) => [e.id, ...e.aliases]), (m) => app.catalog().rates(workspace, m) !== null);
+        checkModel(
+          model,
+          () => app.catalog().entries.flatMap((e) => [e.id, ...e.aliases]),
+          (m) => app.catalog().rates(workspace, m) !== null,
+        );
       }
       const progress = progressReporter(!o.json && process.stderr.isTTY, 'bytes');
       try {
-        return await app.importFile(file, { format, model: o.model, mapping: parseMapping(o.map), workspace, signal: interruptSignal() }, progress.update);
+        return await app.importFile(
+          file,
+          { format, model: o.model, mapping: parseMapping(o.map), workspace, signal: interruptSignal() },
+          progress.update,
+        );
       } finally {
         progress.stop();
       }
     });
-    const out = { imported: result.accepted, rejected: result.rejected, duplicates: result.duplicates, errors: result.errors, errors_total: result.errors_total ?? result.errors.length };
+    const out = {
+      imported: result.accepted,
+      rejected: result.rejected,
+      duplicates: result.duplicates,
+      errors: result.errors,
+      errors_total: result.errors_total ?? result.errors.length,
+    };
     print(Boolean(o.json), out, () => {
       const lines = [`imported ${out.imported} events (${out.duplicates} already stored, ${out.rejected} rejected)`];
       for (const e of out.errors.slice(0, 20)) lines.push(`  line ${e.line ?? e.index}: ${e.field}: ${e.message}`);
@@ -132,12 +162,20 @@ program
       const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
       const progress = progressReporter(!o.json && process.stderr.isTTY, 'events', o.events);
       try {
-        return await app.generate({ preset: o.preset, events: o.events, days: o.days, seed: o.seed, workspace, out: o.out, signal: interruptSignal() }, progress.update);
+        return await app.generate(
+          { preset: o.preset, events: o.events, days: o.days, seed: o.seed, workspace, out: o.out, signal: interruptSignal() },
+          progress.update,
+        );
       } finally {
         progress.stop();
       }
     });
-    print(Boolean(o.json), manifest, () => `generated ${o.events} ${o.preset} events into ${o.out ?? `workspace ${o.workspace ?? 'demo'}`}; spend $${Number((manifest as { total_spend_usd?: number }).total_spend_usd ?? 0).toFixed(2)}`);
+    print(
+      Boolean(o.json),
+      manifest,
+      () =>
+        `generated ${o.events} ${o.preset} events into ${o.out ?? `workspace ${o.workspace ?? 'demo'}`}; spend $${Number((manifest as { total_spend_usd?: number }).total_spend_usd ?? 0).toFixed(2)}`,
+    );
   });
 
 program
@@ -187,7 +225,10 @@ program
       const req = { workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), goal: o.goal };
       const analysis = await app.analysis.analyze(req);
       // the one projected-savings figure: the replay of the recommended policy (text output only; --json is the API's shape)
-      const replayed = o.json || o.md ? null : await app.analysis.simulate({ ...req, policy: await app.analysis.recommendedPolicy(req) }).catch(() => null);
+      const replayed =
+        o.json || o.md
+          ? null
+          : await app.analysis.simulate({ ...req, policy: await app.analysis.recommendedPolicy(req) }).catch(() => null);
       return { a: analysis, replay: replayed };
     });
     if (o.md) {
@@ -207,7 +248,9 @@ program
   .action(async (file: string, o: { workspace?: string; from?: string; to?: string; json?: boolean }) => {
     const { parseRange } = await import('../server/params.js');
     const policy = readJsonFile(file, 'policy');
-    const r = await withApp(async (app) => app.analysis.simulate({ workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), policy }));
+    const r = await withApp(async (app) =>
+      app.analysis.simulate({ workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), policy }),
+    );
     print(Boolean(o.json), r, () => formatReplay(r));
   });
 
@@ -222,9 +265,17 @@ program
   .action(async (o: { format: string; policy?: string; workspace?: string; goal: string; out?: string }) => {
     const { exportGatewayConfig } = await import('../services/gateway-export.js');
     const policy = o.policy ? readJsonFile(o.policy, 'policy') : undefined;
-    const r = await withApp(async (app) => exportGatewayConfig({ analysis: app.analysis, store: app.store, catalog: app.catalog() }, {
-      workspace: await existingWorkspace(app, o.workspace), format: o.format, policy, goal: o.goal,
-    }));
+    const r = await withApp(async (app) =>
+      exportGatewayConfig(
+        { analysis: app.analysis, store: app.store, catalog: app.catalog() },
+        {
+          workspace: await existingWorkspace(app, o.workspace),
+          format: o.format,
+          policy,
+          goal: o.goal,
+        },
+      ),
+    );
     if (o.out) {
       writeFileSync(o.out, r.content);
       process.stderr.write(`wrote ${o.out}\n`);
@@ -246,14 +297,25 @@ gatewayPolicy
   .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
   .option('--json', 'print JSON')
   .action(async (o: { mode: string; policy?: string; goal: string; recordText?: string; workspace?: string; json?: boolean }) => {
-    if (o.recordText !== undefined && o.recordText !== 'true' && o.recordText !== 'false') throw new InvalidArgumentError('--record-text must be true or false');
+    if (o.recordText !== undefined && o.recordText !== 'true' && o.recordText !== 'false')
+      throw new InvalidArgumentError('--record-text must be true or false');
     const r = await withApp(async (app) => {
-      if (!app.gateway) throw new NetraError('CONFIG', 'the gateway is disabled (NETRA_GATEWAY_ENABLED=false)', { field: 'gateway.enabled' });
+      if (!app.gateway)
+        throw new NetraError('CONFIG', 'the gateway is disabled (NETRA_GATEWAY_ENABLED=false)', { field: 'gateway.enabled' });
       const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
       const policy = o.policy ? readJsonFile(o.policy, 'policy') : await app.analysis.recommendedPolicy({ workspace, goal: o.goal });
-      return app.gateway.setPolicy(workspace, { mode: o.mode, policy, ...(o.recordText !== undefined ? { record_text: o.recordText === 'true' } : {}) }, null);
+      return app.gateway.setPolicy(
+        workspace,
+        { mode: o.mode, policy, ...(o.recordText !== undefined ? { record_text: o.recordText === 'true' } : {}) },
+        null,
+      );
     });
-    print(Boolean(o.json), r, () => `${r.workspace}: gateway policy ${r.mode} since ${r.activated_at}; record_text ${r.record_text}\n${JSON.stringify(r.policy, null, 2)}`);
+    print(
+      Boolean(o.json),
+      r,
+      () =>
+        `${r.workspace}: gateway policy ${r.mode} since ${r.activated_at}; record_text ${r.record_text}\n${JSON.stringify(r.policy, null, 2)}`,
+    );
   });
 gatewayPolicy
   .command('show')
@@ -261,7 +323,8 @@ gatewayPolicy
   .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
   .action(async (o: { workspace?: string }) => {
     const r = await withApp(async (app) => {
-      if (!app.gateway) throw new NetraError('CONFIG', 'the gateway is disabled (NETRA_GATEWAY_ENABLED=false)', { field: 'gateway.enabled' });
+      if (!app.gateway)
+        throw new NetraError('CONFIG', 'the gateway is disabled (NETRA_GATEWAY_ENABLED=false)', { field: 'gateway.enabled' });
       return app.gateway.getPolicy(parseWorkspace(o.workspace, app.config.defaultWorkspace));
     });
     print(true, r, () => '');
@@ -303,7 +366,7 @@ function parseMapping(spec: string | undefined): Record<string, string> | undefi
   return out;
 }
 
-// accounts (issue 3): netra token, netra keys create | revoke
+// accounts: netra token, netra keys create | revoke
 (await import('./accounts-commands.js')).registerAccountCommands(program);
 // netra events delete
 (await import('./events-commands.js')).registerEventCommands(program);

@@ -56,7 +56,13 @@ const MAX_ATTEMPTS = 3;
 /** at most one event per 20 ms on average, so strictly increasing millisecond timestamps always fit */
 const MIN_MS_PER_EVENT = 20;
 
-interface ModelState { model: string; provider: string; maxTokens: number | null; profile: LatencyProfile; group: number }
+interface ModelState {
+  model: string;
+  provider: string;
+  maxTokens: number | null;
+  profile: LatencyProfile;
+  group: number;
+}
 interface AppState {
   spec: AppSpec;
   index: number;
@@ -100,7 +106,18 @@ interface Call {
   attempt: number;
   chain: Chain | null;
 }
-interface Pending { ready: number; seq: number; call: Call | null; chain: Chain | null; app: AppState; mi: number; sys: number; task: number; topic: number; user: string | null }
+interface Pending {
+  ready: number;
+  seq: number;
+  call: Call | null;
+  chain: Chain | null;
+  app: AppState;
+  mi: number;
+  sys: number;
+  task: number;
+  topic: number;
+  user: string | null;
+}
 
 function resolvePreset(p: string | Preset): Preset {
   if (typeof p !== 'string') return p;
@@ -127,9 +144,13 @@ export function generateWorkload(opts: GenerateOptions): Workload {
   check(Number.isInteger(batchSize) && batchSize > 0, 'batchSize', 'must be a whole number > 0');
   check(ttlMs > 0, 'exactCacheTtlSeconds', 'must be > 0');
   check(Number.isFinite(to) && from >= Date.UTC(2000, 0, 1) && to <= Date.UTC(2100, 0, 1), 'end', 'must be between 2000 and 2100');
-  check(opts.events <= (to - from) / MIN_MS_PER_EVENT, 'events', `must be at most ${Math.floor((to - from) / MIN_MS_PER_EVENT)} for ${days} days (one per ${MIN_MS_PER_EVENT} ms); raise --days`);
+  check(
+    opts.events <= (to - from) / MIN_MS_PER_EVENT,
+    'events',
+    `must be at most ${Math.floor((to - from) / MIN_MS_PER_EVENT)} for ${days} days (one per ${MIN_MS_PER_EVENT} ms); raise --days`,
+  );
 
-  const tierOf = (m: string): number | null => (opts.tierOf ? opts.tierOf(m) ?? null : defaultTierOf(m));
+  const tierOf = (m: string): number | null => (opts.tierOf ? (opts.tierOf(m) ?? null) : defaultTierOf(m));
   const tiers: Record<string, number | null> = {};
   const latencyModels: Record<string, LatencyProfile> = {};
   const providers = new Map<string, string>();
@@ -137,23 +158,45 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     for (const m of a.models) {
       const profile = MODEL_PROFILES[m.model];
       const priced = opts.pricer.price(workspace, m.model, { prompt_tokens: 1000, completion_tokens: 100, cached_prompt_tokens: 0 });
-      if (!profile || !priced) throw new NetraError('UNKNOWN_MODEL', `preset '${preset.name}' uses model '${m.model}', which the ${profile ? 'price catalog' : 'generator'} does not know`, { field: 'model' });
+      if (!profile || !priced)
+        throw new NetraError(
+          'UNKNOWN_MODEL',
+          `preset '${preset.name}' uses model '${m.model}', which the ${profile ? 'price catalog' : 'generator'} does not know`,
+          { field: 'model' },
+        );
       tiers[m.model] = tierOf(m.model);
       latencyModels[m.model] = profile;
       providers.set(m.model, priced.provider);
     }
   }
   const builder = new ManifestBuilder({
-    preset: preset.name, seed, workspace, events: opts.events, days, from, to, latency_models: latencyModels,
+    preset: preset.name,
+    seed,
+    workspace,
+    events: opts.events,
+    days,
+    from,
+    to,
+    latency_models: latencyModels,
     params: {
-      exact_cache_ttl_seconds: ttlMs / 1000, prefix_cache_window_seconds: PREFIX_WINDOW_MS / 1000, prefix_min_tokens: PREFIX_MIN_TOKENS,
-      near_duplicate_jaccard: NEAR_DUPLICATE_JACCARD, simple_tasks: [...SIMPLE_TASKS], tiers,
+      exact_cache_ttl_seconds: ttlMs / 1000,
+      prefix_cache_window_seconds: PREFIX_WINDOW_MS / 1000,
+      prefix_min_tokens: PREFIX_MIN_TOKENS,
+      near_duplicate_jaccard: NEAR_DUPLICATE_JACCARD,
+      simple_tasks: [...SIMPLE_TASKS],
+      tiers,
     },
   });
   const apps: AppState[] = preset.apps.map((spec, index) => ({
     spec,
     index,
-    models: spec.models.map((m) => ({ model: m.model, provider: providers.get(m.model)!, maxTokens: m.max_tokens, profile: MODEL_PROFILES[m.model]!, group: builder.group(spec.app, m.model, m.max_tokens) })),
+    models: spec.models.map((m) => ({
+      model: m.model,
+      provider: providers.get(m.model)!,
+      maxTokens: m.max_tokens,
+      profile: MODEL_PROFILES[m.model]!,
+      group: builder.group(spec.app, m.model, m.max_tokens),
+    })),
     modelCum: cumulative(spec.models.map((m) => m.weight)),
     taskCum: cumulative(spec.tasks.map((t) => t.weight)),
     stepTaskCum: spec.chain?.step_tasks ? cumulative(spec.chain.step_tasks.map((t) => t.weight)) : null,
@@ -182,7 +225,11 @@ export function generateWorkload(opts: GenerateOptions): Workload {
 
   const tagsFor = (a: AppState, task: number, topic: number): Record<string, string> => {
     const key = task * a.topics.length + topic;
-    return (a.tags[key] ??= Object.freeze({ task: a.taskNames[task]!, latency_class: a.spec.latency_class, topic: a.topics[topic]! }) as Record<string, string>);
+    return (a.tags[key] ??= Object.freeze({
+      task: a.taskNames[task]!,
+      latency_class: a.spec.latency_class,
+      topic: a.topics[topic]!,
+    }) as Record<string, string>);
   };
   const userOf = (a: AppState): string | null => {
     if (a.spec.users === 0) return null;
@@ -194,12 +241,21 @@ export function generateWorkload(opts: GenerateOptions): Workload {
   const ref2Of = (i: number) => base32(mix32(i ^ ~refSalt), 7, true);
   const taskIndex = (a: AppState, name: string) => a.taskNames.indexOf(name);
   const originalClauses = (a: AppState, f: Family) =>
-    renderClauses(a.spec.domain, a.spec.text, a.taskNames[f.taskIndex]!, f.topicIndex, refOf(f.id), ref2Of(f.id), scratch.reseed(f.textSeed));
+    renderClauses(
+      a.spec.domain,
+      a.spec.text,
+      a.taskNames[f.taskIndex]!,
+      f.topicIndex,
+      refOf(f.id),
+      ref2Of(f.id),
+      scratch.reseed(f.textSeed),
+    );
   const originalText = (a: AppState, f: Family) =>
     renderText(a.spec.domain, a.spec.text, a.taskNames[f.taskIndex]!, f.topicIndex, refOf(f.id), ref2Of(f.id), scratch.reseed(f.textSeed));
   const pickSys = (a: AppState) => (a.sysCum ? rng.pickCumulative(a.sysCum) : -1);
   const sysTokens = (a: AppState, sys: number) => (sys >= 0 ? a.sysTokens[sys]! : 0);
-  const userTokens = (a: AppState) => Math.min(a.spec.prompt.max, Math.max(1, Math.round(rng.logNormal(a.spec.prompt.median, a.spec.prompt.sigma))));
+  const userTokens = (a: AppState) =>
+    Math.min(a.spec.prompt.max, Math.max(1, Math.round(rng.logNormal(a.spec.prompt.median, a.spec.prompt.sigma))));
 
   /** A fresh request at slot i: re-send, paraphrase, or a new prompt (maybe opening a chain). */
   const freshCall = (t: number, i: number): Call => {
@@ -213,12 +269,39 @@ export function generateWorkload(opts: GenerateOptions): Workload {
         const entry = textAt(f, rng.int(textCount(f)));
         if (t - entry.lastOk <= ttlMs) {
           const text = entry.text ?? originalText(a, f);
-          return { app: a, mi: f.modelIndex, sys: f.systemIndex, entry, text, task: f.taskIndex, topic: f.topicIndex, user: userOf(a), session: null, trace, attempt: 1, chain: null };
+          return {
+            app: a,
+            mi: f.modelIndex,
+            sys: f.systemIndex,
+            entry,
+            text,
+            task: f.taskIndex,
+            topic: f.topicIndex,
+            user: userOf(a),
+            session: null,
+            trace,
+            attempt: 1,
+            chain: null,
+          };
         }
       } else if (f && t - f.lastOk <= ttlMs && textCount(f) < MAX_FAMILY_TEXTS) {
         const clauses = originalClauses(a, f);
         const entry = addParaphrase(f, clauses, joinClauses(clauses), rng, recipeHash(a.index, f.id, textCount(f), refSalt));
-        if (entry) return { app: a, mi: f.modelIndex, sys: f.systemIndex, entry, text: entry.text!, task: f.taskIndex, topic: f.topicIndex, user: userOf(a), session: null, trace, attempt: 1, chain: null };
+        if (entry)
+          return {
+            app: a,
+            mi: f.modelIndex,
+            sys: f.systemIndex,
+            entry,
+            text: entry.text!,
+            task: f.taskIndex,
+            topic: f.topicIndex,
+            user: userOf(a),
+            session: null,
+            trace,
+            attempt: 1,
+            chain: null,
+          };
       }
     }
     const task = rng.pickCumulative(a.taskCum);
@@ -227,8 +310,21 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const sys = pickSys(a);
     const textSeed = rng.uint32();
     const fam: Family = {
-      text: null, hash: recipeHash(a.index, i, 0, refSalt), promptTokens: sysTokens(a, sys) + userTokens(a), lastOk: -Infinity, similar: null, shingles: null,
-      id: i, created: t, modelIndex: mi, taskIndex: task, topicIndex: topic, systemIndex: sys, systemTokens: sysTokens(a, sys), textSeed, paraphrases: null,
+      text: null,
+      hash: recipeHash(a.index, i, 0, refSalt),
+      promptTokens: sysTokens(a, sys) + userTokens(a),
+      lastOk: -Infinity,
+      similar: null,
+      shingles: null,
+      id: i,
+      created: t,
+      modelIndex: mi,
+      taskIndex: task,
+      topicIndex: topic,
+      systemIndex: sys,
+      systemTokens: sysTokens(a, sys),
+      textSeed,
+      paraphrases: null,
     };
     const text = originalText(a, fam);
     a.ring.add(fam);
@@ -237,7 +333,15 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const cs = s.chain;
     if (cs && openChains < MAX_OPEN_CHAINS && rng.chance(cs.share)) {
       const length = Math.min(cs.max_length, Math.max(2, Math.round(rng.logNormal(cs.length_median, 0.5))));
-      chain = { kind: cs.kind, length, turn: 1, session: cs.kind === 'session' ? 'ses_' + idTag + '_' + i.toString(36) : null, trace: cs.kind === 'agent' ? trace : null, lastPrompt: 0, lastCompletion: 0 };
+      chain = {
+        kind: cs.kind,
+        length,
+        turn: 1,
+        session: cs.kind === 'session' ? 'ses_' + idTag + '_' + i.toString(36) : null,
+        trace: cs.kind === 'agent' ? trace : null,
+        lastPrompt: 0,
+        lastCompletion: 0,
+      };
       openChains++;
       if (cs.kind === 'session') builder.chains.sessions++;
       else builder.chains.agent_runs++;
@@ -257,7 +361,20 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const text = renderContinuation(a.spec.domain, c.kind, p.topic, refOf(i), ref2Of(i), rng);
     const entry = newEntry(text, recipeHash(a.index, i, 0xffffffff, refSalt), prompt);
     const trace = c.trace ?? 'trc_' + idTag + '_' + i.toString(36);
-    return { app: a, mi: p.mi, sys: p.sys, entry, text, task, topic: p.topic, user: p.user, session: c.session, trace, attempt: 1, chain: c };
+    return {
+      app: a,
+      mi: p.mi,
+      sys: p.sys,
+      entry,
+      text,
+      task,
+      topic: p.topic,
+      user: p.user,
+      session: c.session,
+      trace,
+      attempt: 1,
+      chain: c,
+    };
   };
 
   /** Draws the outcome of a call at time t and builds the event. */
@@ -279,11 +396,16 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     if (rng.next() < errorP) {
       status = 'error';
       const r = rng.next();
-      if (r < (clock.inBurstNow ? 0.8 : 0.45)) [http, errorType, latency] = [429, 'rate_limit_exceeded', Math.round(rng.logNormal(120, 0.5))];
-      else if (r < (clock.inBurstNow ? 0.9 : 0.8)) [http, errorType, latency] = [500, 'internal_server_error', Math.round(rng.logNormal(prof.ttft_ms * 4, 0.6))];
+      if (r < (clock.inBurstNow ? 0.8 : 0.45))
+        [http, errorType, latency] = [429, 'rate_limit_exceeded', Math.round(rng.logNormal(120, 0.5))];
+      else if (r < (clock.inBurstNow ? 0.9 : 0.8))
+        [http, errorType, latency] = [500, 'internal_server_error', Math.round(rng.logNormal(prof.ttft_ms * 4, 0.6))];
       else [http, errorType, latency] = [503, 'service_unavailable', Math.round(rng.logNormal(300, 0.5))];
     } else if (isEmbedding) {
-      latency = Math.max(1, Math.round(prof.ttft_ms * Math.exp(prof.noise_sigma * rng.normal()) + promptTokens * prof.prefill_ms_per_token));
+      latency = Math.max(
+        1,
+        Math.round(prof.ttft_ms * Math.exp(prof.noise_sigma * rng.normal()) + promptTokens * prof.prefill_ms_per_token),
+      );
     } else {
       completion = Math.max(1, Math.round(rng.logNormal(s.completion.median, s.completion.sigma)));
       if (m.maxTokens !== null && completion >= m.maxTokens) [completion, finish] = [m.maxTokens, 'length'];
@@ -296,7 +418,11 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     let cost = 0;
     let provider = m.provider;
     if (http !== 429) {
-      const priced = opts.pricer.price(workspace, m.model, { prompt_tokens: promptTokens, completion_tokens: completion, cached_prompt_tokens: 0 });
+      const priced = opts.pricer.price(workspace, m.model, {
+        prompt_tokens: promptTokens,
+        completion_tokens: completion,
+        cached_prompt_tokens: 0,
+      });
       if (priced) {
         cost = priced.cost_usd;
         provider = priced.provider;
@@ -368,12 +494,34 @@ export function generateWorkload(opts: GenerateOptions): Workload {
           ch.lastCompletion = e.completion_tokens;
           if (ch.turn < ch.length) {
             const gap = rng.logNormal(a.spec.chain!.gap_seconds * 1000, 0.6);
-            pending.push({ ready: t + Math.round(gap), seq: 0, call: null, chain: ch, app: a, mi: call.mi, sys: call.sys, task: call.task, topic: call.topic, user: call.user });
+            pending.push({
+              ready: t + Math.round(gap),
+              seq: 0,
+              call: null,
+              chain: ch,
+              app: a,
+              mi: call.mi,
+              sys: call.sys,
+              task: call.task,
+              topic: call.topic,
+              user: call.user,
+            });
           } else openChains--;
         }
       } else if (call.attempt < MAX_ATTEMPTS && rng.chance(a.spec.retry_probability)) {
         const backoff = (e.http_status === 429 ? 1000 : 500) * 2 ** (call.attempt - 1) * (0.5 + rng.next());
-        pending.push({ ready: t + Math.round(backoff), seq: 0, call: { ...call, attempt: call.attempt + 1 }, chain: ch, app: a, mi: call.mi, sys: call.sys, task: call.task, topic: call.topic, user: call.user });
+        pending.push({
+          ready: t + Math.round(backoff),
+          seq: 0,
+          call: { ...call, attempt: call.attempt + 1 },
+          chain: ch,
+          app: a,
+          mi: call.mi,
+          sys: call.sys,
+          task: call.task,
+          topic: call.topic,
+          user: call.user,
+        });
       } else if (ch) openChains--;
       batch.push(e);
       if (batch.length === batchSize) {

@@ -127,8 +127,22 @@ const HEX_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101,
 export function hex64(hi: number, lo: number): string {
   const h = HEX_CODES;
   return String.fromCharCode(
-    h[hi >>> 28]!, h[(hi >>> 24) & 15]!, h[(hi >>> 20) & 15]!, h[(hi >>> 16) & 15]!, h[(hi >>> 12) & 15]!, h[(hi >>> 8) & 15]!, h[(hi >>> 4) & 15]!, h[hi & 15]!,
-    h[lo >>> 28]!, h[(lo >>> 24) & 15]!, h[(lo >>> 20) & 15]!, h[(lo >>> 16) & 15]!, h[(lo >>> 12) & 15]!, h[(lo >>> 8) & 15]!, h[(lo >>> 4) & 15]!, h[lo & 15]!,
+    h[hi >>> 28]!,
+    h[(hi >>> 24) & 15]!,
+    h[(hi >>> 20) & 15]!,
+    h[(hi >>> 16) & 15]!,
+    h[(hi >>> 12) & 15]!,
+    h[(hi >>> 8) & 15]!,
+    h[(hi >>> 4) & 15]!,
+    h[hi & 15]!,
+    h[lo >>> 28]!,
+    h[(lo >>> 24) & 15]!,
+    h[(lo >>> 20) & 15]!,
+    h[(lo >>> 16) & 15]!,
+    h[(lo >>> 12) & 15]!,
+    h[(lo >>> 8) & 15]!,
+    h[(lo >>> 4) & 15]!,
+    h[lo & 15]!,
   );
 }
 
@@ -142,7 +156,15 @@ export function base32(x: number, width: number, lower = false): string {
     const hi = Math.floor(x / 1073741824) & 31; // bits 30..34
     const lo = x % 1073741824;
     const c = lower ? L32 : C32;
-    return String.fromCharCode(c[hi]!, c[(lo >>> 25) & 31]!, c[(lo >>> 20) & 31]!, c[(lo >>> 15) & 31]!, c[(lo >>> 10) & 31]!, c[(lo >>> 5) & 31]!, c[lo & 31]!);
+    return String.fromCharCode(
+      c[hi]!,
+      c[(lo >>> 25) & 31]!,
+      c[(lo >>> 20) & 31]!,
+      c[(lo >>> 15) & 31]!,
+      c[(lo >>> 10) & 31]!,
+      c[(lo >>> 5) & 31]!,
+      c[lo & 31]!,
+    );
   }
   let s = '';
   for (let k = width - 1; k >= 0; k--) s += B32[Math.floor(x / 32 ** k) % 32]!;

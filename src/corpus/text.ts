@@ -23,7 +23,6 @@ const REF = 1;
 const REF2 = 2;
 type Template = readonly Part[];
 
-
 function parse(src: string, pools: Readonly<Record<string, readonly string[]>>): Template {
   const parts: Part[] = [];
   let i = 0;
@@ -66,7 +65,8 @@ const REF2_MARK = '\u0002';
 function toPiece(text: string): Piece {
   const marks: number[] = [];
   for (let i = 0; i < text.length; i++) if (text[i] === REF_MARK || text[i] === REF2_MARK) marks.push(i);
-  if (marks.length > 2 || (marks.length === 2 && text[marks[0]!] === text[marks[1]!])) throw new Error(`text template needs at most one {r} and one {s}: ${text}`);
+  if (marks.length > 2 || (marks.length === 2 && text[marks[0]!] === text[marks[1]!]))
+    throw new Error(`text template needs at most one {r} and one {s}: ${text}`);
   if (marks.length === 0) return { pre: text, mid: null, post: null, swapped: false };
   const swapped = text[marks[0]!] === REF2_MARK;
   if (marks.length === 1) return { pre: text.slice(0, marks[0]), mid: text.slice(marks[0]! + 1), post: null, swapped };
@@ -128,13 +128,27 @@ function buildBank(domain: TextDomain): Bank {
   const steps = lazy(() => perTopic(spec.steps, VARIANTS.steps, 7));
   return {
     topics: spec.topics,
-    get openers() { return openers(); },
-    get bodies() { return bodies(); },
-    get refs() { return refs(); },
-    get queries() { return queries(); },
-    get chunks() { return chunks(); },
-    get followups() { return followups(); },
-    get steps() { return steps(); },
+    get openers() {
+      return openers();
+    },
+    get bodies() {
+      return bodies();
+    },
+    get refs() {
+      return refs();
+    },
+    get queries() {
+      return queries();
+    },
+    get chunks() {
+      return chunks();
+    },
+    get followups() {
+      return followups();
+    },
+    get steps() {
+      return steps();
+    },
   };
 }
 
@@ -164,7 +178,15 @@ export function topicsOf(domain: TextDomain): readonly string[] {
  * renderText builds directly with the same draws. prompt: opener, three bodies, reference, request;
  * query: one clause; chunk: two document clauses.
  */
-export function renderClauses(domain: TextDomain, kind: TextKind, task: string, topic: number, ref: string, ref2: string, rng: Rng): string[] {
+export function renderClauses(
+  domain: TextDomain,
+  kind: TextKind,
+  task: string,
+  topic: number,
+  ref: string,
+  ref2: string,
+  rng: Rng,
+): string[] {
   const b = bank(domain);
   if (kind === 'query') return [cat(pick(b.queries[topic]!, rng), ref, ref2)];
   if (kind === 'chunk') {
@@ -191,8 +213,19 @@ export function renderText(domain: TextDomain, kind: TextKind, task: string, top
     return cat(pick(list, rng), ref, ref2) + ' ' + cat(pick(list, rng), ref2, ref);
   }
   const bodies = b.bodies[topic]!;
-  return cat(pick(b.openers[topic]!, rng), ref, ref2) + ' ' + cat(pick(bodies, rng), ref, ref2) + ' ' + cat(pick(bodies, rng), ref, ref2) + ' ' +
-    cat(pick(bodies, rng), ref, ref2) + ' ' + cat(pick(b.refs, rng), ref, ref2) + ' ' + cat(pick(ASKS[task] ?? GENERIC_ASK, rng), ref, ref2);
+  return (
+    cat(pick(b.openers[topic]!, rng), ref, ref2) +
+    ' ' +
+    cat(pick(bodies, rng), ref, ref2) +
+    ' ' +
+    cat(pick(bodies, rng), ref, ref2) +
+    ' ' +
+    cat(pick(bodies, rng), ref, ref2) +
+    ' ' +
+    cat(pick(b.refs, rng), ref, ref2) +
+    ' ' +
+    cat(pick(ASKS[task] ?? GENERIC_ASK, rng), ref, ref2)
+  );
 }
 
 export function joinClauses(clauses: readonly string[]): string {
@@ -205,7 +238,14 @@ export function joinClauses(clauses: readonly string[]): string {
  * The newest message of a chain call: a user's follow-up (session) or a tool observation (agent), each followed
  * by two more detail clauses of the topic.
  */
-export function renderContinuation(domain: TextDomain, chain: 'session' | 'agent', topic: number, ref: string, ref2: string, rng: Rng): string {
+export function renderContinuation(
+  domain: TextDomain,
+  chain: 'session' | 'agent',
+  topic: number,
+  ref: string,
+  ref2: string,
+  rng: Rng,
+): string {
   const b = bank(domain);
   const head = chain === 'session' ? pick(b.followups[topic]!, rng) : pick(b.steps[topic]!, rng);
   const bodies = b.bodies[topic]!;

@@ -41,15 +41,25 @@ export function pgPoolOptions(url: string, pg: Config['pg']) {
   };
 }
 
-export async function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl' | 'pg'>, log?: Logger, opts: { pgliteDir?: string } = {}): Promise<DbHandle> {
+export async function openDatabase(
+  config: Pick<Config, 'dataDir' | 'databaseUrl' | 'pg'>,
+  log?: Logger,
+  opts: { pgliteDir?: string } = {},
+): Promise<DbHandle> {
   if (config.databaseUrl) {
     const { NetraPgPool } = await import('./pool.js');
     const { drizzle } = await import('drizzle-orm/node-postgres');
     const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-    const pool = new NetraPgPool(pgPoolOptions(config.databaseUrl, config.pg), {
-      prePing: config.pg.prePing, prePingIdleMs: config.pg.prePingIdleMs, prePingTimeoutMs: config.pg.prePingTimeoutMs,
-      saturationWarnRatio: config.pg.saturationWarnRatio,
-    }, log);
+    const pool = new NetraPgPool(
+      pgPoolOptions(config.databaseUrl, config.pg),
+      {
+        prePing: config.pg.prePing,
+        prePingIdleMs: config.pg.prePingIdleMs,
+        prePingTimeoutMs: config.pg.prePingTimeoutMs,
+        saturationWarnRatio: config.pg.saturationWarnRatio,
+      },
+      log,
+    );
     pool.on('error', (err) => log?.warn({ err: err.message }, 'idle postgres client error'));
     const db = drizzle(pool, { schema });
     await migrate(db, { migrationsFolder: MIGRATIONS });
@@ -58,8 +68,15 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl
       kind: 'postgres',
       pool,
       db: db as unknown as Database,
-      ping: async () => { await pool.query('SELECT 1'); },
-      close: async () => { if (!closed) { closed = true; await pool.end(); } },
+      ping: async () => {
+        await pool.query('SELECT 1');
+      },
+      close: async () => {
+        if (!closed) {
+          closed = true;
+          await pool.end();
+        }
+      },
     };
   }
   const { PGlite } = await import('@electric-sql/pglite');
@@ -74,7 +91,14 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl
   return {
     kind: 'pglite',
     db: db as unknown as Database,
-    ping: async () => { await client.query('SELECT 1'); },
-    close: async () => { if (!closed) { closed = true; await client.close(); } },
+    ping: async () => {
+      await client.query('SELECT 1');
+    },
+    close: async () => {
+      if (!closed) {
+        closed = true;
+        await client.close();
+      }
+    },
   };
 }

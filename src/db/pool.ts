@@ -40,7 +40,10 @@ export interface PgPoolExtras {
 /** after a saturation warning, the next one needs saturation to have fallen to this fraction of the threshold first */
 const REARM_FRACTION = 0.75;
 
-interface Checkout { since: number; stack?: string }
+interface Checkout {
+  since: number;
+  stack?: string;
+}
 
 /** pg.Pool whose connect() validates connections and keeps statistics. pool.query() goes through connect() too. */
 export class NetraPgPool extends pg.Pool {
@@ -64,17 +67,25 @@ export class NetraPgPool extends pg.Pool {
       // the releasing client still counts as in use while this event runs
       if (this.saturated && (this.inUse() - 1) / this.maxSize() <= this.extras.saturationWarnRatio * REARM_FRACTION) this.saturated = false;
     });
-    this.on('remove', (client: pg.PoolClient) => { this.out.delete(client); });
+    this.on('remove', (client: pg.PoolClient) => {
+      this.out.delete(client);
+    });
   }
 
   override connect(): Promise<pg.PoolClient>;
   // biome-ignore lint/suspicious/noExplicitAny: the signature pg.Pool declares
   override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): void;
-  // biome-ignore lint/suspicious/noExplicitAny lint/suspicious/noConfusingVoidType: the signature pg.Pool declares
-  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): Promise<pg.PoolClient> | void {
+  override connect(
+    // biome-ignore lint/suspicious/noExplicitAny: the signature pg.Pool declares
+    callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void,
+    // biome-ignore lint/suspicious/noConfusingVoidType: the signature pg.Pool declares
+  ): Promise<pg.PoolClient> | void {
     const p = this.checkout();
     if (!callback) return p;
-    p.then((c) => callback(undefined, c, c.release), (err: Error) => callback(err, undefined, () => {}));
+    p.then(
+      (c) => callback(undefined, c, c.release),
+      (err: Error) => callback(err, undefined, () => {}),
+    );
   }
 
   private maxSize(): number {
@@ -96,7 +107,11 @@ export class NetraPgPool extends pg.Pool {
         const msg = (err as Error).message ?? '';
         if (/timeout exceeded when trying to connect/.test(msg)) {
           this.counters.timeouts++;
-          throw new NetraError('STORE', `PostgreSQL pool exhausted: no connection free within ${this.options.connectionTimeoutMillis} ms (max ${this.maxSize()}, ${this.waitingCount} waiting)`, { cause: err });
+          throw new NetraError(
+            'STORE',
+            `PostgreSQL pool exhausted: no connection free within ${this.options.connectionTimeoutMillis} ms (max ${this.maxSize()}, ${this.waitingCount} waiting)`,
+            { cause: err },
+          );
         }
         throw err;
       }
@@ -127,14 +142,25 @@ export class NetraPgPool extends pg.Pool {
     const s = this.stats();
     if (s.saturation > this.extras.saturationWarnRatio && !this.saturated) {
       this.saturated = true;
-      this.logger?.warn({ pool: s }, `postgres pool saturation ${(s.saturation * 100).toFixed(0)}% is above ${(this.extras.saturationWarnRatio * 100).toFixed(0)}%: raise NETRA_PG_POOL_SIZE / NETRA_PG_MAX_OVERFLOW or find slow queries`);
+      this.logger?.warn(
+        { pool: s },
+        `postgres pool saturation ${(s.saturation * 100).toFixed(0)}% is above ${(this.extras.saturationWarnRatio * 100).toFixed(0)}%: raise NETRA_PG_POOL_SIZE / NETRA_PG_MAX_OVERFLOW or find slow queries`,
+      );
     }
   }
 
   stats(): PgPoolStats {
     const max = this.maxSize();
     const inUse = this.inUse();
-    return { total: this.totalCount, idle: this.idleCount, waiting: this.waitingCount, in_use: inUse, max, saturation: inUse / max, ...this.counters };
+    return {
+      total: this.totalCount,
+      idle: this.idleCount,
+      waiting: this.waitingCount,
+      in_use: inUse,
+      max,
+      saturation: inUse / max,
+      ...this.counters,
+    };
   }
 
   /** Connections checked out and not yet released. */
@@ -147,7 +173,9 @@ export class NetraPgPool extends pg.Pool {
     if (this.out.size === 0 && this.inUse() === 0) return;
     const now = Date.now();
     const lines = [...this.out.values()].map((c, i) => `#${i + 1} checked out ${now - c.since} ms ago${c.stack ? `\n${c.stack}` : ''}`);
-    throw new Error(`postgres connection leak: ${Math.max(this.out.size, this.inUse())} connection(s) still checked out\n${lines.join('\n')}`);
+    throw new Error(
+      `postgres connection leak: ${Math.max(this.out.size, this.inUse())} connection(s) still checked out\n${lines.join('\n')}`,
+    );
   }
 }
 
@@ -161,7 +189,9 @@ async function ping(client: pg.PoolClient, timeoutMs: number): Promise<void> {
     query.catch(() => {}); // after a timeout the query fails when the connection is destroyed; nobody waits for it then
     await Promise.race([
       query,
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`pre-ping timed out after ${timeoutMs} ms`)), timeoutMs); }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`pre-ping timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
     ]);
   } finally {
     clearTimeout(timer);

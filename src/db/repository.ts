@@ -6,7 +6,11 @@ import { and, desc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { gatewayPolicies, importJobs, priceOverrides, workspaces, type GatewayMode, type JobStatus } from './schema.js';
 
-export interface Workspace { id: string; name: string; createdAt: Date }
+export interface Workspace {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
 
 /** A workspace's gateway policy: the mode, the replay's policy document, whether text is recorded, when it took effect. */
 export interface GatewayPolicyRow {
@@ -49,7 +53,10 @@ export interface JobRow {
 }
 
 /** A job row the stale sweep marked failed. */
-export interface StaleJob { id: string; owner: string | null }
+export interface StaleJob {
+  id: string;
+  owner: string | null;
+}
 
 const UNFINISHED_JOB: JobStatus[] = ['queued', 'running'];
 
@@ -81,50 +88,78 @@ export class Repository {
   async listPriceOverrides(workspace?: string): Promise<PriceOverrideRow[]> {
     const q = this.db
       .select({
-        workspace: workspaces.name, model: priceOverrides.model, input: priceOverrides.input, output: priceOverrides.output,
-        cached_input: priceOverrides.cachedInput, cache_write: priceOverrides.cacheWrite,
+        workspace: workspaces.name,
+        model: priceOverrides.model,
+        input: priceOverrides.input,
+        output: priceOverrides.output,
+        cached_input: priceOverrides.cachedInput,
+        cache_write: priceOverrides.cacheWrite,
       })
       .from(priceOverrides)
       .innerJoin(workspaces, eq(workspaces.id, priceOverrides.workspaceId));
-    return workspace ? q.where(eq(workspaces.name, workspace)).orderBy(priceOverrides.model) : q.orderBy(workspaces.name, priceOverrides.model);
+    return workspace
+      ? q.where(eq(workspaces.name, workspace)).orderBy(priceOverrides.model)
+      : q.orderBy(workspaces.name, priceOverrides.model);
   }
 
   async upsertPriceOverride(o: PriceOverrideRow): Promise<void> {
     const { workspace } = await this.ensureWorkspace(o.workspace);
     const values = { input: o.input, output: o.output, cachedInput: o.cached_input, cacheWrite: o.cache_write, updatedAt: new Date() };
-    await this.db.insert(priceOverrides).values({ workspaceId: workspace.id, model: o.model, ...values })
+    await this.db
+      .insert(priceOverrides)
+      .values({ workspaceId: workspace.id, model: o.model, ...values })
       .onConflictDoUpdate({ target: [priceOverrides.workspaceId, priceOverrides.model], set: values });
   }
 
   async deletePriceOverride(workspace: string, model: string): Promise<boolean> {
     const ws = await this.getWorkspace(workspace);
     if (!ws) return false;
-    const rows = await this.db.delete(priceOverrides)
-      .where(and(eq(priceOverrides.workspaceId, ws.id), eq(priceOverrides.model, model))).returning({ model: priceOverrides.model });
+    const rows = await this.db
+      .delete(priceOverrides)
+      .where(and(eq(priceOverrides.workspaceId, ws.id), eq(priceOverrides.model, model)))
+      .returning({ model: priceOverrides.model });
     return rows.length > 0;
   }
 
   /** With `owner`, the row is stamped with it and a first heartbeat (database clock). */
-  async createJob(j: { workspace: string; kind: string; source: string; format?: string | null; status?: JobStatus; owner?: string }): Promise<JobRow> {
+  async createJob(j: {
+    workspace: string;
+    kind: string;
+    source: string;
+    format?: string | null;
+    status?: JobStatus;
+    owner?: string;
+  }): Promise<JobRow> {
     const { workspace } = await this.ensureWorkspace(j.workspace);
-    const rows = await this.db.insert(importJobs)
+    const rows = await this.db
+      .insert(importJobs)
       .values({
-        workspaceId: workspace.id, kind: j.kind, source: j.source, format: j.format ?? null, status: j.status ?? 'running',
+        workspaceId: workspace.id,
+        kind: j.kind,
+        source: j.source,
+        format: j.format ?? null,
+        status: j.status ?? 'running',
         ...(j.owner !== undefined ? { owner: j.owner, heartbeatAt: sql`now()` } : {}),
-      }).returning();
+      })
+      .returning();
     return { ...rows[0]!, workspace: j.workspace } as JobRow;
   }
 
   /** Returns false when no row was changed: no such job, or (with `whileStatus`) its status is no longer one of those. */
   async updateJob(
     id: string,
-    patch: Partial<Pick<JobRow, 'status' | 'accepted' | 'rejected' | 'duplicates' | 'progress' | 'errors' | 'result'>> & { finished?: boolean },
+    patch: Partial<Pick<JobRow, 'status' | 'accepted' | 'rejected' | 'duplicates' | 'progress' | 'errors' | 'result'>> & {
+      finished?: boolean;
+    },
     opts: { whileStatus?: readonly JobStatus[] } = {},
   ): Promise<boolean> {
     const { finished, ...rest } = patch;
     const where = opts.whileStatus ? and(eq(importJobs.id, id), inArray(importJobs.status, [...opts.whileStatus])) : eq(importJobs.id, id);
-    const rows = await this.db.update(importJobs).set({ ...rest, updatedAt: new Date(), ...(finished ? { finishedAt: new Date() } : {}) })
-      .where(where).returning({ id: importJobs.id });
+    const rows = await this.db
+      .update(importJobs)
+      .set({ ...rest, updatedAt: new Date(), ...(finished ? { finishedAt: new Date() } : {}) })
+      .where(where)
+      .returning({ id: importJobs.id });
     return rows.length > 0;
   }
 
@@ -134,16 +169,21 @@ export class Repository {
    */
   async failUnfinishedJobs(message: string): Promise<number> {
     const now = new Date();
-    const rows = await this.db.update(importJobs)
+    const rows = await this.db
+      .update(importJobs)
       .set({ status: 'failed', errors: [{ message }], updatedAt: now, finishedAt: now })
-      .where(inArray(importJobs.status, UNFINISHED_JOB)).returning({ id: importJobs.id });
+      .where(inArray(importJobs.status, UNFINISHED_JOB))
+      .returning({ id: importJobs.id });
     return rows.length;
   }
 
   /** Refreshes the heartbeat (database clock) of `owner`'s queued and running jobs; returns how many rows it touched. */
   async heartbeatJobs(owner: string): Promise<number> {
-    const rows = await this.db.update(importJobs).set({ heartbeatAt: sql`now()` })
-      .where(and(eq(importJobs.owner, owner), inArray(importJobs.status, UNFINISHED_JOB))).returning({ id: importJobs.id });
+    const rows = await this.db
+      .update(importJobs)
+      .set({ heartbeatAt: sql`now()` })
+      .where(and(eq(importJobs.owner, owner), inArray(importJobs.status, UNFINISHED_JOB)))
+      .returning({ id: importJobs.id });
     return rows.length;
   }
 
@@ -154,18 +194,23 @@ export class Repository {
    */
   async failStaleJobs(o: { staleAfterMs: number; exceptOwner: string; message: string }): Promise<StaleJob[]> {
     const cutoff = sql`now() - (${o.staleAfterMs}::double precision * interval '1 millisecond')`;
-    return this.db.update(importJobs)
+    return this.db
+      .update(importJobs)
       .set({ status: 'failed', errors: [{ message: o.message }], updatedAt: sql`now()`, finishedAt: sql`now()` })
-      .where(and(
-        inArray(importJobs.status, UNFINISHED_JOB),
-        or(isNull(importJobs.owner), ne(importJobs.owner, o.exceptOwner)),
-        or(lt(importJobs.heartbeatAt, cutoff), and(isNull(importJobs.heartbeatAt), lt(importJobs.updatedAt, cutoff))),
-      ))
+      .where(
+        and(
+          inArray(importJobs.status, UNFINISHED_JOB),
+          or(isNull(importJobs.owner), ne(importJobs.owner, o.exceptOwner)),
+          or(lt(importJobs.heartbeatAt, cutoff), and(isNull(importJobs.heartbeatAt), lt(importJobs.updatedAt, cutoff))),
+        ),
+      )
       .returning({ id: importJobs.id, owner: importJobs.owner });
   }
 
   async getJob(workspace: string, id: string): Promise<JobRow | null> {
-    const rows = await this.jobQuery().where(and(eq(workspaces.name, workspace), eq(importJobs.id, id))).limit(1);
+    const rows = await this.jobQuery()
+      .where(and(eq(workspaces.name, workspace), eq(importJobs.id, id)))
+      .limit(1);
     return rows[0] ?? null;
   }
 
@@ -174,31 +219,62 @@ export class Repository {
   }
 
   private jobQuery() {
-    return this.db.select({
-      id: importJobs.id, workspace: workspaces.name, kind: importJobs.kind, source: importJobs.source, format: importJobs.format,
-      status: importJobs.status, accepted: importJobs.accepted, rejected: importJobs.rejected, duplicates: importJobs.duplicates,
-      progress: importJobs.progress, errors: importJobs.errors, result: importJobs.result, createdAt: importJobs.createdAt,
-      updatedAt: importJobs.updatedAt, finishedAt: importJobs.finishedAt, owner: importJobs.owner, heartbeatAt: importJobs.heartbeatAt,
-    }).from(importJobs).innerJoin(workspaces, eq(workspaces.id, importJobs.workspaceId));
+    return this.db
+      .select({
+        id: importJobs.id,
+        workspace: workspaces.name,
+        kind: importJobs.kind,
+        source: importJobs.source,
+        format: importJobs.format,
+        status: importJobs.status,
+        accepted: importJobs.accepted,
+        rejected: importJobs.rejected,
+        duplicates: importJobs.duplicates,
+        progress: importJobs.progress,
+        errors: importJobs.errors,
+        result: importJobs.result,
+        createdAt: importJobs.createdAt,
+        updatedAt: importJobs.updatedAt,
+        finishedAt: importJobs.finishedAt,
+        owner: importJobs.owner,
+        heartbeatAt: importJobs.heartbeatAt,
+      })
+      .from(importJobs)
+      .innerJoin(workspaces, eq(workspaces.id, importJobs.workspaceId));
   }
 
   async gatewayPolicy(workspace: string): Promise<GatewayPolicyRow | null> {
-    const rows = await this.db.select({
-      workspace: workspaces.name, mode: gatewayPolicies.mode, policy: gatewayPolicies.policy, recordText: gatewayPolicies.recordText,
-      activatedAt: gatewayPolicies.activatedAt, updatedAt: gatewayPolicies.updatedAt,
-    }).from(gatewayPolicies).innerJoin(workspaces, eq(workspaces.id, gatewayPolicies.workspaceId)).where(eq(workspaces.name, workspace)).limit(1);
+    const rows = await this.db
+      .select({
+        workspace: workspaces.name,
+        mode: gatewayPolicies.mode,
+        policy: gatewayPolicies.policy,
+        recordText: gatewayPolicies.recordText,
+        activatedAt: gatewayPolicies.activatedAt,
+        updatedAt: gatewayPolicies.updatedAt,
+      })
+      .from(gatewayPolicies)
+      .innerJoin(workspaces, eq(workspaces.id, gatewayPolicies.workspaceId))
+      .where(eq(workspaces.name, workspace))
+      .limit(1);
     return rows[0] ?? null;
   }
 
   /** Stores the workspace's gateway policy; `activatedAt` moves only when the mode or the policy changes. */
-  async setGatewayPolicy(workspace: string, p: { mode: GatewayMode; policy: Record<string, unknown>; recordText: boolean }, by: string | null): Promise<GatewayPolicyRow> {
+  async setGatewayPolicy(
+    workspace: string,
+    p: { mode: GatewayMode; policy: Record<string, unknown>; recordText: boolean },
+    by: string | null,
+  ): Promise<GatewayPolicyRow> {
     const { workspace: ws } = await this.ensureWorkspace(workspace);
     const before = await this.gatewayPolicy(workspace);
     const now = new Date();
     const changed = !before || before.mode !== p.mode || JSON.stringify(before.policy) !== JSON.stringify(p.policy);
     const activatedAt = changed ? now : before.activatedAt;
     const values = { mode: p.mode, policy: p.policy, recordText: p.recordText, activatedAt, updatedAt: now, updatedBy: by };
-    await this.db.insert(gatewayPolicies).values({ workspaceId: ws.id, ...values })
+    await this.db
+      .insert(gatewayPolicies)
+      .values({ workspaceId: ws.id, ...values })
       .onConflictDoUpdate({ target: gatewayPolicies.workspaceId, set: values });
     return { workspace, mode: p.mode, policy: p.policy, recordText: p.recordText, activatedAt, updatedAt: now };
   }

@@ -117,13 +117,17 @@ const MAX_TAGS = 50;
 export function parseTagsHeader(v: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!v) return out;
-  const parts = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const parts = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (parts.length > MAX_TAGS) throw new Error(`at most ${MAX_TAGS} tags`);
   for (const p of parts) {
     const i = p.indexOf('=');
     const k = i > 0 ? p.slice(0, i).trim() : '';
     const val = i > 0 ? p.slice(i + 1).trim() : '';
-    if (!k || k.length > 200 || val.length > 2000 || k.startsWith('netra.')) throw new Error(`'${p.slice(0, 60)}' is not key=value (keys 1-200 characters, not starting with netra.)`);
+    if (!k || k.length > 200 || val.length > 2000 || k.startsWith('netra.'))
+      throw new Error(`'${p.slice(0, 60)}' is not key=value (keys 1-200 characters, not starting with netra.)`);
     out[k] = val;
   }
   return out;

@@ -60,27 +60,59 @@ export class GatewayCredentials {
     const passKey = headerValue(h, 'x-netra-key');
     if (passKey !== undefined) {
       const p = await this.authenticate(passKey, 'x-netra-key');
-      const base = provider === 'anthropic' ? this.o.anthropicBaseUrl : provider === 'openai' ? this.o.openaiBaseUrl : this.o.providers[provider]!;
-      return { workspace: p.workspace, keyPrefix: p.prefix, provider, baseUrl: base.replace(/\/+$/, ''), auth: { set: null }, mode: 'pass-through' };
+      const base =
+        provider === 'anthropic' ? this.o.anthropicBaseUrl : provider === 'openai' ? this.o.openaiBaseUrl : this.o.providers[provider]!;
+      return {
+        workspace: p.workspace,
+        keyPrefix: p.prefix,
+        provider,
+        baseUrl: base.replace(/\/+$/, ''),
+        auth: { set: null },
+        mode: 'pass-through',
+      };
     }
     const field = family === 'anthropic' && headerValue(h, 'x-api-key') !== undefined ? 'x-api-key' : 'authorization';
     const key = family === 'anthropic' ? (headerValue(h, 'x-api-key') ?? bearer(h)) : bearer(h);
     if (!key) {
-      throw new GatewayError('authentication', family === 'anthropic'
-        ? 'missing API key: send a Netra gateway key as x-api-key, or your Anthropic key with x-netra-key: <netra key>'
-        : 'missing API key: send a Netra gateway key as Authorization: Bearer, or your OpenAI key with x-netra-key: <netra key>', field, 'netra_missing_key');
+      throw new GatewayError(
+        'authentication',
+        family === 'anthropic'
+          ? 'missing API key: send a Netra gateway key as x-api-key, or your Anthropic key with x-netra-key: <netra key>'
+          : 'missing API key: send a Netra gateway key as Authorization: Bearer, or your OpenAI key with x-netra-key: <netra key>',
+        field,
+        'netra_missing_key',
+      );
     }
     if (!key.startsWith('nk_')) {
-      throw new GatewayError('authentication', `the ${field} is not a Netra key; to use your own provider key, also send x-netra-key: <netra key>`, field, 'netra_invalid_key');
+      throw new GatewayError(
+        'authentication',
+        `the ${field} is not a Netra key; to use your own provider key, also send x-netra-key: <netra key>`,
+        field,
+        'netra_invalid_key',
+      );
     }
     const p = await this.authenticate(key, field);
     const secret = await this.secret(p.workspace, provider);
     if (!secret) {
-      throw new GatewayError('authentication', `workspace ${p.workspace} has no stored ${provider} provider secret for the gateway to use; store one (PUT /api/v1/workspaces/${p.workspace}/provider-secrets/${provider}) or send your own key with x-netra-key`, 'provider', 'netra_no_provider_secret');
+      throw new GatewayError(
+        'authentication',
+        `workspace ${p.workspace} has no stored ${provider} provider secret for the gateway to use; store one (PUT /api/v1/workspaces/${p.workspace}/provider-secrets/${provider}) or send your own key with x-netra-key`,
+        'provider',
+        'netra_no_provider_secret',
+      );
     }
-    const base = secret.baseUrl ?? (provider === 'anthropic' ? this.o.anthropicBaseUrl : provider === 'openai' ? this.o.openaiBaseUrl : this.o.providers[provider]!);
+    const base =
+      secret.baseUrl ??
+      (provider === 'anthropic' ? this.o.anthropicBaseUrl : provider === 'openai' ? this.o.openaiBaseUrl : this.o.providers[provider]!);
     const auth: Record<string, string> = family === 'anthropic' ? { 'x-api-key': secret.key } : { authorization: `Bearer ${secret.key}` };
-    return { workspace: p.workspace, keyPrefix: p.prefix, provider, baseUrl: base.replace(/\/+$/, ''), auth: { set: auth }, mode: 'virtual' };
+    return {
+      workspace: p.workspace,
+      keyPrefix: p.prefix,
+      provider,
+      baseUrl: base.replace(/\/+$/, ''),
+      auth: { set: auth },
+      mode: 'virtual',
+    };
   }
 
   /** Forgets cached keys and secrets (after a secret changes or a key is revoked in this process). */
@@ -94,11 +126,21 @@ export class GatewayCredentials {
     if (named === undefined || named === '') return family;
     if (family === 'anthropic') {
       if (named === 'anthropic') return named;
-      throw new GatewayError('invalid_request', `x-netra-provider '${named.slice(0, 64)}' cannot serve the Anthropic Messages API; only anthropic can`, 'x-netra-provider', 'netra_unknown_provider');
+      throw new GatewayError(
+        'invalid_request',
+        `x-netra-provider '${named.slice(0, 64)}' cannot serve the Anthropic Messages API; only anthropic can`,
+        'x-netra-provider',
+        'netra_unknown_provider',
+      );
     }
     if (named === 'openai' || Object.hasOwn(this.o.providers, named)) return named;
     const known = ['openai', ...Object.keys(this.o.providers)].join(', ');
-    throw new GatewayError('invalid_request', `unknown provider '${named.slice(0, 64)}' in x-netra-provider; configured: ${known} (NETRA_GATEWAY_PROVIDERS)`, 'x-netra-provider', 'netra_unknown_provider');
+    throw new GatewayError(
+      'invalid_request',
+      `unknown provider '${named.slice(0, 64)}' in x-netra-provider; configured: ${known} (NETRA_GATEWAY_PROVIDERS)`,
+      'x-netra-provider',
+      'netra_unknown_provider',
+    );
   }
 
   private async authenticate(key: string, field: string): Promise<KeyPrincipal> {
@@ -107,10 +149,20 @@ export class GatewayCredentials {
     if (cached) return cached;
     const p = key.startsWith('nk_') ? await this.o.accounts.identity.authenticate(key) : null;
     if (p?.kind !== 'api_key') {
-      throw new GatewayError('authentication', `the Netra key in ${field} is not valid (revoked, mistyped, or not issued here)`, field, 'netra_invalid_key');
+      throw new GatewayError(
+        'authentication',
+        `the Netra key in ${field} is not valid (revoked, mistyped, or not issued here)`,
+        field,
+        'netra_invalid_key',
+      );
     }
     if (!scopeAllows(p.scope, 'gateway')) {
-      throw new GatewayError('permission', `the Netra key in ${field} has scope '${p.scope}'; the gateway needs a key with scope gateway (or admin)`, field, 'netra_key_scope');
+      throw new GatewayError(
+        'permission',
+        `the Netra key in ${field} has scope '${p.scope}'; the gateway needs a key with scope gateway (or admin)`,
+        field,
+        'netra_key_scope',
+      );
     }
     this.keys.set(id, p);
     return p;

@@ -33,23 +33,55 @@ export function upstreamPath(ep: GatewayEndpoint): string {
   return ep.family === 'openai' ? ep.path.slice(3) : ep.path;
 }
 
-export type GatewayErrorKind = 'invalid_request' | 'authentication' | 'permission' | 'not_found' | 'too_large' | 'upstream' | 'timeout' | 'internal';
+export type GatewayErrorKind =
+  | 'invalid_request'
+  | 'authentication'
+  | 'permission'
+  | 'not_found'
+  | 'too_large'
+  | 'upstream'
+  | 'timeout'
+  | 'internal';
 
 const STATUS: Record<GatewayErrorKind, number> = {
-  invalid_request: 400, authentication: 401, permission: 403, not_found: 404, too_large: 413, upstream: 502, timeout: 504, internal: 500,
+  invalid_request: 400,
+  authentication: 401,
+  permission: 403,
+  not_found: 404,
+  too_large: 413,
+  upstream: 502,
+  timeout: 504,
+  internal: 500,
 };
 const OPENAI_TYPE: Record<GatewayErrorKind, string> = {
-  invalid_request: 'invalid_request_error', authentication: 'authentication_error', permission: 'permission_error', not_found: 'invalid_request_error',
-  too_large: 'invalid_request_error', upstream: 'api_error', timeout: 'api_error', internal: 'api_error',
+  invalid_request: 'invalid_request_error',
+  authentication: 'authentication_error',
+  permission: 'permission_error',
+  not_found: 'invalid_request_error',
+  too_large: 'invalid_request_error',
+  upstream: 'api_error',
+  timeout: 'api_error',
+  internal: 'api_error',
 };
 const ANTHROPIC_TYPE: Record<GatewayErrorKind, string> = {
-  invalid_request: 'invalid_request_error', authentication: 'authentication_error', permission: 'permission_error', not_found: 'not_found_error',
-  too_large: 'request_too_large', upstream: 'api_error', timeout: 'api_error', internal: 'api_error',
+  invalid_request: 'invalid_request_error',
+  authentication: 'authentication_error',
+  permission: 'permission_error',
+  not_found: 'not_found_error',
+  too_large: 'request_too_large',
+  upstream: 'api_error',
+  timeout: 'api_error',
+  internal: 'api_error',
 };
 
 /** An error the gateway raises itself (never one the upstream returned: those pass through unchanged). */
 export class GatewayError extends Error {
-  constructor(readonly kind: GatewayErrorKind, message: string, readonly field: string | null, readonly code: string) {
+  constructor(
+    readonly kind: GatewayErrorKind,
+    message: string,
+    readonly field: string | null,
+    readonly code: string,
+  ) {
     super(message);
   }
   get status(): number {

@@ -5,7 +5,17 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 function connectionTokens(v: string | string[] | undefined): Set<string> | null {
   if (!v || v === 'keep-alive' || v === 'close') return null; // the usual values name no extra header
@@ -40,7 +50,10 @@ export function upstreamRequestHeaders(h: IncomingHttpHeaders, auth: UpstreamAut
 }
 
 /** Response headers for the client: the upstream's minus hop-by-hop (and content-length when the body is rewritten). */
-export function clientResponseHeaders(h: Record<string, string | string[] | undefined>, keepLength: boolean): Record<string, string | string[]> {
+export function clientResponseHeaders(
+  h: Record<string, string | string[] | undefined>,
+  keepLength: boolean,
+): Record<string, string | string[]> {
   const extra = connectionTokens(h.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in h) {

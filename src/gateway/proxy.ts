@@ -1,3 +1,4 @@
+// Longer than ~400 lines: since the formatter broke long lines at 140 columns; a split by responsibility is the next step.
 /**
  * The request path of the gateway: authenticate (virtual key or pass-through), apply the workspace's policy (shadow:
  * note what it would do; enforce: exact cache, routing, max_tokens cap), forward to the upstream through pooled undici
@@ -53,7 +54,8 @@ interface Plan {
 
 const bounded = (v: string | undefined, max: number, field: string): string | null => {
   if (v === undefined || v === '') return null;
-  if (v.length > max) throw new GatewayError('invalid_request', `${field} must be at most ${max} characters`, field, 'netra_invalid_header');
+  if (v.length > max)
+    throw new GatewayError('invalid_request', `${field} must be at most ${max} characters`, field, 'netra_invalid_header');
   return v;
 };
 
@@ -77,7 +79,11 @@ function callMeta(req: IncomingMessage, body: Json | null): CallMeta {
 
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
     res.on('drain', done);
     res.on('close', done);
   });
@@ -86,7 +92,8 @@ function drained(res: ServerResponse): Promise<void> {
 function failureOf(err: unknown, clientGone: boolean): string {
   if (clientGone) return 'client_abort';
   const code = (err as { code?: string }).code ?? '';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'upstream_timeout';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
+    return 'upstream_timeout';
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return 'upstream_cut';
   return 'upstream_unreachable';
 }
@@ -97,8 +104,12 @@ export class GatewayProxy {
 
   constructor(private readonly o: ProxyOptions) {
     this.agent = new Agent({
-      connections: o.connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1,
-      headersTimeout: o.headersTimeoutMs, bodyTimeout: o.bodyTimeoutMs, connect: { timeout: o.connectTimeoutMs },
+      connections: o.connectionsPerOrigin,
+      keepAliveTimeout: 30_000,
+      pipelining: 1,
+      headersTimeout: o.headersTimeoutMs,
+      bodyTimeout: o.bodyTimeoutMs,
+      connect: { timeout: o.connectTimeoutMs },
     });
   }
 
@@ -115,7 +126,8 @@ export class GatewayProxy {
       const caller = await this.o.credentials.resolve(ep.family, req.headers);
       let body: Json | null = null;
       if (ep.method === 'POST') {
-        if (!rawBody || rawBody.length === 0) throw new GatewayError('invalid_request', 'the request body must be a JSON object', '(body)', 'netra_invalid_json');
+        if (!rawBody || rawBody.length === 0)
+          throw new GatewayError('invalid_request', 'the request body must be a JSON object', '(body)', 'netra_invalid_json');
         try {
           const parsed: unknown = JSON.parse(rawBody.toString('utf8'));
           if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Json;
@@ -132,18 +144,32 @@ export class GatewayProxy {
       const info = requestInfo(ep, body);
       const settingsOrPromise = this.o.settings.get(caller.workspace);
       const settings = settingsOrPromise instanceof Promise ? await settingsOrPromise : settingsOrPromise;
-      plan = { ep, caller, info, meta, settings, decision: null, sentModel: info.model, sentMaxTokens: info.maxTokens, policyTags: {}, t0, startedAt };
+      plan = {
+        ep,
+        caller,
+        info,
+        meta,
+        settings,
+        decision: null,
+        sentModel: info.model,
+        sentMaxTokens: info.maxTokens,
+        policyTags: {},
+        t0,
+        startedAt,
+      };
       let rewritten = this.applyPolicy(plan, body, res);
       const strip = info.stream && (ep.shape === 'chat' || ep.shape === 'completion') && !info.clientWantsUsage;
       if (strip) {
-        const so = body.stream_options && typeof body.stream_options === 'object' ? body.stream_options as Json : {};
+        const so = body.stream_options && typeof body.stream_options === 'object' ? (body.stream_options as Json) : {};
         body.stream_options = { ...so, include_usage: true };
         rewritten = true;
       }
       const upstreamBody = rewritten ? Buffer.from(JSON.stringify(body)) : rawBody!;
       let cacheKey: string | null = null;
       if (plan.decision?.cacheTtlSeconds && !/no-cache|no-store/i.test(headerValue(req.headers, 'cache-control') ?? '')) {
-        cacheKey = sha256(`${caller.workspace}\n${caller.provider}\n${caller.baseUrl}\n${ep.path}\n${strip}\n${upstreamBody.toString('utf8')}`);
+        cacheKey = sha256(
+          `${caller.workspace}\n${caller.provider}\n${caller.baseUrl}\n${ep.path}\n${strip}\n${upstreamBody.toString('utf8')}`,
+        );
         const hit = await this.o.cache.get(cacheKey).catch(() => null);
         if (settings.mode === 'enforce') {
           if (hit) return this.serveHit(plan, res, hit);
@@ -153,7 +179,17 @@ export class GatewayProxy {
           plan.policyTags['netra.would_cache'] = hit ? 'hit' : 'miss';
         }
       }
-      await this.forward(ep, caller, req, res, upstreamBody, query, plan, cacheKey ? { key: cacheKey, ttlMs: plan.decision!.cacheTtlSeconds! * 1000, strip } : null, strip);
+      await this.forward(
+        ep,
+        caller,
+        req,
+        res,
+        upstreamBody,
+        query,
+        plan,
+        cacheKey ? { key: cacheKey, ttlMs: plan.decision!.cacheTtlSeconds! * 1000, strip } : null,
+        strip,
+      );
     } catch (err) {
       this.answerError(ep, res, err);
     }
@@ -167,10 +203,19 @@ export class GatewayProxy {
     const catalog = this.o.catalog();
     const canonical = (m: string) => catalog.resolve(m)?.id ?? m;
     let promptTokens: number | null = null;
-    plan.decision = decide(settings.policy, {
-      app: meta.app, model: info.model, tags: meta.tags, endUser: meta.endUser, sessionId: meta.sessionId, maxTokens: info.maxTokens,
-      promptTokens: () => (promptTokens ??= Math.ceil(info.promptText.length / 4)),
-    }, (a, b) => a === b || canonical(a) === canonical(b));
+    plan.decision = decide(
+      settings.policy,
+      {
+        app: meta.app,
+        model: info.model,
+        tags: meta.tags,
+        endUser: meta.endUser,
+        sessionId: meta.sessionId,
+        maxTokens: info.maxTokens,
+        promptTokens: () => (promptTokens ??= Math.ceil(info.promptText.length / 4)),
+      },
+      (a, b) => a === b || canonical(a) === canonical(b),
+    );
     const d = plan.decision;
     if (settings.mode === 'shadow') {
       if (d.routeTo) plan.policyTags['netra.would_route'] = d.routeTo;
@@ -205,11 +250,22 @@ export class GatewayProxy {
     return t;
   }
 
-  private async forward(ep: GatewayEndpoint, caller: GatewayCaller, req: IncomingMessage, res: ServerResponse, body: Buffer | null, query: string,
-    plan: Plan | null, cache: { key: string; ttlMs: number; strip: boolean } | null, strip = false): Promise<void> {
+  private async forward(
+    ep: GatewayEndpoint,
+    caller: GatewayCaller,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer | null,
+    query: string,
+    plan: Plan | null,
+    cache: { key: string; ttlMs: number; strip: boolean } | null,
+    strip = false,
+  ): Promise<void> {
     const t = this.target(caller.baseUrl);
     const ac = new AbortController();
-    const onClose = () => { if (!res.writableFinished) ac.abort(); };
+    const onClose = () => {
+      if (!res.writableFinished) ac.abort();
+    };
     res.on('close', onClose);
     const outcome: CallOutcome = { startedAt: plan?.startedAt ?? Date.now(), latencyMs: 0, ttftMs: null, httpStatus: null, failure: null };
     const t0 = plan?.t0 ?? performance.now();
@@ -218,17 +274,30 @@ export class GatewayProxy {
       let up: Dispatcher.ResponseData;
       try {
         up = await this.agent.request({
-          origin: t.origin, path: t.path + upstreamPath(ep) + query, method: ep.method,
-          headers: upstreamRequestHeaders(req.headers, caller.auth, body ? body.length : null), body: body ?? undefined, signal: ac.signal,
+          origin: t.origin,
+          path: t.path + upstreamPath(ep) + query,
+          method: ep.method,
+          headers: upstreamRequestHeaders(req.headers, caller.auth, body ? body.length : null),
+          body: body ?? undefined,
+          signal: ac.signal,
         });
       } catch (err) {
         outcome.failure = failureOf(err, ac.signal.aborted);
         if (outcome.failure !== 'client_abort') {
           const timeout = outcome.failure === 'upstream_timeout';
           outcome.httpStatus = timeout ? 504 : 502;
-          this.answerError(ep, res, new GatewayError(timeout ? 'timeout' : 'upstream', timeout
-            ? `the ${caller.provider} upstream did not answer in time`
-            : `the ${caller.provider} upstream could not be reached (${(err as { code?: string }).code ?? 'connection failed'})`, null, timeout ? 'netra_upstream_timeout' : 'netra_upstream_unreachable'));
+          this.answerError(
+            ep,
+            res,
+            new GatewayError(
+              timeout ? 'timeout' : 'upstream',
+              timeout
+                ? `the ${caller.provider} upstream did not answer in time`
+                : `the ${caller.provider} upstream could not be reached (${(err as { code?: string }).code ?? 'connection failed'})`,
+              null,
+              timeout ? 'netra_upstream_timeout' : 'netra_upstream_unreachable',
+            ),
+          );
         } else outcome.httpStatus = 499;
         return;
       }
@@ -245,19 +314,26 @@ export class GatewayProxy {
           const chunk = c as Buffer;
           outcome.ttftMs ??= performance.now() - t0;
           const out = observer?.push(chunk) ?? chunk;
-          if (keep && size <= this.o.cacheMaxEntryBytes * 4) { chunks.push(out); size += out.length; }
+          if (keep && size <= this.o.cacheMaxEntryBytes * 4) {
+            chunks.push(out);
+            size += out.length;
+          }
           if (out.length > 0 && !res.write(out)) await drained(res);
           if (ac.signal.aborted) throw new Error('client closed the connection');
         }
         const rest = observer?.rest();
         if (rest && rest.length > 0) res.write(rest);
-        if (observer && !observer.complete && up.statusCode < 400) throw Object.assign(new Error('upstream stream ended before its last event'), { code: 'UND_ERR_SOCKET' });
+        if (observer && !observer.complete && up.statusCode < 400)
+          throw Object.assign(new Error('upstream stream ended before its last event'), { code: 'UND_ERR_SOCKET' });
         res.end();
       } catch (err) {
         outcome.failure = failureOf(err, ac.signal.aborted);
         if (outcome.failure !== 'client_abort') {
           if (observer) res.write(this.streamError(ep, outcome.failure));
-          this.o.log.warn({ provider: caller.provider, failure: outcome.failure, workspace: caller.workspace }, 'gateway: upstream response cut');
+          this.o.log.warn(
+            { provider: caller.provider, failure: outcome.failure, workspace: caller.workspace },
+            'gateway: upstream response cut',
+          );
         }
         res.destroy(); // never a clean end: the client sees the response as broken, not a short answer
       }
@@ -265,11 +341,22 @@ export class GatewayProxy {
       facts = observer ? observer.facts : factsFromBody(ep, Buffer.concat(chunks));
       if (cache && outcome.failure === null && up.statusCode === 200 && size <= this.o.cacheMaxEntryBytes) {
         const entry: CachedResponse = {
-          status: 200, headers: { 'content-type': String(up.headers['content-type'] ?? 'application/json') },
-          chunks: isSse ? chunks.map((b) => b.toString('utf8')) : [Buffer.concat(chunks).toString('utf8')], stream: isSse,
-          facts: { model: facts.model, promptTokens: facts.promptTokens, completionTokens: facts.completionTokens, cachedTokens: facts.cachedTokens, finishReason: facts.finishReason, text: facts.text },
+          status: 200,
+          headers: { 'content-type': String(up.headers['content-type'] ?? 'application/json') },
+          chunks: isSse ? chunks.map((b) => b.toString('utf8')) : [Buffer.concat(chunks).toString('utf8')],
+          stream: isSse,
+          facts: {
+            model: facts.model,
+            promptTokens: facts.promptTokens,
+            completionTokens: facts.completionTokens,
+            cachedTokens: facts.cachedTokens,
+            finishReason: facts.finishReason,
+            text: facts.text,
+          },
         };
-        this.o.cache.set(cache.key, entry, cache.ttlMs).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'gateway cache write failed'));
+        this.o.cache
+          .set(cache.key, entry, cache.ttlMs)
+          .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'gateway cache write failed'));
       }
     } finally {
       res.off('close', onClose);
@@ -292,9 +379,24 @@ export class GatewayProxy {
     plan.policyTags['netra.cache'] = 'hit';
     const facts: ResponseFacts = { ...hit.facts, errorType: null };
     const model = facts.model ?? plan.sentModel ?? plan.info.model ?? 'unknown';
-    const saved = this.o.catalog().price(plan.caller.workspace, model, { prompt_tokens: facts.promptTokens ?? 0, completion_tokens: facts.completionTokens ?? 0, cached_prompt_tokens: facts.cachedTokens });
+    const saved = this.o.catalog().price(plan.caller.workspace, model, {
+      prompt_tokens: facts.promptTokens ?? 0,
+      completion_tokens: facts.completionTokens ?? 0,
+      cached_prompt_tokens: facts.cachedTokens,
+    });
     if (saved) plan.policyTags['netra.counterfactual_cost_usd'] = String(saved.cost_usd);
-    this.record(plan, facts, { startedAt: plan.startedAt, latencyMs: performance.now() - plan.t0, ttftMs: plan.info.stream ? ttft : null, httpStatus: hit.status, failure: null }, 0);
+    this.record(
+      plan,
+      facts,
+      {
+        startedAt: plan.startedAt,
+        latencyMs: performance.now() - plan.t0,
+        ttftMs: plan.info.stream ? ttft : null,
+        httpStatus: hit.status,
+        failure: null,
+      },
+      0,
+    );
   }
 
   private record(plan: Plan, facts: ResponseFacts, outcome: CallOutcome, costUsd: number | null): void {
@@ -302,37 +404,64 @@ export class GatewayProxy {
       const catalog = this.o.catalog();
       const ws = plan.caller.workspace;
       const model = facts.model ?? plan.sentModel ?? plan.info.model ?? 'unknown';
-      const usage = { prompt_tokens: facts.promptTokens ?? 0, completion_tokens: facts.completionTokens ?? 0, cached_prompt_tokens: Math.min(facts.cachedTokens, facts.promptTokens ?? 0) };
+      const usage = {
+        prompt_tokens: facts.promptTokens ?? 0,
+        completion_tokens: facts.completionTokens ?? 0,
+        cached_prompt_tokens: Math.min(facts.cachedTokens, facts.promptTokens ?? 0),
+      };
       const d = plan.decision;
       if (d && plan.settings.mode === 'shadow' && outcome.failure === null) {
         // what the call would have cost under the policy: 0 on a cache hit, else the routed model and capped output
-        const would = plan.policyTags['netra.would_cache'] === 'hit' ? { cost_usd: 0 }
-          : catalog.price(ws, d.routeTo ?? model, { ...usage, completion_tokens: d.cap !== null ? Math.min(usage.completion_tokens, d.cap) : usage.completion_tokens });
+        const would =
+          plan.policyTags['netra.would_cache'] === 'hit'
+            ? { cost_usd: 0 }
+            : catalog.price(ws, d.routeTo ?? model, {
+                ...usage,
+                completion_tokens: d.cap !== null ? Math.min(usage.completion_tokens, d.cap) : usage.completion_tokens,
+              });
         if (would) plan.policyTags['netra.would_cost_usd'] = String(would.cost_usd);
       }
       if (d?.routeTo && plan.settings.mode === 'enforce' && plan.info.model) {
         const before = catalog.price(ws, plan.info.model, usage);
         if (before) plan.policyTags['netra.counterfactual_cost_usd'] = String(before.cost_usd);
       }
-      this.o.recorder.record(ws, callEvent({
-        provider: plan.caller.provider, operation: plan.ep.operation!, info: plan.info, sentModel: plan.sentModel, sentMaxTokens: plan.sentMaxTokens,
-        facts, meta: plan.meta, outcome, recordText: plan.settings.recordText, policyTags: plan.policyTags, costUsd,
-        priced: (m) => catalog.rates(ws, m) !== null,
-      }));
+      this.o.recorder.record(
+        ws,
+        callEvent({
+          provider: plan.caller.provider,
+          operation: plan.ep.operation!,
+          info: plan.info,
+          sentModel: plan.sentModel,
+          sentMaxTokens: plan.sentMaxTokens,
+          facts,
+          meta: plan.meta,
+          outcome,
+          recordText: plan.settings.recordText,
+          policyTags: plan.policyTags,
+          costUsd,
+          priced: (m) => catalog.rates(ws, m) !== null,
+        }),
+      );
     } catch (err) {
       this.o.log.error({ err }, 'gateway: could not build the call event');
     }
   }
 
   private streamError(ep: GatewayEndpoint, failure: string): string {
-    const message = failure === 'upstream_timeout' ? 'the upstream stalled mid-stream (timeout); the answer is incomplete' : 'the upstream cut the stream off; the answer is incomplete';
+    const message =
+      failure === 'upstream_timeout'
+        ? 'the upstream stalled mid-stream (timeout); the answer is incomplete'
+        : 'the upstream cut the stream off; the answer is incomplete';
     return ep.family === 'anthropic'
       ? `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`
       : `data: ${JSON.stringify({ error: { message, type: 'api_error', param: null, code: `netra_${failure}` } })}\n\n`;
   }
 
   private answerError(ep: GatewayEndpoint, res: ServerResponse, err: unknown): void {
-    const e = err instanceof GatewayError ? err : new GatewayError('internal', 'internal gateway error; see the server log', null, 'netra_internal');
+    const e =
+      err instanceof GatewayError
+        ? err
+        : new GatewayError('internal', 'internal gateway error; see the server log', null, 'netra_internal');
     if (!(err instanceof GatewayError)) this.o.log.error({ err }, 'gateway: unexpected error');
     if (res.headersSent || res.destroyed) {
       res.destroy();

@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 
 /** Stores events of one workspace; rejects when the store is unavailable. */
-export type RecordSink = (workspace: string, events: readonly Record<string, unknown>[]) => Promise<{ accepted: number; rejected: number; duplicates: number }>;
+export type RecordSink = (
+  workspace: string,
+  events: readonly Record<string, unknown>[],
+) => Promise<{ accepted: number; rejected: number; duplicates: number }>;
 
 export interface RecorderOptions {
   sink: RecordSink;
@@ -41,12 +44,24 @@ export interface RecorderStats {
   spoolBytes: number;
 }
 
-interface Item { workspace: string; event: Record<string, unknown> }
+interface Item {
+  workspace: string;
+  event: Record<string, unknown>;
+}
 
 export class GatewayRecorder {
   private queue: Item[] = [];
   private overflow: Item[] = [];
-  private readonly s: RecorderStats = { received: 0, stored: 0, rejected: 0, spooled: 0, replayed: 0, dropped: 0, queued: 0, spoolBytes: 0 };
+  private readonly s: RecorderStats = {
+    received: 0,
+    stored: 0,
+    rejected: 0,
+    spooled: 0,
+    replayed: 0,
+    dropped: 0,
+    queued: 0,
+    spoolBytes: 0,
+  };
   private chain: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -65,7 +80,9 @@ export class GatewayRecorder {
     }
     this.flushTimer = setInterval(() => void this.flush(), this.o.flushIntervalMs);
     this.flushTimer.unref();
-    this.retryTimer = setInterval(() => { if (this.spoolFiles > 0) void this.replay(); }, this.o.spoolRetryMs);
+    this.retryTimer = setInterval(() => {
+      if (this.spoolFiles > 0) void this.replay();
+    }, this.o.spoolRetryMs);
     this.retryTimer.unref();
     if (this.spoolFiles > 0) void this.replay();
   }
@@ -109,11 +126,20 @@ export class GatewayRecorder {
       for (const f of await this.spoolList()) {
         const path = join(this.o.spoolDir, f);
         let text: string;
-        try { text = await readFile(path, 'utf8'); } catch { continue; } // replayed by another process meanwhile
+        try {
+          text = await readFile(path, 'utf8');
+        } catch {
+          continue;
+        } // replayed by another process meanwhile
         const items: Item[] = [];
         for (const line of text.split('\n')) {
           if (!line) continue;
-          try { items.push(JSON.parse(line) as Item); } catch { this.s.dropped++; this.o.log.error({ file: f }, 'unreadable line in the gateway spool; skipped'); }
+          try {
+            items.push(JSON.parse(line) as Item);
+          } catch {
+            this.s.dropped++;
+            this.o.log.error({ file: f }, 'unreadable line in the gateway spool; skipped');
+          }
         }
         const failed = await this.store(items);
         if (failed.length > 0) return; // still unavailable: keep the file, try again later
@@ -151,14 +177,20 @@ export class GatewayRecorder {
     const failed: Item[] = [];
     for (const [ws, list] of by) {
       try {
-        const r = await this.o.sink(ws, list.map((x) => x.event));
+        const r = await this.o.sink(
+          ws,
+          list.map((x) => x.event),
+        );
         this.s.stored += r.accepted + r.duplicates;
         if (r.rejected > 0) {
           this.s.rejected += r.rejected;
           this.o.log.warn({ workspace: ws, rejected: r.rejected }, 'gateway events refused by validation');
         }
       } catch (err) {
-        this.o.log.warn({ workspace: ws, events: list.length, err: (err as Error).message }, 'store unavailable; gateway events go to the spool');
+        this.o.log.warn(
+          { workspace: ws, events: list.length, err: (err as Error).message },
+          'store unavailable; gateway events go to the spool',
+        );
         failed.push(...list);
       }
     }

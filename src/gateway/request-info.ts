@@ -35,7 +35,8 @@ export function contentText(c: unknown): string {
     else if (b && typeof b === 'object') {
       const o = b as Json;
       if (typeof o.text === 'string') parts.push(o.text);
-      else if (typeof o.content === 'string') parts.push(o.content); // tool results
+      else if (typeof o.content === 'string')
+        parts.push(o.content); // tool results
       else if (Array.isArray(o.content)) parts.push(contentText(o.content));
       else if (o.type === 'tool_use' || o.type === 'function_call') parts.push(JSON.stringify(o.input ?? o.arguments ?? ''));
     }
@@ -51,7 +52,7 @@ function messageLines(messages: unknown): { lines: string[]; systemCount: number
   for (const m of messages) {
     if (!m || typeof m !== 'object') continue;
     const o = m as Json;
-    const role = typeof o.role === 'string' ? o.role : (typeof o.type === 'string' ? o.type : 'user');
+    const role = typeof o.role === 'string' ? o.role : typeof o.type === 'string' ? o.type : 'user';
     let text = contentText(o.content);
     if (Array.isArray(o.tool_calls)) text += (text ? '\n' : '') + JSON.stringify(o.tool_calls);
     lines.push(`${role}: ${text}`);
@@ -66,11 +67,15 @@ export function requestInfo(ep: GatewayEndpoint, body: Json): RequestInfo {
   const stream = body.stream === true;
   const so = body.stream_options as Json | undefined;
   const info: RequestInfo = {
-    model, stream,
+    model,
+    stream,
     clientWantsUsage: !!(so && typeof so === 'object' && so.include_usage === true),
-    maxTokensField: 'max_tokens', maxTokens: num(body.max_tokens), temperature: num(body.temperature),
+    maxTokensField: 'max_tokens',
+    maxTokens: num(body.max_tokens),
+    temperature: num(body.temperature),
     user: typeof body.user === 'string' ? body.user : null,
-    promptText: '', prefixText: null,
+    promptText: '',
+    prefixText: null,
   };
   switch (ep.shape) {
     case 'chat': {
@@ -102,10 +107,20 @@ export function requestInfo(ep: GatewayEndpoint, body: Json): RequestInfo {
       break;
     }
     case 'completion':
-      info.promptText = typeof body.prompt === 'string' ? body.prompt : Array.isArray(body.prompt) ? body.prompt.filter((p) => typeof p === 'string').join('\n') : '';
+      info.promptText =
+        typeof body.prompt === 'string'
+          ? body.prompt
+          : Array.isArray(body.prompt)
+            ? body.prompt.filter((p) => typeof p === 'string').join('\n')
+            : '';
       break;
     case 'embedding':
-      info.promptText = typeof body.input === 'string' ? body.input : Array.isArray(body.input) ? body.input.filter((p) => typeof p === 'string').join('\n') : '';
+      info.promptText =
+        typeof body.input === 'string'
+          ? body.input
+          : Array.isArray(body.input)
+            ? body.input.filter((p) => typeof p === 'string').join('\n')
+            : '';
       break;
     default:
       break;

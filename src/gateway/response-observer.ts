@@ -70,13 +70,18 @@ function responsesOutputText(r: Json): string {
 export function factsFromBody(ep: GatewayEndpoint, body: Buffer): ResponseFacts {
   const f = emptyFacts();
   let j: Json | null = null;
-  try { j = obj(JSON.parse(body.toString('utf8'))); } catch { return f; }
+  try {
+    j = obj(JSON.parse(body.toString('utf8')));
+  } catch {
+    return f;
+  }
   if (!j) return f;
   const err = obj(j.error);
   if (err) f.errorType = typeof err.type === 'string' ? err.type : typeof err.code === 'string' ? err.code : 'error';
   if (typeof j.model === 'string') f.model = j.model;
   switch (ep.shape) {
-    case 'chat': case 'completion': {
+    case 'chat':
+    case 'completion': {
       openAiUsage(f, obj(j.usage));
       const c = obj(Array.isArray(j.choices) ? j.choices[0] : null);
       if (c) {
@@ -119,7 +124,10 @@ export class StreamObserver {
   private buf = '';
   private readonly decoder = new StringDecoder('utf8');
 
-  constructor(private readonly ep: GatewayEndpoint, private readonly stripUsage: boolean) {}
+  constructor(
+    private readonly ep: GatewayEndpoint,
+    private readonly stripUsage: boolean,
+  ) {}
 
   /** Takes a chunk; when stripping, returns the bytes to forward now (whole events), else null (forward the chunk as is). */
   push(chunk: Buffer): Buffer | null {
@@ -158,7 +166,11 @@ export class StreamObserver {
       return raw;
     }
     let j: Json | null = null;
-    try { j = obj(JSON.parse(data)); } catch { return raw; }
+    try {
+      j = obj(JSON.parse(data));
+    } catch {
+      return raw;
+    }
     if (!j) return raw;
     const f = this.facts;
     if (this.ep.family === 'anthropic') {

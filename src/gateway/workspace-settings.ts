@@ -28,7 +28,10 @@ export class WorkspaceSettingsCache {
   private readonly cache: LRUCache<string, GatewaySettings>;
   private readonly pending = new Map<string, Promise<GatewaySettings>>();
 
-  constructor(private readonly load: (workspace: string) => Promise<GatewayPolicyRow | null>, cacheMs: number) {
+  constructor(
+    private readonly load: (workspace: string) => Promise<GatewayPolicyRow | null>,
+    cacheMs: number,
+  ) {
     this.cache = new LRUCache({ max: 10_000, ttl: Math.max(1, cacheMs) });
   }
 
@@ -37,10 +40,13 @@ export class WorkspaceSettingsCache {
     if (hit) return hit;
     let p = this.pending.get(workspace);
     if (!p) {
-      p = this.load(workspace).then(settingsFromRow).then((s) => {
-        this.cache.set(workspace, s);
-        return s;
-      }).finally(() => this.pending.delete(workspace));
+      p = this.load(workspace)
+        .then(settingsFromRow)
+        .then((s) => {
+          this.cache.set(workspace, s);
+          return s;
+        })
+        .finally(() => this.pending.delete(workspace));
       this.pending.set(workspace, p);
     }
     return p;

@@ -24,10 +24,17 @@ export interface AzureTraceOptions {
 const COLUMNS = { timestamp: 'timestamp', prompt: 'contexttokens', completion: 'generatedtokens' } as const;
 const AZURE_TS = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
 
-export async function* parseAzureTrace(chunks: AsyncIterable<Chunk> | Iterable<Chunk>, opts: AzureTraceOptions): AsyncGenerator<IngestItem> {
+export async function* parseAzureTrace(
+  chunks: AsyncIterable<Chunk> | Iterable<Chunk>,
+  opts: AzureTraceOptions,
+): AsyncGenerator<IngestItem> {
   const model = opts.model?.trim();
   if (!model) {
-    throw new NetraError('VALIDATION', 'the Azure trace names no model: pass the model the requests should be priced as (e.g. --model gpt-4o-mini)', { field: 'model' });
+    throw new NetraError(
+      'VALIDATION',
+      'the Azure trace names no model: pass the model the requests should be priced as (e.g. --model gpt-4o-mini)',
+      { field: 'model' },
+    );
   }
   let cols: { ts: number; prompt: number; completion: number; width: number } | null = null;
   for await (const rec of readCsvRecords(chunks)) {
@@ -37,18 +44,25 @@ export async function* parseAzureTrace(chunks: AsyncIterable<Chunk> | Iterable<C
       const prompt = names.indexOf(COLUMNS.prompt);
       const completion = names.indexOf(COLUMNS.completion);
       if (ts < 0 || prompt < 0 || completion < 0) {
-        throw new NetraError('VALIDATION', `not an Azure LLM inference trace: expected the header TIMESTAMP,ContextTokens,GeneratedTokens, found ${preview(rec.fields.join(','), 120)}`);
+        throw new NetraError(
+          'VALIDATION',
+          `not an Azure LLM inference trace: expected the header TIMESTAMP,ContextTokens,GeneratedTokens, found ${preview(rec.fields.join(','), 120)}`,
+        );
       }
       cols = { ts, prompt, completion, width: rec.fields.length };
       continue;
     }
     if (rec.error || rec.fields.length !== cols.width) {
-      yield { line: rec.line, errors: [{ field: '(row)', message: rec.error ?? `expected ${cols.width} columns, found ${rec.fields.length}` }] };
+      yield {
+        line: rec.line,
+        errors: [{ field: '(row)', message: rec.error ?? `expected ${cols.width} columns, found ${rec.fields.length}` }],
+      };
       continue;
     }
     const errors: ItemError[] = [];
     const timestamp = parseAzureTimestamp(rec.fields[cols.ts]!);
-    if (timestamp === null) errors.push({ field: 'timestamp', message: `not a timestamp like 2023-11-16 18:17:03.9799600: ${preview(rec.fields[cols.ts])}` });
+    if (timestamp === null)
+      errors.push({ field: 'timestamp', message: `not a timestamp like 2023-11-16 18:17:03.9799600: ${preview(rec.fields[cols.ts])}` });
     const prompt = tokenCell(rec.fields[cols.prompt]!, 'prompt_tokens', errors);
     const completion = tokenCell(rec.fields[cols.completion]!, 'completion_tokens', errors);
     if (errors.length > 0) {

@@ -47,7 +47,10 @@ export async function* parseCsv(chunks: AsyncIterable<Chunk> | Iterable<Chunk>, 
     if (plan === null) {
       if (rec.error) throw new NetraError('VALIDATION', `CSV header (line ${rec.line}): ${rec.error}`);
       width = rec.fields.length;
-      plan = planColumns(rec.fields.map((h) => h.trim()), opts);
+      plan = planColumns(
+        rec.fields.map((h) => h.trim()),
+        opts,
+      );
       continue;
     }
     if (rec.error) {
@@ -55,7 +58,10 @@ export async function* parseCsv(chunks: AsyncIterable<Chunk> | Iterable<Chunk>, 
       continue;
     }
     if (rec.fields.length !== width) {
-      yield { line: rec.line, errors: [{ field: '(row)', message: `expected ${width} columns (as in the header), found ${rec.fields.length}` }] };
+      yield {
+        line: rec.line,
+        errors: [{ field: '(row)', message: `expected ${width} columns (as in the header), found ${rec.fields.length}` }],
+      };
       continue;
     }
     yield coerceRow(rec.line, rec.fields, plan);
@@ -70,7 +76,10 @@ function planColumns(header: string[], opts: CsvOptions): Plan[] {
   const mapped = new Map<string, string>();
   for (const [field, col] of Object.entries(opts.mapping ?? {})) {
     if (!isInputField(field)) throw new NetraError('VALIDATION', `mapping: '${field}' is not an event field`, { field });
-    if (!index.has(col)) throw new NetraError('VALIDATION', `mapping: column '${col}' (for ${field}) is not in the CSV header (${header.join(', ')})`, { field });
+    if (!index.has(col))
+      throw new NetraError('VALIDATION', `mapping: column '${col}' (for ${field}) is not in the CSV header (${header.join(', ')})`, {
+        field,
+      });
     mapped.set(field, col);
   }
   const usedCols = new Set(mapped.values());

@@ -13,7 +13,12 @@ import { parseNdjson, parseNdjsonBatches } from './ndjson.js';
 import { openAiLogToEventInput } from './openai-log.js';
 import type { IngestProgress, IngestResult, IngestSource, Ingestor } from './pipeline.js';
 import {
-  isLangfuseGeneration, langfuseObservations, langfuseObservationToEventInput, litellmCsvItems, litellmRows, litellmRowToEventInput,
+  isLangfuseGeneration,
+  langfuseObservations,
+  langfuseObservationToEventInput,
+  litellmCsvItems,
+  litellmRows,
+  litellmRowToEventInput,
 } from './tool-imports.js';
 import { type Chunk, type IngestItem, isPlainObject } from './types.js';
 
@@ -74,7 +79,10 @@ export async function importFile(
     }
   }
 
-  const items = opts.format === 'litellm' || opts.format === 'langfuse' ? await toolItems(path, opts.format, totalBytes, counted) : itemsFor(counted(), opts);
+  const items =
+    opts.format === 'litellm' || opts.format === 'langfuse'
+      ? await toolItems(path, opts.format, totalBytes, counted)
+      : itemsFor(counted(), opts);
   const result = await ingestor.ingest(opts.workspace, items, {
     batchSize: opts.batchSize,
     signal: opts.signal,
@@ -112,7 +120,12 @@ async function* openAiLines(chunks: AsyncIterable<Chunk>): AsyncGenerator<Ingest
 /** JSON documents of LiteLLM / Langfuse exports are read whole (bounded); JSON lines and CSV stream. */
 const MAX_JSON_DOCUMENT_BYTES = 512 * 1024 * 1024;
 
-async function toolItems(path: string, format: 'litellm' | 'langfuse', size: number, counted: () => AsyncGenerator<Chunk>): Promise<IngestSource> {
+async function toolItems(
+  path: string,
+  format: 'litellm' | 'langfuse',
+  size: number,
+  counted: () => AsyncGenerator<Chunk>,
+): Promise<IngestSource> {
   const head = await readHead(path, 1);
   if (format === 'litellm' && head !== '[' && head !== '{') return litellmCsvItems(counted());
   const toItem = (x: unknown, pos: { index: number } | { line: number }): IngestItem | null => {
@@ -131,18 +144,25 @@ async function toolItems(path: string, format: 'litellm' | 'langfuse', size: num
     if (doc !== undefined) {
       const list = format === 'litellm' ? litellmRows(doc) : langfuseObservations(doc);
       if (list === null) {
-        throw new NetraError('VALIDATION', format === 'litellm'
-          ? 'not a LiteLLM spend-log export: expected a JSON array of LiteLLM_SpendLogs rows (or { "data": [...] })'
-          : 'not a Langfuse export: expected observations API pages { "data": [...], "meta": {...} } (or an array of them)', { field: 'file' });
+        throw new NetraError(
+          'VALIDATION',
+          format === 'litellm'
+            ? 'not a LiteLLM spend-log export: expected a JSON array of LiteLLM_SpendLogs rows (or { "data": [...] })'
+            : 'not a Langfuse export: expected observations API pages { "data": [...], "meta": {...} } (or an array of them)',
+          { field: 'file' },
+        );
       }
       return list.flatMap((x, index) => toItem(x, { index }) ?? []);
     }
   }
   return (async function* () {
     for await (const item of parseNdjson(counted())) {
-      if (item.errors !== undefined) { yield item; continue; }
+      if (item.errors !== undefined) {
+        yield item;
+        continue;
+      }
       const line = item.line!;
-      const rows = format === 'langfuse' ? langfuseObservations(item.raw) ?? [item.raw] : [item.raw];
+      const rows = format === 'langfuse' ? (langfuseObservations(item.raw) ?? [item.raw]) : [item.raw];
       for (const r of rows) {
         const it = toItem(r, { line });
         if (it) yield it;
@@ -158,7 +178,11 @@ async function readHead(path: string, bytes: number): Promise<string> {
   try {
     const buf = Buffer.alloc(Math.max(bytes, 65_536));
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    const text = buf
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart();
     return bytes === 1 ? text.slice(0, 1) : text;
   } finally {
     await fh.close();
@@ -172,17 +196,24 @@ async function readHead(path: string, bytes: number): Promise<string> {
  */
 export async function detectFormat(path: string): Promise<ImportFormat> {
   const head = await readHead(path, 65_536);
-  const cannot = (why: string) => new NetraError('VALIDATION', `cannot tell the format of ${path}: ${why}; pass --format (${IMPORT_FORMATS.join(', ')})`, { field: 'format' });
+  const cannot = (why: string) =>
+    new NetraError('VALIDATION', `cannot tell the format of ${path}: ${why}; pass --format (${IMPORT_FORMATS.join(', ')})`, {
+      field: 'format',
+    });
   if (head === '') throw cannot('the file is empty');
   if (head.startsWith('{') || head.startsWith('[')) {
     const keys = new Set((head.slice(0, 65_536).match(/"([A-Za-z_][A-Za-z0-9_]*)"\s*:/g) ?? []).map((k) => k.slice(1, k.indexOf('"', 1))));
     if (keys.has('request_id') && keys.has('call_type')) return 'litellm';
-    if ((keys.has('traceId') && keys.has('type') && keys.has('startTime')) || (keys.has('data') && keys.has('meta') && keys.has('traceId'))) return 'langfuse';
+    if ((keys.has('traceId') && keys.has('type') && keys.has('startTime')) || (keys.has('data') && keys.has('meta') && keys.has('traceId')))
+      return 'langfuse';
     if (keys.has('response') && (keys.has('request') || keys.has('choices') || keys.has('usage'))) return 'openai-jsonl';
     if (keys.has('timestamp') && keys.has('model')) return 'jsonl';
     throw cannot(`JSON with keys ${[...keys].slice(0, 8).join(', ')} matches no known format`);
   }
-  const header = head.split(/\r?\n/, 1)[0]!.split(',').map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase());
+  const header = head
+    .split(/\r?\n/, 1)[0]!
+    .split(',')
+    .map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase());
   if (header.includes('request_id') && header.includes('call_type')) return 'litellm';
   if (header.includes('contexttokens') && header.includes('generatedtokens')) return 'azure-trace';
   if (header.includes('timestamp') && header.includes('model')) return 'csv';

@@ -15,7 +15,10 @@ export interface NdjsonOptions {
   maxLineChars?: number;
 }
 
-export async function* parseNdjsonBatches(chunks: AsyncIterable<Chunk> | Iterable<Chunk>, opts: NdjsonOptions = {}): AsyncGenerator<IngestItem[]> {
+export async function* parseNdjsonBatches(
+  chunks: AsyncIterable<Chunk> | Iterable<Chunk>,
+  opts: NdjsonOptions = {},
+): AsyncGenerator<IngestItem[]> {
   for await (const lines of readLineBatches(chunks, opts)) {
     const items: IngestItem[] = [];
     for (const l of lines) {

@@ -16,8 +16,21 @@ import { type BodyParseResult, type IngestItem, isPlainObject } from './types.js
 
 /** metadata keys copied to the event as is */
 const METADATA_FIELDS = [
-  'app', 'environment', 'latency_ms', 'ttft_ms', 'session_id', 'end_user', 'tags', 'provider', 'http_status',
-  'cost_usd', 'quality_score', 'trace_id', 'span_id', 'error_type', 'status',
+  'app',
+  'environment',
+  'latency_ms',
+  'ttft_ms',
+  'session_id',
+  'end_user',
+  'tags',
+  'provider',
+  'http_status',
+  'cost_usd',
+  'quality_score',
+  'trace_id',
+  'span_id',
+  'error_type',
+  'status',
 ] as const;
 
 export function parseOpenAiLogs(body: unknown): BodyParseResult {
@@ -25,7 +38,11 @@ export function parseOpenAiLogs(body: unknown): BodyParseResult {
   if (Array.isArray(body)) list = body;
   else if (isPlainObject(body) && Array.isArray(body.logs)) list = body.logs;
   else if (isPlainObject(body)) list = [body];
-  else return { ok: false, message: 'body must be an OpenAI log envelope { request, response, metadata }, an array of them, or { "logs": [...] }' };
+  else
+    return {
+      ok: false,
+      message: 'body must be an OpenAI log envelope { request, response, metadata }, an array of them, or { "logs": [...] }',
+    };
 
   const items: IngestItem[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
@@ -50,7 +67,8 @@ export function openAiLogToEventInput(entry: unknown): OpenAiLogResult {
   const res = response ?? {};
   const req = request ?? {};
   const meta = metadata ?? {};
-  if (response === undefined && request === undefined) return { ok: false, field: 'response', message: 'required (the chat completion response object)' };
+  if (response === undefined && request === undefined)
+    return { ok: false, field: 'response', message: 'required (the chat completion response object)' };
 
   const raw: Record<string, unknown> = {};
   set(raw, 'event_id', meta.event_id ?? res.id);

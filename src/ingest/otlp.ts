@@ -10,13 +10,35 @@
  * spans of the request (0-based, in document order).
  */
 import {
-  ATTRIBUTE_EVENTS, CHOICE_EVENT, classifySpan, EVENT_FIELDS, type EventFieldSpec, FIRST_TOKEN_EVENTS, MESSAGE_EVENTS, OTEL_OPERATION_ALIASES,
-  OTEL_OPERATION_MAP, type OtelSource, type SkippedSpanKind, TAG_ATTRIBUTES, TOTAL_TOKEN_ATTRIBUTES,
+  ATTRIBUTE_EVENTS,
+  CHOICE_EVENT,
+  classifySpan,
+  EVENT_FIELDS,
+  type EventFieldSpec,
+  FIRST_TOKEN_EVENTS,
+  MESSAGE_EVENTS,
+  OTEL_OPERATION_ALIASES,
+  OTEL_OPERATION_MAP,
+  type OtelSource,
+  type SkippedSpanKind,
+  TAG_ATTRIBUTES,
+  TOTAL_TOKEN_ATTRIBUTES,
 } from '../workload/otel-mapping.js';
 import { type BodyParseResult, type IngestItem, isPlainObject } from './types.js';
 import {
-  type Attrs, decodeAttributes, indexedMessages, OtlpDepthError, type Msg, nanos, parseMaybeJson, partsText, requestBodyMessages, responseBodyText, toMessages,
-  toNumber, vercelPromptMessages,
+  type Attrs,
+  decodeAttributes,
+  indexedMessages,
+  OtlpDepthError,
+  type Msg,
+  nanos,
+  parseMaybeJson,
+  partsText,
+  requestBodyMessages,
+  responseBodyText,
+  toMessages,
+  toNumber,
+  vercelPromptMessages,
 } from './otlp-values.js';
 
 export { decodeAnyValue, decodeAttributes, MAX_OTLP_DEPTH, OtlpDepthError } from './otlp-values.js';
@@ -37,12 +59,19 @@ export interface OtlpParseOptions {
 
 type AttributeSource = Extract<OtelSource, { kind: 'attribute' }>;
 
-const SCALAR_FIELDS = EVENT_FIELDS.filter((f) => f.field !== 'messages' && f.field !== 'tags' && f.otel.some((s) => s.kind === 'attribute'));
+const SCALAR_FIELDS = EVENT_FIELDS.filter(
+  (f) => f.field !== 'messages' && f.field !== 'tags' && f.otel.some((s) => s.kind === 'attribute'),
+);
 const MESSAGE_SOURCES = EVENT_FIELDS.find((f) => f.field === 'messages')!.otel;
 const TAG_SOURCES = EVENT_FIELDS.find((f) => f.field === 'tags')!.otel;
 const TAG_PREFIXES = TAG_SOURCES.flatMap((s) => (s.kind === 'prefix' ? [s.prefix] : []));
 /** association properties that are already fields (user, session) are not repeated as tags */
-const TAG_SKIP = new Set(['traceloop.association.properties.user_id', 'traceloop.association.properties.session_id', 'ai.telemetry.metadata.userId', 'ai.telemetry.metadata.sessionId']);
+const TAG_SKIP = new Set([
+  'traceloop.association.properties.user_id',
+  'traceloop.association.properties.session_id',
+  'ai.telemetry.metadata.userId',
+  'ai.telemetry.metadata.sessionId',
+]);
 
 /** `skipped` = spans that did not become events because they are not model calls; `stats` breaks it down by kind. */
 export function parseOtlpTraces(body: unknown, opts: OtlpParseOptions = {}): BodyParseResult<{ skipped: number; stats: OtlpParseStats }> {
@@ -65,7 +94,11 @@ export function parseOtlpTraces(body: unknown, opts: OtlpParseOptions = {}): Bod
       resource = new Map();
       resourceError = `${err.field}: ${err.message}`;
     }
-    const scopes = Array.isArray(rs.scopeSpans) ? rs.scopeSpans : Array.isArray(rs.instrumentationLibrarySpans) ? rs.instrumentationLibrarySpans : [];
+    const scopes = Array.isArray(rs.scopeSpans)
+      ? rs.scopeSpans
+      : Array.isArray(rs.instrumentationLibrarySpans)
+        ? rs.instrumentationLibrarySpans
+        : [];
     for (const ss of scopes) {
       if (!isPlainObject(ss) || !Array.isArray(ss.spans)) continue;
       for (const span of ss.spans) {
@@ -130,7 +163,10 @@ export function spanToEventInput(span: Record<string, unknown>, spanAttrs: Attrs
     else if (MESSAGE_EVENTS[name] !== undefined || name === CHOICE_EVENT) {
       const a = decodeAttributes(ev.attributes);
       const msg = a.get('message');
-      const content = a.get('content') ?? (isPlainObject(msg) ? msg.content : undefined) ?? (isPlainObject(parseMaybeJson(msg)) ? (parseMaybeJson(msg) as Record<string, unknown>).content : undefined);
+      const content =
+        a.get('content') ??
+        (isPlainObject(msg) ? msg.content : undefined) ??
+        (isPlainObject(parseMaybeJson(msg)) ? (parseMaybeJson(msg) as Record<string, unknown>).content : undefined);
       if (name === CHOICE_EVENT) choiceText ??= partsText(parseMaybeJson(content));
       else eventMessages.push({ role: MESSAGE_EVENTS[name]!, content: partsText(parseMaybeJson(content)) });
     } else if (FIRST_TOKEN_EVENTS.has(name) && firstTokenNs === null) firstTokenNs = nanos(ev.timeUnixNano);
@@ -145,8 +181,10 @@ export function spanToEventInput(span: Record<string, unknown>, spanAttrs: Attrs
     const total = firstNumber(sources, TOTAL_TOKEN_ATTRIBUTES);
     if (total !== undefined && total >= raw.prompt_tokens) raw.completion_tokens = total - raw.prompt_tokens;
   }
-  if (raw.ttft_ms === undefined && firstTokenNs !== null && start !== null && firstTokenNs >= start) raw.ttft_ms = Math.round(Number(firstTokenNs - start) / 1e3) / 1e3;
-  if (raw.stream === undefined && typeof spanAttrs.get('ai.operationId') === 'string') raw.stream = (spanAttrs.get('ai.operationId') as string).endsWith('.doStream');
+  if (raw.ttft_ms === undefined && firstTokenNs !== null && start !== null && firstTokenNs >= start)
+    raw.ttft_ms = Math.round(Number(firstTokenNs - start) / 1e3) / 1e3;
+  if (raw.stream === undefined && typeof spanAttrs.get('ai.operationId') === 'string')
+    raw.stream = (spanAttrs.get('ai.operationId') as string).endsWith('.doStream');
   if (raw.response_text === undefined && choiceText !== undefined) raw.response_text = choiceText;
 
   const messages = findMessages(sources) ?? (eventMessages.length > 0 ? eventMessages : undefined);
@@ -161,10 +199,11 @@ export function spanToEventInput(span: Record<string, unknown>, spanAttrs: Attrs
 }
 
 function firstNumber(sources: Attrs[], keys: readonly string[]): number | undefined {
-  for (const map of sources) for (const k of keys) {
-    const v = toNumber(map.get(k));
-    if (typeof v === 'number') return v;
-  }
+  for (const map of sources)
+    for (const k of keys) {
+      const v = toNumber(map.get(k));
+      if (typeof v === 'number') return v;
+    }
   return undefined;
 }
 
@@ -208,7 +247,9 @@ function convert(spec: EventFieldSpec, s: AttributeSource, v: unknown): unknown 
       const out = parseMaybeJson(v);
       if (Array.isArray(out)) {
         const first: unknown = out[0];
-        return isPlainObject(first) ? partsText(first.parts ?? first.content ?? (isPlainObject(first.message) ? first.message.content : undefined)) : undefined;
+        return isPlainObject(first)
+          ? partsText(first.parts ?? first.content ?? (isPlainObject(first.message) ? first.message.content : undefined))
+          : undefined;
       }
       return out;
     }
@@ -243,7 +284,8 @@ function findMessages(sources: Attrs[]): unknown {
           }
         }
       }
-      if (found !== undefined) return system !== undefined && Array.isArray(found) ? [{ role: 'system', content: system }, ...found] : found;
+      if (found !== undefined)
+        return system !== undefined && Array.isArray(found) ? [{ role: 'system', content: system }, ...found] : found;
     }
     if (system !== undefined) return [{ role: 'system', content: system }];
   }

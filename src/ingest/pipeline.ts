@@ -116,7 +116,11 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
           r.errors_truncated = true;
           break;
         }
-        r.errors.push(item.line !== undefined ? { line: item.line, field: e.field, message: e.message } : { index: item.index, field: e.field, message: e.message });
+        r.errors.push(
+          item.line !== undefined
+            ? { line: item.line, field: e.field, message: e.message }
+            : { index: item.index, field: e.field, message: e.message },
+        );
       }
     };
 
@@ -170,7 +174,10 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       if (pending) await (pending as Promise<void>).catch(() => undefined);
     }
     if (reported !== r.processed) progress();
-    deps.logger?.debug({ workspace, processed: r.processed, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates }, 'ingest done');
+    deps.logger?.debug(
+      { workspace, processed: r.processed, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates },
+      'ingest done',
+    );
     return r;
   }
 

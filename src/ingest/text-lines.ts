@@ -86,7 +86,10 @@ export class LineSplitter {
 }
 
 /** Lines of a chunk stream, one chunk's worth at a time. */
-export async function* readLineBatches(chunks: AsyncIterable<Chunk> | Iterable<Chunk>, opts: { maxLineChars?: number } = {}): AsyncGenerator<TextLine[]> {
+export async function* readLineBatches(
+  chunks: AsyncIterable<Chunk> | Iterable<Chunk>,
+  opts: { maxLineChars?: number } = {},
+): AsyncGenerator<TextLine[]> {
   const splitter = new LineSplitter(opts.maxLineChars);
   for await (const chunk of chunks) {
     const out: TextLine[] = [];
@@ -99,6 +102,9 @@ export async function* readLineBatches(chunks: AsyncIterable<Chunk> | Iterable<C
 }
 
 /** Lines of a chunk stream, one at a time. */
-export async function* readLines(chunks: AsyncIterable<Chunk> | Iterable<Chunk>, opts: { maxLineChars?: number } = {}): AsyncGenerator<TextLine> {
+export async function* readLines(
+  chunks: AsyncIterable<Chunk> | Iterable<Chunk>,
+  opts: { maxLineChars?: number } = {},
+): AsyncGenerator<TextLine> {
   for await (const batch of readLineBatches(chunks, opts)) yield* batch;
 }

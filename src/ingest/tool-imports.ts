@@ -146,19 +146,15 @@ export function langfuseObservationToEventInput(o: Record<string, unknown>): Rec
   const input = json(o.input);
   if (typeof input === 'string') raw.prompt_text = input;
   else if (Array.isArray(input))
-    raw.messages = input
-      .filter(isPlainObject)
-      .map((x) => ({
-        role: String(x.role ?? 'user'),
-        content: typeof x.content === 'string' ? x.content : JSON.stringify(x.content ?? ''),
-      }));
+    raw.messages = input.filter(isPlainObject).map((x) => ({
+      role: String(x.role ?? 'user'),
+      content: typeof x.content === 'string' ? x.content : JSON.stringify(x.content ?? ''),
+    }));
   else if (isPlainObject(input) && Array.isArray(input.messages))
-    raw.messages = input.messages
-      .filter(isPlainObject)
-      .map((x) => ({
-        role: String(x.role ?? 'user'),
-        content: typeof x.content === 'string' ? x.content : JSON.stringify(x.content ?? ''),
-      }));
+    raw.messages = input.messages.filter(isPlainObject).map((x) => ({
+      role: String(x.role ?? 'user'),
+      content: typeof x.content === 'string' ? x.content : JSON.stringify(x.content ?? ''),
+    }));
   const output = json(o.output);
   if (typeof output === 'string') raw.response_text = output;
   else if (isPlainObject(output) && typeof output.content === 'string') raw.response_text = output.content;

@@ -22,9 +22,7 @@ export type FailedItem = ItemPosition & { errors: readonly ItemError[]; raw?: un
 export type IngestItem = RawEventItem | FailedItem;
 
 /** Result of a whole-body parser: the items, or one clear message when the top-level shape is wrong. */
-export type BodyParseResult<Extra = object> =
-  | ({ ok: true; items: IngestItem[] } & Extra)
-  | { ok: false; message: string };
+export type BodyParseResult<Extra = object> = ({ ok: true; items: IngestItem[] } & Extra) | { ok: false; message: string };
 
 /** A chunk of a byte or text stream, as fs.createReadStream or an HTTP request yields them. */
 export type Chunk = Uint8Array | string;

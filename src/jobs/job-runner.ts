@@ -1,3 +1,4 @@
+// Longer than ~400 lines: since the formatter broke long lines at 140 columns; a split by responsibility is the next step.
 /**
  * Runs imports and generations as persisted background jobs (rows of `import_jobs`): queued → running → completed | failed |
  * cancelled. At most `concurrency` jobs run at once in a process (FIFO queue); each has an AbortController that the work
@@ -28,7 +29,11 @@ export function interruptedNoHeartbeat(staleAfterMs: number): string {
   return `interrupted: the process running it stopped (no heartbeat for ${Number((staleAfterMs / 1000).toFixed(3))} s)`;
 }
 
-export interface JobCounts { accepted: number; rejected: number; duplicates: number }
+export interface JobCounts {
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+}
 
 export interface JobContext {
   signal: AbortSignal;
@@ -137,12 +142,16 @@ export class JobRunner {
    */
   async sweep(): Promise<number> {
     const stale = await this.opts.repo.failStaleJobs({
-      staleAfterMs: this.opts.staleAfterMs, exceptOwner: this.owner, message: interruptedNoHeartbeat(this.opts.staleAfterMs),
+      staleAfterMs: this.opts.staleAfterMs,
+      exceptOwner: this.owner,
+      message: interruptedNoHeartbeat(this.opts.staleAfterMs),
     });
     if (stale.length > 0) {
       const owners = [...new Set(stale.map((j) => j.owner ?? '(none)'))];
-      this.opts.log.warn({ jobs: stale.length, ids: stale.slice(0, 20).map((j) => j.id), owners, staleAfterMs: this.opts.staleAfterMs },
-        'jobs whose process stopped heartbeating marked failed');
+      this.opts.log.warn(
+        { jobs: stale.length, ids: stale.slice(0, 20).map((j) => j.id), owners, staleAfterMs: this.opts.staleAfterMs },
+        'jobs whose process stopped heartbeating marked failed',
+      );
     }
     return stale.length;
   }
@@ -151,8 +160,16 @@ export class JobRunner {
   async submit<T>(spec: JobSpec<T>): Promise<SubmittedJob<T>> {
     if (this.closed) throw new NetraError('STORE', 'the server is shutting down; no new jobs are accepted');
     this.heartbeat.start();
-    const job = await this.opts.repo.createJob({ workspace: spec.workspace, kind: spec.kind, source: spec.source, format: spec.format, status: 'queued', owner: this.owner });
-    if (this.closed) { // close() began while the row was being written: it will not wait for this job, so never start it
+    const job = await this.opts.repo.createJob({
+      workspace: spec.workspace,
+      kind: spec.kind,
+      source: spec.source,
+      format: spec.format,
+      status: 'queued',
+      owner: this.owner,
+    });
+    if (this.closed) {
+      // close() began while the row was being written: it will not wait for this job, so never start it
       await this.opts.repo.updateJob(job.id, { status: 'cancelled', errors: [{ message: 'the server shut down' }], finished: true });
       throw new NetraError('STORE', 'the server is shutting down; no new jobs are accepted');
     }
@@ -163,20 +180,39 @@ export class JobRunner {
       else spec.signal.addEventListener('abort', () => controller.abort(cancelReason(spec.signal!.reason)), { once: true });
     }
     let started!: () => void;
-    const startGate = new Promise<void>((res) => { started = res; });
+    const startGate = new Promise<void>((res) => {
+      started = res;
+    });
     let doneResolve!: (v: T) => void;
     let doneReject!: (e: unknown) => void;
-    const done = new Promise<T>((res, rej) => { doneResolve = res; doneReject = rej; });
+    const done = new Promise<T>((res, rej) => {
+      doneResolve = res;
+      doneReject = rej;
+    });
     done.catch(() => undefined); // background submissions may never be awaited
 
     const entry: Entry = {
-      id: job.id, workspace: spec.workspace, controller, counts: { accepted: 0, rejected: 0, duplicates: 0 }, status: 'queued',
-      start: started, finished: Promise.resolve(),
+      id: job.id,
+      workspace: spec.workspace,
+      controller,
+      counts: { accepted: 0, rejected: 0, duplicates: 0 },
+      status: 'queued',
+      start: started,
+      finished: Promise.resolve(),
     };
     entry.finished = (async () => {
       await startGate;
-      if (controller.signal.aborted) { // cancelled while queued
-        await this.record(job.id, { status: 'cancelled', errors: [{ message: reasonText(controller.signal.reason) }], result: { stored: 0, note: 'cancelled before it started; nothing was stored' } }, log);
+      if (controller.signal.aborted) {
+        // cancelled while queued
+        await this.record(
+          job.id,
+          {
+            status: 'cancelled',
+            errors: [{ message: reasonText(controller.signal.reason) }],
+            result: { stored: 0, note: 'cancelled before it started; nothing was stored' },
+          },
+          log,
+        );
         doneReject(new JobCancelledError(reasonText(controller.signal.reason)));
         return;
       }
@@ -195,10 +231,16 @@ export class JobRunner {
         if (controller.signal.aborted) {
           const why = reasonText(controller.signal.reason);
           const c = entry.counts;
-          await this.record(job.id, {
-            status: 'cancelled', ...c, errors: [{ message: why }],
-            result: { stored: c.accepted, note: `cancelled (${why}); the ${c.accepted} events stored before the cancel are kept` },
-          }, log);
+          await this.record(
+            job.id,
+            {
+              status: 'cancelled',
+              ...c,
+              errors: [{ message: why }],
+              result: { stored: c.accepted, note: `cancelled (${why}); the ${c.accepted} events stored before the cancel are kept` },
+            },
+            log,
+          );
           doneReject(new JobCancelledError(why));
         } else {
           // a refused input (a NetraError below 500) is the caller's to fix and is reported to it: its stack only at debug
@@ -206,7 +248,11 @@ export class JobRunner {
             log.info({ code: err.code, reason: err.message }, 'job failed');
             log.debug({ err }, 'job failed');
           } else log.warn({ err }, 'job failed');
-          await this.record(job.id, { status: 'failed', ...entry.counts, errors: [{ message: (err as Error).message ?? String(err) }] }, log);
+          await this.record(
+            job.id,
+            { status: 'failed', ...entry.counts, errors: [{ message: (err as Error).message ?? String(err) }] },
+            log,
+          );
           doneReject(err);
         }
       }
@@ -240,11 +286,17 @@ export class JobRunner {
     }
     const row = await this.opts.repo.getJob(workspace, id);
     if (!row) return null;
-    if (FINISHED.includes(row.status)) throw new NetraError('CONFLICT', `job ${id} has already finished (${row.status}); nothing to cancel`, { field: 'id' });
+    if (FINISHED.includes(row.status))
+      throw new NetraError('CONFLICT', `job ${id} has already finished (${row.status}); nothing to cancel`, { field: 'id' });
     // not this process's job (another process sharing the database runs it): mark it; its runner stops at its next progress write
-    const changed = await this.opts.repo.updateJob(id, { status: 'cancelled', errors: [{ message: reason }], finished: true }, { whileStatus: UNFINISHED });
+    const changed = await this.opts.repo.updateJob(
+      id,
+      { status: 'cancelled', errors: [{ message: reason }], finished: true },
+      { whileStatus: UNFINISHED },
+    );
     const now = await this.opts.repo.getJob(workspace, id);
-    if (!changed && now && now.status !== 'cancelled') throw new NetraError('CONFLICT', `job ${id} has already finished (${now.status}); nothing to cancel`, { field: 'id' });
+    if (!changed && now && now.status !== 'cancelled')
+      throw new NetraError('CONFLICT', `job ${id} has already finished (${now.status}); nothing to cancel`, { field: 'id' });
     return now;
   }
 
@@ -341,14 +393,17 @@ class ProgressWriter {
     if (!next) return;
     this.pending = null;
     this.lastWrite = Date.now();
-    this.inFlight = this.repo.updateJob(this.id, { progress: next.p, ...this.entry.counts }, { whileStatus: ['running'] })
+    this.inFlight = this.repo
+      .updateJob(this.id, { progress: next.p, ...this.entry.counts }, { whileStatus: ['running'] })
       .then((stillRunning) => {
         if (!stillRunning && !this.entry.controller.signal.aborted) {
           this.entry.controller.abort(new JobCancelledError('cancelled by another process'));
         }
       })
       .catch((err) => this.log.warn({ err }, 'job progress update failed'))
-      .finally(() => { this.inFlight = null; });
+      .finally(() => {
+        this.inFlight = null;
+      });
   }
 
   /** Waits for the write in flight (the final status must land after it). */
@@ -358,7 +413,9 @@ class ProgressWriter {
 }
 
 function cancelReason(r: unknown): JobCancelledError {
-  return r instanceof JobCancelledError ? r : new JobCancelledError(r instanceof Error && r.name !== 'AbortError' ? r.message : 'cancelled');
+  return r instanceof JobCancelledError
+    ? r
+    : new JobCancelledError(r instanceof Error && r.name !== 'AbortError' ? r.message : 'cancelled');
 }
 
 function reasonText(r: unknown): string {

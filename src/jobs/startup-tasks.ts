@@ -55,11 +55,23 @@ export class StartupTaskScheduler extends EventEmitter {
   private started = false;
   private closed = false;
 
-  constructor(tasks: readonly StartupTask[], private readonly opts: StartupSchedulerOptions) {
+  constructor(
+    tasks: readonly StartupTask[],
+    private readonly opts: StartupSchedulerOptions,
+  ) {
     super();
     this.tasks = tasks;
     for (const t of tasks) {
-      this.states.set(t.name, { name: t.name, state: 'pending', attempts: 0, last_error: null, last_started_at: null, last_finished_at: null, next_attempt_at: null, result: null });
+      this.states.set(t.name, {
+        name: t.name,
+        state: 'pending',
+        attempts: 0,
+        last_error: null,
+        last_started_at: null,
+        last_finished_at: null,
+        next_attempt_at: null,
+        result: null,
+      });
     }
   }
 
@@ -141,7 +153,8 @@ export class StartupTaskScheduler extends EventEmitter {
     let timer: NodeJS.Timeout | undefined;
     try {
       const aborted = new Promise<never>((_, reject) => {
-        const onAbort = () => reject(controller.signal.reason instanceof Error ? controller.signal.reason : new Error(String(controller.signal.reason)));
+        const onAbort = () =>
+          reject(controller.signal.reason instanceof Error ? controller.signal.reason : new Error(String(controller.signal.reason)));
         if (controller.signal.aborted) onAbort();
         else controller.signal.addEventListener('abort', onAbort, { once: true });
       });
@@ -172,7 +185,10 @@ export class StartupTaskScheduler extends EventEmitter {
         this.after(this.opts.retryBackoffMs, () => this.enqueue(task));
       }
       if (!this.closed) {
-        this.opts.log?.warn({ task: task.name, attempt, err: s.last_error, timed_out: timedOut, retry_at: retryAt }, 'startup task failed; health is degraded until it succeeds');
+        this.opts.log?.warn(
+          { task: task.name, attempt, err: s.last_error, timed_out: timedOut, retry_at: retryAt },
+          'startup task failed; health is degraded until it succeeds',
+        );
       }
       this.emit('task-failure', task.name, attempt, err, { timedOut, retryAt });
     } finally {

@@ -21,21 +21,30 @@ export interface AnthropicConfig {
   name?: string;
 }
 
-interface AnthropicUsage { input_tokens?: number; output_tokens?: number }
+interface AnthropicUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+}
 
 export class AnthropicProvider implements LlmProvider {
   readonly name: string;
   readonly model: string;
   private readonly url: string;
 
-  constructor(private readonly cfg: AnthropicConfig, private readonly defaults: { maxTokens: number; temperature: number }, private readonly fetchFn?: FetchFn) {
+  constructor(
+    private readonly cfg: AnthropicConfig,
+    private readonly defaults: { maxTokens: number; temperature: number },
+    private readonly fetchFn?: FetchFn,
+  ) {
     this.name = cfg.name ?? 'anthropic';
     this.model = cfg.model;
     this.url = `${(cfg.baseUrl ?? 'https://api.anthropic.com').replace(/\/+$/, '')}/v1/messages`;
   }
 
   private post(req: LlmRequest, stream: boolean): Promise<Response> {
-    const systemParts = [req.system, ...req.messages.filter((m) => m.role === 'system').map((m) => m.content)].filter((s): s is string => !!s);
+    const systemParts = [req.system, ...req.messages.filter((m) => m.role === 'system').map((m) => m.content)].filter(
+      (s): s is string => !!s,
+    );
     const body: Record<string, unknown> = {
       model: this.model,
       max_tokens: req.maxTokens ?? this.defaults.maxTokens,
@@ -47,7 +56,11 @@ export class AnthropicProvider implements LlmProvider {
     return postJson({
       provider: this.name,
       url: this.url,
-      headers: { 'x-api-key': this.cfg.apiKey, 'anthropic-version': this.cfg.version ?? '2023-06-01', ...(stream ? { accept: 'text/event-stream' } : {}) },
+      headers: {
+        'x-api-key': this.cfg.apiKey,
+        'anthropic-version': this.cfg.version ?? '2023-06-01',
+        ...(stream ? { accept: 'text/event-stream' } : {}),
+      },
       body,
       signal: req.signal,
       secrets: [this.cfg.apiKey],
@@ -58,9 +71,16 @@ export class AnthropicProvider implements LlmProvider {
   async complete(req: LlmRequest): Promise<LlmResult> {
     const started = performance.now();
     const res = await this.post(req, false);
-    const json = (await readJson(this.name, res, req.signal)) as { model?: string; content?: Array<{ type?: string; text?: string }>; usage?: AnthropicUsage };
+    const json = (await readJson(this.name, res, req.signal)) as {
+      model?: string;
+      content?: Array<{ type?: string; text?: string }>;
+      usage?: AnthropicUsage;
+    };
     if (!Array.isArray(json.content)) throw new LlmProviderError(this.name, 'protocol', 'reply without content blocks');
-    const text = json.content.filter((b) => b.type === 'text' && typeof b.text === 'string').map((b) => b.text).join('');
+    const text = json.content
+      .filter((b) => b.type === 'text' && typeof b.text === 'string')
+      .map((b) => b.text)
+      .join('');
     return {
       text,
       usage: usageOf({ prompt_tokens: json.usage?.input_tokens, completion_tokens: json.usage?.output_tokens }, req, text),

@@ -44,7 +44,12 @@ export interface ReportPayload {
    * several figures, and notes (coverage of the window, names not recognised, assumptions). With it, the report reads
    * as an answer: the recommendations follow (only those that bear on the question), facts are not restated.
    */
-  answer?: { lead: string; table?: { columns: string[]; rows: string[][] } | null; notes?: string[]; config?: { format: string; content: string } };
+  answer?: {
+    lead: string;
+    table?: { columns: string[]; rows: string[][] } | null;
+    notes?: string[];
+    config?: { format: string; content: string };
+  };
   /** for completeStructured: the JSON the built-in model answers with when JSON is requested */
   draft?: unknown;
 }
@@ -115,7 +120,8 @@ function list(items: readonly string[]): string {
 function factSentence(key: string, value: FactValue): string | null {
   const { label, unit } = labelOf(key);
   if (value === null || value === undefined) return `${label} is not available in the data.`;
-  if (typeof value === 'number') return Number.isFinite(value) ? `${label} is ${formatByUnit(value, unit)}.` : `${label} is not available in the data.`;
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? `${label} is ${formatByUnit(value, unit)}.` : `${label} is not available in the data.`;
   if (typeof value === 'boolean') return `${label}: ${value ? 'yes' : 'no'}.`;
   if (typeof value === 'string') return `${label}: ${value}.`;
   if (Array.isArray(value)) {
@@ -131,14 +137,19 @@ function comparisonSentence(c: ReportComparison): string {
   const cur = formatByUnit(c.current, c.unit);
   const proj = formatByUnit(c.projected, c.unit);
   const diff = c.projected - c.current;
-  const change = c.current !== 0 ? ` (${diff <= 0 ? '-' : '+'}${formatPercent(Math.abs(diff / c.current) * 100)}, ${diff <= 0 ? '-' : '+'}${formatByUnit(Math.abs(diff), c.unit)})` : '';
+  const change =
+    c.current !== 0
+      ? ` (${diff <= 0 ? '-' : '+'}${formatPercent(Math.abs(diff / c.current) * 100)}, ${diff <= 0 ? '-' : '+'}${formatByUnit(Math.abs(diff), c.unit)})`
+      : '';
   return `${c.label} goes from ${cur} to ${proj}${change}.`;
 }
 
 function recommendationSentence(r: ReportRecommendation, i: number): string {
   const parts = [`${i + 1}. ${r.title}`];
-  if (typeof r.monthly_savings_usd === 'number') parts.push(`saves ${formatUsd(r.monthly_savings_usd)} per month (${formatUsd(r.monthly_savings_usd * 12)} per year)`);
-  if (typeof r.latency_change_pct === 'number') parts.push(`changes latency by ${r.latency_change_pct > 0 ? '+' : ''}${formatPercent(r.latency_change_pct)}`);
+  if (typeof r.monthly_savings_usd === 'number')
+    parts.push(`saves ${formatUsd(r.monthly_savings_usd)} per month (${formatUsd(r.monthly_savings_usd * 12)} per year)`);
+  if (typeof r.latency_change_pct === 'number')
+    parts.push(`changes latency by ${r.latency_change_pct > 0 ? '+' : ''}${formatPercent(r.latency_change_pct)}`);
   if (r.risk) parts.push(`risk ${r.risk}`);
   if (typeof r.confidence === 'number') parts.push(`confidence ${formatPercent(r.confidence * 100)}`);
   let s = parts.join('; ');
@@ -150,21 +161,29 @@ function recommendationSentence(r: ReportRecommendation, i: number): string {
 export function asOfSentence(a: NonNullable<ReportPayload['as_of']>): string {
   const t = new Date(a.time);
   const hhmm = Number.isNaN(t.getTime()) ? a.time : t.toISOString().slice(11, 16);
-  const since = a.events_since === null ? 'newer events are being analysed'
-    : a.events_since === 0 ? 'no events have arrived since; the figures are being recomputed'
-      : `${formatByUnit(a.events_since, 'events')} event${a.events_since === 1 ? ' has' : 's have'} arrived since and ${a.events_since === 1 ? 'is' : 'are'} being analysed`;
+  const since =
+    a.events_since === null
+      ? 'newer events are being analysed'
+      : a.events_since === 0
+        ? 'no events have arrived since; the figures are being recomputed'
+        : `${formatByUnit(a.events_since, 'events')} event${a.events_since === 1 ? ' has' : 's have'} arrived since and ${a.events_since === 1 ? 'is' : 'are'} being analysed`;
   return `Figures as of ${hhmm} UTC (${formatNumber(Math.round(a.age_ms / 1000))} s before this answer; ${since}).`;
 }
 
 function tableText(t: { columns: string[]; rows: string[][] }): string {
   const esc = (x: string) => x.replace(/\|/g, '\\|');
-  return [`| ${t.columns.map(esc).join(' | ')} |`, `|${t.columns.map(() => ' --- ').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  return [
+    `| ${t.columns.map(esc).join(' | ')} |`,
+    `|${t.columns.map(() => ' --- ').join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
 }
 
 /** "Route X to Y: saves $12.00 a month on its own, low risk." */
 function answerRecommendation(r: ReportRecommendation, i: number): string {
   const bits: string[] = [];
-  if (typeof r.monthly_savings_usd === 'number' && r.monthly_savings_usd > 0) bits.push(`saves ${formatUsd(r.monthly_savings_usd)} a month on its own`);
+  if (typeof r.monthly_savings_usd === 'number' && r.monthly_savings_usd > 0)
+    bits.push(`saves ${formatUsd(r.monthly_savings_usd)} a month on its own`);
   if (r.evidence) bits.push(r.evidence);
   if (r.risk) bits.push(`${r.risk} risk`);
   return `${i + 1}. ${r.title}${bits.length > 0 ? `: ${bits.join(', ')}` : ''}.`;
@@ -175,11 +194,20 @@ function renderAnswer(p: ReportPayload & { answer: NonNullable<ReportPayload['an
   const out: string[] = [p.answer.lead];
   if (p.as_of) out.push(asOfSentence(p.as_of));
   if (p.answer.table && p.answer.table.rows.length > 0) out.push(tableText(p.answer.table));
-  if (p.recommendations?.length) out.push([p.recommendations.length === 1 ? 'What to change:' : 'What to change, most useful first:', ...p.recommendations.map(answerRecommendation)].join('\n'));
+  if (p.recommendations?.length)
+    out.push(
+      [
+        p.recommendations.length === 1 ? 'What to change:' : 'What to change, most useful first:',
+        ...p.recommendations.map(answerRecommendation),
+      ].join('\n'),
+    );
   const notes = [...(p.answer.notes ?? []), ...(p.risks ?? [])];
   if (notes.length > 0) out.push(notes.join(' '));
   if (p.next_steps?.length) out.push(`Next steps: ${p.next_steps.map((x, i) => `(${i + 1}) ${x}`).join(' ')}`);
-  if (p.answer.config) out.push(`The ${p.answer.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM proxy config'} these steps refer to:\n\n\`\`\`${p.answer.config.format === 'portkey' ? 'json' : 'yaml'}\n${p.answer.config.content.trimEnd()}\n\`\`\``);
+  if (p.answer.config)
+    out.push(
+      `The ${p.answer.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM proxy config'} these steps refer to:\n\n\`\`\`${p.answer.config.format === 'portkey' ? 'json' : 'yaml'}\n${p.answer.config.content.trimEnd()}\n\`\`\``,
+    );
   return out.join('\n\n');
 }
 
@@ -190,7 +218,9 @@ export function renderReport(p: ReportPayload): string {
   if (p.title) out.push(`${p.title}.`);
   if (p.question) out.push(`Question: ${p.question}`);
   if (p.as_of) out.push(asOfSentence(p.as_of));
-  const facts = Object.entries(p.facts ?? {}).map(([k, v]) => factSentence(k, v)).filter((s): s is string => s !== null);
+  const facts = Object.entries(p.facts ?? {})
+    .map(([k, v]) => factSentence(k, v))
+    .filter((s): s is string => s !== null);
   if (facts.length > 0) out.push(facts.join(' '));
   if (p.comparisons?.length) out.push(p.comparisons.map(comparisonSentence).join(' '));
   if (p.recommendations?.length) {
@@ -205,7 +235,8 @@ export function renderReport(p: ReportPayload): string {
   return out.join('\n\n');
 }
 
-const MODEL_NAME = /\b(gpt-[\w.-]+|o\d(?:-[\w]+)?|claude-[\w.-]+|gemini-[\w.-]+|llama[\w.-]*|mistral[\w.-]*|mixtral[\w.-]*|command-[\w.-]+|deepseek[\w.-]*|qwen[\w.-]*)/gi;
+const MODEL_NAME =
+  /\b(gpt-[\w.-]+|o\d(?:-[\w]+)?|claude-[\w.-]+|gemini-[\w.-]+|llama[\w.-]*|mistral[\w.-]*|mixtral[\w.-]*|command-[\w.-]+|deepseek[\w.-]*|qwen[\w.-]*)/gi;
 const FIGURE = /(?:\$\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?(?:%|x\b|k\b|m\b|ms\b|s\b)?)/gi;
 
 /** The deterministic answer to a free-form prompt: says what it is, and restates the figures and models it was given. */
@@ -216,11 +247,13 @@ export function renderFreeForm(prompt: string): string {
   const figures = [...new Set((trimmed.match(FIGURE) ?? []).map((f) => f.replace(/\s+/g, '')))].filter((f) => /\d/.test(f));
   const quote = trimmed.length > 160 ? `${trimmed.slice(0, 157)}...` : trimmed;
   const lines = [
-    'This answer comes from Netra\'s built-in deterministic model: no external LLM is configured or reachable, so it states only what it was given and invents nothing.',
+    "This answer comes from Netra's built-in deterministic model: no external LLM is configured or reachable, so it states only what it was given and invents nothing.",
     `Your message has ${words} word${words === 1 ? '' : 's'}: "${quote}".`,
   ];
   lines.push(figures.length > 0 ? `Figures in it: ${list(figures)}.` : 'It contains no figures.');
   if (models.length > 0) lines.push(`Models named: ${list(models)}.`);
-  lines.push('For numbers about your workload, ask through Netra\'s agents: they run the analyses over your stored events and pass the results to this model as a report.');
+  lines.push(
+    "For numbers about your workload, ask through Netra's agents: they run the analyses over your stored events and pass the results to this model as a report.",
+  );
   return lines.join(' ');
 }

@@ -97,8 +97,12 @@ class ResilientLlmClient implements LlmClient {
     this.secrets = [];
     for (const cfg of configs) {
       if (cfg.type === 'builtin') continue;
-      const provider = cfg.type === 'anthropic' ? new AnthropicProvider(cfg, this.defaults, o.fetch) : new OpenAiCompatibleProvider(cfg, this.defaults, o.fetch);
-      if (names.has(provider.name)) throw new NetraError('CONFIG', `two LLM providers are named '${provider.name}'; give one a distinct name`, { field: 'providers' });
+      const provider =
+        cfg.type === 'anthropic'
+          ? new AnthropicProvider(cfg, this.defaults, o.fetch)
+          : new OpenAiCompatibleProvider(cfg, this.defaults, o.fetch);
+      if (names.has(provider.name))
+        throw new NetraError('CONFIG', `two LLM providers are named '${provider.name}'; give one a distinct name`, { field: 'providers' });
       names.add(provider.name);
       if (cfg.apiKey) this.secrets.push(cfg.apiKey);
       this.links.push({ provider, resilience: new ProviderResilience(provider.name, this.res) });
@@ -108,7 +112,10 @@ class ResilientLlmClient implements LlmClient {
     this.chain = this.links.map((l) => ({ name: l.provider.name, model: l.provider.model }));
     this.chainId = this.chain.map((c) => `${c.name}:${c.model}`);
     this.model = this.links[0]!.provider.model;
-    this.cache = o.cache === false ? undefined : o.cache ?? new MemoryLlmCache({ ttlMs: o.cacheTtlMs ?? 3_600_000, maxEntries: o.cacheMaxEntries ?? 1000 });
+    this.cache =
+      o.cache === false
+        ? undefined
+        : (o.cache ?? new MemoryLlmCache({ ttlMs: o.cacheTtlMs ?? 3_600_000, maxEntries: o.cacheMaxEntries ?? 1000 }));
     this.cacheTtlMs = o.cacheTtlMs ?? 3_600_000;
   }
 
@@ -153,7 +160,12 @@ class ResilientLlmClient implements LlmClient {
    * Why a link was abandoned, safe to show to users: the failure (HTTP status and the start of the provider's error body,
    * timeout, network error, open breaker), how many requests this call made to it, and its kind. Redacted of API keys.
    */
-  private describeFailure(err: unknown, attempts: number, lastAttemptError: unknown, breakerOpenNow = false): Omit<LlmFallbackEvent, 'from' | 'to'> {
+  private describeFailure(
+    err: unknown,
+    attempts: number,
+    lastAttemptError: unknown,
+    breakerOpenNow = false,
+  ): Omit<LlmFallbackEvent, 'from' | 'to'> {
     const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
     const providerMessage = (e: LlmProviderError): string => {
       const m = redact(e.message.replace(`${e.provider}: `, ''), this.secrets);
@@ -163,12 +175,21 @@ class ResilientLlmClient implements LlmClient {
       const open = `circuit breaker open after ${this.res.breakerThreshold} consecutive failures`;
       if (lastAttemptError instanceof LlmProviderError) {
         // this call's own attempts failed and opened the breaker on the way
-        return { reason: `${providerMessage(lastAttemptError)}${tries}; ${open}`, error_kind: 'breaker_open', attempts, ...status(lastAttemptError) };
+        return {
+          reason: `${providerMessage(lastAttemptError)}${tries}; ${open}`,
+          error_kind: 'breaker_open',
+          attempts,
+          ...status(lastAttemptError),
+        };
       }
       return { reason: `${open}; not called`, error_kind: 'breaker_open', attempts };
     }
     if (err instanceof InvalidStructuredOutput) {
-      return { reason: `invalid structured output after one repair request: ${redact(err.errors.slice(0, 3).join('; '), this.secrets)}`, error_kind: 'invalid_output', attempts };
+      return {
+        reason: `invalid structured output after one repair request: ${redact(err.errors.slice(0, 3).join('; '), this.secrets)}`,
+        error_kind: 'invalid_output',
+        attempts,
+      };
     }
     if (err instanceof LlmProviderError) {
       // this failure may be the one that opened the breaker: say so, the next calls will not reach the provider
@@ -180,15 +201,27 @@ class ResilientLlmClient implements LlmClient {
 
   /** What an attempt's failure was: its error, or a timeout when the attempt's own signal fired (the caller's did not). */
   private attemptError(provider: string, err: unknown, attemptSignal: AbortSignal, callerSignal: AbortSignal | undefined): unknown {
-    if (attemptSignal.aborted && !callerSignal?.aborted) return new LlmProviderError(provider, 'timeout', `no answer within ${this.res.timeoutMs} ms`);
+    if (attemptSignal.aborted && !callerSignal?.aborted)
+      return new LlmProviderError(provider, 'timeout', `no answer within ${this.res.timeoutMs} ms`);
     return err;
   }
 
   /** Reports the hop from link i to link i+1 to the client-wide and the per-call listeners. */
-  private fallback(i: number, err: unknown, started: number, attempts: number, lastAttemptError: unknown, onFallback: LlmRequest['onFallback']): void {
+  private fallback(
+    i: number,
+    err: unknown,
+    started: number,
+    attempts: number,
+    lastAttemptError: unknown,
+    onFallback: LlmRequest['onFallback'],
+  ): void {
     const from = this.links[i]!.provider;
     const to = this.links[i + 1]!.provider;
-    const e: LlmFallbackEvent = { from: from.name, to: to.name, ...this.describeFailure(err, attempts, lastAttemptError, this.links[i]!.resilience?.state() === 'open') };
+    const e: LlmFallbackEvent = {
+      from: from.name,
+      to: to.name,
+      ...this.describeFailure(err, attempts, lastAttemptError, this.links[i]!.resilience?.state() === 'open'),
+    };
     if (!(err instanceof InvalidStructuredOutput)) this.emit(from.name, from.model, 'error', started);
     this.emit(from.name, from.model, 'fallback', started);
     this.o.log?.warn({ from: e.from, to: e.to, reason: e.reason, error_kind: e.error_kind }, 'llm provider failed; falling back');
@@ -224,17 +257,21 @@ class ResilientLlmClient implements LlmClient {
       let lastAttemptError: unknown;
       try {
         const result = resilience
-          ? await resilience.execute(async (signal) => {
-            attempts++;
-            try {
-              return await provider.complete({ ...providerReq, signal });
-            } catch (err) {
-              lastAttemptError = this.attemptError(provider.name, err, signal, req.signal);
-              throw err;
-            }
-          }, req.signal, {
-            onRetry: () => this.emit(provider.name, provider.model, 'retry', linkStarted),
-          })
+          ? await resilience.execute(
+              async (signal) => {
+                attempts++;
+                try {
+                  return await provider.complete({ ...providerReq, signal });
+                } catch (err) {
+                  lastAttemptError = this.attemptError(provider.name, err, signal, req.signal);
+                  throw err;
+                }
+              },
+              req.signal,
+              {
+                onRetry: () => this.emit(provider.name, provider.model, 'retry', linkStarted),
+              },
+            )
           : await provider.complete(providerReq);
         this.emit(provider.name, provider.model, 'ok', linkStarted);
         return { result: { ...result, latency_ms: performance.now() - started }, link: i };
@@ -260,7 +297,14 @@ class ResilientLlmClient implements LlmClient {
     if (hit) {
       this.emit(hit.provider, hit.model, 'cache_hit', started);
       yield { type: 'delta', text: hit.text };
-      yield { type: 'done', usage: hit.usage, model: hit.model, provider: hit.provider, latency_ms: performance.now() - started, cached: true };
+      yield {
+        type: 'done',
+        usage: hit.usage,
+        model: hit.model,
+        provider: hit.provider,
+        latency_ms: performance.now() - started,
+        cached: true,
+      };
       return;
     }
     for (let i = 0; i < this.links.length; i++) {
@@ -290,7 +334,9 @@ class ResilientLlmClient implements LlmClient {
           }
         };
         first = resilience
-          ? await resilience.execute((s) => open(s), req.signal, { onRetry: () => this.emit(provider.name, provider.model, 'retry', linkStarted) })
+          ? await resilience.execute((s) => open(s), req.signal, {
+              onRetry: () => this.emit(provider.name, provider.model, 'retry', linkStarted),
+            })
           : await open();
       } catch (err) {
         ctrl.abort();
@@ -309,7 +355,10 @@ class ResilientLlmClient implements LlmClient {
 
   /** Relays a connected stream with an idle timeout between chunks; records usage, metrics and the cache entry. */
   private async *pump(
-    provider: LlmProvider, it: AsyncIterator<LlmStreamChunk>, first: IteratorResult<LlmStreamChunk>, ctrl: AbortController,
+    provider: LlmProvider,
+    it: AsyncIterator<LlmStreamChunk>,
+    first: IteratorResult<LlmStreamChunk>,
+    ctrl: AbortController,
     ctx: { key: string | undefined; started: number; linkStarted: number; signal: AbortSignal | undefined },
   ): AsyncGenerator<LlmStreamChunk> {
     let text = '';
@@ -325,12 +374,21 @@ class ResilientLlmClient implements LlmClient {
         } else {
           const done = { ...chunk, latency_ms: performance.now() - ctx.started };
           this.emit(provider.name, provider.model, 'ok', ctx.linkStarted);
-          await this.cacheSet(ctx.key, { text, usage: done.usage, model: done.model, provider: done.provider, latency_ms: done.latency_ms });
+          await this.cacheSet(ctx.key, {
+            text,
+            usage: done.usage,
+            model: done.model,
+            provider: done.provider,
+            latency_ms: done.latency_ms,
+          });
           finished = true;
           yield done;
           return;
         }
-        const idle = setTimeout(() => ctrl.abort(new LlmProviderError(provider.name, 'timeout', `stream idle for ${this.res.timeoutMs} ms`)), this.res.timeoutMs);
+        const idle = setTimeout(
+          () => ctrl.abort(new LlmProviderError(provider.name, 'timeout', `stream idle for ${this.res.timeoutMs} ms`)),
+          this.res.timeoutMs,
+        );
         try {
           next = await it.next();
         } finally {
@@ -381,7 +439,10 @@ class ResilientLlmClient implements LlmClient {
         if (first.link === 0) await this.cacheSet(key, first.result);
         return { data: v1.data, result: first.result, repaired: false };
       }
-      const second = await this.completeFrom(first.link, { ...base, messages: repairMessages(base.messages, first.result.text, v1.errors) });
+      const second = await this.completeFrom(first.link, {
+        ...base,
+        messages: repairMessages(base.messages, first.result.text, v1.errors),
+      });
       const v2 = validateReply(schema, second.result.text);
       if (v2.ok) {
         if (second.link === 0) await this.cacheSet(key, second.result);
@@ -394,9 +455,13 @@ class ResilientLlmClient implements LlmClient {
     }
     const f = invalid[0]!;
     const others = invalid.slice(1).map((x) => x.provider);
-    throw new NetraError('LLM_INVALID_OUTPUT', `${f.provider} (${f.model}) replied with output that does not match the expected schema, also after one repair request${others.length > 0 ? `; so did ${others.join(', ')}` : ''}`, {
-      details: { ...f, tried: invalid.map((x) => ({ provider: x.provider, model: x.model, errors: x.errors })) },
-    });
+    throw new NetraError(
+      'LLM_INVALID_OUTPUT',
+      `${f.provider} (${f.model}) replied with output that does not match the expected schema, also after one repair request${others.length > 0 ? `; so did ${others.join(', ')}` : ''}`,
+      {
+        details: { ...f, tried: invalid.map((x) => ({ provider: x.provider, model: x.model, errors: x.errors })) },
+      },
+    );
   }
 }
 

@@ -99,7 +99,8 @@ export async function* readSse(provider: string, res: Response, signal?: AbortSi
           if (data.length > 0) yield { event, data: data.join('\n') };
           event = undefined;
           data = [];
-        } else if (!line.startsWith(':')) { // a line starting with ':' is an SSE comment
+        } else if (!line.startsWith(':')) {
+          // a line starting with ':' is an SSE comment
           const colon = line.indexOf(':');
           const field = colon < 0 ? line : line.slice(0, colon);
           const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');

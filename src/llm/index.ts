@@ -4,13 +4,30 @@
 export { createLlmClient } from './client.js';
 export type { LlmClient, LlmClientOptions, ProviderConfig, StructuredResult } from './client.js';
 export type {
-  BreakerStateName, ChatMessage, ChatRole, LlmCallEvent, LlmCallOutcome, LlmFallbackEvent, LlmProvider, LlmRequest, LlmResult,
-  LlmStreamChunk, LlmUsage,
+  BreakerStateName,
+  ChatMessage,
+  ChatRole,
+  LlmCallEvent,
+  LlmCallOutcome,
+  LlmFallbackEvent,
+  LlmProvider,
+  LlmRequest,
+  LlmResult,
+  LlmStreamChunk,
+  LlmUsage,
 } from './types.js';
 export { BUILTIN_MODEL, BuiltinProvider, builtinAnswer, payloadMessage, type BuiltinPayload } from './builtin.js';
 export {
-  formatByUnit, formatNumber, formatPercent, formatUsd, labelOf, renderReport, type FactValue, type ReportComparison,
-  type ReportPayload, type ReportRecommendation,
+  formatByUnit,
+  formatNumber,
+  formatPercent,
+  formatUsd,
+  labelOf,
+  renderReport,
+  type FactValue,
+  type ReportComparison,
+  type ReportPayload,
+  type ReportRecommendation,
 } from './builtin-prose.js';
 export { MemoryLlmCache, llmCacheKey, type LlmResponseCache } from './response-cache.js';
 export { LlmProviderError, type ProviderFailure } from './provider-error.js';

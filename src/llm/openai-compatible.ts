@@ -25,7 +25,11 @@ export class OpenAiCompatibleProvider implements LlmProvider {
   readonly model: string;
   private readonly url: string;
 
-  constructor(private readonly cfg: OpenAiCompatibleConfig, private readonly defaults: { maxTokens: number; temperature: number }, private readonly fetchFn?: FetchFn) {
+  constructor(
+    private readonly cfg: OpenAiCompatibleConfig,
+    private readonly defaults: { maxTokens: number; temperature: number },
+    private readonly fetchFn?: FetchFn,
+  ) {
     this.name = cfg.name ?? 'openai-compatible';
     this.model = cfg.model;
     this.url = `${cfg.baseUrl.replace(/\/+$/, '')}/chat/completions`;
@@ -46,7 +50,11 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     return postJson({
       provider: this.name,
       url: this.url,
-      headers: { ...(this.cfg.headers ?? {}), ...(this.cfg.apiKey ? { authorization: `Bearer ${this.cfg.apiKey}` } : {}), ...(stream ? { accept: 'text/event-stream' } : {}) },
+      headers: {
+        ...(this.cfg.headers ?? {}),
+        ...(this.cfg.apiKey ? { authorization: `Bearer ${this.cfg.apiKey}` } : {}),
+        ...(stream ? { accept: 'text/event-stream' } : {}),
+      },
       body: this.body(req, stream),
       signal: req.signal,
       secrets: [this.cfg.apiKey],
@@ -96,7 +104,13 @@ export class OpenAiCompatibleProvider implements LlmProvider {
         yield { type: 'delta', text: delta };
       }
     }
-    yield { type: 'done', usage: usage ?? usageOf(undefined, req, text), model, provider: this.name, latency_ms: performance.now() - started };
+    yield {
+      type: 'done',
+      usage: usage ?? usageOf(undefined, req, text),
+      model,
+      provider: this.name,
+      latency_ms: performance.now() - started,
+    };
   }
 }
 

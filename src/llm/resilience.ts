@@ -6,8 +6,19 @@
  * between retries, and is never counted as a provider failure.
  */
 import {
-  type CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, TimeoutStrategy, circuitBreaker, handleWhen, retry, timeout,
-  type IBackoff, type IBackoffFactory, type IRetryBackoffContext, type RetryPolicy, type TimeoutPolicy,
+  type CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  type IBackoff,
+  type IBackoffFactory,
+  type IRetryBackoffContext,
+  type RetryPolicy,
+  type TimeoutPolicy,
 } from 'cockatiel';
 import { LlmProviderError, abortError } from './provider-error.js';
 import type { BreakerStateName } from './types.js';
@@ -45,7 +56,10 @@ export const RESILIENCE_DEFAULTS: Omit<ResilienceOptions, 'random'> = {
 };
 
 /** The un-jittered delay before retry n (1-based): min(max, base · exponent^(n−1)). */
-export function backoffCeilingMs(o: Pick<ResilienceOptions, 'baseDelayMs' | 'maxDelayMs' | 'backoffExponent'>, retryNumber: number): number {
+export function backoffCeilingMs(
+  o: Pick<ResilienceOptions, 'baseDelayMs' | 'maxDelayMs' | 'backoffExponent'>,
+  retryNumber: number,
+): number {
   return Math.min(o.maxDelayMs, o.baseDelayMs * o.backoffExponent ** (retryNumber - 1));
 }
 
@@ -86,11 +100,17 @@ export class ProviderResilience {
   readonly breaker: CircuitBreakerPolicy;
   private readonly timeout: TimeoutPolicy;
 
-  constructor(readonly provider: string, private readonly o: ResilienceOptions) {
-    this.breaker = circuitBreaker(handleWhen((e) => e instanceof LlmProviderError && e.retryable), {
-      halfOpenAfter: o.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(o.breakerThreshold),
-    });
+  constructor(
+    readonly provider: string,
+    private readonly o: ResilienceOptions,
+  ) {
+    this.breaker = circuitBreaker(
+      handleWhen((e) => e instanceof LlmProviderError && e.retryable),
+      {
+        halfOpenAfter: o.halfOpenAfterMs,
+        breaker: new ConsecutiveBreaker(o.breakerThreshold),
+      },
+    );
     this.timeout = timeout(o.timeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: true });
   }
 
@@ -99,22 +119,34 @@ export class ProviderResilience {
    * abort; a failure caused by the timeout becomes a retryable 'timeout' error. Rejects with the caller's abort error
    * as soon as the caller aborts (also during a backoff wait), with BrokenCircuitError while the breaker is open.
    */
-  async execute<T>(attempt: (signal: AbortSignal) => Promise<T>, callerSignal: AbortSignal | undefined, hooks: AttemptHooks = {}): Promise<T> {
+  async execute<T>(
+    attempt: (signal: AbortSignal) => Promise<T>,
+    callerSignal: AbortSignal | undefined,
+    hooks: AttemptHooks = {},
+  ): Promise<T> {
     if (callerSignal?.aborted) throw abortError(callerSignal);
     // one retry policy per call, so its onRetry events belong to this call only (the breaker is shared)
-    const retryPolicy: RetryPolicy = retry(handleWhen((e) => isTransient(e, this.o)), { maxAttempts: this.o.maxRetries, backoff: new LlmBackoff(this.o) });
-    const listener = retryPolicy.onRetry((e) => hooks.onRetry?.({ attempt: e.attempt, delayMs: e.delay, error: 'error' in e ? e.error : undefined }));
+    const retryPolicy: RetryPolicy = retry(
+      handleWhen((e) => isTransient(e, this.o)),
+      { maxAttempts: this.o.maxRetries, backoff: new LlmBackoff(this.o) },
+    );
+    const listener = retryPolicy.onRetry((e) =>
+      hooks.onRetry?.({ attempt: e.attempt, delayMs: e.delay, error: 'error' in e ? e.error : undefined }),
+    );
     const run = retryPolicy.execute(
-      () => this.breaker.execute(() => this.timeout.execute(async (_ctx, signal) => {
-        if (callerSignal?.aborted) throw abortError(callerSignal);
-        try {
-          return await attempt(signal);
-        } catch (err) {
-          if (callerSignal?.aborted) throw abortError(callerSignal);
-          if (signal.aborted) throw new LlmProviderError(this.provider, 'timeout', `no answer within ${this.o.timeoutMs} ms`);
-          throw err;
-        }
-      }, callerSignal)),
+      () =>
+        this.breaker.execute(() =>
+          this.timeout.execute(async (_ctx, signal) => {
+            if (callerSignal?.aborted) throw abortError(callerSignal);
+            try {
+              return await attempt(signal);
+            } catch (err) {
+              if (callerSignal?.aborted) throw abortError(callerSignal);
+              if (signal.aborted) throw new LlmProviderError(this.provider, 'timeout', `no answer within ${this.o.timeoutMs} ms`);
+              throw err;
+            }
+          }, callerSignal),
+        ),
       callerSignal,
     );
     try {
@@ -152,8 +184,14 @@ export function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Pr
     };
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
     );
   });
 }

@@ -67,8 +67,16 @@ export interface LlmProvider {
  * request) and `unknown` (any other error).
  */
 export type LlmFallbackKind =
-  | 'rate_limited' | 'server' | 'network' | 'timeout' | 'auth' | 'bad_request' | 'protocol'
-  | 'breaker_open' | 'invalid_output' | 'unknown';
+  | 'rate_limited'
+  | 'server'
+  | 'network'
+  | 'timeout'
+  | 'auth'
+  | 'bad_request'
+  | 'protocol'
+  | 'breaker_open'
+  | 'invalid_output'
+  | 'unknown';
 
 /** Reported once per hop of the fallback chain; the agents turn it into an `agent_fallback` event. */
 export interface LlmFallbackEvent {

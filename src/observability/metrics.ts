@@ -23,7 +23,11 @@ export interface MetricSources {
   llmBreakers(): { provider: string; state: string }[];
 }
 
-export interface IngestCounts { accepted: number; rejected: number; duplicates: number }
+export interface IngestCounts {
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+}
 
 export const MEMORY_STATUSES: readonly MemoryStatus[] = ['healthy', 'degraded', 'critical'];
 
@@ -35,7 +39,7 @@ export class AppMetrics {
   private readonly llmCalls: Counter<'provider' | 'outcome'>;
   private readonly otlpSkipped: Counter<'kind'>;
   private readonly llmLatency: Histogram<'provider'>;
-  // chat WebSocket (issue 5): the gateway sets the connection count source and counts messages
+  // chat WebSocket: the gateway sets the connection count source and counts messages
   private wsConnectionCount: () => number = () => 0;
   /** messages counted since the last scrape, by direction then type: a plain increment per message (the hot path), folded
    * into netra_ws_messages_total when it is collected. Types are a closed set (protocol types, `invalid`, `rate_limited`). */
@@ -45,59 +49,100 @@ export class AppMetrics {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ service: 'netra' });
     this.http = new Histogram({
-      name: 'netra_http_request_duration_seconds', help: 'HTTP request latency by route pattern, method and status',
-      labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+      name: 'netra_http_request_duration_seconds',
+      help: 'HTTP request latency by route pattern, method and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
     });
     this.ingest = new Counter({
-      name: 'netra_ingest_events_total', help: 'Ingested events by source (http, file, generate) and outcome (accepted, rejected, duplicate)',
-      labelNames: ['source', 'outcome'], registers,
+      name: 'netra_ingest_events_total',
+      help: 'Ingested events by source (http, file, generate) and outcome (accepted, rejected, duplicate)',
+      labelNames: ['source', 'outcome'],
+      registers,
     });
 
     this.storeQuery = new Histogram({
-      name: 'netra_store_query_duration_seconds', help: 'Analytics store query duration by query kind',
-      labelNames: ['kind'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
-      collect() { src.syncStoreTimings(); },
+      name: 'netra_store_query_duration_seconds',
+      help: 'Analytics store query duration by query kind',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+      collect() {
+        src.syncStoreTimings();
+      },
     });
 
     const wsCount = () => this.wsConnectionCount();
-    new Gauge({ name: 'netra_ws_connections', help: 'Open chat WebSocket connections', registers, collect() { this.set(wsCount()); } });
+    new Gauge({
+      name: 'netra_ws_connections',
+      help: 'Open chat WebSocket connections',
+      registers,
+      collect() {
+        this.set(wsCount());
+      },
+    });
     const wsPending = this.wsPending;
     new Counter({
-      name: 'netra_ws_messages_total', help: 'Chat WebSocket messages by direction (in, out) and type (unknown types count as invalid)',
-      labelNames: ['direction', 'type'], registers,
+      name: 'netra_ws_messages_total',
+      help: 'Chat WebSocket messages by direction (in, out) and type (unknown types count as invalid)',
+      labelNames: ['direction', 'type'],
+      registers,
       collect() {
         for (const direction of ['in', 'out'] as const) {
           for (const [type, n] of wsPending[direction]) {
-            if (n > 0) { this.inc({ direction, type }, n); wsPending[direction].set(type, 0); }
+            if (n > 0) {
+              this.inc({ direction, type }, n);
+              wsPending[direction].set(type, 0);
+            }
           }
         }
       },
     });
 
     this.otlpSkipped = new Counter({
-      name: 'netra_otlp_spans_skipped_total', help: 'OTLP spans received that are not model calls and were counted, not stored, by kind (workflow, tool, chain, not_genai, ...)', labelNames: ['kind'], registers,
+      name: 'netra_otlp_spans_skipped_total',
+      help: 'OTLP spans received that are not model calls and were counted, not stored, by kind (workflow, tool, chain, not_genai, ...)',
+      labelNames: ['kind'],
+      registers,
     });
     this.llmCalls = new Counter({
-      name: 'netra_llm_calls_total', help: 'LLM calls by provider and outcome (ok, error, retry, fallback, cache_hit)', labelNames: ['provider', 'outcome'], registers,
+      name: 'netra_llm_calls_total',
+      help: 'LLM calls by provider and outcome (ok, error, retry, fallback, cache_hit)',
+      labelNames: ['provider', 'outcome'],
+      registers,
     });
     this.llmLatency = new Histogram({
-      name: 'netra_llm_call_duration_seconds', help: 'Latency of successful LLM calls by provider', labelNames: ['provider'],
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+      name: 'netra_llm_call_duration_seconds',
+      help: 'Latency of successful LLM calls by provider',
+      labelNames: ['provider'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
     });
     new Gauge({
-      name: 'netra_llm_breaker_open', help: 'Circuit breaker per LLM provider: 0 closed, 0.5 half-open, 1 open or isolated', labelNames: ['provider'], registers,
+      name: 'netra_llm_breaker_open',
+      help: 'Circuit breaker per LLM provider: 0 closed, 0.5 half-open, 1 open or isolated',
+      labelNames: ['provider'],
+      registers,
       collect() {
-        for (const { provider, state } of src.llmBreakers()) this.set({ provider }, state === 'closed' ? 0 : state === 'half_open' ? 0.5 : 1);
+        for (const { provider, state } of src.llmBreakers())
+          this.set({ provider }, state === 'closed' ? 0 : state === 'half_open' ? 0.5 : 1);
       },
     });
 
     const cacheSeen = { hit: 0, miss: 0, invalidations: 0, errors: 0 };
     const cacheDelta = (c: Counter<string>, key: keyof typeof cacheSeen, now: number, labels?: Record<string, string>) => {
-      if (now > cacheSeen[key]) { if (labels) c.inc(labels, now - cacheSeen[key]); else c.inc(now - cacheSeen[key]); }
+      if (now > cacheSeen[key]) {
+        if (labels) c.inc(labels, now - cacheSeen[key]);
+        else c.inc(now - cacheSeen[key]);
+      }
       cacheSeen[key] = Math.max(cacheSeen[key], now);
     };
     const lookups = new Counter({
-      name: 'netra_query_cache_lookups_total', help: 'Analytics query cache lookups by result (hit, miss)', labelNames: ['result'], registers,
+      name: 'netra_query_cache_lookups_total',
+      help: 'Analytics query cache lookups by result (hit, miss)',
+      labelNames: ['result'],
+      registers,
       collect() {
         const s = src.cache();
         if (!s) return;
@@ -106,26 +151,50 @@ export class AppMetrics {
       },
     });
     const invalidations = new Counter({
-      name: 'netra_query_cache_invalidations_total', help: 'Workspace invalidations of the query cache (one per ingest that stored events)', registers,
-      collect() { const s = src.cache(); if (s) cacheDelta(invalidations, 'invalidations', s.invalidations); },
+      name: 'netra_query_cache_invalidations_total',
+      help: 'Workspace invalidations of the query cache (one per ingest that stored events)',
+      registers,
+      collect() {
+        const s = src.cache();
+        if (s) cacheDelta(invalidations, 'invalidations', s.invalidations);
+      },
     });
     const cacheErrors = new Counter({
-      name: 'netra_query_cache_errors_total', help: 'Query cache backend failures (the value was computed without the cache)', registers,
-      collect() { const s = src.cache(); if (s) cacheDelta(cacheErrors, 'errors', s.errors); },
+      name: 'netra_query_cache_errors_total',
+      help: 'Query cache backend failures (the value was computed without the cache)',
+      registers,
+      collect() {
+        const s = src.cache();
+        if (s) cacheDelta(cacheErrors, 'errors', s.errors);
+      },
     });
     new Gauge({
-      name: 'netra_query_cache_hit_ratio', help: 'Query cache hits / lookups since start (NaN before the first lookup)', registers,
-      collect() { const s = src.cache(); this.set(s?.hit_rate ?? Number.NaN); },
+      name: 'netra_query_cache_hit_ratio',
+      help: 'Query cache hits / lookups since start (NaN before the first lookup)',
+      registers,
+      collect() {
+        const s = src.cache();
+        this.set(s?.hit_rate ?? Number.NaN);
+      },
     });
     new Gauge({
-      name: 'netra_query_cache_entries', help: 'Entries held by the in-memory query cache (absent for Redis)', labelNames: ['backend'], registers,
-      collect() { const s = src.cache(); if (s && s.entries !== null) this.set({ backend: s.backend }, s.entries); },
+      name: 'netra_query_cache_entries',
+      help: 'Entries held by the in-memory query cache (absent for Redis)',
+      labelNames: ['backend'],
+      registers,
+      collect() {
+        const s = src.cache();
+        if (s && s.entries !== null) this.set({ backend: s.backend }, s.entries);
+      },
     });
 
     if (opts.pool) this.poolMetrics(src, registers);
 
     new Gauge({
-      name: 'netra_event_loop_lag_seconds', help: 'Event-loop delay over the last sampling window (monitorEventLoopDelay)', labelNames: ['stat'], registers,
+      name: 'netra_event_loop_lag_seconds',
+      help: 'Event-loop delay over the last sampling window (monitorEventLoopDelay)',
+      labelNames: ['stat'],
+      registers,
       collect() {
         const l = src.eventLoop();
         this.set({ stat: 'mean' }, l.mean_ms / 1000);
@@ -135,7 +204,10 @@ export class AppMetrics {
       },
     });
     new Gauge({
-      name: 'netra_process_memory_bytes', help: 'Process memory by type (heap_used, heap_total, heap_limit, rss, external)', labelNames: ['type'], registers,
+      name: 'netra_process_memory_bytes',
+      help: 'Process memory by type (heap_used, heap_total, heap_limit, rss, external)',
+      labelNames: ['type'],
+      registers,
       collect() {
         const m = src.memory();
         this.set({ type: 'heap_used' }, m.heap_used_bytes);
@@ -146,21 +218,31 @@ export class AppMetrics {
       },
     });
     new Gauge({
-      name: 'netra_memory_health', help: 'Memory health: 1 for the current status (healthy, degraded, critical), 0 for the others', labelNames: ['status'], registers,
+      name: 'netra_memory_health',
+      help: 'Memory health: 1 for the current status (healthy, degraded, critical), 0 for the others',
+      labelNames: ['status'],
+      registers,
       collect() {
         const s = src.memoryStatus();
         for (const x of MEMORY_STATUSES) this.set({ status: x }, x === s ? 1 : 0);
       },
     });
     new Gauge({
-      name: 'netra_startup_tasks_failed', help: 'Startup tasks whose last attempt failed (health is degraded while > 0)', registers,
-      collect() { this.set(src.failedStartupTasks()); },
+      name: 'netra_startup_tasks_failed',
+      help: 'Startup tasks whose last attempt failed (health is degraded while > 0)',
+      registers,
+      collect() {
+        this.set(src.failedStartupTasks());
+      },
     });
   }
 
   private poolMetrics(src: MetricSources, registers: Registry[]): void {
     new Gauge({
-      name: 'netra_pg_pool_connections', help: 'PostgreSQL pool connections by state (total, idle, in_use) and checkouts waiting', labelNames: ['state'], registers,
+      name: 'netra_pg_pool_connections',
+      help: 'PostgreSQL pool connections by state (total, idle, in_use) and checkouts waiting',
+      labelNames: ['state'],
+      registers,
       collect() {
         const s = src.pool();
         if (!s) return;
@@ -170,16 +252,48 @@ export class AppMetrics {
         this.set({ state: 'waiting' }, s.waiting);
       },
     });
-    new Gauge({ name: 'netra_pg_pool_max_connections', help: 'PostgreSQL pool size + overflow', registers, collect() { const s = src.pool(); if (s) this.set(s.max); } });
-    new Gauge({ name: 'netra_pg_pool_saturation_ratio', help: 'PostgreSQL connections in use / max (a warning is logged above the configured ratio)', registers, collect() { const s = src.pool(); if (s) this.set(s.saturation); } });
+    new Gauge({
+      name: 'netra_pg_pool_max_connections',
+      help: 'PostgreSQL pool size + overflow',
+      registers,
+      collect() {
+        const s = src.pool();
+        if (s) this.set(s.max);
+      },
+    });
+    new Gauge({
+      name: 'netra_pg_pool_saturation_ratio',
+      help: 'PostgreSQL connections in use / max (a warning is logged above the configured ratio)',
+      registers,
+      collect() {
+        const s = src.pool();
+        if (s) this.set(s.saturation);
+      },
+    });
     const seen = { timeouts: 0, pre_ping_failures: 0 };
     const timeouts = new Counter({
-      name: 'netra_pg_pool_timeouts_total', help: 'Checkouts that found no free PostgreSQL connection within the pool timeout', registers,
-      collect() { const s = src.pool(); if (s && s.timeouts > seen.timeouts) { timeouts.inc(s.timeouts - seen.timeouts); seen.timeouts = s.timeouts; } },
+      name: 'netra_pg_pool_timeouts_total',
+      help: 'Checkouts that found no free PostgreSQL connection within the pool timeout',
+      registers,
+      collect() {
+        const s = src.pool();
+        if (s && s.timeouts > seen.timeouts) {
+          timeouts.inc(s.timeouts - seen.timeouts);
+          seen.timeouts = s.timeouts;
+        }
+      },
     });
     const prePing = new Counter({
-      name: 'netra_pg_pool_pre_ping_failures_total', help: 'PostgreSQL connections found dead by the pre-ping and replaced', registers,
-      collect() { const s = src.pool(); if (s && s.pre_ping_failures > seen.pre_ping_failures) { prePing.inc(s.pre_ping_failures - seen.pre_ping_failures); seen.pre_ping_failures = s.pre_ping_failures; } },
+      name: 'netra_pg_pool_pre_ping_failures_total',
+      help: 'PostgreSQL connections found dead by the pre-ping and replaced',
+      registers,
+      collect() {
+        const s = src.pool();
+        if (s && s.pre_ping_failures > seen.pre_ping_failures) {
+          prePing.inc(s.pre_ping_failures - seen.pre_ping_failures);
+          seen.pre_ping_failures = s.pre_ping_failures;
+        }
+      },
     });
   }
 

@@ -13,23 +13,51 @@ import type { Logger } from '../logger.js';
 import { percentileOfSorted } from '../optimize/statistics.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
 import { AppMetrics, type IngestCounts } from './metrics.js';
-import { classifyMemory, EventLoopMonitor, memoryFigures, type EventLoopLag, type MemoryFigures, type MemoryHealth, type MemoryStatus, type MemoryThresholds } from './runtime-health.js';
+import {
+  classifyMemory,
+  EventLoopMonitor,
+  memoryFigures,
+  type EventLoopLag,
+  type MemoryFigures,
+  type MemoryHealth,
+  type MemoryStatus,
+  type MemoryThresholds,
+} from './runtime-health.js';
 
 export interface ObservabilityConfig extends MemoryThresholds {
   snapshotIntervalMs: number;
   historyMs: number;
 }
 
-export interface StartupTaskHealth { name: string; state: string; attempts: number; last_error?: string | null }
+export interface StartupTaskHealth {
+  name: string;
+  state: string;
+  attempts: number;
+  last_error?: string | null;
+}
 
 export interface PerformanceSnapshot {
   at: string;
   /** length of the window this snapshot covers */
   window_ms: number;
-  http: { requests: number; server_errors: number; requests_per_s: number; latency_p50_ms: number | null; latency_p95_ms: number | null; latency_max_ms: number | null };
+  http: {
+    requests: number;
+    server_errors: number;
+    requests_per_s: number;
+    latency_p50_ms: number | null;
+    latency_p95_ms: number | null;
+    latency_max_ms: number | null;
+  };
   ingest: IngestCounts & { accepted_per_s: number };
   store_queries: { kind: string; count: number; p50_ms: number; p95_ms: number; max_ms: number }[];
-  cache: { backend: string; hits: number; misses: number; hit_rate: number | null; hit_rate_since_start: number | null; entries: number | null } | null;
+  cache: {
+    backend: string;
+    hits: number;
+    misses: number;
+    hit_rate: number | null;
+    hit_rate_since_start: number | null;
+    entries: number | null;
+  } | null;
   pg_pool: PgPoolStats | null;
   event_loop: EventLoopLag;
   memory: MemoryFigures;
@@ -59,19 +87,27 @@ export class Observability {
 
   constructor(
     private readonly cfg: ObservabilityConfig,
-    private readonly sources: { storeTimings(): readonly StoreQueryTiming[]; cache: QueryCache | null; pool: { stats(): PgPoolStats } | null; log?: Logger },
+    private readonly sources: {
+      storeTimings(): readonly StoreQueryTiming[];
+      cache: QueryCache | null;
+      pool: { stats(): PgPoolStats } | null;
+      log?: Logger;
+    },
   ) {
     this.capacity = Math.max(1, Math.ceil(cfg.historyMs / cfg.snapshotIntervalMs));
-    this.metrics = new AppMetrics({
-      syncStoreTimings: () => this.syncStoreTimings(),
-      cache: () => sources.cache?.stats() ?? null,
-      pool: () => sources.pool?.stats() ?? null,
-      eventLoop: () => this.eventLoop.current(),
-      memory: memoryFigures,
-      memoryStatus: () => this.memoryHealth().status,
-      failedStartupTasks: () => this.startupTasks().filter((t) => t.state === 'failed').length,
-      llmBreakers: () => this.llmBreakers(),
-    }, { pool: sources.pool !== null });
+    this.metrics = new AppMetrics(
+      {
+        syncStoreTimings: () => this.syncStoreTimings(),
+        cache: () => sources.cache?.stats() ?? null,
+        pool: () => sources.pool?.stats() ?? null,
+        eventLoop: () => this.eventLoop.current(),
+        memory: memoryFigures,
+        memoryStatus: () => this.memoryHealth().status,
+        failedStartupTasks: () => this.startupTasks().filter((t) => t.state === 'failed').length,
+        llmBreakers: () => this.llmBreakers(),
+      },
+      { pool: sources.pool !== null },
+    );
   }
 
   /** Starts the snapshot timer (unref'd: it never keeps the process alive). */
@@ -79,7 +115,11 @@ export class Observability {
     if (this.timer) return;
     this.eventLoop.restart(); // boot-time lag (migrations, demo seeding) is not what readiness should report
     this.timer = setInterval(() => {
-      try { this.sample(); } catch (err) { this.sources.log?.warn({ err }, 'performance snapshot failed'); }
+      try {
+        this.sample();
+      } catch (err) {
+        this.sources.log?.warn({ err }, 'performance snapshot failed');
+      }
     }, this.cfg.snapshotIntervalMs);
     this.timer.unref();
   }
@@ -139,9 +179,12 @@ export class Observability {
     const memory = memoryFigures();
     const event_loop = this.eventLoop.current();
     const thresholds: MemoryThresholds = {
-      heapDegradedRatio: this.cfg.heapDegradedRatio, heapCriticalRatio: this.cfg.heapCriticalRatio,
-      eventLoopLagDegradedMs: this.cfg.eventLoopLagDegradedMs, eventLoopLagCriticalMs: this.cfg.eventLoopLagCriticalMs,
-      rssDegradedRatio: this.cfg.rssDegradedRatio, rssCriticalRatio: this.cfg.rssCriticalRatio,
+      heapDegradedRatio: this.cfg.heapDegradedRatio,
+      heapCriticalRatio: this.cfg.heapCriticalRatio,
+      eventLoopLagDegradedMs: this.cfg.eventLoopLagDegradedMs,
+      eventLoopLagCriticalMs: this.cfg.eventLoopLagCriticalMs,
+      rssDegradedRatio: this.cfg.rssDegradedRatio,
+      rssCriticalRatio: this.cfg.rssCriticalRatio,
     };
     return { ...classifyMemory(memory, event_loop, thresholds), memory, event_loop, thresholds };
   }
@@ -193,10 +236,18 @@ export class Observability {
       xs.push(t.duration_ms);
       byKind.set(t.kind, xs);
     }
-    const store_queries = [...byKind].map(([kind, xs]) => {
-      xs.sort((a, b) => a - b);
-      return { kind, count: xs.length, p50_ms: percentileOfSorted(xs, 50) ?? 0, p95_ms: percentileOfSorted(xs, 95) ?? 0, max_ms: xs[xs.length - 1]! };
-    }).sort((a, b) => b.p95_ms - a.p95_ms);
+    const store_queries = [...byKind]
+      .map(([kind, xs]) => {
+        xs.sort((a, b) => a - b);
+        return {
+          kind,
+          count: xs.length,
+          p50_ms: percentileOfSorted(xs, 50) ?? 0,
+          p95_ms: percentileOfSorted(xs, 95) ?? 0,
+          max_ms: xs[xs.length - 1]!,
+        };
+      })
+      .sort((a, b) => b.p95_ms - a.p95_ms);
     const cs = this.sources.cache?.stats() ?? null;
     const hits = cs ? cs.hits - this.cacheAtWindowStart.hits : 0;
     const misses = cs ? cs.misses - this.cacheAtWindowStart.misses : 0;
@@ -205,14 +256,22 @@ export class Observability {
       at: new Date(now).toISOString(),
       window_ms: windowMs,
       http: {
-        requests: this.httpCount, server_errors: this.http5xx, requests_per_s: perS(this.httpCount),
-        latency_p50_ms: percentileOfSorted(sorted, 50) ?? null, latency_p95_ms: percentileOfSorted(sorted, 95) ?? null, latency_max_ms: sorted.at(-1) ?? null,
+        requests: this.httpCount,
+        server_errors: this.http5xx,
+        requests_per_s: perS(this.httpCount),
+        latency_p50_ms: percentileOfSorted(sorted, 50) ?? null,
+        latency_p95_ms: percentileOfSorted(sorted, 95) ?? null,
+        latency_max_ms: sorted.at(-1) ?? null,
       },
       ingest: { ...this.ingestWin, accepted_per_s: perS(this.ingestWin.accepted) },
       store_queries,
       cache: cs && {
-        backend: cs.backend, hits, misses, hit_rate: hits + misses > 0 ? hits / (hits + misses) : null,
-        hit_rate_since_start: cs.hit_rate, entries: cs.entries,
+        backend: cs.backend,
+        hits,
+        misses,
+        hit_rate: hits + misses > 0 ? hits / (hits + misses) : null,
+        hit_rate_since_start: cs.hit_rate,
+        entries: cs.entries,
       },
       pg_pool: this.sources.pool?.stats() ?? null,
       event_loop: lag,

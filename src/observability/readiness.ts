@@ -6,7 +6,13 @@
  * down). Optional dependencies (Redis unless required) make readiness 'degraded', never unavailable.
  */
 /** One dependency's health; `optional` ones (Redis unless required) make readiness degraded, never unavailable. */
-export interface DependencyStatus { name: string; ok: boolean; detail?: string; latency_ms: number; optional?: boolean }
+export interface DependencyStatus {
+  name: string;
+  ok: boolean;
+  detail?: string;
+  latency_ms: number;
+  optional?: boolean;
+}
 
 /** One timed probe (kept for callers that probe once, outside the cached readiness). */
 export async function probe(name: string, fn: () => Promise<void>): Promise<DependencyStatus> {
@@ -40,7 +46,10 @@ export class ReadinessProbes {
   private timer: NodeJS.Timeout | null = null;
   private lastRound = 0;
 
-  constructor(specs: ProbeSpec[], private readonly opts: { intervalMs: number; timeoutMs: number }) {
+  constructor(
+    specs: ProbeSpec[],
+    private readonly opts: { intervalMs: number; timeoutMs: number },
+  ) {
     const now = Date.now();
     this.states = specs.map((spec) => ({ spec, last: null, lastOkAt: now, pendingSince: null }));
   }
@@ -76,7 +85,15 @@ export class ReadinessProbes {
     if (s.pendingSince !== null && now - s.pendingSince >= this.opts.timeoutMs) {
       const pendingMs = now - s.pendingSince;
       const graced = now - s.lastOkAt < (s.spec.graceMs ?? 0);
-      return { name: s.spec.name, ok: graced, detail: graced ? `busy: probe pending ${pendingMs} ms (last success ${now - s.lastOkAt} ms ago)` : `no answer within ${pendingMs} ms`, latency_ms: pendingMs, ...optional };
+      return {
+        name: s.spec.name,
+        ok: graced,
+        detail: graced
+          ? `busy: probe pending ${pendingMs} ms (last success ${now - s.lastOkAt} ms ago)`
+          : `no answer within ${pendingMs} ms`,
+        latency_ms: pendingMs,
+        ...optional,
+      };
     }
     return { ...(s.last ?? { name: s.spec.name, ok: true, latency_ms: 0, detail: 'not probed yet' }), ...optional };
   }
@@ -84,18 +101,22 @@ export class ReadinessProbes {
   /** Starts a probe of every dependency not already being probed; resolves when those finish. */
   private round(): Promise<void> {
     this.lastRound = Date.now();
-    return Promise.all(this.states.filter((s) => s.pendingSince === null).map(async (s) => {
-      const t0 = performance.now();
-      s.pendingSince = Date.now();
-      try {
-        await s.spec.check();
-        s.last = { name: s.spec.name, ok: true, latency_ms: performance.now() - t0 };
-        s.lastOkAt = Date.now();
-      } catch (err) {
-        s.last = { name: s.spec.name, ok: false, detail: (err as Error).message.slice(0, 200), latency_ms: performance.now() - t0 };
-      } finally {
-        s.pendingSince = null;
-      }
-    })).then(() => undefined);
+    return Promise.all(
+      this.states
+        .filter((s) => s.pendingSince === null)
+        .map(async (s) => {
+          const t0 = performance.now();
+          s.pendingSince = Date.now();
+          try {
+            await s.spec.check();
+            s.last = { name: s.spec.name, ok: true, latency_ms: performance.now() - t0 };
+            s.lastOkAt = Date.now();
+          } catch (err) {
+            s.last = { name: s.spec.name, ok: false, detail: (err as Error).message.slice(0, 200), latency_ms: performance.now() - t0 };
+          } finally {
+            s.pendingSince = null;
+          }
+        }),
+    ).then(() => undefined);
   }
 }

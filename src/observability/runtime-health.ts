@@ -16,7 +16,9 @@ export function memoryLimitBytes(): number {
       const v = readFileSync(f, 'utf8').trim();
       const n = Number(v);
       if (v !== 'max' && Number.isFinite(n) && n > 0 && n < totalmem() * 4) return n;
-    } catch { /* not in a cgroup with a limit */ }
+    } catch {
+      /* not in a cgroup with a limit */
+    }
   }
   return totalmem();
 }
@@ -71,9 +73,14 @@ export function memoryFigures(): MemoryFigures {
   const m = process.memoryUsage();
   const limit = getHeapStatistics().heap_size_limit;
   return {
-    heap_used_bytes: m.heapUsed, heap_total_bytes: m.heapTotal, heap_limit_bytes: limit, rss_bytes: m.rss,
-    external_bytes: m.external, heap_used_ratio: limit > 0 ? m.heapUsed / limit : 0,
-    memory_limit_bytes: MEMORY_LIMIT, rss_ratio: MEMORY_LIMIT > 0 ? m.rss / MEMORY_LIMIT : 0,
+    heap_used_bytes: m.heapUsed,
+    heap_total_bytes: m.heapTotal,
+    heap_limit_bytes: limit,
+    rss_bytes: m.rss,
+    external_bytes: m.external,
+    heap_used_ratio: limit > 0 ? m.heapUsed / limit : 0,
+    memory_limit_bytes: MEMORY_LIMIT,
+    rss_ratio: MEMORY_LIMIT > 0 ? m.rss / MEMORY_LIMIT : 0,
   };
 }
 
@@ -86,14 +93,20 @@ export function classifyMemory(memory: MemoryFigures, lag: EventLoopLag, t: Memo
     if (s === 'critical' || status === 'healthy') status = s;
   };
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  if (memory.heap_used_ratio >= t.heapCriticalRatio) raise('critical', `heap used is ${pct(memory.heap_used_ratio)} of the limit (critical at ${pct(t.heapCriticalRatio)})`);
-  else if (memory.heap_used_ratio >= t.heapDegradedRatio) raise('degraded', `heap used is ${pct(memory.heap_used_ratio)} of the limit (degraded at ${pct(t.heapDegradedRatio)})`);
+  if (memory.heap_used_ratio >= t.heapCriticalRatio)
+    raise('critical', `heap used is ${pct(memory.heap_used_ratio)} of the limit (critical at ${pct(t.heapCriticalRatio)})`);
+  else if (memory.heap_used_ratio >= t.heapDegradedRatio)
+    raise('degraded', `heap used is ${pct(memory.heap_used_ratio)} of the limit (degraded at ${pct(t.heapDegradedRatio)})`);
   const rss = memory.rss_ratio ?? 0;
   const mib = (b: number) => `${Math.round(b / 1048576)} MiB`;
-  if (t.rssCriticalRatio !== undefined && rss >= t.rssCriticalRatio) raise('critical', `resident memory ${mib(memory.rss_bytes)} is ${pct(rss)} of the limit (critical at ${pct(t.rssCriticalRatio)})`);
-  else if (t.rssDegradedRatio !== undefined && rss >= t.rssDegradedRatio) raise('degraded', `resident memory ${mib(memory.rss_bytes)} is ${pct(rss)} of the limit (degraded at ${pct(t.rssDegradedRatio)})`);
-  if (lag.p99_ms >= t.eventLoopLagCriticalMs) raise('critical', `event-loop lag p99 is ${lag.p99_ms.toFixed(0)} ms (critical at ${t.eventLoopLagCriticalMs} ms)`);
-  else if (lag.p99_ms >= t.eventLoopLagDegradedMs) raise('degraded', `event-loop lag p99 is ${lag.p99_ms.toFixed(0)} ms (degraded at ${t.eventLoopLagDegradedMs} ms)`);
+  if (t.rssCriticalRatio !== undefined && rss >= t.rssCriticalRatio)
+    raise('critical', `resident memory ${mib(memory.rss_bytes)} is ${pct(rss)} of the limit (critical at ${pct(t.rssCriticalRatio)})`);
+  else if (t.rssDegradedRatio !== undefined && rss >= t.rssDegradedRatio)
+    raise('degraded', `resident memory ${mib(memory.rss_bytes)} is ${pct(rss)} of the limit (degraded at ${pct(t.rssDegradedRatio)})`);
+  if (lag.p99_ms >= t.eventLoopLagCriticalMs)
+    raise('critical', `event-loop lag p99 is ${lag.p99_ms.toFixed(0)} ms (critical at ${t.eventLoopLagCriticalMs} ms)`);
+  else if (lag.p99_ms >= t.eventLoopLagDegradedMs)
+    raise('degraded', `event-loop lag p99 is ${lag.p99_ms.toFixed(0)} ms (degraded at ${t.eventLoopLagDegradedMs} ms)`);
   return { status, reasons };
 }
 

@@ -72,7 +72,11 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
-    try { return await fn(); } finally { timings[name] = Math.round((performance.now() - t0) * 10) / 10; }
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Math.round((performance.now() - t0) * 10) / 10;
+    }
   };
 
   // The store serialises its reads; issuing them together keeps the queue full without extra round trips.
@@ -95,7 +99,13 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
   const semantic = await timed('semantic_cache', () => analyzeSemanticCache(q, scope, ctx));
 
   const t0 = performance.now();
-  const perf = analyzePerformance({ buckets: buckets.rows, bucketMs, mode: opts.mode ?? 'analysis', storeTimings: opts.storeTimings, cache: opts.cache });
+  const perf = analyzePerformance({
+    buckets: buckets.rows,
+    bucketMs,
+    mode: opts.mode ?? 'analysis',
+    storeTimings: opts.storeTimings,
+    cache: opts.cache,
+  });
   const results: KindResult[] = [
     recommendModelRouting(routing, ctx),
     recommendExactCache(exact, ctx),

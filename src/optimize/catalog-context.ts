@@ -17,9 +17,18 @@ export function analysisContext(opts: {
 }): AnalysisContext {
   const { catalog: cat, workspace } = opts;
   const toModel = (e: ReturnType<PriceCatalog['entriesFor']>[number]): CatalogModel => ({
-    id: e.id, provider: e.provider, family: e.family, quality_tier: e.quality_tier, input: e.input, output: e.output,
-    cached_input: e.cached_input, cache_write: e.cache_write, batch_discount: e.batch_discount, context_window: e.context_window,
-    min_cacheable_prompt_tokens: e.min_cacheable_prompt_tokens, modes: e.modes,
+    id: e.id,
+    provider: e.provider,
+    family: e.family,
+    quality_tier: e.quality_tier,
+    input: e.input,
+    output: e.output,
+    cached_input: e.cached_input,
+    cache_write: e.cache_write,
+    batch_discount: e.batch_discount,
+    context_window: e.context_window,
+    min_cacheable_prompt_tokens: e.min_cacheable_prompt_tokens,
+    modes: e.modes,
   });
   const catalog = cat.entriesFor(workspace).map(toModel);
   const byId = new Map(catalog.map((m) => [m.id, m]));
@@ -34,7 +43,7 @@ export function analysisContext(opts: {
     rates: (model) => cat.rates(workspace, model),
     resolve: (model) => {
       const e = cat.resolve(model);
-      return e ? byId.get(e.id) ?? null : null;
+      return e ? (byId.get(e.id) ?? null) : null;
     },
     params: { ...DEFAULT_ANALYSIS_PARAMS, ...opts.params },
   };

@@ -131,7 +131,10 @@ export function createNearDuplicateIndex(opts: NearDuplicateIndexOptions): NearD
     if (keys !== null) {
       for (let b = 0; b < keys.length; b++) {
         const slot = keys[b]! & mask;
-        if (heads[slot] === e) { heads[slot] = undefined; liveSlots--; }
+        if (heads[slot] === e) {
+          heads[slot] = undefined;
+          liveSlots--;
+        }
       }
     }
     // newer entries may still point here; chain walks stop at a dead entry, which holds nothing any more
@@ -191,7 +194,10 @@ export function createNearDuplicateIndex(opts: NearDuplicateIndexOptions): NearD
               const m = cf.shingles.length;
               if ((n < m ? n : m) >= threshold * (n < m ? m : n)) {
                 const s = nearDuplicateSimilarity(features, cf);
-                if (s > bestSim || (s === bestSim && best !== null && c.ts > best.ts)) { bestSim = s; best = c; }
+                if (s > bestSim || (s === bestSim && best !== null && c.ts > best.ts)) {
+                  bestSim = s;
+                  best = c;
+                }
               }
             }
           }

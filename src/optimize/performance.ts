@@ -1,3 +1,4 @@
+// Longer than ~400 lines: since the formatter broke long lines at 140 columns; a split by responsibility is the next step.
 /**
  * The performance analysis (the original system's `analyze_performance_metrics`). Pure domain code, no I/O.
  *
@@ -13,12 +14,25 @@
  */
 import { NetraError } from '../errors.js';
 import {
-  classifyTrend, DAY_MS, hourlySeasonality, linearRegression, mean, zScoreAnomalies,
-  Z_THRESHOLD_ANALYSIS, Z_THRESHOLD_MONITORING,
-  type SeasonalityResult, type TimedValue, type TrendDirection, type TrendStrength,
+  classifyTrend,
+  DAY_MS,
+  hourlySeasonality,
+  linearRegression,
+  mean,
+  zScoreAnomalies,
+  Z_THRESHOLD_ANALYSIS,
+  Z_THRESHOLD_MONITORING,
+  type SeasonalityResult,
+  type TimedValue,
+  type TrendDirection,
+  type TrendStrength,
 } from './statistics.js';
 import {
-  storeHealthReport, type CacheStats, type StoreHealthReport, type StoreHealthThresholds, type StoreQueryTiming,
+  storeHealthReport,
+  type CacheStats,
+  type StoreHealthReport,
+  type StoreHealthThresholds,
+  type StoreQueryTiming,
 } from './store-health.js';
 
 export * from './store-health.js';
@@ -178,7 +192,15 @@ function optNum(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-const PCT_FIELDS = ['latency_p50_ms', 'latency_p95_ms', 'latency_p99_ms', 'ttft_p50_ms', 'ttft_p95_ms', 'ttft_p99_ms', 'tokens_per_s_p50'] as const;
+const PCT_FIELDS = [
+  'latency_p50_ms',
+  'latency_p95_ms',
+  'latency_p99_ms',
+  'ttft_p50_ms',
+  'ttft_p95_ms',
+  'ttft_p99_ms',
+  'tokens_per_s_p50',
+] as const;
 type PctField = (typeof PCT_FIELDS)[number];
 
 /** Sums rows; percentiles as event-weighted means over the rows that have them. */
@@ -201,13 +223,18 @@ class Accumulator {
     if (events === 0) return;
     PCT_FIELDS.forEach((f, i) => {
       const v = optNum(r[f]);
-      if (v !== null) { this.wsum[i]! += v * events; this.wcount[i]! += events; }
+      if (v !== null) {
+        this.wsum[i]! += v * events;
+        this.wcount[i]! += events;
+      }
     });
   }
 
   figures(): PerformanceFigures {
     const pct = {} as Record<PctField, number | null>;
-    PCT_FIELDS.forEach((f, i) => { pct[f] = this.wcount[i]! > 0 ? this.wsum[i]! / this.wcount[i]! : null; });
+    PCT_FIELDS.forEach((f, i) => {
+      pct[f] = this.wcount[i]! > 0 ? this.wsum[i]! / this.wcount[i]! : null;
+    });
     return {
       events: this.events,
       errors: this.errors,
@@ -221,13 +248,20 @@ class Accumulator {
   }
 }
 
-function groupFigures<K extends string>(rows: readonly BucketRow[], key: (r: BucketRow) => string, name: K, total: PerformanceFigures):
-  (GroupFigures & Record<K, string>)[] {
+function groupFigures<K extends string>(
+  rows: readonly BucketRow[],
+  key: (r: BucketRow) => string,
+  name: K,
+  total: PerformanceFigures,
+): (GroupFigures & Record<K, string>)[] {
   const groups = new Map<string, Accumulator>();
   for (const r of rows) {
     const k = key(r);
     let acc = groups.get(k);
-    if (!acc) { acc = new Accumulator(); groups.set(k, acc); }
+    if (!acc) {
+      acc = new Accumulator();
+      groups.set(k, acc);
+    }
     acc.add(r);
   }
   return [...groups.entries()]
@@ -247,7 +281,10 @@ function buildSeries(rows: readonly BucketRow[], bucketMs: number, notes: string
   const byBucket = new Map<number, Accumulator>();
   for (const r of rows) {
     let acc = byBucket.get(r.bucket_start);
-    if (!acc) { acc = new Accumulator(); byBucket.set(r.bucket_start, acc); }
+    if (!acc) {
+      acc = new Accumulator();
+      byBucket.set(r.bucket_start, acc);
+    }
     acc.add(r);
   }
   const starts = [...byBucket.keys()].sort((a, b) => a - b);
@@ -275,20 +312,36 @@ function buildSeries(rows: readonly BucketRow[], bucketMs: number, notes: string
 function metricSeries(series: readonly SeriesPoint[], metric: TrendMetric): TimedValue[] {
   return series.map((p) => ({
     t: p.bucket_start,
-    value: metric === 'latency_p95' ? p.latency_p95_ms
-      : metric === 'spend' ? p.spend_usd
-      : metric === 'error_rate' ? p.error_rate
-      : p.throughput_per_min,
+    value:
+      metric === 'latency_p95'
+        ? p.latency_p95_ms
+        : metric === 'spend'
+          ? p.spend_usd
+          : metric === 'error_rate'
+            ? p.error_rate
+            : p.throughput_per_min,
   }));
 }
 
 function trendOf(metric: TrendMetric, values: readonly TimedValue[]): TrendResult {
   const withValue = values.filter((v) => v.value !== null);
   const t0 = withValue[0]?.t ?? 0;
-  const fit = linearRegression(withValue.map((v) => (v.t - t0) / DAY_MS), withValue.map((v) => v.value as number));
+  const fit = linearRegression(
+    withValue.map((v) => (v.t - t0) / DAY_MS),
+    withValue.map((v) => v.value as number),
+  );
   const base = { metric, unit: METRIC_UNITS[metric], points: fit.n, mean: mean(withValue.map((v) => v.value as number)) };
   if (!fit.ok) {
-    return { ...base, has_trend: false, slope_per_day: null, r2: null, strength: null, direction: 'flat', change_over_window: null, reason: fit.reason };
+    return {
+      ...base,
+      has_trend: false,
+      slope_per_day: null,
+      r2: null,
+      strength: null,
+      direction: 'flat',
+      change_over_window: null,
+      reason: fit.reason,
+    };
   }
   const spanDays = (withValue[withValue.length - 1]!.t - t0) / DAY_MS;
   const cls = classifyTrend(fit.slope, fit.r2);
@@ -308,13 +361,16 @@ function trendOf(metric: TrendMetric, values: readonly TimedValue[]): TrendResul
 export function analyzePerformance(input: PerformanceInput): PerformanceAnalysis {
   const { bucketMs, mode } = input;
   if (typeof bucketMs !== 'number' || !Number.isFinite(bucketMs) || bucketMs <= 0) {
-    throw new NetraError('VALIDATION', `bucketMs must be a positive number of milliseconds, got ${String(bucketMs)}`, { field: 'bucketMs' });
+    throw new NetraError('VALIDATION', `bucketMs must be a positive number of milliseconds, got ${String(bucketMs)}`, {
+      field: 'bucketMs',
+    });
   }
   const notes: string[] = [
     'percentiles above one row (bucket, model, app, window) are event-weighted means of the row percentiles; exact global percentiles come from the store',
   ];
   const rows = input.buckets.filter((r) => typeof r.bucket_start === 'number' && Number.isFinite(r.bucket_start));
-  if (rows.length < input.buckets.length) notes.push(`${input.buckets.length - rows.length} row(s) without a valid bucket_start were ignored`);
+  if (rows.length < input.buckets.length)
+    notes.push(`${input.buckets.length - rows.length} row(s) without a valid bucket_start were ignored`);
 
   const totalAcc = new Accumulator();
   for (const r of rows) totalAcc.add(r);
@@ -324,9 +380,12 @@ export function analyzePerformance(input: PerformanceInput): PerformanceAnalysis
   const to = series.length > 0 ? series[series.length - 1]!.bucket_start + bucketMs : null;
   const minutes = from !== null && to !== null ? (to - from) / 60_000 : 0;
 
-  const threshold = input.zThreshold !== undefined && Number.isFinite(input.zThreshold) && input.zThreshold > 0
-    ? input.zThreshold
-    : mode === 'monitoring' ? Z_THRESHOLD_MONITORING : Z_THRESHOLD_ANALYSIS;
+  const threshold =
+    input.zThreshold !== undefined && Number.isFinite(input.zThreshold) && input.zThreshold > 0
+      ? input.zThreshold
+      : mode === 'monitoring'
+        ? Z_THRESHOLD_MONITORING
+        : Z_THRESHOLD_ANALYSIS;
   const trends = {} as Record<TrendMetric, TrendResult>;
   const byMetric = {} as AnomalyStats['by_metric'];
   const anomalies: PerformanceAnomaly[] = [];
@@ -334,14 +393,28 @@ export function analyzePerformance(input: PerformanceInput): PerformanceAnalysis
     const values = metricSeries(series, metric);
     trends[metric] = trendOf(metric, values);
     const z = zScoreAnomalies(values, { threshold });
-    byMetric[metric] = { evaluated: z.evaluated, flagged: z.anomalies.length, skipped_short_baseline: z.skipped_short_baseline, skipped_zero_std: z.skipped_zero_std };
+    byMetric[metric] = {
+      evaluated: z.evaluated,
+      flagged: z.anomalies.length,
+      skipped_short_baseline: z.skipped_short_baseline,
+      skipped_zero_std: z.skipped_zero_std,
+    };
     for (const a of z.anomalies) {
-      anomalies.push({ bucket_start: a.t, metric, value: a.value, z: a.z, baseline_mean: a.baseline_mean, baseline_std: a.baseline_std, direction: a.z > 0 ? 'above' : 'below' });
+      anomalies.push({
+        bucket_start: a.t,
+        metric,
+        value: a.value,
+        z: a.z,
+        baseline_mean: a.baseline_mean,
+        baseline_std: a.baseline_std,
+        direction: a.z > 0 ? 'above' : 'below',
+      });
     }
   }
   anomalies.sort((a, b) => Math.abs(b.z) - Math.abs(a.z) || a.bucket_start - b.bucket_start);
   const maxAnomalies = Math.max(0, Math.floor(input.maxAnomalies ?? DEFAULT_MAX_ANOMALIES));
-  if (anomalies.length > maxAnomalies) notes.push(`${anomalies.length} anomalies found; the ${maxAnomalies} with the largest |z| are listed`);
+  if (anomalies.length > maxAnomalies)
+    notes.push(`${anomalies.length} anomalies found; the ${maxAnomalies} with the largest |z| are listed`);
 
   return {
     mode,

@@ -7,7 +7,10 @@
 import type { PolicyInput } from './policy.js';
 import type { Recommendation } from './recommendation.js';
 
-export function policyFromRecommendations(recs: readonly Recommendation[], opts: { name?: string; cache_ttl_seconds?: number } = {}): PolicyInput {
+export function policyFromRecommendations(
+  recs: readonly Recommendation[],
+  opts: { name?: string; cache_ttl_seconds?: number } = {},
+): PolicyInput {
   const ttl = opts.cache_ttl_seconds ?? 3600;
   const policy: Required<Pick<PolicyInput, 'routing' | 'batch' | 'max_tokens_caps'>> & PolicyInput = {
     name: opts.name ?? 'netra recommendations',
@@ -21,7 +24,10 @@ export function policyFromRecommendations(recs: readonly Recommendation[], opts:
       case 'model_routing': {
         const target = r.scope.target_model;
         if (!target || !r.scope.model) break;
-        policy.routing.push({ match: { ...(app ? { app } : {}), model: r.scope.model, ...(r.scope.task ? { task: r.scope.task } : {}) }, target_model: target });
+        policy.routing.push({
+          match: { ...(app ? { app } : {}), model: r.scope.model, ...(r.scope.task ? { task: r.scope.task } : {}) },
+          target_model: target,
+        });
         break;
       }
       case 'exact_cache':
@@ -35,7 +41,8 @@ export function policyFromRecommendations(recs: readonly Recommendation[], opts:
         break;
       case 'max_tokens': {
         const cap = Number(r.evidence.figures.suggested_max_tokens);
-        if (Number.isInteger(cap) && cap > 0) policy.max_tokens_caps.push({ match: { ...(app ? { app } : {}), ...(r.scope.model ? { model: r.scope.model } : {}) }, cap });
+        if (Number.isInteger(cap) && cap > 0)
+          policy.max_tokens_caps.push({ match: { ...(app ? { app } : {}), ...(r.scope.model ? { model: r.scope.model } : {}) }, cap });
         break;
       }
       default:

@@ -28,45 +28,63 @@ import { NetraError, type FieldError } from '../errors.js';
 const MAX_RULES = 100;
 const MAX_TTL_SECONDS = 30 * 86_400;
 
-const oneOrMany = z.union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(1000)])
+const oneOrMany = z
+  .union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(1000)])
   .transform((v) => (typeof v === 'string' ? [v] : v));
 const tokenBound = z.number().int('must be a whole number of tokens').nonnegative('must be >= 0');
 
-export const PolicyMatchSchema = z.strictObject({
-  app: oneOrMany.optional(),
-  model: oneOrMany.optional(),
-  task: oneOrMany.optional(),
-  min_prompt_tokens: tokenBound.optional(),
-  max_prompt_tokens: tokenBound.optional(),
-  tags: z.record(z.string().min(1).max(200), z.string().max(2000)).optional(),
-  offline: z.literal(true, 'must be true when given (omit it to match events with and without end users)').optional(),
-}).superRefine((m, ctx) => {
-  if (m.min_prompt_tokens !== undefined && m.max_prompt_tokens !== undefined && m.min_prompt_tokens > m.max_prompt_tokens) {
-    ctx.addIssue({ code: 'custom', path: ['min_prompt_tokens'], message: `must be <= max_prompt_tokens (${m.max_prompt_tokens})` });
-  }
-});
+export const PolicyMatchSchema = z
+  .strictObject({
+    app: oneOrMany.optional(),
+    model: oneOrMany.optional(),
+    task: oneOrMany.optional(),
+    min_prompt_tokens: tokenBound.optional(),
+    max_prompt_tokens: tokenBound.optional(),
+    tags: z.record(z.string().min(1).max(200), z.string().max(2000)).optional(),
+    offline: z.literal(true, 'must be true when given (omit it to match events with and without end users)').optional(),
+  })
+  .superRefine((m, ctx) => {
+    if (m.min_prompt_tokens !== undefined && m.max_prompt_tokens !== undefined && m.min_prompt_tokens > m.max_prompt_tokens) {
+      ctx.addIssue({ code: 'custom', path: ['min_prompt_tokens'], message: `must be <= max_prompt_tokens (${m.max_prompt_tokens})` });
+    }
+  });
 
 const ttlSeconds = z.number().positive('must be > 0').max(MAX_TTL_SECONDS, `must be at most ${MAX_TTL_SECONDS} (30 days)`);
 
 export const PolicySchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
-  routing: z.array(z.strictObject({ match: PolicyMatchSchema.default({}), target_model: z.string().min(1).max(200) })).max(MAX_RULES).default([]),
+  routing: z
+    .array(z.strictObject({ match: PolicyMatchSchema.default({}), target_model: z.string().min(1).max(200) }))
+    .max(MAX_RULES)
+    .default([]),
   exact_cache: z.strictObject({ enabled: z.boolean(), ttl_seconds: ttlSeconds.default(3600) }).optional(),
-  semantic_cache: z.strictObject({
-    enabled: z.boolean(),
-    ttl_seconds: ttlSeconds.default(3600),
-    /** minimum similarity (0..1] for a near-duplicate hit (see near-duplicates.ts); default: the measured threshold */
-    threshold: z.number().gt(0, 'must be > 0').max(1, 'must be <= 1').optional(),
-  }).optional(),
-  batch: z.array(z.strictObject({
-    match: PolicyMatchSchema.default({}),
-    /** the discount is always the catalog's batch_discount of the model that serves the call */
-    discount_from_catalog: z.literal(true, 'must be true: the batch discount comes from the price catalog').default(true),
-  })).max(MAX_RULES).default([]),
-  max_tokens_caps: z.array(z.strictObject({
-    match: PolicyMatchSchema.default({}),
-    cap: z.number().int('must be a whole number of tokens').positive('must be > 0').max(10_000_000),
-  })).max(MAX_RULES).default([]),
+  semantic_cache: z
+    .strictObject({
+      enabled: z.boolean(),
+      ttl_seconds: ttlSeconds.default(3600),
+      /** minimum similarity (0..1] for a near-duplicate hit (see near-duplicates.ts); default: the measured threshold */
+      threshold: z.number().gt(0, 'must be > 0').max(1, 'must be <= 1').optional(),
+    })
+    .optional(),
+  batch: z
+    .array(
+      z.strictObject({
+        match: PolicyMatchSchema.default({}),
+        /** the discount is always the catalog's batch_discount of the model that serves the call */
+        discount_from_catalog: z.literal(true, 'must be true: the batch discount comes from the price catalog').default(true),
+      }),
+    )
+    .max(MAX_RULES)
+    .default([]),
+  max_tokens_caps: z
+    .array(
+      z.strictObject({
+        match: PolicyMatchSchema.default({}),
+        cap: z.number().int('must be a whole number of tokens').positive('must be > 0').max(10_000_000),
+      }),
+    )
+    .max(MAX_RULES)
+    .default([]),
 });
 
 export type PolicyInput = z.input<typeof PolicySchema>;
@@ -107,7 +125,10 @@ export function parsePolicy(raw: unknown, check?: PolicyCheck): PolicyParseResul
   if (check) {
     policy.routing.forEach((r, i) => {
       if (!check.knownModel(r.target_model)) {
-        errors.push({ field: `routing[${i}].target_model`, message: `unknown model '${r.target_model}': not in the price catalog (add a price override for the workspace to use it)` });
+        errors.push({
+          field: `routing[${i}].target_model`,
+          message: `unknown model '${r.target_model}': not in the price catalog (add a price override for the workspace to use it)`,
+        });
       }
     });
   }
@@ -118,12 +139,21 @@ export function parsePolicy(raw: unknown, check?: PolicyCheck): PolicyParseResul
 export function validatePolicy(raw: unknown, check?: PolicyCheck): Policy {
   const r = parsePolicy(raw, check);
   if (r.ok) return r.policy;
-  const shown = r.errors.slice(0, 5).map((e) => `${e.field}: ${e.message}`).join('; ');
+  const shown = r.errors
+    .slice(0, 5)
+    .map((e) => `${e.field}: ${e.message}`)
+    .join('; ');
   const more = r.errors.length > 5 ? ` (and ${r.errors.length - 5} more)` : '';
   throw new NetraError('VALIDATION', `invalid policy: ${shown}${more}`, { field: r.errors[0]!.field, details: r.errors });
 }
 
 /** True when the policy changes nothing (no rule, no cache enabled). */
 export function isEmptyPolicy(p: Policy): boolean {
-  return p.routing.length === 0 && p.batch.length === 0 && p.max_tokens_caps.length === 0 && !p.exact_cache?.enabled && !p.semantic_cache?.enabled;
+  return (
+    p.routing.length === 0 &&
+    p.batch.length === 0 &&
+    p.max_tokens_caps.length === 0 &&
+    !p.exact_cache?.enabled &&
+    !p.semantic_cache?.enabled
+  );
 }

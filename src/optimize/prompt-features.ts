@@ -103,19 +103,31 @@ let scratch2 = new Uint32Array(256);
 
 function grow(): void {
   const n = wordHash.length * 2;
-  const w = new Uint32Array(n); w.set(wordHash); wordHash = w;
-  const s = new Uint32Array(n); s.set(stemHash); stemHash = s;
-  const f = new Uint8Array(n); f.set(flags); flags = f;
+  const w = new Uint32Array(n);
+  w.set(wordHash);
+  wordHash = w;
+  const s = new Uint32Array(n);
+  s.set(stemHash);
+  stemHash = s;
+  const f = new Uint8Array(n);
+  f.set(flags);
+  flags = f;
   scratch = new Uint32Array(n);
   scratch2 = new Uint32Array(n);
 }
 
 function sortSmall(a: Uint32Array, from: number, to: number): void {
-  if (to - from > 48) { a.subarray(from, to).sort(); return; }
+  if (to - from > 48) {
+    a.subarray(from, to).sort();
+    return;
+  }
   for (let i = from + 1; i < to; i++) {
     const x = a[i]!;
     let j = i - 1;
-    while (j >= from && a[j]! > x) { a[j + 1] = a[j]!; j--; }
+    while (j >= from && a[j]! > x) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
     a[j + 1] = x;
   }
 }
@@ -130,16 +142,35 @@ export function promptFeatures(text: string, windowWords = 64): PromptFeatures {
   let i = 0;
   while (i < len) {
     const c = text.charCodeAt(i);
-    if (c === 96) { inBackticks = !inBackticks; i++; continue; }
-    if (c === 34) { inQuotes = !inQuotes; i++; continue; }
-    if (c === 10) { lastBreak = count; i++; continue; }
+    if (c === 96) {
+      inBackticks = !inBackticks;
+      i++;
+      continue;
+    }
+    if (c === 34) {
+      inQuotes = !inQuotes;
+      i++;
+      continue;
+    }
+    if (c === 10) {
+      lastBreak = count;
+      i++;
+      continue;
+    }
     const solo = isSoloCode(c);
-    if (!solo && !isWordCode(c)) { i++; continue; }
+    if (!solo && !isWordCode(c)) {
+      i++;
+      continue;
+    }
     const start = i;
     let entity = inBackticks || inQuotes;
     let h = FNV_OFFSET;
-    let s1 = h; let s2 = h; let s3 = h; // hash state before the last 1, 2, 3 characters
-    let c1 = 0; let c2 = 0; let c3 = 0; // last 3 lowercased characters
+    let s1 = h;
+    let s2 = h;
+    let s3 = h; // hash state before the last 1, 2, 3 characters
+    let c1 = 0;
+    let c2 = 0;
+    let c3 = 0; // last 3 lowercased characters
     if (solo) {
       h = Math.imul(h ^ c, FNV_PRIME);
       i++;
@@ -149,8 +180,12 @@ export function promptFeatures(text: string, windowWords = 64): PromptFeatures {
         if (!isWordCode(d)) break;
         if ((d >= 48 && d <= 57) || d === 95 || (i > start && d >= 65 && d <= 90)) entity = true;
         const l = lowerCode(d);
-        s3 = s2; s2 = s1; s1 = h;
-        c3 = c2; c2 = c1; c1 = l;
+        s3 = s2;
+        s2 = s1;
+        s1 = h;
+        c3 = c2;
+        c2 = c1;
+        c1 = l;
         h = Math.imul(h ^ l, FNV_PRIME);
         i++;
       }
@@ -158,7 +193,8 @@ export function promptFeatures(text: string, windowWords = 64): PromptFeatures {
         // dotted names (torch.utils, fingerprint.Hasher): a '.' glued to word characters on both sides
         const before = start > 0 ? text.charCodeAt(start - 1) : 32;
         const after = i + 1 < len ? text.charCodeAt(i + 1) : 32;
-        if ((before === 46 && start > 1 && isWordCode(text.charCodeAt(start - 2))) || (text.charCodeAt(i) === 46 && isWordCode(after))) entity = true;
+        if ((before === 46 && start > 1 && isWordCode(text.charCodeAt(start - 2))) || (text.charCodeAt(i) === 46 && isWordCode(after)))
+          entity = true;
       }
       if (text.charCodeAt(i) === 40 && i + 1 < len && text.charCodeAt(i + 1) === 41) entity = true; // name() call
     }
@@ -232,7 +268,12 @@ export function jaccardSorted(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   while (i < na && j < nb) {
     const x = a[i]!;
     const y = b[j]!;
-    if (x === y) { inter++; i++; j++; } else if (x < y) i++; else j++;
+    if (x === y) {
+      inter++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
   }
   return inter / (na + nb - inter);
 }

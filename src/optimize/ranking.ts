@@ -14,7 +14,11 @@ import type { Recommendation, Risk } from './recommendation.js';
 export const GOALS = ['cost', 'latency', 'quality', 'balanced'] as const;
 export type Goal = (typeof GOALS)[number];
 
-export interface GoalWeights { quality: number; cost: number; latency: number }
+export interface GoalWeights {
+  quality: number;
+  cost: number;
+  latency: number;
+}
 
 /** From the original utility: default (balanced) 0.5 / −0.25 / −0.25; cost goal 0.2 / −0.6 / −0.2; latency goal 0.2 / −0.2 / −0.6. */
 export const GOAL_WEIGHTS: Record<Goal, GoalWeights> = {
@@ -45,7 +49,11 @@ export function rankRecommendations(recs: readonly Recommendation[], goal: Goal,
   });
   // under the cost goal nothing that saves no money ranks above something that does, whatever its latency gain
   const tier = (r: Recommendation) => (goal === 'cost' && !(r.monthly_savings_usd > 0) ? 1 : 0);
-  scored.sort((a, b) => tier(a) - tier(b) || b.score - a.score || b.monthly_savings_usd - a.monthly_savings_usd || a.id.localeCompare(b.id));
-  scored.forEach((r, i) => { r.rank = i + 1; });
+  scored.sort(
+    (a, b) => tier(a) - tier(b) || b.score - a.score || b.monthly_savings_usd - a.monthly_savings_usd || a.id.localeCompare(b.id),
+  );
+  scored.forEach((r, i) => {
+    r.rank = i + 1;
+  });
   return scored;
 }

@@ -4,7 +4,15 @@
  */
 
 export const RECOMMENDATION_KINDS = [
-  'model_routing', 'exact_cache', 'semantic_cache', 'prompt_caching', 'batch_api', 'max_tokens', 'retry_waste', 'context_growth', 'latency_slo',
+  'model_routing',
+  'exact_cache',
+  'semantic_cache',
+  'prompt_caching',
+  'batch_api',
+  'max_tokens',
+  'retry_waste',
+  'context_growth',
+  'latency_slo',
 ] as const;
 export type RecommendationKind = (typeof RECOMMENDATION_KINDS)[number];
 

@@ -34,7 +34,9 @@ export interface ReplayOptions {
  * without being counted; each hit found there stands for (events in the window / events in the slices) events.
  */
 async function semanticHits(
-  queries: ReplayQueries, scope: AnalysisScope, plan: ReplayPlan,
+  queries: ReplayQueries,
+  scope: AnalysisScope,
+  plan: ReplayPlan,
   o: { ttlMs: number; threshold: number | undefined; totalEvents: number; maxEvents: number | undefined },
 ): Promise<{ hits: string[]; streamed: number; weight: number; note: string | null }> {
   const index = createNearDuplicateIndex({ ttlMs: o.ttlMs, threshold: o.threshold });
@@ -56,14 +58,20 @@ async function semanticHits(
     const end = Math.min(scope.to, start + sliceLen);
     if (end <= start) continue;
     counted += (await queries.replayModels({ ...scope, from: start, to: end }, { latency: false })).reduce((s, r) => s + r.events, 0);
-    streamed += await queries.replayTextEvents({ ...scope, from: Math.max(scope.from, start - o.ttlMs), to: end }, plan.routing, (batch) => {
-      for (const e of batch) if (index.observe(e).kind === 'near' && e.timestamp >= start) hits.push(e.event_id);
-    });
+    streamed += await queries.replayTextEvents(
+      { ...scope, from: Math.max(scope.from, start - o.ttlMs), to: end },
+      plan.routing,
+      (batch) => {
+        for (const e of batch) if (index.observe(e).kind === 'near' && e.timestamp >= start) hits.push(e.event_id);
+      },
+    );
   }
   if (counted === 0) return { hits, streamed, weight: 1, note: null };
   const weight = o.totalEvents / counted;
   return {
-    hits, streamed, weight,
+    hits,
+    streamed,
+    weight,
     note: `Semantic cache, sampled (the window holds ${o.totalEvents} events, more than ${maxEvents}): near-duplicate hits were searched in ${SEMANTIC_SAMPLE_SLICES} evenly spaced slices of ${Math.round(sliceLen / 60_000)} min holding ${counted} events (each after one TTL of uncounted warm-up); each of the ${hits.length} hits found stands for ${weight.toFixed(2)} events in the totals and savings (their cost, counts and savings are extrapolated, including per day on the slices' days). Latency percentiles include only the sampled hits.`,
   };
 }
@@ -130,7 +138,8 @@ function resolveMatch(m: PolicyMatch, where: string, models: readonly ReplayMode
   if (m.model) {
     const wanted = new Set(m.model.map((x) => canonical(ctx, x)));
     stored = models.filter((r) => wanted.has(canonical(ctx, r.model))).map((r) => r.model);
-    if (stored.length === 0) notes.push(`${where}.match.model (${m.model.join(', ')}) matches no model seen in the window: the rule changes nothing.`);
+    if (stored.length === 0)
+      notes.push(`${where}.match.model (${m.model.join(', ')}) matches no model seen in the window: the rule changes nothing.`);
   }
   return {
     apps: m.app ?? null,
@@ -145,7 +154,10 @@ function resolveMatch(m: PolicyMatch, where: string, models: readonly ReplayMode
 
 /** Resolves a validated policy against the catalog and the workspace's models. Pure. */
 export function buildReplayPlan(
-  policy: Policy, models: readonly ReplayModelRow[], ctx: ReplayContext, opts: ReplayOptions = {},
+  policy: Policy,
+  models: readonly ReplayModelRow[],
+  ctx: ReplayContext,
+  opts: ReplayOptions = {},
 ): { plan: ReplayPlan; assumptions: string[] } {
   const notes: string[] = [];
   const rates = new Map<string, ReplayRate>();
@@ -153,12 +165,19 @@ export function buildReplayPlan(
   for (const r of models) {
     const rt = ctx.rates(r.model);
     if (rt) {
-      rates.set(r.model, { model: r.model, input: rt.input, cached_input: rt.cached_input, output: rt.output,
-        batch_discount: ctx.resolve(r.model)?.batch_discount ?? 0, ms_per_output_token: r.ms_per_output_token });
+      rates.set(r.model, {
+        model: r.model,
+        input: rt.input,
+        cached_input: rt.cached_input,
+        output: rt.output,
+        batch_discount: ctx.resolve(r.model)?.batch_discount ?? 0,
+        ms_per_output_token: r.ms_per_output_token,
+      });
     }
     const c = canonical(ctx, r.model);
     const prev = mptByCanonical.get(c);
-    if (r.ms_per_output_token !== null && (!prev || r.events > prev.events)) mptByCanonical.set(c, { events: r.events, mpt: r.ms_per_output_token });
+    if (r.ms_per_output_token !== null && (!prev || r.events > prev.events))
+      mptByCanonical.set(c, { events: r.events, mpt: r.ms_per_output_token });
   }
   const unpriced = models.filter((r) => !rates.has(r.model)).map((r) => r.model);
 
@@ -167,8 +186,14 @@ export function buildReplayPlan(
     if (!rt) throw new Error(`routing[${i}].target_model '${rule.target_model}' has no rates (validate the policy first)`);
     const target = rt.model;
     if (!rates.has(target)) {
-      rates.set(target, { model: target, input: rt.input, cached_input: rt.cached_input, output: rt.output,
-        batch_discount: ctx.resolve(target)?.batch_discount ?? 0, ms_per_output_token: mptByCanonical.get(target)?.mpt ?? null });
+      rates.set(target, {
+        model: target,
+        input: rt.input,
+        cached_input: rt.cached_input,
+        output: rt.output,
+        batch_discount: ctx.resolve(target)?.batch_discount ?? 0,
+        ms_per_output_token: mptByCanonical.get(target)?.mpt ?? null,
+      });
     }
     const match = resolveMatch(rule.match, `routing[${i}]`, models, ctx, notes);
     const same = models.filter((r) => canonical(ctx, r.model) === target).map((r) => r.model);
@@ -177,7 +202,8 @@ export function buildReplayPlan(
     } else {
       const sources = (match.models ?? models.map((r) => r.model)).filter((m) => !same.includes(m));
       const blind = sources.filter((m) => rates.get(m)?.ms_per_output_token == null);
-      if (blind.length) notes.push(`routing[${i}]: no latency data for ${blind.join(', ')}, so calls routed away from them keep their recorded latency.`);
+      if (blind.length)
+        notes.push(`routing[${i}]: no latency data for ${blind.join(', ')}, so calls routed away from them keep their recorded latency.`);
     }
     return { match, target_model: target, same_models: same };
   });
@@ -199,37 +225,72 @@ export function buildReplayPlan(
     'Baseline: the recorded traffic had no response cache in front of it (every stored event was a provider call), so its cache hit rate is 0.',
   ];
   if (routing.length) {
-    a.push('Routing: a rerouted call keeps its recorded token counts (tokenizer differences ignored, cached prompt tokens kept) and is billed at the target model\'s catalog rates; its latency is scaled by the ratio of the two models\' median latency per output token in this workspace.');
+    a.push(
+      "Routing: a rerouted call keeps its recorded token counts (tokenizer differences ignored, cached prompt tokens kept) and is billed at the target model's catalog rates; its latency is scaled by the ratio of the two models' median latency per output token in this workspace.",
+    );
   }
   if (ttlS !== null) {
-    a.push(`Exact cache (TTL ${ttlS} s): a call is a hit when an earlier successful call of the same (routed model, prompt_hash) lies within the TTL (the generator manifest's exact_duplicate definition; a cache that does not refresh entries on hits would hit slightly less). Calls without prompt_hash never hit. A hit costs 0 and takes ${plan.cache_latency_ms} ms.`);
+    a.push(
+      `Exact cache (TTL ${ttlS} s): a call is a hit when an earlier successful call of the same (routed model, prompt_hash) lies within the TTL (the generator manifest's exact_duplicate definition; a cache that does not refresh entries on hits would hit slightly less). Calls without prompt_hash never hit. A hit costs 0 and takes ${plan.cache_latency_ms} ms.`,
+    );
     if (!exactOn) a.push('The semantic cache also serves exact repeats, so exact hits are counted with the semantic cache TTL.');
   }
   if (policy.batch.length) {
-    a.push('Batch: matched calls (not served from cache) are billed at (1 - the catalog batch_discount of the model that serves them). Their recorded latency is kept, so batching does not move the interactive latency percentiles; in reality a batch API answers within its completion window (up to 24 h).');
+    a.push(
+      'Batch: matched calls (not served from cache) are billed at (1 - the catalog batch_discount of the model that serves them). Their recorded latency is kept, so batching does not move the interactive latency percentiles; in reality a batch API answers within its completion window (up to 24 h).',
+    );
     const noBatch = plan.rates.filter((r) => r.batch_discount === 0).map((r) => r.model);
     if (noBatch.length) a.push(`No batch API in the catalog (no discount) for: ${noBatch.join(', ')}.`);
   }
   if (policy.max_tokens_caps.length) {
-    a.push('Caps: a call whose completion exceeded its cap is billed for cap completion tokens and counted as truncated (its answer would have been cut off); its latency is shortened in proportion to the decode time where ttft_ms is recorded, else left unchanged.');
+    a.push(
+      'Caps: a call whose completion exceeded its cap is billed for cap completion tokens and counted as truncated (its answer would have been cut off); its latency is shortened in proportion to the decode time where ttft_ms is recorded, else left unchanged.',
+    );
   }
   if (unpriced.length && (policy.max_tokens_caps.length || policy.batch.length)) {
-    a.push(`Models unknown to the price catalog keep their recorded cost under caps (no output rate to price the clipped tokens): ${unpriced.join(', ')}.`);
+    a.push(
+      `Models unknown to the price catalog keep their recorded cost under caps (no output rate to price the clipped tokens): ${unpriced.join(', ')}.`,
+    );
   }
   return { plan, assumptions: [...a, ...notes] };
 }
 
-const figures = (events: number, spend: number, p50: number | null, p95: number | null, hits: number): ReplayFigures =>
-  ({ events, spend_usd: spend, latency_p50_ms: p50, latency_p95_ms: p95, cache_hit_rate: share(hits, events) });
+const figures = (events: number, spend: number, p50: number | null, p95: number | null, hits: number): ReplayFigures => ({
+  events,
+  spend_usd: spend,
+  latency_p50_ms: p50,
+  latency_p95_ms: p95,
+  cache_hit_rate: share(hits, events),
+});
 
 /** Shapes the store's aggregate rows into the result (pure). */
 export function replayResultFrom(
-  policy: Policy, ctx: ReplayContext, rows: readonly ReplayAggregateRow[], assumptions: string[], query: string,
+  policy: Policy,
+  ctx: ReplayContext,
+  rows: readonly ReplayAggregateRow[],
+  assumptions: string[],
+  query: string,
 ): ReplayResult {
   const empty: ReplayAggregateRow = {
-    day: null, events: 0, baseline_spend_usd: 0, projected_spend_usd: 0, baseline_latency_p50_ms: null, baseline_latency_p95_ms: null,
-    projected_latency_p50_ms: null, projected_latency_p95_ms: null, exact_hits: 0, semantic_hits: 0, routed: 0, batched: 0, truncated: 0,
-    changed: 0, routing_savings_usd: 0, cache_savings_usd: 0, batch_savings_usd: 0, cap_savings_usd: 0, rule_events: policy.routing.map(() => 0),
+    day: null,
+    events: 0,
+    baseline_spend_usd: 0,
+    projected_spend_usd: 0,
+    baseline_latency_p50_ms: null,
+    baseline_latency_p95_ms: null,
+    projected_latency_p50_ms: null,
+    projected_latency_p95_ms: null,
+    exact_hits: 0,
+    semantic_hits: 0,
+    routed: 0,
+    batched: 0,
+    truncated: 0,
+    changed: 0,
+    routing_savings_usd: 0,
+    cache_savings_usd: 0,
+    batch_savings_usd: 0,
+    cap_savings_usd: 0,
+    rule_events: policy.routing.map(() => 0),
   };
   const t = rows.find((r) => r.day === null) ?? empty;
   const savings = t.baseline_spend_usd - t.projected_spend_usd;
@@ -239,7 +300,13 @@ export function replayResultFrom(
     from: ctx.from,
     to: ctx.to,
     baseline: figures(t.events, t.baseline_spend_usd, t.baseline_latency_p50_ms, t.baseline_latency_p95_ms, 0),
-    projected: figures(t.events, t.projected_spend_usd, t.projected_latency_p50_ms, t.projected_latency_p95_ms, t.exact_hits + t.semantic_hits),
+    projected: figures(
+      t.events,
+      t.projected_spend_usd,
+      t.projected_latency_p50_ms,
+      t.projected_latency_p95_ms,
+      t.exact_hits + t.semantic_hits,
+    ),
     savings_usd: savings,
     savings_share: share(savings, t.baseline_spend_usd),
     monthly_savings_usd: monthly(savings, ctx.to - ctx.from),
@@ -257,13 +324,21 @@ export function replayResultFrom(
       cap_savings_usd: t.cap_savings_usd,
       routing_rule_events: t.rule_events,
     },
-    per_day: rows.filter((r) => r.day !== null).map((r) => ({
-      day: r.day!,
-      baseline: figures(r.events, r.baseline_spend_usd, r.baseline_latency_p50_ms, r.baseline_latency_p95_ms, 0),
-      projected: figures(r.events, r.projected_spend_usd, r.projected_latency_p50_ms, r.projected_latency_p95_ms, r.exact_hits + r.semantic_hits),
-      savings_usd: r.baseline_spend_usd - r.projected_spend_usd,
-      changed_share: share(r.changed, r.events),
-    })),
+    per_day: rows
+      .filter((r) => r.day !== null)
+      .map((r) => ({
+        day: r.day!,
+        baseline: figures(r.events, r.baseline_spend_usd, r.baseline_latency_p50_ms, r.baseline_latency_p95_ms, 0),
+        projected: figures(
+          r.events,
+          r.projected_spend_usd,
+          r.projected_latency_p50_ms,
+          r.projected_latency_p95_ms,
+          r.exact_hits + r.semantic_hits,
+        ),
+        savings_usd: r.baseline_spend_usd - r.projected_spend_usd,
+        changed_share: share(r.changed, r.events),
+      })),
     assumptions,
     query,
   };
@@ -273,7 +348,12 @@ export function replayResultFrom(
  * Replays a policy (raw JSON or validated) over the scope. Throws NETRA_E_VALIDATION naming the field for a
  * malformed policy or an unknown target model.
  */
-export async function replayPolicy(queries: ReplayQueries, ctx: ReplayContext, rawPolicy: unknown, opts: ReplayOptions = {}): Promise<ReplayResult> {
+export async function replayPolicy(
+  queries: ReplayQueries,
+  ctx: ReplayContext,
+  rawPolicy: unknown,
+  opts: ReplayOptions = {},
+): Promise<ReplayResult> {
   const policy = validatePolicy(rawPolicy, { knownModel: (m) => ctx.rates(m) !== null });
   const scope: AnalysisScope = { workspace: ctx.workspace, from: ctx.from, to: ctx.to };
   const models = await queries.replayModels(scope, { latency: policy.routing.length > 0 });
@@ -282,13 +362,22 @@ export async function replayPolicy(queries: ReplayQueries, ctx: ReplayContext, r
   if (policy.semantic_cache?.enabled) {
     const sc = policy.semantic_cache;
     const totalEvents = models.reduce((s, r) => s + r.events, 0);
-    const sem = await semanticHits(queries, scope, plan, { ttlMs: sc.ttl_seconds * 1000, threshold: sc.threshold, totalEvents, maxEvents: opts.semantic_max_events });
+    const sem = await semanticHits(queries, scope, plan, {
+      ttlMs: sc.ttl_seconds * 1000,
+      threshold: sc.threshold,
+      totalEvents,
+      maxEvents: opts.semantic_max_events,
+    });
     plan.semantic_hit_ids = sem.hits;
     if (sem.weight !== 1) plan.semantic_hit_weight = sem.weight;
     if (sem.streamed === 0) {
-      assumptions.push('Semantic cache: no event in the window carries prompt_text, so no near-duplicate hits were simulated (send prompt_text with events to enable it); only exact repeats are counted.');
+      assumptions.push(
+        'Semantic cache: no event in the window carries prompt_text, so no near-duplicate hits were simulated (send prompt_text with events to enable it); only exact repeats are counted.',
+      );
     } else {
-      assumptions.push(`Semantic cache (TTL ${sc.ttl_seconds} s${sc.threshold !== undefined ? `, threshold ${sc.threshold}` : ''}): near-duplicate hits were found by streaming the ${sem.streamed} text-bearing events (of ${totalEvents}) in time order through the MinHash near-duplicate index (near-duplicates.ts, in JS: linear in text events, roughly 5-20 µs each), as a cache that stores misses only; events without prompt_text can only hit exactly.`);
+      assumptions.push(
+        `Semantic cache (TTL ${sc.ttl_seconds} s${sc.threshold !== undefined ? `, threshold ${sc.threshold}` : ''}): near-duplicate hits were found by streaming the ${sem.streamed} text-bearing events (of ${totalEvents}) in time order through the MinHash near-duplicate index (near-duplicates.ts, in JS: linear in text events, roughly 5-20 µs each), as a cache that stores misses only; events without prompt_text can only hit exactly.`,
+      );
       if (sem.note) assumptions.push(sem.note);
     }
   }

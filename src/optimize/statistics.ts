@@ -42,7 +42,11 @@ function isZeroSpread(std: number, mean: number): boolean {
 export function mean(values: readonly number[]): number | null {
   let sum = 0;
   let n = 0;
-  for (const v of values) if (isNum(v)) { sum += v; n++; }
+  for (const v of values)
+    if (isNum(v)) {
+      sum += v;
+      n++;
+    }
   return n === 0 ? null : sum / n;
 }
 
@@ -52,7 +56,11 @@ export function populationStdDev(values: readonly number[]): number | null {
   if (m === null) return null;
   let ss = 0;
   let n = 0;
-  for (const v of values) if (isNum(v)) { ss += (v - m) ** 2; n++; }
+  for (const v of values)
+    if (isNum(v)) {
+      ss += (v - m) ** 2;
+      n++;
+    }
   return Math.sqrt(ss / n);
 }
 
@@ -95,7 +103,10 @@ export function linearRegression(xs: readonly number[], ys: readonly number[]): 
   for (let i = 0; i < len; i++) {
     const x = xs[i]!;
     const y = ys[i]!;
-    if (isNum(x) && isNum(y)) { px.push(x); py.push(y); }
+    if (isNum(x) && isNum(y)) {
+      px.push(x);
+      py.push(y);
+    }
   }
   const n = px.length;
   if (n < 2) return { ok: false, n, reason: `need at least 2 points with values, have ${n}` };
@@ -217,12 +228,18 @@ export function zScoreAnomalies(points: readonly TimedValue[], opts: ZScoreOptio
       lo++;
     }
     const n = hi - lo;
-    if (n < minPoints) { out.skipped_short_baseline++; continue; }
+    if (n < minPoints) {
+      out.skipped_short_baseline++;
+      continue;
+    }
     const shiftedMean = sum / n;
     const variance = Math.max(0, sumSq / n - shiftedMean * shiftedMean);
     const std = Math.sqrt(variance);
     const baselineMean = shiftedMean + ref;
-    if (isZeroSpread(std, baselineMean)) { out.skipped_zero_std++; continue; }
+    if (isZeroSpread(std, baselineMean)) {
+      out.skipped_zero_std++;
+      continue;
+    }
     out.evaluated++;
     const z = (value - baselineMean) / std;
     if (isNum(z) && Math.abs(z) >= threshold) {

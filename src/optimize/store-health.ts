@@ -84,10 +84,18 @@ export function storeHealthReport(
     list.push(d);
     byKind.set(t.kind, list);
   }
-  const queries: QueryKindHealth[] = [...byKind.entries()].map(([kind, ds]) => {
-    ds.sort((a, b) => a - b);
-    return { kind, count: ds.length, p50_ms: percentileOfSorted(ds, 50)!, p95_ms: percentileOfSorted(ds, 95)!, max_ms: ds[ds.length - 1]! };
-  }).sort((a, b) => b.p95_ms - a.p95_ms || (a.kind < b.kind ? -1 : 1));
+  const queries: QueryKindHealth[] = [...byKind.entries()]
+    .map(([kind, ds]) => {
+      ds.sort((a, b) => a - b);
+      return {
+        kind,
+        count: ds.length,
+        p50_ms: percentileOfSorted(ds, 50)!,
+        p95_ms: percentileOfSorted(ds, 95)!,
+        max_ms: ds[ds.length - 1]!,
+      };
+    })
+    .sort((a, b) => b.p95_ms - a.p95_ms || (a.kind < b.kind ? -1 : 1));
 
   const findings: StoreFinding[] = [];
   for (const q of queries) {
@@ -98,8 +106,9 @@ export function storeHealthReport(
       subject: q.kind,
       message: `store query '${q.kind}' p95 is ${q.p95_ms.toFixed(0)} ms over ${q.count} run(s), above the ${thresholds.slowQueryP95Ms} ms threshold`,
       figures: { p50_ms: q.p50_ms, p95_ms: q.p95_ms, max_ms: q.max_ms, count: q.count, threshold_ms: thresholds.slowQueryP95Ms },
-      advice: 'Narrow the time range or use coarser buckets for this query, keep the store file on local disk, and cache the result; '
-        + 'at sustained volume move the workspace to ClickHouse.',
+      advice:
+        'Narrow the time range or use coarser buckets for this query, keep the store file on local disk, and cache the result; ' +
+        'at sustained volume move the workspace to ClickHouse.',
     });
   }
 
@@ -118,8 +127,9 @@ export function storeHealthReport(
         subject: 'cache',
         message: `analysis cache hit rate is ${(hitRate * 100).toFixed(1)}% over ${lookups} lookups, below ${(thresholds.minCacheHitRate * 100).toFixed(0)}%`,
         figures: { hits, misses, lookups, hit_rate: hitRate, threshold: thresholds.minCacheHitRate },
-        advice: 'Make cache keys stable (round time ranges to bucket boundaries, normalise filters) and keep entries longer than the '
-          + 'dashboard refresh interval; a cache that mostly misses only adds work.',
+        advice:
+          'Make cache keys stable (round time ranges to bucket boundaries, normalise filters) and keep entries longer than the ' +
+          'dashboard refresh interval; a cache that mostly misses only adds work.',
       });
     }
   }

@@ -7,13 +7,30 @@
 import { mulberry32, type ParaphrasePair } from './near-duplicate-calibration.js';
 
 const ACTIONS: ReadonlyArray<readonly [string, string]> = [
-  ['change', 'update'], ['delete', 'remove'], ['export', 'download'], ['reset', 'reset'], ['share', 'send'],
-  ['find', 'locate'], ['rename', 'rename'], ['archive', 'archive'],
+  ['change', 'update'],
+  ['delete', 'remove'],
+  ['export', 'download'],
+  ['reset', 'reset'],
+  ['share', 'send'],
+  ['find', 'locate'],
+  ['rename', 'rename'],
+  ['archive', 'archive'],
 ];
 const OBJECTS = [
-  'my password', 'the billing email address', 'my API key', 'the last invoice', 'the team workspace', 'my profile photo',
-  'the sales dashboard', 'a saved report', 'the webhook secret', 'my notification settings', 'the shared calendar',
-  'the monthly usage export', 'a project folder', 'the default payment card',
+  'my password',
+  'the billing email address',
+  'my API key',
+  'the last invoice',
+  'the team workspace',
+  'my profile photo',
+  'the sales dashboard',
+  'a saved report',
+  'the webhook secret',
+  'my notification settings',
+  'the shared calendar',
+  'the monthly usage export',
+  'a project folder',
+  'the default payment card',
 ];
 const PLACES = ['in the mobile app', 'in the web dashboard', 'from the admin console', 'on the desktop client'];
 const FRAMES: ReadonlyArray<(x: string) => string> = [

@@ -23,12 +23,12 @@ export type RouteRule =
   | { access: 'gateway' }
   | { access: 'authenticated' | 'reader' | 'user' | 'admin' }
   | {
-    access: 'workspace';
-    permission: Permission;
-    from: WorkspaceSource;
-    /** an instance admin ingesting into a workspace that does not exist creates it (and owns it) */
-    adminCreates?: boolean;
-  };
+      access: 'workspace';
+      permission: Permission;
+      from: WorkspaceSource;
+      /** an instance admin ingesting into a workspace that does not exist creates it (and owns it) */
+      adminCreates?: boolean;
+    };
 
 const read = (from: WorkspaceSource): RouteRule => ({ access: 'workspace', permission: 'read', from });
 const manage = (from: WorkspaceSource): RouteRule => ({ access: 'workspace', permission: 'manage', from });
@@ -76,13 +76,13 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/v1/workspaces': { access: 'reader' }, // lists only the caller's workspaces
   'POST /api/v1/workspaces': { access: 'user' },
 
-  // background jobs (issue 3): viewers read; members (and ingest/admin keys) start a generation, which writes events, and cancel
+  // background jobs: viewers read; members (and ingest/admin keys) start a generation, which writes events, and cancel
   'GET /api/v1/jobs': read('query'),
   'GET /api/v1/jobs/:id': read('query'),
   'POST /api/v1/jobs': { access: 'workspace', permission: 'ingest', from: 'body' },
   'DELETE /api/v1/jobs/:id': { access: 'workspace', permission: 'ingest', from: 'query' },
 
-  // conversations and agent runs (issue 5): each caller sees only its own threads; viewers read them, members (and admin
+  // conversations and agent runs: each caller sees only its own threads; viewers read them, members (and admin
   // keys) create threads and run agents (the `simulate` permission: reads the data, writes nothing to it)
   'GET /api/v1/threads': read('query'),
   'POST /api/v1/threads': chat,

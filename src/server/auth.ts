@@ -30,7 +30,10 @@ export interface SecurityDeps {
   accounts: Accounts;
 }
 
-export interface RouteEntry { method: string; url: string }
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
 const routeLists = new WeakMap<FastifyInstance, RouteEntry[]>();
 
 /** Every route registered after installSecurity (HEAD routes folded into GET), for the authorization matrix test. */
@@ -62,18 +65,33 @@ export async function installSecurity(app: FastifyInstance, deps: SecurityDeps):
   await app.register(rateLimit, { global: false });
 
   const exempt = (req: FastifyRequest) => sec.rateLimitExemptLoopback && isLoopbackIp(req.ip);
-  const ipLimit = sec.rateLimitPerIp > 0
-    ? app.createRateLimit({ max: sec.rateLimitPerIp, timeWindow: sec.rateLimitWindowMs, keyGenerator: (req) => `ip:${req.ip}`, allowList: exempt })
-    : null;
-  const keyLimit = sec.rateLimitPerKey > 0
-    ? app.createRateLimit({ max: sec.rateLimitPerKey, timeWindow: sec.rateLimitWindowMs, keyGenerator: (req) => principalLabel(req.principal!), allowList: exempt })
-    : null;
+  const ipLimit =
+    sec.rateLimitPerIp > 0
+      ? app.createRateLimit({
+          max: sec.rateLimitPerIp,
+          timeWindow: sec.rateLimitWindowMs,
+          keyGenerator: (req) => `ip:${req.ip}`,
+          allowList: exempt,
+        })
+      : null;
+  const keyLimit =
+    sec.rateLimitPerKey > 0
+      ? app.createRateLimit({
+          max: sec.rateLimitPerKey,
+          timeWindow: sec.rateLimitWindowMs,
+          keyGenerator: (req) => principalLabel(req.principal!),
+          allowList: exempt,
+        })
+      : null;
   const enforce = async (limiter: typeof ipLimit, req: FastifyRequest, reply: FastifyReply, who: string) => {
     if (!limiter) return;
     const r = await limiter(req);
     if (r.isAllowed || !r.isExceeded) return;
     reply.header('retry-after', r.ttlInSeconds);
-    throw new NetraError('RATE_LIMITED', `rate limit of ${r.max} requests per ${Math.round(sec.rateLimitWindowMs / 1000)} s exceeded for this ${who}; retry in ${r.ttlInSeconds} s`);
+    throw new NetraError(
+      'RATE_LIMITED',
+      `rate limit of ${r.max} requests per ${Math.round(sec.rateLimitWindowMs / 1000)} s exceeded for this ${who}; retry in ${r.ttlInSeconds} s`,
+    );
   };
 
   app.decorateRequest('principal', null);
@@ -118,14 +136,21 @@ export async function installSecurity(app: FastifyInstance, deps: SecurityDeps):
 
   async function authorizeWorkspace(req: FastifyRequest, rule: Extract<RouteRule, { access: 'workspace' }>, p: Principal): Promise<void> {
     const bound = boundWorkspace(p);
-    const workspace = rule.from === 'api-key-prefix' ? await keyWorkspace(req) : resolveWorkspace(req, rule, bound, config.defaultWorkspace);
+    const workspace =
+      rule.from === 'api-key-prefix' ? await keyWorkspace(req) : resolveWorkspace(req, rule, bound, config.defaultWorkspace);
     if (bound && bound !== workspace) {
-      throw new NetraError('FORBIDDEN', `this ${p.kind === 'api_key' ? 'API key' : 'token'} is limited to workspace ${bound}`, { field: 'workspace' });
+      throw new NetraError('FORBIDDEN', `this ${p.kind === 'api_key' ? 'API key' : 'token'} is limited to workspace ${bound}`, {
+        field: 'workspace',
+      });
     }
     let allowed = await accounts.access.can(p, workspace, rule.permission);
     if (!allowed && p.kind === 'user' && p.isAdmin && !bound && !(await accounts.access.exists(workspace))) {
       if (!rule.adminCreates) {
-        throw new NetraError('NOT_FOUND', `workspace ${workspace} does not exist (no events were ever sent to it); create it with POST /api/v1/workspaces`, { field: 'workspace' });
+        throw new NetraError(
+          'NOT_FOUND',
+          `workspace ${workspace} does not exist (no events were ever sent to it); create it with POST /api/v1/workspaces`,
+          { field: 'workspace' },
+        );
       }
       await accounts.access.createWorkspace(workspace, p.userId).catch((err) => {
         if (!(err instanceof NetraError && err.code === 'NETRA_E_CONFLICT')) throw err; // created concurrently: re-check below
@@ -165,7 +190,12 @@ function checkGlobal(rule: Exclude<RouteRule, { access: 'workspace' | 'public' |
 }
 
 /** The workspace a request names (query, header or body), defaulting to the credential's own workspace when it has one. */
-function resolveWorkspace(req: FastifyRequest, rule: Extract<RouteRule, { access: 'workspace' }>, bound: string | undefined, fallback: string): string {
+function resolveWorkspace(
+  req: FastifyRequest,
+  rule: Extract<RouteRule, { access: 'workspace' }>,
+  bound: string | undefined,
+  fallback: string,
+): string {
   const q = (req.query ?? {}) as Record<string, unknown>;
   const given = (v: unknown) => v !== undefined && v !== '';
   switch (rule.from) {

@@ -37,11 +37,11 @@ export interface ServerDeps {
   analysis: AnalysisService;
   /** Per-dependency readiness. */
   readiness(): Promise<DependencyStatus[]>;
-  /** metrics, memory health, startup task status, performance history (issue 3: /metrics, /api/v1/system/performance) */
+  /** metrics, memory health, startup task status, performance history (/metrics, /api/v1/system/performance) */
   observability?: Observability;
-  /** accounts and security (issue 3): identity, workspace access, API keys, provider secrets */
+  /** accounts and security: identity, workspace access, API keys, provider secrets */
   accounts: Accounts;
-  /** background jobs (issue 3): GET/POST/DELETE /api/v1/jobs */
+  /** background jobs: GET/POST/DELETE /api/v1/jobs */
   jobs: {
     runner: JobRunner;
     /** validates the preset, queues a generation and returns its row at once */
@@ -51,7 +51,7 @@ export interface ServerDeps {
   gateway?: import('../gateway/index.js').Gateway;
   /** the memory budget ingest requests reserve from before their body is read; absent: unbounded */
   bodyBudget?: MemoryBudget;
-  /** conversations and agent runs (issue 5): /api/v1/threads, /api/v1/runs; routes are absent without it */
+  /** conversations and agent runs: /api/v1/threads, /api/v1/runs; routes are absent without it */
   chat?: ChatDeps;
 }
 

@@ -8,7 +8,11 @@ import { isDependencyUnavailable } from './unavailable.js';
 function unavailable(req: FastifyRequest, reply: FastifyReply, err: Error) {
   req.log.warn({ err: err.message.slice(0, 300) }, 'dependency unavailable; answered 503');
   reply.header('retry-after', 5);
-  return reply.status(503).send(errorBody('UNAVAILABLE', `a dependency of the server (the database) cannot be reached right now; retry shortly (request ${req.id})`));
+  return reply
+    .status(503)
+    .send(
+      errorBody('UNAVAILABLE', `a dependency of the server (the database) cannot be reached right now; retry shortly (request ${req.id})`),
+    );
 }
 
 export function installErrorHandler(app: FastifyInstance, limits: { maxBodyBytes: number }): void {
@@ -20,28 +24,52 @@ export function installErrorHandler(app: FastifyInstance, limits: { maxBodyBytes
         return reply.status(err.status).send({ error: err.toJSON() });
       }
       if (err.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', 5);
-      if (isDependencyUnavailable(err.cause ?? null) || (err.code === 'NETRA_E_STORE' && isDependencyUnavailable(err))) return unavailable(req, reply, err);
+      if (isDependencyUnavailable(err.cause ?? null) || (err.code === 'NETRA_E_STORE' && isDependencyUnavailable(err)))
+        return unavailable(req, reply, err);
       req.log.error({ err }, 'request failed');
       // a store's or an unexpected error's text may quote SQL, parameters or stored event text: the log has it, the body not
       if (err.code === 'NETRA_E_STORE' || err.code === 'NETRA_E_INTERNAL') {
-        return reply.status(err.status).send({ error: { code: err.code, message: `the ${err.code === 'NETRA_E_STORE' ? 'store' : 'server'} could not answer; retry shortly (request ${req.id}; the server log has the details)` } });
+        return reply.status(err.status).send({
+          error: {
+            code: err.code,
+            message: `the ${err.code === 'NETRA_E_STORE' ? 'store' : 'server'} could not answer; retry shortly (request ${req.id}; the server log has the details)`,
+          },
+        });
       }
       return reply.status(err.status).send({ error: err.toJSON() });
     }
     if (isDependencyUnavailable(err)) return unavailable(req, reply, err);
     const fe = err as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.status(413).send(errorBody('BODY_TOO_LARGE', `request body exceeds ${limits.maxBodyBytes} bytes; split it into smaller requests or send application/x-ndjson`, '(body)'));
+      return reply
+        .status(413)
+        .send(
+          errorBody(
+            'BODY_TOO_LARGE',
+            `request body exceeds ${limits.maxBodyBytes} bytes; split it into smaller requests or send application/x-ndjson`,
+            '(body)',
+          ),
+        );
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.status(415).send(errorBody('UNSUPPORTED_MEDIA', `unsupported content type ${req.headers['content-type'] ?? '(none)'}; use application/json or application/x-ndjson`, 'content-type'));
+      return reply
+        .status(415)
+        .send(
+          errorBody(
+            'UNSUPPORTED_MEDIA',
+            `unsupported content type ${req.headers['content-type'] ?? '(none)'}; use application/json or application/x-ndjson`,
+            'content-type',
+          ),
+        );
     }
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
       return reply.status(400).send(errorBody('VALIDATION', `malformed JSON body: ${err.message}`, '(body)'));
     }
     if (fe.validation) {
       const v = fe.validation[0];
-      const field = v?.instancePath ? v.instancePath.replace(/^\//, '').replaceAll('/', '.') : String((v?.params as { missingProperty?: string })?.missingProperty ?? '');
+      const field = v?.instancePath
+        ? v.instancePath.replace(/^\//, '').replaceAll('/', '.')
+        : String((v?.params as { missingProperty?: string })?.missingProperty ?? '');
       return reply.status(400).send(errorBody('VALIDATION', fe.message, `${fe.validationContext ?? 'request'}${field ? `.${field}` : ''}`));
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {

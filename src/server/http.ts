@@ -12,18 +12,18 @@ import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { statsRoutes } from './routes/stats.js';
-// accounts and security (issue 3)
+// accounts and security
 import { installSecurity } from './auth.js';
 import { accountsRoutes } from './routes/accounts.js';
-// observability (issue 3)
+// observability
 import { metricsRoutes } from './routes/metrics.js';
 import { systemRoutes } from './routes/system.js';
-// background jobs (issue 3)
+// background jobs
 import { jobsRoutes } from './routes/jobs.js';
-// conversations and agent runs (issue 5)
+// conversations and agent runs
 import { chatRoutes } from './routes/chat.js';
 import { registerWebSocketGateway } from './ws/gateway.js';
-// the web UI's static files (issues 3 and 5)
+// the web UI's static files
 import { webRoutes } from './routes/web.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { gatewayPolicyRoutes } from './routes/gateway-policy.js';
@@ -47,14 +47,24 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const defaultJson = app.getDefaultJsonParser('remove', 'remove');
   // compressed bodies (OpenTelemetry exporters send gzip): inflated as a stream, so body limits count inflated bytes
   app.addHook('preParsing', async (req, _reply, payload) => {
-    const enc = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const enc = String(req.headers['content-encoding'] ?? 'identity')
+      .trim()
+      .toLowerCase();
     if (enc === 'identity' || enc === '') return payload;
     if ((req.routeOptions.config as { ownContentEncoding?: boolean } | undefined)?.ownContentEncoding) return payload;
-    const make = enc === 'gzip' || enc === 'x-gzip' ? createGunzip : enc === 'deflate' ? createInflate : enc === 'br' ? createBrotliDecompress : null;
-    if (!make) throw new NetraError('UNSUPPORTED_MEDIA', `Content-Encoding ${enc.slice(0, 40)} is not supported; send identity, gzip, deflate or br`, { field: 'content-encoding' });
+    const make =
+      enc === 'gzip' || enc === 'x-gzip' ? createGunzip : enc === 'deflate' ? createInflate : enc === 'br' ? createBrotliDecompress : null;
+    if (!make)
+      throw new NetraError(
+        'UNSUPPORTED_MEDIA',
+        `Content-Encoding ${enc.slice(0, 40)} is not supported; send identity, gzip, deflate or br`,
+        { field: 'content-encoding' },
+      );
     const inflated = payload.pipe(make()) as typeof payload & { receivedEncodedLength?: number };
     inflated.receivedEncodedLength = 0;
-    payload.on('data', (d: Buffer) => { inflated.receivedEncodedLength! += d.length; });
+    payload.on('data', (d: Buffer) => {
+      inflated.receivedEncodedLength! += d.length;
+    });
     inflated.on('error', () => undefined); // a corrupt stream fails the parse with its own error
     return inflated;
   });

@@ -1,5 +1,5 @@
 /**
- * The analysis precompute (issue 5 "How fast"): after events land in a workspace, compute what a chat turn about it will
+ * The analysis precompute: after events land in a workspace, compute what a chat turn about it will
  * ask for, before anyone asks, so the turn is served from the query cache. The calls are exactly the supervisor's for a
  * question over the whole history (src/agents/supervisor.ts, specialists.ts): stats of the workspace, its analysis
  * (one cached analysis serves every goal), the recommended policy per goal (the goal orders the recommendations, so the
@@ -156,16 +156,18 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
     if (running || closed) return notifyIdle();
     const workspace = queue.shift();
     if (workspace === undefined) return notifyIdle();
-    const done = precompute(workspace).then((r) => {
-      runs[r.outcome]++;
-      last = r;
-      const waiters = callers.get(workspace) ?? [];
-      callers.delete(workspace);
-      for (const f of waiters) f(r);
-    }).finally(() => {
-      running = null;
-      drain();
-    });
+    const done = precompute(workspace)
+      .then((r) => {
+        runs[r.outcome]++;
+        last = r;
+        const waiters = callers.get(workspace) ?? [];
+        callers.delete(workspace);
+        for (const f of waiters) f(r);
+      })
+      .finally(() => {
+        running = null;
+        drain();
+      });
     running = { workspace, done };
   };
 
@@ -176,7 +178,13 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
   async function precompute(workspace: string): Promise<PrecomputeResult> {
     const t0 = performance.now();
     const result = (outcome: PrecomputeOutcome, extra: Partial<PrecomputeResult> = {}): PrecomputeResult => ({
-      workspace, outcome, duration_ms: Math.round(performance.now() - t0), replays: 0, replay_failures: 0, ...extra, finished_at: new Date().toISOString(),
+      workspace,
+      outcome,
+      duration_ms: Math.round(performance.now() - t0),
+      replays: 0,
+      replay_failures: 0,
+      ...extra,
+      finished_at: new Date().toISOString(),
     });
     const cache = deps.cache;
     if (!cache) return result('skipped', { reason: 'the query cache is disabled' });
@@ -216,7 +224,15 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
         // stats and analysis of the same data (an ingest between them: the stats the analysis used, if still cached)
         if (stats.events !== analysis.summary.events) stats = await deps.analysis.stats({ workspace }, cacheOpts);
         if (stats.events === analysis.summary.events && deps.analysis.catalogVersion?.() === catalogVersion) {
-          snapshots.set(workspace, { workspace, generation, completed_at: Date.now(), catalog_version: catalogVersion, stats, analysis, replays });
+          snapshots.set(workspace, {
+            workspace,
+            generation,
+            completed_at: Date.now(),
+            catalog_version: catalogVersion,
+            stats,
+            analysis,
+            replays,
+          });
         }
       }
       deps.log?.info({ workspace, duration_ms: r.duration_ms, replays: r.replays, events: stats.events }, 'analysis precomputed');
@@ -253,15 +269,27 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
       for (const w of early) touch(w);
       early.clear();
       if (opts.startupWorkspaces <= 0) return;
-      deps.store.workspaces().then((all) => {
-        const recent = all.filter((w) => w.events > 0 && w.last_event !== null)
-          .sort((a, b) => b.last_event! - a.last_event!)
-          .slice(0, opts.startupWorkspaces);
-        for (const w of recent) touch(w.workspace);
-      }).catch((err: unknown) => deps.log?.warn({ err: (err as Error).message }, 'analysis precompute: listing workspaces failed'));
+      deps.store
+        .workspaces()
+        .then((all) => {
+          const recent = all
+            .filter((w) => w.events > 0 && w.last_event !== null)
+            .sort((a, b) => b.last_event! - a.last_event!)
+            .slice(0, opts.startupWorkspaces);
+          for (const w of recent) touch(w.workspace);
+        })
+        .catch((err: unknown) => deps.log?.warn({ err: (err as Error).message }, 'analysis precompute: listing workspaces failed'));
     },
     run(workspace) {
-      if (closed) return Promise.resolve({ workspace, outcome: 'cancelled', duration_ms: 0, replays: 0, replay_failures: 0, finished_at: new Date().toISOString() });
+      if (closed)
+        return Promise.resolve({
+          workspace,
+          outcome: 'cancelled',
+          duration_ms: 0,
+          replays: 0,
+          replay_failures: 0,
+          finished_at: new Date().toISOString(),
+        });
       const p = new Promise<PrecomputeResult>((res) => callers.set(workspace, [...(callers.get(workspace) ?? []), res]));
       // running or queued already: that run answers (any later ingest has touched it again)
       if (running?.workspace === workspace || queue.includes(workspace)) return p;
@@ -280,13 +308,22 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
       snapshots.delete(workspace);
     },
     status() {
-      return { enabled: opts.enabled, pending: [...waiting.keys(), ...queue], running: running?.workspace ?? null, runs: { ...runs }, last };
+      return {
+        enabled: opts.enabled,
+        pending: [...waiting.keys(), ...queue],
+        running: running?.workspace ?? null,
+        runs: { ...runs },
+        last,
+      };
     },
     registerMetrics(registry) {
       const registers = [registry];
       const seen: Record<PrecomputeOutcome, number> = { ok: 0, skipped: 0, failed: 0, cancelled: 0 };
       new Counter({
-        name: 'netra_precompute_runs_total', help: 'Analysis precompute runs by outcome (ok, skipped, failed, cancelled)', labelNames: ['outcome'], registers,
+        name: 'netra_precompute_runs_total',
+        help: 'Analysis precompute runs by outcome (ok, skipped, failed, cancelled)',
+        labelNames: ['outcome'],
+        registers,
         collect() {
           for (const o of Object.keys(runs) as PrecomputeOutcome[]) {
             if (runs[o] > seen[o]) this.inc({ outcome: o }, runs[o] - seen[o]);
@@ -295,12 +332,20 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
         },
       });
       new Gauge({
-        name: 'netra_precompute_last_duration_seconds', help: 'Duration of the last analysis precompute run', registers,
-        collect() { if (last) this.set(last.duration_ms / 1000); },
+        name: 'netra_precompute_last_duration_seconds',
+        help: 'Duration of the last analysis precompute run',
+        registers,
+        collect() {
+          if (last) this.set(last.duration_ms / 1000);
+        },
       });
       new Gauge({
-        name: 'netra_precompute_pending', help: 'Workspaces waiting for (or running) their analysis precompute', registers,
-        collect() { this.set(waiting.size + queue.length + (running ? 1 : 0)); },
+        name: 'netra_precompute_pending',
+        help: 'Workspaces waiting for (or running) their analysis precompute',
+        registers,
+        collect() {
+          this.set(waiting.size + queue.length + (running ? 1 : 0));
+        },
       });
     },
     async close() {
@@ -312,7 +357,8 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
       queue.length = 0;
       await running?.done;
       const now = new Date().toISOString();
-      for (const [workspace, fs] of callers) for (const f of fs) f({ workspace, outcome: 'cancelled', duration_ms: 0, replays: 0, replay_failures: 0, finished_at: now });
+      for (const [workspace, fs] of callers)
+        for (const f of fs) f({ workspace, outcome: 'cancelled', duration_ms: 0, replays: 0, replay_failures: 0, finished_at: now });
       callers.clear();
       const w = idleWaiters;
       idleWaiters = [];

@@ -82,7 +82,10 @@ export function staleInfo(turn: StaleTurn | undefined, now = Date.now()): StaleI
 }
 
 /** For the report: the stale info plus how many events arrived after the snapshot (null when the count is unknown). */
-export async function staleSummary(turn: StaleTurn | undefined, now = Date.now()): Promise<(StaleInfo & { events_since: number | null }) | null> {
+export async function staleSummary(
+  turn: StaleTurn | undefined,
+  now = Date.now(),
+): Promise<(StaleInfo & { events_since: number | null }) | null> {
   const info = staleInfo(turn, now);
   if (!info || !turn?.snapshot || !turn.source) return null;
   const current = await turn.source.eventsNow(turn.snapshot.workspace).catch(() => null);
@@ -104,7 +107,10 @@ export interface AnalysisService {
    * Any metric by any dimension over a window (default: the whole history), through the query cache; the window it
    * resolved is returned beside the result so an answer can name it.
    */
-  breakdown(req: WindowRequest & { query: BreakdownQuery }, opts?: AnalysisCallOptions): Promise<BreakdownResult & { from: number; to: number }>;
+  breakdown(
+    req: WindowRequest & { query: BreakdownQuery },
+    opts?: AnalysisCallOptions,
+  ): Promise<BreakdownResult & { from: number; to: number }>;
   /** The store's stats for a scope, through the query cache. */
   stats(scope: Scope, opts?: AnalysisCallOptions): Promise<WorkspaceStats>;
   /** The precompute attaches its snapshots (null detaches); without them allowStale has no effect. */
@@ -122,14 +128,29 @@ export function parseGoal(goal: string | undefined): Goal {
 }
 
 /** The cache options of a call without its turn: what a computation passes on. */
-const cacheOnly = (opts?: AnalysisCallOptions): CacheEntryOptions | undefined => (opts?.ttlMs === undefined ? undefined : { ttlMs: opts.ttlMs });
+const cacheOnly = (opts?: AnalysisCallOptions): CacheEntryOptions | undefined =>
+  opts?.ttlMs === undefined ? undefined : { ttlMs: opts.ttlMs };
 
-export function createAnalysisService(deps: { store: AnalyticsStore; catalog: () => PriceCatalog; cache?: QueryCache | null }): AnalysisService {
-  const cached = <T>(workspace: string, kind: string, params: unknown, compute: () => Promise<T>, opts?: AnalysisCallOptions): Promise<T> =>
-    (deps.cache ? deps.cache.getOrCompute(workspace, kind, params, compute, cacheOnly(opts)) : compute());
+export function createAnalysisService(deps: {
+  store: AnalyticsStore;
+  catalog: () => PriceCatalog;
+  cache?: QueryCache | null;
+}): AnalysisService {
+  const cached = <T>(
+    workspace: string,
+    kind: string,
+    params: unknown,
+    compute: () => Promise<T>,
+    opts?: AnalysisCallOptions,
+  ): Promise<T> => (deps.cache ? deps.cache.getOrCompute(workspace, kind, params, compute, cacheOnly(opts)) : compute());
   let snapshots: SnapshotSource | null = null;
   /** the key of the whole-history analysis (what the precompute caches) */
-  const analysisKey = (req: { from?: number; to?: number; params?: Partial<AnalysisParams> }) => ({ from: req.from, to: req.to, params: req.params, catalog: deps.catalog().version });
+  const analysisKey = (req: { from?: number; to?: number; params?: Partial<AnalysisParams> }) => ({
+    from: req.from,
+    to: req.to,
+    params: req.params,
+    catalog: deps.catalog().version,
+  });
   /** The snapshot this call may be answered from: only for the default window, decided once per turn. */
   const snapshotFor = async (workspace: string, defaultWindow: boolean, turn: StaleTurn | undefined): Promise<AnalysisSnapshot | null> => {
     if (!turn || !defaultWindow) return null;
@@ -138,8 +159,8 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
       const snap = snapshots?.latest(workspace) ?? null;
       if (!snap || !deps.cache || snap.workspace !== workspace || snap.catalog_version !== deps.catalog().version) return null;
       // the current generation is the snapshot's (its entries are exact), or has its own analysis: current figures win
-      if (await deps.cache.generation(workspace) === snap.generation) return null;
-      if (await deps.cache.peek(workspace, 'analysis', analysisKey({})) !== undefined) return null;
+      if ((await deps.cache.generation(workspace)) === snap.generation) return null;
+      if ((await deps.cache.peek(workspace, 'analysis', analysisKey({}))) !== undefined) return null;
       turn.snapshot = snap;
       turn.source = snapshots;
     }
@@ -164,24 +185,58 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
     let all: Awaited<ReturnType<typeof stats>> | null = null;
     if (from === undefined || to === undefined) {
       all = await stats({ workspace: req.workspace }, opts);
-      if (all.events === 0) throw new NetraError('NOT_FOUND', `workspace '${req.workspace}' has no events; send some (POST /api/v1/events) or generate a workload (netra generate)`, { field: 'workspace' });
+      if (all.events === 0)
+        throw new NetraError(
+          'NOT_FOUND',
+          `workspace '${req.workspace}' has no events; send some (POST /api/v1/events) or generate a workload (netra generate)`,
+          { field: 'workspace' },
+        );
       from ??= all.first_event!;
       to ??= all.last_event! + 1;
     }
     // the default window is the whole workspace: its totals are the ones just read
     const totals = req.from === undefined && req.to === undefined && all ? all : await stats({ workspace: req.workspace, from, to }, opts);
-    const data_quality = { estimated_token_events: totals.estimated_token_events, estimated_token_share: totals.estimated_token_share, unpriced_events: totals.unpriced_events };
-    return analysisContext({ catalog: deps.catalog(), workspace: req.workspace, from, to, total_events: totals.events, total_spend_usd: totals.spend_usd, data_quality, params });
+    const data_quality = {
+      estimated_token_events: totals.estimated_token_events,
+      estimated_token_share: totals.estimated_token_share,
+      unpriced_events: totals.unpriced_events,
+    };
+    return analysisContext({
+      catalog: deps.catalog(),
+      workspace: req.workspace,
+      from,
+      to,
+      total_events: totals.events,
+      total_spend_usd: totals.spend_usd,
+      data_quality,
+      params,
+    });
   };
 
   const analyze: AnalysisService['analyze'] = async (req, opts) => {
     const goal = parseGoal(req.goal);
     // The goal only orders the recommendations: one cached analysis (ranked 'balanced') serves every goal, re-ranked here.
-    const snap = await snapshotFor(req.workspace, req.from === undefined && req.to === undefined && req.params === undefined, opts?.allowStale);
-    const a = snap ? structuredClone(snap.analysis) : await cached(req.workspace, 'analysis', analysisKey(req), async () => {
-      const ctx = await context(req, req.params, cacheOnly(opts));
-      return analyzeWorkspace(deps.store.analysis, ctx, { goal: 'balanced', storeTimings: deps.store.queryTimings(), cache: cacheCounters() });
-    }, opts);
+    const snap = await snapshotFor(
+      req.workspace,
+      req.from === undefined && req.to === undefined && req.params === undefined,
+      opts?.allowStale,
+    );
+    const a = snap
+      ? structuredClone(snap.analysis)
+      : await cached(
+          req.workspace,
+          'analysis',
+          analysisKey(req),
+          async () => {
+            const ctx = await context(req, req.params, cacheOnly(opts));
+            return analyzeWorkspace(deps.store.analysis, ctx, {
+              goal: 'balanced',
+              storeTimings: deps.store.queryTimings(),
+              cache: cacheCounters(),
+            });
+          },
+          opts,
+        );
     if (a.summary.goal !== goal) {
       a.recommendations = rankRecommendations(a.recommendations, goal, a.summary.latency_p95_ms);
       a.summary.goal = goal;
@@ -202,11 +257,18 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
       }
       // not replayed by the precompute (or a current turn): the replay of the current data
       const key = { from: req.from, to: req.to, policy: req.policy, catalog: deps.catalog().version };
-      return cached(req.workspace, 'simulation', key, async () => replayPolicy(deps.store.analysis, await context(req, undefined, cacheOnly(opts)), req.policy), opts);
+      return cached(
+        req.workspace,
+        'simulation',
+        key,
+        async () => replayPolicy(deps.store.analysis, await context(req, undefined, cacheOnly(opts)), req.policy),
+        opts,
+      );
     },
     async breakdown(req, opts) {
       checkBreakdownQuery(req.query);
-      if (req.from !== undefined && req.to !== undefined && req.from >= req.to) throw new NetraError('VALIDATION', 'from must be before to', { field: 'from' });
+      if (req.from !== undefined && req.to !== undefined && req.from >= req.to)
+        throw new NetraError('VALIDATION', 'from must be before to', { field: 'from' });
       let { from, to } = req;
       if (from === undefined || to === undefined) {
         const all = await stats({ workspace: req.workspace }, opts);
@@ -214,7 +276,13 @@ export function createAnalysisService(deps: { store: AnalyticsStore; catalog: ()
         to ??= (all.last_event ?? from) + 1;
       }
       const scope = { workspace: req.workspace, from, to };
-      const r = await cached(req.workspace, 'breakdown', { from, to, query: req.query }, () => deps.store.analysis.breakdown(scope, req.query), opts);
+      const r = await cached(
+        req.workspace,
+        'breakdown',
+        { from, to, query: req.query },
+        () => deps.store.analysis.breakdown(scope, req.query),
+        opts,
+      );
       return { ...r, from, to };
     },
     catalogVersion: () => deps.catalog().version,

@@ -22,9 +22,17 @@ export interface GatewayExport {
   policy: unknown;
 }
 
-export async function exportGatewayConfig(deps: { analysis: AnalysisService; store: AnalyticsStore; catalog: PriceCatalog }, req: {
-  workspace: string; format: string; policy?: unknown; from?: number; to?: number; goal?: string;
-}): Promise<GatewayExport> {
+export async function exportGatewayConfig(
+  deps: { analysis: AnalysisService; store: AnalyticsStore; catalog: PriceCatalog },
+  req: {
+    workspace: string;
+    format: string;
+    policy?: unknown;
+    from?: number;
+    to?: number;
+    goal?: string;
+  },
+): Promise<GatewayExport> {
   if (!(GATEWAY_FORMATS as readonly string[]).includes(req.format)) {
     throw new NetraError('VALIDATION', `unknown format '${req.format}'; choose one of ${GATEWAY_FORMATS.join(', ')}`, { field: 'format' });
   }

@@ -43,9 +43,12 @@ export interface PricingDeps {
 
 export function toOverride(r: PriceOverrideRow): PriceOverride {
   return {
-    workspace: r.workspace, model: r.model,
-    ...(r.input !== null ? { input: r.input } : {}), ...(r.output !== null ? { output: r.output } : {}),
-    ...(r.cached_input !== null ? { cached_input: r.cached_input } : {}), ...(r.cache_write !== null ? { cache_write: r.cache_write } : {}),
+    workspace: r.workspace,
+    model: r.model,
+    ...(r.input !== null ? { input: r.input } : {}),
+    ...(r.output !== null ? { output: r.output } : {}),
+    ...(r.cached_input !== null ? { cached_input: r.cached_input } : {}),
+    ...(r.cache_write !== null ? { cache_write: r.cache_write } : {}),
   };
 }
 

@@ -70,8 +70,14 @@ export function createWorkloadsService(deps: WorkloadsDeps): WorkloadsService {
   const generateWork = async (req: GenerateRequest, ctx: JobContext, onProgress?: (done: number, total: number) => void) => {
     const catalog = deps.catalog();
     const gen = generateWorkload({
-      preset: req.preset, events: req.events, days: req.days ?? 7, seed: req.seed ?? 1, workspace: req.workspace,
-      end: req.end, pricer: catalog, tierOf: (m: string) => catalog.resolve(m)?.quality_tier ?? 2,
+      preset: req.preset,
+      events: req.events,
+      days: req.days ?? 7,
+      seed: req.seed ?? 1,
+      workspace: req.workspace,
+      end: req.end,
+      pricer: catalog,
+      tierOf: (m: string) => catalog.resolve(m)?.quality_tier ?? 2,
     });
     const file = req.out ? createWriteStream(req.out) : null;
     let done = 0;
@@ -101,8 +107,15 @@ export function createWorkloadsService(deps: WorkloadsDeps): WorkloadsService {
     return { manifest: gen.manifest(), accepted, duplicates };
   };
 
-  const generateSpec = (req: GenerateRequest, onProgress?: (done: number, total: number) => void): JobSpec<Awaited<ReturnType<typeof generateWork>>> => ({
-    workspace: req.workspace, kind: 'generate', source: req.preset, format: req.out ? 'jsonl' : undefined, signal: req.signal,
+  const generateSpec = (
+    req: GenerateRequest,
+    onProgress?: (done: number, total: number) => void,
+  ): JobSpec<Awaited<ReturnType<typeof generateWork>>> => ({
+    workspace: req.workspace,
+    kind: 'generate',
+    source: req.preset,
+    format: req.out ? 'jsonl' : undefined,
+    signal: req.signal,
     work: (ctx) => generateWork(req, ctx, onProgress),
     summarize: (r) => ({ accepted: r.accepted, duplicates: r.duplicates, result: { manifest: r.manifest } as Record<string, unknown> }),
   });
@@ -119,11 +132,19 @@ export function createWorkloadsService(deps: WorkloadsDeps): WorkloadsService {
     },
     async importFile(path, o, onProgress) {
       const { done } = await submitJob({
-        workspace: o.workspace, kind: 'import', source: path, format: o.format, signal: o.signal,
+        workspace: o.workspace,
+        kind: 'import',
+        source: path,
+        format: o.format,
+        signal: o.signal,
         work: async (ctx) => {
           const r = await importFile(path, { ...o, signal: ctx.signal }, deps.ingestor, (p) => {
             onProgress?.(p.bytesRead, p.totalBytes);
-            ctx.progress(p.totalBytes > 0 ? p.bytesRead / p.totalBytes : 0, { accepted: p.accepted, rejected: p.rejected, duplicates: p.duplicates });
+            ctx.progress(p.totalBytes > 0 ? p.bytesRead / p.totalBytes : 0, {
+              accepted: p.accepted,
+              rejected: p.rejected,
+              duplicates: p.duplicates,
+            });
           });
           deps.recordIngest('file', r);
           return r;

@@ -29,7 +29,10 @@ export interface WorkspaceChanges {
   /** Adds a listener of this process's changes; returns its removal. */
   onChange(listener: ChangeListener): () => void;
   /** The precompute and the bus are built after the ingest path; the composition root attaches them once they exist. */
-  attach(parts: { precompute?: Pick<AnalysisPrecompute, 'touch' | 'dropSnapshot'>; bus?: Pick<RunEventBus, 'announceChange' | 'onWorkspaceChange'> }): void;
+  attach(parts: {
+    precompute?: Pick<AnalysisPrecompute, 'touch' | 'dropSnapshot'>;
+    bus?: Pick<RunEventBus, 'announceChange' | 'onWorkspaceChange'>;
+  }): void;
 }
 
 export function createWorkspaceChanges(deps: { cache: Pick<QueryCache, 'invalidate'> | null; log?: Logger }): WorkspaceChanges {
@@ -58,7 +61,9 @@ export function createWorkspaceChanges(deps: { cache: Pick<QueryCache, 'invalida
     },
     onChange(listener) {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
     attach(parts) {
       if (parts.precompute) precompute = parts.precompute;

@@ -11,21 +11,29 @@ import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { CLIENT_SETTINGS, type ClickHouseExecutor, type Params, type Row, type Settings } from './clickhouse-executor.js';
 
-interface ChdbResult { text(): string }
-interface ChdbStreamChunk { rows<T>(): T[] }
+interface ChdbResult {
+  text(): string;
+}
+interface ChdbStreamChunk {
+  rows<T>(): T[];
+}
 interface ChdbSession {
   queryBindAsync(sql: string, params: object, opts: { format: string }): Promise<ChdbResult>;
   queryStreamBind(sql: string, params: object, opts: { format: string }): AsyncIterable<ChdbStreamChunk>;
   insert(p: { table: string; values: string; format: 'JSONEachRow'; settings?: Settings }): Promise<unknown>;
   close(): void;
 }
-interface ChdbModule { Session: new (path: string, opts?: { connectionArgs?: readonly string[] }) => ChdbSession }
+interface ChdbModule {
+  Session: new (path: string, opts?: { connectionArgs?: readonly string[] }) => ChdbSession;
+}
 
 function loadChdb(): ChdbModule {
   try {
     return createRequire(import.meta.url)('chdb') as ChdbModule;
   } catch (err) {
-    throw new Error(`the embedded ClickHouse engine (chdb) is not installed: it is a development dependency used by the tests (${(err as Error).message})`);
+    throw new Error(
+      `the embedded ClickHouse engine (chdb) is not installed: it is a development dependency used by the tests (${(err as Error).message})`,
+    );
   }
 }
 
@@ -73,7 +81,9 @@ export class ChdbExecutor implements ClickHouseExecutor {
   }
 
   query<T = Row>(sql: string, params: Params = {}, settings: Settings = {}): Promise<T[]> {
-    return this.run(async (s) => parseLines((await s.queryBindAsync(sql + settingsClause(settings), params, { format: 'JSONEachRow' })).text()) as T[]);
+    return this.run(
+      async (s) => parseLines((await s.queryBindAsync(sql + settingsClause(settings), params, { format: 'JSONEachRow' })).text()) as T[],
+    );
   }
 
   stream(sql: string, params: Params, onRows: (rows: Row[]) => void): Promise<void> {

@@ -70,7 +70,12 @@ export class HttpExecutor implements ClickHouseExecutor {
   }
 
   async query<T = Row>(sql: string, params: Params = {}, settings: Settings = {}): Promise<T[]> {
-    const rs = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings as Record<string, never> });
+    const rs = await this.client.query({
+      query: sql,
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: settings as Record<string, never>,
+    });
     return rs.json<T>();
   }
 
@@ -84,7 +89,12 @@ export class HttpExecutor implements ClickHouseExecutor {
   async insertJsonEachRow(table: string, body: string, settings: Settings = {}): Promise<void> {
     // the body is already JSONEachRow text: send it as one raw stream, no per-row re-serialisation
     const { Readable } = await import('node:stream');
-    await this.client.insert({ table, values: Readable.from([body]), format: 'JSONEachRow', clickhouse_settings: settings as Record<string, never> });
+    await this.client.insert({
+      table,
+      values: Readable.from([body]),
+      format: 'JSONEachRow',
+      clickhouse_settings: settings as Record<string, never>,
+    });
   }
 
   async close(): Promise<void> {

@@ -84,20 +84,22 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
     params,
   );
   const total = rows.find((r) => num(r.is_total) === 1 && num(r.n_events) > 0);
-  const byModel: ModelStats[] = rows.filter((r) => num(r.is_total) === 0).map((r) => ({
-    model: r.model as string,
-    provider: r.provider as string,
-    events: num(r.n_events),
-    errors: num(r.n_errors),
-    prompt_tokens: num(r.prompt_sum),
-    completion_tokens: num(r.completion_sum),
-    cached_prompt_tokens: num(r.cached_sum),
-    spend_usd: num(r.spend),
-    latency_p50_ms: pct(r.lat, 0),
-    latency_p95_ms: pct(r.lat, 1),
-    estimated_token_events: num(r.est_events),
-    unpriced_events: num(r.unpriced),
-  }));
+  const byModel: ModelStats[] = rows
+    .filter((r) => num(r.is_total) === 0)
+    .map((r) => ({
+      model: r.model as string,
+      provider: r.provider as string,
+      events: num(r.n_events),
+      errors: num(r.n_errors),
+      prompt_tokens: num(r.prompt_sum),
+      completion_tokens: num(r.completion_sum),
+      cached_prompt_tokens: num(r.cached_sum),
+      spend_usd: num(r.spend),
+      latency_p50_ms: pct(r.lat, 0),
+      latency_p95_ms: pct(r.lat, 1),
+      estimated_token_events: num(r.est_events),
+      unpriced_events: num(r.unpriced),
+    }));
   const allTokens = num(total?.prompt_sum) + num(total?.completion_sum);
   return {
     workspace: scope.workspace,
@@ -123,7 +125,10 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
 
 /** Events in scope, oldest first. */
 export async function queryEvents(
-  ex: ClickHouseExecutor, table: string, scope: Scope, opts: { limit?: number; offset?: number } = {},
+  ex: ClickHouseExecutor,
+  table: string,
+  scope: Scope,
+  opts: { limit?: number; offset?: number } = {},
 ): Promise<WorkloadEvent[]> {
   const { where, params } = scopeSql(scope);
   const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
@@ -145,7 +150,12 @@ export async function queryWorkspaces(ex: ClickHouseExecutor, table: string): Pr
        toFloat64(toUnixTimestamp64Micro(min("timestamp"))) AS first_us, toFloat64(toUnixTimestamp64Micro(max("timestamp"))) AS last_us
      FROM ${table} GROUP BY workspace ORDER BY workspace`,
   );
-  return rows.map((r) => ({ workspace: r.workspace as string, events: num(r.n), first_event: num(r.first_us) / 1000, last_event: num(r.last_us) / 1000 }));
+  return rows.map((r) => ({
+    workspace: r.workspace as string,
+    events: num(r.n),
+    first_event: num(r.first_us) / 1000,
+    last_event: num(r.last_us) / 1000,
+  }));
 }
 
 /** Distinct models of a workspace, sorted. */
@@ -164,14 +174,22 @@ async function spend(ex: ClickHouseExecutor, table: string, workspace: string): 
  * (mutations_sync = 2: on every replica). ClickHouse has no transactions: callers serialise writes (the store's
  * queue), and a reprice that fails half-way is safe to repeat (it is idempotent).
  */
-export async function repriceWorkspace(ex: ClickHouseExecutor, table: string, workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult> {
+export async function repriceWorkspace(
+  ex: ClickHouseExecutor,
+  table: string,
+  workspace: string,
+  rates: ReadonlyMap<string, ModelRates>,
+): Promise<RepriceResult> {
   const before = await spend(ex, table, workspace);
   const models = [...rates.keys()];
   if (models.length === 0) return { updated: 0, spend_before_usd: before, spend_after_usd: before };
   const r = models.map((m) => rates.get(m)!);
   const params: Params = {
-    ws: workspace, models,
-    r_in: r.map((x) => x.input), r_cached: r.map((x) => x.cached_input), r_out: r.map((x) => x.output),
+    ws: workspace,
+    models,
+    r_in: r.map((x) => x.input),
+    r_cached: r.map((x) => x.cached_input),
+    r_out: r.map((x) => x.output),
   };
   const cond = `workspace = {ws:String} AND cost_source IN ('catalog', 'unknown_model') AND has({models:Array(String)}, model)`;
   const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE ${cond}`, params);
@@ -224,11 +242,26 @@ export async function queryDatasets(ex: ClickHouseExecutor, table: string, works
 export async function deleteFilteredRows(ex: ClickHouseExecutor, table: string, workspace: string, f: EventFilter): Promise<number> {
   const parts = ['workspace = {ws:String}'];
   const params: Params = { ws: workspace };
-  if (f.ids) { parts.push('event_id IN {ids:Array(String)}'); params.ids = [...f.ids]; }
-  if (f.app !== undefined) { parts.push('app = {app:String}'); params.app = f.app; }
-  if (f.model !== undefined) { parts.push('model = {model:String}'); params.model = f.model; }
-  if (f.from !== undefined) { parts.push(`"timestamp" >= fromUnixTimestamp64Micro({from_us:Int64}, 'UTC')`); params.from_us = toMicros(f.from); }
-  if (f.to !== undefined) { parts.push(`"timestamp" < fromUnixTimestamp64Micro({to_us:Int64}, 'UTC')`); params.to_us = toMicros(f.to); }
+  if (f.ids) {
+    parts.push('event_id IN {ids:Array(String)}');
+    params.ids = [...f.ids];
+  }
+  if (f.app !== undefined) {
+    parts.push('app = {app:String}');
+    params.app = f.app;
+  }
+  if (f.model !== undefined) {
+    parts.push('model = {model:String}');
+    params.model = f.model;
+  }
+  if (f.from !== undefined) {
+    parts.push(`"timestamp" >= fromUnixTimestamp64Micro({from_us:Int64}, 'UTC')`);
+    params.from_us = toMicros(f.from);
+  }
+  if (f.to !== undefined) {
+    parts.push(`"timestamp" < fromUnixTimestamp64Micro({to_us:Int64}, 'UTC')`);
+    params.to_us = toMicros(f.to);
+  }
   const cond = parts.join(' AND ');
   const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE ${cond}`, params);
   const n = num(c?.n);

@@ -69,7 +69,8 @@ export function checkDatabaseName(db: string): string {
 
 /** `TTL ...` clause of the events table, or '' for no TTL (keep forever). */
 export function ttlClause(ttlDays: number): string {
-  if (!Number.isInteger(ttlDays) || ttlDays < 0) throw new NetraError('CONFIG', 'ClickHouse TTL must be a whole number of days >= 0', { field: 'clickhouse.ttlDays' });
+  if (!Number.isInteger(ttlDays) || ttlDays < 0)
+    throw new NetraError('CONFIG', 'ClickHouse TTL must be a whole number of days >= 0', { field: 'clickhouse.ttlDays' });
   return ttlDays > 0 ? `toDateTime("timestamp") + INTERVAL ${ttlDays} DAY` : '';
 }
 
@@ -117,9 +118,9 @@ export const schemaTableDdl = (db: string): string =>
  * (Never alias an expression with a column's own name in ClickHouse: aliases are visible in WHERE and ORDER BY and
  * would shadow the column there.)
  */
-export const EVENT_SELECT_LIST = EVENT_COLUMNS
-  .map((c) => (c === 'timestamp' ? 'toUnixTimestamp64Micro("timestamp") / 1000 AS ts_ms' : `"${c}"`))
-  .join(', ');
+export const EVENT_SELECT_LIST = EVENT_COLUMNS.map((c) =>
+  c === 'timestamp' ? 'toUnixTimestamp64Micro("timestamp") / 1000 AS ts_ms' : `"${c}"`,
+).join(', ');
 
 /** Epoch ms → the 'seconds.micros' text DateTime64(6) parses exactly. */
 export function timestampText(ms: number): string {
@@ -131,15 +132,40 @@ export function timestampText(ms: number): string {
 /** One JSONEachRow line of an event (keys in column order). */
 export function eventJsonLine(e: WorkloadEvent): string {
   return JSON.stringify({
-    event_id: e.event_id, timestamp: timestampText(e.timestamp), workspace: e.workspace, app: e.app, environment: e.environment,
-    end_user: e.end_user, session_id: e.session_id, trace_id: e.trace_id, span_id: e.span_id,
-    provider: e.provider, model: e.model, operation: e.operation,
-    prompt_tokens: e.prompt_tokens, completion_tokens: e.completion_tokens, cached_prompt_tokens: e.cached_prompt_tokens,
-    latency_ms: e.latency_ms, ttft_ms: e.ttft_ms, status: e.status, error_type: e.error_type, http_status: e.http_status,
-    finish_reason: e.finish_reason, max_tokens: e.max_tokens, temperature: e.temperature, stream: e.stream,
-    cost_usd: e.cost_usd, cost_source: e.cost_source, token_source: e.token_source, prompt_hash: e.prompt_hash, prefix_hash: e.prefix_hash,
-    prefix_tokens: e.prefix_tokens, prompt_text: e.prompt_text, response_text: e.response_text,
-    quality_score: e.quality_score, tags: tagsToJson(e.tags),
+    event_id: e.event_id,
+    timestamp: timestampText(e.timestamp),
+    workspace: e.workspace,
+    app: e.app,
+    environment: e.environment,
+    end_user: e.end_user,
+    session_id: e.session_id,
+    trace_id: e.trace_id,
+    span_id: e.span_id,
+    provider: e.provider,
+    model: e.model,
+    operation: e.operation,
+    prompt_tokens: e.prompt_tokens,
+    completion_tokens: e.completion_tokens,
+    cached_prompt_tokens: e.cached_prompt_tokens,
+    latency_ms: e.latency_ms,
+    ttft_ms: e.ttft_ms,
+    status: e.status,
+    error_type: e.error_type,
+    http_status: e.http_status,
+    finish_reason: e.finish_reason,
+    max_tokens: e.max_tokens,
+    temperature: e.temperature,
+    stream: e.stream,
+    cost_usd: e.cost_usd,
+    cost_source: e.cost_source,
+    token_source: e.token_source,
+    prompt_hash: e.prompt_hash,
+    prefix_hash: e.prefix_hash,
+    prefix_tokens: e.prefix_tokens,
+    prompt_text: e.prompt_text,
+    response_text: e.response_text,
+    quality_score: e.quality_score,
+    tags: tagsToJson(e.tags),
   });
 }
 

@@ -29,14 +29,29 @@ import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
-import type { AnalyticsStore, AppendResult, DatasetInfo, RepriceResult, Scope, StoreHealth, WorkspaceInfo, WorkspaceStats } from './types.js';
+import type {
+  AnalyticsStore,
+  AppendResult,
+  DatasetInfo,
+  RepriceResult,
+  Scope,
+  StoreHealth,
+  WorkspaceInfo,
+  WorkspaceStats,
+} from './types.js';
 import type { ClickHouseExecutor, Row } from './clickhouse-executor.js';
 import { validateEvents } from './duckdb-row-writer.js';
+import { checkDatabaseName, eventJsonLine, MIGRATIONS, SCHEMA_VERSION, schemaTableDdl, ttlClause, ttlDaysOf } from './clickhouse-schema.js';
 import {
-  checkDatabaseName, eventJsonLine, MIGRATIONS, SCHEMA_VERSION, schemaTableDdl, ttlClause, ttlDaysOf,
-} from './clickhouse-schema.js';
-import {
-  deleteFilteredRows, deleteWorkspaceRows, num, queryDatasets, queryEvents, queryModels, queryStats, queryWorkspaces, repriceWorkspace,
+  deleteFilteredRows,
+  deleteWorkspaceRows,
+  num,
+  queryDatasets,
+  queryEvents,
+  queryModels,
+  queryStats,
+  queryWorkspaces,
+  repriceWorkspace,
 } from './clickhouse-queries.js';
 import { clickHouseEngine, createAnalysis } from './analysis/index.js';
 import { clickHouseBatchScheduleQueries } from './analysis-batch-schedule/index.js';
@@ -114,7 +129,10 @@ export class ClickHouseStore implements AnalyticsStore {
   private read<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.guard(fn);
     const p = this.tail.then(run, run);
-    const settled = p.then(() => undefined, () => undefined);
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
     this.reads.add(settled);
     void settled.then(() => this.reads.delete(settled));
     return p;
@@ -153,7 +171,9 @@ export class ClickHouseStore implements AnalyticsStore {
     // The TTL is configuration, not schema: bring the table in line with it when it changed.
     const [t] = await this.ex.query<Row>(`SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'events'`, { db });
     if (t && ttlDaysOf(String(t.engine_full)) !== this.ttlDays) {
-      await this.ex.command(this.ttlDays > 0 ? `ALTER TABLE ${this.table} MODIFY TTL ${ttlClause(this.ttlDays)}` : `ALTER TABLE ${this.table} REMOVE TTL`);
+      await this.ex.command(
+        this.ttlDays > 0 ? `ALTER TABLE ${this.table} MODIFY TTL ${ttlClause(this.ttlDays)}` : `ALTER TABLE ${this.table} REMOVE TTL`,
+      );
     }
   }
 
@@ -176,7 +196,8 @@ export class ClickHouseStore implements AnalyticsStore {
         ids.push(e.event_id);
       }
       const stored = await this.storedKeys(idsByWorkspace);
-      const rows = stored.size === 0 ? candidates : candidates.filter((i) => !stored.has(fullKey(events[i]!.workspace, events[i]!.event_id)));
+      const rows =
+        stored.size === 0 ? candidates : candidates.filter((i) => !stored.has(fullKey(events[i]!.workspace, events[i]!.event_id)));
       for (let start = 0; start < rows.length; start += this.insertChunkRows) {
         const chunk = rows.slice(start, start + this.insertChunkRows);
         await this.ex.insertJsonEachRow(this.table, chunk.map((i) => eventJsonLine(events[i]!)).join('\n'));
@@ -237,7 +258,11 @@ export class ClickHouseStore implements AnalyticsStore {
   deleteEvents(workspace: string, filter: EventFilter): Promise<number> {
     if (typeof workspace !== 'string') return Promise.reject(new NetraError('VALIDATION', 'workspace is required', { field: 'workspace' }));
     let f: EventFilter;
-    try { f = checkEventFilter(filter); } catch (err) { return Promise.reject(err); }
+    try {
+      f = checkEventFilter(filter);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.write(() => deleteFilteredRows(this.ex, this.table, workspace, f));
   }
 

@@ -56,20 +56,22 @@ export async function queryStats(conn: DuckDBConnection, scope: Scope): Promise<
   );
   const rows = readObjects(reader);
   const total = rows.find((r) => toNumber(r.is_total) === 1);
-  const byModel: ModelStats[] = rows.filter((r) => toNumber(r.is_total) === 0).map((r) => ({
-    model: r.model as string,
-    provider: r.provider as string,
-    events: toNumber(r.events),
-    errors: toNumber(r.errors),
-    prompt_tokens: toNumber(r.prompt_tokens),
-    completion_tokens: toNumber(r.completion_tokens),
-    cached_prompt_tokens: toNumber(r.cached_prompt_tokens),
-    spend_usd: toNumber(r.spend_usd),
-    latency_p50_ms: toNumberOrNull(r.p50),
-    latency_p95_ms: toNumberOrNull(r.p95),
-    estimated_token_events: toNumber(r.est_events),
-    unpriced_events: toNumber(r.unpriced),
-  }));
+  const byModel: ModelStats[] = rows
+    .filter((r) => toNumber(r.is_total) === 0)
+    .map((r) => ({
+      model: r.model as string,
+      provider: r.provider as string,
+      events: toNumber(r.events),
+      errors: toNumber(r.errors),
+      prompt_tokens: toNumber(r.prompt_tokens),
+      completion_tokens: toNumber(r.completion_tokens),
+      cached_prompt_tokens: toNumber(r.cached_prompt_tokens),
+      spend_usd: toNumber(r.spend_usd),
+      latency_p50_ms: toNumberOrNull(r.p50),
+      latency_p95_ms: toNumberOrNull(r.p95),
+      estimated_token_events: toNumber(r.est_events),
+      unpriced_events: toNumber(r.unpriced),
+    }));
   const allTokens = toNumber(total?.prompt_tokens) + toNumber(total?.completion_tokens);
   return {
     workspace: scope.workspace,
@@ -94,7 +96,11 @@ export async function queryStats(conn: DuckDBConnection, scope: Scope): Promise<
 }
 
 /** Events in scope, oldest first. */
-export async function queryEvents(conn: DuckDBConnection, scope: Scope, opts: { limit?: number; offset?: number } = {}): Promise<WorkloadEvent[]> {
+export async function queryEvents(
+  conn: DuckDBConnection,
+  scope: Scope,
+  opts: { limit?: number; offset?: number } = {},
+): Promise<WorkloadEvent[]> {
   const { where, params } = scopeSql(scope);
   const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
   const offset = opts.offset ?? 0;
@@ -128,9 +134,17 @@ export async function queryModels(conn: DuckDBConnection, workspace: string): Pr
 }
 
 /** Recomputes cost_usd of catalog-priced events of the given models, in one transaction. */
-export async function repriceWorkspace(conn: DuckDBConnection, workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult> {
+export async function repriceWorkspace(
+  conn: DuckDBConnection,
+  workspace: string,
+  rates: ReadonlyMap<string, ModelRates>,
+): Promise<RepriceResult> {
   const spend = async (): Promise<number> =>
-    toNumber((await conn.runAndReadAll('SELECT coalesce(fsum(cost_usd), 0)::DOUBLE FROM events WHERE workspace = $ws', { ws: workspace })).getRowsJS()[0]![0]);
+    toNumber(
+      (
+        await conn.runAndReadAll('SELECT coalesce(fsum(cost_usd), 0)::DOUBLE FROM events WHERE workspace = $ws', { ws: workspace })
+      ).getRowsJS()[0]![0],
+    );
   const models = [...rates.keys()];
   await conn.run('BEGIN TRANSACTION');
   try {
@@ -195,11 +209,26 @@ export function filterRows(workspace: string, filter: EventFilter): { pred: Dele
   const f = checkEventFilter(filter);
   const params: Record<string, DuckDBValue> = { ws: workspace };
   const parts: ((t: string) => string)[] = [(t) => `${t}.workspace = $ws`];
-  if (f.ids) { params.ids = listValue([...f.ids]); parts.push((t) => `list_contains($ids, ${t}.event_id)`); }
-  if (f.app !== undefined) { params.app = f.app; parts.push((t) => `${t}.app = $app`); }
-  if (f.model !== undefined) { params.model = f.model; parts.push((t) => `${t}.model = $model`); }
-  if (f.from !== undefined) { params.from = timestampValue(BigInt(Math.round(f.from * 1000))); parts.push((t) => `${t}."timestamp" >= $from`); }
-  if (f.to !== undefined) { params.to = timestampValue(BigInt(Math.round(f.to * 1000))); parts.push((t) => `${t}."timestamp" < $to`); }
+  if (f.ids) {
+    params.ids = listValue([...f.ids]);
+    parts.push((t) => `list_contains($ids, ${t}.event_id)`);
+  }
+  if (f.app !== undefined) {
+    params.app = f.app;
+    parts.push((t) => `${t}.app = $app`);
+  }
+  if (f.model !== undefined) {
+    params.model = f.model;
+    parts.push((t) => `${t}.model = $model`);
+  }
+  if (f.from !== undefined) {
+    params.from = timestampValue(BigInt(Math.round(f.from * 1000)));
+    parts.push((t) => `${t}."timestamp" >= $from`);
+  }
+  if (f.to !== undefined) {
+    params.to = timestampValue(BigInt(Math.round(f.to * 1000)));
+    parts.push((t) => `${t}."timestamp" < $to`);
+  }
   return { pred: (t) => parts.map((p) => p(t)).join(' AND '), params };
 }
 
@@ -207,7 +236,11 @@ export function filterRows(workspace: string, filter: EventFilter): { pred: Dele
  * Deletes the rows matching `pred` in one transaction. Returns how many were deleted and the key hashes no remaining
  * row has (safe to drop from the de-duplication index; a hash another row shares through a collision stays).
  */
-export async function deleteRows(conn: DuckDBConnection, pred: DeletePredicate, params: Record<string, DuckDBValue>): Promise<{ deleted: number; freedHashes: number[] }> {
+export async function deleteRows(
+  conn: DuckDBConnection,
+  pred: DeletePredicate,
+  params: Record<string, DuckDBValue>,
+): Promise<{ deleted: number; freedHashes: number[] }> {
   await conn.run('BEGIN TRANSACTION');
   try {
     const freed = await conn.runAndReadAll(

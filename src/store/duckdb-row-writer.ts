@@ -28,18 +28,44 @@ const isOptU32 = (v: unknown): boolean => v == null || isU32(v);
 
 /** Straight-line check of one event (the common, valid case); validateEvent names the field when it fails. */
 function quickValid(e: WorkloadEvent): boolean {
-  return e !== null && typeof e === 'object'
-    && isStr(e.event_id) && isNum(e.timestamp) && isStr(e.workspace) && isStr(e.app) && isStr(e.environment)
-    && isOptStr(e.end_user) && isOptStr(e.session_id) && isOptStr(e.trace_id) && isOptStr(e.span_id)
-    && isStr(e.provider) && isStr(e.model) && isStr(e.operation)
-    && isU32(e.prompt_tokens) && isU32(e.completion_tokens) && isU32(e.cached_prompt_tokens)
-    && isOptNum(e.latency_ms) && isOptNum(e.ttft_ms) && isStr(e.status) && isOptStr(e.error_type)
-    && (e.http_status == null || (isU32(e.http_status) && e.http_status <= 65535))
-    && isOptStr(e.finish_reason) && isOptU32(e.max_tokens) && isOptNum(e.temperature)
-    && (e.stream == null || typeof e.stream === 'boolean')
-    && isNum(e.cost_usd) && isStr(e.cost_source) && isStr(e.token_source) && isOptStr(e.prompt_hash) && isOptStr(e.prefix_hash)
-    && isOptU32(e.prefix_tokens) && isOptStr(e.prompt_text) && isOptStr(e.response_text) && isOptNum(e.quality_score)
-    && (e.tags == null || (typeof e.tags === 'object' && !Array.isArray(e.tags)));
+  return (
+    e !== null &&
+    typeof e === 'object' &&
+    isStr(e.event_id) &&
+    isNum(e.timestamp) &&
+    isStr(e.workspace) &&
+    isStr(e.app) &&
+    isStr(e.environment) &&
+    isOptStr(e.end_user) &&
+    isOptStr(e.session_id) &&
+    isOptStr(e.trace_id) &&
+    isOptStr(e.span_id) &&
+    isStr(e.provider) &&
+    isStr(e.model) &&
+    isStr(e.operation) &&
+    isU32(e.prompt_tokens) &&
+    isU32(e.completion_tokens) &&
+    isU32(e.cached_prompt_tokens) &&
+    isOptNum(e.latency_ms) &&
+    isOptNum(e.ttft_ms) &&
+    isStr(e.status) &&
+    isOptStr(e.error_type) &&
+    (e.http_status == null || (isU32(e.http_status) && e.http_status <= 65535)) &&
+    isOptStr(e.finish_reason) &&
+    isOptU32(e.max_tokens) &&
+    isOptNum(e.temperature) &&
+    (e.stream == null || typeof e.stream === 'boolean') &&
+    isNum(e.cost_usd) &&
+    isStr(e.cost_source) &&
+    isStr(e.token_source) &&
+    isOptStr(e.prompt_hash) &&
+    isOptStr(e.prefix_hash) &&
+    isOptU32(e.prefix_tokens) &&
+    isOptStr(e.prompt_text) &&
+    isOptStr(e.response_text) &&
+    isOptNum(e.quality_score) &&
+    (e.tags == null || (typeof e.tags === 'object' && !Array.isArray(e.tags)))
+  );
 }
 
 /** Checks that every event fits the column types; throws NetraError('VALIDATION') naming the first bad field. */
@@ -110,36 +136,55 @@ export function appendEventRows(app: DuckDBAppender, events: readonly WorkloadEv
     app.appendVarchar(e.workspace);
     app.appendVarchar(e.app);
     app.appendVarchar(e.environment);
-    if (e.end_user == null) app.appendNull(); else app.appendVarchar(e.end_user);
-    if (e.session_id == null) app.appendNull(); else app.appendVarchar(e.session_id);
-    if (e.trace_id == null) app.appendNull(); else app.appendVarchar(e.trace_id);
-    if (e.span_id == null) app.appendNull(); else app.appendVarchar(e.span_id);
+    if (e.end_user == null) app.appendNull();
+    else app.appendVarchar(e.end_user);
+    if (e.session_id == null) app.appendNull();
+    else app.appendVarchar(e.session_id);
+    if (e.trace_id == null) app.appendNull();
+    else app.appendVarchar(e.trace_id);
+    if (e.span_id == null) app.appendNull();
+    else app.appendVarchar(e.span_id);
     app.appendVarchar(e.provider);
     app.appendVarchar(e.model);
     app.appendVarchar(e.operation);
     app.appendUInteger(e.prompt_tokens);
     app.appendUInteger(e.completion_tokens);
     app.appendUInteger(e.cached_prompt_tokens);
-    if (e.latency_ms == null) app.appendNull(); else app.appendDouble(e.latency_ms);
-    if (e.ttft_ms == null) app.appendNull(); else app.appendDouble(e.ttft_ms);
+    if (e.latency_ms == null) app.appendNull();
+    else app.appendDouble(e.latency_ms);
+    if (e.ttft_ms == null) app.appendNull();
+    else app.appendDouble(e.ttft_ms);
     app.appendVarchar(e.status);
-    if (e.error_type == null) app.appendNull(); else app.appendVarchar(e.error_type);
-    if (e.http_status == null) app.appendNull(); else app.appendUSmallInt(e.http_status);
-    if (e.finish_reason == null) app.appendNull(); else app.appendVarchar(e.finish_reason);
-    if (e.max_tokens == null) app.appendNull(); else app.appendUInteger(e.max_tokens);
-    if (e.temperature == null) app.appendNull(); else app.appendDouble(e.temperature);
-    if (e.stream == null) app.appendNull(); else app.appendBoolean(e.stream);
+    if (e.error_type == null) app.appendNull();
+    else app.appendVarchar(e.error_type);
+    if (e.http_status == null) app.appendNull();
+    else app.appendUSmallInt(e.http_status);
+    if (e.finish_reason == null) app.appendNull();
+    else app.appendVarchar(e.finish_reason);
+    if (e.max_tokens == null) app.appendNull();
+    else app.appendUInteger(e.max_tokens);
+    if (e.temperature == null) app.appendNull();
+    else app.appendDouble(e.temperature);
+    if (e.stream == null) app.appendNull();
+    else app.appendBoolean(e.stream);
     app.appendDouble(e.cost_usd);
     app.appendVarchar(e.cost_source);
     app.appendVarchar(e.token_source);
-    if (e.prompt_hash == null) app.appendNull(); else app.appendVarchar(e.prompt_hash);
-    if (e.prefix_hash == null) app.appendNull(); else app.appendVarchar(e.prefix_hash);
-    if (e.prefix_tokens == null) app.appendNull(); else app.appendUInteger(e.prefix_tokens);
-    if (e.prompt_text == null) app.appendNull(); else app.appendVarchar(e.prompt_text);
-    if (e.response_text == null) app.appendNull(); else app.appendVarchar(e.response_text);
-    if (e.quality_score == null) app.appendNull(); else app.appendDouble(e.quality_score);
+    if (e.prompt_hash == null) app.appendNull();
+    else app.appendVarchar(e.prompt_hash);
+    if (e.prefix_hash == null) app.appendNull();
+    else app.appendVarchar(e.prefix_hash);
+    if (e.prefix_tokens == null) app.appendNull();
+    else app.appendUInteger(e.prefix_tokens);
+    if (e.prompt_text == null) app.appendNull();
+    else app.appendVarchar(e.prompt_text);
+    if (e.response_text == null) app.appendNull();
+    else app.appendVarchar(e.response_text);
+    if (e.quality_score == null) app.appendNull();
+    else app.appendDouble(e.quality_score);
     const tags = tagsToJson(e.tags);
-    if (tags === null) app.appendNull(); else app.appendVarchar(tags);
+    if (tags === null) app.appendNull();
+    else app.appendVarchar(tags);
     if (keyHashes !== null) app.appendDouble(keyHashes[i]!);
     app.endRow();
   }

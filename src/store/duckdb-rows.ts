@@ -33,7 +33,7 @@ export function readEvents(reader: DuckDBResultReader): WorkloadEvent[] {
     const e: Record<string, unknown> = {};
     for (let c = 0; c < EVENT_COLUMNS.length; c++) {
       const v = row[c];
-      e[EVENT_COLUMNS[c]!] = c === tagsIdx ? parseTags(v) : typeof v === 'bigint' ? Number(v) : v ?? null;
+      e[EVENT_COLUMNS[c]!] = c === tagsIdx ? parseTags(v) : typeof v === 'bigint' ? Number(v) : (v ?? null);
     }
     out[r] = e as unknown as WorkloadEvent;
   }

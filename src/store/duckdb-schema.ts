@@ -13,10 +13,7 @@
  *   arrive roughly in time order, and an index on (workspace, event_id) would cost insert throughput and RAM
  *   without helping the anti-join (DuckDB does not use ART indexes for joins or IN lists).
  */
-import {
-  BOOLEAN, DOUBLE, TIMESTAMP, UINTEGER, USMALLINT, VARCHAR,
-  type DuckDBConnection, type DuckDBType,
-} from '@duckdb/node-api';
+import { BOOLEAN, DOUBLE, TIMESTAMP, UINTEGER, USMALLINT, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { NetraError } from '../errors.js';
 import { EVENT_COLUMNS, type WorkloadEvent } from '../workload/event.js';
 import { toNumber } from './duckdb-rows.js';
@@ -33,35 +30,71 @@ export interface ColumnDef {
   vectorType: DuckDBType;
 }
 
-const S = (name: ColumnDef['name'], nullable = false): ColumnDef => ({ name, sqlType: 'VARCHAR', kind: 'string', nullable, vectorType: VARCHAR });
-const U = (name: ColumnDef['name'], nullable = false): ColumnDef => ({ name, sqlType: 'UINTEGER', kind: 'uint', nullable, vectorType: UINTEGER });
-const D = (name: ColumnDef['name'], nullable = false): ColumnDef => ({ name, sqlType: 'DOUBLE', kind: 'double', nullable, vectorType: DOUBLE });
+const S = (name: ColumnDef['name'], nullable = false): ColumnDef => ({
+  name,
+  sqlType: 'VARCHAR',
+  kind: 'string',
+  nullable,
+  vectorType: VARCHAR,
+});
+const U = (name: ColumnDef['name'], nullable = false): ColumnDef => ({
+  name,
+  sqlType: 'UINTEGER',
+  kind: 'uint',
+  nullable,
+  vectorType: UINTEGER,
+});
+const D = (name: ColumnDef['name'], nullable = false): ColumnDef => ({
+  name,
+  sqlType: 'DOUBLE',
+  kind: 'double',
+  nullable,
+  vectorType: DOUBLE,
+});
 
 /** Columns of `events`, in storage order: EVENT_COLUMNS, then `key_hash`. */
 export const EVENT_TABLE_COLUMNS: readonly ColumnDef[] = [
   S('event_id'),
   { name: 'timestamp', sqlType: 'TIMESTAMP', kind: 'timestamp', nullable: false, vectorType: TIMESTAMP },
-  S('workspace'), S('app'), S('environment'),
-  S('end_user', true), S('session_id', true), S('trace_id', true), S('span_id', true),
-  S('provider'), S('model'), S('operation'),
-  U('prompt_tokens'), U('completion_tokens'), U('cached_prompt_tokens'),
-  D('latency_ms', true), D('ttft_ms', true),
-  S('status'), S('error_type', true),
+  S('workspace'),
+  S('app'),
+  S('environment'),
+  S('end_user', true),
+  S('session_id', true),
+  S('trace_id', true),
+  S('span_id', true),
+  S('provider'),
+  S('model'),
+  S('operation'),
+  U('prompt_tokens'),
+  U('completion_tokens'),
+  U('cached_prompt_tokens'),
+  D('latency_ms', true),
+  D('ttft_ms', true),
+  S('status'),
+  S('error_type', true),
   { name: 'http_status', sqlType: 'USMALLINT', kind: 'uint', nullable: true, vectorType: USMALLINT },
   S('finish_reason', true),
   U('max_tokens', true),
   D('temperature', true),
   { name: 'stream', sqlType: 'BOOLEAN', kind: 'boolean', nullable: true, vectorType: BOOLEAN },
-  D('cost_usd'), S('cost_source'), S('token_source'),
-  S('prompt_hash', true), S('prefix_hash', true), U('prefix_tokens', true),
-  S('prompt_text', true), S('response_text', true),
+  D('cost_usd'),
+  S('cost_source'),
+  S('token_source'),
+  S('prompt_hash', true),
+  S('prefix_hash', true),
+  U('prefix_tokens', true),
+  S('prompt_text', true),
+  S('response_text', true),
   D('quality_score', true),
   { name: 'tags', sqlType: 'JSON', kind: 'json', nullable: true, vectorType: VARCHAR },
   D('key_hash'),
 ];
 
 // The table must hold every field of WorkloadEvent, in the shared column order.
-const storedNames = EVENT_TABLE_COLUMNS.slice(0, -1).map((c) => c.name).join(',');
+const storedNames = EVENT_TABLE_COLUMNS.slice(0, -1)
+  .map((c) => c.name)
+  .join(',');
 if (storedNames !== EVENT_COLUMNS.join(',')) {
   throw new Error(`duckdb-schema: events columns out of sync with EVENT_COLUMNS: ${storedNames}`);
 }
@@ -99,12 +132,13 @@ export const MIGRATIONS: readonly Migration[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-export const SCHEMA_TABLE_DDL = 'CREATE TABLE IF NOT EXISTS netra_schema (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)';
+export const SCHEMA_TABLE_DDL =
+  'CREATE TABLE IF NOT EXISTS netra_schema (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)';
 
 /** Select list that reads a row back in EVENT_COLUMNS order, with the timestamp as epoch milliseconds. */
-export const EVENT_SELECT_LIST = EVENT_COLUMNS
-  .map((name) => (name === 'timestamp' ? `epoch_us("timestamp")::DOUBLE / 1000 AS "timestamp"` : q(name)))
-  .join(', ');
+export const EVENT_SELECT_LIST = EVENT_COLUMNS.map((name) =>
+  name === 'timestamp' ? `epoch_us("timestamp")::DOUBLE / 1000 AS "timestamp"` : q(name),
+).join(', ');
 
 /** DDL of a plain table with the same columns (no key_hash): used by the bare-appender benchmark baseline. */
 export function plainEventsDdl(table: string): string {

@@ -42,10 +42,28 @@ export function parseEventInputFast(raw: Raw) {
   if (timestamp < MIN_TIMESTAMP_MS || timestamp >= MAX_TIMESTAMP_MS) return null;
 
   if (!str(raw.model, 1, MAX_NAME)) return null;
-  if (!optStr(raw.event_id, 1, MAX_ID) || !optStr(raw.workspace, 1, MAX_NAME) || !optStr(raw.app, 1, MAX_NAME) || !optStr(raw.environment, 1, MAX_NAME)) return null;
-  if (!nulStr(raw.end_user, 1, MAX_ID) || !nulStr(raw.session_id, 1, MAX_ID) || !nulStr(raw.trace_id, 1, MAX_ID) || !nulStr(raw.span_id, 1, MAX_ID)) return null;
+  if (
+    !optStr(raw.event_id, 1, MAX_ID) ||
+    !optStr(raw.workspace, 1, MAX_NAME) ||
+    !optStr(raw.app, 1, MAX_NAME) ||
+    !optStr(raw.environment, 1, MAX_NAME)
+  )
+    return null;
+  if (
+    !nulStr(raw.end_user, 1, MAX_ID) ||
+    !nulStr(raw.session_id, 1, MAX_ID) ||
+    !nulStr(raw.trace_id, 1, MAX_ID) ||
+    !nulStr(raw.span_id, 1, MAX_ID)
+  )
+    return null;
   if (!nulStr(raw.provider, 1, MAX_NAME) || !nulStr(raw.error_type, 0, MAX_NAME) || !nulStr(raw.finish_reason, 0, 64)) return null;
-  if (!nulStr(raw.prompt_hash, 1, 128) || !nulStr(raw.prefix_hash, 1, 128) || !nulStr(raw.prompt_text, 0, MAX_TEXT) || !nulStr(raw.response_text, 0, MAX_TEXT)) return null;
+  if (
+    !nulStr(raw.prompt_hash, 1, 128) ||
+    !nulStr(raw.prefix_hash, 1, 128) ||
+    !nulStr(raw.prompt_text, 0, MAX_TEXT) ||
+    !nulStr(raw.response_text, 0, MAX_TEXT)
+  )
+    return null;
 
   const operation = raw.operation;
   if (operation !== undefined && !(typeof operation === 'string' && (OPERATIONS as readonly string[]).includes(operation))) return null;

@@ -38,13 +38,19 @@ const ms = z.number().nonnegative('must be >= 0').max(86_400_000, 'must be at mo
 const timestamp = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const t = typeof v === 'number' ? v : Date.parse(v);
   if (!Number.isFinite(t)) {
-    ctx.addIssue({ code: 'custom', message: `not a valid timestamp: ${JSON.stringify(v).slice(0, 60)} (use ISO 8601 or epoch milliseconds)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a valid timestamp: ${JSON.stringify(v).slice(0, 60)} (use ISO 8601 or epoch milliseconds)`,
+    });
     return z.NEVER;
   }
   if (t < MIN_TIMESTAMP_MS || t >= MAX_TIMESTAMP_MS) {
     // values beyond JavaScript's date range (|t| > 8.64e15) cannot be printed as a date: show the number
     const shown = Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t);
-    ctx.addIssue({ code: 'custom', message: `timestamp ${shown} is outside 2000-01-01..2100-01-01 (epoch seconds, microseconds or nanoseconds instead of milliseconds?)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `timestamp ${shown} is outside 2000-01-01..2100-01-01 (epoch seconds, microseconds or nanoseconds instead of milliseconds?)`,
+    });
     return z.NEVER;
   }
   return t;
@@ -54,50 +60,52 @@ export const MessageSchema = z.object({ role: z.string().min(1).max(32), content
 export type Message = z.infer<typeof MessageSchema>;
 
 /** What a client may send. Everything but `model` and `timestamp` has a default or may be derived. */
-export const EventInputSchema = z.object({
-  event_id: id.optional(),
-  timestamp,
-  workspace: name.optional(),
-  app: name.optional(),
-  environment: name.optional(),
-  end_user: id.nullish(),
-  session_id: id.nullish(),
-  trace_id: id.nullish(),
-  span_id: id.nullish(),
-  provider: name.nullish(),
-  model: name,
-  operation: z.enum(OPERATIONS).optional(),
-  prompt_tokens: tokenCount.default(0),
-  completion_tokens: tokenCount.default(0),
-  cached_prompt_tokens: tokenCount.default(0),
-  latency_ms: ms.nullish(),
-  ttft_ms: ms.nullish(),
-  status: z.enum(STATUSES).default('ok'),
-  error_type: z.string().max(MAX_NAME).nullish(),
-  http_status: z.number().int().min(100).max(599).nullish(),
-  finish_reason: z.string().max(64).nullish(),
-  max_tokens: z.number().int().positive('must be > 0').max(10_000_000).nullish(),
-  temperature: z.number().min(0).max(5).nullish(),
-  stream: z.boolean().nullish(),
-  cost_usd: z.number().nonnegative('must be >= 0').max(1_000_000).nullish(),
-  prompt_hash: z.string().min(1).max(128).nullish(),
-  prefix_hash: z.string().min(1).max(128).nullish(),
-  prefix_tokens: tokenCount.nullish(),
-  prompt_text: z.string().max(MAX_TEXT).nullish(),
-  response_text: z.string().max(MAX_TEXT).nullish(),
-  /** Chat messages; when given, prompt_text, prompt_hash and prefix_hash (over leading system messages) are derived. */
-  messages: z.array(MessageSchema).max(10_000).optional(),
-  quality_score: z.number().min(0).max(1).nullish(),
-  tags: z.record(z.string().max(MAX_NAME), z.union([z.string().max(2_000), z.number(), z.boolean()]).transform(String)).optional(),
-}).superRefine((e, ctx) => {
-  // compare only valid values: a negative prompt_tokens is reported on its own, not as a cached_prompt_tokens error too
-  if (e.prompt_tokens >= 0 && e.cached_prompt_tokens > e.prompt_tokens) {
-    ctx.addIssue({ code: 'custom', path: ['cached_prompt_tokens'], message: `must be <= prompt_tokens (${e.prompt_tokens})` });
-  }
-  if (e.ttft_ms != null && e.latency_ms != null && e.latency_ms >= 0 && e.ttft_ms > e.latency_ms) {
-    ctx.addIssue({ code: 'custom', path: ['ttft_ms'], message: `must be <= latency_ms (${e.latency_ms})` });
-  }
-});
+export const EventInputSchema = z
+  .object({
+    event_id: id.optional(),
+    timestamp,
+    workspace: name.optional(),
+    app: name.optional(),
+    environment: name.optional(),
+    end_user: id.nullish(),
+    session_id: id.nullish(),
+    trace_id: id.nullish(),
+    span_id: id.nullish(),
+    provider: name.nullish(),
+    model: name,
+    operation: z.enum(OPERATIONS).optional(),
+    prompt_tokens: tokenCount.default(0),
+    completion_tokens: tokenCount.default(0),
+    cached_prompt_tokens: tokenCount.default(0),
+    latency_ms: ms.nullish(),
+    ttft_ms: ms.nullish(),
+    status: z.enum(STATUSES).default('ok'),
+    error_type: z.string().max(MAX_NAME).nullish(),
+    http_status: z.number().int().min(100).max(599).nullish(),
+    finish_reason: z.string().max(64).nullish(),
+    max_tokens: z.number().int().positive('must be > 0').max(10_000_000).nullish(),
+    temperature: z.number().min(0).max(5).nullish(),
+    stream: z.boolean().nullish(),
+    cost_usd: z.number().nonnegative('must be >= 0').max(1_000_000).nullish(),
+    prompt_hash: z.string().min(1).max(128).nullish(),
+    prefix_hash: z.string().min(1).max(128).nullish(),
+    prefix_tokens: tokenCount.nullish(),
+    prompt_text: z.string().max(MAX_TEXT).nullish(),
+    response_text: z.string().max(MAX_TEXT).nullish(),
+    /** Chat messages; when given, prompt_text, prompt_hash and prefix_hash (over leading system messages) are derived. */
+    messages: z.array(MessageSchema).max(10_000).optional(),
+    quality_score: z.number().min(0).max(1).nullish(),
+    tags: z.record(z.string().max(MAX_NAME), z.union([z.string().max(2_000), z.number(), z.boolean()]).transform(String)).optional(),
+  })
+  .superRefine((e, ctx) => {
+    // compare only valid values: a negative prompt_tokens is reported on its own, not as a cached_prompt_tokens error too
+    if (e.prompt_tokens >= 0 && e.cached_prompt_tokens > e.prompt_tokens) {
+      ctx.addIssue({ code: 'custom', path: ['cached_prompt_tokens'], message: `must be <= prompt_tokens (${e.prompt_tokens})` });
+    }
+    if (e.ttft_ms != null && e.latency_ms != null && e.latency_ms >= 0 && e.ttft_ms > e.latency_ms) {
+      ctx.addIssue({ code: 'custom', path: ['ttft_ms'], message: `must be <= latency_ms (${e.latency_ms})` });
+    }
+  });
 export type EventInput = z.input<typeof EventInputSchema>;
 type ParsedInput = z.output<typeof EventInputSchema>;
 
@@ -143,10 +151,40 @@ export interface WorkloadEvent {
 
 /** Column order shared by every store and by file exports. */
 export const EVENT_COLUMNS = [
-  'event_id', 'timestamp', 'workspace', 'app', 'environment', 'end_user', 'session_id', 'trace_id', 'span_id',
-  'provider', 'model', 'operation', 'prompt_tokens', 'completion_tokens', 'cached_prompt_tokens', 'latency_ms',
-  'ttft_ms', 'status', 'error_type', 'http_status', 'finish_reason', 'max_tokens', 'temperature', 'stream',
-  'cost_usd', 'cost_source', 'token_source', 'prompt_hash', 'prefix_hash', 'prefix_tokens', 'prompt_text', 'response_text', 'quality_score', 'tags',
+  'event_id',
+  'timestamp',
+  'workspace',
+  'app',
+  'environment',
+  'end_user',
+  'session_id',
+  'trace_id',
+  'span_id',
+  'provider',
+  'model',
+  'operation',
+  'prompt_tokens',
+  'completion_tokens',
+  'cached_prompt_tokens',
+  'latency_ms',
+  'ttft_ms',
+  'status',
+  'error_type',
+  'http_status',
+  'finish_reason',
+  'max_tokens',
+  'temperature',
+  'stream',
+  'cost_usd',
+  'cost_source',
+  'token_source',
+  'prompt_hash',
+  'prefix_hash',
+  'prefix_tokens',
+  'prompt_text',
+  'response_text',
+  'quality_score',
+  'tags',
 ] as const satisfies readonly (keyof WorkloadEvent)[];
 
 /** Prices an event: cost in USD and the canonical provider, or null when the model is unknown (see workload/pricing.ts). */
@@ -176,11 +214,13 @@ export type NormalizeResult = { ok: true; event: WorkloadEvent } | { ok: false; 
 function zodErrors(err: z.ZodError, raw: Record<string, unknown>): FieldError[] {
   return err.issues.map((i) => {
     let value: unknown = raw;
-    for (const k of i.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+    for (const k of i.path)
+      value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
     let message = i.message;
     if (i.code === 'invalid_type' || i.code === 'invalid_union') {
       if (value === undefined) message = 'required';
-      else if (i.code === 'invalid_type') message = `expected ${i.expected}, received ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`;
+      else if (i.code === 'invalid_type')
+        message = `expected ${i.expected}, received ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`;
       else {
         const expected = i.errors.map((b) => (b[0] as { expected?: string } | undefined)?.expected).filter(Boolean);
         message = `expected ${expected.join(' or ')}, received ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`;
@@ -195,7 +235,13 @@ function deriveFromMessages(messages: Message[]): { text: string; prefix: string
   const text = messages.map((m) => `${m.role}: ${m.content}`).join('\n');
   let prefixEnd = 0;
   while (prefixEnd < messages.length && messages[prefixEnd]!.role === 'system') prefixEnd++;
-  const prefix = prefixEnd > 0 ? messages.slice(0, prefixEnd).map((m) => `${m.role}: ${m.content}`).join('\n') : null;
+  const prefix =
+    prefixEnd > 0
+      ? messages
+          .slice(0, prefixEnd)
+          .map((m) => `${m.role}: ${m.content}`)
+          .join('\n')
+      : null;
   return { text, prefix };
 }
 

@@ -16,7 +16,8 @@ const perToken = z.number().superRefine((v, ctx) => {
   else if (v > MAX_PRICE_PER_TOKEN) {
     ctx.addIssue({
       code: 'custom',
-      message: `${v} USD per token is above ${MAX_PRICE_PER_TOKEN} USD per token ($1,000 per million tokens): ` +
+      message:
+        `${v} USD per token is above ${MAX_PRICE_PER_TOKEN} USD per token ($1,000 per million tokens): ` +
         'looks like a per-million price entered as per-token; prices are USD per token (divide by 1,000,000)',
     });
   }
@@ -117,7 +118,10 @@ function describePath(path: readonly PropertyKey[], raw: unknown): { field: stri
 }
 
 function catalogError(problems: { field: string; message: string }[]): NetraError {
-  const shown = problems.slice(0, 5).map((p) => p.message).join('; ');
+  const shown = problems
+    .slice(0, 5)
+    .map((p) => p.message)
+    .join('; ');
   const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
   return new NetraError('CONFIG', `invalid price catalog: ${shown}${more}`, { field: problems[0]?.field, details: problems });
 }
@@ -128,7 +132,8 @@ function crossCheck(file: CatalogFile): { field: string; message: string }[] {
   const owner = new Map<string, string>();
   const sources = new Set(file.sources.map((s) => s.id));
   file.models.forEach((m, i) => {
-    const at = (f: string, message: string) => problems.push({ field: `models[${i}].${f}`, message: `model '${m.id}' field '${f}': ${message}` });
+    const at = (f: string, message: string) =>
+      problems.push({ field: `models[${i}].${f}`, message: `model '${m.id}' field '${f}': ${message}` });
     for (const [f, name] of [['id', m.id], ...m.aliases.map((a) => ['aliases', a] as const)] as const) {
       const key = normalizeModelId(name);
       const prev = owner.get(key);
@@ -148,10 +153,12 @@ function crossCheck(file: CatalogFile): { field: string; message: string }[] {
 export function parseCatalog(json: unknown): PriceCatalog {
   const parsed = CatalogFileSchema.safeParse(json);
   if (!parsed.success) {
-    throw catalogError(parsed.error.issues.map((i) => {
-      const { field, where } = describePath(i.path, json);
-      return { field, message: `${where}: ${i.message}` };
-    }));
+    throw catalogError(
+      parsed.error.issues.map((i) => {
+        const { field, where } = describePath(i.path, json);
+        return { field, message: `${where}: ${i.message}` };
+      }),
+    );
   }
   const problems = crossCheck(parsed.data);
   if (problems.length) throw catalogError(problems);
@@ -177,11 +184,15 @@ function candidateKeys(model: string): string[] {
   for (const base of bases) {
     let k = base.replace(VENDOR_DOT_PREFIX, '');
     out.push(k);
-    for (let changed = true; changed;) {
+    for (let changed = true; changed; ) {
       changed = false;
       for (const re of SNAPSHOT_SUFFIXES) {
         const next = k.replace(re, '');
-        if (next !== k && next.length > 0) { k = next; out.push(k); changed = true; }
+        if (next !== k && next.length > 0) {
+          k = next;
+          out.push(k);
+          changed = true;
+        }
       }
     }
   }
@@ -204,12 +215,17 @@ export class PriceCatalog implements Pricer {
   private readonly resolved = new Map<string, CatalogEntry | null>();
 
   /** Use parseCatalog(); `overrides` maps workspace → (canonical id or normalised unknown id) → fields. */
-  constructor(private readonly file: CatalogFile, private readonly overrides: ReadonlyMap<string, ReadonlyMap<string, OverrideFields>>) {
+  constructor(
+    private readonly file: CatalogFile,
+    private readonly overrides: ReadonlyMap<string, ReadonlyMap<string, OverrideFields>>,
+  ) {
     this.schemaVersion = file.schema_version;
     this.version = file.catalog_version;
     this.pricesTaken = file.prices_taken;
     this.sources = file.sources;
-    this.entries = file.models.map((m) => Object.freeze({ ...m, aliases: [...m.aliases], prices_taken: m.prices_taken ?? file.prices_taken }));
+    this.entries = file.models.map((m) =>
+      Object.freeze({ ...m, aliases: [...m.aliases], prices_taken: m.prices_taken ?? file.prices_taken }),
+    );
     for (const e of this.entries) {
       this.byKey.set(normalizeModelId(e.id), e);
       for (const a of e.aliases) this.byKey.set(normalizeModelId(a), e);
@@ -223,7 +239,10 @@ export class PriceCatalog implements Pricer {
     let found: CatalogEntry | null = null;
     for (const k of candidateKeys(model)) {
       const e = this.byKey.get(k);
-      if (e) { found = e; break; }
+      if (e) {
+        found = e;
+        break;
+      }
     }
     if (this.resolved.size >= RESOLVE_CACHE_LIMIT) this.resolved.clear();
     this.resolved.set(model, found);
@@ -263,9 +282,11 @@ export class PriceCatalog implements Pricer {
       const o = byWs.get(workspace)!.get(key)!;
       if (o.input === undefined || o.output === undefined) {
         const field = fieldOf(i, o.input === undefined ? 'input' : 'output');
-        throw new NetraError('VALIDATION',
+        throw new NetraError(
+          'VALIDATION',
           `price override ${field}: model '${model}' is not in the price catalog, so the override must give both input and output (USD per token)`,
-          { field });
+          { field },
+        );
       }
     }
     return new PriceCatalog(this.file, byWs);
@@ -294,7 +315,14 @@ export class PriceCatalog implements Pricer {
     const key = normalizeModelId(model);
     const o = ws?.get(key);
     if (!o || o.input === undefined || o.output === undefined) return null;
-    return { model: key, provider: o.provider ?? 'unknown', input: o.input, output: o.output, cached_input: o.cached_input ?? o.input, cache_write: o.cache_write ?? null };
+    return {
+      model: key,
+      provider: o.provider ?? 'unknown',
+      input: o.input,
+      output: o.output,
+      cached_input: o.cached_input ?? o.input,
+      cache_write: o.cache_write ?? null,
+    };
   }
 
   /** Rates for each model id (as stored in events) that can be priced: the argument store.reprice() takes. */

@@ -22,12 +22,19 @@ export interface TestApp {
 export async function startTestApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'netra-test-'));
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
   const config: Config = parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'info', otlp: { grpcPort: 0 }, ...overrides });
   const app = await createApp(config, { logDestination: sink });
   const token = (workspace?: string) => app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), { workspace });
   return {
-    app, logs, dir,
+    app,
+    logs,
+    dir,
     token,
     auth: async (workspace?: string) => ({ authorization: `Bearer ${await token(workspace)}` }),
     async close() {

@@ -5,14 +5,20 @@ import pg from 'pg';
 import { parseConfig } from '../../src/config.js';
 import { openDatabase, type DbHandle } from '../../src/db/client.js';
 
-export interface TestDb { name: string; open(): Promise<DbHandle>; drop(): Promise<void> }
+export interface TestDb {
+  name: string;
+  open(): Promise<DbHandle>;
+  drop(): Promise<void>;
+}
 
 export function testDatabases(): TestDb[] {
-  const list: TestDb[] = [{
-    name: 'pglite',
-    open: () => openDatabase(parseConfig({}), undefined, { pgliteDir: 'memory://' }),
-    drop: async () => {},
-  }];
+  const list: TestDb[] = [
+    {
+      name: 'pglite',
+      open: () => openDatabase(parseConfig({}), undefined, { pgliteDir: 'memory://' }),
+      drop: async () => {},
+    },
+  ];
   const url = process.env.DATABASE_URL;
   if (url) {
     const dbName = `netra_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
@@ -62,5 +68,9 @@ export function sharedPostgres(url: string, label: string) {
 export async function adminQuery(url: string, sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  try { await c.query(sql); } finally { await c.end(); }
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
 }

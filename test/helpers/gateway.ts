@@ -8,7 +8,12 @@ import type { WorkloadEvent } from '../../src/workload/event.js';
 import { startTestApp, type TestApp } from './app.js';
 import { startFakeProvider, type FakeProvider } from './provider-fake-server.js';
 
-export interface GatewayWorkspace { name: string; key: string; openai: OpenAI; anthropic: Anthropic }
+export interface GatewayWorkspace {
+  name: string;
+  key: string;
+  openai: OpenAI;
+  anthropic: Anthropic;
+}
 
 export interface GatewayHarness {
   t: TestApp;
@@ -20,12 +25,20 @@ export interface GatewayHarness {
   close(): Promise<void>;
 }
 
-export async function startGatewayHarness(gateway: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}): Promise<GatewayHarness> {
+export async function startGatewayHarness(
+  gateway: Record<string, unknown> = {},
+  overrides: Record<string, unknown> = {},
+): Promise<GatewayHarness> {
   const fake = await startFakeProvider();
-  const t = await startTestApp({ gateway: { openaiBaseUrl: fake.openaiBase, anthropicBaseUrl: fake.url, flushIntervalMs: 20, ...gateway }, ...overrides });
+  const t = await startTestApp({
+    gateway: { openaiBaseUrl: fake.openaiBase, anthropicBaseUrl: fake.url, flushIntervalMs: 20, ...gateway },
+    ...overrides,
+  });
   const url = await t.app.listen();
   return {
-    t, fake, url,
+    t,
+    fake,
+    url,
     async workspace(name, opts = {}) {
       const owner = t.app.accounts.identity.localOwnerId();
       if (!(await t.app.accounts.access.exists(name))) await t.app.accounts.access.createWorkspace(name, owner);
@@ -35,7 +48,8 @@ export async function startGatewayHarness(gateway: Record<string, unknown> = {},
         await t.app.accounts.access.setProviderSecret(name, 'anthropic', `sk-ant-upstream-${name}-0123456789`, owner);
       }
       return {
-        name, key,
+        name,
+        key,
         openai: new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 }),
         anthropic: new Anthropic({ apiKey: key, baseURL: url, maxRetries: 0 }),
       };

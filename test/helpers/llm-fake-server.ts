@@ -42,10 +42,11 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
     requests: [],
     queue: (...r) => void pending.push(...r),
     otherwise: { kind: 'ok' },
-    received: (n) => new Promise<void>((resolve) => {
-      if (state.requests.length >= n) resolve();
-      else waiters.push({ n, resolve });
-    }),
+    received: (n) =>
+      new Promise<void>((resolve) => {
+        if (state.requests.length >= n) resolve();
+        else waiters.push({ n, resolve });
+      }),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -93,15 +94,43 @@ function reply(req: IncomingMessage, res: ServerResponse, body: Record<string, u
   const pieces = text.match(/\S+\s*|\s+/g) ?? [];
   if (body.stream !== true) {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(anthropic
-      ? { id: 'msg_1', type: 'message', role: 'assistant', model, content: [{ type: 'text', text }], stop_reason: 'end_turn', usage: { input_tokens: usage.prompt, output_tokens: usage.completion } }
-      : { id: 'cmpl_1', object: 'chat.completion', model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion } }));
+    res.end(
+      JSON.stringify(
+        anthropic
+          ? {
+              id: 'msg_1',
+              type: 'message',
+              role: 'assistant',
+              model,
+              content: [{ type: 'text', text }],
+              stop_reason: 'end_turn',
+              usage: { input_tokens: usage.prompt, output_tokens: usage.completion },
+            }
+          : {
+              id: 'cmpl_1',
+              object: 'chat.completion',
+              model,
+              choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+              usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion },
+            },
+      ),
+    );
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   if (anthropic) {
     const ev = (name: string, data: unknown): void => void res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-    ev('message_start', { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model, content: [], usage: { input_tokens: usage.prompt, output_tokens: 1 } } });
+    ev('message_start', {
+      type: 'message_start',
+      message: {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        usage: { input_tokens: usage.prompt, output_tokens: 1 },
+      },
+    });
     ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     ev('ping', { type: 'ping' });
     for (const p of pieces) ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } });
@@ -111,7 +140,9 @@ function reply(req: IncomingMessage, res: ServerResponse, body: Record<string, u
   } else {
     res.write(': keep-alive comment\n\n');
     for (const p of pieces) res.write(`data: ${JSON.stringify({ id: 'c1', model, choices: [{ index: 0, delta: { content: p } }] })}\n\n`);
-    res.write(`data: ${JSON.stringify({ id: 'c1', model, choices: [], usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion } })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ id: 'c1', model, choices: [], usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion } })}\n\n`,
+    );
     res.write('data: [DONE]\n\n');
   }
   res.end();

@@ -53,14 +53,27 @@ export interface LiteLLMConfig {
   };
   litellm_settings?: {
     cache: true;
-    cache_params: { type: 'redis' | 'redis-semantic'; ttl: number; similarity_threshold?: number; redis_semantic_cache_embedding_model?: string };
+    cache_params: {
+      type: 'redis' | 'redis-semantic';
+      ttl: number;
+      similarity_threshold?: number;
+      redis_semantic_cache_embedding_model?: string;
+    };
   };
 }
 
 /** LiteLLM's provider prefix for a provider name (https://docs.litellm.ai/docs/providers). */
 const PREFIX: Record<string, string> = {
-  openai: 'openai', anthropic: 'anthropic', google: 'gemini', mistral: 'mistral', deepseek: 'deepseek',
-  together: 'together_ai', groq: 'groq', fireworks: 'fireworks_ai', azure: 'azure', bedrock: 'bedrock',
+  openai: 'openai',
+  anthropic: 'anthropic',
+  google: 'gemini',
+  mistral: 'mistral',
+  deepseek: 'deepseek',
+  together: 'together_ai',
+  groq: 'groq',
+  fireworks: 'fireworks_ai',
+  azure: 'azure',
+  bedrock: 'bedrock',
 };
 
 export const litellmModel = (m: GatewayModel) => `${PREFIX[m.provider] ?? m.provider}/${m.id}`;
@@ -117,11 +130,15 @@ export function policyToLiteLLM(policy: Policy, opts: GatewayExportOptions): { c
         back.push(deploy(`netra-original-${s.m}`, s.g!).model_name);
       }
       if (back.length) fallbacks.push({ [group]: back });
-      header.push(`routing[${i}]: requests for ${sources.map((s) => s.m).join(', ')} go to ${target.id} (model_group_alias), falling back to the original model.`);
+      header.push(
+        `routing[${i}]: requests for ${sources.map((s) => s.m).join(', ')} go to ${target.id} (model_group_alias), falling back to the original model.`,
+      );
     } else {
       const back = sources.map((s) => deploy(alias[s.m] ? `netra-original-${s.m}` : s.m, s.g!).model_name);
       if (back.length) fallbacks.push({ [group]: back });
-      header.push(`routing[${i}]: send model "${group}" for ${describeMatch(rule.match)} (LiteLLM routes by model name; the segment is chosen in the app) → ${target.id}.`);
+      header.push(
+        `routing[${i}]: send model "${group}" for ${describeMatch(rule.match)} (LiteLLM routes by model name; the segment is chosen in the app) → ${target.id}.`,
+      );
     }
   });
   policy.max_tokens_caps.forEach((c, i) => {
@@ -131,10 +148,16 @@ export function policyToLiteLLM(policy: Policy, opts: GatewayExportOptions): { c
         if (g) deploy(alias[m] ? `netra-original-${m}` : m, g).litellm_params.max_tokens = c.cap;
       }
     } else {
-      notes.push(`max_tokens_caps[${i}] (${describeMatch(c.match)}): LiteLLM cannot cap by segment; set max_tokens=${c.cap} in the calling app.`);
+      notes.push(
+        `max_tokens_caps[${i}] (${describeMatch(c.match)}): LiteLLM cannot cap by segment; set max_tokens=${c.cap} in the calling app.`,
+      );
     }
   });
-  policy.batch.forEach((b, i) => notes.push(`batch[${i}] (${describeMatch(b.match)}): not a proxy setting; submit this traffic through LiteLLM's /v1/batches (files + batches API) or the provider's Batch API.`));
+  policy.batch.forEach((b, i) =>
+    notes.push(
+      `batch[${i}] (${describeMatch(b.match)}): not a proxy setting; submit this traffic through LiteLLM's /v1/batches (files + batches API) or the provider's Batch API.`,
+    ),
+  );
 
   const config: LiteLLMConfig = {
     model_list: [...deployments.values()],
@@ -149,11 +172,22 @@ export function policyToLiteLLM(policy: Policy, opts: GatewayExportOptions): { c
   const sem = policy.semantic_cache?.enabled ? policy.semantic_cache : null;
   const exact = policy.exact_cache?.enabled ? policy.exact_cache : null;
   if (sem) {
-    config.litellm_settings = { cache: true, cache_params: {
-      type: 'redis-semantic', ttl: sem.ttl_seconds, similarity_threshold: sem.threshold ?? 0.9,
-      redis_semantic_cache_embedding_model: opts.embedding_model ?? 'text-embedding-3-small' } };
-    notes.push('Semantic cache: LiteLLM compares embedding cosine similarity, not Netra\'s MinHash similarity; tune similarity_threshold on your traffic (exact repeats also hit).');
-    if (exact && exact.ttl_seconds !== sem.ttl_seconds) notes.push(`exact_cache ttl ${exact.ttl_seconds} s: one cache per proxy, so the semantic cache's ttl (${sem.ttl_seconds} s) applies to exact repeats too.`);
+    config.litellm_settings = {
+      cache: true,
+      cache_params: {
+        type: 'redis-semantic',
+        ttl: sem.ttl_seconds,
+        similarity_threshold: sem.threshold ?? 0.9,
+        redis_semantic_cache_embedding_model: opts.embedding_model ?? 'text-embedding-3-small',
+      },
+    };
+    notes.push(
+      "Semantic cache: LiteLLM compares embedding cosine similarity, not Netra's MinHash similarity; tune similarity_threshold on your traffic (exact repeats also hit).",
+    );
+    if (exact && exact.ttl_seconds !== sem.ttl_seconds)
+      notes.push(
+        `exact_cache ttl ${exact.ttl_seconds} s: one cache per proxy, so the semantic cache's ttl (${sem.ttl_seconds} s) applies to exact repeats too.`,
+      );
   } else if (exact) {
     config.litellm_settings = { cache: true, cache_params: { type: 'redis', ttl: exact.ttl_seconds } };
   }
@@ -184,25 +218,29 @@ export function toYaml(value: unknown, indent = 0): string {
   const pad = ' '.repeat(indent);
   if (Array.isArray(value)) {
     if (value.length === 0) return `${pad}[]\n`;
-    return value.map((item) => {
-      if (isObj(item) && Object.keys(item).length > 0) {
-        const body = toYaml(item, indent + 2);
-        return `${pad}- ${body.slice(indent + 2)}`;
-      }
-      if (Array.isArray(item) && item.length > 0) return `${pad}-\n${toYaml(item, indent + 2)}`;
-      return `${pad}- ${isObj(item) ? '{}' : Array.isArray(item) ? '[]' : scalar(item)}\n`;
-    }).join('');
+    return value
+      .map((item) => {
+        if (isObj(item) && Object.keys(item).length > 0) {
+          const body = toYaml(item, indent + 2);
+          return `${pad}- ${body.slice(indent + 2)}`;
+        }
+        if (Array.isArray(item) && item.length > 0) return `${pad}-\n${toYaml(item, indent + 2)}`;
+        return `${pad}- ${isObj(item) ? '{}' : Array.isArray(item) ? '[]' : scalar(item)}\n`;
+      })
+      .join('');
   }
   if (isObj(value)) {
     const keys = Object.keys(value).filter((k) => value[k] !== undefined);
     if (keys.length === 0) return `${pad}{}\n`;
-    return keys.map((k) => {
-      const v = value[k];
-      const key = scalar(k);
-      if (isObj(v) && Object.keys(v).length > 0) return `${pad}${key}:\n${toYaml(v, indent + 2)}`;
-      if (Array.isArray(v) && v.length > 0) return `${pad}${key}:\n${toYaml(v, indent + 2)}`;
-      return `${pad}${key}: ${isObj(v) ? '{}' : Array.isArray(v) ? '[]' : scalar(v)}\n`;
-    }).join('');
+    return keys
+      .map((k) => {
+        const v = value[k];
+        const key = scalar(k);
+        if (isObj(v) && Object.keys(v).length > 0) return `${pad}${key}:\n${toYaml(v, indent + 2)}`;
+        if (Array.isArray(v) && v.length > 0) return `${pad}${key}:\n${toYaml(v, indent + 2)}`;
+        return `${pad}${key}: ${isObj(v) ? '{}' : Array.isArray(v) ? '[]' : scalar(v)}\n`;
+      })
+      .join('');
   }
   return `${pad}${scalar(value)}\n`;
 }

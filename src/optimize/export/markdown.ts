@@ -35,7 +35,11 @@ function figure(v: number | string | null): string {
 }
 
 function section(r: Recommendation, rank: number): string {
-  const scope = Object.entries(r.scope).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} \`${cell(v!)}\``).join(', ') || 'whole workspace';
+  const scope =
+    Object.entries(r.scope)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} \`${cell(v!)}\``)
+      .join(', ') || 'whole workspace';
   const lines = [
     `## ${rank}. ${cell(r.title)}`,
     '',
@@ -53,7 +57,8 @@ function section(r: Recommendation, rank: number): string {
     ...Object.entries(r.evidence.figures).map(([k, v]) => `| ${cell(k)} | ${cell(figure(v))} |`),
     '',
   ];
-  if (r.evidence.sample_event_ids.length) lines.push(`Sample events: ${r.evidence.sample_event_ids.map((id) => `\`${cell(id)}\``).join(', ')}`, '');
+  if (r.evidence.sample_event_ids.length)
+    lines.push(`Sample events: ${r.evidence.sample_event_ids.map((id) => `\`${cell(id)}\``).join(', ')}`, '');
   if (r.evidence.query.trim()) {
     const fence = r.evidence.query.includes('```') ? '~~~~' : '```';
     lines.push('<details><summary>Query</summary>', '', `${fence}sql`, r.evidence.query.trim(), fence, '', '</details>', '');
@@ -71,7 +76,8 @@ export function recommendationsToMarkdown(recs: readonly Recommendation[], meta:
     `Window ${day(meta.from)} to ${day(meta.to)} (UTC)` +
       (meta.total_events !== undefined ? `, ${meta.total_events.toLocaleString('en-US')} calls` : '') +
       (meta.total_spend_usd !== undefined ? `, ${usd(meta.total_spend_usd)} spent` : '') +
-      (meta.goal ? `; ranked for goal \`${meta.goal}\`` : '') + '.',
+      (meta.goal ? `; ranked for goal \`${meta.goal}\`` : '') +
+      '.',
     ...(meta.generated_at ? ['', `Generated ${meta.generated_at}.`] : []),
     '',
     ...(meta.highlights?.length ? [...meta.highlights.map((h) => `- ${cell(h)}`), ''] : []),
@@ -80,10 +86,14 @@ export function recommendationsToMarkdown(recs: readonly Recommendation[], meta:
     head.push('No recommendation: nothing in this window has evidence of a saving.', '');
   } else {
     head.push(
-      `${recs.length} recommendation${recs.length === 1 ? '' : 's'}, up to ${usd(total)} per month if all are applied (savings can overlap).`, '',
+      `${recs.length} recommendation${recs.length === 1 ? '' : 's'}, up to ${usd(total)} per month if all are applied (savings can overlap).`,
+      '',
       '| # | Recommendation | Monthly savings | Share of spend | Quality risk | Confidence |',
       '| --- | --- | ---: | ---: | --- | ---: |',
-      ...recs.map((r, i) => `| ${i + 1} | ${cell(r.title)} | ${usd(r.monthly_savings_usd)} | ${pct(r.savings_share)} | ${r.quality_risk.level} | ${pct(r.confidence)} |`),
+      ...recs.map(
+        (r, i) =>
+          `| ${i + 1} | ${cell(r.title)} | ${usd(r.monthly_savings_usd)} | ${pct(r.savings_share)} | ${r.quality_risk.level} | ${pct(r.confidence)} |`,
+      ),
       '',
     );
   }
@@ -103,12 +113,21 @@ export function recommendationsToJson(recs: readonly Recommendation[], meta: Rep
 export function analysisMarkdown(a: FullAnalysis): string {
   const s = a.summary;
   const lat = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v)} ms`);
-  return recommendationsToMarkdown(a.recommendations, {
-    workspace: s.workspace, from: Date.parse(s.from), to: Date.parse(s.to), total_events: s.events, total_spend_usd: s.spend_usd, goal: s.goal,
-    highlights: [
-      `Monthly spend ${usd(s.monthly_spend_usd)}; projected ${usd(s.projected_monthly_spend_usd)} with the recommendations (${pct(s.savings_share)} less).`,
-      `Latency p50 ${lat(s.latency_p50_ms)}, p95 ${lat(s.latency_p95_ms)}, p99 ${lat(s.latency_p99_ms)}; error rate ${pct(s.error_rate)}.`,
-      ...(s.note ? [s.note] : []),
-    ],
-  }, a.skipped);
+  return recommendationsToMarkdown(
+    a.recommendations,
+    {
+      workspace: s.workspace,
+      from: Date.parse(s.from),
+      to: Date.parse(s.to),
+      total_events: s.events,
+      total_spend_usd: s.spend_usd,
+      goal: s.goal,
+      highlights: [
+        `Monthly spend ${usd(s.monthly_spend_usd)}; projected ${usd(s.projected_monthly_spend_usd)} with the recommendations (${pct(s.savings_share)} less).`,
+        `Latency p50 ${lat(s.latency_p50_ms)}, p95 ${lat(s.latency_p95_ms)}, p99 ${lat(s.latency_p99_ms)}; error rate ${pct(s.error_rate)}.`,
+        ...(s.note ? [s.note] : []),
+      ],
+    },
+    a.skipped,
+  );
 }

@@ -36,7 +36,8 @@ export interface PortkeyConfig {
 
 /** The query of a match, or the reason it cannot be expressed. */
 function queryOf(m: PolicyMatch): { query: Query } | { reason: string } {
-  if (m.min_prompt_tokens !== undefined || m.max_prompt_tokens !== undefined) return { reason: 'Portkey conditions cannot see prompt size' };
+  if (m.min_prompt_tokens !== undefined || m.max_prompt_tokens !== undefined)
+    return { reason: 'Portkey conditions cannot see prompt size' };
   if (m.offline) return { reason: 'Portkey conditions cannot see whether an end user waits ("offline")' };
   const parts: Query[] = [];
   const one = (field: string, v?: string[]) => v && parts.push({ [field]: v.length === 1 ? { $eq: v[0] } : { $in: v } });
@@ -48,7 +49,10 @@ function queryOf(m: PolicyMatch): { query: Query } | { reason: string } {
   return { query: parts.length === 1 ? parts[0]! : { $and: parts } };
 }
 
-export function policyToPortkey(policy: Policy, opts: GatewayExportOptions & { retry_attempts?: number }): { config: PortkeyConfig; notes: string[] } {
+export function policyToPortkey(
+  policy: Policy,
+  opts: GatewayExportOptions & { retry_attempts?: number },
+): { config: PortkeyConfig; notes: string[] } {
   const notes: string[] = [];
   const targets: PortkeyTarget[] = [];
   const conditions: { query: Query; then: string }[] = [];
@@ -62,30 +66,48 @@ export function policyToPortkey(policy: Policy, opts: GatewayExportOptions & { r
 
   policy.routing.forEach((rule, i) => {
     const q = queryOf(rule.match);
-    if ('reason' in q) { notes.push(`routing[${i}] (${describeMatch(rule.match)}): ${q.reason}; left out.`); return; }
+    if ('reason' in q) {
+      notes.push(`routing[${i}] (${describeMatch(rule.match)}): ${q.reason}; left out.`);
+      return;
+    }
     const target = known(rule.target_model, `routing[${i}].target_model`);
     if (!target) return;
     const primary: PortkeyTarget = { provider: target.provider, override_params: { model: target.id } };
     const sources = (rule.match.model ?? []).map((m) => known(m, `routing[${i}].match.model`)).filter((g): g is GatewayModel => g !== null);
     const name = `route-${i}`;
-    targets.push(sources.length
-      ? { name, strategy: { mode: 'fallback' }, targets: [primary, ...sources.map((g) => ({ provider: g.provider, override_params: { model: g.id } }))] }
-      : { name, ...primary });
+    targets.push(
+      sources.length
+        ? {
+            name,
+            strategy: { mode: 'fallback' },
+            targets: [primary, ...sources.map((g) => ({ provider: g.provider, override_params: { model: g.id } }))],
+          }
+        : { name, ...primary },
+    );
     conditions.push({ query: q.query, then: name });
   });
   policy.max_tokens_caps.forEach((c, i) => {
     const q = queryOf(c.match);
-    if ('reason' in q) { notes.push(`max_tokens_caps[${i}] (${describeMatch(c.match)}): ${q.reason}; set max_tokens=${c.cap} in the app.`); return; }
-    const models = (c.match.model ?? []).map((m) => known(m, `max_tokens_caps[${i}].match.model`)).filter((g): g is GatewayModel => g !== null);
+    if ('reason' in q) {
+      notes.push(`max_tokens_caps[${i}] (${describeMatch(c.match)}): ${q.reason}; set max_tokens=${c.cap} in the app.`);
+      return;
+    }
+    const models = (c.match.model ?? [])
+      .map((m) => known(m, `max_tokens_caps[${i}].match.model`))
+      .filter((g): g is GatewayModel => g !== null);
     if (models.length !== 1) {
-      notes.push(`max_tokens_caps[${i}] (${describeMatch(c.match)}): a Portkey target needs one provider, so a cap is exported for a single model only; set max_tokens=${c.cap} in the app.`);
+      notes.push(
+        `max_tokens_caps[${i}] (${describeMatch(c.match)}): a Portkey target needs one provider, so a cap is exported for a single model only; set max_tokens=${c.cap} in the app.`,
+      );
       return;
     }
     const name = `cap-${i}`;
     targets.push({ name, provider: models[0]!.provider, override_params: { model: models[0]!.id, max_tokens: c.cap } });
     conditions.push({ query: q.query, then: name });
   });
-  policy.batch.forEach((b, i) => notes.push(`batch[${i}] (${describeMatch(b.match)}): not a gateway setting; send this traffic to the provider's Batch API.`));
+  policy.batch.forEach((b, i) =>
+    notes.push(`batch[${i}] (${describeMatch(b.match)}): not a gateway setting; send this traffic to the provider's Batch API.`),
+  );
 
   // unmatched traffic keeps its model: one pass-through target per provider, chosen by the requested model
   const byProvider = new Map<string, string[]>();
@@ -109,9 +131,7 @@ export function policyToPortkey(policy: Policy, opts: GatewayExportOptions & { r
   targets.forEach(cap);
 
   const config: PortkeyConfig = {
-    strategy: conditions.length
-      ? { mode: 'conditional', conditions, default: `passthrough-${providers[0]![0]}` }
-      : { mode: 'loadbalance' },
+    strategy: conditions.length ? { mode: 'conditional', conditions, default: `passthrough-${providers[0]![0]}` } : { mode: 'loadbalance' },
     targets: conditions.length ? targets : targets.map((t) => ({ ...t, weight: 1 })),
     retry: { attempts: opts.retry_attempts ?? 2 },
   };
@@ -119,7 +139,9 @@ export function policyToPortkey(policy: Policy, opts: GatewayExportOptions & { r
   const exact = policy.exact_cache?.enabled ? policy.exact_cache : null;
   if (sem) {
     config.cache = { mode: 'semantic', max_age: sem.ttl_seconds };
-    notes.push('Semantic cache: Portkey checks exact matches first, then cosine similarity of embeddings (its own threshold), not Netra\'s MinHash threshold.');
+    notes.push(
+      "Semantic cache: Portkey checks exact matches first, then cosine similarity of embeddings (its own threshold), not Netra's MinHash threshold.",
+    );
   } else if (exact) {
     config.cache = { mode: 'simple', max_age: exact.ttl_seconds };
   }

@@ -15,4 +15,10 @@ export type { Scope };
 
 export type { AnalysisScope } from './scope.js';
 
-export interface AnalysisQueries extends UsageQueries, CacheQueries, ReplayQueries, PerformanceQueries, BreakdownQueries, BatchScheduleQueries {}
+export interface AnalysisQueries
+  extends UsageQueries,
+    CacheQueries,
+    ReplayQueries,
+    PerformanceQueries,
+    BreakdownQueries,
+    BatchScheduleQueries {}

@@ -12,11 +12,19 @@ import { CONTEXT_MIN_TURNS, CONTEXT_WINDOW_TOKENS, type ContextGrowthResult } fr
 import { confidenceFromCount, share, type KindResult, type Recommendation } from '../recommendation.js';
 import { buildRecommendation, bySavings, fmt, pct, round, usd } from './usage-shared.js';
 
-export function recommendContextGrowth(result: ContextGrowthResult, ctx: AnalysisContext, windowTokens = CONTEXT_WINDOW_TOKENS): KindResult {
+export function recommendContextGrowth(
+  result: ContextGrowthResult,
+  ctx: AnalysisContext,
+  windowTokens = CONTEXT_WINDOW_TOKENS,
+): KindResult {
   if (result.session_events === 0) {
     return {
       recommendations: [],
-      skipped: { kind: 'context_growth', reason: 'no event carries a session_id, so turns of one conversation cannot be linked', needs: 'session_id on events (the same id for every turn of a conversation)' },
+      skipped: {
+        kind: 'context_growth',
+        reason: 'no event carries a session_id, so turns of one conversation cannot be linked',
+        needs: 'session_id on events (the same id for every turn of a conversation)',
+      },
     };
   }
   const recs: Recommendation[] = [];
@@ -29,39 +37,54 @@ export function recommendContextGrowth(result: ContextGrowthResult, ctx: Analysi
     const savings = r.excess_prompt_tokens * perToken;
     if (!(savings > 0)) continue;
     const excessShare = share(r.excess_prompt_tokens, r.prompt_tokens);
-    recs.push(buildRecommendation({
-      kind: 'context_growth',
-      key: `${r.app}/${r.model}`,
-      title: `Window or summarise ${r.app}'s conversation history on ${r.model}: prompts grow ~${fmt(r.mean_growth_tokens_per_turn)} tokens per turn`,
-      scope: { app: r.app, model: r.model, segment: `sessions with >= ${CONTEXT_MIN_TURNS} turns and growing prompts` },
-      events: r.events,
-      spend_usd: r.spend_usd,
-      window_savings_usd: savings,
-      latency_impact: {
-        p50_ms_delta: null,
-        p95_ms_delta: null,
-        description: `shorter prompts on long sessions: ${pct(excessShare)} fewer prompt tokens in these sessions means less prefill time to first token on late turns`,
-      },
-      quality_risk: { level: 'medium', reason: `turns older than the last ~${fmt(windowTokens)} tokens would be dropped or summarised; answers that depend on early details can degrade (summaries reduce this)` },
-      confidence: confidenceFromCount(r.sessions) * 0.8,
-      evidence: {
-        figures: {
-          sessions: r.sessions, events: r.events, spend_usd: round(r.spend_usd), mean_turns: round(r.mean_turns, 2),
-          mean_growth_tokens_per_turn: round(r.mean_growth_tokens_per_turn, 1), prompt_tokens: r.prompt_tokens,
-          excess_prompt_tokens: r.excess_prompt_tokens, excess_share: round(excessShare), window_tokens: windowTokens,
-          sessions_with_3_plus_turns: result.multi_turn_sessions, window_savings_usd: round(savings),
-          sample_session_ids: r.sample_session_ids.join(', '),
+    recs.push(
+      buildRecommendation(
+        {
+          kind: 'context_growth',
+          key: `${r.app}/${r.model}`,
+          title: `Window or summarise ${r.app}'s conversation history on ${r.model}: prompts grow ~${fmt(r.mean_growth_tokens_per_turn)} tokens per turn`,
+          scope: { app: r.app, model: r.model, segment: `sessions with >= ${CONTEXT_MIN_TURNS} turns and growing prompts` },
+          events: r.events,
+          spend_usd: r.spend_usd,
+          window_savings_usd: savings,
+          latency_impact: {
+            p50_ms_delta: null,
+            p95_ms_delta: null,
+            description: `shorter prompts on long sessions: ${pct(excessShare)} fewer prompt tokens in these sessions means less prefill time to first token on late turns`,
+          },
+          quality_risk: {
+            level: 'medium',
+            reason: `turns older than the last ~${fmt(windowTokens)} tokens would be dropped or summarised; answers that depend on early details can degrade (summaries reduce this)`,
+          },
+          confidence: confidenceFromCount(r.sessions) * 0.8,
+          evidence: {
+            figures: {
+              sessions: r.sessions,
+              events: r.events,
+              spend_usd: round(r.spend_usd),
+              mean_turns: round(r.mean_turns, 2),
+              mean_growth_tokens_per_turn: round(r.mean_growth_tokens_per_turn, 1),
+              prompt_tokens: r.prompt_tokens,
+              excess_prompt_tokens: r.excess_prompt_tokens,
+              excess_share: round(excessShare),
+              window_tokens: windowTokens,
+              sessions_with_3_plus_turns: result.multi_turn_sessions,
+              window_savings_usd: round(savings),
+              sample_session_ids: r.sample_session_ids.join(', '),
+            },
+            query: result.sql,
+            sample_event_ids: r.sample_event_ids,
+          },
+          how_to_apply: [
+            `Keep the system prompt and the first user message, plus only the most recent ~${fmt(windowTokens)} tokens of history, in each ${r.app} request.`,
+            'Replace older turns with a running summary (regenerated every few turns by a cheap model) so earlier facts survive.',
+            'Or store the conversation server-side and retrieve only the turns relevant to the new message.',
+            `Expected: ${fmt(r.excess_prompt_tokens)} fewer prompt tokens over the window (${usd(savings)}), ${pct(excessShare)} of these sessions' prompt tokens.`,
+          ],
         },
-        query: result.sql,
-        sample_event_ids: r.sample_event_ids,
-      },
-      how_to_apply: [
-        `Keep the system prompt and the first user message, plus only the most recent ~${fmt(windowTokens)} tokens of history, in each ${r.app} request.`,
-        'Replace older turns with a running summary (regenerated every few turns by a cheap model) so earlier facts survive.',
-        'Or store the conversation server-side and retrieve only the turns relevant to the new message.',
-        `Expected: ${fmt(r.excess_prompt_tokens)} fewer prompt tokens over the window (${usd(savings)}), ${pct(excessShare)} of these sessions' prompt tokens.`,
-      ],
-    }, ctx));
+        ctx,
+      ),
+    );
   }
   return { recommendations: recs.sort(bySavings) };
 }

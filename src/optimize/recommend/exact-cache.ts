@@ -21,9 +21,14 @@ export function exactCacheQueryOptions(ctx: AnalysisContext): ExactCacheOptions 
   return { ttl_seconds: ctx.params.cache_ttl_seconds, compare_ttls_seconds: EXACT_CACHE_COMPARE_TTLS };
 }
 
-const ttlLabel = (s: number): string => (s % 86_400 === 0 ? `${s / 86_400}d` : s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
+const ttlLabel = (s: number): string =>
+  s % 86_400 === 0 ? `${s / 86_400}d` : s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`;
 
-export function recommendExactCache(result: ExactCacheResult, ctx: AnalysisContext, opts: ExactCacheOptions = exactCacheQueryOptions(ctx)): KindResult {
+export function recommendExactCache(
+  result: ExactCacheResult,
+  ctx: AnalysisContext,
+  opts: ExactCacheOptions = exactCacheQueryOptions(ctx),
+): KindResult {
   const hashed = result.groups.reduce((s, g) => s + g.events, 0);
   if (hashed === 0) {
     if (ctx.total_events === 0) return { recommendations: [] };
@@ -49,7 +54,13 @@ export function recommendExactCache(result: ExactCacheResult, ctx: AnalysisConte
     const spend = sum((g) => g.spend_usd);
     const top = [...groups].sort((a, b) => b.hits - a.hits)[0]!;
     const tempHits = groups.filter((g) => g.hit_temperature_avg !== null);
-    const temp = tempHits.length ? tempHits.reduce((s, g) => s + g.hit_temperature_avg! * g.hits, 0) / Math.max(1, tempHits.reduce((s, g) => s + g.hits, 0)) : null;
+    const temp = tempHits.length
+      ? tempHits.reduce((s, g) => s + g.hit_temperature_avg! * g.hits, 0) /
+        Math.max(
+          1,
+          tempHits.reduce((s, g) => s + g.hits, 0),
+        )
+      : null;
     const figures: Record<string, number | string | null> = {
       ttl_seconds: opts.ttl_seconds,
       events_with_prompt_hash: events,
@@ -71,32 +82,49 @@ export function recommendExactCache(result: ExactCacheResult, ctx: AnalysisConte
     const models = groups.map((g) => g.model).sort();
     // compared at the precision of the figure: a store's parallel avg() is 0.7 or 0.6999999999 from run to run
     const variedOutput = temp !== null && round(temp, 6) >= VARIED_OUTPUT_TEMPERATURE;
-    recs.push(buildRecommendation({
-      kind: 'exact_cache',
-      key: app,
-      title: `Cache ${app}'s repeated prompts for ${ttlLabel(opts.ttl_seconds)}: ${pct(share(hits, events))} of its calls are exact repeats`,
-      scope: { app, model: models.length === 1 ? models[0] : undefined, segment: `identical (model, prompt) within ${ttlLabel(opts.ttl_seconds)}` },
-      events: hits,
-      spend_usd: hitSpend,
-      window_savings_usd: hitSpend,
-      latency_impact: {
-        p50_ms_delta: null,
-        p95_ms_delta: null,
-        description: `${fmt(hits)} calls (${pct(share(hits, events))} of ${app}'s) would be answered from the cache in milliseconds` +
-          (top.hit_latency_p50_ms !== null ? ` instead of a median ${fmt(top.hit_latency_p50_ms)} ms (${top.model})` : '') + '; misses are unchanged',
-      },
-      quality_risk: variedOutput
-        ? { level: 'medium', reason: `the repeated calls sample at a mean temperature of ${fmt(temp!, 2)}: a cache returns the same answer every time, where callers may expect a fresh one` }
-        : { level: 'low', reason: `the same model already answered the identical prompt within ${ttlLabel(opts.ttl_seconds)}${temp !== null ? ` (mean temperature ${fmt(temp, 2)})` : ''}; only answers that depend on time or external state can go stale` },
-      confidence: confidenceFromCount(hits),
-      evidence: { figures, query: result.query, sample_event_ids: samples },
-      how_to_apply: [
-        `Put a response cache keyed on (model, full prompt, sampling parameters) in front of ${models.join(', ')} for ${app}, TTL ${opts.ttl_seconds} s; cache only successful responses.`,
-        `LiteLLM proxy: litellm_settings: { cache: true, cache_params: { type: redis, ttl: ${opts.ttl_seconds} } }. Portkey: "cache": { "mode": "simple", "max_age": ${opts.ttl_seconds} }.`,
-        `Hit rate by TTL here: ${opts.compare_ttls_seconds.map((t) => `${ttlLabel(t)} ${pct(Number(figures[`hit_rate_at_${ttlLabel(t)}`]))}`).join(', ')}; a longer TTL catches more repeats but serves older answers.`,
-        'Bypass the cache for prompts whose answer depends on the current time or on live data (send a cache-control: no-cache header or a per-request flag).',
-      ],
-    }, ctx));
+    recs.push(
+      buildRecommendation(
+        {
+          kind: 'exact_cache',
+          key: app,
+          title: `Cache ${app}'s repeated prompts for ${ttlLabel(opts.ttl_seconds)}: ${pct(share(hits, events))} of its calls are exact repeats`,
+          scope: {
+            app,
+            model: models.length === 1 ? models[0] : undefined,
+            segment: `identical (model, prompt) within ${ttlLabel(opts.ttl_seconds)}`,
+          },
+          events: hits,
+          spend_usd: hitSpend,
+          window_savings_usd: hitSpend,
+          latency_impact: {
+            p50_ms_delta: null,
+            p95_ms_delta: null,
+            description:
+              `${fmt(hits)} calls (${pct(share(hits, events))} of ${app}'s) would be answered from the cache in milliseconds` +
+              (top.hit_latency_p50_ms !== null ? ` instead of a median ${fmt(top.hit_latency_p50_ms)} ms (${top.model})` : '') +
+              '; misses are unchanged',
+          },
+          quality_risk: variedOutput
+            ? {
+                level: 'medium',
+                reason: `the repeated calls sample at a mean temperature of ${fmt(temp!, 2)}: a cache returns the same answer every time, where callers may expect a fresh one`,
+              }
+            : {
+                level: 'low',
+                reason: `the same model already answered the identical prompt within ${ttlLabel(opts.ttl_seconds)}${temp !== null ? ` (mean temperature ${fmt(temp, 2)})` : ''}; only answers that depend on time or external state can go stale`,
+              },
+          confidence: confidenceFromCount(hits),
+          evidence: { figures, query: result.query, sample_event_ids: samples },
+          how_to_apply: [
+            `Put a response cache keyed on (model, full prompt, sampling parameters) in front of ${models.join(', ')} for ${app}, TTL ${opts.ttl_seconds} s; cache only successful responses.`,
+            `LiteLLM proxy: litellm_settings: { cache: true, cache_params: { type: redis, ttl: ${opts.ttl_seconds} } }. Portkey: "cache": { "mode": "simple", "max_age": ${opts.ttl_seconds} }.`,
+            `Hit rate by TTL here: ${opts.compare_ttls_seconds.map((t) => `${ttlLabel(t)} ${pct(Number(figures[`hit_rate_at_${ttlLabel(t)}`]))}`).join(', ')}; a longer TTL catches more repeats but serves older answers.`,
+            'Bypass the cache for prompts whose answer depends on the current time or on live data (send a cache-control: no-cache header or a per-request flag).',
+          ],
+        },
+        ctx,
+      ),
+    );
   }
   recs.sort(bySavings);
   return { recommendations: recs };

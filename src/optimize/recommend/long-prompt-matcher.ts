@@ -45,7 +45,11 @@ export function identifierHash(text: string): number {
     let c = i < text.length ? text.charCodeAt(i) : 32;
     const w = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 127;
     if (w) {
-      if (!inWord) { h = 0x811c9dc5; isId = false; inWord = true; }
+      if (!inWord) {
+        h = 0x811c9dc5;
+        isId = false;
+        inWord = true;
+      }
       if ((c >= 48 && c <= 57) || c === 95) isId = true;
       if (c >= 65 && c <= 90) c |= 32;
       h = Math.imul(h ^ c, 0x01000193);
@@ -58,7 +62,7 @@ export function identifierHash(text: string): number {
   ids.sort((a, b) => a - b);
   let acc = 0x811c9dc5;
   for (let k = 0; k < ids.length; k++) if (k === 0 || ids[k] !== ids[k - 1]) acc = Math.imul(acc ^ ids[k]!, 0x01000193);
-  return (acc >>> 0) || 1;
+  return acc >>> 0 || 1;
 }
 
 interface Entry {
@@ -80,7 +84,12 @@ export interface LongPromptMatcher {
    * or above the threshold); then caches this prompt when `cache` is true (a successful call). With `lookup` false
    * it only caches (null): the cache's contents do not depend on lookups.
    */
-  observe(ev: { event_id: string; timestamp: number; model: string }, text: string, cache: boolean, lookup?: boolean): LongPromptMatch | null;
+  observe(
+    ev: { event_id: string; timestamp: number; model: string },
+    text: string,
+    cache: boolean,
+    lookup?: boolean,
+  ): LongPromptMatch | null;
   /** Live bucket count (memory checks). */
   bucketCount(): number;
 }
@@ -103,13 +112,24 @@ export function createLongPromptMatcher(opts: { threshold: number; ttlMs: number
     }
   }
 
-  function observe(ev: { event_id: string; timestamp: number; model: string }, text: string, cache: boolean, lookup = true): LongPromptMatch | null {
+  function observe(
+    ev: { event_id: string; timestamp: number; model: string },
+    text: string,
+    cache: boolean,
+    lookup = true,
+  ): LongPromptMatch | null {
     const now = ev.timestamp;
-    if (now - lastSweep > ttlMs) { sweep(now); lastSweep = now; }
+    if (now - lastSweep > ttlMs) {
+      sweep(now);
+      lastSweep = now;
+    }
     const f = promptFeatures(text, WHOLE_TEXT);
     const entity = identifierHash(text);
     let salt = salts.get(ev.model);
-    if (salt === undefined) { salt = hashString(ev.model); if (salts.size < 10_000) salts.set(ev.model, salt); }
+    if (salt === undefined) {
+      salt = hashString(ev.model);
+      if (salts.size < 10_000) salts.set(ev.model, salt);
+    }
     const keys = hasher.bandKeys(f.shingles, Math.imul(salt ^ entity, 0x9e3779b1) >>> 0);
     const n = f.shingles.length;
     const seen = new Set<Entry>();
@@ -127,7 +147,10 @@ export function createLongPromptMatcher(opts: { threshold: number; ttlMs: number
         const m = c.shingles.length;
         if ((n < m ? n : m) < threshold * (n < m ? m : n)) continue;
         const s = jaccardSorted(f.shingles, c.shingles);
-        if (s > bestSim || (s === bestSim && best !== null && c.ts > best.ts)) { bestSim = s; best = c; }
+        if (s > bestSim || (s === bestSim && best !== null && c.ts > best.ts)) {
+          bestSim = s;
+          best = c;
+        }
       }
     }
     if (cache && n > 0) {

@@ -57,14 +57,20 @@ function basisOf(r: RoutingSegmentRow, simple: ReadonlySet<string>): Basis | nul
 /** Cheapest adequate model: same provider first, then any provider; null when nothing is cheaper. */
 export function pickTarget(source: CatalogModel, s: Segment, catalog: readonly CatalogModel[]): CatalogModel | null {
   const current = costAt(source, s);
-  const fits = catalog.filter((m) =>
-    m.id !== source.id && m.quality_tier >= ROUTING_REQUIRED_TIER && m.modes.includes(s.operation)
-    && (m.context_window === null || m.context_window >= s.maxPrompt) && costAt(m, s) < current);
-  const cheapest = (list: CatalogModel[]) => list.reduce<CatalogModel | null>((best, m) => {
-    if (!best) return m;
-    const d = costAt(m, s) - costAt(best, s);
-    return d < 0 || (d === 0 && m.id < best.id) ? m : best;
-  }, null);
+  const fits = catalog.filter(
+    (m) =>
+      m.id !== source.id &&
+      m.quality_tier >= ROUTING_REQUIRED_TIER &&
+      m.modes.includes(s.operation) &&
+      (m.context_window === null || m.context_window >= s.maxPrompt) &&
+      costAt(m, s) < current,
+  );
+  const cheapest = (list: CatalogModel[]) =>
+    list.reduce<CatalogModel | null>((best, m) => {
+      if (!best) return m;
+      const d = costAt(m, s) - costAt(best, s);
+      return d < 0 || (d === 0 && m.id < best.id) ? m : best;
+    }, null);
   return cheapest(fits.filter((m) => m.provider === source.provider)) ?? cheapest(fits);
 }
 
@@ -85,10 +91,20 @@ function qualityByModel(rows: readonly RoutingSegmentRow[]): Map<string, { n: nu
   return new Map([...acc].map(([k, a]) => [k, { n: a.n, mean: a.sum / a.n }]));
 }
 
-function qualityRisk(s: Segment, source: CatalogModel, target: CatalogModel, scores: Map<string, { n: number; mean: number }>, minEvents: number): { level: Risk; reason: string; measured: boolean } {
+function qualityRisk(
+  s: Segment,
+  source: CatalogModel,
+  target: CatalogModel,
+  scores: Map<string, { n: number; mean: number }>,
+  minEvents: number,
+): { level: Risk; reason: string; measured: boolean } {
   const pick = (model: string) => {
     const byTask = s.task !== null ? scores.get(`${model}\u0000${s.task}`) : undefined;
-    return byTask && byTask.n >= minEvents ? { ...byTask, where: `task '${s.task}'` } : scores.get(model) && scores.get(model)!.n >= minEvents ? { ...scores.get(model)!, where: 'all tasks' } : null;
+    return byTask && byTask.n >= minEvents
+      ? { ...byTask, where: `task '${s.task}'` }
+      : scores.get(model) && scores.get(model)!.n >= minEvents
+        ? { ...scores.get(model)!, where: 'all tasks' }
+        : null;
   };
   const src = pick(s.model);
   const tgt = pick(target.id);
@@ -102,10 +118,17 @@ function qualityRisk(s: Segment, source: CatalogModel, target: CatalogModel, sco
     };
   }
   const gap = source.quality_tier - target.quality_tier;
-  const why = s.basis === 'simple_task' ? `task '${s.task}' is a simple task class` : `prompts under 256 tokens and >= ${pct(SMALL_COMPLETION_SHARE, 0)} of completions <= ${SMALL_COMPLETION_TOKENS} tokens`;
+  const why =
+    s.basis === 'simple_task'
+      ? `task '${s.task}' is a simple task class`
+      : `prompts under 256 tokens and >= ${pct(SMALL_COMPLETION_SHARE, 0)} of completions <= ${SMALL_COMPLETION_TOKENS} tokens`;
   if (gap <= 0) return { level: 'low', measured: false, reason: `same quality tier (${target.quality_tier}) in the catalog; ${why}` };
   const level: Risk = gap >= 2 ? 'high' : s.basis === 'simple_task' ? 'low' : 'medium';
-  return { level, measured: false, reason: `catalog tier ${source.quality_tier} → ${target.quality_tier} (gap ${gap}); ${why}; no quality_score on events to confirm` };
+  return {
+    level,
+    measured: false,
+    reason: `catalog tier ${source.quality_tier} → ${target.quality_tier} (gap ${gap}); ${why}; no quality_score on events to confirm`,
+  };
 }
 
 /** Merges the size bands of each routable (app, model, operation, task) and returns the segments. */
@@ -118,7 +141,21 @@ function routableSegments(rows: readonly RoutingSegmentRow[], ctx: AnalysisConte
     const basis = basisOf(r, simple);
     if (!basis) continue;
     const key = [r.app, r.model, r.operation, r.task ?? '', basis].join('\u0000');
-    const s = out.get(key) ?? { app: r.app, model: r.model, operation: r.operation, task: r.task, basis, bands: [], events: 0, spend: 0, uncached: 0, cached: 0, completion: 0, maxPrompt: 0, samples: [] };
+    const s = out.get(key) ?? {
+      app: r.app,
+      model: r.model,
+      operation: r.operation,
+      task: r.task,
+      basis,
+      bands: [],
+      events: 0,
+      spend: 0,
+      uncached: 0,
+      cached: 0,
+      completion: 0,
+      maxPrompt: 0,
+      samples: [],
+    };
     s.bands.push(r.size_band);
     s.events += r.events;
     s.spend += r.spend_usd;
@@ -136,7 +173,14 @@ export function recommendModelRouting(result: UsageResult<RoutingSegmentRow>, ct
   const rows = result.rows;
   if (rows.length === 0) return { recommendations: [] };
   if (!rows.some((r) => ctx.resolve(r.model))) {
-    return { recommendations: [], skipped: { kind: 'model_routing', reason: 'none of the models in the events is in the price catalog, so quality tiers and prices are unknown', needs: 'model ids the price catalog knows (or price overrides for the workspace)' } };
+    return {
+      recommendations: [],
+      skipped: {
+        kind: 'model_routing',
+        reason: 'none of the models in the events is in the price catalog, so quality tiers and prices are unknown',
+        needs: 'model ids the price catalog knows (or price overrides for the workspace)',
+      },
+    };
   }
   const scores = qualityByModel(rows);
   const recs: Recommendation[] = [];
@@ -152,38 +196,77 @@ export function recommendModelRouting(result: UsageResult<RoutingSegmentRow>, ct
     const risk = qualityRisk(s, source, target, scores, ctx.params.min_events);
     const taskLabel = s.task ?? '(no task tag)';
     const bands = [...new Set(s.bands)].sort();
-    recs.push(buildRecommendation({
-      kind: 'model_routing',
-      key: `${s.app}/${s.model}/${s.operation}/${taskLabel}${s.basis === 'small_io' ? '/small' : ''}`,
-      title: `Route ${s.app} '${taskLabel}' calls from ${s.model} to ${target.id}`,
-      scope: { app: s.app, model: s.model, segment: `task=${taskLabel}; prompt bands ${bands.join(',')}`, task: s.task ?? undefined, target_model: target.id, basis: s.basis },
-      events: s.events,
-      spend_usd: s.spend,
-      window_savings_usd: savings,
-      latency_impact: { p50_ms_delta: null, p95_ms_delta: null, description: `not measured: ${target.id} has no traffic-based latency here; smaller models are usually faster to first token, verify in the shadow test` },
-      quality_risk: { level: risk.level, reason: risk.reason },
-      confidence: confidenceFromCount(s.events) * (s.basis === 'simple_task' ? 1 : 0.8) * (risk.measured ? 1 : 0.9),
-      evidence: {
-        figures: {
-          events: s.events, spend_usd: round(s.spend), target_cost_usd: round(targetCost), window_savings_usd: round(savings),
-          source_cost_at_catalog_usd: round(currentAtCatalog), billed_uncached_prompt_tokens: s.uncached, billed_cached_prompt_tokens: s.cached,
-          billed_completion_tokens: s.completion, max_prompt_tokens: s.maxPrompt, target_context_window: target.context_window,
-          source_tier: source.quality_tier, target_tier: target.quality_tier, target_input_usd_per_mtok: round(target.input * 1e6),
-          target_output_usd_per_mtok: round(target.output * 1e6), basis: s.basis, prompt_bands: bands.join(','),
+    recs.push(
+      buildRecommendation(
+        {
+          kind: 'model_routing',
+          key: `${s.app}/${s.model}/${s.operation}/${taskLabel}${s.basis === 'small_io' ? '/small' : ''}`,
+          title: `Route ${s.app} '${taskLabel}' calls from ${s.model} to ${target.id}`,
+          scope: {
+            app: s.app,
+            model: s.model,
+            segment: `task=${taskLabel}; prompt bands ${bands.join(',')}`,
+            task: s.task ?? undefined,
+            target_model: target.id,
+            basis: s.basis,
+          },
+          events: s.events,
+          spend_usd: s.spend,
+          window_savings_usd: savings,
+          latency_impact: {
+            p50_ms_delta: null,
+            p95_ms_delta: null,
+            description: `not measured: ${target.id} has no traffic-based latency here; smaller models are usually faster to first token, verify in the shadow test`,
+          },
+          quality_risk: { level: risk.level, reason: risk.reason },
+          confidence: confidenceFromCount(s.events) * (s.basis === 'simple_task' ? 1 : 0.8) * (risk.measured ? 1 : 0.9),
+          evidence: {
+            figures: {
+              events: s.events,
+              spend_usd: round(s.spend),
+              target_cost_usd: round(targetCost),
+              window_savings_usd: round(savings),
+              source_cost_at_catalog_usd: round(currentAtCatalog),
+              billed_uncached_prompt_tokens: s.uncached,
+              billed_cached_prompt_tokens: s.cached,
+              billed_completion_tokens: s.completion,
+              max_prompt_tokens: s.maxPrompt,
+              target_context_window: target.context_window,
+              source_tier: source.quality_tier,
+              target_tier: target.quality_tier,
+              target_input_usd_per_mtok: round(target.input * 1e6),
+              target_output_usd_per_mtok: round(target.output * 1e6),
+              basis: s.basis,
+              prompt_bands: bands.join(','),
+            },
+            query: result.sql,
+            sample_event_ids: s.samples,
+          },
+          how_to_apply: [
+            `Add a routing rule: requests from app '${s.app}'${s.task ? ` with tags.task = '${s.task}'` : ' with prompts under 256 tokens'} go to ${target.id} instead of ${s.model} (e.g. a LiteLLM/Portkey route keyed on the task tag).`,
+            `Shadow-test first: send ${pct(0.05, 0)} of that traffic to ${target.id} and compare outputs (or quality_score) with ${s.model} for a few days.`,
+            `Roll out gradually and keep ${s.model} as the fallback for errors or low-confidence answers.`,
+            `Expected: ${usd(s.spend)} → ${usd(targetCost)} over the analysed window on the same tokens (${pct(savings / Math.max(s.spend, 1e-12))} less).`,
+          ],
         },
-        query: result.sql,
-        sample_event_ids: s.samples,
-      },
-      how_to_apply: [
-        `Add a routing rule: requests from app '${s.app}'${s.task ? ` with tags.task = '${s.task}'` : ' with prompts under 256 tokens'} go to ${target.id} instead of ${s.model} (e.g. a LiteLLM/Portkey route keyed on the task tag).`,
-        `Shadow-test first: send ${pct(0.05, 0)} of that traffic to ${target.id} and compare outputs (or quality_score) with ${s.model} for a few days.`,
-        `Roll out gradually and keep ${s.model} as the fallback for errors or low-confidence answers.`,
-        `Expected: ${usd(s.spend)} → ${usd(targetCost)} over the analysed window on the same tokens (${pct(savings / Math.max(s.spend, 1e-12))} less).`,
-      ],
-    }, ctx));
+        ctx,
+      ),
+    );
   }
-  if (recs.length === 0 && !rows.some((r) => r.task !== null) && rows.some((r) => (ctx.resolve(r.model)?.quality_tier ?? 0) >= PREMIUM_TIER)) {
-    return { recommendations: [], skipped: { kind: 'model_routing', reason: 'premium-model traffic exists but no event carries a task class, so simple tasks cannot be told apart (and no segment is small enough to route on size alone)', needs: 'tags.task on events (e.g. classification, extraction, faq, short_answer)' } };
+  if (
+    recs.length === 0 &&
+    !rows.some((r) => r.task !== null) &&
+    rows.some((r) => (ctx.resolve(r.model)?.quality_tier ?? 0) >= PREMIUM_TIER)
+  ) {
+    return {
+      recommendations: [],
+      skipped: {
+        kind: 'model_routing',
+        reason:
+          'premium-model traffic exists but no event carries a task class, so simple tasks cannot be told apart (and no segment is small enough to route on size alone)',
+        needs: 'tags.task on events (e.g. classification, extraction, faq, short_answer)',
+      },
+    };
   }
   return { recommendations: recs.sort(bySavings) };
 }

@@ -34,22 +34,38 @@ interface ModelTally {
 }
 
 function howToApply(providers: Set<string>, app: string, minTokens: number): string[] {
-  const steps = [`Keep ${app}'s system prompt (and any other fixed preamble) first and byte-identical across calls; put the user-specific part after it. Prefixes under ${fmt(minTokens)} tokens are not cached.`];
-  if (providers.has('openai') || providers.has('deepseek')) steps.push('OpenAI / DeepSeek cache prefixes automatically: no flag, but any change early in the prompt (timestamps, user names, tool lists in a varying order) breaks the match. Check usage.prompt_tokens_details.cached_tokens afterwards.');
-  if (providers.has('anthropic')) steps.push('Anthropic: mark the end of the system prompt with "cache_control": { "type": "ephemeral" } (5-minute cache; the first call pays the cache-write premium).');
-  if (providers.has('google')) steps.push('Google Gemini: implicit caching applies to repeated prefixes on 2.5 models; for a guaranteed discount create an explicit context cache for the system prompt.');
+  const steps = [
+    `Keep ${app}'s system prompt (and any other fixed preamble) first and byte-identical across calls; put the user-specific part after it. Prefixes under ${fmt(minTokens)} tokens are not cached.`,
+  ];
+  if (providers.has('openai') || providers.has('deepseek'))
+    steps.push(
+      'OpenAI / DeepSeek cache prefixes automatically: no flag, but any change early in the prompt (timestamps, user names, tool lists in a varying order) breaks the match. Check usage.prompt_tokens_details.cached_tokens afterwards.',
+    );
+  if (providers.has('anthropic'))
+    steps.push(
+      'Anthropic: mark the end of the system prompt with "cache_control": { "type": "ephemeral" } (5-minute cache; the first call pays the cache-write premium).',
+    );
+  if (providers.has('google'))
+    steps.push(
+      'Google Gemini: implicit caching applies to repeated prefixes on 2.5 models; for a guaranteed discount create an explicit context cache for the system prompt.',
+    );
   steps.push('Report cached_prompt_tokens on events afterwards so the achieved discount shows up here.');
   return steps;
 }
 
-export function recommendPromptCaching(result: PrefixCacheResult, ctx: AnalysisContext, opts: PrefixCacheOptions = prefixCacheQueryOptions(ctx)): KindResult {
+export function recommendPromptCaching(
+  result: PrefixCacheResult,
+  ctx: AnalysisContext,
+  opts: PrefixCacheOptions = prefixCacheQueryOptions(ctx),
+): KindResult {
   if (result.groups.length === 0) {
     if (ctx.total_events === 0) return { recommendations: [] };
     return {
       recommendations: [],
       skipped: {
         kind: 'prompt_caching',
-        reason: 'no event carries prefix_hash with prefix_tokens: shared prompt prefixes cannot be recognised, so prompt-caching analysis skipped',
+        reason:
+          'no event carries prefix_hash with prefix_tokens: shared prompt prefixes cannot be recognised, so prompt-caching analysis skipped',
         needs: 'prefix_hash and prefix_tokens on events (or messages with a leading system message, from which they are derived)',
       },
     };
@@ -75,13 +91,21 @@ export function recommendPromptCaching(result: PrefixCacheResult, ctx: AnalysisC
       const entry = ctx.resolve(g.model);
       const rates = ctx.rates(g.model);
       const min = entry?.min_cacheable_prompt_tokens ?? null;
-      if (min === null || rates === null) { noCaching.add(g.model); continue; }
+      if (min === null || rates === null) {
+        noCaching.add(g.model);
+        continue;
+      }
       alreadyEvents += g.already_cached_events;
       alreadyTokens += g.already_cached_tokens;
       alreadySavings += g.already_cached_tokens * (rates.input - rates.cached_input);
-      if (g.min_tokens_bucket < min) { belowMin.events += g.events; belowMin.models.add(g.model); continue; }
+      if (g.min_tokens_bucket < min) {
+        belowMin.events += g.events;
+        belowMin.models.add(g.model);
+        continue;
+      }
       const t = tallies.get(g.model) ?? { model: g.model, provider: g.provider, min, hits: 0, hitTokens: 0, savings: 0, writePremium: 0 };
-      const premium = rates.cache_write !== null && rates.cache_write > rates.input ? g.write_prefix_tokens * (rates.cache_write - rates.input) : 0;
+      const premium =
+        rates.cache_write !== null && rates.cache_write > rates.input ? g.write_prefix_tokens * (rates.cache_write - rates.input) : 0;
       t.hits += g.hits;
       t.hitTokens += g.hit_prefix_tokens;
       t.savings += g.hit_prefix_tokens * (rates.input - rates.cached_input) - premium;
@@ -121,24 +145,32 @@ export function recommendPromptCaching(result: PrefixCacheResult, ctx: AnalysisC
     for (const t of models) figures[`min_cacheable_prompt_tokens:${t.model}`] = t.min;
     const providers = new Set(models.map((t) => t.provider));
     const names = models.map((t) => t.model).sort();
-    recs.push(buildRecommendation({
-      kind: 'prompt_caching',
-      key: app,
-      title: `Use provider prompt caching for ${app}'s system prompt: ${pct(share(hits, appEvents))} of its calls re-send a warm prefix`,
-      scope: { app, model: names.length === 1 ? names[0] : undefined, segment: `prefix reused within ${opts.window_seconds} s` },
-      events: hits,
-      spend_usd: hitSpend,
-      window_savings_usd: savings,
-      latency_impact: {
-        p50_ms_delta: null,
-        p95_ms_delta: null,
-        description: `cached prefixes (${fmt(hitTokens / Math.max(1, hits))} tokens per call on average) skip prefill: time to first token drops on ${fmt(hits)} calls; output is unchanged`,
-      },
-      quality_risk: { level: 'low', reason: 'provider prompt caching returns the same output as an uncached call; only billing and prefill time change' },
-      confidence: confidenceFromCount(hits),
-      evidence: { figures, query: result.query, sample_event_ids: samples },
-      how_to_apply: howToApply(providers, app, Math.min(...models.map((t) => t.min))),
-    }, ctx));
+    recs.push(
+      buildRecommendation(
+        {
+          kind: 'prompt_caching',
+          key: app,
+          title: `Use provider prompt caching for ${app}'s system prompt: ${pct(share(hits, appEvents))} of its calls re-send a warm prefix`,
+          scope: { app, model: names.length === 1 ? names[0] : undefined, segment: `prefix reused within ${opts.window_seconds} s` },
+          events: hits,
+          spend_usd: hitSpend,
+          window_savings_usd: savings,
+          latency_impact: {
+            p50_ms_delta: null,
+            p95_ms_delta: null,
+            description: `cached prefixes (${fmt(hitTokens / Math.max(1, hits))} tokens per call on average) skip prefill: time to first token drops on ${fmt(hits)} calls; output is unchanged`,
+          },
+          quality_risk: {
+            level: 'low',
+            reason: 'provider prompt caching returns the same output as an uncached call; only billing and prefill time change',
+          },
+          confidence: confidenceFromCount(hits),
+          evidence: { figures, query: result.query, sample_event_ids: samples },
+          how_to_apply: howToApply(providers, app, Math.min(...models.map((t) => t.min))),
+        },
+        ctx,
+      ),
+    );
   }
   recs.sort(bySavings);
   return { recommendations: recs };

@@ -41,42 +41,57 @@ export function recommendRetryWaste(input: RetryWasteInput, ctx: AnalysisContext
     const worst = [...rows].sort((a, b) => b.errors - a.errors)[0]!;
     const samples = rows.flatMap((r) => r.sample_event_ids).slice(0, 3);
     const stormy = burstMinutes > 0;
-    recs.push(buildRecommendation({
-      kind: 'retry_waste',
-      key: app,
-      title: stormy
-        ? `Smooth ${app}'s request rate: ${fmt(burstMinutes)} minute(s) with >= ${RATE_LIMIT_BURST_MIN_PER_MINUTE} rate-limit errors (peak ${fmt(rl!.peak_per_minute)}/min)`
-        : `Cut ${app}'s failed-call waste: ${fmt(errors)} errors (${usd(errorSpend)} billed), ${fmt(retries)} retries`,
-      scope: { app, model: rows.length === 1 ? rows[0]!.model : undefined, segment: 'status = error, and retries of failed calls' },
-      events: affected,
-      spend_usd: affectedSpend,
-      window_savings_usd: errorSpend,
-      latency_impact: {
-        p50_ms_delta: null,
-        p95_ms_delta: null,
-        description: `each retried call waited for a failure and a backoff; ${fmt(retries)} retries in the window (${fmt(failedRetries)} failed again). Smoothing bursts removes most 429 round trips.`,
-      },
-      quality_risk: { level: 'low', reason: 'no change to prompts or models; only when and how often calls are sent' },
-      confidence: confidenceFromCount(errors) * 0.7,
-      evidence: {
-        figures: {
-          errors, error_share: round(errors / Math.max(ctx.total_events, 1)), error_spend_usd: round(errorSpend), billed_errors: billed,
-          rate_limited_429: limited, retries, retry_spend_usd: round(retrySpend), failed_retries: failedRetries,
-          failed_retry_spend_usd: round(failedRetrySpend), minutes_with_429: rl?.minutes_with_429 ?? 0, burst_minutes_429: burstMinutes,
-          peak_429_per_minute: rl?.peak_per_minute ?? 0, peak_429_minute: rl ? new Date(rl.peak_minute).toISOString() : null,
-          most_errors_model: `${worst.model} (${fmt(worst.errors)})`, savings_basis: 'upper bound: the spend on calls that failed',
+    recs.push(
+      buildRecommendation(
+        {
+          kind: 'retry_waste',
+          key: app,
+          title: stormy
+            ? `Smooth ${app}'s request rate: ${fmt(burstMinutes)} minute(s) with >= ${RATE_LIMIT_BURST_MIN_PER_MINUTE} rate-limit errors (peak ${fmt(rl!.peak_per_minute)}/min)`
+            : `Cut ${app}'s failed-call waste: ${fmt(errors)} errors (${usd(errorSpend)} billed), ${fmt(retries)} retries`,
+          scope: { app, model: rows.length === 1 ? rows[0]!.model : undefined, segment: 'status = error, and retries of failed calls' },
+          events: affected,
+          spend_usd: affectedSpend,
+          window_savings_usd: errorSpend,
+          latency_impact: {
+            p50_ms_delta: null,
+            p95_ms_delta: null,
+            description: `each retried call waited for a failure and a backoff; ${fmt(retries)} retries in the window (${fmt(failedRetries)} failed again). Smoothing bursts removes most 429 round trips.`,
+          },
+          quality_risk: { level: 'low', reason: 'no change to prompts or models; only when and how often calls are sent' },
+          confidence: confidenceFromCount(errors) * 0.7,
+          evidence: {
+            figures: {
+              errors,
+              error_share: round(errors / Math.max(ctx.total_events, 1)),
+              error_spend_usd: round(errorSpend),
+              billed_errors: billed,
+              rate_limited_429: limited,
+              retries,
+              retry_spend_usd: round(retrySpend),
+              failed_retries: failedRetries,
+              failed_retry_spend_usd: round(failedRetrySpend),
+              minutes_with_429: rl?.minutes_with_429 ?? 0,
+              burst_minutes_429: burstMinutes,
+              peak_429_per_minute: rl?.peak_per_minute ?? 0,
+              peak_429_minute: rl ? new Date(rl.peak_minute).toISOString() : null,
+              most_errors_model: `${worst.model} (${fmt(worst.errors)})`,
+              savings_basis: 'upper bound: the spend on calls that failed',
+            },
+            query: `${input.failures.sql};\n${input.rateLimits.sql}`,
+            sample_event_ids: samples,
+          },
+          how_to_apply: [
+            'Retry with exponential backoff and full jitter (e.g. base 0.5 s, cap 30 s, at most 3 attempts); honour Retry-After on 429 and 503.',
+            `Smooth the send rate with a client-side token bucket below the provider's limit${stormy ? ` (bursts reached ${fmt(rl!.peak_per_minute)} 429s in one minute)` : ''}; queue instead of firing in bursts.`,
+            'Add a circuit breaker per deployment (open after ~5 consecutive 5xx for 30 s) with a fallback deployment or model, so calls that would fail are not sent and paid for.',
+            'Do not retry non-retryable errors (4xx other than 408/429); deduplicate retries by trace_id so one request is not retried at several layers.',
+            `Upper bound of the savings: ${usd(errorSpend)} billed for failed calls over the window (${pct(errors / Math.max(ctx.total_events, 1), 2)} of calls failed).`,
+          ],
         },
-        query: `${input.failures.sql};\n${input.rateLimits.sql}`,
-        sample_event_ids: samples,
-      },
-      how_to_apply: [
-        'Retry with exponential backoff and full jitter (e.g. base 0.5 s, cap 30 s, at most 3 attempts); honour Retry-After on 429 and 503.',
-        `Smooth the send rate with a client-side token bucket below the provider's limit${stormy ? ` (bursts reached ${fmt(rl!.peak_per_minute)} 429s in one minute)` : ''}; queue instead of firing in bursts.`,
-        'Add a circuit breaker per deployment (open after ~5 consecutive 5xx for 30 s) with a fallback deployment or model, so calls that would fail are not sent and paid for.',
-        'Do not retry non-retryable errors (4xx other than 408/429); deduplicate retries by trace_id so one request is not retried at several layers.',
-        `Upper bound of the savings: ${usd(errorSpend)} billed for failed calls over the window (${pct(errors / Math.max(ctx.total_events, 1), 2)} of calls failed).`,
-      ],
-    }, ctx));
+        ctx,
+      ),
+    );
   }
   return { recommendations: recs.sort(bySavings) };
 }

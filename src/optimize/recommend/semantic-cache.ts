@@ -67,7 +67,19 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
   let countFromTs = -Infinity;
   let scale = 1;
   let sampleNote: string | null = null;
-  const newTally = (): AppTally => ({ textEvents: 0, textSpend: 0, exact: 0, near: 0, nearSpend: 0, nearLong: 0, similaritySum: 0, failedUnchecked: 0, samples: [], pairs: [], models: new Map() });
+  const newTally = (): AppTally => ({
+    textEvents: 0,
+    textSpend: 0,
+    exact: 0,
+    near: 0,
+    nearSpend: 0,
+    nearLong: 0,
+    similaritySum: 0,
+    failedUnchecked: 0,
+    samples: [],
+    pairs: [],
+    models: new Map(),
+  });
 
   const tally = (app: string): AppTally => {
     let t = apps.get(app);
@@ -103,7 +115,10 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
       const m = index.observe(r);
       if (m.kind === 'near') match = { id: m.matchedEventId!, sim: m.similarity! };
     } else if (!exact) t.failedUnchecked++;
-    if (exact) { t.exact++; return; }
+    if (exact) {
+      t.exact++;
+      return;
+    }
     if (match === null) return;
     t.near++;
     t.nearSpend += r.cost_usd;
@@ -132,8 +147,13 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     const recs: Recommendation[] = [];
     if (scale !== 1) {
       for (const t of apps.values()) {
-        t.textEvents = Math.round(t.textEvents * scale); t.textSpend *= scale; t.exact = Math.round(t.exact * scale);
-        t.near = Math.round(t.near * scale); t.nearSpend *= scale; t.nearLong = Math.round(t.nearLong * scale); t.similaritySum *= scale;
+        t.textEvents = Math.round(t.textEvents * scale);
+        t.textSpend *= scale;
+        t.exact = Math.round(t.exact * scale);
+        t.near = Math.round(t.near * scale);
+        t.nearSpend *= scale;
+        t.nearLong = Math.round(t.nearLong * scale);
+        t.similaritySum *= scale;
         t.failedUnchecked = Math.round(t.failedUnchecked * scale);
       }
     }
@@ -141,52 +161,65 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
       if (t.near < ctx.params.min_events || !(t.nearSpend > 0)) continue;
       const models = [...t.models.keys()].sort();
       const highRisk = fh.false_hit_rate_upper_95 >= 0.05;
-      recs.push(buildRecommendation({
-        kind: 'semantic_cache',
-        key: app,
-        title: `Add a semantic cache for ${app}: ${pct(share(t.near, t.textEvents))} of its prompts reword one answered within ${fmt(ctx.params.cache_ttl_seconds / 60)} min`,
-        scope: { app, model: models.length === 1 ? models[0] : undefined, segment: `near-duplicate prompts (similarity >= ${threshold}) within ${ctx.params.cache_ttl_seconds} s, not exact repeats` },
-        events: t.near,
-        spend_usd: t.nearSpend,
-        window_savings_usd: t.nearSpend,
-        latency_impact: {
-          p50_ms_delta: null,
-          p95_ms_delta: null,
-          description: `${fmt(t.near)} calls would be answered from the cache in milliseconds; every other call pays a similarity lookup (a few ms with an embedding cache)`,
-        },
-        quality_risk: {
-          level: highRisk ? 'high' : 'medium',
-          reason: `a near hit returns the answer to a different wording: on real paraphrase pairs ${pct(fh.expected_false_hit_rate)} of near hits at this threshold were another question's answer (95% upper bound ${pct(fh.false_hit_rate_upper_95)}); ${pct(share(t.nearLong, t.near))} of these hits are long prompts, where single small edits count as rewordings`,
-        },
-        confidence: confidenceFromCount(t.near) * (1 - fh.false_hit_rate_upper_95) * (scale !== 1 ? 0.9 : 1),
-        evidence: {
-          figures: {
-            ttl_seconds: ctx.params.cache_ttl_seconds,
-            threshold,
-            text_events: t.textEvents,
-            near_hits: t.near,
-            near_hit_rate: round(share(t.near, t.textEvents), 4),
-            near_hit_spend_usd: round(t.nearSpend),
-            expected_false_hit_rate: round(fh.expected_false_hit_rate, 4),
-            false_hit_rate_upper_95: round(fh.false_hit_rate_upper_95, 4),
-            expected_recall_on_paraphrases: round(fh.expected_recall, 4),
-            near_hits_long_prompts: t.nearLong,
-            mean_similarity: round(t.similaritySum / t.near, 3),
-            exact_repeats_excluded: t.exact,
-            failed_calls_not_checked: t.failedUnchecked,
-            example_pairs: t.pairs.join('; '),
-            sampling: sampleNote ?? 'none: every text event was analysed',
+      recs.push(
+        buildRecommendation(
+          {
+            kind: 'semantic_cache',
+            key: app,
+            title: `Add a semantic cache for ${app}: ${pct(share(t.near, t.textEvents))} of its prompts reword one answered within ${fmt(ctx.params.cache_ttl_seconds / 60)} min`,
+            scope: {
+              app,
+              model: models.length === 1 ? models[0] : undefined,
+              segment: `near-duplicate prompts (similarity >= ${threshold}) within ${ctx.params.cache_ttl_seconds} s, not exact repeats`,
+            },
+            events: t.near,
+            spend_usd: t.nearSpend,
+            window_savings_usd: t.nearSpend,
+            latency_impact: {
+              p50_ms_delta: null,
+              p95_ms_delta: null,
+              description: `${fmt(t.near)} calls would be answered from the cache in milliseconds; every other call pays a similarity lookup (a few ms with an embedding cache)`,
+            },
+            quality_risk: {
+              level: highRisk ? 'high' : 'medium',
+              reason: `a near hit returns the answer to a different wording: on real paraphrase pairs ${pct(fh.expected_false_hit_rate)} of near hits at this threshold were another question's answer (95% upper bound ${pct(fh.false_hit_rate_upper_95)}); ${pct(share(t.nearLong, t.near))} of these hits are long prompts, where single small edits count as rewordings`,
+            },
+            confidence: confidenceFromCount(t.near) * (1 - fh.false_hit_rate_upper_95) * (scale !== 1 ? 0.9 : 1),
+            evidence: {
+              figures: {
+                ttl_seconds: ctx.params.cache_ttl_seconds,
+                threshold,
+                text_events: t.textEvents,
+                near_hits: t.near,
+                near_hit_rate: round(share(t.near, t.textEvents), 4),
+                near_hit_spend_usd: round(t.nearSpend),
+                expected_false_hit_rate: round(fh.expected_false_hit_rate, 4),
+                false_hit_rate_upper_95: round(fh.false_hit_rate_upper_95, 4),
+                expected_recall_on_paraphrases: round(fh.expected_recall, 4),
+                near_hits_long_prompts: t.nearLong,
+                mean_similarity: round(t.similaritySum / t.near, 3),
+                exact_repeats_excluded: t.exact,
+                failed_calls_not_checked: t.failedUnchecked,
+                example_pairs: t.pairs.join('; '),
+                sampling: sampleNote ?? 'none: every text event was analysed',
+              },
+              query: `${scan.query}\n-- then, in timestamp order: exact repeats (same model + prompt_hash within the TTL) are left to exact_cache; prompts of < ${LONG_PROMPT_WORDS} words are matched by the MinHash-LSH near-duplicate index (stemmed content words, precision gates), longer ones by content-word Jaccard with the identifier gate; threshold ${threshold}, same model, cached prompt at most ${ctx.params.cache_ttl_seconds} s old`,
+              sample_event_ids: t.samples,
+            },
+            how_to_apply: [
+              `Put a semantic cache in front of ${models.join(', ')} for ${app}, TTL ${ctx.params.cache_ttl_seconds} s, keyed per model; cache only successful responses.`,
+              'LiteLLM proxy: cache_params: { type: redis-semantic, similarity_threshold: 0.95, ttl: ' +
+                ctx.params.cache_ttl_seconds +
+                ' } (embedding cosine; start high). Portkey: "cache": { "mode": "semantic", "max_age": ' +
+                ctx.params.cache_ttl_seconds +
+                ' }.',
+              'Start in shadow mode: log what the cache would have served next to the real answer for a week, review a sample of near hits, then raise or lower the threshold before serving from it.',
+              'Exclude prompts where one word changes the answer (identifiers, numbers, dates), as this analysis does, and anything personalised.',
+            ],
           },
-          query: `${scan.query}\n-- then, in timestamp order: exact repeats (same model + prompt_hash within the TTL) are left to exact_cache; prompts of < ${LONG_PROMPT_WORDS} words are matched by the MinHash-LSH near-duplicate index (stemmed content words, precision gates), longer ones by content-word Jaccard with the identifier gate; threshold ${threshold}, same model, cached prompt at most ${ctx.params.cache_ttl_seconds} s old`,
-          sample_event_ids: t.samples,
-        },
-        how_to_apply: [
-          `Put a semantic cache in front of ${models.join(', ')} for ${app}, TTL ${ctx.params.cache_ttl_seconds} s, keyed per model; cache only successful responses.`,
-          'LiteLLM proxy: cache_params: { type: redis-semantic, similarity_threshold: 0.95, ttl: ' + ctx.params.cache_ttl_seconds + ' } (embedding cosine; start high). Portkey: "cache": { "mode": "semantic", "max_age": ' + ctx.params.cache_ttl_seconds + ' }.',
-          'Start in shadow mode: log what the cache would have served next to the real answer for a week, review a sample of near hits, then raise or lower the threshold before serving from it.',
-          'Exclude prompts where one word changes the answer (identifiers, numbers, dates), as this analysis does, and anything personalised.',
-        ],
-      }, ctx));
+          ctx,
+        ),
+      );
     }
     recs.sort(bySavings);
     return { recommendations: recs };
@@ -196,8 +229,13 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     observe(rows) {
       for (const r of rows) observeRow(r);
     },
-    countFrom(ts) { countFromTs = ts; },
-    scaleBy(factor, note) { scale = factor; sampleNote = note; },
+    countFrom(ts) {
+      countFromTs = ts;
+    },
+    scaleBy(factor, note) {
+      scale = factor;
+      sampleNote = note;
+    },
     finish,
   };
 }
@@ -214,7 +252,9 @@ export const SEMANTIC_SAMPLE_SLICES = 6;
  * counted figures are scaled by (events in the window / events in the slices). The evidence says so.
  */
 export async function analyzeSemanticCache(
-  queries: Pick<CacheQueries, 'scanPromptTexts'> & Pick<PerformanceQueries, 'windowPercentiles'>, scope: AnalysisScope, ctx: AnalysisContext,
+  queries: Pick<CacheQueries, 'scanPromptTexts'> & Pick<PerformanceQueries, 'windowPercentiles'>,
+  scope: AnalysisScope,
+  ctx: AnalysisContext,
   opts: SemanticCacheOptions & { maxEvents?: number } = {},
 ): Promise<KindResult> {
   const a = createSemanticCacheAnalysis(ctx, opts);
@@ -241,7 +281,10 @@ export async function analyzeSemanticCache(
     query = scan.query;
   }
   if (counted > 0) {
-    a.scaleBy(ctx.total_events / counted, `sampled: ${SEMANTIC_SAMPLE_SLICES} slices of ${Math.round(sliceLen / 60_000)} min holding ${counted} of ${ctx.total_events} events (each after ${ctx.params.cache_ttl_seconds} s of uncounted warm-up); counts and dollars scaled by ${(ctx.total_events / counted).toFixed(2)}`);
+    a.scaleBy(
+      ctx.total_events / counted,
+      `sampled: ${SEMANTIC_SAMPLE_SLICES} slices of ${Math.round(sliceLen / 60_000)} min holding ${counted} of ${ctx.total_events} events (each after ${ctx.params.cache_ttl_seconds} s of uncounted warm-up); counts and dollars scaled by ${(ctx.total_events / counted).toFixed(2)}`,
+    );
   }
   return a.finish({ rows, query });
 }

@@ -10,7 +10,10 @@ import { NetraError } from '../../errors.js';
 import { isLoopbackIp } from '../auth.js';
 import { parseWorkspace } from '../params.js';
 
-export interface AccountsRouteDeps { config: Config; accounts: Accounts }
+export interface AccountsRouteDeps {
+  config: Config;
+  accounts: Accounts;
+}
 
 /** Account bodies are small; a tight limit keeps password hashing and JSON parsing cheap. */
 const BODY_LIMIT = 64 * 1024;
@@ -24,7 +27,10 @@ export function accountsRoutes(app: FastifyInstance, deps: AccountsRouteDeps): v
     return b as Record<string, unknown>;
   };
   const who = (req: FastifyRequest): Principal => req.principal!;
-  const userIdOf = (req: FastifyRequest) => { const p = who(req); return p.kind === 'user' ? p.userId : null; };
+  const userIdOf = (req: FastifyRequest) => {
+    const p = who(req);
+    return p.kind === 'user' ? p.userId : null;
+  };
   const ws = (req: FastifyRequest) => req.authorizedWorkspace!;
   const param = (req: FastifyRequest, name: string) => (req.params as Record<string, string>)[name]!;
 
@@ -47,7 +53,10 @@ export function accountsRoutes(app: FastifyInstance, deps: AccountsRouteDeps): v
   app.post('/api/v1/auth/local', opts, async (req, reply) => {
     reply.header('cache-control', 'no-store'); // a bearer token: never in a browser or proxy cache
     if (!localSignInAllowed(req, deps.config)) {
-      throw new NetraError('FORBIDDEN', 'automatic sign-in works only on a server listening on loopback, from the same machine; sign in with a password or `netra token`');
+      throw new NetraError(
+        'FORBIDDEN',
+        'automatic sign-in works only on a server listening on loopback, from the same machine; sign in with a password or `netra token`',
+      );
     }
     const token = await identity.issueAccessToken(identity.localOwnerId());
     return { access_token: token, token_type: 'Bearer', expires_in: deps.config.auth.accessTokenTtlSec };
@@ -74,7 +83,9 @@ export function accountsRoutes(app: FastifyInstance, deps: AccountsRouteDeps): v
     return reply.status(201).send({ ...(await access.createWorkspace(name, userIdOf(req))), role: 'owner' });
   });
   app.get('/api/v1/workspaces/:workspace/members', async (req) => ({ workspace: ws(req), members: await access.members(ws(req)) }));
-  app.put('/api/v1/workspaces/:workspace/members/:user_id', opts, async (req) => access.setMember(ws(req), param(req, 'user_id'), body(req).role));
+  app.put('/api/v1/workspaces/:workspace/members/:user_id', opts, async (req) =>
+    access.setMember(ws(req), param(req, 'user_id'), body(req).role),
+  );
   app.delete('/api/v1/workspaces/:workspace/members/:user_id', async (req, reply) => {
     await access.removeMember(ws(req), param(req, 'user_id'));
     return reply.status(204).send();
@@ -93,8 +104,13 @@ export function accountsRoutes(app: FastifyInstance, deps: AccountsRouteDeps): v
   });
 
   // ── provider secrets: write-only ──
-  app.put('/api/v1/workspaces/:workspace/provider-secrets/:provider', opts, async (req) => access.setProviderSecret(ws(req), param(req, 'provider'), body(req).value, userIdOf(req), body(req).base_url));
-  app.get('/api/v1/workspaces/:workspace/provider-secrets', async (req) => ({ workspace: ws(req), provider_secrets: await access.providerSecrets(ws(req)) }));
+  app.put('/api/v1/workspaces/:workspace/provider-secrets/:provider', opts, async (req) =>
+    access.setProviderSecret(ws(req), param(req, 'provider'), body(req).value, userIdOf(req), body(req).base_url),
+  );
+  app.get('/api/v1/workspaces/:workspace/provider-secrets', async (req) => ({
+    workspace: ws(req),
+    provider_secrets: await access.providerSecrets(ws(req)),
+  }));
   app.delete('/api/v1/workspaces/:workspace/provider-secrets/:provider', async (req, reply) => {
     await access.deleteProviderSecret(ws(req), param(req, 'provider'));
     return reply.status(204).send();
@@ -123,5 +139,9 @@ function hostname(hostHeader: string | undefined): string | null {
 }
 
 function safeUrlHost(u: string): string | undefined {
-  try { return new URL(u).host; } catch { return undefined; }
+  try {
+    return new URL(u).host;
+  } catch {
+    return undefined;
+  }
 }

@@ -6,7 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { NetraError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { parseRange, parseWorkspace } from '../params.js';
-import { checkBreakdownQuery, type BreakdownDimension, type BreakdownFilter, type BreakdownMetric, type BreakdownQuery, type Granularity } from '../../optimize/ports/breakdown.js';
+import {
+  checkBreakdownQuery,
+  type BreakdownDimension,
+  type BreakdownFilter,
+  type BreakdownMetric,
+  type BreakdownQuery,
+  type Granularity,
+} from '../../optimize/ports/breakdown.js';
 
 export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.get('/api/v1/analysis', async (req) => {
@@ -25,11 +32,16 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
 
   app.post('/api/v1/simulations', async (req) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new NetraError('VALIDATION', 'body must be { policy, workspace?, from?, to? }', { field: '(body)' });
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new NetraError('VALIDATION', 'body must be { policy, workspace?, from?, to? }', { field: '(body)' });
     if (body.policy === undefined) throw new NetraError('VALIDATION', 'policy is required', { field: 'policy' });
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(body.workspace ?? q.workspace, deps.config.defaultWorkspace);
-    const r = await deps.analysis.simulate({ workspace, ...parseRange({ from: body.from ?? q.from, to: body.to ?? q.to }), policy: body.policy });
+    const r = await deps.analysis.simulate({
+      workspace,
+      ...parseRange({ from: body.from ?? q.from, to: body.to ?? q.to }),
+      policy: body.policy,
+    });
     // the replay's SQL stays inside (it names tables and settings a client has no use for); the result is the figures
     const { query: _sql, ...result } = r as typeof r & { query?: string };
     return result;
@@ -47,7 +59,7 @@ const text = (v: unknown, field: string): string | undefined => {
   if (typeof v !== 'string') throw new NetraError('VALIDATION', `${field} must be given once, as text`, { field });
   return v;
 };
-const dimensionOf = (v: string): BreakdownDimension => (v.startsWith('tag:') ? { tag: v.slice(4) } : v as BreakdownDimension);
+const dimensionOf = (v: string): BreakdownDimension => (v.startsWith('tag:') ? { tag: v.slice(4) } : (v as BreakdownDimension));
 
 /** Query-string form of a breakdown; checkBreakdownQuery names the field of anything invalid. */
 function parseBreakdownQuery(q: Record<string, unknown>): BreakdownQuery {
@@ -57,7 +69,8 @@ function parseBreakdownQuery(q: Record<string, unknown>): BreakdownQuery {
   const filters: BreakdownFilter[] = rawFilters.map((f) => {
     const s = text(f, 'filter') ?? '';
     const i = s.lastIndexOf(':');
-    if (i <= 0) throw new NetraError('VALIDATION', 'filter must be column:value (e.g. app:support-bot or tag:task:classify)', { field: 'filter' });
+    if (i <= 0)
+      throw new NetraError('VALIDATION', 'filter must be column:value (e.g. app:support-bot or tag:task:classify)', { field: 'filter' });
     return { column: dimensionOf(s.slice(0, i)), value: s.slice(i + 1) };
   });
   return checkBreakdownQuery({

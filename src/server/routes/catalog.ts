@@ -5,7 +5,12 @@ import { NetraError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { parseWorkspace } from '../params.js';
 
-const price = z.number().nonnegative().max(0.001, 'USD per token: at most 0.001 ($1,000 per million tokens); did you enter a per-million price?').nullable().optional();
+const price = z
+  .number()
+  .nonnegative()
+  .max(0.001, 'USD per token: at most 0.001 ($1,000 per million tokens); did you enter a per-million price?')
+  .nullable()
+  .optional();
 const OverrideBody = z.object({ input: price, output: price, cached_input: price, cache_write: price });
 
 export function catalogRoutes(app: FastifyInstance, deps: ServerDeps): void {
@@ -25,8 +30,12 @@ export function catalogRoutes(app: FastifyInstance, deps: ServerDeps): void {
       throw new NetraError('VALIDATION', i.message, { field: i.path.join('.') });
     }
     const row = {
-      workspace, model: p.model, input: body.data.input ?? null, output: body.data.output ?? null,
-      cached_input: body.data.cached_input ?? null, cache_write: body.data.cache_write ?? null,
+      workspace,
+      model: p.model,
+      input: body.data.input ?? null,
+      output: body.data.output ?? null,
+      cached_input: body.data.cached_input ?? null,
+      cache_write: body.data.cache_write ?? null,
     };
     return { workspace, model: p.model, repriced: await deps.pricing.setOverride(row) };
   });

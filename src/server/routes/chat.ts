@@ -1,5 +1,5 @@
 /**
- * Conversations over HTTP (issue 5). Every route names its workspace with ?workspace= and sees only the caller's own threads
+ * Conversations over HTTP. Every route names its workspace with ?workspace= and sees only the caller's own threads
  * (a user, or an API key as `key:<prefix>`):
  * - GET /api/v1/threads → { threads } newest activity first;  POST /api/v1/threads { title? } → 201 thread
  * - GET /api/v1/threads/:id → the thread with its runs;  PATCH { title } → thread;  DELETE → 204 (stops its running runs)
@@ -14,18 +14,19 @@ import { NetraError } from '../../errors.js';
 import { GOALS } from '../../optimize/ranking.js';
 import type { ServerDeps } from '../deps.js';
 
-
 export const MAX_REQUEST_CHARS = 10_000;
 const MAX_TITLE_CHARS = 200;
 
 const Title = z.string().trim().max(MAX_TITLE_CHARS, `must be at most ${MAX_TITLE_CHARS} characters`);
 const CreateThreadBody = z.object({ title: Title.optional() }).strict();
 const RenameBody = z.object({ title: Title.min(1, 'must not be empty') }).strict();
-const StartRunBody = z.object({
-  request: z.string().trim().min(1, 'must not be empty').max(MAX_REQUEST_CHARS, `must be at most ${MAX_REQUEST_CHARS} characters`),
-  thread_id: z.string().optional(),
-  goal: z.enum(GOALS).optional(),
-}).strict();
+const StartRunBody = z
+  .object({
+    request: z.string().trim().min(1, 'must not be empty').max(MAX_REQUEST_CHARS, `must be at most ${MAX_REQUEST_CHARS} characters`),
+    thread_id: z.string().optional(),
+    goal: z.enum(GOALS).optional(),
+  })
+  .strict();
 
 /** The conversations owner a request acts as: the user, or the API key. */
 export function conversationScope(req: FastifyRequest): ConversationScope {
@@ -99,7 +100,8 @@ export function chatRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const scope = conversationScope(req);
     const q = req.query as Record<string, unknown>;
     const after = q.after === undefined || q.after === '' ? 0 : Number(q.after);
-    if (!Number.isInteger(after) || after < 0) throw new NetraError('VALIDATION', 'after must be an event_id (a whole number ≥ 0)', { field: 'after' });
+    if (!Number.isInteger(after) || after < 0)
+      throw new NetraError('VALIDATION', 'after must be an event_id (a whole number ≥ 0)', { field: 'after' });
     const run = await conversations.getRun(scope, idOf(req));
     if (!run) throw new NetraError('NOT_FOUND', `no run ${idOf(req).slice(0, 40)} in workspace ${scope.workspace}`, { field: 'id' });
     return { ...runView(run), events: await runs.eventsAfter(scope, run.id, after) };
@@ -137,7 +139,14 @@ export function messageView(m: MessageRow) {
 
 export function runView(r: RunRow) {
   return {
-    id: r.id, thread_id: r.threadId, status: r.status, goal: r.goal, request: r.request, error: r.error,
-    created_at: r.createdAt.toISOString(), started_at: r.startedAt?.toISOString() ?? null, finished_at: r.finishedAt?.toISOString() ?? null,
+    id: r.id,
+    thread_id: r.threadId,
+    status: r.status,
+    goal: r.goal,
+    request: r.request,
+    error: r.error,
+    created_at: r.createdAt.toISOString(),
+    started_at: r.startedAt?.toISOString() ?? null,
+    finished_at: r.finishedAt?.toISOString() ?? null,
   };
 }

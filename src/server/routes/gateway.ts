@@ -21,16 +21,29 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps
     gw.setErrorHandler((err: FastifyError, req, reply) => {
       const ep: GatewayEndpoint | undefined = byUrl.get(`${req.method} ${req.routeOptions.url ?? ''}`);
       const family = ep?.family ?? 'openai';
-      const e = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? new GatewayError('too_large', `request body exceeds ${deps.maxBodyBytes} bytes (NETRA_GATEWAY_MAX_BODY_BYTES)`, '(body)', 'netra_body_too_large')
-        : err.code === 'NETRA_E_RATE_LIMITED' || (err as { status?: number }).status === 429
-          ? new GatewayError('invalid_request', err.message, null, 'netra_rate_limited')
-          : new GatewayError(typeof err.statusCode === 'number' && err.statusCode < 500 ? 'invalid_request' : 'internal', err.message, null, 'netra_request');
+      const e =
+        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? new GatewayError(
+              'too_large',
+              `request body exceeds ${deps.maxBodyBytes} bytes (NETRA_GATEWAY_MAX_BODY_BYTES)`,
+              '(body)',
+              'netra_body_too_large',
+            )
+          : err.code === 'NETRA_E_RATE_LIMITED' || (err as { status?: number }).status === 429
+            ? new GatewayError('invalid_request', err.message, null, 'netra_rate_limited')
+            : new GatewayError(
+                typeof err.statusCode === 'number' && err.statusCode < 500 ? 'invalid_request' : 'internal',
+                err.message,
+                null,
+                'netra_request',
+              );
       void reply.status(e.status).header('content-type', 'application/json').header('x-netra-error', e.code).send(errorBody(family, e));
     });
     for (const ep of GATEWAY_ENDPOINTS) {
       gw.route({
-        method: ep.method, url: ep.path, helmet: false,
+        method: ep.method,
+        url: ep.path,
+        helmet: false,
         handler: async (req, reply) => {
           reply.hijack();
           const q = req.url.indexOf('?');

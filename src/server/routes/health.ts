@@ -13,22 +13,48 @@ export function healthRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.get('/health/ready', async (_req, reply) => {
     const dependencies = await deps.readiness();
     const ok = dependencies.every((d) => d.ok || d.optional);
-    // -- memory health and startup tasks (issue 3, observability)
+    // -- memory health and startup tasks (observability)
     const obs = deps.observability;
     const memory = obs?.memoryHealth();
     const ws = obs?.webSocketFigures() ?? null;
     const startup_tasks = obs?.startupTaskStatus() ?? [];
     const degraded = [
-      ...dependencies.filter((d) => !d.ok && d.optional).map((d) => `${d.name} unavailable (optional; working without it): ${d.detail ?? 'no answer'}`),
+      ...dependencies
+        .filter((d) => !d.ok && d.optional)
+        .map((d) => `${d.name} unavailable (optional; working without it): ${d.detail ?? 'no answer'}`),
       ...(memory && memory.status !== 'healthy' ? memory.reasons.map((r) => `memory ${memory.status}: ${r}`) : []),
-      ...startup_tasks.filter((t) => t.state === 'failed').map((t) => `startup task '${t.name}' failed: ${t.last_error ?? 'unknown error'}`),
+      ...startup_tasks
+        .filter((t) => t.state === 'failed')
+        .map((t) => `startup task '${t.name}' failed: ${t.last_error ?? 'unknown error'}`),
     ];
     const status = !ok ? 'unavailable' : degraded.length > 0 ? 'degraded' : 'ready';
     if (!ok) reply.header('retry-after', 5);
     return reply.status(ok ? 200 : 503).send({
-      status, dependencies,
-      ...(memory ? { memory: { status: memory.status, heap_used_ratio: memory.memory.heap_used_ratio, rss_bytes: memory.memory.rss_bytes, rss_ratio: memory.memory.rss_ratio, memory_limit_bytes: memory.memory.memory_limit_bytes, event_loop_lag_p99_ms: memory.event_loop.p99_ms, reasons: memory.reasons, ...(ws ? { websocket_connections: ws.connections, websocket_buffered_bytes: ws.buffered_bytes } : {}) } } : {}),
-      ...(deps.bodyBudget ? { body_budget: { limit_bytes: deps.bodyBudget.limitBytes, in_use_bytes: deps.bodyBudget.inUseBytes, refused: deps.bodyBudget.refused } } : {}),
+      status,
+      dependencies,
+      ...(memory
+        ? {
+            memory: {
+              status: memory.status,
+              heap_used_ratio: memory.memory.heap_used_ratio,
+              rss_bytes: memory.memory.rss_bytes,
+              rss_ratio: memory.memory.rss_ratio,
+              memory_limit_bytes: memory.memory.memory_limit_bytes,
+              event_loop_lag_p99_ms: memory.event_loop.p99_ms,
+              reasons: memory.reasons,
+              ...(ws ? { websocket_connections: ws.connections, websocket_buffered_bytes: ws.buffered_bytes } : {}),
+            },
+          }
+        : {}),
+      ...(deps.bodyBudget
+        ? {
+            body_budget: {
+              limit_bytes: deps.bodyBudget.limitBytes,
+              in_use_bytes: deps.bodyBudget.inUseBytes,
+              refused: deps.bodyBudget.refused,
+            },
+          }
+        : {}),
       ...(obs ? { startup_tasks, degraded } : {}),
     });
   });

@@ -36,22 +36,40 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const release = budget.tryAcquire(bytes);
     if (!release) {
       reply.header('retry-after', 2);
-      throw new NetraError('OVERLOADED', `the server is holding its memory budget for request bodies (${Math.round(budget.limitBytes / 1048576)} MiB) in other ingest requests; retry in a few seconds`, { field: '(body)' });
+      throw new NetraError(
+        'OVERLOADED',
+        `the server is holding its memory budget for request bodies (${Math.round(budget.limitBytes / 1048576)} MiB) in other ingest requests; retry in a few seconds`,
+        { field: '(body)' },
+      );
     }
     reservations.set(req, release);
     reply.raw.once('close', release); // the client went away before the response
   };
   const reservations = new WeakMap<FastifyRequest, () => void>();
-  const done = async (req: FastifyRequest) => { reservations.get(req)?.(); };
+  const done = async (req: FastifyRequest) => {
+    reservations.get(req)?.();
+  };
   const limited = (bodyLimit: number) => ({ bodyLimit, onRequest: reserve, onResponse: done });
 
   // NDJSON bodies stay streams: parsed line by line, stored batch by batch, never buffered whole.
-  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl', 'application/ndjson'], { bodyLimit: maxNdjsonBodyBytes }, (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser(
+    ['application/x-ndjson', 'application/jsonl', 'application/ndjson'],
+    { bodyLimit: maxNdjsonBodyBytes },
+    (_req, payload, done) => done(null, payload),
+  );
 
-  const workspaceOf = (req: FastifyRequest) => parseWorkspace((req.query as Record<string, unknown>).workspace ?? req.headers['x-netra-workspace'], deps.config.defaultWorkspace);
+  const workspaceOf = (req: FastifyRequest) =>
+    parseWorkspace((req.query as Record<string, unknown>).workspace ?? req.headers['x-netra-workspace'], deps.config.defaultWorkspace);
 
   const respond = (reply: FastifyReply, r: IngestSummary, extra: Record<string, unknown> = {}) => {
-    const body = { accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, errors: r.errors, errors_total: r.errors_total ?? r.errors.length, ...extra };
+    const body = {
+      accepted: r.accepted,
+      rejected: r.rejected,
+      duplicates: r.duplicates,
+      errors: r.errors,
+      errors_total: r.errors_total ?? r.errors.length,
+      ...extra,
+    };
     if (r.rejected === 0) return reply.status(200).send(body);
     if (r.accepted + r.duplicates > 0) return reply.status(207).send(body);
     return reply.status(400).send({ ...body, ...errorBody('NO_VALID_EVENTS', `none of the ${r.rejected} events was valid; see errors`) });
@@ -59,7 +77,11 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
 
   const checkCount = (n: number) => {
     if (n > maxEventsPerRequest) {
-      throw new NetraError('TOO_MANY_EVENTS', `${n} events in one request; the limit is ${maxEventsPerRequest}. Split the batch or send application/x-ndjson.`, { field: 'events' });
+      throw new NetraError(
+        'TOO_MANY_EVENTS',
+        `${n} events in one request; the limit is ${maxEventsPerRequest}. Split the batch or send application/x-ndjson.`,
+        { field: 'events' },
+      );
     }
     if (n === 0) throw new NetraError('VALIDATION', 'no events in the request body', { field: 'events' });
   };
@@ -97,7 +119,11 @@ async function* limitedNdjson(stream: Readable, limit: number): AsyncGenerator<I
   async function* counted() {
     for await (const chunk of stream) {
       bytes += (chunk as Buffer).length;
-      if (bytes > limit) { over = true; stream.destroy(); return; }
+      if (bytes > limit) {
+        over = true;
+        stream.destroy();
+        return;
+      }
       yield chunk as Buffer;
     }
   }
@@ -107,5 +133,8 @@ async function* limitedNdjson(stream: Readable, limit: number): AsyncGenerator<I
     if (last?.line !== undefined) lastLine = last.line;
     yield items;
   }
-  if (over) yield [{ line: lastLine + 1, errors: [{ field: '(body)', message: `body exceeds ${limit} bytes; the rest of the stream was not read` }] }];
+  if (over)
+    yield [
+      { line: lastLine + 1, errors: [{ field: '(body)', message: `body exceeds ${limit} bytes; the rest of the stream was not read` }] },
+    ];
 }

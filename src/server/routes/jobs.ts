@@ -1,5 +1,5 @@
 /**
- * Background jobs over HTTP (issue 3):
+ * Background jobs over HTTP:
  * - POST /api/v1/jobs { kind: 'generate', workspace?, preset, events, days?, seed? } → 202 { id, status } (runs in the background);
  * - GET /api/v1/jobs?workspace= → the workspace's jobs, newest first;
  * - GET /api/v1/jobs/:id?workspace= → status, progress, counts, errors, result (a generation's manifest);
@@ -16,30 +16,39 @@ import { parseWorkspace } from '../params.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const IMPORT_IS_CLI_ONLY = "kind 'import' is not available over HTTP: a server does not read files on its own disk for a caller. "
-  + 'Run `netra import <file> --format <format>` on the machine that has the file, or send the events to POST /api/v1/events '
-  + '(application/x-ndjson streams any size).';
+const IMPORT_IS_CLI_ONLY =
+  "kind 'import' is not available over HTTP: a server does not read files on its own disk for a caller. " +
+  'Run `netra import <file> --format <format>` on the machine that has the file, or send the events to POST /api/v1/events ' +
+  '(application/x-ndjson streams any size).';
 
 export function jobsRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { maxGenerateEvents } = deps.config.jobs;
-  const GenerateBody = z.object({
-    kind: z.literal('generate'),
-    workspace: z.string().optional(),
-    preset: z.string().refine((p) => PRESET_NAMES.includes(p), { message: `must be one of ${PRESET_NAMES.join(', ')}` }),
-    events: z.number({ message: 'must be a whole number of events' }).int('must be a whole number of events').min(1, 'must be at least 1')
-      .max(maxGenerateEvents, `must be at most ${maxGenerateEvents} (NETRA_JOBS_MAX_GENERATE_EVENTS)`),
-    days: z.number().int('must be a whole number of days').min(1, 'must be at least 1').max(3650, 'must be at most 3650').optional(),
-    seed: z.number().int('must be an integer').min(0, 'must be 0 or more').optional(),
-  }).strict();
+  const GenerateBody = z
+    .object({
+      kind: z.literal('generate'),
+      workspace: z.string().optional(),
+      preset: z.string().refine((p) => PRESET_NAMES.includes(p), { message: `must be one of ${PRESET_NAMES.join(', ')}` }),
+      events: z
+        .number({ message: 'must be a whole number of events' })
+        .int('must be a whole number of events')
+        .min(1, 'must be at least 1')
+        .max(maxGenerateEvents, `must be at most ${maxGenerateEvents} (NETRA_JOBS_MAX_GENERATE_EVENTS)`),
+      days: z.number().int('must be a whole number of days').min(1, 'must be at least 1').max(3650, 'must be at most 3650').optional(),
+      seed: z.number().int('must be an integer').min(0, 'must be 0 or more').optional(),
+    })
+    .strict();
 
   app.post('/api/v1/jobs', async (req, reply) => {
     const body = req.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new NetraError('VALIDATION', "body must be { kind: 'generate', workspace?, preset, events, days?, seed? }", { field: '(body)' });
+      throw new NetraError('VALIDATION', "body must be { kind: 'generate', workspace?, preset, events, days?, seed? }", {
+        field: '(body)',
+      });
     }
     const kind = (body as Record<string, unknown>).kind;
     if (kind === 'import') throw new NetraError('VALIDATION', IMPORT_IS_CLI_ONLY, { field: 'kind' });
-    if (kind !== 'generate') throw new NetraError('VALIDATION', `kind must be 'generate' (got ${JSON.stringify(kind ?? null)})`, { field: 'kind' });
+    if (kind !== 'generate')
+      throw new NetraError('VALIDATION', `kind must be 'generate' (got ${JSON.stringify(kind ?? null)})`, { field: 'kind' });
     const parsed = GenerateBody.safeParse(body);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => {
@@ -92,8 +101,20 @@ function notFound(workspace: string, id: string): NetraError {
 
 function jobView(j: JobRow) {
   return {
-    id: j.id, workspace: j.workspace, kind: j.kind, source: j.source, format: j.format, status: j.status, progress: j.progress,
-    accepted: j.accepted, rejected: j.rejected, duplicates: j.duplicates, errors: j.errors, result: j.result,
-    created_at: j.createdAt.toISOString(), updated_at: j.updatedAt.toISOString(), finished_at: j.finishedAt?.toISOString() ?? null,
+    id: j.id,
+    workspace: j.workspace,
+    kind: j.kind,
+    source: j.source,
+    format: j.format,
+    status: j.status,
+    progress: j.progress,
+    accepted: j.accepted,
+    rejected: j.rejected,
+    duplicates: j.duplicates,
+    errors: j.errors,
+    result: j.result,
+    created_at: j.createdAt.toISOString(),
+    updated_at: j.updatedAt.toISOString(),
+    finished_at: j.finishedAt?.toISOString() ?? null,
   };
 }

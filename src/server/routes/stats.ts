@@ -16,30 +16,38 @@ export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     const s = await deps.analysis.stats({ workspace, ...parseRange(q) });
-    const models = s.by_model.filter((m) => m.unpriced_events > 0).map((m) => ({
-      model: m.model,
-      provider: m.provider,
-      events: m.unpriced_events,
-      prompt_tokens: m.prompt_tokens,
-      completion_tokens: m.completion_tokens,
-      fix: `PUT /api/v1/workspaces/${workspace}/price-overrides/${encodeURIComponent(m.model)} with { "input": <USD per input token>, "output": <USD per output token> }: its stored events are repriced`,
-    }));
+    const models = s.by_model
+      .filter((m) => m.unpriced_events > 0)
+      .map((m) => ({
+        model: m.model,
+        provider: m.provider,
+        events: m.unpriced_events,
+        prompt_tokens: m.prompt_tokens,
+        completion_tokens: m.completion_tokens,
+        fix: `PUT /api/v1/workspaces/${workspace}/price-overrides/${encodeURIComponent(m.model)} with { "input": <USD per input token>, "output": <USD per output token> }: its stored events are repriced`,
+      }));
     return { workspace, unpriced_events: s.unpriced_events, models };
   });
 
   app.get('/api/v1/workspaces', async (req) => {
-    const [rows, counts, visible] = await Promise.all([deps.repo.listWorkspaces(), deps.store.workspaces(), deps.accounts.access.visible(req.principal!)]);
+    const [rows, counts, visible] = await Promise.all([
+      deps.repo.listWorkspaces(),
+      deps.store.workspaces(),
+      deps.accounts.access.visible(req.principal!),
+    ]);
     const byName = new Map(counts.map((c) => [c.workspace, c]));
     return {
-      // only the caller's workspaces, with the caller's role (issue 3)
-      workspaces: rows.filter((w) => visible.has(w.name)).map((w) => ({
-        name: w.name,
-        role: visible.get(w.name),
-        created_at: w.createdAt.toISOString(),
-        events: byName.get(w.name)?.events ?? 0,
-        first_event: byName.get(w.name)?.first_event ?? null,
-        last_event: byName.get(w.name)?.last_event ?? null,
-      })),
+      // only the caller's workspaces, with the caller's role
+      workspaces: rows
+        .filter((w) => visible.has(w.name))
+        .map((w) => ({
+          name: w.name,
+          role: visible.get(w.name),
+          created_at: w.createdAt.toISOString(),
+          events: byName.get(w.name)?.events ?? 0,
+          first_event: byName.get(w.name)?.first_event ?? null,
+          last_event: byName.get(w.name)?.last_event ?? null,
+        })),
     };
   });
 
@@ -59,7 +67,16 @@ export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const pick = (k: string) => (body[k] !== undefined ? body[k] : q[k]);
     const ids = pick('ids');
     const filter: EventFilter = {
-      ...(ids !== undefined ? { ids: (typeof ids === 'string' ? ids.split(',').map((s) => s.trim()).filter(Boolean) : ids) as string[] } : {}),
+      ...(ids !== undefined
+        ? {
+            ids: (typeof ids === 'string'
+              ? ids
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean)
+              : ids) as string[],
+          }
+        : {}),
       ...(pick('app') !== undefined ? { app: pick('app') as string } : {}),
       ...(pick('model') !== undefined ? { model: pick('model') as string } : {}),
       ...parseRange({ from: pick('from'), to: pick('to') }),

@@ -15,7 +15,8 @@ export function systemRoutes(app: FastifyInstance, deps: ServerDeps): void {
     let since: number | undefined;
     if (q.since !== undefined) {
       since = typeof q.since === 'string' && /^\d+$/.test(q.since) ? Number(q.since) : Date.parse(String(q.since));
-      if (!Number.isFinite(since)) throw new NetraError('VALIDATION', 'since must be epoch milliseconds or an ISO-8601 time', { field: 'since' });
+      if (!Number.isFinite(since))
+        throw new NetraError('VALIDATION', 'since must be epoch milliseconds or an ISO-8601 time', { field: 'since' });
     }
     return {
       interval_ms: obs.intervalMs,

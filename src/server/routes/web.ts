@@ -33,13 +33,21 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 /** a plain file name: letters, digits, dash, underscore, one dot before a known extension */
 const FILE_NAME = /^[A-Za-z0-9_-]+\.[a-z]+$/;
 
-interface WebFile { body: Buffer; type: string; etag: string }
+interface WebFile {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
 
 /** Reads the servable files of `dir` (not recursive; anything else there is ignored). */
 export function loadWebFiles(dir: string): Map<string, WebFile> {
   const files = new Map<string, WebFile>();
   let names: string[];
-  try { names = readdirSync(dir); } catch { return files; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return files;
+  }
   for (const name of names) {
     const type = CONTENT_TYPES[extname(name)];
     if (!type || !FILE_NAME.test(name)) continue;
@@ -58,7 +66,8 @@ export function webRoutes(app: FastifyInstance, opts: { dir?: string } = {}): vo
     if (!file) throw new NetraError('NOT_FOUND', 'no such UI file', { field: 'file' });
     reply.header('content-type', file.type).header('etag', file.etag).header('cache-control', 'no-cache');
     const known = req.headers['if-none-match'];
-    if (known && (known === '*' || known.split(',').some((t) => t.trim().replace(/^W\//, '') === file.etag))) return reply.status(304).send();
+    if (known && (known === '*' || known.split(',').some((t) => t.trim().replace(/^W\//, '') === file.etag)))
+      return reply.status(304).send();
     return reply.send(file.body);
   };
 

@@ -93,7 +93,9 @@ export class ConnectionRegistry {
       try {
         c.socket.ping();
         c.socket.send(JSON.stringify(envelope('heartbeat', { server_time: new Date(now).toISOString() })));
-      } catch { /* closing: the close handler removes it */ }
+      } catch {
+        /* closing: the close handler removes it */
+      }
     }
   }
 
@@ -101,7 +103,11 @@ export class ConnectionRegistry {
   closeAll(code = 1001, reason = 'server shutting down'): void {
     this.stop();
     for (const c of [...this.byId.values()]) {
-      try { c.socket.close(code, reason); } catch { /* already closed */ }
+      try {
+        c.socket.close(code, reason);
+      } catch {
+        /* already closed */
+      }
       this.remove(c.id);
     }
   }

@@ -1,3 +1,4 @@
+// Longer than ~400 lines: since the formatter broke long lines at 140 columns; a split by responsibility is the next step.
 /**
  * One chat WebSocket connection: queues frames until authentication resolves, then validates each frame (size, rate,
  * JSON, envelope, payload) and dispatches it. Every problem is answered with an `error` envelope, never a crash; a
@@ -16,7 +17,16 @@ import type { AccessEpochs } from '../../accounts/access-epochs.js';
 import type { ChatDeps } from '../deps.js';
 import { messageView, runView, threadView } from '../routes/chat.js';
 import type { ConnectionRegistry } from './connection-registry.js';
-import { envelope, isoNow, parseClientMessage, pongFrame, ProtocolError, WS_ERRORS, type ClientMessage, type ServerEnvelope } from './envelopes.js';
+import {
+  envelope,
+  isoNow,
+  parseClientMessage,
+  pongFrame,
+  ProtocolError,
+  WS_ERRORS,
+  type ClientMessage,
+  type ServerEnvelope,
+} from './envelopes.js';
 
 export interface ConnectionContext {
   chat: ChatDeps;
@@ -32,7 +42,9 @@ export interface ConnectionContext {
  * The outcome of authenticating the upgrade request, or a string: the reason to close 1008. `recheck` repeats the same
  * decision later (same credential, same workspace) from current data; `expiresAt` is the credential's expiry (epoch ms).
  */
-export type AuthResult = { principal: Principal; workspace: string; canRun: boolean; expiresAt: number | null; recheck: () => Promise<AuthResult> } | string;
+export type AuthResult =
+  | { principal: Principal; workspace: string; canRun: boolean; expiresAt: number | null; recheck: () => Promise<AuthResult> }
+  | string;
 type Granted = Exclude<AuthResult, string>;
 
 /** Thrown inside dispatch when the connection lost its rights: it is already closed, nothing more is sent. */
@@ -60,7 +72,11 @@ export class WsConnection {
   /** runs this connection streams: run id → stop streaming */
   private readonly follows = new Map<string, () => void>();
 
-  constructor(private readonly socket: WebSocket, readonly id: string, private readonly ctx: ConnectionContext) {
+  constructor(
+    private readonly socket: WebSocket,
+    readonly id: string,
+    private readonly ctx: ConnectionContext,
+  ) {
     this.tokens = ctx.config.messagesPerSecond * 2;
     // listeners first, synchronously: frames sent right after the handshake are queued, not lost
     socket.on('message', (data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean) => this.onFrame(toBuffer(data), isBinary));
@@ -71,35 +87,48 @@ export class WsConnection {
 
   /** Completes the handshake once authentication has resolved: registers the connection or closes it 1008. */
   open(auth: Promise<AuthResult>): void {
-    auth.then((a) => {
-      if (this.closed) return;
-      if (typeof a === 'string') return this.close(wsCloseCode('UNAUTHENTICATED'), a);
-      const ownerId = a.principal.kind === 'user' ? a.principal.userId : `key:${a.principal.prefix}`;
-      this.subject = a.principal.kind === 'user' ? `user:${a.principal.userId}` : `key:${a.principal.prefix}`;
-      this.grant = a;
-      this.grantEpoch = this.ctx.epochs.epoch(this.subject);
-      this.grantedAt = Date.now();
-      this.armExpiry(a.expiresAt);
-      if (!this.ctx.registry.add({ id: this.id, ownerId, socket: this.socket, lastSeen: Date.now() })) {
-        return this.close(wsCloseCode('RATE_LIMITED'), `too many connections for this user (at most ${this.ctx.config.maxConnectionsPerUser})`);
-      }
-      this.scope = { workspace: a.workspace, userId: ownerId };
-      this.canRun = a.canRun;
-      const c = this.ctx.config;
-      this.send(envelope('connection_established', {
-        connection_id: this.id, server_time: isoNow(), workspace: a.workspace, can_run: a.canRun,
-        limits: {
-          max_frame_bytes: c.maxFrameBytes, messages_per_second: c.messagesPerSecond, max_connections_per_user: c.maxConnectionsPerUser,
-          heartbeat_interval_ms: c.heartbeatIntervalMs, idle_timeout_ms: c.idleTimeoutMs,
-        },
-      }));
-      const queued = this.pending ?? [];
-      this.pending = null;
-      for (const f of queued) this.onFrame(f.data, f.isBinary);
-    }).catch((err: unknown) => {
-      this.ctx.log.warn({ err: (err as Error).message }, 'websocket authentication failed');
-      this.close(wsCloseCode('INTERNAL'), 'authentication failed');
-    });
+    auth
+      .then((a) => {
+        if (this.closed) return;
+        if (typeof a === 'string') return this.close(wsCloseCode('UNAUTHENTICATED'), a);
+        const ownerId = a.principal.kind === 'user' ? a.principal.userId : `key:${a.principal.prefix}`;
+        this.subject = a.principal.kind === 'user' ? `user:${a.principal.userId}` : `key:${a.principal.prefix}`;
+        this.grant = a;
+        this.grantEpoch = this.ctx.epochs.epoch(this.subject);
+        this.grantedAt = Date.now();
+        this.armExpiry(a.expiresAt);
+        if (!this.ctx.registry.add({ id: this.id, ownerId, socket: this.socket, lastSeen: Date.now() })) {
+          return this.close(
+            wsCloseCode('RATE_LIMITED'),
+            `too many connections for this user (at most ${this.ctx.config.maxConnectionsPerUser})`,
+          );
+        }
+        this.scope = { workspace: a.workspace, userId: ownerId };
+        this.canRun = a.canRun;
+        const c = this.ctx.config;
+        this.send(
+          envelope('connection_established', {
+            connection_id: this.id,
+            server_time: isoNow(),
+            workspace: a.workspace,
+            can_run: a.canRun,
+            limits: {
+              max_frame_bytes: c.maxFrameBytes,
+              messages_per_second: c.messagesPerSecond,
+              max_connections_per_user: c.maxConnectionsPerUser,
+              heartbeat_interval_ms: c.heartbeatIntervalMs,
+              idle_timeout_ms: c.idleTimeoutMs,
+            },
+          }),
+        );
+        const queued = this.pending ?? [];
+        this.pending = null;
+        for (const f of queued) this.onFrame(f.data, f.isBinary);
+      })
+      .catch((err: unknown) => {
+        this.ctx.log.warn({ err: (err as Error).message }, 'websocket authentication failed');
+        this.close(wsCloseCode('INTERNAL'), 'authentication failed');
+      });
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
@@ -111,13 +140,17 @@ export class WsConnection {
     this.ctx.registry.touch(this.id);
     if (data.length > this.ctx.config.maxFrameBytes) {
       this.ctx.observability?.metrics.observeWsMessage('in', 'invalid');
-      this.sendError(new ProtocolError(WS_ERRORS.TOO_LARGE, `frame of ${data.length} bytes is over the limit of ${this.ctx.config.maxFrameBytes}`));
+      this.sendError(
+        new ProtocolError(WS_ERRORS.TOO_LARGE, `frame of ${data.length} bytes is over the limit of ${this.ctx.config.maxFrameBytes}`),
+      );
       if (++this.oversize >= MAX_OVERSIZE_FRAMES) this.close(wsCloseCode('WS_FRAME_TOO_LARGE'), 'repeated oversize frames');
       return;
     }
     if (!this.takeToken()) {
       this.ctx.observability?.metrics.observeWsMessage('in', 'rate_limited');
-      return this.violation(new ProtocolError(WS_ERRORS.RATE_LIMITED, `more than ${this.ctx.config.messagesPerSecond} messages per second; slow down`));
+      return this.violation(
+        new ProtocolError(WS_ERRORS.RATE_LIMITED, `more than ${this.ctx.config.messagesPerSecond} messages per second; slow down`),
+      );
     }
     let msg: ClientMessage;
     try {
@@ -143,7 +176,8 @@ export class WsConnection {
       this.close(1008, 'access token expired; sign in again');
       throw new AccessLost();
     }
-    if (this.ctx.epochs.epoch(this.subject) !== this.grantEpoch || now - this.grantedAt >= this.ctx.config.recheckIntervalMs) await this.recheck();
+    if (this.ctx.epochs.epoch(this.subject) !== this.grantEpoch || now - this.grantedAt >= this.ctx.config.recheckIntervalMs)
+      await this.recheck();
     if (this.closed) throw new AccessLost();
     return this.dispatch(msg);
   }
@@ -189,7 +223,10 @@ export class WsConnection {
     this.expiryTimer = null;
     if (expiresAt === null) return;
     // closes an idle connection at expiry too; messages check the expiry themselves
-    this.expiryTimer = setTimeout(() => this.close(1008, 'access token expired; sign in again'), Math.min(Math.max(0, expiresAt - Date.now()), 2_147_000_000));
+    this.expiryTimer = setTimeout(
+      () => this.close(1008, 'access token expired; sign in again'),
+      Math.min(Math.max(0, expiresAt - Date.now()), 2_147_000_000),
+    );
     this.expiryTimer.unref();
   }
 
@@ -248,9 +285,17 @@ export class WsConnection {
         const messages = (await conversations.listMessages(scope, id)) ?? [];
         const threadRuns = await conversations.listRuns(scope, id);
         if (m.type === 'switch_thread') this.currentThread = id;
-        return this.send(envelope(m.type === 'switch_thread' ? 'thread_switched' : 'thread_history', {
-          thread: threadView(t), messages: messages.map(messageView), runs: threadRuns.map(runView),
-        }, { ...rid, thread_id: id }));
+        return this.send(
+          envelope(
+            m.type === 'switch_thread' ? 'thread_switched' : 'thread_history',
+            {
+              thread: threadView(t),
+              messages: messages.map(messageView),
+              runs: threadRuns.map(runView),
+            },
+            { ...rid, thread_id: id },
+          ),
+        );
       }
       case 'user_message':
       case 'start_agent': {
@@ -265,7 +310,13 @@ export class WsConnection {
         }
         const { run } = await runs.start(scope, { thread_id: threadId, request: text, goal: p.goal as never });
         this.currentThread = threadId;
-        this.send(envelope('run_accepted', { run_id: run.id, thread_id: threadId, status: run.status }, { ...rid, run_id: run.id, thread_id: threadId }));
+        this.send(
+          envelope(
+            'run_accepted',
+            { run_id: run.id, thread_id: threadId, status: run.status },
+            { ...rid, run_id: run.id, thread_id: threadId },
+          ),
+        );
         return this.stream(run.id, 0);
       }
       case 'stop_agent': {
@@ -273,7 +324,13 @@ export class WsConnection {
         const stopped = await runs.stop(scope, runId);
         if (!stopped) throw new NetraError('NOT_FOUND', `no running run ${runId.slice(0, 40)} of yours`, { field: 'payload.run_id' });
         if (!this.follows.has(runId)) {
-          this.send(envelope('agent_stopped', { reason: 'stopped by the user', status: stopped.status }, { ...rid, run_id: runId, thread_id: stopped.threadId }));
+          this.send(
+            envelope(
+              'agent_stopped',
+              { reason: 'stopped by the user', status: stopped.status },
+              { ...rid, run_id: runId, thread_id: stopped.threadId },
+            ),
+          );
         }
         return;
       }
@@ -281,7 +338,10 @@ export class WsConnection {
         const threadId = p.thread_id as string;
         const threadRuns = await conversations.listRuns(scope, threadId);
         const run = p.run_id !== undefined ? threadRuns.find((r) => r.id === p.run_id) : threadRuns.at(-1);
-        if (!run) throw new NetraError('NOT_FOUND', `no run to resume in thread ${threadId.slice(0, 40)}`, { field: p.run_id !== undefined ? 'payload.run_id' : 'payload.thread_id' });
+        if (!run)
+          throw new NetraError('NOT_FOUND', `no run to resume in thread ${threadId.slice(0, 40)}`, {
+            field: p.run_id !== undefined ? 'payload.run_id' : 'payload.thread_id',
+          });
         this.currentThread = threadId;
         return this.stream(run.id, p.after_event_id as number);
       }
@@ -296,11 +356,14 @@ export class WsConnection {
     });
     if (this.closed) return f.close();
     this.follows.set(runId, f.close);
-    void f.ended.then(() => { if (this.follows.get(runId) === f.close) this.follows.delete(runId); });
+    void f.ended.then(() => {
+      if (this.follows.get(runId) === f.close) this.follows.delete(runId);
+    });
   }
 
   private requireRun(m: ClientMessage): void {
-    if (!this.canRun) throw new NetraError('FORBIDDEN', `${m.type} needs member access to workspace ${this.scope!.workspace} (read-only here)`);
+    if (!this.canRun)
+      throw new NetraError('FORBIDDEN', `${m.type} needs member access to workspace ${this.scope!.workspace} (read-only here)`);
   }
 
   private send(e: ServerEnvelope, ts?: string): void {
@@ -317,14 +380,27 @@ export class WsConnection {
   }
 
   private sendError(err: ProtocolError): void {
-    this.send(envelope('error', {
-      code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), request_id: err.requestId ?? null,
-    }, err.requestId !== undefined ? { request_id: err.requestId } : {}));
+    this.send(
+      envelope(
+        'error',
+        {
+          code: err.code,
+          message: err.message,
+          ...(err.field ? { field: err.field } : {}),
+          request_id: err.requestId ?? null,
+        },
+        err.requestId !== undefined ? { request_id: err.requestId } : {},
+      ),
+    );
   }
 
   close(code: number, reason: string): void {
     if (this.closed) return;
-    try { this.socket.close(code, reason.slice(0, 120)); } catch { /* already closing */ }
+    try {
+      this.socket.close(code, reason.slice(0, 120));
+    } catch {
+      /* already closing */
+    }
     this.cleanup();
   }
 
@@ -349,7 +425,13 @@ function toProtocolError(err: unknown, requestId: string | undefined): ProtocolE
   if (isDependencyUnavailable(err) || (err instanceof NetraError && isDependencyUnavailable(err.cause ?? null))) {
     return new ProtocolError('NETRA_E_UNAVAILABLE', 'the database cannot be reached right now; retry shortly', undefined, requestId);
   }
-  if (err instanceof NetraError) return new ProtocolError(err.code, err.status >= 500 && err.code === 'NETRA_E_STORE' ? 'the store could not answer; retry shortly' : err.message, err.field, requestId);
+  if (err instanceof NetraError)
+    return new ProtocolError(
+      err.code,
+      err.status >= 500 && err.code === 'NETRA_E_STORE' ? 'the store could not answer; retry shortly' : err.message,
+      err.field,
+      requestId,
+    );
   return new ProtocolError(WS_ERRORS.INTERNAL, 'internal error', undefined, requestId);
 }
 

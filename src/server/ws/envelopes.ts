@@ -35,13 +35,19 @@ export const CLIENT_PAYLOADS = {
 export type ClientType = keyof typeof CLIENT_PAYLOADS;
 export const CLIENT_TYPES = Object.keys(CLIENT_PAYLOADS) as ClientType[];
 
-const Envelope = z.object({
-  type: z.string().min(1).max(64),
-  payload: z.unknown().optional(),
-  request_id: z.string().max(128).optional(),
-}).strict();
+const Envelope = z
+  .object({
+    type: z.string().min(1).max(64),
+    payload: z.unknown().optional(),
+    request_id: z.string().max(128).optional(),
+  })
+  .strict();
 
-export interface ClientMessage { type: ClientType; payload: Record<string, unknown>; request_id?: string }
+export interface ClientMessage {
+  type: ClientType;
+  payload: Record<string, unknown>;
+  request_id?: string;
+}
 
 export interface ServerEnvelope {
   type: string;
@@ -68,7 +74,12 @@ export const WS_ERRORS = {
 /** An error sent in an `error` envelope: a registry code, the offending field, and the request it answers. */
 export class ProtocolError extends Error {
   readonly code: ErrorCode;
-  constructor(kindOrCode: ErrorKind | ErrorCode, message: string, readonly field?: string, readonly requestId?: string) {
+  constructor(
+    kindOrCode: ErrorKind | ErrorCode,
+    message: string,
+    readonly field?: string,
+    readonly requestId?: string,
+  ) {
     super(message);
     this.code = kindOrCode.startsWith('NETRA_E_') ? (kindOrCode as ErrorCode) : ErrorCodes[kindOrCode as ErrorKind].code;
   }
@@ -89,17 +100,29 @@ export function parseClientMessage(text: string): ClientMessage {
 
 /** Validates a parsed frame with zod (every type, every error message). */
 export function validateClientMessage(raw: unknown): ClientMessage {
-  const requestId = raw && typeof raw === 'object' && typeof (raw as { request_id?: unknown }).request_id === 'string'
-    ? ((raw as { request_id: string }).request_id).slice(0, 128) : undefined;
+  const requestId =
+    raw && typeof raw === 'object' && typeof (raw as { request_id?: unknown }).request_id === 'string'
+      ? (raw as { request_id: string }).request_id.slice(0, 128)
+      : undefined;
   const env = Envelope.safeParse(raw);
   if (!env.success) {
     const issue = env.error.issues[0]!;
     const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(message)';
-    throw new ProtocolError(WS_ERRORS.INVALID, `expected { type, payload?, request_id? }: ${field}: ${issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message}`, field, requestId);
+    throw new ProtocolError(
+      WS_ERRORS.INVALID,
+      `expected { type, payload?, request_id? }: ${field}: ${issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message}`,
+      field,
+      requestId,
+    );
   }
   const type = env.data.type;
   if (!Object.hasOwn(CLIENT_PAYLOADS, type)) {
-    throw new ProtocolError(WS_ERRORS.UNKNOWN_TYPE, `unknown message type '${type.slice(0, 64)}'; known: ${CLIENT_TYPES.join(', ')}`, 'type', requestId);
+    throw new ProtocolError(
+      WS_ERRORS.UNKNOWN_TYPE,
+      `unknown message type '${type.slice(0, 64)}'; known: ${CLIENT_TYPES.join(', ')}`,
+      'type',
+      requestId,
+    );
   }
   const schema = CLIENT_PAYLOADS[type as ClientType] as z.ZodType<Record<string, unknown> | undefined>;
   const p = schema.safeParse(env.data.payload);
@@ -107,9 +130,18 @@ export function validateClientMessage(raw: unknown): ClientMessage {
     const issue = p.error.issues[0]!;
     const sub = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
     const field = sub ? `payload.${sub}` : 'payload';
-    throw new ProtocolError(WS_ERRORS.INVALID, `${field}: ${issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message}`, field, requestId);
+    throw new ProtocolError(
+      WS_ERRORS.INVALID,
+      `${field}: ${issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message}`,
+      field,
+      requestId,
+    );
   }
-  return { type: type as ClientType, payload: p.data ?? {}, ...(env.data.request_id !== undefined ? { request_id: env.data.request_id } : {}) };
+  return {
+    type: type as ClientType,
+    payload: p.data ?? {},
+    ...(env.data.request_id !== undefined ? { request_id: env.data.request_id } : {}),
+  };
 }
 
 /**
@@ -130,12 +162,23 @@ export function fastHeartbeatMessage(raw: unknown): ClientMessage | null {
   }
   const payload = o.payload;
   if (payload !== undefined) {
-    if (payload === null || typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype || Object.keys(payload).length !== 0) return null;
+    if (
+      payload === null ||
+      typeof payload !== 'object' ||
+      Object.getPrototypeOf(payload) !== Object.prototype ||
+      Object.keys(payload).length !== 0
+    )
+      return null;
     n++;
   }
   // no other own key (JSON.parse makes only own, enumerable, string keys; `__proto__` included)
-  if (Object.keys(o).length !== n || !Object.hasOwn(o, 'type') || (requestId !== undefined && !Object.hasOwn(o, 'request_id'))
-    || (payload !== undefined && !Object.hasOwn(o, 'payload'))) return null;
+  if (
+    Object.keys(o).length !== n ||
+    !Object.hasOwn(o, 'type') ||
+    (requestId !== undefined && !Object.hasOwn(o, 'request_id')) ||
+    (payload !== undefined && !Object.hasOwn(o, 'payload'))
+  )
+    return null;
   return requestId !== undefined ? { type, payload: {}, request_id: requestId } : { type, payload: {} };
 }
 
@@ -151,7 +194,11 @@ export function isoNow(): string {
   return isoText;
 }
 
-export function envelope(type: string, payload: Record<string, unknown>, extra: Partial<Omit<ServerEnvelope, 'type' | 'payload' | 'ts'>> = {}): ServerEnvelope {
+export function envelope(
+  type: string,
+  payload: Record<string, unknown>,
+  extra: Partial<Omit<ServerEnvelope, 'type' | 'payload' | 'ts'>> = {},
+): ServerEnvelope {
   return { type, payload, ...extra, ts: isoNow() };
 }
 

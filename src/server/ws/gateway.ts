@@ -1,5 +1,5 @@
 /**
- * The chat WebSocket at /ws (issue 5; docs/PROTOCOL.md). Authentication by `Authorization: Bearer <token>` or the
+ * The chat WebSocket at /ws (docs/PROTOCOL.md). Authentication by `Authorization: Bearer <token>` or the
  * subprotocol `jwt.<token>` (echoed), never the query string; failures close 1008. The workspace is ?workspace= (default the
  * token's own, then NETRA_WORKSPACE) and needs read access; running agents and changing threads need `simulate`.
  * Run events reach the socket only after they are persisted (RunService.follow), so `resume` loses and repeats nothing.
@@ -24,7 +24,9 @@ export async function registerWebSocketGateway(app: FastifyInstance, deps: Serve
   if (!chat) return null;
   const cfg = deps.config.ws;
   const registry = new ConnectionRegistry({
-    maxConnectionsPerUser: cfg.maxConnectionsPerUser, heartbeatIntervalMs: cfg.heartbeatIntervalMs, idleTimeoutMs: cfg.idleTimeoutMs,
+    maxConnectionsPerUser: cfg.maxConnectionsPerUser,
+    heartbeatIntervalMs: cfg.heartbeatIntervalMs,
+    idleTimeoutMs: cfg.idleTimeoutMs,
   });
   deps.observability?.metrics.setWsConnections(() => registry.count());
   deps.observability?.setWebSocketFigures(() => ({ connections: registry.count(), buffered_bytes: registry.bufferedBytes() }));
@@ -33,14 +35,18 @@ export async function registerWebSocketGateway(app: FastifyInstance, deps: Serve
   const offChange = deps.accounts.epochs.onChange((subject) => {
     for (const c of bySubject.get(subject) ?? []) void c.recheck().catch(() => undefined);
   });
-  app.addHook('onClose', async () => { offChange(); });
+  app.addHook('onClose', async () => {
+    offChange();
+  });
   await app.register(websocket, {
     options: {
       maxPayload: cfg.maxFrameBytes * HARD_FRAME_FACTOR,
       // echo the `jwt.<token>` subprotocol a browser offered (it cannot set headers); no other subprotocol is spoken
       handleProtocols: (protocols: Set<string>) => [...protocols].find((p) => p.startsWith('jwt.')) ?? false,
     },
-    preClose: async () => { registry.closeAll(); },
+    preClose: async () => {
+      registry.closeAll();
+    },
   });
 
   app.route({
@@ -49,23 +55,33 @@ export async function registerWebSocketGateway(app: FastifyInstance, deps: Serve
     // a plain HTTP GET (no upgrade) learns where the protocol is described
     handler: async () => ({ websocket: '/ws', auth: 'Authorization: Bearer <token> or subprotocol jwt.<token>', docs: 'docs/PROTOCOL.md' }),
     wsHandler: (socket: WebSocket, req: FastifyRequest) => {
-      const ctx: ConnectionContext = { chat, registry, epochs: deps.accounts.epochs, config: cfg, log: deps.log, observability: deps.observability };
+      const ctx: ConnectionContext = {
+        chat,
+        registry,
+        epochs: deps.accounts.epochs,
+        config: cfg,
+        log: deps.log,
+        observability: deps.observability,
+      };
       const conn = new WsConnection(socket, randomUUID(), ctx);
       const token = tokenOf(req);
       const q = (req.query ?? {}) as Record<string, unknown>;
       const auth = authenticate(token, q.workspace);
       conn.open(auth);
-      void auth.then((a) => {
-        if (typeof a === 'string') return;
-        const subject = conn.credentialSubject;
-        let set = bySubject.get(subject);
-        if (!set) bySubject.set(subject, (set = new Set()));
-        set.add(conn);
-        socket.on('close', () => {
-          set.delete(conn);
-          if (set.size === 0 && bySubject.get(subject) === set) bySubject.delete(subject);
-        });
-      }, () => undefined);
+      void auth.then(
+        (a) => {
+          if (typeof a === 'string') return;
+          const subject = conn.credentialSubject;
+          let set = bySubject.get(subject);
+          if (!set) bySubject.set(subject, (set = new Set()));
+          set.add(conn);
+          socket.on('close', () => {
+            set.delete(conn);
+            if (set.size === 0 && bySubject.get(subject) === set) bySubject.delete(subject);
+          });
+        },
+        () => undefined,
+      );
     },
   });
   return registry;
@@ -88,8 +104,11 @@ export async function registerWebSocketGateway(app: FastifyInstance, deps: Serve
     if (bound && bound !== workspace) return `this credential is limited to workspace ${bound}`;
     if (!(await deps.accounts.access.can(principal, workspace, 'read'))) return `no read access to workspace ${workspace}`;
     return {
-      principal, workspace, canRun: await deps.accounts.access.can(principal, workspace, 'simulate'),
-      expiresAt: expiryOf(token), recheck: () => authenticate(token, workspace),
+      principal,
+      workspace,
+      canRun: await deps.accounts.access.can(principal, workspace, 'simulate'),
+      expiresAt: expiryOf(token),
+      recheck: () => authenticate(token, workspace),
     };
   }
 }
