@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // servers that tests start (in process or as `netra serve`) run side by side: no fixed OTLP/gRPC port unless a test asks
+    env: { NETRA_OTLP_GRPC_PORT: '0' },
   },
 });

@@ -144,6 +144,7 @@ export const SETTINGS = {
   pg: {
     poolSize: setting('NETRA_PG_POOL_SIZE', int(20, 1), 'PostgreSQL pool size', { readme: true }),
     maxOverflow: setting('NETRA_PG_MAX_OVERFLOW', int(30, 0), 'connections beyond the pool size under load', { readme: true }),
+    // pg uses one timeout for both waits; 5 s rather than the original 30 s so an unreachable server answers 503 in seconds
     poolTimeoutMs: setting(
       'NETRA_PG_POOL_TIMEOUT_MS',
       int(5_000, 1),
@@ -151,10 +152,10 @@ export const SETTINGS = {
     ),
     recycleMs: setting('NETRA_PG_RECYCLE_MS', int(30 * 60_000, 1), 'a connection is replaced after this age'),
     prePing: setting('NETRA_PG_PRE_PING', bool.default(true), 'validate a connection (`SELECT 1`) before use when it was idle'),
-    statementTimeoutMs: setting('NETRA_PG_STATEMENT_TIMEOUT_MS', int(10_000, 0), 'PostgreSQL statement_timeout'),
+    statementTimeoutMs: setting('NETRA_PG_STATEMENT_TIMEOUT_MS', int(30_000, 0), 'PostgreSQL statement_timeout'),
     queryTimeoutMs: setting(
       'NETRA_PG_QUERY_TIMEOUT_MS',
-      int(12_000, 0),
+      int(35_000, 0),
       'client-side bound on one query (a server that accepts and never answers); above the statement timeout (0: none)',
     ),
     idleTimeoutMs: setting('NETRA_PG_IDLE_TIMEOUT_MS', int(10 * 60_000, 0), 'idle connections are closed after this'),

@@ -57,8 +57,13 @@ describe('analysis API', () => {
     }
     const ranks = a.recommendations.map((x: { rank: number }) => x.rank);
     expect(ranks).toEqual(ranks.map((_: number, i: number) => i + 1));
-    const scores = a.recommendations.map((x: { score: number }) => x.score);
-    expect([...scores].sort((x, y) => y - x)).toEqual(scores);
+    // under the cost goal everything that saves money comes first, each part ordered by score
+    const saves = (x: { monthly_savings_usd: number }) => x.monthly_savings_usd > 0;
+    const firstZero = a.recommendations.findIndex((x: { monthly_savings_usd: number }) => !saves(x));
+    if (firstZero >= 0) expect(a.recommendations.slice(firstZero).every((x: { monthly_savings_usd: number }) => !saves(x))).toBe(true);
+    const paying = a.recommendations.filter(saves).map((x: { score: number }) => x.score);
+    const free = a.recommendations.filter((x: { monthly_savings_usd: number }) => !saves(x)).map((x: { score: number }) => x.score);
+    for (const part of [paying, free]) expect([...part].sort((x, y) => y - x)).toEqual(part);
     assertFiniteNumbers(a);
   });
 

@@ -32,7 +32,7 @@ describe('netra token / netra keys', () => {
       return { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
   };
-  const config = () => parseConfig({ dataDir: dir, port: 0, seedDemo: false });
+  const config = () => parseConfig({ dataDir: dir, port: 0, seedDemo: false, otlp: { grpcPort: 0 } });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'netra-auth-cli-'));

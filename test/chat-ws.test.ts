@@ -92,7 +92,10 @@ async function startApp(ws: Record<string, number>, executor: RunExecutor) {
       cb();
     },
   });
-  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, ws }), { logDestination: sink, runExecutor: executor });
+  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, ws, otlp: { grpcPort: 0 } }), {
+    logDestination: sink,
+    runExecutor: executor,
+  });
   const base = (await app.listen()).replace(/^http/, 'ws');
   const { identity, access } = app.accounts;
   const owner = await identity.createUser({ email: 'owner@example.com', password: 'correct horse battery staple' });

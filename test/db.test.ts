@@ -87,11 +87,11 @@ for (const target of testDatabases()) {
 }
 
 describe('postgres pool options', () => {
-  it('uses the configured defaults: 20 + 30 overflow, 30 s timeouts, 30 min recycle', () => {
+  it('uses the configured defaults: 20 + 30 overflow, 5 s pool wait, 30 s statement timeout, 30 min recycle', () => {
     const c = parseConfig({});
     const o = pgPoolOptions('postgres://x@localhost/db', c.pg);
     expect(o.max).toBe(50);
-    expect(o.connectionTimeoutMillis).toBe(30_000);
+    expect(o.connectionTimeoutMillis).toBe(5_000);
     expect(o.statement_timeout).toBe(30_000);
     expect(o.maxLifetimeSeconds).toBe(1800);
   });

@@ -18,6 +18,7 @@ const open: App[] = [];
 
 async function start(): Promise<App> {
   const config = parseConfig({
+    otlp: { grpcPort: 0 },
     dataDir: dir,
     port: 0,
     seedDemo: false,

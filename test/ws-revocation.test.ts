@@ -75,7 +75,7 @@ async function startApp(extra: Record<string, unknown> = {}) {
       cb();
     },
   });
-  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, ...extra }), {
+  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, otlp: { grpcPort: 0 }, ...extra }), {
     logDestination: sink,
     runExecutor: new QuickExecutor(),
   });
