@@ -1,5 +1,5 @@
 /**
- * Benchmark: import of the real Azure LLM inference trace (8,819 rows, ../shared/data) through the one ingest path
+ * Benchmark: import of the real Azure LLM inference trace (8,819 rows, test/fixtures/data) through the one ingest path
  * (CSV parsing, validation, pricing, de-duplication, DuckDB append and commit), against DuckDB's own read_csv of the
  * same file into a table, measured in the same run.
  *
