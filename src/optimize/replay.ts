@@ -12,7 +12,15 @@ import type { AnalysisContext } from './context.js';
 import { createNearDuplicateIndex } from './near-duplicates.js';
 import { validatePolicy, type Policy, type PolicyMatch } from './policy.js';
 import type { AnalysisScope } from './ports/index.js';
-import type { ReplayAggregateRow, ReplayMatch, ReplayModelRow, ReplayPlan, ReplayQueries, ReplayRate } from './ports/replay.js';
+import {
+  emptyReplayTotal,
+  type ReplayAggregateRow,
+  type ReplayMatch,
+  type ReplayModelRow,
+  type ReplayPlan,
+  type ReplayQueries,
+  type ReplayRate,
+} from './ports/replay.js';
 import { monthly, share } from './recommendation.js';
 import { SEMANTIC_SAMPLE_MAX_EVENTS, SEMANTIC_SAMPLE_SLICES } from './recommend/semantic-cache.js';
 
@@ -271,28 +279,7 @@ export function replayResultFrom(
   assumptions: string[],
   query: string,
 ): ReplayResult {
-  const empty: ReplayAggregateRow = {
-    day: null,
-    events: 0,
-    baseline_spend_usd: 0,
-    projected_spend_usd: 0,
-    baseline_latency_p50_ms: null,
-    baseline_latency_p95_ms: null,
-    projected_latency_p50_ms: null,
-    projected_latency_p95_ms: null,
-    exact_hits: 0,
-    semantic_hits: 0,
-    routed: 0,
-    batched: 0,
-    truncated: 0,
-    changed: 0,
-    routing_savings_usd: 0,
-    cache_savings_usd: 0,
-    batch_savings_usd: 0,
-    cap_savings_usd: 0,
-    rule_events: policy.routing.map(() => 0),
-  };
-  const t = rows.find((r) => r.day === null) ?? empty;
+  const t = rows.find((r) => r.day === null) ?? emptyReplayTotal(policy.routing.length);
   const savings = t.baseline_spend_usd - t.projected_spend_usd;
   return {
     policy,

@@ -101,6 +101,31 @@ export interface ReplayAggregateRow {
   rule_events: number[];
 }
 
+/** The total row of a replay over no events (a scope with nothing in it, or a store that returned no total). */
+export function emptyReplayTotal(rules: number): ReplayAggregateRow {
+  return {
+    day: null,
+    events: 0,
+    baseline_spend_usd: 0,
+    projected_spend_usd: 0,
+    baseline_latency_p50_ms: null,
+    baseline_latency_p95_ms: null,
+    projected_latency_p50_ms: null,
+    projected_latency_p95_ms: null,
+    exact_hits: 0,
+    semantic_hits: 0,
+    routed: 0,
+    batched: 0,
+    truncated: 0,
+    changed: 0,
+    routing_savings_usd: 0,
+    cache_savings_usd: 0,
+    batch_savings_usd: 0,
+    cap_savings_usd: 0,
+    rule_events: Array.from({ length: rules }, () => 0),
+  };
+}
+
 export interface ReplayQueries {
   /** Per stored model: events, spend and (with `latency`) typical latency per output token. */
   replayModels(scope: AnalysisScope, opts: { latency: boolean }): Promise<ReplayModelRow[]>;

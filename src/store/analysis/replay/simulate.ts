@@ -17,7 +17,7 @@
  *   which threads combine partial sums, so its replays are bit-for-bit deterministic; ClickHouse uses sumKahan.
  */
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
-import type { ReplayAggregateRow, ReplayPlan } from '../../../optimize/ports/replay.js';
+import { emptyReplayTotal, type ReplayAggregateRow, type ReplayPlan } from '../../../optimize/ports/replay.js';
 import type { Dialect } from '../dialect.js';
 import { num, pct, sqlFor, type AnalysisEngine, type EngineSql, type Params, type Row } from '../engine.js';
 import { matchSql, routedModelSql } from './match.js';
@@ -207,30 +207,6 @@ export function replaySql(engine: AnalysisEngine, scope: AnalysisScope, plan: Re
   return { sql, params };
 }
 
-function emptyTotal(rules: number): ReplayAggregateRow {
-  return {
-    day: null,
-    events: 0,
-    baseline_spend_usd: 0,
-    projected_spend_usd: 0,
-    baseline_latency_p50_ms: null,
-    baseline_latency_p95_ms: null,
-    projected_latency_p50_ms: null,
-    projected_latency_p95_ms: null,
-    exact_hits: 0,
-    semantic_hits: 0,
-    routed: 0,
-    batched: 0,
-    truncated: 0,
-    changed: 0,
-    routing_savings_usd: 0,
-    cache_savings_usd: 0,
-    batch_savings_usd: 0,
-    cap_savings_usd: 0,
-    rule_events: Array.from({ length: rules }, () => 0),
-  };
-}
-
 export async function replaySimulate(
   engine: AnalysisEngine,
   scope: AnalysisScope,
@@ -262,6 +238,6 @@ export async function replaySimulate(
   });
   // an empty scope: DuckDB returns a total row of zeros, ClickHouse no row at all; both give the same zero total
   const rows = (await engine.query(sql, params)).filter((r) => num(r.is_total) === 0 || num(r.n_events) > 0).map(toRow);
-  if (!rows.some((r) => r.day === null)) rows.unshift(emptyTotal(plan.routing.length));
+  if (!rows.some((r) => r.day === null)) rows.unshift(emptyReplayTotal(plan.routing.length));
   return { rows, sql };
 }
