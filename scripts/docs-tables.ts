@@ -1,12 +1,13 @@
 /**
- * The documentation tables generated from code: the error registry (src/errors.ts) and the settings table
- * (src/config.ts), each written between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` in its doc.
+ * The documentation tables generated from code: the error registry (src/errors.ts), the settings table
+ * (src/config.ts), the event schema and its OpenTelemetry mapping (src/workload/otel-mapping.ts), each written between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` in its doc.
  * `npm run docs:tables` rewrites them; test/docs-tables.test.ts fails when a doc differs from what this renders.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { settingsList, shownDefault } from '../src/config.js';
 import { ErrorCodes, type ErrorSpec } from '../src/errors.js';
+import { renderEventSchemaMarkdown, renderOtelMappingMarkdown } from '../src/workload/otel-mapping.js';
 
 export interface GeneratedTable {
   /** path from the repository root */
@@ -44,6 +45,8 @@ export const TABLES: GeneratedTable[] = [
   { doc: 'docs/OPERATIONS.md', name: 'errors', render: renderErrorTable },
   { doc: 'docs/OPERATIONS.md', name: 'config', render: () => renderConfigTable('all') },
   { doc: 'README.md', name: 'config', render: () => renderConfigTable('readme') },
+  { doc: 'docs/EVENTS.md', name: 'event-schema', render: renderEventSchemaMarkdown },
+  { doc: 'docs/EVENTS.md', name: 'otel-mapping', render: renderOtelMappingMarkdown },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));

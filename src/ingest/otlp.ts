@@ -234,6 +234,8 @@ function convert(spec: EventFieldSpec, s: AttributeSource, v: unknown): unknown 
       return typeof v === 'string' ? (OTEL_OPERATION_MAP[v] ?? OTEL_OPERATION_ALIASES[v] ?? 'other') : v;
     case 'openinference_kind':
       return typeof v === 'string' ? OTEL_OPERATION_ALIASES[v.toUpperCase()] : undefined;
+    case 'present_means_true':
+      return v === undefined || v === null ? undefined : true;
     case 'provider_prefix':
       return typeof v === 'string' ? v.split('.')[0] : v;
     case 'json_key': {

@@ -37,7 +37,9 @@ export type OtelTransform =
   /** a JSON object attribute (OpenInference `llm.invocation_parameters`): the value under `jsonKey` */
   | 'json_key'
   /** `gen_ai.prompt` (JSON list of messages, older GenAI span events) */
-  | 'message_list';
+  | 'message_list'
+  /** any value means true (the AI SDK records a time to first chunk only on streamed calls) */
+  | 'present_means_true';
 
 export type OtelSource =
   /** a field of the OTLP span itself */
@@ -249,6 +251,7 @@ export const EVENT_FIELDS: readonly EventFieldSpec[] = [
       attr('traceloop.association.properties.user_id', 'openllmetry'),
       attr('ai.telemetry.metadata.userId', 'vercel_ai'),
       attr('ai.telemetry.metadata.user_id', 'vercel_ai'),
+      attr('ai.settings.context.userId', 'vercel_ai'),
     ],
     otelNote: "`user.id` is also OpenInference's",
   },
@@ -263,6 +266,7 @@ export const EVENT_FIELDS: readonly EventFieldSpec[] = [
       attr('traceloop.association.properties.session_id', 'openllmetry'),
       attr('ai.telemetry.metadata.sessionId', 'vercel_ai'),
       attr('ai.telemetry.metadata.session_id', 'vercel_ai'),
+      attr('ai.settings.context.sessionId', 'vercel_ai'),
     ],
     otelNote: "`session.id` is also OpenInference's",
   },
@@ -287,12 +291,13 @@ export const EVENT_FIELDS: readonly EventFieldSpec[] = [
     meaning: 'Model provider (openai, anthropic, ...).',
     otel: [
       attr('gen_ai.provider.name', 'genai'),
+      // before gen_ai.system: the AI SDK's legacy spans put its provider id (`openai.chat`) in both
+      attr('ai.model.provider', 'vercel_ai', 'provider_prefix'),
       attr('gen_ai.system', 'deprecated'),
       attr('llm.provider', 'openinference'),
       attr('llm.system', 'openinference'),
-      attr('ai.model.provider', 'vercel_ai', 'provider_prefix'),
     ],
-    otelNote: 'kept as sent (e.g. `aws.bedrock`, `gcp.vertex_ai`)',
+    otelNote: 'kept as sent (e.g. `aws.bedrock`, `gcp.vertex_ai`), except the AI SDK provider id `openai.chat` → `openai`',
   },
   {
     field: 'model',
@@ -382,12 +387,13 @@ export const EVENT_FIELDS: readonly EventFieldSpec[] = [
     otel: [
       attr('gen_ai.response.time_to_first_chunk', 'genai', 'seconds_to_ms'),
       attr('gen_ai.server.time_to_first_token', 'openlit', 'seconds_to_ms'),
+      attr('gen_ai.client.operation.time_to_first_chunk', 'vercel_ai', 'seconds_to_ms'),
       attr('ai.response.msToFirstChunk', 'vercel_ai'),
       attr('ai.stream.msToFirstChunk', 'vercel_ai'),
       { kind: 'span', path: 'events[name = First Token Stream Event | gen_ai.content.completion.chunk].timeUnixNano - startTimeUnixNano' },
     ],
     otelNote:
-      'seconds in OTel and OpenLIT (× 1000), ms in the Vercel AI SDK; else the first-token span event (OpenInference records one on streamed calls)',
+      'seconds in OTel, OpenLIT and the AI SDK 7 GenAI spans (× 1000), ms in the legacy AI SDK attributes; else the first-token span event (OpenInference records one on streamed calls)',
   },
   {
     field: 'status',
@@ -457,6 +463,7 @@ export const EVENT_FIELDS: readonly EventFieldSpec[] = [
       attr('gen_ai.request.stream', 'genai'),
       attr('llm.is_streaming', 'openllmetry'),
       param('llm.invocation_parameters', 'stream'),
+      attr('gen_ai.client.operation.time_to_first_chunk', 'vercel_ai', 'present_means_true'),
       { kind: 'span', path: 'ai.operationId ends with .doStream (Vercel AI SDK)' },
     ],
   },
@@ -549,6 +556,7 @@ export const EVENT_FIELDS: readonly EventFieldSpec[] = [
       { kind: 'prefix', prefix: 'netra.tags.', status: 'netra' },
       { kind: 'prefix', prefix: 'traceloop.association.properties.', status: 'openllmetry' },
       { kind: 'prefix', prefix: 'ai.telemetry.metadata.', status: 'vercel_ai' },
+      { kind: 'prefix', prefix: 'ai.settings.context.', status: 'vercel_ai' },
       attr('traceloop.workflow.name', 'openllmetry'),
       attr('traceloop.entity.name', 'openllmetry'),
       attr('ai.telemetry.functionId', 'vercel_ai'),
@@ -556,7 +564,7 @@ export const EVENT_FIELDS: readonly EventFieldSpec[] = [
       attr('tag.tags', 'openinference'),
     ],
     otelNote:
-      '`netra.tags.team = "search"` → tags.team; association properties and AI SDK metadata the same way (user and session ids too); `traceloop.workflow.name` → tags.workflow, `traceloop.entity.name` → tags.entity, `ai.telemetry.functionId` → tags.function_id; OpenInference `metadata` (JSON object) → one tag per key, `tag.tags` (list) → tags.tags (comma-joined)',
+      '`netra.tags.team = "search"` → tags.team; association properties, AI SDK metadata and AI SDK 7 runtime context (`ai.settings.context.*`, sent for the keys named in `includeRuntimeContext`) the same way (user and session ids too); `traceloop.workflow.name` → tags.workflow, `traceloop.entity.name` → tags.entity, `ai.telemetry.functionId` → tags.function_id; OpenInference `metadata` (JSON object) → one tag per key, `tag.tags` (list) → tags.tags (comma-joined)',
   },
   {
     field: 'cost_source',
