@@ -286,12 +286,22 @@ function findMessages(sources: Attrs[]): unknown {
           }
         }
       }
-      if (found !== undefined)
-        return system !== undefined && Array.isArray(found) ? [{ role: 'system', content: system }, ...found] : found;
+      if (found !== undefined) return withSystemInstructions(system, found);
     }
     if (system !== undefined) return [{ role: 'system', content: system }];
   }
   return undefined;
+}
+
+/**
+ * System instructions become a leading system message, unless the input messages already begin with that same message
+ * (OpenLIT records the system prompt in both attributes).
+ */
+function withSystemInstructions(system: string | undefined, found: unknown): unknown {
+  if (system === undefined || !Array.isArray(found)) return found;
+  const first: unknown = found[0];
+  if (isPlainObject(first) && first.role === 'system' && first.content === system) return found;
+  return [{ role: 'system', content: system }, ...found];
 }
 
 function collectTags(sources: Attrs[]): Record<string, unknown> | undefined {
