@@ -12,7 +12,7 @@ import { generateWorkload } from '../src/corpus/generator.js';
 import { exactCacheQueryOptions, recommendExactCache } from '../src/optimize/recommend/exact-cache.js';
 import { prefixCacheQueryOptions, recommendPromptCaching } from '../src/optimize/recommend/prompt-caching.js';
 import { analyzeSemanticCache } from '../src/optimize/recommend/semantic-cache.js';
-import { DEFAULT_ANALYSIS_PARAMS, type AnalysisContext, type CatalogModel } from '../src/optimize/context.js';
+import { analysisContext } from '../src/optimize/catalog-context.js';
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
 
@@ -52,36 +52,14 @@ console.log(
   `loaded ${N.toLocaleString('en-US')} events (${texts.toLocaleString('en-US')} with prompt_text) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
 );
 
-const toModel = (e: ReturnType<typeof catalog.entriesFor>[number]): CatalogModel => ({
-  id: e.id,
-  provider: e.provider,
-  family: e.family,
-  quality_tier: e.quality_tier,
-  input: e.input,
-  output: e.output,
-  cached_input: e.cached_input,
-  cache_write: e.cache_write,
-  batch_discount: e.batch_discount,
-  context_window: e.context_window,
-  min_cacheable_prompt_tokens: e.min_cacheable_prompt_tokens,
-  modes: e.modes,
-});
-const models = catalog.entriesFor(workspace).map(toModel);
-const byId = new Map(models.map((m) => [m.id, m]));
-const ctx: AnalysisContext = {
+const ctx = analysisContext({
+  catalog,
   workspace,
   from: w.from,
   to: w.to,
   total_events: stats.events,
   total_spend_usd: stats.spend_usd,
-  catalog: models,
-  rates: (m) => catalog.rates(workspace, m),
-  resolve: (m) => {
-    const e = catalog.resolve(m);
-    return e ? (byId.get(e.id) ?? null) : null;
-  },
-  params: DEFAULT_ANALYSIS_PARAMS,
-};
+});
 const scope = { workspace, from: w.from, to: w.to };
 
 async function median(label: string, fn: () => Promise<unknown>, runs = 3): Promise<number> {

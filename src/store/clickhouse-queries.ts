@@ -10,7 +10,8 @@ import type { ModelRates } from '../workload/pricing.js';
 import type { ClickHouseExecutor, Params, Row } from './clickhouse-executor.js';
 import { EVENT_SELECT_LIST, rowToEvent } from './clickhouse-schema.js';
 import type { EventFilter } from './event-filter.js';
-import type { DatasetInfo, ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
+import type { DatasetInfo, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
+import { workspaceStatsFromRows } from './workspace-stats.js';
 
 const DEFAULT_LIST_LIMIT = 1000;
 
@@ -76,6 +77,8 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
        toFloat64(sumIf(prompt_tokens + completion_tokens, token_source = 'estimated')) AS est_tokens,
        toFloat64(countIf(cost_source = 'unknown_model')) AS unpriced,
        ${quantilesCont('latency_ms', [0.5, 0.95])} AS lat,
+       lat[1] AS p50,
+       lat[2] AS p95,
        toFloat64(toUnixTimestamp64Micro(min("timestamp"))) AS first_us,
        toFloat64(toUnixTimestamp64Micro(max("timestamp"))) AS last_us
      FROM ${table} WHERE ${where}
@@ -83,44 +86,7 @@ export async function queryStats(ex: ClickHouseExecutor, table: string, scope: S
      ORDER BY is_total DESC, spend DESC, model, provider`,
     params,
   );
-  const total = rows.find((r) => num(r.is_total) === 1 && num(r.n_events) > 0);
-  const byModel: ModelStats[] = rows
-    .filter((r) => num(r.is_total) === 0)
-    .map((r) => ({
-      model: r.model as string,
-      provider: r.provider as string,
-      events: num(r.n_events),
-      errors: num(r.n_errors),
-      prompt_tokens: num(r.prompt_sum),
-      completion_tokens: num(r.completion_sum),
-      cached_prompt_tokens: num(r.cached_sum),
-      spend_usd: num(r.spend),
-      latency_p50_ms: pct(r.lat, 0),
-      latency_p95_ms: pct(r.lat, 1),
-      estimated_token_events: num(r.est_events),
-      unpriced_events: num(r.unpriced),
-    }));
-  const allTokens = num(total?.prompt_sum) + num(total?.completion_sum);
-  return {
-    workspace: scope.workspace,
-    from: scope.from ?? null,
-    to: scope.to ?? null,
-    events: num(total?.n_events),
-    errors: num(total?.n_errors),
-    prompt_tokens: num(total?.prompt_sum),
-    completion_tokens: num(total?.completion_sum),
-    cached_prompt_tokens: num(total?.cached_sum),
-    spend_usd: num(total?.spend),
-    latency_p50_ms: pct(total?.lat, 0),
-    latency_p95_ms: pct(total?.lat, 1),
-    estimated_token_events: num(total?.est_events),
-    estimated_tokens: num(total?.est_tokens),
-    estimated_token_share: allTokens > 0 ? num(total?.est_tokens) / allTokens : 0,
-    unpriced_events: num(total?.unpriced),
-    first_event: total ? num(total.first_us) / 1000 : null,
-    last_event: total ? num(total.last_us) / 1000 : null,
-    by_model: byModel,
-  };
+  return workspaceStatsFromRows(scope, rows);
 }
 
 /** Events in scope, oldest first. */

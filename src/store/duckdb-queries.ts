@@ -8,9 +8,10 @@ import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
 import { checkEventFilter, type EventFilter } from './event-filter.js';
-import type { DatasetInfo, ModelStats, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
-import { readEvents, readObjects, toNumber, toNumberOrNull } from './duckdb-rows.js';
+import type { DatasetInfo, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
+import { readEvents, readObjects, toNumber } from './duckdb-rows.js';
 import { EVENT_SELECT_LIST } from './duckdb-schema.js';
+import { workspaceStatsFromRows } from './workspace-stats.js';
 
 const DEFAULT_LIST_LIMIT = 1000;
 
@@ -36,12 +37,12 @@ export async function queryStats(conn: DuckDBConnection, scope: Scope): Promise<
   const { where, params } = scopeSql(scope);
   const reader = await conn.runAndReadAll(
     `SELECT grouping(model) AS is_total, model, provider,
-       count(*)::DOUBLE AS events,
-       count(*) FILTER (WHERE status = 'error')::DOUBLE AS errors,
-       coalesce(sum(prompt_tokens), 0)::DOUBLE AS prompt_tokens,
-       coalesce(sum(completion_tokens), 0)::DOUBLE AS completion_tokens,
-       coalesce(sum(cached_prompt_tokens), 0)::DOUBLE AS cached_prompt_tokens,
-       coalesce(fsum(cost_usd), 0)::DOUBLE AS spend_usd,
+       count(*)::DOUBLE AS n_events,
+       count(*) FILTER (WHERE status = 'error')::DOUBLE AS n_errors,
+       coalesce(sum(prompt_tokens), 0)::DOUBLE AS prompt_sum,
+       coalesce(sum(completion_tokens), 0)::DOUBLE AS completion_sum,
+       coalesce(sum(cached_prompt_tokens), 0)::DOUBLE AS cached_sum,
+       coalesce(fsum(cost_usd), 0)::DOUBLE AS spend,
        count(*) FILTER (WHERE token_source = 'estimated')::DOUBLE AS est_events,
        coalesce(sum(prompt_tokens + completion_tokens) FILTER (WHERE token_source = 'estimated'), 0)::DOUBLE AS est_tokens,
        count(*) FILTER (WHERE cost_source = 'unknown_model')::DOUBLE AS unpriced,
@@ -51,48 +52,10 @@ export async function queryStats(conn: DuckDBConnection, scope: Scope): Promise<
        epoch_us(max("timestamp"))::DOUBLE AS last_us
      FROM events WHERE ${where}
      GROUP BY GROUPING SETS ((), (model, provider))
-     ORDER BY is_total DESC, spend_usd DESC, model, provider`,
+     ORDER BY is_total DESC, spend DESC, model, provider`,
     params,
   );
-  const rows = readObjects(reader);
-  const total = rows.find((r) => toNumber(r.is_total) === 1);
-  const byModel: ModelStats[] = rows
-    .filter((r) => toNumber(r.is_total) === 0)
-    .map((r) => ({
-      model: r.model as string,
-      provider: r.provider as string,
-      events: toNumber(r.events),
-      errors: toNumber(r.errors),
-      prompt_tokens: toNumber(r.prompt_tokens),
-      completion_tokens: toNumber(r.completion_tokens),
-      cached_prompt_tokens: toNumber(r.cached_prompt_tokens),
-      spend_usd: toNumber(r.spend_usd),
-      latency_p50_ms: toNumberOrNull(r.p50),
-      latency_p95_ms: toNumberOrNull(r.p95),
-      estimated_token_events: toNumber(r.est_events),
-      unpriced_events: toNumber(r.unpriced),
-    }));
-  const allTokens = toNumber(total?.prompt_tokens) + toNumber(total?.completion_tokens);
-  return {
-    workspace: scope.workspace,
-    from: scope.from ?? null,
-    to: scope.to ?? null,
-    events: toNumber(total?.events),
-    errors: toNumber(total?.errors),
-    prompt_tokens: toNumber(total?.prompt_tokens),
-    completion_tokens: toNumber(total?.completion_tokens),
-    cached_prompt_tokens: toNumber(total?.cached_prompt_tokens),
-    spend_usd: toNumber(total?.spend_usd),
-    latency_p50_ms: toNumberOrNull(total?.p50),
-    latency_p95_ms: toNumberOrNull(total?.p95),
-    estimated_token_events: toNumber(total?.est_events),
-    estimated_tokens: toNumber(total?.est_tokens),
-    estimated_token_share: allTokens > 0 ? toNumber(total?.est_tokens) / allTokens : 0,
-    unpriced_events: toNumber(total?.unpriced),
-    first_event: ms(total?.first_us),
-    last_event: ms(total?.last_us),
-    by_model: byModel,
-  };
+  return workspaceStatsFromRows(scope, readObjects(reader));
 }
 
 /** Events in scope, oldest first. */
