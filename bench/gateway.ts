@@ -6,6 +6,7 @@
  *
  *   node --import tsx bench/gateway.ts            # 5 s per case
  *   node --import tsx bench/gateway.ts --smoke    # 0.5 s per case, 1 and 50 clients
+ *   node --import tsx bench/gateway.ts --cpu-prof-netra=/tmp/prof   # a CPU profile of Netra's process, written at its exit
  *
  * Targets: added p50 < 1 ms at 1 client; throughput >= 0.3x direct and >= 10x Portkey at 50 clients; stream TTFT
  * within 1 ms of direct.
@@ -25,6 +26,7 @@ import { Pool } from 'undici';
 const here = fileURLToPath(import.meta.url);
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 const smoke = process.argv.includes('--smoke');
+const profileDir = process.argv.find((a) => a.startsWith('--cpu-prof-netra='))?.slice(17);
 
 // ── role: upstream (a minimal provider; the same answer every time) ──
 const ANSWER = JSON.stringify({
@@ -115,8 +117,8 @@ async function runNetra(upstream: string): Promise<void> {
   process.send!({ url, key });
 }
 
-function child(args: string[]): { proc: ChildProcess; first: Promise<Record<string, unknown>> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', here, ...args], {
+function child(args: string[], nodeArgs: string[] = []): { proc: ChildProcess; first: Promise<Record<string, unknown>> } {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', here, ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, NETRA_LOG_LEVEL: 'warn' },
   });
@@ -258,7 +260,7 @@ async function main(): Promise<void> {
   const clientCounts = smoke ? [1, 50] : [1, 50, 200];
   const up = child(['--role=upstream']);
   const upstream = `http://127.0.0.1:${(await up.first).port as number}`;
-  const nx = child(['--role=netra', `--upstream=${upstream}`]);
+  const nx = child(['--role=netra', `--upstream=${upstream}`], profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   const netra = (await nx.first) as { url: string; key: string };
   const pk = await startPortkey();
   const targets: Target[] = [

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sha256Hex } from '../workload/hash.js';
-import { estimateTokens } from '../workload/token-estimate.js';
+import { estimateRecurringTokens, estimateTokens } from '../workload/token-estimate.js';
 import type { Operation } from '../workload/event.js';
 import type { ResponseFacts } from './response-observer.js';
 import type { RequestInfo } from './request-info.js';
@@ -102,8 +102,9 @@ export function callEvent(c: CallEventInput): Record<string, unknown> {
   if (info.promptText) {
     e.prompt_hash = sha256Hex(info.promptText);
     if (info.prefixText) {
-      e.prefix_hash = sha256Hex(info.prefixText);
-      e.prefix_tokens = estimateTokens(info.prefixText, model);
+      const prefixHash = sha256Hex(info.prefixText);
+      e.prefix_hash = prefixHash;
+      e.prefix_tokens = estimateRecurringTokens(prefixHash, info.prefixText, model);
     }
     if (c.recordText) e.prompt_text = info.promptText.slice(0, 1_000_000);
   }

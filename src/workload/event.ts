@@ -13,7 +13,7 @@ import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES } from './even
 export { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES };
 import { sha256Hex } from './hash.js';
 import { repairText } from './text-repair.js';
-import { estimateTokens as countTokens } from './token-estimate.js';
+import { estimateTokens as countTokens, estimateRecurringTokens } from './token-estimate.js';
 
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -271,8 +271,9 @@ function finishNormalize(parsed: ParsedInput, ctx: NormalizeContext): NormalizeR
     const d = deriveFromMessages(e.messages);
     promptText ??= d.text;
     if (d.prefix !== null) {
-      prefixHash ??= sha256Hex(d.prefix);
-      prefixTokens ??= countTokens(d.prefix, e.model);
+      const sha = sha256Hex(d.prefix);
+      prefixHash ??= sha;
+      prefixTokens ??= estimateRecurringTokens(sha, d.prefix, e.model);
     }
   }
   const promptHash = e.prompt_hash ?? (promptText !== null ? sha256Hex(promptText) : null);
