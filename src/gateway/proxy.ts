@@ -18,6 +18,7 @@ import { errorBody, GatewayError, upstreamPath, type GatewayEndpoint } from './e
 import { clientResponseHeaders, headerValue, upstreamRequestHeaders } from './headers.js';
 import { decide, type PolicyDecision } from './policy-engine.js';
 import type { GatewayRecorder } from './recorder.js';
+import { enforceSavingsTags, shadowSavingsTags, type PriceOf } from './savings-tags.js';
 import { requestInfo, type RequestInfo } from './request-info.js';
 import { emptyFacts, factsFromBody, StreamObserver, type ResponseFacts } from './response-observer.js';
 import type { GatewaySettings, WorkspaceSettingsCache } from './workspace-settings.js';
@@ -200,6 +201,7 @@ export class GatewayProxy {
     const { settings, info, meta } = plan;
     if (settings.mode === 'off' || !settings.policy || !info.model) return false;
     plan.policyTags['netra.policy'] = settings.mode;
+    if (settings.version) plan.policyTags['netra.policy_version'] = settings.version;
     const catalog = this.o.catalog();
     const canonical = (m: string) => catalog.resolve(m)?.id ?? m;
     let promptTokens: number | null = null;
@@ -378,13 +380,6 @@ export class GatewayProxy {
     res.end();
     plan.policyTags['netra.cache'] = 'hit';
     const facts: ResponseFacts = { ...hit.facts, errorType: null };
-    const model = facts.model ?? plan.sentModel ?? plan.info.model ?? 'unknown';
-    const saved = this.o.catalog().price(plan.caller.workspace, model, {
-      prompt_tokens: facts.promptTokens ?? 0,
-      completion_tokens: facts.completionTokens ?? 0,
-      cached_prompt_tokens: facts.cachedTokens,
-    });
-    if (saved) plan.policyTags['netra.counterfactual_cost_usd'] = String(saved.cost_usd);
     this.record(
       plan,
       facts,
@@ -410,20 +405,12 @@ export class GatewayProxy {
         cached_prompt_tokens: Math.min(facts.cachedTokens, facts.promptTokens ?? 0),
       };
       const d = plan.decision;
-      if (d && plan.settings.mode === 'shadow' && outcome.failure === null) {
-        // what the call would have cost under the policy: 0 on a cache hit, else the routed model and capped output
-        const would =
-          plan.policyTags['netra.would_cache'] === 'hit'
-            ? { cost_usd: 0 }
-            : catalog.price(ws, d.routeTo ?? model, {
-                ...usage,
-                completion_tokens: d.cap !== null ? Math.min(usage.completion_tokens, d.cap) : usage.completion_tokens,
-              });
-        if (would) plan.policyTags['netra.would_cost_usd'] = String(would.cost_usd);
-      }
-      if (d?.routeTo && plan.settings.mode === 'enforce' && plan.info.model) {
-        const before = catalog.price(ws, plan.info.model, usage);
-        if (before) plan.policyTags['netra.counterfactual_cost_usd'] = String(before.cost_usd);
+      const priceOf: PriceOf = (m, u) => catalog.price(ws, m, u)?.cost_usd ?? null;
+      if (d && plan.settings.mode === 'shadow' && outcome.failure === null)
+        Object.assign(plan.policyTags, shadowSavingsTags(d, model, usage, plan.policyTags['netra.would_cache'] === 'hit', priceOf));
+      if (d && plan.settings.mode === 'enforce' && plan.info.model && outcome.failure === null) {
+        const hit = plan.policyTags['netra.cache'] === 'hit';
+        Object.assign(plan.policyTags, enforceSavingsTags(plan.info.model, model, d.routeTo !== null, hit, usage, priceOf));
       }
       this.o.recorder.record(
         ws,
