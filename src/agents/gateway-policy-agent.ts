@@ -64,7 +64,7 @@ export function gatewayPolicyActionOf(text: string): GatewayPolicyAction | null 
 const AGENT = 'gateway_policy';
 const usd = (v: number | null | undefined) =>
   v === null || v === undefined ? 'n/a' : `$${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 6 })}`;
-const count = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const count = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
 const KIND_LABEL: Record<string, string> = {
   routing: 'routing',
   exact_cache: 'exact cache',

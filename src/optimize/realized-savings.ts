@@ -6,8 +6,9 @@
  *   the shadow calls' own span (the traffic is unchanged in shadow, so the replay sees the calls the gateway saw).
  * - enforce: measured = the actual savings against the recorded counterfactual (the call on the model the client asked
  *   for, uncached); predicted = the replay of the policy over the reference window before enforcement began (the
- *   enforced calls are already routed and cached, so replaying them would predict what is left, not what was saved),
- *   per replayed call times the enforced calls. The max_tokens cap's actual saving is not measurable (a capped call
+ *   enforced calls are already routed and cached, so replaying them would predict what is left, not what was saved):
+ *   the same policy's shadow calls before it when the window has some, else a reference window; per replayed call times
+ *   the enforced calls. The max_tokens cap's actual saving is not measurable (a capped call
  *   never produced the tokens it was stopped from producing): its measured saving is null; the capped calls are counted.
  * Batch rules and the semantic cache are not applied in the request path: they keep their prediction, measured null.
  */
@@ -138,9 +139,15 @@ export function modeSavings(
   };
 }
 
-/** The window the replay predicting a mode's calls runs over (see the file comment). */
-export function predictionWindow(row: GatewaySavingsRow, referenceMs: number): { from: number; to: number } {
+/**
+ * The window the replay predicting a mode's calls runs over (see the file comment): shadow, its own span; enforce, the
+ * span of the same policy's shadow calls before it when there are some (the traffic the policy was tried on), else the
+ * reference window before enforcement began.
+ */
+export function predictionWindow(row: GatewaySavingsRow, referenceMs: number, shadow?: GatewaySavingsRow): { from: number; to: number } {
   if (row.mode === 'shadow') return { from: row.first_event, to: row.last_event + 1 };
+  if (shadow && shadow.mode === 'shadow' && shadow.last_event < row.first_event)
+    return { from: shadow.first_event, to: shadow.last_event + 1 };
   return { from: row.first_event - Math.max(referenceMs, row.last_event + 1 - row.first_event), to: row.first_event };
 }
 

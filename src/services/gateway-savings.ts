@@ -39,7 +39,11 @@ export function createGatewaySavingsService(deps: {
       const hasPolicy = Object.keys(view.policy).length > 0;
       const byMode: ModeSavings[] = [];
       for (const row of current) {
-        const w = predictionWindow(row, REFERENCE_WINDOW_MS);
+        const w = predictionWindow(
+          row,
+          REFERENCE_WINDOW_MS,
+          current.find((r) => r.mode === 'shadow'),
+        );
         let replay = null;
         if (hasPolicy) {
           replay = await deps.analysis.simulate({ workspace, from: Math.max(0, w.from), to: w.to, policy: view.policy });
