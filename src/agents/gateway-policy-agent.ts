@@ -45,19 +45,19 @@ export interface GatewayPolicyAdmin {
 /** Which gateway-policy request a message is, or null. Savings questions first: they often name the policy too. */
 export function gatewayPolicyActionOf(text: string): GatewayPolicyAction | null {
   const t = text.toLowerCase();
-  const policy = /\b(gateway|polic(y|ies)|change|shadow|enforce\w*|routing|cache)\b/.test(t);
+  // "the change" / "the policy" / "the gateway": what was applied, not a what-if ("how much would routing save?")
+  const applied = /\b(gateway|polic(y|ies)|change)\b/.test(t);
   if (
     /\b(realized|realised|actual|measured)\b.*\bsav(e|ed|ing|ings)\b/.test(t) ||
     /\b(predicted|projected)\b.*\b(vs\.?|versus|against|beside|compared?)\b.*\b(realized|realised|actual|measured)\b/.test(t) ||
-    (policy && /\b(did|has|have|does)\b.*\b(work|worked|working|help|helped|pay off|paid off|save|saved)\b/.test(t)) ||
-    (policy && /\bhow much\b.*\b(sav(e|ed|ing|ings))\b/.test(t))
+    (applied && /\b(did|has|have)\b.*\b(work|worked|help|helped|pay off|paid off|save|saved)\b/.test(t)) ||
+    (applied && /\bhow much\b.*\b(did|has|have)\b.*\bsav(e|ed|ing|ings)\b/.test(t))
   )
     return 'savings';
-  const verb = /\b(activate|apply|enable|turn|switch|put|start|deploy|move|set|promote|go|change)\b/.test(t);
-  if (!verb || !/\b(gateway|polic(y|ies)|shadow|enforce\w*)\b/.test(t)) return null;
-  if (/\b(turn|switch|set)\b.*\boff\b|\b(disable|deactivate)\b/.test(t)) return 'off';
-  if (/\benforc\w*/.test(t)) return 'enforce';
-  if (/\bshadow\b/.test(t)) return 'shadow';
+  if (!/\b(activate|apply|enable|enforce|turn|switch|put|start|deploy|move|set|promote|go|change)\b/.test(t)) return null;
+  if (/\b(gateway|policy)\b/.test(t) && /\b(turn|switch|set)\b.*\boff\b|\b(disable|deactivate)\b/.test(t)) return 'off';
+  if (/\benforc(e|ed|ing|ement)\b/.test(t) && /\b(gateway|polic(y|ies)|mode)\b/.test(t)) return 'enforce';
+  if (/\bshadow\b/.test(t) && /\b(gateway|polic(y|ies)|mode|recommend\w*)\b/.test(t)) return 'shadow';
   return null;
 }
 
