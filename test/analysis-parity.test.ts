@@ -425,6 +425,7 @@ describe('DuckDB and ClickHouse agree on the gateway savings', () => {
       if (i % 4 === 1) tags[mode === 'shadow' ? 'netra.would_save_cache_usd' : 'netra.saved_cache_usd'] = v(5);
       else if (i % 4 === 2 && mode === 'shadow') tags['netra.would_save_cap_usd'] = i % 8 === 2 ? '0' : v(1);
       else if (i % 4 === 2) tags['netra.capped_from'] = 'none';
+      else if (i % 4 === 3) tags[mode === 'shadow' ? 'netra.would_save_semantic_usd' : 'netra.saved_semantic_usd'] = v(2);
       return { ...e, tags };
     });
     const [d, c] = await Promise.all([duck.append(tagged), ch.append(tagged)]);
@@ -434,7 +435,7 @@ describe('DuckDB and ClickHouse agree on the gateway savings', () => {
     for (const s of [scope, inner]) {
       const [a, b] = await Promise.all([duck.analysis.gatewaySavings(s), ch.analysis.gatewaySavings(s)]);
       expect(a.rows.length).toBe(6); // enforce and shadow, each under two versions and none
-      expect(a.rows.some((r) => r.routing_events > 0 && r.cache_events > 0 && r.cap_events > 0)).toBe(true);
+      expect(a.rows.some((r) => r.routing_events > 0 && r.cache_events > 0 && r.semantic_events > 0 && r.cap_events > 0)).toBe(true);
       expectSame(a, b, 'gatewaySavings');
     }
   });

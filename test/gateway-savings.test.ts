@@ -177,6 +177,45 @@ describe('realized vs predicted savings of the gateway policy', () => {
     await put('acme', { mode: 'enforce', policy: POLICY }); // back to the compared version for the isolation test
   });
 
+  it('semantic cache in the path when the policy enables it: a near-duplicate prompt is served from the cache, in enforce only', async () => {
+    const sem = { semantic_cache: { enabled: true, ttl_seconds: 600 } };
+    const ticket = (n: string) =>
+      `Summarise this support ticket for the on-call engineer in two sentences: the customer reports that the export of ${n} monthly invoices to CSV stops halfway with a timeout error, retries make no difference, the problem started after the last release and affects every account on the enterprise plan.`;
+    const ask = (content: string) =>
+      acme.openai.chat.completions
+        .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }, { headers: { 'x-netra-app': 'tickets' } })
+        .withResponse();
+    // shadow: nothing served from the cache, the near-duplicate is recorded as a would-be semantic hit
+    expect((await put('acme', { mode: 'shadow', policy: sem })).statusCode).toBe(200);
+    let before = h.fake.seen.length;
+    await ask(ticket('their'));
+    const shadowNear = await ask(ticket('all their'));
+    expect(shadowNear.response.headers.get('x-netra-cache')).toBeNull();
+    expect(h.fake.seen.length).toBe(before + 2);
+    const shadowEvent = (await h.events('acme')).at(-1)!;
+    expect(shadowEvent.tags['netra.would_cache']).toBe('semantic_hit');
+    expect(Number(shadowEvent.tags['netra.would_save_semantic_usd'])).toBeCloseTo(price(shadowEvent.model, shadowEvent), 12);
+    // enforce: the near-duplicate of an earlier call is answered with that call's response, without calling upstream
+    expect((await put('acme', { mode: 'enforce', policy: sem })).statusCode).toBe(200);
+    const first = await ask(ticket('the'));
+    expect(first.response.headers.get('x-netra-cache')).toBe('miss');
+    before = h.fake.seen.length;
+    const near = await ask(ticket('all the'));
+    expect(near.response.headers.get('x-netra-cache')).toBe('semantic-hit');
+    expect(near.data.choices[0]!.message.content).toBe(first.data.choices[0]!.message.content);
+    expect(h.fake.seen.length).toBe(before);
+    const far = await ask('What is the capital of France?');
+    expect(far.response.headers.get('x-netra-cache')).toBe('miss');
+    const events = await h.events('acme');
+    const hit = events.find((e) => e.tags['netra.cache'] === 'semantic_hit')!;
+    expect(hit.cost_usd).toBe(0);
+    const body = (await savings('acme')).json();
+    const m = body.by_mode.find((x: { mode: string }) => x.mode === 'enforce');
+    expect(kind(m, 'semantic_cache').measured).toEqual({ events: 1, savings_usd: expect.closeTo(price(hit.model, hit), 12) });
+    expect(m.events).toBe(3);
+    await put('acme', { mode: 'enforce', policy: POLICY }); // back to the compared version for the isolation test
+  });
+
   it('isolation: another workspace cannot read these figures, and its own hold none of them', async () => {
     const betaToken = { authorization: `Bearer ${await h.t.token('beta')}` };
     expect((await savings('acme', betaToken)).statusCode).toBe(403);

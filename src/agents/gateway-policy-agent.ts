@@ -130,9 +130,11 @@ function describePolicy(p: Record<string, unknown>): string {
   const routing = Array.isArray(p.routing) ? p.routing.length : 0;
   const caps = Array.isArray(p.max_tokens_caps) ? p.max_tokens_caps.length : 0;
   const cache = (p.exact_cache as { enabled?: boolean } | undefined)?.enabled === true;
+  const semantic = (p.semantic_cache as { enabled?: boolean } | undefined)?.enabled === true;
   const parts = [
     routing ? `${routing} routing rule${routing === 1 ? '' : 's'}` : null,
     cache ? 'the exact cache' : null,
+    semantic ? 'the semantic cache' : null,
     caps ? `${caps} max_tokens cap${caps === 1 ? '' : 's'}` : null,
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'no rule the gateway applies';
@@ -193,7 +195,7 @@ export async function gatewayPolicyAgent(
     if (describePolicy(policy) === 'no rule the gateway applies')
       return finish(
         ctx,
-        `The analysis of ${req.workspace} recommends no routing, exact cache or max_tokens cap the gateway could apply, so there is nothing to put in shadow; the gateway policy stays ${current.mode}.`,
+        `The analysis of ${req.workspace} recommends no routing, cache or max_tokens cap the gateway could apply, so there is nothing to put in shadow; the gateway policy stays ${current.mode}.`,
       );
   } else {
     if (Object.keys(current.policy).length === 0)

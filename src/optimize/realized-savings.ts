@@ -10,7 +10,8 @@
  *   the same policy's shadow calls before it when the window has some, else a reference window; per replayed call times
  *   the enforced calls. The max_tokens cap's actual saving is not measurable (a capped call
  *   never produced the tokens it was stopped from producing): its measured saving is null; the capped calls are counted.
- * Batch rules and the semantic cache are not applied in the request path: they keep their prediction, measured null.
+ * Batch rules are not applied in the request path: they keep their prediction, measured null. The semantic cache is
+ * listed when the replay predicts hits or the gateway served (or would have served) some.
  */
 import type { GatewaySavingsRow } from './ports/gateway.js';
 import type { ReplayResult } from './replay.js';
@@ -71,7 +72,7 @@ export interface RealizedSavings {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const measuredTotal = (r: GatewaySavingsRow) => r.routing_savings_usd + r.cache_savings_usd + r.cap_savings_usd;
+const measuredTotal = (r: GatewaySavingsRow) => r.routing_savings_usd + r.cache_savings_usd + r.semantic_savings_usd + r.cap_savings_usd;
 
 /** One mode's comparison: its measured row beside the replay (null when there was nothing to replay). */
 export function modeSavings(
@@ -109,12 +110,11 @@ export function modeSavings(
         : {}),
     },
   ];
-  if (b && b.semantic_cache_hits > 0)
+  if ((b && b.semantic_cache_hits > 0) || row.semantic_events > 0)
     kinds.push({
       kind: 'semantic_cache',
-      predicted: p(b.semantic_cache_hits, b.cache_savings_usd * (1 - exactShare)),
-      measured: { events: 0, savings_usd: null },
-      note: 'the semantic cache is not applied in the request path',
+      predicted: b ? p(b.semantic_cache_hits, b.cache_savings_usd * (1 - exactShare)) : null,
+      measured: { events: row.semantic_events, savings_usd: row.semantic_savings_usd },
     });
   if (b && b.batch_events > 0)
     kinds.push({

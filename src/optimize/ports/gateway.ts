@@ -25,6 +25,9 @@ export interface GatewaySavingsRow {
   /** exact-cache hits (served, or would have been) and the saving */
   cache_events: number;
   cache_savings_usd: number;
+  /** semantic-cache hits (near-duplicate prompts; served, or would have been) and the saving */
+  semantic_events: number;
+  semantic_savings_usd: number;
   /** events the max_tokens cap applied to; shadow: its would-have saving (enforce: 0, not measurable) */
   cap_events: number;
   cap_savings_usd: number;

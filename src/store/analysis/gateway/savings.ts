@@ -17,13 +17,15 @@ const chNum = (...keys: string[]) => `coalesce(${keys.map((k) => `toFloat64OrNul
 
 const ROUTE = ['netra.saved_routing_usd', 'netra.would_save_routing_usd'];
 const CACHE = ['netra.saved_cache_usd', 'netra.would_save_cache_usd'];
+const SEMANTIC = ['netra.saved_semantic_usd', 'netra.would_save_semantic_usd'];
 const CAP = 'netra.would_save_cap_usd';
 
 export const GATEWAY_SAVINGS_SQL: EngineSql = {
   duckdb: ({ where, t, d }) => `WITH g AS (
   SELECT ${duckTag('netra.policy')} AS mode, ${duckTag('netra.policy_version')} AS version, "timestamp" AS ts, status, cost_usd,
-    finish_reason, ${duckNum(...ROUTE)} AS s_route, ${duckNum(...CACHE)} AS s_cache, ${duckNum(CAP)} AS s_cap,
-    ${duckTag('netra.capped_from')} IS NOT NULL AND ${duckNum(...CACHE)} IS NULL AS capped
+    finish_reason, ${duckNum(...ROUTE)} AS s_route, ${duckNum(...CACHE)} AS s_cache, ${duckNum(...SEMANTIC)} AS s_sem,
+    ${duckNum(CAP)} AS s_cap,
+    ${duckTag('netra.capped_from')} IS NOT NULL AND ${duckNum(...CACHE)} IS NULL AND ${duckNum(...SEMANTIC)} IS NULL AS capped
   FROM ${t} WHERE ${where} AND ${d.contains(d.tagsText, 'has_policy')}
 )
 SELECT mode, version,
@@ -36,6 +38,8 @@ SELECT mode, version,
   coalesce(fsum(s_route), 0)::DOUBLE AS s_route,
   count(s_cache)::DOUBLE AS n_cache,
   coalesce(fsum(s_cache), 0)::DOUBLE AS s_cache,
+  count(s_sem)::DOUBLE AS n_sem,
+  coalesce(fsum(s_sem), 0)::DOUBLE AS s_sem,
   count(*) FILTER (WHERE s_cap IS NOT NULL OR capped)::DOUBLE AS n_cap,
   coalesce(fsum(s_cap), 0)::DOUBLE AS s_cap,
   count(*) FILTER (WHERE s_cap > 0 OR (capped AND finish_reason = 'length'))::DOUBLE AS n_cut
@@ -53,13 +57,15 @@ ORDER BY mode, version NULLS FIRST`,
   sumKahan(ifNull(sr, 0)) AS s_route,
   toFloat64(count(sc)) AS n_cache,
   sumKahan(ifNull(sc, 0)) AS s_cache,
+  toFloat64(count(ss)) AS n_sem,
+  sumKahan(ifNull(ss, 0)) AS s_sem,
   toFloat64(countIf(sk IS NOT NULL OR capped)) AS n_cap,
   sumKahan(ifNull(sk, 0)) AS s_cap,
   toFloat64(countIf(ifNull(sk, 0) > 0 OR (capped AND finish_reason = 'length'))) AS n_cut
 FROM (
   SELECT ${chTag('netra.policy')} AS mode, nullIf(${chTag('netra.policy_version')}, '') AS version, "timestamp" AS ts, status,
-    cost_usd, finish_reason, ${chNum(...ROUTE)} AS sr, ${chNum(...CACHE)} AS sc, ${chNum(CAP)} AS sk,
-    JSONHas(ifNull(tags, '{}'), 'netra.capped_from') AND sc IS NULL AS capped
+    cost_usd, finish_reason, ${chNum(...ROUTE)} AS sr, ${chNum(...CACHE)} AS sc, ${chNum(...SEMANTIC)} AS ss, ${chNum(CAP)} AS sk,
+    JSONHas(ifNull(tags, '{}'), 'netra.capped_from') AND sc IS NULL AND ss IS NULL AS capped
   FROM ${t} WHERE ${where} AND ${d.contains(d.tagsText, 'has_policy')}
 )
 WHERE mode IN ('shadow', 'enforce')
@@ -79,6 +85,8 @@ const toRow = (r: Row): GatewaySavingsRow => ({
   routing_savings_usd: num(r.s_route),
   cache_events: num(r.n_cache),
   cache_savings_usd: num(r.s_cache),
+  semantic_events: num(r.n_sem),
+  semantic_savings_usd: num(r.s_sem),
   cap_events: num(r.n_cap),
   cap_savings_usd: num(r.s_cap),
   cap_truncated: num(r.n_cut),
