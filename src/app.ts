@@ -46,7 +46,7 @@ import { createSupervisor } from './agents/index.js';
 import { createDatasetAdmin, ownerCheck } from './services/dataset-admin.js';
 import type { RunExecutor } from './agents/types.js';
 import { createGateway, type Gateway } from './gateway/index.js';
-import { createGatewayPolicyAdmin, createGatewaySavingsService } from './services/gateway-savings.js';
+import { createGatewayPolicyAdmin, createGatewaySavingsService, type GatewaySavingsService } from './services/gateway-savings.js';
 import { restrictDataDir } from './data-dir.js';
 import { llmProviders, openAnalyticsStore, seedDemo, storeNamespace, storeOpenError } from './bootstrap.js';
 
@@ -94,6 +94,8 @@ export interface App {
   readonly runs: RunService;
   /** the LLM gateway (src/gateway): null when NETRA_GATEWAY_ENABLED=false */
   readonly gateway: Gateway | null;
+  /** realized vs predicted savings of the gateway policy: null when the gateway is disabled */
+  readonly gatewaySavings: GatewaySavingsService | null;
   /** background maintenance after boot */
   readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
@@ -421,6 +423,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     server,
     analysis,
     gateway,
+    gatewaySavings,
     precompute: pre,
     llm,
     accounts,
