@@ -4,7 +4,7 @@
  * over each mode's prediction window through the analysis service (so a replay is cached like any simulation). One
  * computation serves GET /api/v1/workspaces/:workspace/gateway-savings, the dashboard and the chat's answer.
  */
-import { NetraError } from '../errors.js';
+import { ErrorCodes, NetraError } from '../errors.js';
 import type { GatewayPolicyAdmin } from '../agents/gateway-policy-agent.js';
 import type { Gateway, GatewayPolicyView } from '../gateway/index.js';
 import { modeSavings, predictionWindow, splitByVersion, type ModeSavings, type RealizedSavings } from '../optimize/realized-savings.js';
@@ -46,8 +46,14 @@ export function createGatewaySavingsService(deps: {
         );
         let replay = null;
         if (hasPolicy) {
-          replay = await deps.analysis.simulate({ workspace, from: Math.max(0, w.from), to: w.to, policy: view.policy });
-          if (replay.baseline.events === 0)
+          try {
+            replay = await deps.analysis.simulate({ workspace, from: Math.max(0, w.from), to: w.to, policy: view.policy });
+          } catch (err) {
+            // a policy the replay refuses now (e.g. a price override removed since) still has its measured savings
+            if (!(err instanceof NetraError) || err.code !== ErrorCodes.VALIDATION.code) throw err;
+            notes.push(`${row.mode}: the replay could not run the current policy (${err.message}), so there is no prediction.`);
+          }
+          if (replay && replay.baseline.events === 0)
             notes.push(
               `${row.mode}: no events in the replayed window ${new Date(w.from).toISOString()} to ${new Date(w.to).toISOString()}, so there is no prediction to compare with.`,
             );
