@@ -46,6 +46,7 @@ import { createSupervisor } from './agents/index.js';
 import { createDatasetAdmin, ownerCheck } from './services/dataset-admin.js';
 import type { RunExecutor } from './agents/types.js';
 import { createGateway, type Gateway } from './gateway/index.js';
+import { createGatewayPolicyAdmin, createGatewaySavingsService, type GatewaySavingsService } from './services/gateway-savings.js';
 import { restrictDataDir } from './data-dir.js';
 import { llmProviders, openAnalyticsStore, seedDemo, storeNamespace, storeOpenError } from './bootstrap.js';
 
@@ -93,6 +94,8 @@ export interface App {
   readonly runs: RunService;
   /** the LLM gateway (src/gateway): null when NETRA_GATEWAY_ENABLED=false */
   readonly gateway: Gateway | null;
+  /** realized vs predicted savings of the gateway policy: null when the gateway is disabled */
+  readonly gatewaySavings: GatewaySavingsService | null;
   /** background maintenance after boot */
   readonly startupTasks: StartupTaskScheduler;
   readonly server: FastifyInstance;
@@ -321,29 +324,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       knownWorkspaces.add(ws);
     },
   };
-  // runs carry the process's instance id (the job runner's) and a heartbeat; a run whose process died is recorded failed
-  const runs = new RunService({
-    repo: conversations,
-    bus: runBus,
-    log: log.child({ component: 'runs' }),
-    executor:
-      opts.runExecutor ??
-      createSupervisor({
-        analysis,
-        llm,
-        generate: (req) => workloads.generate(req),
-        catalog: () => pricing.catalog(),
-        datasets,
-        workspaces: syntheticWorkspaces,
-        log: log.child({ component: 'agents' }),
-      }),
-    owner: jobs.owner,
-    heartbeatIntervalMs: config.runs.heartbeatIntervalMs,
-    staleAfterMs: config.runs.staleAfterMs,
-  });
-  // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat
-  await runs.recover(db.kind === 'pglite');
-
   // -- the LLM gateway: proxied calls are recorded through the same ingest path (a bounded queue, a spool when the store
   // is unavailable)
   const gateway = config.gateway.enabled
@@ -369,6 +349,35 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         },
       })
     : null;
+  // realized vs predicted savings of the gateway policy (the API, the dashboard and the chat share it)
+  const gatewaySavings = gateway ? createGatewaySavingsService({ store, analysis, policy: (ws) => gateway.getPolicy(ws) }) : null;
+  const gatewayPolicy =
+    gateway && gatewaySavings
+      ? createGatewayPolicyAdmin({ gateway, savings: gatewaySavings, analysis, mayManage: ownerCheck(accounts.access) })
+      : undefined;
+  // runs carry the process's instance id (the job runner's) and a heartbeat; a run whose process died is recorded failed
+  const runs = new RunService({
+    repo: conversations,
+    bus: runBus,
+    log: log.child({ component: 'runs' }),
+    executor:
+      opts.runExecutor ??
+      createSupervisor({
+        analysis,
+        llm,
+        generate: (req) => workloads.generate(req),
+        catalog: () => pricing.catalog(),
+        datasets,
+        gatewayPolicy,
+        workspaces: syntheticWorkspaces,
+        log: log.child({ component: 'agents' }),
+      }),
+    owner: jobs.owner,
+    heartbeatIntervalMs: config.runs.heartbeatIntervalMs,
+    staleAfterMs: config.runs.staleAfterMs,
+  });
+  // unfinished runs → failed (PGlite: all a previous process left; PostgreSQL: stale heartbeat only); starts the heartbeat
+  await runs.recover(db.kind === 'pglite');
 
   const otlp = createOtlpExporter({
     ingest: async (workspace, items) => {
@@ -385,6 +394,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const server = await buildServer({
     gateway: gateway ?? undefined,
+    gatewaySavings: gatewaySavings ?? undefined,
     bodyBudget: new MemoryBudget(config.ingest.memoryBudgetBytes || defaultBodyBudgetBytes()),
     config,
     log,
@@ -413,6 +423,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     server,
     analysis,
     gateway,
+    gatewaySavings,
     precompute: pre,
     llm,
     accounts,

@@ -410,6 +410,37 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
   });
 });
 
+describe('DuckDB and ClickHouse agree on the gateway savings', () => {
+  it('gatewaySavings: per mode and policy version, the saving tags summed per kind', async () => {
+    const cat = priceCatalog();
+    const w = generateWorkload({ preset: 'chat-support', events: 600, days: 2, seed: 5, end: END, pricer: cat, workspace: 'gw' });
+    // tags as the gateway writes them (src/gateway/savings-tags.ts), varied by index: modes, versions, kinds, gaps
+    const tagged = [...w.batches()].flat().map((e, i) => {
+      const mode = i % 3 === 0 ? 'enforce' : 'shadow';
+      const tags: Record<string, string> = { ...e.tags, 'netra.source': 'gateway' };
+      if (i % 7 !== 0) tags['netra.policy'] = mode;
+      if (i % 11 !== 0) tags['netra.policy_version'] = i % 5 === 0 ? 'aaaaaaaaaaaa' : 'bbbbbbbbbbbb';
+      const v = (k: number) => String((e.cost_usd * k) / 10);
+      if (i % 2 === 0) tags[mode === 'shadow' ? 'netra.would_save_routing_usd' : 'netra.saved_routing_usd'] = v(3);
+      if (i % 4 === 1) tags[mode === 'shadow' ? 'netra.would_save_cache_usd' : 'netra.saved_cache_usd'] = v(5);
+      else if (i % 4 === 2 && mode === 'shadow') tags['netra.would_save_cap_usd'] = i % 8 === 2 ? '0' : v(1);
+      else if (i % 4 === 2) tags['netra.capped_from'] = 'none';
+      else if (i % 4 === 3) tags[mode === 'shadow' ? 'netra.would_save_semantic_usd' : 'netra.saved_semantic_usd'] = v(2);
+      return { ...e, tags };
+    });
+    const [d, c] = await Promise.all([duck.append(tagged), ch.append(tagged)]);
+    expect(c).toEqual(d);
+    const scope = { workspace: 'gw', from: w.from, to: w.to };
+    const inner = { ...scope, from: w.from + 3_600_000.5, to: w.to - 3_600_000 };
+    for (const s of [scope, inner]) {
+      const [a, b] = await Promise.all([duck.analysis.gatewaySavings(s), ch.analysis.gatewaySavings(s)]);
+      expect(a.rows.length).toBe(6); // enforce and shadow, each under two versions and none
+      expect(a.rows.some((r) => r.routing_events > 0 && r.cache_events > 0 && r.semantic_events > 0 && r.cap_events > 0)).toBe(true);
+      expectSame(a, b, 'gatewaySavings');
+    }
+  });
+});
+
 describe('parity coverage', () => {
   it('ran every query of the analysis port on both engines', () => {
     const port = Object.keys(duck.analysis as AnalysisQueries).sort();

@@ -133,6 +133,7 @@ describe('authorization matrix', () => {
       };
     },
     'GET /api/v1/workspaces/:workspace/gateway-policy': async (ws) => ({ url: `/api/v1/workspaces/${ws}/gateway-policy` }),
+    'GET /api/v1/workspaces/:workspace/gateway-savings': async (ws) => ({ url: `/api/v1/workspaces/${ws}/gateway-savings` }),
     'PUT /api/v1/workspaces/:workspace/gateway-policy': async (ws) => ({
       method: 'PUT',
       url: `/api/v1/workspaces/${ws}/gateway-policy`,

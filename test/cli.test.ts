@@ -126,6 +126,18 @@ describe('netra CLI', () => {
     const bad = await netra('gateway', 'policy', 'set', '--mode', 'sometimes', '--workspace', 'azure');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/sometimes/);
+    // what the policy saved: no gateway call recorded under it yet, said in JSON and in words
+    const saved = await netra('gateway', 'savings', '--workspace', 'azure', '--json');
+    expect(saved.code).toBe(0);
+    expect(JSON.parse(saved.stdout)).toMatchObject({
+      workspace: 'azure',
+      mode: 'enforce',
+      policy_version: shown.policy_version,
+      by_mode: [],
+    });
+    const text = await netra('gateway', 'savings', '--workspace', 'azure');
+    expect(text.stdout).toContain(`Gateway policy of azure: enforce (version ${shown.policy_version}`);
+    expect(text.stdout).toMatch(/No gateway call in the window was recorded under the current policy/);
   }, 120_000);
 
   it('reports bad rows with line and field and keeps the good ones', async () => {

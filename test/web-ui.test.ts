@@ -226,6 +226,38 @@ describe.skipIf(!HAS_CHROMIUM)(
           const recommended = await api('/api/v1/policy?workspace=shop&goal=latency');
           expect(Object.keys(recommended).filter((k) => !(k in gw.policy))).toEqual([]); // stored as validated (defaults filled)
           expect(gw.policy.routing.length).toBe((recommended.routing ?? []).length);
+          // realized vs predicted beside it: calls recorded by the gateway under this policy (as the gateway tags them)
+          await expect.poll(() => page.locator('[data-figure="gateway.savings.mode"]').textContent()).toBe('shadow');
+          const now = Date.now();
+          await t.app.ingest(
+            'shop',
+            [0, 1, 2].map((i) => ({
+              index: i,
+              raw: {
+                timestamp: now - 1000 + i,
+                app: 'gw-ui',
+                model: 'gpt-4o',
+                prompt_tokens: 1000,
+                completion_tokens: 200,
+                tags: {
+                  'netra.source': 'gateway',
+                  'netra.policy': 'shadow',
+                  'netra.policy_version': gw.policy_version,
+                  'netra.would_save_cache_usd': String(0.125 * (i + 1)),
+                },
+              },
+            })),
+          );
+          const realized = await api('/api/v1/workspaces/shop/gateway-savings');
+          expect(realized.by_mode[0].measured_savings_usd).toBe(0.75);
+          await page.locator('[data-action="refresh-savings"]').click();
+          await expect
+            .poll(() => page.locator('[data-figure="gateway.savings.shadow.measured_savings_usd"]').textContent())
+            .toBe(formatUsd(realized.by_mode[0].measured_savings_usd));
+          expect(await page.locator('[data-figure="gateway.savings.shadow.exact_cache.measured"]').textContent()).toBe(formatUsd(0.75));
+          expect(await page.locator('[data-figure="gateway.savings.shadow.predicted_savings_usd"]').textContent()).toBe(
+            formatUsd(realized.by_mode[0].predicted_savings_usd),
+          );
           await page.locator('[data-figure="memory_health.status"]').waitFor(); // the admin's server figures
           expect(await page.locator('.chart-svg').count()).toBeGreaterThan(0);
 

@@ -7,6 +7,7 @@
 import { ApiError, getJson, withQuery } from './api.js';
 import { barList, lineChart } from './charts.js';
 import { $, clear, h } from './dom.js';
+import { gatewaySavingsPanel } from './gateway-savings.js';
 import { formatByKey, formatBytes, formatCount, formatMs, formatNumber, formatShare, formatTime, formatUsd } from './format.js';
 
 const REFRESH_MS = 10_000;
@@ -192,7 +193,10 @@ export function createDashboard() {
         ),
       );
     }
-    if (recs.length > 0) recSection.append(applyInShadow());
+    if (recs.length > 0) {
+      const savings = gatewaySavingsPanel(workspace);
+      recSection.append(applyInShadow(savings.refresh), savings.el);
+    }
     if (a.skipped?.length)
       recSection.append(
         h(
@@ -206,7 +210,7 @@ export function createDashboard() {
 
   /** "Apply in shadow": the recommended policy goes into Netra's gateway in shadow mode (docs/GATEWAY.md); each recorded
    * call then says what it would have done. Owners only: the API refuses others and the message says so. */
-  function applyInShadow() {
+  function applyInShadow(onApplied) {
     const status = h('span', { class: 'muted small-text', role: 'status', 'data-figure': 'gateway.mode' });
     const button = h('button', { type: 'button', class: 'button', 'data-action': 'apply-shadow' }, 'Apply in shadow');
     button.addEventListener('click', async () => {
@@ -219,6 +223,7 @@ export function createDashboard() {
           body: { mode: 'shadow', policy },
         });
         status.textContent = `gateway policy: ${r.mode} since ${formatTime(Date.parse(r.activated_at))}`;
+        void onApplied();
       } catch (err) {
         status.textContent = `could not apply: ${err instanceof Error ? err.message : String(err)}`;
       } finally {

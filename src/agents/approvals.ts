@@ -1,6 +1,6 @@
 /**
  * Approvals from thread state (pure): a destructive or large action (a synthetic generation above the threshold, a
- * dataset deletion) ends its run with a `final_report` carrying `approval_required: true` and the exact action. The
+ * dataset deletion, a change of the gateway policy) ends its run with a `final_report` carrying `approval_required: true` and the exact action. The
  * next run of the thread receives that payload as `previous_report`; a confirmation ("yes", "confirm", "go ahead",
  * "do it") executes exactly the action described there, a refusal ("no", "cancel") drops it, anything else leaves it
  * unconfirmed. The wording of a message never approves anything by itself.
@@ -25,7 +25,15 @@ const DeleteDataset = z.object({
   workspace: z.string(),
 });
 
-const Pending = z.discriminatedUnion('action', [GenerateSynthetic, DeleteDataset]);
+const SetGatewayPolicy = z.object({
+  action: z.literal('set_gateway_policy'),
+  mode: z.enum(['off', 'shadow', 'enforce']),
+  /** the exact policy document the approval request showed (applied as is, validated again by the service) */
+  policy: z.record(z.string(), z.unknown()),
+  workspace: z.string(),
+});
+
+const Pending = z.discriminatedUnion('action', [GenerateSynthetic, DeleteDataset, SetGatewayPolicy]);
 export type PendingApproval = z.infer<typeof Pending>;
 
 /**
@@ -61,6 +69,7 @@ export function isRefusal(text: string): boolean {
 
 /** What the pending action would do, in words (for the "cancelled" answer). */
 export function describeApproval(p: PendingApproval): string {
+  if (p.action === 'set_gateway_policy') return `setting the gateway policy to ${p.mode}`;
   return p.action === 'delete_dataset'
     ? `deleting dataset ${p.app} (${p.events.toLocaleString('en-US')} events)`
     : `generating ${p.events.toLocaleString('en-US')} synthetic events with the ${p.preset} preset over ${p.days} days`;

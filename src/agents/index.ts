@@ -16,6 +16,7 @@ export {
 } from './triage.js';
 export { parseSyntheticRequest, APPROVAL_THRESHOLD_EVENTS } from './synthetic-data.js';
 export { datasetTable, datasetsNamed, type DatasetAdmin } from './dataset-admin.js';
+export { gatewayPolicyActionOf, savingsAnswer, type GatewayPolicyAdmin, type GatewayPolicyState } from './gateway-policy-agent.js';
 export { isConfirmation, isRefusal, pendingApproval, type PendingApproval } from './approvals.js';
 export { reportPayload } from './specialists.js';
 export type { RunExecutor, RunRequest, RunResult, RunEventDraft, RunEventType } from './types.js';

@@ -34,6 +34,7 @@ import {
 } from './specialists.js';
 import { describeApproval, isConfirmation, isRefusal, pendingApproval, type PendingApproval } from './approvals.js';
 import { datasetAdminAgent, deleteApproved, type DatasetAdmin } from './dataset-admin.js';
+import { gatewayPolicyAgent, gatewayPolicyApproved, type GatewayPolicyAdmin } from './gateway-policy-agent.js';
 import { syntheticDataAgent, type GenerateFn, type SyntheticWorkspaces } from './synthetic-data.js';
 import { assessSufficiency, requestProblem, triage, type SufficiencyLevel } from './triage.js';
 import { refineTriage, shouldRefine, type Refinement } from './triage-refine.js';
@@ -54,6 +55,8 @@ export interface SupervisorDeps {
   log?: Pick<Logger, 'error'>;
   /** workspaces for synthetic data (exists, apps, create owned by the asking user); without it generation goes to a new name unchecked */
   workspaces?: SyntheticWorkspaces;
+  /** the workspace's gateway policy (savings, shadow / enforce activation); without it that pipeline answers with an error */
+  gatewayPolicy?: GatewayPolicyAdmin;
   /** the clock relative windows ("last 3 days", "yesterday") count back from; default Date.now */
   now?: () => number;
 }
@@ -137,6 +140,13 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     if (t.admin === 'dataset_admin' && t.dataset_action) {
       await ctx.emit('agent_thinking', { triage: t, pipeline: 'dataset_admin', action: t.dataset_action });
       const content = await datasetAdminAgent(ctx, req, t.dataset_action, deps.datasets);
+      await ctx.emit('agent_completed', { status: 'completed' });
+      return { status: 'completed', content };
+    }
+
+    if (t.admin === 'gateway_policy' && t.gateway_action) {
+      await ctx.emit('agent_thinking', { triage: t, pipeline: 'gateway_policy', action: t.gateway_action });
+      const content = await gatewayPolicyAgent(ctx, req, t.gateway_action, deps.gatewayPolicy);
       await ctx.emit('agent_completed', { status: 'completed' });
       return { status: 'completed', content };
     }
@@ -286,20 +296,27 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       );
     }
     await ctx.emit('agent_thinking', {
-      pipeline: pending.action === 'delete_dataset' ? 'dataset_admin' : 'synthetic_data',
+      pipeline:
+        pending.action === 'delete_dataset'
+          ? 'dataset_admin'
+          : pending.action === 'set_gateway_policy'
+            ? 'gateway_policy'
+            : 'synthetic_data',
       decision: 'confirmed',
       pending,
     });
     const content =
-      pending.action === 'delete_dataset'
-        ? await deleteApproved(ctx, req, pending, deps.datasets)
-        : await syntheticDataAgent(
-            ctx,
-            req,
-            deps.generate,
-            { preset: pending.preset, events: pending.events, days: pending.days, target: pending.target },
-            deps.workspaces,
-          );
+      pending.action === 'set_gateway_policy'
+        ? await gatewayPolicyApproved(ctx, req, pending, deps.gatewayPolicy)
+        : pending.action === 'delete_dataset'
+          ? await deleteApproved(ctx, req, pending, deps.datasets)
+          : await syntheticDataAgent(
+              ctx,
+              req,
+              deps.generate,
+              { preset: pending.preset, events: pending.events, days: pending.days, target: pending.target },
+              deps.workspaces,
+            );
     await ctx.emit('agent_completed', { status: 'completed' });
     return { status: 'completed', content };
   }

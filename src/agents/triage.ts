@@ -4,6 +4,7 @@
  * No I/O: the supervisor passes the catalog's model ids and the stats it fetched.
  */
 import type { Goal } from '../optimize/ranking.js';
+import { gatewayPolicyActionOf, type GatewayPolicyAction } from './gateway-policy-agent.js';
 import type { SkippedKind } from '../optimize/recommendation.js';
 import type { WorkspaceStats } from '../store/types.js';
 
@@ -50,10 +51,12 @@ export interface Triage {
   goal: Goal;
   /** growth scenario ("usage grows 50%") as a factor (1.5), when asked */
   growth_factor: number | null;
-  /** admin pipeline asked for: synthetic data generation, or dataset administration */
-  admin: 'synthetic_data' | 'dataset_admin' | null;
+  /** admin pipeline asked for: synthetic data generation, dataset administration, or the gateway policy */
+  admin: 'synthetic_data' | 'dataset_admin' | 'gateway_policy' | null;
   /** the dataset action, when admin is 'dataset_admin' */
   dataset_action: DatasetAction | null;
+  /** the gateway-policy action, when admin is 'gateway_policy' */
+  gateway_action?: GatewayPolicyAction | null;
 }
 
 export type DatasetAction = 'list' | 'delete' | 'reprice';
@@ -298,17 +301,24 @@ export function growthFactorOf(text: string): number | null {
 
 export function triage(text: string, knownModels: readonly string[] = [], requestedGoal?: Goal): Triage {
   const synthetic = /\b(generate|create|synthesi[sz]e|seed)\b.*\b(synthetic|events|workload|data)\b/i.test(text);
-  const datasetAction = synthetic ? null : datasetActionOf(text);
-  const admin = synthetic ? 'synthetic_data' : datasetAction ? 'dataset_admin' : null;
-  if (datasetAction) {
+  const gatewayAction = synthetic ? null : gatewayPolicyActionOf(text);
+  const datasetAction = synthetic || gatewayAction ? null : datasetActionOf(text);
+  const admin = synthetic ? 'synthetic_data' : gatewayAction ? 'gateway_policy' : datasetAction ? 'dataset_admin' : null;
+  if (datasetAction || gatewayAction) {
     return {
-      category: datasetAction === 'reprice' ? 'supply_catalog_management' : 'configuration_settings',
-      matched: [`dataset ${datasetAction}`],
+      category:
+        datasetAction === 'reprice'
+          ? 'supply_catalog_management'
+          : gatewayAction === 'savings'
+            ? 'monitoring_reporting'
+            : 'configuration_settings',
+      matched: [datasetAction ? `dataset ${datasetAction}` : `gateway policy ${gatewayAction}`],
       entities: extractEntities(text, knownModels),
       goal: requestedGoal ?? 'balanced',
       growth_factor: null,
       admin,
       dataset_action: datasetAction,
+      ...(gatewayAction ? { gateway_action: gatewayAction } : {}),
     };
   }
   const c = admin ? { category: 'configuration_settings' as const, matched: ['synthetic data'] } : classify(text);

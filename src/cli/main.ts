@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { configFromEnv } from '../config.js';
 import { ErrorCodes, NetraError } from '../errors.js';
 import { createApp, type App } from '../app.js';
-import { parseWorkspace } from '../server/params.js';
+import { parseRange, parseWorkspace } from '../server/params.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatAnalysis, formatReplay, formatStats } from './format.js';
 import { checkModel, checkPortFree, checkWorkspace, choiceArg, formatHint } from './hints.js';
@@ -186,7 +186,6 @@ program
   .option('--to <time>', 'ISO 8601 or epoch ms (exclusive)')
   .option('--json', 'print JSON')
   .action(async (o: { workspace?: string; from?: string; to?: string; json?: boolean }) => {
-    const { parseRange } = await import('../server/params.js');
     const stats = await withApp(async (app) => app.store.stats({ workspace: await existingWorkspace(app, o.workspace), ...parseRange(o) }));
     print(Boolean(o.json), stats, () => formatStats(stats));
   });
@@ -220,7 +219,6 @@ program
   .option('--json', 'print { summary, performance, recommendations, skipped } as JSON')
   .option('--md', 'print a Markdown report')
   .action(async (o: { workspace?: string; from?: string; to?: string; goal: string; json?: boolean; md?: boolean }) => {
-    const { parseRange } = await import('../server/params.js');
     const { a, replay } = await withApp(async (app) => {
       const req = { workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), goal: o.goal };
       const analysis = await app.analysis.analyze(req);
@@ -246,7 +244,6 @@ program
   .option('--to <time>', 'ISO 8601 or epoch ms (exclusive)')
   .option('--json', 'print JSON')
   .action(async (file: string, o: { workspace?: string; from?: string; to?: string; json?: boolean }) => {
-    const { parseRange } = await import('../server/params.js');
     const policy = readJsonFile(file, 'policy');
     const r = await withApp(async (app) =>
       app.analysis.simulate({ workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), policy }),
@@ -328,6 +325,23 @@ gatewayPolicy
       return app.gateway.getPolicy(parseWorkspace(o.workspace, app.config.defaultWorkspace));
     });
     print(true, r, () => '');
+  });
+
+gatewayCmd
+  .command('savings')
+  .description("what the workspace's gateway policy saved: per mode and rule kind, measured beside the replay's prediction")
+  .option('--from <time>', 'start of the window (ISO 8601 or epoch ms; default 30 days ago)')
+  .option('--to <time>', 'end of the window (default now)')
+  .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
+  .option('--json', 'print JSON')
+  .action(async (o: { from?: string; to?: string; workspace?: string; json?: boolean }) => {
+    const r = await withApp(async (app) => {
+      if (!app.gatewaySavings)
+        throw new NetraError('CONFIG', 'the gateway is disabled (NETRA_GATEWAY_ENABLED=false)', { field: 'gateway.enabled' });
+      return app.gatewaySavings.realized(parseWorkspace(o.workspace, app.config.defaultWorkspace), parseRange(o));
+    });
+    const { savingsAnswer } = await import('../agents/gateway-policy-agent.js');
+    print(Boolean(o.json), r, () => savingsAnswer(r));
   });
 
 function readJsonFile(file: string, field: string): unknown {

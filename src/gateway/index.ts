@@ -16,7 +16,7 @@ import type { PriceCatalog } from '../workload/price-catalog.js';
 import { GatewayCredentials } from './credentials.js';
 import { GatewayProxy } from './proxy.js';
 import { GatewayRecorder, type RecordSink } from './recorder.js';
-import { settingsFromRow, WorkspaceSettingsCache } from './workspace-settings.js';
+import { policyVersion, settingsFromRow, WorkspaceSettingsCache } from './workspace-settings.js';
 
 export { GATEWAY_ENDPOINTS, type GatewayEndpoint } from './endpoints.js';
 
@@ -25,6 +25,8 @@ export interface GatewayPolicyView {
   mode: GatewayMode;
   policy: Record<string, unknown>;
   record_text: boolean;
+  /** short content hash of the policy document (events carry it as netra.policy_version); null when none is stored */
+  policy_version: string | null;
   activated_at: string | null;
   updated_at: string | null;
 }
@@ -57,6 +59,7 @@ function view(workspace: string, row: GatewayPolicyRow | null): GatewayPolicyVie
     mode: row?.mode ?? 'off',
     policy: row?.policy ?? {},
     record_text: row?.recordText ?? true,
+    policy_version: row ? policyVersion(row.policy) : null,
     activated_at: row?.activatedAt.toISOString() ?? null,
     updated_at: row?.updatedAt.toISOString() ?? null,
   };

@@ -1,8 +1,8 @@
 /**
  * The replay's policy (src/optimize/policy.ts) applied to one live request, in the replay's order: routing (first
- * matching rule) → exact cache → max_tokens cap (first matching cap, on the model that serves the call). Pure.
- * Batch rules and the semantic cache are not applied in the request path (a live caller is waiting; the semantic
- * cache's false hits would change answers), so the gateway neither enforces nor shadows them.
+ * matching rule) → exact cache, then semantic cache when the policy enables it → max_tokens cap (first matching cap, on
+ * the model that serves the call). Pure. Batch rules are not applied in the request path (a live caller is waiting), so
+ * the gateway neither enforces nor shadows them.
  */
 import type { Policy, PolicyMatch } from '../optimize/policy.js';
 
@@ -24,6 +24,8 @@ export interface PolicyDecision {
   cap: number | null;
   /** exact cache TTL in seconds when the policy enables it */
   cacheTtlSeconds: number | null;
+  /** semantic cache settings when the policy enables it */
+  semantic: { ttlSeconds: number; threshold: number | undefined } | null;
 }
 
 /** Whether two model ids name the same catalog model (aliases, dated snapshots). */
@@ -59,5 +61,11 @@ export function decide(policy: Policy, req: PolicyRequest, sameModel: SameModel)
       break;
     }
   }
-  return { routeTo, cap, cacheTtlSeconds: policy.exact_cache?.enabled ? policy.exact_cache.ttl_seconds : null };
+  const sc = policy.semantic_cache;
+  return {
+    routeTo,
+    cap,
+    cacheTtlSeconds: policy.exact_cache?.enabled ? policy.exact_cache.ttl_seconds : null,
+    semantic: sc?.enabled ? { ttlSeconds: sc.ttl_seconds, threshold: sc.threshold } : null,
+  };
 }

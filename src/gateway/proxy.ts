@@ -18,6 +18,8 @@ import { errorBody, GatewayError, upstreamPath, type GatewayEndpoint } from './e
 import { clientResponseHeaders, headerValue, upstreamRequestHeaders } from './headers.js';
 import { decide, type PolicyDecision } from './policy-engine.js';
 import type { GatewayRecorder } from './recorder.js';
+import { enforceSavingsTags, shadowSavingsTags, type HitKind, type PriceOf } from './savings-tags.js';
+import { SemanticLookup } from './semantic-cache.js';
 import { requestInfo, type RequestInfo } from './request-info.js';
 import { emptyFacts, factsFromBody, StreamObserver, type ResponseFacts } from './response-observer.js';
 import type { GatewaySettings, WorkspaceSettingsCache } from './workspace-settings.js';
@@ -101,6 +103,7 @@ function failureOf(err: unknown, clientGone: boolean): string {
 export class GatewayProxy {
   private readonly agent: Agent;
   private readonly bases = new Map<string, { origin: string; path: string }>();
+  private readonly semantic = new SemanticLookup();
 
   constructor(private readonly o: ProxyOptions) {
     this.agent = new Agent({
@@ -166,17 +169,29 @@ export class GatewayProxy {
       }
       const upstreamBody = rewritten ? Buffer.from(JSON.stringify(body)) : rawBody!;
       let cacheKey: string | null = null;
-      if (plan.decision?.cacheTtlSeconds && !/no-cache|no-store/i.test(headerValue(req.headers, 'cache-control') ?? '')) {
-        cacheKey = sha256(
-          `${caller.workspace}\n${caller.provider}\n${caller.baseUrl}\n${ep.path}\n${strip}\n${upstreamBody.toString('utf8')}`,
-        );
-        const hit = await this.o.cache.get(cacheKey).catch(() => null);
+      const d = plan.decision;
+      if (d && (d.cacheTtlSeconds || d.semantic) && !/no-cache|no-store/i.test(headerValue(req.headers, 'cache-control') ?? '')) {
+        const scope = `${caller.workspace}\n${caller.provider}\n${caller.baseUrl}\n${ep.path}\n${strip}`;
+        cacheKey = sha256(`${scope}\n${upstreamBody.toString('utf8')}`);
+        // exact first, then (when enabled) the semantic cache: the replay's order
+        let hit = d.cacheTtlSeconds ? await this.o.cache.get(cacheKey).catch(() => null) : null;
+        let kind: 'hit' | 'semantic_hit' | 'miss' = hit ? 'hit' : 'miss';
+        if (!hit && d.semantic && info.promptText) {
+          const near = this.semantic.lookup(`${scope}\n${info.stream}`, d.semantic, {
+            key: cacheKey,
+            model: plan.sentModel ?? info.model ?? '',
+            promptText: info.promptText,
+            now: Date.now(),
+          });
+          hit = near ? await this.o.cache.get(near).catch(() => null) : null;
+          if (hit) kind = 'semantic_hit';
+        }
         if (settings.mode === 'enforce') {
-          if (hit) return this.serveHit(plan, res, hit);
+          if (hit) return this.serveHit(plan, res, hit, kind === 'semantic_hit' ? 'semantic_hit' : 'hit');
           plan.policyTags['netra.cache'] = 'miss';
           res.setHeader('x-netra-cache', 'miss');
         } else {
-          plan.policyTags['netra.would_cache'] = hit ? 'hit' : 'miss';
+          plan.policyTags['netra.would_cache'] = kind;
         }
       }
       await this.forward(
@@ -187,7 +202,7 @@ export class GatewayProxy {
         upstreamBody,
         query,
         plan,
-        cacheKey ? { key: cacheKey, ttlMs: plan.decision!.cacheTtlSeconds! * 1000, strip } : null,
+        cacheKey ? { key: cacheKey, ttlMs: Math.max(d?.cacheTtlSeconds ?? 0, d?.semantic?.ttlSeconds ?? 0) * 1000, strip } : null,
         strip,
       );
     } catch (err) {
@@ -200,6 +215,7 @@ export class GatewayProxy {
     const { settings, info, meta } = plan;
     if (settings.mode === 'off' || !settings.policy || !info.model) return false;
     plan.policyTags['netra.policy'] = settings.mode;
+    if (settings.version) plan.policyTags['netra.policy_version'] = settings.version;
     const catalog = this.o.catalog();
     const canonical = (m: string) => catalog.resolve(m)?.id ?? m;
     let promptTokens: number | null = null;
@@ -368,23 +384,16 @@ export class GatewayProxy {
     }
   }
 
-  private serveHit(plan: Plan, res: ServerResponse, hit: CachedResponse): void {
-    res.writeHead(hit.status, { ...hit.headers, 'x-netra-cache': 'hit' });
+  private serveHit(plan: Plan, res: ServerResponse, hit: CachedResponse, kind: 'hit' | 'semantic_hit'): void {
+    res.writeHead(hit.status, { ...hit.headers, 'x-netra-cache': kind === 'hit' ? 'hit' : 'semantic-hit' });
     let ttft: number | null = null;
     for (const c of hit.chunks) {
       res.write(c);
       ttft ??= performance.now() - plan.t0;
     }
     res.end();
-    plan.policyTags['netra.cache'] = 'hit';
+    plan.policyTags['netra.cache'] = kind;
     const facts: ResponseFacts = { ...hit.facts, errorType: null };
-    const model = facts.model ?? plan.sentModel ?? plan.info.model ?? 'unknown';
-    const saved = this.o.catalog().price(plan.caller.workspace, model, {
-      prompt_tokens: facts.promptTokens ?? 0,
-      completion_tokens: facts.completionTokens ?? 0,
-      cached_prompt_tokens: facts.cachedTokens,
-    });
-    if (saved) plan.policyTags['netra.counterfactual_cost_usd'] = String(saved.cost_usd);
     this.record(
       plan,
       facts,
@@ -410,20 +419,13 @@ export class GatewayProxy {
         cached_prompt_tokens: Math.min(facts.cachedTokens, facts.promptTokens ?? 0),
       };
       const d = plan.decision;
-      if (d && plan.settings.mode === 'shadow' && outcome.failure === null) {
-        // what the call would have cost under the policy: 0 on a cache hit, else the routed model and capped output
-        const would =
-          plan.policyTags['netra.would_cache'] === 'hit'
-            ? { cost_usd: 0 }
-            : catalog.price(ws, d.routeTo ?? model, {
-                ...usage,
-                completion_tokens: d.cap !== null ? Math.min(usage.completion_tokens, d.cap) : usage.completion_tokens,
-              });
-        if (would) plan.policyTags['netra.would_cost_usd'] = String(would.cost_usd);
-      }
-      if (d?.routeTo && plan.settings.mode === 'enforce' && plan.info.model) {
-        const before = catalog.price(ws, plan.info.model, usage);
-        if (before) plan.policyTags['netra.counterfactual_cost_usd'] = String(before.cost_usd);
+      const priceOf: PriceOf = (m, u) => catalog.price(ws, m, u)?.cost_usd ?? null;
+      const hitKind = (v: string | undefined): HitKind => (v === 'hit' ? 'exact' : v === 'semantic_hit' ? 'semantic' : null);
+      if (d && plan.settings.mode === 'shadow' && outcome.failure === null)
+        Object.assign(plan.policyTags, shadowSavingsTags(d, model, usage, hitKind(plan.policyTags['netra.would_cache']), priceOf));
+      if (d && plan.settings.mode === 'enforce' && plan.info.model && outcome.failure === null) {
+        const hit = hitKind(plan.policyTags['netra.cache']);
+        Object.assign(plan.policyTags, enforceSavingsTags(plan.info.model, model, d.routeTo !== null, hit, usage, priceOf));
       }
       this.o.recorder.record(
         ws,

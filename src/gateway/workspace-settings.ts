@@ -6,7 +6,14 @@
 import { LRUCache } from 'lru-cache';
 import type { GatewayPolicyRow } from '../db/repository.js';
 import type { GatewayMode } from '../db/schema.js';
+import { createHash } from 'node:crypto';
+import { stableStringify } from '../cache/query-cache.js';
 import { parsePolicy, type Policy } from '../optimize/policy.js';
+
+/** A short content hash of a stored policy document: events, the policy view and the savings view name the policy by it. */
+export function policyVersion(policy: Record<string, unknown>): string {
+  return createHash('sha256').update(stableStringify(policy)).digest('hex').slice(0, 12);
+}
 
 export interface GatewaySettings {
   mode: GatewayMode;
@@ -14,14 +21,22 @@ export interface GatewaySettings {
   policy: Policy | null;
   recordText: boolean;
   activatedAt: number | null;
+  /** the policy document's version (policyVersion), recorded on each event the policy applies to */
+  version: string | null;
 }
 
-export const DEFAULT_SETTINGS: GatewaySettings = { mode: 'off', policy: null, recordText: true, activatedAt: null };
+export const DEFAULT_SETTINGS: GatewaySettings = { mode: 'off', policy: null, recordText: true, activatedAt: null, version: null };
 
 export function settingsFromRow(row: GatewayPolicyRow | null): GatewaySettings {
   if (!row) return DEFAULT_SETTINGS;
   const parsed = row.mode === 'off' ? null : parsePolicy(row.policy);
-  return { mode: row.mode, policy: parsed?.ok ? parsed.policy : null, recordText: row.recordText, activatedAt: row.activatedAt.getTime() };
+  return {
+    mode: row.mode,
+    policy: parsed?.ok ? parsed.policy : null,
+    recordText: row.recordText,
+    activatedAt: row.activatedAt.getTime(),
+    version: policyVersion(row.policy),
+  };
 }
 
 export class WorkspaceSettingsCache {

@@ -62,6 +62,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   // its policy: viewers read it, owners (and admin keys) change it
   'GET /api/v1/workspaces/:workspace/gateway-policy': read('param'),
   'PUT /api/v1/workspaces/:workspace/gateway-policy': manage('param'),
+  'GET /api/v1/workspaces/:workspace/gateway-savings': read('param'),
 
   // reads and analysis
   'GET /api/v1/stats': read('query'),

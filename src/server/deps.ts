@@ -49,6 +49,8 @@ export interface ServerDeps {
   };
   /** the LLM gateway (src/gateway): /v1/* proxy endpoints and the workspace gateway policy; absent when disabled */
   gateway?: import('../gateway/index.js').Gateway;
+  /** realized vs predicted savings of the gateway policy (GET /api/v1/workspaces/:workspace/gateway-savings); with the gateway */
+  gatewaySavings?: import('../services/gateway-savings.js').GatewaySavingsService;
   /** the memory budget ingest requests reserve from before their body is read; absent: unbounded */
   bodyBudget?: MemoryBudget;
   /** conversations and agent runs: /api/v1/threads, /api/v1/runs; routes are absent without it */

@@ -94,7 +94,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   chatRoutes(app, deps);
   if (deps.gateway) {
     await gatewayRoutes(app, { gateway: deps.gateway, maxBodyBytes: deps.config.gateway.maxBodyBytes });
-    gatewayPolicyRoutes(app, deps.gateway);
+    gatewayPolicyRoutes(app, deps.gateway, deps.gatewaySavings);
   }
   webRoutes(app);
   await registerWebSocketGateway(app, deps);

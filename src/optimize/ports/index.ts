@@ -10,6 +10,7 @@ import type { ReplayQueries } from './replay.js';
 import type { UsageQueries } from './usage.js';
 import type { BreakdownQueries } from './breakdown.js';
 import type { BatchScheduleQueries } from './batch-schedule.js';
+import type { GatewayQueries } from './gateway.js';
 
 export type { Scope };
 
@@ -21,4 +22,5 @@ export interface AnalysisQueries
     ReplayQueries,
     PerformanceQueries,
     BreakdownQueries,
-    BatchScheduleQueries {}
+    BatchScheduleQueries,
+    GatewayQueries {}

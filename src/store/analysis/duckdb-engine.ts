@@ -24,6 +24,9 @@ function bind(params: Params): Bound {
     b.values[k] = listValue([...v] as DuckDBValue[]);
     if (v.some((x) => typeof x === 'number')) b.types[k] = LIST(DOUBLE);
     else if (v.some((x) => typeof x === 'string')) b.types[k] = LIST(VARCHAR);
+    // an empty list has no element to type it by (DuckDB refuses a list of ANY): the analyses' possibly empty lists are
+    // model ids matched by a rule that names no model seen in the window
+    else if (v.length === 0) b.types[k] = LIST(VARCHAR);
   }
   return b;
 }

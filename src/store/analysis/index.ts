@@ -11,6 +11,7 @@
 import type { AnalysisQueries } from '../../optimize/ports/index.js';
 import { cacheQueries } from './cache/index.js';
 import type { RunAnalysis } from './engine.js';
+import { gatewayQueries } from './gateway/index.js';
 import { performanceQueries } from './performance/index.js';
 import { replayQueries } from './replay/index.js';
 import { usageQueries } from './usage/index.js';
@@ -28,5 +29,6 @@ export function createAnalysis(run: RunAnalysis): CoreAnalysisQueries {
     ...replayQueries(run),
     ...usageQueries(run),
     ...performanceQueries(run),
+    ...gatewayQueries(run),
   };
 }
