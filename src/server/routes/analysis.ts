@@ -14,9 +14,30 @@ import {
   type BreakdownQuery,
   type Granularity,
 } from '../../optimize/ports/breakdown.js';
+import { AUTH_ERRORS, checkQueryKeys, errors, json } from '../schemas/common.js';
+import {
+  AnalysisQuery,
+  AnalysisResponse,
+  BreakdownQuery as BreakdownQuerySchema,
+  BreakdownResponse,
+  PolicyQuery,
+  PolicyResponse,
+  SimulationBody,
+  SimulationQuery,
+  SimulationResponse,
+} from '../schemas/analysis.js';
+
+const ERRORS = errors(400, ...AUTH_ERRORS);
 
 export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  app.get('/api/v1/analysis', async (req) => {
+  const analysisSchema = {
+    summary: 'Performance and ranked recommendations for a window',
+    tags: ['analysis'],
+    querystring: AnalysisQuery,
+    response: { 200: json(AnalysisResponse, 'summary, performance, recommendations ranked for the goal, skipped kinds'), ...ERRORS },
+  };
+  app.get('/api/v1/analysis', { schema: analysisSchema }, async (req) => {
+    checkQueryKeys(AnalysisQuery, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     if (q.goal !== undefined && typeof q.goal !== 'string') throw new NetraError('VALIDATION', 'goal must be a string', { field: 'goal' });
@@ -24,13 +45,27 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
   });
 
   // GET /api/v1/breakdown?metric=spend&by=app|tag:task&granularity=day&top=5&filter=end_user:u-1&from=&to=
-  app.get('/api/v1/breakdown', async (req) => {
+  const breakdownSchema = {
+    summary: 'Any metric by any dimension, filtered, over a window, per hour/day/week, top N with the rest as "(other)"',
+    tags: ['analysis'],
+    querystring: BreakdownQuerySchema,
+    response: { 200: json(BreakdownResponse, 'totals and one row per group (and bucket)'), ...ERRORS },
+  };
+  app.get('/api/v1/breakdown', { schema: breakdownSchema }, async (req) => {
+    checkQueryKeys(BreakdownQuerySchema, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     return deps.analysis.breakdown({ workspace, ...parseRange(q), query: parseBreakdownQuery(q) });
   });
 
-  app.post('/api/v1/simulations', async (req) => {
+  const simulationSchema = {
+    summary: 'What-if replay of a policy over the stored events',
+    tags: ['analysis'],
+    querystring: SimulationQuery,
+    body: SimulationBody,
+    response: { 200: json(SimulationResponse, 'baseline and projected figures, savings, per day, assumptions'), ...ERRORS },
+  };
+  app.post('/api/v1/simulations', { schema: simulationSchema }, async (req) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new NetraError('VALIDATION', 'body must be { policy, workspace?, from?, to? }', { field: '(body)' });
@@ -47,7 +82,14 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return result;
   });
 
-  app.get('/api/v1/policy', async (req) => {
+  const policySchema = {
+    summary: 'The policy the analysis recommends (input of POST /api/v1/simulations and the gateway policy)',
+    tags: ['analysis'],
+    querystring: PolicyQuery,
+    response: { 200: json(PolicyResponse, 'a policy'), ...ERRORS },
+  };
+  app.get('/api/v1/policy', { schema: policySchema }, async (req) => {
+    checkQueryKeys(PolicyQuery, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     return deps.analysis.recommendedPolicy({ workspace, ...parseRange(q), goal: q.goal as string | undefined });

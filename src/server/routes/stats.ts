@@ -3,16 +3,45 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerDeps } from '../deps.js';
 import type { EventFilter } from '../../store/event-filter.js';
 import { parseRange, parseWorkspace } from '../params.js';
+import { AUTH_ERRORS, checkQueryKeys, errors, json, NoQuery, OPTIONAL_BODY } from '../schemas/common.js';
+import {
+  DeleteEventsBody,
+  DeleteEventsQuery,
+  DeleteEventsResponse,
+  EventsQuery,
+  EventsResponse,
+  StatsQuery,
+  StatsResponse,
+  UnpricedResponse,
+  WorkspacesResponse,
+} from '../schemas/analysis.js';
+
+const ERRORS = errors(400, ...AUTH_ERRORS);
+const tags = ['reads'];
 
 export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  app.get('/api/v1/stats', async (req) => {
+  const statsSchema = {
+    summary: "A workspace's totals and per-model figures over a window",
+    tags,
+    querystring: StatsQuery,
+    response: { 200: json(StatsResponse, 'totals and by_model'), ...ERRORS },
+  };
+  app.get('/api/v1/stats', { schema: statsSchema }, async (req) => {
+    checkQueryKeys(StatsQuery, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     return deps.analysis.stats({ workspace, ...parseRange(q) });
   });
 
   // models whose events are stored unpriced (cost_source unknown_model, $0) and how to price them
-  app.get('/api/v1/models/unpriced', async (req) => {
+  const unpricedSchema = {
+    summary: 'Models whose events are stored unpriced ($0) and the request that prices each',
+    tags,
+    querystring: StatsQuery,
+    response: { 200: json(UnpricedResponse, 'unpriced models with event counts and tokens'), ...ERRORS },
+  };
+  app.get('/api/v1/models/unpriced', { schema: unpricedSchema }, async (req) => {
+    checkQueryKeys(StatsQuery, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     const s = await deps.analysis.stats({ workspace, ...parseRange(q) });
@@ -29,7 +58,13 @@ export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return { workspace, unpriced_events: s.unpriced_events, models };
   });
 
-  app.get('/api/v1/workspaces', async (req) => {
+  const workspacesSchema = {
+    summary: "The caller's workspaces, with role and event counts",
+    tags,
+    querystring: NoQuery,
+    response: { 200: json(WorkspacesResponse, 'the workspaces the caller may see'), ...errors(...AUTH_ERRORS) },
+  };
+  app.get('/api/v1/workspaces', { schema: workspacesSchema }, async (req) => {
     const [rows, counts, visible] = await Promise.all([
       deps.repo.listWorkspaces(),
       deps.store.workspaces(),
@@ -51,7 +86,14 @@ export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     };
   });
 
-  app.get('/api/v1/events', async (req) => {
+  const eventsSchema = {
+    summary: 'Stored events of a window, oldest first, paged',
+    tags,
+    querystring: EventsQuery,
+    response: { 200: json(EventsResponse, 'a page of events'), ...ERRORS },
+  };
+  app.get('/api/v1/events', { schema: eventsSchema }, async (req) => {
+    checkQueryKeys(EventsQuery, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
@@ -60,7 +102,15 @@ export function statsRoutes(app: FastifyInstance, deps: ServerDeps): void {
   });
 
   // Deletes events by id (ids=a,b or a JSON body { ids: [...] }) or by filter (app, model, from, to); owners only.
-  app.delete('/api/v1/events', async (req) => {
+  const deleteSchema = {
+    summary: 'Deletes events by id or by filter (owners)',
+    tags,
+    querystring: DeleteEventsQuery,
+    body: DeleteEventsBody,
+    [OPTIONAL_BODY]: true,
+    response: { 200: json(DeleteEventsResponse, 'how many events were deleted'), ...ERRORS },
+  };
+  app.delete('/api/v1/events', { schema: deleteSchema }, async (req) => {
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
