@@ -42,7 +42,6 @@ function transform(doc: TransformInput) {
   return { ...out, schema: { ...out.schema, body: { content } } };
 }
 
-
 type OpenApiDoc = ReturnType<typeof jsonSchemaTransformObject>;
 function transformObject(doc: Parameters<typeof jsonSchemaTransformObject>[0]): OpenApiDoc {
   const out = jsonSchemaTransformObject(doc);

@@ -14,7 +14,16 @@ import { NetraError } from '../../errors.js';
 import { GOALS } from '../../optimize/ranking.js';
 import type { ServerDeps } from '../deps.js';
 import { AUTH_ERRORS, IdParams, json, noContent, route, WorkspaceQuery } from '../schemas/common.js';
-import { MessagesResponse, RunQuery, RunStarted, RunWithEvents, Thread, ThreadsQuery, ThreadsResponse, ThreadWithRuns } from '../schemas/misc.js';
+import {
+  MessagesResponse,
+  RunQuery,
+  RunStarted,
+  RunWithEvents,
+  Thread,
+  ThreadsQuery,
+  ThreadsResponse,
+  ThreadWithRuns,
+} from '../schemas/misc.js';
 
 export const MAX_REQUEST_CHARS = 10_000;
 const MAX_TITLE_CHARS = 200;
@@ -35,7 +44,13 @@ const ERRORS = [400, 404, ...AUTH_ERRORS];
 const Workspace = z.object(WorkspaceQuery);
 const thread = { tags, params: IdParams, querystring: Workspace, errors: ERRORS };
 const SCHEMAS = {
-  list: route({ summary: "The caller's threads, newest activity first", tags, querystring: ThreadsQuery, ok: { 200: json(ThreadsResponse, 'threads') }, errors: ERRORS }),
+  list: route({
+    summary: "The caller's threads, newest activity first",
+    tags,
+    querystring: ThreadsQuery,
+    ok: { 200: json(ThreadsResponse, 'threads') },
+    errors: ERRORS,
+  }),
   create: route({
     summary: 'Creates a thread',
     tags,

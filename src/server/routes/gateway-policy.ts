@@ -22,7 +22,9 @@ const putSchema = route({
 });
 
 export function gatewayPolicyRoutes(app: FastifyInstance, gateway: Gateway): void {
-  app.get('/api/v1/workspaces/:workspace/gateway-policy', { schema: getSchema }, async (req) => gateway.getPolicy(req.authorizedWorkspace!));
+  app.get('/api/v1/workspaces/:workspace/gateway-policy', { schema: getSchema }, async (req) =>
+    gateway.getPolicy(req.authorizedWorkspace!),
+  );
   app.put('/api/v1/workspaces/:workspace/gateway-policy', { schema: putSchema }, async (req) => {
     const p = req.principal!;
     return gateway.setPolicy(req.authorizedWorkspace!, req.body, p.kind === 'user' ? p.userId : null);

@@ -4,7 +4,13 @@ import type { ServerDeps } from '../deps.js';
 import { route } from '../schemas/common.js';
 import { MetricsText } from '../schemas/misc.js';
 
-const schema = route({ summary: 'Prometheus metrics of this process', tags: ['health'], ok: { 200: MetricsText }, errors: [], security: [] });
+const schema = route({
+  summary: 'Prometheus metrics of this process',
+  tags: ['health'],
+  ok: { 200: MetricsText },
+  errors: [],
+  security: [],
+});
 
 export function metricsRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const obs = deps.observability;
