@@ -52,7 +52,26 @@ function transformObject(doc: Parameters<typeof jsonSchemaTransformObject>[0]): 
       if (op.requestBody) (op.requestBody as { required: boolean }).required = false;
     }
   }
+  dropUnreferenced(out as { components?: { schemas?: Record<string, unknown> } });
   return out;
+}
+
+/**
+ * The zod provider lists each registered schema twice (its input and its output form); most are only ever one of the
+ * two. Components nothing refers to are dropped, so the document lists what the routes use.
+ */
+function dropUnreferenced(doc: { components?: { schemas?: Record<string, unknown> } }): void {
+  const schemas = doc.components?.schemas;
+  if (!schemas) return;
+  for (let changed = true; changed; ) {
+    changed = false;
+    const text = JSON.stringify(doc);
+    for (const name of Object.keys(schemas)) {
+      if (text.includes(`"#/components/schemas/${name}"`)) continue;
+      delete schemas[name];
+      changed = true;
+    }
+  }
 }
 
 export interface DescribedRoute {

@@ -4,7 +4,6 @@
  * (`looseObject`): they name the fields a client reads, and more may come.
  */
 import { z } from 'zod';
-import { EventInputSchema } from '../../workload/event.js';
 import { BREAKDOWN_COLUMNS, BREAKDOWN_GRANULARITIES, BREAKDOWN_METRICS, MAX_BREAKDOWN_GROUPS } from '../../optimize/ports/breakdown.js';
 import { PolicySchema } from '../../optimize/policy.js';
 import { GOALS } from '../../optimize/ranking.js';
@@ -256,6 +255,3 @@ export const SimulationResponse = z
   .meta({ id: 'Simulation' });
 export const PolicyQuery = AnalysisQuery;
 export const PolicyResponse = PolicySchema;
-
-/** POST /api/v1/events: one event (docs/EVENTS.md). */
-export { EventInputSchema };

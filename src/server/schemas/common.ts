@@ -95,9 +95,6 @@ export const WorkspaceParams = z.object({ workspace: WorkspaceName });
 export const IdParams = z.object({ id: z.string().describe('the id') });
 /** A query string with no parameters (any parameter is refused by the routes that check strictly). */
 export const NoQuery = z.object({});
-/** A JSON object whose keys are not fixed: free-form or described elsewhere. */
-export const AnyObject = z.record(z.string(), z.unknown());
-export const Iso = z.string().describe('ISO 8601 time');
 export const EpochMs = z.number().describe('epoch milliseconds');
 
 /** Names people reach for that are spelled differently here. */

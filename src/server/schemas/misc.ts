@@ -47,8 +47,6 @@ export const Catalog = z.looseObject({
   prices_taken: z.string(),
   models: z.array(CatalogModelSchema.extend({ prices_taken: z.string() }).loose()),
 });
-const usdPerToken = z.number().nonnegative().max(0.001).nullable().optional().describe('USD per token');
-export const OverrideBody = z.object({ input: usdPerToken, output: usdPerToken, cached_input: usdPerToken, cache_write: usdPerToken });
 const Override = z.looseObject({
   workspace: z.string(),
   model: z.string(),
