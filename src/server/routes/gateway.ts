@@ -8,7 +8,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { errorBody, GATEWAY_ENDPOINTS, GatewayError, type GatewayEndpoint } from '../../gateway/endpoints.js';
 import type { Gateway } from '../../gateway/index.js';
 import { route } from '../schemas/common.js';
-import { GatewayBody, GatewayErrorBody, GatewayQuery, GatewayResponse } from '../schemas/ingest.js';
+import { GatewayBody, GatewayErrorBody, GatewayQuery, GatewayResponse, GatewayStream } from '../schemas/ingest.js';
 
 export interface GatewayRouteDeps {
   gateway: Gateway;
@@ -32,7 +32,7 @@ function describe(ep: GatewayEndpoint) {
         description: "the provider's answer",
         content: {
           'application/json': { schema: GatewayResponse },
-          ...(ep.operation ? { 'text/event-stream': { schema: GatewayResponse } } : {}),
+          ...(ep.operation ? { 'text/event-stream': { schema: GatewayStream } } : {}),
         },
       },
       400: err('invalid request'),

@@ -29,7 +29,10 @@ export function jobsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     .object({
       kind: z.literal('generate'),
       workspace: z.string().optional(),
-      preset: z.string().refine((p) => PRESET_NAMES.includes(p), { message: `must be one of ${PRESET_NAMES.join(', ')}` }),
+      preset: z
+        .string()
+        .refine((p) => PRESET_NAMES.includes(p), { message: `must be one of ${PRESET_NAMES.join(', ')}` })
+        .describe(`one of ${PRESET_NAMES.join(', ')}`),
       events: z
         .number({ message: 'must be a whole number of events' })
         .int('must be a whole number of events')

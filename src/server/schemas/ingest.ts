@@ -84,7 +84,8 @@ export const GatewayBody = z
   .looseObject({ model: z.string() })
   .describe("the provider's request body, forwarded byte for byte unless the workspace's gateway policy changes it");
 export const GatewayQuery = z.object({}).describe("the provider's query string, forwarded as is");
-export const GatewayResponse = z.looseObject({}).describe("the provider's answer (JSON, or text/event-stream when streamed)");
+export const GatewayResponse = z.looseObject({}).describe("the provider's answer");
+export const GatewayStream = z.string().describe('server-sent events, as the provider streams them (`stream: true`)');
 export const GatewayErrorBody = z
   .looseObject({ error: z.looseObject({ message: z.string(), type: z.string() }) })
   .describe("errors in the provider's own shape (OpenAI or Anthropic)");
