@@ -95,7 +95,15 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
       if (m !== 'HEAD') routes.push({ method: m, url: r.url, schema: r.schema as Record<string, unknown> | undefined });
   });
   // see the file comment: descriptions only, never a second validation or a lossy serialization
-  app.setValidatorCompiler(() => () => true);
+  // a JSON-schema part would expect Fastify to validate it, which it no longer does here: refused when the route is
+  // registered (describe with zod, validate in the handler) rather than left silently unchecked
+  app.setValidatorCompiler(({ schema, method, url, httpPart }) => {
+    if (!(schema instanceof z.ZodType))
+      throw new Error(
+        `${method} ${url}: the ${httpPart} schema is not a zod schema; routes describe their parts with zod and validate in the handler (src/server/openapi.ts)`,
+      );
+    return () => true;
+  });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   await app.register(swagger, {
