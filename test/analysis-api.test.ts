@@ -120,4 +120,46 @@ describe('analysis API', () => {
     expect(sim.savings_usd).toBeGreaterThan(0);
     expect(sim.per_day.reduce((x: number, d: { savings_usd: number }) => x + d.savings_usd, 0)).toBeCloseTo(sim.savings_usd, 6);
   });
+
+  it('breaks any metric down by a dimension over HTTP, the rest folded into "(other)"', async () => {
+    type Row = { key: string | null; events: number };
+    const sum = (rows: Row[]) => rows.reduce((n, x) => n + x.events, 0);
+    const all = (await inject({ url: '/api/v1/breakdown?workspace=gen&by=app&metric=calls' })).json() as { groups: number; rows: Row[] };
+    expect(all.groups).toBeGreaterThan(2);
+    expect(sum(all.rows)).toBe(12000);
+    const [first, ...rest] = [...all.rows].sort((a, b) => b.events - a.events);
+    const r = await inject({ url: '/api/v1/breakdown?workspace=gen&by=app&metric=calls&top=1' });
+    expect(r.statusCode).toBe(200);
+    const top = r.json() as { total: { events: number }; groups: number; rows: Row[] };
+    expect(top.total.events).toBe(12000);
+    expect(top.groups).toBe(all.groups);
+    expect(top.rows).toMatchObject([
+      { key: first!.key, events: first!.events },
+      { key: '(other)', events: sum(rest) },
+    ]);
+    const daily = (await inject({ url: `/api/v1/breakdown?workspace=gen&granularity=day&filter=app:${first!.key}` })).json();
+    expect(daily.rows.length).toBeGreaterThanOrEqual(7);
+    expect(sum(daily.rows)).toBe(first!.events);
+  });
+
+  it('refuses query parameters a read route does not take, naming each and the one meant', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['/api/v1/breakdown?workspace=gen&dimension=app', 'dimension', /did you mean by\?/],
+      ['/api/v1/breakdown?workspace=gen&by=app&metirc=calls', 'metirc', /did you mean metric\?/],
+      ['/api/v1/breakdown?workspace=gen&group_by=model', 'group_by', /did you mean by\?/],
+      ['/api/v1/breakdown?workspace=gen&by=app&limit=3', 'limit', /did you mean top\?/],
+      ['/api/v1/analysis?workspace=gen&gaol=cost', 'gaol', /did you mean goal\?/],
+      ['/api/v1/policy?workspace=gen&goals=cost', 'goals', /did you mean goal\?/],
+      ['/api/v1/stats?workspace=gen&since=2026-11-01', 'since', /did you mean from\?/],
+      ['/api/v1/models/unpriced?workspace=gen&model=x', 'model', /this route takes workspace, from, to/],
+      ['/api/v1/events?workspace=gen&limt=5', 'limt', /did you mean limit\?/],
+    ];
+    for (const [url, field, hint] of cases) {
+      const r = await inject({ url });
+      expect(r.statusCode, url).toBe(400);
+      expect(r.json().error, url).toMatchObject({ code: 'NETRA_E_VALIDATION', field });
+      expect(r.json().error.message, url).toMatch(new RegExp(`unknown query parameter '${field}'`));
+      expect(r.json().error.message, url).toMatch(hint);
+    }
+  });
 });

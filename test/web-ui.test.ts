@@ -362,6 +362,32 @@ describe.skipIf(!HAS_CHROMIUM)(
           await close();
         }
       }, 120_000);
+
+      it('shows the API description at /docs over plain HTTP: every operation listed, nothing loaded from elsewhere', async () => {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const problems: string[] = [];
+        const foreign: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error') problems.push(m.text());
+        });
+        page.on('pageerror', (e) => problems.push(e.message));
+        page.on('request', (r) => {
+          if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url());
+        });
+        try {
+          await page.goto(`${base}/docs`);
+          await page.locator('.opblock').first().waitFor();
+          const spec = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, object> };
+          const operations = Object.values(spec.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+          expect(await page.locator('.opblock').count()).toBe(operations);
+          expect(await page.locator('.info .title').textContent()).toContain('Netra API');
+          expect(foreign).toEqual([]);
+          expect(problems.filter((p) => !/Cross-Origin-Opener-Policy|origin-keyed agent cluster/.test(p))).toEqual([]);
+        } finally {
+          await context.close();
+        }
+      }, 60_000);
     });
   },
 );

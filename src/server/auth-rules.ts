@@ -46,6 +46,16 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /': { access: 'public' },
   'GET /ui/:file': { access: 'public' },
 
+  // the API's description (server/openapi.ts): the OpenAPI document and its browsable page with the page's own files;
+  // public like the UI files: it describes the routes, each route still asks for its credential
+  'GET /openapi.json': { access: 'public' },
+  'GET /docs': { access: 'public' },
+  'GET /docs/json': { access: 'public' },
+  'GET /docs/yaml': { access: 'public' },
+  'GET /docs/static/index.html': { access: 'public' },
+  'GET /docs/static/swagger-initializer.js': { access: 'public' },
+  'GET /docs/static/*': { access: 'public' },
+
   // ingestion
   'POST /api/v1/events': ingest,
   'POST /v1/traces': ingest,

@@ -6,6 +6,7 @@ import type { ServerDeps } from './deps.js';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { NetraError } from '../errors.js';
 import { installErrorHandler } from './errors.js';
+import { installOpenApi } from './openapi.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
@@ -81,6 +82,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   // security headers, CORS, rate limits, authentication and the authorization rule of every route (before any route)
   await installSecurity(app, deps);
+  // before the routes: the document collects each route's schemas as it is registered
+  await installOpenApi(app);
   healthRoutes(app, deps);
   ingestRoutes(app, deps);
   otlpRoutes(app, deps);

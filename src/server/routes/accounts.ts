@@ -9,6 +9,7 @@ import type { Config } from '../../config.js';
 import { NetraError } from '../../errors.js';
 import { isLoopbackIp } from '../auth.js';
 import { parseWorkspace } from '../params.js';
+import { ACCOUNT_ROUTES as R } from '../schemas/accounts.js';
 
 export interface AccountsRouteDeps {
   config: Config;
@@ -35,22 +36,22 @@ export function accountsRoutes(app: FastifyInstance, deps: AccountsRouteDeps): v
   const param = (req: FastifyRequest, name: string) => (req.params as Record<string, string>)[name]!;
 
   // ── sessions ──
-  app.post('/api/v1/auth/login', opts, async (req, reply) => {
+  app.post('/api/v1/auth/login', { ...opts, schema: R.login }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     const b = body(req);
     return identity.login(b.email, b.password);
   });
-  app.post('/api/v1/auth/refresh', opts, async (req, reply) => {
+  app.post('/api/v1/auth/refresh', { ...opts, schema: R.refresh }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     return identity.refresh(body(req).refresh_token);
   });
-  app.post('/api/v1/auth/logout', opts, async (req, reply) => {
+  app.post('/api/v1/auth/logout', { ...opts, schema: R.logout }, async (req, reply) => {
     await identity.logout(body(req).refresh_token);
     return reply.status(204).send();
   });
 
   /** The local UI signs in as the local owner without a password, only when server, client and Host are all loopback. */
-  app.post('/api/v1/auth/local', opts, async (req, reply) => {
+  app.post('/api/v1/auth/local', { ...opts, schema: R.local }, async (req, reply) => {
     reply.header('cache-control', 'no-store'); // a bearer token: never in a browser or proxy cache
     if (!localSignInAllowed(req, deps.config)) {
       throw new NetraError(
@@ -62,7 +63,7 @@ export function accountsRoutes(app: FastifyInstance, deps: AccountsRouteDeps): v
     return { access_token: token, token_type: 'Bearer', expires_in: deps.config.auth.accessTokenTtlSec };
   });
 
-  app.get('/api/v1/me', async (req) => {
+  app.get('/api/v1/me', { schema: R.me }, async (req) => {
     const p = who(req);
     if (p.kind === 'api_key') return { kind: 'api_key', prefix: p.prefix, workspace: p.workspace, scope: p.scope };
     const user = await identity.getUser(p.userId);
@@ -71,47 +72,57 @@ export function accountsRoutes(app: FastifyInstance, deps: AccountsRouteDeps): v
   });
 
   // ── users (instance admins) ──
-  app.get('/api/v1/users', async () => ({ users: await identity.listUsers() }));
-  app.post('/api/v1/users', opts, async (req, reply) => reply.status(201).send(await identity.createUser(body(req))));
-  app.get('/api/v1/users/:user_id', async (req) => identity.getUser(param(req, 'user_id')));
-  app.patch('/api/v1/users/:user_id', opts, async (req) => identity.updateUser(param(req, 'user_id'), body(req)));
-  app.delete('/api/v1/users/:user_id', async (req) => identity.deactivateUser(param(req, 'user_id')));
+  app.get('/api/v1/users', { schema: R.listUsers }, async () => ({ users: await identity.listUsers() }));
+  app.post('/api/v1/users', { ...opts, schema: R.createUser }, async (req, reply) =>
+    reply.status(201).send(await identity.createUser(body(req))),
+  );
+  app.get('/api/v1/users/:user_id', { schema: R.getUser }, async (req) => identity.getUser(param(req, 'user_id')));
+  app.patch('/api/v1/users/:user_id', { ...opts, schema: R.updateUser }, async (req) =>
+    identity.updateUser(param(req, 'user_id'), body(req)),
+  );
+  app.delete('/api/v1/users/:user_id', { schema: R.deactivateUser }, async (req) => identity.deactivateUser(param(req, 'user_id')));
 
   // ── workspaces and members ──
-  app.post('/api/v1/workspaces', opts, async (req, reply) => {
+  app.post('/api/v1/workspaces', { ...opts, schema: R.createWorkspace }, async (req, reply) => {
     const name = parseWorkspace(body(req).name, '');
     return reply.status(201).send({ ...(await access.createWorkspace(name, userIdOf(req))), role: 'owner' });
   });
-  app.get('/api/v1/workspaces/:workspace/members', async (req) => ({ workspace: ws(req), members: await access.members(ws(req)) }));
-  app.put('/api/v1/workspaces/:workspace/members/:user_id', opts, async (req) =>
+  app.get('/api/v1/workspaces/:workspace/members', { schema: R.members }, async (req) => ({
+    workspace: ws(req),
+    members: await access.members(ws(req)),
+  }));
+  app.put('/api/v1/workspaces/:workspace/members/:user_id', { ...opts, schema: R.setMember }, async (req) =>
     access.setMember(ws(req), param(req, 'user_id'), body(req).role),
   );
-  app.delete('/api/v1/workspaces/:workspace/members/:user_id', async (req, reply) => {
+  app.delete('/api/v1/workspaces/:workspace/members/:user_id', { schema: R.removeMember }, async (req, reply) => {
     await access.removeMember(ws(req), param(req, 'user_id'));
     return reply.status(204).send();
   });
 
   // ── API keys ──
-  app.post('/api/v1/workspaces/:workspace/api-keys', opts, async (req, reply) => {
+  app.post('/api/v1/workspaces/:workspace/api-keys', { ...opts, schema: R.createApiKey }, async (req, reply) => {
     const b = body(req);
     const created = await access.createApiKey(ws(req), { scope: b.scope, name: b.name }, userIdOf(req));
     return reply.status(201).header('cache-control', 'no-store').send(created);
   });
-  app.get('/api/v1/workspaces/:workspace/api-keys', async (req) => ({ workspace: ws(req), api_keys: await access.apiKeys(ws(req)) }));
-  app.delete('/api/v1/api-keys/:prefix', async (req, reply) => {
+  app.get('/api/v1/workspaces/:workspace/api-keys', { schema: R.apiKeys }, async (req) => ({
+    workspace: ws(req),
+    api_keys: await access.apiKeys(ws(req)),
+  }));
+  app.delete('/api/v1/api-keys/:prefix', { schema: R.revokeApiKey }, async (req, reply) => {
     await access.revokeApiKey(param(req, 'prefix'));
     return reply.status(204).send();
   });
 
   // ── provider secrets: write-only ──
-  app.put('/api/v1/workspaces/:workspace/provider-secrets/:provider', opts, async (req) =>
+  app.put('/api/v1/workspaces/:workspace/provider-secrets/:provider', { ...opts, schema: R.setSecret }, async (req) =>
     access.setProviderSecret(ws(req), param(req, 'provider'), body(req).value, userIdOf(req), body(req).base_url),
   );
-  app.get('/api/v1/workspaces/:workspace/provider-secrets', async (req) => ({
+  app.get('/api/v1/workspaces/:workspace/provider-secrets', { schema: R.secrets }, async (req) => ({
     workspace: ws(req),
     provider_secrets: await access.providerSecrets(ws(req)),
   }));
-  app.delete('/api/v1/workspaces/:workspace/provider-secrets/:provider', async (req, reply) => {
+  app.delete('/api/v1/workspaces/:workspace/provider-secrets/:provider', { schema: R.deleteSecret }, async (req, reply) => {
     await access.deleteProviderSecret(ws(req), param(req, 'provider'));
     return reply.status(204).send();
   });

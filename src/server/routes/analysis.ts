@@ -14,9 +14,55 @@ import {
   type BreakdownQuery,
   type Granularity,
 } from '../../optimize/ports/breakdown.js';
+import { AUTH_ERRORS, checkQueryKeys, json, route } from '../schemas/common.js';
+import {
+  AnalysisQuery,
+  AnalysisResponse,
+  BreakdownQuery as BreakdownQuerySchema,
+  BreakdownResponse,
+  PolicyQuery,
+  PolicyResponse,
+  SimulationBody,
+  SimulationQuery,
+  SimulationResponse,
+} from '../schemas/analysis.js';
+
+/** 404: the workspace has no events in the window */
+const ERRORS = [400, 404, ...AUTH_ERRORS];
+const tags = ['analysis'];
+const analysisSchema = route({
+  summary: 'Performance and ranked recommendations for a window',
+  tags,
+  querystring: AnalysisQuery,
+  ok: { 200: json(AnalysisResponse, 'summary, performance, recommendations ranked for the goal, skipped kinds') },
+  errors: ERRORS,
+});
+const breakdownSchema = route({
+  summary: 'Any metric by any dimension, filtered, over a window, per hour/day/week, top N with the rest as "(other)"',
+  tags,
+  querystring: BreakdownQuerySchema,
+  ok: { 200: json(BreakdownResponse, 'totals and one row per group (and bucket)') },
+  errors: ERRORS,
+});
+const simulationSchema = route({
+  summary: 'What-if replay of a policy over the stored events',
+  tags,
+  querystring: SimulationQuery,
+  body: SimulationBody,
+  ok: { 200: json(SimulationResponse, 'baseline and projected figures, savings, per day, assumptions') },
+  errors: ERRORS,
+});
+const policySchema = route({
+  summary: 'The policy the analysis recommends (input of POST /api/v1/simulations and the gateway policy)',
+  tags,
+  querystring: PolicyQuery,
+  ok: { 200: json(PolicyResponse, 'a policy') },
+  errors: ERRORS,
+});
 
 export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  app.get('/api/v1/analysis', async (req) => {
+  app.get('/api/v1/analysis', { schema: analysisSchema }, async (req) => {
+    checkQueryKeys(AnalysisQuery, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     if (q.goal !== undefined && typeof q.goal !== 'string') throw new NetraError('VALIDATION', 'goal must be a string', { field: 'goal' });
@@ -24,13 +70,14 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
   });
 
   // GET /api/v1/breakdown?metric=spend&by=app|tag:task&granularity=day&top=5&filter=end_user:u-1&from=&to=
-  app.get('/api/v1/breakdown', async (req) => {
+  app.get('/api/v1/breakdown', { schema: breakdownSchema }, async (req) => {
+    checkQueryKeys(BreakdownQuerySchema, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     return deps.analysis.breakdown({ workspace, ...parseRange(q), query: parseBreakdownQuery(q) });
   });
 
-  app.post('/api/v1/simulations', async (req) => {
+  app.post('/api/v1/simulations', { schema: simulationSchema }, async (req) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new NetraError('VALIDATION', 'body must be { policy, workspace?, from?, to? }', { field: '(body)' });
@@ -47,7 +94,8 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return result;
   });
 
-  app.get('/api/v1/policy', async (req) => {
+  app.get('/api/v1/policy', { schema: policySchema }, async (req) => {
+    checkQueryKeys(PolicyQuery, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     return deps.analysis.recommendedPolicy({ workspace, ...parseRange(q), goal: q.goal as string | undefined });

@@ -13,6 +13,17 @@ import type { ConversationScope, MessageRow, RunRow, ThreadRow } from '../../cha
 import { NetraError } from '../../errors.js';
 import { GOALS } from '../../optimize/ranking.js';
 import type { ServerDeps } from '../deps.js';
+import { AUTH_ERRORS, IdParams, json, noContent, route, WorkspaceQuery } from '../schemas/common.js';
+import {
+  MessagesResponse,
+  RunQuery,
+  RunStarted,
+  RunWithEvents,
+  Thread,
+  ThreadsQuery,
+  ThreadsResponse,
+  ThreadWithRuns,
+} from '../schemas/misc.js';
 
 export const MAX_REQUEST_CHARS = 10_000;
 const MAX_TITLE_CHARS = 200;
@@ -28,6 +39,50 @@ const StartRunBody = z
   })
   .strict();
 
+const tags = ['conversations'];
+const ERRORS = [400, 404, ...AUTH_ERRORS];
+const Workspace = z.object(WorkspaceQuery);
+const thread = { tags, params: IdParams, querystring: Workspace, errors: ERRORS };
+const SCHEMAS = {
+  list: route({
+    summary: "The caller's threads, newest activity first",
+    tags,
+    querystring: ThreadsQuery,
+    ok: { 200: json(ThreadsResponse, 'threads') },
+    errors: ERRORS,
+  }),
+  create: route({
+    summary: 'Creates a thread',
+    tags,
+    querystring: Workspace,
+    body: CreateThreadBody,
+    optionalBody: true,
+    ok: { 201: json(Thread, 'the thread') },
+    errors: ERRORS,
+  }),
+  get: route({ summary: 'A thread with its runs', ...thread, ok: { 200: json(ThreadWithRuns, 'the thread') } }),
+  rename: route({ summary: 'Renames a thread', ...thread, body: RenameBody, ok: { 200: json(Thread, 'the thread') } }),
+  delete: route({ summary: 'Deletes a thread (its running runs are stopped)', ...thread, ok: { 204: noContent('deleted') } }),
+  messages: route({ summary: "A thread's messages, oldest first", ...thread, ok: { 200: json(MessagesResponse, 'messages') } }),
+  startRun: route({
+    summary: 'Asks the agents a question: starts a run (in a new thread when none is named)',
+    description: 'The run streams its steps over the WebSocket at /ws (docs/PROTOCOL.md); GET /api/v1/runs/{id} reads them after the fact.',
+    tags,
+    querystring: Workspace,
+    body: StartRunBody,
+    ok: { 202: json(RunStarted, 'started') },
+    errors: ERRORS,
+  }),
+  getRun: route({
+    summary: "A run's status, timings and persisted events",
+    tags,
+    params: IdParams,
+    querystring: RunQuery,
+    ok: { 200: json(RunWithEvents, 'the run') },
+    errors: ERRORS,
+  }),
+};
+
 /** The conversations owner a request acts as: the user, or the API key. */
 export function conversationScope(req: FastifyRequest): ConversationScope {
   const p = req.principal!;
@@ -40,33 +95,33 @@ export function chatRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { conversations, runs } = chat;
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
 
-  app.get('/api/v1/threads', async (req) => {
+  app.get('/api/v1/threads', { schema: SCHEMAS.list }, async (req) => {
     const q = req.query as Record<string, unknown>;
     const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 500);
     return { threads: (await conversations.listThreads(conversationScope(req), limit)).map(threadView) };
   });
 
-  app.post('/api/v1/threads', async (req, reply) => {
+  app.post('/api/v1/threads', { schema: SCHEMAS.create }, async (req, reply) => {
     const b = parse(CreateThreadBody, req.body ?? {});
     const t = await conversations.createThread(conversationScope(req), b.title ?? '');
     if (!t) throw new NetraError('NOT_FOUND', `workspace ${req.authorizedWorkspace} does not exist`, { field: 'workspace' });
     return reply.status(201).send(threadView(t));
   });
 
-  app.get('/api/v1/threads/:id', async (req) => {
+  app.get('/api/v1/threads/:id', { schema: SCHEMAS.get }, async (req) => {
     const scope = conversationScope(req);
     const t = await findThread(scope, idOf(req));
     return { ...threadView(t), runs: (await conversations.listRuns(scope, t.id)).map(runView) };
   });
 
-  app.patch('/api/v1/threads/:id', async (req) => {
+  app.patch('/api/v1/threads/:id', { schema: SCHEMAS.rename }, async (req) => {
     const b = parse(RenameBody, req.body ?? {});
     const t = await conversations.renameThread(conversationScope(req), idOf(req), b.title);
     if (!t) throw threadNotFound(req.authorizedWorkspace!, idOf(req));
     return threadView(t);
   });
 
-  app.delete('/api/v1/threads/:id', async (req, reply) => {
+  app.delete('/api/v1/threads/:id', { schema: SCHEMAS.delete }, async (req, reply) => {
     const scope = conversationScope(req);
     const t = await findThread(scope, idOf(req));
     for (const r of await conversations.listRuns(scope, t.id)) if (runs.isActive(r.id)) await runs.stop(scope, r.id);
@@ -74,14 +129,14 @@ export function chatRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return reply.status(204).send();
   });
 
-  app.get('/api/v1/threads/:id/messages', async (req) => {
+  app.get('/api/v1/threads/:id/messages', { schema: SCHEMAS.messages }, async (req) => {
     const scope = conversationScope(req);
     const rows = await conversations.listMessages(scope, idOf(req));
     if (!rows) throw threadNotFound(scope.workspace, idOf(req));
     return { thread_id: idOf(req), messages: rows.map(messageView) };
   });
 
-  app.post('/api/v1/runs', async (req, reply) => {
+  app.post('/api/v1/runs', { schema: SCHEMAS.startRun }, async (req, reply) => {
     const b = parse(StartRunBody, req.body ?? {});
     const scope = conversationScope(req);
     let threadId = b.thread_id;
@@ -96,7 +151,7 @@ export function chatRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return reply.status(202).send({ id: run.id, status: run.status, thread_id: threadId, workspace: scope.workspace });
   });
 
-  app.get('/api/v1/runs/:id', async (req) => {
+  app.get('/api/v1/runs/:id', { schema: SCHEMAS.getRun }, async (req) => {
     const scope = conversationScope(req);
     const q = req.query as Record<string, unknown>;
     const after = q.after === undefined || q.after === '' ? 0 : Number(q.after);

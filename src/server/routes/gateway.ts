@@ -7,10 +7,42 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { errorBody, GATEWAY_ENDPOINTS, GatewayError, type GatewayEndpoint } from '../../gateway/endpoints.js';
 import type { Gateway } from '../../gateway/index.js';
+import { route } from '../schemas/common.js';
+import { GatewayBody, GatewayErrorBody, GatewayQuery, GatewayResponse, GatewayStream } from '../schemas/ingest.js';
 
 export interface GatewayRouteDeps {
   gateway: Gateway;
   maxBodyBytes: number;
+}
+
+/** The description of one endpoint: the provider's API, forwarded (the schemas describe; bytes pass through untouched). */
+function describe(ep: GatewayEndpoint) {
+  const provider = ep.family === 'openai' ? 'OpenAI' : 'Anthropic';
+  const err = (description: string) => ({ description, content: { 'application/json': { schema: GatewayErrorBody } } });
+  return route({
+    summary: `${provider}-compatible ${ep.method} ${ep.path}: forwarded to the provider${ep.operation ? ', and recorded as an event' : ''}`,
+    description:
+      'Authenticated with a Netra API key (Authorization: Bearer, or x-netra-key beside the provider key); see docs/GATEWAY.md. ' +
+      "Requests and answers are the provider's own; errors the gateway raises itself come in the provider's error shape.",
+    tags: ['gateway'],
+    querystring: GatewayQuery,
+    ...(ep.method === 'POST' ? { body: GatewayBody } : {}),
+    ok: {
+      200: {
+        description: "the provider's answer",
+        content: {
+          'application/json': { schema: GatewayResponse },
+          ...(ep.operation ? { 'text/event-stream': { schema: GatewayStream } } : {}),
+        },
+      },
+      400: err('invalid request'),
+      401: err('no or an unknown Netra key'),
+      403: err('the key may not use the gateway'),
+      413: err('body over NETRA_GATEWAY_MAX_BODY_BYTES'),
+      502: err('the provider could not be reached'),
+    },
+    errors: [],
+  });
 }
 
 export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps): Promise<void> {
@@ -44,6 +76,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps
         method: ep.method,
         url: ep.path,
         helmet: false,
+        schema: describe(ep),
         handler: async (req, reply) => {
           reply.hijack();
           const q = req.url.indexOf('?');

@@ -7,10 +7,22 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ServerDeps } from '../deps.js';
+import { json, route } from '../schemas/common.js';
+import { Live, Ready } from '../schemas/misc.js';
+
+const tags = ['health'];
+const liveSchema = route({ summary: 'The process answers', tags, ok: { 200: json(Live, 'alive') }, errors: [], security: [] });
+const readySchema = route({
+  summary: 'Every required dependency answers (from cached background probes)',
+  tags,
+  ok: { 200: json(Ready, 'ready, or degraded (the body says why)'), 503: json(Ready, 'a required dependency fails (Retry-After)') },
+  errors: [],
+  security: [],
+});
 
 export function healthRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  app.get('/health/live', async () => ({ status: 'ok' }));
-  app.get('/health/ready', async (_req, reply) => {
+  app.get('/health/live', { schema: liveSchema }, async () => ({ status: 'ok' }));
+  app.get('/health/ready', { schema: readySchema }, async (_req, reply) => {
     const dependencies = await deps.readiness();
     const ok = dependencies.every((d) => d.ok || d.optional);
     // -- memory health and startup tasks (observability)

@@ -16,6 +16,16 @@ import type { IngestSummary } from '../../ingest/pipeline.js';
 import type { ServerDeps } from '../deps.js';
 import { parseWorkspace } from '../params.js';
 import { JSON_EXPANSION } from '../memory-budget.js';
+import { errors, json } from '../schemas/common.js';
+import { EventsIngestBody, IngestQuery, IngestRejected, IngestSummary as IngestSummarySchema, OpenAiLogsBody } from '../schemas/ingest.js';
+
+/** 200 all stored (or already stored), 207 some rejected, 400 none valid; the rest in the error envelope. */
+const INGEST_RESPONSES = {
+  200: json(IngestSummarySchema, 'every event accepted or already stored'),
+  207: json(IngestSummarySchema, 'some events rejected (`errors` names each row and field); the valid ones are stored'),
+  400: json(IngestRejected, 'no valid event (or a malformed body: then only the error envelope)'),
+  ...errors(401, 403, 413, 415, 429, 503),
+};
 
 export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { maxEventsPerRequest, maxBodyBytes, maxNdjsonBodyBytes, maxBatchBytes } = deps.config.ingest;
@@ -49,7 +59,8 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const done = async (req: FastifyRequest) => {
     reservations.get(req)?.();
   };
-  const limited = (bodyLimit: number) => ({ bodyLimit, onRequest: reserve, onResponse: done });
+  // the body is read by the route's own parsers (streams for NDJSON): the schemas describe it, nothing re-validates it
+  const limited = (bodyLimit: number, schema: Record<string, unknown>) => ({ bodyLimit, onRequest: reserve, onResponse: done, schema });
 
   // NDJSON bodies stay streams: parsed line by line, stored batch by batch, never buffered whole.
   app.addContentTypeParser(
@@ -86,7 +97,15 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
     if (n === 0) throw new NetraError('VALIDATION', 'no events in the request body', { field: 'events' });
   };
 
-  app.post('/api/v1/events', limited(maxBodyBytes), async (req, reply) => {
+  const eventsSchema = {
+    summary: 'Sends events: a JSON array or { events }, or an NDJSON stream of any length',
+    description: 'One event per LLM call (fields: docs/EVENTS.md). Re-sent events (same event_id) are not stored twice.',
+    tags: ['ingest'],
+    querystring: IngestQuery,
+    body: EventsIngestBody,
+    response: INGEST_RESPONSES,
+  };
+  app.post('/api/v1/events', limited(maxBodyBytes, eventsSchema), async (req, reply) => {
     const workspace = workspaceOf(req);
     if (isNdjson(req)) {
       const r = await deps.ingest(workspace, limitedNdjson(req.body as Readable, maxNdjsonBodyBytes));
@@ -98,7 +117,14 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return respond(reply, await deps.ingest(workspace, parsed.items));
   });
 
-  app.post('/api/v1/logs/openai', limited(maxBodyBytes), async (req, reply) => {
+  const logsSchema = {
+    summary: 'Sends OpenAI chat-completion logs (request, response, metadata)',
+    tags: ['ingest'],
+    querystring: IngestQuery,
+    body: OpenAiLogsBody,
+    response: INGEST_RESPONSES,
+  };
+  app.post('/api/v1/logs/openai', limited(maxBodyBytes, logsSchema), async (req, reply) => {
     const workspace = workspaceOf(req);
     const parsed = parseOpenAiLogs(req.body);
     if (!parsed.ok) throw new NetraError('VALIDATION', parsed.message, { field: '(body)' });

@@ -13,6 +13,8 @@ import type { JobRow } from '../../db/repository.js';
 import { NetraError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { parseWorkspace } from '../params.js';
+import { AUTH_ERRORS, IdParams, json, route, WorkspaceQuery } from '../schemas/common.js';
+import { Job, JobCancelled, JobsQuery, JobStarted, JobsResponse } from '../schemas/misc.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,7 +29,10 @@ export function jobsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     .object({
       kind: z.literal('generate'),
       workspace: z.string().optional(),
-      preset: z.string().refine((p) => PRESET_NAMES.includes(p), { message: `must be one of ${PRESET_NAMES.join(', ')}` }),
+      preset: z
+        .string()
+        .refine((p) => PRESET_NAMES.includes(p), { message: `must be one of ${PRESET_NAMES.join(', ')}` })
+        .describe(`one of ${PRESET_NAMES.join(', ')}`),
       events: z
         .number({ message: 'must be a whole number of events' })
         .int('must be a whole number of events')
@@ -38,7 +43,18 @@ export function jobsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     })
     .strict();
 
-  app.post('/api/v1/jobs', async (req, reply) => {
+  const tags = ['jobs'];
+  const ERRORS = [400, 404, ...AUTH_ERRORS];
+  const byId = { tags, params: IdParams, querystring: z.object(WorkspaceQuery), errors: ERRORS };
+  const startSchema = route({
+    summary: 'Starts a background job: a synthetic workload generation',
+    tags,
+    querystring: z.object(WorkspaceQuery),
+    body: GenerateBody,
+    ok: { 202: json(JobStarted, 'queued; follow it with GET /api/v1/jobs/{id}') },
+    errors: ERRORS,
+  });
+  app.post('/api/v1/jobs', { schema: startSchema }, async (req, reply) => {
     const body = req.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new NetraError('VALIDATION', "body must be { kind: 'generate', workspace?, preset, events, days?, seed? }", {
@@ -65,20 +81,34 @@ export function jobsRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return reply.status(202).send({ id: job.id, status: job.status, workspace, kind: job.kind });
   });
 
-  app.get('/api/v1/jobs', async (req) => {
+  const listSchema = route({
+    summary: "A workspace's jobs, newest first",
+    tags,
+    querystring: JobsQuery,
+    ok: { 200: json(JobsResponse, 'the jobs') },
+    errors: ERRORS,
+  });
+  app.get('/api/v1/jobs', { schema: listSchema }, async (req) => {
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     const limit = Math.min(Math.max(Number(q.limit ?? 50) || 50, 1), 200);
     return { jobs: (await deps.repo.listJobs(workspace, limit)).map(jobView) };
   });
 
-  app.get('/api/v1/jobs/:id', async (req) => {
+  const getSchema = route({ summary: 'One job: status, progress, counts, errors, result', ...byId, ok: { 200: json(Job, 'the job') } });
+  app.get('/api/v1/jobs/:id', { schema: getSchema }, async (req) => {
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     return jobView(await findJob(workspace, (req.params as { id: string }).id));
   });
 
-  app.delete('/api/v1/jobs/:id', async (req, reply) => {
+  const cancelSchema = route({
+    summary: 'Requests the cancellation of a job',
+    ...byId,
+    errors: [409, ...ERRORS],
+    ok: { 202: json(JobCancelled, 'cancel requested') },
+  });
+  app.delete('/api/v1/jobs/:id', { schema: cancelSchema }, async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     const id = (req.params as { id: string }).id;

@@ -17,6 +17,7 @@ import { NetraError } from '../../errors.js';
 import { decodeTraceRequest, encodeStatus, encodeTraceResponse, GRPC_CODE } from '../../ingest/otlp-proto.js';
 import type { ServerDeps } from '../deps.js';
 import { parseWorkspace } from '../params.js';
+import { IngestQuery, OtlpBody, otlpError, OtlpOk } from '../schemas/ingest.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -45,7 +46,24 @@ export function otlpRoutes(app: FastifyInstance, deps: ServerDeps): void {
     });
 
     // the receiver inflates the body itself (bounded, with OTLP's own error answers): the server-wide inflation skips it
-    otlp.post('/v1/traces', { config: { ownContentEncoding: true } }, async (req, reply) => {
+    const schema = {
+      summary: 'OTLP/HTTP trace export (protobuf or JSON, gzip allowed), as the OpenTelemetry exporters send it',
+      description: 'LLM spans become events (dialects: docs/EVENTS.md); other spans are counted by kind. Partial success is a 200.',
+      tags: ['ingest'],
+      querystring: IngestQuery,
+      body: OtlpBody,
+      response: {
+        200: OtlpOk,
+        400: otlpError('the payload cannot be decoded (not retryable)'),
+        401: otlpError('no credential, or an invalid one'),
+        403: otlpError('no ingest permission on the workspace'),
+        413: otlpError('body (or its inflated size) over NETRA_OTLP_MAX_BODY_BYTES'),
+        415: otlpError('neither application/x-protobuf nor application/json'),
+        429: otlpError('rate limited (Retry-After; retryable)'),
+        503: otlpError('saturated (Retry-After; retryable)'),
+      },
+    };
+    otlp.post('/v1/traces', { config: { ownContentEncoding: true }, schema }, async (req, reply) => {
       const workspace =
         req.authorizedWorkspace ??
         parseWorkspace((req.query as Record<string, unknown>).workspace ?? req.headers['x-netra-workspace'], deps.config.defaultWorkspace);

@@ -6,11 +6,21 @@
 import type { FastifyInstance } from 'fastify';
 import { NetraError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
+import { AUTH_ERRORS, json, route } from '../schemas/common.js';
+import { Performance, PerformanceQuery } from '../schemas/misc.js';
+
+const schema = route({
+  summary: 'Performance dashboard data: the open window and the closed snapshots (instance admins)',
+  tags: ['health'],
+  querystring: PerformanceQuery,
+  ok: { 200: json(Performance, 'snapshots, memory health, startup tasks') },
+  errors: [400, ...AUTH_ERRORS],
+});
 
 export function systemRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const obs = deps.observability;
   if (!obs) return;
-  app.get('/api/v1/system/performance', async (req) => {
+  app.get('/api/v1/system/performance', { schema }, async (req) => {
     const q = req.query as Record<string, unknown>;
     let since: number | undefined;
     if (q.since !== undefined) {

@@ -73,8 +73,10 @@ export function webRoutes(app: FastifyInstance, opts: { dir?: string } = {}): vo
 
   // helmet's per-route options: its defaults minus upgrade-insecure-requests (see the file comment)
   const helmet = { contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } };
-  app.get('/', { helmet }, async (req, reply) => send(req, reply, files.get('index.html')));
-  app.get('/ui/:file', async (req, reply) => {
+  // the UI's files are not part of the REST API's description (server/openapi.ts)
+  const schema = { hide: true };
+  app.get('/', { helmet, schema }, async (req, reply) => send(req, reply, files.get('index.html')));
+  app.get('/ui/:file', { schema }, async (req, reply) => {
     const name = (req.params as { file: string }).file;
     return send(req, reply, FILE_NAME.test(name) ? files.get(name) : undefined);
   });

@@ -52,6 +52,8 @@ export async function registerWebSocketGateway(app: FastifyInstance, deps: Serve
   app.route({
     method: 'GET',
     url: '/ws',
+    // the WebSocket protocol is described in docs/PROTOCOL.md, not in the REST API's OpenAPI document
+    schema: { hide: true },
     // a plain HTTP GET (no upgrade) learns where the protocol is described
     handler: async () => ({ websocket: '/ws', auth: 'Authorization: Bearer <token> or subprotocol jwt.<token>', docs: 'docs/PROTOCOL.md' }),
     wsHandler: (socket: WebSocket, req: FastifyRequest) => {
