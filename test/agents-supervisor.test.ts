@@ -135,8 +135,11 @@ describe('supervisor', () => {
     expect(result.content.startsWith(`Netra analysed ${a.summary.events.toLocaleString('en-US')} events`)).toBe(true);
     expect(result.content).toContain(`${formatUsd(a.summary.monthly_spend_usd)} a month at this rate`);
     expect(result.content).toContain(`would save ${formatUsd(replay.monthly_savings_usd)} a month`);
-    // the sum of overlapping recommendations is never presented as the projection
-    expect(result.content).not.toContain(`${formatUsd(a.summary.monthly_savings_usd)} a month (`);
+    // the one projected figure is the analysis' own (the replay of the combined policy); the sum of overlapping
+    // standalone figures is never presented as the projection
+    expect(a.summary.projected_savings?.monthly_usd).toBe(replay.monthly_savings_usd);
+    const standaloneSum = a.recommendations.reduce((s, r) => s + r.monthly_savings_usd, 0);
+    expect(result.content).not.toContain(`${formatUsd(standaloneSum)} a month`);
     expect(result.content).not.toMatch(/saves \$0\.00/);
     expect(result.content).toBe(report.content);
     // the actions agent's plan carries a LiteLLM config, validation, rollback and monitoring

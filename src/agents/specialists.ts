@@ -75,9 +75,10 @@ export function staleOf(turn: StaleTurn | undefined, wholeHistory = true): { sta
 export interface Projection {
   monthly_spend_usd: number;
   annual_spend_usd: number;
-  monthly_savings_usd: number;
-  projected_monthly_spend_usd: number;
-  projected_annual_spend_usd: number;
+  /** the one projected-savings figure: the replay of all recommendations together (null: not replayed) */
+  projected_savings_monthly_usd: number | null;
+  projected_monthly_spend_usd: number | null;
+  projected_annual_spend_usd: number | null;
   /** 1 unless a growth scenario was asked */
   growth_factor: number;
   latency?: {
@@ -178,7 +179,7 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
     async () => probe ?? deps.analysis.analyze(args, { allowStale: s.stale }),
     (r) => ({
       monthly_spend_usd: r.summary.monthly_spend_usd,
-      monthly_savings_usd: r.summary.monthly_savings_usd,
+      projected_savings_monthly_usd: r.summary.projected_savings?.monthly_usd ?? null,
       recommendations: r.recommendations.length,
       skipped: r.skipped.map((k) => k.kind),
       ...(probe ? { reused_from: 'triage' } : {}),
@@ -215,12 +216,13 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
 
   const g = s.triage.growth_factor ?? 1;
   const sum = a.summary;
+  const saved = sum.projected_savings?.monthly_usd ?? null;
   const p: Projection = {
     monthly_spend_usd: round2(sum.monthly_spend_usd * g),
     annual_spend_usd: round2(sum.annual_spend_usd * g),
-    monthly_savings_usd: round2(sum.monthly_savings_usd * g),
-    projected_monthly_spend_usd: round2(sum.projected_monthly_spend_usd * g),
-    projected_annual_spend_usd: round2(sum.projected_monthly_spend_usd * 12 * g),
+    projected_savings_monthly_usd: saved === null ? null : round2(saved * g),
+    projected_monthly_spend_usd: saved === null ? null : round2((sum.monthly_spend_usd - saved) * g),
+    projected_annual_spend_usd: saved === null ? null : round2((sum.monthly_spend_usd - saved) * 12 * g),
     growth_factor: g,
   };
   if (s.triage.goal === 'latency') {
@@ -250,7 +252,7 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
       id: r.id,
       kind: r.kind,
       title: r.title,
-      monthly_savings_usd: r.monthly_savings_usd * g,
+      standalone_monthly_savings_usd: r.monthly_savings_usd * g,
       p95_ms_delta: r.latency_impact.p95_ms_delta,
       risk: r.quality_risk.level,
       confidence: r.confidence,
@@ -295,7 +297,7 @@ export async function actionsAgent(ctx: RunContext, deps: AgentDeps, s: RunState
     steps,
     config,
     validation: [
-      `Replay the policy on last week's events (POST /api/v1/simulate) and confirm monthly savings near $${(s.replay?.monthly_savings_usd ?? s.analysis?.summary.monthly_savings_usd ?? 0).toFixed(2)}.`,
+      `Replay the policy on last week's events (POST /api/v1/simulate) and confirm the projected savings of $${(s.analysis?.summary.projected_savings?.monthly_usd ?? 0).toFixed(2)} a month.`,
       'Compare error rate and p95 latency of the canary against the baseline; stop if either is worse by more than 10%.',
       'Spot-check 50 answers of each rerouted segment for quality.',
     ],
@@ -356,7 +358,7 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
         ? saving
         : [...saving, ...a.recommendations.filter((r) => !(r.monthly_savings_usd > 0))];
   return {
-    answer: adviceAnswer(a, s.replay, recs.slice(0, 5), {
+    answer: adviceAnswer(a, recs.slice(0, 5), {
       growth_factor: s.projection?.growth_factor ?? 1,
       latency: s.projection?.latency,
     }),
@@ -407,7 +409,7 @@ function plainReportPayload(s: RunState): ReportPayload {
     analysed_events: sum.events,
     monthly_spend_usd: p.monthly_spend_usd,
     annual_spend_usd: p.annual_spend_usd,
-    monthly_savings_usd: p.monthly_savings_usd,
+    projected_savings_monthly_usd: p.projected_savings_monthly_usd,
     error_rate: sum.error_rate,
     latency_p50_ms: sum.latency_p50_ms,
     latency_p95_ms: sum.latency_p95_ms,
@@ -418,10 +420,12 @@ function plainReportPayload(s: RunState): ReportPayload {
     facts.growth_scenario = `usage grows ${Math.round((p.growth_factor - 1) * 100)}%: the analysis' monthly figures are scaled by ${p.growth_factor}`;
     facts.current_monthly_spend_usd = sum.monthly_spend_usd;
   }
-  payload.comparisons = [
-    { label: 'Monthly spend', current: p.monthly_spend_usd, projected: p.projected_monthly_spend_usd, unit: 'usd' },
-    { label: 'Annual spend', current: p.annual_spend_usd, projected: p.projected_annual_spend_usd, unit: 'usd' },
-  ];
+  if (p.projected_monthly_spend_usd !== null && p.projected_annual_spend_usd !== null)
+    payload.comparisons = [
+      { label: 'Monthly spend', current: p.monthly_spend_usd, projected: p.projected_monthly_spend_usd, unit: 'usd' },
+      { label: 'Annual spend', current: p.annual_spend_usd, projected: p.projected_annual_spend_usd, unit: 'usd' },
+    ];
+  if (sum.warnings.length > 0) payload.missing_data = [...(payload.missing_data ?? []), ...sum.warnings];
   if (p.latency && p.latency.current_p95_ms !== null) {
     facts.latency_target = p.latency.target_factor ? `${p.latency.target_factor}x lower p95` : 'lower p95';
     if (p.latency.target_p95_ms !== null) {
