@@ -48,8 +48,18 @@ export interface AnalysisReport {
   skipped: FullAnalysis['skipped'];
 }
 
+/** Ranks renumbered within a part (1, 2, ... in the goal's order): a reader's "#1" is the first item of the list shown. */
+const renumbered = (recs: readonly RankedRecommendation[], from = 1) => recs.map((r, i) => ({ ...r, rank: from + i }));
+
 export function presentAnalysis(a: FullAnalysis): AnalysisReport {
-  const p = presentRecommendations(a.recommendations, a.summary.monthly_spend_usd);
+  const shown = presentRecommendations(a.recommendations, a.summary.monthly_spend_usd);
+  const p = {
+    ...shown,
+    top: renumbered(shown.top),
+    more: renumbered(shown.more, shown.top.length + 1),
+    findings: renumbered(shown.findings),
+    minor: renumbered(shown.minor),
+  };
   const standalone = p.minor.reduce((s, r) => s + r.monthly_savings_usd, 0);
   return {
     summary: a.summary,
