@@ -192,9 +192,9 @@ describe('answers over a fixture with planted facts', () => {
     expect(content).not.toMatch(/Model gpt-4o misses the p95/);
     const a = (await t.app.server.inject({ url: '/api/v1/analysis?workspace=planted&goal=latency', headers: await t.auth() })).json();
     const all = [...a.recommendations, ...a.more_recommendations, ...a.findings, ...a.minor.recommendations];
-    expect(all.filter((r: { kind: string; scope: { app?: string } }) => r.kind === 'latency_slo' && r.scope.app === 'nightly-summary')).toEqual(
-      [],
-    );
+    expect(
+      all.filter((r: { kind: string; scope: { app?: string } }) => r.kind === 'latency_slo' && r.scope.app === 'nightly-summary'),
+    ).toEqual([]);
     expect(all.some((r: { kind: string; scope: { app?: string } }) => r.kind === 'latency_slo' && r.scope.app === 'report-gen')).toBe(true);
   });
 

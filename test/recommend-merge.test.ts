@@ -121,7 +121,7 @@ describe('the combined policy and its one projected figure', () => {
     );
     expect(rankRecommendations(recs, 'latency', 10_000)[0]!.scope.basis).toBe('small_io'); // the order differs...
     for (const p of policies) expect(p).toEqual(policies[0]); // ...the policy does not
-    expect(policies[0]!.routing.map((r) => r.match)).toEqual([
+    expect(policies[0]!.routing!.map((r) => r.match)).toEqual([
       { app: 'ops-agent', model: 'claude-sonnet-4-5', task: 'extraction' },
       { app: 'ops-agent', model: 'claude-sonnet-4-5', max_prompt_tokens: 255 },
     ]);

@@ -327,13 +327,31 @@ describe('retry_waste', () => {
       ev({ ws: 'retry', timestamp: t, trace_id: 't1', prompt_hash: 'h1', status: 'error', http_status: 500, cost_usd: 0.01 }),
       ev({ ws: 'retry', timestamp: t + 1000, trace_id: 't1', prompt_hash: 'h1', cost_usd: 0.01 }),
       // 429s are never billed, even when the ingest priced their prompt
-      ev({ ws: 'retry', timestamp: t + 2000, trace_id: 't2', prompt_hash: 'h2', status: 'error', http_status: 429, completion_tokens: 0, cost_usd: 0.004 }),
+      ev({
+        ws: 'retry',
+        timestamp: t + 2000,
+        trace_id: 't2',
+        prompt_hash: 'h2',
+        status: 'error',
+        http_status: 429,
+        completion_tokens: 0,
+        cost_usd: 0.004,
+      }),
       ev({ ws: 'retry', timestamp: t + 3000, trace_id: 't2', prompt_hash: 'h2', status: 'error', http_status: 429, completion_tokens: 0 }),
       ev({ ws: 'retry', timestamp: t + 4000, trace_id: 't2', prompt_hash: 'h2', cost_usd: 0.02 }),
       // same trace and hash BEFORE the error: not a retry; same trace, other hash after it: not a retry either
       ev({ ws: 'retry', timestamp: t + 5000, trace_id: 't3', prompt_hash: 'h3', cost_usd: 0.01 }),
       // a 503 with no output: not billed
-      ev({ ws: 'retry', timestamp: t + 6000, trace_id: 't3', prompt_hash: 'h3', status: 'error', http_status: 503, completion_tokens: 0, cost_usd: 0.002 }),
+      ev({
+        ws: 'retry',
+        timestamp: t + 6000,
+        trace_id: 't3',
+        prompt_hash: 'h3',
+        status: 'error',
+        http_status: 503,
+        completion_tokens: 0,
+        cost_usd: 0.002,
+      }),
       ev({ ws: 'retry', timestamp: t + 7000, trace_id: 't3', prompt_hash: 'h4', cost_usd: 0.01 }),
     ];
     const { scope, ctx } = await load('retry', events);

@@ -82,7 +82,12 @@ export function createDashboard() {
             ? `${formatShare(ps.share_of_spend)} of spend; all recommendations replayed together`
             : (ps?.unavailable ?? 'no policy to replay'),
         ),
-        figure('Window latency p95', 'latency_p95_ms', formatMs(s.latency_p95_ms), `p50 ${formatMs(s.latency_p50_ms)}, every call in the window`),
+        figure(
+          'Window latency p95',
+          'latency_p95_ms',
+          formatMs(s.latency_p95_ms),
+          `p50 ${formatMs(s.latency_p50_ms)}, every call in the window`,
+        ),
         figure('Error rate', 'error_rate', formatShare(s.error_rate)),
         figure(
           'Estimated tokens',
@@ -210,10 +215,7 @@ export function createDashboard() {
         h('p', { class: 'muted small-text', 'data-figure': 'minor.count' }, `${rest.join('; ')}: listed by GET /api/v1/analysis.`),
       );
     if (a.findings?.length)
-      recSection.append(
-        h('h4', {}, 'Findings'),
-        h('ul', { class: 'small-text' }, ...a.findings.map((r) => h('li', {}, r.title))),
-      );
+      recSection.append(h('h4', {}, 'Findings'), h('ul', { class: 'small-text' }, ...a.findings.map((r) => h('li', {}, r.title))));
     if (recs.length > 0) recSection.append(applyInShadow());
     if (a.skipped?.length)
       recSection.append(

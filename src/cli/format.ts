@@ -45,6 +45,7 @@ const pctf = (x: number) => `${(x * 100).toFixed(1)}%`;
 export function formatAnalysis(a: FullAnalysis): string {
   const s = a.summary;
   const ps = s.projected_savings;
+  const p = presentRecommendations(a.recommendations, s.monthly_spend_usd);
   const lines = [
     `workspace ${s.workspace}, ${s.from} .. ${s.to}, goal ${s.goal}`,
     `${n(s.events)} events, ${usd(s.spend_usd)} in the window = ${usd(s.monthly_spend_usd)}/month (${usd(s.annual_spend_usd)}/year)`,
@@ -53,13 +54,15 @@ export function formatAnalysis(a: FullAnalysis): string {
       ? `projected savings: ${usd(ps.monthly_usd)}/month (${pctf(ps.share_of_spend ?? 0)}), from a replay of all recommendations together (overlaps counted once); the savings below are standalone`
       : `projected savings: not replayed${ps?.unavailable ? ` (${ps.unavailable})` : ''}; the savings below are standalone and overlap, do not add them up`,
     ...(ps?.not_in_projection.length
-      ? [`  not in the projection (advice the replay cannot apply): ${ps.not_in_projection.map((k) => `${k.kind} x${k.recommendations}`).join(', ')}`]
+      ? [
+          `  not in the projection (advice the replay cannot apply): ${ps.not_in_projection.map((k) => `${k.kind} x${k.recommendations}`).join(', ')}`,
+        ]
       : []),
     ...s.warnings.map((w) => `warning: ${w}`),
-    ...s.assumptions.map((x) => `assumption: ${x}`),
+    // the assumptions behind the top list (--json lists every one in summary.assumptions)
+    ...[...new Set(p.top.flatMap((r) => r.assumptions ?? []))].map((x) => `assumption: ${x}`),
     '',
   ];
-  const p = presentRecommendations(a.recommendations, s.monthly_spend_usd);
   const row = (r: (typeof a.recommendations)[number], i: number) => [
     String(i + 1),
     r.kind,

@@ -217,7 +217,7 @@ program
   .option('--from <time>', 'ISO 8601 or epoch ms (inclusive; default: first event)')
   .option('--to <time>', 'ISO 8601 or epoch ms (exclusive; default: after the last event)')
   .option('--goal <goal>', 'cost | latency | quality | balanced', 'balanced')
-  .option('--json', 'print the API\'s JSON: { summary, performance, recommendations, more_recommendations, findings, minor, skipped }')
+  .option('--json', "print the API's JSON: { summary, performance, recommendations, more_recommendations, findings, minor, skipped }")
   .option('--md', 'print a Markdown report')
   .action(async (o: { workspace?: string; from?: string; to?: string; goal: string; json?: boolean; md?: boolean }) => {
     const { parseRange } = await import('../server/params.js');

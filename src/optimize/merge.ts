@@ -19,7 +19,9 @@ const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const usd = (x: number) => `$${x.toFixed(2)}`;
 
 /** Sums the additive fields; confidence is the savings-weighted mean (the event-weighted one when nothing saves). */
-function combined(parts: readonly Recommendation[]): Pick<
+function combined(
+  parts: readonly Recommendation[],
+): Pick<
   Recommendation,
   'affected_share' | 'affected_spend_share' | 'monthly_savings_usd' | 'savings_share' | 'confidence' | 'quality_risk'
 > {

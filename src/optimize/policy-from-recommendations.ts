@@ -12,7 +12,13 @@ import { PROMPT_SIZE_BANDS } from './ports/usage.js';
 import type { Recommendation, RecommendationKind } from './recommendation.js';
 
 /** Kinds the replay applies; the others are advice whose savings the projection does not include. */
-export const POLICY_KINDS: ReadonlySet<RecommendationKind> = new Set(['model_routing', 'exact_cache', 'semantic_cache', 'batch_api', 'max_tokens']);
+export const POLICY_KINDS: ReadonlySet<RecommendationKind> = new Set([
+  'model_routing',
+  'exact_cache',
+  'semantic_cache',
+  'batch_api',
+  'max_tokens',
+]);
 
 /** Largest prompt of the smallest size band (a size-based routing segment holds only those prompts). */
 const SMALL_PROMPT_MAX_TOKENS = PROMPT_SIZE_BANDS[0].below - 1;

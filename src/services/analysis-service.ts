@@ -246,9 +246,9 @@ export function createAnalysisService(deps: {
             const policy = policyFromRecommendations(full.recommendations);
             const replay = isEmptyPolicy(validatePolicy(policy))
               ? null
-              : await simulate({ workspace: req.workspace, from: req.from, to: req.to, policy }, cacheOnly(opts)).catch(
-                  (err: unknown) => ({ failed: (err as Error).message }),
-                );
+              : await simulate({ workspace: req.workspace, from: req.from, to: req.to, policy }, cacheOnly(opts)).catch((err: unknown) => ({
+                  failed: (err as Error).message,
+                }));
             full.summary.projected_savings = projectedSavings(full.recommendations, full.summary.monthly_spend_usd, replay);
             return full;
           },
@@ -264,21 +264,21 @@ export function createAnalysisService(deps: {
   };
 
   const simulate: AnalysisService['simulate'] = async (req, opts) => {
-      const snap = await snapshotFor(req.workspace, req.from === undefined && req.to === undefined, opts?.allowStale);
-      const replayed = snap?.replays[stableStringify(req.policy)];
-      if (replayed) {
-        if ('failed' in replayed) throw new Error(replayed.failed);
-        return structuredClone(replayed);
-      }
-      // not replayed by the precompute (or a current turn): the replay of the current data
-      const key = { from: req.from, to: req.to, policy: req.policy, catalog: deps.catalog().version };
-      return cached(
-        req.workspace,
-        'simulation',
-        key,
-        async () => replayPolicy(deps.store.analysis, await context(req, undefined, cacheOnly(opts)), req.policy),
-        opts,
-      );
+    const snap = await snapshotFor(req.workspace, req.from === undefined && req.to === undefined, opts?.allowStale);
+    const replayed = snap?.replays[stableStringify(req.policy)];
+    if (replayed) {
+      if ('failed' in replayed) throw new Error(replayed.failed);
+      return structuredClone(replayed);
+    }
+    // not replayed by the precompute (or a current turn): the replay of the current data
+    const key = { from: req.from, to: req.to, policy: req.policy, catalog: deps.catalog().version };
+    return cached(
+      req.workspace,
+      'simulation',
+      key,
+      async () => replayPolicy(deps.store.analysis, await context(req, undefined, cacheOnly(opts)), req.policy),
+      opts,
+    );
   };
 
   return {

@@ -4,7 +4,15 @@
  * kind fills every field the same way. Pure.
  */
 import type { AnalysisContext } from '../context.js';
-import { monthly, share, windowConfidence, type Evidence, type Recommendation, type RecommendationKind, type Risk } from '../recommendation.js';
+import {
+  monthly,
+  share,
+  windowConfidence,
+  type Evidence,
+  type Recommendation,
+  type RecommendationKind,
+  type Risk,
+} from '../recommendation.js';
 
 /** Length of the analysed window in ms. */
 export function windowMs(ctx: AnalysisContext): number {
