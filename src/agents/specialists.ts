@@ -16,6 +16,7 @@ import { policyToLiteLLM } from '../optimize/export/litellm.js';
 import { policyToPortkey } from '../optimize/export/portkey.js';
 import { validatePolicy, type PolicyInput } from '../optimize/policy.js';
 import { policyFromRecommendations } from '../optimize/policy-from-recommendations.js';
+import { isFinding, listedRecommendations } from '../optimize/presentation.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
 import type { ReplayResult } from '../optimize/replay.js';
 import { staleInfo, staleSummary, type AnalysisService, type StaleInfo, type StaleTurn } from '../services/analysis-service.js';
@@ -230,7 +231,8 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
     const pct = s.triage.entities.targets.find((t) => t.kind === 'percent');
     const cur = sum.latency_p95_ms;
     const factor = mult ? mult.value : pct ? 1 / Math.max(0.01, 1 - pct.value / 100) : null;
-    const recs = a.recommendations.filter(isLatencyRec);
+    // a finding's delta is what the target needs, not what a change gives: only what to act on counts
+    const recs = listedRecommendations(a).filter(isLatencyRec);
     const deltas = recs.map((r) => r.latency_impact.p95_ms_delta).filter((d): d is number => d !== null);
     p.latency = {
       current_p95_ms: cur,
@@ -243,7 +245,8 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
     };
   }
   s.projection = p;
-  const top = (s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec) : a.recommendations).slice(0, 5);
+  const listed = listedRecommendations(a);
+  const top = (s.triage.goal === 'latency' ? listed.filter(isLatencyRec) : listed).slice(0, 5);
   await ctx.emit('partial_result', {
     agent: 'optimization',
     goal: s.triage.goal,
@@ -349,19 +352,30 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   }
   if (q.intent === 'task_model' && s.task) return { ...taskModelAnswer(a, q, s.task, tierOf), steps: true };
   if (q.intent === 'batch') return { ...batchAnswer(a), steps: true };
-  // a cost or balanced question is about money first: what saves comes before findings that save nothing
-  const saving = a.recommendations.filter((r) => r.monthly_savings_usd > 0);
+  // what to act on only (no latency findings without a fix, no minor items); a cost or balanced question is about
+  // money first: what saves comes before what saves nothing
+  const listed = listedRecommendations(a);
+  const saving = listed.filter((r) => r.monthly_savings_usd > 0);
   const recs =
     s.triage.goal === 'latency'
-      ? a.recommendations.filter(isLatencyRec)
+      ? listed.filter(isLatencyRec)
       : s.triage.goal === 'cost'
         ? saving
-        : [...saving, ...a.recommendations.filter((r) => !(r.monthly_savings_usd > 0))];
+        : [...saving, ...listed.filter((r) => !(r.monthly_savings_usd > 0))];
+  const answer = adviceAnswer(a, recs.slice(0, 5), {
+    growth_factor: s.projection?.growth_factor ?? 1,
+    latency: s.projection?.latency,
+  });
+  const findings = s.triage.goal === 'latency' ? a.recommendations.filter(isFinding) : [];
+  if (findings.length > 0)
+    answer.notes.push(
+      `Findings with no concrete fix yet (no faster model of the same kind and tier was observed): ${findings
+        .slice(0, 5)
+        .map((r) => r.title)
+        .join('; ')}.`,
+    );
   return {
-    answer: adviceAnswer(a, recs.slice(0, 5), {
-      growth_factor: s.projection?.growth_factor ?? 1,
-      latency: s.projection?.latency,
-    }),
+    answer,
     recs: recs.slice(0, 5),
     steps: true,
   };
@@ -437,7 +451,8 @@ function plainReportPayload(s: RunState): ReportPayload {
     if (p.latency.target_p95_ms !== null)
       facts.target_reached_by_recommendations = cut >= p.latency.current_p95_ms - p.latency.target_p95_ms;
   }
-  const recs = s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec) : a.recommendations;
+  const listed = listedRecommendations(a);
+  const recs = s.triage.goal === 'latency' ? listed.filter(isLatencyRec) : listed;
   payload.recommendations = recs.slice(0, 5).map((r): ReportRecommendation => {
     const out: ReportRecommendation = { title: r.title, risk: r.quality_risk.level, confidence: r.confidence };
     if (r.monthly_savings_usd > 0 || s.triage.goal !== 'latency') out.monthly_savings_usd = round2(r.monthly_savings_usd * p.growth_factor);

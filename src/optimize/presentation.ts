@@ -21,7 +21,7 @@ export interface PresentedRecommendations {
   minor_below_usd: number;
 }
 
-const isFinding = (r: RankedRecommendation) =>
+export const isFinding = (r: RankedRecommendation): boolean =>
   r.kind === 'latency_slo' && !(r.monthly_savings_usd > 0) && r.evidence.figures.faster_same_tier_model == null;
 
 export function presentRecommendations(recs: readonly RankedRecommendation[], monthlySpendUsd: number): PresentedRecommendations {
@@ -34,6 +34,12 @@ export function presentRecommendations(recs: readonly RankedRecommendation[], mo
 }
 
 /** What GET /api/v1/analysis and `netra analyze --json` return: the analysis with its recommendations presented. */
+/** The recommendations a reader is told to act on, in the goal's order: the top list and the rest, never findings or minor items. */
+export function listedRecommendations(a: Pick<FullAnalysis, 'recommendations' | 'summary'>): RankedRecommendation[] {
+  const p = presentRecommendations(a.recommendations, a.summary.monthly_spend_usd);
+  return [...p.top, ...p.more];
+}
+
 export interface AnalysisReport {
   summary: FullAnalysis['summary'];
   performance: FullAnalysis['performance'];
