@@ -7,6 +7,7 @@
 import { formatByUnit, formatPercent, formatUsd } from '../llm/builtin-prose.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
 import { metricValue, OTHER_KEY } from '../optimize/ports/breakdown.js';
+import { isFinding } from '../optimize/presentation.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
 import { formatMetric, windowPhrase, type Answer } from './answer.js';
 import type { Breakdown } from './question-agent.js';
@@ -212,16 +213,22 @@ export function latencyCauseAnswer(
   if (errRate >= 0.02) parts.push(`${formatPercent(errRate * 100)} of its calls fail, and retries add to the wait.`);
   const apps = plan.filters.filter((f) => f.column === 'app').map((f) => f.value);
   const models = plan.filters.filter((f) => f.column === 'model').map((f) => f.value);
-  const recs = a.recommendations.filter(
+  const bearing = a.recommendations.filter(
     (r) =>
       (r.latency_impact.p95_ms_delta ?? 0) < 0 &&
       (apps.length === 0 || apps.includes(r.scope.app ?? '')) &&
       (models.length === 0 || models.includes(r.scope.model ?? '')),
   );
+  // a missed target with no concrete change is a finding: said as a note, never listed as a change to make
+  const recs = bearing.filter((r) => !isFinding(r));
+  const findings = bearing
+    .filter(isFinding)
+    .slice(0, 2)
+    .map((r) => `Finding: ${r.title}${r.how_to_apply[0] ? `. ${r.how_to_apply[0]}` : ''}`);
   return {
     answer: {
       lead: parts.join(' '),
-      notes: windowNotes(a, recs),
+      notes: [...windowNotes(a, recs), ...findings],
       missing_field: null,
       value: p95,
       table: {
