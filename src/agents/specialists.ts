@@ -439,7 +439,7 @@ function plainReportPayload(s: RunState): ReportPayload {
       { label: 'Monthly spend', current: p.monthly_spend_usd, projected: p.projected_monthly_spend_usd, unit: 'usd' },
       { label: 'Annual spend', current: p.annual_spend_usd, projected: p.projected_annual_spend_usd, unit: 'usd' },
     ];
-  if (sum.warnings.length > 0) payload.missing_data = [...(payload.missing_data ?? []), ...sum.warnings];
+  if (sum.warnings?.length) payload.missing_data = [...(payload.missing_data ?? []), ...sum.warnings];
   if (p.latency && p.latency.current_p95_ms !== null) {
     facts.latency_target = p.latency.target_factor ? `${p.latency.target_factor}x lower p95` : 'lower p95';
     if (p.latency.target_p95_ms !== null) {

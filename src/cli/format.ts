@@ -58,7 +58,7 @@ export function formatAnalysis(a: FullAnalysis): string {
           `  not in the projection (advice the replay cannot apply): ${ps.not_in_projection.map((k) => `${k.kind} x${k.recommendations}`).join(', ')}`,
         ]
       : []),
-    ...s.warnings.map((w) => `warning: ${w}`),
+    ...(s.warnings ?? []).map((w) => `warning: ${w}`),
     // the assumptions behind the top list (--json lists every one in summary.assumptions)
     ...[...new Set(p.top.flatMap((r) => r.assumptions ?? []))].map((x) => `assumption: ${x}`),
     '',

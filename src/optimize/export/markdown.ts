@@ -123,7 +123,7 @@ export function analysisMarkdown(a: FullAnalysis): string {
       goal: s.goal,
       highlights: [
         projectionLine(s),
-        ...s.warnings,
+        ...(s.warnings ?? []),
         `Latency p50 ${lat(s.latency_p50_ms)}, p95 ${lat(s.latency_p95_ms)}, p99 ${lat(s.latency_p99_ms)}; error rate ${pct(s.error_rate)}.`,
         ...(s.note ? [s.note] : []),
       ],
