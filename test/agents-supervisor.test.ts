@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSupervisor } from '../src/agents/index.js';
+import { presentAnalysis } from '../src/optimize/presentation.js';
 import type { RunEventDraft, RunExecutor, RunRequest } from '../src/agents/types.js';
 import { createLlmClient, formatByUnit, formatUsd } from '../src/llm/index.js';
 import type { AnalysisService } from '../src/services/analysis-service.js';
@@ -135,8 +136,11 @@ describe('supervisor', () => {
     expect(result.content.startsWith(`Netra analysed ${a.summary.events.toLocaleString('en-US')} events`)).toBe(true);
     expect(result.content).toContain(`${formatUsd(a.summary.monthly_spend_usd)} a month at this rate`);
     expect(result.content).toContain(`would save ${formatUsd(replay.monthly_savings_usd)} a month`);
-    // the sum of overlapping recommendations is never presented as the projection
-    expect(result.content).not.toContain(`${formatUsd(a.summary.monthly_savings_usd)} a month (`);
+    // the one projected figure is the analysis' own (the replay of the combined policy); the sum of overlapping
+    // standalone figures is never presented as the projection
+    expect(a.summary.projected_savings?.monthly_usd).toBe(replay.monthly_savings_usd);
+    const standaloneSum = a.recommendations.reduce((s, r) => s + r.monthly_savings_usd, 0);
+    expect(result.content).not.toContain(`${formatUsd(standaloneSum)} a month`);
     expect(result.content).not.toMatch(/saves \$0\.00/);
     expect(result.content).toBe(report.content);
     // the actions agent's plan carries a LiteLLM config, validation, rollback and monitoring
@@ -250,10 +254,20 @@ describe('supervisor', () => {
     expect(result.content).toContain(
       `a 3x cut means ${lat.target_p95_ms.toLocaleString('en-US')} ms, ${formatByUnit(Math.round(a.summary.latency_p95_ms! - lat.target_p95_ms), 'ms')} less`,
     );
-    // only latency recommendations, each with its p95 change from the analysis
-    const recs = (payloadOf(events, 'final_report').report as { recommendations: { title: string; evidence?: string }[] }).recommendations;
-    const latencyRecs = a.recommendations.filter((r) => r.kind === 'latency_slo' || (r.latency_impact.p95_ms_delta ?? 0) < 0);
+    // only latency changes to make, each with its p95 change from the analysis; findings (a missed target with no
+    // concrete change) are a note, not a recommendation
+    const report = payloadOf(events, 'final_report').report as {
+      recommendations: { title: string; evidence?: string }[];
+      answer: { notes: string[] };
+    };
+    const recs = report.recommendations;
+    const shown = presentAnalysis(a);
+    const latencyRecs = [...shown.recommendations, ...shown.more_recommendations].filter(
+      (r) => r.kind === 'latency_slo' || (r.latency_impact.p95_ms_delta ?? 0) < 0,
+    );
     expect(recs.map((r) => r.title)).toEqual(latencyRecs.slice(0, 5).map((r) => r.title));
+    for (const f of shown.findings) expect(recs.map((r) => r.title)).not.toContain(f.title);
+    if (shown.findings.length > 0) expect(report.answer.notes.join(' ')).toContain(shown.findings[0]!.title);
     const d = latencyRecs[0]!.latency_impact.p95_ms_delta!;
     if (d < 0) expect(recs[0]!.evidence).toContain(`p95 ${formatByUnit(Math.abs(d), 'ms')} faster`);
   });

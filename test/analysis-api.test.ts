@@ -38,11 +38,22 @@ describe('analysis API', () => {
     const r = await inject({ url: '/api/v1/analysis?workspace=gen&goal=cost' });
     expect(r.statusCode).toBe(200);
     const a = r.json();
-    expect(Object.keys(a).sort()).toEqual(['performance', 'recommendations', 'skipped', 'summary']);
+    expect(Object.keys(a).sort()).toEqual([
+      'findings',
+      'minor',
+      'more_recommendations',
+      'performance',
+      'recommendations',
+      'skipped',
+      'summary',
+    ]);
     expect(a.summary.events).toBe(12000);
     expect(a.summary.goal).toBe('cost');
     expect(a.recommendations.length).toBeGreaterThan(3);
-    const kinds = new Set(a.recommendations.map((x: { kind: string }) => x.kind));
+    type Listed = { kind: string; merged_from?: string[] };
+    const every: Listed[] = [...a.recommendations, ...a.more_recommendations, ...a.findings, ...a.minor.recommendations];
+    // an exact cache is found on its own or inside an app's response cache (merged with its semantic cache)
+    const kinds = new Set(every.flatMap((x) => [x.kind, ...(x.merged_from ?? []).map((id) => id.split(':')[0]!)]));
     for (const k of ['model_routing', 'exact_cache', 'batch_api']) expect(kinds.has(k)).toBe(true);
     for (const rec of a.recommendations) {
       expect(RECOMMENDATION_KINDS).toContain(rec.kind);
@@ -65,6 +76,63 @@ describe('analysis API', () => {
     const free = a.recommendations.filter((x: { monthly_savings_usd: number }) => !saves(x)).map((x: { score: number }) => x.score);
     for (const part of [paying, free]) expect([...part].sort((x, y) => y - x)).toEqual(part);
     assertFiniteNumbers(a);
+  });
+
+  it('lists at most ten, findings apart, items under max($1, 0.1% of monthly spend) grouped as minor', async () => {
+    const a = (await inject({ url: '/api/v1/analysis?workspace=gen&goal=cost' })).json();
+    type Rec = { id: string; kind: string; monthly_savings_usd: number; latency_impact: { p95_ms_delta: number | null } };
+    const below = Math.max(1, 0.001 * a.summary.monthly_spend_usd);
+    expect(a.minor.below_usd).toBeCloseTo(below, 9);
+    expect(a.recommendations.length).toBeLessThanOrEqual(10);
+    expect(a.minor.count).toBe(a.minor.recommendations.length);
+    expect(a.minor.count).toBeGreaterThan(0);
+    expect(a.minor.standalone_monthly_savings_usd).toBeCloseTo(
+      a.minor.recommendations.reduce((s: number, r: Rec) => s + r.monthly_savings_usd, 0),
+      5,
+    );
+    for (const r of a.minor.recommendations as Rec[]) expect(r.monthly_savings_usd).toBeLessThan(below);
+    const listed = [...a.recommendations, ...a.more_recommendations] as Rec[];
+    for (const r of listed) expect(r.monthly_savings_usd >= below || (r.latency_impact.p95_ms_delta ?? 0) < 0).toBe(true);
+    for (const r of a.findings as Rec[]) expect([r.kind, r.monthly_savings_usd]).toEqual(['latency_slo', 0]);
+    // nothing lost, nothing twice
+    const ids = [...listed, ...a.findings, ...a.minor.recommendations].map((r: Rec) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(a.summary.recommendations);
+  });
+
+  it('states one projected-savings figure: the replay of the combined policy over the same window', async () => {
+    for (const q of ['', `&from=${END - 3 * 86_400_000}&to=${END}`]) {
+      const a = (await inject({ url: `/api/v1/analysis?workspace=gen&goal=cost${q}` })).json();
+      const policy = (await inject({ url: `/api/v1/policy?workspace=gen&goal=latency${q}` })).json();
+      const range = q ? { from: END - 3 * 86_400_000, to: END } : {};
+      const sim = (await inject({ method: 'POST', url: '/api/v1/simulations', payload: { workspace: 'gen', policy, ...range } })).json();
+      expect(a.summary.projected_savings.monthly_usd).toBeGreaterThan(0);
+      expect(a.summary.projected_savings.monthly_usd).toBe(sim.monthly_savings_usd);
+      expect(a.summary.projected_savings.projected_monthly_spend_usd).toBeCloseTo(a.summary.monthly_spend_usd - sim.monthly_savings_usd, 9);
+      // no other savings total in the summary: each recommendation's figure is its standalone one
+      expect(a.summary.monthly_savings_usd).toBeUndefined();
+      expect(a.summary.projected_monthly_spend_usd).toBeUndefined();
+    }
+  });
+
+  it('extrapolates from the real window: clipped to its events; under a day it warns and lowers confidence', async () => {
+    const all = (await inject({ url: '/api/v1/analysis?workspace=gen' })).json();
+    // a window far wider than the data scales from the data's span, not from the requested 60 days
+    const wide = (await inject({ url: `/api/v1/analysis?workspace=gen&from=${END - 30 * 86_400_000}&to=${END + 30 * 86_400_000}` })).json();
+    expect(wide.summary.from).toBe(all.summary.from);
+    expect(wide.summary.monthly_spend_usd).toBeCloseTo(all.summary.monthly_spend_usd, 6);
+    expect(all.summary.warnings).toEqual([]);
+    const short = (await inject({ url: `/api/v1/analysis?workspace=gen&from=${END - 6 * 3_600_000}&to=${END}` })).json();
+    const ms = Date.parse(short.summary.to) - Date.parse(short.summary.from);
+    expect(short.summary.window_ms).toBe(ms);
+    expect(short.summary.extrapolation_factor).toBeCloseTo((30 * 86_400_000) / ms, 6);
+    expect(short.summary.monthly_spend_usd).toBeCloseTo((short.summary.spend_usd * 30 * 86_400_000) / ms, 6);
+    expect(short.summary.warnings).toHaveLength(1);
+    expect(short.summary.warnings[0]).toMatch(/only 6\.0 hours long/);
+    const cap = Math.sqrt(ms / 86_400_000);
+    const recs = [...short.recommendations, ...short.more_recommendations, ...short.minor.recommendations];
+    expect(recs.length).toBeGreaterThan(0);
+    for (const r of recs) expect(r.confidence).toBeLessThanOrEqual(cap + 1e-3);
   });
 
   it('orders by goal: the cost goal puts more dollars first than the latency goal does', async () => {

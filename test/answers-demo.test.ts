@@ -112,7 +112,13 @@ describe('answers over the demo workspace', () => {
     const { content } = await ask(sup, WS, 'Reduce costs but keep quality');
     expect(content.startsWith(`Netra analysed ${calls(a.summary.events)} events`)).toBe(true);
     expect(content).toContain(`save ${formatUsd(replay.monthly_savings_usd)} a month`);
-    expect(content).not.toContain(formatUsd(a.summary.monthly_savings_usd) + ' a month (');
+    expect(a.summary.projected_savings?.monthly_usd).toBe(replay.monthly_savings_usd);
+    // the chat's figure is the API's
+    const api = await t.app.server.inject({ url: `/api/v1/analysis?workspace=${WS}`, headers: await t.auth() });
+    const projected = api.json().summary.projected_savings.monthly_usd as number;
+    expect(projected).toBe(replay.monthly_savings_usd);
+    expect(content).toContain(`Projected savings: applied together, Netra's recommendations would save ${formatUsd(projected)} a month`);
+    expect(content).not.toContain(formatUsd(a.recommendations.reduce((s, r) => s + r.monthly_savings_usd, 0)) + ' a month');
     expect(content).toMatch(/\n1\. [^\n]*saves \$[\d,.]+ a month on its own/);
     expect(content).not.toMatch(/saves \$0\.00/);
     // natural prose, not "X is Y" fact templates

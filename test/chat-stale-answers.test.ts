@@ -140,7 +140,7 @@ describe('chat answers from the last completed precompute', () => {
     );
     const sum = stale.report.summary as Record<string, number>;
     expect(sum.monthly_spend_usd).toBe(snap.analysis.summary.monthly_spend_usd);
-    expect(sum.monthly_savings_usd).toBe(snap.analysis.summary.monthly_savings_usd);
+    expect(sum.projected_savings_monthly_usd).toBe(snap.analysis.summary.projected_savings!.monthly_usd);
 
     // a question naming a window is answered from current data (its window is placed from current stats), never stale
     const windowed = await turn(sup, 'Where did my money go in the last 7 days?');

@@ -62,8 +62,19 @@ describe('netra CLI', () => {
     const a = await netra('analyze', '--workspace', 'azure', '--goal', 'cost', '--json');
     expect(a.code).toBe(0);
     const analysis = JSON.parse(a.stdout);
-    expect(Object.keys(analysis).sort()).toEqual(['performance', 'recommendations', 'skipped', 'summary']);
+    // the API's shape: the top list, more, findings, minor items grouped
+    expect(Object.keys(analysis).sort()).toEqual([
+      'findings',
+      'minor',
+      'more_recommendations',
+      'performance',
+      'recommendations',
+      'skipped',
+      'summary',
+    ]);
     expect(analysis.summary.events).toBe(8819);
+    expect(analysis.recommendations.length).toBeLessThanOrEqual(10);
+    expect(analysis.summary.projected_savings.basis.length).toBeGreaterThan(10);
     const md = await netra('analyze', '--workspace', 'azure', '--md');
     expect(md.stdout).toMatch(/^# /m);
 

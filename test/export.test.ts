@@ -374,7 +374,7 @@ describe('recommendations as Markdown and JSON', () => {
     expect(md).toContain('Window 2026-11-01 to 2026-11-08 (UTC), 96,000 calls, $15,000.00 spent; ranked for goal `cost`.');
     expect(md).toContain('| 1 | Cache exact repeats in support \\| bot | $1,234.50 | 8.0% | low | 90.0% |');
     expect(md).toContain('## 1. Cache exact repeats in support \\| bot');
-    expect(md).toContain('- **Savings:** $1,234.50 per month (8.0% of spend)');
+    expect(md).toContain('- **Savings:** $1,234.50 per month standalone (8.0% of spend)');
     expect(md).toContain('- **Affects:** 12.5% of calls, 10.0% of spend');
     expect(md).toContain('- **Latency:** p50 -850 ms, p95 n/a: hits return in ~20 ms');
     expect(md).toContain('- **Quality risk:** low: identical prompts get identical answers');
@@ -402,8 +402,15 @@ describe('recommendations as Markdown and JSON', () => {
         events: 96000,
         spend_usd: 15000,
         monthly_spend_usd: 64285.71,
-        projected_monthly_spend_usd: 63051.21,
-        savings_share: 0.0192,
+        projected_savings: {
+          monthly_usd: 1234.5,
+          share_of_spend: 0.0192,
+          projected_monthly_spend_usd: 63051.21,
+          basis: 'replay',
+          replayed_recommendations: 1,
+          not_in_projection: [],
+        },
+        warnings: [],
         latency_p50_ms: 1234.4,
         latency_p95_ms: 5000,
         latency_p99_ms: null,
@@ -415,7 +422,9 @@ describe('recommendations as Markdown and JSON', () => {
     } as unknown as FullAnalysis;
     const md = analysisMarkdown(a);
     expect(md).toContain('Window 2026-11-01 to 2026-11-08 (UTC), 96,000 calls, $15,000.00 spent; ranked for goal `cost`.');
-    expect(md).toContain('- Monthly spend $64,285.71; projected $63,051.21 with the recommendations (1.9% less).');
+    expect(md).toContain(
+      '- Monthly spend $64,285.71; projected savings $1,234.50 a month (1.9%), from a replay of the recommendations together (overlaps counted once), so $63,051.21 a month.',
+    );
     expect(md).toContain('- Latency p50 1234 ms, p95 5000 ms, p99 n/a; error rate 1.2%.');
     expect(md).toContain('## 1. Cache exact repeats in support \\| bot');
   });

@@ -49,9 +49,9 @@ describe('built-in model', () => {
       'Spend by model: gpt-4o $12,000.25 and claude-3-5-sonnet $6,234.25.',
       'Top app: support-bot.',
       'Monthly spend goes from $18,234.50 to $11,020.00 (-39.6%, -$7,214.50).',
-      '2 recommendations, $7,214.50 per month in total:',
-      '1. Route short prompts from gpt-4o to gpt-4o-mini; saves $5,210.40 per month ($62,524.80 per year); risk low; confidence 82.0%.',
-      '2. Cache exact duplicate prompts; saves $2,004.10 per month ($24,049.20 per year); risk low.',
+      '2 recommendations, each with what it saves on its own:',
+      '1. Route short prompts from gpt-4o to gpt-4o-mini; saves $5,210.40 per month on its own ($62,524.80 per year); risk low; confidence 82.0%.',
+      '2. Cache exact duplicate prompts; saves $2,004.10 per month on its own ($24,049.20 per year); risk low.',
       'Risks: quality on long prompts must be checked with a 5% canary.',
       'Missing data: no prompt text: semantic-cache analysis skipped; send prompt_hash or text.',
     ])

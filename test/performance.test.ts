@@ -254,11 +254,11 @@ describe('analyzePerformance', () => {
       ],
     });
     expect(r.series.map((p) => p.bucket_start)).toEqual([0, 1, 2, 3].map((h) => T0 + h * HOUR_MS));
-    expect(r.series[0]!.latency_p95_ms).toBe(175); // (1·100 + 3·200) / 4
-    expect(r.series[0]!.ttft_p95_ms).toBe(80); // only the row that has it
-    expect(r.series[1]).toMatchObject({ events: 0, spend_usd: 0, error_rate: null, latency_p95_ms: null, throughput_per_min: 0 });
+    expect(r.series[0]!.bucket_latency_p95_ms).toBe(175); // (1·100 + 3·200) / 4
+    expect(r.series[0]!.bucket_ttft_p95_ms).toBe(80); // only the row that has it
+    expect(r.series[1]).toMatchObject({ events: 0, spend_usd: 0, error_rate: null, bucket_latency_p95_ms: null, throughput_per_min: 0 });
     expect(r.series[3]).toMatchObject({ events: 2, error_rate: 0.5, throughput_per_min: 2 / 60 });
-    expect(r.overall.latency_p95_ms).toBeCloseTo((100 + 600 + 400) / 6, 12);
+    expect(r.overall.bucket_latency_p95_ms).toBeCloseTo((100 + 600 + 400) / 6, 12);
     expect(r.notes.some((n) => n.includes('2 bucket(s) without events'))).toBe(true);
   });
 
@@ -305,14 +305,14 @@ describe('analyzePerformance', () => {
   it('never returns NaN: empty input, one bucket, all-null latencies, junk numbers', () => {
     const empty = analyzePerformance({ buckets: [], bucketMs: HOUR_MS, mode: 'analysis' });
     expectAllFinite(empty);
-    expect(empty.overall).toMatchObject({ events: 0, error_rate: null, latency_p95_ms: null, from: null, throughput_per_min: null });
+    expect(empty.overall).toMatchObject({ events: 0, error_rate: null, bucket_latency_p95_ms: null, from: null, throughput_per_min: null });
     expect(empty.series).toEqual([]);
     expect(empty.trends.spend).toMatchObject({ has_trend: false, slope_per_day: null, reason: expect.stringContaining('at least 2') });
     expect(empty.seasonality.spend.status).toBe('insufficient_data');
 
     const single = analyzePerformance({ buckets: [row(0)], bucketMs: HOUR_MS, mode: 'monitoring' });
     expectAllFinite(single);
-    expect(single.overall).toMatchObject({ events: 10, error_rate: 0, latency_p95_ms: 200, throughput_per_min: 10 / 60 });
+    expect(single.overall).toMatchObject({ events: 10, error_rate: 0, bucket_latency_p95_ms: 200, throughput_per_min: 10 / 60 });
     expect(single.trends.latency_p95.slope_per_day).toBeNull();
 
     const nulls = {
@@ -330,7 +330,7 @@ describe('analyzePerformance', () => {
       mode: 'analysis',
     });
     expectAllFinite(noLatency);
-    expect(noLatency.overall.latency_p95_ms).toBeNull();
+    expect(noLatency.overall.bucket_latency_p95_ms).toBeNull();
     expect(noLatency.trends.latency_p95).toMatchObject({ has_trend: false, points: 0, slope_per_day: null });
 
     const junk = analyzePerformance({

@@ -4,7 +4,9 @@
  * above a saving.
  */
 import { describe, expect, it } from 'vitest';
-import { presentRecommendations, TOP_LIMIT } from '../src/optimize/presentation.js';
+import { formatAnalysis } from '../src/cli/format.js';
+import type { FullAnalysis } from '../src/optimize/analyze.js';
+import { presentAnalysis, presentRecommendations, TOP_LIMIT } from '../src/optimize/presentation.js';
 import { rankRecommendations } from '../src/optimize/ranking.js';
 import type { Recommendation } from '../src/optimize/recommendation.js';
 
@@ -55,5 +57,49 @@ describe('presentation and ranking', () => {
     expect(p.findings.map((r) => r.id)).toEqual(['slo-a']); // slo-b has a concrete model change: a recommendation
     expect([...p.top, ...p.more].map((r) => r.id)).toContain('slo-b');
     expect(p.top.length + p.more.length + p.findings.length + p.minor.length).toBe(recs.length);
+  });
+
+  it('the API shape and the CLI text state one projected figure; ranks count from 1 in each list', () => {
+    const ranked = rankRecommendations(recs, 'latency', 14_000);
+    const a = {
+      summary: {
+        workspace: 'w',
+        from: '2026-11-01T00:00:00.000Z',
+        to: '2026-11-01T06:00:00.000Z',
+        goal: 'latency',
+        events: 1000,
+        spend_usd: 250,
+        monthly_spend_usd: 3000,
+        annual_spend_usd: 36000,
+        projected_savings: {
+          monthly_usd: 812.5,
+          share_of_spend: 812.5 / 3000,
+          projected_monthly_spend_usd: 2187.5,
+          basis: 'replay',
+          replayed_recommendations: 16,
+          not_in_projection: [],
+        },
+        latency_p50_ms: 900,
+        latency_p95_ms: 14_000,
+        latency_p99_ms: null,
+        error_rate: 0,
+        warnings: ['The analysed window is only 6.0 hours long'],
+        assumptions: [],
+        recommendations: ranked.length,
+      },
+      performance: {},
+      recommendations: ranked,
+      skipped: [],
+    } as unknown as FullAnalysis;
+    const p = presentAnalysis(a);
+    expect(p.recommendations.map((r) => r.rank)).toEqual(Array.from({ length: TOP_LIMIT }, (_, i) => i + 1));
+    expect(p.more_recommendations[0]!.rank).toBe(TOP_LIMIT + 1);
+    expect(p.findings.map((r) => [r.id, r.rank])).toEqual([['slo-a', 1]]);
+    expect(p.minor).toMatchObject({ count: 2, below_usd: 3, standalone_monthly_savings_usd: 3 });
+    const text = formatAnalysis(a);
+    expect(text).toContain('projected savings: $812.50/month (27.1%), from a replay of all recommendations together');
+    expect(text).toContain('standalone savings');
+    expect(text).toContain('warning: The analysed window is only 6.0 hours long');
+    expect(text.match(/\$[\d,.]+\/month/g)?.filter((x) => x === '$812.50/month')).toHaveLength(1);
   });
 });

@@ -323,21 +323,43 @@ describe('retry_waste', () => {
   it('counts failed calls, retries after an error and 429 peaks (store fixture)', async () => {
     const t = T0 + 3_600_000;
     const events = [
+      // a 500 after 10 streamed tokens: billed for them
       ev({ ws: 'retry', timestamp: t, trace_id: 't1', prompt_hash: 'h1', status: 'error', http_status: 500, cost_usd: 0.01 }),
       ev({ ws: 'retry', timestamp: t + 1000, trace_id: 't1', prompt_hash: 'h1', cost_usd: 0.01 }),
-      ev({ ws: 'retry', timestamp: t + 2000, trace_id: 't2', prompt_hash: 'h2', status: 'error', http_status: 429 }),
-      ev({ ws: 'retry', timestamp: t + 3000, trace_id: 't2', prompt_hash: 'h2', status: 'error', http_status: 429 }),
+      // 429s are never billed, even when the ingest priced their prompt
+      ev({
+        ws: 'retry',
+        timestamp: t + 2000,
+        trace_id: 't2',
+        prompt_hash: 'h2',
+        status: 'error',
+        http_status: 429,
+        completion_tokens: 0,
+        cost_usd: 0.004,
+      }),
+      ev({ ws: 'retry', timestamp: t + 3000, trace_id: 't2', prompt_hash: 'h2', status: 'error', http_status: 429, completion_tokens: 0 }),
       ev({ ws: 'retry', timestamp: t + 4000, trace_id: 't2', prompt_hash: 'h2', cost_usd: 0.02 }),
       // same trace and hash BEFORE the error: not a retry; same trace, other hash after it: not a retry either
       ev({ ws: 'retry', timestamp: t + 5000, trace_id: 't3', prompt_hash: 'h3', cost_usd: 0.01 }),
-      ev({ ws: 'retry', timestamp: t + 6000, trace_id: 't3', prompt_hash: 'h3', status: 'error', http_status: 503 }),
+      // a 503 with no output: not billed
+      ev({
+        ws: 'retry',
+        timestamp: t + 6000,
+        trace_id: 't3',
+        prompt_hash: 'h3',
+        status: 'error',
+        http_status: 503,
+        completion_tokens: 0,
+        cost_usd: 0.002,
+      }),
       ev({ ws: 'retry', timestamp: t + 7000, trace_id: 't3', prompt_hash: 'h4', cost_usd: 0.01 }),
     ];
     const { scope, ctx } = await load('retry', events);
     const failures = await store.analysis.retryWaste(scope);
     expect(failures.rows).toHaveLength(1);
     expect(failures.rows[0]).toMatchObject({ errors: 4, billed_errors: 1, rate_limited: 2, retries: 3, failed_retries: 1 });
-    expect(failures.rows[0]!.error_spend_usd).toBeCloseTo(0.01, 9);
+    expect(failures.rows[0]!.error_spend_usd).toBeCloseTo(0.016, 9); // what the ingest recorded
+    expect(failures.rows[0]!.billed_error_spend_usd).toBeCloseTo(0.01, 9); // what a provider bills
     expect(failures.rows[0]!.retry_spend_usd).toBeCloseTo(0.03, 9);
     const rateLimits = await store.analysis.rateLimitBursts(scope);
     expect(rateLimits.rows).toEqual([
@@ -346,10 +368,34 @@ describe('retry_waste', () => {
     const { recommendations } = recommendRetryWaste({ failures, rateLimits }, ctx({ min_events: 1 }));
     expect(recommendations).toHaveLength(1);
     const r = recommendations[0]!;
+    expect(r.title).toContain('4 errors (1 of them billed, $0.01)');
     expect(r.affected_share).toBeCloseTo((4 + 2) / 8, 6); // 4 errors + 2 retries that succeeded
     expect(r.monthly_savings_usd).toBeCloseTo(0.01 * MONTH, 6);
     expect(r.how_to_apply.join(' ')).toMatch(/jitter/);
     expect(recommendRetryWaste({ failures, rateLimits }, ctx()).recommendations).toHaveLength(0); // 4 errors < min_events 20
+  });
+});
+
+describe('retry_waste billing', () => {
+  it('counts as billed only what providers bill, per HTTP status and error type', async () => {
+    const t = T0 + 7_200_000;
+    const err = (o: Partial<WorkloadEvent>) => ev({ ws: 'billing', status: 'error', cost_usd: 0.001, completion_tokens: 0, ...o });
+    const events = [
+      err({ timestamp: t, http_status: 429 }), // rate limited: never
+      err({ timestamp: t + 1, http_status: 429, completion_tokens: 5 }), // even with tokens recorded
+      err({ timestamp: t + 2, http_status: null, error_type: 'rate_limit_exceeded' }), // a rate limit without a status
+      err({ timestamp: t + 3, http_status: 400 }), // rejected before the model ran
+      err({ timestamp: t + 4, http_status: 500 }), // server error, no output
+      err({ timestamp: t + 5, http_status: 529 }), // overloaded, no output
+      err({ timestamp: t + 6, http_status: 502, completion_tokens: 40 }), // failed mid-stream: the streamed part is billed
+      err({ timestamp: t + 7, http_status: null, error_type: 'json_parse_error', completion_tokens: 80 }), // the provider answered
+      err({ timestamp: t + 8, http_status: 200, error_type: 'content_filter' }), // an answer the app rejected
+    ];
+    const { scope } = await load('billing', events);
+    const [row] = (await store.analysis.retryWaste(scope)).rows;
+    expect(row).toMatchObject({ errors: 9, billed_errors: 3, rate_limited: 2 });
+    expect(row!.billed_error_spend_usd).toBeCloseTo(0.003, 9);
+    expect(row!.error_spend_usd).toBeCloseTo(0.009, 9);
   });
 });
 

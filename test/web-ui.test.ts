@@ -207,6 +207,11 @@ describe.skipIf(!HAS_CHROMIUM)(
           const byCost = await api('/api/v1/analysis?workspace=shop&goal=cost');
           expect(await monthlyCell.textContent()).toBe(formatUsd(byCost.summary.monthly_spend_usd));
           expect(await page.locator('[data-figure="events"]').textContent()).toBe(byCost.summary.events.toLocaleString('en-US'));
+          // the one projected-savings figure: the API's replay of all recommendations together, in the chat and the dashboard
+          const projected = byCost.summary.projected_savings.monthly_usd;
+          expect(await page.locator('[data-figure="projected_savings.monthly_usd"]').textContent()).toBe(`${formatUsd(projected)}/mo`);
+          expect(await report.textContent()).toContain(`would save ${formatUsd(projected)} a month`);
+          expect(byCost.recommendations.length).toBeLessThanOrEqual(10);
           const topRec = byCost.recommendations[0];
           expect(await page.locator('[data-figure="recommendation.monthly_savings_usd"]').first().textContent()).toBe(
             formatUsd(topRec.monthly_savings_usd),

@@ -66,6 +66,7 @@ export function createDashboard() {
       );
       return;
     }
+    const ps = s.projected_savings;
     el.append(
       h(
         'dl',
@@ -73,14 +74,21 @@ export function createDashboard() {
         figure('Events analysed', 'events', formatCount(s.events), `${formatTime(s.from)} – ${formatTime(s.to)}`),
         figure('Spend in window', 'spend_usd', formatUsd(s.spend_usd)),
         figure('Monthly spend', 'monthly_spend_usd', formatUsd(s.monthly_spend_usd), 'window scaled to 30 days'),
+        // the one projected-savings figure: the replay of every recommendation together (overlaps counted once)
         figure(
-          'Possible monthly savings',
-          'monthly_savings_usd',
-          formatUsd(s.monthly_savings_usd),
-          `${formatShare(s.savings_share)} of spend`,
+          'Projected savings',
+          'projected_savings.monthly_usd',
+          ps && ps.monthly_usd !== null ? `${formatUsd(ps.monthly_usd)}/mo` : 'not replayed',
+          ps && ps.monthly_usd !== null
+            ? `${formatShare(ps.share_of_spend)} of spend; all recommendations replayed together`
+            : (ps?.unavailable ?? 'no policy to replay'),
         ),
-        figure('Projected monthly spend', 'projected_monthly_spend_usd', formatUsd(s.projected_monthly_spend_usd)),
-        figure('Latency p95', 'latency_p95_ms', formatMs(s.latency_p95_ms), `p50 ${formatMs(s.latency_p50_ms)}`),
+        figure(
+          'Window latency p95',
+          'latency_p95_ms',
+          formatMs(s.latency_p95_ms),
+          `p50 ${formatMs(s.latency_p50_ms)}, every call in the window`,
+        ),
         figure('Error rate', 'error_rate', formatShare(s.error_rate)),
         figure(
           'Estimated tokens',
@@ -91,6 +99,7 @@ export function createDashboard() {
       ),
     );
     if ((s.unpriced_events ?? 0) > 0) el.append(unpricedNotice(s.unpriced_events));
+    for (const w of s.warnings ?? []) el.append(h('p', { class: 'notice notice-warn', role: 'note', 'data-figure': 'warning' }, w));
 
     const perf = a.performance ?? {};
     const byModel = [...(perf.by_model ?? [])].sort((x, y) => y.spend_usd - x.spend_usd).slice(0, 8);
@@ -125,8 +134,8 @@ export function createDashboard() {
             { title: `Spend ${bucket}`, format: formatUsd },
           ),
           lineChart(
-            pts((p) => p.latency_p95_ms),
-            { title: 'Latency p95', format: formatMs },
+            pts((p) => p.bucket_latency_p95_ms),
+            { title: `Bucket latency p95 ${bucket}`, format: formatMs },
           ),
           lineChart(
             pts((p) => p.throughput_per_min),
@@ -136,11 +145,12 @@ export function createDashboard() {
       ),
     );
 
-    const recs = (a.recommendations ?? []).slice(0, 8);
+    // the API's top list (at most ten), then what else there is: more, findings, minor items grouped
+    const recs = a.recommendations ?? [];
     const recSection = h(
       'section',
       { class: 'card', 'aria-labelledby': 'h-recs' },
-      h('h3', { id: 'h-recs' }, `Top recommendations (${formatCount(a.recommendations?.length ?? 0)})`),
+      h('h3', { id: 'h-recs' }, `Top recommendations (${formatCount(recs.length)})`),
     );
     if (recs.length === 0) recSection.append(h('p', { class: 'muted' }, 'Nothing to change in this window (see skipped analyses below).'));
     else {
@@ -157,7 +167,9 @@ export function createDashboard() {
               h(
                 'tr',
                 {},
-                ...['#', 'Recommendation', 'Monthly savings', 'Evidence', 'Risk', 'Confidence'].map((c) => h('th', { scope: 'col' }, c)),
+                ...['#', 'Recommendation', 'Standalone savings / mo', 'Evidence', 'Risk', 'Confidence'].map((c) =>
+                  h('th', { scope: 'col' }, c),
+                ),
               ),
             ),
             h(
@@ -193,6 +205,18 @@ export function createDashboard() {
         ),
       );
     }
+    const rest = [];
+    if (a.more_recommendations?.length) rest.push(`${formatCount(a.more_recommendations.length)} more recommendations`);
+    if (a.minor?.count)
+      rest.push(
+        `${formatCount(a.minor.count)} minor items (each under ${formatUsd(a.minor.below_usd)}/mo, ${formatUsd(a.minor.standalone_monthly_savings_usd)}/mo standalone together)`,
+      );
+    if (rest.length)
+      recSection.append(
+        h('p', { class: 'muted small-text', 'data-figure': 'minor.count' }, `${rest.join('; ')}: listed by GET /api/v1/analysis.`),
+      );
+    if (a.findings?.length)
+      recSection.append(h('h4', {}, 'Findings'), h('ul', { class: 'small-text' }, ...a.findings.map((r) => h('li', {}, r.title))));
     if (recs.length > 0) {
       const savings = gatewaySavingsPanel(workspace);
       recSection.append(applyInShadow(savings.refresh), savings.el);

@@ -7,8 +7,8 @@
 import { formatByUnit, formatPercent, formatUsd } from '../llm/builtin-prose.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
 import { metricValue, OTHER_KEY } from '../optimize/ports/breakdown.js';
+import { isFinding } from '../optimize/presentation.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
-import type { ReplayResult } from '../optimize/replay.js';
 import { formatMetric, windowPhrase, type Answer } from './answer.js';
 import type { Breakdown } from './question-agent.js';
 import type { QuestionPlan } from './question-plan.js';
@@ -19,16 +19,18 @@ const plain = (lead: string, notes: string[] = []): Answer => ({ lead, table: nu
 /** Tier of a model in the catalog, for "tier 2" labels; null when unknown. */
 export type TierOf = (model: string) => number | null;
 
-function windowNotes(a: FullAnalysis): string[] {
-  const ms = Date.parse(a.summary.to) - Date.parse(a.summary.from);
-  return ms < DAY
-    ? [
-        `The analysed window is only ${formatByUnit(ms / 3_600_000, 'count')} hour${ms < 1.5 * 3_600_000 ? '' : 's'} long: monthly figures extrapolate it ${formatByUnit((30 * DAY) / Math.max(ms, 3_600_000), 'count')}-fold and are uncertain; send a full day or more for steadier figures.`,
-      ]
-    : [];
+/** The analysis' warnings (a window under a day) and the assumptions behind the recommendations shown. */
+function windowNotes(a: FullAnalysis, recs: readonly RankedRecommendation[] = []): string[] {
+  const assumptions = [...new Set(recs.flatMap((r) => r.assumptions ?? []))].map((x) => `Assumption: ${x}`);
+  return [...(a.summary.warnings ?? []), ...assumptions];
 }
 
-const daysOf = (a: FullAnalysis) => (Date.parse(a.summary.to) - Date.parse(a.summary.from)) / DAY;
+/** "3.0 days", or "57 minutes" / "5.5 hours" for a window under a day */
+function spanText(a: FullAnalysis): string {
+  const ms = Date.parse(a.summary.to) - Date.parse(a.summary.from);
+  if (ms >= DAY) return `${(ms / DAY).toFixed(1)} days`;
+  return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} hours` : `${Math.max(1, Math.round(ms / 60_000))} minutes`;
+}
 
 /** What the question set as a scenario: usage growth, a latency target. */
 export interface AdviceScenario {
@@ -51,27 +53,30 @@ function latencyTargetSentence(l: NonNullable<AdviceScenario['latency']>): strin
 /** The advice lead: what was analysed, what it costs a month, and the replay's projected savings of everything together. */
 export function adviceAnswer(
   a: FullAnalysis,
-  replay: ReplayResult | null | undefined,
   recs: readonly RankedRecommendation[],
   scenario: AdviceScenario = { growth_factor: 1 },
 ): Answer {
   const s = a.summary;
   const g = scenario.growth_factor;
-  let intro = `Netra analysed ${formatByUnit(s.events, 'count')} events over ${daysOf(a).toFixed(1)} days, which comes to ${formatUsd(s.monthly_spend_usd)} a month at this rate.`;
+  let intro = `Netra analysed ${formatByUnit(s.events, 'count')} events over ${spanText(a)}, which comes to ${formatUsd(s.monthly_spend_usd)} a month at this rate.`;
   if (g !== 1)
     intro += ` If usage grows ${formatPercent((g - 1) * 100)}, that becomes ${formatUsd(s.monthly_spend_usd * g)} a month (${formatUsd(s.monthly_spend_usd * g * 12)} a year), and every saving below grows with it.`;
   if (scenario.latency) intro += latencyTargetSentence(scenario.latency);
   const saving = recs.filter((r) => r.monthly_savings_usd > 0);
+  const projected = s.projected_savings?.monthly_usd ?? null;
   let projection: string;
-  if (replay && replay.monthly_savings_usd > 0) {
-    projection = ` Applied together, the changes below would save ${formatUsd(replay.monthly_savings_usd * g)} a month (${formatPercent(s.monthly_spend_usd > 0 ? (replay.monthly_savings_usd / s.monthly_spend_usd) * 100 : 0)}), replayed on these events with overlaps counted once; each item's own figure is what it saves on its own.`;
+  if (projected !== null && projected > 0) {
+    projection = ` Projected savings: applied together, Netra's recommendations would save ${formatUsd(projected * g)} a month (${formatPercent((s.projected_savings?.share_of_spend ?? 0) * 100)}), replayed on these events with overlaps counted once; each item's own figure is what it saves standalone.`;
+    const outside = s.projected_savings?.not_in_projection ?? [];
+    if (outside.length > 0)
+      projection += ` Not in that figure (the replay cannot apply them): ${outside.map((k) => `${k.kind.replace(/_/g, ' ')} (${k.recommendations} item${k.recommendations === 1 ? '' : 's'})`).join(', ')}.`;
   } else if (saving.length > 0) {
     projection =
       " The replay could not combine these changes, so each item's figure below is what it saves on its own; they overlap and must not be added up.";
   } else {
     projection = ' Nothing in these events would save money without a quality risk.';
   }
-  return { ...plain(intro + projection, windowNotes(a)), value: replay?.monthly_savings_usd ?? null };
+  return { ...plain(intro + projection, windowNotes(a, recs)), value: projected };
 }
 
 export function batchAnswer(a: FullAnalysis): { answer: Answer; recs: RankedRecommendation[] } {
@@ -88,7 +93,7 @@ export function batchAnswer(a: FullAnalysis): { answer: Answer; recs: RankedReco
   const apps = [...new Set(recs.map((r) => r.scope.app).filter(Boolean))];
   return {
     answer: {
-      lead: `${apps.length === 1 ? `${apps[0]} could move` : `${apps.length} apps could move`} to a batch API: ${apps.join(', ')}, saving ${formatUsd(total)} a month between them.`,
+      lead: `${apps.length === 1 ? `${apps[0]} could move` : `${apps.length} apps could move`} to a batch API: ${apps.join(', ')}, saving ${formatUsd(total)} a month between them (their calls do not overlap).`,
       table: {
         columns: ['app', 'model', 'why', 'saves per month', 'risk'],
         rows: recs.map((r) => [
@@ -99,10 +104,7 @@ export function batchAnswer(a: FullAnalysis): { answer: Answer; recs: RankedReco
           r.quality_risk.level,
         ]),
       },
-      notes: [
-        ...windowNotes(a),
-        ...recs.filter((r) => r.quality_risk.level !== 'low').map((r) => `Assumption for ${r.scope.app}: ${r.quality_risk.reason}`),
-      ],
+      notes: windowNotes(a, recs),
       missing_field: null,
       value: total,
     },
@@ -131,7 +133,7 @@ export function taskModelAnswer(
   }
   const apps = tb.apps.rows.filter((r) => r.key !== null && r.key !== OTHER_KEY).sort((x, y) => y.spend_usd - x.spend_usd);
   const models = tb.models.rows.filter((r) => r.key !== null && r.key !== OTHER_KEY).sort((x, y) => y.spend_usd - x.spend_usd);
-  const recs = a.recommendations.filter((r) => r.kind === 'model_routing' && r.scope.task === task);
+  const recs = a.recommendations.filter((r) => r.kind === 'model_routing' && (r.scope.task ?? '').split(',').includes(task));
   const tier = (m: string) => {
     const t = tierOf(m);
     return t === null ? m : `${m} (tier ${t})`;
@@ -147,7 +149,7 @@ export function taskModelAnswer(
   return {
     answer: {
       lead: runs + advice,
-      notes: windowNotes(a),
+      notes: windowNotes(a, recs),
       missing_field: null,
       value: tb.apps.total.spend_usd,
       table: {
@@ -211,16 +213,22 @@ export function latencyCauseAnswer(
   if (errRate >= 0.02) parts.push(`${formatPercent(errRate * 100)} of its calls fail, and retries add to the wait.`);
   const apps = plan.filters.filter((f) => f.column === 'app').map((f) => f.value);
   const models = plan.filters.filter((f) => f.column === 'model').map((f) => f.value);
-  const recs = a.recommendations.filter(
+  const bearing = a.recommendations.filter(
     (r) =>
       (r.latency_impact.p95_ms_delta ?? 0) < 0 &&
       (apps.length === 0 || apps.includes(r.scope.app ?? '')) &&
       (models.length === 0 || models.includes(r.scope.model ?? '')),
   );
+  // a missed target with no concrete change is a finding: said as a note, never listed as a change to make
+  const recs = bearing.filter((r) => !isFinding(r));
+  const findings = bearing
+    .filter(isFinding)
+    .slice(0, 2)
+    .map((r) => `Finding: ${r.title}${r.how_to_apply[0] ? `. ${r.how_to_apply[0]}` : ''}`);
   return {
     answer: {
       lead: parts.join(' '),
-      notes: windowNotes(a),
+      notes: [...windowNotes(a, recs), ...findings],
       missing_field: null,
       value: p95,
       table: {

@@ -16,6 +16,7 @@ import { policyToLiteLLM } from '../optimize/export/litellm.js';
 import { policyToPortkey } from '../optimize/export/portkey.js';
 import { validatePolicy, type PolicyInput } from '../optimize/policy.js';
 import { policyFromRecommendations } from '../optimize/policy-from-recommendations.js';
+import { isFinding, listedRecommendations } from '../optimize/presentation.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
 import type { ReplayResult } from '../optimize/replay.js';
 import { staleInfo, staleSummary, type AnalysisService, type StaleInfo, type StaleTurn } from '../services/analysis-service.js';
@@ -75,9 +76,10 @@ export function staleOf(turn: StaleTurn | undefined, wholeHistory = true): { sta
 export interface Projection {
   monthly_spend_usd: number;
   annual_spend_usd: number;
-  monthly_savings_usd: number;
-  projected_monthly_spend_usd: number;
-  projected_annual_spend_usd: number;
+  /** the one projected-savings figure: the replay of all recommendations together (null: not replayed) */
+  projected_savings_monthly_usd: number | null;
+  projected_monthly_spend_usd: number | null;
+  projected_annual_spend_usd: number | null;
   /** 1 unless a growth scenario was asked */
   growth_factor: number;
   latency?: {
@@ -178,7 +180,7 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
     async () => probe ?? deps.analysis.analyze(args, { allowStale: s.stale }),
     (r) => ({
       monthly_spend_usd: r.summary.monthly_spend_usd,
-      monthly_savings_usd: r.summary.monthly_savings_usd,
+      projected_savings_monthly_usd: r.summary.projected_savings?.monthly_usd ?? null,
       recommendations: r.recommendations.length,
       skipped: r.skipped.map((k) => k.kind),
       ...(probe ? { reused_from: 'triage' } : {}),
@@ -215,12 +217,13 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
 
   const g = s.triage.growth_factor ?? 1;
   const sum = a.summary;
+  const saved = sum.projected_savings?.monthly_usd ?? null;
   const p: Projection = {
     monthly_spend_usd: round2(sum.monthly_spend_usd * g),
     annual_spend_usd: round2(sum.annual_spend_usd * g),
-    monthly_savings_usd: round2(sum.monthly_savings_usd * g),
-    projected_monthly_spend_usd: round2(sum.projected_monthly_spend_usd * g),
-    projected_annual_spend_usd: round2(sum.projected_monthly_spend_usd * 12 * g),
+    projected_savings_monthly_usd: saved === null ? null : round2(saved * g),
+    projected_monthly_spend_usd: saved === null ? null : round2((sum.monthly_spend_usd - saved) * g),
+    projected_annual_spend_usd: saved === null ? null : round2((sum.monthly_spend_usd - saved) * 12 * g),
     growth_factor: g,
   };
   if (s.triage.goal === 'latency') {
@@ -228,7 +231,8 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
     const pct = s.triage.entities.targets.find((t) => t.kind === 'percent');
     const cur = sum.latency_p95_ms;
     const factor = mult ? mult.value : pct ? 1 / Math.max(0.01, 1 - pct.value / 100) : null;
-    const recs = a.recommendations.filter(isLatencyRec);
+    // a finding's delta is what the target needs, not what a change gives: only what to act on counts
+    const recs = listedRecommendations(a).filter(isLatencyRec);
     const deltas = recs.map((r) => r.latency_impact.p95_ms_delta).filter((d): d is number => d !== null);
     p.latency = {
       current_p95_ms: cur,
@@ -241,7 +245,8 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
     };
   }
   s.projection = p;
-  const top = (s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec) : a.recommendations).slice(0, 5);
+  const listed = listedRecommendations(a);
+  const top = (s.triage.goal === 'latency' ? listed.filter(isLatencyRec) : listed).slice(0, 5);
   await ctx.emit('partial_result', {
     agent: 'optimization',
     goal: s.triage.goal,
@@ -250,7 +255,7 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
       id: r.id,
       kind: r.kind,
       title: r.title,
-      monthly_savings_usd: r.monthly_savings_usd * g,
+      standalone_monthly_savings_usd: r.monthly_savings_usd * g,
       p95_ms_delta: r.latency_impact.p95_ms_delta,
       risk: r.quality_risk.level,
       confidence: r.confidence,
@@ -295,7 +300,7 @@ export async function actionsAgent(ctx: RunContext, deps: AgentDeps, s: RunState
     steps,
     config,
     validation: [
-      `Replay the policy on last week's events (POST /api/v1/simulate) and confirm monthly savings near $${(s.replay?.monthly_savings_usd ?? s.analysis?.summary.monthly_savings_usd ?? 0).toFixed(2)}.`,
+      `Replay the policy on last week's events (POST /api/v1/simulate) and confirm the projected savings of $${(s.analysis?.summary.projected_savings?.monthly_usd ?? 0).toFixed(2)} a month.`,
       'Compare error rate and p95 latency of the canary against the baseline; stop if either is worse by more than 10%.',
       'Spot-check 50 answers of each rerouted segment for quality.',
     ],
@@ -347,19 +352,30 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   }
   if (q.intent === 'task_model' && s.task) return { ...taskModelAnswer(a, q, s.task, tierOf), steps: true };
   if (q.intent === 'batch') return { ...batchAnswer(a), steps: true };
-  // a cost or balanced question is about money first: what saves comes before findings that save nothing
-  const saving = a.recommendations.filter((r) => r.monthly_savings_usd > 0);
+  // what to act on only (no latency findings without a fix, no minor items); a cost or balanced question is about
+  // money first: what saves comes before what saves nothing
+  const listed = listedRecommendations(a);
+  const saving = listed.filter((r) => r.monthly_savings_usd > 0);
   const recs =
     s.triage.goal === 'latency'
-      ? a.recommendations.filter(isLatencyRec)
+      ? listed.filter(isLatencyRec)
       : s.triage.goal === 'cost'
         ? saving
-        : [...saving, ...a.recommendations.filter((r) => !(r.monthly_savings_usd > 0))];
+        : [...saving, ...listed.filter((r) => !(r.monthly_savings_usd > 0))];
+  const answer = adviceAnswer(a, recs.slice(0, 5), {
+    growth_factor: s.projection?.growth_factor ?? 1,
+    latency: s.projection?.latency,
+  });
+  const findings = s.triage.goal === 'latency' ? a.recommendations.filter(isFinding) : [];
+  if (findings.length > 0)
+    answer.notes.push(
+      `Findings with no concrete fix yet (no faster model of the same kind and tier was observed): ${findings
+        .slice(0, 5)
+        .map((r) => r.title)
+        .join('; ')}.`,
+    );
   return {
-    answer: adviceAnswer(a, s.replay, recs.slice(0, 5), {
-      growth_factor: s.projection?.growth_factor ?? 1,
-      latency: s.projection?.latency,
-    }),
+    answer,
     recs: recs.slice(0, 5),
     steps: true,
   };
@@ -407,7 +423,7 @@ function plainReportPayload(s: RunState): ReportPayload {
     analysed_events: sum.events,
     monthly_spend_usd: p.monthly_spend_usd,
     annual_spend_usd: p.annual_spend_usd,
-    monthly_savings_usd: p.monthly_savings_usd,
+    projected_savings_monthly_usd: p.projected_savings_monthly_usd,
     error_rate: sum.error_rate,
     latency_p50_ms: sum.latency_p50_ms,
     latency_p95_ms: sum.latency_p95_ms,
@@ -418,10 +434,12 @@ function plainReportPayload(s: RunState): ReportPayload {
     facts.growth_scenario = `usage grows ${Math.round((p.growth_factor - 1) * 100)}%: the analysis' monthly figures are scaled by ${p.growth_factor}`;
     facts.current_monthly_spend_usd = sum.monthly_spend_usd;
   }
-  payload.comparisons = [
-    { label: 'Monthly spend', current: p.monthly_spend_usd, projected: p.projected_monthly_spend_usd, unit: 'usd' },
-    { label: 'Annual spend', current: p.annual_spend_usd, projected: p.projected_annual_spend_usd, unit: 'usd' },
-  ];
+  if (p.projected_monthly_spend_usd !== null && p.projected_annual_spend_usd !== null)
+    payload.comparisons = [
+      { label: 'Monthly spend', current: p.monthly_spend_usd, projected: p.projected_monthly_spend_usd, unit: 'usd' },
+      { label: 'Annual spend', current: p.annual_spend_usd, projected: p.projected_annual_spend_usd, unit: 'usd' },
+    ];
+  if (sum.warnings?.length) payload.missing_data = [...(payload.missing_data ?? []), ...sum.warnings];
   if (p.latency && p.latency.current_p95_ms !== null) {
     facts.latency_target = p.latency.target_factor ? `${p.latency.target_factor}x lower p95` : 'lower p95';
     if (p.latency.target_p95_ms !== null) {
@@ -433,7 +451,8 @@ function plainReportPayload(s: RunState): ReportPayload {
     if (p.latency.target_p95_ms !== null)
       facts.target_reached_by_recommendations = cut >= p.latency.current_p95_ms - p.latency.target_p95_ms;
   }
-  const recs = s.triage.goal === 'latency' ? a.recommendations.filter(isLatencyRec) : a.recommendations;
+  const listed = listedRecommendations(a);
+  const recs = s.triage.goal === 'latency' ? listed.filter(isLatencyRec) : listed;
   payload.recommendations = recs.slice(0, 5).map((r): ReportRecommendation => {
     const out: ReportRecommendation = { title: r.title, risk: r.quality_risk.level, confidence: r.confidence };
     if (r.monthly_savings_usd > 0 || s.triage.goal !== 'latency') out.monthly_savings_usd = round2(r.monthly_savings_usd * p.growth_factor);

@@ -258,8 +258,8 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
             summary: state.analysis
               ? {
                   monthly_spend_usd: state.analysis.summary.monthly_spend_usd,
-                  monthly_savings_usd: state.analysis.summary.monthly_savings_usd,
-                  projected_monthly_spend_usd: state.analysis.summary.projected_monthly_spend_usd,
+                  projected_savings_monthly_usd: state.analysis.summary.projected_savings?.monthly_usd ?? null,
+                  projected_monthly_spend_usd: state.analysis.summary.projected_savings?.projected_monthly_spend_usd ?? null,
                   annual_spend_usd: state.analysis.summary.annual_spend_usd,
                 }
               : null,

@@ -42,22 +42,27 @@ const pctf = (x: number) => `${(x * 100).toFixed(1)}%`;
  * The analysis as text: one projected-savings figure (the replay of the combined policy, when given), the top ten
  * recommendations with their standalone savings, findings, and minor items grouped (optimize/presentation.ts).
  */
-export function formatAnalysis(a: FullAnalysis, replay?: ReplayResult | null): string {
+export function formatAnalysis(a: FullAnalysis): string {
   const s = a.summary;
-  const windowMs = Date.parse(s.to) - Date.parse(s.from);
+  const ps = s.projected_savings;
+  const p = presentRecommendations(a.recommendations, s.monthly_spend_usd);
   const lines = [
     `workspace ${s.workspace}, ${s.from} .. ${s.to}, goal ${s.goal}`,
     `${n(s.events)} events, ${usd(s.spend_usd)} in the window = ${usd(s.monthly_spend_usd)}/month (${usd(s.annual_spend_usd)}/year)`,
-    `latency p50 ${msf(s.latency_p50_ms)}, p95 ${msf(s.latency_p95_ms)}, p99 ${msf(s.latency_p99_ms)}; error rate ${pctf(s.error_rate)}`,
-    replay
-      ? `projected savings: ${usd(replay.monthly_savings_usd)}/month (${pctf(s.monthly_spend_usd > 0 ? replay.monthly_savings_usd / s.monthly_spend_usd : 0)}), from a replay of all recommendations together (overlaps counted once)`
-      : 'projected savings: not replayed; the savings below are standalone and overlap, do not add them up',
-    ...(windowMs < 86_400_000
-      ? [`warning: the window is ${(windowMs / 3_600_000).toFixed(1)} h long; monthly figures extrapolate it and are uncertain`]
+    `window latency p50 ${msf(s.latency_p50_ms)}, p95 ${msf(s.latency_p95_ms)}, p99 ${msf(s.latency_p99_ms)}; error rate ${pctf(s.error_rate)}`,
+    ps && ps.monthly_usd !== null
+      ? `projected savings: ${usd(ps.monthly_usd)}/month (${pctf(ps.share_of_spend ?? 0)}), from a replay of all recommendations together (overlaps counted once); the savings below are standalone`
+      : `projected savings: not replayed${ps?.unavailable ? ` (${ps.unavailable})` : ''}; the savings below are standalone and overlap, do not add them up`,
+    ...(ps?.not_in_projection.length
+      ? [
+          `  not in the projection (advice the replay cannot apply): ${ps.not_in_projection.map((k) => `${k.kind} x${k.recommendations}`).join(', ')}`,
+        ]
       : []),
+    ...(s.warnings ?? []).map((w) => `warning: ${w}`),
+    // the assumptions behind the top list (--json lists every one in summary.assumptions)
+    ...[...new Set(p.top.flatMap((r) => r.assumptions ?? []))].map((x) => `assumption: ${x}`),
     '',
   ];
-  const p = presentRecommendations(a.recommendations, s.monthly_spend_usd);
   const row = (r: (typeof a.recommendations)[number], i: number) => [
     String(i + 1),
     r.kind,

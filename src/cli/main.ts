@@ -216,23 +216,20 @@ program
   .option('--from <time>', 'ISO 8601 or epoch ms (inclusive; default: first event)')
   .option('--to <time>', 'ISO 8601 or epoch ms (exclusive; default: after the last event)')
   .option('--goal <goal>', 'cost | latency | quality | balanced', 'balanced')
-  .option('--json', 'print { summary, performance, recommendations, skipped } as JSON')
+  .option('--json', "print the API's JSON: { summary, performance, recommendations, more_recommendations, findings, minor, skipped }")
   .option('--md', 'print a Markdown report')
   .action(async (o: { workspace?: string; from?: string; to?: string; goal: string; json?: boolean; md?: boolean }) => {
-    const { a, replay } = await withApp(async (app) => {
-      const req = { workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), goal: o.goal };
-      const analysis = await app.analysis.analyze(req);
-      // the one projected-savings figure: the replay of the recommended policy (text output only; --json is the API's shape)
-      const replayed =
-        o.json || o.md
-          ? null
-          : await app.analysis.simulate({ ...req, policy: await app.analysis.recommendedPolicy(req) }).catch(() => null);
-      return { a: analysis, replay: replayed };
-    });
+    // the summary's projected_savings is the replay of every recommendation together (the analysis service runs it)
+    const a = await withApp(async (app) =>
+      app.analysis.analyze({ workspace: await existingWorkspace(app, o.workspace), ...parseRange(o), goal: o.goal }),
+    );
     if (o.md) {
       const { analysisMarkdown } = await import('../optimize/export/markdown.js');
       process.stdout.write(analysisMarkdown(a) + '\n');
-    } else print(Boolean(o.json), a, () => formatAnalysis(a, replay));
+    } else if (o.json) {
+      const { presentAnalysis } = await import('../optimize/presentation.js');
+      print(true, presentAnalysis(a), () => '');
+    } else print(false, a, () => formatAnalysis(a));
   });
 
 program

@@ -147,7 +147,7 @@ function comparisonSentence(c: ReportComparison): string {
 function recommendationSentence(r: ReportRecommendation, i: number): string {
   const parts = [`${i + 1}. ${r.title}`];
   if (typeof r.monthly_savings_usd === 'number')
-    parts.push(`saves ${formatUsd(r.monthly_savings_usd)} per month (${formatUsd(r.monthly_savings_usd * 12)} per year)`);
+    parts.push(`saves ${formatUsd(r.monthly_savings_usd)} per month on its own (${formatUsd(r.monthly_savings_usd * 12)} per year)`);
   if (typeof r.latency_change_pct === 'number')
     parts.push(`changes latency by ${r.latency_change_pct > 0 ? '+' : ''}${formatPercent(r.latency_change_pct)}`);
   if (r.risk) parts.push(`risk ${r.risk}`);
@@ -224,8 +224,8 @@ export function renderReport(p: ReportPayload): string {
   if (facts.length > 0) out.push(facts.join(' '));
   if (p.comparisons?.length) out.push(p.comparisons.map(comparisonSentence).join(' '));
   if (p.recommendations?.length) {
-    const total = p.recommendations.reduce((s, r) => s + (r.monthly_savings_usd ?? 0), 0);
-    const head = `${p.recommendations.length} recommendation${p.recommendations.length === 1 ? '' : 's'}${total > 0 ? `, ${formatUsd(total)} per month in total` : ''}:`;
+    // each figure is standalone: they overlap, so no total is stated (the projected savings are a fact of their own)
+    const head = `${p.recommendations.length} recommendation${p.recommendations.length === 1 ? '' : 's'}, each with what it saves on its own:`;
     out.push([head, ...p.recommendations.map(recommendationSentence)].join('\n'));
   }
   if (p.risks?.length) out.push(`Risks: ${p.risks.join('; ')}.`);

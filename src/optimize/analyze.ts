@@ -2,13 +2,24 @@
  * The full analysis of a workspace and window: performance, every recommendation kind, ranking by goal.
  * Receives the store's analysis port (src/optimize/ports) and the analysis context; does no I/O of its own.
  *
- * Output shape (what `GET /api/v1/analysis` and `netra analyze --json` print):
- * `{ summary, performance, recommendations, skipped }`.
+ * Output: `{ summary, performance, recommendations, skipped }`, every recommendation ranked (the API and the CLI show it
+ * through presentation.ts: the top ten, findings, minor items grouped).
  */
 import type { AnalysisContext } from './context.js';
 import type { AnalysisQueries, AnalysisScope } from './ports/index.js';
 import { analyzePerformance, type PerformanceAnalysis, type CacheStats, type StoreQueryTiming } from './performance.js';
-import { monthly, share, type KindResult, type Recommendation, type SkippedKind } from './recommendation.js';
+import {
+  extrapolationFactor,
+  monthly,
+  share,
+  shortWindowWarning,
+  type KindResult,
+  type Recommendation,
+  type SkippedKind,
+} from './recommendation.js';
+import { mergeRecommendations } from './merge.js';
+import type { ProjectedSavings } from './projection.js';
+import type { BatchCandidateRow, LatencyRow } from './ports/usage.js';
 import { rankRecommendations, type Goal, type RankedRecommendation } from './ranking.js';
 import { recommendBatchApi, withScheduled } from './recommend/batch-api.js';
 import { recommendContextGrowth } from './recommend/context-growth.js';
@@ -30,10 +41,16 @@ export interface AnalysisSummary {
   /** spend scaled to 30 days from the window */
   monthly_spend_usd: number;
   annual_spend_usd: number;
-  /** sum of the recommendations' monthly savings, capped at the monthly spend (kinds can overlap: see note) */
-  monthly_savings_usd: number;
-  projected_monthly_spend_usd: number;
-  savings_share: number;
+  /** length of the window the monthly figures scale from (ms), and 30 days / that length */
+  window_ms: number;
+  extrapolation_factor: number;
+  /**
+   * The one projected-savings figure: the replay of the combined policy of every recommendation (overlaps counted
+   * once), filled by the analysis service (projection.ts); null until then. Each recommendation's own
+   * monthly_savings_usd is what it saves standalone.
+   */
+  projected_savings: ProjectedSavings | null;
+  /** the window's true latency percentiles over every event with a latency (not the performance buckets' means) */
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
   latency_p99_ms: number | null;
@@ -44,6 +61,10 @@ export interface AnalysisSummary {
   /** events of models with no price: their spend is counted as $0 until a price override reprices them */
   unpriced_events: number;
   recommendations: number;
+  /** what the reader must know before trusting the monthly figures (a window under a day, ...) */
+  warnings: string[];
+  /** facts the recommendations infer rather than read (e.g. "no end user, so nobody waits"), one line each */
+  assumptions: string[];
   note: string;
   /** time the analysis took, per stage (ms) */
   timings_ms: Record<string, number>;
@@ -99,6 +120,7 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
   const semantic = await timed('semantic_cache', () => analyzeSemanticCache(q, scope, ctx));
 
   const t0 = performance.now();
+  const batchRows = withScheduled(batch, scheduled.rows, ctx);
   const perf = analyzePerformance({
     buckets: buckets.rows,
     bucketMs,
@@ -111,21 +133,21 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
     recommendExactCache(exact, ctx),
     semantic,
     recommendPromptCaching(prefix, ctx),
-    recommendBatchApi(withScheduled(batch, scheduled.rows, ctx), ctx),
+    recommendBatchApi(batchRows, ctx),
     recommendMaxTokens(maxTok, ctx),
     recommendRetryWaste({ failures, rateLimits }, ctx),
     recommendContextGrowth(growth, ctx),
     recommendLatencySlo(latency, ctx),
   ];
-  const recs: Recommendation[] = results.flatMap((r) => r.recommendations);
+  const found: Recommendation[] = results.flatMap((r) => r.recommendations);
+  const recs = mergeRecommendations(withoutBatchLatency(found, batchRows, latency.rows));
   const skipped = results.flatMap((r) => (r.skipped ? [r.skipped] : []));
   const ranked = rankRecommendations(recs, opts.goal, pct.latency_p95_ms);
   timings.domain = Math.round((performance.now() - t0) * 10) / 10;
 
   const monthlySpend = monthly(ctx.total_spend_usd, windowMs);
-  const rawSavings = recs.reduce((s, r) => s + r.monthly_savings_usd, 0);
-  const savings = Math.min(rawSavings, monthlySpend);
   const errors = perf.overall.errors;
+  const warning = shortWindowWarning(windowMs);
   return {
     summary: {
       workspace: ctx.workspace,
@@ -136,9 +158,9 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
       spend_usd: ctx.total_spend_usd,
       monthly_spend_usd: monthlySpend,
       annual_spend_usd: monthlySpend * 12,
-      monthly_savings_usd: savings,
-      projected_monthly_spend_usd: monthlySpend - savings,
-      savings_share: share(savings, monthlySpend),
+      window_ms: windowMs,
+      extrapolation_factor: extrapolationFactor(windowMs),
+      projected_savings: null,
       latency_p50_ms: pct.latency_p50_ms,
       latency_p95_ms: pct.latency_p95_ms,
       latency_p99_ms: pct.latency_p99_ms,
@@ -147,11 +169,43 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
       estimated_token_share: ctx.data_quality?.estimated_token_share ?? 0,
       unpriced_events: ctx.data_quality?.unpriced_events ?? 0,
       recommendations: ranked.length,
-      note: 'Savings of different kinds can overlap (a cached call is also a routable call); the total is their sum capped at the spend. Use a what-if replay (POST /api/v1/simulations) for the combined effect of a policy.',
+      warnings: warning ? [warning] : [],
+      assumptions: [...new Set(ranked.flatMap((r) => r.assumptions ?? []))],
+      note: "Each recommendation's monthly_savings_usd is what it saves standalone; kinds overlap (a cached call is also a routable call), so they are not added up. The projected savings are the replay of all recommendations together (overlaps counted once).",
       timings_ms: timings,
     },
     performance: perf,
     recommendations: ranked,
     skipped,
   };
+}
+
+/** Share of an app's or a model's latency-bearing calls that are batch candidates above which it gets no latency advice. */
+const BATCH_DOMINATED = 0.5;
+
+/**
+ * A job nobody waits for is not told to get faster: latency_slo items of an app (or a model) whose measured calls are
+ * mostly batch candidates (no end user, no session; tagged offline, bulk, or on a schedule) are dropped. Traffic tagged
+ * offline is already left out of the latency figures; this covers the inferred candidates.
+ */
+export function withoutBatchLatency(
+  recs: readonly Recommendation[],
+  batch: { rows: readonly BatchCandidateRow[] },
+  latency: readonly LatencyRow[],
+): Recommendation[] {
+  const batchApps = new Set(recs.filter((r) => r.kind === 'batch_api').map((r) => r.scope.app));
+  const by = { app: new Map<string, number>(), model: new Map<string, number>() };
+  for (const b of batch.rows) {
+    if (b.basis === 'offline_tag' || !batchApps.has(b.app)) continue;
+    by.app.set(b.app, (by.app.get(b.app) ?? 0) + b.events);
+    by.model.set(b.model, (by.model.get(b.model) ?? 0) + b.events);
+  }
+  const measured = new Map(latency.map((l) => [`${l.dimension}\u0000${l.key}`, l.events]));
+  return recs.filter((r) => {
+    if (r.kind !== 'latency_slo') return true;
+    const dim = r.scope.app ? 'app' : 'model';
+    const key = (r.scope.app ?? r.scope.model)!;
+    const n = measured.get(`${dim}\u0000${key}`) ?? 0;
+    return !(n > 0 && (by[dim].get(key) ?? 0) >= BATCH_DOMINATED * n);
+  });
 }

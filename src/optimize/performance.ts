@@ -80,7 +80,11 @@ export interface PerformanceInput {
   maxAnomalies?: number;
 }
 
-/** Figures of a set of rows (the window, a model, an app, a bucket). */
+/**
+ * Figures of a set of rows (the window, a model, an app, a bucket). Percentiles here are bucket_*: the event-weighted
+ * mean of each (bucket, model, app) row's percentile, a different figure from the window's own percentiles (the
+ * analysis summary's latency_p95_ms), hence the different name.
+ */
 export interface PerformanceFigures {
   events: number;
   errors: number;
@@ -90,13 +94,13 @@ export interface PerformanceFigures {
   prompt_tokens: number;
   completion_tokens: number;
   avg_cost_per_event_usd: number | null;
-  latency_p50_ms: number | null;
-  latency_p95_ms: number | null;
-  latency_p99_ms: number | null;
-  ttft_p50_ms: number | null;
-  ttft_p95_ms: number | null;
-  ttft_p99_ms: number | null;
-  tokens_per_s_p50: number | null;
+  bucket_latency_p50_ms: number | null;
+  bucket_latency_p95_ms: number | null;
+  bucket_latency_p99_ms: number | null;
+  bucket_ttft_p50_ms: number | null;
+  bucket_ttft_p95_ms: number | null;
+  bucket_ttft_p99_ms: number | null;
+  bucket_tokens_per_s_p50: number | null;
 }
 
 export interface GroupFigures extends PerformanceFigures {
@@ -202,6 +206,8 @@ const PCT_FIELDS = [
   'tokens_per_s_p50',
 ] as const;
 type PctField = (typeof PCT_FIELDS)[number];
+/** The figures' names: `bucket_` + the row's (an event-weighted mean of per-bucket percentiles, not a window percentile). */
+type BucketPctField = `bucket_${PctField}`;
 
 /** Sums rows; percentiles as event-weighted means over the rows that have them. */
 class Accumulator {
@@ -231,9 +237,9 @@ class Accumulator {
   }
 
   figures(): PerformanceFigures {
-    const pct = {} as Record<PctField, number | null>;
+    const pct = {} as Record<BucketPctField, number | null>;
     PCT_FIELDS.forEach((f, i) => {
-      pct[f] = this.wcount[i]! > 0 ? this.wsum[i]! / this.wcount[i]! : null;
+      pct[`bucket_${f}`] = this.wcount[i]! > 0 ? this.wsum[i]! / this.wcount[i]! : null;
     });
     return {
       events: this.events,
@@ -314,7 +320,7 @@ function metricSeries(series: readonly SeriesPoint[], metric: TrendMetric): Time
     t: p.bucket_start,
     value:
       metric === 'latency_p95'
-        ? p.latency_p95_ms
+        ? p.bucket_latency_p95_ms
         : metric === 'spend'
           ? p.spend_usd
           : metric === 'error_rate'

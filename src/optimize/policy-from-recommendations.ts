@@ -2,10 +2,26 @@
  * Turns recommendations into a what-if policy (the "chosen policy" that replay and the gateway exports use):
  * routing rules from model_routing, response caches from exact_cache / semantic_cache, batch rules from batch_api,
  * caps from max_tokens. Kinds without a policy lever (retry_waste, context_growth, latency_slo, prompt_caching) are
- * advice only and are left out. Pure.
+ * advice only and are left out (POLICY_KINDS). Pure.
+ *
+ * The policy does not depend on the goal's order: routing rules are sorted most specific first (task rules before
+ * size-only rules), then by id, so every goal replays one policy and the projected savings are the same figure.
  */
 import type { PolicyInput } from './policy.js';
-import type { Recommendation } from './recommendation.js';
+import { PROMPT_SIZE_BANDS } from './ports/usage.js';
+import type { Recommendation, RecommendationKind } from './recommendation.js';
+
+/** Kinds the replay applies; the others are advice whose savings the projection does not include. */
+export const POLICY_KINDS: ReadonlySet<RecommendationKind> = new Set([
+  'model_routing',
+  'exact_cache',
+  'semantic_cache',
+  'batch_api',
+  'max_tokens',
+]);
+
+/** Largest prompt of the smallest size band (a size-based routing segment holds only those prompts). */
+const SMALL_PROMPT_MAX_TOKENS = PROMPT_SIZE_BANDS[0].below - 1;
 
 export function policyFromRecommendations(
   recs: readonly Recommendation[],
@@ -18,14 +34,22 @@ export function policyFromRecommendations(
     batch: [],
     max_tokens_caps: [],
   };
-  for (const r of recs) {
+  const sorted = [...recs].sort((a, b) => Number(!a.scope.task) - Number(!b.scope.task) || a.id.localeCompare(b.id));
+  for (const r of sorted) {
     const app = r.scope.app;
     switch (r.kind) {
       case 'model_routing': {
         const target = r.scope.target_model;
         if (!target || !r.scope.model) break;
+        const tasks = r.scope.task ? r.scope.task.split(',') : [];
         policy.routing.push({
-          match: { ...(app ? { app } : {}), model: r.scope.model, ...(r.scope.task ? { task: r.scope.task } : {}) },
+          match: {
+            ...(app ? { app } : {}),
+            model: r.scope.model,
+            ...(tasks.length === 1 ? { task: tasks[0] } : tasks.length > 1 ? { task: tasks } : {}),
+            // a size-based segment is the smallest prompts only, not every call of the app and model
+            ...(r.scope.basis === 'small_io' ? { max_prompt_tokens: SMALL_PROMPT_MAX_TOKENS } : {}),
+          },
           target_model: target,
         });
         break;
@@ -35,6 +59,8 @@ export function policyFromRecommendations(
         break;
       case 'semantic_cache':
         policy.semantic_cache = { enabled: true, ttl_seconds: ttl };
+        // a response cache merged from both kinds (merge.ts) keeps its exact part explicit
+        if (r.merged_from?.some((id) => id.startsWith('exact_cache:'))) policy.exact_cache = { enabled: true, ttl_seconds: ttl };
         break;
       case 'batch_api':
         policy.batch.push({ match: { ...(app ? { app } : {}), ...(r.scope.model ? { model: r.scope.model } : {}), offline: true } });

@@ -50,6 +50,10 @@ export interface Recommendation {
   evidence: Evidence;
   /** concrete steps */
   how_to_apply: string[];
+  /** what the recommendation infers rather than reads from the events (e.g. "no end user, so nobody waits") */
+  assumptions?: string[];
+  /** ids of the recommendations this one replaces (merge.ts: the same change proposed twice) */
+  merged_from?: string[];
 }
 
 /** A kind that could not run because the data lacks something: says exactly what would enable it. */
@@ -67,10 +71,36 @@ export interface KindResult {
 
 const DAY_MS = 86_400_000;
 
-/** Scales an amount observed over [from, to) to 30 days. A window under one hour is treated as one hour. */
+/** The shortest window figures are scaled from (a single event's window is 1 ms long). */
+export const MIN_SCALED_WINDOW_MS = 60_000;
+
+/**
+ * Scales an amount observed over [from, to) to 30 days, from the window's real length (the analysis clips a requested
+ * window to the events it holds). A window under a minute counts as a minute; a window under a day carries a warning and
+ * lower confidence (windowConfidence).
+ */
 export function monthly(amount: number, windowMs: number): number {
-  const w = Math.max(windowMs, 3_600_000);
+  const w = Math.max(windowMs, MIN_SCALED_WINDOW_MS);
   return (amount * 30 * DAY_MS) / w;
+}
+
+/** How many times the window is multiplied to give a monthly figure. */
+export const extrapolationFactor = (windowMs: number): number => (30 * DAY_MS) / Math.max(windowMs, MIN_SCALED_WINDOW_MS);
+
+/**
+ * Factor on every recommendation's confidence from the window length: 1 from one day up, sqrt(window / day) below
+ * (0.5 for 6 h), at least 0.25: a few hours of traffic say little about a month (no daily cycle, no weekly one).
+ */
+export function windowConfidence(windowMs: number): number {
+  return windowMs >= DAY_MS ? 1 : Math.max(0.25, Math.sqrt(Math.max(0, windowMs) / DAY_MS));
+}
+
+/** The warning a window under a day carries, or null. */
+export function shortWindowWarning(windowMs: number): string | null {
+  if (windowMs >= DAY_MS) return null;
+  const hours = windowMs / 3_600_000;
+  const length = hours >= 1 ? `${hours.toFixed(1)} hours` : `${Math.max(1, Math.round(windowMs / 60_000))} minutes`;
+  return `The analysed window is only ${length} long: monthly figures multiply it ${Math.round(extrapolationFactor(windowMs)).toLocaleString('en-US')}-fold and are uncertain (no daily or weekly cycle is seen), so every confidence is lowered to ${windowConfidence(windowMs).toFixed(2)}x; send a full day or more for steadier figures.`;
 }
 
 /** Safe share: 0 when the denominator is 0 (never NaN). */

@@ -19,7 +19,8 @@ import { analyzeWorkspace, type FullAnalysis } from '../optimize/analyze.js';
 import { analysisContext } from '../optimize/catalog-context.js';
 import type { AnalysisParams } from '../optimize/context.js';
 import { policyFromRecommendations } from '../optimize/policy-from-recommendations.js';
-import type { PolicyInput } from '../optimize/policy.js';
+import { isEmptyPolicy, validatePolicy, type PolicyInput } from '../optimize/policy.js';
+import { projectedSavings } from '../optimize/projection.js';
 import { GOALS, rankRecommendations, type Goal } from '../optimize/ranking.js';
 import { replayPolicy, type ReplayResult } from '../optimize/replay.js';
 import type { AnalyticsStore, Scope, WorkspaceStats } from '../store/types.js';
@@ -196,6 +197,12 @@ export function createAnalysisService(deps: {
     }
     // the default window is the whole workspace: its totals are the ones just read
     const totals = req.from === undefined && req.to === undefined && all ? all : await stats({ workspace: req.workspace, from, to }, opts);
+    // the window's real length: a requested window is clipped to the events it holds (a "this month" that ends in the
+    // future, or starts before the first event, would otherwise dilute every monthly figure)
+    if (totals.first_event !== null && totals.last_event !== null) {
+      from = Math.max(from, totals.first_event);
+      to = Math.min(to, totals.last_event + 1);
+    }
     const data_quality = {
       estimated_token_events: totals.estimated_token_events,
       estimated_token_share: totals.estimated_token_share,
@@ -229,11 +236,21 @@ export function createAnalysisService(deps: {
           analysisKey(req),
           async () => {
             const ctx = await context(req, req.params, cacheOnly(opts));
-            return analyzeWorkspace(deps.store.analysis, ctx, {
+            const full = await analyzeWorkspace(deps.store.analysis, ctx, {
               goal: 'balanced',
               storeTimings: deps.store.queryTimings(),
               cache: cacheCounters(),
             });
+            // the one projected-savings figure: the replay of the combined policy (the chat's simulate of the same policy
+            // and window is then a cache hit, so both state one figure)
+            const policy = policyFromRecommendations(full.recommendations);
+            const replay = isEmptyPolicy(validatePolicy(policy))
+              ? null
+              : await simulate({ workspace: req.workspace, from: req.from, to: req.to, policy }, cacheOnly(opts)).catch((err: unknown) => ({
+                  failed: (err as Error).message,
+                }));
+            full.summary.projected_savings = projectedSavings(full.recommendations, full.summary.monthly_spend_usd, replay);
+            return full;
           },
           opts,
         );
@@ -246,25 +263,27 @@ export function createAnalysisService(deps: {
     return a;
   };
 
+  const simulate: AnalysisService['simulate'] = async (req, opts) => {
+    const snap = await snapshotFor(req.workspace, req.from === undefined && req.to === undefined, opts?.allowStale);
+    const replayed = snap?.replays[stableStringify(req.policy)];
+    if (replayed) {
+      if ('failed' in replayed) throw new Error(replayed.failed);
+      return structuredClone(replayed);
+    }
+    // not replayed by the precompute (or a current turn): the replay of the current data
+    const key = { from: req.from, to: req.to, policy: req.policy, catalog: deps.catalog().version };
+    return cached(
+      req.workspace,
+      'simulation',
+      key,
+      async () => replayPolicy(deps.store.analysis, await context(req, undefined, cacheOnly(opts)), req.policy),
+      opts,
+    );
+  };
+
   return {
     analyze,
-    async simulate(req, opts) {
-      const snap = await snapshotFor(req.workspace, req.from === undefined && req.to === undefined, opts?.allowStale);
-      const replayed = snap?.replays[stableStringify(req.policy)];
-      if (replayed) {
-        if ('failed' in replayed) throw new Error(replayed.failed);
-        return structuredClone(replayed);
-      }
-      // not replayed by the precompute (or a current turn): the replay of the current data
-      const key = { from: req.from, to: req.to, policy: req.policy, catalog: deps.catalog().version };
-      return cached(
-        req.workspace,
-        'simulation',
-        key,
-        async () => replayPolicy(deps.store.analysis, await context(req, undefined, cacheOnly(opts)), req.policy),
-        opts,
-      );
-    },
+    simulate,
     async breakdown(req, opts) {
       checkBreakdownQuery(req.query);
       if (req.from !== undefined && req.to !== undefined && req.from >= req.to)

@@ -44,7 +44,7 @@ function section(r: Recommendation, rank: number): string {
     `## ${rank}. ${cell(r.title)}`,
     '',
     `- **Kind:** \`${r.kind}\` · **Scope:** ${scope} · **id:** \`${r.id}\``,
-    `- **Savings:** ${usd(r.monthly_savings_usd)} per month (${pct(r.savings_share)} of spend)`,
+    `- **Savings:** ${usd(r.monthly_savings_usd)} per month standalone (${pct(r.savings_share)} of spend)`,
     `- **Affects:** ${pct(r.affected_share)} of calls, ${pct(r.affected_spend_share)} of spend`,
     `- **Latency:** p50 ${ms(r.latency_impact.p50_ms_delta)}, p95 ${ms(r.latency_impact.p95_ms_delta)}: ${cell(r.latency_impact.description)}`,
     `- **Quality risk:** ${r.quality_risk.level}: ${cell(r.quality_risk.reason)}`,
@@ -69,7 +69,6 @@ function section(r: Recommendation, rank: number): string {
 
 /** A Markdown report of ranked recommendations (in the given order). */
 export function recommendationsToMarkdown(recs: readonly Recommendation[], meta: ReportMeta, skipped: readonly SkippedKind[] = []): string {
-  const total = recs.reduce((s, r) => s + r.monthly_savings_usd, 0);
   const head = [
     `# Netra recommendations: ${cell(meta.workspace)}`,
     '',
@@ -86,9 +85,9 @@ export function recommendationsToMarkdown(recs: readonly Recommendation[], meta:
     head.push('No recommendation: nothing in this window has evidence of a saving.', '');
   } else {
     head.push(
-      `${recs.length} recommendation${recs.length === 1 ? '' : 's'}, up to ${usd(total)} per month if all are applied (savings can overlap).`,
+      `${recs.length} recommendation${recs.length === 1 ? '' : 's'}. Each saving is standalone (what that change saves on its own); they overlap, so they are not added up.`,
       '',
-      '| # | Recommendation | Monthly savings | Share of spend | Quality risk | Confidence |',
+      '| # | Recommendation | Standalone monthly savings | Share of spend | Quality risk | Confidence |',
       '| --- | --- | ---: | ---: | --- | ---: |',
       ...recs.map(
         (r, i) =>
@@ -123,11 +122,20 @@ export function analysisMarkdown(a: FullAnalysis): string {
       total_spend_usd: s.spend_usd,
       goal: s.goal,
       highlights: [
-        `Monthly spend ${usd(s.monthly_spend_usd)}; projected ${usd(s.projected_monthly_spend_usd)} with the recommendations (${pct(s.savings_share)} less).`,
+        projectionLine(s),
+        ...(s.warnings ?? []),
         `Latency p50 ${lat(s.latency_p50_ms)}, p95 ${lat(s.latency_p95_ms)}, p99 ${lat(s.latency_p99_ms)}; error rate ${pct(s.error_rate)}.`,
         ...(s.note ? [s.note] : []),
       ],
     },
     a.skipped,
   );
+}
+
+/** The one projected-savings sentence: the replay of every recommendation together, or why there is none. */
+function projectionLine(s: FullAnalysis['summary']): string {
+  const p = s.projected_savings;
+  if (!p || p.monthly_usd === null)
+    return `Monthly spend ${usd(s.monthly_spend_usd)}; projected savings: not replayed${p?.unavailable ? ` (${p.unavailable})` : ''}.`;
+  return `Monthly spend ${usd(s.monthly_spend_usd)}; projected savings ${usd(p.monthly_usd)} a month (${pct(p.share_of_spend ?? 0)}), from a replay of the recommendations together (overlaps counted once), so ${usd(p.projected_monthly_spend_usd ?? 0)} a month.`;
 }

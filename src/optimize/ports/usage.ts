@@ -96,14 +96,27 @@ export interface MaxTokensGroupRow {
 }
 
 /** Failures and retries of one (app, model). */
+/**
+ * Which failed calls a provider bills, per HTTP status and error type (the retry_waste figure counts only these):
+ * - 429 and error types naming a rate limit: never billed (the request was refused before the model ran);
+ * - other 4xx (400, 401, 403, 404, 408, 413, 422): not billed, rejected before the model ran;
+ * - 5xx (500, 502, 503, 504, 529): not billed, unless completion tokens were recorded (a stream that failed part-way
+ *   is billed for what it produced);
+ * - no HTTP status, or a 2xx/3xx marked as an error by the application (a parse failure, a content filter, a client
+ *   timeout after the answer started): billed as recorded, since the provider answered.
+ */
+export const BILLED_ERROR_RULE =
+  "coalesce(http_status, 0) <> 429 AND coalesce(lower(error_type), '') NOT LIKE '%rate_limit%' AND (completion_tokens > 0 OR coalesce(http_status, 0) < 400)";
+
 export interface RetryWasteRow {
   app: string;
   model: string;
   errors: number;
-  /** spend on status=error events (what failed calls were billed) */
+  /** recorded cost_usd of status=error events (what the ingest priced, billed or not) */
   error_spend_usd: number;
-  /** status=error events with cost_usd > 0 */
+  /** status=error events a provider bills (BILLED_ERROR_RULE) and their recorded cost */
   billed_errors: number;
+  billed_error_spend_usd: number;
   /** http_status = 429 */
   rate_limited: number;
   /** events whose (trace_id, prompt_hash) matches an earlier status=error event */

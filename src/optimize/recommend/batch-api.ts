@@ -169,6 +169,13 @@ export function recommendBatchApi(result: UsageResult<BatchCandidateRow>, ctx: A
                   }
                 : { level: 'low', reason: 'same model and parameters, only the turnaround changes; the traffic is tagged offline' },
           confidence: confidenceFromCount(events) * (inferred ? 0.6 : 1),
+          assumptions: inferred
+            ? [
+                g.basis === 'schedule'
+                  ? `${g.app}'s calls carry no end user and no session and come at the same hours every day (${hoursText} UTC), so Netra assumes a scheduled job nobody waits for; no tags.latency_class says so.`
+                  : `${g.app}'s calls carry no end user and no session and arrive in bursts of up to ${fmt(peak)} a minute, so Netra assumes nobody waits for them; no tags.latency_class says so.`,
+              ]
+            : undefined,
           evidence: {
             figures: {
               events,

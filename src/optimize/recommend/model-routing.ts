@@ -220,6 +220,11 @@ export function recommendModelRouting(result: UsageResult<RoutingSegmentRow>, ct
           },
           quality_risk: { level: risk.level, reason: risk.reason },
           confidence: confidenceFromCount(s.events) * (s.basis === 'simple_task' ? 1 : 0.8) * (risk.measured ? 1 : 0.9),
+          assumptions: risk.measured
+            ? undefined
+            : [
+                `No quality_score on these events: that ${target.id} (catalog tier ${target.quality_tier}) answers ${s.task ? `'${s.task}'` : 'these small calls'} as well as ${s.model} (tier ${source.quality_tier}) is assumed from the catalog tiers${s.basis === 'simple_task' ? ' and the task being a simple class' : ' and the calls being small'}, not measured.`,
+              ],
           evidence: {
             figures: {
               events: s.events,

@@ -4,7 +4,15 @@
  * kind fills every field the same way. Pure.
  */
 import type { AnalysisContext } from '../context.js';
-import { monthly, share, type Evidence, type Recommendation, type RecommendationKind, type Risk } from '../recommendation.js';
+import {
+  monthly,
+  share,
+  windowConfidence,
+  type Evidence,
+  type Recommendation,
+  type RecommendationKind,
+  type Risk,
+} from '../recommendation.js';
 
 /** Length of the analysed window in ms. */
 export function windowMs(ctx: AnalysisContext): number {
@@ -46,6 +54,8 @@ export interface RecommendationDraft {
   confidence: number;
   evidence: Evidence;
   how_to_apply: string[];
+  /** facts inferred rather than read from the events, said as assumptions */
+  assumptions?: string[];
 }
 
 /** Builds the Recommendation: shares against the context's totals, savings projected to 30 days, never NaN. */
@@ -63,9 +73,11 @@ export function buildRecommendation(d: RecommendationDraft, ctx: AnalysisContext
     savings_share: round(share(savings, ctx.total_spend_usd), 6),
     latency_impact: d.latency_impact,
     quality_risk: d.quality_risk,
-    confidence: round(Math.min(1, Math.max(0, d.confidence)), 3),
+    // a window under a day lowers every confidence (recommendation.ts: windowConfidence)
+    confidence: round(Math.min(1, Math.max(0, d.confidence)) * windowConfidence(w), 3),
     evidence: d.evidence,
     how_to_apply: d.how_to_apply,
+    ...(d.assumptions?.length ? { assumptions: d.assumptions } : {}),
   };
 }
 

@@ -1,11 +1,13 @@
 /**
- * The optimisation engine over HTTP: GET /api/v1/analysis (performance + ranked recommendations),
+ * The optimisation engine over HTTP: GET /api/v1/analysis (performance, the top ten recommendations, findings and
+ * minor items apart, the one projected-savings figure in the summary: optimize/presentation.ts),
  * POST /api/v1/simulations (what-if replay of a policy), GET /api/v1/policy (the policy the analysis recommends).
  */
 import type { FastifyInstance } from 'fastify';
 import { NetraError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { parseRange, parseWorkspace } from '../params.js';
+import { presentAnalysis } from '../../optimize/presentation.js';
 import {
   checkBreakdownQuery,
   type BreakdownDimension,
@@ -66,7 +68,7 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
     if (q.goal !== undefined && typeof q.goal !== 'string') throw new NetraError('VALIDATION', 'goal must be a string', { field: 'goal' });
-    return deps.analysis.analyze({ workspace, ...parseRange(q), goal: q.goal as string | undefined });
+    return presentAnalysis(await deps.analysis.analyze({ workspace, ...parseRange(q), goal: q.goal as string | undefined }));
   });
 
   // GET /api/v1/breakdown?metric=spend&by=app|tag:task&granularity=day&top=5&filter=end_user:u-1&from=&to=
