@@ -142,7 +142,7 @@ const Recommendation = z
     scope: z.record(z.string(), z.string()),
     affected_share: z.number(),
     affected_spend_share: z.number(),
-    monthly_savings_usd: z.number(),
+    monthly_savings_usd: z.number().describe('what this change saves standalone (see summary.projected_savings for all together)'),
     savings_share: z.number(),
     latency_impact: z.looseObject({ p50_ms_delta: nullableMs, p95_ms_delta: nullableMs, description: z.string() }),
     quality_risk: z.looseObject({ level: z.enum(['low', 'medium', 'high']), reason: z.string() }),
@@ -161,17 +161,43 @@ export const AnalysisResponse = z
       events: z.number(),
       spend_usd: z.number(),
       monthly_spend_usd: z.number(),
-      monthly_savings_usd: z.number(),
+      window_ms: z.number().describe('length of the window the monthly figures scale from'),
+      extrapolation_factor: z.number().describe('30 days / window_ms'),
+      projected_savings: z
+        .looseObject({
+          monthly_usd: z.number().nullable(),
+          share_of_spend: z.number().nullable(),
+          projected_monthly_spend_usd: z.number().nullable(),
+          basis: z.string(),
+          replayed_recommendations: z.number(),
+          not_in_projection: z.array(
+            z.looseObject({ kind: z.enum(RECOMMENDATION_KINDS), recommendations: z.number(), standalone_monthly_usd: z.number() }),
+          ),
+        })
+        .nullable()
+        .describe('the one projected-savings figure: the replay of every recommendation together, overlaps counted once'),
       latency_p50_ms: nullableMs,
       latency_p95_ms: nullableMs,
       error_rate: z.number(),
       recommendations: z.number(),
+      warnings: z.array(z.string()),
+      assumptions: z.array(z.string()),
       note: z.string(),
     }),
     performance: z
       .looseObject({ bucket_ms: z.number(), overall: z.looseObject({}), series: z.array(z.looseObject({})), notes: z.array(z.string()) })
       .describe('throughput, latency, spend and errors over the window, by model and app, trends and anomalies'),
-    recommendations: z.array(Recommendation).describe('ranked for the goal, rank 1 first'),
+    recommendations: z.array(Recommendation).describe('the top list (at most 10), ranked for the goal, rank 1 first'),
+    more_recommendations: z.array(Recommendation).describe('the rest above the minor bar, ranked on from the top list'),
+    findings: z.array(Recommendation).describe('latency targets missed with no concrete change that fixes them'),
+    minor: z
+      .looseObject({
+        count: z.number(),
+        below_usd: z.number(),
+        standalone_monthly_savings_usd: z.number(),
+        recommendations: z.array(Recommendation),
+      })
+      .describe('items under max($1/month, 0.1% of monthly spend), grouped'),
     skipped: z.array(z.looseObject({ kind: z.string(), reason: z.string(), needs: z.string() })).describe('kinds the data cannot support'),
   })
   .meta({ id: 'Analysis' });
