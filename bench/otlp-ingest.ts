@@ -93,26 +93,34 @@ async function send(
   return r;
 }
 
+/**
+ * The request bodies, and DuckDB's own bulk append of the rows the server will store (made and timed here, outside the
+ * server's clock). Only the bodies outlive this function: the spans as objects and the rows are garbage by the time the
+ * server runs, so its heap, and the cost of its garbage collections, is that of a server and not of this bench's data.
+ */
+async function prepare(dir: string): Promise<{ proto: Uint8Array[]; json: string[]; baseMs: number }> {
+  const { requests, catalog } = makeOtlpRequests(N, BATCH);
+  const proto = requests.map((r) => encodeTraceRequest(r));
+  const json = requests.map((r) => JSON.stringify(r));
+  const rows: WorkloadEvent[] = [];
+  for (const r of requests) {
+    const p = parseOtlpTraces(r);
+    if (!p.ok) throw new Error(p.message);
+    for (const it of p.items) {
+      const n = normalizeEvent(it.raw, { workspace: 'bench', pricer: catalog, newId: () => 'x' });
+      if (n.ok) rows.push(n.event);
+    }
+  }
+  if (rows.length !== N) throw new Error(`${rows.length} of ${N} spans map to events`);
+  const baseMs = await rawBulkAppend(join(dir, 'baseline.duckdb'), rows, 'chunks');
+  return { proto, json, baseMs };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'netra-bench-otlp-'));
   try {
-    const { requests, catalog } = makeOtlpRequests(N, BATCH);
-    const proto = requests.map((r) => encodeTraceRequest(r));
-    const json = requests.map((r) => JSON.stringify(r));
+    const { proto, json, baseMs } = await prepare(dir);
     const mb = (xs: { length: number }[]) => Number((xs.reduce((a, b) => a + b.length, 0) / 1048576).toFixed(1));
-
-    // the rows the server will store, for DuckDB's own bulk append (made outside the clock)
-    const rows: WorkloadEvent[] = [];
-    for (const r of requests) {
-      const p = parseOtlpTraces(r);
-      if (!p.ok) throw new Error(p.message);
-      for (const it of p.items) {
-        const n = normalizeEvent(it.raw, { workspace: 'bench', pricer: catalog, newId: () => 'x' });
-        if (n.ok) rows.push(n.event);
-      }
-    }
-    if (rows.length !== N) throw new Error(`${rows.length} of ${N} spans map to events`);
-    const baseMs = await rawBulkAppend(join(dir, 'baseline.duckdb'), rows, 'chunks');
 
     const app = await createApp(
       parseConfig({ dataDir: join(dir, 'app'), port: 0, seedDemo: false, logLevel: 'warn', otlp: { grpcPort: 0 } }),

@@ -60,15 +60,19 @@ const span = (n: number, attributes: Attr[], extra: Record<string, unknown> = {}
   attributes,
   ...extra,
 });
-const genai = (n: number, extra: Attr[] = []) =>
-  span(n, [
-    str('gen_ai.operation.name', 'chat'),
-    str('gen_ai.provider.name', 'openai'),
-    str('gen_ai.request.model', 'gpt-4o-mini'),
-    int('gen_ai.usage.input_tokens', 120),
-    int('gen_ai.usage.output_tokens', 30),
-    ...extra,
-  ]);
+const genai = (n: number, extra: Attr[] = [], spanExtra: Record<string, unknown> = {}) =>
+  span(
+    n,
+    [
+      str('gen_ai.operation.name', 'chat'),
+      str('gen_ai.provider.name', 'openai'),
+      str('gen_ai.request.model', 'gpt-4o-mini'),
+      int('gen_ai.usage.input_tokens', 120),
+      int('gen_ai.usage.output_tokens', 30),
+      ...extra,
+    ],
+    spanExtra,
+  );
 
 describe('OTLP protobuf: hand walk = protobufjs toObject', () => {
   it('ordinary GenAI spans, every attribute type, events, status, resources', () => {
@@ -117,6 +121,14 @@ describe('OTLP protobuf: hand walk = protobufjs toObject', () => {
     const r = sameMapping(buf);
     if (!r.ok) throw new Error(r.message);
     expect(r.items).toHaveLength(3);
+    expect(r.items[1]?.raw).toMatchObject({
+      status: 'error',
+      ttft_ms: 300,
+      messages: [{ role: 'user', content: 'hi there' }],
+      response_text: 'ok',
+    });
+    expect(r.items[2]?.raw).toMatchObject({ messages: [{ role: 'system', content: 'be brief' }] });
+    expect(r.items[0]?.raw).toMatchObject({ stream: true, finish_reason: 'length', tags: { team: 'search', n: 3, workflow: 'wf' } });
     expect(r.stats.skipped_by_kind).toEqual({ chain: 1, not_genai: 1, workflow: 1 });
   });
 
@@ -146,7 +158,7 @@ describe('OTLP protobuf: hand walk = protobufjs toObject', () => {
     });
     const r = sameMapping(buf);
     if (!r.ok) throw new Error(r.message);
-    expect(r.items.find((it) => it.index === 2)?.raw?.model).toBe('gpt-4o-mini');
+    expect((r.items.find((it) => it.index === 2)?.raw as Record<string, unknown>).model).toBe('gpt-4o-mini');
     expect(sameMapping(encodeTraceRequest({}))).toMatchObject({ ok: true, items: [] });
   });
 
