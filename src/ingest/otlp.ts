@@ -84,31 +84,43 @@ interface FieldSource {
   rank: number;
   source: AttributeSource;
 }
-const SOURCES_BY_KEY = new Map<string, FieldSource[]>();
+const MESSAGE_KEYS = new Set(MESSAGE_SOURCES.flatMap((s) => (s.kind === 'attribute' ? [s.key] : [])));
+const MESSAGE_PREFIXES = MESSAGE_SOURCES.flatMap((s) => (s.kind === 'indexed' ? [s.prefix] : []));
+const TAG_KEYS = new Set([...Object.keys(TAG_ATTRIBUTES), 'metadata', 'tag.tags']);
+const startsWithAny = (k: string, prefixes: readonly string[]): boolean => {
+  for (const p of prefixes) if (k.startsWith(p)) return true;
+  return false;
+};
+
+/** What one attribute key may feed: scalar fields, the messages, the tags. */
+interface KeyUse {
+  fields: FieldSource[];
+  messages: boolean;
+  tags: boolean;
+}
+const keyUse = (k: string): KeyUse => ({
+  fields: [],
+  messages: MESSAGE_KEYS.has(k) || startsWithAny(k, MESSAGE_PREFIXES),
+  tags: TAG_KEYS.has(k) || startsWithAny(k, TAG_PREFIXES),
+});
+/** Every key a scalar field reads; keys not in it are checked against the message and tag sources when met. */
+const KEY_USES = new Map<string, KeyUse>();
 SCALAR_FIELDS.forEach((spec, field) =>
   spec.otel.forEach((source, rank) => {
     if (source.kind !== 'attribute') return;
-    const list = SOURCES_BY_KEY.get(source.key) ?? [];
-    list.push({ field, rank, source });
-    SOURCES_BY_KEY.set(source.key, list);
+    let use = KEY_USES.get(source.key);
+    if (use === undefined) KEY_USES.set(source.key, (use = keyUse(source.key)));
+    use.fields.push({ field, rank, source });
   }),
 );
 /** sources per field rank below this; a candidate's priority is (source map index) × RANKS + rank */
 const RANKS = 1 + Math.max(...SCALAR_FIELDS.map((f) => f.otel.length));
-const MESSAGE_KEYS = new Set(MESSAGE_SOURCES.flatMap((s) => (s.kind === 'attribute' ? [s.key] : [])));
-const MESSAGE_PREFIXES = MESSAGE_SOURCES.flatMap((s) => (s.kind === 'indexed' ? [s.prefix] : []));
-const TAG_KEYS = new Set([...Object.keys(TAG_ATTRIBUTES), 'metadata', 'tag.tags']);
 
 interface Candidate {
   priority: number;
   source: AttributeSource;
   value: unknown;
 }
-
-const startsWithAny = (k: string, prefixes: readonly string[]): boolean => {
-  for (const p of prefixes) if (k.startsWith(p)) return true;
-  return false;
-};
 
 /** `skipped` = spans that did not become events because they are not model calls; `stats` breaks it down by kind. */
 export function parseOtlpTraces(body: unknown, opts: OtlpParseOptions = {}): BodyParseResult<{ skipped: number; stats: OtlpParseStats }> {
@@ -216,11 +228,16 @@ export function spanToEventInput(span: Record<string, unknown>, spanAttrs: Attrs
   let anyTags = false;
   for (let m = 0; m < sources.length; m++) {
     for (const [k, v] of sources[m]!) {
-      const fs = SOURCES_BY_KEY.get(k);
-      if (fs !== undefined && v !== undefined && v !== null)
-        for (const f of fs) (candidates[f.field] ??= []).push({ priority: m * RANKS + f.rank, source: f.source, value: v });
-      if (!anyMessages && (MESSAGE_KEYS.has(k) || startsWithAny(k, MESSAGE_PREFIXES))) anyMessages = true;
-      if (!anyTags && (TAG_KEYS.has(k) || startsWithAny(k, TAG_PREFIXES))) anyTags = true;
+      const use = KEY_USES.get(k);
+      if (use === undefined) {
+        if (!anyMessages && (MESSAGE_KEYS.has(k) || startsWithAny(k, MESSAGE_PREFIXES))) anyMessages = true;
+        if (!anyTags && (TAG_KEYS.has(k) || startsWithAny(k, TAG_PREFIXES))) anyTags = true;
+        continue;
+      }
+      if (v !== undefined && v !== null)
+        for (const f of use.fields) (candidates[f.field] ??= []).push({ priority: m * RANKS + f.rank, source: f.source, value: v });
+      anyMessages ||= use.messages;
+      anyTags ||= use.tags;
     }
   }
   for (let i = 0; i < SCALAR_FIELDS.length; i++) {
