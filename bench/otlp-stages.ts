@@ -6,6 +6,7 @@
  * span (each request's results dropped before the next, as in the server); the stages' sum is the CPU a span costs the server's thread before HTTP, the spool's sync and DuckDB's load.
  *
  *   node --import tsx bench/otlp-stages.ts               # 51,200 spans, 8 rounds
+ *   node --import tsx bench/otlp-stages.ts --smoke        # 5,120 spans, 2 rounds (or BENCH_SMOKE=1)
  *   node --import tsx bench/otlp-stages.ts --spans 10240 --rounds 3
  */
 import { decodeTraceRequest, encodeTraceRequest } from '../src/ingest/otlp-proto.js';
@@ -18,8 +19,9 @@ import { makeOtlpRequests } from './otlp-spans.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
-const N = arg('--spans', 51_200);
-const ROUNDS = arg('--rounds', 8);
+const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+const N = arg('--spans', smoke ? 5_120 : 51_200);
+const ROUNDS = arg('--rounds', smoke ? 2 : 8);
 
 // only the bodies are kept: the spans as objects would make every garbage collection of the run mark them
 const { bodies, catalog } = (() => {

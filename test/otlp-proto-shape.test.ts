@@ -158,7 +158,7 @@ describe('OTLP protobuf: hand walk = protobufjs toObject', () => {
     });
     const r = sameMapping(buf);
     if (!r.ok) throw new Error(r.message);
-    expect((r.items.find((it) => it.index === 2)?.raw as Record<string, unknown>).model).toBe('gpt-4o-mini');
+    expect(r.items.find((it) => it.index === 2)?.raw).toMatchObject({ model: 'gpt-4o-mini' });
     expect(sameMapping(encodeTraceRequest({}))).toMatchObject({ ok: true, items: [] });
   });
 
