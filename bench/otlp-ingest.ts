@@ -6,23 +6,24 @@
  *   node --import tsx bench/otlp-ingest.ts              # 200,000 spans
  *   node --import tsx bench/otlp-ingest.ts --smoke      # 10,240 spans (or BENCH_SMOKE=1)
  *   node --import tsx bench/otlp-ingest.ts --spans 500000 --concurrency 4
+ *   node --import tsx bench/otlp-ingest.ts --spans 51200 --profile /tmp/otlp.cpuprofile   # server thread, protobuf run
  *
  * Spans are made from the synthetic generator's events with the attributes an instrumented client sets (GenAI
  * conventions: operation, provider, request/response model, usage with cached tokens, finish reason, temperature,
  * max_tokens, user and session; service.name on the resource; no message content, the instrumentations' default).
  * The load generator runs in a worker thread with pre-encoded bodies, so the server's thread does only server work.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
-import { generateWorkload } from '../src/corpus/generator.js';
 import { encodeTraceRequest } from '../src/ingest/otlp-proto.js';
 import { parseOtlpTraces } from '../src/ingest/otlp.js';
 import { normalizeEvent, type WorkloadEvent } from '../src/workload/event.js';
-import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
+import { makeOtlpRequests } from './otlp-spans.js';
 import { rawBulkAppend } from './store-append.js';
 
 const args = process.argv.slice(2);
@@ -31,64 +32,25 @@ const arg = (name: string, def: number) => (args.includes(name) ? Number(args[ar
 const N = arg('--spans', smoke ? 10_240 : 200_000);
 const CONCURRENCY = arg('--concurrency', 2);
 const BATCH = 512;
+/** `--profile out.cpuprofile`: a CPU profile of the server's thread during the protobuf run only */
+const PROFILE = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
 
-type Attr = { key: string; value: Record<string, unknown> };
-const str = (key: string, v: string): Attr => ({ key, value: { stringValue: v } });
-const int = (key: string, v: number): Attr => ({ key, value: { intValue: String(v) } });
-
-function spanOf(e: WorkloadEvent, i: number) {
-  const startNs = BigInt(Math.round(e.timestamp)) * 1_000_000n;
-  const attrs: Attr[] = [
-    str('gen_ai.operation.name', 'chat'),
-    str('gen_ai.provider.name', e.provider),
-    str('gen_ai.request.model', e.model),
-    str('gen_ai.response.model', e.model),
-    int('gen_ai.usage.input_tokens', e.prompt_tokens),
-    int('gen_ai.usage.output_tokens', e.completion_tokens),
-    int('gen_ai.usage.cache_read.input_tokens', e.cached_prompt_tokens),
-    { key: 'gen_ai.response.finish_reasons', value: { arrayValue: { values: [{ stringValue: e.finish_reason ?? 'stop' }] } } },
-  ];
-  if (e.temperature != null) attrs.push({ key: 'gen_ai.request.temperature', value: { doubleValue: e.temperature } });
-  if (e.max_tokens != null) attrs.push(int('gen_ai.request.max_tokens', e.max_tokens));
-  if (e.end_user) attrs.push(str('user.id', e.end_user));
-  if (e.session_id) attrs.push(str('session.id', e.session_id));
-  return {
-    traceId: (i + 1).toString(16).padStart(32, '0'),
-    spanId: (i + 1).toString(16).padStart(16, '0'),
-    name: `chat ${e.model}`,
-    kind: 3,
-    startTimeUnixNano: String(startNs),
-    endTimeUnixNano: String(startNs + BigInt(Math.round((e.latency_ms ?? 500) * 1e6))),
-    attributes: attrs,
-    status: e.status === 'error' ? { code: 2 } : {},
-  };
-}
-
-function makeRequests(n: number) {
-  const catalog = loadPriceCatalog();
-  const w = generateWorkload({
-    preset: 'chat-support',
-    events: n,
-    days: 7,
-    seed: 11,
-    workspace: 'bench',
-    pricer: catalog,
-    tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2,
-  });
-  const events: WorkloadEvent[] = [];
-  for (const b of w.batches()) events.push(...b.filter((e) => e.status === 'ok'));
-  while (events.length < n)
-    events.push({ ...events[events.length % Math.max(1, events.length)]!, timestamp: events[0]!.timestamp + events.length });
-  const requests = [];
-  for (let s = 0; s < n; s += BATCH) {
-    const spans = events.slice(s, Math.min(n, s + BATCH)).map((e, j) => spanOf(e, s + j));
-    requests.push({
-      resourceSpans: [
-        { resource: { attributes: [str('service.name', 'checkout-svc')] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] },
-      ],
-    });
+async function profiled<T>(out: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!out) return fn();
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(out, JSON.stringify(profile));
+    session.disconnect();
   }
-  return { requests, catalog };
 }
 
 const CLIENT = `
@@ -111,46 +73,61 @@ parentPort.once('message', () => {
 });
 `;
 
-async function send(
+type ClientResult = { ms: number; failed: number; statuses: Record<string, number> };
+
+/** A load generator thread with its bodies, started and ready; `go()` sends them all (outside it, no server clock runs). */
+async function client(
   url: string,
   bodies: (string | Uint8Array)[],
   contentType: string,
   token: string,
-): Promise<{ ms: number; failed: number; statuses: Record<string, number> }> {
+): Promise<{ go(): Promise<ClientResult> }> {
   const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, contentType, concurrency: CONCURRENCY, token } });
   await new Promise((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
   });
-  const r = await new Promise<{ ms: number; failed: number; statuses: Record<string, number> }>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-    w.postMessage('go');
-  });
-  await w.terminate();
-  return r;
+  return {
+    go: async () => {
+      const r = await new Promise<ClientResult>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+        w.postMessage('go');
+      });
+      await w.terminate();
+      return r;
+    },
+  };
+}
+
+/**
+ * The request bodies, and DuckDB's own bulk append of the rows the server will store (made and timed here, outside the
+ * server's clock). Only the bodies outlive this function: the spans as objects and the rows are garbage by the time the
+ * server runs, so its heap, and the cost of its garbage collections, is that of a server and not of this bench's data.
+ */
+async function prepare(dir: string): Promise<{ proto: Uint8Array[]; json: string[]; baseMs: number }> {
+  const { requests, catalog } = makeOtlpRequests(N, BATCH);
+  const proto = requests.map((r) => encodeTraceRequest(r));
+  const json = requests.map((r) => JSON.stringify(r));
+  const rows: WorkloadEvent[] = [];
+  for (const r of requests) {
+    const p = parseOtlpTraces(r);
+    if (!p.ok) throw new Error(p.message);
+    for (const it of p.items) {
+      const n = normalizeEvent(it.raw, { workspace: 'bench', pricer: catalog, newId: () => 'x' });
+      if (n.ok) rows.push(n.event);
+    }
+  }
+  if (rows.length !== N) throw new Error(`${rows.length} of ${N} spans map to events`);
+  const baseMs = await rawBulkAppend(join(dir, 'baseline.duckdb'), rows, 'chunks');
+  return { proto, json, baseMs };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'netra-bench-otlp-'));
   try {
-    const { requests, catalog } = makeRequests(N);
-    const proto = requests.map((r) => encodeTraceRequest(r));
-    const json = requests.map((r) => JSON.stringify(r));
+    const { proto, json, baseMs } = await prepare(dir);
     const mb = (xs: { length: number }[]) => Number((xs.reduce((a, b) => a + b.length, 0) / 1048576).toFixed(1));
-
-    // the rows the server will store, for DuckDB's own bulk append (made outside the clock)
-    const rows: WorkloadEvent[] = [];
-    for (const r of requests) {
-      const p = parseOtlpTraces(r);
-      if (!p.ok) throw new Error(p.message);
-      for (const it of p.items) {
-        const n = normalizeEvent(it.raw, { workspace: 'bench', pricer: catalog, newId: () => 'x' });
-        if (n.ok) rows.push(n.event);
-      }
-    }
-    if (rows.length !== N) throw new Error(`${rows.length} of ${N} spans map to events`);
-    const baseMs = await rawBulkAppend(join(dir, 'baseline.duckdb'), rows, 'chunks');
 
     const app = await createApp(
       parseConfig({ dataDir: join(dir, 'app'), port: 0, seedDemo: false, logLevel: 'warn', otlp: { grpcPort: 0 } }),
@@ -161,18 +138,21 @@ async function main(): Promise<void> {
     for (const ws of ['pb', 'js', 'warm'])
       await app.server.inject({ method: 'POST', url: '/api/v1/workspaces', headers: owner, payload: { name: ws } });
     // warm-up (JIT) on a few requests of each encoding, into a workspace of its own
-    await send(`${base}/v1/traces?workspace=warm`, proto.slice(0, 4), 'application/x-protobuf', token);
+    await (await client(`${base}/v1/traces?workspace=warm`, proto.slice(0, 4), 'application/x-protobuf', token)).go();
+    await (await client(`${base}/v1/traces?workspace=warm`, json.slice(4, 8), 'application/json', token)).go();
 
     const run = async (ws: string, bodies: (string | Uint8Array)[], ct: string) => {
+      // the client thread is started (and has its copy of the bodies) before the clock starts
+      const c = await client(`${base}/v1/traces?workspace=${ws}`, bodies, ct, token);
       const t0 = performance.now();
-      const r = await send(`${base}/v1/traces?workspace=${ws}`, bodies, ct, token);
+      const r = await c.go();
       const stats = await app.store.stats({ workspace: ws }); // commits pending rows: part of the measured path
       const ms = performance.now() - t0;
       if (stats.events !== N || r.failed > 0)
         throw new Error(`${ws}: stored ${stats.events} of ${N}; statuses ${JSON.stringify(r.statuses)}`);
       return ms;
     };
-    const pbMs = await run('pb', proto, 'application/x-protobuf');
+    const pbMs = await profiled(PROFILE, () => run('pb', proto, 'application/x-protobuf'));
     const jsMs = await run('js', json, 'application/json');
     await app.close();
     const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);

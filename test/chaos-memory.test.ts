@@ -1,12 +1,14 @@
 /**
  * Chaos: memory pressure. Concurrent large ingest requests reserve their worst case from a global budget before their
  * body is read: over it, 503 NETRA_E_OVERLOADED with Retry-After at once (nothing buffered), and the budget comes back
- * when they finish. One request's memory is bounded by batch bytes (text-heavy events flush early). Readiness reports
+ * when they finish; OTLP exports reserve from the same budget. One request's memory is bounded by batch bytes (text-heavy events flush early). Readiness reports
  * resident memory against the memory limit.
  */
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestor } from '../src/ingest/pipeline.js';
+import { decodeStatus, encodeTraceRequest } from '../src/ingest/otlp-proto.js';
+import { OTLP_PROTOBUF_EXPANSION } from '../src/server/memory-budget.js';
 import type { WorkloadEvent } from '../src/workload/event.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
@@ -101,6 +103,51 @@ describe('chaos: memory pressure', () => {
     const after = (await budget()).json();
     expect(after.body_budget).toMatchObject({ in_use_bytes: 0, refused: 1 });
     expect(after.memory.rss_bytes).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('an OTLP export reserves from the same budget: refused with 503 + Retry-After and an OTLP status while it is spent', async () => {
+    const budget = async () => (await t.app.server.inject({ url: '/health/ready' })).json().body_budget;
+    const refusedBefore = (await budget()).refused as number;
+    // 3,072 GenAI spans: about 1 MB of protobuf, reserved at 20 times its size: more than the 6 MiB left below
+    const attrs = (n: number) =>
+      [
+        ['gen_ai.operation.name', 'chat'],
+        ['gen_ai.provider.name', 'openai'],
+        ['gen_ai.request.model', 'gpt-4o-mini'],
+        ['gen_ai.response.model', 'gpt-4o-mini-2024-07-18'],
+        ['session.id', `session-${n % 50}`],
+        ['user.id', `user-${n % 200}`],
+      ].map(([key, v]) => ({ key, value: { stringValue: v } }));
+    const spans = Array.from({ length: 3072 }, (_, n) => ({
+      traceId: (n + 1).toString(16).padStart(32, '0'),
+      spanId: (n + 1).toString(16).padStart(16, '0'),
+      startTimeUnixNano: String(BigInt(T0 + n) * 1_000_000n),
+      endTimeUnixNano: String(BigInt(T0 + n + 500) * 1_000_000n),
+      attributes: [...attrs(n), { key: 'gen_ai.usage.input_tokens', value: { intValue: '100' } }],
+    }));
+    const body = Buffer.from(encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans }] }] }));
+    expect(body.length * OTLP_PROTOBUF_EXPANSION).toBeGreaterThan(8 << 20);
+    const otlp = () =>
+      t.app.server.inject({
+        method: 'POST',
+        url: '/v1/traces?workspace=mem-otlp',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' },
+        payload: body,
+      });
+    // two open uploads hold 34 of the 40 MiB
+    const a = openUpload(5000);
+    const b = openUpload(6000);
+    while ((await budget()).in_use_bytes < 2 * (2 * (8 << 20) + (1 << 20))) await new Promise((res) => setTimeout(res, 10));
+    const refused = await otlp();
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(decodeStatus(refused.rawPayload)).toMatchObject({ code: 14, message: expect.stringMatching(/memory budget/) });
+    a.finish();
+    b.finish();
+    await Promise.all([a.res, b.res]);
+    const ok = await otlp();
+    expect(ok.statusCode).toBe(200);
+    expect(await budget()).toMatchObject({ in_use_bytes: 0, refused: refusedBefore + 1 });
   }, 30_000);
 
   it('one request holds at most two batches of text: text-heavy events flush by bytes', async () => {

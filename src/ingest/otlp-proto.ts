@@ -16,12 +16,24 @@ const SERVICE_PROTO = 'opentelemetry/proto/collector/trace/v1/trace_service.prot
 export const OTLP_PROTO_DIR = PROTO_ROOT;
 export const OTLP_TRACE_SERVICE_PROTO = SERVICE_PROTO;
 
+/**
+ * AnyValue with its oneof case as a plain field. protobufjs keeps a oneof's case in a virtual property whose setter
+ * deletes every other member of the oneof from the message, and its decoder sets it for each value read: half of the
+ * decoding time of a typical GenAI span (a dozen attributes) went into those deletes. A class field shadows the virtual
+ * property, so `value` simply holds the member read last, which is the oneof's value by protobuf's rule (the last one
+ * on the wire wins); the walk below reads only that member.
+ */
+class AnyValueMessage extends protobuf.Message<Record<string, unknown>> {
+  value: string | undefined = undefined;
+}
+
 let root: protobuf.Root | null = null;
 function loadRoot(): protobuf.Root {
   if (root) return root;
   const r = new protobuf.Root();
   r.resolvePath = (_origin, target) => PROTO_ROOT + target;
   r.loadSync(SERVICE_PROTO, { keepCase: false });
+  r.lookupType('opentelemetry.proto.common.v1.AnyValue').ctor = AnyValueMessage;
   r.resolveAll();
   root = r;
   return r;
@@ -37,17 +49,6 @@ const types = () => {
 let cached: ReturnType<typeof types> | null = null;
 const T = () => (cached ??= types());
 
-/** protobufjs toObject options giving the OTLP/JSON shape: int64 as decimal strings, enums as numbers, no defaults. */
-const TO_OBJECT: protobuf.IConversionOptions = {
-  longs: Number,
-  enums: Number,
-  bytes: String,
-  defaults: false,
-  arrays: false,
-  objects: false,
-  oneofs: false,
-};
-
 export type ProtoDecodeResult = { ok: true; body: Record<string, unknown> } | { ok: false; message: string };
 
 /** Decodes an ExportTraceServiceRequest; a truncated or malformed body gives a message, never a throw. */
@@ -58,38 +59,117 @@ export function decodeTraceRequest(buf: Uint8Array): ProtoDecodeResult {
   } catch (err) {
     return { ok: false, message: `malformed OTLP protobuf body (ExportTraceServiceRequest): ${(err as Error).message}` };
   }
-  return { ok: true, body: requestToJsonShape(msg) };
+  return { ok: true, body: requestToJsonShape(msg as unknown as Msg) };
 }
 
-/** A decoded request message (from protobufjs or grpc) → the OTLP/JSON object shape with hex ids. */
-export function requestToJsonShape(msg: protobuf.Message | Record<string, unknown>): Record<string, unknown> {
-  const obj = msg instanceof protobuf.Message ? T().request.toObject(msg, TO_OBJECT) : msg;
-  hexIds(obj);
-  return obj;
+/*
+ * Decoded message → OTLP/JSON shape, walked by hand over the fields the span mapper (ingest/otlp.ts) reads:
+ * resourceSpans[].resource.attributes, scopeSpans[].spans[] with traceId, spanId, start/end time, attributes,
+ * events[] (name, timeUnixNano, attributes) and status.code. The values are what protobufjs's own
+ * `toObject({ longs: Number, enums: Number, bytes: String, defaults: false })` gives (a field is there when the message
+ * holds it as its own property; empty repeated fields are left out; 64-bit integers as numbers; bytes as base64), with
+ * trace and span ids as hex as in OTLP/JSON. The generic toObject cost about a third of a span's server time, most of
+ * it in per-field option checks this walk does not need (bench/otlp-stages.ts).
+ */
+type Msg = Record<string, unknown>;
+interface LongLike {
+  low: number;
+  high: number;
 }
 
-/** Bytes fields come out base64 from toObject; OTLP/JSON carries trace and span ids as hex. */
-function hexIds(obj: Record<string, unknown>): void {
-  const rss = obj.resourceSpans;
-  if (!Array.isArray(rss)) return;
-  for (const rs of rss as Record<string, unknown>[]) {
-    const sss = rs.scopeSpans;
-    if (!Array.isArray(sss)) continue;
-    for (const ss of sss as Record<string, unknown>[]) {
-      const spans = ss.spans;
-      if (!Array.isArray(spans)) continue;
-      for (const s of spans as Record<string, unknown>[]) {
-        if (typeof s.traceId === 'string') s.traceId = b64hex(s.traceId);
-        else if (s.traceId instanceof Uint8Array) s.traceId = Buffer.from(s.traceId).toString('hex');
-        if (typeof s.spanId === 'string') s.spanId = b64hex(s.spanId);
-        else if (s.spanId instanceof Uint8Array) s.spanId = Buffer.from(s.spanId).toString('hex');
-      }
-    }
+const has = (m: Msg, k: string): boolean => m[k] != null && Object.hasOwn(m, k);
+const num = (v: unknown, unsigned: boolean): number =>
+  typeof v === 'number' ? v : new protobuf.util.LongBits((v as LongLike).low >>> 0, (v as LongLike).high >>> 0).toNumber(unsigned);
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const many = (m: Msg, k: string): Msg[] | null => {
+  const v = m[k] as Msg[] | undefined;
+  return v && v.length > 0 ? v : null;
+};
+
+/** A decoded ExportTraceServiceRequest message → the OTLP/JSON object shape the span mapper reads (see above). */
+export function requestToJsonShape(msg: Msg): Record<string, unknown> {
+  const out: Msg = {};
+  const rss = many(msg, 'resourceSpans');
+  if (rss) out.resourceSpans = rss.map(resourceSpansShape);
+  return out;
+}
+
+function resourceSpansShape(rs: Msg): Msg {
+  const out: Msg = {};
+  if (has(rs, 'resource')) {
+    const attrs = many(rs.resource as Msg, 'attributes');
+    out.resource = attrs ? { attributes: attrs.map(keyValueShape) } : {};
   }
+  const sss = many(rs, 'scopeSpans');
+  if (sss) out.scopeSpans = sss.map(scopeSpansShape);
+  return out;
 }
 
-function b64hex(s: string): string {
-  return Buffer.from(s, 'base64').toString('hex');
+function scopeSpansShape(ss: Msg): Msg {
+  const spans = many(ss, 'spans');
+  return spans ? { spans: spans.map(spanShape) } : {};
+}
+
+function spanShape(s: Msg): Msg {
+  const out: Msg = {};
+  if (has(s, 'traceId')) out.traceId = hex(s.traceId as Uint8Array);
+  if (has(s, 'spanId')) out.spanId = hex(s.spanId as Uint8Array);
+  if (has(s, 'startTimeUnixNano')) out.startTimeUnixNano = num(s.startTimeUnixNano, true);
+  if (has(s, 'endTimeUnixNano')) out.endTimeUnixNano = num(s.endTimeUnixNano, true);
+  const attrs = many(s, 'attributes');
+  if (attrs) out.attributes = attrs.map(keyValueShape);
+  const events = many(s, 'events');
+  if (events) out.events = events.map(eventShape);
+  if (has(s, 'status')) {
+    const st = s.status as Msg;
+    out.status = has(st, 'code') ? { code: st.code } : {};
+  }
+  return out;
+}
+
+function eventShape(e: Msg): Msg {
+  const out: Msg = {};
+  if (has(e, 'timeUnixNano')) out.timeUnixNano = num(e.timeUnixNano, true);
+  if (has(e, 'name')) out.name = e.name;
+  const attrs = many(e, 'attributes');
+  if (attrs) out.attributes = attrs.map(keyValueShape);
+  return out;
+}
+
+function keyValueShape(kv: Msg): Msg {
+  const out: Msg = {};
+  if (has(kv, 'key')) out.key = kv.key;
+  if (has(kv, 'value')) out.value = anyValueShape(kv.value as Msg);
+  return out;
+}
+
+/** `value` is the oneof's case: the member read last from the wire (see AnyValueMessage). */
+function anyValueShape(v: Msg): Msg {
+  const c = v.value as string | undefined;
+  if (c === undefined || !has(v, c)) return {};
+  const x = v[c];
+  switch (c) {
+    case 'intValue':
+      return { intValue: num(x, false) };
+    case 'bytesValue':
+      return { bytesValue: protobuf.util.base64.encode(x as Uint8Array, 0, (x as Uint8Array).length) };
+    case 'arrayValue': {
+      const values = many(x as Msg, 'values');
+      return { arrayValue: values ? { values: values.map(anyValueShape) } : {} };
+    }
+    case 'kvlistValue': {
+      const values = many(x as Msg, 'values');
+      return { kvlistValue: values ? { values: values.map(keyValueShape) } : {} };
+    }
+    case 'stringValue':
+      return { stringValue: x };
+    case 'boolValue':
+      return { boolValue: x };
+    case 'doubleValue':
+      return { doubleValue: x };
+    default:
+      return { [c]: x };
+  }
 }
 
 export interface PartialSuccess {

@@ -73,6 +73,55 @@ const TAG_SKIP = new Set([
   'ai.telemetry.metadata.sessionId',
 ]);
 
+/**
+ * The mapping inverted once: attribute key → the scalar fields it may fill, with its rank in each field's lookup order.
+ * A span's attributes are then read in one pass (a dozen map lookups) instead of probing every source of every field
+ * (a few hundred), with the same result: per field, the source first in (span, events, resource) × lookup order whose
+ * value converts wins.
+ */
+interface FieldSource {
+  field: number;
+  rank: number;
+  source: AttributeSource;
+}
+const MESSAGE_KEYS = new Set(MESSAGE_SOURCES.flatMap((s) => (s.kind === 'attribute' ? [s.key] : [])));
+const MESSAGE_PREFIXES = MESSAGE_SOURCES.flatMap((s) => (s.kind === 'indexed' ? [s.prefix] : []));
+const TAG_KEYS = new Set([...Object.keys(TAG_ATTRIBUTES), 'metadata', 'tag.tags']);
+const startsWithAny = (k: string, prefixes: readonly string[]): boolean => {
+  for (const p of prefixes) if (k.startsWith(p)) return true;
+  return false;
+};
+
+/** What one attribute key may feed: scalar fields, the messages, the tags. */
+interface KeyUse {
+  fields: FieldSource[];
+  messages: boolean;
+  tags: boolean;
+}
+const keyUse = (k: string): KeyUse => ({
+  fields: [],
+  messages: MESSAGE_KEYS.has(k) || startsWithAny(k, MESSAGE_PREFIXES),
+  tags: TAG_KEYS.has(k) || startsWithAny(k, TAG_PREFIXES),
+});
+/** Every key a scalar field reads; keys not in it are checked against the message and tag sources when met. */
+const KEY_USES = new Map<string, KeyUse>();
+SCALAR_FIELDS.forEach((spec, field) =>
+  spec.otel.forEach((source, rank) => {
+    if (source.kind !== 'attribute') return;
+    let use = KEY_USES.get(source.key);
+    if (use === undefined) KEY_USES.set(source.key, (use = keyUse(source.key)));
+    use.fields.push({ field, rank, source });
+  }),
+);
+/** sources per field rank below this; a candidate's priority is (source map index) × RANKS + rank */
+const RANKS = 1 + Math.max(...SCALAR_FIELDS.map((f) => f.otel.length));
+
+interface Candidate {
+  priority: number;
+  source: AttributeSource;
+  value: unknown;
+}
+
 /** `skipped` = spans that did not become events because they are not model calls; `stats` breaks it down by kind. */
 export function parseOtlpTraces(body: unknown, opts: OtlpParseOptions = {}): BodyParseResult<{ skipped: number; stats: OtlpParseStats }> {
   // `{}` is a valid (empty) request: protobuf leaves an empty repeated field out
@@ -173,9 +222,36 @@ export function spanToEventInput(span: Record<string, unknown>, spanAttrs: Attrs
   }
   const sources: Attrs[] = eventAttrs.size > 0 ? [spanAttrs, eventAttrs, resource] : [spanAttrs, resource];
 
-  for (const spec of SCALAR_FIELDS) {
-    const found = lookup(spec, sources);
-    if (found !== undefined) raw[spec.field] = found;
+  // one pass over the attributes: field candidates, and whether any message or tag source is there at all
+  const candidates: (Candidate[] | undefined)[] = new Array(SCALAR_FIELDS.length);
+  let anyMessages = false;
+  let anyTags = false;
+  for (let m = 0; m < sources.length; m++) {
+    for (const [k, v] of sources[m]!) {
+      const use = KEY_USES.get(k);
+      if (use === undefined) {
+        if (!anyMessages && (MESSAGE_KEYS.has(k) || startsWithAny(k, MESSAGE_PREFIXES))) anyMessages = true;
+        if (!anyTags && (TAG_KEYS.has(k) || startsWithAny(k, TAG_PREFIXES))) anyTags = true;
+        continue;
+      }
+      if (v !== undefined && v !== null)
+        for (const f of use.fields) (candidates[f.field] ??= []).push({ priority: m * RANKS + f.rank, source: f.source, value: v });
+      anyMessages ||= use.messages;
+      anyTags ||= use.tags;
+    }
+  }
+  for (let i = 0; i < SCALAR_FIELDS.length; i++) {
+    const list = candidates[i];
+    if (list === undefined) continue;
+    if (list.length > 1) list.sort((a, b) => a.priority - b.priority);
+    const spec = SCALAR_FIELDS[i]!;
+    for (const c of list) {
+      const out = convert(spec, c.source, c.value);
+      if (out !== undefined) {
+        raw[spec.field] = out;
+        break;
+      }
+    }
   }
   if (raw.completion_tokens === undefined && typeof raw.prompt_tokens === 'number') {
     const total = firstNumber(sources, TOTAL_TOKEN_ATTRIBUTES);
@@ -187,10 +263,10 @@ export function spanToEventInput(span: Record<string, unknown>, spanAttrs: Attrs
     raw.stream = (spanAttrs.get('ai.operationId') as string).endsWith('.doStream');
   if (raw.response_text === undefined && choiceText !== undefined) raw.response_text = choiceText;
 
-  const messages = findMessages(sources) ?? (eventMessages.length > 0 ? eventMessages : undefined);
+  const messages = (anyMessages ? findMessages(sources) : undefined) ?? (eventMessages.length > 0 ? eventMessages : undefined);
   if (messages !== undefined) raw.messages = messages;
 
-  const tags = collectTags(sources);
+  const tags = anyTags ? collectTags(sources) : undefined;
   if (tags !== undefined) raw.tags = tags;
 
   const code = isPlainObject(span.status) ? span.status.code : undefined;
@@ -204,19 +280,6 @@ function firstNumber(sources: Attrs[], keys: readonly string[]): number | undefi
       const v = toNumber(map.get(k));
       if (typeof v === 'number') return v;
     }
-  return undefined;
-}
-
-function lookup(spec: EventFieldSpec, sources: Attrs[]): unknown {
-  for (const map of sources) {
-    for (const s of spec.otel) {
-      if (s.kind !== 'attribute' || !map.has(s.key)) continue;
-      const v = map.get(s.key);
-      if (v === undefined || v === null) continue;
-      const out = convert(spec, s, v);
-      if (out !== undefined) return out;
-    }
-  }
   return undefined;
 }
 
@@ -310,8 +373,8 @@ function collectTags(sources: Attrs[]): Record<string, unknown> | undefined {
     for (const [k, v] of map) {
       if (v === undefined || v === null || typeof v === 'object' || TAG_SKIP.has(k)) continue;
       for (const p of TAG_PREFIXES) if (k.startsWith(p) && k.length > p.length) tags.set(k.slice(p.length), v);
-      const named = TAG_ATTRIBUTES[k];
-      if (named !== undefined) tags.set(named, v);
+      // own keys only: an attribute named `constructor` or `toString` is not a tag name
+      if (Object.hasOwn(TAG_ATTRIBUTES, k)) tags.set(TAG_ATTRIBUTES[k]!, v);
     }
     const meta = parseMaybeJson(map.get('metadata'));
     if (isPlainObject(meta)) for (const [k, v] of Object.entries(meta)) if (v !== null && typeof v !== 'object') tags.set(k, v);

@@ -7,15 +7,17 @@
  * - Answers in the request's encoding: an ExportTraceServiceResponse (protobuf, or JSON with `partialSuccess` plus
  *   Netra's own counts) with HTTP 200, also when some spans were rejected (partial success, per the OTLP spec); errors
  *   as google.rpc.Status for protobuf requests. 400 = the payload cannot be decoded (not retryable), 413 = too large,
- *   415 = neither protobuf nor JSON, 503 + Retry-After = saturated (retryable).
+ *   415 = neither protobuf nor JSON, 503 + Retry-After = saturated (retryable): too many exports at once, or the
+ *   server's memory budget for request bodies (shared with the other ingest routes) cannot hold this one's worst case.
  * The route lives in its own Fastify context so its body parsers and error encoding touch no other route.
  */
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { NetraError } from '../../errors.js';
 import { decodeTraceRequest, encodeStatus, encodeTraceResponse, GRPC_CODE } from '../../ingest/otlp-proto.js';
 import type { ServerDeps } from '../deps.js';
+import { OTLP_JSON_EXPANSION, OTLP_PROTOBUF_EXPANSION } from '../memory-budget.js';
 import { parseWorkspace } from '../params.js';
 import { IngestQuery, OtlpBody, otlpError, OtlpOk } from '../schemas/ingest.js';
 
@@ -25,6 +27,37 @@ const PROTOBUF = 'application/x-protobuf';
 
 export function otlpRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const limits = deps.config.otlp;
+  const budget = deps.bodyBudget;
+  const reservations = new WeakMap<FastifyRequest, () => void>();
+
+  /**
+   * Reserves the export's worst-case memory from the server's body budget (server/memory-budget.ts) before its body is
+   * read; refused at once with a retryable 503 + Retry-After when the budget is spent. A compressed body is counted at
+   * the inflated limit. Released when the response is done or the client left.
+   */
+  const reserve = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!budget) return;
+    const encoded = !['', 'identity', undefined].includes(req.headers['content-encoding']?.trim().toLowerCase());
+    const declared = encoded ? limits.maxBodyBytes : Number(req.headers['content-length']);
+    const size = Number.isFinite(declared) && declared > 0 ? Math.min(declared, limits.maxBodyBytes) : limits.maxBodyBytes;
+    const bytes = Math.min(budget.limitBytes, size * (isProtobuf(req) ? OTLP_PROTOBUF_EXPANSION : OTLP_JSON_EXPANSION));
+    const release = budget.tryAcquire(bytes);
+    if (!release) {
+      throw new NetraError(
+        'OVERLOADED',
+        `the server is holding its memory budget for request bodies (${Math.round(budget.limitBytes / 1048576)} MiB) in other ingest requests; retry later`,
+        { field: '(body)' },
+      );
+    }
+    reservations.set(req, release);
+    reply.raw.once('close', release); // the client went away before the response
+  };
+  const done = async (req: FastifyRequest) => {
+    reservations.get(req)?.();
+  };
+  // the receiver inflates the body itself (bounded, with OTLP's own error answers): the server-wide inflation skips it
+  const config: Record<string, unknown> = { ownContentEncoding: true };
+  const routeOptions: RouteShorthandOptions = { config, onRequest: reserve, onResponse: done };
   void app.register(async (otlp) => {
     otlp.removeAllContentTypeParsers();
     otlp.addContentTypeParser([PROTOBUF, 'application/json'], { parseAs: 'buffer', bodyLimit: limits.maxBodyBytes }, (_req, body, done) =>
@@ -45,7 +78,6 @@ export function otlpRoutes(app: FastifyInstance, deps: ServerDeps): void {
         .send({ error: { code, message, ...(err instanceof NetraError && err.field ? { field: err.field } : {}) } });
     });
 
-    // the receiver inflates the body itself (bounded, with OTLP's own error answers): the server-wide inflation skips it
     const schema = {
       summary: 'OTLP/HTTP trace export (protobuf or JSON, gzip allowed), as the OpenTelemetry exporters send it',
       description: 'LLM spans become events (dialects: docs/EVENTS.md); other spans are counted by kind. Partial success is a 200.',
@@ -63,7 +95,7 @@ export function otlpRoutes(app: FastifyInstance, deps: ServerDeps): void {
         503: otlpError('saturated (Retry-After; retryable)'),
       },
     };
-    otlp.post('/v1/traces', { config: { ownContentEncoding: true }, schema }, async (req, reply) => {
+    otlp.post('/v1/traces', { ...routeOptions, schema }, async (req, reply) => {
       const workspace =
         req.authorizedWorkspace ??
         parseWorkspace((req.query as Record<string, unknown>).workspace ?? req.headers['x-netra-workspace'], deps.config.defaultWorkspace);
