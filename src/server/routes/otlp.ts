@@ -31,16 +31,13 @@ export function otlpRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const reservations = new WeakMap<FastifyRequest, () => void>();
 
   /**
-   * Reserves the export's worst-case memory from the server's body budget (server/memory-budget.ts) before its body is
-   * read; refused at once with a retryable 503 + Retry-After when the budget is spent. A compressed body is counted at
-   * the inflated limit. Released when the response is done or the client left.
+   * Holds the export's worst-case memory (its body size × the decode expansion) from the server's body budget
+   * (server/memory-budget.ts); refused with a retryable 503 + Retry-After when the budget is spent. Released when the
+   * response is done or the client left.
    */
-  const reserve = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!budget) return;
-    const encoded = !['', 'identity', undefined].includes(req.headers['content-encoding']?.trim().toLowerCase());
-    const declared = encoded ? limits.maxBodyBytes : Number(req.headers['content-length']);
-    const size = Number.isFinite(declared) && declared > 0 ? Math.min(declared, limits.maxBodyBytes) : limits.maxBodyBytes;
-    const bytes = Math.min(budget.limitBytes, size * (isProtobuf(req) ? OTLP_PROTOBUF_EXPANSION : OTLP_JSON_EXPANSION));
+  const hold = (req: FastifyRequest, reply: FastifyReply, bodyBytes: number) => {
+    if (!budget || reservations.has(req)) return;
+    const bytes = Math.min(budget.limitBytes, bodyBytes * (isProtobuf(req) ? OTLP_PROTOBUF_EXPANSION : OTLP_JSON_EXPANSION));
     const release = budget.tryAcquire(bytes);
     if (!release) {
       throw new NetraError(
@@ -51,6 +48,17 @@ export function otlpRoutes(app: FastifyInstance, deps: ServerDeps): void {
     }
     reservations.set(req, release);
     reply.raw.once('close', release); // the client went away before the response
+  };
+  /**
+   * Before the body is read when its size is declared (an uncompressed body with Content-Length). The OTel exporters
+   * stream their bodies (chunked, often gzip), so most exports are held once inflated, at their real size: the read
+   * itself is bounded by NETRA_OTLP_MAX_BODY_BYTES. Holding the limit for every body of unknown size instead would let
+   * one export at a time through.
+   */
+  const reserve = async (req: FastifyRequest, reply: FastifyReply) => {
+    const encoded = !['', 'identity', undefined].includes(req.headers['content-encoding']?.trim().toLowerCase());
+    const declared = Number(req.headers['content-length']);
+    if (!encoded && Number.isFinite(declared) && declared > 0) hold(req, reply, Math.min(declared, limits.maxBodyBytes));
   };
   const done = async (req: FastifyRequest) => {
     reservations.get(req)?.();
@@ -102,6 +110,7 @@ export function otlpRoutes(app: FastifyInstance, deps: ServerDeps): void {
       if (!Buffer.isBuffer(req.body))
         throw new NetraError('VALIDATION', 'empty body: send an OTLP ExportTraceServiceRequest', { field: '(body)' });
       const raw = await decompress(req, req.body, limits.maxBodyBytes);
+      hold(req, reply, raw.length);
       let body: unknown;
       if (isProtobuf(req)) {
         const decoded = decodeTraceRequest(raw);
