@@ -62,6 +62,9 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   // its policy: viewers read it, owners (and admin keys) change it
   'GET /api/v1/workspaces/:workspace/gateway-policy': read('param'),
   'PUT /api/v1/workspaces/:workspace/gateway-policy': manage('param'),
+  // its settings (the time zone of its calendar): viewers read, owners change
+  'GET /api/v1/workspaces/:workspace/settings': read('param'),
+  'PUT /api/v1/workspaces/:workspace/settings': manage('param'),
 
   // reads and analysis
   'GET /api/v1/stats': read('query'),

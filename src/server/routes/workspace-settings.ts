@@ -1,0 +1,34 @@
+/**
+ * A workspace's settings: GET and PUT /api/v1/workspaces/:workspace/settings { time_zone }. The time zone (an IANA
+ * name the runtime's Intl knows, UTC by default) is the calendar of its questions ("yesterday", "this month") and of
+ * its per-hour/day/week breakdowns.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { NetraError } from '../../errors.js';
+import { isTimeZone } from '../../workload/zoned-time.js';
+import type { ServerDeps } from '../deps.js';
+import { parseWorkspace } from '../params.js';
+
+const SettingsBody = z.strictObject({ time_zone: z.string().min(1).max(64) });
+
+export function workspaceSettingsRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  app.get('/api/v1/workspaces/:workspace/settings', async (req) => {
+    const workspace = parseWorkspace((req.params as { workspace: string }).workspace, deps.config.defaultWorkspace);
+    return { workspace, time_zone: await deps.repo.getWorkspaceTimeZone(workspace) };
+  });
+  app.put('/api/v1/workspaces/:workspace/settings', async (req) => {
+    const workspace = parseWorkspace((req.params as { workspace: string }).workspace, deps.config.defaultWorkspace);
+    const body = SettingsBody.safeParse(req.body ?? {});
+    if (!body.success) {
+      const i = body.error.issues[0]!;
+      throw new NetraError('VALIDATION', i.message, { field: i.path.join('.') || 'time_zone' });
+    }
+    if (!isTimeZone(body.data.time_zone))
+      throw new NetraError('VALIDATION', `unknown time zone '${body.data.time_zone}'; use an IANA name such as Europe/Paris or UTC`, {
+        field: 'time_zone',
+      });
+    await deps.repo.setWorkspaceTimeZone(workspace, body.data.time_zone);
+    return { workspace, time_zone: body.data.time_zone };
+  });
+}
