@@ -20,7 +20,8 @@ import {
   type ScoredSets,
 } from '../src/optimize/near-duplicate-calibration.js';
 import { templatedParaphrases } from '../src/optimize/templated-paraphrases.js';
-import { nearDuplicateSimilarity, promptFeatures } from '../src/optimize/prompt-features.js';
+import { promptFeatures } from '../src/optimize/prompt-features.js';
+import { nearDuplicateSimilarity } from '../src/optimize/prompt-similarity.js';
 
 const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const dataPath = fileURLToPath(new URL('../test/fixtures/data/gptcache-paraphrase-pairs.json', import.meta.url));

@@ -371,6 +371,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         gatewayPolicy,
         workspaces: syntheticWorkspaces,
         log: log.child({ component: 'agents' }),
+        timeZone: (workspace) => repo.getWorkspaceTimeZone(workspace),
       }),
     owner: jobs.owner,
     heartbeatIntervalMs: config.runs.heartbeatIntervalMs,

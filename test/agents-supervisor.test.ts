@@ -151,6 +151,11 @@ describe('supervisor', () => {
     ).plan;
     expect(plan.config.format).toBe('litellm');
     expect(plan.config.content).toContain('model_list');
+    expect(plan.config.content).toContain('master_key: os.environ/LITELLM_MASTER_KEY');
+    // the chat shows the config its steps refer to ("deploy the LiteLLM config below")
+    expect(result.content).toMatch(/deploy the LiteLLM config below/i);
+    expect(result.content).toContain('The LiteLLM proxy config these steps refer to:');
+    expect(result.content).toContain(`\`\`\`yaml\n${plan.config.content.trimEnd()}\n\`\`\``);
     expect(plan.validation.length).toBeGreaterThan(0);
     expect(plan.rollback.length).toBeGreaterThan(0);
     expect(plan.monitoring.length).toBeGreaterThan(0);

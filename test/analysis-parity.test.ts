@@ -241,6 +241,10 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
       { dimension: 'end_user', granularity: null, filters: [], rank_by: 'spend', top: 5 },
       { dimension: { tag: 'task' }, granularity: 'week', filters: [], rank_by: 'calls', top: 3 },
       { dimension: 'model', granularity: 'hour', filters: [{ column: 'environment', value: 'production' }], rank_by: 'error_rate', top: 2 },
+      // buckets of the workspace's time zone: whole-hour, half-hour and DST zones
+      { dimension: 'app', granularity: 'day', filters: [], rank_by: 'spend', top: null, time_zone: 'America/New_York' },
+      { dimension: null, granularity: 'hour', filters: [], rank_by: 'spend', top: null, time_zone: 'Asia/Kolkata' },
+      { dimension: null, granularity: 'week', filters: [], rank_by: 'calls', top: null, time_zone: 'Europe/Paris' },
     ];
     for (const s of [scope(), inner()]) {
       for (const q of queries) {
@@ -260,6 +264,20 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
         9,
       );
       expect(row.events).toBe(mine.length);
+    }
+    // per day in New York: each bucket starts at a New York midnight and holds the events of that local day
+    const ny = await ch.analysis.breakdown(scope(), {
+      dimension: null,
+      granularity: 'day',
+      filters: [],
+      rank_by: 'spend',
+      top: null,
+      time_zone: 'America/New_York',
+    });
+    const nyDay = (t: number) => new Date(t).toLocaleDateString('en-CA', { timeZone: 'America/New_York' });
+    for (const row of ny.rows) {
+      expect(new Date(row.bucket_start!).toLocaleTimeString('en-GB', { timeZone: 'America/New_York' })).toBe('00:00:00');
+      expect(row.events).toBe(events.filter((e) => nyDay(e.timestamp) === nyDay(row.bucket_start!)).length);
     }
     const top2 = await ch.analysis.breakdown(scope(), { dimension: 'end_user', granularity: null, filters: [], rank_by: 'spend', top: 2 });
     const byUser = new Map<string, number>();

@@ -308,6 +308,55 @@ describe('answers over a fixture with planted facts', () => {
     expect(bad.json()).toMatchObject({ error: { field: 'dimension' } });
   });
 
+  it("in the workspace's time zone: days are New York days, in the chat and in the API alike", async () => {
+    const headers = await t.auth('planted');
+    const bad = await t.app.server.inject({
+      method: 'PUT',
+      url: '/api/v1/workspaces/planted/settings',
+      headers,
+      payload: { time_zone: 'Mars/Olympus' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: { field: 'time_zone' } });
+    const set = await t.app.server.inject({
+      method: 'PUT',
+      url: '/api/v1/workspaces/planted/settings',
+      headers,
+      payload: { time_zone: 'America/New_York' },
+    });
+    expect(set.statusCode).toBe(200);
+    try {
+      const got = await t.app.server.inject({ url: '/api/v1/workspaces/planted/settings', headers });
+      expect(got.json()).toEqual({ workspace: 'planted', time_zone: 'America/New_York' });
+      const nySup = createSupervisor({
+        analysis: t.app.analysis,
+        llm: t.app.llm,
+        catalog: () => t.app.catalog(),
+        now: () => NOW,
+        timeZone: (w) => t.app.repo.getWorkspaceTimeZone(w),
+      });
+      // New York midnight is 05:00 UTC in December
+      const from = START + 5 * 3_600_000;
+      const to = from + 3 * DAY;
+      const res = await t.app.server.inject({
+        url: `/api/v1/breakdown?workspace=planted&metric=spend&granularity=day&from=${from}&to=${to}`,
+        headers,
+      });
+      const api = res.json() as { total: { spend_usd: number }; rows: { bucket_start: number; spend_usd: number; events: number }[] };
+      expect(api.rows.map((r) => r.bucket_start)).toEqual([from, from + DAY, from + 2 * DAY]);
+      for (const r of api.rows) expect(r.events).toBe(inWindow(planted, r.bucket_start, r.bucket_start + DAY).length);
+      const { content } = await ask(nySup, 'planted', 'Spend per day from Dec 1 to Dec 3');
+      expect(firstLine(content)).toContain(`adds up to ${usd(spend(inWindow(planted, from, to)))}`);
+      expect(firstLine(content)).toContain(`adds up to ${usd(api.total.spend_usd)}`);
+      for (const [i, r] of api.rows.entries()) expect(content).toContain(`| Dec ${i + 1} | ${usd(r.spend_usd)} |`);
+      // "yesterday" at NOW (Dec 5 06:00 UTC = Dec 5 01:00 in New York) is Dec 4 in New York
+      const y = await ask(nySup, 'planted', 'What was the spend yesterday?');
+      expect(firstLine(y.content)).toContain(usd(spend(inWindow(planted, from + 3 * DAY, from + 4 * DAY))));
+    } finally {
+      await t.app.server.inject({ method: 'PUT', url: '/api/v1/workspaces/planted/settings', headers, payload: { time_zone: 'UTC' } });
+    }
+  });
+
   it('"Spend from Nov 1 to Nov 3" says there are no events then', async () => {
     const { content } = await ask(sup, 'planted', 'Spend from Nov 1 to Nov 3');
     expect(firstLine(content)).toContain('There are no events from Nov 1 to Nov 3');

@@ -147,6 +147,12 @@ describe('authorization matrix', () => {
       url: `/api/v1/workspaces/${ws}/gateway-policy`,
       payload: { mode: 'shadow', policy: {} },
     }),
+    'GET /api/v1/workspaces/:workspace/settings': async (ws) => ({ url: `/api/v1/workspaces/${ws}/settings` }),
+    'PUT /api/v1/workspaces/:workspace/settings': async (ws) => ({
+      method: 'PUT',
+      url: `/api/v1/workspaces/${ws}/settings`,
+      payload: { time_zone: 'UTC' },
+    }),
     'POST /api/v1/events': async (ws) => ({
       method: 'POST',
       url: `/api/v1/events?workspace=${ws}`,

@@ -3,10 +3,18 @@
  * schema of the format's documented shape (doc pages cited on each schema) and the YAML round-tripped through a tiny
  * parser; recommendations as Markdown and JSON.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { validatePolicy } from '../src/optimize/policy.js';
-import { policyToLiteLLM, toYaml, type GatewayExportOptions } from '../src/optimize/export/litellm.js';
+import {
+  cacheAppsFromRecommendations,
+  gatewayModel,
+  policyToLiteLLM,
+  toYaml,
+  type GatewayExportOptions,
+} from '../src/optimize/export/litellm.js';
 import { policyToPortkey } from '../src/optimize/export/portkey.js';
 import { analysisMarkdown, recommendationsToJson, recommendationsToMarkdown } from '../src/optimize/export/markdown.js';
 import type { FullAnalysis } from '../src/optimize/analyze.js';
@@ -17,7 +25,7 @@ const catalog = loadPriceCatalog();
 const opts: GatewayExportOptions = {
   resolve: (m) => {
     const e = catalog.resolve(m);
-    return e ? { id: e.id, provider: e.hosted_by ?? e.provider } : null;
+    return e ? gatewayModel(e) : null;
   },
   models: ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5', 'gemini-2.5-flash'],
 };
@@ -43,8 +51,13 @@ const POLICY = validatePolicy({
 // "os.environ/..."; router_settings; litellm_settings), https://docs.litellm.ai/docs/router/api_reference/configuration
 // (routing_strategy, num_retries, timeout, fallbacks [{group: [groups]}], model_group_alias),
 // https://docs.litellm.ai/docs/proxy/caching and /proxy/caching_semantic (cache: true, cache_params.type redis |
-// redis-semantic | ..., ttl, similarity_threshold, redis_semantic_cache_embedding_model).
+// redis-semantic | ..., ttl, similarity_threshold, redis_semantic_cache_embedding_model), /proxy/caching_settings
+// (host, port, password, mode: default_off), /proxy/virtual_keys (general_settings.master_key).
+/** An API key placeholder the Portkey export writes (filled in by envsubst). */
+const keyRef = (name: string) => `\${${name}}`;
+const envRef = z.string().regex(/^os\.environ\/[A-Z0-9_]+$/);
 const LiteLLMSchema = z.strictObject({
+  general_settings: z.looseObject({ master_key: envRef }),
   model_list: z
     .array(
       z.strictObject({
@@ -73,7 +86,12 @@ const LiteLLMSchema = z.strictObject({
       cache_params: z.looseObject({
         type: z.enum(['local', 'redis', 'redis-semantic', 'qdrant-semantic', 'valkey-semantic', 's3', 'gcs', 'disk']),
         ttl: z.number().positive(),
+        host: envRef,
+        port: envRef,
+        password: envRef,
+        mode: z.literal('default_off').optional(),
         similarity_threshold: z.number().min(0).max(1).optional(),
+        redis_semantic_cache_embedding_model: z.string().min(1).optional(),
       }),
     })
     .optional(),
@@ -87,6 +105,8 @@ const LiteLLMSchema = z.strictObject({
 type PkTarget = {
   name?: string;
   provider?: string;
+  api_key?: string;
+  cache?: { mode: string; max_age: number };
   override_params?: Record<string, unknown>;
   strategy?: { mode: string };
   targets?: PkTarget[];
@@ -97,6 +117,12 @@ const PortkeyTargetSchema: z.ZodType<PkTarget> = z.lazy(() =>
     .strictObject({
       name: z.string().min(1).optional(),
       provider: z.string().min(1).optional(),
+      // a key filled in from the environment (envsubst) before the config is used
+      api_key: z
+        .string()
+        .regex(/^\$\{[A-Z0-9_]+\}$/)
+        .optional(),
+      cache: z.strictObject({ mode: z.enum(['simple', 'semantic']), max_age: z.number().int().positive() }).optional(),
       override_params: z
         .looseObject({ model: z.string().min(1).optional(), max_tokens: z.number().int().positive().optional() })
         .optional(),
@@ -104,7 +130,12 @@ const PortkeyTargetSchema: z.ZodType<PkTarget> = z.lazy(() =>
       targets: z.array(PortkeyTargetSchema).min(1).optional(),
       weight: z.number().min(0).optional(),
     })
-    .refine((t) => (t.provider !== undefined) !== (t.targets !== undefined), 'a target has a provider or nested targets'),
+    .refine((t) => (t.provider !== undefined) !== (t.targets !== undefined), 'a target has a provider or nested targets')
+    // the gateway's own validator: provider with api_key, or strategy with targets
+    .refine(
+      (t) => (t.provider !== undefined && t.api_key !== undefined) || (t.strategy !== undefined && t.targets !== undefined),
+      'provider needs api_key',
+    ),
 );
 const QUERY_OPS = new Set(['$eq', '$ne', '$in', '$nin', '$regex', '$gt', '$gte', '$lt', '$lte', '$and', '$or']);
 const QuerySchema: z.ZodType<Record<string, unknown>> = z.lazy(() =>
@@ -239,10 +270,15 @@ describe('LiteLLM config.yaml', () => {
       cache_params: {
         type: 'redis-semantic',
         ttl: 1800,
+        host: 'os.environ/REDIS_HOST',
+        port: 'os.environ/REDIS_PORT',
+        password: 'os.environ/REDIS_PASSWORD',
         similarity_threshold: 0.92,
-        redis_semantic_cache_embedding_model: 'text-embedding-3-small',
+        redis_semantic_cache_embedding_model: 'netra-cache-embedding',
       },
     });
+    expect(byName['netra-cache-embedding']).toEqual({ model: 'openai/text-embedding-3-small', api_key: 'os.environ/OPENAI_API_KEY' });
+    expect(config.general_settings).toEqual({ master_key: 'os.environ/LITELLM_MASTER_KEY' });
     expect(yaml).toMatch(
       /^# routing\[1\]: send model "netra-route-1" for app=support, model=claude-sonnet-4-5, task in \(faq, classification\)/m,
     );
@@ -252,7 +288,16 @@ describe('LiteLLM config.yaml', () => {
 
   it('writes an exact-only cache as redis with the ttl', () => {
     const { config: c } = policyToLiteLLM(validatePolicy({ exact_cache: { enabled: true, ttl_seconds: 120 } }), opts);
-    expect(c.litellm_settings).toEqual({ cache: true, cache_params: { type: 'redis', ttl: 120 } });
+    expect(c.litellm_settings).toEqual({
+      cache: true,
+      cache_params: {
+        type: 'redis',
+        ttl: 120,
+        host: 'os.environ/REDIS_HOST',
+        port: 'os.environ/REDIS_PORT',
+        password: 'os.environ/REDIS_PASSWORD',
+      },
+    });
     expect(LiteLLMSchema.safeParse(c).success).toBe(true);
   });
 
@@ -299,8 +344,8 @@ describe('Portkey gateway config', () => {
       name: 'route-0',
       strategy: { mode: 'fallback' },
       targets: [
-        { provider: 'openai', override_params: { model: 'gpt-4o-mini', max_tokens: 512 } },
-        { provider: 'openai', override_params: { model: 'gpt-4o' } },
+        { provider: 'openai', api_key: keyRef('OPENAI_API_KEY'), override_params: { model: 'gpt-4o-mini', max_tokens: 512 } },
+        { provider: 'openai', api_key: keyRef('OPENAI_API_KEY'), override_params: { model: 'gpt-4o' } },
       ],
     });
     expect(config.targets.map((t) => t.name)).toEqual([
@@ -311,7 +356,12 @@ describe('Portkey gateway config', () => {
       'passthrough-anthropic',
       'passthrough-google',
     ]);
-    expect(config.targets[2]).toEqual({ name: 'cap-0', provider: 'openai', override_params: { model: 'gpt-4o-mini', max_tokens: 512 } });
+    expect(config.targets[2]).toEqual({
+      name: 'cap-0',
+      provider: 'openai',
+      api_key: keyRef('OPENAI_API_KEY'),
+      override_params: { model: 'gpt-4o-mini', max_tokens: 512 },
+    });
     expect(config.strategy.conditions[2]).toEqual({ query: { 'params.model': { $eq: 'gpt-4o-mini' } }, then: 'cap-0' });
     expect(config.strategy.default).toBe('passthrough-openai');
     expect(config.cache).toEqual({ mode: 'semantic', max_age: 1800 });
@@ -329,7 +379,7 @@ describe('Portkey gateway config', () => {
     });
     expect(c).toEqual({
       strategy: { mode: 'loadbalance' },
-      targets: [{ name: 'passthrough-openai', provider: 'openai', weight: 1 }],
+      targets: [{ name: 'passthrough-openai', provider: 'openai', api_key: keyRef('OPENAI_API_KEY'), weight: 1 }],
       retry: { attempts: 2 },
       cache: { mode: 'simple', max_age: 60 },
     });
@@ -438,5 +488,121 @@ describe('recommendations as Markdown and JSON', () => {
     expect(doc.workspace).toBe('demo');
     expect(doc.recommendations).toEqual([rec]);
     expect(doc.skipped).toEqual([]);
+  });
+});
+
+// ---------- deployable: gateway names from the catalog, scoped caches, secrets from the environment ----------
+const LITELLM_PRICES = JSON.parse(
+  readFileSync(fileURLToPath(new URL('./fixtures/data/model-prices-2026-07-24.json', import.meta.url)), 'utf8'),
+) as Record<string, unknown>;
+// https://docs.litellm.ai/docs/providers: the provider prefixes of litellm_params.model the catalog's hosts use
+const LITELLM_PREFIXES = ['openai', 'anthropic', 'gemini', 'mistral', 'deepseek', 'together_ai', 'groq'];
+// Portkey-AI/gateway src/globals.ts (VALID_PROVIDERS): the slugs of the catalog's hosts
+const PORTKEY_PROVIDERS = ['openai', 'anthropic', 'google', 'mistral-ai', 'deepseek', 'together-ai', 'groq'];
+
+describe('gateway names in the price catalog', () => {
+  it('every model carries its LiteLLM and Portkey names, and LiteLLM knows the LiteLLM-priced ones', () => {
+    const entries = catalog.entries;
+    expect(entries.length).toBeGreaterThan(50);
+    for (const e of entries) {
+      expect({ id: e.id, litellm: e.litellm_model, pk: e.portkey_provider, pkm: e.portkey_model }).toEqual({
+        id: e.id,
+        litellm: expect.any(String),
+        pk: expect.any(String),
+        pkm: expect.any(String),
+      });
+      const prefix = e.litellm_model!.slice(0, e.litellm_model!.indexOf('/'));
+      const name = e.litellm_model!.slice(prefix.length + 1);
+      expect(LITELLM_PREFIXES, e.id).toContain(prefix);
+      expect(PORTKEY_PROVIDERS, e.id).toContain(e.portkey_provider);
+      // LiteLLM's price table names the model (the prices came from it); else the provider's API id, one of our ids
+      if (e.source.startsWith('litellm')) expect(LITELLM_PRICES[name], `${e.id}: ${name}`).toBeDefined();
+      else expect([e.id, ...e.aliases], e.id).toContain(name);
+      expect(e.portkey_model).toBe(name);
+    }
+    // dated-only LiteLLM names are used where LiteLLM has no undated key
+    expect(catalog.resolve('claude-3-haiku')!.litellm_model).toBe('anthropic/claude-3-haiku-20240307');
+    expect(catalog.resolve('llama-3.3-70b')!.litellm_model).toBe('together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo');
+    expect(catalog.resolve('mistral-large')!.portkey_provider).toBe('mistral-ai');
+  });
+
+  it('the LiteLLM export writes only model names LiteLLM knows, and leaves out a model without one', () => {
+    const { config } = policyToLiteLLM(POLICY, { ...opts, models: [...opts.models!, 'llama-3.3-70b', 'mistral-large'] });
+    const names = config.model_list.map((d) => d.litellm_params.model);
+    for (const n of names) expect(Object.values(Object.fromEntries(catalog.entries.map((e) => [e.id, e.litellm_model])))).toContain(n);
+    expect(names).toContain('together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo');
+    expect(names).toContain('mistral/mistral-large-latest');
+    const apiKeys = config.model_list.map((d) => d.litellm_params.api_key);
+    expect(apiKeys).toContain('os.environ/TOGETHERAI_API_KEY');
+    const unnamed = policyToLiteLLM(validatePolicy({ routing: [{ match: { model: 'gpt-4o' }, target_model: 'house-model' }] }), {
+      resolve: (m) => (m === 'house-model' ? { id: 'house-model', provider: 'acme' } : opts.resolve(m)),
+      models: ['gpt-4o'],
+    });
+    expect(unnamed.config.model_list.map((d) => d.litellm_params.model)).toEqual(['openai/gpt-4o']);
+    expect(unnamed.notes.join('\n')).toMatch(/no LiteLLM name for 'house-model'; left out/);
+  });
+});
+
+describe('caches scoped to the apps they were recommended for', () => {
+  const recs = [
+    { kind: 'semantic_cache', scope: { app: 'support' } },
+    { kind: 'exact_cache', scope: { app: 'faq-bot' } },
+    { kind: 'model_routing', scope: { app: 'writer' } },
+  ];
+
+  it('cacheAppsFromRecommendations names the apps, or every app when a recommendation has none', () => {
+    expect(cacheAppsFromRecommendations(recs)).toEqual({ semantic: ['support'], exact: ['faq-bot'] });
+    expect(cacheAppsFromRecommendations([...recs, { kind: 'exact_cache', scope: {} }]).exact).toBeNull();
+    expect(cacheAppsFromRecommendations([]).semantic).toBeNull();
+  });
+
+  it('LiteLLM: the cache is off by default and the recommended apps opt in; Redis, embedding and master key from the environment', () => {
+    const { config, yaml } = policyToLiteLLM(POLICY, { ...opts, cache_apps: cacheAppsFromRecommendations(recs) });
+    expect(LiteLLMSchema.safeParse(config).error?.issues ?? []).toEqual([]);
+    expect(config.litellm_settings!.cache_params.mode).toBe('default_off');
+    expect(yaml).toMatch(
+      /^# Cache: off by default \(mode: default_off\); it was recommended for faq-bot, support only.*"use-cache": true/m,
+    );
+    expect(yaml).toMatch(
+      /^# Environment: .*ANTHROPIC_API_KEY.*GEMINI_API_KEY.*LITELLM_MASTER_KEY.*OPENAI_API_KEY.*REDIS_HOST, REDIS_PASSWORD, REDIS_PORT/m,
+    );
+    // the embedding deployment the semantic cache names exists
+    const embedding = config.litellm_settings!.cache_params.redis_semantic_cache_embedding_model;
+    expect(config.model_list.map((d) => d.model_name)).toContain(embedding);
+    expect(parseYaml(yaml)).toEqual(config);
+    // unscoped: on for every request
+    const all = policyToLiteLLM(POLICY, opts);
+    expect(all.config.litellm_settings!.cache_params.mode).toBeUndefined();
+    expect(all.yaml).toMatch(/^# Cache: on for every request\./m);
+    // no cache: no Redis settings, but still a master key
+    const none = policyToLiteLLM(validatePolicy({ routing: [{ match: { model: 'gpt-4o' }, target_model: 'gpt-4o-mini' }] }), opts);
+    expect(none.config.litellm_settings).toBeUndefined();
+    expect(none.config.general_settings.master_key).toBe('os.environ/LITELLM_MASTER_KEY');
+    expect(none.yaml).not.toMatch(/REDIS_HOST/);
+  });
+
+  it('Portkey: the cache sits on the targets the recommended apps reach, not on the whole config', () => {
+    const policy = validatePolicy({
+      routing: [{ match: { app: 'support', model: 'gpt-4o' }, target_model: 'gpt-4o-mini' }],
+      semantic_cache: { enabled: true, ttl_seconds: 600 },
+    });
+    const { config, notes } = policyToPortkey(policy, { ...opts, cache_apps: { semantic: ['support'] } });
+    expect(PortkeySchema.safeParse(config).error?.issues ?? []).toEqual([]);
+    expect(config.cache).toBeUndefined();
+    if (config.strategy.mode !== 'conditional') throw new Error('expected a conditional config');
+    const byName = new Map(config.targets.map((t) => [t.name, t]));
+    expect(byName.get('route-0')!.cache).toEqual({ mode: 'semantic', max_age: 600 });
+    const cached = config.strategy.conditions.filter((c) => byName.get(c.then)?.cache !== undefined);
+    // the routed rule plus one cached pass-through per provider, all on metadata.app = support
+    expect(cached.length).toBe(1 + 3);
+    for (const c of cached) expect(JSON.stringify(c.query)).toContain('"metadata.app":{"$eq":"support"}');
+    // other traffic reaches targets without a cache
+    expect(byName.get(config.strategy.default)!.cache).toBeUndefined();
+    expect(notes.join('\n')).toMatch(/Cache: recommended for support only/);
+    expect(notes.join('\n')).toMatch(/envsubst/);
+    // every app: the top-level cache, no cached targets
+    const all = policyToPortkey(policy, opts).config;
+    expect(all.cache).toEqual({ mode: 'semantic', max_age: 600 });
+    expect(all.targets.some((t) => t.cache !== undefined)).toBe(false);
   });
 });

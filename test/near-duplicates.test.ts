@@ -15,7 +15,8 @@ import {
   thresholdRow,
   type ParaphrasePair,
 } from '../src/optimize/near-duplicate-calibration.js';
-import { nearDuplicateSimilarity, promptFeatures } from '../src/optimize/prompt-features.js';
+import { promptFeatures } from '../src/optimize/prompt-features.js';
+import { nearDuplicateSimilarity } from '../src/optimize/prompt-similarity.js';
 import { createMinHasher, estimateJaccard } from '../src/optimize/minhash.js';
 import { templatedParaphrases } from '../src/optimize/templated-paraphrases.js';
 

@@ -325,7 +325,7 @@ describe('the real catalog', () => {
     const providers = new Set(catalog.entries.map((e) => e.provider));
     for (const p of ['openai', 'anthropic', 'google', 'mistral', 'meta', 'deepseek']) expect(providers.has(p), p).toBe(true);
     for (const e of catalog.entries.filter((x) => x.provider === 'meta')) expect(e.hosted_by, e.id).toBeTruthy();
-    expect(catalog.version).toBe('2026-11-22.1');
+    expect(catalog.version).toBe('2026-12-07.1');
     expect(catalog.pricesTaken).toBe('2026-07-24');
   });
 

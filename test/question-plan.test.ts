@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { planQuestion, windowOf } from '../src/agents/question-plan.js';
+import { isTimeZone, offsetChanges, zonedMidnight, zoneOffsetMs } from '../src/workload/zoned-time.js';
 
 const NOW = Date.UTC(2026, 11, 7, 5, 30); // a Monday
 const D = (m: number, d: number, y = 2026) => Date.UTC(y, m - 1, d);
@@ -40,6 +41,54 @@ describe('windows', () => {
 
   it('no window named: null', () => {
     expect(windowOf('Where does my money go?', NOW)).toBeNull();
+  });
+});
+
+describe("windows in the workspace's time zone", () => {
+  const H = 3_600_000;
+  // 2026-12-07 05:30 UTC is Monday 00:30 in New York (UTC-5), Monday 14:30 in Tokyo (UTC+9), Sunday 21:30 in Los Angeles
+  it.each([
+    // New York, winter: local midnight is 05:00 UTC
+    ['America/New_York', 'spend yesterday', Date.UTC(2026, 11, 6, 5), Date.UTC(2026, 11, 7, 5)],
+    ['America/New_York', 'spend this month', Date.UTC(2026, 11, 1, 5), NOW],
+    ['America/New_York', 'spend last week', Date.UTC(2026, 10, 30, 5), Date.UTC(2026, 11, 7, 5)],
+    ['America/New_York', 'Spend per day from Dec 1 to Dec 3', Date.UTC(2026, 11, 1, 5), Date.UTC(2026, 11, 4, 5)],
+    // Tokyo: midnight is 15:00 UTC the day before
+    ['Asia/Tokyo', 'spend yesterday', Date.UTC(2026, 11, 5, 15), Date.UTC(2026, 11, 6, 15)],
+    ['Asia/Tokyo', 'spend today', Date.UTC(2026, 11, 6, 15), NOW],
+    // Los Angeles: still Sunday, so "this week" started Monday Nov 30 (08:00 UTC) and "yesterday" is Saturday
+    ['America/Los_Angeles', 'spend this week', Date.UTC(2026, 10, 30, 8), NOW],
+    ['America/Los_Angeles', 'spend yesterday', Date.UTC(2026, 11, 5, 8), Date.UTC(2026, 11, 6, 8)],
+    // India: a half-hour offset (UTC+5:30)
+    ['Asia/Kolkata', 'calls on 3 Dec', Date.UTC(2026, 11, 2, 18, 30), Date.UTC(2026, 11, 3, 18, 30)],
+    ['UTC', 'spend yesterday', D(12, 6), D(12, 7)],
+  ])('%s: %s', (tz, q, from, to) => {
+    expect(windowOf(q, NOW, tz)).toMatchObject({ from, to });
+  });
+
+  it('a day that crosses a DST change is 23 or 25 hours long', () => {
+    // Europe/Paris: clocks go forward on 2026-03-29 (02:00 -> 03:00) and back on 2026-10-25 (03:00 -> 02:00)
+    const spring = windowOf('spend on 2026-03-29', Date.UTC(2026, 5, 1), 'Europe/Paris')!;
+    expect(spring).toMatchObject({ from: Date.UTC(2026, 2, 28, 23), to: Date.UTC(2026, 2, 29, 22) });
+    expect(spring.to - spring.from).toBe(23 * H);
+    const autumn = windowOf('spend on 2026-10-25', Date.UTC(2026, 11, 1), 'Europe/Paris')!;
+    expect(autumn.to - autumn.from).toBe(25 * H);
+    expect(offsetChanges(Date.UTC(2026, 0, 1), Date.UTC(2027, 0, 1), 'Europe/Paris')).toEqual({
+      initial: H,
+      changes: [
+        { at: Date.UTC(2026, 2, 29, 1), offset: 2 * H },
+        { at: Date.UTC(2026, 9, 25, 1), offset: H },
+      ],
+    });
+    expect(zonedMidnight(2026, 6, 1, 'Europe/Paris')).toBe(Date.UTC(2026, 5, 30, 22));
+    expect(zoneOffsetMs(Date.UTC(2026, 6, 1), 'Asia/Kathmandu')).toBe(5.75 * H);
+  });
+
+  it('the time zone is an IANA name the runtime knows', () => {
+    expect(isTimeZone('Europe/Paris')).toBe(true);
+    expect(isTimeZone('UTC')).toBe(true);
+    expect(isTimeZone('Mars/Olympus')).toBe(false);
+    expect(isTimeZone('')).toBe(false);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   type BreakdownResult,
   type BreakdownRow,
 } from '../optimize/ports/breakdown.js';
+import { UTC, zonedDateParts } from '../workload/zoned-time.js';
 import type { PlanWindow, QuestionPlan } from './question-plan.js';
 
 export interface AnswerTable {
@@ -32,7 +33,6 @@ export interface Answer {
   value: number | null;
 }
 
-const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 const METRIC_NAME: Record<BreakdownMetric, string> = {
@@ -97,28 +97,35 @@ export function formatMetric(m: BreakdownMetric, v: number | null): string {
   }
 }
 
-const day = (t: number) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
-const minute = (t: number) => `${day(t)} ${new Date(t).toISOString().slice(11, 16)}`;
-const aligned = (t: number) => t % DAY === 0;
+// dates and times are said in the plan's time zone (the workspace's; UTC by default)
+const day = (t: number, tz = UTC) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: tz });
+const minute = (t: number, tz = UTC) => {
+  const p = zonedDateParts(t, tz);
+  return `${day(t, tz)} ${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+};
+const aligned = (t: number, tz = UTC) => {
+  const p = zonedDateParts(t, tz);
+  return p.hour === 0 && p.minute === 0 && p.second === 0 && t % 1000 === 0;
+};
 
 /** "from Dec 1 to Dec 3", "on Dec 2", "in the last 3 days (Dec 4 05:00 to Dec 7 05:00 UTC)", "last week (Nov 30 to Dec 6)" */
-export function windowPhrase(w: { from: number; to: number }, text?: string): string {
-  const days = aligned(w.from) && aligned(w.to);
+export function windowPhrase(w: { from: number; to: number }, text?: string, tz = UTC): string {
+  const days = aligned(w.from, tz) && aligned(w.to, tz);
+  const oneDay = days && w.to - w.from <= 25 * 3_600_000;
   const range = days
-    ? w.to - w.from === DAY
-      ? day(w.from)
-      : `${day(w.from)} to ${day(w.to - DAY)}`
-    : `${minute(w.from)} to ${minute(w.to)} UTC`;
-  if (!text || !/\b(last|past|this|yesterday|today|previous)\b/.test(text))
-    return days && w.to - w.from === DAY ? `on ${range}` : `from ${range}`;
+    ? oneDay
+      ? day(w.from, tz)
+      : `${day(w.from, tz)} to ${day(w.to - 1, tz)}`
+    : `${minute(w.from, tz)} to ${minute(w.to, tz)} ${tz}`;
+  if (!text || !/\b(last|past|this|yesterday|today|previous)\b/.test(text)) return oneDay ? `on ${range}` : `from ${range}`;
   const head = /^(last|past)\s/.test(text) && !/^last (week|month)$/.test(text) ? `in the ${text}` : text;
   return `${head} (${range})`;
 }
 
-export function bucketLabel(t: number, g: QuestionPlan['granularity']): string {
-  if (g === 'hour') return minute(t);
-  if (g === 'week') return `week of ${day(t)}`;
-  return day(t);
+export function bucketLabel(t: number, g: QuestionPlan['granularity'], tz = UTC): string {
+  if (g === 'hour') return minute(t, tz);
+  if (g === 'week') return `week of ${day(t, tz)}`;
+  return day(t, tz);
 }
 
 /** "User u-17", "code-chat on gpt-4o", "The workspace" */
@@ -180,7 +187,9 @@ export interface AnswerInput {
 export function composeAnswer({ plan, result, data, previous }: AnswerInput): Answer {
   const notes: string[] = [];
   const m = plan.metric;
-  const where = plan.window ? windowPhrase(result, plan.window.text) : `over the whole history (${windowPhrase(result)})`;
+  const where = plan.window
+    ? windowPhrase(result, plan.window.text, plan.time_zone)
+    : `over the whole history (${windowPhrase(result, undefined, plan.time_zone)})`;
   if (
     plan.window &&
     data.first_event !== null &&
@@ -224,7 +233,7 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
     const a = metricValue(t, m);
     const b = metricValue(previous.total, m);
     const change = a !== null && b !== null && b !== 0 ? ` (${a >= b ? '+' : '-'}${formatPercent(Math.abs(a / b - 1) * 100)})` : '';
-    const lead = `${subject}'s ${METRIC_NAME[m]} was ${formatMetric(m, a)} ${where}, against ${formatMetric(m, b)} ${windowPhrase(previous)}${change}.`;
+    const lead = `${subject}'s ${METRIC_NAME[m]} was ${formatMetric(m, a)} ${where}, against ${formatMetric(m, b)} ${windowPhrase(previous, undefined, plan.time_zone)}${change}.`;
     return {
       lead,
       notes,
@@ -233,8 +242,8 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
       table: {
         columns: ['period', METRIC_NAME[m], 'calls'],
         rows: [
-          [windowPhrase(result), formatMetric(m, a), formatByUnit(t.events, 'count')],
-          [windowPhrase(previous), formatMetric(m, b), formatByUnit(previous.total.events, 'count')],
+          [windowPhrase(result, undefined, plan.time_zone), formatMetric(m, a), formatByUnit(t.events, 'count')],
+          [windowPhrase(previous, undefined, plan.time_zone), formatMetric(m, b), formatByUnit(previous.total.events, 'count')],
         ],
       },
     };
@@ -278,7 +287,7 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
     const total = ADDITIVE.has(m)
       ? `${subject}'s ${METRIC_NAME[m]} ${per} ${where} adds up to ${formatMetric(m, metricValue(t, m))}`
       : `${subject}'s ${METRIC_NAME[m]} ${where} was ${formatMetric(m, metricValue(t, m))} overall`;
-    const lead = `${total}; the highest ${plan.granularity} was ${best ? `${bucketLabel(best.bucket_start!, plan.granularity)} at ${formatMetric(m, metricValue(best, m))}` : 'none'}.`;
+    const lead = `${total}; the highest ${plan.granularity} was ${best ? `${bucketLabel(best.bucket_start!, plan.granularity, plan.time_zone)} at ${formatMetric(m, metricValue(best, m))}` : 'none'}.`;
     return {
       lead,
       notes,
@@ -287,7 +296,7 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
       table: {
         columns: [plan.granularity, METRIC_NAME[m], 'calls'],
         rows: rows.map((r) => [
-          bucketLabel(r.bucket_start!, plan.granularity),
+          bucketLabel(r.bucket_start!, plan.granularity, plan.time_zone),
           formatMetric(m, metricValue(r, m)),
           formatByUnit(r.events, 'count'),
         ]),
@@ -333,7 +342,7 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
           rows: rows
             .slice(0, 200)
             .map((r) => [
-              bucketLabel(r.bucket_start!, plan.granularity),
+              bucketLabel(r.bucket_start!, plan.granularity, plan.time_zone),
               keyLabel(r.key),
               formatMetric(m, metricValue(r, m)),
               formatByUnit(r.events, 'count'),

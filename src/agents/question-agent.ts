@@ -56,6 +56,7 @@ export function planQuery(plan: QuestionPlan): BreakdownQuery {
     filters: plan.filters,
     rank_by: plan.metric,
     top: comparing ? null : (plan.top ?? (plan.dimension !== null ? 10 : null)),
+    ...(plan.time_zone !== 'UTC' ? { time_zone: plan.time_zone } : {}),
   };
 }
 

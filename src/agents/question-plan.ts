@@ -1,6 +1,7 @@
 /**
  * The plan of a question (pure, deterministic): what is asked (a metric), by what (a dimension), about what (filters:
- * one app, model, user...), over when (a window from absolute dates or relative words, UTC), at which granularity,
+ * one app, model, user...), over when (a window from absolute dates or relative words, in the workspace's time zone,
+ * UTC by default), at which granularity,
  * compared with what, how many (top N) and towards which target. Words that look like a name or a date but resolve
  * to nothing in the workspace are kept in `unparsed`, so the answer can say them back instead of dropping them.
  * The workspace's known names (apps, models, tasks) come from the caller; `now` anchors relative windows.
@@ -36,6 +37,8 @@ export interface QuestionPlan {
   dimension: BreakdownDimension | null;
   filters: BreakdownFilter[];
   window: PlanWindow | null;
+  /** the IANA time zone the window and the time buckets are in (the workspace's; UTC by default) */
+  time_zone: string;
   granularity: Granularity | null;
   /** "A vs B" between two names of one dimension, or "this week vs last week" */
   comparison: { kind: 'values'; values: [string, string] } | { kind: 'periods'; previous: PlanWindow } | null;
@@ -182,12 +185,12 @@ function unknownNames(text: string, understood: readonly string[]): string[] {
 const plan0WhereGo = (lower: string) =>
   /\bwhere\b.*\b(money|spend\w*|costs?|budget|dollars)\b.*\bgo(es|ing)?\b|\bwhat (is|are) (driving|eating)\b/.test(lower);
 
-export function planQuestion(text: string, known: KnownNames, now: number): QuestionPlan {
+export function planQuestion(text: string, known: KnownNames, now: number, timeZone = 'UTC'): QuestionPlan {
   const lower = text.toLowerCase();
   const { metric, asked } = metricOf(lower);
   let dimension = dimensionOf(lower);
   const granularity = granularityOf(lower);
-  const window = windowOf(text, now);
+  const window = windowOf(text, now, timeZone);
   const filters: BreakdownFilter[] = [];
   const apps = namesIn(lower, known.apps);
   const models = namesIn(lower, known.models);
@@ -205,7 +208,7 @@ export function planQuestion(text: string, known: KnownNames, now: number): Ques
     const prevFrom = window.text.startsWith('this week')
       ? window.from - 7 * DAY
       : window.text.startsWith('this month')
-        ? startOfMonth(window.from - 1)
+        ? startOfMonth(window.from - 1, timeZone)
         : window.from - span;
     comparison = { kind: 'periods', previous: { from: prevFrom, to: window.from, text: 'the period before' } };
   }
@@ -269,6 +272,7 @@ export function planQuestion(text: string, known: KnownNames, now: number): Ques
     dimension,
     filters,
     window,
+    time_zone: timeZone,
     granularity,
     comparison,
     top,

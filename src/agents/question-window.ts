@@ -1,7 +1,11 @@
 /**
  * The window a question names (pure): absolute dates ("Dec 1 to Dec 3", "2026-12-01", "1 Dec") and relative words
- * ("last 3 days", "yesterday", "last week", "this month"), in UTC; relative windows count back from `now`.
+ * ("last 3 days", "yesterday", "last week", "this month"), in the workspace's time zone (an IANA name, UTC by default:
+ * calendar days, weeks from Monday and months start at that zone's midnight, DST included); relative windows count
+ * back from `now`. Zone arithmetic is in zoned-time.ts.
  */
+import { UTC, zonedDateParts, zonedMidnight } from '../workload/zoned-time.js';
+
 export interface PlanWindow {
   from: number;
   to: number;
@@ -30,63 +34,76 @@ const NUMBER_WORDS: Record<string, number> = {
   twenty: 20,
 };
 
-const startOfDay = (t: number) => Math.floor(t / DAY) * DAY;
-/** Monday 00:00 UTC of t's week */
-const startOfWeek = (t: number) => {
-  const d = startOfDay(t);
-  return d - ((new Date(d).getUTCDay() + 6) % 7) * DAY;
+/** 00:00 of t's calendar day in the zone. */
+export const startOfDay = (t: number, tz: string = UTC) => {
+  const p = zonedDateParts(t, tz);
+  return zonedMidnight(p.year, p.month, p.day, tz);
 };
-export const startOfMonth = (t: number) => {
-  const d = new Date(t);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+/** 00:00 of the calendar day `days` after t's (DST days are 23 or 25 hours long). */
+const addDays = (t: number, days: number, tz: string) => {
+  const p = zonedDateParts(t, tz);
+  return zonedMidnight(p.year, p.month, p.day + days, tz);
+};
+/** Monday 00:00 of t's week in the zone. */
+const startOfWeek = (t: number, tz: string = UTC) => addDays(t, -((zonedDateParts(t, tz).weekday + 6) % 7), tz);
+/** 1st of t's month, 00:00 in the zone. */
+export const startOfMonth = (t: number, tz: string = UTC) => {
+  const p = zonedDateParts(t, tz);
+  return zonedMidnight(p.year, p.month, 1, tz);
 };
 export const numberOf = (s: string | undefined): number | null =>
   s === undefined ? null : /^\d+$/.test(s) ? Number(s) : (NUMBER_WORDS[s] ?? null);
 
-/** A calendar date (month, day, optional year) at or before `now` when no year is given. */
-function dateOf(month: number, day: number, year: number | null, now: number): number | null {
+/** A calendar date (month, day, optional year) at or before `now` when no year is given: its 00:00 in the zone. */
+function dateOf(month: number, day: number, year: number | null, now: number, tz: string): number | null {
   if (day < 1 || day > 31) return null;
-  const y = year ?? new Date(now).getUTCFullYear();
-  let t = Date.UTC(y, month, day);
-  if (new Date(t).getUTCDate() !== day) return null;
-  if (year === null && t > now) t = Date.UTC(y - 1, month, day);
+  const y = year ?? zonedDateParts(now, tz).year;
+  if (new Date(Date.UTC(y, month, day)).getUTCDate() !== day) return null;
+  let t = zonedMidnight(y, month, day, tz);
+  if (year === null && t > now) t = zonedMidnight(y - 1, month, day, tz);
   return t;
 }
 
 interface DateHit {
   t: number;
+  /** 00:00 of the next day (not t + 24 h: DST days) */
+  end: number;
   text: string;
   index: number;
 }
 
 /** Dates written "2026-12-01", "Dec 1", "December 1st, 2026", "1 Dec". */
-function datesIn(lower: string, now: number): DateHit[] {
+function datesIn(lower: string, now: number, tz: string): DateHit[] {
   const hits: DateHit[] = [];
+  const hit = (t: number, text: string, index: number): DateHit => ({ t, end: addDays(t, 1, tz), text, index });
   for (const m of lower.matchAll(/\b(\d{4})-(\d{2})-(\d{2})\b/g)) {
-    const t = dateOf(Number(m[2]) - 1, Number(m[3]), Number(m[1]), now);
-    if (t !== null) hits.push({ t, text: m[0], index: m.index });
+    const t = dateOf(Number(m[2]) - 1, Number(m[3]), Number(m[1]), now, tz);
+    if (t !== null) hits.push(hit(t, m[0], m.index));
   }
   for (const m of lower.matchAll(new RegExp(`\\b${MONTH_RE}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?(?:,?\\s+(\\d{4}))?\\b`, 'g'))) {
-    const t = dateOf(MONTHS.indexOf(m[1]!.slice(0, 3)), Number(m[2]), m[3] ? Number(m[3]) : null, now);
-    if (t !== null) hits.push({ t, text: m[0], index: m.index });
+    const t = dateOf(MONTHS.indexOf(m[1]!.slice(0, 3)), Number(m[2]), m[3] ? Number(m[3]) : null, now, tz);
+    if (t !== null) hits.push(hit(t, m[0], m.index));
   }
   for (const m of lower.matchAll(new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+${MONTH_RE}\\b(?:,?\\s+(\\d{4}))?`, 'g'))) {
-    const t = dateOf(MONTHS.indexOf(m[2]!.slice(0, 3)), Number(m[1]), m[3] ? Number(m[3]) : null, now);
-    if (t !== null && !hits.some((h) => Math.abs(h.index - m.index) < 4)) hits.push({ t, text: m[0], index: m.index });
+    const t = dateOf(MONTHS.indexOf(m[2]!.slice(0, 3)), Number(m[1]), m[3] ? Number(m[3]) : null, now, tz);
+    if (t !== null && !hits.some((h) => Math.abs(h.index - m.index) < 4)) hits.push(hit(t, m[0], m.index));
   }
   return hits.sort((a, b) => a.index - b.index);
 }
 
-/** The window a question names, or null; relative words count back from `now` (UTC days, weeks from Monday). */
-export function windowOf(text: string, now: number): PlanWindow | null {
+/**
+ * The window a question names, or null; relative words count back from `now` (calendar days, weeks from Monday and
+ * months of the time zone `tz`, an IANA name; UTC by default).
+ */
+export function windowOf(text: string, now: number, tz: string = UTC): PlanWindow | null {
   const lower = text.toLowerCase();
-  const dates = datesIn(lower, now);
+  const dates = datesIn(lower, now, tz);
   if (dates.length >= 2) {
     const [a, b] = [dates[0]!, dates[1]!];
-    const [from, last] = a.t <= b.t ? [a.t, b.t] : [b.t, a.t];
-    return { from, to: last + DAY, text: lower.slice(a.index, b.index + b.text.length) };
+    const [first, last] = a.t <= b.t ? [a, b] : [b, a];
+    return { from: first.t, to: last.end, text: lower.slice(a.index, b.index + b.text.length) };
   }
-  if (dates.length === 1) return { from: dates[0]!.t, to: dates[0]!.t + DAY, text: dates[0]!.text };
+  if (dates.length === 1) return { from: dates[0]!.t, to: dates[0]!.end, text: dates[0]!.text };
   const rel = lower.match(
     /\b(?:last|past|previous)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(hour|day|week|month)s?\b/,
   );
@@ -110,22 +127,24 @@ export function windowOf(text: string, now: number): PlanWindow | null {
   const w = word[1]!;
   switch (w) {
     case 'today':
-      return { from: startOfDay(now), to: now, text: w };
+      return { from: startOfDay(now, tz), to: now, text: w };
     case 'yesterday':
-      return { from: startOfDay(now) - DAY, to: startOfDay(now), text: w };
+      return { from: addDays(now, -1, tz), to: startOfDay(now, tz), text: w };
     case 'this week':
-      return { from: startOfWeek(now), to: now, text: w };
+      return { from: startOfWeek(now, tz), to: now, text: w };
     case 'last week':
-    case 'previous week':
-      return { from: startOfWeek(now) - 7 * DAY, to: startOfWeek(now), text: w };
+    case 'previous week': {
+      const to = startOfWeek(now, tz);
+      return { from: addDays(to, -7, tz), to, text: w };
+    }
     case 'past week':
       return { from: now - 7 * DAY, to: now, text: w };
     case 'this month':
-      return { from: startOfMonth(now), to: now, text: w };
+      return { from: startOfMonth(now, tz), to: now, text: w };
     case 'last month':
     case 'previous month': {
-      const to = startOfMonth(now);
-      return { from: startOfMonth(to - 1), to, text: w };
+      const to = startOfMonth(now, tz);
+      return { from: startOfMonth(to - 1, tz), to, text: w };
     }
     case 'past hour':
     case 'last hour':

@@ -12,7 +12,7 @@
 import type { LlmClient, LlmFallbackEvent } from '../llm/index.js';
 import { formatByUnit, payloadMessage, type ReportPayload, type ReportRecommendation } from '../llm/index.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
-import { policyToLiteLLM } from '../optimize/export/litellm.js';
+import { cacheAppsFromRecommendations, gatewayModel, policyToLiteLLM } from '../optimize/export/litellm.js';
 import { policyToPortkey } from '../optimize/export/portkey.js';
 import { validatePolicy, type PolicyInput } from '../optimize/policy.js';
 import { policyFromRecommendations } from '../optimize/policy-from-recommendations.js';
@@ -278,9 +278,13 @@ export async function actionsAgent(ctx: RunContext, deps: AgentDeps, s: RunState
       const policy = validatePolicy(s.policy ?? {}, { knownModel: (m) => catalog.rates(s.req.workspace, m) !== null });
       const resolve = (model: string) => {
         const e = catalog.resolve(model);
-        return e ? { id: e.id, provider: e.hosted_by ?? e.provider } : null;
+        return e ? gatewayModel(e) : null;
       };
-      const opts = { resolve, models: s.stats.by_model.map((m) => m.model) };
+      const opts = {
+        resolve,
+        models: s.stats.by_model.map((m) => m.model),
+        cache_apps: cacheAppsFromRecommendations(s.analysis?.recommendations ?? []),
+      };
       if (format === 'litellm') {
         const r = policyToLiteLLM(policy, opts);
         return { format, content: r.yaml, notes: r.notes };
@@ -471,6 +475,8 @@ function plainReportPayload(s: RunState): ReportPayload {
   ];
   if (payload.risks.length === 0) payload.risks = ['the projection assumes future traffic looks like the analysed window'];
   if (s.plan) payload.next_steps = s.plan.steps;
+  // the first step says "deploy the config below": the report shows it
+  if (s.plan?.config) payload.config = { format: s.plan.config.format, content: s.plan.config.content };
   return payload;
 }
 

@@ -59,6 +59,8 @@ export interface SupervisorDeps {
   gatewayPolicy?: GatewayPolicyAdmin;
   /** the clock relative windows ("last 3 days", "yesterday") count back from; default Date.now */
   now?: () => number;
+  /** the workspace's time zone (IANA name) its calendar words and per-day buckets are in; default UTC */
+  timeZone?: (workspace: string) => Promise<string>;
 }
 
 export type AgentName = 'triage' | 'data_helper' | 'data' | 'optimization' | 'actions' | 'reporting';
@@ -176,7 +178,8 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     );
     // the window and the kind of question are read before the workspace's names (the probe analysis comes first, so a
     // turn asking while the precompute computes it joins that computation); the names then complete the plan
-    const draft = planQuestion(req.request, { apps: [], tasks: [], models: knownModels() }, (deps.now ?? Date.now)());
+    const tz = deps.timeZone ? await deps.timeZone(req.workspace) : 'UTC';
+    const draft = planQuestion(req.request, { apps: [], tasks: [], models: knownModels() }, (deps.now ?? Date.now)(), tz);
     // a figure question is answered by its breakdown over its own window; the recommendations beside it come from the
     // whole history's analysis (the one the precompute keeps), so no new analysis runs for a window it names
     const figures = draft.intent === 'figure' || draft.intent === 'missing_data';
@@ -206,7 +209,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       );
     }
     const known = await knownNames(ctx, deps.analysis, req.workspace, all, []);
-    const planned = planQuestion(req.request, { ...known, models: [...known.models, ...knownModels()] }, (deps.now ?? Date.now)());
+    const planned = planQuestion(req.request, { ...known, models: [...known.models, ...knownModels()] }, (deps.now ?? Date.now)(), tz);
     // the names may make an advice question a figure one ("reduce code-chat's spend"), never change its window
     const question =
       figures || planned.intent === 'figure' || planned.intent === 'missing_data'

@@ -76,6 +76,17 @@ export class Repository {
     return rows[0] ?? null;
   }
 
+  /** The workspace's time zone (IANA name; UTC when the workspace does not exist yet). */
+  async getWorkspaceTimeZone(name: string): Promise<string> {
+    const rows = await this.db.select({ tz: workspaces.timeZone }).from(workspaces).where(eq(workspaces.name, name)).limit(1);
+    return rows[0]?.tz ?? 'UTC';
+  }
+
+  /** Sets the workspace's time zone (the caller validates the name); creates the workspace when it does not exist. */
+  async setWorkspaceTimeZone(name: string, timeZone: string): Promise<void> {
+    await this.db.insert(workspaces).values({ name, timeZone }).onConflictDoUpdate({ target: workspaces.name, set: { timeZone } });
+  }
+
   async listWorkspaces(): Promise<Workspace[]> {
     return this.db.select().from(workspaces).orderBy(workspaces.name);
   }

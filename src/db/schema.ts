@@ -9,6 +9,8 @@ export const workspaces = pgTable('workspaces', {
   id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
   name: text('name').notNull().unique(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /** IANA time zone of the workspace's calendar ("yesterday", per-day buckets); validated with Intl when set */
+  timeZone: text('time_zone').notNull().default('UTC'),
 });
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;

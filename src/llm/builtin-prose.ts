@@ -36,6 +36,8 @@ export interface ReportPayload {
   risks?: string[];
   missing_data?: string[];
   next_steps?: string[];
+  /** the gateway config the next steps refer to ("deploy the config below"), shown in full after them */
+  config?: { format: string; content: string };
   /** the figures come from an earlier completed analysis (the chat's stale answers): its time (ISO), its age when the
    * report was written, and how many events arrived after it (null: unknown) */
   as_of?: { time: string; age_ms: number; events_since: number | null };
@@ -204,11 +206,14 @@ function renderAnswer(p: ReportPayload & { answer: NonNullable<ReportPayload['an
   const notes = [...(p.answer.notes ?? []), ...(p.risks ?? [])];
   if (notes.length > 0) out.push(notes.join(' '));
   if (p.next_steps?.length) out.push(`Next steps: ${p.next_steps.map((x, i) => `(${i + 1}) ${x}`).join(' ')}`);
-  if (p.answer.config)
-    out.push(
-      `The ${p.answer.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM proxy config'} these steps refer to:\n\n\`\`\`${p.answer.config.format === 'portkey' ? 'json' : 'yaml'}\n${p.answer.config.content.trimEnd()}\n\`\`\``,
-    );
+  if (p.answer.config) out.push(configBlock(p.answer.config));
   return out.join('\n\n');
+}
+
+/** The config the steps refer to, as a fenced block. */
+function configBlock(c: { format: string; content: string }): string {
+  const portkey = c.format === 'portkey';
+  return `The ${portkey ? 'Portkey config' : 'LiteLLM proxy config'} these steps refer to:\n\n\`\`\`${portkey ? 'json' : 'yaml'}\n${c.content.trimEnd()}\n\`\`\``;
 }
 
 /** The prose of a report payload: title, as of (an earlier analysis), facts, comparisons, recommendations, risks, missing data, next steps. */
@@ -231,6 +236,7 @@ export function renderReport(p: ReportPayload): string {
   if (p.risks?.length) out.push(`Risks: ${p.risks.join('; ')}.`);
   if (p.missing_data?.length) out.push(`Missing data: ${p.missing_data.join('; ')}.`);
   if (p.next_steps?.length) out.push(`Next steps: ${p.next_steps.map((s, i) => `(${i + 1}) ${s}`).join(' ')}.`.replace(/\.\.$/, '.'));
+  if (p.config) out.push(configBlock(p.config));
   if (out.length === 0) out.push('The report payload held no facts, comparisons or recommendations to state.');
   return out.join('\n\n');
 }

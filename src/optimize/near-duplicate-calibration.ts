@@ -15,7 +15,8 @@
  * Precision is computed over positives vs random + hard negatives (1 : 2). "False-hit rate" = 1 - precision: the share
  * of near hits that would return another prompt's answer, at that mix.
  */
-import { jaccardSorted, nearDuplicateSimilarity, promptFeatures, type PromptFeatures } from './prompt-features.js';
+import { jaccardSorted, promptFeatures, type PromptFeatures } from './prompt-features.js';
+import { nearDuplicateSimilarity } from './prompt-similarity.js';
 
 export interface ParaphrasePair {
   origin: string;

@@ -5,7 +5,9 @@
  * that are at most `ttlMs` old; a miss is "sent to the model" and cached, a hit (exact or near) is served from the
  * cache and not cached again (so an entry expires `ttlMs` after the call that filled it, as in a real cache).
  * - exact: same (model, prompt_hash) (or, without a hash, same prompt_text) cached within the TTL;
- * - near: different text, `nearDuplicateSimilarity` >= threshold with a cached prompt of the same model;
+ * - near: different text, `nearDuplicateSimilarity` >= threshold with a cached prompt of the same model, measured
+ *   without the leading template (system prompt, preamble) the two share, as learned from this stream
+ *   (prompt-similarity.ts);
  * - miss: neither.
  * Candidate search is MinHash LSH (minhash.ts) salted with model, head and identifier hashes, so only prompts that
  * could pass the gates are compared; at most `maxCandidates` candidates (newest first) are verified with the exact
@@ -13,7 +15,8 @@
  * order), plus a hard cap on entries.
  */
 import { createMinHasher } from './minhash.js';
-import { hashString, nearDuplicateSimilarity, promptFeatures, type PromptFeatures } from './prompt-features.js';
+import { hashString, promptFeatures, type PromptFeatures } from './prompt-features.js';
+import { createTemplateRegistry, nearDuplicateSimilarity } from './prompt-similarity.js';
 import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from './near-duplicate-calibration.js';
 
 export interface PromptObservation {
@@ -95,6 +98,7 @@ export function createNearDuplicateIndex(opts: NearDuplicateIndexOptions): NearD
   let heads: (Entry | undefined)[] = new Array<Entry | undefined>(1 << tableBits).fill(undefined);
   let liveSlots = 0;
   const exact = new Map<string, Entry>();
+  const templates = createTemplateRegistry();
   const modelSalts = new Map<string, number>();
   let visitStamp = 0;
 
@@ -175,6 +179,7 @@ export function createNearDuplicateIndex(opts: NearDuplicateIndexOptions): NearD
     let keys: number[] | null = null;
     if (text !== null && text.length > 0) {
       features = promptFeatures(text, windowWords);
+      templates.observe(ev.model, features);
       keys = hasher.bandKeys(features.shingles, saltFor(ev.model, features));
       const stamp = ++visitStamp;
       let best: Entry | null = null;
@@ -193,7 +198,7 @@ export function createNearDuplicateIndex(opts: NearDuplicateIndexOptions): NearD
               // Jaccard >= t needs min(|A|, |B|) >= t * max(|A|, |B|): skip the rest cheaply
               const m = cf.shingles.length;
               if ((n < m ? n : m) >= threshold * (n < m ? m : n)) {
-                const s = nearDuplicateSimilarity(features, cf);
+                const s = nearDuplicateSimilarity(features, cf, templates, ev.model);
                 if (s > bestSim || (s === bestSim && best !== null && c.ts > best.ts)) {
                   bestSim = s;
                   best = c;

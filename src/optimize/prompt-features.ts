@@ -28,7 +28,17 @@ export interface PromptFeatures {
   entityHash: number;
   /** Hash of the normalised words before the compared window (0 when the whole prompt is compared). */
   headHash: number;
+  /**
+   * Blocks of the compared window (lines, and sentences within a line), when it has two or more: the hash of each
+   * block's words, and where each starts in `tokens` and in `content`. Empty for a single block. The pair comparison
+   * (prompt-template.ts) strips the blocks two prompts share at the start and end (a system prompt, a template).
+   */
+  blocks: number[];
+  blockTokenStarts: number[];
+  blockContentStarts: number[];
 }
+
+const NO_BLOCKS: number[] = [];
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -82,6 +92,13 @@ function isStop(h: number): boolean {
   }
 }
 
+/**
+ * Role labels of a flattened chat ("system: ...\nuser: ..." as events derive prompt_text from messages): a label at
+ * the start of a line, followed by ':', is framing, not content. Counted as a word it adds one shared word to every
+ * pair of user messages (measured: two GPTCache hard negatives crossed the threshold under a preamble because of it).
+ */
+const ROLE_LABELS = new Set(['system', 'user', 'assistant', 'tool', 'developer', 'function', 'human', 'ai'].map((w) => hashString(w)));
+
 function isWordCode(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || (c >= 65 && c <= 90) || (c > 127 && c < 0x3000);
 }
@@ -100,6 +117,7 @@ let stemHash = new Uint32Array(256);
 let flags = new Uint8Array(256); // bit 1: stop word, bit 2: entity
 let scratch = new Uint32Array(256);
 let scratch2 = new Uint32Array(256);
+let blockStart = new Uint32Array(64); // word index where each block starts
 
 function grow(): void {
   const n = wordHash.length * 2;
@@ -139,6 +157,9 @@ export function promptFeatures(text: string, windowWords = 64): PromptFeatures {
   let inBackticks = false;
   let inQuotes = false;
   let lastBreak = 0; // word index after the last line break
+  let nBlocks = 0;
+  let blockBreak = true; // the next word starts a block (a line break or a sentence end came before it)
+  let lineStart = true; // the next word is the first of its line (may be a role label)
   let i = 0;
   while (i < len) {
     const c = text.charCodeAt(i);
@@ -154,6 +175,14 @@ export function promptFeatures(text: string, windowWords = 64): PromptFeatures {
     }
     if (c === 10) {
       lastBreak = count;
+      blockBreak = true;
+      lineStart = true;
+      i++;
+      continue;
+    }
+    // a sentence ends at . ? ! followed by white space (not "v2.10", "e.g.x")
+    if ((c === 46 || c === 63 || c === 33) && (i + 1 === len || text.charCodeAt(i + 1) <= 32)) {
+      blockBreak = true;
       i++;
       continue;
     }
@@ -198,8 +227,21 @@ export function promptFeatures(text: string, windowWords = 64): PromptFeatures {
       }
       if (text.charCodeAt(i) === 40 && i + 1 < len && text.charCodeAt(i + 1) === 41) entity = true; // name() call
     }
-    if (count === wordHash.length) grow();
     const wh = fmix32(h);
+    if (lineStart) {
+      lineStart = false;
+      if (text.charCodeAt(i) === 58 && ROLE_LABELS.has(wh)) continue; // "user:" at a line start
+    }
+    if (count === wordHash.length) grow();
+    if (blockBreak) {
+      if (nBlocks === blockStart.length) {
+        const b = new Uint32Array(nBlocks * 2);
+        b.set(blockStart);
+        blockStart = b;
+      }
+      blockStart[nBlocks++] = count;
+      blockBreak = false;
+    }
     wordHash[count] = wh;
     const stop = isStop(wh);
     const n = i - start;
@@ -254,7 +296,32 @@ export function promptFeatures(text: string, windowWords = 64): PromptFeatures {
     for (let k = 0; k < nEnts; k++) if (k === 0 || scratch[k] !== scratch[k - 1]) h = Math.imul(h ^ scratch[k]!, FNV_PRIME);
     entityHash = fmix32(h) || 1;
   }
-  return { tokens, content, shingles, entityHash, headHash };
+
+  // blocks of the compared window (the first one may be cut by the window start)
+  let firstBlock = 0;
+  while (firstBlock + 1 < nBlocks && blockStart[firstBlock + 1]! <= from) firstBlock++;
+  let blocks = NO_BLOCKS;
+  let blockTokenStarts = NO_BLOCKS;
+  let blockContentStarts = NO_BLOCKS;
+  if (nBlocks - firstBlock >= 2) {
+    const nb = nBlocks - firstBlock;
+    blocks = new Array<number>(nb);
+    blockTokenStarts = new Array<number>(nb);
+    blockContentStarts = new Array<number>(nb);
+    let ci = 0;
+    let k = from;
+    for (let b = 0; b < nb; b++) {
+      const start = b === 0 ? from : blockStart[firstBlock + b]!;
+      const end = b + 1 < nb ? blockStart[firstBlock + b + 1]! : count;
+      for (; k < start; k++) if (useAll || (flags[k]! & 1) === 0) ci++;
+      let h = FNV_OFFSET;
+      for (let w = start; w < end; w++) h = Math.imul(h ^ wordHash[w]!, FNV_PRIME);
+      blocks[b] = fmix32(h);
+      blockTokenStarts[b] = start - from;
+      blockContentStarts[b] = ci;
+    }
+  }
+  return { tokens, content, shingles, entityHash, headHash, blocks, blockTokenStarts, blockContentStarts };
 }
 
 /** Exact Jaccard similarity of two sorted unique hash sets. Two empty sets are identical (1). */
@@ -276,50 +343,4 @@ export function jaccardSorted(a: ArrayLike<number>, b: ArrayLike<number>): numbe
     else j++;
   }
   return inter / (na + nb - inter);
-}
-
-/** Largest one-place edit (words per side) treated as a different question; measured best at 2 (bench). */
-const SINGLE_EDIT_MAX = 2;
-
-/**
- * True when the content-word sequences differ by one contiguous edit of at most `max` words on each side
- * (a = P X S, b = P Y S, 0 < |X| + |Y|, |X|, |Y| <= max): an inserted qualifier ("share your audio dataset") or a
- * swapped slot ("selects a schema field" vs "selects a column"). Rewordings differ in more than one place.
- */
-export function isSingleSmallEdit(a: ArrayLike<number>, b: ArrayLike<number>, max: number): boolean {
-  const na = a.length;
-  const nb = b.length;
-  let p = 0;
-  while (p < na && p < nb && a[p] === b[p]) p++;
-  let q = 0;
-  while (q < na - p && q < nb - p && a[na - 1 - q] === b[nb - 1 - q]) q++;
-  const x = na - p - q;
-  const y = nb - p - q;
-  return x + y > 0 && x <= max && y <= max;
-}
-
-/** Prompts with fewer content words than this only match when their word sequences are identical. */
-export const MIN_CONTENT_WORDS = 3;
-
-/**
- * Similarity used by the near-duplicate detector, in [0, 1]: exact Jaccard of the content-word sets, forced to 0 when
- * a precision gate says the prompts ask about different things:
- * - different heads (long prompts: context before the compared window differs) or different identifier tokens;
- * - a template slot swap: same length, the words differ at only one or two aligned positions
- *   ("number of rows" vs "number of columns", "Load audio data" vs "Load tabular data");
- * - too few content words to judge (then only identical word sequences count).
- */
-export function nearDuplicateSimilarity(a: PromptFeatures, b: PromptFeatures): number {
-  if (a.headHash !== b.headHash || a.entityHash !== b.entityHash) return 0;
-  const ta = a.tokens;
-  const tb = b.tokens;
-  if (ta.length === tb.length) {
-    let diff = 0;
-    for (let i = 0; i < ta.length && diff < 3; i++) if (ta[i] !== tb[i]) diff++;
-    if (diff === 0) return 1;
-    if (diff <= 2) return 0;
-  }
-  if (a.shingles.length < MIN_CONTENT_WORDS || b.shingles.length < MIN_CONTENT_WORDS) return 0;
-  if (isSingleSmallEdit(a.content, b.content, SINGLE_EDIT_MAX)) return 0;
-  return jaccardSorted(a.shingles, b.shingles);
 }

@@ -73,6 +73,9 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/v1/workspaces/:workspace/gateway-policy': read('param'),
   'PUT /api/v1/workspaces/:workspace/gateway-policy': manage('param'),
   'GET /api/v1/workspaces/:workspace/gateway-savings': read('param'),
+  // its settings (the time zone of its calendar): viewers read, owners change
+  'GET /api/v1/workspaces/:workspace/settings': read('param'),
+  'PUT /api/v1/workspaces/:workspace/settings': manage('param'),
 
   // reads and analysis
   'GET /api/v1/stats': read('query'),

@@ -28,6 +28,7 @@ import { registerWebSocketGateway } from './ws/gateway.js';
 import { webRoutes } from './routes/web.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { gatewayPolicyRoutes } from './routes/gateway-policy.js';
+import { workspaceSettingsRoutes } from './routes/workspace-settings.js';
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -89,6 +90,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   otlpRoutes(app, deps);
   statsRoutes(app, deps);
   catalogRoutes(app, deps);
+  workspaceSettingsRoutes(app, deps);
   analysisRoutes(app, deps);
   accountsRoutes(app, deps);
   metricsRoutes(app, deps);

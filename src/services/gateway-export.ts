@@ -3,7 +3,7 @@
  * a LiteLLM proxy config.yaml or a Portkey config JSON.
  */
 import { NetraError } from '../errors.js';
-import { policyToLiteLLM } from '../optimize/export/litellm.js';
+import { cacheAppsFromRecommendations, gatewayModel, policyToLiteLLM } from '../optimize/export/litellm.js';
 import { policyToPortkey } from '../optimize/export/portkey.js';
 import { validatePolicy } from '../optimize/policy.js';
 import type { AnalyticsStore } from '../store/types.js';
@@ -40,9 +40,12 @@ export async function exportGatewayConfig(
   const policy = validatePolicy(raw, { knownModel: (m) => deps.catalog.rates(req.workspace, m) !== null });
   const resolve = (model: string) => {
     const e = deps.catalog.resolve(model);
-    return e ? { id: e.id, provider: e.hosted_by ?? e.provider } : null;
+    return e ? gatewayModel(e) : null;
   };
-  const opts = { resolve, models: await deps.store.models(req.workspace) };
+  // the recommended policy's caches are scoped to the apps they were recommended for (the analysis is cached)
+  const cache_apps =
+    req.policy === undefined ? cacheAppsFromRecommendations((await deps.analysis.analyze(req)).recommendations) : undefined;
+  const opts = { resolve, models: await deps.store.models(req.workspace), cache_apps };
   if (req.format === 'litellm') {
     const r = policyToLiteLLM(policy, opts);
     return { format: 'litellm', content: r.yaml, notes: r.notes, policy };

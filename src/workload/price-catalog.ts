@@ -43,6 +43,20 @@ export const CatalogModelSchema = z.strictObject({
   family: z.string().min(1),
   /** other ids that mean this model: dated snapshots, provider-prefixed ids, host-specific ids */
   aliases: z.array(z.string().min(1).max(200)),
+  /**
+   * The model as the gateways name it, for deployable exports: LiteLLM's `litellm_params.model` ("provider/model",
+   * https://docs.litellm.ai/docs/providers), and Portkey's provider slug (its gateway's VALID_PROVIDERS) with the model
+   * sent in `override_params.model`. Absent on entries a gateway export cannot name (the export says so).
+   */
+  litellm_model: z
+    .string()
+    .regex(/^[a-z_]+\/\S+$/, 'must be "provider/model" as LiteLLM names it')
+    .optional(),
+  portkey_provider: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, "must be a Portkey provider slug (e.g. 'openai', 'mistral-ai')")
+    .optional(),
+  portkey_model: z.string().min(1).max(200).optional(),
   input: perToken,
   output: perToken,
   /** cache-read price; equal to input when the provider gives no discount */

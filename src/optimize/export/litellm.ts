@@ -6,8 +6,14 @@
  * - `model_list[]`: `{ model_name, litellm_params: { model: "provider/model", api_key: "os.environ/KEY", max_tokens? } }`;
  * - `router_settings`: `routing_strategy`, `num_retries`, `timeout` (s), `fallbacks: [{ group: [groups] }]`,
  *   `model_group_alias: { requested: group }`;
- * - `litellm_settings`: `cache: true`, `cache_params: { type: redis | redis-semantic, ttl, similarity_threshold,
- *   redis_semantic_cache_embedding_model }`.
+ * - `litellm_settings`: `cache: true`, `cache_params: { type: redis | redis-semantic, ttl, host, port, password,
+ *   mode: default_off, similarity_threshold, redis_semantic_cache_embedding_model }`; string values `os.environ/NAME`
+ *   are read from the environment by the proxy (cache_params and general_settings alike);
+ * - `general_settings.master_key` (.../proxy/virtual_keys): `os.environ/LITELLM_MASTER_KEY`.
+ * Deployable as is: every model is written as LiteLLM names it (the catalog's `litellm_model`; a model without one is
+ * left out and noted), secrets and Redis come from environment variables (listed in the header), and a cache
+ * recommended for some apps only is scoped to them: `mode: default_off`, and those apps opt in per request with
+ * `"cache": {"use-cache": true}` (LiteLLM's documented opt-in; a routing rule cannot see the app).
  * How the policy maps: LiteLLM routes by the requested model name, so each routing rule becomes a model group
  * `netra-route-<i>` on the target model, with a fallback to the original model. A rule that matches on model only
  * also gets a `model_group_alias` (clients keep sending the old name); a rule with app / task / tag / size
@@ -22,6 +28,47 @@ export interface GatewayModel {
   id: string;
   /** provider whose API serves it (the catalog's hosted_by for open-weight models, else provider) */
   provider: string;
+  /** the model as LiteLLM names it ("provider/model"); absent: LiteLLM cannot be given it */
+  litellm_model?: string;
+  /** Portkey's provider slug and model id; absent: Portkey cannot be given it */
+  portkey_provider?: string;
+  portkey_model?: string;
+}
+
+/** A catalog entry as the exports see it. */
+export function gatewayModel(e: {
+  id: string;
+  provider: string;
+  hosted_by?: string;
+  litellm_model?: string;
+  portkey_provider?: string;
+  portkey_model?: string;
+}): GatewayModel {
+  return {
+    id: e.id,
+    provider: e.hosted_by ?? e.provider,
+    ...(e.litellm_model ? { litellm_model: e.litellm_model } : {}),
+    ...(e.portkey_provider && e.portkey_model ? { portkey_provider: e.portkey_provider, portkey_model: e.portkey_model } : {}),
+  };
+}
+
+/** The apps each response cache was recommended for; null or absent: every app. */
+export interface CacheApps {
+  exact?: readonly string[] | null;
+  semantic?: readonly string[] | null;
+}
+
+/**
+ * The apps the cache recommendations name (null when one of them has no app: the whole workspace). What a gateway
+ * export scopes its cache to.
+ */
+export function cacheAppsFromRecommendations(recs: readonly { kind: string; scope: { app?: string } }[]): CacheApps {
+  const apps = (kind: string): string[] | null => {
+    const rs = recs.filter((r) => r.kind === kind);
+    if (rs.length === 0 || rs.some((r) => !r.scope.app)) return null;
+    return [...new Set(rs.map((r) => r.scope.app!))].sort();
+  };
+  return { exact: apps('exact_cache'), semantic: apps('semantic_cache') };
 }
 
 export interface GatewayExportOptions {
@@ -35,6 +82,8 @@ export interface GatewayExportOptions {
   timeout_seconds?: number;
   /** embedding model for a semantic cache (default text-embedding-3-small) */
   embedding_model?: string;
+  /** the apps each cache was recommended for (default: every app) */
+  cache_apps?: CacheApps;
 }
 
 export interface LiteLLMDeployment {
@@ -44,6 +93,7 @@ export interface LiteLLMDeployment {
 
 export interface LiteLLMConfig {
   model_list: LiteLLMDeployment[];
+  general_settings: { master_key: string };
   router_settings: {
     routing_strategy: 'simple-shuffle';
     num_retries: number;
@@ -56,28 +106,44 @@ export interface LiteLLMConfig {
     cache_params: {
       type: 'redis' | 'redis-semantic';
       ttl: number;
+      host: string;
+      port: string;
+      password: string;
+      mode?: 'default_off';
       similarity_threshold?: number;
       redis_semantic_cache_embedding_model?: string;
     };
   };
 }
 
-/** LiteLLM's provider prefix for a provider name (https://docs.litellm.ai/docs/providers). */
-const PREFIX: Record<string, string> = {
-  openai: 'openai',
-  anthropic: 'anthropic',
-  google: 'gemini',
-  mistral: 'mistral',
-  deepseek: 'deepseek',
-  together: 'together_ai',
-  groq: 'groq',
-  fireworks: 'fireworks_ai',
-  azure: 'azure',
-  bedrock: 'bedrock',
+/** Environment variables the exported config reads (os.environ/...), besides the provider keys. */
+export const LITELLM_ENV = {
+  master_key: 'LITELLM_MASTER_KEY',
+  redis_host: 'REDIS_HOST',
+  redis_port: 'REDIS_PORT',
+  redis_password: 'REDIS_PASSWORD',
+} as const;
+/** Model group of the semantic cache's embedding deployment. */
+export const CACHE_EMBEDDING_GROUP = 'netra-cache-embedding';
+
+/** The API key variable LiteLLM reads for each provider prefix (https://docs.litellm.ai/docs/providers). */
+const KEY_ENV: Record<string, string> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+  mistral: 'MISTRAL_API_KEY',
+  deepseek: 'DEEPSEEK_API_KEY',
+  together_ai: 'TOGETHERAI_API_KEY',
+  groq: 'GROQ_API_KEY',
+  fireworks_ai: 'FIREWORKS_AI_API_KEY',
 };
 
-export const litellmModel = (m: GatewayModel) => `${PREFIX[m.provider] ?? m.provider}/${m.id}`;
-const apiKey = (m: GatewayModel) => `os.environ/${(PREFIX[m.provider] ?? m.provider).toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`;
+/** LiteLLM's name of a model, or null when the catalog gives none. */
+export const litellmModel = (m: GatewayModel): string | null => m.litellm_model ?? null;
+function apiKeyEnv(litellm: string): string {
+  const prefix = litellm.slice(0, litellm.indexOf('/'));
+  return KEY_ENV[prefix] ?? `${prefix.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`;
+}
 
 /** A one-line description of a match, e.g. `app=support, task in (faq, classification), prompt <= 2000 tokens`. */
 export function describeMatch(m: PolicyMatch): string {
@@ -102,11 +168,17 @@ export function policyToLiteLLM(policy: Policy, opts: GatewayExportOptions): { c
   const known = (model: string, where: string): GatewayModel | null => {
     const g = opts.resolve(model);
     if (!g) notes.push(`${where}: model '${model}' is not in the price catalog; left out.`);
-    return g;
+    else if (!g.litellm_model) notes.push(`${where}: the catalog has no LiteLLM name for '${model}'; left out.`);
+    return g?.litellm_model ? g : null;
   };
+  const envs = new Set<string>([LITELLM_ENV.master_key]);
   const deployments = new Map<string, LiteLLMDeployment>();
   const deploy = (name: string, g: GatewayModel) => {
-    if (!deployments.has(name)) deployments.set(name, { model_name: name, litellm_params: { model: litellmModel(g), api_key: apiKey(g) } });
+    if (!deployments.has(name)) {
+      const model = g.litellm_model!;
+      envs.add(apiKeyEnv(model));
+      deployments.set(name, { model_name: name, litellm_params: { model, api_key: `os.environ/${apiKeyEnv(model)}` } });
+    }
     return deployments.get(name)!;
   };
   for (const m of opts.models ?? []) {
@@ -161,6 +233,7 @@ export function policyToLiteLLM(policy: Policy, opts: GatewayExportOptions): { c
 
   const config: LiteLLMConfig = {
     model_list: [...deployments.values()],
+    general_settings: { master_key: `os.environ/${LITELLM_ENV.master_key}` },
     router_settings: {
       routing_strategy: 'simple-shuffle',
       num_retries: opts.num_retries ?? 2,
@@ -171,26 +244,55 @@ export function policyToLiteLLM(policy: Policy, opts: GatewayExportOptions): { c
   };
   const sem = policy.semantic_cache?.enabled ? policy.semantic_cache : null;
   const exact = policy.exact_cache?.enabled ? policy.exact_cache : null;
+  const redis = {
+    host: `os.environ/${LITELLM_ENV.redis_host}`,
+    port: `os.environ/${LITELLM_ENV.redis_port}`,
+    password: `os.environ/${LITELLM_ENV.redis_password}`,
+  };
+  // one cache per proxy: its apps are the union of the cache kinds' apps (null: every app)
+  const scopes = [sem ? (opts.cache_apps?.semantic ?? null) : undefined, exact ? (opts.cache_apps?.exact ?? null) : undefined].filter(
+    (a) => a !== undefined,
+  );
+  const cacheApps = scopes.length === 0 || scopes.some((a) => a === null) ? null : [...new Set(scopes.flatMap((a) => a!))].sort();
+  const scoped = cacheApps !== null ? { mode: 'default_off' as const } : {};
   if (sem) {
+    const embedding = opts.resolve(opts.embedding_model ?? 'text-embedding-3-small');
+    if (embedding?.litellm_model) deploy(CACHE_EMBEDDING_GROUP, embedding);
+    else
+      notes.push(
+        `semantic cache: no LiteLLM name for the embedding model '${opts.embedding_model ?? 'text-embedding-3-small'}'; set redis_semantic_cache_embedding_model to a model_name of model_list.`,
+      );
+    config.model_list = [...deployments.values()];
     config.litellm_settings = {
       cache: true,
       cache_params: {
         type: 'redis-semantic',
         ttl: sem.ttl_seconds,
+        ...redis,
+        ...scoped,
         similarity_threshold: sem.threshold ?? 0.9,
-        redis_semantic_cache_embedding_model: opts.embedding_model ?? 'text-embedding-3-small',
+        redis_semantic_cache_embedding_model: CACHE_EMBEDDING_GROUP,
       },
     };
     notes.push(
-      "Semantic cache: LiteLLM compares embedding cosine similarity, not Netra's MinHash similarity; tune similarity_threshold on your traffic (exact repeats also hit).",
+      "Semantic cache: LiteLLM compares embedding cosine similarity, not Netra's MinHash similarity; tune similarity_threshold on your traffic (exact repeats also hit). It needs Redis with the search module (Redis Stack or Redis 8).",
     );
     if (exact && exact.ttl_seconds !== sem.ttl_seconds)
       notes.push(
         `exact_cache ttl ${exact.ttl_seconds} s: one cache per proxy, so the semantic cache's ttl (${sem.ttl_seconds} s) applies to exact repeats too.`,
       );
   } else if (exact) {
-    config.litellm_settings = { cache: true, cache_params: { type: 'redis', ttl: exact.ttl_seconds } };
+    config.litellm_settings = { cache: true, cache_params: { type: 'redis', ttl: exact.ttl_seconds, ...redis, ...scoped } };
   }
+  if (config.litellm_settings) {
+    for (const v of [LITELLM_ENV.redis_host, LITELLM_ENV.redis_port, LITELLM_ENV.redis_password]) envs.add(v);
+    header.push(
+      cacheApps === null
+        ? 'Cache: on for every request.'
+        : `Cache: off by default (mode: default_off); it was recommended for ${cacheApps.join(', ')} only, so those apps opt in by sending "cache": {"use-cache": true} in the request body (OpenAI SDK: extra_body).`,
+    );
+  }
+  header.push(`Environment: ${[...envs].sort().join(', ')} (read by the proxy through os.environ/).`);
   const comments = [`Generated by Netra from policy ${JSON.stringify(policy.name ?? 'unnamed')}.`, ...header, ...notes];
   return { config, yaml: comments.map((c) => `# ${c}`).join('\n') + '\n' + toYaml(config), notes };
 }

@@ -2,9 +2,12 @@
  * Analysis queries for the breakdown area (see ports/index.ts): any metric by any dimension, filtered, over a window,
  * at a granularity, with the top N groups kept and the rest folded into one "other" group. Every row carries every
  * metric (the answer picks the one asked), so one query answers "spend per day", "p95 by model" or "top 5 users".
- * Time buckets are UTC (weeks start on Monday); the key of an event without the dimension is null.
+ * Time buckets are calendar hours, days and weeks (from Monday) of `time_zone` (the workspace's, an IANA name; UTC
+ * when absent): bucket_start is the instant the local bucket starts, so a DST day is 23 or 25 hours long. The key of
+ * an event without the dimension is null.
  */
 import { NetraError } from '../../errors.js';
+import { isTimeZone } from '../../workload/zoned-time.js';
 import type { AnalysisScope } from './scope.js';
 
 /** Columns a breakdown may group or filter by; a tag is `{ tag: key }`. */
@@ -48,6 +51,8 @@ export interface BreakdownQuery {
   rank_by: BreakdownMetric;
   /** keep the top N groups (by rank_by over the whole window), fold the rest into OTHER_KEY; null: all groups */
   top: number | null;
+  /** IANA time zone of the hour/day/week buckets (default UTC) */
+  time_zone?: string;
 }
 
 export const OTHER_KEY = '(other)';
@@ -112,6 +117,10 @@ export function checkBreakdownQuery(q: BreakdownQuery): BreakdownQuery {
     throw new NetraError('VALIDATION', `metric must be one of ${BREAKDOWN_METRICS.join(', ')}`, { field: 'metric' });
   if (q.top !== null && (!Number.isInteger(q.top) || q.top < 1 || q.top > MAX_BREAKDOWN_GROUPS))
     throw new NetraError('VALIDATION', `top must be a whole number in [1, ${MAX_BREAKDOWN_GROUPS}]`, { field: 'top' });
+  if (q.time_zone !== undefined && !isTimeZone(q.time_zone))
+    throw new NetraError('VALIDATION', `unknown time zone '${String(q.time_zone)}'; use an IANA name such as Europe/Paris or UTC`, {
+      field: 'time_zone',
+    });
   if (!Array.isArray(q.filters) || q.filters.length > 8) throw new NetraError('VALIDATION', 'at most 8 filters', { field: 'filters' });
   for (const f of q.filters) {
     col(f.column, 'filters.column');

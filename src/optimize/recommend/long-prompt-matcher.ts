@@ -7,7 +7,7 @@
  * behind an identical head. In a long request a one- or two-word edit (a synonym, a filler word) is a rewording, and
  * the generator plants exactly those (manifest `near_duplicate`: word-3-shingle Jaccard >= 0.5). Here two long
  * prompts match when they mention the same identifiers and their stemmed content-word sets (the index's features,
- * over the whole text) have Jaccard >= threshold. Identifiers are words with a digit or `_`, compared lower-cased
+ * over the whole text, less a leading template both share: prompt-similarity.ts) have Jaccard >= threshold. Identifiers are words with a digit or `_`, compared lower-cased
  * (the index also treats camelCase and ALLCAPS words as identifiers, which a lower-cased rewording then breaks). Candidates come from MinHash LSH (12 x 3),
  * verified exactly; at most MAX_CANDIDATES per lookup, newest first.
  *
@@ -15,7 +15,8 @@
  * older, and every successful call is cached (hits too), as "an earlier status=ok event within the TTL" says.
  */
 import { createMinHasher } from '../minhash.js';
-import { hashString, jaccardSorted, promptFeatures } from '../prompt-features.js';
+import { hashString, promptFeatures, type PromptFeatures } from '../prompt-features.js';
+import { createTemplateRegistry, varyingJaccard } from '../prompt-similarity.js';
 
 /** Prompts with at least this many words go through this matcher; shorter ones through the index. */
 export const LONG_PROMPT_WORDS = 40;
@@ -70,7 +71,7 @@ interface Entry {
   ts: number;
   model: string;
   entity: number;
-  shingles: number[];
+  features: PromptFeatures;
 }
 
 export interface LongPromptMatch {
@@ -100,6 +101,7 @@ export function createLongPromptMatcher(opts: { threshold: number; ttlMs: number
   const hasher = createMinHasher({ bands: 12, rows: 3 });
   const buckets = new Map<number, Entry[]>();
   const salts = new Map<string, number>();
+  const templates = createTemplateRegistry();
   let lastSweep = -Infinity;
 
   /** Drops expired entries (lists are in time order, oldest first). Runs once per TTL of stream time. */
@@ -125,6 +127,7 @@ export function createLongPromptMatcher(opts: { threshold: number; ttlMs: number
     }
     const f = promptFeatures(text, WHOLE_TEXT);
     const entity = identifierHash(text);
+    templates.observe(ev.model, f);
     let salt = salts.get(ev.model);
     if (salt === undefined) {
       salt = hashString(ev.model);
@@ -144,9 +147,9 @@ export function createLongPromptMatcher(opts: { threshold: number; ttlMs: number
         if (c.ts >= now || seen.has(c)) continue;
         seen.add(c);
         if (c.model !== ev.model || c.entity !== entity) continue;
-        const m = c.shingles.length;
+        const m = c.features.shingles.length;
         if ((n < m ? n : m) < threshold * (n < m ? m : n)) continue;
-        const s = jaccardSorted(f.shingles, c.shingles);
+        const s = varyingJaccard(f, c.features, templates, ev.model);
         if (s > bestSim || (s === bestSim && best !== null && c.ts > best.ts)) {
           bestSim = s;
           best = c;
@@ -154,7 +157,7 @@ export function createLongPromptMatcher(opts: { threshold: number; ttlMs: number
       }
     }
     if (cache && n > 0) {
-      const entry: Entry = { id: ev.event_id, ts: now, model: ev.model, entity, shingles: f.shingles };
+      const entry: Entry = { id: ev.event_id, ts: now, model: ev.model, entity, features: f };
       for (const k of keys) {
         const list = buckets.get(k);
         if (list === undefined) buckets.set(k, [entry]);

@@ -71,12 +71,15 @@ export function analysisRoutes(app: FastifyInstance, deps: ServerDeps): void {
     return presentAnalysis(await deps.analysis.analyze({ workspace, ...parseRange(q), goal: q.goal as string | undefined }));
   });
 
-  // GET /api/v1/breakdown?metric=spend&by=app|tag:task&granularity=day&top=5&filter=end_user:u-1&from=&to=
+  // GET /api/v1/breakdown?metric=spend&by=app|tag:task&granularity=day&top=5&filter=end_user:u-1&from=&to=&time_zone=
+  // time buckets are in the workspace's time zone (its settings) unless time_zone names another
   app.get('/api/v1/breakdown', { schema: breakdownSchema }, async (req) => {
     checkQueryKeys(BreakdownQuerySchema, req.query);
     const q = req.query as Record<string, unknown>;
     const workspace = parseWorkspace(q.workspace, deps.config.defaultWorkspace);
-    return deps.analysis.breakdown({ workspace, ...parseRange(q), query: parseBreakdownQuery(q) });
+    const query = parseBreakdownQuery(q);
+    const tz = typeof q.time_zone === 'string' ? q.time_zone : await deps.repo.getWorkspaceTimeZone(workspace);
+    return deps.analysis.breakdown({ workspace, ...parseRange(q), query: tz === 'UTC' ? query : { ...query, time_zone: tz } });
   });
 
   app.post('/api/v1/simulations', { schema: simulationSchema }, async (req) => {

@@ -208,7 +208,11 @@ export const BreakdownQuery = z.object({
   ...WindowQuery,
   metric: z.enum(BREAKDOWN_METRICS).optional().describe('the figure that ranks groups for top (default spend)'),
   by: z.string().optional().describe(`the dimension to group by: ${column}`),
-  granularity: z.enum(BREAKDOWN_GRANULARITIES).optional().describe('time buckets (UTC; weeks start on Monday)'),
+  granularity: z
+    .enum(BREAKDOWN_GRANULARITIES)
+    .optional()
+    .describe("time buckets, in the workspace's time zone (its settings; UTC by default) or time_zone's; weeks start on Monday"),
+  time_zone: z.string().optional().describe("an IANA time zone for the buckets (e.g. Europe/Paris), instead of the workspace's"),
   top: z.string().optional().describe(`keep the top N groups (1..${MAX_BREAKDOWN_GROUPS}) by metric, fold the rest into "(other)"`),
   filter: z
     .union([z.string(), z.array(z.string())])

@@ -22,7 +22,15 @@ import { scopeSql as chScopeSql } from '../clickhouse-queries.js';
 import type { ClickHouseExecutor } from '../clickhouse-executor.js';
 import { scopeSql as duckScopeSql } from '../duckdb-queries.js';
 import { readObjects } from '../duckdb-rows.js';
+import { offsetChanges, UTC, zonedTime } from '../../workload/zoned-time.js';
 import { breakdownStatements, CLICKHOUSE, DUCKDB, type Dialect } from './sql.js';
+
+/** A local bucket start (wall-clock ms of the zone, as if UTC) → the instant it starts. */
+function localToInstant(local: number, tz: string): number {
+  if (tz === UTC) return local;
+  const w = new Date(local);
+  return zonedTime(w.getUTCFullYear(), w.getUTCMonth(), w.getUTCDate(), w.getUTCHours(), w.getUTCMinutes(), tz);
+}
 
 /** The ClickHouse store's read path: its executor and events table. */
 type ChRunRead = <T>(kind: string, fn: (ex: ClickHouseExecutor, table: string) => Promise<T>) => Promise<T>;
@@ -78,7 +86,9 @@ async function runBreakdown(
     );
   }
   const top = Math.min(q.top ?? MAX_BREAKDOWN_GROUPS, MAX_BREAKDOWN_GROUPS);
-  const st = breakdownStatements(d, table, where, q, top);
+  const tz = q.time_zone ?? UTC;
+  const zone = q.granularity !== null && tz !== UTC ? offsetChanges(scope.from, scope.to, tz) : undefined;
+  const st = breakdownStatements(d, table, where, q, top, zone);
   const params = { ...scopeParams, ...st.params };
   const [t] = await exec(st.total, params);
   const total = figuresOf(t ?? {});
@@ -93,7 +103,7 @@ async function runBreakdown(
   } else {
     const raw = await exec(st.rows(folded), folded ? { ...params, top_keys: keys } : params);
     rows = raw.map((r) => ({
-      bucket_start: q.granularity === null ? null : num(r.bucket),
+      bucket_start: q.granularity === null ? null : localToInstant(num(r.bucket), tz),
       key: q.dimension === null || r.grp == null ? null : String(r.grp),
       ...figuresOf(r),
     }));

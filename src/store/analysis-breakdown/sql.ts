@@ -116,8 +116,25 @@ export interface BreakdownStatements {
   params: Record<string, string | number>;
 }
 
+/**
+ * The zone's offset over the window, for local time buckets: the offset at the window's start and each change in it
+ * (DST), from zoned-time.ts. Both engines get the same literals, so their buckets are equal by construction (no
+ * engine time zone database involved).
+ */
+export interface ZoneOffsets {
+  initial: number;
+  changes: { at: number; offset: number }[];
+}
+
 /** Builds the statements over `table` with the scope's `where` (the engine's scopeSql). */
-export function breakdownStatements(d: Dialect, table: string, where: string, q: BreakdownQuery, top: number): BreakdownStatements {
+export function breakdownStatements(
+  d: Dialect,
+  table: string,
+  where: string,
+  q: BreakdownQuery,
+  top: number,
+  zone: ZoneOffsets = { initial: 0, changes: [] },
+): BreakdownStatements {
   const params: Record<string, string | number> = {};
   let filtered = where;
   q.filters.forEach((f, i) => {
@@ -131,7 +148,15 @@ export function breakdownStatements(d: Dialect, table: string, where: string, q:
     params.bucket_origin = q.granularity === 'week' ? WEEK_ORIGIN_MS : 0;
     const size = d.param('bucket_size', 'Int64');
     const origin = d.param('bucket_origin', 'Int64');
-    bucket = `${d.intDiv(`${d.epochMs} - ${origin}`, size)} * ${size} + ${origin}`;
+    // local wall-clock ms: epoch ms + the zone's offset at that instant (a CASE over the offset changes, newest first);
+    // the bucket is returned in local ms and turned back into an instant by the caller
+    const arms = [...zone.changes]
+      .reverse()
+      .map((c) => `WHEN ${d.epochMs} >= ${Math.trunc(c.at)} THEN ${Math.trunc(c.offset)}`)
+      .join(' ');
+    const offset = arms ? `(CASE ${arms} ELSE ${Math.trunc(zone.initial)} END)` : `${Math.trunc(zone.initial)}`;
+    const local = zone.initial === 0 && !arms ? d.epochMs : `${d.epochMs} + ${offset}`;
+    bucket = `${d.intDiv(`${local} - ${origin}`, size)} * ${size} + ${origin}`;
   }
   const total = `SELECT ${d.figures}${key ? `, ${d.double(`count(${key})`)} AS keyed, ${d.countDistinct(key)} AS n_groups` : ''}
 FROM ${table} WHERE ${filtered}`;
