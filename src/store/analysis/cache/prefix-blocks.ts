@@ -39,8 +39,15 @@ const toRow = (r: Row): PrefixBlockRow => ({
   cached_prompt_tokens: num(r.cached_prompt_tokens),
   cost_usd: num(r.cost_usd),
   block_size: num(r.block_size),
-  hashes: r.hashes as number[],
+  hashes: listNumbers(r.hashes),
 });
+
+/** A list column: a JS array (ClickHouse JSON) or DuckDB's list value (streamed chunks hold DuckDB values). */
+function listNumbers(v: unknown): number[] {
+  if (Array.isArray(v)) return v as number[];
+  const items = (v as { items?: unknown } | null)?.items;
+  return Array.isArray(items) ? (items as number[]) : [];
+}
 
 export async function scanPrefixBlocks(
   engine: AnalysisEngine,
