@@ -440,7 +440,10 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
       output: 4e-6 / (i + 1),
       batch_discount: i % 2 ? 0.5 : 0,
       ms_per_output_token: i % 3 ? 20 + i : null,
+      cache_write_premium: i % 2 ? 1e-6 / (i + 1) : 0,
     });
+    // provider prompt-cache reads on some events (the chained conversations and a few generated ones)
+    const pcEvents = (await duck.listEvents(scope(), { limit: EVENTS * 2 })).filter((e, i) => i % 11 === 0 || e.prefix_block_hashes);
     const plan: ReplayPlan = {
       routing: [
         {
@@ -457,6 +460,11 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
       exact_cache_ttl_ms: 900_000,
       semantic_hit_ids: texts.filter((_, i) => i % 7 === 0).map((t) => t.event_id),
       semantic_hit_weight: 2.5,
+      prompt_cache: {
+        event_ids: pcEvents.map((e) => e.event_id),
+        hit_tokens: pcEvents.map((e, i) => Math.floor(((e.prompt_tokens - e.cached_prompt_tokens) * (i % 4)) / 4)),
+        write_tokens: pcEvents.map((_, i) => (i % 3) * 64),
+      },
       cache_latency_ms: 40,
       batch: [
         { ...any, offline: true },
@@ -471,6 +479,8 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const [a, b] = await Promise.all([duck.analysis.replaySimulate(scope(), plan), ch.analysis.replaySimulate(scope(), plan)]);
     expect(a.rows[0]!.day).toBeNull();
     expect(a.rows[0]!.semantic_hits).toBeGreaterThan(0);
+    expect(a.rows[0]!.prompt_cache_hits).toBeGreaterThan(0);
+    expect(a.rows[0]!.prompt_cache_savings_usd).not.toBe(0);
     expect(a.rows[0]!.rule_events.every((n) => n > 0)).toBe(true);
     expectSame(a, b, 'replaySimulate');
     const empty = { ...scope(), from: scope().to + 1, to: scope().to + 2 };

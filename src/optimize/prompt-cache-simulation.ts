@@ -18,7 +18,8 @@
  * Memory: expired subtrees are dropped as time advances (a block's last use is never later than its parent's), so the
  * trie holds the blocks used within one window, not the history.
  */
-import type { BlockCacheTally, PrefixBlockRow } from './ports/cache.js';
+import type { BlockCacheTally, CacheQueries, PrefixBlockRow } from './ports/cache.js';
+import type { AnalysisScope } from './ports/scope.js';
 
 export type { BlockCacheTally, PrefixBlockRow };
 
@@ -198,4 +199,34 @@ export class BlockCacheTallies {
   result(): BlockCacheTally[] {
     return [...this.tallies.values()].sort((a, b) => b.hit_spend_usd - a.hit_spend_usd || (a.app + a.model < b.app + b.model ? -1 : 1));
   }
+}
+
+/** What the replay bills: per event that reads the cache (or confirms writes), the tokens read and writes confirmed. */
+export interface PromptCacheReads {
+  event_ids: string[];
+  /** tokens read beyond those the call already reported as cached (those are billed at the cached price already) */
+  hit_tokens: number[];
+  write_tokens: number[];
+}
+
+/** The prompt-cache reads of a scope's chained events (for the replay); `chained`: events with a chain. */
+export async function promptCacheReads(
+  queries: Pick<CacheQueries, 'scanPrefixBlocks'>,
+  scope: AnalysisScope,
+  windowMs: number,
+  minTokens: (model: string) => number | null,
+): Promise<{ reads: PromptCacheReads; chained: number }> {
+  const sim = new PromptCacheSimulator(windowMs, minTokens);
+  const reads: PromptCacheReads = { event_ids: [], hit_tokens: [], write_tokens: [] };
+  const scan = await queries.scanPrefixBlocks(scope, (rows) => {
+    for (const r of rows) {
+      const s = sim.step(r);
+      if (s.hit_tokens > 0 || s.confirmed_write_tokens > 0) {
+        reads.event_ids.push(r.event_id);
+        reads.hit_tokens.push(Math.max(0, s.hit_tokens - r.cached_prompt_tokens));
+        reads.write_tokens.push(s.confirmed_write_tokens);
+      }
+    }
+  });
+  return { reads, chained: scan.rows };
 }
