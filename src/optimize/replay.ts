@@ -2,9 +2,8 @@
  * What-if replay: a policy (policy.ts) applied to the stored history, deterministically, giving baseline vs projected
  * spend, latency p50/p95, cache hit rate and share of traffic changed, in total and per UTC day, with the
  * assumptions behind every figure. No I/O: it receives the replay port (ports/replay.ts), whose store does the
- * heavy lifting in SQL; this file resolves the policy against the catalog (`buildReplayPlan`), runs the semantic
- * cache simulation over the text-bearing events when asked (near-duplicates.ts, in JS), the provider prompt-cache
- * simulation over the events' block chains (prompt-cache-simulation.ts) and shapes the result.
+ * heavy lifting in SQL; this file resolves the policy (`buildReplayPlan`), runs the semantic cache simulation
+ * (near-duplicates.ts) and the provider prompt-cache simulation (prompt-cache-simulation.ts) in JS, shapes the result.
  *
  * Order of application per event: routing (first matching rule) → provider prompt caching (read tokens at the cached
  * price) → response cache (exact, then semantic; a hit costs 0 and takes `cache_latency_ms`) → max_tokens cap (first
