@@ -22,7 +22,7 @@ import { analyzeWorkspace } from '../src/optimize/analyze.js';
 import { analysisContext } from '../src/optimize/catalog-context.js';
 import type { AnalysisQueries, AnalysisScope } from '../src/optimize/ports/index.js';
 import { OTHER_KEY, type BreakdownQuery } from '../src/optimize/ports/breakdown.js';
-import type { PromptTextRow } from '../src/optimize/ports/cache.js';
+import type { PrefixBlockRow, PromptTextRow } from '../src/optimize/ports/cache.js';
 import type { ReplayMatch, ReplayPlan, ReplayTextRow } from '../src/optimize/ports/replay.js';
 import { policyFromRecommendations } from '../src/optimize/policy-from-recommendations.js';
 import { replayPolicy } from '../src/optimize/replay.js';
@@ -30,6 +30,7 @@ import { createChdbExecutor } from '../src/store/clickhouse-chdb-executor.js';
 import { createClickHouseStore } from '../src/store/clickhouse-store.js';
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
 import type { AnalyticsStore } from '../src/store/types.js';
+import type { WorkloadEvent } from '../src/workload/event.js';
 import { priceCatalog } from './helpers/usage-analysis-context.js';
 
 const END = Date.UTC(2026, 10, 16);
@@ -131,8 +132,68 @@ beforeAll(async () => {
       expect(c).toEqual(d);
     }
     scopes.set(preset, { workspace: preset, from: w.from, to: w.to });
+    // conversations with block chains (the generator plants none): turns a few minutes apart re-send the conversation so far
+    const chained = chainedConversations(preset, w.from, w.to, i);
+    const [d, c] = await Promise.all([duck.append(chained), ch.append(chained)]);
+    expect(c).toEqual(d);
   }
 });
+
+/** 60 conversations of 2-8 turns; each turn's chain extends the previous one (ids unique per conversation). */
+function chainedConversations(workspace: string, from: number, to: number, salt: number): WorkloadEvent[] {
+  const out: WorkloadEvent[] = [];
+  let x = 12_345 + salt;
+  const rnd = () => (x = (x * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+  for (let c = 0; c < 60; c++) {
+    let t = from + rnd() * (to - from - 3_600_000);
+    const chain: number[] = [];
+    const turns = 2 + Math.floor(rnd() * 7);
+    for (let k = 0; k < turns; k++) {
+      for (let b = 0, n = 2 + Math.floor(rnd() * 6); b < n; b++) chain.push(c * 10_000 + chain.length + (salt + 1) * 2 ** 40);
+      const prompt = chain.length * 128 - Math.floor(rnd() * 100);
+      out.push({
+        event_id: `chain-${salt}-${c}-${k}`,
+        timestamp: t,
+        workspace,
+        app: c % 3 === 0 ? 'docs-chat' : 'conversations',
+        environment: 'production',
+        end_user: null,
+        session_id: `s${c}`,
+        trace_id: null,
+        span_id: null,
+        provider: c % 2 ? 'anthropic' : 'openai',
+        model: c % 2 ? 'claude-sonnet-4' : 'gpt-4o-mini',
+        operation: 'chat',
+        prompt_tokens: prompt,
+        completion_tokens: 50,
+        cached_prompt_tokens: k === 3 ? 128 : 0,
+        latency_ms: 900,
+        ttft_ms: null,
+        status: rnd() < 0.1 ? 'error' : 'ok',
+        error_type: null,
+        http_status: null,
+        finish_reason: 'stop',
+        max_tokens: null,
+        temperature: null,
+        stream: null,
+        cost_usd: prompt * 1e-6,
+        cost_source: 'given',
+        token_source: 'reported',
+        prompt_hash: null,
+        prefix_hash: null,
+        prefix_tokens: null,
+        prefix_block_hashes: [...chain],
+        prefix_block_size: 128,
+        prompt_text: null,
+        response_text: null,
+        quality_score: null,
+        tags: {},
+      });
+      t += 20_000 + rnd() * 400_000;
+    }
+  }
+  return out;
+}
 afterAll(async () => {
   if (process.env.PARITY_DEBUG) process.stderr.write(`picks among ties that differ:\n${tieDiffs.join('\n')}\n`);
   await duck?.close();
@@ -182,7 +243,7 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
 
   it('each store picks a busiest minute that really has the peak number of 429s', async () => {
     const perMinute = new Map<string, number>();
-    for (const e of await duck.listEvents(scope(), { limit: EVENTS })) {
+    for (const e of await duck.listEvents(scope(), { limit: EVENTS * 2 })) {
       if (e.http_status !== 429) continue;
       const k = `${e.app}@${Math.floor(e.timestamp / 60_000) * 60_000}`;
       perMinute.set(k, (perMinute.get(k) ?? 0) + 1);
@@ -220,6 +281,16 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const [a, b] = await Promise.all([collect(duck), collect(ch)]);
     expect(a.n).toBeGreaterThan(0);
     expectSame(a, b, 'scanPromptTexts');
+    for (const s of [scope(), inner()]) {
+      const blocks = async (store: AnalyticsStore) => {
+        const rows: PrefixBlockRow[] = [];
+        const r = await store.analysis.scanPrefixBlocks(s, (c) => rows.push(...c), { chunk_rows: 100 });
+        return { rows, r };
+      };
+      const [x, y] = await Promise.all([blocks(duck), blocks(ch)]);
+      expect(x.rows.length).toBeGreaterThan(50);
+      expectSame(x, y, 'scanPrefixBlocks');
+    }
   });
 
   it('performance queries', async () => {
@@ -255,7 +326,7 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
       }
     }
     // spend per app per day equals the events' own sums, and top-2 + other + none covers every event
-    const events = await duck.listEvents(scope(), { limit: EVENTS });
+    const events = await duck.listEvents(scope(), { limit: EVENTS * 2 });
     const r = await duck.analysis.breakdown(scope(), { dimension: 'app', granularity: 'day', filters: [], rank_by: 'spend', top: null });
     for (const row of r.rows) {
       const mine = events.filter((e) => e.app === row.key && Math.floor(e.timestamp / 86_400_000) * 86_400_000 === row.bucket_start);
@@ -387,7 +458,10 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
       output: 4e-6 / (i + 1),
       batch_discount: i % 2 ? 0.5 : 0,
       ms_per_output_token: i % 3 ? 20 + i : null,
+      cache_write_premium: i % 2 ? 1e-6 / (i + 1) : 0,
     });
+    // provider prompt-cache reads on some events (the chained conversations and a few generated ones)
+    const pcEvents = (await duck.listEvents(scope(), { limit: EVENTS * 2 })).filter((e, i) => i % 11 === 0 || e.prefix_block_hashes);
     const plan: ReplayPlan = {
       routing: [
         {
@@ -404,6 +478,11 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
       exact_cache_ttl_ms: 900_000,
       semantic_hit_ids: texts.filter((_, i) => i % 7 === 0).map((t) => t.event_id),
       semantic_hit_weight: 2.5,
+      prompt_cache: {
+        event_ids: pcEvents.map((e) => e.event_id),
+        hit_tokens: pcEvents.map((e, i) => Math.floor(((e.prompt_tokens - e.cached_prompt_tokens) * (i % 4)) / 4)),
+        write_tokens: pcEvents.map((_, i) => (i % 3) * 64),
+      },
       cache_latency_ms: 40,
       batch: [
         { ...any, offline: true },
@@ -418,6 +497,8 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const [a, b] = await Promise.all([duck.analysis.replaySimulate(scope(), plan), ch.analysis.replaySimulate(scope(), plan)]);
     expect(a.rows[0]!.day).toBeNull();
     expect(a.rows[0]!.semantic_hits).toBeGreaterThan(0);
+    expect(a.rows[0]!.prompt_cache_hits).toBeGreaterThan(0);
+    expect(a.rows[0]!.prompt_cache_savings_usd).not.toBe(0);
     expect(a.rows[0]!.rule_events.every((n) => n > 0)).toBe(true);
     expectSame(a, b, 'replaySimulate');
     const empty = { ...scope(), from: scope().to + 1, to: scope().to + 2 };

@@ -176,6 +176,18 @@ describe('netra CLI', () => {
     ]);
   }, 60_000);
 
+  it('imports a Mooncake trace (format detected) with --model and --start, and asks for --start when it is missing', async () => {
+    const trace = resolve(__dirname, 'fixtures/imports/mooncake-trace.jsonl');
+    const noStart = await netra('import', trace, '--model', 'gpt-4o-mini', '--workspace', 'mc', '--json');
+    expect(noStart.code).not.toBe(0);
+    expect(noStart.stderr).toMatch(/--start/);
+    const imp = await netra('import', trace, '--model', 'gpt-4o-mini', '--start', '2026-11-02T08:00:00Z', '--workspace', 'mc', '--json');
+    expect(imp.code).toBe(0);
+    expect(JSON.parse(imp.stdout)).toMatchObject({ imported: 15, rejected: 0 });
+    const stats = JSON.parse((await netra('stats', '--workspace', 'mc', '--json')).stdout);
+    expect(stats.prompt_tokens).toBe(50_710);
+  }, 180_000);
+
   it('explains a missing model for the Azure format and a bad format', async () => {
     const noModel = await netra('import', AZURE, '--format', 'azure-trace', '--json');
     expect(noModel.code).not.toBe(0);

@@ -9,6 +9,11 @@
  *   with the catalog minimums set to the manifest's, and a second check shows that the real catalog minimums only
  *   ever remove events (Claude Haiku needs 2,048-4,096 tokens).
  * Savings are projected to 30 days, so the monthly figures are compared with monthly(manifest dollars).
+ *
+ * Multi-turn conversations (each turn re-sends the conversation so far; helpers/planted-conversations.ts) are planted
+ * on top of a generated workload, through the real ingest normalisation (block chains from the text): the
+ * recommendation must recover each app's planted cacheable_input_token_share within ±2 percentage points and its
+ * dollars (cached-read discount minus Anthropic's confirmed cache writes) within ±5%.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAll, type Manifest } from '../src/corpus/generator.js';
@@ -16,9 +21,10 @@ import { PRESET_NAMES } from '../src/corpus/presets.js';
 import type { AnalysisContext } from '../src/optimize/context.js';
 import { monthly, type KindResult } from '../src/optimize/recommendation.js';
 import { exactCacheQueryOptions, recommendExactCache } from '../src/optimize/recommend/exact-cache.js';
-import { prefixCacheQueryOptions, recommendPromptCaching } from '../src/optimize/recommend/prompt-caching.js';
+import { loadPromptCaching, prefixCacheQueryOptions, recommendPromptCaching } from '../src/optimize/recommend/prompt-caching.js';
 import { analyzeSemanticCache } from '../src/optimize/recommend/semantic-cache.js';
 import { createDuckDbStore, type DuckDbStore } from '../src/store/duckdb-store.js';
+import { plantConversations } from './helpers/planted-conversations.js';
 import { priceCatalog, usageContext } from './helpers/usage-analysis-context.js';
 
 const EVENTS = 40_000;
@@ -117,4 +123,43 @@ describe.each(PRESET_NAMES.flatMap((p) => SEEDS.map((s) => [p, s] as const)))('p
     const r = recommendPromptCaching(await store.analysis.prefixCacheGroups(scope, opts), ctx, opts);
     expect(sum(r, fig('prefix_cacheable_events'))).toBeLessThanOrEqual(manifest.counts.prefix_cacheable);
   });
+});
+
+describe.each(SEEDS)('planted multi-turn conversations: seed %i', (seed) => {
+  const workspace = `conversations-${seed}`;
+  it('prompt_caching recovers each app’s planted cacheable token share and dollars', async () => {
+    const from = Date.UTC(2026, 10, 10);
+    const cat = priceCatalog();
+    const generated = generateAll({ preset: 'chat-support', events: 5000, days: 1, seed, end: from + 86_400_000, pricer: cat, workspace });
+    const planted = plantConversations({
+      workspace,
+      from,
+      seed,
+      catalog: cat,
+      conversations: 120,
+      apps: [
+        { app: 'assistant-gpt', model: 'gpt-4o' },
+        { app: 'assistant-claude', model: 'claude-sonnet-4' },
+      ],
+    });
+    await store.append([...generated.events, ...planted.events]);
+    const stats = await store.stats({ workspace });
+    const scope = { workspace, from, to: from + 86_400_000 };
+    const ctx = usageContext({ ...scope, total_events: stats.events, total_spend_usd: stats.spend_usd });
+    const r = recommendPromptCaching(await loadPromptCaching(store.analysis, scope, ctx), ctx);
+    for (const [app, truth] of planted.byApp) {
+      const rec = r.recommendations.find((x) => x.scope.app === app);
+      expect(rec, app).toBeDefined();
+      const f = rec!.evidence.figures;
+      const share = truth.cacheable / truth.prompt;
+      expect(share).toBeGreaterThan(0.3);
+      expect(Math.abs(Number(f.cacheable_input_token_share) - share), app).toBeLessThanOrEqual(0.02);
+      expect(f.cache_window_seconds).toBe(300);
+      expect(Math.abs(Number(f.hits) / truth.hits - 1), app).toBeLessThanOrEqual(0.05);
+      const rates = ctx.rates(truth.model)!;
+      const premium = rates.cache_write !== null ? truth.writes * (rates.cache_write - rates.input) : 0;
+      const dollars = truth.cacheable * (rates.input - rates.cached_input) - premium;
+      expect(Math.abs(Number(f[`savings_usd:${truth.model}`]) / dollars - 1), app).toBeLessThanOrEqual(0.05);
+    }
+  }, 120_000);
 });

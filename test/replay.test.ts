@@ -288,6 +288,44 @@ describe('semantic cache and tag matching', () => {
   });
 });
 
+describe('provider prompt caching over block chains', () => {
+  // claude-sonnet-4: input $3, cached input $0.30, cache write $3.75 per M tokens; caches from 1,024 tokens
+  const turn = (id: string, t: number, hashes: number[], prompt: number) =>
+    ev('pc', {
+      event_id: id,
+      timestamp: DAY1 + t * 1000,
+      app: 'chat',
+      model: 'claude-sonnet-4',
+      prompt_tokens: prompt,
+      completion_tokens: 100,
+      prefix_block_hashes: hashes,
+      prefix_block_size: 512,
+    });
+
+  it('bills the simulated cache reads at the cached price and the writes they confirm at the write premium', async () => {
+    const store = await storeWith([
+      turn('a1', 0, [1, 2, 3], 1400), // writes 3 blocks
+      turn('a2', 60, [1, 2, 4, 5], 1900), // reads 1,024 (confirms blocks 1, 2)
+      turn('a3', 120, [1, 2, 4, 6, 7], 2500), // reads 1,536 (confirms block 4, written by a2)
+      turn('a4', 1000, [1, 2, 4, 6, 7, 8], 2900), // 880 s later: expired
+    ]);
+    const r = await replayPolicy(store.analysis, ctxFor('pc', DAY1, DAY2), { prompt_caching: { enabled: true } });
+    const saved = (1024 + 1536) * (3e-6 - 3e-7) - (1024 + 512) * (3.75e-6 - 3e-6);
+    expect(r.breakdown.prompt_cache_hits).toBe(2);
+    expect(r.breakdown.prompt_cache_savings_usd).toBeCloseTo(saved, 12);
+    expect(r.savings_usd).toBeCloseTo(saved, 12);
+    expect(r.changed_events).toBe(2);
+    expect(r.assumptions.some((a) => a.startsWith('Prompt caching (cache lifetime 300 s'))).toBe(true);
+    // a 1,000 s lifetime keeps the conversation warm for a4 too: 2,560 more tokens read, and a3's writes of blocks 6
+    // (512 tokens) and 7 (its last, partial block: 2,500 - 4 x 512 = 452 tokens) confirmed
+    const long = await replayPolicy(store.analysis, ctxFor('pc', DAY1, DAY2), { prompt_caching: { enabled: true, window_seconds: 1000 } });
+    expect(long.breakdown.prompt_cache_hits).toBe(3);
+    expect(long.breakdown.prompt_cache_savings_usd).toBeCloseTo(saved + 2560 * (3e-6 - 3e-7) - (512 + 452) * (3.75e-6 - 3e-6), 12);
+    expect(() => validatePolicy({ prompt_caching: { enabled: true, window_seconds: 0 } })).toThrow(/prompt_caching.window_seconds/);
+    await store.close();
+  });
+});
+
 describe('planted truth of generated workloads', () => {
   for (const preset of ['chat-support', 'batch-summarization']) {
     it(`${preset}: exact cache, batch and routing recover the manifest's counts and dollars`, async () => {

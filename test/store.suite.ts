@@ -49,6 +49,8 @@ export function makeEvent(overrides: Partial<WorkloadEvent> = {}): WorkloadEvent
     prompt_hash: null,
     prefix_hash: null,
     prefix_tokens: null,
+    prefix_block_hashes: null,
+    prefix_block_size: null,
     prompt_text: null,
     response_text: null,
     quality_score: null,
@@ -85,6 +87,9 @@ export function makeFullEvent(overrides: Partial<WorkloadEvent> = {}): WorkloadE
     prompt_hash: 'a'.repeat(64),
     prefix_hash: 'b'.repeat(64),
     prefix_tokens: 512,
+    // the chain's extremes: 0 and 2^53 - 1 are stored exactly
+    prefix_block_hashes: [0, 1, 2 ** 53 - 1, 123_456_789_012_345, 7],
+    prefix_block_size: 128,
     prompt_text: `system: "quotes", 'single', back\\slash, tab\t, newline\n, unicode é ü 日本語 😀 ${'long text '.repeat(20_000)}`,
     response_text: 'Sure: {"json": [1, 2, 3]}\r\nend',
     quality_score: 0.875,

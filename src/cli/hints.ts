@@ -58,6 +58,7 @@ export function sniffFormat(path: string): ImportFormatName | null {
       .split('\n')
       .map((l) => l.trim())
       .find((l) => l !== '') ?? '';
+  if (/^\{/.test(first) && first.includes('"hash_ids"') && first.includes('"input_length"')) return 'mooncake';
   if (/^[[{]/.test(first)) return 'jsonl';
   if (/^"?timestamp"?\s*,\s*"?contexttokens"?\s*,\s*"?generatedtokens"?/i.test(first)) return 'azure-trace';
   if (first.includes(',')) return 'csv';
@@ -68,7 +69,7 @@ export function sniffFormat(path: string): ImportFormatName | null {
 export function formatHint(path: string, given: ImportFormatName): string | null {
   const looks = sniffFormat(path);
   if (looks === null || looks === given) return null;
-  const extra = looks === 'azure-trace' ? ' --model <id>' : '';
+  const extra = looks === 'azure-trace' ? ' --model <id>' : looks === 'mooncake' ? ' --model <id> --start <iso time>' : '';
   return `hint: ${path} looks like ${looks}, not ${given}; try --format ${looks}${extra}`;
 }
 

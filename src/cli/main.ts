@@ -99,53 +99,60 @@ program
       choiceArg('format', IMPORT_FORMATS),
     ),
   )
-  .option('--model <id>', 'model for formats that carry none (azure-trace), or default for CSV rows without one')
+  .option('--model <id>', 'model for formats that carry none (azure-trace, mooncake), or default for CSV rows without one')
+  .option('--start <time>', 'mooncake: the ISO 8601 time its relative timestamps (ms) count from')
   .option('--map <mapping>', 'CSV column mapping field=column,... (default: columns named like event fields)')
   .option('--workspace <name>', 'workspace (default: NETRA_WORKSPACE or demo)')
   .option('--json', 'print { imported, rejected, duplicates, errors } as JSON')
-  .action(async (file: string, o: { format?: ImportFormat; model?: string; map?: string; workspace?: string; json?: boolean }) => {
-    // detected before the app opens its stores: a file we cannot read is refused at once, with the reason
-    const format = o.format ?? (await detectFormat(file));
-    const result = await withApp(async (app) => {
-      const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
-      const model = o.model;
-      if (model !== undefined) {
-        checkModel(
-          model,
-          () => app.catalog().entries.flatMap((e) => [e.id, ...e.aliases]),
-          (m) => app.catalog().rates(workspace, m) !== null,
-        );
+  .action(
+    async (
+      file: string,
+      o: { format?: ImportFormat; model?: string; start?: string; map?: string; workspace?: string; json?: boolean },
+    ) => {
+      // detected before the app opens its stores: a file we cannot read is refused at once, with the reason
+      const format = o.format ?? (await detectFormat(file));
+      if (format === 'mooncake') (await import('../ingest/mooncake-trace.js')).mooncakeStart(o.start);
+      const result = await withApp(async (app) => {
+        const workspace = parseWorkspace(o.workspace, app.config.defaultWorkspace);
+        const model = o.model;
+        if (model !== undefined) {
+          checkModel(
+            model,
+            () => app.catalog().entries.flatMap((e) => [e.id, ...e.aliases]),
+            (m) => app.catalog().rates(workspace, m) !== null,
+          );
+        }
+        const progress = progressReporter(!o.json && process.stderr.isTTY, 'bytes');
+        try {
+          return await app.importFile(
+            file,
+            { format, model: o.model, start: o.start, mapping: parseMapping(o.map), workspace, signal: interruptSignal() },
+            progress.update,
+          );
+        } finally {
+          progress.stop();
+        }
+      });
+      const out = {
+        imported: result.accepted,
+        rejected: result.rejected,
+        duplicates: result.duplicates,
+        errors: result.errors,
+        errors_total: result.errors_total ?? result.errors.length,
+      };
+      print(Boolean(o.json), out, () => {
+        const lines = [`imported ${out.imported} events (${out.duplicates} already stored, ${out.rejected} rejected)`];
+        for (const e of out.errors.slice(0, 20)) lines.push(`  line ${e.line ?? e.index}: ${e.field}: ${e.message}`);
+        if (out.errors_total > 20) lines.push(`  ... ${out.errors_total - 20} more (use --json for all)`);
+        return lines.join('\n');
+      });
+      if (out.imported === 0 && out.rejected > 0) {
+        const hint = formatHint(file, format);
+        if (hint) process.stderr.write(`${hint}\n`);
+        process.exitCode = 1;
       }
-      const progress = progressReporter(!o.json && process.stderr.isTTY, 'bytes');
-      try {
-        return await app.importFile(
-          file,
-          { format, model: o.model, mapping: parseMapping(o.map), workspace, signal: interruptSignal() },
-          progress.update,
-        );
-      } finally {
-        progress.stop();
-      }
-    });
-    const out = {
-      imported: result.accepted,
-      rejected: result.rejected,
-      duplicates: result.duplicates,
-      errors: result.errors,
-      errors_total: result.errors_total ?? result.errors.length,
-    };
-    print(Boolean(o.json), out, () => {
-      const lines = [`imported ${out.imported} events (${out.duplicates} already stored, ${out.rejected} rejected)`];
-      for (const e of out.errors.slice(0, 20)) lines.push(`  line ${e.line ?? e.index}: ${e.field}: ${e.message}`);
-      if (out.errors_total > 20) lines.push(`  ... ${out.errors_total - 20} more (use --json for all)`);
-      return lines.join('\n');
-    });
-    if (out.imported === 0 && out.rejected > 0) {
-      const hint = formatHint(file, format);
-      if (hint) process.stderr.write(`${hint}\n`);
-      process.exitCode = 1;
-    }
-  });
+    },
+  );
 
 program
   .command('generate')

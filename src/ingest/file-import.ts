@@ -1,13 +1,14 @@
 /**
  * Imports an event file through the ingest pipeline, streaming it from disk (memory stays bounded whatever the size)
  * and reporting bytes read for a progress bar. Formats: `jsonl` (NDJSON events), `openai-jsonl` (NDJSON of OpenAI
- * log envelopes), `csv` (with an optional column mapping) and `azure-trace` (the Azure LLM inference trace; needs
- * `model`). Row positions in errors are 1-based line numbers.
+ * log envelopes), `csv` (with an optional column mapping), `azure-trace` (the Azure LLM inference trace; needs
+ * `model`) and `mooncake` (Mooncake trace JSON lines with 512-token block hashes; needs `model` and `start`). Row positions in errors are 1-based line numbers.
  */
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { NetraError } from '../errors.js';
 import { parseAzureTrace } from './azure-trace.js';
+import { parseMooncakeTrace } from './mooncake-trace.js';
 import { type CsvHeaderInfo, parseCsv } from './csv.js';
 import { parseNdjson, parseNdjsonBatches } from './ndjson.js';
 import { openAiLogToEventInput } from './openai-log.js';
@@ -22,15 +23,17 @@ import {
 } from './tool-imports.js';
 import { type Chunk, type IngestItem, isPlainObject } from './types.js';
 
-export const IMPORT_FORMATS = ['jsonl', 'openai-jsonl', 'csv', 'azure-trace', 'litellm', 'langfuse'] as const;
+export const IMPORT_FORMATS = ['jsonl', 'openai-jsonl', 'csv', 'azure-trace', 'mooncake', 'litellm', 'langfuse'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 export interface ImportOptions {
   format: ImportFormat;
   workspace: string;
-  /** azure-trace: the model the requests are priced as (required there) */
+  /** azure-trace, mooncake: the model the requests are priced as (required there) */
   model?: string;
-  /** azure-trace: optional provider, app and environment for every row */
+  /** mooncake: the time the trace's relative timestamps count from (ISO 8601 or epoch ms; required there) */
+  start?: string | number;
+  /** azure-trace, mooncake: optional provider, app and environment for every row */
   provider?: string;
   app?: string;
   environment?: string;
@@ -101,6 +104,14 @@ function itemsFor(chunks: AsyncIterable<Chunk>, opts: ImportOptions): IngestSour
       return parseCsv(chunks, { mapping: opts.mapping, onHeader: opts.onHeader });
     case 'azure-trace':
       return parseAzureTrace(chunks, { model: opts.model, provider: opts.provider, app: opts.app, environment: opts.environment });
+    case 'mooncake':
+      return parseMooncakeTrace(chunks, {
+        model: opts.model,
+        start: opts.start,
+        provider: opts.provider,
+        app: opts.app,
+        environment: opts.environment,
+      });
     default:
       throw new NetraError('VALIDATION', `unknown format '${String(opts.format)}' (use ${IMPORT_FORMATS.join(', ')})`, { field: 'format' });
   }
@@ -192,7 +203,8 @@ async function readHead(path: string, bytes: number): Promise<string> {
 /**
  * Tells the format of a file from its first 64 KiB, or explains why it cannot: Netra events (JSON lines with
  * `timestamp` and `model`), OpenAI logs (`request` / `response`), LiteLLM spend logs (`request_id` + `call_type`, JSON
- * or CSV), Langfuse observations (`type` + `traceId`, or pages with `data` and `meta`), the Azure trace CSV, Netra CSV.
+ * or CSV), Langfuse observations (`type` + `traceId`, or pages with `data` and `meta`), Mooncake traces (`hash_ids` +
+ * `input_length`), the Azure trace CSV, Netra CSV.
  */
 export async function detectFormat(path: string): Promise<ImportFormat> {
   const head = await readHead(path, 65_536);
@@ -206,6 +218,7 @@ export async function detectFormat(path: string): Promise<ImportFormat> {
     if (keys.has('request_id') && keys.has('call_type')) return 'litellm';
     if ((keys.has('traceId') && keys.has('type') && keys.has('startTime')) || (keys.has('data') && keys.has('meta') && keys.has('traceId')))
       return 'langfuse';
+    if (keys.has('hash_ids') && keys.has('input_length')) return 'mooncake';
     if (keys.has('response') && (keys.has('request') || keys.has('choices') || keys.has('usage'))) return 'openai-jsonl';
     if (keys.has('timestamp') && keys.has('model')) return 'jsonl';
     throw cannot(`JSON with keys ${[...keys].slice(0, 8).join(', ')} matches no known format`);

@@ -27,7 +27,7 @@ import { exactCacheQueryOptions, recommendExactCache } from './recommend/exact-c
 import { recommendLatencySlo } from './recommend/latency-slo.js';
 import { recommendMaxTokens } from './recommend/max-tokens.js';
 import { recommendModelRouting } from './recommend/model-routing.js';
-import { prefixCacheQueryOptions, recommendPromptCaching } from './recommend/prompt-caching.js';
+import { loadPromptCaching, recommendPromptCaching } from './recommend/prompt-caching.js';
 import { recommendRetryWaste } from './recommend/retry-waste.js';
 import { analyzeSemanticCache } from './recommend/semantic-cache.js';
 
@@ -112,7 +112,7 @@ export async function analyzeWorkspace(q: AnalysisQueries, ctx: AnalysisContext,
     timed('context_growth', () => q.contextGrowth(scope)),
     timed('latency', () => q.latencyByAppModel(scope)),
     timed('exact_cache', () => q.exactCacheGroups(scope, exactCacheQueryOptions(ctx))),
-    timed('prompt_caching', () => q.prefixCacheGroups(scope, prefixCacheQueryOptions(ctx))),
+    timed('prompt_caching', () => loadPromptCaching(q, scope, ctx)),
     timed('batch_schedule', () => q.scheduledTraffic(scope)),
   ]);
   // After the queries, not beside them: tried on 1M events (bench/analysis.ts, 2 cores, load 2-4), the JS pass running

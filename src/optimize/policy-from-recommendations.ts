@@ -1,8 +1,9 @@
 /**
  * Turns recommendations into a what-if policy (the "chosen policy" that replay and the gateway exports use):
  * routing rules from model_routing, response caches from exact_cache / semantic_cache, batch rules from batch_api,
- * caps from max_tokens. Kinds without a policy lever (retry_waste, context_growth, latency_slo, prompt_caching) are
- * advice only and are left out (POLICY_KINDS). Pure.
+ * caps from max_tokens, provider prompt caching from prompt_caching (the replay simulates it over the events' block
+ * chains). Kinds without a policy lever (retry_waste, context_growth, latency_slo) are advice only and are left out
+ * (POLICY_KINDS). Pure.
  *
  * The policy does not depend on the goal's order: routing rules are sorted most specific first (task rules before
  * size-only rules), then by id, so every goal replays one policy and the projected savings are the same figure.
@@ -62,6 +63,11 @@ export function policyFromRecommendations(
         // a response cache merged from both kinds (merge.ts) keeps its exact part explicit
         if (r.merged_from?.some((id) => id.startsWith('exact_cache:'))) policy.exact_cache = { enabled: true, ttl_seconds: ttl };
         break;
+      case 'prompt_caching': {
+        const w = Number(r.evidence.figures.cache_window_seconds);
+        policy.prompt_caching = { enabled: true, window_seconds: Number.isFinite(w) && w > 0 ? w : 300 };
+        break;
+      }
       case 'batch_api':
         policy.batch.push({ match: { ...(app ? { app } : {}), ...(r.scope.model ? { model: r.scope.model } : {}), offline: true } });
         break;

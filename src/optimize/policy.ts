@@ -66,6 +66,10 @@ export const PolicySchema = z.strictObject({
       threshold: z.number().gt(0, 'must be > 0').max(1, 'must be <= 1').optional(),
     })
     .optional(),
+  /** provider prompt caching (prompt-cache-simulation.ts over the events' block chains); window: the cache lifetime */
+  prompt_caching: z
+    .strictObject({ enabled: z.boolean(), window_seconds: z.number().positive('must be > 0').max(86_400).default(300) })
+    .optional(),
   batch: z
     .array(
       z.strictObject({
@@ -154,6 +158,7 @@ export function isEmptyPolicy(p: Policy): boolean {
     p.batch.length === 0 &&
     p.max_tokens_caps.length === 0 &&
     !p.exact_cache?.enabled &&
-    !p.semantic_cache?.enabled
+    !p.semantic_cache?.enabled &&
+    !p.prompt_caching?.enabled
   );
 }

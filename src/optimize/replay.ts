@@ -2,16 +2,19 @@
  * What-if replay: a policy (policy.ts) applied to the stored history, deterministically, giving baseline vs projected
  * spend, latency p50/p95, cache hit rate and share of traffic changed, in total and per UTC day, with the
  * assumptions behind every figure. No I/O: it receives the replay port (ports/replay.ts), whose store does the
- * heavy lifting in SQL; this file resolves the policy against the catalog (`buildReplayPlan`), runs the semantic
- * cache simulation over the text-bearing events when asked (near-duplicates.ts, in JS) and shapes the result.
+ * heavy lifting in SQL; this file resolves the policy (`buildReplayPlan`), runs the semantic cache simulation
+ * (near-duplicates.ts) and the provider prompt-cache simulation (prompt-cache-simulation.ts) in JS, shapes the result.
  *
- * Order of application per event: routing (first matching rule) → response cache (exact, then semantic; a hit costs
- * 0 and takes `cache_latency_ms`) → max_tokens cap (first matching cap) → batch discount.
+ * Order of application per event: routing (first matching rule) → provider prompt caching (read tokens at the cached
+ * price) → response cache (exact, then semantic; a hit costs 0 and takes `cache_latency_ms`) → max_tokens cap (first
+ * matching cap) → batch discount.
  */
 import type { AnalysisContext } from './context.js';
 import { createNearDuplicateIndex } from './near-duplicates.js';
 import { validatePolicy, type Policy, type PolicyMatch } from './policy.js';
+import type { CacheQueries } from './ports/cache.js';
 import type { AnalysisScope } from './ports/index.js';
+import { promptCacheReads } from './prompt-cache-simulation.js';
 import {
   emptyReplayTotal,
   type ReplayAggregateRow,
@@ -108,6 +111,9 @@ export interface ReplayBreakdown {
   exact_cache_hits: number;
   semantic_cache_hits: number;
   cache_savings_usd: number;
+  /** calls that read the provider prompt cache (policy.prompt_caching), and what the cached reads save net of writes */
+  prompt_cache_hits: number;
+  prompt_cache_savings_usd: number;
   batch_events: number;
   batch_savings_usd: number;
   /** events whose completion exceeded their cap: billed at the cap, and their answers would have been cut off */
@@ -137,6 +143,10 @@ export interface ReplayResult {
   /** the SQL that produced the figures (evidence) */
   query: string;
 }
+
+/** Prompt-cache write premium per token: cache_write - input where the provider bills one (Anthropic), else 0. */
+const writePremium = (rt: { input: number; cache_write: number | null }): number =>
+  rt.cache_write !== null && rt.cache_write > rt.input ? rt.cache_write - rt.input : 0;
 
 /** Canonical catalog id of a stored model id (the id itself when the catalog does not know it). */
 const canonical = (ctx: ReplayContext, model: string) => ctx.resolve(model)?.id ?? ctx.rates(model)?.model ?? model;
@@ -180,6 +190,7 @@ export function buildReplayPlan(
         output: rt.output,
         batch_discount: ctx.resolve(r.model)?.batch_discount ?? 0,
         ms_per_output_token: r.ms_per_output_token,
+        cache_write_premium: writePremium(rt),
       });
     }
     const c = canonical(ctx, r.model);
@@ -201,6 +212,7 @@ export function buildReplayPlan(
         output: rt.output,
         batch_discount: ctx.resolve(target)?.batch_discount ?? 0,
         ms_per_output_token: mptByCanonical.get(target)?.mpt ?? null,
+        cache_write_premium: writePremium(rt),
       });
     }
     const match = resolveMatch(rule.match, `routing[${i}]`, models, ctx, notes);
@@ -223,6 +235,7 @@ export function buildReplayPlan(
     routing,
     exact_cache_ttl_ms: ttlS === null ? null : ttlS * 1000,
     semantic_hit_ids: [],
+    prompt_cache: null,
     cache_latency_ms: opts.cache_latency_ms ?? DEFAULT_CACHE_LATENCY_MS,
     batch: policy.batch.map((b, i) => resolveMatch(b.match, `batch[${i}]`, models, ctx, notes)),
     caps: policy.max_tokens_caps.map((c, i) => ({ match: resolveMatch(c.match, `max_tokens_caps[${i}]`, models, ctx, notes), cap: c.cap })),
@@ -305,6 +318,8 @@ export function replayResultFrom(
       exact_cache_hits: t.exact_hits,
       semantic_cache_hits: t.semantic_hits,
       cache_savings_usd: t.cache_savings_usd,
+      prompt_cache_hits: t.prompt_cache_hits,
+      prompt_cache_savings_usd: t.prompt_cache_savings_usd,
       batch_events: t.batched,
       batch_savings_usd: t.batch_savings_usd,
       truncated_events: t.truncated,
@@ -336,7 +351,7 @@ export function replayResultFrom(
  * malformed policy or an unknown target model.
  */
 export async function replayPolicy(
-  queries: ReplayQueries,
+  queries: ReplayQueries & Pick<CacheQueries, 'scanPrefixBlocks'>,
   ctx: ReplayContext,
   rawPolicy: unknown,
   opts: ReplayOptions = {},
@@ -367,6 +382,17 @@ export async function replayPolicy(
       );
       if (sem.note) assumptions.push(sem.note);
     }
+  }
+
+  if (policy.prompt_caching?.enabled) {
+    const w = policy.prompt_caching.window_seconds;
+    const pc = await promptCacheReads(queries, scope, w * 1000, (m) => ctx.resolve(m)?.min_cacheable_prompt_tokens ?? null);
+    plan.prompt_cache = pc.reads;
+    assumptions.push(
+      pc.chained === 0
+        ? 'Prompt caching: no event in the window carries a prompt block chain (prefix_block_hashes, or prompt_text of 1,024 tokens or more), so no provider prompt-cache reads were simulated.'
+        : `Prompt caching (cache lifetime ${w} s, refreshed on use): the ${pc.chained} events with a prompt block chain were replayed in time order through a simulated provider cache per (app, recorded model) (prompt-cache-simulation.ts): a call reads the longest run of its leading blocks sent by a successful call within the lifetime, at least the model's minimum cacheable prompt (catalog). Read tokens are billed at the serving model's cached-input price; cache writes, at the write premium (Anthropic), only where a later call reads them. A call served by a response cache or rerouted keeps the simulated reads of its recorded model.`,
+    );
   }
 
   const { rows, sql } = await queries.replaySimulate(scope, plan);

@@ -10,6 +10,8 @@
  * - `timestamp` is DateTime64(6, 'UTC'), so fractional epoch milliseconds survive a round trip;
  * - repeated short strings (workspace, app, model, status, ...) are LowCardinality; token counts UInt32,
  *   http_status UInt16, money and latency Float64, optional fields Nullable;
+ * - `prefix_block_hashes` is Array(Float64) (integers below 2^53, exact, read back as JS numbers); ClickHouse arrays
+ *   cannot be Nullable, so an event without a chain stores [] and reads back as null;
  * - `tags` is JSON text (NULL when the event has none), written with JSON.stringify like the DuckDB store, so the
  *   same literal tag tests work;
  * - a bloom_filter skip index on event_id serves the de-duplication lookup (`event_id IN (...)` within a workspace).
@@ -53,6 +55,8 @@ export const EVENT_COLUMN_TYPES: Readonly<Record<(typeof EVENT_COLUMNS)[number],
   prompt_hash: 'Nullable(String)',
   prefix_hash: 'Nullable(String)',
   prefix_tokens: 'Nullable(UInt32)',
+  prefix_block_hashes: 'Array(Float64)',
+  prefix_block_size: 'Nullable(UInt32)',
   prompt_text: 'Nullable(String)',
   response_text: 'Nullable(String)',
   quality_score: 'Nullable(Float64)',
@@ -105,6 +109,14 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'token_source column (reported | estimated), after cost_source',
     statements: (db) => [`ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS token_source ${LC} DEFAULT 'reported' AFTER cost_source`],
+  },
+  {
+    version: 3,
+    description: 'prefix_block_hashes and prefix_block_size columns (prompt as a chain of block hashes), after prefix_tokens',
+    statements: (db) => [
+      `ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS prefix_block_hashes Array(Float64) AFTER prefix_tokens`,
+      `ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS prefix_block_size Nullable(UInt32) AFTER prefix_block_hashes`,
+    ],
   },
 ];
 
@@ -162,6 +174,8 @@ export function eventJsonLine(e: WorkloadEvent): string {
     prompt_hash: e.prompt_hash,
     prefix_hash: e.prefix_hash,
     prefix_tokens: e.prefix_tokens,
+    prefix_block_hashes: e.prefix_block_hashes ?? [],
+    prefix_block_size: e.prefix_block_size ?? null,
     prompt_text: e.prompt_text,
     response_text: e.response_text,
     quality_score: e.quality_score,
@@ -175,5 +189,7 @@ export function rowToEvent(r: Record<string, unknown>): WorkloadEvent {
   for (const c of EVENT_COLUMNS) e[c] = r[c] ?? null;
   e.timestamp = r.ts_ms;
   e.tags = r.tags == null ? {} : JSON.parse(r.tags as string);
+  const chain = r.prefix_block_hashes as number[] | null | undefined;
+  e.prefix_block_hashes = chain != null && chain.length > 0 ? chain : null;
   return e as unknown as WorkloadEvent;
 }

@@ -8,10 +8,13 @@
  * row API ≈ 1.1 s CPU, DataChunk API ≈ 1.4 s CPU, before DuckDB's own commit. The straight-line code below
  * (no per-value dispatch) keeps every property access monomorphic.
  */
-import { timestampValue, type DuckDBAppender } from '@duckdb/node-api';
+import { DOUBLE, LIST, timestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
+import { isBlockHash, MAX_PREFIX_BLOCKS } from '../workload/prefix-blocks.js';
 import { EVENT_TABLE_COLUMNS, type ColumnDef } from './duckdb-schema.js';
+
+const DOUBLE_LIST = LIST(DOUBLE);
 
 const UINT_MAX: Record<string, number> = { UINTEGER: 4294967295, USMALLINT: 65535 };
 
@@ -25,6 +28,13 @@ const isNum = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(
 const isOptNum = (v: unknown): boolean => v == null || (typeof v === 'number' && Number.isFinite(v));
 const isU32 = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4294967295;
 const isOptU32 = (v: unknown): boolean => v == null || isU32(v);
+
+const isOptChain = (v: unknown): boolean => {
+  if (v == null) return true;
+  if (!Array.isArray(v) || v.length > MAX_PREFIX_BLOCKS) return false;
+  for (let i = 0; i < v.length; i++) if (!isBlockHash(v[i])) return false;
+  return true;
+};
 
 /** Straight-line check of one event (the common, valid case); validateEvent names the field when it fails. */
 function quickValid(e: WorkloadEvent): boolean {
@@ -61,6 +71,8 @@ function quickValid(e: WorkloadEvent): boolean {
     isOptStr(e.prompt_hash) &&
     isOptStr(e.prefix_hash) &&
     isOptU32(e.prefix_tokens) &&
+    isOptChain(e.prefix_block_hashes) &&
+    isOptU32(e.prefix_block_size) &&
     isOptStr(e.prompt_text) &&
     isOptStr(e.response_text) &&
     isOptNum(e.quality_score) &&
@@ -107,6 +119,9 @@ function validateEvent(event: unknown, i: number, columns: readonly ColumnDef[] 
           break;
         case 'json':
           if (typeof v !== 'object' || Array.isArray(v)) throw fieldError(i, col.name, 'must be an object of strings');
+          break;
+        case 'double_list':
+          if (!isOptChain(v)) throw fieldError(i, col.name, `must be a list of at most ${MAX_PREFIX_BLOCKS} integers in 0..2^53-1`);
           break;
       }
     }
@@ -176,6 +191,10 @@ export function appendEventRows(app: DuckDBAppender, events: readonly WorkloadEv
     else app.appendVarchar(e.prefix_hash);
     if (e.prefix_tokens == null) app.appendNull();
     else app.appendUInteger(e.prefix_tokens);
+    if (e.prefix_block_hashes == null) app.appendNull();
+    else app.appendList(e.prefix_block_hashes, DOUBLE_LIST);
+    if (e.prefix_block_size == null) app.appendNull();
+    else app.appendUInteger(e.prefix_block_size);
     if (e.prompt_text == null) app.appendNull();
     else app.appendVarchar(e.prompt_text);
     if (e.response_text == null) app.appendNull();

@@ -7,19 +7,21 @@
  * - token counts are UINTEGER (inputs are capped at 1e8), `http_status` USMALLINT, money/latency DOUBLE;
  * - optional strings are nullable VARCHAR; `tags` is JSON text (NULL when the event has no tags): the
  *   appender writes it as one string per row, and `tags->>'team'` still works in SQL;
+ * - `prefix_block_hashes` is DOUBLE[] (NULL when the event has no chain): the hashes are integers below 2^53
+ *   (workload/prefix-blocks.ts), exact in a DOUBLE and read back as JS numbers, like key_hash;
  * - `key_hash` is a 53-bit hash of (workspace, event_id) (see duckdb-key-index.ts), an exact integer stored as
  *   DOUBLE so that it is written and read without BigInt; it backs de-duplication.
  * - No ART index: DuckDB's zone maps (per row group min/max) prune `timestamp` range scans because events
  *   arrive roughly in time order, and an index on (workspace, event_id) would cost insert throughput and RAM
  *   without helping the anti-join (DuckDB does not use ART indexes for joins or IN lists).
  */
-import { BOOLEAN, DOUBLE, TIMESTAMP, UINTEGER, USMALLINT, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { BOOLEAN, DOUBLE, LIST, TIMESTAMP, UINTEGER, USMALLINT, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { NetraError } from '../errors.js';
 import { EVENT_COLUMNS, type WorkloadEvent } from '../workload/event.js';
 import { toNumber } from './duckdb-rows.js';
 
 /** How a column is written by the chunk writer and read back. */
-export type ColumnKind = 'string' | 'timestamp' | 'uint' | 'double' | 'boolean' | 'json';
+export type ColumnKind = 'string' | 'timestamp' | 'uint' | 'double' | 'boolean' | 'json' | 'double_list';
 
 export interface ColumnDef {
   name: keyof WorkloadEvent | 'key_hash';
@@ -84,6 +86,8 @@ export const EVENT_TABLE_COLUMNS: readonly ColumnDef[] = [
   S('prompt_hash', true),
   S('prefix_hash', true),
   U('prefix_tokens', true),
+  { name: 'prefix_block_hashes', sqlType: 'DOUBLE[]', kind: 'double_list', nullable: true, vectorType: LIST(DOUBLE) },
+  U('prefix_block_size', true),
   S('prompt_text', true),
   S('response_text', true),
   D('quality_score', true),
@@ -113,6 +117,8 @@ export interface Migration {
   statements: readonly string[];
 }
 
+const V3_COLUMNS: ReadonlySet<string> = new Set(['prefix_block_hashes', 'prefix_block_size']);
+
 /** Forward-only migrations; init() applies those above the stored version, each in one transaction. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events table', statements: [eventsDdl('events')] },
@@ -123,9 +129,21 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [
       'DROP TABLE IF EXISTS events_v2',
       eventsDdl('events_v2'),
-      `INSERT INTO events_v2 SELECT ${EVENT_TABLE_COLUMNS.map((c) => (c.name === 'token_source' ? `'reported'` : q(c.name))).join(', ')} FROM events`,
+      // the DDL is today's table: columns of later migrations are NULL here (a v1 table has none of them)
+      `INSERT INTO events_v2 SELECT ${EVENT_TABLE_COLUMNS.map((c) => (c.name === 'token_source' ? `'reported'` : V3_COLUMNS.has(c.name) ? 'NULL' : q(c.name))).join(', ')} FROM events`,
       'DROP TABLE events',
       'ALTER TABLE events_v2 RENAME TO events',
+    ],
+  },
+  {
+    version: 3,
+    description: 'prefix_block_hashes and prefix_block_size columns (prompt as a chain of block hashes), after prefix_tokens',
+    statements: [
+      'DROP TABLE IF EXISTS events_v3',
+      eventsDdl('events_v3'),
+      `INSERT INTO events_v3 SELECT ${EVENT_TABLE_COLUMNS.map((c) => (V3_COLUMNS.has(c.name) ? 'NULL' : q(c.name))).join(', ')} FROM events`,
+      'DROP TABLE events',
+      'ALTER TABLE events_v3 RENAME TO events',
     ],
   },
 ];

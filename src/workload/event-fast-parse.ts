@@ -65,6 +65,9 @@ export function parseEventInputFast(raw: Raw) {
   )
     return null;
 
+  // block chains are rare and long: zod checks them
+  if (raw.prefix_block_hashes !== undefined || raw.prefix_block_size !== undefined) return null;
+
   const operation = raw.operation;
   if (operation !== undefined && !(typeof operation === 'string' && (OPERATIONS as readonly string[]).includes(operation))) return null;
   const status = raw.status === undefined ? 'ok' : raw.status;

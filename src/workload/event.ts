@@ -14,6 +14,7 @@ export { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, OPERATIONS, STATUSES };
 import { sha256Hex } from './hash.js';
 import { repairText } from './text-repair.js';
 import { estimateTokens as countTokens, estimateRecurringTokens } from './token-estimate.js';
+import { blockHashValue, MAX_PREFIX_BLOCK_SIZE, MAX_PREFIX_BLOCKS, textBlockChain } from './prefix-blocks.js';
 
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -90,6 +91,19 @@ export const EventInputSchema = z
     prompt_hash: z.string().min(1).max(128).nullish(),
     prefix_hash: z.string().min(1).max(128).nullish(),
     prefix_tokens: tokenCount.nullish(),
+    /** The prompt as a chain of block hashes (prefix-blocks.ts): integers (< 2^53) or strings (hashed); needs prefix_block_size. */
+    prefix_block_hashes: z
+      .array(
+        z.union([
+          z.number().int('must be whole numbers').nonnegative('must be >= 0').max(Number.MAX_SAFE_INTEGER),
+          z.string().min(1).max(128),
+        ]),
+      )
+      .min(1)
+      .max(MAX_PREFIX_BLOCKS, `at most ${MAX_PREFIX_BLOCKS} blocks`)
+      .nullish(),
+    /** Tokens per block of prefix_block_hashes (the last block may be partial). */
+    prefix_block_size: z.number().int('must be a whole number of tokens').positive('must be > 0').max(MAX_PREFIX_BLOCK_SIZE).nullish(),
     prompt_text: z.string().max(MAX_TEXT).nullish(),
     response_text: z.string().max(MAX_TEXT).nullish(),
     /** Chat messages; when given, prompt_text, prompt_hash and prefix_hash (over leading system messages) are derived. */
@@ -101,6 +115,12 @@ export const EventInputSchema = z
     // compare only valid values: a negative prompt_tokens is reported on its own, not as a cached_prompt_tokens error too
     if (e.prompt_tokens >= 0 && e.cached_prompt_tokens > e.prompt_tokens) {
       ctx.addIssue({ code: 'custom', path: ['cached_prompt_tokens'], message: `must be <= prompt_tokens (${e.prompt_tokens})` });
+    }
+    if (e.prefix_block_hashes != null && e.prefix_block_size == null) {
+      ctx.addIssue({ code: 'custom', path: ['prefix_block_size'], message: 'required with prefix_block_hashes (tokens per block)' });
+    }
+    if (e.prefix_block_size != null && e.prefix_block_hashes == null) {
+      ctx.addIssue({ code: 'custom', path: ['prefix_block_hashes'], message: 'required with prefix_block_size' });
     }
     if (e.ttft_ms != null && e.latency_ms != null && e.latency_ms >= 0 && e.ttft_ms > e.latency_ms) {
       ctx.addIssue({ code: 'custom', path: ['ttft_ms'], message: `must be <= latency_ms (${e.latency_ms})` });
@@ -143,6 +163,13 @@ export interface WorkloadEvent {
   prompt_hash: string | null;
   prefix_hash: string | null;
   prefix_tokens: number | null;
+  /**
+   * The prompt as a chain of block hashes (prefix-blocks.ts), given or derived from the prompt text at ingest; null
+   * when neither. Optional in the type so that producers with no chain (the generator, the gateway) need not set it.
+   */
+  prefix_block_hashes?: number[] | null;
+  /** tokens per block of prefix_block_hashes */
+  prefix_block_size?: number | null;
   prompt_text: string | null;
   response_text: string | null;
   quality_score: number | null;
@@ -181,6 +208,8 @@ export const EVENT_COLUMNS = [
   'prompt_hash',
   'prefix_hash',
   'prefix_tokens',
+  'prefix_block_hashes',
+  'prefix_block_size',
   'prompt_text',
   'response_text',
   'quality_score',
@@ -277,6 +306,12 @@ function finishNormalize(parsed: ParsedInput, ctx: NormalizeContext): NormalizeR
     }
   }
   const promptHash = e.prompt_hash ?? (promptText !== null ? sha256Hex(promptText) : null);
+  const chain =
+    e.prefix_block_hashes != null && e.prefix_block_size != null
+      ? { hashes: e.prefix_block_hashes.map(blockHashValue), block_size: e.prefix_block_size }
+      : promptText !== null
+        ? textBlockChain(promptText, e.model)
+        : null;
 
   // A successful call with text is never stored as 0 tokens: a side reported as 0 (or not reported) is counted from its text.
   let promptTokens = e.prompt_tokens;
@@ -331,6 +366,8 @@ function finishNormalize(parsed: ParsedInput, ctx: NormalizeContext): NormalizeR
     prompt_hash: promptHash,
     prefix_hash: prefixHash,
     prefix_tokens: prefixTokens,
+    prefix_block_hashes: chain?.hashes ?? null,
+    prefix_block_size: chain?.block_size ?? null,
     prompt_text: promptText,
     response_text: e.response_text ?? null,
     quality_score: e.quality_score ?? null,

@@ -10,7 +10,7 @@
  * current one. Attributes are looked up on the span first, then on its resource.
  */
 
-export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'timestamp' | 'enum' | 'messages' | 'tags';
+export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'timestamp' | 'enum' | 'messages' | 'tags' | 'list';
 
 /**
  * - genai: an attribute of the OTel GenAI conventions; otel: a general OTel convention (error, http, user, session,
@@ -495,6 +495,21 @@ export const EVENT_FIELDS: readonly EventFieldSpec[] = [
     presence: 'default: from messages',
     meaning: 'Size of that prefix in tokens (estimated at 4 characters per token when derived).',
     otel: [attr('netra.prefix_tokens', 'netra')],
+  },
+  {
+    field: 'prefix_block_hashes',
+    type: 'list',
+    presence: 'default: from prompt_text (1,024 tokens or more)',
+    meaning:
+      'The prompt as a chain of block hashes, what a provider prompt cache keys on: integers (< 2^53) or strings (hashed), at most 4,096. Derived from the text: tokenized, 128-token blocks, each hash chained over the previous ones.',
+    otel: [attr('netra.prefix_block_hashes', 'netra')],
+  },
+  {
+    field: 'prefix_block_size',
+    type: 'integer',
+    presence: 'with prefix_block_hashes',
+    meaning: 'Tokens per block of prefix_block_hashes (the last block may be partial); 128 when derived from text.',
+    otel: [attr('netra.prefix_block_size', 'netra')],
   },
   {
     field: 'prompt_text',

@@ -15,12 +15,24 @@ import { createRequire } from 'node:module';
 const MAX_EXACT_CHARS = 200_000;
 
 // Each encoding is loaded on first use (≈ 0.2 s of CPU each): processes that never estimate (CLI commands) never pay it.
-type Count = (text: string) => number;
+interface EncodeOptions {
+  disallowedSpecial: Set<string>;
+}
+type Count = (text: string, o?: EncodeOptions) => number;
+type Encode = (text: string, o?: EncodeOptions) => number[];
+interface Encoding {
+  countTokens: Count;
+  encode: Encode;
+}
 const load = createRequire(import.meta.url);
-let o200k: Count | null = null;
-let cl100k: Count | null = null;
-const countCl100k: Count = (t) => (cl100k ??= (load('gpt-tokenizer/encoding/cl100k_base') as { countTokens: Count }).countTokens)(t);
-const countO200k: Count = (t) => (o200k ??= (load('gpt-tokenizer/encoding/o200k_base') as { countTokens: Count }).countTokens)(t);
+let o200k: Encoding | null = null;
+let cl100k: Encoding | null = null;
+const cl100kEnc = (): Encoding => (cl100k ??= load('gpt-tokenizer/encoding/cl100k_base') as Encoding);
+const o200kEnc = (): Encoding => (o200k ??= load('gpt-tokenizer/encoding/o200k_base') as Encoding);
+// Prompt text is data: a literal '<|endoftext|>' in it is ordinary text, not a special token (the library throws by default).
+const PLAIN: EncodeOptions = { disallowedSpecial: new Set() };
+const countCl100k = (t: string): number => cl100kEnc().countTokens(t, PLAIN);
+const countO200k = (t: string): number => o200kEnc().countTokens(t, PLAIN);
 
 /** Which encoding a model id uses: cl100k_base for the older OpenAI families, o200k_base otherwise. */
 export function encodingFor(model?: string): 'cl100k_base' | 'o200k_base' {
@@ -40,6 +52,12 @@ export function estimateTokens(text: string, model?: string): number {
   const count = encodingFor(model) === 'cl100k_base' ? countCl100k : countO200k;
   if (text.length <= MAX_EXACT_CHARS) return count(text);
   return Math.ceil((count(text.slice(0, MAX_EXACT_CHARS)) * text.length) / MAX_EXACT_CHARS);
+}
+
+/** The token ids of a text in the model's encoding (same choice as estimateTokens; prefix-blocks.ts cuts them into blocks). */
+export function encodeTokens(text: string, model?: string): number[] {
+  if (text.length === 0) return [];
+  return (encodingFor(model) === 'cl100k_base' ? cl100kEnc() : o200kEnc()).encode(text, PLAIN);
 }
 
 const RECURRING_MAX = 4096;

@@ -103,6 +103,74 @@ export interface PrefixCacheGroup {
 export interface PrefixCacheResult {
   groups: PrefixCacheGroup[];
   query: string;
+  /** the block-chain simulation of the same scope (recommend/prompt-caching.ts: loadPromptCaching), when it ran */
+  blocks?: BlockCacheSimulation;
+}
+
+/** What the prompt-caching recommendation needs of one (app, model): the simulation summed. */
+export interface BlockCacheTally {
+  app: string;
+  model: string;
+  /** events with a chain */
+  events: number;
+  spend_usd: number;
+  /** their prompt tokens */
+  prompt_tokens: number;
+  /** events the cache serves some prompt tokens to, and how many tokens (all of them, including calls that already report cached tokens) */
+  warm: number;
+  warm_spend_usd: number;
+  cacheable_tokens: number;
+  /** warm events that do not already report cached_prompt_tokens: the ones prompt caching would discount */
+  hits: number;
+  hit_spend_usd: number;
+  hit_tokens: number;
+  /** cache writes later read (tokens), and the writing calls are not counted separately */
+  write_tokens: number;
+  already_cached_events: number;
+  already_cached_tokens: number;
+  /** false when the model has no prompt caching in the catalog (nothing simulated) */
+  simulated: boolean;
+  sample_event_ids: string[];
+}
+
+/** The prompt-cache simulation over block chains, summed per (app, model) (prompt-cache-simulation.ts). */
+export interface BlockCacheSimulation {
+  window_seconds: number;
+  tallies: BlockCacheTally[];
+  totals: PromptTokenTotal[];
+  query: string;
+}
+
+/** One event with a block chain (workload/prefix-blocks.ts), for the prompt-cache simulation (oldest first). */
+export interface PrefixBlockRow {
+  event_id: string;
+  /** epoch ms */
+  timestamp: number;
+  app: string;
+  model: string;
+  status: 'ok' | 'error';
+  prompt_tokens: number;
+  cached_prompt_tokens: number;
+  cost_usd: number;
+  /** tokens per block */
+  block_size: number;
+  hashes: readonly number[];
+}
+
+/** Prompt tokens of every event of one (app, model) in scope, with a chain or not: the denominator of the cacheable share. */
+export interface PromptTokenTotal {
+  app: string;
+  model: string;
+  events: number;
+  prompt_tokens: number;
+}
+
+export interface PrefixBlockScan {
+  /** rows delivered (events with a chain) */
+  rows: number;
+  /** every event's prompt tokens per (app, model) */
+  totals: PromptTokenTotal[];
+  query: string;
 }
 
 export interface CacheQueries {
@@ -113,6 +181,18 @@ export interface CacheQueries {
    * `onRows` (called synchronously per chunk, inside the store's read: keep it pure and quick).
    */
   scanPromptTexts(scope: AnalysisScope, onRows: (rows: PromptTextRow[]) => void, opts?: { chunk_rows?: number }): Promise<PromptTextScan>;
-  /** Prefix reuse per (app, model, prefix-size bucket) within the provider cache window. One scan. */
+  /**
+   * Prefix reuse per (app, model, prefix-size bucket) within the provider cache window, over the events that carry a
+   * prefix_hash but no block chain (events with a chain are simulated block by block: scanPrefixBlocks). One scan.
+   */
   prefixCacheGroups(scope: AnalysisScope, opts: PrefixCacheOptions): Promise<PrefixCacheResult>;
+  /**
+   * Streams the events that carry a block chain, oldest first, in chunks (like scanPromptTexts), and returns every
+   * event's prompt tokens per (app, model).
+   */
+  scanPrefixBlocks(
+    scope: AnalysisScope,
+    onRows: (rows: PrefixBlockRow[]) => void,
+    opts?: { chunk_rows?: number },
+  ): Promise<PrefixBlockScan>;
 }

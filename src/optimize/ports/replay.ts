@@ -30,6 +30,8 @@ export interface ReplayRate {
   batch_discount: number;
   /** typical latency per output token in this workspace (ms), null when the workspace has no data for it */
   ms_per_output_token: number | null;
+  /** provider prompt-cache write premium per token (cache_write - input; 0 when the provider bills none) */
+  cache_write_premium: number;
 }
 
 export interface ReplayPlan {
@@ -50,6 +52,12 @@ export interface ReplayPlan {
   semantic_hit_weight?: number;
   /** latency of a response served from cache (ms) */
   cache_latency_ms: number;
+  /**
+   * Provider prompt caching, simulated by the domain (prompt-cache-simulation.ts): per event that reads the cache, the
+   * prompt tokens read and the cache writes the read confirms. The store bills read tokens at the serving model's
+   * cached-input price and the writes at its write premium. Null: off.
+   */
+  prompt_cache: { event_ids: readonly string[]; hit_tokens: readonly number[]; write_tokens: readonly number[] } | null;
   batch: ReplayMatch[];
   /** first matching cap wins */
   caps: { match: ReplayMatch; cap: number }[];
@@ -87,6 +95,8 @@ export interface ReplayAggregateRow {
   projected_latency_p95_ms: number | null;
   exact_hits: number;
   semantic_hits: number;
+  /** events that read the provider prompt cache (and are not served by a response cache) */
+  prompt_cache_hits: number;
   routed: number;
   batched: number;
   /** events whose completion was above their cap (billed tokens clipped to the cap) */
@@ -95,6 +105,7 @@ export interface ReplayAggregateRow {
   changed: number;
   routing_savings_usd: number;
   cache_savings_usd: number;
+  prompt_cache_savings_usd: number;
   batch_savings_usd: number;
   cap_savings_usd: number;
   /** events matched by each routing rule, in rule order */
@@ -114,12 +125,14 @@ export function emptyReplayTotal(rules: number): ReplayAggregateRow {
     projected_latency_p95_ms: null,
     exact_hits: 0,
     semantic_hits: 0,
+    prompt_cache_hits: 0,
     routed: 0,
     batched: 0,
     truncated: 0,
     changed: 0,
     routing_savings_usd: 0,
     cache_savings_usd: 0,
+    prompt_cache_savings_usd: 0,
     batch_savings_usd: 0,
     cap_savings_usd: 0,
     rule_events: Array.from({ length: rules }, () => 0),

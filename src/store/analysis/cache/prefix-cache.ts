@@ -1,6 +1,7 @@
 /**
  * Provider prefix reuse per (app, model, prefix-size bucket): an event is warm when an earlier status=ok event of
- * the same (model, prefix_hash) is at most the provider's cache window before it. One scan: a window over the prefix
+ * the same (model, prefix_hash) is at most the provider's cache window before it. Events with a block chain are left
+ * to the block simulation (prefix-blocks.ts), which covers their prefix too. One scan: a window over the prefix
  * key, a GROUP BY per prefix (writes count only for prefixes with a hit), then per bucket.
  */
 import type { PrefixCacheGroup, PrefixCacheOptions, PrefixCacheResult } from '../../../optimize/ports/cache.js';
@@ -33,7 +34,7 @@ export const PREFIX_CACHE_SQL: EngineSql<{ thresholds: number }> = {
       ${d.epochUs} AS ts,
       coalesce(${d.epochUs} - lag(CASE WHEN status = 'ok' THEN ${d.epochUs} END IGNORE NULLS) OVER (
         PARTITION BY model, prefix_hash ORDER BY "timestamp") BETWEEN 1 AND $win, false) AS warm
-    FROM ${t} WHERE ${where} AND prefix_hash IS NOT NULL AND prefix_tokens IS NOT NULL
+    FROM ${t} WHERE ${where} AND prefix_hash IS NOT NULL AND prefix_tokens IS NOT NULL AND prefix_block_hashes IS NULL
   ), k AS (
     SELECT app, model, provider, prefix_hash, (${bucketSql(d, thresholds)})::INTEGER AS bucket,
       count(*) AS events, fsum(cost_usd) AS spend,
@@ -62,7 +63,7 @@ export const PREFIX_CACHE_SQL: EngineSql<{ thresholds: number }> = {
       ${d.epochUs} AS ts_us,
       ifNull((${d.epochUs} - max(if(status = 'ok', ${d.epochUs}, NULL)) OVER (
         PARTITION BY model, prefix_hash ORDER BY "timestamp" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) BETWEEN 1 AND {win:Int64}, false) AS warm
-    FROM ${t} WHERE ${where} AND prefix_hash IS NOT NULL AND prefix_tokens IS NOT NULL
+    FROM ${t} WHERE ${where} AND prefix_hash IS NOT NULL AND prefix_tokens IS NOT NULL AND empty(prefix_block_hashes)
   ), k AS (
     SELECT app, model, provider, prefix_hash, toInt64(${bucketSql(d, thresholds)}) AS bucket,
       count() AS n, sumKahan(cost_usd) AS spend,

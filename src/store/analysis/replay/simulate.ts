@@ -1,6 +1,7 @@
 /**
- * The what-if replay in SQL: one pass over the scoped events applies the plan (routing rules as a CASE, the exact
- * response cache as a window over (routed model, prompt_hash), caps and batch discounts as per-row arithmetic) and
+ * The what-if replay in SQL: one pass over the scoped events applies the plan (routing rules as a CASE, provider
+ * prompt-cache reads the domain simulated as a join on event_id, the exact response cache as a window over (routed
+ * model, prompt_hash), caps and batch discounts as per-row arithmetic) and
  * returns baseline vs projected totals and percentiles per UTC day (GROUPING SETS: the () set is the total row).
  * Every value reaches SQL as a bound parameter; the one inlined number, the TTL in µs, is an integer computed here.
  *
@@ -27,6 +28,8 @@ interface Shape {
   cap: string;
   batch: string;
   withSem: boolean;
+  /** provider prompt-cache reads given (plan.prompt_cache) */
+  withPc: boolean;
   /** sampled semantic hits: each stands for `ext` more (unsampled) events like it (weight - 1; see ReplayPlan) */
   extra: boolean;
   ttlUs: number | null;
@@ -36,12 +39,15 @@ interface Shape {
 /** The per-row projection after the rates are known (x: routed, hit flags, target rates d_*, latency factor lf). */
 function projection(d: Dialect, s: Shape): string {
   const x = (sql: string) => (s.extra ? sql : '');
-  return `y AS (
+  return `w AS (
+  SELECT *, ${s.withPc ? `${d.ifNull('pc_hit * (d_in - d_cin) - pc_write * d_wp', '0')}` : '0'} AS pcs FROM x
+),
+y AS (
   SELECT *, exact_hit OR sem_hit AS hit,
-         CASE WHEN routed THEN (pt - cpt) * d_in + cpt * d_cin + ct * d_out ELSE cost_usd END AS c1,
+         CASE WHEN routed THEN (pt - cpt) * d_in + cpt * d_cin + ct * d_out ELSE cost_usd END - pcs AS c1,
          NOT (exact_hit OR sem_hit) AND cap IS NOT NULL AND ct > cap AS clipped${x(`,
          CASE WHEN sem_hit AND NOT exact_hit THEN ${d.name === 'duckdb' ? '$sem_extra::DOUBLE' : '{sem_extra:Float64}'} ELSE 0 END AS ext`)}
-  FROM x
+  FROM w
 ),
 z AS (
   SELECT *,
@@ -59,7 +65,7 @@ f AS (SELECT *, CASE WHEN NOT hit AND batch THEN c3 * (1 - d_bd) ELSE c3 END AS 
 
 export const REPLAY_SQL: EngineSql<Shape> = {
   duckdb: ({ where, t, d }, s) => {
-    const cols = `${s.withSem ? 'event_id, ' : ''}"timestamp"::DATE AS day, model, status,
+    const cols = `${s.withSem || s.withPc ? 'event_id, ' : ''}"timestamp"::DATE AS day, model, status,
          prompt_tokens::DOUBLE AS pt, completion_tokens::DOUBLE AS ct, cached_prompt_tokens::DOUBLE AS cpt,
          latency_ms, ttft_ms, cost_usd, rule, cap, batch`;
     const scoped = (more: string) => `SELECT *, rowid AS rid, ${s.routed.rule} AS rule${more} FROM ${t} WHERE ${where}`;
@@ -91,16 +97,20 @@ hits AS MATERIALIZED (
     return `
 WITH r AS (
   SELECT unnest($rm::VARCHAR[]) AS model, unnest($ri::DOUBLE[]) AS input, unnest($rc::DOUBLE[]) AS cached_input,
-         unnest($ro::DOUBLE[]) AS output, unnest($rb::DOUBLE[]) AS batch_discount, unnest($rl::DOUBLE[]) AS mpt
+         unnest($ro::DOUBLE[]) AS output, unnest($rb::DOUBLE[]) AS batch_discount, unnest($rl::DOUBLE[]) AS mpt,
+         unnest($rw::DOUBLE[]) AS write_premium
 ),${hits}
 e AS (SELECT rid, ${cols}, ${s.routed.model} AS pmodel FROM (${scoped(`, ${s.cap} AS cap, ${s.batch} AS batch`)})),
 ${cached},
 x AS (
   SELECT c.*, ${s.withSem ? 'sem.event_id IS NOT NULL' : 'false'} AS sem_hit, c.pmodel <> c.model AS routed,
          d.input AS d_in, d.cached_input AS d_cin, d.output AS d_out, coalesce(d.batch_discount, 0) AS d_bd,
+         coalesce(d.write_premium, 0) AS d_wp,
+         ${s.withPc ? 'coalesce(pc.pc_hit, 0) AS pc_hit, coalesce(pc.pc_write, 0) AS pc_write,' : '0 AS pc_hit, 0 AS pc_write,'}
          CASE WHEN c.pmodel <> c.model AND s.mpt > 0 AND d.mpt > 0 THEN d.mpt / s.mpt ELSE 1 END AS lf
   FROM c LEFT JOIN r s ON s.model = c.model LEFT JOIN r d ON d.model = c.pmodel
   ${s.withSem ? 'LEFT JOIN (SELECT DISTINCT unnest($sem::VARCHAR[]) AS event_id) sem ON sem.event_id = c.event_id' : ''}
+  ${s.withPc ? 'LEFT JOIN (SELECT unnest($pci::VARCHAR[]) AS event_id, unnest($pch::DOUBLE[]) AS pc_hit, unnest($pcw::DOUBLE[]) AS pc_write) pc ON pc.event_id = c.event_id' : ''}
 ),
 ${projection(d, s)}
 SELECT grouping(day) AS is_total, strftime(day, '%Y-%m-%d') AS day_s, count(*)::DOUBLE AS n_events,
@@ -108,11 +118,13 @@ SELECT grouping(day) AS is_total, strftime(day, '%Y-%m-%d') AS day_s, count(*)::
        quantile_cont(latency_ms, [0.5, 0.95]) AS bq, quantile_cont(plat, [0.5, 0.95]) AS pq,
        count(*) FILTER (WHERE exact_hit)::DOUBLE AS exact_hits,
        ${n('count(*) FILTER (WHERE sem_hit AND NOT exact_hit)', ' + coalesce(sum(ext), 0)')} AS semantic_hits,
+       count(*) FILTER (WHERE pc_hit > 0 AND NOT hit)::DOUBLE AS pc_hits,
+       ${pico('pcs')} AS pc_usd,
        count(*) FILTER (WHERE routed)::DOUBLE AS routed_n,
        ${n('count(*) FILTER (WHERE batch AND NOT hit)', ' - coalesce(sum(ext) FILTER (WHERE batch), 0)')} AS batched,
        ${n('count(*) FILTER (WHERE clipped)', ' - coalesce(sum(ext) FILTER (WHERE clipped_n), 0)')} AS truncated_n,
-       ${n('count(*) FILTER (WHERE routed OR hit OR batch OR clipped)', ' + coalesce(sum(ext) FILTER (WHERE NOT (routed OR batch OR clipped_n)), 0)')} AS changed,
-       ${pico('cost_usd')} - ${pico('c1')} AS routing_usd,
+       ${n('count(*) FILTER (WHERE routed OR hit OR batch OR clipped OR pcs <> 0)', ' + coalesce(sum(ext) FILTER (WHERE NOT (routed OR batch OR clipped_n OR pcs <> 0)), 0)')} AS changed,
+       ${pico('cost_usd')} - ${pico('(c1 + pcs)')} AS routing_usd,
        ${pico('CASE WHEN hit THEN c1 ELSE 0 END')}${x(` + ${pico('ext * c1')}`)} AS cache_usd,
        ${pico('c3')} - ${pico('c4')}${x(` - ${pico('ext * c3n')} + ${pico('ext * c4n')}`)} AS batch_usd,
        ${pico('CASE WHEN hit THEN 0 ELSE c1 END')} - ${pico('CASE WHEN hit THEN 0 ELSE c3 END')}${x(` - ${pico('ext * c1')} + ${pico('ext * c3n')}`)} AS cap_usd${ruleCounts}
@@ -151,13 +163,19 @@ e AS (
 ),
 x AS (
   SELECT *, ${s.ttlUs === null ? 'false' : 'event_id IN (SELECT event_id FROM hits)'} AS exact_hit,
+         ifNull(${rate('rw', 'pmodel')}, 0) AS d_wp,${s.withPc ? '' : ' toFloat64(0) AS pc_hit, toFloat64(0) AS pc_write,'}
          ${s.withSem ? 'event_id IN {sem:Array(String)}' : 'false'} AS sem_hit,
          pmodel != toString(model) AS routed,
          ${rate('ri', 'pmodel')} AS d_in, ${rate('rc', 'pmodel')} AS d_cin, ${rate('ro', 'pmodel')} AS d_out,
          ifNull(${rate('rb', 'pmodel')}, 0) AS d_bd,
          CASE WHEN pmodel != toString(model) AND ${rate('rl', 'toString(model)')} > 0 AND ${rate('rl', 'pmodel')} > 0
               THEN ${rate('rl', 'pmodel')} / ${rate('rl', 'toString(model)')} ELSE 1 END AS lf
-  FROM e
+  FROM e${
+    s.withPc
+      ? ` LEFT JOIN (SELECT tupleElement(z, 1) AS pc_id, tupleElement(z, 2) AS pc_hit, tupleElement(z, 3) AS pc_write
+      FROM (SELECT arrayJoin(arrayZip({pci:Array(String)}, {pch:Array(Float64)}, {pcw:Array(Float64)})) AS z)) pc ON pc.pc_id = e.event_id`
+      : ''
+  }
 ),
 ${projection(d, s)}
 SELECT grouping(day) AS is_total, toString(day) AS day_s, toFloat64(count()) AS n_events,
@@ -165,11 +183,13 @@ SELECT grouping(day) AS is_total, toString(day) AS day_s, toFloat64(count()) AS 
        ${d.quantiles('latency_ms', [0.5, 0.95])} AS bq, ${d.quantiles('plat', [0.5, 0.95])} AS pq,
        toFloat64(countIf(exact_hit)) AS exact_hits,
        ${n('toFloat64(countIf(sem_hit AND NOT exact_hit))', '+ sum(ext)')} AS semantic_hits,
+       toFloat64(countIf(pc_hit > 0 AND NOT hit)) AS pc_hits,
+       sumKahan(pcs) AS pc_usd,
        toFloat64(countIf(routed)) AS routed_n,
        ${n('toFloat64(countIf(batch AND NOT hit))', '- sumIf(ext, batch)')} AS batched,
        ${n('toFloat64(countIf(clipped))', '- sumIf(ext, clipped_n)')} AS truncated_n,
-       ${n('toFloat64(countIf(routed OR hit OR batch OR clipped))', '+ sumIf(ext, NOT (routed OR batch OR clipped_n))')} AS changed,
-       sumKahan(cost_usd - c1) AS routing_usd,
+       ${n('toFloat64(countIf(routed OR hit OR batch OR clipped OR pcs != 0))', '+ sumIf(ext, NOT (routed OR batch OR clipped_n OR pcs != 0))')} AS changed,
+       sumKahan(cost_usd - c1 - pcs) AS routing_usd,
        sumKahan(if(hit, c1, 0))${x(' + sumKahan(ext * c1)')} AS cache_usd,
        sumKahan(c3 - c4)${x(' - sumKahan(ext * (c3n - c4n))')} AS batch_usd,
        sumKahan(if(hit, 0, c1 - c3))${x(' - sumKahan(ext * (c1 - c3n))')} AS cap_usd${ruleCounts}
@@ -197,13 +217,20 @@ export function replaySql(engine: AnalysisEngine, scope: AnalysisScope, plan: Re
   params.ro = plan.rates.map((r) => r.output);
   params.rb = plan.rates.map((r) => r.batch_discount);
   params.rl = plan.rates.map((r) => r.ms_per_output_token);
+  params.rw = plan.rates.map((r) => r.cache_write_premium);
+  const withPc = plan.prompt_cache !== null && plan.prompt_cache.event_ids.length > 0;
+  if (withPc) {
+    params.pci = [...plan.prompt_cache!.event_ids];
+    params.pch = [...plan.prompt_cache!.hit_tokens];
+    params.pcw = [...plan.prompt_cache!.write_tokens];
+  }
   params.cache_ms = plan.cache_latency_ms;
   const withSem = plan.semantic_hit_ids.length > 0;
   if (withSem) params.sem = d.name === 'duckdb' ? [...plan.semantic_hit_ids] : [...new Set(plan.semantic_hit_ids)];
   const extra = withSem && (plan.semantic_hit_weight ?? 1) > 1;
   if (extra) params.sem_extra = plan.semantic_hit_weight! - 1;
   const ttlUs = plan.exact_cache_ttl_ms === null ? null : Math.max(1, Math.round(plan.exact_cache_ttl_ms * 1000));
-  const sql = sqlFor(engine, REPLAY_SQL, where, { routed, cap, batch, withSem, extra, ttlUs, rules: plan.routing.length });
+  const sql = sqlFor(engine, REPLAY_SQL, where, { routed, cap, batch, withSem, withPc, extra, ttlUs, rules: plan.routing.length });
   return { sql, params };
 }
 
@@ -226,12 +253,14 @@ export async function replaySimulate(
     projected_latency_p95_ms: pct(r.pq, 1),
     exact_hits: num(r.exact_hits),
     semantic_hits: num(r.semantic_hits),
+    prompt_cache_hits: num(r.pc_hits),
     routed: num(r.routed_n),
     batched: num(r.batched),
     truncated: num(r.truncated_n),
     changed: num(r.changed),
     routing_savings_usd: usd(r.routing_usd),
     cache_savings_usd: usd(r.cache_usd),
+    prompt_cache_savings_usd: usd(r.pc_usd),
     batch_savings_usd: usd(r.batch_usd),
     cap_savings_usd: usd(r.cap_usd),
     rule_events: plan.routing.map((_, i) => num(r[`rule_${i}`])),
