@@ -28,3 +28,15 @@ describe('estimateRecurringTokens', () => {
     }
   });
 });
+
+describe('hostile text', () => {
+  it('a run of non-space characters is tokenized in 1,000-character pieces; ordinary text is counted whole', async () => {
+    const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
+    const run = 'x'.repeat(5000);
+    expect(estimateTokens(run, 'gpt-4o')).toBe(5 * countTokens('x'.repeat(1000)));
+    const prose = 'The quick brown fox jumps over the lazy dog. '.repeat(400);
+    expect(estimateTokens(prose, 'gpt-4o')).toBe(countTokens(prose));
+    // 200,000 characters with no space: one BPE pre-token took 30 s whole; in pieces it is a bounded count
+    expect(estimateTokens('y'.repeat(200_000), 'gpt-4o')).toBe(200 * countTokens('y'.repeat(1000)));
+  });
+});

@@ -460,6 +460,9 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       prompt_hash: c.entry.hash,
       prefix_hash: hasSys ? a.sysHash[c.sys]! : null,
       prefix_tokens: hasSys ? a.sysTokens[c.sys]! : null,
+      // no block chain: the generator's prompts carry their shared prefix as prefix_hash/prefix_tokens
+      prefix_block_hashes: null,
+      prefix_block_size: null,
       prompt_text: c.text,
       response_text: null,
       quality_score: null,

@@ -65,8 +65,8 @@ export function parseEventInputFast(raw: Raw) {
   )
     return null;
 
-  // block chains are rare and long: zod checks them
-  if (raw.prefix_block_hashes !== undefined || raw.prefix_block_size !== undefined) return null;
+  // block chains are rare and long: zod checks them (an explicit null is no chain)
+  if (raw.prefix_block_hashes != null || raw.prefix_block_size != null) return null;
 
   const operation = raw.operation;
   if (operation !== undefined && !(typeof operation === 'string' && (OPERATIONS as readonly string[]).includes(operation))) return null;
@@ -149,6 +149,8 @@ export function parseEventInputFast(raw: Raw) {
     prompt_hash: raw.prompt_hash as string | null | undefined,
     prefix_hash: raw.prefix_hash as string | null | undefined,
     prefix_tokens: raw.prefix_tokens as number | null | undefined,
+    ...(raw.prefix_block_hashes === null ? { prefix_block_hashes: null } : {}),
+    ...(raw.prefix_block_size === null ? { prefix_block_size: null } : {}),
     prompt_text: raw.prompt_text as string | null | undefined,
     response_text: raw.response_text as string | null | undefined,
     messages,

@@ -31,8 +31,36 @@ const cl100kEnc = (): Encoding => (cl100k ??= load('gpt-tokenizer/encoding/cl100
 const o200kEnc = (): Encoding => (o200k ??= load('gpt-tokenizer/encoding/o200k_base') as Encoding);
 // Prompt text is data: a literal '<|endoftext|>' in it is ordinary text, not a special token (the library throws by default).
 const PLAIN: EncodeOptions = { disallowedSpecial: new Set() };
-const countCl100k = (t: string): number => cl100kEnc().countTokens(t, PLAIN);
-const countO200k = (t: string): number => o200kEnc().countTokens(t, PLAIN);
+const countCl100k = (t: string): number => sumPieces(t, (p) => cl100kEnc().countTokens(p, PLAIN));
+const countO200k = (t: string): number => sumPieces(t, (p) => o200kEnc().countTokens(p, PLAIN));
+
+/**
+ * BPE's merges inside one pre-token grow with the square of its length: 200,000 characters with no space (one
+ * pre-token) took 30 s of CPU, enough for one hostile prompt to stall ingestion. Runs of non-space characters longer
+ * than MAX_RUN_CHARS are tokenized in pieces of that size; a cut moves a count by a token or two, on text no model
+ * tokenizes well anyway.
+ */
+const MAX_RUN_CHARS = 1000;
+const LONG_RUN = /\S{1001,}/g;
+
+function pieces(text: string): string[] {
+  if (text.length <= MAX_RUN_CHARS || !/\S{1001}/.test(text)) return [text];
+  const out: string[] = [];
+  let at = 0;
+  for (const m of text.matchAll(LONG_RUN)) {
+    if (m.index > at) out.push(text.slice(at, m.index));
+    for (let i = 0; i < m[0].length; i += MAX_RUN_CHARS) out.push(m[0].slice(i, i + MAX_RUN_CHARS));
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return out;
+}
+
+function sumPieces(text: string, count: (piece: string) => number): number {
+  let n = 0;
+  for (const p of pieces(text)) n += count(p);
+  return n;
+}
 
 /** Which encoding a model id uses: cl100k_base for the older OpenAI families, o200k_base otherwise. */
 export function encodingFor(model?: string): 'cl100k_base' | 'o200k_base' {
@@ -57,7 +85,9 @@ export function estimateTokens(text: string, model?: string): number {
 /** The token ids of a text in the model's encoding (same choice as estimateTokens; prefix-blocks.ts cuts them into blocks). */
 export function encodeTokens(text: string, model?: string): number[] {
   if (text.length === 0) return [];
-  return (encodingFor(model) === 'cl100k_base' ? cl100kEnc() : o200kEnc()).encode(text, PLAIN);
+  const enc = encodingFor(model) === 'cl100k_base' ? cl100kEnc() : o200kEnc();
+  const parts = pieces(text);
+  return parts.length === 1 ? enc.encode(text, PLAIN) : parts.flatMap((p) => enc.encode(p, PLAIN));
 }
 
 const RECURRING_MAX = 4096;
