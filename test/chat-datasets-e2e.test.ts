@@ -4,47 +4,11 @@
  * confirm, confirms with "yes" in the same thread (approval read from thread state), and the events are gone from the
  * stats API; a member of the workspace is refused.
  */
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatSocket } from './helpers/chat-socket.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
-interface Envelope {
-  type: string;
-  payload: Record<string, unknown>;
-  run_id?: string;
-  thread_id?: string;
-}
-
-async function socket(base: string, token: string) {
-  const ws = new WebSocket(`${base}/ws?workspace=acme`, [], { headers: { authorization: `Bearer ${token}` } });
-  const seen: Envelope[] = [];
-  let notify: (() => void) | null = null;
-  ws.on('message', (d: Buffer) => {
-    seen.push(JSON.parse(d.toString()) as Envelope);
-    notify?.();
-  });
-  await new Promise<void>((res, rej) => {
-    ws.once('open', () => res());
-    ws.once('error', rej);
-  });
-  /** sends a user_message and resolves with the run's events once it has ended */
-  const turn = async (content: string, threadId?: string) => {
-    const from = seen.length;
-    ws.send(JSON.stringify({ type: 'user_message', payload: { content, ...(threadId ? { thread_id: threadId } : {}) } }));
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const mine = seen.slice(from);
-      const end = mine.find((e) => e.type === 'agent_completed' || e.type === 'agent_error' || e.type === 'error');
-      if (end) return mine;
-      if (Date.now() > deadline) throw new Error(`no end of turn; saw ${mine.map((e) => e.type).join(',')}`);
-      await new Promise<void>((res) => {
-        notify = res;
-        setTimeout(res, 100);
-      });
-    }
-  };
-  return { ws, turn };
-}
+const socket = (base: string, token: string) => chatSocket(base, token, 'acme');
 
 describe('dataset admin through the chat', () => {
   let t: TestApp;
