@@ -6,8 +6,8 @@
  */
 import type { PrefixBlockRow, PrefixBlockScan, PromptTokenTotal } from '../../../optimize/ports/cache.js';
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
-import { NetraError } from '../../../errors.js';
 import { num, sqlFor, str, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
+import { chunkRowsOf, streamInChunks } from '../chunked-scan.js';
 
 export const PREFIX_BLOCKS_SQL: EngineSql = {
   duckdb: ({ where, t, d }) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, status,
@@ -55,9 +55,7 @@ export async function scanPrefixBlocks(
   onRows: (rows: PrefixBlockRow[]) => void,
   opts: { chunk_rows?: number } = {},
 ): Promise<PrefixBlockScan> {
-  const chunkRows = opts.chunk_rows ?? Math.max(engine.defaultChunkRows, 4096);
-  if (!Number.isInteger(chunkRows) || chunkRows < 1)
-    throw new NetraError('VALIDATION', 'chunk_rows must be an integer >= 1', { field: 'chunk_rows' });
+  const chunkRows = chunkRowsOf(engine, opts, Math.max(engine.defaultChunkRows, 4096));
   const { where, params } = engine.scope(scope);
   const totalsQuery = sqlFor(engine, PROMPT_TOKEN_TOTALS_SQL, where, undefined);
   const totals: PromptTokenTotal[] = (await engine.query(totalsQuery, params)).map((r) => ({
@@ -67,24 +65,6 @@ export async function scanPrefixBlocks(
     prompt_tokens: num(r.prompt_tokens),
   }));
   const query = sqlFor(engine, PREFIX_BLOCKS_SQL, where, undefined);
-  let buffer: PrefixBlockRow[] = [];
-  let total = 0;
-  const flush = () => {
-    total += buffer.length;
-    onRows(buffer);
-    buffer = [];
-  };
-  await engine.stream(
-    query,
-    params,
-    (rows) => {
-      for (const r of rows) {
-        buffer.push(toRow(r));
-        if (buffer.length >= chunkRows) flush();
-      }
-    },
-    { pauseEvery: chunkRows },
-  );
-  if (buffer.length) flush();
+  const total = await streamInChunks(engine, query, params, toRow, onRows, chunkRows);
   return { rows: total, totals, query };
 }

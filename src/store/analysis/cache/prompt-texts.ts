@@ -5,8 +5,8 @@
  */
 import type { PromptTextRow, PromptTextScan } from '../../../optimize/ports/cache.js';
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
-import { NetraError } from '../../../errors.js';
 import { num, sqlFor, strOrNull, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
+import { chunkRowsOf, streamInChunks } from '../chunked-scan.js';
 
 export const PROMPT_TEXTS_SQL: EngineSql = {
   duckdb: ({
@@ -38,29 +38,9 @@ export async function scanPromptTexts(
   onRows: (rows: PromptTextRow[]) => void,
   opts: { chunk_rows?: number } = {},
 ): Promise<PromptTextScan> {
-  const chunkRows = opts.chunk_rows ?? engine.defaultChunkRows;
-  if (!Number.isInteger(chunkRows) || chunkRows < 1)
-    throw new NetraError('VALIDATION', 'chunk_rows must be an integer >= 1', { field: 'chunk_rows' });
+  const chunkRows = chunkRowsOf(engine, opts);
   const { where, params } = engine.scope(scope);
   const query = sqlFor(engine, PROMPT_TEXTS_SQL, where, undefined);
-  let buffer: PromptTextRow[] = [];
-  let total = 0;
-  const flush = () => {
-    total += buffer.length;
-    onRows(buffer);
-    buffer = [];
-  };
-  await engine.stream(
-    query,
-    params,
-    (rows) => {
-      for (const r of rows) {
-        buffer.push(toRow(r));
-        if (buffer.length >= chunkRows) flush();
-      }
-    },
-    { pauseEvery: chunkRows },
-  );
-  if (buffer.length) flush();
+  const total = await streamInChunks(engine, query, params, toRow, onRows, chunkRows);
   return { rows: total, query };
 }
