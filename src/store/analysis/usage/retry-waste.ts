@@ -8,7 +8,9 @@ import { SAMPLES, topN } from '../dialect.js';
 import { num, selectRows, str, strings, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
 
 export const RETRY_WASTE_SQL: EngineSql = {
-  // the error rows are read once (MATERIALIZED) and serve both the failure figures and the retry keys
+  // the error rows are read once (MATERIALIZED) and serve both the failure figures and the retry keys; only rows of a
+  // trace that had an error can be retries, so a one-column IN test keeps the others out of the two-string join
+  // (on 1M events: a third of the CPU time)
   duckdb: ({ where, t }) => `WITH errors AS MATERIALIZED (
   SELECT app, model, event_id, "timestamp" AS ts, cost_usd, http_status, trace_id, prompt_hash,
     (${BILLED_ERROR_RULE}) AS billed
@@ -23,7 +25,8 @@ export const RETRY_WASTE_SQL: EngineSql = {
     coalesce(fsum(e.cost_usd), 0)::DOUBLE AS retry_spend,
     count(*) FILTER (WHERE e.status = 'error')::DOUBLE AS failed_n,
     coalesce(fsum(e.cost_usd) FILTER (WHERE e.status = 'error'), 0)::DOUBLE AS failed_spend
-  FROM (SELECT app, model, "timestamp" AS ts, status, cost_usd, trace_id, prompt_hash FROM ${t} WHERE ${where}) e
+  FROM (SELECT app, model, "timestamp" AS ts, status, cost_usd, trace_id, prompt_hash FROM ${t}
+        WHERE ${where} AND trace_id IN (SELECT trace_id FROM first_error)) e
   JOIN first_error f ON e.trace_id = f.trace_id AND e.prompt_hash = f.prompt_hash
   WHERE e.ts > f.first_error_ts
   GROUP BY e.app, e.model
