@@ -59,7 +59,14 @@ export function openAnalyticsStore(config: Config): AnalyticsStore {
       ttlDays: config.store.clickhouseTtlDays,
     });
   }
-  return createDuckDbStore({ path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'), durability: config.store.durability });
+  const duckdb: Record<string, string> = {};
+  if (config.store.duckdbMemoryLimit) duckdb.memory_limit = config.store.duckdbMemoryLimit;
+  if (config.store.duckdbThreads > 0) duckdb.threads = String(config.store.duckdbThreads);
+  return createDuckDbStore({
+    path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'),
+    durability: config.store.durability,
+    duckdb,
+  });
 }
 
 export function storeOpenError(err: unknown): Error {

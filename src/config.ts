@@ -377,6 +377,16 @@ export const SETTINGS = {
       readme: true,
       shownDefault: '`<data dir>/events.duckdb`',
     }),
+    duckdbMemoryLimit: setting(
+      'NETRA_DUCKDB_MEMORY_LIMIT',
+      z
+        .string()
+        .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 512MB or 2GiB')
+        .optional(),
+      "DuckDB's buffer-manager limit (sorts, windows and joins past it spill to `<file>.tmp`); it bounds DuckDB's buffers, not the whole process",
+      { emptyIsUnset: true, shownDefault: "(unset: DuckDB's own, 80% of RAM)" },
+    ),
+    duckdbThreads: setting('NETRA_DUCKDB_THREADS', int(0, 0), 'threads DuckDB runs a query on (0: one per core)'),
     // when ingestion answers 2xx with the DuckDB file store; docs/ARCHITECTURE.md "Durability"
     durability: setting(
       'NETRA_STORE_DURABILITY',

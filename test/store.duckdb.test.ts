@@ -6,12 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDuckDbStore, type DuckDbStoreOptions } from '../src/store/duckdb-store.js';
 import { KeyHashSet, keyHash } from '../src/store/duckdb-key-index.js';
 import { EVENT_TABLE_COLUMNS, SCHEMA_VERSION } from '../src/store/duckdb-schema.js';
 import { makeEvent, runStoreSuite, T0 } from './store.suite.js';
+import { configFromEnv } from '../src/config.js';
+import { openAnalyticsStore } from '../src/bootstrap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netra-store-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,6 +45,21 @@ async function rawQuery(path: string, sql: string) {
 }
 
 describe('DuckDB store specifics', () => {
+  it('takes its memory limit and threads from the config, and refuses a limit that is not a size', async () => {
+    const config = configFromEnv({ NETRA_DUCKDB_PATH: freshPath(), NETRA_DUCKDB_MEMORY_LIMIT: '300MB', NETRA_DUCKDB_THREADS: '1' });
+    const store = openAnalyticsStore(config);
+    await store.init();
+    // bench-style reach into the store's read queue: the settings are DuckDB's own, not something the store reports
+    const read = (store as unknown as { read: <T>(fn: (c: DuckDBConnection) => Promise<T>) => Promise<T> }).read.bind(store);
+    const [limit, threads] = await read(
+      async (c) => (await c.runAndReadAll("SELECT current_setting('memory_limit'), current_setting('threads')")).getRowsJS()[0]!,
+    );
+    await store.close();
+    expect(limit).toBe('286.1 MiB'); // 300 MB in DuckDB's binary units
+    expect(Number(threads)).toBe(1);
+    expect(() => configFromEnv({ NETRA_DUCKDB_MEMORY_LIMIT: 'lots' })).toThrow(/store\.duckdbMemoryLimit: must be a size/);
+  });
+
   it('migrates a version-1 file: token_source added in its column place, stored events kept as reported', async () => {
     const path = freshPath();
     const v1 = EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'token_source');
