@@ -6,13 +6,20 @@
  *   node --import tsx bench/analysis.ts --smoke         # 25,000 events
  *   node --import tsx bench/analysis.ts --events 200000
  *   node --import tsx bench/analysis.ts --full-semantic # also the replay with the semantic simulation unbounded (slow)
+ *   node --import tsx bench/analysis.ts --copies 10 --runs 1 --path /tmp/netra-10m.duckdb [--memory-limit 400MB]
+ *                                                       # 10M: the 1M week plus 9 shifted copies (bench/history-copies.ts)
+ *                                                       # in a file store, as a server holds it
+ *
+ * The process's peak RSS while the analysis runs (sampled every 50 ms) is printed beside the times.
  *
  * Then the replay of the recommended policy (what a chat turn runs after the analysis), with its semantic-cache
  * simulation bounded as in production (sampled above 50k events) and, with --full-semantic, unbounded for comparison.
  *
  * Prints the total and the time of each stage (the store's queries run one after another on its read queue).
  */
+import { rmSync } from 'node:fs';
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
+import { storeHistoryCopies } from './history-copies.js';
 import { generateWorkload, PRESET_NAMES } from '../src/corpus/generator.js';
 import { analyzeWorkspace } from '../src/optimize/analyze.js';
 import { analysisContext } from '../src/optimize/catalog-context.js';
@@ -23,10 +30,18 @@ import { replayPolicy } from '../src/optimize/replay.js';
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const N = args.includes('--events') ? Number(args[args.indexOf('--events') + 1]) : smoke ? 25_000 : 1_000_000;
-const RUNS = smoke ? 1 : 3;
+const RUNS = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : smoke ? 1 : 3;
 
 const catalog = loadPriceCatalog();
-const store = createDuckDbStore({ path: ':memory:' });
+const COPIES = args.includes('--copies') ? Number(args[args.indexOf('--copies') + 1]) : 1;
+const PATH = args.includes('--path') ? args[args.indexOf('--path') + 1]! : ':memory:';
+const MEMORY_LIMIT = args.includes('--memory-limit') ? args[args.indexOf('--memory-limit') + 1] : undefined;
+if (PATH !== ':memory:') rmSync(PATH, { force: true });
+const store = createDuckDbStore({
+  path: PATH,
+  durability: 'write',
+  ...(MEMORY_LIMIT ? { duckdb: { memory_limit: MEMORY_LIMIT } } : {}),
+});
 await store.init();
 const end = Date.UTC(2026, 10, 16);
 const t0 = performance.now();
@@ -43,6 +58,7 @@ for (const [i, preset] of PRESET_NAMES.entries()) {
   });
   for (const b of w.batches()) await store.append(b);
 }
+await storeHistoryCopies(store, COPIES, 7);
 const stats = await store.stats({ workspace: 'bench' });
 console.error(`loaded ${stats.events} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -65,7 +81,12 @@ const ctx = analysisContext({
   total_events: stats.events,
   total_spend_usd: stats.spend_usd,
 });
+let peakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 50);
 const full = await best(() => analyzeWorkspace(store.analysis, ctx, { goal: 'balanced' }));
+clearInterval(sampler);
 console.log(
   JSON.stringify({
     bench: 'analysis',
@@ -76,6 +97,9 @@ console.log(
     baseline_stats_scan_ms: Math.round(base.ms),
     ratio_vs_stats_scan: Number((full.ms / base.ms).toFixed(1)),
     stage_ms: full.value.summary.timings_ms,
+    store: PATH === ':memory:' ? 'memory' : 'file',
+    memory_limit: MEMORY_LIMIT ?? 'default',
+    peak_rss_mb: Math.round(peakRss / 1048576),
   }),
 );
 const policy = policyFromRecommendations(full.value.recommendations);
@@ -100,3 +124,4 @@ console.log(
   }),
 );
 await store.close();
+if (PATH !== ':memory:') for (const f of [PATH, `${PATH}.wal`]) rmSync(f, { force: true });
