@@ -17,16 +17,13 @@ export const EXACT_CACHE_SQL: EngineSql<{ ttls: number[] }> = {
     const spendAt = ttls.length
       ? `[${ttls.map((i) => `coalesce(fsum(cost_usd) FILTER (WHERE gap <= $ttl${i}), 0)::DOUBLE`).join(', ')}]`
       : '[]::DOUBLE[]';
-    // Most prompts occur once: the repeated keys are found by grouping a 64-bit hash of (model, prompt_hash), not the
-    // two strings (measured on 1M events: the string GROUP BY was most of the query). A collision only lets a few
-    // unrepeated rows into the window, which still partitions by the real keys, so the figures are unchanged.
     return `WITH repeated AS (
-    SELECT hash(model, prompt_hash) AS k FROM ${t} WHERE ${where} AND prompt_hash IS NOT NULL GROUP BY k HAVING count(*) > 1
+    SELECT model, prompt_hash FROM ${t} WHERE ${where} AND prompt_hash IS NOT NULL GROUP BY model, prompt_hash HAVING count(*) > 1
   ), e AS (
     SELECT event_id, app, model, provider, cost_usd, latency_ms, temperature, ${d.epochUs} AS ts,
       ${d.epochUs} - max(CASE WHEN status = 'ok' THEN ${d.epochUs} END) OVER (
-        PARTITION BY hash(model, prompt_hash), model, prompt_hash ORDER BY ${d.epochUs} RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS gap
-    FROM ${t} WHERE ${where} AND prompt_hash IS NOT NULL AND hash(model, prompt_hash) IN (SELECT k FROM repeated)
+        PARTITION BY model, prompt_hash ORDER BY ${d.epochUs} RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS gap
+    FROM ${t} SEMI JOIN repeated USING (model, prompt_hash) WHERE ${where}
   ), totals AS (
     SELECT app, model, provider, count(*)::DOUBLE AS n_events, coalesce(fsum(cost_usd), 0)::DOUBLE AS spend
     FROM ${t} WHERE ${where} AND prompt_hash IS NOT NULL GROUP BY app, model, provider
