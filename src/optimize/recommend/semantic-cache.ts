@@ -60,7 +60,8 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
   const ttlMs = ctx.params.cache_ttl_seconds * 1000;
   const index = createNearDuplicateIndex({ ttlMs, threshold });
   const long = createLongPromptMatcher({ threshold, ttlMs });
-  const lastOk = new Map<string, number>();
+  // model -> prompt hash (or text, without a hash) -> time of the last successful call: nested, so no key is built per row
+  const lastOk = new Map<string, Map<string, number>>();
   let lastSweep = -Infinity;
   const apps = new Map<string, AppTally>();
   let rowsSeen = 0;
@@ -81,6 +82,8 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     models: new Map(),
   });
 
+  // what warm-up rows count into, never read
+  const warmUp = newTally();
   const tally = (app: string): AppTally => {
     let t = apps.get(app);
     if (!t) apps.set(app, (t = newTally()));
@@ -91,18 +94,20 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     rowsSeen++;
     const now = r.timestamp;
     if (now - lastSweep > ttlMs) {
-      for (const [k, ts] of lastOk) if (now - ts > ttlMs) lastOk.delete(k);
+      for (const byPrompt of lastOk.values()) for (const [k, ts] of byPrompt) if (now - ts > ttlMs) byPrompt.delete(k);
       lastSweep = now;
     }
     // warm-up rows (before a sampled slice) fill the caches but count nowhere
     const counted = now >= countFromTs;
-    const t = counted ? tally(r.app) : newTally();
+    const t = counted ? tally(r.app) : warmUp;
     t.textEvents++;
     t.textSpend += r.cost_usd;
     const ok = r.status === 'ok';
-    const key = r.model + '\u0000' + (r.prompt_hash ?? '\u0001' + r.prompt_text);
-    const prev = lastOk.get(key);
-    if (ok) lastOk.set(key, now);
+    let byPrompt = lastOk.get(r.model);
+    if (byPrompt === undefined) lastOk.set(r.model, (byPrompt = new Map()));
+    const key = r.prompt_hash ?? '\u0001' + r.prompt_text;
+    const prev = byPrompt.get(key);
+    if (ok) byPrompt.set(key, now);
     const exact = prev !== undefined && now > prev && now - prev <= ttlMs;
     const isLong = wordCount(r.prompt_text) >= LONG_PROMPT_WORDS;
     let match: { id: string; sim: number } | null = null;
