@@ -66,11 +66,15 @@ let scanned = 0;
 const scanOnly = await best(() =>
   analyzeSemanticCache(
     {
-      windowPercentiles: (s) => store.analysis.windowPercentiles(s),
-      scanPromptTexts: (s) =>
-        store.analysis.scanPromptTexts(s, (rows) => {
-          scanned += rows.length;
-        }),
+      countEvents: (s, ranges) => store.analysis.countEvents(s, ranges),
+      scanPromptTexts: (s, _onRows, opts) =>
+        store.analysis.scanPromptTexts(
+          s,
+          (rows) => {
+            scanned += rows.length;
+          },
+          opts,
+        ),
     },
     scope,
     ctx,

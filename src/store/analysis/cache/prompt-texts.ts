@@ -3,23 +3,51 @@
  * (engine default when not given). The caller's work per chunk is synchronous JS (near-duplicate matching): the
  * engine pauses between chunks where its reads share the event loop.
  */
-import type { PromptTextRow, PromptTextScan } from '../../../optimize/ports/cache.js';
+import type { PromptTextRow, PromptTextScan, PromptTextScanOptions, TimeRange } from '../../../optimize/ports/cache.js';
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
-import { num, sqlFor, strOrNull, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
+import type { Dialect } from '../dialect.js';
+import { num, sqlFor, strOrNull, type AnalysisEngine, type EngineSql, type Params, type Row } from '../engine.js';
 import { chunkRowsOf, streamInChunks } from '../chunked-scan.js';
 
-export const PROMPT_TEXTS_SQL: EngineSql = {
-  duckdb: ({
-    where,
-    t,
-    d,
-  }) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
-    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL
+/** `ranges`: the number of [from, to) ranges bound as r<i>_from, r<i>_to (epoch µs); 0: the whole scope. */
+export const PROMPT_TEXTS_SQL: EngineSql<{ ranges: number }> = {
+  duckdb: (
+    { where, t, d },
+    { ranges },
+  ) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
+    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)}
     ORDER BY "timestamp", event_id`,
-  clickhouse: ({ where, t, d }) => `SELECT event_id, ${d.epochUs} / 1000 AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
-    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL
+  clickhouse: (
+    { where, t, d },
+    { ranges },
+  ) => `SELECT event_id, ${d.epochUs} / 1000 AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
+    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)}
     ORDER BY "timestamp", event_id`,
 };
+
+/** ` AND (the event's time is in one of `n` bound ranges)`, or nothing for n = 0. */
+export function inRanges(d: Dialect, n: number): string {
+  if (n === 0) return '';
+  return ` AND (${rangeConditions(d, n).join(' OR ')})`;
+}
+
+/** One condition per bound range r<i>_from <= epoch µs < r<i>_to. */
+export function rangeConditions(d: Dialect, n: number): string[] {
+  return Array.from(
+    { length: n },
+    (_, i) => `(${d.epochUs} >= ${d.param(`r${i}_from`, 'Int64')} AND ${d.epochUs} < ${d.param(`r${i}_to`, 'Int64')})`,
+  );
+}
+
+/** The ranges' bounds as epoch-µs parameters (names as rangeConditions gives them). */
+export function rangeParams(d: Dialect, ranges: readonly TimeRange[]): Params {
+  const p: Params = {};
+  ranges.forEach((r, i) => {
+    p[`r${i}_from`] = d.int64(Math.round(r.from * 1000));
+    p[`r${i}_to`] = d.int64(Math.round(r.to * 1000));
+  });
+  return p;
+}
 
 const toRow = (r: Row): PromptTextRow => ({
   event_id: r.event_id as string,
@@ -36,11 +64,12 @@ export async function scanPromptTexts(
   engine: AnalysisEngine,
   scope: AnalysisScope,
   onRows: (rows: PromptTextRow[]) => void,
-  opts: { chunk_rows?: number } = {},
+  opts: PromptTextScanOptions = {},
 ): Promise<PromptTextScan> {
   const chunkRows = chunkRowsOf(engine, opts);
+  const ranges = opts.ranges ?? [];
   const { where, params } = engine.scope(scope);
-  const query = sqlFor(engine, PROMPT_TEXTS_SQL, where, undefined);
-  const total = await streamInChunks(engine, query, params, toRow, onRows, chunkRows);
+  const query = sqlFor(engine, PROMPT_TEXTS_SQL, where, { ranges: ranges.length });
+  const total = await streamInChunks(engine, query, { ...params, ...rangeParams(engine.dialect, ranges) }, toRow, onRows, chunkRows);
   return { rows: total, query };
 }
