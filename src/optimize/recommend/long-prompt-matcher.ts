@@ -23,23 +23,16 @@ export const LONG_PROMPT_WORDS = 40;
 const MAX_CANDIDATES = 64;
 const WHOLE_TEXT = Number.MAX_SAFE_INTEGER;
 
-/** Words as the prompt features count them (runs of letters, digits, `_`, non-ASCII letters). Cheap: no allocation. */
-export function wordCount(text: string): number {
-  let n = 0;
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const w = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 127;
-    if (w && !inWord) n++;
-    inWord = w;
-  }
-  return n;
-}
-
 let idScratch = new Uint32Array(64);
+const scanned = { words: 0, identifierHash: 0 };
 
-/** Order-free hash of the lower-cased words that contain a digit or `_` (ids, versions, snake_case names); 0: none. */
-export function identifierHash(text: string): number {
+/**
+ * One pass over a text for what the pass decides on before the features: its words (runs of letters, digits, `_`,
+ * non-ASCII letters) and the order-free hash of the lower-cased words that contain a digit or `_` (ids, versions,
+ * snake_case names; 0: none). The returned object is reused by the next call.
+ */
+export function scanWords(text: string): { words: number; identifierHash: number } {
+  let words = 0;
   let n = 0;
   let h = 0x811c9dc5;
   let isId = false;
@@ -49,6 +42,7 @@ export function identifierHash(text: string): number {
     const w = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 127;
     if (w) {
       if (!inWord) {
+        words++;
         h = 0x811c9dc5;
         isId = false;
         inWord = true;
@@ -68,9 +62,14 @@ export function identifierHash(text: string): number {
       }
     }
   }
-  if (n === 0) return 0;
-  // sorted in place: a few ids by insertion, more by the typed array's numeric sort (no comparator calls)
-  const ids = idScratch;
+  scanned.words = words;
+  scanned.identifierHash = n === 0 ? 0 : orderFreeHash(idScratch, n);
+  return scanned;
+}
+
+/** FNV over the distinct values of ids[0, n), sorted in place first (never 0). */
+function orderFreeHash(ids: Uint32Array, n: number): number {
+  // a few ids by insertion, more by the typed array's numeric sort (no comparator calls)
   if (n > 16) ids.subarray(0, n).sort();
   else
     for (let a = 1; a < n; a++) {
@@ -87,6 +86,16 @@ export function identifierHash(text: string): number {
   return acc >>> 0 || 1;
 }
 
+/** Words as the prompt features count them (runs of letters, digits, `_`, non-ASCII letters). */
+export function wordCount(text: string): number {
+  return scanWords(text).words;
+}
+
+/** Order-free hash of the lower-cased words that contain a digit or `_` (ids, versions, snake_case names); 0: none. */
+export function identifierHash(text: string): number {
+  return scanWords(text).identifierHash;
+}
+
 export interface LongPromptMatch {
   matchedEventId: string;
   similarity: number;
@@ -96,13 +105,15 @@ export interface LongPromptMatcher {
   /**
    * Finds the most similar cached prompt of the same model strictly earlier and at most ttlMs older (null: none at
    * or above the threshold); then caches this prompt when `cache` is true (a successful call). With `lookup` false
-   * it only caches (null): the cache's contents do not depend on lookups.
+   * it only caches (null): the cache's contents do not depend on lookups. `entity`: the text's identifierHash when the
+   * caller has it (scanWords).
    */
   observe(
     ev: { event_id: string; timestamp: number; model: string },
     text: string,
     cache: boolean,
     lookup?: boolean,
+    entity?: number,
   ): LongPromptMatch | null;
   /** Live bucket count (memory checks). */
   bucketCount(): number;
@@ -272,11 +283,12 @@ export function createLongPromptMatcher(opts: { threshold: number; ttlMs: number
     text: string,
     cache: boolean,
     lookup = true,
+    entityHash?: number,
   ): LongPromptMatch | null {
     const now = ev.timestamp;
     evictExpired(now);
     const f = promptFeatures(text, WHOLE_TEXT);
-    const entity = identifierHash(text);
+    const entity = entityHash ?? identifierHash(text);
     templates.observe(ev.model, f);
     const model = modelId(ev.model);
     const bandKeys = hasher.bandKeys(f.shingles, Math.imul(modelSalts[model]! ^ entity, 0x9e3779b1) >>> 0);

@@ -19,7 +19,7 @@ import { createNearDuplicateIndex } from '../near-duplicates.js';
 import type { AnalysisScope } from '../ports/index.js';
 import type { CacheQueries, PromptTextRow, PromptTextScan, TimeRange } from '../ports/cache.js';
 import { confidenceFromCount, share, type KindResult, type Recommendation } from '../recommendation.js';
-import { createLongPromptMatcher, LONG_PROMPT_WORDS, wordCount } from './long-prompt-matcher.js';
+import { createLongPromptMatcher, LONG_PROMPT_WORDS, scanWords } from './long-prompt-matcher.js';
 import { buildRecommendation, bySavings, fmt, pct, round } from './usage-shared.js';
 
 export interface SemanticCacheOptions {
@@ -114,12 +114,13 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     const prev = byPrompt.get(key);
     if (ok) byPrompt.set(key, now);
     const exact = prev !== undefined && now > prev && now - prev <= ttlMs;
-    const isLong = wordCount(r.prompt_text) >= LONG_PROMPT_WORDS;
+    const words = scanWords(r.prompt_text);
+    const isLong = words.words >= LONG_PROMPT_WORDS;
     let match: { id: string; sim: number } | null = null;
     if (isLong) {
       // a warm-up row's match would count nowhere, and the long matcher caches every ok call whether it matched or
       // not, so warm-up rows only fill it (the short-prompt index must look up: it caches misses only)
-      const m = long.observe(r, r.prompt_text, ok, counted);
+      const m = long.observe(r, r.prompt_text, ok, counted, words.identifierHash);
       if (m) match = { id: m.matchedEventId, sim: m.similarity };
     } else if (ok) {
       const m = index.observe(r);
