@@ -2,7 +2,7 @@
 import type { TimeRange } from '../../../optimize/ports/cache.js';
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
 import { num, sqlFor, type AnalysisEngine, type EngineSql } from '../engine.js';
-import { rangeConditions, rangeParams } from './prompt-texts.js';
+import { rangeConditions, rangeParams } from '../time-ranges.js';
 
 export const EVENT_COUNTS_SQL: EngineSql<{ ranges: number }> = {
   duckdb: ({ where, t, d }, { ranges }) =>

@@ -3,10 +3,10 @@
  * (engine default when not given). The caller's work per chunk is synchronous JS (near-duplicate matching): the
  * engine pauses between chunks where its reads share the event loop.
  */
-import type { PromptTextRow, PromptTextScan, PromptTextScanOptions, TimeRange } from '../../../optimize/ports/cache.js';
+import type { PromptTextRow, PromptTextScan, PromptTextScanOptions } from '../../../optimize/ports/cache.js';
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
-import type { Dialect } from '../dialect.js';
-import { num, sqlFor, strOrNull, type AnalysisEngine, type EngineSql, type Params, type Row } from '../engine.js';
+import { num, sqlFor, strOrNull, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
+import { inRanges, rangeParams } from '../time-ranges.js';
 import { chunkRowsOf, streamInChunks } from '../chunked-scan.js';
 
 /** `ranges`: the number of [from, to) ranges bound as r<i>_from, r<i>_to (epoch µs); 0: the whole scope. */
@@ -24,30 +24,6 @@ export const PROMPT_TEXTS_SQL: EngineSql<{ ranges: number }> = {
     FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)}
     ORDER BY "timestamp", event_id`,
 };
-
-/** ` AND (the event's time is in one of `n` bound ranges)`, or nothing for n = 0. */
-export function inRanges(d: Dialect, n: number): string {
-  if (n === 0) return '';
-  return ` AND (${rangeConditions(d, n).join(' OR ')})`;
-}
-
-/** One condition per bound range r<i>_from <= epoch µs < r<i>_to. */
-export function rangeConditions(d: Dialect, n: number): string[] {
-  return Array.from(
-    { length: n },
-    (_, i) => `(${d.epochUs} >= ${d.param(`r${i}_from`, 'Int64')} AND ${d.epochUs} < ${d.param(`r${i}_to`, 'Int64')})`,
-  );
-}
-
-/** The ranges' bounds as epoch-µs parameters (names as rangeConditions gives them). */
-export function rangeParams(d: Dialect, ranges: readonly TimeRange[]): Params {
-  const p: Params = {};
-  ranges.forEach((r, i) => {
-    p[`r${i}_from`] = d.int64(Math.round(r.from * 1000));
-    p[`r${i}_to`] = d.int64(Math.round(r.to * 1000));
-  });
-  return p;
-}
 
 const toRow = (r: Row): PromptTextRow => ({
   event_id: r.event_id as string,
