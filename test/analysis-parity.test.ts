@@ -281,6 +281,26 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     const [a, b] = await Promise.all([collect(duck), collect(ch)]);
     expect(a.n).toBeGreaterThan(0);
     expectSame(a, b, 'scanPromptTexts');
+    // sampled slices (the semantic pass): only the rows inside the ranges, still oldest first, in one scan; and the
+    // events (with or without text) in each range, as the window figures count them
+    const t0 = a.rows[0]!.timestamp;
+    const third = Math.floor((a.rows[a.rows.length - 1]!.timestamp - t0) / 3);
+    const ranges = [
+      { from: t0 + Math.floor(third / 5), to: t0 + third },
+      { from: t0 + 2 * third, to: t0 + 3 * third + 1 },
+    ];
+    const inRanges = a.rows.filter((r) => ranges.some((x) => r.timestamp >= x.from && r.timestamp < x.to));
+    expect(inRanges.length).toBeGreaterThan(0);
+    expect(inRanges.length).toBeLessThan(a.rows.length);
+    for (const store of [duck, ch]) {
+      const rows: PromptTextRow[] = [];
+      const r = await store.analysis.scanPromptTexts(scope(), (c) => rows.push(...c), { ranges });
+      expect(r.rows).toBe(inRanges.length);
+      expect(rows).toEqual(inRanges);
+      const counts = await store.analysis.countEvents(scope(), ranges);
+      const expected = await Promise.all(ranges.map(async (x) => (await store.analysis.windowPercentiles({ ...scope(), ...x })).events));
+      expect(counts).toEqual(expected);
+    }
     for (const s of [scope(), inner()]) {
       const blocks = async (store: AnalyticsStore) => {
         const rows: PrefixBlockRow[] = [];

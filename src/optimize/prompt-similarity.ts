@@ -52,8 +52,18 @@ function mix(h: number, x: number): number {
   return (Math.imul(h ^ x, 0x9e3779b1) ^ (h >>> 15)) >>> 0;
 }
 
+/**
+ * Leading runs live in an open-addressing table of typed arrays (run hash -> up to TEMPLATE_MIN_CONTINUATIONS next
+ * blocks): a Map of uint32 keys to arrays was a third of the semantic pass (keys above 2^30 are heap numbers in V8,
+ * and each run held an array), measured on 87k prompts.
+ */
 export function createTemplateRegistry(): TemplateRegistry {
-  const runs = new Map<number, number[]>();
+  const K = TEMPLATE_MIN_CONTINUATIONS;
+  let cap = 1 << 12;
+  let keys = new Uint32Array(cap);
+  let counts = new Uint8Array(cap); // continuations seen (0: empty slot; a run always has at least one)
+  let nexts = new Uint32Array(cap * K);
+  let size = 0;
   const salts = new Map<string, number>();
   const salt = (scope: string, f: PromptFeatures): number => {
     let s = salts.get(scope);
@@ -63,18 +73,56 @@ export function createTemplateRegistry(): TemplateRegistry {
     }
     return mix(s, f.headHash);
   };
+  /** The slot holding run `h`, or the empty slot where it would go. */
+  const slotOf = (h: number): number => {
+    const m = cap - 1;
+    let i = (h ^ (h >>> 16)) & m;
+    while (counts[i] !== 0 && keys[i] !== h) i = (i + 1) & m;
+    return i;
+  };
+  const grow = (): void => {
+    const oldKeys = keys;
+    const oldCounts = counts;
+    const oldNexts = nexts;
+    cap *= 2;
+    keys = new Uint32Array(cap);
+    counts = new Uint8Array(cap);
+    nexts = new Uint32Array(cap * K);
+    for (let j = 0; j < oldKeys.length; j++) {
+      if (oldCounts[j] === 0) continue;
+      const i = slotOf(oldKeys[j]!);
+      keys[i] = oldKeys[j]!;
+      counts[i] = oldCounts[j]!;
+      for (let c = 0; c < K; c++) nexts[i * K + c] = oldNexts[j * K + c]!;
+    }
+  };
   return {
     observe(scope, f) {
       let h = salt(scope, f);
       for (let k = 0; k + 1 < f.blocks.length; k++) {
         h = mix(h, f.blocks[k]!);
         const next = f.blocks[k + 1]!;
-        let seen = runs.get(h);
-        if (seen === undefined) {
-          if (runs.size >= REGISTRY_MAX_RUNS) return;
-          runs.set(h, (seen = []));
+        let i = slotOf(h);
+        const n = counts[i]!;
+        if (n === 0) {
+          if (size >= REGISTRY_MAX_RUNS) return;
+          if ((size + 1) * 2 > cap) {
+            grow();
+            i = slotOf(h);
+          }
+          size++;
+          keys[i] = h;
+          nexts[i * K] = next;
+          counts[i] = 1;
+          continue;
         }
-        if (seen.length < TEMPLATE_MIN_CONTINUATIONS && !seen.includes(next)) seen.push(next);
+        if (n >= K) continue;
+        let known = false;
+        for (let c = 0; c < n; c++) if (nexts[i * K + c] === next) known = true;
+        if (!known) {
+          nexts[i * K + n] = next;
+          counts[i] = n + 1;
+        }
       }
     },
     templateBlocks(scope, f, max) {
@@ -82,13 +130,13 @@ export function createTemplateRegistry(): TemplateRegistry {
       let n = 0;
       for (let k = 0; k + 1 < f.blocks.length && k < max; k++) {
         h = mix(h, f.blocks[k]!);
-        const seen = runs.get(h);
-        if (seen === undefined) break;
-        if (seen.length >= TEMPLATE_MIN_CONTINUATIONS) n = k + 1;
+        const seen = counts[slotOf(h)]!;
+        if (seen === 0) break;
+        if (seen >= K) n = k + 1;
       }
       return n;
     },
-    size: () => runs.size,
+    size: () => size,
   };
 }
 
@@ -100,9 +148,13 @@ function sortedUnique(xs: ArrayLike<number>): number[] {
   return a;
 }
 
-function rest(f: PromptFeatures, fromBlock: number): ComparedPart {
+const NO_TOKENS: number[] = [];
+
+/** `f` from block `fromBlock` on; without its tokens when the caller compares content words only. */
+function rest(f: PromptFeatures, fromBlock: number, withTokens: boolean): ComparedPart {
   const content = f.content.slice(f.blockContentStarts[fromBlock]!);
-  return { tokens: f.tokens.slice(f.blockTokenStarts[fromBlock]!), content, shingles: sortedUnique(content) };
+  const tokens = withTokens ? f.tokens.slice(f.blockTokenStarts[fromBlock]!) : NO_TOKENS;
+  return { tokens, content, shingles: sortedUnique(content) };
 }
 
 /**
@@ -114,6 +166,7 @@ export function varyingParts(
   b: PromptFeatures,
   templates: TemplateRegistry | undefined,
   scope: string,
+  withTokens = true,
 ): [ComparedPart, ComparedPart] | null {
   if (templates === undefined || a.blocks.length < 2 || b.blocks.length < 2 || a.headHash !== b.headHash) return null;
   const keep = Math.min(a.blocks.length, b.blocks.length) - 1;
@@ -121,12 +174,12 @@ export function varyingParts(
   while (p < keep && a.blocks[p] === b.blocks[p]) p++;
   if (p === 0) return null;
   const t = templates.templateBlocks(scope, a, p);
-  return t === 0 ? null : [rest(a, t), rest(b, t)];
+  return t === 0 ? null : [rest(a, t, withTokens), rest(b, t, withTokens)];
 }
 
 /** Content-word Jaccard of the varying parts (the long-prompt matcher's score: no slot or single-edit gates). */
 export function varyingJaccard(a: PromptFeatures, b: PromptFeatures, templates?: TemplateRegistry, scope = ''): number {
-  const v = varyingParts(a, b, templates, scope);
+  const v = varyingParts(a, b, templates, scope, false);
   return v === null ? jaccardSorted(a.shingles, b.shingles) : jaccardSorted(v[0].shingles, v[1].shingles);
 }
 

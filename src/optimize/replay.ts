@@ -25,7 +25,7 @@ import {
   type ReplayRate,
 } from './ports/replay.js';
 import { monthly, share } from './recommendation.js';
-import { SEMANTIC_SAMPLE_MAX_EVENTS, SEMANTIC_SAMPLE_SLICES } from './recommend/semantic-cache.js';
+import { SEMANTIC_SAMPLE_MAX_EVENTS, SEMANTIC_SAMPLE_SLICES, semanticSampleSlices, warmedRanges } from './recommend/semantic-cache.js';
 
 export const DEFAULT_CACHE_LATENCY_MS = 20;
 
@@ -42,10 +42,11 @@ export interface ReplayOptions {
  * The semantic-cache hits of a replay. Up to `maxEvents` events in the window: every text event in time order
  * (exact). Above: the same slices as the analysis's semantic pass (recommend/semantic-cache.ts): SEMANTIC_SAMPLE_SLICES
  * evenly spaced slices holding about `maxEvents` events together, each after one TTL of warm-up that fills the index
- * without being counted; each hit found there stands for (events in the window / events in the slices) events.
+ * without being counted; each hit found there stands for (events in the window / events in the slices) events. The
+ * slices are counted in one query and streamed in one scan.
  */
 async function semanticHits(
-  queries: ReplayQueries,
+  queries: ReplayQueries & Pick<CacheQueries, 'countEvents'>,
   scope: AnalysisScope,
   plan: ReplayPlan,
   o: { ttlMs: number; threshold: number | undefined; totalEvents: number; maxEvents: number | undefined },
@@ -59,24 +60,21 @@ async function semanticHits(
     });
     return { hits, streamed, weight: 1, note: null };
   }
-  const span = scope.to - scope.from;
-  const step = span / SEMANTIC_SAMPLE_SLICES;
-  const sliceLen = Math.max(o.ttlMs, Math.floor((span * maxEvents) / o.totalEvents / SEMANTIC_SAMPLE_SLICES));
-  let counted = 0;
-  let streamed = 0;
-  for (let i = 0; i < SEMANTIC_SAMPLE_SLICES; i++) {
-    const start = Math.floor(scope.from + i * step);
-    const end = Math.min(scope.to, start + sliceLen);
-    if (end <= start) continue;
-    counted += (await queries.replayModels({ ...scope, from: start, to: end }, { latency: false })).reduce((s, r) => s + r.events, 0);
-    streamed += await queries.replayTextEvents(
-      { ...scope, from: Math.max(scope.from, start - o.ttlMs), to: end },
-      plan.routing,
-      (batch) => {
-        for (const e of batch) if (index.observe(e).kind === 'near' && e.timestamp >= start) hits.push(e.event_id);
-      },
-    );
-  }
+  const { slices, sliceLen } = semanticSampleSlices(scope, o.totalEvents, maxEvents, o.ttlMs);
+  const counted = (await queries.countEvents(scope, slices)).reduce((x, y) => x + y, 0);
+  let slice = 0;
+  const streamed = await queries.replayTextEvents(
+    scope,
+    plan.routing,
+    (batch) => {
+      for (const e of batch) {
+        if (index.observe(e).kind !== 'near') continue;
+        while (slice < slices.length && e.timestamp >= slices[slice]!.to) slice++;
+        if (slice < slices.length && e.timestamp >= slices[slice]!.from) hits.push(e.event_id);
+      }
+    },
+    { ranges: warmedRanges(scope, slices, o.ttlMs) },
+  );
   if (counted === 0) return { hits, streamed, weight: 1, note: null };
   const weight = o.totalEvents / counted;
   return {
@@ -351,7 +349,7 @@ export function replayResultFrom(
  * malformed policy or an unknown target model.
  */
 export async function replayPolicy(
-  queries: ReplayQueries & Pick<CacheQueries, 'scanPrefixBlocks'>,
+  queries: ReplayQueries & Pick<CacheQueries, 'scanPrefixBlocks' | 'countEvents'>,
   ctx: ReplayContext,
   rawPolicy: unknown,
   opts: ReplayOptions = {},

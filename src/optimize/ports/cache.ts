@@ -58,6 +58,21 @@ export interface PromptTextRow {
   status: 'ok' | 'error';
 }
 
+/** [from, to) in epoch ms */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+export interface PromptTextScanOptions {
+  chunk_rows?: number;
+  /**
+   * Only the events in these [from, to) ranges (ascending, not overlapping), still oldest first, in one scan: the
+   * sampled slices of the semantic-cache pass, each with its warm-up.
+   */
+  ranges?: readonly TimeRange[];
+}
+
 export interface PromptTextScan {
   /** rows delivered */
   rows: number;
@@ -180,7 +195,9 @@ export interface CacheQueries {
    * Streams the events that carry prompt_text, oldest first, in chunks of at most `chunk_rows` (default: DuckDB 512, yielding to the event loop between chunks; ClickHouse 8,192) to
    * `onRows` (called synchronously per chunk, inside the store's read: keep it pure and quick).
    */
-  scanPromptTexts(scope: AnalysisScope, onRows: (rows: PromptTextRow[]) => void, opts?: { chunk_rows?: number }): Promise<PromptTextScan>;
+  scanPromptTexts(scope: AnalysisScope, onRows: (rows: PromptTextRow[]) => void, opts?: PromptTextScanOptions): Promise<PromptTextScan>;
+  /** Events (with or without text) in each [from, to) epoch-ms range within the scope's workspace and window. One scan. */
+  countEvents(scope: AnalysisScope, ranges: readonly TimeRange[]): Promise<number[]>;
   /**
    * Prefix reuse per (app, model, prefix-size bucket) within the provider cache window, over the events that carry a
    * prefix_hash but no block chain (events with a chain are simulated block by block: scanPrefixBlocks). One scan.

@@ -3,6 +3,7 @@
  * The domain (optimize/replay.ts) resolves a validated policy into a `ReplayPlan` (catalog rates, stored model ids
  * per rule, semantic-cache hits) and the store applies it in SQL, returning totals and per-day (UTC) rows.
  */
+import type { TimeRange } from './cache.js';
 import type { AnalysisScope } from './scope.js';
 
 /** One policy match, resolved: every list is "any of"; null means "any". */
@@ -144,9 +145,14 @@ export interface ReplayQueries {
   replayModels(scope: AnalysisScope, opts: { latency: boolean }): Promise<ReplayModelRow[]>;
   /**
    * Streams the text-bearing events in timestamp order (ties by event_id), with the routed model, in batches to
-   * `onBatch`. Returns how many were streamed.
+   * `onBatch`. Returns how many were streamed. With `ranges` (ascending, not overlapping), only the events inside them.
    */
-  replayTextEvents(scope: AnalysisScope, routing: ReplayPlan['routing'], onBatch: (rows: ReplayTextRow[]) => void): Promise<number>;
+  replayTextEvents(
+    scope: AnalysisScope,
+    routing: ReplayPlan['routing'],
+    onBatch: (rows: ReplayTextRow[]) => void,
+    opts?: { ranges?: readonly TimeRange[] },
+  ): Promise<number>;
   /** Applies the plan in SQL: the total row (day null) first, then one row per UTC day, oldest first. */
   replaySimulate(scope: AnalysisScope, plan: ReplayPlan): Promise<{ rows: ReplayAggregateRow[]; sql: string }>;
 }

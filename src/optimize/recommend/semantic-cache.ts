@@ -17,10 +17,9 @@ import type { AnalysisContext } from '../context.js';
 import { DEFAULT_NEAR_DUPLICATE_THRESHOLD, expectedFalseHitRate } from '../near-duplicate-calibration.js';
 import { createNearDuplicateIndex } from '../near-duplicates.js';
 import type { AnalysisScope } from '../ports/index.js';
-import type { CacheQueries, PromptTextRow, PromptTextScan } from '../ports/cache.js';
-import type { PerformanceQueries } from '../ports/performance.js';
+import type { CacheQueries, PromptTextRow, PromptTextScan, TimeRange } from '../ports/cache.js';
 import { confidenceFromCount, share, type KindResult, type Recommendation } from '../recommendation.js';
-import { createLongPromptMatcher, LONG_PROMPT_WORDS, wordCount } from './long-prompt-matcher.js';
+import { createLongPromptMatcher, LONG_PROMPT_WORDS, scanWords } from './long-prompt-matcher.js';
 import { buildRecommendation, bySavings, fmt, pct, round } from './usage-shared.js';
 
 export interface SemanticCacheOptions {
@@ -32,9 +31,10 @@ export interface SemanticCacheAnalysis {
   /** Feeds the next rows (timestamp order, continuing the previous call). */
   observe(rows: readonly PromptTextRow[]): void;
   /**
-   * Rows before `ts` only fill the cache (a warm-up before a sampled slice); they are not counted. Default: count all.
+   * Only rows inside these [from, to) slices (ascending) are counted; the others only fill the cache (the warm-up before
+   * a sampled slice). Default: count all.
    */
-  countFrom(ts: number): void;
+  countOnly(slices: readonly TimeRange[]): void;
   /** Multiplies the counted figures by `factor` in finish() (sampling: total events / events in the sampled slices). */
   scaleBy(factor: number, note: string): void;
   /** The recommendations, once every row has been observed. */
@@ -60,11 +60,13 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
   const ttlMs = ctx.params.cache_ttl_seconds * 1000;
   const index = createNearDuplicateIndex({ ttlMs, threshold });
   const long = createLongPromptMatcher({ threshold, ttlMs });
-  const lastOk = new Map<string, number>();
+  // model -> prompt hash (or text, without a hash) -> time of the last successful call: nested, so no key is built per row
+  const lastOk = new Map<string, Map<string, number>>();
   let lastSweep = -Infinity;
   const apps = new Map<string, AppTally>();
   let rowsSeen = 0;
-  let countFromTs = -Infinity;
+  let countSlices: readonly TimeRange[] | null = null;
+  let slice = 0;
   let scale = 1;
   let sampleNote: string | null = null;
   const newTally = (): AppTally => ({
@@ -81,6 +83,8 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     models: new Map(),
   });
 
+  // what warm-up rows count into, never read
+  const warmUp = newTally();
   const tally = (app: string): AppTally => {
     let t = apps.get(app);
     if (!t) apps.set(app, (t = newTally()));
@@ -91,25 +95,32 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     rowsSeen++;
     const now = r.timestamp;
     if (now - lastSweep > ttlMs) {
-      for (const [k, ts] of lastOk) if (now - ts > ttlMs) lastOk.delete(k);
+      for (const byPrompt of lastOk.values()) for (const [k, ts] of byPrompt) if (now - ts > ttlMs) byPrompt.delete(k);
       lastSweep = now;
     }
     // warm-up rows (before a sampled slice) fill the caches but count nowhere
-    const counted = now >= countFromTs;
-    const t = counted ? tally(r.app) : newTally();
+    let counted = true;
+    if (countSlices !== null) {
+      while (slice < countSlices.length && now >= countSlices[slice]!.to) slice++;
+      counted = slice < countSlices.length && now >= countSlices[slice]!.from;
+    }
+    const t = counted ? tally(r.app) : warmUp;
     t.textEvents++;
     t.textSpend += r.cost_usd;
     const ok = r.status === 'ok';
-    const key = r.model + '\u0000' + (r.prompt_hash ?? '\u0001' + r.prompt_text);
-    const prev = lastOk.get(key);
-    if (ok) lastOk.set(key, now);
+    let byPrompt = lastOk.get(r.model);
+    if (byPrompt === undefined) lastOk.set(r.model, (byPrompt = new Map()));
+    const key = r.prompt_hash ?? '\u0001' + r.prompt_text;
+    const prev = byPrompt.get(key);
+    if (ok) byPrompt.set(key, now);
     const exact = prev !== undefined && now > prev && now - prev <= ttlMs;
-    const isLong = wordCount(r.prompt_text) >= LONG_PROMPT_WORDS;
+    const words = scanWords(r.prompt_text);
+    const isLong = words.words >= LONG_PROMPT_WORDS;
     let match: { id: string; sim: number } | null = null;
     if (isLong) {
       // a warm-up row's match would count nowhere, and the long matcher caches every ok call whether it matched or
       // not, so warm-up rows only fill it (the short-prompt index must look up: it caches misses only)
-      const m = long.observe(r, r.prompt_text, ok, counted);
+      const m = long.observe(r, r.prompt_text, ok, counted, words.identifierHash);
       if (m) match = { id: m.matchedEventId, sim: m.similarity };
     } else if (ok) {
       const m = index.observe(r);
@@ -229,8 +240,9 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     observe(rows) {
       for (const r of rows) observeRow(r);
     },
-    countFrom(ts) {
-      countFromTs = ts;
+    countOnly(slices) {
+      countSlices = slices;
+      slice = 0;
     },
     scaleBy(factor, note) {
       scale = factor;
@@ -249,10 +261,12 @@ export const SEMANTIC_SAMPLE_SLICES = 6;
  * Runs the semantic-cache pass over the port's prompt-text stream (the only text that crosses the port).
  * Windows with more than `maxEvents` events are sampled: SEMANTIC_SAMPLE_SLICES evenly spaced slices that together
  * hold about maxEvents events, each preceded by one TTL of warm-up that fills the cache without being counted; the
- * counted figures are scaled by (events in the window / events in the slices). The evidence says so.
+ * counted figures are scaled by (events in the window / events in the slices). The evidence says so. The slices are
+ * counted in one query and streamed in one scan (a warm-up that would reach into the previous slice starts at its end:
+ * each event is seen once, in time order).
  */
 export async function analyzeSemanticCache(
-  queries: Pick<CacheQueries, 'scanPromptTexts'> & Pick<PerformanceQueries, 'windowPercentiles'>,
+  queries: Pick<CacheQueries, 'scanPromptTexts' | 'countEvents'>,
   scope: AnalysisScope,
   ctx: AnalysisContext,
   opts: SemanticCacheOptions & { maxEvents?: number } = {},
@@ -264,27 +278,46 @@ export async function analyzeSemanticCache(
     return a.finish(scan);
   }
   const ttlMs = ctx.params.cache_ttl_seconds * 1000;
-  const span = scope.to - scope.from;
-  const step = span / SEMANTIC_SAMPLE_SLICES;
-  const sliceLen = Math.max(ttlMs, Math.floor((span * maxEvents) / ctx.total_events / SEMANTIC_SAMPLE_SLICES));
-  let counted = 0;
-  let rows = 0;
-  let query = '';
-  for (let i = 0; i < SEMANTIC_SAMPLE_SLICES; i++) {
-    const start = Math.floor(scope.from + i * step);
-    const end = Math.min(scope.to, start + sliceLen);
-    if (end <= start) continue;
-    counted += (await queries.windowPercentiles({ ...scope, from: start, to: end })).events;
-    a.countFrom(start);
-    const scan = await queries.scanPromptTexts({ ...scope, from: Math.max(scope.from, start - ttlMs), to: end }, (r) => a.observe(r));
-    rows += scan.rows;
-    query = scan.query;
-  }
+  const { slices, sliceLen } = semanticSampleSlices(scope, ctx.total_events, maxEvents, ttlMs);
+  const counted = (await queries.countEvents(scope, slices)).reduce((x, y) => x + y, 0);
+  a.countOnly(slices);
+  const scan = await queries.scanPromptTexts(scope, (r) => a.observe(r), { ranges: warmedRanges(scope, slices, ttlMs) });
   if (counted > 0) {
     a.scaleBy(
       ctx.total_events / counted,
       `sampled: ${SEMANTIC_SAMPLE_SLICES} slices of ${Math.round(sliceLen / 60_000)} min holding ${counted} of ${ctx.total_events} events (each after ${ctx.params.cache_ttl_seconds} s of uncounted warm-up); counts and dollars scaled by ${(ctx.total_events / counted).toFixed(2)}`,
     );
   }
-  return a.finish({ rows, query });
+  return a.finish(scan);
+}
+
+/** The sampled slices: SEMANTIC_SAMPLE_SLICES evenly spaced [from, to) ranges holding about `maxEvents` events together. */
+export function semanticSampleSlices(
+  scope: TimeRange,
+  totalEvents: number,
+  maxEvents: number,
+  ttlMs: number,
+): { slices: TimeRange[]; sliceLen: number } {
+  const span = scope.to - scope.from;
+  const step = span / SEMANTIC_SAMPLE_SLICES;
+  const sliceLen = Math.max(ttlMs, Math.floor((span * maxEvents) / totalEvents / SEMANTIC_SAMPLE_SLICES));
+  const slices: TimeRange[] = [];
+  for (let i = 0; i < SEMANTIC_SAMPLE_SLICES; i++) {
+    const from = Math.floor(scope.from + i * step);
+    const to = Math.min(scope.to, from + sliceLen);
+    if (to > from) slices.push({ from, to });
+  }
+  return { slices, sliceLen };
+}
+
+/** Each slice with one TTL of warm-up before it, within the scope; overlapping ranges merged (ascending). */
+export function warmedRanges(scope: TimeRange, slices: readonly TimeRange[], ttlMs: number): TimeRange[] {
+  const out: TimeRange[] = [];
+  for (const s of slices) {
+    const from = Math.max(scope.from, s.from - ttlMs);
+    const last = out[out.length - 1];
+    if (last !== undefined && from <= last.to) last.to = Math.max(last.to, s.to);
+    else out.push({ from, to: s.to });
+  }
+  return out;
 }

@@ -3,21 +3,25 @@
  * (engine default when not given). The caller's work per chunk is synchronous JS (near-duplicate matching): the
  * engine pauses between chunks where its reads share the event loop.
  */
-import type { PromptTextRow, PromptTextScan } from '../../../optimize/ports/cache.js';
+import type { PromptTextRow, PromptTextScan, PromptTextScanOptions } from '../../../optimize/ports/cache.js';
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
 import { num, sqlFor, strOrNull, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
+import { inRanges, rangeParams } from '../time-ranges.js';
 import { chunkRowsOf, streamInChunks } from '../chunked-scan.js';
 
-export const PROMPT_TEXTS_SQL: EngineSql = {
-  duckdb: ({
-    where,
-    t,
-    d,
-  }) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
-    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL
+/** `ranges`: the number of [from, to) ranges bound as r<i>_from, r<i>_to (epoch µs); 0: the whole scope. */
+export const PROMPT_TEXTS_SQL: EngineSql<{ ranges: number }> = {
+  duckdb: (
+    { where, t, d },
+    { ranges },
+  ) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
+    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)}
     ORDER BY "timestamp", event_id`,
-  clickhouse: ({ where, t, d }) => `SELECT event_id, ${d.epochUs} / 1000 AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
-    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL
+  clickhouse: (
+    { where, t, d },
+    { ranges },
+  ) => `SELECT event_id, ${d.epochUs} / 1000 AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
+    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)}
     ORDER BY "timestamp", event_id`,
 };
 
@@ -36,11 +40,12 @@ export async function scanPromptTexts(
   engine: AnalysisEngine,
   scope: AnalysisScope,
   onRows: (rows: PromptTextRow[]) => void,
-  opts: { chunk_rows?: number } = {},
+  opts: PromptTextScanOptions = {},
 ): Promise<PromptTextScan> {
   const chunkRows = chunkRowsOf(engine, opts);
+  const ranges = opts.ranges ?? [];
   const { where, params } = engine.scope(scope);
-  const query = sqlFor(engine, PROMPT_TEXTS_SQL, where, undefined);
-  const total = await streamInChunks(engine, query, params, toRow, onRows, chunkRows);
+  const query = sqlFor(engine, PROMPT_TEXTS_SQL, where, { ranges: ranges.length });
+  const total = await streamInChunks(engine, query, { ...params, ...rangeParams(engine.dialect, ranges) }, toRow, onRows, chunkRows);
   return { rows: total, query };
 }

@@ -12,7 +12,8 @@ import { replayTextEvents } from './text-events.js';
 export function replayQueries(run: RunAnalysis): ReplayQueries {
   return {
     replayModels: (scope, opts) => run('replay_models', (e) => replayModels(e, scope, opts.latency)),
-    replayTextEvents: (scope, routing, onBatch) => run('replay_text', (e) => replayTextEvents(e, scope, routing, onBatch)),
+    replayTextEvents: (scope, routing, onBatch, opts) =>
+      run('replay_text', (e) => replayTextEvents(e, scope, routing, onBatch, opts?.ranges)),
     replaySimulate: (scope, plan) => run('replay', (e) => replaySimulate(e, scope, plan)),
   };
 }
