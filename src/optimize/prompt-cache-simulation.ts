@@ -218,15 +218,19 @@ export async function promptCacheReads(
 ): Promise<{ reads: PromptCacheReads; chained: number }> {
   const sim = new PromptCacheSimulator(windowMs, minTokens);
   const reads: PromptCacheReads = { event_ids: [], hit_tokens: [], write_tokens: [] };
-  const scan = await queries.scanPrefixBlocks(scope, (rows) => {
-    for (const r of rows) {
-      const s = sim.step(r);
-      if (s.hit_tokens > 0 || s.confirmed_write_tokens > 0) {
-        reads.event_ids.push(r.event_id);
-        reads.hit_tokens.push(Math.max(0, s.hit_tokens - r.cached_prompt_tokens));
-        reads.write_tokens.push(s.confirmed_write_tokens);
+  const scan = await queries.scanPrefixBlocks(
+    scope,
+    (rows) => {
+      for (const r of rows) {
+        const s = sim.step(r);
+        if (s.hit_tokens > 0 || s.confirmed_write_tokens > 0) {
+          reads.event_ids.push(r.event_id);
+          reads.hit_tokens.push(Math.max(0, s.hit_tokens - r.cached_prompt_tokens));
+          reads.write_tokens.push(s.confirmed_write_tokens);
+        }
       }
-    }
-  });
+    },
+    { totals: false },
+  );
   return { reads, chained: scan.rows };
 }

@@ -205,11 +205,12 @@ export interface CacheQueries {
   prefixCacheGroups(scope: AnalysisScope, opts: PrefixCacheOptions): Promise<PrefixCacheResult>;
   /**
    * Streams the events that carry a block chain, oldest first, in chunks (like scanPromptTexts), and returns every
-   * event's prompt tokens per (app, model).
+   * event's prompt tokens per (app, model) (`totals: false`: not asked for, an empty list, one scan of the whole scope
+   * fewer; the replay needs only the chains).
    */
   scanPrefixBlocks(
     scope: AnalysisScope,
     onRows: (rows: PrefixBlockRow[]) => void,
-    opts?: { chunk_rows?: number },
+    opts?: { chunk_rows?: number; totals?: boolean },
   ): Promise<PrefixBlockScan>;
 }

@@ -53,17 +53,19 @@ export async function scanPrefixBlocks(
   engine: AnalysisEngine,
   scope: AnalysisScope,
   onRows: (rows: PrefixBlockRow[]) => void,
-  opts: { chunk_rows?: number } = {},
+  opts: { chunk_rows?: number; totals?: boolean } = {},
 ): Promise<PrefixBlockScan> {
   const chunkRows = chunkRowsOf(engine, opts, Math.max(engine.defaultChunkRows, 4096));
   const { where, params } = engine.scope(scope);
-  const totalsQuery = sqlFor(engine, PROMPT_TOKEN_TOTALS_SQL, where, undefined);
-  const totals: PromptTokenTotal[] = (await engine.query(totalsQuery, params)).map((r) => ({
-    app: str(r.app),
-    model: str(r.model),
-    events: num(r.n),
-    prompt_tokens: num(r.prompt_tokens),
-  }));
+  const totals: PromptTokenTotal[] =
+    opts.totals === false
+      ? []
+      : (await engine.query(sqlFor(engine, PROMPT_TOKEN_TOTALS_SQL, where, undefined), params)).map((r) => ({
+          app: str(r.app),
+          model: str(r.model),
+          events: num(r.n),
+          prompt_tokens: num(r.prompt_tokens),
+        }));
   const query = sqlFor(engine, PREFIX_BLOCKS_SQL, where, undefined);
   const total = await streamInChunks(engine, query, params, toRow, onRows, chunkRows);
   return { rows: total, totals, query };

@@ -9,7 +9,8 @@
  * - rates: DuckDB joins a small unnest()ed rates table; ClickHouse looks them up in bound arrays
  *   (`arrayElement({rx}, indexOf({rm}, model))`, NULL when the model has no rate, like the LEFT JOIN);
  * - exact-cache candidates: only events whose (routed model, prompt_hash) occurs more than once can hit. DuckDB finds
- *   them with a hash aggregate over hash(model, prompt_hash) (a collision only adds candidates), counts successes in
+ *   them with a hash aggregate over hash(prompt_hash) (prompts repeated under any model; a collision only adds
+ *   candidates), routes only those, counts successes in
  *   `RANGE BETWEEN ttl PRECEDING AND 1 PRECEDING` and joins the hits back by rowid. ClickHouse requires a RANGE offset
  *   to fit a 32-bit integer (2,147 s in µs), so it takes the latest success strictly earlier (`UNBOUNDED PRECEDING AND
  *   1 PRECEDING`) and checks it is at most ttl µs before — a success within the TTL exists iff the latest one is — and
@@ -69,21 +70,22 @@ export const REPLAY_SQL: EngineSql<Shape> = {
          prompt_tokens::DOUBLE AS pt, completion_tokens::DOUBLE AS ct, cached_prompt_tokens::DOUBLE AS cpt,
          latency_ms, ttft_ms, cost_usd, rule, cap, batch`;
     const scoped = (more: string) => `SELECT *, rowid AS rid, ${s.routed.rule} AS rule${more} FROM ${t} WHERE ${where}`;
+    // Candidates first, on the prompt alone: a hit needs another call with the same prompt_hash, and hashing the one
+    // column skips the routing CASE (tag string tests) on the ~all rows whose prompt is unique; only the candidates
+    // get their routed model and go through the window (a hash collision only adds candidates). The window's leading
+    // partition key is a hash of the exact key: the sort compares one integer instead of two strings for most pairs.
     const hits =
       s.ttlUs === null
         ? ''
         : `
-ek AS NOT MATERIALIZED (
-  SELECT rid, ts_us, pmodel, prompt_hash, ok, hash(pmodel, prompt_hash) AS k FROM (
-    SELECT rid, ${d.epochUs} AS ts_us, ${s.routed.model} AS pmodel, prompt_hash, status = 'ok' AS ok
-    FROM (${scoped('')} AND prompt_hash IS NOT NULL))
-),
-dk AS (SELECT k FROM ek GROUP BY k HAVING count(*) > 1),
+dk AS (SELECT hash(prompt_hash) AS k FROM ${t} WHERE ${where} AND prompt_hash IS NOT NULL GROUP BY k HAVING count(*) > 1),
 hits AS MATERIALIZED (
   SELECT rid FROM (
     SELECT rid, count(*) FILTER (WHERE ok) OVER (
-             PARTITION BY pmodel, prompt_hash ORDER BY ts_us RANGE BETWEEN ${s.ttlUs} PRECEDING AND 1 PRECEDING) AS n
-    FROM ek SEMI JOIN dk USING (k))
+             PARTITION BY k, pmodel, prompt_hash ORDER BY ts_us RANGE BETWEEN ${s.ttlUs} PRECEDING AND 1 PRECEDING) AS n
+    FROM (SELECT *, hash(pmodel, prompt_hash) AS k FROM (
+      SELECT rid, ${d.epochUs} AS ts_us, ${s.routed.model} AS pmodel, prompt_hash, status = 'ok' AS ok
+      FROM (${scoped('')} AND prompt_hash IS NOT NULL AND hash(prompt_hash) IN (SELECT k FROM dk)))))
   WHERE n > 0
 ),`;
     const cached =
@@ -91,9 +93,11 @@ hits AS MATERIALIZED (
         ? 'c AS (SELECT *, false AS exact_hit FROM e)'
         : 'c AS (SELECT e.*, h.rid IS NOT NULL AS exact_hit FROM e LEFT JOIN hits h ON h.rid = e.rid)';
     const pico = (v: string) => `coalesce(sum(round(${v} * 1e12)::BIGINT), 0)`;
+    // counts as sums of 0/1: a FILTER clause slices the input chunk once per aggregate and grouping set
+    const cnt = (cond: string) => `coalesce(sum((${cond})::INTEGER), 0)`;
     const x = (sql: string) => (s.extra ? sql : '');
     const n = (count: string, ext: string) => (s.extra ? `${d.round(`${count} ${ext}`)}::DOUBLE` : `${count}::DOUBLE`);
-    const ruleCounts = Array.from({ length: s.rules }, (_, i) => `, count(*) FILTER (WHERE rule = ${i})::DOUBLE AS rule_${i}`).join('');
+    const ruleCounts = Array.from({ length: s.rules }, (_, i) => `, ${cnt(`rule = ${i}`)}::DOUBLE AS rule_${i}`).join('');
     return `
 WITH r AS (
   SELECT unnest($rm::VARCHAR[]) AS model, unnest($ri::DOUBLE[]) AS input, unnest($rc::DOUBLE[]) AS cached_input,
@@ -116,18 +120,18 @@ ${projection(d, s)}
 SELECT grouping(day) AS is_total, strftime(day, '%Y-%m-%d') AS day_s, count(*)::DOUBLE AS n_events,
        ${pico('cost_usd')} AS base_usd, ${pico('c4')}${x(` - ${pico('ext * c4n')}`)} AS proj_usd,
        quantile_cont(latency_ms, [0.5, 0.95]) AS bq, quantile_cont(plat, [0.5, 0.95]) AS pq,
-       count(*) FILTER (WHERE exact_hit)::DOUBLE AS exact_hits,
-       ${n('count(*) FILTER (WHERE sem_hit AND NOT exact_hit)', ' + coalesce(sum(ext), 0)')} AS semantic_hits,
-       count(*) FILTER (WHERE pc_hit > 0 AND NOT hit)::DOUBLE AS pc_hits,
+       ${cnt('exact_hit')}::DOUBLE AS exact_hits,
+       ${n(cnt('sem_hit AND NOT exact_hit'), ' + coalesce(sum(ext), 0)')} AS semantic_hits,
+       ${cnt('pc_hit > 0 AND NOT hit')}::DOUBLE AS pc_hits,
        ${pico('pcs')} AS pc_usd,
-       count(*) FILTER (WHERE routed)::DOUBLE AS routed_n,
-       ${n('count(*) FILTER (WHERE batch AND NOT hit)', ' - coalesce(sum(ext) FILTER (WHERE batch), 0)')} AS batched,
-       ${n('count(*) FILTER (WHERE clipped)', ' - coalesce(sum(ext) FILTER (WHERE clipped_n), 0)')} AS truncated_n,
-       ${n('count(*) FILTER (WHERE routed OR hit OR batch OR clipped OR pcs <> 0)', ' + coalesce(sum(ext) FILTER (WHERE NOT (routed OR batch OR clipped_n OR pcs <> 0)), 0)')} AS changed,
+       ${cnt('routed')}::DOUBLE AS routed_n,
+       ${n(cnt('batch AND NOT hit'), ' - coalesce(sum(ext) FILTER (WHERE batch), 0)')} AS batched,
+       ${n(cnt('clipped'), ' - coalesce(sum(ext) FILTER (WHERE clipped_n), 0)')} AS truncated_n,
+       ${n(cnt('routed OR hit OR batch OR clipped OR pcs <> 0'), ' + coalesce(sum(ext) FILTER (WHERE NOT (routed OR batch OR clipped_n OR pcs <> 0)), 0)')} AS changed,
        ${pico('cost_usd')} - ${pico('(c1 + pcs)')} AS routing_usd,
        ${pico('CASE WHEN hit THEN c1 ELSE 0 END')}${x(` + ${pico('ext * c1')}`)} AS cache_usd,
        ${pico('c3')} - ${pico('c4')}${x(` - ${pico('ext * c3n')} + ${pico('ext * c4n')}`)} AS batch_usd,
-       ${pico('CASE WHEN hit THEN 0 ELSE c1 END')} - ${pico('CASE WHEN hit THEN 0 ELSE c3 END')}${x(` - ${pico('ext * c1')} + ${pico('ext * c3n')}`)} AS cap_usd${ruleCounts}
+       ${pico('CASE WHEN hit THEN 0 ELSE c1 END')} - ${pico('c3')}${x(` - ${pico('ext * c1')} + ${pico('ext * c3n')}`)} AS cap_usd${ruleCounts}
 FROM f
 GROUP BY GROUPING SETS ((), (day))
 ORDER BY is_total DESC, day`;
