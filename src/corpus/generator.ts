@@ -462,9 +462,10 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     if (rng.next() < errorP) {
       error = true;
       const r = rng.next();
-      if (r < (clock.inBurstNow ? 0.8 : 0.45)) [http, latency] = [429, Math.round(rng.logNormal(120, 0.5))];
-      else if (r < (clock.inBurstNow ? 0.9 : 0.8)) [http, latency] = [500, Math.round(rng.logNormal(prof.ttft_ms * 4, 0.6))];
-      else [http, latency] = [503, Math.round(rng.logNormal(300, 0.5))];
+      http = r < (clock.inBurstNow ? 0.8 : 0.45) ? 429 : r < (clock.inBurstNow ? 0.9 : 0.8) ? 500 : 503;
+      latency = Math.round(
+        http === 429 ? rng.logNormal(120, 0.5) : http === 500 ? rng.logNormal(prof.ttft_ms * 4, 0.6) : rng.logNormal(300, 0.5),
+      );
     } else if (isEmbedding) {
       latency = Math.max(
         1,
@@ -472,8 +473,10 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       );
     } else {
       completion = Math.max(1, Math.round(rng.logNormal(s.completion.median, s.completion.sigma)));
-      if (m.maxTokens !== null && completion >= m.maxTokens) [completion, finish] = [m.maxTokens, finishCodes.length];
-      else finish = c.chain?.kind === 'agent' && c.chain.turn < c.chain.length ? finishCodes.tool_calls : finishCodes.stop;
+      if (m.maxTokens !== null && completion >= m.maxTokens) {
+        completion = m.maxTokens;
+        finish = finishCodes.length;
+      } else finish = c.chain?.kind === 'agent' && c.chain.turn < c.chain.length ? finishCodes.tool_calls : finishCodes.stop;
       ttft = Math.round(prof.ttft_ms * Math.exp(prof.noise_sigma * rng.normal()) + promptTokens * prof.prefill_ms_per_token);
       const tps = prof.tokens_per_second * Math.exp(0.8 * prof.noise_sigma * rng.normal());
       latency = ttft + Math.round((completion / tps) * 1000);
