@@ -86,7 +86,7 @@ describe('DuckDB columnar append', () => {
     await again.close();
   });
 
-  it('refuses a batch with a missing required value or a non-finite timestamp, and stays usable', async () => {
+  it('refuses a batch with a missing required value, a non-finite timestamp or a non-string text, and stays usable', async () => {
     const store = await open({ path: ':memory:' });
     const ok = generateWorkload(opts('chat-support', 6)).columnBatches().next().value as EventColumns;
     const noModel: EventColumns = {
@@ -96,6 +96,8 @@ describe('DuckDB columnar append', () => {
     await expect(store.appendColumns(noModel)).rejects.toThrow(/event 0: model is required/);
     const badTs = fromEvents([{ ...eventAt(ok, 0), timestamp: Number.NaN }]);
     await expect(store.appendColumns(badTs)).rejects.toBeInstanceOf(NetraError);
+    const notText = fromEvents([{ ...eventAt(ok, 0), prompt_text: 42 as unknown as string }]);
+    await expect(store.appendColumns(notText)).rejects.toThrow(/event 0: prompt_text must be a string/);
     expect((await store.stats({ workspace: 'cols' })).events).toBe(0);
     expect(await store.appendColumns(ok)).toEqual({ inserted: ok.length, duplicates: 0 });
     expect((await store.stats({ workspace: 'cols' })).events).toBe(ok.length);

@@ -75,7 +75,15 @@ export function checkColumns(b: EventColumns): void {
         const c = col.codes[i]!;
         if (c !== NULL_CODE && c >= col.dict.length) throw invalid(i, name, 'has a dictionary code out of range');
         if (c === NULL_CODE && required) throw invalid(i, name, 'is required');
-      } else if (required && stringAt(col, i) === null) throw invalid(i, name, 'is required');
+      } else if (col.kind === 'keyed') {
+        if (!required) break;
+        if (Number.isNaN(col.keys[i]!)) throw invalid(i, name, 'is required');
+      } else {
+        const v = col.values[i];
+        if (v == null) {
+          if (required) throw invalid(i, name, 'is required');
+        } else if (typeof v !== 'string') throw invalid(i, name, 'must be a string');
+      }
     }
   }
   for (let i = 0; i < b.length; i++) {
