@@ -1,19 +1,33 @@
 /**
- * Generator throughput: events/s for each preset (with prompt text, manifest counting and a pricer), heap before
- * and after (it must stay flat: the generator streams), and the ratio against a same-run baseline that only
- * allocates plain event objects with Math.random fields (the cost floor of producing events at all).
+ * Generator throughput: events/s for each preset (with prompt text, manifest counting and a pricer), as column
+ * batches (`columnBatches()`, workload/event-columns.ts) and as event objects (`batches()`, the per-event view), heap
+ * before and after (it must stay flat: the generator streams), and the ratio against a same-run baseline that only
+ * allocates plain event objects with Math.random fields (the cost floor of producing event objects at all).
+ * CPU time per event is printed next to every rate: on a shared machine it moves less than wall time does.
  *
- *   node --import tsx bench/generate.ts [--events N] [--smoke]      (default 2,000,000 per preset; --smoke 50,000)
+ * With --store, also into an in-memory DuckDB store, timed until every row is committed and counted: the column
+ * batches through `appendColumns` (the columnar stage) against the same events as objects through `append` (the
+ * row appender), both measured in this run.
+ *
+ *   node --expose-gc --import tsx bench/generate.ts [--events N] [--store] [--presets a,b] [--smoke]
+ *   (default 2,000,000 per preset; --smoke 50,000)
  */
 import type { Pricer } from '../src/workload/event.js';
-import { generateWorkload } from '../src/corpus/generator.js';
+import { generateWorkload, type GenerateOptions } from '../src/corpus/generator.js';
 import { PRESET_NAMES } from '../src/corpus/presets.js';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { createDuckDbStore } from '../src/store/duckdb-store.js';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const at = args.indexOf('--events');
 const N = at >= 0 ? Number(args[at + 1]) : smoke ? 50_000 : 2_000_000;
+const withStore = args.includes('--store');
+const pr = args.indexOf('--presets');
+const presets = pr >= 0 ? args[pr + 1]!.split(',') : PRESET_NAMES;
 const BATCH = 1000;
+/** column batches into the store: bigger batches, fewer statements (the workloads service uses the same size) */
+const STORE_BATCH = 8192;
 
 /** A flat-rate pricer (the real catalog's lookup cost is not what this measures). */
 const pricer: Pricer = {
@@ -29,10 +43,20 @@ const heap = () => {
   gc?.();
   return process.memoryUsage().heapUsed;
 };
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
-/** Baseline: batches of plain objects with the event's 33 fields, values from Math.random, nothing else. */
-function baseline(n: number): number {
+/** Wall rate and CPU µs per event of fn, which handles n events. */
+async function timed(n: number, fn: () => Promise<void> | void): Promise<{ rate: number; cpuUs: number }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
+  await fn();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { rate: n / (ms / 1000), cpuUs: (c.user + c.system) / n };
+}
+
+/** Baseline: batches of plain objects with the event's fields, values from Math.random, nothing else. */
+function baseline(n: number): void {
   let sink = 0;
   let batch: object[] = [];
   for (let i = 0; i < n; i++) {
@@ -79,43 +103,99 @@ function baseline(n: number): number {
   }
   sink += batch.length;
   if (sink !== n) throw new Error('baseline lost events');
-  return n / ((performance.now() - t0) / 1000);
 }
 
-function run(preset: string, n: number): { rate: number; heapBefore: number; heapAfter: number; peakBatchHeap: number } {
+const options = (preset: string, n: number, batchSize: number): GenerateOptions => ({
+  preset,
+  events: n,
+  seed: 7,
+  end: Date.UTC(2026, 10, 22),
+  pricer,
+  batchSize,
+  workspace: preset,
+});
+
+/** In memory: every batch consumed, nothing kept. */
+async function inMemory(preset: string, n: number, columns: boolean) {
   const heapBefore = heap();
   let peak = 0;
-  const t0 = performance.now();
-  const w = generateWorkload({ preset, events: n, seed: 7, end: Date.UTC(2026, 10, 22), pricer, batchSize: BATCH });
   let count = 0;
-  let b = 0;
-  for (const batch of w.batches()) {
-    count += batch.length;
-    if (++b % 50 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+  const w = generateWorkload(options(preset, n, BATCH));
+  const r = await timed(n, () => {
+    let b = 0;
+    for (const batch of columns ? w.columnBatches() : w.batches()) {
+      count += batch.length;
+      if (++b % 50 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+  });
+  if (count !== n || w.manifest().events !== n) throw new Error(`${preset}: generated ${count}, expected ${n}`);
+  return { ...r, heapBefore, heapAfter: heap(), peak };
+}
+
+/**
+ * Into a fresh in-memory DuckDB store, until every row is committed. After the column run, DuckDB's own copy of the
+ * stored rows into an empty table of the same schema (`INSERT ... SELECT *`): the cost of writing these rows at all.
+ */
+async function intoStore(preset: string, n: number, columns: boolean) {
+  const store = createDuckDbStore({ path: ':memory:' });
+  await store.init();
+  const w = generateWorkload(options(preset, n, columns ? STORE_BATCH : BATCH));
+  const r = await timed(n, async () => {
+    if (columns) for (const batch of w.columnBatches()) await store.appendColumns(batch);
+    else for (const batch of w.batches()) await store.append(batch);
+    await store.flush();
+  });
+  const stored = (await store.stats({ workspace: preset })).events;
+  let ceiling = Number.NaN;
+  if (columns) {
+    // bench only: the store keeps its DuckDB instance to itself
+    const conn = await (store as unknown as { instance: DuckDBInstance }).instance.connect();
+    await conn.run('CREATE TABLE ceiling AS SELECT * FROM events LIMIT 0');
+    ceiling = (await timed(n, () => conn.run('INSERT INTO ceiling SELECT * FROM events').then(() => undefined))).rate;
+    conn.closeSync();
   }
-  const rate = n / ((performance.now() - t0) / 1000);
-  const m = w.manifest();
-  if (count !== n || m.events !== n) throw new Error(`${preset}: generated ${count}, manifest ${m.events}, expected ${n}`);
-  return { rate, heapBefore, heapAfter: 0, peakBatchHeap: peak };
+  await store.close();
+  if (stored !== n) throw new Error(`${preset}: stored ${stored}, expected ${n}`);
+  return { ...r, ceiling };
 }
 
 console.log(
   `generator throughput, ${N.toLocaleString('en-US')} events per preset, batch ${BATCH}, node ${process.version}${gc ? '' : ' (run with --expose-gc for exact heap figures)'}`,
 );
 baseline(Math.min(N, 200_000)); // warm-up
-const base = baseline(N);
-console.log(`baseline (plain objects, Math.random fields): ${Math.round(base).toLocaleString('en-US')} events/s`);
-let total = 0;
-let totalMs = 0;
-for (const preset of PRESET_NAMES) {
-  const r = run(preset, N);
-  r.heapAfter = heap(); // after the stream and its rings are released
-  total += N;
-  totalMs += (N / r.rate) * 1000;
+const base = (await timed(N, () => baseline(N))).rate;
+console.log(`baseline (plain objects, Math.random fields): ${fmt(base)} events/s`);
+const totals = { columns: 0, objects: 0, storeColumns: 0, storeObjects: 0 };
+const total = (k: keyof typeof totals, n: number, rate: number) => {
+  totals[k] += (n / rate) * 1000;
+};
+for (const preset of presets) {
+  const c = await inMemory(preset, N, true);
+  const o = await inMemory(preset, N, false);
+  total('columns', N, c.rate);
+  total('objects', N, o.rate);
   console.log(
-    `${preset.padEnd(20)} ${Math.round(r.rate).toLocaleString('en-US').padStart(10)} events/s  ratio to baseline ${(r.rate / base).toFixed(3)}  ` +
-      `heap before ${mb(r.heapBefore)} MB, after ${mb(r.heapAfter)} MB, peak while streaming ${mb(r.peakBatchHeap)} MB`,
+    `${preset.padEnd(20)} columns ${fmt(c.rate).padStart(10)} events/s (${c.cpuUs.toFixed(2)} µs CPU/event, ${(c.rate / base).toFixed(3)}× baseline)  ` +
+      `objects ${fmt(o.rate).padStart(10)} events/s (${o.cpuUs.toFixed(2)} µs CPU)  ` +
+      `heap before ${mb(c.heapBefore)} MB, after ${mb(c.heapAfter)} MB, peak while streaming ${mb(c.peak)} MB`,
   );
+  if (withStore) {
+    const sc = await intoStore(preset, N, true);
+    const so = await intoStore(preset, N, false);
+    total('storeColumns', N, sc.rate);
+    total('storeObjects', N, so.rate);
+    console.log(
+      `${''.padEnd(20)} into the store: columns ${fmt(sc.rate).padStart(10)} events/s (${sc.cpuUs.toFixed(2)} µs CPU/event)  ` +
+        `objects + append ${fmt(so.rate).padStart(10)} events/s (${so.cpuUs.toFixed(2)} µs CPU)  ratio ${(sc.rate / so.rate).toFixed(2)}×  ` +
+        `DuckDB's own INSERT ... SELECT of the same rows ${fmt(sc.ceiling)} rows/s`,
+    );
+  }
 }
-const overall = total / (totalMs / 1000);
-console.log(`all presets: ${Math.round(overall).toLocaleString('en-US')} events/s (ratio to baseline ${(overall / base).toFixed(3)})`);
+const all = (k: keyof typeof totals) => (N * presets.length) / (totals[k] / 1000);
+console.log(
+  `all presets: columns ${fmt(all('columns'))} events/s (${(all('columns') / base).toFixed(3)}× baseline), objects ${fmt(all('objects'))} events/s`,
+);
+if (withStore)
+  console.log(
+    `all presets into the store: columns ${fmt(all('storeColumns'))} events/s, objects + append ${fmt(all('storeObjects'))} events/s (ratio ${(all('storeColumns') / all('storeObjects')).toFixed(2)}×)`,
+  );

@@ -48,6 +48,7 @@ import type { RunExecutor } from './agents/types.js';
 import { createGateway, type Gateway } from './gateway/index.js';
 import { createGatewayPolicyAdmin, createGatewaySavingsService, type GatewaySavingsService } from './services/gateway-savings.js';
 import { restrictDataDir } from './data-dir.js';
+import { workspacesOf } from './workload/event-columns.js';
 import { llmProviders, openAnalyticsStore, seedDemo, storeNamespace, storeOpenError } from './bootstrap.js';
 
 export type { GenerateRequest };
@@ -213,6 +214,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ensureWorkspace,
     catalog: () => pricing.catalog(),
     append: appendAndNotify('generate'),
+    appendColumns: async (batch) => {
+      const r = await store.appendColumns(batch);
+      if (r.inserted > 0) for (const ws of workspacesOf(batch)) await changes.changed(ws, 'generate');
+      return r;
+    },
     ingestor,
     recordIngest: (source, c) => observability.recordIngest(source, c),
   });

@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnalyticsStore } from '../src/store/types.js';
 import type { WorkloadEvent } from '../src/workload/event.js';
+import { fromEvents } from '../src/workload/event-columns.js';
 import { costOf, type ModelRates } from '../src/workload/pricing.js';
 
 export const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
@@ -125,6 +126,21 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       const got = await store.listEvents({ workspace: 'ws-a' });
       expect(got).toEqual([full, bare]);
       expect(got[0]!.prompt_text!.length).toBe(full.prompt_text!.length);
+    });
+
+    it('stores column batches as append stores their events; keys already stored are duplicates', async () => {
+      const store = await fresh();
+      // no block chain: the columnar path; with one: the row path behind the same call
+      const full = makeFullEvent({ timestamp: T0 + 1000, prefix_block_hashes: null, prefix_block_size: null });
+      const chained = makeFullEvent({ timestamp: T0 + 1500 });
+      const many = Array.from({ length: 2500 }, (_, i) => makeEvent({ timestamp: T0 + 3000 + i, latency_ms: i / 4, stream: i % 3 === 0 }));
+      const plain = [makeEvent({ timestamp: T0 + 2000, tags: {} }), full, ...many];
+      expect(await store.appendColumns(fromEvents(plain))).toEqual({ inserted: plain.length, duplicates: 0 });
+      expect(await store.appendColumns(fromEvents([chained]))).toEqual({ inserted: 1, duplicates: 0 });
+      const got = await store.listEvents({ workspace: 'ws-a' }, { limit: 10_000 });
+      expect(got).toEqual([full, chained, plain[0], ...many]);
+      expect(await store.appendColumns(fromEvents([plain[1]!, { ...many[0]!, cost_usd: 9 }]))).toEqual({ inserted: 0, duplicates: 2 });
+      expect((await store.stats({ workspace: 'ws-a' })).events).toBe(plain.length + 1);
     });
 
     it('de-duplicates on (workspace, event_id) across and within batches; the first copy wins', async () => {

@@ -9,10 +9,12 @@
  * Longer than ~400 lines: the slot-filling loop and its follow-up queue share state that splitting would have to pass around.
  */
 import { NetraError } from '../errors.js';
-import type { Pricer, WorkloadEvent } from '../workload/event.js';
+import type { Pricer, Usage, WorkloadEvent } from '../workload/event.js';
+import { NULL_CODE, toEvents, type EventColumns } from '../workload/event-columns.js';
+import { ColumnWriter } from './column-writer.js';
 import { ArrivalClock } from './arrivals.js';
 import { addParaphrase, FamilyRing, MAX_FAMILY_TEXTS, newEntry, textAt, textCount, type Family, type TextEntry } from './families.js';
-import { ManifestBuilder, type Manifest } from './manifest.js';
+import { ManifestBuilder, type Manifest, type ManifestRow } from './manifest.js';
 import { defaultTierOf, MODEL_PROFILES, type LatencyProfile } from './models.js';
 import { ReadyQueue } from './pending.js';
 import { PRESETS, SIMPLE_TASKS, type AppSpec, type Preset } from './presets.js';
@@ -41,8 +43,10 @@ export interface GenerateOptions {
 export interface Workload {
   readonly from: number;
   readonly to: number;
-  /** The event stream (can be consumed once); its return value is the manifest. */
+  /** The event stream (can be consumed once, by this or by columnBatches); its return value is the manifest. */
   batches(): Generator<WorkloadEvent[], Manifest, undefined>;
+  /** The same stream as column batches (workload/event-columns.ts): no object per event. */
+  columnBatches(): Generator<EventColumns, Manifest, undefined>;
   /** The manifest; throws until the stream has been consumed to the end. */
   manifest(): Manifest;
 }
@@ -58,7 +62,11 @@ const MIN_MS_PER_EVENT = 20;
 
 interface ModelState {
   model: string;
+  modelCode: number;
   provider: string;
+  /** the provider the pricer returned last for this model, and its code */
+  lastProvider: string;
+  lastProviderCode: number;
   maxTokens: number | null;
   profile: LatencyProfile;
   group: number;
@@ -66,6 +74,11 @@ interface ModelState {
 interface AppState {
   spec: AppSpec;
   index: number;
+  appCode: number;
+  opCode: number;
+  sysCode: number[];
+  /** end-user dictionary code by user index; -1 until first used */
+  userCodes: Int32Array;
   models: ModelState[];
   modelCum: Float64Array;
   taskCum: Float64Array;
@@ -76,19 +89,19 @@ interface AppState {
   /** latest ok call per (system prompt, model): index sys * models + model */
   prefixLastOk: Float64Array;
   ring: FamilyRing;
-  users: (string | undefined)[];
   /** task names: the app's tasks, then its agent step tasks */
   taskNames: string[];
   topics: readonly string[];
-  /** shared, frozen tag objects by taskIndex * topics + topicIndex */
-  tags: (Record<string, string> | undefined)[];
+  /** tag dictionary codes by taskIndex * topics + topicIndex; -1 until first used */
+  tagCodes: Int32Array;
 }
 interface Chain {
   kind: 'session' | 'agent';
   length: number;
   turn: number;
-  session: string | null;
-  trace: string | null;
+  /** session / trace id keys (the index of the call that opened the chain); NaN when none */
+  session: number;
+  trace: number;
   lastPrompt: number;
   lastCompletion: number;
 }
@@ -100,9 +113,12 @@ interface Call {
   text: string;
   task: number;
   topic: number;
-  user: string | null;
-  session: string | null;
-  trace: string;
+  /** end-user code, NULL_CODE when none */
+  user: number;
+  /** session id key, NaN when none */
+  session: number;
+  /** trace id key */
+  trace: number;
   attempt: number;
   chain: Chain | null;
 }
@@ -116,7 +132,7 @@ interface Pending {
   sys: number;
   task: number;
   topic: number;
-  user: string | null;
+  user: number;
 }
 
 function resolvePreset(p: string | Preset): Preset {
@@ -187,12 +203,48 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       tiers,
     },
   });
+  // ids and hashes differ per preset and seed, so several presets can share one workspace without clashing
+  const presetHash = hashString64(preset.name)[0];
+  const idTag = base32(presetHash & 0x3ff, 2).toLowerCase() + (seed >>> 0).toString(36);
+  const refSalt = mix32(seed ^ presetHash);
+  const cols = new ColumnWriter(batchSize, {
+    event: 'evt_' + idTag + '_',
+    trace: 'trc_' + idTag + '_',
+    session: 'ses_' + idTag + '_',
+    span: 'spn_' + idTag + '_',
+  });
+  const wsCode = cols.workspace.code(workspace);
+  const envCode = cols.environment.code('production');
+  const okCode = cols.status.code('ok');
+  const errorCode = cols.status.code('error');
+  const givenCode = cols.costSource.code('given');
+  const catalogCode = cols.costSource.code('catalog');
+  const reportedCode = cols.tokenSource.code('reported');
+  const finishCodes = {
+    length: cols.finishReason.code('length'),
+    tool_calls: cols.finishReason.code('tool_calls'),
+    stop: cols.finishReason.code('stop'),
+  };
+  const errorTypeCodes = {
+    429: cols.errorType.code('rate_limit_exceeded'),
+    500: cols.errorType.code('internal_server_error'),
+    503: cols.errorType.code('service_unavailable'),
+  };
   const apps: AppState[] = preset.apps.map((spec, index) => ({
     spec,
     index,
+    appCode: cols.app.code(spec.app),
+    opCode: cols.operation.code(spec.operation),
+    sysCode: spec.system_prompts.map((_, k) =>
+      cols.prefixHash.code(hex64(...hashString64(`${preset.name}/${spec.app}/system-prompt-v${k + 1}`))),
+    ),
+    userCodes: new Int32Array(spec.users).fill(-1),
     models: spec.models.map((m) => ({
       model: m.model,
+      modelCode: cols.model.code(m.model),
       provider: providers.get(m.model)!,
+      lastProvider: providers.get(m.model)!,
+      lastProviderCode: cols.provider.code(providers.get(m.model)!),
       maxTokens: m.max_tokens,
       profile: MODEL_PROFILES[m.model]!,
       group: builder.group(spec.app, m.model, m.max_tokens),
@@ -205,37 +257,37 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     sysTokens: spec.system_prompts.map((s) => s.value),
     prefixLastOk: new Float64Array(Math.max(1, spec.system_prompts.length) * spec.models.length).fill(-Infinity),
     ring: new FamilyRing(RING_CAPACITY),
-    users: new Array<string | undefined>(spec.users),
     taskNames: [...new Set([...spec.tasks.map((t) => t.value), ...(spec.chain?.step_tasks ?? []).map((t) => t.value)])],
     topics: topicsOf(spec.domain),
-    tags: [],
+    tagCodes: new Int32Array(0),
   }));
+  for (const a of apps) a.tagCodes = new Int32Array(a.taskNames.length * a.topics.length).fill(-1);
 
   const rng = new Rng(seed, 1);
   const clock = new ArrivalClock(preset, from, to, opts.events, new Rng(seed, 2));
   const scratch = new Rng(0);
-  // ids and hashes differ per preset and seed, so several presets can share one workspace without clashing
-  const presetHash = hashString64(preset.name)[0];
-  const idTag = base32(presetHash & 0x3ff, 2).toLowerCase() + (seed >>> 0).toString(36);
-  const refSalt = mix32(seed ^ presetHash);
   const pending = new ReadyQueue<Pending>();
   let openChains = 0;
   let done: Manifest | null = null;
   let started = false;
 
-  const tagsFor = (a: AppState, task: number, topic: number): Record<string, string> => {
+  /** code of the shared, frozen tag object of (task, topic) */
+  const tagsFor = (a: AppState, task: number, topic: number): number => {
     const key = task * a.topics.length + topic;
-    return (a.tags[key] ??= Object.freeze({
-      task: a.taskNames[task]!,
-      latency_class: a.spec.latency_class,
-      topic: a.topics[topic]!,
-    }) as Record<string, string>);
+    let code = a.tagCodes[key]!;
+    if (code < 0) {
+      const tags = Object.freeze({ task: a.taskNames[task]!, latency_class: a.spec.latency_class, topic: a.topics[topic]! });
+      a.tagCodes[key] = code = cols.tags.code(tags);
+    }
+    return code;
   };
-  const userOf = (a: AppState): string | null => {
-    if (a.spec.users === 0) return null;
+  const userOf = (a: AppState): number => {
+    if (a.spec.users === 0) return NULL_CODE;
     const u = rng.next();
     const k = Math.floor(u * u * a.spec.users);
-    return (a.users[k] ??= `${a.spec.app}-user-${k + 1}`);
+    let code = a.userCodes[k]!;
+    if (code < 0) a.userCodes[k] = code = cols.endUser.code(`${a.spec.app}-user-${k + 1}`);
+    return code;
   };
   const refOf = (i: number) => base32(mix32(i ^ refSalt), 7);
   const ref2Of = (i: number) => base32(mix32(i ^ ~refSalt), 7, true);
@@ -262,7 +314,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const a = apps[rng.pickCumulative(clock.appWeightsNow(t))]!;
     const s = a.spec;
     const r = rng.next();
-    const trace = 'trc_' + idTag + '_' + i.toString(36);
+    const trace = i;
     if (r < s.exact_duplicate_rate + s.near_duplicate_rate) {
       const f = a.ring.pickRecent(rng, t - ttlMs);
       if (f && r < s.exact_duplicate_rate) {
@@ -278,7 +330,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
             task: f.taskIndex,
             topic: f.topicIndex,
             user: userOf(a),
-            session: null,
+            session: Number.NaN,
             trace,
             attempt: 1,
             chain: null,
@@ -297,7 +349,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
             task: f.taskIndex,
             topic: f.topicIndex,
             user: userOf(a),
-            session: null,
+            session: Number.NaN,
             trace,
             attempt: 1,
             chain: null,
@@ -337,8 +389,8 @@ export function generateWorkload(opts: GenerateOptions): Workload {
         kind: cs.kind,
         length,
         turn: 1,
-        session: cs.kind === 'session' ? 'ses_' + idTag + '_' + i.toString(36) : null,
-        trace: cs.kind === 'agent' ? trace : null,
+        session: cs.kind === 'session' ? i : Number.NaN,
+        trace: cs.kind === 'agent' ? trace : Number.NaN,
         lastPrompt: 0,
         lastCompletion: 0,
       };
@@ -346,7 +398,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       if (cs.kind === 'session') builder.chains.sessions++;
       else builder.chains.agent_runs++;
     }
-    return { app: a, mi, sys, entry: fam, text, task, topic, user, session: chain?.session ?? null, trace, attempt: 1, chain };
+    return { app: a, mi, sys, entry: fam, text, task, topic, user, session: chain ? chain.session : Number.NaN, trace, attempt: 1, chain };
   };
 
   /** The next call of a chain (a new user message or tool observation on top of the conversation so far). */
@@ -360,7 +412,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const prompt = Math.min(sysTokens(a, p.sys) + a.spec.prompt.max, c.lastPrompt + c.lastCompletion + added);
     const text = renderContinuation(a.spec.domain, c.kind, p.topic, refOf(i), ref2Of(i), rng);
     const entry = newEntry(text, recipeHash(a.index, i, 0xffffffff, refSalt), prompt);
-    const trace = c.trace ?? 'trc_' + idTag + '_' + i.toString(36);
+    const trace = Number.isNaN(c.trace) ? i : c.trace;
     return {
       app: a,
       mi: p.mi,
@@ -377,8 +429,23 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     };
   };
 
-  /** Draws the outcome of a call at time t and builds the event. */
-  const realize = (c: Call, t: number, i: number): WorkloadEvent => {
+  /** what realize() wrote, for the stream's bookkeeping and the manifest */
+  const row: ManifestRow = {
+    app: '',
+    model: '',
+    tags: {},
+    cost: 0,
+    hasUser: false,
+    hasSession: false,
+    error: false,
+    http: null,
+    truncated: false,
+    completion: 0,
+  };
+  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0, cached_prompt_tokens: 0 };
+
+  /** Draws the outcome of a call at time t and writes the event into row r of the batch. */
+  const realize = (c: Call, t: number, i: number, b: EventColumns, r: number): void => {
     const a = c.app;
     const s = a.spec;
     const m = a.models[c.mi]!;
@@ -386,21 +453,19 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const promptTokens = c.entry.promptTokens;
     const errorP = s.error_rate * (clock.inBurstNow ? 3 : 1) * (c.attempt > 1 ? 1.5 : 1);
     const isEmbedding = s.operation === 'embedding';
-    let status: 'ok' | 'error' = 'ok';
-    let http: number | null = null;
-    let errorType: string | null = null;
+    let error = false;
+    let http = 0;
     let completion = 0;
-    let finish: string | null = null;
+    let finish = NULL_CODE;
     let latency: number;
-    let ttft: number | null = null;
+    let ttft = Number.NaN;
     if (rng.next() < errorP) {
-      status = 'error';
+      error = true;
       const r = rng.next();
-      if (r < (clock.inBurstNow ? 0.8 : 0.45))
-        [http, errorType, latency] = [429, 'rate_limit_exceeded', Math.round(rng.logNormal(120, 0.5))];
-      else if (r < (clock.inBurstNow ? 0.9 : 0.8))
-        [http, errorType, latency] = [500, 'internal_server_error', Math.round(rng.logNormal(prof.ttft_ms * 4, 0.6))];
-      else [http, errorType, latency] = [503, 'service_unavailable', Math.round(rng.logNormal(300, 0.5))];
+      http = r < (clock.inBurstNow ? 0.8 : 0.45) ? 429 : r < (clock.inBurstNow ? 0.9 : 0.8) ? 500 : 503;
+      latency = Math.round(
+        http === 429 ? rng.logNormal(120, 0.5) : http === 500 ? rng.logNormal(prof.ttft_ms * 4, 0.6) : rng.logNormal(300, 0.5),
+      );
     } else if (isEmbedding) {
       latency = Math.max(
         1,
@@ -408,93 +473,105 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       );
     } else {
       completion = Math.max(1, Math.round(rng.logNormal(s.completion.median, s.completion.sigma)));
-      if (m.maxTokens !== null && completion >= m.maxTokens) [completion, finish] = [m.maxTokens, 'length'];
-      else finish = c.chain?.kind === 'agent' && c.chain.turn < c.chain.length ? 'tool_calls' : 'stop';
+      if (m.maxTokens !== null && completion >= m.maxTokens) {
+        completion = m.maxTokens;
+        finish = finishCodes.length;
+      } else finish = c.chain?.kind === 'agent' && c.chain.turn < c.chain.length ? finishCodes.tool_calls : finishCodes.stop;
       ttft = Math.round(prof.ttft_ms * Math.exp(prof.noise_sigma * rng.normal()) + promptTokens * prof.prefill_ms_per_token);
       const tps = prof.tokens_per_second * Math.exp(0.8 * prof.noise_sigma * rng.normal());
       latency = ttft + Math.round((completion / tps) * 1000);
     }
     latency = Math.min(latency, 86_400_000);
     let cost = 0;
-    let provider = m.provider;
+    let providerCode = m.lastProviderCode;
     if (http !== 429) {
-      const priced = opts.pricer.price(workspace, m.model, {
-        prompt_tokens: promptTokens,
-        completion_tokens: completion,
-        cached_prompt_tokens: 0,
-      });
+      usage.prompt_tokens = promptTokens;
+      usage.completion_tokens = completion;
+      usage.cached_prompt_tokens = 0;
+      const priced = opts.pricer.price(workspace, m.model, usage);
       if (priced) {
         cost = priced.cost_usd;
-        provider = priced.provider;
-      }
-    }
+        if (priced.provider !== m.lastProvider) {
+          m.lastProvider = priced.provider;
+          m.lastProviderCode = providerCode = cols.provider.code(priced.provider);
+        }
+      } else providerCode = cols.provider.code(m.provider);
+    } else providerCode = cols.provider.code(m.provider);
     const hasSys = c.sys >= 0;
-    return {
-      event_id: 'evt_' + idTag + '_' + base32(i, 7),
-      timestamp: t,
-      workspace,
-      app: s.app,
-      environment: 'production',
-      end_user: c.user,
-      session_id: c.session,
-      trace_id: c.trace,
-      span_id: 'spn_' + idTag + '_' + i.toString(36),
-      provider,
-      model: m.model,
-      operation: s.operation,
-      prompt_tokens: promptTokens,
-      completion_tokens: completion,
-      cached_prompt_tokens: 0,
-      latency_ms: latency,
-      ttft_ms: ttft,
-      status,
-      error_type: errorType,
-      http_status: http,
-      finish_reason: finish,
-      max_tokens: m.maxTokens,
-      temperature: s.temperature,
-      stream: s.stream,
-      cost_usd: cost,
-      cost_source: http === 429 ? 'given' : 'catalog',
-      token_source: 'reported',
-      prompt_hash: c.entry.hash,
-      prefix_hash: hasSys ? a.sysHash[c.sys]! : null,
-      prefix_tokens: hasSys ? a.sysTokens[c.sys]! : null,
-      // no block chain: the generator's prompts carry their shared prefix as prefix_hash/prefix_tokens
-      prefix_block_hashes: null,
-      prefix_block_size: null,
-      prompt_text: c.text,
-      response_text: null,
-      quality_score: null,
-      tags: tagsFor(a, c.task, c.topic),
-    };
+    const tagCode = tagsFor(a, c.task, c.topic);
+    (b.event_id as { keys: Float64Array }).keys[r] = i;
+    b.timestamp[r] = t;
+    (b.workspace as { codes: Uint32Array }).codes[r] = wsCode;
+    (b.app as { codes: Uint32Array }).codes[r] = a.appCode;
+    (b.environment as { codes: Uint32Array }).codes[r] = envCode;
+    (b.end_user as { codes: Uint32Array }).codes[r] = c.user;
+    (b.session_id as { keys: Float64Array }).keys[r] = c.session;
+    (b.trace_id as { keys: Float64Array }).keys[r] = c.trace;
+    (b.span_id as { keys: Float64Array }).keys[r] = i;
+    (b.provider as { codes: Uint32Array }).codes[r] = providerCode;
+    (b.model as { codes: Uint32Array }).codes[r] = m.modelCode;
+    (b.operation as { codes: Uint32Array }).codes[r] = a.opCode;
+    b.prompt_tokens[r] = promptTokens;
+    b.completion_tokens[r] = completion;
+    b.latency_ms[r] = latency;
+    b.ttft_ms[r] = ttft;
+    (b.status as { codes: Uint32Array }).codes[r] = error ? errorCode : okCode;
+    (b.error_type as { codes: Uint32Array }).codes[r] = error ? errorTypeCodes[http as 429 | 500 | 503] : NULL_CODE;
+    b.http_status[r] = error ? http : Number.NaN;
+    (b.finish_reason as { codes: Uint32Array }).codes[r] = finish;
+    b.max_tokens[r] = m.maxTokens ?? Number.NaN;
+    b.temperature[r] = s.temperature ?? Number.NaN;
+    b.stream[r] = s.stream ? 1 : 0;
+    b.cost_usd[r] = cost;
+    (b.cost_source as { codes: Uint32Array }).codes[r] = http === 429 ? givenCode : catalogCode;
+    (b.token_source as { codes: Uint32Array }).codes[r] = reportedCode;
+    (b.prompt_hash as { values: (string | null)[] }).values[r] = c.entry.hash;
+    // no block chain: the generator's prompts carry their shared prefix as prefix_hash/prefix_tokens
+    (b.prefix_hash as { codes: Uint32Array }).codes[r] = hasSys ? a.sysCode[c.sys]! : NULL_CODE;
+    b.prefix_tokens[r] = hasSys ? a.sysTokens[c.sys]! : Number.NaN;
+    (b.prompt_text as { values: (string | null)[] }).values[r] = c.text;
+    (b.tags as { codes: Uint32Array }).codes[r] = tagCode;
+    row.app = s.app;
+    row.model = m.model;
+    row.tags = cols.tags.values[tagCode]!;
+    row.cost = cost;
+    row.hasUser = c.user !== NULL_CODE;
+    row.hasSession = !Number.isNaN(c.session);
+    row.error = error;
+    row.http = error ? http : null;
+    row.truncated = finish === finishCodes.length;
+    row.completion = completion;
   };
 
-  function* stream(): Generator<WorkloadEvent[], Manifest, undefined> {
-    let batch: WorkloadEvent[] = [];
+  function* stream(): Generator<EventColumns, Manifest, undefined> {
+    let batch = cols.batch();
     for (let i = 0; i < opts.events; i++) {
       const t = clock.next(rng);
       const p = pending.popReady(t);
       const call = p ? (p.call ?? continuation(p, i)) : freshCall(t, i);
       const a = call.app;
-      const e = realize(call, t, i);
+      realize(call, t, i, batch, batch.length++);
       const entry = call.entry;
       const exact = t - entry.lastOk <= ttlMs;
       const near = !exact && entry.similar !== null && entry.similar.some((y) => t - y.lastOk <= ttlMs);
       const pk = call.sys >= 0 ? call.sys * a.models.length + call.mi : -1;
       const prefixCacheable = pk >= 0 && a.sysTokens[call.sys]! >= PREFIX_MIN_TOKENS && t - a.prefixLastOk[pk]! <= PREFIX_WINDOW_MS;
-      builder.add(e, { exact, near, prefixCacheable, retry: call.attempt > 1 }, a.models[call.mi]!.group);
+      flags.exact = exact;
+      flags.near = near;
+      flags.prefixCacheable = prefixCacheable;
+      flags.retry = call.attempt > 1;
+      builder.add(row, flags, a.models[call.mi]!.group);
       const ch = call.chain;
       if (ch) {
         if (ch.kind === 'session') builder.chains.session_events++;
         else builder.chains.agent_events++;
       }
-      if (e.status === 'ok') {
+      if (!row.error) {
         entry.lastOk = t;
         if (pk >= 0) a.prefixLastOk[pk] = t;
         if (ch) {
-          ch.lastPrompt = e.prompt_tokens;
-          ch.lastCompletion = e.completion_tokens;
+          ch.lastPrompt = entry.promptTokens;
+          ch.lastCompletion = row.completion;
           if (ch.turn < ch.length) {
             const gap = rng.logNormal(a.spec.chain!.gap_seconds * 1000, 0.6);
             pending.push({
@@ -512,7 +589,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
           } else openChains--;
         }
       } else if (call.attempt < MAX_ATTEMPTS && rng.chance(a.spec.retry_probability)) {
-        const backoff = (e.http_status === 429 ? 1000 : 500) * 2 ** (call.attempt - 1) * (0.5 + rng.next());
+        const backoff = (row.http === 429 ? 1000 : 500) * 2 ** (call.attempt - 1) * (0.5 + rng.next());
         pending.push({
           ready: t + Math.round(backoff),
           seq: 0,
@@ -526,25 +603,35 @@ export function generateWorkload(opts: GenerateOptions): Workload {
           user: call.user,
         });
       } else if (ch) openChains--;
-      batch.push(e);
       if (batch.length === batchSize) {
         yield batch;
-        batch = [];
+        batch = cols.batch();
       }
     }
     if (batch.length) yield batch;
     done = builder.finish(clock.bursts);
     return done;
   }
+  const flags = { exact: false, near: false, prefixCacheable: false, retry: false };
+
+  const start = () => {
+    if (started) throw new NetraError('INTERNAL', 'a workload stream can be consumed only once; call generateWorkload again');
+    started = true;
+    return stream();
+  };
+  function* objects(s: Generator<EventColumns, Manifest, undefined>): Generator<WorkloadEvent[], Manifest, undefined> {
+    for (;;) {
+      const r = s.next();
+      if (r.done) return r.value;
+      yield toEvents(r.value);
+    }
+  }
 
   return {
     from,
     to,
-    batches() {
-      if (started) throw new NetraError('INTERNAL', 'a workload stream can be consumed only once; call generateWorkload again');
-      started = true;
-      return stream();
-    },
+    batches: () => objects(start()),
+    columnBatches: start,
     manifest() {
       if (!done) throw new NetraError('INTERNAL', 'the manifest is ready only after the whole stream has been consumed');
       return done;

@@ -4,7 +4,6 @@
  * alone (test/corpus.test.ts does so). Memory is bounded: per-model and per-(app, model) counters and one
  * completion-token histogram of size max_tokens + 1 per (app, model) for exact p99s. Pure.
  */
-import type { WorkloadEvent } from '../workload/event.js';
 import type { Burst } from './arrivals.js';
 import type { LatencyProfile } from './models.js';
 
@@ -98,6 +97,22 @@ export interface Manifest {
   definitions: Record<string, string>;
 }
 
+/** What the manifest counts of one event (the generator fills one record and reuses it). */
+export interface ManifestRow {
+  app: string;
+  model: string;
+  /** the event's tags (task, latency_class) */
+  tags: Readonly<Record<string, string>>;
+  cost: number;
+  hasUser: boolean;
+  hasSession: boolean;
+  error: boolean;
+  http: number | null;
+  /** finish_reason = 'length' */
+  truncated: boolean;
+  completion: number;
+}
+
 export interface EventFlags {
   exact: boolean;
   near: boolean;
@@ -149,8 +164,8 @@ export class ManifestBuilder {
     return this.groups.length - 1;
   }
 
-  add(e: WorkloadEvent, f: EventFlags, group: number): void {
-    const cost = e.cost_usd;
+  add(e: ManifestRow, f: EventFlags, group: number): void {
+    const cost = e.cost;
     this.n++;
     this.total += cost;
     if (f.exact) {
@@ -174,22 +189,22 @@ export class ManifestBuilder {
       this.counts.routable++;
       this.spend.routable += cost;
     }
-    if (e.tags.latency_class === 'offline' && e.end_user === null && e.session_id === null) {
+    if (e.tags.latency_class === 'offline' && !e.hasUser && !e.hasSession) {
       this.counts.batchable++;
       this.spend.batchable += cost;
     }
-    if (e.status === 'error') {
+    if (e.error) {
       this.counts.error++;
       this.spend.error += cost;
-      const k = String(e.http_status);
+      const k = String(e.http);
       this.byStatus[k] = (this.byStatus[k] ?? 0) + 1;
     }
-    if (e.finish_reason === 'length') this.counts.truncated++;
+    if (e.truncated) this.counts.truncated++;
     let m = this.models.get(e.model);
     if (!m) this.models.set(e.model, (m = { events: 0, errors: 0, spend_usd: 0, tier }));
     m.events++;
     m.spend_usd += cost;
-    if (e.status === 'error') m.errors++;
+    if (e.error) m.errors++;
     let a = this.apps.get(e.app);
     if (!a) this.apps.set(e.app, (a = { events: 0, spend_usd: 0, latency_class: e.tags.latency_class ?? '' }));
     a.events++;
@@ -197,11 +212,11 @@ export class ManifestBuilder {
     if (group >= 0) {
       const g = this.groups[group]!;
       g.events++;
-      if (e.status === 'ok') {
+      if (!e.error) {
         g.ok++;
-        g.hist[Math.min(e.completion_tokens, g.maxTokens)]!++;
+        g.hist[Math.min(e.completion, g.maxTokens)]!++;
       }
-      if (e.finish_reason === 'length') g.truncated++;
+      if (e.truncated) g.truncated++;
     }
   }
 

@@ -165,8 +165,9 @@ function pick<T>(list: readonly T[], rng: Rng): T {
 
 function cat(p: Piece, r: string, s: string): string {
   if (p.mid === null) return p.pre;
-  const [x, y] = p.swapped ? [s, r] : [r, s];
-  return p.post === null ? p.pre + x + p.mid : p.pre + x + p.mid + y + p.post;
+  // no [x, y] destructuring: this runs several times per generated event
+  if (p.swapped) return p.post === null ? p.pre + s + p.mid : p.pre + s + p.mid + r + p.post;
+  return p.post === null ? p.pre + r + p.mid : p.pre + r + p.mid + s + p.post;
 }
 
 export function topicsOf(domain: TextDomain): readonly string[] {

@@ -14,6 +14,7 @@ import type { JobContext, JobRunner, JobSpec } from '../jobs/job-runner.js';
 import type { IngestCounts } from '../observability/metrics.js';
 import type { AppendResult } from '../store/types.js';
 import type { WorkloadEvent } from '../workload/event.js';
+import { toEvents, type EventColumns } from '../workload/event-columns.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
 
 export interface GenerateRequest {
@@ -49,6 +50,8 @@ export interface WorkloadsDeps {
   catalog(): PriceCatalog;
   /** stores generated events and reports the change of their workspace */
   append(events: readonly WorkloadEvent[]): Promise<AppendResult>;
+  /** the same for a column batch (no object per event) */
+  appendColumns(batch: EventColumns): Promise<AppendResult>;
   ingestor: Ingestor;
   recordIngest(source: 'generate' | 'file', c: IngestCounts): void;
 }
@@ -78,21 +81,30 @@ export function createWorkloadsService(deps: WorkloadsDeps): WorkloadsService {
       end: req.end,
       pricer: catalog,
       tierOf: (m: string) => catalog.resolve(m)?.quality_tier ?? 2,
+      // column batches into the store: one insert statement per batch, so fewer, larger ones
+      batchSize: req.out ? 1000 : 8192,
     });
     const file = req.out ? createWriteStream(req.out) : null;
     let done = 0;
     let accepted = 0;
     let duplicates = 0;
     try {
-      for (const batch of gen.batches()) {
+      for (const batch of gen.columnBatches()) {
         // the store's append may complete without a macrotask turn: yield so requests (status, cancel) are served meanwhile
         await new Promise<void>((res) => setImmediate(res));
         ctx.signal.throwIfAborted();
         if (file) {
-          if (!file.write(`${batch.map((e) => JSON.stringify(e)).join('\n')}\n`)) await once(file, 'drain');
+          if (
+            !file.write(
+              `${toEvents(batch)
+                .map((e) => JSON.stringify(e))
+                .join('\n')}\n`,
+            )
+          )
+            await once(file, 'drain');
           accepted += batch.length;
         } else {
-          const r = await deps.append(batch);
+          const r = await deps.appendColumns(batch);
           accepted += r.inserted;
           duplicates += r.duplicates;
           deps.recordIngest('generate', { accepted: r.inserted, rejected: 0, duplicates: r.duplicates });

@@ -26,6 +26,7 @@
 import { NetraError } from '../errors.js';
 import { checkEventFilter, type EventFilter } from './event-filter.js';
 import type { WorkloadEvent } from '../workload/event.js';
+import { toEvents, type EventColumns } from '../workload/event-columns.js';
 import type { ModelRates } from '../workload/pricing.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
@@ -175,6 +176,11 @@ export class ClickHouseStore implements AnalyticsStore {
         this.ttlDays > 0 ? `ALTER TABLE ${this.table} MODIFY TTL ${ttlClause(this.ttlDays)}` : `ALTER TABLE ${this.table} REMOVE TTL`,
       );
     }
+  }
+
+  /** Column batches go through the row path here (one JSON line per event either way). */
+  appendColumns(batch: EventColumns): Promise<AppendResult> {
+    return this.append(toEvents(batch));
   }
 
   append(events: readonly WorkloadEvent[]): Promise<AppendResult> {

@@ -35,6 +35,8 @@ import type {
   WorkspaceStats,
 } from './types.js';
 import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
+import { ColumnarStage, checkColumns, columnarFits, newKeyHashes } from './duckdb-columnar-append.js';
+import { toEvents, type EventColumns } from '../workload/event-columns.js';
 import { spoolLine } from './duckdb-bulk-load.js';
 import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
 import type { SpoolDurability } from './event-spool.js';
@@ -91,6 +93,9 @@ export class DuckDbStore implements AnalyticsStore {
   private conn: DuckDBConnection | null = null;
   private appendConn: DuckDBConnection | null = null;
   private appender: DuckDBAppender | null = null;
+  /** column batches staged for one INSERT (duckdb-columnar-append.ts), on a connection of their own */
+  private stage: ColumnarStage | null = null;
+  private stageConn: DuckDBConnection | null = null;
   private keys = new KeyHashSet();
   private keysLoaded = false;
   private pendingRows = 0;
@@ -176,6 +181,7 @@ export class DuckDbStore implements AnalyticsStore {
   }
 
   private async flushNow(): Promise<void> {
+    if (this.stage?.rows) await this.stage.commit();
     if (this.loader) return this.loader.commit();
     if (this.timer) {
       clearTimeout(this.timer);
@@ -239,6 +245,41 @@ export class DuckDbStore implements AnalyticsStore {
       }
       return { inserted: rows.length, duplicates: n - rows.length };
     });
+  }
+
+  /**
+   * Appends a column batch (workload/event-columns.ts) through the columnar stage: no JS value per cell. Staged rows
+   * are committed like appended ones (flushRows / flushIntervalMs, and before every read); a file-backed store commits
+   * before resolving, so they are as durable as spooled rows. A batch with a key that may be stored already, or with
+   * block chains, goes through append() instead.
+   */
+  appendColumns(batch: EventColumns): Promise<AppendResult> {
+    if (this.closing) return Promise.reject(new NetraError('STORE', 'the DuckDB store is closed'));
+    if (batch.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+    if (!columnarFits(batch)) return this.append(toEvents(batch));
+    try {
+      checkColumns(batch);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const hashes = newKeyHashes(batch, this.keys);
+    if (!hashes) return this.append(toEvents(batch));
+    return this.enqueue(async () => {
+      if (!this.stage) {
+        this.stageConn = await this.instanceOrThrow().connect();
+        this.stage = new ColumnarStage(this.stageConn);
+      }
+      if (!this.stage.fits(batch)) await this.stage.commit();
+      this.stage.add(batch, hashes);
+      if (this.loader || this.flushIntervalMs === 0 || this.stage.rows >= this.flushRows) await this.stage.commit();
+      else this.scheduleFlush();
+      return { inserted: batch.length, duplicates: 0 };
+    });
+  }
+
+  private instanceOrThrow(): DuckDBInstance {
+    if (!this.instance) throw new NetraError('STORE', 'the DuckDB store is not initialised: call init() first');
+    return this.instance;
   }
 
   /**
@@ -386,6 +427,10 @@ export class DuckDbStore implements AnalyticsStore {
         await this.loader?.close().catch(() => undefined);
         this.loader = null;
         this.appender?.closeSync();
+        this.stage?.close();
+        this.stageConn?.closeSync();
+        this.stage = null;
+        this.stageConn = null;
         this.conn?.closeSync();
         this.appendConn?.closeSync();
         this.instance?.closeSync();

@@ -14,6 +14,7 @@ import type { AnalysisQueries } from '../optimize/ports/index.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
 
 import type { Scope } from '../workload/scope.js';
+import type { EventColumns } from '../workload/event-columns.js';
 
 export type { Scope };
 
@@ -105,6 +106,8 @@ export interface AnalyticsStore {
   init(): Promise<void>;
   /** Stores events (all of one or many workspaces), skipping already-stored (workspace, event_id) pairs. */
   append(events: readonly WorkloadEvent[]): Promise<AppendResult>;
+  /** The same for a column batch (workload/event-columns.ts); the batch must not change afterwards. */
+  appendColumns(batch: EventColumns): Promise<AppendResult>;
   /** Totals and per-model figures for a scope. */
   stats(scope: Scope): Promise<WorkspaceStats>;
   /** Events in scope, oldest first, at most `limit` (for exports and samples). */
