@@ -3,9 +3,9 @@
  * namespace, LLM providers from config, and first-start demo seeding.
  */
 import { join, resolve } from 'node:path';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { createHash } from 'node:crypto';
-import { maskUrl, type Config } from './config.js';
+import { maskUrl, sizeBytes, type Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Repository } from './db/repository.js';
 import { createDuckDbStore } from './store/duckdb-store.js';
@@ -60,7 +60,20 @@ export function openAnalyticsStore(config: Config): AnalyticsStore {
     });
   }
   const duckdb: Record<string, string> = {};
-  if (config.store.duckdbMemoryLimit) duckdb.memory_limit = config.store.duckdbMemoryLimit;
+  const threads = config.store.duckdbThreads || availableParallelism();
+  if (config.store.duckdbMemoryLimit) {
+    // Loading spooled events, DuckDB's JSON reader takes two buffers of the largest line it accepts (256 MiB) per
+    // thread; under that the loads fail with DuckDB's out-of-memory error (seen: 1GB with 2 threads).
+    const floor = threads * 512 * 2 ** 20 + 256 * 2 ** 20;
+    if (!(sizeBytes(config.store.duckdbMemoryLimit) >= floor)) {
+      throw new NetraError(
+        'CONFIG',
+        `NETRA_DUCKDB_MEMORY_LIMIT=${config.store.duckdbMemoryLimit} is too small for ${threads} DuckDB threads: loading spooled events needs 512 MiB a thread, so at least ${Math.ceil(floor / 2 ** 20)}MiB (or fewer NETRA_DUCKDB_THREADS)`,
+        { field: 'store.duckdbMemoryLimit' },
+      );
+    }
+    duckdb.memory_limit = config.store.duckdbMemoryLimit;
+  }
   if (config.store.duckdbThreads > 0) duckdb.threads = String(config.store.duckdbThreads);
   return createDuckDbStore({
     path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'),

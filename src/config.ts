@@ -21,6 +21,14 @@ const ratio = (def: number) => z.coerce.number().min(0).max(1).default(def);
 
 type Env = Record<string, string | undefined>;
 
+const SIZE_UNITS: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+/** Bytes of a size as DuckDB reads it (`1GB` = 10^9, `1GiB` = 2^30); NaN when it is not one. */
+export function sizeBytes(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(v.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  return m && unit ? Number(m[1]) * unit : Number.NaN;
+}
+
 /** One setting: where it comes from, how it is validated (its default included), and what the docs say about it. */
 export interface Setting<S extends z.ZodType = z.ZodType> {
   /** environment variables, first set one wins */
@@ -381,9 +389,9 @@ export const SETTINGS = {
       'NETRA_DUCKDB_MEMORY_LIMIT',
       z
         .string()
-        .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 512MB or 2GiB')
+        .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 1500MB or 2GiB')
         .optional(),
-      "DuckDB's buffer-manager limit (sorts, windows and joins past it spill to `<file>.tmp`); it bounds DuckDB's buffers, not the whole process",
+      "DuckDB's buffer-manager limit, at least 512 MiB per DuckDB thread + 256 MiB (sorts, windows and joins past it spill to `<file>.tmp`); it bounds DuckDB's buffers, not the whole process",
       { emptyIsUnset: true, shownDefault: "(unset: DuckDB's own, 80% of RAM)" },
     ),
     duckdbThreads: setting('NETRA_DUCKDB_THREADS', int(0, 0), 'threads DuckDB runs a query on (0: one per core)'),

@@ -12,7 +12,7 @@ import { createDuckDbStore, type DuckDbStoreOptions } from '../src/store/duckdb-
 import { KeyHashSet, keyHash } from '../src/store/duckdb-key-index.js';
 import { EVENT_TABLE_COLUMNS, SCHEMA_VERSION } from '../src/store/duckdb-schema.js';
 import { makeEvent, runStoreSuite, T0 } from './store.suite.js';
-import { configFromEnv } from '../src/config.js';
+import { configFromEnv, sizeBytes } from '../src/config.js';
 import { openAnalyticsStore } from '../src/bootstrap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netra-store-test-'));
@@ -45,8 +45,8 @@ async function rawQuery(path: string, sql: string) {
 }
 
 describe('DuckDB store specifics', () => {
-  it('takes its memory limit and threads from the config, and refuses a limit that is not a size', async () => {
-    const config = configFromEnv({ NETRA_DUCKDB_PATH: freshPath(), NETRA_DUCKDB_MEMORY_LIMIT: '300MB', NETRA_DUCKDB_THREADS: '1' });
+  it('takes its memory limit and threads from the config, and refuses a limit that is not a size or too small to load the spool', async () => {
+    const config = configFromEnv({ NETRA_DUCKDB_PATH: freshPath(), NETRA_DUCKDB_MEMORY_LIMIT: '1.5GB', NETRA_DUCKDB_THREADS: '1' });
     const store = openAnalyticsStore(config);
     await store.init();
     // bench-style reach into the store's read queue: the settings are DuckDB's own, not something the store reports
@@ -54,10 +54,18 @@ describe('DuckDB store specifics', () => {
     const [limit, threads] = await read(
       async (c) => (await c.runAndReadAll("SELECT current_setting('memory_limit'), current_setting('threads')")).getRowsJS()[0]!,
     );
-    await store.close();
-    expect(limit).toBe('286.1 MiB'); // 300 MB in DuckDB's binary units
+    expect(limit).toBe('1.3 GiB'); // 1.5 GB in DuckDB's binary units
+    const events = Array.from({ length: 2_000 }, (_, i) => makeEvent({ event_id: `m-${i}`, workspace: 'ws-m' }));
+    expect((await store.append(events)).inserted).toBe(2_000);
+    expect((await store.stats({ workspace: 'ws-m' })).events).toBe(2_000);
     expect(Number(threads)).toBe(1);
+    await store.close();
     expect(() => configFromEnv({ NETRA_DUCKDB_MEMORY_LIMIT: 'lots' })).toThrow(/store\.duckdbMemoryLimit: must be a size/);
+    // below 512 MiB a thread + 256 MiB, a file store's spool loads fail with DuckDB's out-of-memory error (seen: 1GB, 2 threads)
+    const tight = configFromEnv({ NETRA_DUCKDB_PATH: freshPath(), NETRA_DUCKDB_MEMORY_LIMIT: '1GB', NETRA_DUCKDB_THREADS: '2' });
+    expect(() => openAnalyticsStore(tight)).toThrow(/NETRA_DUCKDB_MEMORY_LIMIT=1GB is too small for 2 DuckDB threads.*at least 1280MiB/);
+    expect(sizeBytes('2GiB')).toBe(2 ** 31);
+    expect(sizeBytes('1.5 GB')).toBe(1.5e9);
   });
 
   it('migrates a version-1 file: token_source added in its column place, stored events kept as reported', async () => {
