@@ -9,6 +9,7 @@
  *   node --import tsx bench/ingest-http.ts              # 300,000 events
  *   node --import tsx bench/ingest-http.ts --smoke      # 20,000 events (or BENCH_SMOKE=1)
  *   node --import tsx bench/ingest-http.ts --events 1000000 --concurrency 4
+ *   node --import tsx bench/ingest-http.ts --workers 0  # bodies parsed on the server's event loop (default: 1 worker)
  *
  * The load generator runs in a worker thread with pre-serialised bodies, so the server's thread does only server work.
  * Events come from the synthetic generator (chat-support and rag-assistant presets: realistic sizes, ~text on part).
@@ -30,6 +31,8 @@ const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
 const N = arg('--events', smoke ? 20_000 : 300_000);
 const CONCURRENCY = arg('--concurrency', 4);
+// JSON ingest worker threads of the server (NETRA_INGEST_WORKER_THREADS; 0: parsed on the event loop)
+const WORKERS = arg('--workers', 1);
 const BATCH = 1000;
 
 function makeEvents(n: number): WorkloadEvent[] {
@@ -102,7 +105,9 @@ interface HttpRun {
 
 /** One measured run of the real app with the given durability: ms until the last 200, and until every row is committed. */
 async function httpRun(dir: string, bodies: string[], expected: number, durability: 'fsync' | 'write'): Promise<HttpRun> {
-  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', store: { durability } }));
+  const app = await createApp(
+    parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', store: { durability }, ingest: { workerThreads: WORKERS } }),
+  );
   const base = await app.listen();
   const url = `${base}/api/v1/events?workspace=bench`;
   // a workspace and an ingest-scoped API key, as a real client would use (the key is checked on every request)
@@ -165,6 +170,7 @@ async function main(): Promise<void> {
         events: N,
         batch: BATCH,
         concurrency: CONCURRENCY,
+        worker_threads: WORKERS,
         payload_mb: Number(mb.toFixed(1)),
         http_events_per_s: rate(N, durable.httpMs),
         http_ms: Math.round(durable.httpMs),

@@ -13,7 +13,10 @@
  * conversion does.
  */
 import type { WorkloadEvent } from '../workload/event.js';
+import { keyHash } from './duckdb-key-index.js';
+import { validateEvents } from './duckdb-row-writer.js';
 import { EVENT_TABLE_COLUMNS, q } from './duckdb-schema.js';
+import type { EncodedBatch } from './types.js';
 
 /** JSON.stringify writes a lone surrogate as a lowercase \udXXX escape; a false hit (an escaped backslash) only costs a rebuild. */
 const LONE_SURROGATE_ESCAPE = /\\ud[89a-f][0-9a-f]{2}/;
@@ -48,6 +51,23 @@ export function spoolLine(rows: readonly WorkloadEvent[], hashes: Float64Array):
   let events = JSON.stringify(rows);
   if (LONE_SURROGATE_ESCAPE.test(events)) events = JSON.stringify(rows.map(repaired));
   return `{"h":${JSON.stringify(h)},"t":${JSON.stringify(t)},"e":${events}}\n`;
+}
+
+/**
+ * Validated events as a spool line in UTF-8 with their key hashes: what DuckDbStore.appendEncoded() takes. Pure (no
+ * store state), so a worker thread can run it; throws NetraError('VALIDATION') like append() for a row that does not fit.
+ */
+export function encodeSpoolBatch(events: readonly WorkloadEvent[]): EncodedBatch {
+  validateEvents(events);
+  const hashes = new Float64Array(events.length);
+  for (let i = 0; i < events.length; i++) hashes[i] = keyHash(events[i]!.workspace, events[i]!.event_id);
+  return { rows: events.length, hashes, bytes: Buffer.from(spoolLine(events, hashes), 'utf8') };
+}
+
+/** The events of an encoded batch (the rare path: a batch with repeated keys is settled against the table). */
+export function decodeSpoolBatch(batch: EncodedBatch): WorkloadEvent[] {
+  const text = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength).toString('utf8');
+  return (JSON.parse(text) as { e: WorkloadEvent[] }).e;
 }
 
 /** Largest line DuckDB's reader accepts: events may carry up to ~1M-character texts, escaped in JSON. */

@@ -72,10 +72,10 @@ export class SpoolLoader {
   }
 
   /**
-   * Spools NDJSON text of `rows` events. Must be called synchronously after the rows' keys entered the de-duplication
+   * Spools NDJSON text (or its UTF-8 bytes) of `rows` events. Must be called synchronously after the rows' keys entered the de-duplication
    * index (so a later `commit()` covers them); resolves when the rows are durable in the spool.
    */
-  async write(text: string, rows: number): Promise<void> {
+  async write(text: string | Uint8Array, rows: number): Promise<void> {
     if (this.closed) throw new NetraError('STORE', 'the DuckDB store is closed');
     const durable = this.spool.write(text, rows);
     if (this.opts.commitIntervalMs === 0) {
