@@ -484,6 +484,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
       observability.start();
       probes.start();
+      jsonPool?.start();
       if (config.startup.enabled) startupTasks.start();
       pre.start(); // NETRA_PRECOMPUTE_ENABLED=false: does nothing
       return url;

@@ -9,8 +9,8 @@
  * catalog object changes. A batch priced with a catalog that changed before its answer arrived is dropped and the
  * body taken by the main thread, so an override's reprice never misses a batch priced at the old rates.
  *
- * Workers start with the first body that needs them; one that dies is replaced on the next request (its requests run
- * on the main thread).
+ * Workers start when the server listens (`start()`), or with the first body that needs them; one that dies is replaced
+ * on the next request (its requests run on the main thread).
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
@@ -75,6 +75,13 @@ export class JsonIngestPool {
     }
     this.counts.encoded++;
     return { rows: answer.rows, hashes: answer.hashes, bytes: answer.bytes };
+  }
+
+  /** Starts the workers now (a serving process), so the first large bodies do not wait for their start (~0.5–1.5 s). */
+  start(): void {
+    if (this.closed) return;
+    this.slots = this.slots.filter((s) => !s.dead);
+    while (this.slots.length < this.opts.threads) this.spawn();
   }
 
   /** The live worker with the fewest bodies in flight (a new one while there are fewer than `threads`). */
