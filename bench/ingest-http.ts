@@ -101,6 +101,8 @@ interface HttpRun {
   httpMs: number;
   ackMs: number;
   elu: number;
+  /** CPU time of the whole process (server threads, DuckDB's threads and the client thread) per event */
+  cpuUs: number;
 }
 
 /** One measured run of the real app with the given durability: ms until the last 200, and until every row is committed. */
@@ -128,6 +130,7 @@ async function httpRun(dir: string, bodies: string[], expected: number, durabili
   });
   const profiler = process.env.BENCH_PROFILE ? await startProfile() : null;
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await new Promise<{ ms: number; failed: number; statuses: Record<string, number> }>((resolve, reject) => {
     w.once('message', resolve);
@@ -139,12 +142,13 @@ async function httpRun(dir: string, bodies: string[], expected: number, durabili
   const stats = await app.store.stats({ workspace: 'bench' }); // waits for DuckDB to commit every acknowledged row
   const httpMs = performance.now() - t0;
   const elu = performance.eventLoopUtilization(elu0).utilization;
+  const cpu = process.cpuUsage(cpu0);
   if (profiler) await profiler.stop(`${process.env.BENCH_PROFILE}.${durability}`);
   await app.close();
   if (stats.events !== expected || result.failed > 0) {
     throw new Error(`stored ${stats.events} of ${expected} events; non-200 responses: ${JSON.stringify(result.statuses)}`);
   }
-  return { httpMs, ackMs, elu };
+  return { httpMs, ackMs, elu, cpuUs: (cpu.user + cpu.system) / expected };
 }
 
 async function main(): Promise<void> {
@@ -157,8 +161,13 @@ async function main(): Promise<void> {
 
     // baselines first (same rows as the server will store, priced the same way): DuckDB's appender, and DuckDB's own
     // INSERT ... read_ndjson of the rows from a file written before the clock; the ratio is against the faster
+    let c0 = process.cpuUsage();
     const appenderMs = await rawBulkAppend(join(dir, 'baseline.duckdb'), events, 'rows');
+    const appenderCpu = process.cpuUsage(c0);
+    c0 = process.cpuUsage();
     const ndjsonMs = await rawBulkLoadNdjson(join(dir, 'baseline-ndjson.duckdb'), events);
+    const ndjsonCpu = process.cpuUsage(c0);
+    const perEvent = (c: NodeJS.CpuUsage) => Number(((c.user + c.system) / events.length).toFixed(1));
     const baseMs = Math.min(appenderMs, ndjsonMs);
 
     const durable = await httpRun(join(dir, 'app-fsync'), bodies, events.length, 'fsync');
@@ -176,14 +185,19 @@ async function main(): Promise<void> {
         http_ms: Math.round(durable.httpMs),
         acknowledged_events_per_s: rate(N, durable.ackMs),
         event_loop_utilization: Number(durable.elu.toFixed(2)),
+        process_cpu_us_per_event: Number(durable.cpuUs.toFixed(1)),
         baseline_duckdb_bulk_append_events_per_s: rate(N, baseMs),
         baseline_ms: Math.round(baseMs),
         baseline_appender_events_per_s: rate(N, appenderMs),
         baseline_read_ndjson_events_per_s: rate(N, ndjsonMs),
+        // includes the baselines' set-up (ndjson: writing its file) and the rows' count check
+        baseline_appender_cpu_us_per_event: perEvent(appenderCpu),
+        baseline_read_ndjson_cpu_us_per_event: perEvent(ndjsonCpu),
         ratio_vs_duckdb_bulk_append: Number((baseMs / durable.httpMs).toFixed(2)),
         relaxed_write_http_events_per_s: rate(N, relaxed.httpMs),
         relaxed_write_acknowledged_events_per_s: rate(N, relaxed.ackMs),
         relaxed_write_ratio: Number((baseMs / relaxed.httpMs).toFixed(2)),
+        relaxed_write_process_cpu_us_per_event: Number(relaxed.cpuUs.toFixed(1)),
       }),
     );
   } finally {

@@ -1,9 +1,10 @@
 /**
  * Where a JSON ingest request's server CPU goes, stage by stage, on the same 1,000-event bodies as bench/ingest-http.ts
  * (one thread, no network, no DuckDB; each stage's CPU time per event, best of the rounds, so it is less disturbed by
- * other load on the machine than wall time).
+ * other load on the machine than wall time). Every stage from the body's bytes to the spool line runs in an ingest
+ * worker thread (src/ingest/json-batch.ts); the structured clone is what posting the events to a thread would cost.
  *
- *   node --import tsx bench/ingest-stages.ts [--events 20000] [--rounds 5]
+ *   node --import tsx bench/ingest-stages.ts [--events 20000] [--rounds 5] [--smoke]
  */
 import { cpuUsage } from 'node:process';
 import { generateWorkload } from '../src/corpus/generator.js';
@@ -17,8 +18,9 @@ import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
-const N = arg('--events', 20_000);
-const ROUNDS = arg('--rounds', 5);
+const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+const N = arg('--events', smoke ? 2_000 : 20_000);
+const ROUNDS = arg('--rounds', smoke ? 1 : 5);
 const BATCH = 1000;
 
 const catalog = loadPriceCatalog();
