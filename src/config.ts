@@ -412,7 +412,7 @@ export const SETTINGS = {
     workerThreads: setting(
       'NETRA_INGEST_WORKER_THREADS',
       int(1, 0),
-      'worker threads that parse, validate, price and encode JSON ingest bodies off the event loop (embedded DuckDB file store; 0: on the main thread)',
+      'worker threads that parse, validate, price and encode JSON ingest bodies off the event loop (embedded DuckDB file store; ~140 MB of memory each once the tokenizer is loaded; 0: on the main thread)',
     ),
     workerMinBodyBytes: setting(
       'NETRA_INGEST_WORKER_MIN_BODY_BYTES',
