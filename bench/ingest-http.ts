@@ -9,6 +9,7 @@
  *   node --import tsx bench/ingest-http.ts              # 300,000 events
  *   node --import tsx bench/ingest-http.ts --smoke      # 20,000 events (or BENCH_SMOKE=1)
  *   node --import tsx bench/ingest-http.ts --events 1000000 --concurrency 4
+ *   node --import tsx bench/ingest-http.ts --workers 0  # bodies parsed on the server's event loop (default: 1 worker)
  *
  * The load generator runs in a worker thread with pre-serialised bodies, so the server's thread does only server work.
  * Events come from the synthetic generator (chat-support and rag-assistant presets: realistic sizes, ~text on part).
@@ -30,6 +31,8 @@ const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const arg = (name: string, def: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
 const N = arg('--events', smoke ? 20_000 : 300_000);
 const CONCURRENCY = arg('--concurrency', 4);
+// JSON ingest worker threads of the server (NETRA_INGEST_WORKER_THREADS; 0: parsed on the event loop)
+const WORKERS = arg('--workers', 1);
 const BATCH = 1000;
 
 function makeEvents(n: number): WorkloadEvent[] {
@@ -98,11 +101,15 @@ interface HttpRun {
   httpMs: number;
   ackMs: number;
   elu: number;
+  /** CPU time of the whole process (server threads, DuckDB's threads and the client thread) per event */
+  cpuUs: number;
 }
 
 /** One measured run of the real app with the given durability: ms until the last 200, and until every row is committed. */
 async function httpRun(dir: string, bodies: string[], expected: number, durability: 'fsync' | 'write'): Promise<HttpRun> {
-  const app = await createApp(parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', store: { durability } }));
+  const app = await createApp(
+    parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', store: { durability }, ingest: { workerThreads: WORKERS } }),
+  );
   const base = await app.listen();
   const url = `${base}/api/v1/events?workspace=bench`;
   // a workspace and an ingest-scoped API key, as a real client would use (the key is checked on every request)
@@ -123,6 +130,7 @@ async function httpRun(dir: string, bodies: string[], expected: number, durabili
   });
   const profiler = process.env.BENCH_PROFILE ? await startProfile() : null;
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await new Promise<{ ms: number; failed: number; statuses: Record<string, number> }>((resolve, reject) => {
     w.once('message', resolve);
@@ -134,12 +142,13 @@ async function httpRun(dir: string, bodies: string[], expected: number, durabili
   const stats = await app.store.stats({ workspace: 'bench' }); // waits for DuckDB to commit every acknowledged row
   const httpMs = performance.now() - t0;
   const elu = performance.eventLoopUtilization(elu0).utilization;
+  const cpu = process.cpuUsage(cpu0);
   if (profiler) await profiler.stop(`${process.env.BENCH_PROFILE}.${durability}`);
   await app.close();
   if (stats.events !== expected || result.failed > 0) {
     throw new Error(`stored ${stats.events} of ${expected} events; non-200 responses: ${JSON.stringify(result.statuses)}`);
   }
-  return { httpMs, ackMs, elu };
+  return { httpMs, ackMs, elu, cpuUs: (cpu.user + cpu.system) / expected };
 }
 
 async function main(): Promise<void> {
@@ -152,8 +161,13 @@ async function main(): Promise<void> {
 
     // baselines first (same rows as the server will store, priced the same way): DuckDB's appender, and DuckDB's own
     // INSERT ... read_ndjson of the rows from a file written before the clock; the ratio is against the faster
+    let c0 = process.cpuUsage();
     const appenderMs = await rawBulkAppend(join(dir, 'baseline.duckdb'), events, 'rows');
+    const appenderCpu = process.cpuUsage(c0);
+    c0 = process.cpuUsage();
     const ndjsonMs = await rawBulkLoadNdjson(join(dir, 'baseline-ndjson.duckdb'), events);
+    const ndjsonCpu = process.cpuUsage(c0);
+    const perEvent = (c: NodeJS.CpuUsage) => Number(((c.user + c.system) / events.length).toFixed(1));
     const baseMs = Math.min(appenderMs, ndjsonMs);
 
     const durable = await httpRun(join(dir, 'app-fsync'), bodies, events.length, 'fsync');
@@ -165,19 +179,25 @@ async function main(): Promise<void> {
         events: N,
         batch: BATCH,
         concurrency: CONCURRENCY,
+        worker_threads: WORKERS,
         payload_mb: Number(mb.toFixed(1)),
         http_events_per_s: rate(N, durable.httpMs),
         http_ms: Math.round(durable.httpMs),
         acknowledged_events_per_s: rate(N, durable.ackMs),
         event_loop_utilization: Number(durable.elu.toFixed(2)),
+        process_cpu_us_per_event: Number(durable.cpuUs.toFixed(1)),
         baseline_duckdb_bulk_append_events_per_s: rate(N, baseMs),
         baseline_ms: Math.round(baseMs),
         baseline_appender_events_per_s: rate(N, appenderMs),
         baseline_read_ndjson_events_per_s: rate(N, ndjsonMs),
+        // includes the baselines' set-up (ndjson: writing its file) and the rows' count check
+        baseline_appender_cpu_us_per_event: perEvent(appenderCpu),
+        baseline_read_ndjson_cpu_us_per_event: perEvent(ndjsonCpu),
         ratio_vs_duckdb_bulk_append: Number((baseMs / durable.httpMs).toFixed(2)),
         relaxed_write_http_events_per_s: rate(N, relaxed.httpMs),
         relaxed_write_acknowledged_events_per_s: rate(N, relaxed.ackMs),
         relaxed_write_ratio: Number((baseMs / relaxed.httpMs).toFixed(2)),
+        relaxed_write_process_cpu_us_per_event: Number(relaxed.cpuUs.toFixed(1)),
       }),
     );
   } finally {

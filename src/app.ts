@@ -18,6 +18,7 @@ import { loadPriceCatalog } from './workload/price-catalog-file.js';
 import type { PriceCatalog } from './workload/price-catalog.js';
 import type { SyntheticWorkspaces } from './agents/synthetic-data.js';
 import { createIngestor, type Ingestor, type IngestSource, type IngestSummary } from './ingest/pipeline.js';
+import { JsonIngestPool, jsonBodyIngest } from './ingest/json-ingest-pool.js';
 import type { Manifest } from './corpus/generator.js';
 import { buildServer } from './server/http.js';
 import { MemoryBudget, defaultBodyBudgetBytes } from './server/memory-budget.js';
@@ -61,6 +62,8 @@ export interface App {
   readonly store: AnalyticsStore;
   /** the catalog with every workspace's overrides applied */
   catalog(): PriceCatalog;
+  /** JSON ingest bodies encoded by the worker threads / handed back to the main thread (null: no workers) */
+  ingestWorkerCounts(): { encoded: number; declined: number } | null;
   ingest(workspace: string, items: IngestSource): Promise<IngestSummary>;
   importFile(path: string, opts: ImportRequest, onProgress?: (bytes: number, total: number) => void): Promise<IngestSummary>;
   generate(req: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<Manifest>;
@@ -196,6 +199,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     observability.recordIngest('api', r);
     return r;
   };
+  // JSON bodies parsed, validated, priced and encoded in worker threads when the store takes encoded batches
+  const jsonPool = store.appendEncoded
+    ? new JsonIngestPool({ threads: config.ingest.workerThreads, catalog: () => pricing.catalog(), log })
+    : null;
+  const ingestJsonBody = jsonPool
+    ? jsonBodyIngest({
+        pool: jsonPool,
+        store,
+        minBodyBytes: config.ingest.workerMinBodyBytes,
+        ensureWorkspace,
+        changed: (ws) => changes.changed(ws, 'ingest'),
+        record: (r) => observability.recordIngest('api', r),
+      })
+    : undefined;
   const reprice = (workspace: string) => pricing.reprice(workspace);
 
   // -- background jobs: every generation and file import is a persisted job with progress and cancel
@@ -408,6 +425,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     repo,
     store,
     ingest,
+    ingestJsonBody,
     otlp,
     ensureWorkspace,
     deleteEvents,
@@ -440,6 +458,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     conversations,
     runs,
     catalog: () => pricing.catalog(),
+    ingestWorkerCounts: () => (jsonPool ? { ...jsonPool.counts } : null),
     ingest,
     reprice,
     deleteEvents,
@@ -471,6 +490,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // a serving process (not a CLI command) samples performance and runs startup tasks; timers are unref'd, close() clears them
       observability.start();
       probes.start();
+      jsonPool?.start();
       if (config.startup.enabled) startupTasks.start();
       pre.start(); // NETRA_PRECOMPUTE_ENABLED=false: does nothing
       return url;
@@ -483,6 +503,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         probes.stop();
         await grpcServer?.close(); // OTLP/gRPC: calls in progress finish (their events are stored) before the stores close
         await server.close();
+        await jsonPool?.close();
         removeServerAddress(config.dataDir);
         await gateway?.close(); // flushes recorded calls into the store (or the spool) before it closes
         await runs.close(); // agent runs still going are recorded cancelled

@@ -427,6 +427,16 @@ export const SETTINGS = {
       int(16 * 1024 * 1024, 1024),
       "a batch is stored once its events' text reaches this (bounds one request's memory: two batches)",
     ),
+    workerThreads: setting(
+      'NETRA_INGEST_WORKER_THREADS',
+      int(1, 0),
+      'worker threads that parse, validate, price and encode JSON ingest bodies off the event loop (embedded DuckDB file store; ~140 MB of memory each once the tokenizer is loaded; 0: on the main thread)',
+    ),
+    workerMinBodyBytes: setting(
+      'NETRA_INGEST_WORKER_MIN_BODY_BYTES',
+      int(64 * 1024, 0),
+      'JSON ingest bodies smaller than this are parsed on the main thread (a worker round trip is not worth it)',
+    ),
     memoryBudgetBytes: setting(
       'NETRA_INGEST_MEMORY_BUDGET_BYTES',
       int(0, 0),

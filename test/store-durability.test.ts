@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDuckDbStore, type DuckDbStore, type DuckDbStoreOptions } from '../src/store/duckdb-store.js';
 import { keyHash } from '../src/store/duckdb-key-index.js';
-import { spoolLine } from '../src/store/duckdb-bulk-load.js';
+import { encodeSpoolBatch, spoolLine } from '../src/store/duckdb-bulk-load.js';
 import type { WorkloadEvent } from '../src/workload/event.js';
 import { makeEvent, makeFullEvent, T0 } from './store.suite.js';
 
@@ -100,6 +100,45 @@ describe('DuckDB store: durable acknowledgement through the spool', () => {
     // de-duplication holds after the replay: re-sent events are refused
     expect(await reopened.append(batch('new', 30))).toEqual({ inserted: 0, duplicates: 30 });
     await reopened.close();
+  });
+
+  it('replays a segment an earlier version wrote (one object per event) alongside by-column ones', async () => {
+    const path = freshPath();
+    const store = await open({ path, ...LAZY });
+    await store.append(batch('kept', 5));
+    await store.close();
+    // the earlier format, as a crash of the previous version left it: {"h":[...],"t":[...],"e":[events]}
+    const old = [...batch('old', 20), makeFullEvent({ event_id: 'old-full', workspace: 'w', timestamp: T0 + 0.75 })];
+    const oldLine = `{"h":${JSON.stringify(old.map((e) => keyHash(e.workspace, e.event_id)))},"t":${JSON.stringify(old.map((e) => Math.round(e.timestamp * 1000)))},"e":${JSON.stringify(old)}}\n`;
+    writeFileSync(join(`${path}.spool`, '000001.ndjson'), oldLine);
+    const later = [...batch('new', 7), ...batch('old', 3)];
+    writeFileSync(
+      join(`${path}.spool`, '000002.ndjson'),
+      spoolLine(
+        later,
+        Float64Array.from(later, (e) => keyHash(e.workspace, e.event_id)),
+      ),
+    );
+    const reopened = await open({ path, ...LAZY });
+    expect(reopened.lastReplay).toEqual({ segments: 2, rows: 28 });
+    expect((await reopened.stats({ workspace: 'w' })).events).toBe(33);
+    const full = (await reopened.listEvents({ workspace: 'w', from: T0 + 0.7, to: T0 + 0.8 }))[0]!;
+    expect(full).toEqual(makeFullEvent({ event_id: 'old-full', workspace: 'w', timestamp: T0 + 0.75 }));
+    await reopened.close();
+  });
+
+  it('takes encoded batches (appendEncoded) with the same de-duplication as append()', async () => {
+    const path = freshPath();
+    const store = await open({ path, ...LAZY });
+    const first = [...batch('enc', 10), makeFullEvent({ event_id: 'enc-full', workspace: 'w', timestamp: T0 + 0.5 })];
+    expect(await store.appendEncoded!(encodeSpoolBatch(first))).toEqual({ inserted: 11, duplicates: 0 });
+    // repeats of stored rows and within the batch are settled exactly
+    const again = [...batch('enc', 4), ...batch('more', 3), ...batch('more', 2)];
+    expect(await store.appendEncoded!(encodeSpoolBatch(again))).toEqual({ inserted: 3, duplicates: 6 });
+    expect((await store.stats({ workspace: 'w' })).events).toBe(14);
+    const full = (await store.listEvents({ workspace: 'w', from: T0 + 0.4, to: T0 + 0.6 }))[0]!;
+    expect(full).toEqual(makeFullEvent({ event_id: 'enc-full', workspace: 'w', timestamp: T0 + 0.5 }));
+    await store.close();
   });
 
   it('replays every row of a crash before DuckDB committed anything', async () => {

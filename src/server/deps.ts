@@ -26,6 +26,11 @@ export interface ServerDeps {
   store: AnalyticsStore;
   /** Validates, prices and stores items for one workspace through the one ingest path. */
   ingest(workspace: string, items: IngestSource): Promise<IngestSummary>;
+  /**
+   * A JSON events body through the ingest worker threads (ingest/json-ingest-pool.ts): the summary, or null when the
+   * body is for the main thread's path (then `ingest` takes its parsed items). Absent: always the main thread.
+   */
+  ingestJsonBody?(workspace: string, body: Uint8Array, maxEvents: number): Promise<IngestSummary | null>;
   /** OTLP trace exports (HTTP and gRPC): spans → events, partial success, back-pressure */
   otlp: OtlpExporter;
   /** Creates the workspace row on first use. */

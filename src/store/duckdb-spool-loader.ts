@@ -20,7 +20,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { NetraError } from '../errors.js';
 import { EventSpool, type SealedSegment, type SpoolDurability } from './event-spool.js';
-import { bulkLoadSql, replaySql } from './duckdb-bulk-load.js';
+import { open } from 'node:fs/promises';
+import { bulkLoadSql, COLUMNAR_LINE_START, replaySql } from './duckdb-bulk-load.js';
 
 export interface SpoolLoaderOptions {
   dir: string;
@@ -60,8 +61,19 @@ export class SpoolLoader {
   async replay(): Promise<ReplayResult> {
     const left = await this.spool.leftovers();
     if (left.length === 0) return { segments: 0, rows: 0 };
-    const reader = await this.conn.runAndReadAll(replaySql(left.map((s) => s.path)));
-    const rows = Number(reader.getRowsJS()[0]?.[0] ?? 0);
+    // segments of an earlier version hold one object per event (oldest first: they come before any by-column one)
+    const columnar: string[] = [];
+    const earlier: string[] = [];
+    for (const s of left) ((await startsWith(s.path, COLUMNAR_LINE_START)) ? columnar : earlier).push(s.path);
+    let rows = 0;
+    for (const [paths, isColumnar] of [
+      [earlier, false],
+      [columnar, true],
+    ] as const) {
+      if (paths.length === 0) continue;
+      const reader = await this.conn.runAndReadAll(replaySql(paths, isColumnar));
+      rows += Number(reader.getRowsJS()[0]?.[0] ?? 0);
+    }
     for (const s of left) await this.spool.remove(s);
     return { segments: left.length, rows };
   }
@@ -72,10 +84,10 @@ export class SpoolLoader {
   }
 
   /**
-   * Spools NDJSON text of `rows` events. Must be called synchronously after the rows' keys entered the de-duplication
+   * Spools NDJSON text (or its UTF-8 bytes) of `rows` events. Must be called synchronously after the rows' keys entered the de-duplication
    * index (so a later `commit()` covers them); resolves when the rows are durable in the spool.
    */
-  async write(text: string, rows: number): Promise<void> {
+  async write(text: string | Uint8Array, rows: number): Promise<void> {
     if (this.closed) throw new NetraError('STORE', 'the DuckDB store is closed');
     const durable = this.spool.write(text, rows);
     if (this.opts.commitIntervalMs === 0) {
@@ -156,5 +168,17 @@ export class SpoolLoader {
       this.timer = null;
       await this.spool.close();
     }
+  }
+}
+
+/** Whether the file begins with `prefix` (ASCII). */
+async function startsWith(path: string, prefix: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(prefix.length);
+    const { bytesRead } = await fh.read(buf, 0, prefix.length, 0);
+    return bytesRead === prefix.length && buf.toString('latin1') === prefix;
+  } finally {
+    await fh.close();
   }
 }

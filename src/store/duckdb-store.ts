@@ -28,6 +28,7 @@ import type {
   AnalyticsStore,
   AppendResult,
   DatasetInfo,
+  EncodedBatch,
   RepriceResult,
   Scope,
   StoreHealth,
@@ -37,7 +38,7 @@ import type {
 import { appendEventRows, validateEvents } from './duckdb-row-writer.js';
 import { ColumnarStage, checkColumns, columnarFits, newKeyHashes } from './duckdb-columnar-append.js';
 import { toEvents, type EventColumns } from '../workload/event-columns.js';
-import { spoolLine } from './duckdb-bulk-load.js';
+import { decodeSpoolBatch, spoolLine } from './duckdb-bulk-load.js';
 import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
 import type { SpoolDurability } from './event-spool.js';
 import { KeyHashSet, fullKey, keyHash, loadKeyIndex, settleSuspects } from './duckdb-key-index.js';
@@ -110,8 +111,12 @@ export class DuckDbStore implements AnalyticsStore {
     ...duckDbBatchScheduleQueries((kind, fn) => this.timings.time(kind, () => this.read(fn))),
   };
 
+  /** File-backed stores only: an in-memory store has no spool format to take (AnalyticsStore.appendEncoded). */
+  readonly appendEncoded?: (batch: EncodedBatch) => Promise<AppendResult>;
+
   constructor(opts: DuckDbStoreOptions) {
     this.path = opts.path;
+    if (this.path !== ':memory:') this.appendEncoded = (batch) => this.appendEncodedSpooled(batch);
     this.flushRows = Math.max(1, opts.flushRows ?? 122_880);
     this.flushIntervalMs = Math.max(0, opts.flushIntervalMs ?? 1000);
     this.settings = opts.duckdb ?? {};
@@ -289,25 +294,47 @@ export class DuckDbStore implements AnalyticsStore {
    */
   private async appendSpooled(events: readonly WorkloadEvent[]): Promise<AppendResult> {
     if (this.closing) throw new NetraError('STORE', 'the DuckDB store is closed');
-    const loader = this.loader!;
     validateEvents(events);
     const n = events.length;
     if (n === 0) return { inserted: 0, duplicates: 0 };
     const hashes = new Float64Array(n);
-    let suspects: number[] | null = null;
-    for (let i = 0; i < n; i++) {
-      const e = events[i]!;
-      const h = keyHash(e.workspace, e.event_id);
-      hashes[i] = h;
-      if (!this.keys.add(h)) (suspects ??= []).push(i);
-    }
+    for (let i = 0; i < n; i++) hashes[i] = keyHash(events[i]!.workspace, events[i]!.event_id);
+    const suspects = this.addKeys(hashes);
     if (!suspects) {
-      await loader.write(spoolLine(events, hashes), n);
+      await this.loader!.write(spoolLine(events, hashes), n);
       return { inserted: n, duplicates: 0 };
     }
-    const found = suspects;
+    return this.spoolSettled(events, hashes, suspects);
+  }
+
+  /**
+   * Stores a batch encoded off the event loop (duckdb-bulk-load.ts `encodeSpoolBatch`, validated there): the spool
+   * takes its bytes as they are, with the same de-duplication as append().
+   */
+  private async appendEncodedSpooled(batch: EncodedBatch): Promise<AppendResult> {
+    if (this.closing || !this.loader) throw new NetraError('STORE', 'the DuckDB store is closed');
+    if (batch.rows === 0) return { inserted: 0, duplicates: 0 };
+    const suspects = this.addKeys(batch.hashes);
+    if (!suspects) {
+      await this.loader.write(batch.bytes, batch.rows);
+      return { inserted: batch.rows, duplicates: 0 };
+    }
+    return this.spoolSettled(decodeSpoolBatch(batch), batch.hashes, suspects);
+  }
+
+  /** Adds the batch's key hashes to the index; returns the rows whose hash was already known (null: none). */
+  private addKeys(hashes: Float64Array): number[] | null {
+    let suspects: number[] | null = null;
+    for (let i = 0; i < hashes.length; i++) if (!this.keys.add(hashes[i]!)) (suspects ??= []).push(i);
+    return suspects;
+  }
+
+  /** Spools the rows of a batch with suspected repeats that are really new (settled exactly, in the operation queue). */
+  private async spoolSettled(events: readonly WorkloadEvent[], hashes: Float64Array, suspects: number[]): Promise<AppendResult> {
+    const loader = this.loader!;
+    const n = events.length;
     const { inserted, durable } = await this.enqueue(async () => {
-      const keep = await settleSuspects(events, hashes, found, (h) => this.storedKeys(h));
+      const keep = await settleSuspects(events, hashes, suspects, (h) => this.storedKeys(h));
       if (keep.length === 0) return { inserted: 0, durable: null };
       const rows = keep.map((i) => events[i]!);
       const text = spoolLine(

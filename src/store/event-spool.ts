@@ -34,7 +34,7 @@ export class EventSpool {
   private fh: FileHandle | null = null;
   private seq = 0;
   private segmentRows = 0;
-  private pendingText: string[] = [];
+  private pendingText: Array<string | Uint8Array> = [];
   private pendingRows = 0;
   private waiters: Waiter[] = [];
   private draining: Promise<void> | null = null;
@@ -81,8 +81,8 @@ export class EventSpool {
     return this.segmentRows + this.pendingRows;
   }
 
-  /** Appends NDJSON text (`rows` lines, each ending in '\n'); resolves when it is durable. */
-  write(text: string, rows: number): Promise<void> {
+  /** Appends NDJSON text or its UTF-8 bytes (`rows` events, each line ending in '\n'); resolves when it is durable. */
+  write(text: string | Uint8Array, rows: number): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise<void>((resolve, reject) => {
       this.pendingText.push(text);
@@ -95,7 +95,8 @@ export class EventSpool {
   private async drain(): Promise<void> {
     try {
       while (this.waiters.length > 0) {
-        const text = this.pendingText.length === 1 ? this.pendingText[0]! : this.pendingText.join('');
+        // one gathered write of every waiting line: no joined copy of the texts
+        const parts = this.pendingText.map((t) => (typeof t === 'string' ? Buffer.from(t, 'utf8') : t));
         const rows = this.pendingRows;
         const waiters = this.waiters;
         this.pendingText = [];
@@ -103,7 +104,8 @@ export class EventSpool {
         this.waiters = [];
         try {
           const fh = await this.current();
-          await fh.write(text);
+          if (parts.length === 1) await fh.write(parts[0]!);
+          else await fh.writev(parts);
           if (this.durability === 'fsync') await fh.datasync();
           this.segmentRows += rows;
           this.syncs++;

@@ -100,6 +100,14 @@ export interface StoreHealth {
   detail?: string;
 }
 
+/** Events encoded for appendEncoded(): `rows` events, `hashes[i]` the de-duplication key hash of event i. */
+export interface EncodedBatch {
+  rows: number;
+  hashes: Float64Array;
+  /** the store's write format of the events (DuckDB: one spool line, UTF-8) */
+  bytes: Uint8Array;
+}
+
 export interface AnalyticsStore {
   readonly engine: 'duckdb' | 'clickhouse';
   /** Creates or migrates the schema. Idempotent. */
@@ -108,6 +116,12 @@ export interface AnalyticsStore {
   append(events: readonly WorkloadEvent[]): Promise<AppendResult>;
   /** The same for a column batch (workload/event-columns.ts); the batch must not change afterwards. */
   appendColumns(batch: EventColumns): Promise<AppendResult>;
+  /**
+   * Stores a batch already validated and encoded in the store's own write format off the event loop (a DuckDB file
+   * store: its spool line, duckdb-bulk-load.ts `encodeSpoolBatch`), with the same de-duplication and acknowledgement as
+   * append(). Absent when the store has no such format; then callers use append().
+   */
+  appendEncoded?(batch: EncodedBatch): Promise<AppendResult>;
   /** Totals and per-model figures for a scope. */
   stats(scope: Scope): Promise<WorkspaceStats>;
   /** Events in scope, oldest first, at most `limit` (for exports and samples). */

@@ -218,6 +218,12 @@ const RESOLVE_CACHE_LIMIT = 10_000;
 /** An override after validation: the fields that replace catalog prices. */
 type OverrideFields = Omit<PriceOverride, 'workspace' | 'model'>;
 
+/** PriceCatalog.toData(): the catalog file and the overrides by workspace, then by model key. */
+export interface PriceCatalogData {
+  file: CatalogFile;
+  overrides: [string, [string, OverrideFields][]][];
+}
+
 export class PriceCatalog implements Pricer {
   readonly schemaVersion: number;
   readonly version: string;
@@ -268,6 +274,15 @@ export class PriceCatalog implements Pricer {
    * `overrides[i].<field>`, or with `prefixOf` another prefix per override (an empty one names the field alone, for a
    * caller checking one override it was given among the stored ones).
    */
+  /** The catalog as plain data (structured-clone safe), to rebuild an equal catalog in another thread (fromData). */
+  toData(): PriceCatalogData {
+    return { file: this.file, overrides: [...this.overrides].map(([ws, m]) => [ws, [...m]]) };
+  }
+
+  static fromData(data: PriceCatalogData): PriceCatalog {
+    return new PriceCatalog(data.file, new Map(data.overrides.map(([ws, m]) => [ws, new Map(m)])));
+  }
+
   withOverrides(overrides: readonly PriceOverride[], opts: { prefixOf?: (i: number) => string } = {}): PriceCatalog {
     const fieldOf = (i: number, sub: string) => {
       const prefix = opts.prefixOf ? opts.prefixOf(i) : `overrides[${i}]`;

@@ -28,10 +28,14 @@ export function needsRepair(s: string): boolean {
  * allocates nothing). Nested values are the event's own: messages (role, content) and tags (keys and values).
  */
 export function repairText<T extends object>(e: T): T {
+  const src = e as Record<string, unknown>;
   let out: Record<string, unknown> | null = null;
-  for (const [k, v] of Object.entries(e)) {
-    const fixed = repairValue(k, v);
-    if (fixed !== v) (out ??= { ...(e as Record<string, unknown>) })[k] = fixed;
+  // for-in over a parsed input (own data properties only) allocates no entry arrays: this runs for every event
+  for (const k in src) {
+    const v = src[k];
+    const fixed =
+      typeof v === 'string' ? (needsRepair(v) ? repairString(v) : v) : v === null || typeof v !== 'object' ? v : repairValue(k, v);
+    if (fixed !== v) (out ??= { ...src })[k] = fixed;
   }
   return (out ?? e) as T;
 }

@@ -64,6 +64,8 @@ export function serverEnv(dataDir: string): NodeJS.ProcessEnv {
     REDIS_URL: '',
     CLICKHOUSE_URL: '',
     NETRA_STORE: 'duckdb',
+    // every JSON body through the ingest worker threads (the default leaves bodies under 64 KiB on the main thread)
+    NETRA_INGEST_WORKER_MIN_BODY_BYTES: '0',
   };
 }
 

@@ -105,16 +105,34 @@ export function ingestRoutes(app: FastifyInstance, deps: ServerDeps): void {
     body: EventsIngestBody,
     response: INGEST_RESPONSES,
   };
-  app.post('/api/v1/events', limited(maxBodyBytes, eventsSchema), async (req, reply) => {
-    const workspace = workspaceOf(req);
-    if (isNdjson(req)) {
-      const r = await deps.ingest(workspace, limitedNdjson(req.body as Readable, maxNdjsonBodyBytes));
-      return respond(reply, r);
-    }
-    const parsed = parseJsonBody(req.body);
-    if (!parsed.ok) throw new NetraError('VALIDATION', parsed.message, { field: '(body)' });
-    checkCount(parsed.items.length);
-    return respond(reply, await deps.ingest(workspace, parsed.items));
+  // The events route reads JSON bodies as bytes: the ingest worker threads parse them (deps.ingestJsonBody); a body
+  // they hand back is parsed here by the server's own JSON parser, so the answer is the same whichever thread parsed it.
+  const serverJson = app.getDefaultJsonParser('remove', 'remove');
+  const parseJson = (req: FastifyRequest, body: Buffer) =>
+    new Promise<unknown>((resolve, reject) => {
+      const text = body.toString('utf8');
+      // an empty body is no body (as the server's JSON parser, src/server/http.ts, has it)
+      if (text.trim() === '') resolve(undefined);
+      else serverJson(req, text, (err, value) => (err ? reject(err) : resolve(value)));
+    });
+  app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    scope.post('/api/v1/events', limited(maxBodyBytes, eventsSchema), async (req, reply) => {
+      const workspace = workspaceOf(req);
+      if (isNdjson(req)) {
+        const r = await deps.ingest(workspace, limitedNdjson(req.body as Readable, maxNdjsonBodyBytes));
+        return respond(reply, r);
+      }
+      // no body at all (no content type) arrives as undefined
+      const body = Buffer.isBuffer(req.body) ? req.body : null;
+      const encoded = body ? await deps.ingestJsonBody?.(workspace, body, maxEventsPerRequest) : null;
+      if (encoded) return respond(reply, encoded);
+      const parsed = parseJsonBody(body ? await parseJson(req, body) : req.body);
+      if (!parsed.ok) throw new NetraError('VALIDATION', parsed.message, { field: '(body)' });
+      checkCount(parsed.items.length);
+      return respond(reply, await deps.ingest(workspace, parsed.items));
+    });
   });
 
   const logsSchema = {
