@@ -19,10 +19,8 @@
  */
 import { rmSync } from 'node:fs';
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
-import { storeHistoryCopies } from './history-copies.js';
-import { generateWorkload, PRESET_NAMES } from '../src/corpus/generator.js';
+import { bestOf, loadAnalysisWorkload } from './analysis-workload.js';
 import { analyzeWorkspace } from '../src/optimize/analyze.js';
-import { analysisContext } from '../src/optimize/catalog-context.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
 import { policyFromRecommendations } from '../src/optimize/policy-from-recommendations.js';
 import { replayPolicy } from '../src/optimize/replay.js';
@@ -43,44 +41,9 @@ const store = createDuckDbStore({
   ...(MEMORY_LIMIT ? { duckdb: { memory_limit: MEMORY_LIMIT } } : {}),
 });
 await store.init();
-const end = Date.UTC(2026, 10, 16);
-const t0 = performance.now();
-for (const [i, preset] of PRESET_NAMES.entries()) {
-  const w = generateWorkload({
-    preset,
-    events: Math.floor(N / PRESET_NAMES.length),
-    days: 7,
-    seed: 11 + i,
-    end,
-    workspace: 'bench',
-    pricer: catalog,
-    tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2,
-  });
-  for (const b of w.batches()) await store.append(b);
-}
-await storeHistoryCopies(store, COPIES, 7);
-const stats = await store.stats({ workspace: 'bench' });
-console.error(`loaded ${stats.events} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-
-const best = async <T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> => {
-  let ms = Infinity;
-  let value!: T;
-  for (let i = 0; i < RUNS; i++) {
-    const s = performance.now();
-    value = await fn();
-    ms = Math.min(ms, performance.now() - s);
-  }
-  return { ms, value };
-};
+const { stats, ctx } = await loadAnalysisWorkload(store, catalog, N, COPIES);
+const best = <T>(fn: () => Promise<T>) => bestOf(RUNS, fn);
 const base = await best(() => store.stats({ workspace: 'bench' }));
-const ctx = analysisContext({
-  catalog,
-  workspace: 'bench',
-  from: stats.first_event!,
-  to: stats.last_event! + 1,
-  total_events: stats.events,
-  total_spend_usd: stats.spend_usd,
-});
 let peakRss = process.memoryUsage.rss();
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());

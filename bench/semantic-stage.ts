@@ -10,10 +10,9 @@
  * to a no-op consumer), so what is left is the JS matching.
  */
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
-import { generateWorkload, PRESET_NAMES } from '../src/corpus/generator.js';
-import { analysisContext } from '../src/optimize/catalog-context.js';
 import { analyzeSemanticCache } from '../src/optimize/recommend/semantic-cache.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
+import { bestOf, loadAnalysisWorkload } from './analysis-workload.js';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
@@ -23,42 +22,8 @@ const RUNS = smoke ? 1 : 3;
 const catalog = loadPriceCatalog();
 const store = createDuckDbStore({ path: ':memory:' });
 await store.init();
-const end = Date.UTC(2026, 10, 16);
-const t0 = performance.now();
-for (const [i, preset] of PRESET_NAMES.entries()) {
-  const w = generateWorkload({
-    preset,
-    events: Math.floor(N / PRESET_NAMES.length),
-    days: 7,
-    seed: 11 + i,
-    end,
-    workspace: 'bench',
-    pricer: catalog,
-    tierOf: (m) => catalog.resolve(m)?.quality_tier ?? 2,
-  });
-  for (const b of w.batches()) await store.append(b);
-}
-const stats = await store.stats({ workspace: 'bench' });
-console.error(`loaded ${stats.events} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-
-const best = async <T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> => {
-  let ms = Infinity;
-  let value!: T;
-  for (let i = 0; i < RUNS; i++) {
-    const s = performance.now();
-    value = await fn();
-    ms = Math.min(ms, performance.now() - s);
-  }
-  return { ms, value };
-};
-const ctx = analysisContext({
-  catalog,
-  workspace: 'bench',
-  from: stats.first_event!,
-  to: stats.last_event! + 1,
-  total_events: stats.events,
-  total_spend_usd: stats.spend_usd,
-});
+const { stats, ctx } = await loadAnalysisWorkload(store, catalog, N);
+const best = <T>(fn: () => Promise<T>) => bestOf(RUNS, fn);
 const scope = { workspace: 'bench', from: ctx.from, to: ctx.to };
 const base = await best(() => store.stats({ workspace: 'bench' }));
 // the stage with the text scan's consumer replaced by a no-op: what the SQL and the row transfer cost
