@@ -15,11 +15,11 @@
  * because generating 10M events takes ~10 minutes here while copying takes seconds.
  */
 import { loadavg } from 'node:os';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { generateWorkload } from '../src/corpus/generator.js';
 import { replayPolicy, type ReplayContext } from '../src/optimize/replay.js';
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
+import { storeHistoryCopies, storeRead } from './history-copies.js';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
@@ -52,13 +52,10 @@ const w = generateWorkload({
 });
 let loaded = 0;
 for (const batch of w.batches()) loaded += (await store.append(batch)).inserted;
-// Bench-only reach into the store's private read queue: raw SQL for the copies and the baseline scan.
-const read = (store as unknown as { read: <T>(fn: (c: DuckDBConnection) => Promise<T>) => Promise<T> }).read.bind(store);
+// Bench-only reach into the store's private read queue: raw SQL for the baseline scan (and the copies).
+const read = storeRead(store);
 if (COPIES > 1) {
-  await read((c) =>
-    c.run(`INSERT INTO events SELECT * EXCLUDE (k) REPLACE (event_id || '~' || k AS event_id, "timestamp" + INTERVAL (${days} * k) DAY AS "timestamp",
-    prompt_hash || '~' || k AS prompt_hash) FROM (SELECT * FROM events, range(1, ${COPIES}) r(k) ORDER BY k, "timestamp")`),
-  );
+  await storeHistoryCopies(store, COPIES, days);
   loaded *= COPIES;
 }
 console.log(
