@@ -16,6 +16,7 @@ import { BlockCacheTallies } from '../src/optimize/prompt-cache-simulation.js';
 import { loadPromptCaching, recommendPromptCaching } from '../src/optimize/recommend/prompt-caching.js';
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
 import type { WorkloadEvent } from '../src/workload/event.js';
+import { benchEvent } from './bench-event.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
 
 const args = process.argv.slice(2);
@@ -54,44 +55,21 @@ while (rows.length < N) {
     for (let b = 0; b < add; b++) chain.push(conv * 64 + chain.length);
     const prompt = chain.length * 512 - Math.floor(rnd() * 400);
     blocksTotal += chain.length;
-    rows.push({
-      event_id: `b${rows.length}`,
-      timestamp: t,
-      workspace: 'bench',
-      app,
-      environment: 'production',
-      end_user: null,
-      session_id: null,
-      trace_id: null,
-      span_id: null,
-      provider: model.startsWith('gpt') ? 'openai' : 'anthropic',
-      model,
-      operation: 'chat',
-      prompt_tokens: prompt,
-      completion_tokens: 200,
-      cached_prompt_tokens: 0,
-      latency_ms: 1500,
-      ttft_ms: null,
-      status: 'ok',
-      error_type: null,
-      http_status: null,
-      finish_reason: 'stop',
-      max_tokens: null,
-      temperature: null,
-      stream: null,
-      cost_usd: prompt * 1e-6,
-      cost_source: 'given',
-      token_source: 'reported',
-      prompt_hash: null,
-      prefix_hash: null,
-      prefix_tokens: null,
-      prefix_block_hashes: [...chain],
-      prefix_block_size: 512,
-      prompt_text: null,
-      response_text: null,
-      quality_score: null,
-      tags: {},
-    });
+    rows.push(
+      benchEvent({
+        event_id: `b${rows.length}`,
+        timestamp: t,
+        workspace: 'bench',
+        app,
+        model,
+        prompt_tokens: prompt,
+        completion_tokens: 200,
+        latency_ms: 1500,
+        cost_usd: prompt * 1e-6,
+        prefix_block_hashes: [...chain],
+        prefix_block_size: 512,
+      }),
+    );
     t += 10_000 + rnd() * 500_000;
   }
 }

@@ -36,7 +36,8 @@ import { Observability } from './observability/observability.js';
 import { ReadinessProbes } from './observability/readiness.js';
 import { createLlmClient, type LlmClient } from './llm/client.js';
 import { StartupTaskScheduler } from './jobs/startup-tasks.js';
-import { cacheWarmUpTask, repriceAfterCatalogChangeTask, storeMaintenanceTask } from './jobs/maintenance-tasks.js';
+import { cacheWarmUpTask, prefixBlockBackfillTask, repriceAfterCatalogChangeTask, storeMaintenanceTask } from './jobs/maintenance-tasks.js';
+import { createPrefixBlockBackfill, type PrefixBlockBackfill } from './services/prefix-block-backfill.js';
 import type { WorkloadEvent } from './workload/event.js';
 import { JobRunner } from './jobs/job-runner.js';
 import type { JobRow } from './db/repository.js';
@@ -78,6 +79,8 @@ export interface App {
   readonly changes: WorkspaceChanges;
   /** background jobs: queue, progress, cancel; `generate`/`importFile` run through it too */
   readonly jobs: JobRunner;
+  /** block chains for events stored before ingest derived them, a job per workspace (services/prefix-block-backfill.ts) */
+  readonly backfill: PrefixBlockBackfill;
   /** Queues a generation as a background job and returns its row at once (POST /api/v1/jobs). */
   startGenerateJob(req: Omit<GenerateRequest, 'out' | 'signal' | 'end'>): Promise<JobRow>;
   /** analysis, what-if replay and recommended policy over the store */
@@ -240,6 +243,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     recordIngest: (source, c) => observability.recordIngest(source, c),
   });
 
+  const backfill = createPrefixBlockBackfill({
+    store,
+    jobs,
+    dataDir: config.dataDir,
+    ensureWorkspace,
+    changed: (ws) => changes.changed(ws, 'backfill'),
+  });
+
   const probes = new ReadinessProbes(
     [
       { name: `relational (${db.kind})`, required: true, check: () => db.ping() },
@@ -272,6 +283,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     [
       storeMaintenanceTask(store),
       repriceAfterCatalogChangeTask({ dataDir: config.dataDir, store, catalogVersion: () => pricing.baseVersion, reprice }),
+      prefixBlockBackfillTask(backfill),
       cacheWarmUpTask({
         store,
         workspaces: config.startup.warmWorkspaces,
@@ -464,6 +476,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     deleteEvents,
     jobs,
     workloads,
+    backfill,
     pricing,
     changes,
     importFile: (path, o, onProgress) => workloads.importFile(path, o, onProgress),

@@ -191,6 +191,7 @@ describe('observability in the app', () => {
     expect(body.startup_tasks.map((s: { name: string }) => s.name)).toEqual([
       'store-maintenance',
       'reprice-after-catalog-change',
+      'prefix-block-backfill',
       'cache-warm-up',
     ]);
     expect(body.snapshots.at(-1).cache).toMatchObject({ backend: 'memory' });

@@ -233,6 +233,9 @@ describe('startup tasks in the app', () => {
     const repriced = (byName['reprice-after-catalog-change']!.result as { repriced: Record<string, unknown> }).repriced;
     expect(Object.keys(repriced).sort()).toEqual(['w2', 'w3']); // w1 already had this version
     expect(JSON.parse(readFileSync(join(t.dir, CATALOG_APPLIED_FILE), 'utf8'))).toEqual({ w1: version, w2: version, w3: version });
+    // generated prompts are all under the providers' cacheable minimum: nothing to derive, recorded complete without a job
+    expect(byName['prefix-block-backfill']).toMatchObject({ state: 'succeeded', result: { submitted: [] } });
+    expect((byName['prefix-block-backfill']!.result as { completed: string[] }).completed.sort()).toEqual(['w1', 'w2', 'w3']);
     expect(byName['cache-warm-up']).toMatchObject({ state: 'succeeded', result: { warmed: ['w1', 'w2'] } });
     // the warm-up left the analysis of the most recent workspace in the cache
     const hits = t.app.cache!.stats().hits;

@@ -478,6 +478,50 @@ export function runStoreSuite(name: string, makeStore: () => Promise<AnalyticsSt
       expect(none.spend_after_usd).toBe(none.spend_before_usd);
     });
 
+    it('pages chainless prompt texts in (timestamp, event_id) order and stores derived chains only where none is stored', async () => {
+      const store = await fresh();
+      const long = (i: number) => `question ${i}: ${'word '.repeat(300)}`; // 1,500+ bytes
+      const evs = [
+        // two events at the same timestamp: the cursor orders them by event_id
+        makeEvent({ event_id: 'c-b', timestamp: T0 + 10, prompt_text: long(1) }),
+        makeEvent({ event_id: 'c-a', timestamp: T0 + 10, prompt_text: long(2) }),
+        makeEvent({ event_id: 'c-c', timestamp: T0 + 20, prompt_text: long(3) }),
+        makeEvent({ event_id: 'short', timestamp: T0 + 30, prompt_text: 'too short for any provider cache' }),
+        makeEvent({ event_id: 'no-text', timestamp: T0 + 40 }),
+        makeEvent({ event_id: 'given', timestamp: T0 + 50, prompt_text: long(4), prefix_block_hashes: [7, 8], prefix_block_size: 512 }),
+        makeEvent({ event_id: 'other-ws', workspace: 'ws-b', timestamp: T0 + 60, prompt_text: long(5) }),
+      ];
+      await store.append(evs);
+      expect(await store.countChainlessPrompts('ws-a', null)).toBe(3);
+      const first = await store.chainlessPrompts('ws-a', null, 2);
+      expect(first.map((r) => r.event_id)).toEqual(['c-a', 'c-b']);
+      expect(first[0]).toEqual({ event_id: 'c-a', timestamp_us: (T0 + 10) * 1000, model: 'gpt-4o-mini', prompt_text: long(2) });
+      expect(await store.countChainlessPrompts('ws-a', first[1]!)).toBe(1);
+      const second = await store.chainlessPrompts('ws-a', first[1]!, 2);
+      expect(second.map((r) => r.event_id)).toEqual(['c-c']);
+
+      // 'given' already has a chain and 'other-ws' is another workspace's: neither changes
+      const chain = { hashes: [1, 2 ** 52 + 3], block_size: 128 };
+      const changed = await store.setPrefixBlocks('ws-a', [
+        { event_id: 'c-a', ...chain },
+        { event_id: 'given', ...chain },
+        { event_id: 'other-ws', ...chain },
+      ]);
+      expect(changed).toBe(1);
+      expect(await store.setPrefixBlocks('ws-a', [{ event_id: 'c-a', hashes: [9], block_size: 128 }])).toBe(0); // a second write is a no-op
+      const byId = new Map(
+        [...(await store.listEvents({ workspace: 'ws-a' })), ...(await store.listEvents({ workspace: 'ws-b' }))].map((e) => [
+          e.event_id,
+          e,
+        ]),
+      );
+      expect(byId.get('c-a')).toMatchObject({ prefix_block_hashes: chain.hashes, prefix_block_size: 128 });
+      expect(byId.get('given')).toMatchObject({ prefix_block_hashes: [7, 8], prefix_block_size: 512 });
+      expect(byId.get('other-ws')).toMatchObject({ prefix_block_hashes: null, prefix_block_size: null });
+      expect(byId.get('c-b')).toMatchObject({ prefix_block_hashes: null, prefix_block_size: null });
+      expect((await store.chainlessPrompts('ws-a', null, 10)).map((r) => r.event_id)).toEqual(['c-b', 'c-c']);
+    });
+
     it('deletes a workspace and accepts its events again afterwards', async () => {
       const store = await fresh();
       const ev = Array.from({ length: 5 }, (_, i) => makeEvent({ event_id: `del-${i}`, workspace: 'ws-del' }));

@@ -1,6 +1,6 @@
 /**
  * Every change of a workspace's data goes through one path (src/services/workspace-changes.ts): ingest, generation,
- * dataset delete, reprice and price-override changes each invalidate the workspace's query cache, touch the precompute,
+ * dataset delete, reprice, price-override changes and the block-chain backfill each invalidate the workspace's query cache, touch the precompute,
  * and are reported with their reason; a delete or reprice drops the precompute's snapshot, so a chat turn after a delete
  * is never answered from figures that still count the deleted events.
  */
@@ -10,6 +10,7 @@ import { RedisRunEventBus } from '../src/chat/run-event-bus.js';
 import { createDatasetAdmin, ownerCheck } from '../src/services/dataset-admin.js';
 import { type ChangeReason, createWorkspaceChanges } from '../src/services/workspace-changes.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { makeEvent } from './store.suite.js';
 
 const END = Date.UTC(2026, 10, 20);
 const T0 = END - 3_600_000;
@@ -85,6 +86,17 @@ describe('workspaceChanged: one path for every mutation', () => {
     await expectChange('w-price', 'override', async () =>
       expect((await inject({ method: 'DELETE', url: '/api/v1/workspaces/w-price/price-overrides/gpt-4o-mini' })).statusCode).toBe(200),
     );
+  });
+
+  it('a backfill of block chains for events stored without them', async () => {
+    const text = `shared document ${'lorem ipsum dolor sit amet '.repeat(300)}`; // well over 1,024 tokens
+    await t.app.store.append([makeEvent({ event_id: 'old-1', workspace: 'w-backfill', prompt_text: text })]);
+    await expectChange('w-backfill', 'backfill', async () => expect((await t.app.backfill.run('w-backfill')).chained).toBe(1));
+    // a walk that gives no event a chain changes nothing
+    seen.length = 0;
+    await t.app.store.append([makeEvent({ event_id: 'old-2', workspace: 'w-backfill-none', prompt_text: 'x'.repeat(2000) })]);
+    expect(await t.app.backfill.run('w-backfill-none')).toMatchObject({ scanned: 1, chained: 0 });
+    expect(seen).toEqual([]);
   });
 
   it('an invalid override changes nothing and names the field of the override itself', async () => {

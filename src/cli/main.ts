@@ -1,16 +1,17 @@
 /**
- * The `netra` command line: serve, import, generate, stats, workspaces, reprice.
+ * The `netra` command line: serve, import, generate, stats, workspaces, reprice, backfill, analyze and the rest.
  * Every command builds the same app as the server (src/app.ts) from the same environment config.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { configFromEnv } from '../config.js';
 import { ErrorCodes, NetraError } from '../errors.js';
-import { createApp, type App } from '../app.js';
+import { createApp } from '../app.js';
 import { parseRange, parseWorkspace } from '../server/params.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatAnalysis, formatReplay, formatStats } from './format.js';
-import { checkModel, checkPortFree, checkWorkspace, choiceArg, formatHint } from './hints.js';
+import { checkModel, checkPortFree, choiceArg, formatHint } from './hints.js';
 import { progressReporter } from './progress.js';
+import { existingWorkspace, interruptSignal, print, withApp } from './app-session.js';
 import { detectFormat, IMPORT_FORMATS, type ImportFormat } from '../ingest/file-import.js';
 
 const program = new Command();
@@ -27,34 +28,6 @@ function intArg(name: string, min = 1) {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
     return n;
   };
-}
-
-/** Opens the app without the HTTP server, runs `fn`, and always closes it. */
-async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
-  const config = configFromEnv();
-  const app = await createApp({ ...config, seedDemo: false }, { quiet: true });
-  try {
-    return await fn(app);
-  } finally {
-    await app.close();
-  }
-}
-
-/** The workspace named by --workspace (or the default), which must exist: a command reading it exits 1 otherwise. */
-async function existingWorkspace(app: App, name: string | undefined): Promise<string> {
-  const workspace = parseWorkspace(name, app.config.defaultWorkspace);
-  const exists = (await app.repo.getWorkspace(workspace)) !== null;
-  if (!exists)
-    checkWorkspace(
-      workspace,
-      false,
-      (await app.repo.listWorkspaces()).map((w) => w.name),
-    );
-  return workspace;
-}
-
-function print(json: boolean, value: unknown, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
 
 program
@@ -362,17 +335,6 @@ function readJsonFile(file: string, field: string): unknown {
   }
 }
 
-/** Ctrl-C stops a long import or generation between batches; the job is recorded as cancelled with what was stored. */
-function interruptSignal(): AbortSignal {
-  const ac = new AbortController();
-  process.once('SIGINT', () => {
-    process.stderr.write('\nstopping after the current batch (Ctrl-C again to kill)...\n');
-    ac.abort(new NetraError('VALIDATION', 'cancelled by Ctrl-C; the events stored so far are kept'));
-    process.once('SIGINT', () => process.exit(130));
-  });
-  return ac.signal;
-}
-
 function parseMapping(spec: string | undefined): Record<string, string> | undefined {
   if (!spec) return undefined;
   const out: Record<string, string> = {};
@@ -388,6 +350,7 @@ function parseMapping(spec: string | undefined): Record<string, string> | undefi
 (await import('./accounts-commands.js')).registerAccountCommands(program);
 // netra events delete
 (await import('./events-commands.js')).registerEventCommands(program);
+(await import('./backfill-command.js')).registerBackfillCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,6 +4,9 @@
  * - reprice-after-catalog-change: reprices every workspace whose events were last priced with another catalog
  *   version than data/price-catalog.json's; the version applied per workspace is kept in <dataDir>/catalog-applied.json
  *   (a workspace never recorded there is repriced once: it may have been priced by an older catalog);
+ * - prefix-block-backfill: derives the block chains of events stored before ingest derived them, one background job
+ *   per workspace not yet complete (services/prefix-block-backfill.ts); the task only submits them, so a long
+ *   backfill is not cut by the task timeout, and a workspace with nothing to derive is recorded complete at once;
  * - cache-warm-up: warms the query cache for the most recently active workspaces so the first dashboard load or chat
  *   turn is a cache hit. The app passes the analysis precompute's run (src/services/analysis-precompute.ts) as
  *   `analyze`: the warm-up and the precompute after ingest are one computation (stats, analysis, recommended policies
@@ -12,6 +15,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalyticsStore, RepriceResult } from '../store/types.js';
+import type { PrefixBlockBackfill } from '../services/prefix-block-backfill.js';
 import type { StartupTask } from './startup-tasks.js';
 
 export function storeMaintenanceTask(store: Pick<AnalyticsStore, 'engine' | 'maintain'>): StartupTask {
@@ -65,6 +69,10 @@ export function repriceAfterCatalogChangeTask(deps: {
       return { catalog_version: version, repriced };
     },
   };
+}
+
+export function prefixBlockBackfillTask(backfill: Pick<PrefixBlockBackfill, 'startPending'>): StartupTask {
+  return { name: 'prefix-block-backfill', run: () => backfill.startPending() };
 }
 
 export function cacheWarmUpTask(deps: {

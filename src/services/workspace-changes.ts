@@ -1,8 +1,9 @@
 /**
  * The one path every change of a workspace's data goes through: `changed(workspace, reason)` after events were
- * ingested, generated, deleted or repriced (by hand or after a price override changed). It
+ * ingested, generated, deleted, repriced (by hand or after a price override changed) or given derived block chains
+ * (the backfill). It
  *   1. invalidates the workspace's analytics query cache (its generation counter: memory, or Redis for every process);
- *   2. drops the analysis precompute's snapshot when the change removed or re-costed events (a snapshot is served to the
+ *   2. drops the analysis precompute's snapshot when the change removed, re-costed or re-chained events (a snapshot is served to the
  *      chat as "figures as of …, N events have arrived since" only while it counts a prefix of the current data, which
  *      stays true across appends but not across a deletion or a reprice);
  *   3. touches the precompute, which recomputes what a chat turn will ask for after its debounce;
@@ -15,11 +16,11 @@ import type { QueryCache } from '../cache/query-cache.js';
 import type { RunEventBus, WorkspaceChangeNotice } from '../chat/run-event-bus.js';
 import type { AnalysisPrecompute } from './analysis-precompute.js';
 
-export const CHANGE_REASONS = ['ingest', 'generate', 'delete', 'reprice', 'override'] as const;
+export const CHANGE_REASONS = ['ingest', 'generate', 'delete', 'reprice', 'override', 'backfill'] as const;
 export type ChangeReason = (typeof CHANGE_REASONS)[number];
 
 /** Changes after which earlier figures no longer describe a prefix of the data. */
-const REWRITES: ReadonlySet<ChangeReason> = new Set(['delete', 'reprice', 'override']);
+const REWRITES: ReadonlySet<ChangeReason> = new Set(['delete', 'reprice', 'override', 'backfill']);
 
 export type ChangeListener = (workspace: string, reason: ChangeReason) => void;
 

@@ -1,6 +1,7 @@
 /**
  * The read and bulk-update SQL of the ClickHouse store, as functions over an executor and a table name: scoped
- * stats, event listing, workspaces, datasets, models, repricing and deletion (a workspace, or one dataset of it). Every workspace and time bound is a
+ * stats, event listing, workspaces, datasets, models, repricing, deletion (a workspace, or one dataset of it) and the
+ * backfill of derived block chains. Every workspace and time bound is a
  * bound `{name:Type}` parameter; the WHERE text itself is built only from fixed fragments. Sums of money use
  * sumKahan (compensated, like DuckDB's fsum), quantiles `quantilesCont` (DuckDB's quantile_cont, see there).
  */
@@ -10,7 +11,17 @@ import type { ModelRates } from '../workload/pricing.js';
 import type { ClickHouseExecutor, Params, Row } from './clickhouse-executor.js';
 import { EVENT_SELECT_LIST, rowToEvent } from './clickhouse-schema.js';
 import type { EventFilter } from './event-filter.js';
-import type { DatasetInfo, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
+import { TEXT_MIN_TOKENS } from '../workload/prefix-blocks.js';
+import type {
+  ChainlessPrompt,
+  DatasetInfo,
+  DerivedChain,
+  PromptCursor,
+  RepriceResult,
+  Scope,
+  WorkspaceInfo,
+  WorkspaceStats,
+} from './types.js';
 import { workspaceStatsFromRows } from './workspace-stats.js';
 
 const DEFAULT_LIST_LIMIT = 1000;
@@ -233,4 +244,83 @@ export async function deleteFilteredRows(ex: ClickHouseExecutor, table: string, 
   const n = num(c?.n);
   if (n > 0) await ex.command(`DELETE FROM ${table} WHERE ${cond}`, params);
   return n;
+}
+
+/** As the DuckDB store's CHAINLESS (duckdb-queries.ts): text long enough for a chain (bytes), no chain stored. */
+const CHAINLESS = `workspace = {ws:String} AND empty(prefix_block_hashes) AND prefix_block_size IS NULL
+  AND prompt_text IS NOT NULL AND length(prompt_text) >= ${TEXT_MIN_TOKENS}`;
+
+/** The backfill's WHERE from a cursor on: (timestamp, event_id) after it. */
+function chainlessAfter(workspace: string, after: PromptCursor | null): { cond: string; params: Params } {
+  if (!after) return { cond: CHAINLESS, params: { ws: workspace } };
+  return {
+    cond: `${CHAINLESS} AND (toUnixTimestamp64Micro("timestamp") > {ts:Int64}
+           OR (toUnixTimestamp64Micro("timestamp") = {ts:Int64} AND event_id > {id:String}))`,
+    params: { ws: workspace, ts: after.timestamp_us, id: after.event_id },
+  };
+}
+
+export async function queryChainlessPrompts(
+  ex: ClickHouseExecutor,
+  table: string,
+  workspace: string,
+  after: PromptCursor | null,
+  limit: number,
+): Promise<ChainlessPrompt[]> {
+  const { cond, params } = chainlessAfter(workspace, after);
+  const rows = await ex.query<Row>(
+    `SELECT event_id, toFloat64(toUnixTimestamp64Micro("timestamp")) AS timestamp_us, model, prompt_text FROM ${table}
+     WHERE ${cond} ORDER BY "timestamp", event_id LIMIT {limit:UInt32}`,
+    { ...params, limit },
+  );
+  return rows.map((r) => ({
+    event_id: String(r.event_id),
+    timestamp_us: num(r.timestamp_us),
+    model: String(r.model),
+    prompt_text: String(r.prompt_text),
+  }));
+}
+
+export async function countChainlessPrompts(
+  ex: ClickHouseExecutor,
+  table: string,
+  workspace: string,
+  after: PromptCursor | null,
+): Promise<number> {
+  const { cond, params } = chainlessAfter(workspace, after);
+  const [r] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE ${cond}`, params);
+  return num(r?.n);
+}
+
+/**
+ * One ALTER TABLE ... UPDATE mutation for a page of derived chains, waited for (as repriceWorkspace); rows that got a
+ * chain meanwhile are left alone. Idempotent, so a page interrupted half-way is safe to repeat.
+ */
+export async function setPrefixBlocks(
+  ex: ClickHouseExecutor,
+  table: string,
+  workspace: string,
+  chains: readonly DerivedChain[],
+): Promise<number> {
+  if (chains.length === 0) return 0;
+  const params: Params = {
+    ws: workspace,
+    ids: chains.map((c) => c.event_id),
+    hashes: chains.map((c) => [...c.hashes]),
+    sizes: chains.map((c) => c.block_size),
+  };
+  const cond = `workspace = {ws:String} AND has({ids:Array(String)}, event_id) AND empty(prefix_block_hashes) AND prefix_block_size IS NULL`;
+  const [c] = await ex.query<Row>(`SELECT toFloat64(count()) AS n FROM ${table} WHERE ${cond}`, params);
+  const updated = num(c?.n);
+  if (updated > 0) {
+    const at = `indexOf({ids:Array(String)}, event_id)`;
+    await ex.command(
+      `ALTER TABLE ${table} UPDATE prefix_block_hashes = arrayElement({hashes:Array(Array(Float64))}, ${at}),
+         prefix_block_size = arrayElement({sizes:Array(UInt32)}, ${at})
+       WHERE ${cond}`,
+      params,
+      { mutations_sync: 2 },
+    );
+  }
+  return updated;
 }

@@ -33,7 +33,10 @@ import type { StoreQueryTiming } from '../optimize/store-health.js';
 import type {
   AnalyticsStore,
   AppendResult,
+  ChainlessPrompt,
   DatasetInfo,
+  DerivedChain,
+  PromptCursor,
   RepriceResult,
   Scope,
   StoreHealth,
@@ -53,6 +56,9 @@ import {
   queryStats,
   queryWorkspaces,
   repriceWorkspace,
+  queryChainlessPrompts,
+  countChainlessPrompts,
+  setPrefixBlocks,
 } from './clickhouse-queries.js';
 import { clickHouseEngine, createAnalysis } from './analysis/index.js';
 import { clickHouseBatchScheduleQueries } from './analysis-batch-schedule/index.js';
@@ -249,6 +255,18 @@ export class ClickHouseStore implements AnalyticsStore {
 
   reprice(workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult> {
     return this.write(() => repriceWorkspace(this.ex, this.table, workspace, rates));
+  }
+
+  chainlessPrompts(workspace: string, after: PromptCursor | null, limit: number): Promise<ChainlessPrompt[]> {
+    return this.read(() => queryChainlessPrompts(this.ex, this.table, workspace, after, limit));
+  }
+
+  countChainlessPrompts(workspace: string, after: PromptCursor | null): Promise<number> {
+    return this.read(() => countChainlessPrompts(this.ex, this.table, workspace, after));
+  }
+
+  setPrefixBlocks(workspace: string, chains: readonly DerivedChain[]): Promise<number> {
+    return this.write(() => setPrefixBlocks(this.ex, this.table, workspace, chains));
   }
 
   deleteWorkspace(workspace: string): Promise<number> {

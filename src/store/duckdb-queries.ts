@@ -1,14 +1,24 @@
 /**
  * The read and bulk-update SQL of the DuckDB store, as functions over one connection: scoped stats, event
- * listing, workspaces, datasets, models, repricing and deletion. Every workspace and time bound is a bound parameter; the WHERE text
+ * listing, workspaces, datasets, models, repricing, deletion and the backfill of derived block chains. Every workspace and time bound is a bound parameter; the WHERE text
  * itself is built only from fixed fragments.
  */
-import { listValue, timestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, LIST, listValue, timestampValue, UINTEGER, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { NetraError } from '../errors.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import type { ModelRates } from '../workload/pricing.js';
 import { checkEventFilter, type EventFilter } from './event-filter.js';
-import type { DatasetInfo, RepriceResult, Scope, WorkspaceInfo, WorkspaceStats } from './types.js';
+import { TEXT_MIN_TOKENS } from '../workload/prefix-blocks.js';
+import type {
+  ChainlessPrompt,
+  DatasetInfo,
+  DerivedChain,
+  PromptCursor,
+  RepriceResult,
+  Scope,
+  WorkspaceInfo,
+  WorkspaceStats,
+} from './types.js';
 import { readEvents, readObjects, toNumber } from './duckdb-rows.js';
 import { EVENT_SELECT_LIST } from './duckdb-schema.js';
 import { workspaceStatsFromRows } from './workspace-stats.js';
@@ -218,4 +228,64 @@ export async function deleteRows(
     await conn.run('ROLLBACK');
     throw err;
   }
+}
+
+/**
+ * Events the chain backfill must look at: prompt text of at least TEXT_MIN_TOKENS bytes (a token is at least one byte,
+ * so shorter texts can never yield a chain) and no chain stored, given or derived.
+ */
+const CHAINLESS = `workspace = $ws AND prefix_block_hashes IS NULL AND prefix_block_size IS NULL
+  AND prompt_text IS NOT NULL AND strlen(prompt_text) >= ${TEXT_MIN_TOKENS}`;
+
+/** The backfill's WHERE from a cursor on: (timestamp, event_id) after it. */
+function chainlessAfter(workspace: string, after: PromptCursor | null): { cond: string; params: Record<string, DuckDBValue> } {
+  const params: Record<string, DuckDBValue> = { ws: workspace };
+  if (!after) return { cond: CHAINLESS, params };
+  params.ts = BigInt(after.timestamp_us);
+  params.id = after.event_id;
+  return { cond: `${CHAINLESS} AND (epoch_us("timestamp") > $ts OR (epoch_us("timestamp") = $ts AND event_id > $id))`, params };
+}
+
+export async function queryChainlessPrompts(
+  conn: DuckDBConnection,
+  workspace: string,
+  after: PromptCursor | null,
+  limit: number,
+): Promise<ChainlessPrompt[]> {
+  const { cond, params } = chainlessAfter(workspace, after);
+  const reader = await conn.runAndReadAll(
+    `SELECT event_id, epoch_us("timestamp")::DOUBLE AS timestamp_us, model, prompt_text FROM events
+     WHERE ${cond} ORDER BY "timestamp", event_id LIMIT $limit`,
+    { ...params, limit },
+  );
+  return readObjects(reader).map((r) => ({
+    event_id: r.event_id as string,
+    timestamp_us: toNumber(r.timestamp_us as number),
+    model: r.model as string,
+    prompt_text: r.prompt_text as string,
+  }));
+}
+
+export async function countChainlessPrompts(conn: DuckDBConnection, workspace: string, after: PromptCursor | null): Promise<number> {
+  const { cond, params } = chainlessAfter(workspace, after);
+  return toNumber((await conn.runAndReadAll(`SELECT count(*)::DOUBLE FROM events WHERE ${cond}`, params)).getRowsJS()[0]![0]);
+}
+
+/** One UPDATE for a page of derived chains; rows that got a chain meanwhile (given by a client) are left alone. */
+export async function setPrefixBlocks(conn: DuckDBConnection, workspace: string, chains: readonly DerivedChain[]): Promise<number> {
+  if (chains.length === 0) return 0;
+  const result = await conn.run(
+    `UPDATE events SET prefix_block_hashes = c.hashes, prefix_block_size = c.block_size
+     FROM (SELECT unnest($ids) AS event_id, unnest($hashes) AS hashes, unnest($sizes) AS block_size) AS c
+     WHERE events.workspace = $ws AND events.event_id = c.event_id
+       AND events.prefix_block_hashes IS NULL AND events.prefix_block_size IS NULL`,
+    {
+      ws: workspace,
+      ids: listValue(chains.map((c) => c.event_id)),
+      hashes: listValue(chains.map((c) => listValue([...c.hashes]))),
+      sizes: listValue(chains.map((c) => c.block_size)),
+    },
+    { ws: VARCHAR, ids: LIST(VARCHAR), hashes: LIST(LIST(DOUBLE)), sizes: LIST(UINTEGER) },
+  );
+  return result.rowsChanged;
 }

@@ -27,8 +27,11 @@ import type { ModelRates } from '../workload/pricing.js';
 import type {
   AnalyticsStore,
   AppendResult,
+  ChainlessPrompt,
   DatasetInfo,
+  DerivedChain,
   EncodedBatch,
+  PromptCursor,
   RepriceResult,
   Scope,
   StoreHealth,
@@ -53,6 +56,9 @@ import {
   queryStats,
   queryWorkspaces,
   repriceWorkspace,
+  queryChainlessPrompts,
+  countChainlessPrompts,
+  setPrefixBlocks,
 } from './duckdb-queries.js';
 import { toNumber } from './duckdb-rows.js';
 import { migrateSchema } from './duckdb-schema.js';
@@ -401,6 +407,18 @@ export class DuckDbStore implements AnalyticsStore {
 
   reprice(workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult> {
     return this.read((conn) => repriceWorkspace(conn, workspace, rates));
+  }
+
+  chainlessPrompts(workspace: string, after: PromptCursor | null, limit: number): Promise<ChainlessPrompt[]> {
+    return this.read((conn) => queryChainlessPrompts(conn, workspace, after, limit));
+  }
+
+  countChainlessPrompts(workspace: string, after: PromptCursor | null): Promise<number> {
+    return this.read((conn) => countChainlessPrompts(conn, workspace, after));
+  }
+
+  setPrefixBlocks(workspace: string, chains: readonly DerivedChain[]): Promise<number> {
+    return this.read((conn) => setPrefixBlocks(conn, workspace, chains));
   }
 
   deleteWorkspace(workspace: string): Promise<number> {

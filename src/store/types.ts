@@ -108,6 +108,23 @@ export interface EncodedBatch {
   bytes: Uint8Array;
 }
 
+/** Position in a workspace's events, ordered by (timestamp, event_id); `timestamp_us`: epoch microseconds. */
+export interface PromptCursor {
+  timestamp_us: number;
+  event_id: string;
+}
+
+export interface ChainlessPrompt extends PromptCursor {
+  model: string;
+  prompt_text: string;
+}
+
+export interface DerivedChain {
+  event_id: string;
+  hashes: readonly number[];
+  block_size: number;
+}
+
 export interface AnalyticsStore {
   readonly engine: 'duckdb' | 'clickhouse';
   /** Creates or migrates the schema. Idempotent. */
@@ -132,6 +149,15 @@ export interface AnalyticsStore {
   models(workspace: string): Promise<string[]>;
   /** Recomputes cost_usd for catalog-priced events of the given models from new rates. */
   reprice(workspace: string, rates: ReadonlyMap<string, ModelRates>): Promise<RepriceResult>;
+  /**
+   * Events whose prompt text is long enough for a block chain (workload/prefix-blocks.ts) but that have none stored
+   * (stored before chains were derived at ingest), oldest first after `after`: one page of the chain backfill.
+   */
+  chainlessPrompts(workspace: string, after: PromptCursor | null, limit: number): Promise<ChainlessPrompt[]>;
+  /** How many events chainlessPrompts would return from `after` on, all pages together. */
+  countChainlessPrompts(workspace: string, after: PromptCursor | null): Promise<number>;
+  /** Stores derived chains on those of the given events that still have none; returns how many rows changed. */
+  setPrefixBlocks(workspace: string, chains: readonly DerivedChain[]): Promise<number>;
   /** Deletes every event of a workspace; returns how many were deleted. */
   deleteWorkspace(workspace: string): Promise<number>;
   /** The workspace's datasets (one per app), sorted by app. */
