@@ -188,6 +188,18 @@ describe('netra CLI', () => {
     expect(stats.prompt_tokens).toBe(50_710);
   }, 180_000);
 
+  it('backfills block chains: nothing to derive for generated events (prompts under 1,024 tokens), then the workspace is done', async () => {
+    await netra('generate', '--preset', 'rag-assistant', '--events', '300', '--workspace', 'bf', '--json');
+    const first = await netra('backfill', '--workspace', 'bf', '--json');
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual([{ workspace: 'bf', scanned: 0, chained: 0, completed: true }]);
+    const again = await netra('backfill', '--workspace', 'bf');
+    expect(again.stdout).toMatch(/^bf: nothing to do \(completed at .*; --restart walks it again\)/);
+    const unknown = await netra('backfill', '--workspace', 'no-such-workspace');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/NETRA_E_NOT_FOUND: unknown workspace 'no-such-workspace'/);
+  }, 180_000);
+
   it('explains a missing model for the Azure format and a bad format', async () => {
     const noModel = await netra('import', AZURE, '--format', 'azure-trace', '--json');
     expect(noModel.code).not.toBe(0);
