@@ -24,7 +24,7 @@ export const importJobs = pgTable(
     workspaceId: uuid('workspace_id')
       .notNull()
       .references(() => workspaces.id, { onDelete: 'cascade' }),
-    kind: text('kind').notNull(), // 'import' | 'generate'
+    kind: text('kind').notNull(), // 'import' | 'generate' | 'backfill'
     source: text('source').notNull(), // file name, preset, ...
     format: text('format'),
     status: text('status').$type<JobStatus>().notNull().default('queued'),

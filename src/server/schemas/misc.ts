@@ -66,7 +66,7 @@ export const Job = z
   .looseObject({
     id: z.string(),
     workspace: z.string(),
-    kind: z.string(),
+    kind: z.string().describe('import | generate | backfill (block chains for events stored before ingest derived them)'),
     source: z.string(),
     format: z.string().nullable(),
     status: z.enum(JOB_STATUSES),
