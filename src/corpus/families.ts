@@ -13,9 +13,17 @@ export const PLANTED_MIN_JACCARD = 0.6;
 export const MAX_FAMILY_TEXTS = 6;
 
 export interface TextEntry {
-  /** the text; null for a family original, whose text is re-rendered from its seed when needed (keeps rings small) */
+  /**
+   * the text; null when it is not kept: a family original, rendered again from its seed when needed (keeps rings
+   * small), or a chain call, whose text its call carries
+   */
   text: string | null;
-  hash: string;
+  /**
+   * what the prompt hash is made from, with the app and the stream's salt (recipeHash in random.ts): the call that
+   * made the text and a variant (0 an original, k its k-th paraphrase, 0xffffffff a chain call); made when read
+   */
+  hashId: number;
+  hashVariant: number;
   /** prompt tokens of a call with this text (system prompt + user part, or the whole conversation in a chain) */
   promptTokens: number;
   /** timestamp of the latest status=ok call with this text; -Infinity when none */
@@ -41,8 +49,8 @@ export interface Family extends TextEntry {
   paraphrases: TextEntry[] | null;
 }
 
-export function newEntry(text: string, hash: string, promptTokens: number): TextEntry {
-  return { text, hash, promptTokens, lastOk: -Infinity, similar: null, shingles: null };
+export function newEntry(text: string | null, hashId: number, hashVariant: number, promptTokens: number): TextEntry {
+  return { text, hashId, hashVariant, promptTokens, lastOk: -Infinity, similar: null, shingles: null };
 }
 
 export function textCount(f: Family): number {
@@ -101,7 +109,7 @@ function shinglesOf(e: TextEntry, text: string): Float64Array {
  * and at least PLANTED_MIN_JACCARD close to the original. Links it to every family text with Jaccard >= 0.5.
  * Returns null when no acceptable paraphrase was found (the caller then makes a fresh prompt).
  */
-export function addParaphrase(f: Family, clauses: readonly string[], original: string, rng: Rng, hash: string): TextEntry | null {
+export function addParaphrase(f: Family, clauses: readonly string[], original: string, rng: Rng): TextEntry | null {
   const origShingles = shinglesOf(f, original);
   // short texts (search queries) only take a leading/trailing filler and a case change; longer ones take word edits
   const strengths = original.length < 160 ? SHORT_STRENGTHS : LONG_STRENGTHS;
@@ -111,9 +119,9 @@ export function addParaphrase(f: Family, clauses: readonly string[], original: s
     const sh = shingleKeys(text);
     if (jaccardKeys(sh, origShingles) < PLANTED_MIN_JACCARD) continue;
     const userTokens = Math.max(1, Math.round((f.promptTokens - f.systemTokens) * (1 + 0.05 * rng.normal())));
-    const entry = newEntry(text, hash, f.systemTokens + userTokens);
-    entry.shingles = sh;
     const n = textCount(f);
+    const entry = newEntry(text, f.id, n, f.systemTokens + userTokens);
+    entry.shingles = sh;
     for (let k = 0; k < n; k++) {
       const other = textAt(f, k);
       if (jaccardKeys(sh, shinglesOf(other, other.text ?? original)) >= NEAR_DUPLICATE_JACCARD) {

@@ -20,7 +20,7 @@ import { ReadyQueue } from './pending.js';
 import { PRESETS, SIMPLE_TASKS, type AppSpec, type Preset } from './presets.js';
 import { base32, cumulative, hashString64, hex64, mix32, recipeHash, Rng } from './random.js';
 import { NEAR_DUPLICATE_JACCARD } from './similarity.js';
-import { joinClauses, renderClauses, renderContinuation, renderText, topicsOf } from './text.js';
+import { drawContinuation, joinClauses, renderClauses, renderDrawn, renderText, topicsOf, type DrawnClauses } from './text.js';
 
 export type { Manifest } from './manifest.js';
 export { PRESET_NAMES } from './presets.js';
@@ -57,6 +57,8 @@ const PREFIX_MIN_TOKENS = 1024;
 const RING_CAPACITY = 4096;
 const MAX_OPEN_CHAINS = 8192;
 const MAX_ATTEMPTS = 3;
+/** prompt-hash variant of a chain call's text (see TextEntry.hashVariant) */
+const CHAIN_VARIANT = 0xffffffff;
 /** at most one event per 20 ms on average, so strictly increasing millisecond timestamps always fit */
 const MIN_MS_PER_EVENT = 20;
 
@@ -105,12 +107,22 @@ interface Chain {
   lastPrompt: number;
   lastCompletion: number;
 }
+/** A chain call's text before it is rendered: its drawn clauses, and the call index its references come from. */
+interface ChainText {
+  drawn: DrawnClauses;
+  id: number;
+}
+/**
+ * What a call's prompt text is made from: the text itself (a paraphrase), a family original (rendered again from
+ * its seed) or a chain call's drawn clauses. Batches keep these and render the text only when it is read.
+ */
+type PromptSource = string | Family | ChainText;
 interface Call {
   app: AppState;
   mi: number;
   sys: number;
   entry: TextEntry;
-  text: string;
+  text: PromptSource;
   task: number;
   topic: number;
   /** end-user code, NULL_CODE when none */
@@ -302,8 +314,39 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       ref2Of(f.id),
       scratch.reseed(f.textSeed),
     );
-  const originalText = (a: AppState, f: Family) =>
-    renderText(a.spec.domain, a.spec.text, a.taskNames[f.taskIndex]!, f.topicIndex, refOf(f.id), ref2Of(f.id), scratch.reseed(f.textSeed));
+  const textRng = new Rng(0);
+  /** The prompt text of a source (see PromptSource); the same string on every call. */
+  const promptText = (a: AppState, s: PromptSource): string => {
+    if (typeof s === 'string') return s;
+    if ('drawn' in s) return renderDrawn(s.drawn, refOf(s.id), ref2Of(s.id));
+    return renderText(
+      a.spec.domain,
+      a.spec.text,
+      a.taskNames[s.taskIndex]!,
+      s.topicIndex,
+      refOf(s.id),
+      ref2Of(s.id),
+      textRng.reseed(s.textSeed),
+    );
+  };
+  /**
+   * the current batch's prompt sources, app index and prompt-hash recipe of each row, which its lazy prompt_text and
+   * prompt_hash columns read: most consumers of a generated stream never read either, so neither string is made here
+   */
+  let textSources: PromptSource[] = [];
+  let textApps = new Uint16Array(0);
+  let hashIds = new Float64Array(0);
+  let hashVariants = new Uint32Array(0);
+  const newBatch = (): EventColumns => {
+    const sources = (textSources = new Array<PromptSource>(batchSize));
+    const appsOf = (textApps = new Uint16Array(batchSize));
+    const ids = (hashIds = new Float64Array(batchSize));
+    const variants = (hashVariants = new Uint32Array(batchSize));
+    return cols.batch(
+      { kind: 'lazy', at: (r) => promptText(apps[appsOf[r]!]!, sources[r]!) },
+      { kind: 'lazy', at: (r) => recipeHash(appsOf[r]!, ids[r]!, variants[r]!, refSalt) },
+    );
+  };
   const pickSys = (a: AppState) => (a.sysCum ? rng.pickCumulative(a.sysCum) : -1);
   const sysTokens = (a: AppState, sys: number) => (sys >= 0 ? a.sysTokens[sys]! : 0);
   const userTokens = (a: AppState) =>
@@ -320,7 +363,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       if (f && r < s.exact_duplicate_rate) {
         const entry = textAt(f, rng.int(textCount(f)));
         if (t - entry.lastOk <= ttlMs) {
-          const text = entry.text ?? originalText(a, f);
+          const text = entry.text ?? f;
           return {
             app: a,
             mi: f.modelIndex,
@@ -338,7 +381,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
         }
       } else if (f && t - f.lastOk <= ttlMs && textCount(f) < MAX_FAMILY_TEXTS) {
         const clauses = originalClauses(a, f);
-        const entry = addParaphrase(f, clauses, joinClauses(clauses), rng, recipeHash(a.index, f.id, textCount(f), refSalt));
+        const entry = addParaphrase(f, clauses, joinClauses(clauses), rng);
         if (entry)
           return {
             app: a,
@@ -363,7 +406,8 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const textSeed = rng.uint32();
     const fam: Family = {
       text: null,
-      hash: recipeHash(a.index, i, 0, refSalt),
+      hashId: i,
+      hashVariant: 0,
       promptTokens: sysTokens(a, sys) + userTokens(a),
       lastOk: -Infinity,
       similar: null,
@@ -378,7 +422,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       textSeed,
       paraphrases: null,
     };
-    const text = originalText(a, fam);
+    const text = fam;
     a.ring.add(fam);
     const user = userOf(a);
     let chain: Chain | null = null;
@@ -410,8 +454,8 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const task = c.kind === 'agent' && a.stepTaskCum ? taskIndex(a, cs.step_tasks![rng.pickCumulative(a.stepTaskCum)]!.value) : p.task;
     const added = Math.min(cs.added_tokens.max, Math.max(1, Math.round(rng.logNormal(cs.added_tokens.median, cs.added_tokens.sigma))));
     const prompt = Math.min(sysTokens(a, p.sys) + a.spec.prompt.max, c.lastPrompt + c.lastCompletion + added);
-    const text = renderContinuation(a.spec.domain, c.kind, p.topic, refOf(i), ref2Of(i), rng);
-    const entry = newEntry(text, recipeHash(a.index, i, 0xffffffff, refSalt), prompt);
+    const text: ChainText = { drawn: drawContinuation(a.spec.domain, c.kind, p.topic, rng), id: i };
+    const entry = newEntry(null, i, CHAIN_VARIANT, prompt);
     const trace = Number.isNaN(c.trace) ? i : c.trace;
     return {
       app: a,
@@ -525,11 +569,13 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     b.cost_usd[r] = cost;
     (b.cost_source as { codes: Uint32Array }).codes[r] = http === 429 ? givenCode : catalogCode;
     (b.token_source as { codes: Uint32Array }).codes[r] = reportedCode;
-    (b.prompt_hash as { values: (string | null)[] }).values[r] = c.entry.hash;
+    hashIds[r] = c.entry.hashId;
+    hashVariants[r] = c.entry.hashVariant;
     // no block chain: the generator's prompts carry their shared prefix as prefix_hash/prefix_tokens
     (b.prefix_hash as { codes: Uint32Array }).codes[r] = hasSys ? a.sysCode[c.sys]! : NULL_CODE;
     b.prefix_tokens[r] = hasSys ? a.sysTokens[c.sys]! : Number.NaN;
-    (b.prompt_text as { values: (string | null)[] }).values[r] = c.text;
+    textSources[r] = c.text;
+    textApps[r] = a.index;
     (b.tags as { codes: Uint32Array }).codes[r] = tagCode;
     row.app = s.app;
     row.model = m.model;
@@ -544,7 +590,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
   };
 
   function* stream(): Generator<EventColumns, Manifest, undefined> {
-    let batch = cols.batch();
+    let batch = newBatch();
     for (let i = 0; i < opts.events; i++) {
       const t = clock.next(rng);
       const p = pending.popReady(t);
@@ -605,7 +651,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       } else if (ch) openChains--;
       if (batch.length === batchSize) {
         yield batch;
-        batch = cols.batch();
+        batch = newBatch();
       }
     }
     if (batch.length) yield batch;
