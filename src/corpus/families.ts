@@ -31,7 +31,7 @@ export interface TextEntry {
   /** other texts of the same family with word-3-shingle Jaccard >= 0.5 (null: none) */
   similar: TextEntry[] | null;
   /** word-3-shingle keys (computed when the family gets a paraphrase) */
-  shingles: Float64Array | null;
+  shingles: number[] | null;
 }
 
 /** A family is its original prompt (the entry itself) plus the paraphrases planted so far. */
@@ -47,6 +47,30 @@ export interface Family extends TextEntry {
   /** seed the original's clauses are rendered from */
   textSeed: number;
   paraphrases: TextEntry[] | null;
+}
+
+/** A new family (its original only); a class so that every family has one shape from its first allocation. */
+export class NewFamily implements Family {
+  text = null;
+  hashVariant = 0;
+  lastOk = -Infinity;
+  similar: TextEntry[] | null = null;
+  shingles: number[] | null = null;
+  paraphrases: TextEntry[] | null = null;
+  readonly hashId: number;
+  constructor(
+    readonly id: number,
+    readonly created: number,
+    readonly promptTokens: number,
+    readonly modelIndex: number,
+    readonly taskIndex: number,
+    readonly topicIndex: number,
+    readonly systemIndex: number,
+    readonly systemTokens: number,
+    readonly textSeed: number,
+  ) {
+    this.hashId = id;
+  }
 }
 
 export function newEntry(text: string | null, hashId: number, hashVariant: number, promptTokens: number): TextEntry {
@@ -100,7 +124,7 @@ export class FamilyRing {
 const LONG_STRENGTHS = [2, 2, 1, 0, 0] as const;
 const SHORT_STRENGTHS = [0, 0, 0] as const;
 
-function shinglesOf(e: TextEntry, text: string): Float64Array {
+function shinglesOf(e: TextEntry, text: string): number[] {
   return (e.shingles ??= shingleKeys(text));
 }
 

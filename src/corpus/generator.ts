@@ -13,7 +13,17 @@ import type { Pricer, Usage, WorkloadEvent } from '../workload/event.js';
 import { NULL_CODE, toEvents, type EventColumns } from '../workload/event-columns.js';
 import { ColumnWriter } from './column-writer.js';
 import { ArrivalClock } from './arrivals.js';
-import { addParaphrase, FamilyRing, MAX_FAMILY_TEXTS, newEntry, textAt, textCount, type Family, type TextEntry } from './families.js';
+import {
+  addParaphrase,
+  FamilyRing,
+  NewFamily,
+  MAX_FAMILY_TEXTS,
+  newEntry,
+  textAt,
+  textCount,
+  type Family,
+  type TextEntry,
+} from './families.js';
 import { ManifestBuilder, type Manifest, type ManifestRow } from './manifest.js';
 import { defaultTierOf, MODEL_PROFILES, type LatencyProfile } from './models.js';
 import { ReadyQueue } from './pending.js';
@@ -304,30 +314,16 @@ export function generateWorkload(opts: GenerateOptions): Workload {
   const refOf = (i: number) => base32(mix32(i ^ refSalt), 7);
   const ref2Of = (i: number) => base32(mix32(i ^ ~refSalt), 7, true);
   const taskIndex = (a: AppState, name: string) => a.taskNames.indexOf(name);
-  const originalClauses = (a: AppState, f: Family) =>
-    renderClauses(
-      a.spec.domain,
-      a.spec.text,
-      a.taskNames[f.taskIndex]!,
-      f.topicIndex,
-      refOf(f.id),
-      ref2Of(f.id),
-      scratch.reseed(f.textSeed),
-    );
+  /** A family original rendered by renderText or renderClauses (same arguments, same draws) from its seed. */
+  const original = <T>(render: typeof renderClauses | typeof renderText, a: AppState, f: Family, r: Rng): T =>
+    render(a.spec.domain, a.spec.text, a.taskNames[f.taskIndex]!, f.topicIndex, refOf(f.id), ref2Of(f.id), r.reseed(f.textSeed)) as T;
+  const originalClauses = (a: AppState, f: Family) => original<string[]>(renderClauses, a, f, scratch);
   const textRng = new Rng(0);
   /** The prompt text of a source (see PromptSource); the same string on every call. */
   const promptText = (a: AppState, s: PromptSource): string => {
     if (typeof s === 'string') return s;
     if ('drawn' in s) return renderDrawn(s.drawn, refOf(s.id), ref2Of(s.id));
-    return renderText(
-      a.spec.domain,
-      a.spec.text,
-      a.taskNames[s.taskIndex]!,
-      s.topicIndex,
-      refOf(s.id),
-      ref2Of(s.id),
-      textRng.reseed(s.textSeed),
-    );
+    return original<string>(renderText, a, s, textRng);
   };
   /**
    * the current batch's prompt sources, app index and prompt-hash recipe of each row, which its lazy prompt_text and
@@ -404,24 +400,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const mi = rng.pickCumulative(a.modelCum);
     const sys = pickSys(a);
     const textSeed = rng.uint32();
-    const fam: Family = {
-      text: null,
-      hashId: i,
-      hashVariant: 0,
-      promptTokens: sysTokens(a, sys) + userTokens(a),
-      lastOk: -Infinity,
-      similar: null,
-      shingles: null,
-      id: i,
-      created: t,
-      modelIndex: mi,
-      taskIndex: task,
-      topicIndex: topic,
-      systemIndex: sys,
-      systemTokens: sysTokens(a, sys),
-      textSeed,
-      paraphrases: null,
-    };
+    const fam = new NewFamily(i, t, sysTokens(a, sys) + userTokens(a), mi, task, topic, sys, sysTokens(a, sys), textSeed);
     const text = fam;
     a.ring.add(fam);
     const user = userOf(a);
