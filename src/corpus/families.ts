@@ -49,27 +49,56 @@ export interface Family extends TextEntry {
   paraphrases: TextEntry[] | null;
 }
 
-/** A new family (its original only); a class so that every family has one shape from its first allocation. */
-export class NewFamily implements Family {
+/**
+ * A family record (its original only when made or reset); a class so that every family has one shape. Records are
+ * reused (FamilyRing.reusable) instead of allocated per new prompt: a new prompt is most events, and each record
+ * lived long enough to be copied out of the young generation, which made the garbage collector the largest cost.
+ */
+export class FamilyRecord implements Family {
   text = null;
+  hashId = 0;
   hashVariant = 0;
+  promptTokens = 0;
   lastOk = -Infinity;
   similar: TextEntry[] | null = null;
   shingles: number[] | null = null;
   paraphrases: TextEntry[] | null = null;
-  readonly hashId: number;
-  constructor(
-    readonly id: number,
-    readonly created: number,
-    readonly promptTokens: number,
-    readonly modelIndex: number,
-    readonly taskIndex: number,
-    readonly topicIndex: number,
-    readonly systemIndex: number,
-    readonly systemTokens: number,
-    readonly textSeed: number,
-  ) {
+  id = 0;
+  created = 0;
+  modelIndex = 0;
+  taskIndex = 0;
+  topicIndex = 0;
+  systemIndex = 0;
+  systemTokens = 0;
+  textSeed = 0;
+
+  /** Makes this record the new family `id` (forgetting its paraphrases and times); returns it. */
+  reset(
+    id: number,
+    created: number,
+    promptTokens: number,
+    modelIndex: number,
+    taskIndex: number,
+    topicIndex: number,
+    systemIndex: number,
+    systemTokens: number,
+    textSeed: number,
+  ): this {
     this.hashId = id;
+    this.promptTokens = promptTokens;
+    this.lastOk = -Infinity;
+    this.similar = null;
+    this.shingles = null;
+    this.paraphrases = null;
+    this.id = id;
+    this.created = created;
+    this.modelIndex = modelIndex;
+    this.taskIndex = taskIndex;
+    this.topicIndex = topicIndex;
+    this.systemIndex = systemIndex;
+    this.systemTokens = systemTokens;
+    this.textSeed = textSeed;
+    return this;
   }
 }
 
@@ -86,17 +115,33 @@ export function textAt(f: Family, k: number): TextEntry {
   return k === 0 ? f : f.paraphrases![k - 1]!;
 }
 
-/** Fixed-capacity ring of the most recent families of one app, oldest to newest by creation time. */
+/**
+ * Fixed-capacity ring of the most recent families of one app, oldest to newest by creation time, and the records of
+ * the families added since 2 × capacity additions, whose oldest is handed back for reuse. A family leaves the ring
+ * after `capacity` newer ones, but a pending retry may still hold it: the retry of a retry comes at most 4.5 s of
+ * stream time after the first call (backoff ≤ 1.5 s, then ≤ 3 s), timestamps are distinct milliseconds, so fewer
+ * than 4,500 families are added meanwhile, and a record is reused only after 2 × capacity (8,192) newer ones.
+ */
 export class FamilyRing {
   private readonly items: (Family | undefined)[];
+  private readonly records: (FamilyRecord | undefined)[];
   private head = 0;
   private filled = 0;
+  private added = 0;
 
   constructor(readonly capacity: number) {
     this.items = new Array<Family | undefined>(capacity);
+    this.records = new Array<FamilyRecord | undefined>(capacity * 2);
   }
 
-  add(f: Family): void {
+  /** The record to reset for the next family, or undefined while fewer than 2 × capacity were added. */
+  reusable(): FamilyRecord | undefined {
+    return this.records[this.added % this.records.length];
+  }
+
+  add(f: FamilyRecord): void {
+    this.records[this.added % this.records.length] = f;
+    this.added++;
     this.items[this.head] = f;
     this.head = (this.head + 1) % this.capacity;
     if (this.filled < this.capacity) this.filled++;

@@ -16,7 +16,7 @@ import { ArrivalClock } from './arrivals.js';
 import {
   addParaphrase,
   FamilyRing,
-  NewFamily,
+  FamilyRecord,
   MAX_FAMILY_TEXTS,
   newEntry,
   textAt,
@@ -124,7 +124,7 @@ interface ChainText {
 }
 /**
  * What a call's prompt text is made from: the text itself (a paraphrase), a family original (rendered again from
- * its seed) or a chain call's drawn clauses. Batches keep these and render the text only when it is read.
+ * its seed) or a chain call's drawn clauses. Batches render the text only when it is read.
  */
 type PromptSource = string | Family | ChainText;
 interface Call {
@@ -315,38 +315,101 @@ export function generateWorkload(opts: GenerateOptions): Workload {
   const ref2Of = (i: number) => base32(mix32(i ^ ~refSalt), 7, true);
   const taskIndex = (a: AppState, name: string) => a.taskNames.indexOf(name);
   /** A family original rendered by renderText or renderClauses (same arguments, same draws) from its seed. */
-  const original = <T>(render: typeof renderClauses | typeof renderText, a: AppState, f: Family, r: Rng): T =>
-    render(a.spec.domain, a.spec.text, a.taskNames[f.taskIndex]!, f.topicIndex, refOf(f.id), ref2Of(f.id), r.reseed(f.textSeed)) as T;
-  const originalClauses = (a: AppState, f: Family) => original<string[]>(renderClauses, a, f, scratch);
-  const textRng = new Rng(0);
-  /** The prompt text of a source (see PromptSource); the same string on every call. */
-  const promptText = (a: AppState, s: PromptSource): string => {
-    if (typeof s === 'string') return s;
-    if ('drawn' in s) return renderDrawn(s.drawn, refOf(s.id), ref2Of(s.id));
-    return original<string>(renderText, a, s, textRng);
-  };
+  const original = <T>(
+    render: typeof renderClauses | typeof renderText,
+    a: AppState,
+    task: number,
+    topic: number,
+    id: number,
+    seed: number,
+    r: Rng,
+  ): T => render(a.spec.domain, a.spec.text, a.taskNames[task]!, topic, refOf(id), ref2Of(id), r.reseed(seed)) as T;
+  const originalClauses = (a: AppState, f: Family) =>
+    original<string[]>(renderClauses, a, f.taskIndex, f.topicIndex, f.id, f.textSeed, scratch);
   /**
-   * the current batch's prompt sources, app index and prompt-hash recipe of each row, which its lazy prompt_text and
-   * prompt_hash columns read: most consumers of a generated stream never read either, so neither string is made here
+   * The current batch's rows as its lazy prompt_text and prompt_hash columns read them: the app index, the text (a
+   * paraphrase), the drawn clauses of a chain call, or null for a family original, whose task, topic, id and seed
+   * are copied here (its record is reused later); and the prompt hash's recipe. Most consumers of a generated stream
+   * read neither, so neither string is made here.
    */
-  let textSources: PromptSource[] = [];
-  let textApps = new Uint16Array(0);
-  let hashIds = new Float64Array(0);
-  let hashVariants = new Uint32Array(0);
+  let rows = newRows();
+  function newRows() {
+    return {
+      apps: new Uint16Array(batchSize),
+      texts: new Array<string | ChainText | null>(batchSize),
+      tasks: new Uint16Array(batchSize),
+      topics: new Uint16Array(batchSize),
+      ids: new Float64Array(batchSize),
+      seeds: new Uint32Array(batchSize),
+      hashIds: new Float64Array(batchSize),
+      hashVariants: new Uint32Array(batchSize),
+    };
+  }
+  const textRng = new Rng(0);
   const newBatch = (): EventColumns => {
-    const sources = (textSources = new Array<PromptSource>(batchSize));
-    const appsOf = (textApps = new Uint16Array(batchSize));
-    const ids = (hashIds = new Float64Array(batchSize));
-    const variants = (hashVariants = new Uint32Array(batchSize));
+    const w = (rows = newRows());
+    const text = (r: number): string => {
+      const a = apps[w.apps[r]!]!;
+      const s = w.texts[r]!;
+      if (s === null) return original<string>(renderText, a, w.tasks[r]!, w.topics[r]!, w.ids[r]!, w.seeds[r]!, textRng);
+      return typeof s === 'string' ? s : renderDrawn(s.drawn, refOf(s.id), ref2Of(s.id));
+    };
     return cols.batch(
-      { kind: 'lazy', at: (r) => promptText(apps[appsOf[r]!]!, sources[r]!) },
-      { kind: 'lazy', at: (r) => recipeHash(appsOf[r]!, ids[r]!, variants[r]!, refSalt) },
+      { kind: 'lazy', at: text },
+      { kind: 'lazy', at: (r) => recipeHash(w.apps[r]!, w.hashIds[r]!, w.hashVariants[r]!, refSalt) },
     );
   };
   const pickSys = (a: AppState) => (a.sysCum ? rng.pickCumulative(a.sysCum) : -1);
   const sysTokens = (a: AppState, sys: number) => (sys >= 0 ? a.sysTokens[sys]! : 0);
   const userTokens = (a: AppState) =>
     Math.min(a.spec.prompt.max, Math.max(1, Math.round(rng.logNormal(a.spec.prompt.median, a.spec.prompt.sigma))));
+
+  /**
+   * The first attempt of a call, in one Call object reused for every first attempt: a Call per event outlived too
+   * many minor collections (retries keep theirs), so V8 moved its allocation to the old generation. A retry copies it.
+   */
+  const current: Call = {
+    app: apps[0]!,
+    mi: 0,
+    sys: -1,
+    entry: newEntry(null, 0, 0, 0),
+    text: '',
+    task: 0,
+    topic: 0,
+    user: NULL_CODE,
+    session: Number.NaN,
+    trace: 0,
+    attempt: 1,
+    chain: null,
+  };
+  const firstCall = (
+    app: AppState,
+    mi: number,
+    sys: number,
+    entry: TextEntry,
+    text: PromptSource,
+    task: number,
+    topic: number,
+    user: number,
+    session: number,
+    trace: number,
+    chain: Chain | null,
+  ): Call => {
+    const c = current;
+    c.app = app;
+    c.mi = mi;
+    c.sys = sys;
+    c.entry = entry;
+    c.text = text;
+    c.task = task;
+    c.topic = topic;
+    c.user = user;
+    c.session = session;
+    c.trace = trace;
+    c.attempt = 1;
+    c.chain = chain;
+    return c;
+  };
 
   /** A fresh request at slot i: re-send, paraphrase, or a new prompt (maybe opening a chain). */
   const freshCall = (t: number, i: number): Call => {
@@ -360,39 +423,25 @@ export function generateWorkload(opts: GenerateOptions): Workload {
         const entry = textAt(f, rng.int(textCount(f)));
         if (t - entry.lastOk <= ttlMs) {
           const text = entry.text ?? f;
-          return {
-            app: a,
-            mi: f.modelIndex,
-            sys: f.systemIndex,
-            entry,
-            text,
-            task: f.taskIndex,
-            topic: f.topicIndex,
-            user: userOf(a),
-            session: Number.NaN,
-            trace,
-            attempt: 1,
-            chain: null,
-          };
+          return firstCall(a, f.modelIndex, f.systemIndex, entry, text, f.taskIndex, f.topicIndex, userOf(a), Number.NaN, trace, null);
         }
       } else if (f && t - f.lastOk <= ttlMs && textCount(f) < MAX_FAMILY_TEXTS) {
         const clauses = originalClauses(a, f);
         const entry = addParaphrase(f, clauses, joinClauses(clauses), rng);
         if (entry)
-          return {
-            app: a,
-            mi: f.modelIndex,
-            sys: f.systemIndex,
+          return firstCall(
+            a,
+            f.modelIndex,
+            f.systemIndex,
             entry,
-            text: entry.text!,
-            task: f.taskIndex,
-            topic: f.topicIndex,
-            user: userOf(a),
-            session: Number.NaN,
+            entry.text!,
+            f.taskIndex,
+            f.topicIndex,
+            userOf(a),
+            Number.NaN,
             trace,
-            attempt: 1,
-            chain: null,
-          };
+            null,
+          );
       }
     }
     const task = rng.pickCumulative(a.taskCum);
@@ -400,7 +449,17 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const mi = rng.pickCumulative(a.modelCum);
     const sys = pickSys(a);
     const textSeed = rng.uint32();
-    const fam = new NewFamily(i, t, sysTokens(a, sys) + userTokens(a), mi, task, topic, sys, sysTokens(a, sys), textSeed);
+    const fam = (a.ring.reusable() ?? new FamilyRecord()).reset(
+      i,
+      t,
+      sysTokens(a, sys) + userTokens(a),
+      mi,
+      task,
+      topic,
+      sys,
+      sysTokens(a, sys),
+      textSeed,
+    );
     const text = fam;
     a.ring.add(fam);
     const user = userOf(a);
@@ -421,7 +480,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       if (cs.kind === 'session') builder.chains.sessions++;
       else builder.chains.agent_runs++;
     }
-    return { app: a, mi, sys, entry: fam, text, task, topic, user, session: chain ? chain.session : Number.NaN, trace, attempt: 1, chain };
+    return firstCall(a, mi, sys, fam, text, task, topic, user, chain ? chain.session : Number.NaN, trace, chain);
   };
 
   /** The next call of a chain (a new user message or tool observation on top of the conversation so far). */
@@ -436,20 +495,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const text: ChainText = { drawn: drawContinuation(a.spec.domain, c.kind, p.topic, rng), id: i };
     const entry = newEntry(null, i, CHAIN_VARIANT, prompt);
     const trace = Number.isNaN(c.trace) ? i : c.trace;
-    return {
-      app: a,
-      mi: p.mi,
-      sys: p.sys,
-      entry,
-      text,
-      task,
-      topic: p.topic,
-      user: p.user,
-      session: c.session,
-      trace,
-      attempt: 1,
-      chain: c,
-    };
+    return firstCall(a, p.mi, p.sys, entry, text, task, p.topic, p.user, c.session, trace, c);
   };
 
   /** what realize() wrote, for the stream's bookkeeping and the manifest */
@@ -548,13 +594,21 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     b.cost_usd[r] = cost;
     (b.cost_source as { codes: Uint32Array }).codes[r] = http === 429 ? givenCode : catalogCode;
     (b.token_source as { codes: Uint32Array }).codes[r] = reportedCode;
-    hashIds[r] = c.entry.hashId;
-    hashVariants[r] = c.entry.hashVariant;
+    rows.hashIds[r] = c.entry.hashId;
+    rows.hashVariants[r] = c.entry.hashVariant;
     // no block chain: the generator's prompts carry their shared prefix as prefix_hash/prefix_tokens
     (b.prefix_hash as { codes: Uint32Array }).codes[r] = hasSys ? a.sysCode[c.sys]! : NULL_CODE;
     b.prefix_tokens[r] = hasSys ? a.sysTokens[c.sys]! : Number.NaN;
-    textSources[r] = c.text;
-    textApps[r] = a.index;
+    rows.apps[r] = a.index;
+    const src = c.text;
+    if (typeof src === 'string' || 'drawn' in src) rows.texts[r] = src;
+    else {
+      rows.texts[r] = null;
+      rows.tasks[r] = src.taskIndex;
+      rows.topics[r] = src.topicIndex;
+      rows.ids[r] = src.id;
+      rows.seeds[r] = src.textSeed;
+    }
     (b.tags as { codes: Uint32Array }).codes[r] = tagCode;
     row.app = s.app;
     row.model = m.model;
