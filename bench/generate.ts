@@ -1,6 +1,8 @@
 /**
- * Generator throughput: events/s for each preset (with prompt text, manifest counting and a pricer), as column
- * batches (`columnBatches()`, workload/event-columns.ts) and as event objects (`batches()`, the per-event view), heap
+ * Generator throughput: events/s for each preset (with manifest counting and a pricer), as column batches
+ * (`columnBatches()`, workload/event-columns.ts; prompt text and hash are made only when read, so this is measured
+ * twice: not read, and with every row's prompt text and hash read) and as event objects (`batches()`, the per-event
+ * view, which reads them), heap
  * before and after (it must stay flat: the generator streams), and the ratio against a same-run baseline that only
  * allocates plain event objects with Math.random fields (the cost floor of producing event objects at all).
  * CPU time per event is printed next to every rate: on a shared machine it moves less than wall time does.
@@ -15,6 +17,7 @@
 import type { Pricer } from '../src/workload/event.js';
 import { generateWorkload, type GenerateOptions } from '../src/corpus/generator.js';
 import { PRESET_NAMES } from '../src/corpus/presets.js';
+import { stringAt } from '../src/workload/event-columns.js';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
 
@@ -115,18 +118,23 @@ const options = (preset: string, n: number, batchSize: number): GenerateOptions 
   workspace: preset,
 });
 
-/** In memory: every batch consumed, nothing kept. */
-async function inMemory(preset: string, n: number, columns: boolean) {
+/** In memory: every batch consumed, nothing kept; with `read`, every prompt text and hash of a column batch read. */
+async function inMemory(preset: string, n: number, columns: boolean, read = false) {
   const heapBefore = heap();
   let peak = 0;
   let count = 0;
   const w = generateWorkload(options(preset, n, BATCH));
   const r = await timed(n, () => {
     let b = 0;
+    let chars = 0;
     for (const batch of columns ? w.columnBatches() : w.batches()) {
       count += batch.length;
+      if (read && !Array.isArray(batch))
+        for (let i = 0; i < batch.length; i++)
+          chars += (stringAt(batch.prompt_text, i)?.length ?? 0) + (stringAt(batch.prompt_hash, i)?.length ?? 0);
       if (++b % 50 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
     }
+    if (read && chars === 0) throw new Error(`${preset}: no prompt text read`);
   });
   if (count !== n || w.manifest().events !== n) throw new Error(`${preset}: generated ${count}, expected ${n}`);
   return { ...r, heapBefore, heapAfter: heap(), peak };
@@ -165,17 +173,20 @@ console.log(
 baseline(Math.min(N, 200_000)); // warm-up
 const base = (await timed(N, () => baseline(N))).rate;
 console.log(`baseline (plain objects, Math.random fields): ${fmt(base)} events/s`);
-const totals = { columns: 0, objects: 0, storeColumns: 0, storeObjects: 0 };
+const totals = { columns: 0, columnsRead: 0, objects: 0, storeColumns: 0, storeObjects: 0 };
 const total = (k: keyof typeof totals, n: number, rate: number) => {
   totals[k] += (n / rate) * 1000;
 };
 for (const preset of presets) {
   const c = await inMemory(preset, N, true);
+  const cr = await inMemory(preset, N, true, true);
   const o = await inMemory(preset, N, false);
   total('columns', N, c.rate);
+  total('columnsRead', N, cr.rate);
   total('objects', N, o.rate);
   console.log(
     `${preset.padEnd(20)} columns ${fmt(c.rate).padStart(10)} events/s (${c.cpuUs.toFixed(2)} µs CPU/event, ${(c.rate / base).toFixed(3)}× baseline)  ` +
+      `text read ${fmt(cr.rate).padStart(10)} events/s (${cr.cpuUs.toFixed(2)} µs CPU)  ` +
       `objects ${fmt(o.rate).padStart(10)} events/s (${o.cpuUs.toFixed(2)} µs CPU)  ` +
       `heap before ${mb(c.heapBefore)} MB, after ${mb(c.heapAfter)} MB, peak while streaming ${mb(c.peak)} MB`,
   );
@@ -193,7 +204,7 @@ for (const preset of presets) {
 }
 const all = (k: keyof typeof totals) => (N * presets.length) / (totals[k] / 1000);
 console.log(
-  `all presets: columns ${fmt(all('columns'))} events/s (${(all('columns') / base).toFixed(3)}× baseline), objects ${fmt(all('objects'))} events/s`,
+  `all presets: columns ${fmt(all('columns'))} events/s (${(all('columns') / base).toFixed(3)}× baseline), with prompt text and hash read ${fmt(all('columnsRead'))} events/s, objects ${fmt(all('objects'))} events/s`,
 );
 if (withStore)
   console.log(

@@ -1,6 +1,7 @@
 /**
  * Events in columns (src/workload/event-columns.ts) and the generator's column stream: the object view of every
- * column batch is the event stream `batches()` gives for the same options, and each string encoding reads back right.
+ * column batch is the event stream `batches()` gives for the same options (also when the batches are read after
+ * the stream ended: prompt text and hash are made on read), and each string encoding reads back right.
  */
 import { describe, expect, it } from 'vitest';
 import { generateAll, generateWorkload } from '../src/corpus/generator.js';
@@ -19,13 +20,17 @@ describe('event columns', () => {
     const w = generateWorkload(o);
     const viewed = [];
     const lengths = [];
+    const kept = [];
     for (const b of w.columnBatches()) {
+      kept.push(b);
       lengths.push(b.length);
       viewed.push(...toEvents(b));
       expect(eventAt(b, b.length - 1)).toEqual(viewed[viewed.length - 1]);
     }
     expect(lengths.slice(0, -1).every((n) => n === 999)).toBe(true);
     expect(viewed).toEqual(events);
+    // prompt text and hash are made when read: the same after the whole stream has moved on
+    expect(kept.flatMap((b) => toEvents(b))).toEqual(events);
     expect(w.manifest()).toEqual(manifest);
     expect(() => w.batches()).toThrow(NetraError);
   });
@@ -43,6 +48,8 @@ describe('event columns', () => {
     expect([0, 1, 2].map((i) => stringAt(dict, i))).toEqual(['b', null, 'a']);
     const values = { kind: 'values' as const, values: ['x', null] };
     expect([stringAt(values, 0), stringAt(values, 1)]).toEqual(['x', null]);
+    const lazy = { kind: 'lazy' as const, at: (i: number) => (i === 1 ? null : `row ${i}`) };
+    expect([0, 1, 2].map((i) => stringAt(lazy, i))).toEqual(['row 0', null, 'row 2']);
   });
 
   it('fromEvents and toEvents round-trip events', () => {

@@ -52,8 +52,8 @@ export class ColumnWriter {
     return { kind: 'keyed', prefix, radix, keys: new Float64Array(this.capacity) };
   }
 
-  /** A new, empty batch (length 0) with room for `capacity` rows. */
-  batch(): EventColumns {
+  /** A new, empty batch (length 0) with room for `capacity` rows; its prompt text and hash are the producer's columns. */
+  batch(promptText: StringColumn, promptHash: StringColumn): EventColumns {
     const n = this.capacity;
     const nulls = new Float64Array(n).fill(Number.NaN);
     return {
@@ -85,12 +85,12 @@ export class ColumnWriter {
       cost_usd: new Float64Array(n),
       cost_source: this.dict(this.costSource),
       token_source: this.dict(this.tokenSource),
-      prompt_hash: { kind: 'values', values: new Array<string | null>(n) },
+      prompt_hash: promptHash,
       prefix_hash: this.dict(this.prefixHash),
       prefix_tokens: new Float64Array(n),
       prefix_block_hashes: null,
       prefix_block_size: nulls,
-      prompt_text: { kind: 'values', values: new Array<string | null>(n) },
+      prompt_text: promptText,
       response_text: { kind: 'dict', dict: this.noStrings, codes: new Uint32Array(n).fill(NULL_CODE) },
       quality_score: nulls,
       tags: this.dict(this.tags),

@@ -13,14 +13,24 @@ import type { Pricer, Usage, WorkloadEvent } from '../workload/event.js';
 import { NULL_CODE, toEvents, type EventColumns } from '../workload/event-columns.js';
 import { ColumnWriter } from './column-writer.js';
 import { ArrivalClock } from './arrivals.js';
-import { addParaphrase, FamilyRing, MAX_FAMILY_TEXTS, newEntry, textAt, textCount, type Family, type TextEntry } from './families.js';
+import {
+  addParaphrase,
+  FamilyRing,
+  FamilyRecord,
+  MAX_FAMILY_TEXTS,
+  newEntry,
+  textAt,
+  textCount,
+  type Family,
+  type TextEntry,
+} from './families.js';
 import { ManifestBuilder, type Manifest, type ManifestRow } from './manifest.js';
 import { defaultTierOf, MODEL_PROFILES, type LatencyProfile } from './models.js';
 import { ReadyQueue } from './pending.js';
 import { PRESETS, SIMPLE_TASKS, type AppSpec, type Preset } from './presets.js';
 import { base32, cumulative, hashString64, hex64, mix32, recipeHash, Rng } from './random.js';
 import { NEAR_DUPLICATE_JACCARD } from './similarity.js';
-import { joinClauses, renderClauses, renderContinuation, renderText, topicsOf } from './text.js';
+import { drawContinuation, joinClauses, renderClauses, renderDrawn, renderText, topicsOf, type DrawnClauses } from './text.js';
 
 export type { Manifest } from './manifest.js';
 export { PRESET_NAMES } from './presets.js';
@@ -57,6 +67,8 @@ const PREFIX_MIN_TOKENS = 1024;
 const RING_CAPACITY = 4096;
 const MAX_OPEN_CHAINS = 8192;
 const MAX_ATTEMPTS = 3;
+/** prompt-hash variant of a chain call's text (see TextEntry.hashVariant) */
+const CHAIN_VARIANT = 0xffffffff;
 /** at most one event per 20 ms on average, so strictly increasing millisecond timestamps always fit */
 const MIN_MS_PER_EVENT = 20;
 
@@ -105,12 +117,22 @@ interface Chain {
   lastPrompt: number;
   lastCompletion: number;
 }
+/** A chain call's text before it is rendered: its drawn clauses, and the call index its references come from. */
+interface ChainText {
+  drawn: DrawnClauses;
+  id: number;
+}
+/**
+ * What a call's prompt text is made from: the text itself (a paraphrase), a family original (rendered again from
+ * its seed) or a chain call's drawn clauses. Batches render the text only when it is read.
+ */
+type PromptSource = string | Family | ChainText;
 interface Call {
   app: AppState;
   mi: number;
   sys: number;
   entry: TextEntry;
-  text: string;
+  text: PromptSource;
   task: number;
   topic: number;
   /** end-user code, NULL_CODE when none */
@@ -292,22 +314,102 @@ export function generateWorkload(opts: GenerateOptions): Workload {
   const refOf = (i: number) => base32(mix32(i ^ refSalt), 7);
   const ref2Of = (i: number) => base32(mix32(i ^ ~refSalt), 7, true);
   const taskIndex = (a: AppState, name: string) => a.taskNames.indexOf(name);
+  /** A family original rendered by renderText or renderClauses (same arguments, same draws) from its seed. */
+  const original = <T>(
+    render: typeof renderClauses | typeof renderText,
+    a: AppState,
+    task: number,
+    topic: number,
+    id: number,
+    seed: number,
+    r: Rng,
+  ): T => render(a.spec.domain, a.spec.text, a.taskNames[task]!, topic, refOf(id), ref2Of(id), r.reseed(seed)) as T;
   const originalClauses = (a: AppState, f: Family) =>
-    renderClauses(
-      a.spec.domain,
-      a.spec.text,
-      a.taskNames[f.taskIndex]!,
-      f.topicIndex,
-      refOf(f.id),
-      ref2Of(f.id),
-      scratch.reseed(f.textSeed),
+    original<string[]>(renderClauses, a, f.taskIndex, f.topicIndex, f.id, f.textSeed, scratch);
+  /**
+   * The current batch's rows as its lazy prompt_text and prompt_hash columns read them: the app index, the text (a
+   * paraphrase), the drawn clauses of a chain call, or null for a family original, whose task, topic, id and seed
+   * are copied here (its record is reused later); and the prompt hash's recipe. Most consumers of a generated stream
+   * read neither, so neither string is made here.
+   */
+  let rows = newRows();
+  function newRows() {
+    return {
+      apps: new Uint16Array(batchSize),
+      texts: new Array<string | ChainText | null>(batchSize),
+      tasks: new Uint16Array(batchSize),
+      topics: new Uint16Array(batchSize),
+      ids: new Float64Array(batchSize),
+      seeds: new Uint32Array(batchSize),
+      hashIds: new Float64Array(batchSize),
+      hashVariants: new Uint32Array(batchSize),
+    };
+  }
+  const textRng = new Rng(0);
+  const newBatch = (): EventColumns => {
+    const w = (rows = newRows());
+    const text = (r: number): string => {
+      const a = apps[w.apps[r]!]!;
+      const s = w.texts[r]!;
+      if (s === null) return original<string>(renderText, a, w.tasks[r]!, w.topics[r]!, w.ids[r]!, w.seeds[r]!, textRng);
+      return typeof s === 'string' ? s : renderDrawn(s.drawn, refOf(s.id), ref2Of(s.id));
+    };
+    return cols.batch(
+      { kind: 'lazy', at: text },
+      { kind: 'lazy', at: (r) => recipeHash(w.apps[r]!, w.hashIds[r]!, w.hashVariants[r]!, refSalt) },
     );
-  const originalText = (a: AppState, f: Family) =>
-    renderText(a.spec.domain, a.spec.text, a.taskNames[f.taskIndex]!, f.topicIndex, refOf(f.id), ref2Of(f.id), scratch.reseed(f.textSeed));
+  };
   const pickSys = (a: AppState) => (a.sysCum ? rng.pickCumulative(a.sysCum) : -1);
   const sysTokens = (a: AppState, sys: number) => (sys >= 0 ? a.sysTokens[sys]! : 0);
   const userTokens = (a: AppState) =>
     Math.min(a.spec.prompt.max, Math.max(1, Math.round(rng.logNormal(a.spec.prompt.median, a.spec.prompt.sigma))));
+
+  /**
+   * The first attempt of a call, in one Call object reused for every first attempt: a Call per event outlived too
+   * many minor collections (retries keep theirs), so V8 moved its allocation to the old generation. A retry copies it.
+   */
+  const current: Call = {
+    app: apps[0]!,
+    mi: 0,
+    sys: -1,
+    entry: newEntry(null, 0, 0, 0),
+    text: '',
+    task: 0,
+    topic: 0,
+    user: NULL_CODE,
+    session: Number.NaN,
+    trace: 0,
+    attempt: 1,
+    chain: null,
+  };
+  const firstCall = (
+    app: AppState,
+    mi: number,
+    sys: number,
+    entry: TextEntry,
+    text: PromptSource,
+    task: number,
+    topic: number,
+    user: number,
+    session: number,
+    trace: number,
+    chain: Chain | null,
+  ): Call => {
+    const c = current;
+    c.app = app;
+    c.mi = mi;
+    c.sys = sys;
+    c.entry = entry;
+    c.text = text;
+    c.task = task;
+    c.topic = topic;
+    c.user = user;
+    c.session = session;
+    c.trace = trace;
+    c.attempt = 1;
+    c.chain = chain;
+    return c;
+  };
 
   /** A fresh request at slot i: re-send, paraphrase, or a new prompt (maybe opening a chain). */
   const freshCall = (t: number, i: number): Call => {
@@ -320,40 +422,26 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       if (f && r < s.exact_duplicate_rate) {
         const entry = textAt(f, rng.int(textCount(f)));
         if (t - entry.lastOk <= ttlMs) {
-          const text = entry.text ?? originalText(a, f);
-          return {
-            app: a,
-            mi: f.modelIndex,
-            sys: f.systemIndex,
-            entry,
-            text,
-            task: f.taskIndex,
-            topic: f.topicIndex,
-            user: userOf(a),
-            session: Number.NaN,
-            trace,
-            attempt: 1,
-            chain: null,
-          };
+          const text = entry.text ?? f;
+          return firstCall(a, f.modelIndex, f.systemIndex, entry, text, f.taskIndex, f.topicIndex, userOf(a), Number.NaN, trace, null);
         }
       } else if (f && t - f.lastOk <= ttlMs && textCount(f) < MAX_FAMILY_TEXTS) {
         const clauses = originalClauses(a, f);
-        const entry = addParaphrase(f, clauses, joinClauses(clauses), rng, recipeHash(a.index, f.id, textCount(f), refSalt));
+        const entry = addParaphrase(f, clauses, joinClauses(clauses), rng);
         if (entry)
-          return {
-            app: a,
-            mi: f.modelIndex,
-            sys: f.systemIndex,
+          return firstCall(
+            a,
+            f.modelIndex,
+            f.systemIndex,
             entry,
-            text: entry.text!,
-            task: f.taskIndex,
-            topic: f.topicIndex,
-            user: userOf(a),
-            session: Number.NaN,
+            entry.text!,
+            f.taskIndex,
+            f.topicIndex,
+            userOf(a),
+            Number.NaN,
             trace,
-            attempt: 1,
-            chain: null,
-          };
+            null,
+          );
       }
     }
     const task = rng.pickCumulative(a.taskCum);
@@ -361,24 +449,18 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const mi = rng.pickCumulative(a.modelCum);
     const sys = pickSys(a);
     const textSeed = rng.uint32();
-    const fam: Family = {
-      text: null,
-      hash: recipeHash(a.index, i, 0, refSalt),
-      promptTokens: sysTokens(a, sys) + userTokens(a),
-      lastOk: -Infinity,
-      similar: null,
-      shingles: null,
-      id: i,
-      created: t,
-      modelIndex: mi,
-      taskIndex: task,
-      topicIndex: topic,
-      systemIndex: sys,
-      systemTokens: sysTokens(a, sys),
+    const fam = (a.ring.reusable() ?? new FamilyRecord()).reset(
+      i,
+      t,
+      sysTokens(a, sys) + userTokens(a),
+      mi,
+      task,
+      topic,
+      sys,
+      sysTokens(a, sys),
       textSeed,
-      paraphrases: null,
-    };
-    const text = originalText(a, fam);
+    );
+    const text = fam;
     a.ring.add(fam);
     const user = userOf(a);
     let chain: Chain | null = null;
@@ -398,7 +480,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       if (cs.kind === 'session') builder.chains.sessions++;
       else builder.chains.agent_runs++;
     }
-    return { app: a, mi, sys, entry: fam, text, task, topic, user, session: chain ? chain.session : Number.NaN, trace, attempt: 1, chain };
+    return firstCall(a, mi, sys, fam, text, task, topic, user, chain ? chain.session : Number.NaN, trace, chain);
   };
 
   /** The next call of a chain (a new user message or tool observation on top of the conversation so far). */
@@ -410,23 +492,10 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     const task = c.kind === 'agent' && a.stepTaskCum ? taskIndex(a, cs.step_tasks![rng.pickCumulative(a.stepTaskCum)]!.value) : p.task;
     const added = Math.min(cs.added_tokens.max, Math.max(1, Math.round(rng.logNormal(cs.added_tokens.median, cs.added_tokens.sigma))));
     const prompt = Math.min(sysTokens(a, p.sys) + a.spec.prompt.max, c.lastPrompt + c.lastCompletion + added);
-    const text = renderContinuation(a.spec.domain, c.kind, p.topic, refOf(i), ref2Of(i), rng);
-    const entry = newEntry(text, recipeHash(a.index, i, 0xffffffff, refSalt), prompt);
+    const text: ChainText = { drawn: drawContinuation(a.spec.domain, c.kind, p.topic, rng), id: i };
+    const entry = newEntry(null, i, CHAIN_VARIANT, prompt);
     const trace = Number.isNaN(c.trace) ? i : c.trace;
-    return {
-      app: a,
-      mi: p.mi,
-      sys: p.sys,
-      entry,
-      text,
-      task,
-      topic: p.topic,
-      user: p.user,
-      session: c.session,
-      trace,
-      attempt: 1,
-      chain: c,
-    };
+    return firstCall(a, p.mi, p.sys, entry, text, task, p.topic, p.user, c.session, trace, c);
   };
 
   /** what realize() wrote, for the stream's bookkeeping and the manifest */
@@ -525,11 +594,21 @@ export function generateWorkload(opts: GenerateOptions): Workload {
     b.cost_usd[r] = cost;
     (b.cost_source as { codes: Uint32Array }).codes[r] = http === 429 ? givenCode : catalogCode;
     (b.token_source as { codes: Uint32Array }).codes[r] = reportedCode;
-    (b.prompt_hash as { values: (string | null)[] }).values[r] = c.entry.hash;
+    rows.hashIds[r] = c.entry.hashId;
+    rows.hashVariants[r] = c.entry.hashVariant;
     // no block chain: the generator's prompts carry their shared prefix as prefix_hash/prefix_tokens
     (b.prefix_hash as { codes: Uint32Array }).codes[r] = hasSys ? a.sysCode[c.sys]! : NULL_CODE;
     b.prefix_tokens[r] = hasSys ? a.sysTokens[c.sys]! : Number.NaN;
-    (b.prompt_text as { values: (string | null)[] }).values[r] = c.text;
+    rows.apps[r] = a.index;
+    const src = c.text;
+    if (typeof src === 'string' || 'drawn' in src) rows.texts[r] = src;
+    else {
+      rows.texts[r] = null;
+      rows.tasks[r] = src.taskIndex;
+      rows.topics[r] = src.topicIndex;
+      rows.ids[r] = src.id;
+      rows.seeds[r] = src.textSeed;
+    }
     (b.tags as { codes: Uint32Array }).codes[r] = tagCode;
     row.app = s.app;
     row.model = m.model;
@@ -544,7 +623,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
   };
 
   function* stream(): Generator<EventColumns, Manifest, undefined> {
-    let batch = cols.batch();
+    let batch = newBatch();
     for (let i = 0; i < opts.events; i++) {
       const t = clock.next(rng);
       const p = pending.popReady(t);
@@ -605,7 +684,7 @@ export function generateWorkload(opts: GenerateOptions): Workload {
       } else if (ch) openChains--;
       if (batch.length === batchSize) {
         yield batch;
-        batch = cols.batch();
+        batch = newBatch();
       }
     }
     if (batch.length) yield batch;

@@ -49,15 +49,16 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
 export const NEAR_DUPLICATE_JACCARD = 0.5;
 
 /**
- * The same shingles as `wordShingles`, as sorted unique 52-bit numeric keys (two 32-bit hash lanes per word):
- * the generator's fast path. For ASCII text the Jaccard of keys equals the Jaccard of shingle strings except on a
- * 52-bit hash collision (≈ 1e-13 per pair of shingles); tests check the two agree.
+ * The same shingles as `wordShingles`, as unique 52-bit numeric keys (two 32-bit hash lanes per word), in no
+ * particular order: the generator's fast path. For ASCII text the Jaccard of keys equals the Jaccard of shingle
+ * strings except on a 52-bit hash collision (≈ 1e-13 per pair of shingles); tests check the two agree.
+ * Duplicates are dropped and sets intersected through a scratch hash table rather than by sorting: a sort and an
+ * off-heap typed array per call were most of the cost of a paraphrase check.
  */
-export function shingleKeys(text: string): Float64Array {
+export function shingleKeys(text: string): number[] {
   if (scratchA.length < text.length + 3) {
     scratchA = new Uint32Array(text.length * 2 + 8);
     scratchB = new Uint32Array(text.length * 2 + 8);
-    scratchK = new Float64Array(text.length * 2 + 8);
   }
   const a = scratchA;
   const b = scratchB;
@@ -83,9 +84,8 @@ export function shingleKeys(text: string): Float64Array {
       inWord = false;
     }
   }
-  if (n === 0) return new Float64Array(0);
-  const keys = scratchK;
-  let k = 0;
+  const keys: number[] = [];
+  if (n === 0) return keys;
   if (n < 3) {
     let x = 0x1234567;
     let y = 0x7654321 + n;
@@ -93,41 +93,78 @@ export function shingleKeys(text: string): Float64Array {
       x = mixLane(x, a[i]!);
       y = mixLane(y, b[i]!);
     }
-    keys[k++] = ((x >>> 0) >>> 12) * 4294967296 + (y >>> 0);
-  } else {
-    for (let i = 0; i + 3 <= n; i++) {
-      const x = mixLane(mixLane(mixLane(0x2545f491, a[i]!), a[i + 1]!), a[i + 2]!);
-      const y = mixLane(mixLane(mixLane(0x4f1bbcdc, b[i]!), b[i + 1]!), b[i + 2]!);
-      keys[k++] = ((x >>> 0) >>> 12) * 4294967296 + (y >>> 0);
-    }
+    keys.push(((x >>> 0) >>> 12) * 4294967296 + (y >>> 0));
+    return keys;
   }
-  const sorted = keys.subarray(0, k).sort();
-  let m = 0;
-  for (let i = 0; i < k; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
-  return sorted.slice(0, m);
+  clearTable(n);
+  for (let i = 0; i + 3 <= n; i++) {
+    const x = mixLane(mixLane(mixLane(0x2545f491, a[i]!), a[i + 1]!), a[i + 2]!);
+    const y = mixLane(mixLane(mixLane(0x4f1bbcdc, b[i]!), b[i + 1]!), b[i + 2]!);
+    const key = ((x >>> 0) >>> 12) * 4294967296 + (y >>> 0);
+    if (insert(key)) keys.push(key);
+  }
+  return keys;
 }
 
 let scratchA = new Uint32Array(1024);
 let scratchB = new Uint32Array(1024);
-let scratchK = new Float64Array(1024);
+
+/** Scratch open-addressing set of keys: a slot is in use when its stamp is the current one (no clearing per use). */
+let slots = new Float64Array(256);
+let stamps = new Uint32Array(256);
+let stamp = 0;
+let mask = 255;
+
+/** Empties the scratch set, with room for n keys. */
+function clearTable(n: number): void {
+  if (slots.length < n * 2) {
+    let size = slots.length;
+    while (size < n * 2) size *= 2;
+    slots = new Float64Array(size);
+    stamps = new Uint32Array(size);
+    stamp = 0;
+  }
+  mask = slots.length - 1;
+  stamp = (stamp + 1) >>> 0;
+  if (stamp === 0) {
+    stamps.fill(0);
+    stamp = 1;
+  }
+}
+
+/** Adds a key to the scratch set; false when it was there. The low 32 bits of a key are one hash lane. */
+function insert(key: number): boolean {
+  let s = (key >>> 0) & mask;
+  while (stamps[s] === stamp) {
+    if (slots[s] === key) return false;
+    s = (s + 1) & mask;
+  }
+  stamps[s] = stamp;
+  slots[s] = key;
+  return true;
+}
+
+function has(key: number): boolean {
+  let s = (key >>> 0) & mask;
+  while (stamps[s] === stamp) {
+    if (slots[s] === key) return true;
+    s = (s + 1) & mask;
+  }
+  return false;
+}
 
 function mixLane(x: number, y: number): number {
   return Math.imul((x ^ (x >>> 16)) + y, 0x85ebca6b) ^ Math.imul(y ^ (y >>> 13), 0xc2b2ae35);
 }
 
-/** Jaccard of two sorted unique key arrays (from `shingleKeys`). */
-export function jaccardKeys(a: Float64Array, b: Float64Array): number {
+/** Jaccard of two unique key arrays (from `shingleKeys`). */
+export function jaccardKeys(a: readonly number[], b: readonly number[]): number {
   if (a.length === 0 && b.length === 0) return 1;
-  let i = 0;
-  let j = 0;
+  const small = a.length <= b.length ? a : b;
+  const large = small === a ? b : a;
+  clearTable(small.length);
+  for (let i = 0; i < small.length; i++) insert(small[i]!);
   let inter = 0;
-  while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) {
-      inter++;
-      i++;
-      j++;
-    } else if (a[i]! < b[j]!) i++;
-    else j++;
-  }
+  for (let i = 0; i < large.length; i++) if (has(large[i]!)) inter++;
   return inter / (a.length + b.length - inter);
 }

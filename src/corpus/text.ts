@@ -235,22 +235,25 @@ export function joinClauses(clauses: readonly string[]): string {
   return s;
 }
 
+/** The clauses of a text drawn but not yet joined: rendered with its references by renderDrawn. */
+export type DrawnClauses = readonly Piece[];
+
 /**
  * The newest message of a chain call: a user's follow-up (session) or a tool observation (agent), each followed
- * by two more detail clauses of the topic.
+ * by two more detail clauses of the topic. Only the draws happen here; renderDrawn makes the text when it is read.
  */
-export function renderContinuation(
-  domain: TextDomain,
-  chain: 'session' | 'agent',
-  topic: number,
-  ref: string,
-  ref2: string,
-  rng: Rng,
-): string {
+export function drawContinuation(domain: TextDomain, chain: 'session' | 'agent', topic: number, rng: Rng): DrawnClauses {
   const b = bank(domain);
   const head = chain === 'session' ? pick(b.followups[topic]!, rng) : pick(b.steps[topic]!, rng);
   const bodies = b.bodies[topic]!;
-  return cat(head, ref, ref2) + ' ' + cat(pick(bodies, rng), ref, ref2) + ' ' + cat(pick(bodies, rng), ref, ref2);
+  return [head, pick(bodies, rng), pick(bodies, rng)];
+}
+
+/** The text of drawn clauses with their references filled in, joined by spaces. */
+export function renderDrawn(d: DrawnClauses, ref: string, ref2: string): string {
+  let s = cat(d[0]!, ref, ref2);
+  for (let i = 1; i < d.length; i++) s += ' ' + cat(d[i]!, ref, ref2);
+  return s;
 }
 
 function swapSynonym(clause: string, rng: Rng): string {

@@ -80,6 +80,10 @@ export function checkColumns(b: EventColumns): void {
       } else if (col.kind === 'keyed') {
         if (!required) break;
         if (Number.isNaN(col.keys[i]!)) throw invalid(i, name, 'is required');
+      } else if (col.kind === 'lazy') {
+        // made in this process from a producer's own pieces: strings by construction; a read here would build them twice
+        if (!required) break;
+        if (col.at(i) === null) throw invalid(i, name, 'is required');
       } else {
         const v = col.values[i];
         if (v == null) {

@@ -8,7 +8,9 @@
  *   grow between them (codes only ever point at existing entries), so a producer keeps one per field;
  * - keyed: a fixed prefix followed by a non-negative integer key (NaN: null), written in lower-case base 36 or in
  *   7-character upper-case Crockford base 32 (ids such as `evt_x_00001AB`);
- * - values: the strings themselves.
+ * - values: the strings themselves;
+ * - lazy: each row's string made when it is read (`at`), for text that costs more to build than to describe and
+ *   that many consumers never read (generated prompt text). Reading a row twice builds it twice.
  */
 import type { CostSource, Operation, Status, TokenSource, WorkloadEvent } from './event.js';
 
@@ -31,7 +33,12 @@ export interface ValuesColumn {
   kind: 'values';
   values: (string | null)[];
 }
-export type StringColumn = DictColumn | KeyedColumn | ValuesColumn;
+export interface LazyColumn {
+  kind: 'lazy';
+  /** the string of row i (null for a null); the same on every call */
+  at(i: number): string | null;
+}
+export type StringColumn = DictColumn | KeyedColumn | ValuesColumn | LazyColumn;
 
 /** One batch of events; every array holds at least `length` rows (row i of each belongs to event i). */
 export interface EventColumns {
@@ -131,6 +138,8 @@ export function stringAt(col: StringColumn, i: number): string | null {
       if (Number.isNaN(k)) return null;
       return col.prefix + (col.radix === 'base36' ? k.toString(36) : crockford7(k));
     }
+    case 'lazy':
+      return col.at(i);
     default:
       return col.values[i] ?? null;
   }
