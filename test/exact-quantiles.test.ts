@@ -1,11 +1,12 @@
 /**
- * quantilesFromCounts (src/store/analysis/exact-quantiles.ts) must give DuckDB's quantile_cont bit for bit: the
- * analyses' percentiles did not change when the whole-window and per-app/model queries moved to it. Each case runs
- * both over the same values in one DuckDB and compares the doubles with Object.is.
+ * quantilesFromCounts and nearestRankFromCounts (src/store/analysis/exact-quantiles.ts) must give DuckDB's
+ * quantile_cont and quantile_disc bit for bit: the analyses' percentiles did not change when the whole-window and
+ * max_tokens queries moved to them. Each case runs both over the same values in one DuckDB and compares the doubles
+ * with Object.is.
  */
 import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quantilesFromCounts } from '../src/store/analysis/exact-quantiles.js';
+import { nearestRankFromCounts, quantilesFromCounts } from '../src/store/analysis/exact-quantiles.js';
 
 const LEVELS = [0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
 
@@ -93,5 +94,31 @@ describe('quantilesFromCounts', () => {
     const rows = await both(['a', 'a', 'b'], [null, null, 1]);
     expect(rows.map((r) => r.g)).toEqual(['b']);
     expect(rows[0]!.got).toEqual(LEVELS.map(() => 1));
+  });
+});
+
+describe('nearestRankFromCounts', () => {
+  it('equals quantile_disc per group at every level: one value, even counts, ties, zeros', async () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const g: string[] = ['one', 'two', 'two'];
+    const x: number[] = [5, 3, 9];
+    for (let i = 0; i < 3000; i++) {
+      g.push(`g${i % 5}`);
+      x.push(i % 5 === 0 ? 0 : Math.round(rand() * (i % 5) * 40));
+    }
+    const src = 'SELECT unnest($g) AS g, unnest($x) AS x';
+    for (const q of LEVELS) {
+      const counts = `SELECT g, x, count(*) AS c FROM (${src}) GROUP BY g, x`;
+      const r = await conn.runAndReadAll(
+        `SELECT w.g, w.v AS want, f.v AS got FROM (SELECT g, quantile_disc(x, ${q}) AS v FROM (${src}) GROUP BY g) w
+         FULL JOIN (${nearestRankFromCounts(counts, ['g'], q, 'v')}) f USING (g) ORDER BY g`,
+        { g: listValue(g), x: listValue(x) },
+        { g: LIST(VARCHAR), x: LIST(DOUBLE) },
+      );
+      const rows = r.getRowObjects();
+      expect(rows).toHaveLength(7);
+      for (const row of rows) expect(Object.is(Number(row.got), Number(row.want)), `${String(row.g)} at ${q}`).toBe(true);
+    }
   });
 });

@@ -18,8 +18,6 @@ import { NetraError } from '../../errors.js';
  */
 export function quantilesFromCounts(counts: string, keys: readonly string[], levels: readonly number[], name: string): string {
   for (const q of levels) if (!(q >= 0 && q <= 1)) throw new NetraError('INTERNAL', `quantile level ${q} out of range`);
-  const by = keys.length ? `PARTITION BY ${keys.join(', ')} ` : '';
-  const k = keys.map((c) => `${c}, `).join('');
   // levels as DOUBLE from their shortest decimal text: the same double as the level JS holds, as quantile_cont gets it
   const rank = levels.map((q, i) => `(n - 1)::DOUBLE * '${q}'::DOUBLE AS rn${i}`).join(', ');
   const fc = levels.map((_, i) => `floor(rn${i}) AS f${i}, ceil(rn${i}) AS c${i}`).join(', ');
@@ -28,10 +26,44 @@ export function quantilesFromCounts(counts: string, keys: readonly string[], lev
   const value = levels
     .map((_, i) => `CASE WHEN f${i} = c${i} THEN lo${i} ELSE lo${i} * (1 - (rn${i} - f${i})) + hi${i} * (rn${i} - f${i}) END`)
     .join(', ');
-  return `SELECT ${k}[${value}] AS ${name} FROM (
-    SELECT ${k}${at}, ${pick} FROM (
+  const { vc, by, gk, out, join } = grouped(counts, keys);
+  return `${vc}SELECT ${out}[${value}] AS ${name} FROM (
+    SELECT ${gk}${at}, ${pick} FROM (
       SELECT *, ${fc} FROM (
-        SELECT ${k}x, cum, ${rank} FROM (
-          SELECT ${k}x, sum(c) OVER (${by}ORDER BY x ROWS UNBOUNDED PRECEDING) AS cum, sum(c) OVER (${by.trim()}) AS n FROM (${counts}))))
-    GROUP BY ${k}${at})`;
+        SELECT ${gk}x, cum, ${rank} FROM (
+          SELECT ${gk}x, sum(c) OVER (${by}ORDER BY x ROWS UNBOUNDED PRECEDING) AS cum, sum(c) OVER (${by.trim()}) AS n FROM vc)))
+    GROUP BY ${gk}${at}) q${join}`;
+}
+
+/**
+ * The counts with an integer id per group: a window partitioned by strings compares them on every step of its
+ * sort; the groups are few, so they are numbered once and the window partitions by the number.
+ */
+function grouped(counts: string, keys: readonly string[]): { vc: string; by: string; gk: string; out: string; join: string } {
+  if (keys.length === 0) return { vc: `WITH vc AS (${counts}) `, by: '', gk: '', out: '', join: '' };
+  const list = keys.join(', ');
+  const same = keys.map((k) => `g.${k} IS NOT DISTINCT FROM c.${k}`).join(' AND ');
+  return {
+    vc: `WITH counted AS MATERIALIZED (${counts}),
+    g AS (SELECT ${list}, row_number() OVER () AS gid FROM (SELECT DISTINCT ${list} FROM counted)),
+    vc AS (SELECT g.gid, c.x, c.c FROM counted c JOIN g ON ${same})
+    `,
+    by: 'PARTITION BY gid ',
+    gk: 'gid, ',
+    out: keys.map((k) => `g.${k}, `).join(''),
+    join: ' JOIN g USING (gid)',
+  };
+}
+
+/**
+ * SQL of a relation (keys..., `name`): DuckDB's quantile_disc of the values at `level` per group, from value counts
+ * as above: the value at 0-based rank ceil(n·q) - 1 (0 when that is negative) of the sorted values.
+ */
+export function nearestRankFromCounts(counts: string, keys: readonly string[], level: number, name: string): string {
+  if (!(level >= 0 && level <= 1)) throw new NetraError('INTERNAL', `quantile level ${level} out of range`);
+  const by = keys.length ? `PARTITION BY ${keys.join(', ')} ` : '';
+  const k = keys.map((c) => `${c}, `).join('');
+  return `SELECT ${k}min(x) FILTER (WHERE cum > greatest(ceil(n::DOUBLE * '${level}'::DOUBLE) - 1, 0)) AS ${name} FROM (
+    SELECT ${k}x, sum(c) OVER (${by}ORDER BY x ROWS UNBOUNDED PRECEDING) AS cum, sum(c) OVER (${by.trim()}) AS n FROM (${counts}))
+  GROUP BY ${k}n`;
 }
