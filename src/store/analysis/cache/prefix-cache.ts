@@ -23,18 +23,33 @@ function bucketSql(d: Dialect, thresholds: number): string {
 const HIT = 'warm AND NOT cached';
 const COLD = 'NOT warm AND NOT cached';
 
-export const PREFIX_CACHE_SQL: EngineSql<{ thresholds: number }> = {
+/**
+ * `exactKeys`: DuckDB partitions its window by a 64-bit hash of (model, prefix_hash); the query reports whether two
+ * keys in scope share a hash (`keys_collide`), and then the caller runs it again partitioned by the two strings.
+ */
+export const PREFIX_CACHE_SQL: EngineSql<{ thresholds: number; exactKeys?: boolean }> = {
   /**
    * Prefix keys are few and their partitions huge, where a framed max is slow: lag(... IGNORE NULLS) streams. Its one
    * difference from the definition: an event at the same µs as an ok event of the same key has gap 0 and is not
    * counted warm even when an older ok event is within the window (conservative; two calls of one prefix in one µs).
+   *
+   * A window sorts its whole input, and its cost grows with every column it carries (at 10M events carrying the
+   * aggregate's columns cost about three times the window itself). So the window carries only (row id, key hash,
+   * µs, ok) and keeps the events that are not warm (about 1%); the aggregate scans the rows again and marks an event
+   * warm when its row id is not among those. Partitioning by an integer instead of two strings halves the sort.
    */
-  duckdb: ({ where, t, d }, { thresholds }) => `WITH e AS (
-    SELECT event_id, app, model, provider, prefix_hash, prefix_tokens, cost_usd, cached_prompt_tokens, cached_prompt_tokens > 0 AS cached,
-      ${d.epochUs} AS ts,
-      coalesce(${d.epochUs} - lag(CASE WHEN status = 'ok' THEN ${d.epochUs} END IGNORE NULLS) OVER (
-        PARTITION BY model, prefix_hash ORDER BY "timestamp") BETWEEN 1 AND $win, false) AS warm
+  duckdb: ({ where, t, d }, { thresholds, exactKeys }) => `WITH scoped AS NOT MATERIALIZED (
+    SELECT rowid AS rid, event_id, "timestamp", app, model, provider, status, prefix_hash, prefix_tokens, cost_usd, cached_prompt_tokens
     FROM ${t} WHERE ${where} AND prefix_hash IS NOT NULL AND prefix_tokens IS NOT NULL AND prefix_block_hashes IS NULL
+  ), not_warm AS (
+    SELECT rid FROM (
+      SELECT rid, ts - lag(CASE WHEN ok THEN ts END IGNORE NULLS) OVER (PARTITION BY ${exactKeys ? 'model, prefix_hash' : 'kh'} ORDER BY ts) AS gap
+      FROM (SELECT rid, model, prefix_hash, hash(model, prefix_hash) AS kh, ${d.epochUs} AS ts, status = 'ok' AS ok FROM scoped))
+    WHERE NOT coalesce(gap BETWEEN 1 AND $win, false)
+  ), e AS (
+    SELECT event_id, app, model, provider, prefix_hash, prefix_tokens, cost_usd, cached_prompt_tokens, cached_prompt_tokens > 0 AS cached,
+      ${d.epochUs} AS ts, rid NOT IN (SELECT rid FROM not_warm) AS warm
+    FROM scoped
   ), k AS (
     SELECT app, model, provider, prefix_hash, (${bucketSql(d, thresholds)})::INTEGER AS bucket,
       count(*) AS events, fsum(cost_usd) AS spend,
@@ -53,7 +68,8 @@ export const PREFIX_CACHE_SQL: EngineSql<{ thresholds: number }> = {
     coalesce(sum(cold) FILTER (WHERE hits > 0), 0)::DOUBLE AS writes,
     coalesce(sum(cold_tokens) FILTER (WHERE hits > 0), 0)::DOUBLE AS write_prefix_tokens,
     sum(already)::DOUBLE AS already_cached_events, coalesce(sum(already_tokens), 0)::DOUBLE AS already_cached_tokens,
-    flatten(list(samples ORDER BY hits DESC) FILTER (WHERE hits > 0))[1:${SAMPLES}] AS sample_ids
+    flatten(list(samples ORDER BY hits DESC) FILTER (WHERE hits > 0))[1:${SAMPLES}] AS sample_ids,
+    (SELECT count(DISTINCT hash(model, prefix_hash)) < count(*) FROM (SELECT DISTINCT model, prefix_hash FROM k)) AS keys_collide
   FROM k GROUP BY app, model, provider, bucket
   ORDER BY hit_spend_usd DESC, app, model, provider, bucket`,
 
@@ -118,6 +134,11 @@ export async function prefixCacheGroups(
       throw new NetraError('VALIDATION', 'min_token_thresholds must be whole numbers >= 1', { field: 'min_token_thresholds' });
   }
   thresholds.forEach((th, i) => (p[`min${i}`] = th));
-  const query = sqlFor(engine, PREFIX_CACHE_SQL, where, { thresholds: thresholds.length });
-  return { groups: (await engine.query(query, p)).map(toGroup), query };
+  let query = sqlFor(engine, PREFIX_CACHE_SQL, where, { thresholds: thresholds.length });
+  let rows = await engine.query(query, p);
+  if (rows.some((r) => r.keys_collide === true)) {
+    query = sqlFor(engine, PREFIX_CACHE_SQL, where, { thresholds: thresholds.length, exactKeys: true });
+    rows = await engine.query(query, p);
+  }
+  return { groups: rows.map(toGroup), query };
 }
