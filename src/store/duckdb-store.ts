@@ -9,9 +9,10 @@
  *    exactly, against the batch itself and, when needed, against the table (`key_hash IN (...)`);
  * 3. a file-backed store writes the new rows to its write-ahead spool and resolves once they are durable there
  *    (fdatasync, grouped across concurrent appends; duckdb-spool-loader.ts). DuckDB then loads whole spool segments
- *    with one `INSERT ... read_ndjson` per group on its own threads, off the event loop, and removes them after the
- *    commit; a crash before that is replayed at the next start (exactly once, by an anti-join on the key). So an
- *    acknowledged event survives `kill -9` (durability 'fsync': also an OS crash or power loss).
+ *    on its own threads, off the event loop: from the rows' columns when the batch came with them (appendEncoded,
+ *    duckdb-load-columns.ts), else with one `INSERT ... read_ndjson` of the files; it removes them after the commit;
+ *    a crash before that is replayed from the files at the next start (exactly once, by an anti-join on the key). So
+ *    an acknowledged event survives `kill -9` (durability 'fsync': also an OS crash or power loss).
  *    Why a spool and not DuckDB's own commit per request or a writer thread: duckdb-spool-loader.ts. An in-memory
  *    store (tests, benchmarks) appends through one Appender (duckdb-row-writer.ts), committed as a group.
  *
@@ -309,14 +310,17 @@ export class DuckDbStore implements AnalyticsStore {
 
   /**
    * Stores a batch encoded off the event loop (duckdb-bulk-load.ts `encodeSpoolBatch`, validated there): the spool
-   * takes its bytes as they are, with the same de-duplication as append().
+   * takes its bytes as they are, with the same de-duplication as append(), and DuckDB later loads the rows from the
+   * batch's columns (duckdb-spool-loader.ts). A batch with suspected repeats is settled on its spool line's events,
+   * and its kept rows are loaded from the spool file.
    */
   private async appendEncodedSpooled(batch: EncodedBatch): Promise<AppendResult> {
     if (this.closing || !this.loader) throw new NetraError('STORE', 'the DuckDB store is closed');
     if (batch.rows === 0) return { inserted: 0, duplicates: 0 };
     const suspects = this.addKeys(batch.hashes);
     if (!suspects) {
-      await this.loader.write(batch.bytes, batch.rows);
+      const live = batch.columns && batch.columns.rows === batch.rows ? { columns: batch.columns, hashes: batch.hashes } : undefined;
+      await this.loader.write(batch.bytes, batch.rows, live);
       return { inserted: batch.rows, duplicates: 0 };
     }
     return this.spoolSettled(decodeSpoolBatch(batch), batch.hashes, suspects);
