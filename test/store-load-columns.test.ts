@@ -58,8 +58,10 @@ describe('DuckDB store: live load from column copies', () => {
   it('stores the same rows, column for column, as the load of the spool file', async () => {
     const viaColumns = freshPath();
     const viaFile = freshPath();
+    const viaAppend = freshPath();
     const a = await open({ path: viaColumns, ...LAZY });
     const b = await open({ path: viaFile, ...LAZY });
+    const c = await open({ path: viaAppend, ...LAZY });
     for (const part of ['p', 'q']) {
       const batch = encodeSpoolBatch(edgeEvents(part));
       expect(batch.columns?.rows).toBe(40);
@@ -68,28 +70,39 @@ describe('DuckDB store: live load from column copies', () => {
         inserted: 40,
         duplicates: 0,
       });
+      // append(): loaded from the spool file (no column copy is built on the event loop)
+      expect(await c.append(edgeEvents(part))).toEqual({ inserted: 40, duplicates: 0 });
     }
-    await a.flush();
-    await b.flush();
-    expect(loaderOf(a).loaded).toEqual({ columns: 80, files: 0 });
-    expect(loaderOf(b).loaded).toEqual({ columns: 0, files: 80 });
+    const late = () => makeEvent({ event_id: 'late', workspace: 'w', timestamp: T0 });
+    expect(await c.append([...edgeEvents('p').slice(0, 3), late()])).toEqual({ inserted: 1, duplicates: 3 });
+    // a retried batch: its repeats are settled exactly, the new row keeps the column load
+    expect(await a.appendEncoded!(encodeSpoolBatch([...edgeEvents('p').slice(0, 3), late()]))).toEqual({ inserted: 1, duplicates: 3 });
+    expect(await b.appendEncoded!({ ...encodeSpoolBatch([late()]), columns: undefined })).toEqual({ inserted: 1, duplicates: 0 });
+    for (const s of [a, b, c]) await s.flush();
+    expect(loaderOf(a).loaded).toEqual({ columns: 81, files: 0 });
+    expect(loaderOf(b).loaded).toEqual({ columns: 0, files: 81 });
+    expect(loaderOf(c).loaded).toEqual({ columns: 0, files: 81 });
     const got = await a.listEvents({ workspace: 'w' }, { limit: 1000 });
     expect(got).toEqual(await b.listEvents({ workspace: 'w' }, { limit: 1000 }));
     expect(got.find((e) => e.event_id === 'p-2')!.tags).toEqual({ 'k\ufffd': 'x\ufffd', n: '2' });
     expect(got.find((e) => e.event_id === 'p-2')!.prompt_text).toBe('a\ufffdb 2 é');
-    await a.close();
-    await b.close();
+    expect(await c.listEvents({ workspace: 'w' }, { limit: 1000 })).toEqual(got);
+    for (const s of [a, b, c]) await s.close();
     // every stored value, key hashes and JSON text included
     const rowsA = await allRows(viaColumns);
-    expect(rowsA).toHaveLength(80);
+    expect(rowsA).toHaveLength(81);
     expect(rowsA).toEqual(await allRows(viaFile));
+    expect(rowsA).toEqual(await allRows(viaAppend));
   });
 
   it('loads a segment with a write that came without columns from its file, in spool order, exactly once', async () => {
     const path = freshPath();
     const store = await open({ path, ...LAZY });
     await store.appendEncoded!(encodeSpoolBatch(edgeEvents('c1')));
-    await store.append([makeEvent({ event_id: 'plain', workspace: 'w', timestamp: T0 })]);
+    await store.appendEncoded!({
+      ...encodeSpoolBatch([makeEvent({ event_id: 'plain', workspace: 'w', timestamp: T0 })]),
+      columns: undefined,
+    });
     await store.appendEncoded!(encodeSpoolBatch(edgeEvents('c2')));
     expect((await store.stats({ workspace: 'w' })).events + (await store.stats({ workspace: 'w2' })).events).toBe(81);
     expect(loaderOf(store).loaded).toEqual({ columns: 0, files: 81 });

@@ -41,6 +41,7 @@ import { ColumnarStage, checkColumns, columnarFits, newKeyHashes } from './duckd
 import { toEvents, type EventColumns } from '../workload/event-columns.js';
 import { decodeSpoolBatch, spoolLine } from './duckdb-bulk-load.js';
 import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
+import { encodeLoadColumns } from './duckdb-load-columns.js';
 import type { SpoolDurability } from './event-spool.js';
 import { KeyHashSet, fullKey, keyHash, loadKeyIndex, settleSuspects } from './duckdb-key-index.js';
 import {
@@ -323,7 +324,7 @@ export class DuckDbStore implements AnalyticsStore {
       await this.loader.write(batch.bytes, batch.rows, live);
       return { inserted: batch.rows, duplicates: 0 };
     }
-    return this.spoolSettled(decodeSpoolBatch(batch), batch.hashes, suspects);
+    return this.spoolSettled(decodeSpoolBatch(batch), batch.hashes, suspects, batch.columns !== undefined);
   }
 
   /** Adds the batch's key hashes to the index; returns the rows whose hash was already known (null: none). */
@@ -333,19 +334,26 @@ export class DuckDbStore implements AnalyticsStore {
     return suspects;
   }
 
-  /** Spools the rows of a batch with suspected repeats that are really new (settled exactly, in the operation queue). */
-  private async spoolSettled(events: readonly WorkloadEvent[], hashes: Float64Array, suspects: number[]): Promise<AppendResult> {
+  /**
+   * Spools the rows of a batch with suspected repeats that are really new (settled exactly, in the operation queue).
+   * `withColumns`: the kept rows also get their column copy (a retried batch keeps the rest of its spool segment on
+   * the column load; the kept rows are usually few, so building it here costs the event loop little).
+   */
+  private async spoolSettled(
+    events: readonly WorkloadEvent[],
+    hashes: Float64Array,
+    suspects: number[],
+    withColumns = false,
+  ): Promise<AppendResult> {
     const loader = this.loader!;
     const n = events.length;
     const { inserted, durable } = await this.enqueue(async () => {
       const keep = await settleSuspects(events, hashes, suspects, (h) => this.storedKeys(h));
       if (keep.length === 0) return { inserted: 0, durable: null };
       const rows = keep.map((i) => events[i]!);
-      const text = spoolLine(
-        rows,
-        Float64Array.from(keep, (i) => hashes[i]!),
-      );
-      return { inserted: rows.length, durable: loader.write(text, rows.length) };
+      const rowHashes = Float64Array.from(keep, (i) => hashes[i]!);
+      const live = withColumns ? { columns: encodeLoadColumns(rows), hashes: rowHashes } : undefined;
+      return { inserted: rows.length, durable: loader.write(spoolLine(rows, rowHashes), rows.length, live) };
     });
     if (durable) await durable;
     return { inserted, duplicates: n - inserted };
