@@ -95,7 +95,7 @@ describe('DuckDB store: live load from column copies', () => {
     expect(rowsA).toEqual(await allRows(viaAppend));
   });
 
-  it('loads a segment with a write that came without columns from its file, in spool order, exactly once', async () => {
+  it('loads a segment with a write that came without columns from its file, every row exactly once', async () => {
     const path = freshPath();
     const store = await open({ path, ...LAZY });
     await store.appendEncoded!(encodeSpoolBatch(edgeEvents('c1')));
