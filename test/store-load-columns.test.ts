@@ -114,11 +114,10 @@ describe('DuckDB store: live load from column copies', () => {
     await store.close();
   });
 
-  it('holds at most liveBytesLimit of column copies: beyond it the file is loaded', async () => {
+  it('holds at most liveLoadMaxBytes of column copies: beyond it (here 0) the file is loaded', async () => {
     const path = freshPath();
-    const store = await open({ path, ...LAZY });
+    const store = await open({ path, ...LAZY, liveLoadMaxBytes: 0 });
     const loader = loaderOf(store);
-    (loader as unknown as { liveBytesLimit: number }).liveBytesLimit = 1;
     await store.appendEncoded!(encodeSpoolBatch(edgeEvents('m')));
     await store.flush();
     expect(loader.loaded).toEqual({ columns: 0, files: 40 });

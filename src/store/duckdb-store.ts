@@ -77,6 +77,8 @@ export interface DuckDbStoreOptions {
    * 'write': written to the spool without a sync (survives a crash of the process, not of the machine).
    */
   durability?: SpoolDurability;
+  /** most bytes of encoded batches' column copies held for DuckDB's load (duckdb-spool-loader.ts; 0: load every segment from its file) */
+  liveLoadMaxBytes?: number;
   /** extra DuckDB settings, e.g. { threads: '2', memory_limit: '1GB' } */
   duckdb?: Record<string, string>;
 }
@@ -88,6 +90,7 @@ export class DuckDbStore implements AnalyticsStore {
   private readonly flushIntervalMs: number;
   private readonly settings: Record<string, string>;
   private readonly durability: SpoolDurability;
+  private readonly liveLoadMaxBytes: number | undefined;
   private loader: SpoolLoader | null = null;
   /** what the last init() replayed from a crashed process's spool */
   lastReplay: ReplayResult = { segments: 0, rows: 0 };
@@ -123,6 +126,7 @@ export class DuckDbStore implements AnalyticsStore {
     this.flushIntervalMs = Math.max(0, opts.flushIntervalMs ?? 1000);
     this.settings = opts.duckdb ?? {};
     this.durability = opts.durability ?? 'fsync';
+    this.liveLoadMaxBytes = opts.liveLoadMaxBytes;
   }
 
   /** Runs fn after every earlier operation; DuckDB errors become NetraError('STORE'). */
@@ -169,6 +173,7 @@ export class DuckDbStore implements AnalyticsStore {
         const spool = {
           dir: `${this.path}.spool`,
           durability: this.durability,
+          liveBytesLimit: this.liveLoadMaxBytes,
           commitRows: this.flushRows,
           commitIntervalMs: this.flushIntervalMs,
         };
