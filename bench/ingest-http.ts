@@ -10,6 +10,7 @@
  *   node --import tsx bench/ingest-http.ts --smoke      # 20,000 events (or BENCH_SMOKE=1)
  *   node --import tsx bench/ingest-http.ts --events 1000000 --concurrency 4
  *   node --import tsx bench/ingest-http.ts --workers 0  # bodies parsed on the server's event loop (default: 1 worker)
+ *   node --import tsx bench/ingest-http.ts --live-load-max-bytes 0  # DuckDB loads the spool files, not the column copies
  *
  * The load generator runs in a worker thread with pre-serialised bodies, so the server's thread does only server work.
  * Events come from the synthetic generator (chat-support and rag-assistant presets: realistic sizes, ~text on part).
@@ -34,6 +35,8 @@ const CONCURRENCY = arg('--concurrency', 4);
 // JSON ingest worker threads of the server (NETRA_INGEST_WORKER_THREADS; 0: parsed on the event loop)
 const WORKERS = arg('--workers', 1);
 const BATCH = 1000;
+// NETRA_DUCKDB_LIVE_LOAD_MAX_BYTES (0: DuckDB loads every spool segment from its file, as before the column copies)
+const LIVE_LOAD = args.includes('--live-load-max-bytes') ? { liveLoadMaxBytes: arg('--live-load-max-bytes', 0) } : {};
 
 function makeEvents(n: number): WorkloadEvent[] {
   const catalog = loadPriceCatalog();
@@ -108,7 +111,14 @@ interface HttpRun {
 /** One measured run of the real app with the given durability: ms until the last 200, and until every row is committed. */
 async function httpRun(dir: string, bodies: string[], expected: number, durability: 'fsync' | 'write'): Promise<HttpRun> {
   const app = await createApp(
-    parseConfig({ dataDir: dir, port: 0, seedDemo: false, logLevel: 'warn', store: { durability }, ingest: { workerThreads: WORKERS } }),
+    parseConfig({
+      dataDir: dir,
+      port: 0,
+      seedDemo: false,
+      logLevel: 'warn',
+      store: { durability, ...LIVE_LOAD },
+      ingest: { workerThreads: WORKERS },
+    }),
   );
   const base = await app.listen();
   const url = `${base}/api/v1/events?workspace=bench`;

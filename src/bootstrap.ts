@@ -78,6 +78,7 @@ export function openAnalyticsStore(config: Config): AnalyticsStore {
   return createDuckDbStore({
     path: config.store.duckdbPath ?? join(config.dataDir, 'events.duckdb'),
     durability: config.store.durability,
+    liveLoadMaxBytes: config.store.liveLoadMaxBytes,
     duckdb,
   });
 }

@@ -402,6 +402,11 @@ export const SETTINGS = {
       "when ingestion answers 2xx: `fsync` = events synced to the store's write-ahead spool (survive kill -9, OS crash, power loss); `write` = written without a sync (survive a crash of the process only)",
       { readme: true },
     ),
+    liveLoadMaxBytes: setting(
+      'NETRA_DUCKDB_LIVE_LOAD_MAX_BYTES',
+      int(128 * 1024 * 1024, 0),
+      "most bytes of ingest-worker batches held by column for DuckDB's load, which then skips re-reading the spool (less CPU, more event-loop time); beyond it, or at 0, spooled rows are loaded from the spool's files",
+    ),
     clickhouseUrl: setting(
       'CLICKHOUSE_URL',
       z.string().url().optional(),

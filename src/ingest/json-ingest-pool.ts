@@ -74,7 +74,7 @@ export class JsonIngestPool {
       return null;
     }
     this.counts.encoded++;
-    return { rows: answer.rows, hashes: answer.hashes, bytes: answer.bytes };
+    return { rows: answer.rows, hashes: answer.hashes, bytes: answer.bytes, columns: answer.columns };
   }
 
   /** Starts the workers now (a serving process), so the first large bodies do not wait for their start (~0.5–1.5 s). */

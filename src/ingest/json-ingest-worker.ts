@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { PriceCatalog, type PriceCatalogData } from '../workload/price-catalog.js';
 import { prepareJsonBatch } from './json-batch.js';
+import { type LoadColumns, loadColumnsBuffers } from '../store/duckdb-load-columns.js';
 
 export interface JsonJob {
   id: number;
@@ -19,7 +20,7 @@ export interface JsonJob {
 }
 
 export type JsonJobAnswer =
-  | { id: number; ok: true; catalogGen: number; rows: number; hashes: Float64Array; bytes: Uint8Array }
+  | { id: number; ok: true; catalogGen: number; rows: number; hashes: Float64Array; bytes: Uint8Array; columns?: LoadColumns }
   | { id: number; ok: false; reason: string };
 
 let catalog: PriceCatalog | null = null;
@@ -33,13 +34,17 @@ function answer(job: JsonJob): JsonJobAnswer {
   if (!catalog || catalogGen !== job.catalogGen) return { id: job.id, ok: false, reason: 'no catalog' };
   const r = prepareJsonBatch(job.body, job.maxEvents, { workspace: job.workspace, pricer: catalog, newId: randomUUID });
   if (!r.ok) return { id: job.id, ok: false, reason: r.reason };
-  return { id: job.id, ok: true, catalogGen, rows: r.batch.rows, hashes: r.batch.hashes, bytes: r.batch.bytes };
+  const { rows, hashes, bytes, columns } = r.batch;
+  return { id: job.id, ok: true, catalogGen, rows, hashes, bytes, columns };
 }
 
 /** The answer's buffers move to the main thread (no copy) when the views span them whole. */
 function transferables(a: JsonJobAnswer): ArrayBuffer[] {
   if (!a.ok) return [];
-  return [a.hashes, a.bytes].filter((v) => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength).map((v) => v.buffer as ArrayBuffer);
+  const whole = [a.hashes, a.bytes]
+    .filter((v) => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength)
+    .map((v) => v.buffer as ArrayBuffer);
+  return a.columns ? [...whole, ...loadColumnsBuffers(a.columns)] : whole;
 }
 
 parentPort!.on('message', (job: JsonJob) => {

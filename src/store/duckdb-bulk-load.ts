@@ -18,29 +18,14 @@
  */
 import type { WorkloadEvent } from '../workload/event.js';
 import { keyHash } from './duckdb-key-index.js';
+import { encodeLoadColumns } from './duckdb-load-columns.js';
 import { validateEvents } from './duckdb-row-writer.js';
 import { EVENT_TABLE_COLUMNS, q } from './duckdb-schema.js';
 import type { EncodedBatch } from './types.js';
-
-/** JSON.stringify writes a lone surrogate as a lowercase \udXXX escape; a false hit (an escaped backslash) only costs a rebuild. */
-const LONE_SURROGATE_ESCAPE = /\\ud[89a-f][0-9a-f]{2}/;
+import { LONE_SURROGATE_ESCAPE, repairedValue } from './well-formed-json.js';
 
 /** The first bytes of a line (and so of a segment) in the by-column format. */
 export const COLUMNAR_LINE_START = '{"v":2,';
-
-function wellFormed(s: string): string {
-  return (s as string & { toWellFormed(): string }).toWellFormed();
-}
-
-function repairedValue(v: unknown): unknown {
-  if (typeof v === 'string') return wellFormed(v);
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[wellFormed(k)] = typeof x === 'string' ? wellFormed(x) : x;
-    return out;
-  }
-  return v;
-}
 
 /** The event columns the line carries (timestamp and key_hash ride as `t` and `h`). */
 const LINE_COLUMNS = EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'timestamp' && c.name !== 'key_hash');
@@ -68,14 +53,15 @@ export function spoolLine(rows: readonly WorkloadEvent[], hashes: Float64Array):
 }
 
 /**
- * Validated events as a spool line in UTF-8 with their key hashes: what DuckDbStore.appendEncoded() takes. Pure (no
- * store state), so a worker thread can run it; throws NetraError('VALIDATION') like append() for a row that does not fit.
+ * Validated events as a spool line in UTF-8 with their key hashes and the same rows by column for DuckDB's live load
+ * (duckdb-load-columns.ts): what DuckDbStore.appendEncoded() takes. Pure (no store state), so a worker thread can run
+ * it; throws NetraError('VALIDATION') like append() for a row that does not fit.
  */
 export function encodeSpoolBatch(events: readonly WorkloadEvent[]): EncodedBatch {
   validateEvents(events);
   const hashes = new Float64Array(events.length);
   for (let i = 0; i < events.length; i++) hashes[i] = keyHash(events[i]!.workspace, events[i]!.event_id);
-  return { rows: events.length, hashes, bytes: Buffer.from(spoolLine(events, hashes), 'utf8') };
+  return { rows: events.length, hashes, bytes: Buffer.from(spoolLine(events, hashes), 'utf8'), columns: encodeLoadColumns(events) };
 }
 
 /** The events of an encoded batch (the rare path: a batch with repeated keys is settled against the table). */

@@ -19,9 +19,7 @@
 import duckdb from '@duckdb/node-bindings';
 import {
   DOUBLE,
-  DuckDBTableFunction,
   LIST,
-  type DuckDBDataChunk,
   UINTEGER,
   UTINYINT,
   VARCHAR,
@@ -35,6 +33,7 @@ import { NULL_CODE, STRING_COLUMNS, stringAt, type EventColumns, type StringColu
 import { keyHash, type KeyHashSet } from './duckdb-key-index.js';
 import { EVENT_TABLE_COLUMNS, q, type ColumnDef } from './duckdb-schema.js';
 import { tagsToJson } from './duckdb-row-writer.js';
+import { BatchScan, setValidity, validityWords } from './duckdb-batch-scan.js';
 
 const VARCHAR_LIST = LIST(VARCHAR);
 
@@ -207,12 +206,17 @@ const FUNCTION = 'netra_event_columns';
 export class ColumnarStage {
   private sources: Source[] | null = null;
   private shape = '';
-  private batches: { batch: EventColumns; hashes: Float64Array }[] = [];
-  private registered = false;
-  /** scan position while a commit runs: batch index and row within it */
-  private at = 0;
-  private row = 0;
-  private readonly valid = new Uint32Array(duckdb.vector_size() / 32 + 2);
+  private readonly scan = new BatchScan<{ batch: EventColumns; hashes: Float64Array }>({
+    name: FUNCTION,
+    columns: () => EVENT_TABLE_COLUMNS.map((c, k) => ({ name: c.name, type: STAGE_TYPE[this.sources![k]!.kind][1] })),
+    rows: (b) => b.batch.length,
+    fill: (out, { batch, hashes }, from, n) => {
+      const sources = this.sources!;
+      for (let k = 0; k < sources.length; k++)
+        this.fill(duckdb.data_chunk_get_vector(out.chunk, k), batch, EVENT_TABLE_COLUMNS[k]!, sources[k]!, hashes, from, n);
+    },
+  });
+  private readonly valid = validityWords();
   /** rows added and not yet committed */
   rows = 0;
 
@@ -233,45 +237,8 @@ export class ColumnarStage {
       this.sources = EVENT_TABLE_COLUMNS.map((c) => sourceOf(batch, c));
       this.shape = shapeKey(this.sources);
     }
-    this.batches.push({ batch, hashes });
+    this.scan.batches.push({ batch, hashes });
     this.rows += batch.length;
-  }
-
-  private register(): void {
-    if (this.registered) return;
-    this.conn.registerTableFunction(
-      DuckDBTableFunction.create({
-        name: FUNCTION,
-        bindFunction: (info) => {
-          EVENT_TABLE_COLUMNS.forEach((c, k) => info.addResultColumn(c.name, STAGE_TYPE[this.sources![k]!.kind][1]));
-        },
-        initFunction: () => {
-          this.at = 0;
-          this.row = 0;
-        },
-        mainFunction: (_info, out) => this.scan(out),
-      }),
-    );
-    this.registered = true;
-  }
-
-  /** Fills the next chunk of the scan (a row count of 0 ends it). */
-  private scan(out: DuckDBDataChunk): void {
-    while (this.at < this.batches.length && this.row >= this.batches[this.at]!.batch.length) {
-      this.at++;
-      this.row = 0;
-    }
-    const cur = this.batches[this.at];
-    if (!cur) {
-      out.rowCount = 0;
-      return;
-    }
-    const n = Math.min(duckdb.vector_size(), cur.batch.length - this.row);
-    out.rowCount = n;
-    const sources = this.sources!;
-    for (let k = 0; k < sources.length; k++)
-      this.fill(duckdb.data_chunk_get_vector(out.chunk, k), cur.batch, EVENT_TABLE_COLUMNS[k]!, sources[k]!, cur.hashes, this.row, n);
-    this.row += n;
   }
 
   private fill(v: duckdb.Vector, batch: EventColumns, col: ColumnDef, src: Source, hashes: Float64Array, from: number, n: number): void {
@@ -322,16 +289,13 @@ export class ColumnarStage {
       }
     }
     if (data) duckdb.copy_data_to_vector(v, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-    if (valid) {
-      duckdb.vector_ensure_validity_writable(v);
-      duckdb.copy_data_to_vector_validity(v, 0, valid.buffer as ArrayBuffer, 0, ((n + 63) >>> 6) * 8);
-    }
+    if (valid) setValidity(v, valid, n);
   }
 
   /** Moves every added row into `events` (one statement, run by DuckDB's threads). */
   async commit(): Promise<void> {
     if (this.rows === 0 || !this.sources) return;
-    this.register();
+    this.scan.register(this.conn);
     const params: Record<string, DuckDBValue> = {};
     const types: Record<string, DuckDBType> = {};
     const exprs = EVENT_TABLE_COLUMNS.map((col, k) => {
@@ -348,13 +312,13 @@ export class ColumnarStage {
     try {
       await this.conn.run(`INSERT INTO events SELECT ${exprs.join(', ')} FROM ${FUNCTION}() s`, params, types);
     } finally {
-      this.batches = [];
+      this.scan.batches = [];
       this.rows = 0;
     }
   }
 
   close(): void {
-    this.batches = [];
+    this.scan.batches = [];
     this.rows = 0;
   }
 }

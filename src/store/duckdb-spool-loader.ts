@@ -2,13 +2,17 @@
  * Moves spooled events into DuckDB: the write path of a file-backed DuckDB store.
  *
  * `write()` puts de-duplicated rows in the spool (event-spool.ts) and resolves once they are durable there: that is
- * when HTTP ingestion acknowledges them. Loads then take every sealed segment into `events` with one `INSERT ...
- * read_ndjson(...)` on the loader's own connection, run by DuckDB's threads (not the event loop), and remove the
- * segments after the commit. A load starts when `commitRows` rows are waiting, `commitIntervalMs` after the first one,
- * and before every read (`commit()`), so a read sees every acknowledged event.
+ * when HTTP ingestion acknowledges them. Loads then take every sealed segment into `events` on the loader's own
+ * connection, run by DuckDB's threads (not the event loop), and remove the segments after the commit. A segment whose
+ * every write came with its rows by column (duckdb-load-columns.ts, built in an ingest worker) is loaded from those
+ * columns, one INSERT from a table function for a run of such segments, without reading the file back; any other
+ * segment with one `INSERT ... read_ndjson(...)` of its file. A load starts when `commitRows` rows are waiting,
+ * `commitIntervalMs` after the first one, and before every read (`commit()`), so a read sees every acknowledged event.
  *
- * Crash safety: a segment is removed only after DuckDB committed its rows. At start, `replay()` loads what a crashed
- * process left with an anti-join on (workspace, event_id), so each spooled event is stored exactly once.
+ * Crash safety: a segment is removed only after DuckDB committed its rows, whichever way they were loaded. At start,
+ * `replay()` loads what a crashed process left with an anti-join on (workspace, event_id), so each spooled event is
+ * stored exactly once. The column copies live in memory only; at most `liveBytesLimit` of them are held, a write
+ * beyond it leaves its segment to `read_ndjson`.
  *
  * Why not DuckDB's commit per request (grouped), or a worker thread owning the appender: a DuckDB commit costs
  * ~0.1 ms per column whatever its size plus a WAL sync, and the appender's calls and its commit are synchronous on
@@ -22,6 +26,13 @@ import { NetraError } from '../errors.js';
 import { EventSpool, type SealedSegment, type SpoolDurability } from './event-spool.js';
 import { open } from 'node:fs/promises';
 import { bulkLoadSql, COLUMNAR_LINE_START, replaySql } from './duckdb-bulk-load.js';
+import { type LoadColumns, LoadColumnsStage, loadColumnsBytes } from './duckdb-load-columns.js';
+
+/** The rows of one spool write by column, with their key hashes. */
+export interface LiveRows {
+  columns: LoadColumns;
+  hashes: Float64Array;
+}
 
 export interface SpoolLoaderOptions {
   dir: string;
@@ -30,6 +41,8 @@ export interface SpoolLoaderOptions {
   commitRows: number;
   /** start a load at most this long after a row was spooled; 0: every write waits for its load */
   commitIntervalMs: number;
+  /** most bytes of column copies held for loads (default 128 MiB) */
+  liveBytesLimit?: number;
 }
 
 export interface ReplayResult {
@@ -39,8 +52,11 @@ export interface ReplayResult {
 }
 
 export class SpoolLoader {
-  readonly spool: EventSpool;
-  private sealed: SealedSegment[] = [];
+  readonly spool: EventSpool<LiveRows>;
+  private sealed: SealedSegment<LiveRows>[] = [];
+  private readonly stage: LoadColumnsStage;
+  private liveBytes = 0;
+  private readonly liveBytesLimit: number;
   private sealedRows = 0;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -49,12 +65,16 @@ export class SpoolLoader {
   error: unknown = null;
   /** loads committed (for tests and metrics) */
   loads = 0;
+  /** rows loaded from column copies / from the spool's files (for tests and metrics) */
+  readonly loaded = { columns: 0, files: 0 };
 
   constructor(
     private readonly conn: DuckDBConnection,
     private readonly opts: SpoolLoaderOptions,
   ) {
     this.spool = new EventSpool(opts.dir, opts.durability);
+    this.stage = new LoadColumnsStage(conn);
+    this.liveBytesLimit = opts.liveBytesLimit ?? 128 * 1024 * 1024;
   }
 
   /** Loads segments a crashed process left; call once, before the first write. */
@@ -84,12 +104,19 @@ export class SpoolLoader {
   }
 
   /**
-   * Spools NDJSON text (or its UTF-8 bytes) of `rows` events. Must be called synchronously after the rows' keys entered the de-duplication
-   * index (so a later `commit()` covers them); resolves when the rows are durable in the spool.
+   * Spools NDJSON text (or its UTF-8 bytes) of `rows` events, with the same rows by column when the caller has them.
+   * Must be called synchronously after the rows' keys entered the de-duplication index (so a later `commit()` covers
+   * them); resolves when the rows are durable in the spool.
    */
-  async write(text: string | Uint8Array, rows: number): Promise<void> {
+  async write(text: string | Uint8Array, rows: number, live?: LiveRows): Promise<void> {
     if (this.closed) throw new NetraError('STORE', 'the DuckDB store is closed');
-    const durable = this.spool.write(text, rows);
+    let kept = live;
+    if (kept) {
+      const bytes = loadColumnsBytes(kept.columns);
+      if (this.liveBytes + bytes > this.liveBytesLimit) kept = undefined;
+      else this.liveBytes += bytes;
+    }
+    const durable = this.spool.write(text, rows, kept);
     if (this.opts.commitIntervalMs === 0) {
       await durable;
       await this.commit();
@@ -134,27 +161,41 @@ export class SpoolLoader {
   private async loadSealed(): Promise<void> {
     const seg = await this.spool.seal();
     if (seg) {
+      if (!seg.complete) this.release(seg);
       this.sealed.push(seg);
       this.sealedRows += seg.rows;
     }
-    if (this.sealed.length === 0) return;
-    const batch = this.sealed.slice();
-    try {
-      await this.conn.run(bulkLoadSql(batch.map((s) => s.path)));
-    } catch (err) {
-      // the segments stay: the next commit (or the next start's replay) tries them again
-      throw new NetraError(
-        'STORE',
-        `DuckDB: loading ${batch.reduce((a, s) => a + s.rows, 0)} spooled events failed: ${(err as Error).message}`,
-        { cause: err },
-      );
+    // in spool order: runs of segments loaded from their columns, and runs loaded from their files
+    while (this.sealed.length > 0) {
+      const fromColumns = this.sealed[0]!.complete;
+      let n = 1;
+      while (n < this.sealed.length && this.sealed[n]!.complete === fromColumns) n++;
+      const run = this.sealed.slice(0, n);
+      const rows = run.reduce((a, s) => a + s.rows, 0);
+      try {
+        if (fromColumns) {
+          for (const s of run) for (const l of s.live) this.stage.add(l.columns, l.hashes);
+          await this.stage.commit();
+        } else await this.conn.run(bulkLoadSql(run.map((s) => s.path)));
+      } catch (err) {
+        // the segments stay: the next commit (or the next start's replay) tries them again
+        throw new NetraError('STORE', `DuckDB: loading ${rows} spooled events failed: ${(err as Error).message}`, { cause: err });
+      }
+      this.loads++;
+      this.loaded[fromColumns ? 'columns' : 'files'] += rows;
+      this.sealed = this.sealed.slice(n);
+      for (const s of run) {
+        this.sealedRows -= s.rows;
+        this.release(s);
+        await this.spool.remove(s);
+      }
     }
-    this.loads++;
-    this.sealed = this.sealed.slice(batch.length);
-    for (const s of batch) {
-      this.sealedRows -= s.rows;
-      await this.spool.remove(s);
-    }
+  }
+
+  /** Frees a segment's column copies (loaded, or not usable: a write without them). */
+  private release(seg: SealedSegment<LiveRows>): void {
+    for (const l of seg.live) this.liveBytes -= loadColumnsBytes(l.columns);
+    seg.live = [];
   }
 
   /** Commits what is spooled and closes the spool; on failure the segments stay for the next start's replay. */

@@ -9,9 +9,10 @@
  *    exactly, against the batch itself and, when needed, against the table (`key_hash IN (...)`);
  * 3. a file-backed store writes the new rows to its write-ahead spool and resolves once they are durable there
  *    (fdatasync, grouped across concurrent appends; duckdb-spool-loader.ts). DuckDB then loads whole spool segments
- *    with one `INSERT ... read_ndjson` per group on its own threads, off the event loop, and removes them after the
- *    commit; a crash before that is replayed at the next start (exactly once, by an anti-join on the key). So an
- *    acknowledged event survives `kill -9` (durability 'fsync': also an OS crash or power loss).
+ *    on its own threads, off the event loop: from the rows' columns when the batch came with them (appendEncoded,
+ *    duckdb-load-columns.ts), else with one `INSERT ... read_ndjson` of the files; it removes them after the commit;
+ *    a crash before that is replayed from the files at the next start (exactly once, by an anti-join on the key). So
+ *    an acknowledged event survives `kill -9` (durability 'fsync': also an OS crash or power loss).
  *    Why a spool and not DuckDB's own commit per request or a writer thread: duckdb-spool-loader.ts. An in-memory
  *    store (tests, benchmarks) appends through one Appender (duckdb-row-writer.ts), committed as a group.
  *
@@ -43,6 +44,7 @@ import { ColumnarStage, checkColumns, columnarFits, newKeyHashes } from './duckd
 import { toEvents, type EventColumns } from '../workload/event-columns.js';
 import { decodeSpoolBatch, spoolLine } from './duckdb-bulk-load.js';
 import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
+import { encodeLoadColumns } from './duckdb-load-columns.js';
 import type { SpoolDurability } from './event-spool.js';
 import { KeyHashSet, fullKey, keyHash, loadKeyIndex, settleSuspects } from './duckdb-key-index.js';
 import {
@@ -81,6 +83,8 @@ export interface DuckDbStoreOptions {
    * 'write': written to the spool without a sync (survives a crash of the process, not of the machine).
    */
   durability?: SpoolDurability;
+  /** most bytes of encoded batches' column copies held for DuckDB's load (duckdb-spool-loader.ts; 0: load every segment from its file) */
+  liveLoadMaxBytes?: number;
   /** extra DuckDB settings, e.g. { threads: '2', memory_limit: '1GB' } */
   duckdb?: Record<string, string>;
 }
@@ -92,6 +96,7 @@ export class DuckDbStore implements AnalyticsStore {
   private readonly flushIntervalMs: number;
   private readonly settings: Record<string, string>;
   private readonly durability: SpoolDurability;
+  private readonly liveLoadMaxBytes: number | undefined;
   private loader: SpoolLoader | null = null;
   /** what the last init() replayed from a crashed process's spool */
   lastReplay: ReplayResult = { segments: 0, rows: 0 };
@@ -127,6 +132,7 @@ export class DuckDbStore implements AnalyticsStore {
     this.flushIntervalMs = Math.max(0, opts.flushIntervalMs ?? 1000);
     this.settings = opts.duckdb ?? {};
     this.durability = opts.durability ?? 'fsync';
+    this.liveLoadMaxBytes = opts.liveLoadMaxBytes;
   }
 
   /** Runs fn after every earlier operation; DuckDB errors become NetraError('STORE'). */
@@ -173,6 +179,7 @@ export class DuckDbStore implements AnalyticsStore {
         const spool = {
           dir: `${this.path}.spool`,
           durability: this.durability,
+          liveBytesLimit: this.liveLoadMaxBytes,
           commitRows: this.flushRows,
           commitIntervalMs: this.flushIntervalMs,
         };
@@ -315,17 +322,20 @@ export class DuckDbStore implements AnalyticsStore {
 
   /**
    * Stores a batch encoded off the event loop (duckdb-bulk-load.ts `encodeSpoolBatch`, validated there): the spool
-   * takes its bytes as they are, with the same de-duplication as append().
+   * takes its bytes as they are, with the same de-duplication as append(), and DuckDB later loads the rows from the
+   * batch's columns (duckdb-spool-loader.ts). A batch with suspected repeats is settled on its spool line's events,
+   * and its kept rows are loaded from the spool file.
    */
   private async appendEncodedSpooled(batch: EncodedBatch): Promise<AppendResult> {
     if (this.closing || !this.loader) throw new NetraError('STORE', 'the DuckDB store is closed');
     if (batch.rows === 0) return { inserted: 0, duplicates: 0 };
     const suspects = this.addKeys(batch.hashes);
     if (!suspects) {
-      await this.loader.write(batch.bytes, batch.rows);
+      const live = batch.columns && batch.columns.rows === batch.rows ? { columns: batch.columns, hashes: batch.hashes } : undefined;
+      await this.loader.write(batch.bytes, batch.rows, live);
       return { inserted: batch.rows, duplicates: 0 };
     }
-    return this.spoolSettled(decodeSpoolBatch(batch), batch.hashes, suspects);
+    return this.spoolSettled(decodeSpoolBatch(batch), batch.hashes, suspects, batch.columns !== undefined);
   }
 
   /** Adds the batch's key hashes to the index; returns the rows whose hash was already known (null: none). */
@@ -335,19 +345,26 @@ export class DuckDbStore implements AnalyticsStore {
     return suspects;
   }
 
-  /** Spools the rows of a batch with suspected repeats that are really new (settled exactly, in the operation queue). */
-  private async spoolSettled(events: readonly WorkloadEvent[], hashes: Float64Array, suspects: number[]): Promise<AppendResult> {
+  /**
+   * Spools the rows of a batch with suspected repeats that are really new (settled exactly, in the operation queue).
+   * `withColumns`: the kept rows also get their column copy (a retried batch keeps the rest of its spool segment on
+   * the column load; the kept rows are usually few, so building it here costs the event loop little).
+   */
+  private async spoolSettled(
+    events: readonly WorkloadEvent[],
+    hashes: Float64Array,
+    suspects: number[],
+    withColumns = false,
+  ): Promise<AppendResult> {
     const loader = this.loader!;
     const n = events.length;
     const { inserted, durable } = await this.enqueue(async () => {
       const keep = await settleSuspects(events, hashes, suspects, (h) => this.storedKeys(h));
       if (keep.length === 0) return { inserted: 0, durable: null };
       const rows = keep.map((i) => events[i]!);
-      const text = spoolLine(
-        rows,
-        Float64Array.from(keep, (i) => hashes[i]!),
-      );
-      return { inserted: rows.length, durable: loader.write(text, rows.length) };
+      const rowHashes = Float64Array.from(keep, (i) => hashes[i]!);
+      const live = withColumns ? { columns: encodeLoadColumns(rows), hashes: rowHashes } : undefined;
+      return { inserted: rows.length, durable: loader.write(spoolLine(rows, rowHashes), rows.length, live) };
     });
     if (durable) await durable;
     return { inserted, duplicates: n - inserted };

@@ -10,6 +10,10 @@
  * Segments: the current segment takes writes; `seal()` closes it after its writes are done and opens the next, so a
  * sealed segment is complete and can be bulk-loaded and then removed. At start, segments left by a crash are listed
  * by `leftovers()` (their torn tail, a last line without its newline, was never acknowledged and is cut off).
+ *
+ * A write may bring the same rows in another form (`live`, e.g. by column for a faster load); the spool keeps those
+ * with the segment its bytes landed in and hands them back when sealing it, so its reader can load the live copy and
+ * read the file only after a crash.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { open, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
@@ -17,10 +21,14 @@ import { join } from 'node:path';
 
 export type SpoolDurability = 'fsync' | 'write';
 
-export interface SealedSegment {
+export interface SealedSegment<L = unknown> {
   path: string;
   /** rows written to it (unknown, -1, for leftovers of an earlier process) */
   rows: number;
+  /** the live copies its writes came with, in write order */
+  live: L[];
+  /** whether every write to it came with a live copy (false for leftovers) */
+  complete: boolean;
 }
 
 interface Waiter {
@@ -30,11 +38,14 @@ interface Waiter {
 
 const SEGMENT = /^(\d{6,})\.ndjson$/;
 
-export class EventSpool {
+export class EventSpool<L = unknown> {
   private fh: FileHandle | null = null;
   private seq = 0;
   private segmentRows = 0;
+  private segmentLive: L[] = [];
+  private segmentComplete = true;
   private pendingText: Array<string | Uint8Array> = [];
+  private pendingLive: Array<L | undefined> = [];
   private pendingRows = 0;
   private waiters: Waiter[] = [];
   private draining: Promise<void> | null = null;
@@ -48,16 +59,16 @@ export class EventSpool {
   ) {}
 
   /** Creates the directory (0700) and returns segments left by an earlier process, oldest first, torn tails repaired. */
-  async leftovers(): Promise<SealedSegment[]> {
+  async leftovers(): Promise<SealedSegment<L>[]> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const names = readdirSync(this.dir)
       .filter((n) => SEGMENT.test(n))
       .sort();
-    const out: SealedSegment[] = [];
+    const out: SealedSegment<L>[] = [];
     for (const name of names) {
       this.seq = Math.max(this.seq, Number(SEGMENT.exec(name)![1]));
       const path = join(this.dir, name);
-      if (await repairTail(path)) out.push({ path, rows: -1 });
+      if (await repairTail(path)) out.push({ path, rows: -1, live: [], complete: false });
       else await unlink(path);
     }
     return out;
@@ -67,6 +78,8 @@ export class EventSpool {
     if (!this.fh) {
       this.seq++;
       this.segmentRows = 0;
+      this.segmentLive = [];
+      this.segmentComplete = true;
       this.fh = await open(this.segmentPath(this.seq), 'a', 0o600);
     }
     return this.fh;
@@ -81,11 +94,15 @@ export class EventSpool {
     return this.segmentRows + this.pendingRows;
   }
 
-  /** Appends NDJSON text or its UTF-8 bytes (`rows` events, each line ending in '\n'); resolves when it is durable. */
-  write(text: string | Uint8Array, rows: number): Promise<void> {
+  /**
+   * Appends NDJSON text or its UTF-8 bytes (`rows` events, each line ending in '\n'), with the rows' live copy if
+   * there is one; resolves when it is durable.
+   */
+  write(text: string | Uint8Array, rows: number, live?: L): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise<void>((resolve, reject) => {
       this.pendingText.push(text);
+      this.pendingLive.push(live);
       this.pendingRows += rows;
       this.waiters.push({ resolve, reject });
       this.draining ??= this.drain();
@@ -98,8 +115,10 @@ export class EventSpool {
         // one gathered write of every waiting line: no joined copy of the texts
         const parts = this.pendingText.map((t) => (typeof t === 'string' ? Buffer.from(t, 'utf8') : t));
         const rows = this.pendingRows;
+        const live = this.pendingLive;
         const waiters = this.waiters;
         this.pendingText = [];
+        this.pendingLive = [];
         this.pendingRows = 0;
         this.waiters = [];
         try {
@@ -108,6 +127,10 @@ export class EventSpool {
           else await fh.writev(parts);
           if (this.durability === 'fsync') await fh.datasync();
           this.segmentRows += rows;
+          for (const l of live) {
+            if (l === undefined) this.segmentComplete = false;
+            else this.segmentLive.push(l);
+          }
           this.syncs++;
         } catch (err) {
           // The segment may now hold a partial write: no later write may land after it (a torn line mid-file would
@@ -116,6 +139,7 @@ export class EventSpool {
           for (const w of [...waiters, ...this.waiters]) w.reject(err);
           this.waiters = [];
           this.pendingText = [];
+          this.pendingLive = [];
           this.pendingRows = 0;
           return;
         }
@@ -127,25 +151,29 @@ export class EventSpool {
   }
 
   /** Waits for writes in flight, closes the current segment and returns it (null when it holds no rows). */
-  async seal(): Promise<SealedSegment | null> {
+  async seal(): Promise<SealedSegment<L> | null> {
     while (this.draining) await this.draining;
     if (this.failed) throw this.failed;
     if (!this.fh) return null;
     // taken before the first await: a write arriving meanwhile opens the next segment
     const fh = this.fh;
     const rows = this.segmentRows;
+    const live = this.segmentLive;
+    const complete = this.segmentComplete;
     const path = this.segmentPath(this.seq);
     this.fh = null;
     this.segmentRows = 0;
+    this.segmentLive = [];
+    this.segmentComplete = true;
     await fh.close();
     if (rows === 0) {
       await unlink(path);
       return null;
     }
-    return { path, rows };
+    return { path, rows, live, complete };
   }
 
-  async remove(segment: SealedSegment): Promise<void> {
+  async remove(segment: SealedSegment<L>): Promise<void> {
     await unlink(segment.path);
   }
 

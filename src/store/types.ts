@@ -15,6 +15,7 @@ import type { StoreQueryTiming } from '../optimize/store-health.js';
 
 import type { Scope } from '../workload/scope.js';
 import type { EventColumns } from '../workload/event-columns.js';
+import type { LoadColumns } from './duckdb-load-columns.js';
 
 export type { Scope };
 
@@ -106,6 +107,11 @@ export interface EncodedBatch {
   hashes: Float64Array;
   /** the store's write format of the events (DuckDB: one spool line, UTF-8) */
   bytes: Uint8Array;
+  /**
+   * DuckDB: the same rows by column (duckdb-load-columns.ts), which DuckDB loads while the process lives; the bytes
+   * stay the durable record, read back only after a crash
+   */
+  columns?: LoadColumns;
 }
 
 /** Position in a workspace's events, ordered by (timestamp, event_id); `timestamp_us`: epoch microseconds. */

@@ -1,0 +1,223 @@
+/**
+ * Spooled rows by column in binary, for DuckDB's live load: the spool line (duckdb-bulk-load.ts) stays the durable
+ * record, and this copy of the same rows is what DuckDB loads while the process lives, through a table function
+ * (one `INSERT INTO events SELECT ... FROM netra_load_columns()` per load) instead of re-reading the spool with
+ * `read_ndjson`. The spool is read back only after a crash (replay at start).
+ *
+ * Layout (`LoadColumns`), built off the event loop (an ingest worker, next to the spool line) and posted with its
+ * buffers transferred (no copy): every number-like column of `events` (EVENT_TABLE_COLUMNS minus `key_hash`) as
+ * float64, column after column (NaN: null; timestamps in integer µs, booleans 0/1), and every text-like column
+ * (strings, the tags' JSON, the block chains' JSON) as UTF-8 bytes with offsets and a null flag per value. Filling
+ * DuckDB's vectors then costs one native call per number column and chunk, and one per non-null text value, with no
+ * JS string made on the main thread. Values are the ones the spool line's load would store (same µs rounding, same
+ * U+FFFD for a lone surrogate, tags `{}` as NULL), so both loads give identical rows (test/store-load-columns.test.ts).
+ * Why: docs/BENCHMARKS.md, "Ingestion off the event loop".
+ */
+import duckdb from '@duckdb/node-bindings';
+import { DOUBLE, VARCHAR, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+import { BatchScan, setValidity, validityWords } from './duckdb-batch-scan.js';
+import type { WorkloadEvent } from '../workload/event.js';
+import { tagsToJson } from './duckdb-row-writer.js';
+import { EVENT_TABLE_COLUMNS, q, type ColumnDef } from './duckdb-schema.js';
+import { LONE_SURROGATE_ESCAPE, repairedValue } from './well-formed-json.js';
+
+export interface LoadColumns {
+  rows: number;
+  /** NUMBER_COLUMNS[k] of row i at [k * rows + i] */
+  numbers: Float64Array;
+  /** UTF-8 of TEXT_COLUMNS[k] of row i at text[offsets[k * rows + i] .. offsets[k * rows + i + 1]) */
+  text: Uint8Array;
+  offsets: Uint32Array;
+  /** 1 where that text value is null */
+  nulls: Uint8Array;
+}
+
+const isText = (c: ColumnDef): boolean => c.kind === 'string' || c.kind === 'json' || c.kind === 'double_list';
+const STORED = EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'key_hash');
+const NUMBER_COLUMNS = STORED.filter((c) => !isText(c));
+const TEXT_COLUMNS = STORED.filter(isText);
+const NULLABLE_NUMBER = NUMBER_COLUMNS.map((c) => c.nullable);
+
+function numberOf(e: WorkloadEvent, c: ColumnDef): number {
+  const v = e[c.name as keyof WorkloadEvent];
+  if (v == null) return Number.NaN;
+  if (c.kind === 'timestamp') return Math.round((v as number) * 1000);
+  if (c.kind === 'boolean') return v ? 1 : 0;
+  return v as number;
+}
+
+function textOf(e: WorkloadEvent, c: ColumnDef): string | null {
+  const v = e[c.name as keyof WorkloadEvent];
+  if (v == null) return null;
+  if (c.kind === 'json') {
+    const json = tagsToJson(v as Record<string, string>);
+    return json !== null && LONE_SURROGATE_ESCAPE.test(json) ? tagsToJson(repairedValue(v) as Record<string, string>) : json;
+  }
+  if (c.kind === 'double_list') return JSON.stringify(v);
+  return v as string;
+}
+
+/** The rows (validated events) as LoadColumns. Pure, so an ingest worker runs it. */
+export function encodeLoadColumns(events: readonly WorkloadEvent[]): LoadColumns {
+  const n = events.length;
+  const numbers = new Float64Array(NUMBER_COLUMNS.length * n);
+  for (let k = 0; k < NUMBER_COLUMNS.length; k++) {
+    const c = NUMBER_COLUMNS[k]!;
+    const base = k * n;
+    for (let i = 0; i < n; i++) numbers[base + i] = numberOf(events[i]!, c);
+  }
+  const offsets = new Uint32Array(TEXT_COLUMNS.length * n + 1);
+  const nulls = new Uint8Array(TEXT_COLUMNS.length * n);
+  let text = Buffer.allocUnsafe(Math.max(1024, n * 1024));
+  let at = 0;
+  const values = new Array<string>(n);
+  for (let k = 0; k < TEXT_COLUMNS.length; k++) {
+    const c = TEXT_COLUMNS[k]!;
+    const base = k * n;
+    // offsets in UTF-16 units first: one write of the joined column, exact as bytes when it is all ASCII
+    let units = 0;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      offsets[base + i] = at + units;
+      const s = textOf(events[i]!, c);
+      if (s === null) nulls[base + i] = 1;
+      else {
+        values[m++] = s;
+        units += s.length;
+      }
+    }
+    if (m === 0) continue;
+    // a UTF-16 unit is at most 3 bytes of UTF-8 (a lone surrogate becomes U+FFFD, 3 bytes)
+    if (at + units * 3 > text.length) {
+      const grown = Buffer.allocUnsafe(Math.max(text.length * 2, at + units * 3));
+      text.copy(grown, 0, 0, at);
+      text = grown;
+    }
+    values.length = m;
+    const written = text.write(values.join(''), at, 'utf8');
+    if (written === units) {
+      at += written;
+      continue;
+    }
+    // some value is not ASCII: byte offsets value by value
+    for (let i = 0; i < n; i++) {
+      offsets[base + i] = at;
+      if (nulls[base + i] === 0) at += text.write(textOf(events[i]!, c)!, at, 'utf8');
+    }
+  }
+  offsets[TEXT_COLUMNS.length * n] = at;
+  // a buffer of its own (transferable whole), not a view into Node's shared pool
+  const exact = new Uint8Array(at);
+  exact.set(text.subarray(0, at));
+  return { rows: n, numbers, text: exact, offsets, nulls };
+}
+
+/** Memory a LoadColumns holds. */
+export function loadColumnsBytes(c: LoadColumns): number {
+  return c.numbers.byteLength + c.text.byteLength + c.offsets.byteLength + c.nulls.byteLength;
+}
+
+/** Buffers of LoadColumns that can be transferred to another thread (each spans its whole ArrayBuffer). */
+export function loadColumnsBuffers(c: LoadColumns): ArrayBuffer[] {
+  return [c.numbers, c.text, c.offsets, c.nulls]
+    .filter((v) => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength)
+    .map((v) => v.buffer as ArrayBuffer);
+}
+
+/** The SQL expression giving column `c` of `events` from the scanned column of the same name. */
+function decode(c: ColumnDef): string {
+  const col = `s.${q(c.name)}`;
+  switch (c.kind) {
+    case 'timestamp':
+      return `make_timestamp(${col}::BIGINT)`;
+    case 'boolean':
+      return `${col} = 1`;
+    case 'double':
+      return col;
+    case 'string':
+      return col;
+    default:
+      return `${col}::${c.sqlType}`;
+  }
+}
+
+const FUNCTION = 'netra_load_columns';
+const SCAN_COLUMNS = [...STORED, EVENT_TABLE_COLUMNS.find((c) => c.name === 'key_hash')!];
+const INSERT_SQL = `INSERT INTO events SELECT ${SCAN_COLUMNS.map((c) => `${decode(c)} AS ${q(c.name)}`).join(', ')} FROM ${FUNCTION}() s`;
+
+/**
+ * LoadColumns batches held until one INSERT moves them into `events` (on DuckDB's threads; the scan's vector fills
+ * run on the JS thread). `hashes[i]` is row i's key hash.
+ */
+export class LoadColumnsStage {
+  private readonly scan = new BatchScan<{ cols: LoadColumns; hashes: Float64Array }>({
+    name: FUNCTION,
+    columns: () => SCAN_COLUMNS.map((c) => ({ name: c.name, type: isText(c) ? VARCHAR : DOUBLE })),
+    rows: (b) => b.cols.rows,
+    fill: (out, b, from, n) => this.fill(out, b.cols, b.hashes, from, n),
+  });
+  private readonly valid = validityWords();
+  rows = 0;
+
+  constructor(private readonly conn: DuckDBConnection) {}
+
+  add(cols: LoadColumns, hashes: Float64Array): void {
+    this.scan.batches.push({ cols, hashes });
+    this.rows += cols.rows;
+  }
+
+  private fill(out: DuckDBDataChunk, cols: LoadColumns, hashes: Float64Array, from: number, n: number): void {
+    let v = 0;
+    let kn = 0;
+    let kt = 0;
+    for (const c of SCAN_COLUMNS) {
+      const vec = duckdb.data_chunk_get_vector(out.chunk, v++);
+      if (c.name === 'key_hash') this.fillNumbers(vec, hashes, from, n, false);
+      else if (isText(c)) this.fillText(vec, cols, kt++ * cols.rows + from, n);
+      else {
+        this.fillNumbers(vec, cols.numbers, kn * cols.rows + from, n, NULLABLE_NUMBER[kn]!);
+        kn++;
+      }
+    }
+  }
+
+  private fillNumbers(vec: duckdb.Vector, data: Float64Array, from: number, n: number, nullable: boolean): void {
+    duckdb.copy_data_to_vector(vec, 0, data.buffer as ArrayBuffer, data.byteOffset + from * 8, n * 8);
+    if (!nullable) return;
+    const words = this.valid.fill(0xffffffff, 0, (n + 31) >>> 5);
+    let any = false;
+    for (let r = 0; r < n; r++) {
+      if (Number.isNaN(data[from + r]!)) {
+        words[r >>> 5]! &= ~(1 << (r & 31));
+        any = true;
+      }
+    }
+    if (any) setValidity(vec, words, n);
+  }
+
+  private fillText(vec: duckdb.Vector, cols: LoadColumns, from: number, n: number): void {
+    const { text, offsets, nulls } = cols;
+    const words = this.valid.fill(0xffffffff, 0, (n + 31) >>> 5);
+    let any = false;
+    for (let r = 0; r < n; r++) {
+      const j = from + r;
+      if (nulls[j] === 1) {
+        words[r >>> 5]! &= ~(1 << (r & 31));
+        any = true;
+      } else duckdb.vector_assign_string_element_len(vec, r, text.subarray(offsets[j]!, offsets[j + 1]!));
+    }
+    if (any) setValidity(vec, words, n);
+  }
+
+  /** Moves every added row into `events` (one statement); the batches are dropped whether it commits or fails. */
+  async commit(): Promise<void> {
+    if (this.rows === 0) return;
+    this.scan.register(this.conn);
+    try {
+      await this.conn.run(INSERT_SQL);
+    } finally {
+      this.scan.batches = [];
+      this.rows = 0;
+    }
+  }
+}
