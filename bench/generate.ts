@@ -11,8 +11,11 @@
  * batches through `appendColumns` (the columnar stage) against the same events as objects through `append` (the
  * row appender), both measured in this run.
  *
- *   node --expose-gc --import tsx bench/generate.ts [--events N] [--store] [--presets a,b] [--smoke]
+ *   node --expose-gc --import tsx bench/generate.ts [--events N] [--store] [--presets a,b] [--warmup N] [--smoke]
  *   (default 2,000,000 per preset; --smoke 50,000)
+ * --warmup N first generates N events of every preset (column batches, text read), untimed: a process's first pass
+ * pays JIT compilation and each text domain's banks once, which at a few 100,000 events is a visible share of the
+ * figures (docs/BENCHMARKS.md, "Generation"); without it (default) every figure is a first pass, as before.
  */
 import type { Pricer } from '../src/workload/event.js';
 import { generateWorkload, type GenerateOptions } from '../src/corpus/generator.js';
@@ -28,6 +31,8 @@ const N = at >= 0 ? Number(args[at + 1]) : smoke ? 50_000 : 2_000_000;
 const withStore = args.includes('--store');
 const pr = args.indexOf('--presets');
 const presets = pr >= 0 ? args[pr + 1]!.split(',') : PRESET_NAMES;
+const wu = args.indexOf('--warmup');
+const WARMUP = wu >= 0 ? Number(args[wu + 1]) : 0;
 const BATCH = 1000;
 /** column batches into the store: bigger batches, fewer statements (the workloads service uses the same size) */
 const STORE_BATCH = 8192;
@@ -173,6 +178,10 @@ console.log(
 baseline(Math.min(N, 200_000)); // warm-up
 const base = (await timed(N, () => baseline(N))).rate;
 console.log(`baseline (plain objects, Math.random fields): ${fmt(base)} events/s`);
+if (WARMUP > 0) {
+  for (const preset of presets) await inMemory(preset, WARMUP, true, true);
+  console.log(`warm-up: ${fmt(WARMUP)} events of every preset generated first, untimed`);
+}
 const totals = { columns: 0, columnsRead: 0, objects: 0, storeColumns: 0, storeObjects: 0 };
 const total = (k: keyof typeof totals, n: number, rate: number) => {
   totals[k] += (n / rate) * 1000;
