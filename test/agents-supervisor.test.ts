@@ -184,6 +184,10 @@ describe('supervisor', () => {
         calls.push('breakdown');
         return t.app.analysis.breakdown(req, o);
       },
+      names: (workspace, o) => {
+        calls.push('names');
+        return t.app.analysis.names(workspace, o);
+      },
     };
     const counting = createSupervisor({ analysis: counted, llm: t.app.llm, catalog: () => t.app.catalog(), now: () => END });
     for (const [question, goal] of [
@@ -193,7 +197,7 @@ describe('supervisor', () => {
       calls.length = 0;
       const { events, result } = await runOnce(counting, request(question));
       expect(result.status).toBe('completed');
-      expect(calls).toEqual(['stats', 'analyze', 'breakdown', 'breakdown', 'breakdown', 'simulate']);
+      expect(calls).toEqual(['stats', 'analyze', 'names', 'simulate']);
       // the optimization agent's analysis and the data agent's stats are the triage's, and say so
       const completed = events
         .filter((e) => e.type === 'tool_completed')
@@ -223,7 +227,7 @@ describe('supervisor', () => {
     // a named time range: the data agent reads the window's stats itself
     calls.length = 0;
     await runOnce(counting, request('Reduce my costs over the last 2 days'));
-    expect(calls).toEqual(['stats', 'stats', 'analyze', 'breakdown', 'breakdown', 'breakdown', 'stats', 'simulate']);
+    expect(calls).toEqual(['stats', 'stats', 'analyze', 'names', 'stats', 'simulate']);
   });
 
   it('"Reduce costs but keep quality" uses the balanced goal and its analysis', async () => {

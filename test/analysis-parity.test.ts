@@ -21,7 +21,7 @@ import { generateWorkload } from '../src/corpus/generator.js';
 import { analyzeWorkspace } from '../src/optimize/analyze.js';
 import { analysisContext } from '../src/optimize/catalog-context.js';
 import type { AnalysisQueries, AnalysisScope } from '../src/optimize/ports/index.js';
-import { OTHER_KEY, type BreakdownQuery } from '../src/optimize/ports/breakdown.js';
+import { OTHER_KEY, type BreakdownDimension, type BreakdownQuery } from '../src/optimize/ports/breakdown.js';
 import type { PrefixBlockRow, PromptTextRow } from '../src/optimize/ports/cache.js';
 import type { ReplayMatch, ReplayPlan, ReplayTextRow } from '../src/optimize/ports/replay.js';
 import { policyFromRecommendations } from '../src/optimize/policy-from-recommendations.js';
@@ -395,6 +395,34 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
     expect(top2.groups).toBe(byUser.size);
     if (byUser.size > 2) expect(top2.rows.some((x) => x.key === OTHER_KEY)).toBe(true);
     expect(top2.keyed_events).toBe(events.filter((e) => e.end_user).length);
+  });
+
+  it('top values (the names a chat turn plans with): the most frequent values of each dimension, as counted from the events', async () => {
+    const events = await duck.listEvents(scope(), { limit: EVENTS * 2 });
+    const dims: BreakdownDimension[] = ['app', { tag: 'task' }, 'environment', 'end_user'];
+    const dimValue = (e: (typeof events)[number], d: BreakdownDimension): string | null | undefined =>
+      typeof d === 'string' ? (e[d as keyof typeof e] as string | null | undefined) : (e.tags?.[d.tag] as string | undefined);
+    for (const top of [200, 2]) {
+      const [a, b] = await Promise.all([duck.analysis.topValues(scope(), dims, top), ch.analysis.topValues(scope(), dims, top)]);
+      expect(b).toEqual(a);
+      dims.forEach((d, i) => {
+        const counts = new Map<string, number>();
+        for (const e of events) {
+          const v = dimValue(e, d);
+          if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+        }
+        const expected = [...counts]
+          .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+          .slice(0, top)
+          .map(([k]) => k)
+          .sort();
+        expect(a[i]).toEqual(expected);
+      });
+    }
+    expect((await duck.analysis.topValues(scope(), dims, 200))[3]!.length).toBeGreaterThan(2);
+    // a dimension is checked like a breakdown's
+    await expect(duck.analysis.topValues(scope(), [{ tag: 'bad key' }], 10)).rejects.toThrow(/tag dimension/);
+    await expect(duck.analysis.topValues(scope(), ['app'], 0)).rejects.toThrow(/top must be/);
   });
 
   it('the full analysis gives the same recommendations, and replaying them the same projection', async () => {

@@ -56,6 +56,10 @@ function recordingAnalysis() {
       await rec('breakdown', req.workspace, o);
       return {} as never;
     },
+    async names(workspace, o) {
+      await rec('names', workspace, o);
+      return {} as never;
+    },
   } satisfies AnalysisService;
   return {
     analysis,
@@ -98,9 +102,7 @@ describe('precompute scheduling', () => {
     expect(r.calls.map((c) => c.call)).toEqual([
       'stats',
       'analyze',
-      'breakdown',
-      'breakdown',
-      'breakdown',
+      'names',
       'breakdown',
       'policy:balanced',
       'policy:cost',

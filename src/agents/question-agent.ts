@@ -5,7 +5,7 @@
  * analysis (advice, batch, which model for a task, why an app is slow, what data is missing) are composed by
  * answer-intents.ts once the optimization agent has run.
  */
-import { NAME_QUERIES, type BreakdownQuery, type BreakdownResult } from '../optimize/ports/breakdown.js';
+import type { BreakdownQuery, BreakdownResult } from '../optimize/ports/breakdown.js';
 import type { AnalysisService } from '../services/analysis-service.js';
 import type { WorkspaceStats } from '../store/types.js';
 import { composeAnswer, type Answer } from './answer.js';
@@ -14,9 +14,7 @@ import type { RunContext } from './run-context.js';
 
 export type Breakdown = BreakdownResult & { from: number; to: number };
 
-const keysOf = (r: Breakdown): string[] => r.rows.map((x) => x.key).filter((k): k is string => k !== null && k !== '(other)');
-
-/** Apps, tasks and environments of the whole history (one cached breakdown each), models and providers from the stats. */
+/** Apps, tasks and environments of the whole history (one cached names query), models and providers from the stats. */
 export async function knownNames(
   ctx: RunContext,
   analysis: AnalysisService,
@@ -25,23 +23,17 @@ export async function knownNames(
   catalogModels: readonly string[],
 ): Promise<KnownNames> {
   if (stats.events === 0) return { apps: [], models: [...catalogModels], tasks: [], providers: [], environments: [] };
-  const [qa, qt, qe] = NAME_QUERIES as [BreakdownQuery, BreakdownQuery, BreakdownQuery];
-  const [apps, tasks, envs] = await ctx.tool(
+  const names = await ctx.tool(
     'triage',
     'names',
     { workspace },
-    () =>
-      Promise.all([
-        analysis.breakdown({ workspace, query: qa }),
-        analysis.breakdown({ workspace, query: qt }),
-        analysis.breakdown({ workspace, query: qe }),
-      ]),
-    ([a, t, e]) => ({ apps: keysOf(a).length, tasks: keysOf(t).length, environments: keysOf(e).length }),
+    () => analysis.names(workspace),
+    (n) => ({ apps: n.apps.length, tasks: n.tasks.length, environments: n.environments.length }),
   );
   return {
-    apps: keysOf(apps),
-    tasks: keysOf(tasks),
-    environments: keysOf(envs),
+    apps: names.apps,
+    tasks: names.tasks,
+    environments: names.environments,
     models: [...new Set([...stats.by_model.map((m) => m.model), ...catalogModels])],
     providers: [...new Set(stats.by_model.map((m) => m.provider))],
   };

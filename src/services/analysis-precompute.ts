@@ -26,7 +26,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { QueryCache } from '../cache/query-cache.js';
-import { NAME_QUERIES, WHERE_MONEY_GOES } from '../optimize/ports/breakdown.js';
+import { WHERE_MONEY_GOES } from '../optimize/ports/breakdown.js';
 import { stableStringify } from '../cache/query-cache.js';
 import type { Logger } from '../logger.js';
 import type { PolicyInput } from '../optimize/policy.js';
@@ -201,7 +201,8 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
       // the triage probe and the optimization agent: one cached analysis, re-ranked per goal on read
       const analysis = await deps.analysis.analyze({ workspace }, cacheOpts);
       // the triage's names and the most asked breakdown ("Where does my money go?")
-      for (const query of [...NAME_QUERIES, WHERE_MONEY_GOES]) await deps.analysis.breakdown({ workspace, query }, cacheOpts);
+      await deps.analysis.names(workspace, cacheOpts);
+      await deps.analysis.breakdown({ workspace, query: WHERE_MONEY_GOES }, cacheOpts);
       // the optimization agent: the recommended policy of the turn's goal, then its replay
       const policies = new Map<string, PolicyInput>();
       for (const goal of opts.goals) {

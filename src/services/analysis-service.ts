@@ -24,7 +24,13 @@ import { projectedSavings } from '../optimize/projection.js';
 import { GOALS, rankRecommendations, type Goal } from '../optimize/ranking.js';
 import { replayPolicy, type ReplayResult } from '../optimize/replay.js';
 import type { AnalyticsStore, Scope, WorkspaceStats } from '../store/types.js';
-import { checkBreakdownQuery, type BreakdownQuery, type BreakdownResult } from '../optimize/ports/breakdown.js';
+import {
+  checkBreakdownQuery,
+  MAX_BREAKDOWN_GROUPS,
+  NAME_DIMENSIONS,
+  type BreakdownQuery,
+  type BreakdownResult,
+} from '../optimize/ports/breakdown.js';
 import { stableStringify, type CacheEntryOptions, type QueryCache } from '../cache/query-cache.js';
 import { storeHealthReport, type CacheStats } from '../optimize/store-health.js';
 import type { PriceCatalog } from '../workload/price-catalog.js';
@@ -99,6 +105,12 @@ export interface AnalysisCallOptions extends CacheEntryOptions {
   allowStale?: StaleTurn;
 }
 
+export interface WorkspaceNames {
+  apps: string[];
+  tasks: string[];
+  environments: string[];
+}
+
 export interface AnalysisService {
   analyze(req: WindowRequest & { goal?: string; params?: Partial<AnalysisParams> }, opts?: AnalysisCallOptions): Promise<FullAnalysis>;
   simulate(req: WindowRequest & { policy: unknown }, opts?: AnalysisCallOptions): Promise<ReplayResult>;
@@ -112,6 +124,11 @@ export interface AnalysisService {
     req: WindowRequest & { query: BreakdownQuery },
     opts?: AnalysisCallOptions,
   ): Promise<BreakdownResult & { from: number; to: number }>;
+  /**
+   * The names the workspace's events carry over the whole history (apps, tasks, environments; the most frequent
+   * MAX_BREAKDOWN_GROUPS of each, in text order), through the query cache: the chat reads them to plan a question.
+   */
+  names(workspace: string, opts?: AnalysisCallOptions): Promise<WorkspaceNames>;
   /** The store's stats for a scope, through the query cache. */
   stats(scope: Scope, opts?: AnalysisCallOptions): Promise<WorkspaceStats>;
   /** The precompute attaches its snapshots (null detaches); without them allowStale has no effect. */
@@ -175,6 +192,19 @@ export function createAnalysisService(deps: {
     const snap = await snapshotFor(scope.workspace, scope.from === undefined && scope.to === undefined, opts?.allowStale);
     if (snap) return structuredClone(snap.stats);
     return cached(scope.workspace, 'stats', { from: scope.from, to: scope.to }, () => deps.store.stats(scope), opts);
+  };
+
+  /** A breakdown's window: the one asked, completed with the whole history's bounds. */
+  const windowScope = async (req: WindowRequest, opts?: AnalysisCallOptions) => {
+    if (req.from !== undefined && req.to !== undefined && req.from >= req.to)
+      throw new NetraError('VALIDATION', 'from must be before to', { field: 'from' });
+    let { from, to } = req;
+    if (from === undefined || to === undefined) {
+      const all = await stats({ workspace: req.workspace }, opts);
+      from ??= all.first_event ?? 0;
+      to ??= (all.last_event ?? from) + 1;
+    }
+    return { workspace: req.workspace, from, to };
   };
 
   const context = async (req: WindowRequest, params?: Partial<AnalysisParams>, opts?: CacheEntryOptions) => {
@@ -286,23 +316,28 @@ export function createAnalysisService(deps: {
     simulate,
     async breakdown(req, opts) {
       checkBreakdownQuery(req.query);
-      if (req.from !== undefined && req.to !== undefined && req.from >= req.to)
-        throw new NetraError('VALIDATION', 'from must be before to', { field: 'from' });
-      let { from, to } = req;
-      if (from === undefined || to === undefined) {
-        const all = await stats({ workspace: req.workspace }, opts);
-        from ??= all.first_event ?? 0;
-        to ??= (all.last_event ?? from) + 1;
-      }
-      const scope = { workspace: req.workspace, from, to };
+      const scope = await windowScope(req, opts);
       const r = await cached(
         req.workspace,
         'breakdown',
-        { from, to, query: req.query },
+        { from: scope.from, to: scope.to, query: req.query },
         () => deps.store.analysis.breakdown(scope, req.query),
         opts,
       );
-      return { ...r, from, to };
+      return { ...r, from: scope.from, to: scope.to };
+    },
+    async names(workspace, opts) {
+      const scope = await windowScope({ workspace }, opts);
+      return cached(
+        workspace,
+        'names',
+        { from: scope.from, to: scope.to },
+        async () => {
+          const [apps, tasks, environments] = await deps.store.analysis.topValues(scope, NAME_DIMENSIONS, MAX_BREAKDOWN_GROUPS);
+          return { apps: apps!, tasks: tasks!, environments: environments! };
+        },
+        opts,
+      );
     },
     catalogVersion: () => deps.catalog().version,
     useSnapshots(source) {

@@ -94,6 +94,11 @@ export interface BreakdownResult {
 
 export interface BreakdownQueries {
   breakdown(scope: AnalysisScope, q: BreakdownQuery): Promise<BreakdownResult>;
+  /**
+   * The values each dimension takes in the scope (events without it are skipped), the `top` most frequent of each
+   * (ties in text order), returned in text order: a list of names, without a breakdown's figures.
+   */
+  topValues(scope: AnalysisScope, dims: readonly BreakdownDimension[], top: number): Promise<string[][]>;
 }
 
 const TAG_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -160,11 +165,14 @@ export function metricValue(f: BreakdownFigures, m: BreakdownMetric): number | n
   }
 }
 
-/** The names a chat turn reads (apps, tasks, environments): the precompute computes them ahead with the analysis. */
-export const NAME_QUERIES: readonly BreakdownQuery[] = [
-  { dimension: 'app', granularity: null, filters: [], rank_by: 'calls', top: 200 },
-  { dimension: { tag: 'task' }, granularity: null, filters: [], rank_by: 'calls', top: 200 },
-  { dimension: 'environment', granularity: null, filters: [], rank_by: 'calls', top: 200 },
+/**
+ * The names a chat turn reads (apps, tasks, environments), the MAX_BREAKDOWN_GROUPS most frequent of each: the
+ * precompute computes them ahead with the analysis.
+ */
+export const NAME_DIMENSIONS: readonly [BreakdownDimension, BreakdownDimension, BreakdownDimension] = [
+  'app',
+  { tag: 'task' },
+  'environment',
 ];
 
 /** "Where does my money go?": spend by app, the ten first (also computed ahead by the precompute). */

@@ -15,6 +15,7 @@ import {
   type BreakdownQueries,
   type BreakdownQuery,
   type BreakdownResult,
+  type BreakdownDimension,
   type BreakdownRow,
 } from '../../optimize/ports/breakdown.js';
 import type { AnalysisScope } from '../../optimize/ports/index.js';
@@ -23,7 +24,7 @@ import type { ClickHouseExecutor } from '../clickhouse-executor.js';
 import { scopeSql as duckScopeSql } from '../duckdb-queries.js';
 import { readObjects } from '../duckdb-rows.js';
 import { offsetChanges, UTC, zonedTime } from '../../workload/zoned-time.js';
-import { breakdownStatements, CLICKHOUSE, DUCKDB, type Dialect } from './sql.js';
+import { breakdownStatements, CLICKHOUSE, DUCKDB, topValuesStatements, type Dialect } from './sql.js';
 
 /** A local bucket start (wall-clock ms of the zone, as if UTC) → the instant it starts. */
 function localToInstant(local: number, tz: string): number {
@@ -120,6 +121,22 @@ async function runBreakdown(
   return { total, keyed_events: keyed, groups, rows, sql };
 }
 
+async function runTopValues(
+  d: Dialect,
+  exec: Exec,
+  table: string,
+  where: string,
+  scopeParams: Record<string, unknown>,
+  dims: readonly BreakdownDimension[],
+  top: number,
+): Promise<string[][]> {
+  for (const dimension of dims) checkBreakdownQuery({ dimension, granularity: null, filters: [], rank_by: 'calls', top });
+  const out: string[][] = [];
+  for (const sql of topValuesStatements(d, table, where, dims, top))
+    out.push((await exec(sql, scopeParams)).map((r) => String(r.grp)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  return out;
+}
+
 /** DuckDB: Int64 parameters as BIGINT, the top keys as a VARCHAR list. */
 function duckParams(sql: string, p: Record<string, unknown>): Record<string, DuckDBValue> {
   const out: Record<string, DuckDBValue> = {};
@@ -132,13 +149,27 @@ function duckParams(sql: string, p: Record<string, unknown>): Record<string, Duc
   return out;
 }
 
+const duckExec =
+  (conn: DuckDBConnection): Exec =>
+  async (sql, p) =>
+    readObjects(await conn.runAndReadAll(sql, duckParams(sql, p))) as Record<string, unknown>[];
+const chExec =
+  (ex: ClickHouseExecutor): Exec =>
+  (sql, p) =>
+    ex.query<Record<string, unknown>>(sql, p);
+
 export function duckDbBreakdownQueries(run: RunRead): BreakdownQueries {
   return {
     breakdown(scope, q) {
       return run('breakdown', async (conn) => {
         const { where, params } = duckScopeSql(scope);
-        const exec: Exec = async (sql, p) => readObjects(await conn.runAndReadAll(sql, duckParams(sql, p))) as Record<string, unknown>[];
-        return runBreakdown(DUCKDB, exec, 'events', where, params, scope, q);
+        return runBreakdown(DUCKDB, duckExec(conn), 'events', where, params, scope, q);
+      });
+    },
+    topValues(scope, dims, top) {
+      return run('top_values', async (conn) => {
+        const { where, params } = duckScopeSql(scope);
+        return runTopValues(DUCKDB, duckExec(conn), 'events', where, params, dims, top);
       });
     },
   };
@@ -149,8 +180,13 @@ export function clickHouseBreakdownQueries(run: ChRunRead): BreakdownQueries {
     breakdown(scope, q) {
       return run('breakdown', async (ex, table) => {
         const { where, params } = chScopeSql(scope);
-        const exec: Exec = (sql, p) => ex.query<Record<string, unknown>>(sql, p);
-        return runBreakdown(CLICKHOUSE, exec, table, where, params, scope, q);
+        return runBreakdown(CLICKHOUSE, chExec(ex), table, where, params, scope, q);
+      });
+    },
+    topValues(scope, dims, top) {
+      return run('top_values', async (ex, table) => {
+        const { where, params } = chScopeSql(scope);
+        return runTopValues(CLICKHOUSE, chExec(ex), table, where, params, dims, top);
       });
     },
   };

@@ -126,6 +126,30 @@ export interface ZoneOffsets {
   changes: { at: number; offset: number }[];
 }
 
+/** The top `top` values of `key` (an expression) by `metric` over the rows `where` selects, ties in text order. */
+function rankedStatement(d: Dialect, table: string, where: string, key: string, metric: BreakdownMetric, top: number): string {
+  return `SELECT ${key} AS grp, ${d.rank(metric)} AS rank_value
+FROM ${table} WHERE ${where} AND ${key} IS NOT NULL
+GROUP BY grp ORDER BY rank_value DESC NULLS LAST, grp ASC LIMIT ${top}`;
+}
+
+/**
+ * The most frequent values of each dimension (a name list: which apps, tasks, environments exist), one statement per
+ * dimension. Only counts: a full breakdown would also compute the figures and percentiles of every group.
+ * A tag is read from the distinct tag objects with their counts, not from every event: events share a few hundred tag
+ * objects, and parsing the JSON of each of 1M events took 470 ms where this takes 20 (DuckDB, 2 cores).
+ */
+export function topValuesStatements(d: Dialect, table: string, where: string, dims: readonly BreakdownDimension[], top: number): string[] {
+  return dims.map((dim) => {
+    const key = d.key(dim);
+    if (typeof dim === 'string') return rankedStatement(d, table, where, key, 'calls', top);
+    return `SELECT ${key} AS grp, sum(n) AS rank_value
+FROM (SELECT tags, count(*) AS n FROM ${table} WHERE ${where} GROUP BY tags) AS by_tags
+WHERE ${key} IS NOT NULL
+GROUP BY grp ORDER BY rank_value DESC, grp ASC LIMIT ${top}`;
+  });
+}
+
 /** Builds the statements over `table` with the scope's `where` (the engine's scopeSql). */
 export function breakdownStatements(
   d: Dialect,
@@ -160,12 +184,7 @@ export function breakdownStatements(
   }
   const total = `SELECT ${d.figures}${key ? `, ${d.double(`count(${key})`)} AS keyed, ${d.countDistinct(key)} AS n_groups` : ''}
 FROM ${table} WHERE ${filtered}`;
-  const ranked =
-    key === null
-      ? null
-      : `SELECT ${key} AS grp, ${d.rank(q.rank_by)} AS rank_value
-FROM ${table} WHERE ${filtered} AND ${key} IS NOT NULL
-GROUP BY grp ORDER BY rank_value DESC NULLS LAST, grp ASC LIMIT ${top}`;
+  const ranked = key === null ? null : rankedStatement(d, table, filtered, key, q.rank_by, top);
   const rows = (folded: boolean): string => {
     const cols: string[] = [];
     if (bucket) cols.push(`${bucket} AS bucket`);

@@ -21,7 +21,7 @@ export { duckDbEngine } from './duckdb-engine.js';
 export { clickHouseEngine } from './clickhouse-engine.js';
 
 /** The queries of these areas; the breakdown and scheduled-traffic areas (store/analysis-breakdown/, analysis-batch-schedule/) are composed beside them by each store. */
-export type CoreAnalysisQueries = Omit<AnalysisQueries, 'breakdown' | 'scheduledTraffic'>;
+export type CoreAnalysisQueries = Omit<AnalysisQueries, 'breakdown' | 'topValues' | 'scheduledTraffic'>;
 
 export function createAnalysis(run: RunAnalysis): CoreAnalysisQueries {
   return {
