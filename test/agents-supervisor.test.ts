@@ -106,6 +106,26 @@ describe('supervisor', () => {
       expect(result.content).toContain(`| ${r.key === '(other)' ? 'other apps' : r.key} | ${formatUsd(r.spend_usd)} |`);
   });
 
+  it('a figure question never waits for the analysis: without one at hand it answers from the breakdown, with one it adds its summary', async () => {
+    await t.app.generate({ preset: 'rag-assistant', events: 3000, days: 3, seed: 5, workspace: 'fresh', end: END });
+    const completed = (events: RunEventDraft[], tool: string) =>
+      events.find((e) => e.type === 'tool_completed' && e.payload.tool === tool)!.payload.result as Record<string, unknown>;
+    const cold = await runOnce(sup, request('Where does my money go?', 'fresh'));
+    expect(cold.result.status).toBe('completed');
+    expect(completed(cold.events, 'analysis')).toMatchObject({ computed: false });
+    expect(payloadOf(cold.events, 'final_report').summary).toBeNull();
+    // nothing was computed on the side: the analysis is still not at hand
+    expect(await t.app.analysis.analysisIfReady({ workspace: 'fresh' })).toBeNull();
+
+    const a = await t.app.analysis.analyze({ workspace: 'fresh' });
+    const warm = await runOnce(sup, request('Where does my money go?', 'fresh'));
+    expect(completed(warm.events, 'analysis')).toMatchObject({ events: a.summary.events });
+    expect(payloadOf(warm.events, 'final_report').summary).toMatchObject({ monthly_spend_usd: a.summary.monthly_spend_usd });
+    // the figure and the chain are the same either way
+    expect(warm.result.content.split('\n')[0]).toBe(cold.result.content.split('\n')[0]);
+    expect(payloadOf(warm.events, 'agent_thinking').chain).toEqual(payloadOf(cold.events, 'agent_thinking').chain);
+  });
+
   it('"Reduce my costs" runs the full chain; its one projected-savings figure is the API\'s replay of the recommended policy', async () => {
     const { events, result } = await runOnce(sup, request('Reduce my costs'));
     expect(result.status).toBe('completed');
@@ -187,6 +207,10 @@ describe('supervisor', () => {
       names: (workspace, o) => {
         calls.push('names');
         return t.app.analysis.names(workspace, o);
+      },
+      analysisIfReady: (req, o) => {
+        calls.push('analysisIfReady');
+        return t.app.analysis.analysisIfReady(req, o);
       },
     };
     const counting = createSupervisor({ analysis: counted, llm: t.app.llm, catalog: () => t.app.catalog(), now: () => END });

@@ -60,6 +60,10 @@ function recordingAnalysis() {
       await rec('names', workspace, o);
       return {} as never;
     },
+    async analysisIfReady(req, o) {
+      await rec('analysisIfReady', req.workspace, o);
+      return null;
+    },
   } satisfies AnalysisService;
   return {
     analysis,
@@ -333,7 +337,7 @@ describe('precompute over the real app', () => {
     await p.close();
   });
 
-  it('single-flight: a turn asking while the precompute computes the analysis awaits it; the store runs it once', async () => {
+  it('single-flight: an advice turn asking while the precompute computes the analysis awaits it (a figure question does not); the store runs it once', async () => {
     // the real store behind an analysis service that counts one of the analysis queries
     let routing = 0;
     let release!: () => void;
@@ -370,9 +374,14 @@ describe('precompute over the real app', () => {
     await until(() => routing === 1);
     expect(qc.stats()).toMatchObject({ hits: 1, misses: 2 }); // stats computed, the analysis' own stats read, the analysis computing
     const sup = createSupervisor({ analysis, llm: t.app.llm, catalog: () => t.app.catalog() });
-    const turn = sup.execute(request('Where does my money go?'), async () => undefined, new AbortController().signal);
+    // a figure question does not wait for it: it completes while the analysis is still held
+    const figure = await sup.execute(request('Where does my money go?'), async () => undefined, new AbortController().signal);
+    expect(figure.status).toBe('completed');
+    expect(routing).toBe(1);
+    const missesBefore = qc.stats().misses;
+    const turn = sup.execute(request('Reduce my costs'), async () => undefined, new AbortController().signal);
     // the turn's stats hit; its analysis lookup missed and joined the running computation
-    await until(() => qc.stats().misses === 3);
+    await until(() => qc.stats().misses === missesBefore + 1);
     expect(qc.inflightCount()).toBe(1);
     release();
     const r = await turn;

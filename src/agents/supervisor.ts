@@ -192,21 +192,29 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     let probe: FullAnalysis | undefined;
     // a window without events has nothing to analyse: the answer says so
     const inWindow = window.from === undefined ? all.events : (await deps.analysis.stats({ workspace: req.workspace, ...window })).events;
+    // a figure is answered by its breakdown: the analysis only adds the recommendations on what the question names, so
+    // the turn takes it when it is at hand and never waits for it (over 1M events it takes seconds, the figure far less)
+    const figureOnly = draft.intent === 'figure';
     if (inWindow > 0) {
       const args = { workspace: req.workspace, ...window, goal: t.goal };
       const whole = window.from === undefined && window.to === undefined;
-      probe = await ctx.tool(
+      const found = await ctx.tool(
         'triage',
         'analysis',
         args,
-        () => deps.analysis.analyze(args, { allowStale: stale }),
-        (r) => ({
-          events: r.summary.events,
-          monthly_spend_usd: r.summary.monthly_spend_usd,
-          skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })),
-          ...staleOf(stale, whole),
-        }),
+        () =>
+          figureOnly ? deps.analysis.analysisIfReady(args, { allowStale: stale }) : deps.analysis.analyze(args, { allowStale: stale }),
+        (r) =>
+          r === null
+            ? { computed: false, reason: 'not computed yet; a figure question does not wait for it' }
+            : {
+                events: r.summary.events,
+                monthly_spend_usd: r.summary.monthly_spend_usd,
+                skipped: r.skipped.map((k) => ({ kind: k.kind, needs: k.needs })),
+                ...staleOf(stale, whole),
+              },
       );
+      probe = found ?? undefined;
     }
     const known = await knownNames(ctx, deps.analysis, req.workspace, all, []);
     const planned = planQuestion(req.request, { ...known, models: [...known.models, ...knownModels()] }, (deps.now ?? Date.now)(), tz);
@@ -215,7 +223,9 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
       figures || planned.intent === 'figure' || planned.intent === 'missing_data'
         ? { ...planned, intent: figures ? planned.intent : draft.intent }
         : planned;
-    const sufficiency = assessSufficiency(all, probe?.skipped);
+    // what a figure needs is in the stats (a missing prompt text matters to recommendations, not to a spend figure), so its
+    // sufficiency does not depend on whether the analysis happened to be at hand
+    const sufficiency = assessSufficiency(all, figureOnly ? [] : probe?.skipped);
     const chain = figures ? FIGURE_CHAINS[sufficiency.level] : CHAINS[sufficiency.level];
     await ctx.emit('agent_thinking', { triage: t, plan: question, sufficiency, chain, window, ...(refinement ? { refinement } : {}) });
 

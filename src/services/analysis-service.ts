@@ -113,6 +113,11 @@ export interface WorkspaceNames {
 
 export interface AnalysisService {
   analyze(req: WindowRequest & { goal?: string; params?: Partial<AnalysisParams> }, opts?: AnalysisCallOptions): Promise<FullAnalysis>;
+  /**
+   * The analysis when it is at hand without computing it: the cached one of the current data, or (allowStale) the last
+   * precompute's; null otherwise (nothing is started). For answers that only use it when it is there.
+   */
+  analysisIfReady(req: WindowRequest & { goal?: string }, opts?: AnalysisCallOptions): Promise<FullAnalysis | null>;
   simulate(req: WindowRequest & { policy: unknown }, opts?: AnalysisCallOptions): Promise<ReplayResult>;
   /** The policy the analysis recommends (for replay and gateway exports): the one policyFromRecommendations builds. */
   recommendedPolicy(req: WindowRequest & { goal?: string }, opts?: AnalysisCallOptions): Promise<PolicyInput>;
@@ -284,13 +289,25 @@ export function createAnalysisService(deps: {
           },
           opts,
         );
+    return served(a, goal);
+  };
+
+  /** An analysis as served: ranked for the goal, with the store's and the cache's health as of now (a cached one too). */
+  const served = (a: FullAnalysis, goal: Goal): FullAnalysis => {
     if (a.summary.goal !== goal) {
       a.recommendations = rankRecommendations(a.recommendations, goal, a.summary.latency_p95_ms);
       a.summary.goal = goal;
     }
-    // a cached analysis still reports the store's and the cache's health as of now
     a.performance.store_health = storeHealthReport(deps.store.queryTimings(), cacheCounters());
     return a;
+  };
+
+  const analysisIfReady: AnalysisService['analysisIfReady'] = async (req, opts) => {
+    const goal = parseGoal(req.goal);
+    const snap = await snapshotFor(req.workspace, req.from === undefined && req.to === undefined, opts?.allowStale);
+    if (snap) return served(structuredClone(snap.analysis), goal);
+    const a = deps.cache ? await deps.cache.peek<FullAnalysis>(req.workspace, 'analysis', analysisKey(req)) : undefined;
+    return a === undefined ? null : served(a, goal);
   };
 
   const simulate: AnalysisService['simulate'] = async (req, opts) => {
@@ -313,6 +330,7 @@ export function createAnalysisService(deps: {
 
   return {
     analyze,
+    analysisIfReady,
     simulate,
     async breakdown(req, opts) {
       checkBreakdownQuery(req.query);
