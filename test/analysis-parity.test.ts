@@ -420,6 +420,11 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
       });
     }
     expect((await duck.analysis.topValues(scope(), dims, 200))[3]!.length).toBeGreaterThan(2);
+    // without bounds: the whole history (the scope above spans all of it)
+    for (const store of [duck, ch])
+      expect(await store.analysis.topValues({ workspace: scope().workspace }, dims, 200)).toEqual(
+        await store.analysis.topValues(scope(), dims, 200),
+      );
     // a dimension is checked like a breakdown's
     await expect(duck.analysis.topValues(scope(), [{ tag: 'bad key' }], 10)).rejects.toThrow(/tag dimension/);
     await expect(duck.analysis.topValues(scope(), ['app'], 0)).rejects.toThrow(/top must be/);

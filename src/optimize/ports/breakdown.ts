@@ -8,6 +8,7 @@
  */
 import { NetraError } from '../../errors.js';
 import { isTimeZone } from '../../workload/zoned-time.js';
+import type { Scope } from '../../workload/scope.js';
 import type { AnalysisScope } from './scope.js';
 
 /** Columns a breakdown may group or filter by; a tag is `{ tag: key }`. */
@@ -96,9 +97,10 @@ export interface BreakdownQueries {
   breakdown(scope: AnalysisScope, q: BreakdownQuery): Promise<BreakdownResult>;
   /**
    * The values each dimension takes in the scope (events without it are skipped), the `top` most frequent of each
-   * (ties in text order), returned in text order: a list of names, without a breakdown's figures.
+   * (ties in text order), returned in text order: a list of names, without a breakdown's figures. Without from/to the
+   * scope is the whole history (no stats read first to bound it).
    */
-  topValues(scope: AnalysisScope, dims: readonly BreakdownDimension[], top: number): Promise<string[][]>;
+  topValues(scope: Scope, dims: readonly BreakdownDimension[], top: number): Promise<string[][]>;
 }
 
 const TAG_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
