@@ -105,9 +105,9 @@ describe('precompute scheduling', () => {
     await p.whenIdle();
     expect(r.calls.map((c) => c.call)).toEqual([
       'stats',
-      'analyze',
       'names',
       'breakdown',
+      'analyze',
       'policy:balanced',
       'policy:cost',
       'policy:latency',
@@ -372,7 +372,7 @@ describe('precompute over the real app', () => {
     const running = p.run('gen');
     // the precompute is inside the analysis (held at one of its store queries)
     await until(() => routing === 1);
-    expect(qc.stats()).toMatchObject({ hits: 1, misses: 2 }); // stats computed, the analysis' own stats read, the analysis computing
+    expect(qc.stats()).toMatchObject({ hits: 1, misses: 4 }); // stats, names and the money breakdown computed, the analysis' own stats read, the analysis computing
     const sup = createSupervisor({ analysis, llm: t.app.llm, catalog: () => t.app.catalog() });
     // a figure question does not wait for it: it completes while the analysis is still held
     const figure = await sup.execute(request('Where does my money go?'), async () => undefined, new AbortController().signal);

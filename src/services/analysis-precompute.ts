@@ -198,11 +198,14 @@ export function createAnalysisPrecompute(deps: PrecomputeDeps, opts: PrecomputeO
       check();
       // the generation the analysis is computed at (a later ingest only makes the snapshot stale sooner)
       const generation = keep ? await cache.generation(workspace) : 0;
-      // the triage probe and the optimization agent: one cached analysis, re-ranked per goal on read
-      const analysis = await deps.analysis.analyze({ workspace }, cacheOpts);
-      // the triage's names and the most asked breakdown ("Where does my money go?")
+      // the triage's names and the most asked breakdown ("Where does my money go?") first: a turn during the precompute
+      // reads them from current data (a figure is never answered from the snapshot), and behind the analysis they would
+      // wait seconds in the store's read queue; ahead of it they take a few hundred ms over 1M events
       await deps.analysis.names(workspace, cacheOpts);
       await deps.analysis.breakdown({ workspace, query: WHERE_MONEY_GOES }, cacheOpts);
+      check();
+      // the triage probe and the optimization agent: one cached analysis, re-ranked per goal on read
+      const analysis = await deps.analysis.analyze({ workspace }, cacheOpts);
       // the optimization agent: the recommended policy of the turn's goal, then its replay
       const policies = new Map<string, PolicyInput>();
       for (const goal of opts.goals) {
