@@ -16,8 +16,9 @@
  *    Why a spool and not DuckDB's own commit per request or a writer thread: duckdb-spool-loader.ts. An in-memory
  *    store (tests, benchmarks) appends through one Appender (duckdb-row-writer.ts), committed as a group.
  *
- * Every read and delete runs through one promise queue after every acknowledged row is committed, so reads see
- * every accepted event. Reads are scoped by a bound workspace parameter and a [from, to) range in epoch milliseconds.
+ * Every read and delete runs through one operation queue (operation-queue.ts: short interactive reads go before the
+ * queued analysis queries) after every acknowledged row is committed, so reads see every accepted event. Reads are
+ * scoped by a bound workspace parameter and a [from, to) range in epoch milliseconds.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -68,6 +69,7 @@ import { createAnalysis, duckDbEngine } from './analysis/index.js';
 import { duckDbBatchScheduleQueries } from './analysis-batch-schedule/index.js';
 import { duckDbBreakdownQueries } from './analysis-breakdown/index.js';
 import { QueryTimingLog } from './query-timings.js';
+import { OperationQueue } from './operation-queue.js';
 import type { AnalysisQueries } from '../optimize/ports/index.js';
 import type { StoreQueryTiming } from '../optimize/store-health.js';
 
@@ -113,12 +115,13 @@ export class DuckDbStore implements AnalyticsStore {
   private pendingRows = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushError: unknown = null;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly ops = new OperationQueue();
   private closing: Promise<void> | null = null;
   private readonly timings = new QueryTimingLog();
   readonly analysis: AnalysisQueries = {
     ...createAnalysis((kind, fn) => this.timings.time(kind, () => this.read((conn) => fn(duckDbEngine(conn))))),
-    ...duckDbBreakdownQueries((kind, fn) => this.timings.time(kind, () => this.read(fn))),
+    // a chat turn's names and figures wait only for the query running, not for an analysis queued ahead of them
+    ...duckDbBreakdownQueries((kind, fn) => this.timings.time(kind, () => this.read(fn, true))),
     ...duckDbBatchScheduleQueries((kind, fn) => this.timings.time(kind, () => this.read(fn))),
   };
 
@@ -135,8 +138,11 @@ export class DuckDbStore implements AnalyticsStore {
     this.liveLoadMaxBytes = opts.liveLoadMaxBytes;
   }
 
-  /** Runs fn after every earlier operation; DuckDB errors become NetraError('STORE'). */
-  private enqueue<T>(fn: () => Promise<T>, allowClosed = false): Promise<T> {
+  /**
+   * Runs fn after every earlier operation (an urgent read: after the one running; operation-queue.ts); DuckDB errors
+   * become NetraError('STORE').
+   */
+  private enqueue<T>(fn: () => Promise<T>, allowClosed = false, urgent = false): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.closing && !allowClosed) throw new NetraError('STORE', 'the DuckDB store is closed');
       if (this.loader?.error && !allowClosed) {
@@ -155,9 +161,7 @@ export class DuckDbStore implements AnalyticsStore {
         throw new NetraError('STORE', `DuckDB: ${(err as Error).message}`, { cause: err });
       }
     };
-    const p = this.tail.then(run, run);
-    this.tail = p.catch(() => undefined);
-    return p;
+    return this.ops.run(run, urgent);
   }
 
   private db(): DuckDBConnection {
@@ -381,16 +385,20 @@ export class DuckDbStore implements AnalyticsStore {
     return out;
   }
 
-  /** Runs a read after committing pending appends. */
-  private read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.enqueue(async () => {
-      await this.flushNow();
-      return fn(this.db());
-    });
+  /** Runs a read after committing pending appends; `urgent` for short interactive reads (see enqueue). */
+  private read<T>(fn: (conn: DuckDBConnection) => Promise<T>, urgent = false): Promise<T> {
+    return this.enqueue(
+      async () => {
+        await this.flushNow();
+        return fn(this.db());
+      },
+      false,
+      urgent,
+    );
   }
 
   stats(scope: Scope): Promise<WorkspaceStats> {
-    return this.timings.time('stats', () => this.read((conn) => queryStats(conn, scope)));
+    return this.timings.time('stats', () => this.read((conn) => queryStats(conn, scope), true));
   }
 
   queryTimings(): StoreQueryTiming[] {
@@ -415,7 +423,7 @@ export class DuckDbStore implements AnalyticsStore {
   }
 
   workspaces(): Promise<WorkspaceInfo[]> {
-    return this.read((conn) => queryWorkspaces(conn));
+    return this.read((conn) => queryWorkspaces(conn), true);
   }
 
   models(workspace: string): Promise<string[]> {
