@@ -36,7 +36,12 @@ export async function loadAnalysisWorkload(
   await storeHistoryCopies(store, copies, 7);
   const stats = await store.stats({ workspace: BENCH_WORKSPACE });
   console.error(`loaded ${stats.events} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const ctx = analysisContext({
+  return { stats, ctx: benchContext(catalog, stats) };
+}
+
+/** The analysis context over every stored bench event (their whole time range). */
+export function benchContext(catalog: PriceCatalog, stats: WorkspaceStats): AnalysisContext {
+  return analysisContext({
     catalog,
     workspace: BENCH_WORKSPACE,
     from: stats.first_event!,
@@ -44,7 +49,6 @@ export async function loadAnalysisWorkload(
     total_events: stats.events,
     total_spend_usd: stats.spend_usd,
   });
-  return { stats, ctx };
 }
 
 /** The fastest of `runs` runs of fn, and the value of the last. */

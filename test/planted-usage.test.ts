@@ -12,6 +12,7 @@ import { recommendMaxTokens } from '../src/optimize/recommend/max-tokens.js';
 import { recommendModelRouting } from '../src/optimize/recommend/model-routing.js';
 import { recommendRetryWaste } from '../src/optimize/recommend/retry-waste.js';
 import type { Recommendation } from '../src/optimize/recommendation.js';
+import type { WorkloadEvent } from '../src/workload/event.js';
 import { createDuckDbStore } from '../src/store/duckdb-store.js';
 import type { AnalyticsStore } from '../src/store/types.js';
 import { priceCatalog, usageContext } from './helpers/usage-analysis-context.js';
@@ -27,6 +28,7 @@ describe.each(PRESET_NAMES.flatMap((p) => SEEDS.map((s) => [p, s] as const)))('p
   let manifest: Manifest;
   let ctx: AnalysisContext;
   let scope: { workspace: string; from: number; to: number };
+  const stored = new Map<string, WorkloadEvent>();
 
   beforeAll(async () => {
     const cat = priceCatalog();
@@ -42,7 +44,10 @@ describe.each(PRESET_NAMES.flatMap((p) => SEEDS.map((s) => [p, s] as const)))('p
     });
     store = createDuckDbStore({ path: ':memory:' });
     await store.init();
-    for (const batch of w.batches()) await store.append(batch);
+    for (const batch of w.batches()) {
+      for (const e of batch) stored.set(e.event_id, e);
+      await store.append(batch);
+    }
     manifest = w.manifest();
     scope = { workspace: 'planted', from: w.from, to: w.to };
     // the manifest's simple task classes are the spec of "routable"
@@ -79,7 +84,20 @@ describe.each(PRESET_NAMES.flatMap((p) => SEEDS.map((s) => [p, s] as const)))('p
   });
 
   it('batch_api recovers batchable_share (±2 pp) and its spend (±5%), savings at the catalog discounts', async () => {
-    const { recommendations } = recommendBatchApi(await store.analysis.batchCandidates(scope), ctx);
+    const candidates = await store.analysis.batchCandidates(scope);
+    // the sample ids (picked by row id, named at the end) are the earliest events of one minute of that row's traffic
+    for (const row of candidates.rows) {
+      expect(row.sample_event_ids.length, `${row.app}/${row.model}`).toBe(Math.min(3, row.peak_per_minute));
+      const events = row.sample_event_ids.map((id) => stored.get(id)!);
+      for (const e of events) {
+        expect(e, 'a stored event').toBeDefined();
+        expect([e.app, e.model, e.end_user ?? null, e.session_id ?? null]).toEqual([row.app, row.model, null, null]);
+      }
+      const minutes = new Set(events.map((e) => Math.floor(e.timestamp / 60_000)));
+      expect(minutes.size).toBe(1);
+      expect(events.map((e) => e.timestamp)).toEqual(events.map((e) => e.timestamp).sort((a, b) => a - b));
+    }
+    const { recommendations } = recommendBatchApi(candidates, ctx);
     expect(recommendations.filter((r) => r.scope.basis === 'bulk_burst')).toHaveLength(0); // every preset tags latency_class
     expect(Math.abs(sum(recommendations, (r) => r.affected_share) - manifest.shares.batchable_share)).toBeLessThanOrEqual(0.02);
     const spend = sum(recommendations, (r) => r.affected_spend_share) * manifest.total_spend_usd;

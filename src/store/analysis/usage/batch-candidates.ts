@@ -5,10 +5,14 @@
 import { BULK_BURST_MIN_PER_MINUTE, type BatchBasis, type BatchCandidateRow, type UsageResult } from '../../../optimize/ports/usage.js';
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
 import { SAMPLES, topN } from '../dialect.js';
+import { sampleIdsByRow } from '../sample-ids.js';
 import { num, numOrNull, selectRows, str, strings, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
 
 export const BATCH_CANDIDATES_SQL: EngineSql = {
-  duckdb: ({ where, t, d }) => `WITH per_minute AS (
+  /** Samples by row id, named once at the end (sample-ids.ts). */
+  duckdb: ({ where, t, d }) =>
+    sampleIdsByRow(
+      `WITH per_minute AS (
   SELECT app, model,
     CASE WHEN ${d.tagIs('latency_class', 'offline')} THEN 'offline_tag' ELSE 'bulk_burst' END AS basis,
     date_trunc('minute', "timestamp") AS minute,
@@ -16,7 +20,7 @@ export const BATCH_CANDIDATES_SQL: EngineSql = {
     fsum(cost_usd) AS spend,
     sum(latency_ms) AS latency_sum,
     count(latency_ms) AS latency_n,
-    arg_min(event_id, "timestamp", ${SAMPLES}) AS samples
+    arg_min(rowid, "timestamp", ${SAMPLES}) AS samples
   FROM ${t}
   WHERE ${where} AND end_user IS NULL AND session_id IS NULL
     AND (${d.tagIs('latency_class', 'offline')} OR (NOT ${d.tagHas('latency_class')} AND stream IS NOT TRUE))
@@ -28,11 +32,15 @@ SELECT app, model, basis,
   (sum(latency_sum) / nullif(sum(latency_n), 0))::DOUBLE AS mean_latency_ms,
   count(*)::DOUBLE AS active_minutes,
   max(n)::DOUBLE AS peak_per_minute,
-  arg_max(samples, n) AS sample_ids
+  arg_max(samples, n) AS sample_rows
 FROM per_minute
 WHERE basis = 'offline_tag' OR n >= $bulk_min
-GROUP BY app, model, basis
-ORDER BY spend_usd DESC, app, model`,
+GROUP BY app, model, basis`,
+      t,
+      'sample_rows',
+      'sample_ids',
+      'spend_usd DESC, app, model',
+    ),
 
   clickhouse: ({ where, t, d }) => `WITH per_minute AS (
   SELECT app, model,
