@@ -8,6 +8,7 @@
  * (99.9% at 0.6) but on short prompts with a shared vocabulary it puts hundreds of prompts in one bucket, measured.
  * Candidates are verified exactly (near-duplicates.ts).
  */
+import { createSimdSignature } from './minhash-simd.js';
 import { fmix32 } from './prompt-features.js';
 
 export interface MinHasher {
@@ -30,7 +31,11 @@ function seedsFor(n: number, seed: number): Uint32Array {
   return out;
 }
 
-export function createMinHasher(opts: { bands?: number; rows?: number; seed?: number } = {}): MinHasher {
+/**
+ * `simd` (default true): compute signatures with the WebAssembly SIMD kernel (minhash-simd.ts, same values, ~6x
+ * faster) when the runtime has it; false: the plain JS loop below (the reference the tests compare against).
+ */
+export function createMinHasher(opts: { bands?: number; rows?: number; seed?: number; simd?: boolean } = {}): MinHasher {
   const bands = opts.bands ?? 16;
   const rows = opts.rows ?? 2;
   if (!Number.isInteger(bands) || bands < 1 || !Number.isInteger(rows) || rows < 1) {
@@ -39,8 +44,13 @@ export function createMinHasher(opts: { bands?: number; rows?: number; seed?: nu
   const k = bands * rows;
   const seeds = seedsFor(k, opts.seed ?? 0x5eed1234);
   const scratch = new Uint32Array(k);
+  const kernel = opts.simd === false ? null : createSimdSignature(seeds);
 
   function signature(shingles: ArrayLike<number>, out = new Uint32Array(k)): Uint32Array {
+    if (kernel !== null) {
+      kernel(shingles, out);
+      return out;
+    }
     out.fill(0xffffffff);
     const n = shingles.length;
     for (let j = 0; j < n; j++) {

@@ -32,35 +32,38 @@ const scanned = { words: 0, identifierHash: 0 };
  * snake_case names; 0: none). The returned object is reused by the next call.
  */
 export function scanWords(text: string): { words: number; identifierHash: number } {
+  const len = text.length;
   let words = 0;
   let n = 0;
-  let h = 0x811c9dc5;
-  let isId = false;
-  let inWord = false;
-  for (let i = 0; i <= text.length; i++) {
-    let c = i < text.length ? text.charCodeAt(i) : 32;
-    const w = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 127;
-    if (w) {
-      if (!inWord) {
-        words++;
-        h = 0x811c9dc5;
-        isId = false;
-        inWord = true;
-      }
-      if ((c >= 48 && c <= 57) || c === 95) isId = true;
-      if (c >= 65 && c <= 90) c |= 32;
-      h = Math.imul(h ^ c, 0x01000193);
-    } else if (inWord) {
-      inWord = false;
-      if (isId) {
-        if (n === idScratch.length) {
-          const grown = new Uint32Array(n * 2);
-          grown.set(idScratch);
-          idScratch = grown;
-        }
-        idScratch[n++] = h >>> 0;
-      }
+  let i = 0;
+  while (i < len) {
+    let c = text.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 127)) {
+      i++;
+      continue;
     }
+    // a word: find its end first, and hash it only when it is an identifier (most words are not)
+    words++;
+    const start = i;
+    let isId = false;
+    do {
+      if ((c >= 48 && c <= 57) || c === 95) isId = true;
+      if (++i === len) break;
+      c = text.charCodeAt(i);
+    } while ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 127);
+    if (!isId) continue;
+    let h = 0x811c9dc5;
+    for (let k = start; k < i; k++) {
+      let d = text.charCodeAt(k);
+      if (d >= 65 && d <= 90) d |= 32;
+      h = Math.imul(h ^ d, 0x01000193);
+    }
+    if (n === idScratch.length) {
+      const grown = new Uint32Array(n * 2);
+      grown.set(idScratch);
+      idScratch = grown;
+    }
+    idScratch[n++] = h >>> 0;
   }
   scanned.words = words;
   scanned.identifierHash = n === 0 ? 0 : orderFreeHash(idScratch, n);
