@@ -15,7 +15,7 @@
  */
 import duckdb from '@duckdb/node-bindings';
 import { DOUBLE, VARCHAR, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
-import { BatchScan, setValidity, validityWords } from './duckdb-batch-scan.js';
+import { BatchScan, ScanThreads, setValidity, validityWords } from './duckdb-batch-scan.js';
 import type { WorkloadEvent } from '../workload/event.js';
 import { tagsToJson } from './duckdb-row-writer.js';
 import { EVENT_TABLE_COLUMNS, q, type ColumnDef } from './duckdb-schema.js';
@@ -159,7 +159,11 @@ export class LoadColumnsStage {
   private readonly valid = validityWords();
   rows = 0;
 
-  constructor(private readonly conn: DuckDBConnection) {}
+  /** `threads`: the instance's guard, shared with its other scans (duckdb-batch-scan.ts) */
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly threads = new ScanThreads(),
+  ) {}
 
   add(cols: LoadColumns, hashes: Float64Array): void {
     this.scan.batches.push({ cols, hashes });
@@ -214,7 +218,7 @@ export class LoadColumnsStage {
     if (this.rows === 0) return;
     this.scan.register(this.conn);
     try {
-      await this.conn.run(INSERT_SQL);
+      await this.threads.run(this.conn, () => this.conn.run(INSERT_SQL));
     } finally {
       this.scan.batches = [];
       this.rows = 0;
