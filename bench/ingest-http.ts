@@ -11,11 +11,12 @@
  *   node --import tsx bench/ingest-http.ts --events 1000000 --concurrency 4
  *   node --import tsx bench/ingest-http.ts --workers 0  # bodies parsed on the server's event loop (default: 1 worker)
  *   node --import tsx bench/ingest-http.ts --live-load-max-bytes 0  # DuckDB loads the spool files, not the column copies
+ *   node --import tsx bench/ingest-http.ts --threads  # also each thread's CPU per event (Linux), for the durable run
  *
  * The load generator runs in a worker thread with pre-serialised bodies, so the server's thread does only server work.
  * Events come from the synthetic generator (chat-support and rag-assistant presets: realistic sizes, ~text on part).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +38,24 @@ const WORKERS = arg('--workers', 1);
 const BATCH = 1000;
 // NETRA_DUCKDB_LIVE_LOAD_MAX_BYTES (0: DuckDB loads every spool segment from its file, as before the column copies)
 const LIVE_LOAD = args.includes('--live-load-max-bytes') ? { liveLoadMaxBytes: arg('--live-load-max-bytes', 0) } : {};
+const THREADS = args.includes('--threads');
+
+/** ns on CPU of every thread of this process (Linux /proc; empty elsewhere), by thread id. */
+function threadNs(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const t of readdirSync('/proc/self/task')) {
+      try {
+        out.set(t, Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
 
 function makeEvents(n: number): WorkloadEvent[] {
   const catalog = loadPriceCatalog();
@@ -63,8 +82,11 @@ function toInput(e: WorkloadEvent): Record<string, unknown> {
   return rest;
 }
 
+// the client thread's own CPU (Linux: /proc/thread-self/schedstat, ns on CPU), so the server's share can be told apart
 const CLIENT = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const cpuNs = () => { try { return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]); } catch { return NaN; } };
 const { url, bodies, concurrency, apiKey } = workerData;
 let next = 0, failed = 0, statuses = {};
 async function loop() {
@@ -79,7 +101,8 @@ async function loop() {
 parentPort.postMessage('ready');
 parentPort.once('message', () => {
   const t0 = performance.now();
-  Promise.all(Array.from({ length: concurrency }, loop)).then(() => parentPort.postMessage({ ms: performance.now() - t0, failed, statuses }));
+  const c0 = cpuNs();
+  Promise.all(Array.from({ length: concurrency }, loop)).then(() => parentPort.postMessage({ ms: performance.now() - t0, cpuNs: cpuNs() - c0, failed, statuses }));
 });
 `;
 
@@ -106,6 +129,8 @@ interface HttpRun {
   elu: number;
   /** CPU time of the whole process (server threads, DuckDB's threads and the client thread) per event */
   cpuUs: number;
+  /** of which the client thread's (NaN where /proc/thread-self is missing) */
+  clientCpuUs: number;
 }
 
 /** One measured run of the real app with the given durability: ms until the last 200, and until every row is committed. */
@@ -118,9 +143,12 @@ async function httpRun(dir: string, bodies: string[], expected: number, durabili
       logLevel: 'warn',
       store: { durability, ...LIVE_LOAD },
       ingest: { workerThreads: WORKERS },
+      otlp: { grpcPort: 0 }, // not needed here, and the default port may be taken on a shared machine
     }),
   );
-  const base = await app.listen();
+  const beforeListen = threadNs();
+  const base = await app.listen(); // starts the ingest workers
+  const startedByListen = [...threadNs().keys()].filter((t) => !beforeListen.has(t));
   const url = `${base}/api/v1/events?workspace=bench`;
   // a workspace and an ingest-scoped API key, as a real client would use (the key is checked on every request)
   const owner = { authorization: `Bearer ${await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), {})}` };
@@ -139,10 +167,11 @@ async function httpRun(dir: string, bodies: string[], expected: number, durabili
     w.once('error', reject);
   });
   const profiler = process.env.BENCH_PROFILE ? await startProfile() : null;
+  const threads0 = THREADS ? threadNs() : null;
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const result = await new Promise<{ ms: number; failed: number; statuses: Record<string, number> }>((resolve, reject) => {
+  const result = await new Promise<{ ms: number; cpuNs: number; failed: number; statuses: Record<string, number> }>((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
     w.postMessage('go');
@@ -153,12 +182,25 @@ async function httpRun(dir: string, bodies: string[], expected: number, durabili
   const httpMs = performance.now() - t0;
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const cpu = process.cpuUsage(cpu0);
+  if (threads0) {
+    // main thread, ingest workers (started by listen), the rest: DuckDB's threads and libuv's pool (DuckDB's
+    // statements, spool writes and syncs), V8's platform threads (GC, JIT); the client thread has ended by now (its CPU
+    // is client_cpu_us_per_event)
+    const per: Record<string, number> = { main: 0, ingest_workers: 0, other_threads: 0 };
+    for (const [t, ns] of threadNs()) {
+      const us = (ns - (threads0.get(t) ?? 0)) / 1000 / expected;
+      const role = t === String(process.pid) ? 'main' : startedByListen.includes(t) ? 'ingest_workers' : 'other_threads';
+      per[role]! += us;
+    }
+    const rounded = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, Number(v.toFixed(1))]));
+    console.error(JSON.stringify({ durability, thread_cpu_us_per_event: rounded }));
+  }
   if (profiler) await profiler.stop(`${process.env.BENCH_PROFILE}.${durability}`);
   await app.close();
   if (stats.events !== expected || result.failed > 0) {
     throw new Error(`stored ${stats.events} of ${expected} events; non-200 responses: ${JSON.stringify(result.statuses)}`);
   }
-  return { httpMs, ackMs, elu, cpuUs: (cpu.user + cpu.system) / expected };
+  return { httpMs, ackMs, elu, cpuUs: (cpu.user + cpu.system) / expected, clientCpuUs: result.cpuNs / 1000 / expected };
 }
 
 async function main(): Promise<void> {
@@ -196,6 +238,9 @@ async function main(): Promise<void> {
         acknowledged_events_per_s: rate(N, durable.ackMs),
         event_loop_utilization: Number(durable.elu.toFixed(2)),
         process_cpu_us_per_event: Number(durable.cpuUs.toFixed(1)),
+        // the process minus the load generator's thread: the server's threads, DuckDB's and libuv's
+        server_cpu_us_per_event: Number((durable.cpuUs - durable.clientCpuUs).toFixed(1)),
+        client_cpu_us_per_event: Number(durable.clientCpuUs.toFixed(1)),
         baseline_duckdb_bulk_append_events_per_s: rate(N, baseMs),
         baseline_ms: Math.round(baseMs),
         baseline_appender_events_per_s: rate(N, appenderMs),
@@ -208,6 +253,7 @@ async function main(): Promise<void> {
         relaxed_write_acknowledged_events_per_s: rate(N, relaxed.ackMs),
         relaxed_write_ratio: Number((baseMs / relaxed.httpMs).toFixed(2)),
         relaxed_write_process_cpu_us_per_event: Number(relaxed.cpuUs.toFixed(1)),
+        relaxed_write_server_cpu_us_per_event: Number((relaxed.cpuUs - relaxed.clientCpuUs).toFixed(1)),
       }),
     );
   } finally {

@@ -30,7 +30,10 @@ async function open(opts: DuckDbStoreOptions): Promise<DuckDbStore> {
 const loaderOf = (s: DuckDbStore) => (s as unknown as { loader: SpoolLoader }).loader;
 const segments = (path: string) => readdirSync(`${path}.spool`).filter((f) => f.endsWith('.ndjson'));
 
-/** Events with every kind of value: nulls, non-ASCII and lone surrogates, empty and odd tags, block chains, fractions of a ms. */
+/**
+ * Events with every kind of value: nulls, non-ASCII and lone surrogates (in text and in dictionary-coded columns), empty
+ * and odd tags, block chains, fractions of a ms.
+ */
 function edgeEvents(prefix: string): WorkloadEvent[] {
   const out: WorkloadEvent[] = [];
   for (let i = 0; i < 40; i++) {
@@ -38,7 +41,18 @@ function edgeEvents(prefix: string): WorkloadEvent[] {
     if (i % 4 === 0) out.push(makeFullEvent({ ...base, stream: i % 8 === 0 ? true : null }));
     else if (i % 4 === 1) out.push(makeEvent({ ...base, tags: {}, prompt_text: '', response_text: null, http_status: 0 }));
     else if (i % 4 === 2)
-      out.push(makeEvent({ ...base, prompt_text: `a\ud800b ${i} é`, tags: { 'k\udc00': 'x\udc00', n: String(i) }, temperature: 0 }));
+      out.push(
+        makeEvent({
+          ...base,
+          prompt_text: `a\ud800b ${i} é`,
+          tags: { 'k\udc00': 'x\udc00', n: String(i) },
+          temperature: 0,
+          // the dictionary-coded text columns: a lone surrogate, non-ASCII, a quote, null and set
+          app: i % 8 === 2 ? 'app\ud800' : "it's",
+          model: `modèle-😀-${i % 3}`,
+          error_type: i % 8 === 2 ? null : 'timeout',
+        }),
+      );
     else out.push(makeEvent({ ...base, end_user: '日本語 😀', prefix_block_hashes: [i, 2 ** 53 - 1], quality_score: 1e-9 }));
   }
   return out;

@@ -20,7 +20,7 @@ import type { WorkloadEvent } from '../workload/event.js';
 import { keyHash } from './duckdb-key-index.js';
 import { encodeLoadColumns } from './duckdb-load-columns.js';
 import { validateEvents } from './duckdb-row-writer.js';
-import { EVENT_TABLE_COLUMNS, q } from './duckdb-schema.js';
+import { EVENT_TABLE_COLUMNS, FIELD_READERS, q } from './duckdb-schema.js';
 import type { EncodedBatch } from './types.js';
 import { LONE_SURROGATE_ESCAPE, repairedValue } from './well-formed-json.js';
 
@@ -30,19 +30,24 @@ export const COLUMNAR_LINE_START = '{"v":2,';
 /** The event columns the line carries (timestamp and key_hash ride as `t` and `h`). */
 const LINE_COLUMNS = EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'timestamp' && c.name !== 'key_hash');
 const LINE_NAMES = LINE_COLUMNS.map((c) => c.name as keyof WorkloadEvent);
+const LINE_READERS = LINE_NAMES.map((name) => FIELD_READERS[name] as (e: WorkloadEvent) => unknown);
 
 /** One spool line holding the rows (validated events; hashes[i] belongs to rows[i]). */
 export function spoolLine(rows: readonly WorkloadEvent[], hashes: Float64Array): string {
   const n = rows.length;
   const h = new Array<number>(n);
   const t = new Array<number>(n);
-  const cols: Record<string, unknown[]> = {};
-  for (const name of LINE_NAMES) cols[name] = new Array<unknown>(n);
   for (let i = 0; i < n; i++) {
-    const e = rows[i]!;
     h[i] = hashes[i]!;
-    t[i] = Math.round(e.timestamp * 1000);
-    for (const name of LINE_NAMES) cols[name]![i] = e[name] ?? null;
+    t[i] = Math.round(rows[i]!.timestamp * 1000);
+  }
+  // column by column, each with its own reader (FIELD_READERS: no megamorphic `e[name]`)
+  const cols: Record<string, unknown[]> = {};
+  for (let k = 0; k < LINE_NAMES.length; k++) {
+    const read = LINE_READERS[k]!;
+    const col = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) col[i] = read(rows[i]!) ?? null;
+    cols[LINE_NAMES[k]!] = col;
   }
   let c = JSON.stringify(cols);
   if (LONE_SURROGATE_ESCAPE.test(c)) {

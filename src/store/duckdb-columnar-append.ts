@@ -33,7 +33,7 @@ import { NULL_CODE, STRING_COLUMNS, stringAt, type EventColumns, type StringColu
 import { keyHash, type KeyHashSet } from './duckdb-key-index.js';
 import { EVENT_TABLE_COLUMNS, q, type ColumnDef } from './duckdb-schema.js';
 import { tagsToJson } from './duckdb-row-writer.js';
-import { BatchScan, setValidity, validityWords } from './duckdb-batch-scan.js';
+import { BatchScan, ScanThreads, setValidity, validityWords } from './duckdb-batch-scan.js';
 
 const VARCHAR_LIST = LIST(VARCHAR);
 
@@ -220,7 +220,11 @@ export class ColumnarStage {
   /** rows added and not yet committed */
   rows = 0;
 
-  constructor(private readonly conn: DuckDBConnection) {}
+  /** `threads`: the instance's guard, shared with its other scans (duckdb-batch-scan.ts) */
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly threads = new ScanThreads(),
+  ) {}
 
   /** Whether the batch can join the rows already added (otherwise commit first). */
   fits(batch: EventColumns): boolean {
@@ -310,7 +314,8 @@ export class ColumnarStage {
       return `${decode(col, src, `s.${q(col.name)}`, p)} AS ${q(col.name)}`;
     });
     try {
-      await this.conn.run(`INSERT INTO events SELECT ${exprs.join(', ')} FROM ${FUNCTION}() s`, params, types);
+      const sql = `INSERT INTO events SELECT ${exprs.join(', ')} FROM ${FUNCTION}() s`;
+      await this.threads.run(this.conn, () => this.conn.run(sql, params, types));
     } finally {
       this.scan.batches = [];
       this.rows = 0;

@@ -27,6 +27,7 @@ import { EventSpool, type SealedSegment, type SpoolDurability } from './event-sp
 import { open } from 'node:fs/promises';
 import { bulkLoadSql, COLUMNAR_LINE_START, replaySql } from './duckdb-bulk-load.js';
 import { type LoadColumns, LoadColumnsStage, loadColumnsBytes } from './duckdb-load-columns.js';
+import type { ScanThreads } from './duckdb-batch-scan.js';
 
 /** The rows of one spool write by column, with their key hashes. */
 export interface LiveRows {
@@ -43,6 +44,8 @@ export interface SpoolLoaderOptions {
   commitIntervalMs: number;
   /** most bytes of column copies held for loads (default 128 MiB) */
   liveBytesLimit?: number;
+  /** the DuckDB instance's guard for statements that read a JS table function (duckdb-batch-scan.ts) */
+  scanThreads?: ScanThreads;
 }
 
 export interface ReplayResult {
@@ -73,7 +76,7 @@ export class SpoolLoader {
     private readonly opts: SpoolLoaderOptions,
   ) {
     this.spool = new EventSpool(opts.dir, opts.durability);
-    this.stage = new LoadColumnsStage(conn);
+    this.stage = new LoadColumnsStage(conn, opts.scanThreads);
     this.liveBytesLimit = opts.liveBytesLimit ?? 128 * 1024 * 1024;
   }
 

@@ -45,6 +45,7 @@ import { ColumnarStage, checkColumns, columnarFits, newKeyHashes } from './duckd
 import { toEvents, type EventColumns } from '../workload/event-columns.js';
 import { decodeSpoolBatch, spoolLine } from './duckdb-bulk-load.js';
 import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
+import { ScanThreads } from './duckdb-batch-scan.js';
 import { encodeLoadColumns } from './duckdb-load-columns.js';
 import type { SpoolDurability } from './event-spool.js';
 import { KeyHashSet, fullKey, keyHash, loadKeyIndex, settleSuspects } from './duckdb-key-index.js';
@@ -110,6 +111,8 @@ export class DuckDbStore implements AnalyticsStore {
   /** column batches staged for one INSERT (duckdb-columnar-append.ts), on a connection of their own */
   private stage: ColumnarStage | null = null;
   private stageConn: DuckDBConnection | null = null;
+  /** one per instance: DuckDB's thread setting while a JS table function is read (duckdb-batch-scan.ts) */
+  private readonly scanThreads = new ScanThreads();
   private keys = new KeyHashSet();
   private keysLoaded = false;
   private pendingRows = 0;
@@ -186,6 +189,7 @@ export class DuckDbStore implements AnalyticsStore {
           liveBytesLimit: this.liveLoadMaxBytes,
           commitRows: this.flushRows,
           commitIntervalMs: this.flushIntervalMs,
+          scanThreads: this.scanThreads,
         };
         this.loader = new SpoolLoader(this.appendConn!, spool);
         this.lastReplay = await this.loader.replay();
@@ -289,7 +293,7 @@ export class DuckDbStore implements AnalyticsStore {
     return this.enqueue(async () => {
       if (!this.stage) {
         this.stageConn = await this.instanceOrThrow().connect();
-        this.stage = new ColumnarStage(this.stageConn);
+        this.stage = new ColumnarStage(this.stageConn, this.scanThreads);
       }
       if (!this.stage.fits(batch)) await this.stage.commit();
       this.stage.add(batch, hashes);
