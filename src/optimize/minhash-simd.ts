@@ -1,7 +1,7 @@
 /**
  * The MinHash signature loop (minhash.ts) as a WebAssembly SIMD kernel: four permutations per 128-bit instruction.
  * Pure computation, deterministic; no I/O. Bit-identical to the JS loop (same fmix32 per permutation, unsigned
- * minimum); test/minhash-simd.test.ts compares the two.
+ * minimum); test/semantic-kernels.test.ts compares the two.
  *
  * Why: the signature (36 permutations x every shingle) was the largest single cost of the semantic-cache pass after
  * the tokeniser: ~4.3 us per prompt of 31 shingles in JS; 0.7 us here, measured on the 87k sampled prompts of the 1M
