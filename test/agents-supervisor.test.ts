@@ -116,6 +116,11 @@ describe('supervisor', () => {
     expect(payloadOf(cold.events, 'final_report').summary).toBeNull();
     // nothing was computed on the side: the analysis is still not at hand
     expect(await t.app.analysis.analysisIfReady({ workspace: 'fresh' })).toBeNull();
+    // a figure about one app says its recommendations are missing, not that there are none
+    const app = (await t.app.analysis.names('fresh')).apps[0]!;
+    const named = await runOnce(sup, request(`How much did ${app} spend?`, 'fresh'));
+    expect(completed(named.events, 'analysis')).toMatchObject({ computed: false });
+    expect(named.result.content).toContain(`No recommendations on ${app} yet`);
 
     const a = await t.app.analysis.analyze({ workspace: 'fresh' });
     const warm = await runOnce(sup, request('Where does my money go?', 'fresh'));
@@ -123,6 +128,7 @@ describe('supervisor', () => {
     expect(payloadOf(warm.events, 'final_report').summary).toMatchObject({ monthly_spend_usd: a.summary.monthly_spend_usd });
     // the figure and the chain are the same either way
     expect(warm.result.content.split('\n')[0]).toBe(cold.result.content.split('\n')[0]);
+    expect((await runOnce(sup, request(`How much did ${app} spend?`, 'fresh'))).result.content).not.toContain('No recommendations on');
     expect(payloadOf(warm.events, 'agent_thinking').chain).toEqual(payloadOf(cold.events, 'agent_thinking').chain);
   });
 

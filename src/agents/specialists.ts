@@ -335,8 +335,9 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   if (q.intent === 'figure' && s.answer) {
     const apps = q.filters.filter((f) => f.column === 'app').map((f) => f.value);
     const models = q.filters.filter((f) => f.column === 'model').map((f) => f.value);
+    const named = apps.length + models.length > 0;
     const recs =
-      apps.length + models.length === 0 || !a
+      !named || !a
         ? []
         : a.recommendations.filter(
             (r) =>
@@ -344,7 +345,18 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
               (models.length === 0 || models.includes(r.scope.model ?? '')) &&
               r.monthly_savings_usd > 0,
           );
-    return { answer: s.answer, recs: recs.slice(0, 3), steps: false };
+    // the figure did not wait for the analysis (supervisor.ts): say that its recommendations are missing, not that none exist
+    const answer =
+      named && !a
+        ? {
+            ...s.answer,
+            notes: [
+              ...s.answer.notes,
+              `No recommendations on ${[...apps, ...models].join(' and ')} yet: this workspace's analysis is not computed for its current events, and a figure does not wait for it. Ask again once it has run (after new events when the precompute is on, or now with GET /api/v1/analysis).`,
+            ],
+          }
+        : s.answer;
+    return { answer, recs: recs.slice(0, 3), steps: false };
   }
   if (q.intent === 'missing_data' && s.coverage)
     return { answer: missingDataAnswer(s.coverage, a, s.stats.latency_p50_ms), recs: [], steps: false };
