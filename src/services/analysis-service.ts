@@ -200,26 +200,23 @@ export function createAnalysisService(deps: {
   };
 
   /**
-   * The whole history's first and last event: from the stats when they are at hand (cached, or the turn's snapshot),
-   * else from the store's per-workspace counts (a min/max, ~30 ms over 1M events, where the stats scan takes ~0.4 s).
+   * The whole history's first and last event of the current data: from the cached stats when they are there, else
+   * from the store's per-workspace counts (a min/max, ~30 ms over 1M events, where the stats scan takes ~0.4 s).
    */
-  const historyBounds = async (workspace: string, opts?: AnalysisCallOptions): Promise<{ first: number | null; last: number | null }> => {
-    const whole = { from: undefined, to: undefined };
-    const known =
-      (await snapshotFor(workspace, true, opts?.allowStale))?.stats ??
-      (deps.cache ? await deps.cache.peek<WorkspaceStats>(workspace, 'stats', whole) : undefined);
+  const historyBounds = async (workspace: string): Promise<{ first: number | null; last: number | null }> => {
+    const known = deps.cache ? await deps.cache.peek<WorkspaceStats>(workspace, 'stats', { from: undefined, to: undefined }) : undefined;
     if (known) return { first: known.first_event, last: known.last_event };
     const info = (await deps.store.workspaces()).find((w) => w.workspace === workspace);
     return { first: info?.first_event ?? null, last: info?.last_event ?? null };
   };
 
   /** A breakdown's window: the one asked, completed with the whole history's bounds. */
-  const windowScope = async (req: WindowRequest, opts?: AnalysisCallOptions) => {
+  const windowScope = async (req: WindowRequest) => {
     if (req.from !== undefined && req.to !== undefined && req.from >= req.to)
       throw new NetraError('VALIDATION', 'from must be before to', { field: 'from' });
     let { from, to } = req;
     if (from === undefined || to === undefined) {
-      const all = await historyBounds(req.workspace, opts);
+      const all = await historyBounds(req.workspace);
       from ??= all.first ?? 0;
       to ??= (all.last ?? from) + 1;
     }
@@ -348,7 +345,7 @@ export function createAnalysisService(deps: {
     simulate,
     async breakdown(req, opts) {
       checkBreakdownQuery(req.query);
-      const scope = await windowScope(req, opts);
+      const scope = await windowScope(req);
       const r = await cached(
         req.workspace,
         'breakdown',
