@@ -132,6 +132,29 @@ describe('supervisor', () => {
     expect(payloadOf(warm.events, 'agent_thinking').chain).toEqual(payloadOf(cold.events, 'agent_thinking').chain);
   });
 
+  it('a figure asked together with what to change computes the analysis and lists the changes on what it ranks first', async () => {
+    const question = 'Which app is the most expensive and what should I change?';
+    const { events, result } = await runOnce(sup, request(question));
+    expect(result.status).toBe('completed');
+    expect(payloadOf(events, 'agent_thinking').plan).toMatchObject({ intent: 'figure', dimension: 'app', advice_asked: true });
+    const a = await t.app.analysis.analyze({ workspace: 'gen' });
+    const b = await t.app.analysis.breakdown({
+      workspace: 'gen',
+      query: { dimension: 'app', granularity: null, filters: [], rank_by: 'spend', top: 10 },
+    });
+    const top = [...b.rows].filter((r) => r.key !== null && r.key !== '(other)').sort((x, y) => y.spend_usd - x.spend_usd)[0]!;
+    expect(result.content.split('\n')[0]).toContain(`${top.key} has the most spend`);
+    const onTop = a.recommendations.filter((r) => r.scope.app === top.key && r.monthly_savings_usd > 0);
+    const elsewhere = a.recommendations.filter((r) => r.scope.app !== top.key);
+    expect(onTop.length).toBeGreaterThan(0);
+    for (const r of onTop.slice(0, 3)) expect(result.content).toContain(r.title);
+    for (const r of elsewhere) expect(result.content).not.toContain(r.title);
+    // the same figure without the advice part answers from the breakdown and lists no changes
+    const plain = await runOnce(sup, request('Which app is the most expensive?'));
+    expect(payloadOf(plain.events, 'agent_thinking').plan).toMatchObject({ intent: 'figure', advice_asked: false });
+    for (const r of onTop) expect(plain.result.content).not.toContain(r.title);
+  });
+
   it('"Reduce my costs" runs the full chain; its one projected-savings figure is the API\'s replay of the recommended policy', async () => {
     const { events, result } = await runOnce(sup, request('Reduce my costs'));
     expect(result.status).toBe('completed');

@@ -92,7 +92,7 @@ describe('answers over the demo workspace', () => {
       (es) => es.length,
     );
     const { content } = await ask(sup, WS, `What is the p95 latency of ${model}?`);
-    expect(firstLine(content)).toContain(`${model} calls's p95 latency was ${ms(p95(all.filter((e) => e.model === model))!)}`);
+    expect(firstLine(content)).toContain(`${model} calls' p95 latency was ${ms(p95(all.filter((e) => e.model === model))!)}`);
   });
 
   it('"Error rate by model" names the model with the highest error rate', async () => {

@@ -9,7 +9,7 @@ import type { FullAnalysis } from '../optimize/analyze.js';
 import { metricValue, OTHER_KEY } from '../optimize/ports/breakdown.js';
 import { isFinding } from '../optimize/presentation.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
-import { formatMetric, windowPhrase, type Answer } from './answer.js';
+import { formatMetric, possessive, windowPhrase, type Answer } from './answer.js';
 import type { Breakdown } from './question-agent.js';
 import type { QuestionPlan } from './question-plan.js';
 
@@ -188,7 +188,7 @@ export function latencyCauseAnswer(
   const p95 = t.latency_p95_ms!;
   const overall = a.summary.latency_p95_ms;
   const parts = [
-    `${subject}'s p95 latency is ${formatByUnit(Math.round(p95), 'ms')}${overall !== null ? ` against ${formatByUnit(Math.round(overall), 'ms')} for the whole workspace` : ''}.`,
+    `${possessive(subject)} p95 latency is ${formatByUnit(Math.round(p95), 'ms')}${overall !== null ? ` against ${formatByUnit(Math.round(overall), 'ms')} for the whole workspace` : ''}.`,
   ];
   const outTokens = t.events > 0 ? t.completion_tokens / t.events : 0;
   if (t.ttft_p95_ms !== null && t.ttft_p95_ms >= 0.4 * p95)

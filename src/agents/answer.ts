@@ -31,6 +31,8 @@ export interface Answer {
   missing_field: string | null;
   /** the figure the lead states, for tests and the UI (null when the data cannot answer) */
   value: number | null;
+  /** the name a ranked breakdown's lead puts first ("exec-brief has the most spend"), when there is one */
+  leader?: string;
 }
 
 const HOUR = 3_600_000;
@@ -143,6 +145,9 @@ export function subjectOf(plan: QuestionPlan): string {
   return s.startsWith('user ') ? `User ${s.slice(5)}` : s;
 }
 
+/** "code-chat's", "gpt-4o calls'" */
+export const possessive = (subject: string): string => (subject.endsWith('s') ? `${subject}'` : `${subject}'s`);
+
 /** One sentence stating a metric's value for a subject over the window. */
 function statement(subject: string, m: BreakdownMetric, f: BreakdownFigures, where: string): string {
   const v = metricValue(f, m);
@@ -151,7 +156,8 @@ function statement(subject: string, m: BreakdownMetric, f: BreakdownFigures, whe
     case 'spend':
       return `${subject} spent ${formatUsd(f.spend_usd)} ${where}, over ${calls} calls.`;
     case 'calls':
-      return `${subject} made ${calls} calls ${where}.`;
+      // a model's subject is already its calls ("gpt-4o calls")
+      return subject.endsWith(' calls') ? `There were ${calls} ${subject} ${where}.` : `${subject} made ${calls} calls ${where}.`;
     case 'tokens':
       return `${subject} used ${formatByUnit(f.prompt_tokens + f.completion_tokens, 'tokens')} ${where}: ${formatByUnit(f.prompt_tokens, 'tokens')} of prompt and ${formatByUnit(f.completion_tokens, 'tokens')} of completion.`;
     case 'prompt_tokens':
@@ -162,7 +168,7 @@ function statement(subject: string, m: BreakdownMetric, f: BreakdownFigures, whe
     case 'cost_per_call':
       return `${subject} paid ${formatMetric(m, v)} per call on average ${where} (${formatUsd(f.spend_usd)} over ${calls} calls).`;
     default:
-      return `${subject}'s ${METRIC_NAME[m]} was ${formatMetric(m, v)} ${where}, over ${formatByUnit(m.startsWith('ttft') ? f.events : f.latency_events, 'count')} calls.`;
+      return `${possessive(subject)} ${METRIC_NAME[m]} was ${formatMetric(m, v)} ${where}, over ${formatByUnit(m.startsWith('ttft') ? f.events : f.latency_events, 'count')} calls.`;
   }
 }
 
@@ -233,7 +239,7 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
     const a = metricValue(t, m);
     const b = metricValue(previous.total, m);
     const change = a !== null && b !== null && b !== 0 ? ` (${a >= b ? '+' : '-'}${formatPercent(Math.abs(a / b - 1) * 100)})` : '';
-    const lead = `${subject}'s ${METRIC_NAME[m]} was ${formatMetric(m, a)} ${where}, against ${formatMetric(m, b)} ${windowPhrase(previous, undefined, plan.time_zone)}${change}.`;
+    const lead = `${possessive(subject)} ${METRIC_NAME[m]} was ${formatMetric(m, a)} ${where}, against ${formatMetric(m, b)} ${windowPhrase(previous, undefined, plan.time_zone)}${change}.`;
     return {
       lead,
       notes,
@@ -270,7 +276,7 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
         ? ` ${vx >= vy ? x : y} is ${(Math.max(vx, vy) / Math.min(vx, vy)).toFixed(1)}x the other.`
         : '';
     return {
-      lead: `${x}'s ${METRIC_NAME[m]} was ${formatMetric(m, vx)} and ${y}'s ${formatMetric(m, vy)} ${where}.${ratio}`,
+      lead: `${possessive(x)} ${METRIC_NAME[m]} was ${formatMetric(m, vx)} and ${possessive(y)} ${formatMetric(m, vy)} ${where}.${ratio}`,
       notes,
       missing_field: null,
       value: vx,
@@ -285,8 +291,8 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
     const best = [...rows].filter((r) => metricValue(r, m) !== null).sort((a, b) => metricValue(b, m)! - metricValue(a, m)!)[0];
     const per = `per ${plan.granularity}`;
     const total = ADDITIVE.has(m)
-      ? `${subject}'s ${METRIC_NAME[m]} ${per} ${where} adds up to ${formatMetric(m, metricValue(t, m))}`
-      : `${subject}'s ${METRIC_NAME[m]} ${where} was ${formatMetric(m, metricValue(t, m))} overall`;
+      ? `${possessive(subject)} ${METRIC_NAME[m]} ${per} ${where} adds up to ${formatMetric(m, metricValue(t, m))}`
+      : `${possessive(subject)} ${METRIC_NAME[m]} ${where} was ${formatMetric(m, metricValue(t, m))} overall`;
     const lead = `${total}; the highest ${plan.granularity} was ${best ? `${bucketLabel(best.bucket_start!, plan.granularity, plan.time_zone)} at ${formatMetric(m, metricValue(best, m))}` : 'none'}.`;
     return {
       lead,
@@ -348,7 +354,8 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
               formatByUnit(r.events, 'count'),
             ]),
         };
-  return { lead, table, notes, missing_field: null, value: lead0 ? metricValue(lead0, m) : null };
+  const leader = typeof lead0?.key === 'string' ? { leader: lead0.key } : {};
+  return { lead, table, notes, missing_field: null, value: lead0 ? metricValue(lead0, m) : null, ...leader };
 }
 
 /** Per-group totals of additive figures across buckets (latency percentiles cannot be merged: they are dropped). */

@@ -48,6 +48,9 @@ export interface QuestionPlan {
   task: string | null;
   /** parts of the question understood as names or dates that match nothing */
   unparsed: string[];
+  /** the question also asks what to change ("which app costs most and what should I change?"): a figure answer then
+   * carries the recommendations on what it names or ranks first */
+  advice_asked: boolean;
 }
 
 const METRIC_RULES: [RegExp, BreakdownMetric][] = [
@@ -228,6 +231,10 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     dimension = /\b(users?|customers?)\b/.test(lower) ? 'end_user' : /\bmodels?\b/.test(lower) ? 'model' : 'app';
 
   let intent: PlanIntent;
+  const adviceAsked =
+    /\b(reduce|cut|lower|save|saving|savings|optimi[sz]e|improve|recommend\w*|should i|what (can|should) (i|we) (do|change)|how (can|do) (i|we))\b/.test(
+      lower,
+    );
   const scenario = /\b(grows?|growth|doubles?|triples?|what happens if|what if)\b/.test(lower);
   const task = /\bwhich model\b|\bwhat model\b|\bbest model\b|\bmodel (should|for|to use)\b|\bcheaper model\b/.test(lower)
     ? taskOf(lower, known.tasks)
@@ -241,15 +248,7 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     /\blatenc\w*|\bslow\w*|\bp9[59]\b|\bttft\b|\btakes? (so )?long\b/.test(lower)
   )
     intent = 'latency_cause';
-  else if (
-    /\b(reduce|cut|lower|save|saving|savings|optimi[sz]e|improve|recommend\w*|should i|what (can|should) (i|we) (do|change)|how (can|do) (i|we))\b/.test(
-      lower,
-    ) &&
-    filters.length === 0 &&
-    granularity === null &&
-    dimension === null
-  )
-    intent = 'advice';
+  else if (adviceAsked && filters.length === 0 && granularity === null && dimension === null) intent = 'advice';
   else if (scenario || /\bshould (i|we) use\b|\bwhich model should\b/.test(lower)) intent = 'advice';
   else if (
     asked ||
@@ -279,5 +278,6 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     targets,
     task,
     unparsed: unknownNames(text, understood),
+    advice_asked: adviceAsked,
   };
 }

@@ -335,6 +335,10 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   if (q.intent === 'figure' && s.answer) {
     const apps = q.filters.filter((f) => f.column === 'app').map((f) => f.value);
     const models = q.filters.filter((f) => f.column === 'model').map((f) => f.value);
+    // "which app costs most and what should I change?": the recommendations are on the app the answer ranks first
+    const leader = q.advice_asked && apps.length + models.length === 0 ? s.answer.leader : undefined;
+    if (leader !== undefined && q.dimension === 'app') apps.push(leader);
+    if (leader !== undefined && q.dimension === 'model') models.push(leader);
     const named = apps.length + models.length > 0;
     const recs =
       !named || !a
@@ -355,7 +359,12 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
               `No recommendations on ${[...apps, ...models].join(' and ')} yet: this workspace's analysis is not computed for its current events, and a figure does not wait for it. Ask again once it has run (after new events when the precompute is on, or now with GET /api/v1/analysis).`,
             ],
           }
-        : s.answer;
+        : q.advice_asked && named && recs.length === 0
+          ? {
+              ...s.answer,
+              notes: [...s.answer.notes, `No change in this workspace's analysis saves money on ${[...apps, ...models].join(' and ')}.`],
+            }
+          : s.answer;
     return { answer, recs: recs.slice(0, 3), steps: false };
   }
   if (q.intent === 'missing_data' && s.coverage)

@@ -193,8 +193,9 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     // a window without events has nothing to analyse: the answer says so
     const inWindow = window.from === undefined ? all.events : (await deps.analysis.stats({ workspace: req.workspace, ...window })).events;
     // a figure is answered by its breakdown: the analysis only adds the recommendations on what the question names, so
-    // the turn takes it when it is at hand and never waits for it (over 1M events it takes seconds, the figure far less)
-    const figureOnly = draft.intent === 'figure';
+    // the turn takes it when it is at hand and never waits for it (over 1M events it takes seconds, the figure far less);
+    // a figure asked together with what to change ("which app costs most and what should I change?") needs them
+    const figureOnly = draft.intent === 'figure' && !draft.advice_asked;
     if (inWindow > 0) {
       const args = { workspace: req.workspace, ...window, goal: t.goal };
       const whole = window.from === undefined && window.to === undefined;
