@@ -155,6 +155,34 @@ describe('supervisor', () => {
     for (const r of onTop) expect(plain.result.content).not.toContain(r.title);
   });
 
+  it('"How much would <a kind> save?" sums that kind\'s recommendations, counting one item per app and model', async () => {
+    const a = await t.app.analysis.analyze({ workspace: 'gen' });
+    const kinds = ['model_routing', 'exact_cache', 'semantic_cache', 'prompt_caching'] as const;
+    const kind = kinds.find((k) => a.recommendations.some((r) => r.kind === k && r.monthly_savings_usd > 0))!;
+    expect(kind).toBeDefined();
+    const words = {
+      model_routing: 'routing to cheaper models',
+      exact_cache: 'a response cache',
+      semantic_cache: 'a semantic cache',
+      prompt_caching: 'prompt caching',
+    };
+    const { events, result } = await runOnce(sup, request(`How much would ${words[kind]} save?`));
+    expect(payloadOf(events, 'agent_thinking').plan).toMatchObject({ intent: 'kind' });
+    const planned = payloadOf(events, 'agent_thinking').plan as { kinds: string[] };
+    const mine = a.recommendations.filter((r) => planned.kinds.includes(r.kind) && r.monthly_savings_usd > 0);
+    const largest = new Map<string, number>();
+    for (const r of mine) {
+      const scope = `${r.scope.app ?? '*'}|${r.scope.model ?? '*'}`;
+      largest.set(scope, Math.max(largest.get(scope) ?? 0, r.monthly_savings_usd));
+    }
+    const total = [...largest.values()].reduce((x, v) => x + v, 0);
+    expect(result.content.split('\n')[0]).toContain(`would save ${formatUsd(total)} a month`);
+    for (const r of mine) expect(result.content).toContain(`| ${r.kind.replace(/_/g, ' ')} | ${r.scope.app ?? 'all'} |`);
+    // no other kind is listed in its table
+    for (const r of a.recommendations.filter((x) => !planned.kinds.includes(x.kind) && x.monthly_savings_usd > 0))
+      expect(result.content).not.toContain(`| ${r.kind.replace(/_/g, ' ')} |`);
+  });
+
   it('"Reduce my costs" runs the full chain; its one projected-savings figure is the API\'s replay of the recommended policy', async () => {
     const { events, result } = await runOnce(sup, request('Reduce my costs'));
     expect(result.status).toBe('completed');

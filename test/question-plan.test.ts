@@ -163,4 +163,25 @@ describe('plans', () => {
     expect(planQuestion('How much did app foo-bar-baz spend?', known, NOW).unparsed).toEqual(['foo-bar-baz']);
     expect(planQuestion('How much did app docs-qa spend?', known, NOW).unparsed).toEqual([]);
   });
+
+  it.each([
+    ['How much can I save with prompt caching?', ['prompt_caching'], []],
+    ['How much would caching identical prompts save?', ['exact_cache', 'semantic_cache'], []],
+    ['How much can I save with caching?', ['exact_cache', 'semantic_cache', 'prompt_caching'], []],
+    ['How much do retries cost us?', ['retry_waste'], []],
+    ['Could a semantic cache help docs-qa?', ['semantic_cache'], [{ column: 'app', value: 'docs-qa' }]],
+    ['How much would routing to cheaper models save?', ['model_routing'], []],
+  ])('"%s" names the kinds %j', (q, kinds, filters) => {
+    const p = planQuestion(q, known, NOW);
+    expect(p.intent).toBe('kind');
+    expect(p.kinds).toEqual(kinds);
+    expect(p.filters).toEqual(filters);
+  });
+
+  it('a kind with a breakdown stays a figure; advice words are kept beside it', () => {
+    expect(planQuestion('Spend by app', known, NOW)).toMatchObject({ intent: 'figure', kinds: [], advice_asked: false });
+    const p = planQuestion('Which app is the most expensive and what should I change?', known, NOW);
+    expect(p).toMatchObject({ intent: 'figure', dimension: 'app', advice_asked: true });
+    expect(planQuestion('Reduce my costs', known, NOW)).toMatchObject({ intent: 'advice', kinds: [] });
+  });
 });

@@ -9,6 +9,7 @@ import type { FullAnalysis } from '../optimize/analyze.js';
 import { metricValue, OTHER_KEY } from '../optimize/ports/breakdown.js';
 import { isFinding } from '../optimize/presentation.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
+import type { RecommendationKind } from '../optimize/recommendation.js';
 import { formatMetric, possessive, windowPhrase, type Answer } from './answer.js';
 import type { Breakdown } from './question-agent.js';
 import type { QuestionPlan } from './question-plan.js';
@@ -109,6 +110,100 @@ export function batchAnswer(a: FullAnalysis): { answer: Answer; recs: RankedReco
       value: total,
     },
     recs,
+  };
+}
+
+const KIND_LABEL: Record<RecommendationKind, string> = {
+  model_routing: 'routing to cheaper models',
+  exact_cache: 'a response cache for exact repeats',
+  semantic_cache: 'a response cache for repeated and reworded prompts',
+  prompt_caching: 'provider prompt caching',
+  batch_api: 'batch APIs',
+  max_tokens: 'max_tokens caps',
+  retry_waste: 'cutting retry waste',
+  context_growth: 'windowing conversation history',
+  latency_slo: 'faster models for latency targets',
+};
+
+const CACHES: readonly RecommendationKind[] = ['exact_cache', 'semantic_cache', 'prompt_caching'];
+
+/** "provider prompt caching", "routing to cheaper models or max_tokens caps", "caching" for every cache */
+function kindsLabel(kinds: readonly RecommendationKind[]): string {
+  if (CACHES.every((k) => kinds.includes(k)) && kinds.length === CACHES.length)
+    return 'caching (response caches and provider prompt caching)';
+  // an exact repeat is also a semantic-cache hit: the two name one response cache
+  const both = kinds.includes('exact_cache') && kinds.includes('semantic_cache');
+  const labels = kinds
+    .filter((k) => !(both && k === 'exact_cache'))
+    .map((k) => (both && k === 'semantic_cache' ? 'a response cache (exact and reworded repeats)' : KIND_LABEL[k]));
+  return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`;
+}
+
+/** "How much would prompt caching save?": the named kinds' recommendations on what the question names, and what they
+ * save together: items on different apps and models add up, items on the same ones overlap (a response-cache hit
+ * sends no prompt to cache), so each app and model counts its largest item only. */
+export function kindAnswer(a: FullAnalysis, plan: QuestionPlan): { answer: Answer; recs: RankedRecommendation[] } {
+  const apps = plan.filters.filter((f) => f.column === 'app').map((f) => f.value);
+  const models = plan.filters.filter((f) => f.column === 'model').map((f) => f.value);
+  const on = [...apps, ...models].join(' and ');
+  const label = kindsLabel(plan.kinds);
+  const Label = label.charAt(0).toUpperCase() + label.slice(1);
+  const recs = a.recommendations
+    .filter(
+      (r) =>
+        plan.kinds.includes(r.kind) &&
+        (apps.length === 0 || apps.includes(r.scope.app ?? '')) &&
+        (models.length === 0 || models.includes(r.scope.model ?? '')),
+    )
+    .sort((x, y) => y.monthly_savings_usd - x.monthly_savings_usd);
+  const saving = recs.filter((r) => r.monthly_savings_usd > 0);
+  if (saving.length === 0) {
+    const skipped = a.skipped.filter((k) => plan.kinds.includes(k.kind));
+    const why =
+      skipped.length > 0
+        ? ` Netra could not look for all of it: ${skipped.map((k) => `${k.kind.replace(/_/g, ' ')} needs ${k.needs}`).join('; ')}.`
+        : '';
+    const found =
+      recs.length > 0
+        ? ` ${formatByUnit(recs.length, 'count')} item${recs.length === 1 ? '' : 's'} below would change how calls are made without saving money.`
+        : '';
+    const lead = `Nothing in these events would save money with ${label}${on ? ` on ${on}` : ''}.${found}${why}`;
+    return { answer: { ...plain(lead, windowNotes(a)), value: 0 }, recs };
+  }
+  const largest = new Map<string, number>();
+  for (const r of saving) {
+    const scope = `${r.scope.app ?? '*'}|${r.scope.model ?? '*'}`;
+    largest.set(scope, Math.max(largest.get(scope) ?? 0, r.monthly_savings_usd));
+  }
+  const total = [...largest.values()].reduce((t, v) => t + v, 0);
+  const overlapping = largest.size < saving.length;
+  const where = [...new Set(saving.map((r) => r.scope.app ?? r.scope.model).filter(Boolean))];
+  const named = where.length <= 4 ? where.join(', ') : `${where.slice(0, 3).join(', ')} and ${where.length - 3} more`;
+  const sum = `${formatUsd(total)} a month${saving.length === 1 ? '' : overlapping ? ' (items on the same app and model overlap, so only the largest of them counts)' : ' between them (each item is on different calls)'}`;
+  const top = saving[0]!;
+  const figures = top.evidence.figures;
+  const cacheable =
+    top.kind === 'prompt_caching' && typeof figures.cacheable_input_token_share === 'number'
+      ? ` ${saving.length === 1 ? '' : 'The largest, '}${top.scope.app ?? top.scope.model}${saving.length === 1 ? '' : ','} re-sends ${formatPercent(figures.cacheable_input_token_share * 100)} of its prompt tokens within the provider's ${formatByUnit(Number(figures.cache_window_seconds), 'count')}-second cache window.`
+      : '';
+  return {
+    answer: {
+      lead: `${Label} would save ${sum}, on ${named}.${cacheable}`,
+      table: {
+        columns: ['change', 'app', 'model', 'saves per month', 'risk'],
+        rows: saving.map((r) => [
+          r.kind.replace(/_/g, ' '),
+          r.scope.app ?? 'all',
+          r.scope.model ?? 'several',
+          formatUsd(r.monthly_savings_usd),
+          r.quality_risk.level,
+        ]),
+      },
+      notes: windowNotes(a, saving),
+      missing_field: null,
+      value: total,
+    },
+    recs: saving,
   };
 }
 

@@ -7,6 +7,7 @@
  * The workspace's known names (apps, models, tasks) come from the caller; `now` anchors relative windows.
  */
 import type { BreakdownDimension, BreakdownFilter, BreakdownMetric, Granularity } from '../optimize/ports/breakdown.js';
+import { RECOMMENDATION_KINDS, type RecommendationKind } from '../optimize/recommendation.js';
 import { extractEntities, type Target } from './triage.js';
 import { DAY, numberOf, startOfMonth, windowOf, type PlanWindow } from './question-window.js';
 
@@ -27,6 +28,7 @@ export type PlanIntent =
   | 'latency_cause' // "why is latency so high for code-chat"
   | 'task_model' // "which model should handle classification"
   | 'batch' // "what could go to a batch API"
+  | 'kind' // "how much would prompt caching save": the recommendations of the kinds it names
   | 'advice'; // everything else: ranked recommendations
 
 export interface QuestionPlan {
@@ -51,6 +53,36 @@ export interface QuestionPlan {
   /** the question also asks what to change ("which app costs most and what should I change?"): a figure answer then
    * carries the recommendations on what it names or ranks first */
   advice_asked: boolean;
+  /** the recommendation kinds the question names ("prompt caching", "retries"); empty when it names none */
+  kinds: RecommendationKind[];
+}
+
+// the words for each kind of change; "caching" alone names every cache
+const KIND_RULES: [RegExp, RecommendationKind[]][] = [
+  [
+    /\bprompt[- ]cach\w*|\bprefix[- ]cach\w*|\bprovider(?:'s)? cach\w*|\bcach\w* (?:the |my |our )?(?:system )?prompts?\b/,
+    ['prompt_caching'],
+  ],
+  [
+    /\b(?:response|exact|result) cach\w*|\bcach\w* (?:of )?(?:identical|repeated|duplicate|exact)\b|\bidentical (?:prompts?|requests?|calls?)\b/,
+    ['exact_cache', 'semantic_cache'],
+  ],
+  [/\bsemantic(?:ally)? cach\w*|\bnear[- ]duplicates?\b|\bparaphras\w*|\bsimilar (?:prompts?|questions?)\b/, ['semantic_cache']],
+  [/\bmax[_ ]tokens\b|\boutput (?:length|tokens?) (?:caps?|limits?)\b|\bcap (?:the )?(?:output|completion)/, ['max_tokens']],
+  [/\bretr(?:y|ies|ied)\b/, ['retry_waste']],
+  [
+    /\bcontext (?:growth|window\w*)\b|\bconversation history\b|\bhistory (?:grows?|growth)\b|\bsummari[sz]\w* (?:the )?(?:history|conversation)/,
+    ['context_growth'],
+  ],
+  [/\brout(?:e|es|ing)\b|\bcheaper models?\b|\bdowngrad\w*|\bsmaller models?\b/, ['model_routing']],
+];
+
+/** The recommendation kinds a question names, in the catalogue's order; "caching" alone names the three caches. */
+export function kindsOf(lower: string): RecommendationKind[] {
+  const found = new Set<RecommendationKind>(KIND_RULES.flatMap(([re, kinds]) => (re.test(lower) ? kinds : [])));
+  if (found.size === 0 && /\bcach(?:e|es|ing|ed)\b/.test(lower))
+    for (const k of ['exact_cache', 'semantic_cache', 'prompt_caching'] as const) found.add(k);
+  return RECOMMENDATION_KINDS.filter((k) => found.has(k));
 }
 
 const METRIC_RULES: [RegExp, BreakdownMetric][] = [
@@ -235,6 +267,7 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     /\b(reduce|cut|lower|save|saving|savings|optimi[sz]e|improve|recommend\w*|should i|what (can|should) (i|we) (do|change)|how (can|do) (i|we))\b/.test(
       lower,
     );
+  const kinds = kindsOf(lower);
   const scenario = /\b(grows?|growth|doubles?|triples?|what happens if|what if)\b/.test(lower);
   const task = /\bwhich model\b|\bwhat model\b|\bbest model\b|\bmodel (should|for|to use)\b|\bcheaper model\b/.test(lower)
     ? taskOf(lower, known.tasks)
@@ -248,6 +281,7 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     /\blatenc\w*|\bslow\w*|\bp9[59]\b|\bttft\b|\btakes? (so )?long\b/.test(lower)
   )
     intent = 'latency_cause';
+  else if (kinds.length > 0 && dimension === null && granularity === null && comparison === null) intent = 'kind';
   else if (adviceAsked && filters.length === 0 && granularity === null && dimension === null) intent = 'advice';
   else if (scenario || /\bshould (i|we) use\b|\bwhich model should\b/.test(lower)) intent = 'advice';
   else if (
@@ -279,5 +313,6 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     task,
     unparsed: unknownNames(text, understood),
     advice_asked: adviceAsked,
+    kinds,
   };
 }

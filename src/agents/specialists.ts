@@ -26,7 +26,15 @@ import type { PriceCatalog } from '../workload/price-catalog.js';
 import type { RunContext } from './run-context.js';
 import type { Sufficiency, Triage } from './triage.js';
 import type { Answer } from './answer.js';
-import { adviceAnswer, batchAnswer, latencyCauseAnswer, missingDataAnswer, taskModelAnswer, type TierOf } from './answer-intents.js';
+import {
+  adviceAnswer,
+  batchAnswer,
+  kindAnswer,
+  latencyCauseAnswer,
+  missingDataAnswer,
+  taskModelAnswer,
+  type TierOf,
+} from './answer-intents.js';
 import { fieldCoverage, figureAnswer, latencyBreakdown, taskBreakdown, type Breakdown } from './question-agent.js';
 import type { QuestionPlan } from './question-plan.js';
 import { subjectOf } from './answer.js';
@@ -377,6 +385,10 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   }
   if (q.intent === 'task_model' && s.task) return { ...taskModelAnswer(a, q, s.task, tierOf), steps: true };
   if (q.intent === 'batch') return { ...batchAnswer(a), steps: true };
+  if (q.intent === 'kind') {
+    const r = kindAnswer(a, q);
+    return { ...r, recs: r.recs.slice(0, 5), steps: true };
+  }
   // what to act on only (no latency findings without a fix, no minor items); a cost or balanced question is about
   // money first: what saves comes before what saves nothing
   const listed = listedRecommendations(a);
