@@ -183,6 +183,15 @@ describe('supervisor', () => {
       expect(result.content).not.toContain(`| ${r.kind.replace(/_/g, ' ')} |`);
   });
 
+  it('advice about one app lists the changes on that app only, and says when there are none', async () => {
+    const a = await t.app.analysis.analyze({ workspace: 'gen' });
+    const app = a.recommendations.find((r) => r.scope.app && r.monthly_savings_usd > 0)!.scope.app!;
+    const { result } = await runOnce(sup, request(`How can I reduce ${app}'s costs?`));
+    expect(result.content.split('\n')[0]).toContain(`The changes listed are the ones on ${app}`);
+    for (const r of a.recommendations.filter((x) => x.scope.app !== app)) expect(result.content).not.toContain(r.title);
+    expect(result.content).toContain(a.recommendations.find((r) => r.scope.app === app && r.monthly_savings_usd > 0)!.title);
+  });
+
   it('"Reduce my costs" runs the full chain; its one projected-savings figure is the API\'s replay of the recommended policy', async () => {
     const { events, result } = await runOnce(sup, request('Reduce my costs'));
     expect(result.status).toBe('completed');

@@ -10,7 +10,8 @@ import { metricValue, OTHER_KEY } from '../optimize/ports/breakdown.js';
 import { isFinding } from '../optimize/presentation.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
 import type { RecommendationKind } from '../optimize/recommendation.js';
-import { formatMetric, possessive, windowPhrase, type Answer } from './answer.js';
+import type { Answer } from './answer.js';
+import { formatMetric, possessive, windowPhrase } from './answer-words.js';
 import type { Breakdown } from './question-agent.js';
 import type { QuestionPlan } from './question-plan.js';
 

@@ -217,6 +217,16 @@ function unknownNames(text: string, understood: readonly string[]): string[] {
   return out;
 }
 
+/** The period a window is compared with: last week for "this week", last month for "this month", else as long. */
+function periodBefore(window: PlanWindow, timeZone: string): PlanWindow {
+  const from = window.text.startsWith('this week')
+    ? window.from - 7 * DAY
+    : window.text.startsWith('this month')
+      ? startOfMonth(window.from - 1, timeZone)
+      : window.from - (window.to - window.from);
+  return { from, to: window.from, text: 'the period before' };
+}
+
 const plan0WhereGo = (lower: string) =>
   /\bwhere\b.*\b(money|spend\w*|costs?|budget|dollars)\b.*\bgo(es|ing)?\b|\bwhat (is|are) (driving|eating)\b/.test(lower);
 
@@ -225,13 +235,22 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
   const { metric, asked } = metricOf(lower);
   let dimension = dimensionOf(lower);
   const granularity = granularityOf(lower);
-  const window = windowOf(text, now, timeZone);
+  let window = windowOf(text, now, timeZone);
   const filters: BreakdownFilter[] = [];
   const apps = namesIn(lower, known.apps);
   const models = namesIn(lower, known.models);
   const user = userOf(text);
   let comparison: QuestionPlan['comparison'] = null;
   const versus = /\b(vs\.?|versus|compared? (to|with)|against)\b|\bcompare\b/.test(lower);
+  const latencyWhy =
+    /\bwhy\b|\bwhat makes\b|\bwhere does\b.*\btime\b|\bexplain\b/.test(lower) &&
+    /\blatenc\w*|\bslow\w*|\bp9[59]\b|\bttft\b|\btakes? (so )?long\b/.test(lower);
+  // (a latency "why" is answered by where the time goes, not by what changed)
+  const changed =
+    !latencyWhy &&
+    /\bwhy (did|has|have|is|are|was|were)\b.*\b(go(ne)? up|went up|go(ne)? down|went down|increas\w*|ris(e|en)|rose|jump\w*|spik\w*|grow\w*|grew|drop\w*|fall(en)?|fell|decreas\w*|higher|lower)\b|\bwhat (drove|caused|changed)\b/.test(
+      lower,
+    );
   if (versus && apps.length >= 2) {
     comparison = { kind: 'values', values: [apps[0]!, apps[1]!] };
     dimension = 'app';
@@ -239,15 +258,15 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     comparison = { kind: 'values', values: [models[0]!, models[1]!] };
     dimension = 'model';
   } else if (versus && window && /\b(this|last|previous)\s+(week|month)\b.*\b(vs\.?|versus|compared? (to|with)|against)\b/.test(lower)) {
-    const span = window.to - window.from;
-    const prevFrom = window.text.startsWith('this week')
-      ? window.from - 7 * DAY
-      : window.text.startsWith('this month')
-        ? startOfMonth(window.from - 1, timeZone)
-        : window.from - span;
-    comparison = { kind: 'periods', previous: { from: prevFrom, to: window.from, text: 'the period before' } };
+    comparison = { kind: 'periods', previous: periodBefore(window, timeZone) };
+  } else if (changed) {
+    // "why did spend go up yesterday?": the window against the one before it, by what moved (apps, or the named
+    // app's models); without a window, the last 7 days
+    window ??= windowOf('last 7 days', now, timeZone);
+    if (window) comparison = { kind: 'periods', previous: periodBefore(window, timeZone) };
+    dimension ??= apps.length === 1 ? 'model' : 'app';
   }
-  if (!comparison) {
+  if (comparison?.kind !== 'values') {
     if (apps.length === 1 && dimension !== 'app') filters.push({ column: 'app', value: apps[0]! });
     if (models.length === 1 && dimension !== 'model') filters.push({ column: 'model', value: models[0]! });
   }
@@ -276,11 +295,7 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     intent = 'missing_data';
   else if (task !== null) intent = 'task_model';
   else if (/\bbatch\w*/.test(lower) && !/\bbatch-summari/.test(lower)) intent = 'batch';
-  else if (
-    /\bwhy\b|\bwhat makes\b|\bwhere does\b.*\btime\b|\bexplain\b/.test(lower) &&
-    /\blatenc\w*|\bslow\w*|\bp9[59]\b|\bttft\b|\btakes? (so )?long\b/.test(lower)
-  )
-    intent = 'latency_cause';
+  else if (latencyWhy) intent = 'latency_cause';
   else if (kinds.length > 0 && dimension === null && granularity === null && comparison === null) intent = 'kind';
   else if (adviceAsked && filters.length === 0 && granularity === null && dimension === null) intent = 'advice';
   else if (scenario || /\bshould (i|we) use\b|\bwhich model should\b/.test(lower)) intent = 'advice';

@@ -37,7 +37,7 @@ import {
 } from './answer-intents.js';
 import { fieldCoverage, figureAnswer, latencyBreakdown, taskBreakdown, type Breakdown } from './question-agent.js';
 import type { QuestionPlan } from './question-plan.js';
-import { subjectOf } from './answer.js';
+import { subjectOf } from './answer-words.js';
 import type { RunRequest } from './types.js';
 
 export interface AgentDeps {
@@ -393,16 +393,29 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   // money first: what saves comes before what saves nothing
   const listed = listedRecommendations(a);
   const saving = listed.filter((r) => r.monthly_savings_usd > 0);
-  const recs =
+  const ranked =
     s.triage.goal === 'latency'
       ? listed.filter(isLatencyRec)
       : s.triage.goal === 'cost'
         ? saving
         : [...saving, ...listed.filter((r) => !(r.monthly_savings_usd > 0))];
+  // "what should we do about latency on ops-agent?": the changes on what it names, else the workspace's with a note
+  const apps = q.filters.filter((f) => f.column === 'app').map((f) => f.value);
+  const models = q.filters.filter((f) => f.column === 'model').map((f) => f.value);
+  const named = [...apps, ...models].join(' and ');
+  const onNamed = ranked.filter(
+    (r) => (apps.length === 0 || apps.includes(r.scope.app ?? '')) && (models.length === 0 || models.includes(r.scope.model ?? '')),
+  );
+  const recs = named && onNamed.length > 0 ? onNamed : ranked;
   const answer = adviceAnswer(a, recs.slice(0, 5), {
     growth_factor: s.projection?.growth_factor ?? 1,
     latency: s.projection?.latency,
   });
+  if (named)
+    answer.lead +=
+      onNamed.length > 0
+        ? ` The changes listed are the ones on ${named} (the projected savings are the whole workspace's).`
+        : ` No change in this analysis is specific to ${named}; the changes listed are the whole workspace's.`;
   const findings = s.triage.goal === 'latency' ? a.recommendations.filter(isFinding) : [];
   if (findings.length > 0)
     answer.notes.push(
