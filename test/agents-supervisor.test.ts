@@ -192,6 +192,31 @@ describe('supervisor', () => {
     expect(result.content).toContain(a.recommendations.find((r) => r.scope.app === app && r.monthly_savings_usd > 0)!.title);
   });
 
+  it('"Why did spend go up on <day>?" compares the day with the one before, app by app, as the breakdown API gives them', async () => {
+    const day = Date.UTC(2026, 10, 18);
+    const { events, result } = await runOnce(sup, request('Why did spend go up on Nov 18, 2026?'));
+    expect(payloadOf(events, 'agent_thinking').plan).toMatchObject({ intent: 'figure', dimension: 'app', comparison: { kind: 'periods' } });
+    const by = async (from: number) =>
+      t.app.analysis.breakdown({
+        workspace: 'gen',
+        from,
+        to: from + 86_400_000,
+        query: { dimension: 'app', granularity: null, filters: [], rank_by: 'spend', top: null },
+      });
+    const [now, before] = [await by(day), await by(day - 86_400_000)];
+    expect(result.content.split('\n')[0]).toContain(
+      `was ${formatUsd(now.total.spend_usd)} on Nov 18, against ${formatUsd(before.total.spend_usd)} on Nov 17`,
+    );
+    const spend = (rows: typeof now.rows, key: string | null) => rows.find((r) => r.key === key)?.spend_usd ?? 0;
+    const keys = new Set([...now.rows, ...before.rows].map((r) => r.key));
+    const delta = (k: string | null) => spend(now.rows, k) - spend(before.rows, k);
+    const total = now.total.spend_usd - before.total.spend_usd;
+    const first = [...keys].sort((x, y) => Math.sign(total || 1) * (delta(y) - delta(x)))[0]!;
+    expect(result.content.split('\n')[0]).toContain(`the largest contributions: ${first} (`);
+    for (const k of keys)
+      expect(result.content).toContain(`| ${k} | ${formatUsd(spend(now.rows, k))} | ${formatUsd(spend(before.rows, k))} |`);
+  });
+
   it('"Reduce my costs" runs the full chain; its one projected-savings figure is the API\'s replay of the recommended policy', async () => {
     const { events, result } = await runOnce(sup, request('Reduce my costs'));
     expect(result.status).toBe('completed');

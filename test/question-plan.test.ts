@@ -137,6 +137,29 @@ describe('plans', () => {
       kind: 'periods',
       previous: { from: D(11, 30), to: D(12, 7) },
     });
+    expect(planQuestion('Spend last week vs the week before', known, NOW).comparison).toMatchObject({
+      previous: { from: D(11, 23), to: D(11, 30) },
+    });
+  });
+
+  it('"Why did spend go up yesterday?" compares yesterday with the day before, by app; one app\'s by model', () => {
+    expect(planQuestion('Why did spend go up yesterday?', known, NOW)).toMatchObject({
+      intent: 'figure',
+      metric: 'spend',
+      dimension: 'app',
+      window: { from: D(12, 6), to: D(12, 7) },
+      comparison: { kind: 'periods', previous: { from: D(12, 5), to: D(12, 6) } },
+    });
+    expect(planQuestion("Why did docs-qa's spend go up yesterday?", known, NOW)).toMatchObject({
+      dimension: 'model',
+      filters: [{ column: 'app', value: 'docs-qa' }],
+    });
+    // without a window: the last 7 days against the 7 before
+    const p = planQuestion('What drove the increase in spend?', known, NOW);
+    expect(p.comparison).toMatchObject({ kind: 'periods', previous: { to: p.window!.from } });
+    expect(p.window!.to - p.window!.from).toBe(7 * 86_400_000);
+    // a latency "why" is about where the time goes, not what changed
+    expect(planQuestion('Why is latency so high for docs-qa?', known, NOW)).toMatchObject({ intent: 'latency_cause', comparison: null });
   });
 
   it.each([

@@ -14,6 +14,7 @@ import {
   type BreakdownResult,
   type BreakdownRow,
 } from '../optimize/ports/breakdown.js';
+import { changeByGroup } from './answer-change.js';
 import {
   METRIC_NAME,
   ADDITIVE,
@@ -49,6 +50,7 @@ export interface Answer {
 }
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 /** One sentence stating a metric's value for a subject over the window. */
 function statement(subject: string, m: BreakdownMetric, f: BreakdownFigures, where: string): string {
@@ -142,6 +144,20 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
     const b = metricValue(previous.total, m);
     const change = a !== null && b !== null && b !== 0 ? ` (${a >= b ? '+' : '-'}${formatPercent(Math.abs(a / b - 1) * 100)})` : '';
     const lead = `${possessive(subject)} ${METRIC_NAME[m]} was ${formatMetric(m, a)} ${where}, against ${formatMetric(m, b)} ${windowPhrase(previous, undefined, plan.time_zone)}${change}.`;
+    // "this week" on a Monday evening against all of last week: the totals are not like for like
+    const [span, prevSpan] = [result.to - result.from, previous.to - previous.from];
+    if (span < 0.95 * prevSpan)
+      notes.push(
+        `The first period covers ${(span / DAY).toFixed(1)} days and the second ${(prevSpan / DAY).toFixed(1)}, so their totals are not like for like.`,
+      );
+    if (plan.dimension !== null) {
+      const periods: [string, string] = [
+        windowPhrase(result, undefined, plan.time_zone),
+        windowPhrase(previous, undefined, plan.time_zone),
+      ];
+      const c = changeByGroup(m, plan.dimension, result.rows, previous.rows, a !== null && b !== null ? a - b : null, periods);
+      return { lead: lead + c.sentence, notes, missing_field: null, value: a, table: { columns: c.columns, rows: c.rows } };
+    }
     return {
       lead,
       notes,

@@ -41,7 +41,8 @@ export async function knownNames(
 
 /** The breakdown the plan asks for (its window, or the whole history). */
 export function planQuery(plan: QuestionPlan): BreakdownQuery {
-  const comparing = plan.comparison?.kind === 'values';
+  // a comparison reads every group: a group ranked in one period's top N may be folded into "other" in the other's
+  const comparing = plan.comparison !== null;
   return {
     dimension: plan.dimension,
     granularity: plan.granularity,

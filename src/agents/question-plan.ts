@@ -217,7 +217,8 @@ function unknownNames(text: string, understood: readonly string[]): string[] {
   return out;
 }
 
-/** The period a window is compared with: last week for "this week", last month for "this month", else as long. */
+/** The period a window is compared with: last week for "this week", last month for "this month", else the one just
+ * before, as long. */
 function periodBefore(window: PlanWindow, timeZone: string): PlanWindow {
   const from = window.text.startsWith('this week')
     ? window.from - 7 * DAY
@@ -259,6 +260,7 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     dimension = 'model';
   } else if (versus && window && /\b(this|last|previous)\s+(week|month)\b.*\b(vs\.?|versus|compared? (to|with)|against)\b/.test(lower)) {
     comparison = { kind: 'periods', previous: periodBefore(window, timeZone) };
+    if (changed) dimension ??= apps.length === 1 ? 'model' : 'app';
   } else if (changed) {
     // "why did spend go up yesterday?": the window against the one before it, by what moved (apps, or the named
     // app's models); without a window, the last 7 days
