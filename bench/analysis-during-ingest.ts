@@ -42,7 +42,7 @@ const INGEST_ONLY_MS = Number(arg('--ingest-ms', smoke ? '1000' : '4000'));
 const CONCURRENCY = Number(arg('--concurrency', '4'));
 // the stream's pace in events/s (0: as fast as the server takes them); a steady rate keeps the work per second the
 // same in every mode, so the modes are compared on equal terms
-const RATE = Number(arg('--rate', smoke ? '2000' : '5000'));
+const RATE = Number(arg('--rate', smoke ? '500' : '2000'));
 const LIVE_EVENTS = smoke ? 10_000 : 100_000;
 const ROOT = arg('--dir', '/tmp/netra-bench-analysis-ingest');
 
@@ -207,7 +207,9 @@ async function main(): Promise<void> {
   for (const mode of order) {
     store.setScanThreadsPolicy(mode);
     const i0 = sample();
-    await new Promise((r) => setTimeout(r, INGEST_ONLY_MS));
+    // at least 10 requests' worth of events (smoke: 2), so the per-event figure is not a count of 1 or 2 requests
+    const windowMs = RATE > 0 ? Math.max(INGEST_ONLY_MS, ((smoke ? 2 : 10) * 1000 * 1000) / RATE) : INGEST_ONLY_MS;
+    await new Promise((r) => setTimeout(r, windowMs));
     const i1 = sample();
     const ingest = window(i0, i1);
     const la = loadavg()[0]!;

@@ -79,7 +79,7 @@ describe('ScanThreads', () => {
     expect(await threads(a)).toBe(3);
   });
 
-  it('gives a read running during a load the instance setting, and the load one thread again after it', async () => {
+  it('gives a read running during a load the instance setting, and lowers it again only for the next load', async () => {
     const guard = new ScanThreads();
     const h = held();
     const load = guard.run(a, h.statement);
@@ -87,14 +87,17 @@ describe('ScanThreads', () => {
     await h.started;
     expect(await threads(b)).toBe(1);
     expect(await guard.reading(b, () => threads(b))).toBe(3);
-    expect(await threads(b)).toBe(1);
+    // the rest of this load keeps the instance setting (lowering it would wait for the load's end)
+    expect(await threads(b)).toBe(3);
     h.release();
     await load;
+    expect(await threads(b)).toBe(3);
+    expect(await guard.run(a, () => threads(b))).toBe(1);
     expect(await threads(b)).toBe(3);
     expect(guard.isLowered).toBe(false);
   });
 
-  it('keeps the instance setting for a load that starts while a read runs, and lowers it when the read ends', async () => {
+  it('keeps the instance setting for a load that starts while a read runs', async () => {
     const guard = new ScanThreads();
     const h = held();
     let load!: Promise<number>;
@@ -199,11 +202,13 @@ describe('DuckDbStore reads during a load', () => {
       // an analysis query and an urgent figure query
       expect(await inner.read((c) => threads(c))).toBe(3);
       expect(await inner.read((c) => threads(c), true)).toBe(3);
-      expect(await threads(inner.appendConn)).toBe(1);
+      // the rest of the load keeps the instance setting
+      expect(await threads(inner.appendConn)).toBe(3);
       h.release();
       await load;
       expect(await inner.read((c) => threads(c))).toBe(3);
       expect(await threads(inner.appendConn)).toBe(3);
+      expect(await inner.scanThreads.run(inner.appendConn, () => threads(inner.appendConn))).toBe(1);
     } finally {
       await store.close();
     }
