@@ -42,7 +42,7 @@ const INGEST_ONLY_MS = Number(arg('--ingest-ms', smoke ? '1000' : '4000'));
 const CONCURRENCY = Number(arg('--concurrency', '4'));
 // the stream's pace in events/s (0: as fast as the server takes them); a steady rate keeps the work per second the
 // same in every mode, so the modes are compared on equal terms
-const RATE = Number(arg('--rate', smoke ? '500' : '2000'));
+const RATE = Number(arg('--rate', smoke ? '1000' : '2000'));
 const LIVE_EVENTS = smoke ? 10_000 : 100_000;
 const ROOT = arg('--dir', '/tmp/netra-bench-analysis-ingest');
 
@@ -142,6 +142,9 @@ async function main(): Promise<void> {
       logLevel: 'warn',
       ingest: { workerThreads: 1 },
       otlp: { grpcPort: 0 },
+      // no background reads of their own in the measured windows (maintenance, warm-up, the live workspace's precompute)
+      startup: { enabled: false },
+      precompute: { enabled: false },
     }),
   );
   const url = `${await app.listen()}/api/v1/events?workspace=live`;
