@@ -4,7 +4,7 @@
  * (duckdb-columnar-append.ts, duckdb-load-columns.ts) are one `INSERT ... SELECT` from such a function, so DuckDB
  * writes each row once, without a staging table. The scan's callbacks run on the JS thread.
  *
- * Such a statement runs with DuckDB's thread count at 1 (`ScanThreads`): the scan is one task, and while DuckDB's
+ * Such a statement runs with DuckDB's thread count at 1 while no read runs (`ScanThreads`): the scan is one task, and while DuckDB's
  * background thread runs it (waiting for the JS thread to fill each chunk), the thread that drives the statement finds
  * no other task and polls in a loop (DuckDB's `PendingQueryResult::ExecuteInternal` waits only on a BLOCKED task, not
  * on NO_TASKS_AVAILABLE): a core spent for nothing, on a 2-core machine 21% of the HTTP ingest's CPU. With one thread
@@ -69,28 +69,66 @@ export class BatchScan<B> {
 }
 
 /**
- * Runs statements that read a BatchScan with DuckDB's `threads` at 1, and restores the instance's setting when the last
- * one ends (one per DuckDB instance: the setting is global; statements of other connections running meanwhile get
- * one thread too). The SET statements run in order on one chain, so overlapping scans cannot restore too early.
+ * When DuckDB's `threads` drops to 1 for statements that read a BatchScan (the setting is global: statements of other
+ * connections running meanwhile get one thread too):
+ * - `reads` (the store's default): from the start of such a statement that begins while no read runs, until the last
+ *   one ends or a read starts. A read starting during a load brings the instance's setting back (the load's driving
+ *   thread then polls again, for the rest of that load); a load starting during a read keeps it;
+ * - `always`: for the whole of every such statement (reads running meanwhile get one thread);
+ * - `off`: never.
+ * A read that ends during a load does not lower the setting again: a DuckDB thread that has taken the load's scan runs
+ * it to its end, so `SET threads = 1` would wait for the load (measured: 0.76 s of a 0.82 s load) and change nothing.
+ */
+export type ScanThreadsPolicy = 'reads' | 'always' | 'off';
+
+/**
+ * The one place that sets DuckDB's `threads` for scans (one per DuckDB instance). Statements that read a BatchScan run
+ * through `run`, the store's reads through `reading`; every SET runs in order on one chain and is decided from the
+ * counts when it runs, so overlapping loads and reads cannot leave the setting at 1: the step after the last load
+ * restores it. The instance's setting is read each time it is lowered, and a restore keeps a value someone else set
+ * meanwhile, so a `SET threads` from outside between or during loads is not undone.
  */
 export class ScanThreads {
-  private active = 0;
-  private configured: number | null = null;
+  private loads = 0;
+  private reads = 0;
+  /** the instance's setting while lowered (null: not lowered by this guard) */
+  private lowered: number | null = null;
   private chain: Promise<unknown> = Promise.resolve();
 
+  constructor(public policy: ScanThreadsPolicy = 'reads') {}
+
+  /** Runs a statement that reads a BatchScan (`conn`: its connection, idle until fn runs). */
   async run<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
-    if (this.active++ === 0) this.serial(() => this.enter(conn));
+    this.loads++;
     try {
-      await this.chain;
+      await this.serial(() => this.lower(conn));
       return await fn();
     } finally {
-      if (--this.active === 0) await this.serial(() => this.leave(conn));
+      this.loads--;
+      await this.serial(() => (this.loads === 0 ? this.restore(conn) : Promise.resolve()));
     }
   }
 
+  /** Runs a read with the instance's threads (policy `reads`; `conn`: the read's connection, idle until fn runs). */
+  async reading<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+    this.reads++;
+    try {
+      // nothing lowered and no load: no step to wait for (a load starting meanwhile sees this read)
+      if (this.policy === 'reads' && (this.lowered !== null || this.loads > 0)) await this.serial(() => this.restore(conn));
+      return await fn();
+    } finally {
+      this.reads--;
+    }
+  }
+
+  /** DuckDB's threads are at 1 because of this guard. */
+  get isLowered(): boolean {
+    return this.lowered !== null;
+  }
+
   /**
-   * Queues a SET. Its failure is dropped: the statement then runs with the threads it has, and a failed restore must
-   * not turn a committed load into a failed one (its rows would be loaded again).
+   * Queues a step. Its failure is dropped: the statement then runs with the threads it has, and a failed restore must
+   * not turn a committed load into a failed one (its rows would be loaded again); the next restore tries again.
    */
   private serial(step: () => Promise<void>): Promise<void> {
     const p = this.chain.then(step).catch(() => undefined);
@@ -98,17 +136,24 @@ export class ScanThreads {
     return p;
   }
 
-  private async enter(conn: DuckDBConnection): Promise<void> {
-    if (this.active === 0) return; // left already (its statement failed before this ran)
-    this.configured ??= Number((await conn.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]![0]);
-    if (this.configured > 1) await conn.run('SET threads = 1');
+  private async lower(conn: DuckDBConnection): Promise<void> {
+    if (this.lowered !== null || this.loads === 0 || this.policy === 'off' || (this.policy === 'reads' && this.reads > 0)) return;
+    const configured = await currentThreads(conn);
+    if (configured <= 1) return;
+    await conn.run('SET threads = 1');
+    this.lowered = configured;
   }
 
-  private async leave(conn: DuckDBConnection): Promise<void> {
-    if (this.active > 0 || this.configured === null || this.configured <= 1) return;
-    await conn.run(`SET threads = ${this.configured}`);
+  private async restore(conn: DuckDBConnection): Promise<void> {
+    if (this.lowered === null) return;
+    // someone else set it meanwhile: theirs stays
+    if ((await currentThreads(conn)) === 1) await conn.run(`SET threads = ${this.lowered}`);
+    this.lowered = null;
   }
 }
+
+const currentThreads = async (conn: DuckDBConnection): Promise<number> =>
+  Number((await conn.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]![0]);
 
 /** Validity words for one chunk (1 bit per row, 1 = valid). */
 export const validityWords = (): Uint32Array => new Uint32Array(duckdb.vector_size() / 32 + 2);

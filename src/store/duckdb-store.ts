@@ -45,7 +45,7 @@ import { ColumnarStage, checkColumns, columnarFits, newKeyHashes } from './duckd
 import { toEvents, type EventColumns } from '../workload/event-columns.js';
 import { decodeSpoolBatch, spoolLine } from './duckdb-bulk-load.js';
 import { SpoolLoader, type ReplayResult } from './duckdb-spool-loader.js';
-import { ScanThreads } from './duckdb-batch-scan.js';
+import { ScanThreads, type ScanThreadsPolicy } from './duckdb-batch-scan.js';
 import { encodeLoadColumns } from './duckdb-load-columns.js';
 import type { SpoolDurability } from './event-spool.js';
 import { KeyHashSet, fullKey, keyHash, loadKeyIndex, settleSuspects } from './duckdb-key-index.js';
@@ -90,6 +90,8 @@ export interface DuckDbStoreOptions {
   liveLoadMaxBytes?: number;
   /** extra DuckDB settings, e.g. { threads: '2', memory_limit: '1GB' } */
   duckdb?: Record<string, string>;
+  /** when a load from a JS table function runs with DuckDB's threads at 1 (duckdb-batch-scan.ts; default 'reads') */
+  scanThreads?: ScanThreadsPolicy;
 }
 
 export class DuckDbStore implements AnalyticsStore {
@@ -112,7 +114,7 @@ export class DuckDbStore implements AnalyticsStore {
   private stage: ColumnarStage | null = null;
   private stageConn: DuckDBConnection | null = null;
   /** one per instance: DuckDB's thread setting while a JS table function is read (duckdb-batch-scan.ts) */
-  private readonly scanThreads = new ScanThreads();
+  private readonly scanThreads: ScanThreads;
   private keys = new KeyHashSet();
   private keysLoaded = false;
   private pendingRows = 0;
@@ -139,6 +141,12 @@ export class DuckDbStore implements AnalyticsStore {
     this.settings = opts.duckdb ?? {};
     this.durability = opts.durability ?? 'fsync';
     this.liveLoadMaxBytes = opts.liveLoadMaxBytes;
+    this.scanThreads = new ScanThreads(opts.scanThreads);
+  }
+
+  /** Changes when loads run with DuckDB's threads at 1 (benchmarks compare the policies in one process). */
+  setScanThreadsPolicy(policy: ScanThreadsPolicy): void {
+    this.scanThreads.policy = policy;
   }
 
   /**
@@ -389,12 +397,16 @@ export class DuckDbStore implements AnalyticsStore {
     return out;
   }
 
-  /** Runs a read after committing pending appends; `urgent` for short interactive reads (see enqueue). */
+  /**
+   * Runs a read after committing pending appends; `urgent` for short interactive reads (see enqueue). It runs with the
+   * instance's threads even while a load started by the spool's timer runs beside it (ScanThreads).
+   */
   private read<T>(fn: (conn: DuckDBConnection) => Promise<T>, urgent = false): Promise<T> {
     return this.enqueue(
       async () => {
         await this.flushNow();
-        return fn(this.db());
+        const conn = this.db();
+        return this.scanThreads.reading(conn, () => fn(conn));
       },
       false,
       urgent,
