@@ -10,7 +10,7 @@
  * committer guarantees it, and the statements rely on it to join results back to their writes.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import type { Execute } from '../db/prepared.js';
 import type { messages, RunStatus, runs } from '../db/schema.js';
 import type { HistoryMessage } from './history-cache.js';
 
@@ -80,7 +80,7 @@ export interface UpdateRunWrite {
  * the thread's message count is still the write's `knownCount`) and the previous run's final_report. The reads see the
  * database as it was before the statement's own inserts (one snapshot).
  */
-export async function openRuns(db: Database, writes: OpenRunWrite[]): Promise<(OpenedTurn | null)[]> {
+export async function openRuns(run: Execute, writes: OpenRunWrite[]): Promise<(OpenedTurn | null)[]> {
   const rows = writes.map((w, idx) => ({
     idx,
     thread_id: w.threadId,
@@ -92,7 +92,7 @@ export async function openRuns(db: Database, writes: OpenRunWrite[]): Promise<(O
     history_limit: Math.max(0, w.historyLimit),
     known: w.knownCount,
   }));
-  const res = await db.execute(sql`
+  const res = await run(sql`
     with i as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         as i(idx int, thread_id uuid, workspace text, user_id text, request text, goal text, owner text, history_limit int,
@@ -146,7 +146,7 @@ export async function openRuns(db: Database, writes: OpenRunWrite[]): Promise<(O
 }
 
 /** Persists one event per write; true for each persisted (its run is `scope`'s). */
-export async function appendEvents(db: Database, writes: AppendEventWrite[]): Promise<boolean[]> {
+export async function appendEvents(run: Execute, writes: AppendEventWrite[]): Promise<boolean[]> {
   const rows = writes.map((w) => ({
     run_id: w.runId,
     seq: w.e.seq,
@@ -156,7 +156,7 @@ export async function appendEvents(db: Database, writes: AppendEventWrite[]): Pr
     workspace: w.scope.workspace,
     user_id: w.scope.userId,
   }));
-  const res = await db.execute(sql`
+  const res = await run(sql`
     insert into run_events (run_id, seq, type, payload, ts)
     select i.run_id, i.seq, i.type, i.payload, i.ts
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
@@ -168,7 +168,7 @@ export async function appendEvents(db: Database, writes: AppendEventWrite[]): Pr
 }
 
 /** Appends one message per write, touches its thread and counts it; null for a thread `scope` does not own. */
-export async function addMessages(db: Database, writes: AddMessageWrite[]): Promise<(AddedMessage | null)[]> {
+export async function addMessages(run: Execute, writes: AddMessageWrite[]): Promise<(AddedMessage | null)[]> {
   const rows = writes.map((w) => ({
     thread_id: w.threadId,
     role: w.m.role,
@@ -177,7 +177,7 @@ export async function addMessages(db: Database, writes: AddMessageWrite[]): Prom
     workspace: w.scope.workspace,
     user_id: w.scope.userId,
   }));
-  const res = await db.execute(sql`
+  const res = await run(sql`
     with m as (
       insert into messages (thread_id, role, content, run_id)
       select i.thread_id, i.role, i.content, i.run_id
@@ -203,7 +203,7 @@ export async function addMessages(db: Database, writes: AddMessageWrite[]): Prom
  * Applies each write's patch to its run (a field absent from the patch is left as it is), only while the run's status is
  * one of `whileStatus` when given; null for a run `scope` does not own or whose status no longer qualifies.
  */
-export async function updateRuns(db: Database, writes: UpdateRunWrite[]): Promise<(RunRow | null)[]> {
+export async function updateRuns(run: Execute, writes: UpdateRunWrite[]): Promise<(RunRow | null)[]> {
   const rows = writes.map((w) => {
     const p = w.patch;
     return {
@@ -220,7 +220,7 @@ export async function updateRuns(db: Database, writes: UpdateRunWrite[]): Promis
       while_status: w.whileStatus ? w.whileStatus.join(',') : null,
     };
   });
-  const res = await db.execute(sql`
+  const res = await run(sql`
     update runs r set
       status = coalesce(i.status, r.status),
       started_at = case when i.set_started then i.started_at else r.started_at end,

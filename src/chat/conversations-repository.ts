@@ -11,6 +11,7 @@ import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { isUuid } from '../db/accounts-repository.js';
 import { GroupCommit } from '../db/group-commit.js';
+import { direct, prepared } from '../db/prepared.js';
 import { messages, runEvents, runs, threads, workspaces, type RunStatus } from '../db/schema.js';
 import { ErrorCodes } from '../errors.js';
 import {
@@ -63,6 +64,8 @@ export interface ConversationsRepositoryOptions {
   groupCommitConcurrency?: number;
   /** message text of recently active threads remembered to open their next turn without reading it (history-cache.ts). Default 16 MiB; 0 turns it off. */
   historyCacheBytes?: number;
+  /** the batch statements as prepared statements of the session (PGlite: one session; src/db/prepared.ts). Default false. */
+  preparedStatements?: boolean;
 }
 
 export class ConversationsRepository {
@@ -79,24 +82,25 @@ export class ConversationsRepository {
     const o = { maxRows: opts.groupCommitMaxRows ?? 256, concurrency: opts.groupCommitConcurrency ?? 1 };
     const cacheBytes = opts.historyCacheBytes ?? 16 * 1024 * 1024;
     this.history = cacheBytes > 0 ? new ThreadHistoryCache(cacheBytes) : null;
+    const run = opts.preparedStatements ? prepared(db) : direct(db);
     // a turn opened or a message added alone is a batch of one (one statement, the same scoping)
     this.opening = new GroupCommit(
-      (w) => openRuns(db, w),
-      async (w) => (await openRuns(db, [w]))[0] ?? null,
+      (w) => openRuns(run, w),
+      async (w) => (await openRuns(run, [w]))[0] ?? null,
       { ...o, key: (w) => w.threadId },
     );
     this.appending = new GroupCommit(
-      (w) => appendEvents(db, w),
+      (w) => appendEvents(run, w),
       (w) => this.appendEventAlone(w),
       { ...o, key: (w) => w.runId },
     );
     this.messaging = new GroupCommit(
-      (w) => addMessages(db, w),
-      async (w) => (await addMessages(db, [w]))[0] ?? null,
+      (w) => addMessages(run, w),
+      async (w) => (await addMessages(run, [w]))[0] ?? null,
       { ...o, key: (w) => w.threadId },
     );
     this.updating = new GroupCommit(
-      (w) => updateRuns(db, w),
+      (w) => updateRuns(run, w),
       (w) => this.updateRunAlone(w),
       { ...o, key: (w) => w.id },
     );
