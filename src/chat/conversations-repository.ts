@@ -87,7 +87,9 @@ export class ConversationsRepository {
     this.opening = new GroupCommit(
       (w) => openRuns(run, w),
       async (w) => (await openRuns(run, [w]))[0] ?? null,
-      { ...o, key: (w) => w.threadId },
+      // the turns of every frame read in one turn of the event loop in one statement (nothing alone): the acknowledgement
+      // path, where clients wait and send again together
+      { ...o, key: (w) => w.threadId, window: 'turn' },
     );
     this.appending = new GroupCommit(
       (w) => appendEvents(run, w),
