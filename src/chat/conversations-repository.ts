@@ -193,7 +193,7 @@ export class ConversationsRepository {
     const added = await this.messaging.submit({ scope, threadId, m: { ...raw, content: repairString(raw.content) } });
     if (!added) return null;
     this.history?.appended(threadId, added.countAfter, added.message);
-    return added.message.row;
+    return { ...added.message.row }; // a copy: the remembered history holds the row
   }
 
   /** Oldest first; null when `scope` owns no such thread. */
@@ -261,7 +261,7 @@ export class ConversationsRepository {
     if (!turn) return null;
     let history: MessageRow[];
     if (turn.history) {
-      history = turn.history.map((m) => m.row);
+      history = turn.history.map((m) => ({ ...m.row })); // copies: the remembered history holds the rows
       this.history?.set(threadId, turn.countBefore, limit, turn.history);
     } else if (known && known.count === turn.countBefore) history = known.messages;
     else throw new Error(`thread ${threadId}: history not read and not remembered at count ${turn.countBefore}`);

@@ -57,7 +57,8 @@ export class ThreadHistoryCache {
     const e = this.entries.get(threadId);
     if (!e || limit > e.cap) return null;
     const from = Math.max(0, e.messages.length - limit);
-    return { count: e.count, messages: e.messages.slice(from).map((m) => m.row) };
+    // copies: a caller changing a row it was given cannot change what is remembered
+    return { count: e.count, messages: e.messages.slice(from).map((m) => ({ ...m.row })) };
   }
 
   /** The thread's newest `cap` messages (oldest first) were `history` when its message count was `count`. */
