@@ -236,6 +236,7 @@ try {
       ...(opt.postgres ? { databaseUrl: process.env.DATABASE_URL } : {}),
       ws: wsLimits,
       startup: { enabled: false },
+      otlp: { grpcPort: 0 }, // not needed here, and the default port may be taken on a shared machine
       ...(opt['group-commit-max-rows'] ? { runs: { groupCommitMaxRows: Number(opt['group-commit-max-rows']) } } : {}),
     }),
     { runExecutor: new OneEventExecutor() },

@@ -326,6 +326,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const conversations = new ConversationsRepository(db.db, {
     groupCommitMaxRows: config.runs.groupCommitMaxRows,
     groupCommitConcurrency: db.kind === 'postgres' ? 4 : 1,
+    // PGlite is one session for the life of the process: its batch statements are prepared once, not planned per batch
+    preparedStatements: db.kind === 'pglite',
   });
   // the dataset admin pipeline of the chat (list, delete, reprice): owner-only changes through the workspace-change path
   const datasets = createDatasetAdmin({ store, reprice, changes, isOwner: ownerCheck(accounts.access) });

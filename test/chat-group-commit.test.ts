@@ -52,6 +52,58 @@ describe('GroupCommit', () => {
     expect(batches.length).toBeLessThan(6);
   });
 
+  it('with the turn window, sends the writes of one turn together at its end, never two of one key in a batch', async () => {
+    const batches: string[][] = [];
+    const gc = new GroupCommit<string, string>(
+      async (items) => {
+        batches.push(items);
+        return items.map((i) => i.toUpperCase());
+      },
+      async (item) => {
+        batches.push([item]);
+        return item.toUpperCase();
+      },
+      { maxRows: 3, key: (i) => i[0]!, window: 'turn' },
+    );
+    const out = await Promise.all(['a1', 'b1', 'a2', 'c1', 'd1', 'e1'].map((i) => gc.submit(i)));
+    expect(out).toEqual(['A1', 'B1', 'A2', 'C1', 'D1', 'E1']);
+    // nothing goes alone: at most 3 per batch, a2 waits for the batch holding a1 (same key), order kept otherwise
+    expect(batches).toEqual([
+      ['a1', 'b1', 'c1'],
+      ['a2', 'd1', 'e1'],
+    ]);
+  });
+
+  it('with the turn window, sends the writes that arrive while a batch commits in the next batch, as soon as that one ends', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const held = new Promise<void>((res) => {
+      release = res;
+    });
+    const gc = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await held;
+        return items;
+      },
+      async (item) => {
+        batches.push([item]);
+        if (batches.length === 1) await held;
+        return item;
+      },
+      { maxRows: 10, window: 'turn' },
+    );
+    const first = gc.submit(1);
+    await new Promise<void>((res) => setImmediate(res));
+    expect(batches).toEqual([[1]]); // a turn with one write: a batch of one
+    const later = [2, 3, 4].map((i) => gc.submit(i));
+    await new Promise<void>((res) => setImmediate(res));
+    expect(batches).toEqual([[1]]); // waiting for the statement in flight
+    release();
+    expect(await Promise.all([first, ...later])).toEqual([1, 2, 3, 4]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
   it('retries the writes of a failed batch one by one: only the bad one fails', async () => {
     const gc = new GroupCommit<number, number>(
       async (items) => {
@@ -104,7 +156,8 @@ for (const target of testDatabases()) {
         repo.openRun(alice, threads[1]!.id, { request: 'q1 again', historyLimit: 50 }), // same thread: the next statement
       ]);
       const statements = executes() - before;
-      expect(statements).toBeLessThan(10); // 42 writes; one at once, then batches (the single-row path uses several)
+      // 42 writes: the 41 distinct threads in one statement, the second turn of thread 1 after it
+      expect(statements).toBe(2);
       expect(opened[40]).toBeNull();
       for (let i = 0; i < 40; i++) {
         const o = opened[i]!;

@@ -11,22 +11,24 @@ import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { isUuid } from '../db/accounts-repository.js';
 import { GroupCommit } from '../db/group-commit.js';
+import { direct, prepared } from '../db/prepared.js';
 import { messages, runEvents, runs, threads, workspaces, type RunStatus } from '../db/schema.js';
 import { ErrorCodes } from '../errors.js';
 import {
   addMessages,
   appendEvents,
-  messageFromSql,
   openRuns,
   rowsOf,
-  runFromSql,
   updateRuns,
+  type AddedMessage,
   type AddMessageWrite,
   type AppendEventWrite,
   type OpenedRun,
+  type OpenedTurn,
   type OpenRunWrite,
   type UpdateRunWrite,
 } from './conversation-batches.js';
+import { ThreadHistoryCache } from './history-cache.js';
 
 /** Who owns the conversations: a workspace name and the owner id within it. */
 export interface ConversationScope {
@@ -60,12 +62,17 @@ export interface ConversationsRepositoryOptions {
   groupCommitMaxRows?: number;
   /** statements of one kind in flight at once (PostgreSQL: a few; PGlite runs one at a time). Default 1. */
   groupCommitConcurrency?: number;
+  /** message text of recently active threads remembered to open their next turn without reading it (history-cache.ts). Default 16 MiB; 0 turns it off. */
+  historyCacheBytes?: number;
+  /** the batch statements as prepared statements of the session (PGlite: one session; src/db/prepared.ts). Default false. */
+  preparedStatements?: boolean;
 }
 
 export class ConversationsRepository {
-  private readonly opening: GroupCommit<OpenRunWrite, OpenedRun | null>;
+  private readonly opening: GroupCommit<OpenRunWrite, OpenedTurn | null>;
   private readonly appending: GroupCommit<AppendEventWrite, boolean>;
-  private readonly messaging: GroupCommit<AddMessageWrite, MessageRow | null>;
+  private readonly messaging: GroupCommit<AddMessageWrite, AddedMessage | null>;
+  private readonly history: ThreadHistoryCache | null;
   private readonly updating: GroupCommit<UpdateRunWrite, RunRow | null>;
 
   constructor(
@@ -73,23 +80,29 @@ export class ConversationsRepository {
     opts: ConversationsRepositoryOptions = {},
   ) {
     const o = { maxRows: opts.groupCommitMaxRows ?? 256, concurrency: opts.groupCommitConcurrency ?? 1 };
+    const cacheBytes = opts.historyCacheBytes ?? 16 * 1024 * 1024;
+    this.history = cacheBytes > 0 ? new ThreadHistoryCache(cacheBytes) : null;
+    const run = opts.preparedStatements ? prepared(db) : direct(db);
+    // a turn opened or a message added alone is a batch of one (one statement, the same scoping)
     this.opening = new GroupCommit(
-      (w) => openRuns(db, w),
-      (w) => this.openRunAlone(w),
-      { ...o, key: (w) => w.threadId },
+      (w) => openRuns(run, w),
+      async (w) => (await openRuns(run, [w]))[0] ?? null,
+      // the turns of every frame read in one turn of the event loop in one statement (nothing alone): the acknowledgement
+      // path, where clients wait and send again together
+      { ...o, key: (w) => w.threadId, window: 'turn' },
     );
     this.appending = new GroupCommit(
-      (w) => appendEvents(db, w),
+      (w) => appendEvents(run, w),
       (w) => this.appendEventAlone(w),
       { ...o, key: (w) => w.runId },
     );
     this.messaging = new GroupCommit(
-      (w) => addMessages(db, w),
-      (w) => this.addMessageAlone(w),
+      (w) => addMessages(run, w),
+      async (w) => (await addMessages(run, [w]))[0] ?? null,
       { ...o, key: (w) => w.threadId },
     );
     this.updating = new GroupCommit(
-      (w) => updateRuns(db, w),
+      (w) => updateRuns(run, w),
       (w) => this.updateRunAlone(w),
       { ...o, key: (w) => w.id },
     );
@@ -165,35 +178,22 @@ export class ConversationsRepository {
       .delete(threads)
       .where(and(eq(threads.id, id), inArray(threads.id, this.ownedThreads(scope))))
       .returning({ id: threads.id });
+    if (rows.length > 0) this.history?.drop(id);
     return rows.length > 0;
   }
 
   // ── messages ──
-  /** Appends a message and marks the thread active; null when `scope` owns no such thread. */
+  /** Appends a message, marks the thread active and counts it; null when `scope` owns no such thread. */
   async addMessage(
     scope: ConversationScope,
     threadId: string,
     raw: { role: 'user' | 'assistant'; content: string; runId?: string | null },
   ): Promise<MessageRow | null> {
     if (!isUuid(threadId) || (raw.runId != null && !isUuid(raw.runId))) return null;
-    return this.messaging.submit({ scope, threadId, m: { ...raw, content: repairString(raw.content) } });
-  }
-
-  private async addMessageAlone({ scope, threadId, m }: AddMessageWrite): Promise<MessageRow | null> {
-    // one statement: insert only into a thread `scope` owns, and touch that thread
-    const res = await this.db.execute(sql`
-      with m as (
-        insert into messages (thread_id, role, content, run_id)
-        select t.id, ${m.role}, ${m.content}, ${m.runId ?? null}::uuid
-        from threads t join workspaces w on w.id = t.workspace_id
-        where t.id = ${threadId} and w.name = ${scope.workspace} and t.user_id = ${scope.userId}
-        returning *
-      ), u as (
-        update threads set updated_at = now() where id in (select thread_id from m) returning id
-      )
-      select * from m`);
-    const o = rowsOf<Record<string, unknown>>(res)[0];
-    return o ? messageFromSql(o) : null;
+    const added = await this.messaging.submit({ scope, threadId, m: { ...raw, content: repairString(raw.content) } });
+    if (!added) return null;
+    this.history?.appended(threadId, added.countAfter, added.message);
+    return { ...added.message.row }; // a copy: the remembered history holds the row
   }
 
   /** Oldest first; null when `scope` owns no such thread. */
@@ -234,9 +234,10 @@ export class ConversationsRepository {
   }
 
   /**
-   * Opens a turn in a thread `scope` owns, in four statements (this is the path a chat message waits on): checks the thread,
-   * reads its newest `historyLimit` messages (returned oldest first) and the previous run's final_report, then inserts the
-   * queued run and the user's message and touches the thread in ONE statement. null when `scope` owns no such thread.
+   * Opens a turn in a thread `scope` owns, in ONE statement (this is the path a chat message waits on): checks the thread,
+   * inserts the queued run and the user's message, touches the thread, and reads its newest `historyLimit` messages before
+   * this one (returned oldest first) and the previous run's final_report. The history is not read again when this process
+   * remembers it at the thread's current message count (history-cache.ts). null when `scope` owns no such thread.
    * Under load, concurrent turns are opened together, one statement for all (group commit, conversation-batches.ts); each
    * resolves after that statement has committed.
    */
@@ -246,40 +247,26 @@ export class ConversationsRepository {
     r: { request: string; goal?: string | null; owner?: string; historyLimit: number },
   ): Promise<OpenedRun | null> {
     if (!isUuid(threadId)) return null;
-    return this.opening.submit({
+    const limit = Math.max(0, r.historyLimit);
+    const known = this.history?.get(threadId, limit) ?? null;
+    const turn = await this.opening.submit({
       scope,
       threadId,
       request: r.request,
       goal: r.goal ?? null,
       owner: r.owner ?? null,
-      historyLimit: r.historyLimit,
+      historyLimit: limit,
+      knownCount: known?.count ?? null,
     });
-  }
-
-  private async openRunAlone({ scope, threadId, ...r }: OpenRunWrite): Promise<OpenedRun | null> {
-    if (!(await this.getThread(scope, threadId))) return null;
-    const newest = await this.db
-      .select()
-      .from(messages)
-      .where(eq(messages.threadId, threadId))
-      .orderBy(desc(messages.createdAt), desc(messages.id))
-      .limit(Math.max(0, r.historyLimit));
-    const previousReport = await this.lastRunReport(scope, threadId);
-    const owner = r.owner;
-    const res = await this.db.execute(sql`
-      with r as (
-        insert into runs (thread_id, request, goal, owner, heartbeat_at)
-        values (${threadId}, ${r.request}, ${r.goal ?? null}, ${owner}, case when ${owner}::text is null then null else now() end)
-        returning *
-      ), m as (
-        insert into messages (thread_id, role, content, run_id) select thread_id, 'user', ${r.request}, id from r returning id
-      ), t as (
-        update threads set updated_at = now() where id = ${threadId} returning id
-      )
-      select * from r`);
-    const row = rowsOf<Record<string, unknown>>(res)[0];
-    if (!row) return null;
-    return { run: runFromSql(row), history: newest.reverse(), previousReport };
+    if (!turn) return null;
+    let history: MessageRow[];
+    if (turn.history) {
+      history = turn.history.map((m) => ({ ...m.row })); // copies: the remembered history holds the rows
+      this.history?.set(threadId, turn.countBefore, limit, turn.history);
+    } else if (known && known.count === turn.countBefore) history = known.messages;
+    else throw new Error(`thread ${threadId}: history not read and not remembered at count ${turn.countBefore}`);
+    this.history?.appended(threadId, turn.countAfter, turn.message);
+    return { run: turn.run, history, previousReport: turn.previousReport };
   }
 
   async getRun(scope: ConversationScope, id: string): Promise<RunRow | null> {

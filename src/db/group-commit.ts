@@ -2,9 +2,16 @@
  * Group commit: writes submitted while the previous one is being committed are collected and committed together, in ONE
  * statement (its own transaction), and each submitter's promise settles after that commit. Under load a statement
  * carries many rows, so the per-statement cost of the database (a round trip on PostgreSQL; parse, plan and WAL flush on
- * PGlite, where statements run one at a time) is paid once per batch instead of once per write. At low load nothing
- * waits: the first write of a turn of the event loop to an idle committer goes out at once, alone, through the single-row
- * path; the writes that follow it in the same turn wait at most to the end of that turn.
+ * PGlite, where statements run one at a time) is paid once per batch instead of once per write. Two windows:
+ *  - `first-at-once` (default): the first write of a turn of the event loop to an idle committer goes out at once, alone;
+ *    the writes that follow it in the same turn wait at most to the end of that turn. A write is in the database's queue
+ *    before anything the same callback does next (a status change is recorded before a reader told of it can ask).
+ *  - `turn`: a write to an idle committer waits to the end of the current turn (setImmediate: the I/O callbacks of that
+ *    turn run first), so the writes of every frame read in the same turn go together, nothing alone. With 100 connections
+ *    in a closed loop, `first-at-once` sent one turn alone and the other 99 in a second statement each round: twice the
+ *    statements, and on PGlite the lone writes took about a quarter of the database time (docs/BENCHMARKS.md, "Group
+ *    commit of the chat's writes"). The wait at low load is one turn of the event loop (microseconds).
+ * Either way a write arriving while a statement is committing goes with the next one, at once when that one ends.
  *
  * A batch never holds two writes with the same key (the same thread, the same run): the second waits for the next batch,
  * so writes to one row keep their order and a statement never touches a row twice. When a batch statement fails, each of
@@ -17,6 +24,8 @@ export interface GroupCommitOptions<I> {
   key?: (item: I) => string;
   /** statements in flight at once (1 on an embedded database, which runs one at a time anyway) */
   concurrency?: number;
+  /** when a write to an idle committer goes (see above); default `first-at-once` */
+  window?: 'first-at-once' | 'turn';
 }
 
 interface Pending<I, O> {
@@ -29,7 +38,7 @@ export class GroupCommit<I, O> {
   private queue: Pending<I, O>[] = [];
   private inFlight = 0;
   private readonly concurrency: number;
-  /** a write went out this turn of the event loop */
+  /** a write went out this turn of the event loop (`first-at-once`) */
   private hot = false;
   /** a flush is due at the end of this turn */
   private scheduled = false;
@@ -52,17 +61,17 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.hot && this.inFlight < this.concurrency) {
-        // the first write of this turn of the event loop goes at once (nothing waits at low load)
+      if (this.opts.window !== 'turn' && !this.hot && this.inFlight < this.concurrency) {
+        // the first write of this turn of the event loop goes at once
         this.hot = true;
         setImmediate(() => {
           this.hot = false;
         });
         this.flush();
-      } else if (!this.scheduled) {
-        // more writes this turn (each frame read from a socket is its own callback): they go together once the turn's
-        // I/O callbacks have run. On PGlite a statement runs to its end within one callback, so without this window
-        // writes from different sockets would never meet in a batch.
+      } else if (!this.scheduled && this.inFlight < this.concurrency) {
+        // the writes of this turn (each frame read from a socket is its own callback) go together once the turn's I/O
+        // callbacks have run. On PGlite a statement runs to its end within one callback, so without this window writes
+        // from different sockets would never meet in a batch.
         this.scheduled = true;
         setImmediate(() => {
           this.scheduled = false;

@@ -181,6 +181,12 @@ export const threads = pgTable(
     title: text('title').notNull().default(''),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * How many messages the thread has had: every statement that inserts a message adds one in the same statement (messages
+     * are never deleted one by one, only with their thread). A process that remembers a thread's history by this number
+     * knows it is still the thread's history when the number has not changed (src/chat/history-cache.ts).
+     */
+    messageCount: integer('message_count').notNull().default(0),
   },
   (t) => [index('threads_owner_idx').on(t.workspaceId, t.userId, t.updatedAt)],
 );
