@@ -87,6 +87,20 @@ describe('DuckDB store specifics', () => {
     await store.close();
   });
 
+  it("reports what DuckDB's buffer manager holds, per tag", async () => {
+    const store = await open({ path: freshPath(), duckdb: { memory_limit: '200MB' } });
+    await store.append(Array.from({ length: 5_000 }, (_, i) => makeEvent({ event_id: `tm-${i}`, workspace: 'ws-tm' })));
+    await store.stats({ workspace: 'ws-tm' });
+    const tags = await store.trackedMemory();
+    expect(tags.map((t) => t.tag)).toContain('BASE_TABLE');
+    for (const t of tags) {
+      expect(Number.isFinite(t.memory_bytes) && t.memory_bytes >= 0).toBe(true);
+      expect(Number.isFinite(t.temporary_bytes) && t.temporary_bytes >= 0).toBe(true);
+    }
+    expect(tags.reduce((a, t) => a + t.memory_bytes, 0)).toBeLessThanOrEqual(200e6);
+    await store.close();
+  });
+
   it('migrates a version-1 file: token_source added in its column place, stored events kept as reported', async () => {
     const path = freshPath();
     const v1 = EVENT_TABLE_COLUMNS.filter((c) => c.name !== 'token_source');
