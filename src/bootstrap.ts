@@ -3,7 +3,7 @@
  * namespace, LLM providers from config, and first-start demo seeding.
  */
 import { join, resolve } from 'node:path';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
 import { maskUrl, sizeBytes, type Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -50,6 +50,9 @@ export function llmProviders(config: Config): ProviderConfig[] {
   });
 }
 
+/** Smallest DuckDB memory limit Netra accepts. */
+export const MIN_DUCKDB_MEMORY_LIMIT = 128 * 2 ** 20;
+
 /** The analytics store the config picks: embedded DuckDB (default) or ClickHouse over HTTP (CLICKHOUSE_URL). */
 export function openAnalyticsStore(config: Config): AnalyticsStore {
   if (config.store.engine === 'clickhouse') {
@@ -60,15 +63,13 @@ export function openAnalyticsStore(config: Config): AnalyticsStore {
     });
   }
   const duckdb: Record<string, string> = {};
-  const threads = config.store.duckdbThreads || availableParallelism();
   if (config.store.duckdbMemoryLimit) {
-    // Loading spooled events, DuckDB's JSON reader takes two buffers of the largest line it accepts (256 MiB) per
-    // thread; under that the loads fail with DuckDB's out-of-memory error (seen: 1GB with 2 threads).
-    const floor = threads * 512 * 2 ** 20 + 256 * 2 ** 20;
-    if (!(sizeBytes(config.store.duckdbMemoryLimit) >= floor)) {
+    // Spool loads from files get the JSON reader's need for their duration (duckdb-load-memory.ts); the floor is what
+    // a query needs to run at all, its sorts and aggregates spilling past the limit.
+    if (!(sizeBytes(config.store.duckdbMemoryLimit) >= MIN_DUCKDB_MEMORY_LIMIT)) {
       throw new NetraError(
         'CONFIG',
-        `NETRA_DUCKDB_MEMORY_LIMIT=${config.store.duckdbMemoryLimit} is too small for ${threads} DuckDB threads: loading spooled events needs 512 MiB a thread, so at least ${Math.ceil(floor / 2 ** 20)}MiB (or fewer NETRA_DUCKDB_THREADS)`,
+        `NETRA_DUCKDB_MEMORY_LIMIT=${config.store.duckdbMemoryLimit} is too small: at least ${MIN_DUCKDB_MEMORY_LIMIT / 2 ** 20}MiB`,
         { field: 'store.duckdbMemoryLimit' },
       );
     }

@@ -391,7 +391,7 @@ export const SETTINGS = {
         .string()
         .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 1500MB or 2GiB')
         .optional(),
-      "DuckDB's buffer-manager limit, at least 512 MiB per DuckDB thread + 256 MiB (sorts, windows and joins past it spill to `<file>.tmp`); it bounds DuckDB's buffers, not the whole process",
+      "DuckDB's buffer-manager limit, at least 128 MiB (sorts, windows, aggregates and joins past it spill to `<file>.tmp`; loads of the spool's files raise it to 512 MiB per DuckDB thread + 256 MiB while they run); it bounds DuckDB's buffers, not the whole process",
       { emptyIsUnset: true, shownDefault: "(unset: DuckDB's own, 80% of RAM)" },
     ),
     duckdbThreads: setting('NETRA_DUCKDB_THREADS', int(0, 0), 'threads DuckDB runs a query on (0: one per core)'),

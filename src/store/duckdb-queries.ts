@@ -22,6 +22,7 @@ import type {
 import { readEvents, readObjects, toNumber } from './duckdb-rows.js';
 import { EVENT_SELECT_LIST } from './duckdb-schema.js';
 import { workspaceStatsFromRows } from './workspace-stats.js';
+import { quantilesFromCounts } from './analysis/exact-quantiles.js';
 
 const DEFAULT_LIST_LIMIT = 1000;
 
@@ -42,27 +43,46 @@ export function scopeSql(scope: Scope): { where: string; params: Record<string, 
   return { where, params };
 }
 
-/** Totals and per-model figures in one scan (GROUPING SETS: the () set is the total row). */
+/**
+ * Totals and per-model figures (GROUPING SETS: the () set is the total row). The latency percentiles come from value
+ * counts (exact-quantiles.ts, the same doubles as quantile_cont) in a second scan of the latency column: quantile_cont
+ * keeps every latency of a group in its state, memory DuckDB's limit does not bound (10M events: +520 MB of peak RSS and
+ * 4 s more CPU than both scans), while the counts' hash aggregate is small and under the limit.
+ */
 export async function queryStats(conn: DuckDBConnection, scope: Scope): Promise<WorkspaceStats> {
   const { where, params } = scopeSql(scope);
+  const percentiles = quantilesFromCounts(
+    'SELECT is_total, model, provider, x, c FROM v',
+    ['is_total', 'model', 'provider'],
+    [0.5, 0.95],
+    'lat',
+  );
   const reader = await conn.runAndReadAll(
-    `SELECT grouping(model) AS is_total, model, provider,
-       count(*)::DOUBLE AS n_events,
-       count(*) FILTER (WHERE status = 'error')::DOUBLE AS n_errors,
-       coalesce(sum(prompt_tokens), 0)::DOUBLE AS prompt_sum,
-       coalesce(sum(completion_tokens), 0)::DOUBLE AS completion_sum,
-       coalesce(sum(cached_prompt_tokens), 0)::DOUBLE AS cached_sum,
-       coalesce(fsum(cost_usd), 0)::DOUBLE AS spend,
-       count(*) FILTER (WHERE token_source = 'estimated')::DOUBLE AS est_events,
-       coalesce(sum(prompt_tokens + completion_tokens) FILTER (WHERE token_source = 'estimated'), 0)::DOUBLE AS est_tokens,
-       count(*) FILTER (WHERE cost_source = 'unknown_model')::DOUBLE AS unpriced,
-       quantile_cont(latency_ms, 0.5) AS p50,
-       quantile_cont(latency_ms, 0.95) AS p95,
-       epoch_us(min("timestamp"))::DOUBLE AS first_us,
-       epoch_us(max("timestamp"))::DOUBLE AS last_us
-     FROM events WHERE ${where}
-     GROUP BY GROUPING SETS ((), (model, provider))
-     ORDER BY is_total DESC, spend DESC, model, provider`,
+    `WITH s AS (
+       SELECT grouping(model) AS is_total, model, provider,
+         count(*)::DOUBLE AS n_events,
+         count(*) FILTER (WHERE status = 'error')::DOUBLE AS n_errors,
+         coalesce(sum(prompt_tokens), 0)::DOUBLE AS prompt_sum,
+         coalesce(sum(completion_tokens), 0)::DOUBLE AS completion_sum,
+         coalesce(sum(cached_prompt_tokens), 0)::DOUBLE AS cached_sum,
+         coalesce(fsum(cost_usd), 0)::DOUBLE AS spend,
+         count(*) FILTER (WHERE token_source = 'estimated')::DOUBLE AS est_events,
+         coalesce(sum(prompt_tokens + completion_tokens) FILTER (WHERE token_source = 'estimated'), 0)::DOUBLE AS est_tokens,
+         count(*) FILTER (WHERE cost_source = 'unknown_model')::DOUBLE AS unpriced,
+         epoch_us(min("timestamp"))::DOUBLE AS first_us,
+         epoch_us(max("timestamp"))::DOUBLE AS last_us
+       FROM events WHERE ${where}
+       GROUP BY GROUPING SETS ((), (model, provider))
+     ),
+     v AS (
+       SELECT grouping(model) AS is_total, model, provider, latency_ms AS x, count(*) AS c
+       FROM events WHERE ${where} AND latency_ms IS NOT NULL
+       GROUP BY GROUPING SETS ((latency_ms), (model, provider, latency_ms))
+     ),
+     q AS (${percentiles})
+     SELECT s.*, q.lat[1] AS p50, q.lat[2] AS p95
+     FROM s LEFT JOIN q ON q.is_total = s.is_total AND q.model IS NOT DISTINCT FROM s.model AND q.provider IS NOT DISTINCT FROM s.provider
+     ORDER BY s.is_total DESC, s.spend DESC, s.model, s.provider`,
     params,
   );
   return workspaceStatsFromRows(scope, readObjects(reader));

@@ -28,6 +28,7 @@ import { open } from 'node:fs/promises';
 import { bulkLoadSql, COLUMNAR_LINE_START, replaySql } from './duckdb-bulk-load.js';
 import { type LoadColumns, LoadColumnsStage, loadColumnsBytes } from './duckdb-load-columns.js';
 import type { ScanThreads } from './duckdb-batch-scan.js';
+import { SpoolLoadMemory } from './duckdb-load-memory.js';
 
 /** The rows of one spool write by column, with their key hashes. */
 export interface LiveRows {
@@ -46,6 +47,8 @@ export interface SpoolLoaderOptions {
   liveBytesLimit?: number;
   /** the DuckDB instance's guard for statements that read a JS table function (duckdb-batch-scan.ts) */
   scanThreads?: ScanThreads;
+  /** DuckDB's configured memory limit, raised for loads from the spool's files when below their need (duckdb-load-memory.ts) */
+  memoryLimit?: string;
 }
 
 export interface ReplayResult {
@@ -58,6 +61,7 @@ export class SpoolLoader {
   readonly spool: EventSpool<LiveRows>;
   private sealed: SealedSegment<LiveRows>[] = [];
   private readonly stage: LoadColumnsStage;
+  private readonly memory: SpoolLoadMemory;
   private liveBytes = 0;
   private readonly liveBytesLimit: number;
   private sealedRows = 0;
@@ -77,6 +81,7 @@ export class SpoolLoader {
   ) {
     this.spool = new EventSpool(opts.dir, opts.durability);
     this.stage = new LoadColumnsStage(conn, opts.scanThreads);
+    this.memory = new SpoolLoadMemory(conn, opts.memoryLimit);
     this.liveBytesLimit = opts.liveBytesLimit ?? 128 * 1024 * 1024;
   }
 
@@ -94,7 +99,7 @@ export class SpoolLoader {
       [columnar, true],
     ] as const) {
       if (paths.length === 0) continue;
-      const reader = await this.conn.runAndReadAll(replaySql(paths, isColumnar));
+      const reader = await this.memory.run(() => this.conn.runAndReadAll(replaySql(paths, isColumnar)));
       rows += Number(reader.getRowsJS()[0]?.[0] ?? 0);
     }
     for (const s of left) await this.spool.remove(s);
@@ -162,6 +167,8 @@ export class SpoolLoader {
   }
 
   private async loadSealed(): Promise<void> {
+    // a limit an earlier file load could not set back (DuckDB could not free enough then)
+    await this.memory.restore().catch(() => undefined);
     const seg = await this.spool.seal();
     if (seg) {
       if (!seg.complete) this.release(seg);
@@ -179,7 +186,7 @@ export class SpoolLoader {
         if (fromColumns) {
           for (const s of run) for (const l of s.live) this.stage.add(l.columns, l.hashes);
           await this.stage.commit();
-        } else await this.conn.run(bulkLoadSql(run.map((s) => s.path)));
+        } else await this.memory.run(() => this.conn.run(bulkLoadSql(run.map((s) => s.path))));
       } catch (err) {
         // the segments stay: the next commit (or the next start's replay) tries them again
         throw new NetraError('STORE', `DuckDB: loading ${rows} spooled events failed: ${(err as Error).message}`, { cause: err });

@@ -198,6 +198,7 @@ export class DuckDbStore implements AnalyticsStore {
           commitRows: this.flushRows,
           commitIntervalMs: this.flushIntervalMs,
           scanThreads: this.scanThreads,
+          memoryLimit: this.settings.memory_limit,
         };
         this.loader = new SpoolLoader(this.appendConn!, spool);
         this.lastReplay = await this.loader.replay();
@@ -415,6 +416,14 @@ export class DuckDbStore implements AnalyticsStore {
 
   stats(scope: Scope): Promise<WorkspaceStats> {
     return this.timings.time('stats', () => this.read((conn) => queryStats(conn, scope), true));
+  }
+
+  /** What DuckDB's buffer manager holds, per tag (duckdb_memory()): memory it tracks and what it spilled to disk. */
+  trackedMemory(): Promise<{ tag: string; memory_bytes: number; temporary_bytes: number }[]> {
+    return this.read(async (conn) => {
+      const r = await conn.runAndReadAll('SELECT tag, memory_usage_bytes, temporary_storage_bytes FROM duckdb_memory()');
+      return r.getRowsJS().map(([tag, mem, tmp]) => ({ tag: String(tag), memory_bytes: toNumber(mem), temporary_bytes: toNumber(tmp) }));
+    }, true);
   }
 
   queryTimings(): StoreQueryTiming[] {

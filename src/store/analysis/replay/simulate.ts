@@ -15,6 +15,9 @@
  *   to fit a 32-bit integer (2,147 s in µs), so it takes the latest success strictly earlier (`UNBOUNDED PRECEDING AND
  *   1 PRECEDING`) and checks it is at most ttl µs before — a success within the TTL exists iff the latest one is — and
  *   matches hits back by event_id (unique within a workspace: the store de-duplicates on it);
+ * - recorded latency's percentiles: DuckDB's from value counts of a second scan (exact-quantiles.ts, the same doubles
+ *   as quantile_cont), because quantile_cont's states hold every latency in memory DuckDB's limit does not bound (two
+ *   grouping sets over 10M events: 160 MB and more of vectors); the projected latency repeats too little for counts;
  * - money: DuckDB sums integer picodollars (each value rounded to 1e-12 USD), exact and independent of the order in
  *   which threads combine partial sums, so its replays are bit-for-bit deterministic; ClickHouse uses sumKahan.
  */
@@ -23,6 +26,7 @@ import { emptyReplayTotal, type ReplayAggregateRow, type ReplayPlan } from '../.
 import type { Dialect } from '../dialect.js';
 import { num, pct, sqlFor, type AnalysisEngine, type EngineSql, type Params, type Row } from '../engine.js';
 import { matchSql, routedModelSql } from './match.js';
+import { quantilesFromCounts } from '../exact-quantiles.js';
 
 interface Shape {
   routed: { rule: string; model: string };
@@ -116,10 +120,17 @@ x AS (
   ${s.withSem ? 'LEFT JOIN (SELECT DISTINCT unnest($sem::VARCHAR[]) AS event_id) sem ON sem.event_id = c.event_id' : ''}
   ${s.withPc ? 'LEFT JOIN (SELECT unnest($pci::VARCHAR[]) AS event_id, unnest($pch::DOUBLE[]) AS pc_hit, unnest($pcw::DOUBLE[]) AS pc_write) pc ON pc.event_id = c.event_id' : ''}
 ),
-${projection(d, s)}
-SELECT grouping(day) AS is_total, strftime(day, '%Y-%m-%d') AS day_s, count(*)::DOUBLE AS n_events,
+${projection(d, s)},
+bl AS (
+  SELECT grouping(day) AS is_total, day, latency_ms AS x, count(*) AS c
+  FROM (SELECT "timestamp"::DATE AS day, latency_ms FROM ${t} WHERE ${where} AND latency_ms IS NOT NULL)
+  GROUP BY GROUPING SETS ((latency_ms), (day, latency_ms))
+),
+bq AS (${quantilesFromCounts('SELECT is_total, day, x, c FROM bl', ['is_total', 'day'], [0.5, 0.95], 'bq')}),
+agg AS (
+SELECT grouping(day) AS is_total, day, strftime(day, '%Y-%m-%d') AS day_s, count(*)::DOUBLE AS n_events,
        ${pico('cost_usd')} AS base_usd, ${pico('c4')}${x(` - ${pico('ext * c4n')}`)} AS proj_usd,
-       quantile_cont(latency_ms, [0.5, 0.95]) AS bq, quantile_cont(plat, [0.5, 0.95]) AS pq,
+       quantile_cont(plat, [0.5, 0.95]) AS pq,
        ${cnt('exact_hit')}::DOUBLE AS exact_hits,
        ${n(cnt('sem_hit AND NOT exact_hit'), ' + coalesce(sum(ext), 0)')} AS semantic_hits,
        ${cnt('pc_hit > 0 AND NOT hit')}::DOUBLE AS pc_hits,
@@ -134,7 +145,9 @@ SELECT grouping(day) AS is_total, strftime(day, '%Y-%m-%d') AS day_s, count(*)::
        ${pico('CASE WHEN hit THEN 0 ELSE c1 END')} - ${pico('c3')}${x(` - ${pico('ext * c1')} + ${pico('ext * c3n')}`)} AS cap_usd${ruleCounts}
 FROM f
 GROUP BY GROUPING SETS ((), (day))
-ORDER BY is_total DESC, day`;
+)
+SELECT agg.*, bq.bq FROM agg LEFT JOIN bq ON bq.is_total = agg.is_total AND bq.day IS NOT DISTINCT FROM agg.day
+ORDER BY agg.is_total DESC, agg.day`;
   },
 
   clickhouse: ({ where, t, d }, s) => {

@@ -5,29 +5,45 @@
 import type { LatencyResult, LatencyRow } from '../../../optimize/ports/usage.js';
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
 import { SAMPLES, topN } from '../dialect.js';
+import { quantilesFromCounts } from '../exact-quantiles.js';
 import { num, numOrNull, pct, sqlFor, str, strings, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
 
 const NOT_OFFLINE = 'NOT offline';
+const KEYS = ['app_rolled', 'model_rolled', 'app', 'model'];
+const same = (q: string) => KEYS.map((k) => `${q}.${k} IS NOT DISTINCT FROM a.${k}`).join(' AND ');
 
 export const LATENCY_SQL: EngineSql = {
-  duckdb: ({ where, t, d }) => `WITH e AS (
+  // The percentiles come from value counts (exact-quantiles.ts, the same doubles as quantile_cont): quantile_cont keeps
+  // every latency of a group in its state, memory DuckDB's limit does not bound (two sets over 10M events: +400 MB of
+  // peak RSS), while the counts' hash aggregate is small and under the limit.
+  duckdb: ({ where, t, d }) => `WITH e AS NOT MATERIALIZED (
   SELECT app, model, event_id, latency_ms, ttft_ms, stream, completion_tokens, cost_usd,
     ${d.tagIs('latency_class', 'offline')} AS offline
   FROM ${t} WHERE ${where} AND status = 'ok' AND latency_ms IS NOT NULL
-)
-SELECT grouping(app) AS app_rolled, grouping(model) AS model_rolled, app, model,
-  count(*)::DOUBLE AS all_events,
-  count(*) FILTER (WHERE offline)::DOUBLE AS offline_events,
-  count(*) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS n_events,
-  coalesce(fsum(cost_usd) FILTER (WHERE ${NOT_OFFLINE}), 0)::DOUBLE AS spend_usd,
-  ${d.quantiles('latency_ms', [0.5, 0.95], NOT_OFFLINE)} AS latency_q,
-  quantile_cont(ttft_ms, 0.95) FILTER (WHERE ${NOT_OFFLINE}) AS ttft_p95,
-  (count(*) FILTER (WHERE ${NOT_OFFLINE} AND stream) / nullif(count(*) FILTER (WHERE ${NOT_OFFLINE}), 0))::DOUBLE AS stream_share,
-  avg(completion_tokens) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS mean_completion,
-  arg_max(event_id, latency_ms, ${SAMPLES}) FILTER (WHERE ${NOT_OFFLINE}) AS samples
-FROM e
-GROUP BY GROUPING SETS ((app), (model))
-ORDER BY app_rolled, model_rolled, app, model`,
+),
+a AS (
+  SELECT grouping(app) AS app_rolled, grouping(model) AS model_rolled, app, model,
+    count(*)::DOUBLE AS all_events,
+    count(*) FILTER (WHERE offline)::DOUBLE AS offline_events,
+    count(*) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS n_events,
+    coalesce(fsum(cost_usd) FILTER (WHERE ${NOT_OFFLINE}), 0)::DOUBLE AS spend_usd,
+    (count(*) FILTER (WHERE ${NOT_OFFLINE} AND stream) / nullif(count(*) FILTER (WHERE ${NOT_OFFLINE}), 0))::DOUBLE AS stream_share,
+    avg(completion_tokens) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS mean_completion,
+    arg_max(event_id, latency_ms, ${SAMPLES}) FILTER (WHERE ${NOT_OFFLINE}) AS samples
+  FROM e
+  GROUP BY GROUPING SETS ((app), (model))
+),
+v AS (
+  SELECT grouping(app) AS app_rolled, grouping(model) AS model_rolled, grouping(latency_ms) AS of_ttft, app, model,
+    latency_ms, ttft_ms, count(*) AS c
+  FROM e WHERE ${NOT_OFFLINE}
+  GROUP BY GROUPING SETS ((app, latency_ms), (model, latency_ms), (app, ttft_ms), (model, ttft_ms))
+),
+lq AS (${quantilesFromCounts('SELECT app_rolled, model_rolled, app, model, latency_ms AS x, c FROM v WHERE of_ttft = 0', KEYS, [0.5, 0.95], 'latency_q')}),
+tq AS (${quantilesFromCounts('SELECT app_rolled, model_rolled, app, model, ttft_ms AS x, c FROM v WHERE of_ttft = 1 AND ttft_ms IS NOT NULL', KEYS, [0.95], 'ttft_q')})
+SELECT a.*, lq.latency_q, tq.ttft_q[1] AS ttft_p95
+FROM a LEFT JOIN lq ON ${same('lq')} LEFT JOIN tq ON ${same('tq')}
+ORDER BY a.app_rolled, a.model_rolled, a.app, a.model`,
 
   clickhouse: ({ where, t, d }) => `WITH e AS (
   SELECT app, model, event_id, latency_ms, ttft_ms, ifNull(stream, false) AS streamed, completion_tokens, cost_usd,
