@@ -33,6 +33,7 @@ import type { ScanThreadsPolicy } from '../src/store/duckdb-batch-scan.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
 import type { WorkloadEvent } from '../src/workload/event.js';
 import { BENCH_WORKSPACE, benchContext, loadAnalysisWorkload } from './analysis-workload.js';
+import { createIngestKey } from './ingest-key.js';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
@@ -151,15 +152,7 @@ async function main(): Promise<void> {
   );
   const url = `${await app.listen()}/api/v1/events?workspace=live`;
   const store = app.store as DuckDbStore;
-  const owner = { authorization: `Bearer ${await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), {})}` };
-  await app.server.inject({ method: 'POST', url: '/api/v1/workspaces', headers: owner, payload: { name: 'live' } });
-  const keyRes = await app.server.inject({
-    method: 'POST',
-    url: '/api/v1/workspaces/live/api-keys',
-    headers: owner,
-    payload: { scope: 'ingest' },
-  });
-  const apiKey = (keyRes.json() as { key: string }).key;
+  const apiKey = await createIngestKey(app, 'live');
 
   const scope = { workspace: BENCH_WORKSPACE };
   const stats0 = await store.stats(scope);

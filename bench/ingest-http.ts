@@ -27,6 +27,7 @@ import { generateWorkload } from '../src/corpus/generator.js';
 import { loadPriceCatalog } from '../src/workload/price-catalog-file.js';
 import type { WorkloadEvent } from '../src/workload/event.js';
 import { rawBulkAppend, rawBulkLoadNdjson } from './store-append.js';
+import { createIngestKey } from './ingest-key.js';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
@@ -150,16 +151,7 @@ async function httpRun(dir: string, bodies: string[], expected: number, durabili
   const base = await app.listen(); // starts the ingest workers
   const startedByListen = [...threadNs().keys()].filter((t) => !beforeListen.has(t));
   const url = `${base}/api/v1/events?workspace=bench`;
-  // a workspace and an ingest-scoped API key, as a real client would use (the key is checked on every request)
-  const owner = { authorization: `Bearer ${await app.accounts.identity.issueAccessToken(app.accounts.identity.localOwnerId(), {})}` };
-  await app.server.inject({ method: 'POST', url: '/api/v1/workspaces', headers: owner, payload: { name: 'bench' } });
-  const keyRes = await app.server.inject({
-    method: 'POST',
-    url: '/api/v1/workspaces/bench/api-keys',
-    headers: owner,
-    payload: { scope: 'ingest' },
-  });
-  const apiKey = (keyRes.json() as { key: string }).key;
+  const apiKey = await createIngestKey(app, 'bench');
   // the bodies are copied into the worker before the clock starts
   const w = new Worker(CLIENT, { eval: true, workerData: { url, bodies, concurrency: CONCURRENCY, apiKey } });
   await new Promise((resolve, reject) => {
