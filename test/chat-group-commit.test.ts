@@ -28,20 +28,26 @@ function counting(db: Database): { db: Database; executes: () => number } {
   return { db: wrapped, executes: () => n };
 }
 
+/** A committer that upper-cases its writes and records each statement's batch (3 rows at most, one per first letter). */
+function upperCasing(window?: 'turn') {
+  const batches: string[][] = [];
+  const gc = new GroupCommit<string, string>(
+    async (items) => {
+      batches.push(items);
+      return items.map((i) => i.toUpperCase());
+    },
+    async (item) => {
+      batches.push([item]);
+      return item.toUpperCase();
+    },
+    { maxRows: 3, key: (i) => i[0]!, ...(window ? { window } : {}) },
+  );
+  return { gc, batches };
+}
+
 describe('GroupCommit', () => {
   it('sends the first write at once, the ones that follow in the same turn together, never two of one key in a batch', async () => {
-    const batches: string[][] = [];
-    const gc = new GroupCommit<string, string>(
-      async (items) => {
-        batches.push(items);
-        return items.map((i) => i.toUpperCase());
-      },
-      async (item) => {
-        batches.push([item]);
-        return item.toUpperCase();
-      },
-      { maxRows: 3, key: (i) => i[0]! },
-    );
+    const { gc, batches } = upperCasing();
     const out = await Promise.all(['a1', 'b1', 'a2', 'c1', 'd1', 'e1'].map((i) => gc.submit(i)));
     expect(out).toEqual(['A1', 'B1', 'A2', 'C1', 'D1', 'E1']);
     expect(batches[0]).toEqual(['a1']);
@@ -53,18 +59,7 @@ describe('GroupCommit', () => {
   });
 
   it('with the turn window, sends the writes of one turn together at its end, never two of one key in a batch', async () => {
-    const batches: string[][] = [];
-    const gc = new GroupCommit<string, string>(
-      async (items) => {
-        batches.push(items);
-        return items.map((i) => i.toUpperCase());
-      },
-      async (item) => {
-        batches.push([item]);
-        return item.toUpperCase();
-      },
-      { maxRows: 3, key: (i) => i[0]!, window: 'turn' },
-    );
+    const { gc, batches } = upperCasing('turn');
     const out = await Promise.all(['a1', 'b1', 'a2', 'c1', 'd1', 'e1'].map((i) => gc.submit(i)));
     expect(out).toEqual(['A1', 'B1', 'A2', 'C1', 'D1', 'E1']);
     // nothing goes alone: at most 3 per batch, a2 waits for the batch holding a1 (same key), order kept otherwise
