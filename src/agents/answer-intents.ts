@@ -11,7 +11,7 @@ import { isFinding } from '../optimize/presentation.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
 import type { RecommendationKind } from '../optimize/recommendation.js';
 import type { Answer } from './answer.js';
-import { formatMetric, possessive, windowPhrase } from './answer-words.js';
+import { formatMetric, namedScope, possessive, windowPhrase } from './answer-words.js';
 import type { Breakdown } from './question-agent.js';
 import type { QuestionPlan } from './question-plan.js';
 
@@ -144,8 +144,7 @@ function kindsLabel(kinds: readonly RecommendationKind[]): string {
  * save together: items on different apps and models add up, items on the same ones overlap (a response-cache hit
  * sends no prompt to cache), so each app and model counts its largest item only. */
 export function kindAnswer(a: FullAnalysis, plan: QuestionPlan): { answer: Answer; recs: RankedRecommendation[] } {
-  const apps = plan.filters.filter((f) => f.column === 'app').map((f) => f.value);
-  const models = plan.filters.filter((f) => f.column === 'model').map((f) => f.value);
+  const { apps, models } = namedScope(plan);
   const on = [...apps, ...models].join(' and ');
   const label = kindsLabel(plan.kinds);
   const Label = label.charAt(0).toUpperCase() + label.slice(1);
@@ -307,8 +306,7 @@ export function latencyCauseAnswer(
     );
   const errRate = t.errors / t.events;
   if (errRate >= 0.02) parts.push(`${formatPercent(errRate * 100)} of its calls fail, and retries add to the wait.`);
-  const apps = plan.filters.filter((f) => f.column === 'app').map((f) => f.value);
-  const models = plan.filters.filter((f) => f.column === 'model').map((f) => f.value);
+  const { apps, models } = namedScope(plan);
   const bearing = a.recommendations.filter(
     (r) =>
       (r.latency_impact.p95_ms_delta ?? 0) < 0 &&

@@ -117,3 +117,9 @@ export function subjectOf(plan: QuestionPlan): string {
 
 /** "code-chat's", "gpt-4o calls'" */
 export const possessive = (subject: string): string => (subject.endsWith('s') ? `${subject}'` : `${subject}'s`);
+
+/** The apps and models a plan's filters name (fresh arrays: callers may add to them). */
+export function namedScope(plan: QuestionPlan): { apps: string[]; models: string[] } {
+  const of = (column: string) => plan.filters.filter((f) => f.column === column).map((f) => f.value);
+  return { apps: of('app'), models: of('model') };
+}

@@ -37,7 +37,7 @@ import {
 } from './answer-intents.js';
 import { fieldCoverage, figureAnswer, latencyBreakdown, taskBreakdown, type Breakdown } from './question-agent.js';
 import type { QuestionPlan } from './question-plan.js';
-import { subjectOf } from './answer-words.js';
+import { namedScope, subjectOf } from './answer-words.js';
 import type { RunRequest } from './types.js';
 
 export interface AgentDeps {
@@ -341,8 +341,7 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
   const a = s.analysis;
   if (!q) return null;
   if (q.intent === 'figure' && s.answer) {
-    const apps = q.filters.filter((f) => f.column === 'app').map((f) => f.value);
-    const models = q.filters.filter((f) => f.column === 'model').map((f) => f.value);
+    const { apps, models } = namedScope(q);
     // "which app costs most and what should I change?": the recommendations are on the app the answer ranks first
     const leader = q.advice_asked && apps.length + models.length === 0 ? s.answer.leader : undefined;
     if (leader !== undefined && q.dimension === 'app') apps.push(leader);
@@ -400,8 +399,7 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
         ? saving
         : [...saving, ...listed.filter((r) => !(r.monthly_savings_usd > 0))];
   // "what should we do about latency on ops-agent?": the changes on what it names, else the workspace's with a note
-  const apps = q.filters.filter((f) => f.column === 'app').map((f) => f.value);
-  const models = q.filters.filter((f) => f.column === 'model').map((f) => f.value);
+  const { apps, models } = namedScope(q);
   const named = [...apps, ...models].join(' and ');
   const onNamed = ranked.filter(
     (r) => (apps.length === 0 || apps.includes(r.scope.app ?? '')) && (models.length === 0 || models.includes(r.scope.model ?? '')),
