@@ -217,6 +217,29 @@ describe('supervisor', () => {
       expect(result.content).toContain(`| ${k} | ${formatUsd(spend(now.rows, k))} | ${formatUsd(spend(before.rows, k))} |`);
   });
 
+  it('"Why did spend go up / drop?" says first when the figures moved the other way', async () => {
+    const day = Date.UTC(2026, 10, 18);
+    const total = async (from: number) =>
+      (
+        await t.app.analysis.breakdown({
+          workspace: 'gen',
+          from,
+          to: from + 86_400_000,
+          query: { dimension: 'app', granularity: null, filters: [], rank_by: 'spend', top: null },
+        })
+      ).total.spend_usd;
+    const rose = (await total(day)) > (await total(day - 86_400_000));
+    for (const [q, up] of [
+      ['Why did spend go up on Nov 18, 2026?', true],
+      ['Why did spend drop on Nov 18, 2026?', false],
+    ] as const) {
+      const { result } = await runOnce(sup, request(q));
+      const lead = result.content.split('\n')[0]!;
+      if (up === rose) expect(lead).not.toContain('did not go');
+      else expect(lead).toMatch(new RegExp(`^The workspace's spend did not go ${up ? 'up' : 'down'}: it was \\$`));
+    }
+  });
+
   it('"Reduce my costs" runs the full chain; its one projected-savings figure is the API\'s replay of the recommended policy', async () => {
     const { events, result } = await runOnce(sup, request('Reduce my costs'));
     expect(result.status).toBe('completed');

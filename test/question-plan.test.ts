@@ -158,6 +158,11 @@ describe('plans', () => {
     const p = planQuestion('What drove the increase in spend?', known, NOW);
     expect(p.comparison).toMatchObject({ kind: 'periods', previous: { to: p.window!.from } });
     expect(p.window!.to - p.window!.from).toBe(7 * 86_400_000);
+    // the direction the question takes for granted, which the answer checks
+    expect(planQuestion('Why did spend go up yesterday?', known, NOW).comparison).toMatchObject({ claimed: 1 });
+    expect(planQuestion('Why did our costs drop last week?', known, NOW).comparison).toMatchObject({ claimed: -1 });
+    expect(planQuestion('What changed in spend yesterday?', known, NOW).comparison).toMatchObject({ claimed: null });
+    expect(planQuestion('Spend this week vs last week', known, NOW).comparison).toMatchObject({ claimed: null });
     // a latency "why" is about where the time goes, not what changed
     expect(planQuestion('Why is latency so high for docs-qa?', known, NOW)).toMatchObject({ intent: 'latency_cause', comparison: null });
   });

@@ -143,7 +143,12 @@ export function composeAnswer({ plan, result, data, previous }: AnswerInput): An
     const a = metricValue(t, m);
     const b = metricValue(previous.total, m);
     const change = a !== null && b !== null && b !== 0 ? ` (${a >= b ? '+' : '-'}${formatPercent(Math.abs(a / b - 1) * 100)})` : '';
-    const lead = `${possessive(subject)} ${METRIC_NAME[m]} was ${formatMetric(m, a)} ${where}, against ${formatMetric(m, b)} ${windowPhrase(previous, undefined, plan.time_zone)}${change}.`;
+    // "why did spend go up?" when it went down: the answer says so first instead of explaining a rise that did not happen
+    const claimed = plan.comparison.claimed;
+    const moved = a !== null && b !== null ? Math.sign(a - b) : null;
+    const contradicted = claimed !== null && moved !== null && moved !== claimed;
+    const denial = contradicted ? `${possessive(subject)} ${METRIC_NAME[m]} did not go ${claimed > 0 ? 'up' : 'down'}: it ` : null;
+    const lead = `${denial ?? `${possessive(subject)} ${METRIC_NAME[m]} `}was ${formatMetric(m, a)} ${where}, against ${formatMetric(m, b)} ${windowPhrase(previous, undefined, plan.time_zone)}${change}${contradicted && moved === 0 ? ', unchanged' : ''}.`;
     // "this week" on a Monday evening against all of last week: the totals are not like for like
     const [span, prevSpan] = [result.to - result.from, previous.to - previous.from];
     if (span < 0.95 * prevSpan)

@@ -31,6 +31,8 @@ export type PlanIntent =
   | 'kind' // "how much would prompt caching save": the recommendations of the kinds it names
   | 'advice'; // everything else: ranked recommendations
 
+export type Direction = 1 | -1;
+
 export interface QuestionPlan {
   intent: PlanIntent;
   metric: BreakdownMetric;
@@ -42,8 +44,9 @@ export interface QuestionPlan {
   /** the IANA time zone the window and the time buckets are in (the workspace's; UTC by default) */
   time_zone: string;
   granularity: Granularity | null;
-  /** "A vs B" between two names of one dimension, or "this week vs last week" */
-  comparison: { kind: 'values'; values: [string, string] } | { kind: 'periods'; previous: PlanWindow } | null;
+  /** "A vs B" between two names of one dimension, or "this week vs last week"; `claimed` is the direction a "why did X
+   * go up?" takes for granted (1 up, -1 down), which the answer checks against the figures */
+  comparison: { kind: 'values'; values: [string, string] } | { kind: 'periods'; previous: PlanWindow; claimed: Direction | null } | null;
   top: number | null;
   targets: Target[];
   /** the task a "which model for X" question is about (a tags.task value, or the word asked) */
@@ -55,6 +58,16 @@ export interface QuestionPlan {
   advice_asked: boolean;
   /** the recommendation kinds the question names ("prompt caching", "retries"); empty when it names none */
   kinds: RecommendationKind[];
+}
+
+const UP = /\b(go(ne)? up|went up|increas\w*|ris(e|en|ing)|rose|jump\w*|spik\w*|grow\w*|grew|higher|more)\b/;
+const DOWN = /\b(go(ne)? down|went down|drop\w*|fall(en|ing)?|fell|decreas\w*|lower|less)\b/;
+
+/** The direction "why did X go up / drop?" takes for granted; null when it names none or both. */
+function claimedDirection(lower: string): Direction | null {
+  const up = UP.test(lower);
+  const down = DOWN.test(lower);
+  return up === down ? null : up ? 1 : -1;
 }
 
 // the words for each kind of change; "caching" alone names every cache
@@ -252,6 +265,7 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     /\bwhy (did|has|have|is|are|was|were)\b.*\b(go(ne)? up|went up|go(ne)? down|went down|increas\w*|ris(e|en)|rose|jump\w*|spik\w*|grow\w*|grew|drop\w*|fall(en)?|fell|decreas\w*|higher|lower)\b|\bwhat (drove|caused|changed)\b/.test(
       lower,
     );
+  const claimed = changed ? claimedDirection(lower) : null;
   if (versus && apps.length >= 2) {
     comparison = { kind: 'values', values: [apps[0]!, apps[1]!] };
     dimension = 'app';
@@ -259,13 +273,13 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     comparison = { kind: 'values', values: [models[0]!, models[1]!] };
     dimension = 'model';
   } else if (versus && window && /\b(this|last|previous)\s+(week|month)\b.*\b(vs\.?|versus|compared? (to|with)|against)\b/.test(lower)) {
-    comparison = { kind: 'periods', previous: periodBefore(window, timeZone) };
+    comparison = { kind: 'periods', previous: periodBefore(window, timeZone), claimed };
     if (changed) dimension ??= apps.length === 1 ? 'model' : 'app';
   } else if (changed) {
     // "why did spend go up yesterday?": the window against the one before it, by what moved (apps, or the named
     // app's models); without a window, the last 7 days
     window ??= windowOf('last 7 days', now, timeZone);
-    if (window) comparison = { kind: 'periods', previous: periodBefore(window, timeZone) };
+    if (window) comparison = { kind: 'periods', previous: periodBefore(window, timeZone), claimed };
     dimension ??= apps.length === 1 ? 'model' : 'app';
   }
   if (comparison?.kind !== 'values') {
