@@ -7,6 +7,9 @@
  *   thread);
  * - `off`: the instance's threads throughout (DuckDB's driving thread polls during the JS fills);
  * - the store's own policy (`reads`): threads at 1 for loads that start while no read runs, back when a read starts.
+ * The analysis reads one snapshot of the events (`DuckDbStore.analysisSnapshot`, as the analysis service does); a mode
+ * with the suffix `/per-query` runs its queries on `store.analysis` instead, each after committing what was spooled
+ * meanwhile (how it was before the snapshot): `--modes reads,reads/per-query` compares the two.
  * The same run prints each mode's read times, the server CPU of the reads' window (the ingest meanwhile included), and
  * the ingest's events/s and server CPU per event (alone and during the reads), with ratios against `always`.
  *
@@ -40,7 +43,8 @@ const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const arg = (name: string, def: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : def);
 const N = Number(arg('--events', smoke ? '5000' : '1000000'));
 const ROUNDS = Number(arg('--rounds', smoke ? '1' : '2'));
-const MODES = arg('--modes', 'always,off,reads').split(',') as ScanThreadsPolicy[];
+const MODES = arg('--modes', 'always,off,reads').split(',');
+const policyOf = (mode: string) => mode.split('/')[0] as ScanThreadsPolicy;
 const INGEST_ONLY_MS = Number(arg('--ingest-ms', smoke ? '1000' : '4000'));
 const CONCURRENCY = Number(arg('--concurrency', '4'));
 // the stream's pace in events/s (0: as fast as the server takes them); a steady rate keeps the work per second the
@@ -158,9 +162,10 @@ async function main(): Promise<void> {
   const stats0 = await store.stats(scope);
   const ctx = benchContext(catalog, stats0);
   const bq = { dimension: 'model' as const, granularity: 'day' as const, filters: [], rank_by: 'spend' as const, top: 10 };
-  const reads = async () => {
+  const reads = async (perQuery = false) => {
     const t0 = performance.now();
-    const full = await analyzeWorkspace(store.analysis, ctx, { goal: 'balanced' });
+    const analyse = (q: typeof store.analysis) => analyzeWorkspace(q, ctx, { goal: 'balanced' });
+    const full = await (perQuery ? analyse(store.analysis) : store.analysisSnapshot(analyse));
     const t1 = performance.now();
     await store.analysis.breakdown({ ...scope, from: ctx.from, to: ctx.to }, bq);
     const t2 = performance.now();
@@ -203,7 +208,7 @@ async function main(): Promise<void> {
   const rows: Record<string, number | string>[] = [];
   const order = Array.from({ length: ROUNDS }, (_, r) => (r % 2 === 0 ? MODES : [...MODES].reverse())).flat();
   for (const mode of order) {
-    store.setScanThreadsPolicy(mode);
+    store.setScanThreadsPolicy(policyOf(mode));
     const i0 = sample();
     // at least 10 requests' worth of events (smoke: 2), so the per-event figure is not a count of 1 or 2 requests
     const windowMs = RATE > 0 ? Math.max(INGEST_ONLY_MS, ((smoke ? 2 : 10) * 1000 * 1000) / RATE) : INGEST_ONLY_MS;
@@ -211,7 +216,7 @@ async function main(): Promise<void> {
     const i1 = sample();
     const ingest = window(i0, i1);
     const la = loadavg()[0]!;
-    const r = await reads();
+    const r = await reads(mode.endsWith('/per-query'));
     const a1 = sample();
     const during = window(i1, a1);
     const ingestUsPerEvent = ingest.server_cpu_us / Math.max(1, ingest.events);

@@ -53,15 +53,18 @@ const called = { duckdb: new Set<string>(), clickhouse: new Set<string>() };
 
 /** The store with its analysis queries recorded as they are called. */
 function tracked(store: AnalyticsStore, seen: Set<string>): AnalyticsStore {
-  const analysis = new Proxy(store.analysis, {
-    get(target, key) {
-      seen.add(String(key));
-      return Reflect.get(target, key) as unknown;
-    },
-  });
+  const track = (queries: AnalysisQueries) =>
+    new Proxy(queries, {
+      get(target, key) {
+        seen.add(String(key));
+        return Reflect.get(target, key) as unknown;
+      },
+    });
+  const analysis = track(store.analysis);
   return new Proxy(store, {
     get(target, key) {
       if (key === 'analysis') return analysis;
+      if (key === 'analysisSnapshot') return <T>(fn: (q: AnalysisQueries) => Promise<T>) => target.analysisSnapshot((q) => fn(track(q)));
       const v = Reflect.get(target, key) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

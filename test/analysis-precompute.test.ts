@@ -10,6 +10,7 @@ import { createSupervisor } from '../src/agents/index.js';
 import type { RunRequest } from '../src/agents/types.js';
 import { MemoryQueryCache } from '../src/cache/query-cache.js';
 import type { PolicyInput } from '../src/optimize/policy.js';
+import type { AnalysisQueries } from '../src/optimize/ports/index.js';
 import { createAnalysisPrecompute, type PrecomputeOptions } from '../src/services/analysis-precompute.js';
 import { createAnalysisService, type AnalysisService } from '../src/services/analysis-service.js';
 import type { AnalyticsStore, WorkspaceStats } from '../src/store/types.js';
@@ -344,21 +345,25 @@ describe('precompute over the real app', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const counted = new Proxy(t.app.store.analysis, {
-      get(target, prop, recv) {
-        const v = Reflect.get(target, prop, recv);
-        if (prop === 'routingSegments' && typeof v === 'function')
-          return async (...args: unknown[]) => {
-            routing++;
-            await gate;
-            return v.apply(target, args);
-          };
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    const counted = (queries: AnalysisQueries) =>
+      new Proxy(queries, {
+        get(target, prop, recv) {
+          const v = Reflect.get(target, prop, recv);
+          if (prop === 'routingSegments' && typeof v === 'function')
+            return async (...args: unknown[]) => {
+              routing++;
+              await gate;
+              return v.apply(target, args);
+            };
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    // the queries of the store and of each snapshot the analysis takes
     const s = new Proxy(t.app.store, {
       get(target, prop, recv) {
-        if (prop === 'analysis') return counted;
+        if (prop === 'analysis') return counted(target.analysis);
+        if (prop === 'analysisSnapshot')
+          return <T>(fn: (q: AnalysisQueries) => Promise<T>) => target.analysisSnapshot((q) => fn(counted(q)));
         const v = Reflect.get(target, prop, recv);
         return typeof v === 'function' ? v.bind(target) : v;
       },

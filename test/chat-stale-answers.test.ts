@@ -12,6 +12,7 @@ import { MemoryQueryCache } from '../src/cache/query-cache.js';
 import { configFromEnv } from '../src/config.js';
 import { asOfSentence, formatByUnit } from '../src/llm/builtin-prose.js';
 import { createAnalysisPrecompute } from '../src/services/analysis-precompute.js';
+import type { AnalysisQueries } from '../src/optimize/ports/index.js';
 import { createAnalysisService } from '../src/services/analysis-service.js';
 import type { AnalyticsStore } from '../src/store/types.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -35,15 +36,22 @@ type Ev = { type: string; payload: Record<string, unknown> };
 function countStoreQueries(store: AnalyticsStore): { count: () => number; stats: () => number } {
   let n = 0;
   let s = 0;
-  const port = store.analysis as unknown as Record<string, unknown>;
-  for (const k of Object.keys(port)) {
-    const f = port[k];
-    if (typeof f === 'function' && k !== 'breakdown' && k !== 'topValues')
-      port[k] = (...args: unknown[]) => {
-        n++;
-        return (f as (...a: unknown[]) => unknown).apply(store.analysis, args);
-      };
-  }
+  const count = (queries: AnalysisQueries) => {
+    const port = queries as unknown as Record<string, unknown>;
+    for (const k of Object.keys(port)) {
+      const f = port[k];
+      if (typeof f === 'function' && k !== 'breakdown' && k !== 'topValues')
+        port[k] = (...args: unknown[]) => {
+          n++;
+          return (f as (...a: unknown[]) => unknown).apply(queries, args);
+        };
+    }
+    return queries;
+  };
+  count(store.analysis);
+  // the analysis and the replay read through a snapshot's queries
+  const snapshot = store.analysisSnapshot.bind(store);
+  store.analysisSnapshot = (fn) => snapshot((q) => fn(count(q)));
   const stats = store.stats.bind(store);
   store.stats = (scope) => {
     s++;

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDuckDbStore, type DuckDbStore, type DuckDbStoreOptions } from '../src/store/duckdb-store.js';
 import { keyHash } from '../src/store/duckdb-key-index.js';
 import { encodeSpoolBatch, spoolLine } from '../src/store/duckdb-bulk-load.js';
+import type { BreakdownQuery } from '../src/optimize/ports/breakdown.js';
 import type { WorkloadEvent } from '../src/workload/event.js';
 import { makeEvent, makeFullEvent, T0 } from './store.suite.js';
 
@@ -50,6 +51,30 @@ describe('DuckDB store: durable acknowledgement through the spool', () => {
     expect(segments(path)).toEqual([]);
     await store.close();
   });
+
+  it.each([
+    ['file store (spool)', () => freshPath()],
+    ['in-memory store (appender)', () => ':memory:'],
+  ])(
+    '%s: an analysis snapshot reads what was acknowledged before it, not rows accepted during it; later reads see both',
+    async (_, path) => {
+      const store = await open({ path: path(), ...LAZY });
+      await store.append(batch('before', 30));
+      const scope = { workspace: 'w', from: T0, to: T0 + 1000 };
+      const total: BreakdownQuery = { dimension: null, granularity: null, filters: [], rank_by: 'spend', top: null };
+      const seen = await store.analysisSnapshot(async (q) => {
+        const first = (await q.breakdown(scope, total)).total.events;
+        await store.append(batch('during', 20));
+        await store.flush();
+        // a read outside the snapshot sees the new rows at once
+        expect((await store.analysis.breakdown(scope, total)).total.events).toBe(50);
+        return [first, (await q.breakdown(scope, total)).total.events];
+      });
+      expect(seen).toEqual([30, 30]);
+      expect((await store.analysis.breakdown(scope, total)).total.events).toBe(50);
+      await store.close();
+    },
+  );
 
   it('joins concurrent appends into shared syncs', async () => {
     const path = freshPath();

@@ -282,11 +282,9 @@ export function createAnalysisService(deps: {
           analysisKey(req),
           async () => {
             const ctx = await context(req, req.params, cacheOnly(opts));
-            const full = await analyzeWorkspace(deps.store.analysis, ctx, {
-              goal: 'balanced',
-              storeTimings: deps.store.queryTimings(),
-              cache: cacheCounters(),
-            });
+            const full = await deps.store.analysisSnapshot((q) =>
+              analyzeWorkspace(q, ctx, { goal: 'balanced', storeTimings: deps.store.queryTimings(), cache: cacheCounters() }),
+            );
             // the one projected-savings figure: the replay of the combined policy (the chat's simulate of the same policy
             // and window is then a cache hit, so both state one figure)
             const policy = policyFromRecommendations(full.recommendations);
@@ -334,7 +332,10 @@ export function createAnalysisService(deps: {
       req.workspace,
       'simulation',
       key,
-      async () => replayPolicy(deps.store.analysis, await context(req, undefined, cacheOnly(opts)), req.policy),
+      async () => {
+        const ctx = await context(req, undefined, cacheOnly(opts));
+        return deps.store.analysisSnapshot((q) => replayPolicy(q, ctx, req.policy));
+      },
       opts,
     );
   };

@@ -100,6 +100,14 @@ export class ClickHouseStore implements AnalyticsStore {
     ...clickHouseBatchScheduleQueries((kind, fn) => this.timings.time(kind, () => this.read(() => fn(this.ex, this.table)))),
   };
 
+  /**
+   * ClickHouse has no snapshot across queries: each query reads the parts merged when it starts. Inserts are synchronous
+   * before they are acknowledged, so the only difference from DuckDB's snapshot is events accepted during `fn`.
+   */
+  analysisSnapshot<T>(fn: (q: AnalysisQueries) => Promise<T>): Promise<T> {
+    return fn(this.analysis);
+  }
+
   constructor(opts: ClickHouseStoreOptions) {
     this.ex = opts.executor;
     this.database = checkDatabaseName(opts.database ?? 'netra');

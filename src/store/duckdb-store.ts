@@ -17,8 +17,9 @@
  *    store (tests, benchmarks) appends through one Appender (duckdb-row-writer.ts), committed as a group.
  *
  * Every read and delete runs through one operation queue (operation-queue.ts: short interactive reads go before the
- * queued analysis queries) after every acknowledged row is committed, so reads see every accepted event. Reads are
- * scoped by a bound workspace parameter and a [from, to) range in epoch milliseconds.
+ * queued analysis queries) after every acknowledged row is committed, so reads see every accepted event; the queries
+ * of one analysis share a snapshot instead (analysisSnapshot). Reads are scoped by a bound workspace parameter and a
+ * [from, to) range in epoch milliseconds.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -123,12 +124,17 @@ export class DuckDbStore implements AnalyticsStore {
   private readonly ops = new OperationQueue();
   private closing: Promise<void> | null = null;
   private readonly timings = new QueryTimingLog();
-  readonly analysis: AnalysisQueries = {
-    ...createAnalysis((kind, fn) => this.timings.time(kind, () => this.read((conn) => fn(duckDbEngine(conn))))),
-    // a chat turn's names and figures wait only for the query running, not for an analysis queued ahead of them
-    ...duckDbBreakdownQueries((kind, fn) => this.timings.time(kind, () => this.read(fn, true))),
-    ...duckDbBatchScheduleQueries((kind, fn) => this.timings.time(kind, () => this.read(fn))),
-  };
+  readonly analysis: AnalysisQueries = this.queriesOver((fn, urgent) => this.read(fn, urgent));
+
+  /** The analysis queries, each run by `read` (a chat turn's names and figures urgent: they wait only for the query
+   * running, not for an analysis queued ahead of them). */
+  private queriesOver(read: <T>(fn: (conn: DuckDBConnection) => Promise<T>, urgent?: boolean) => Promise<T>): AnalysisQueries {
+    return {
+      ...createAnalysis((kind, fn) => this.timings.time(kind, () => read((conn) => fn(duckDbEngine(conn))))),
+      ...duckDbBreakdownQueries((kind, fn) => this.timings.time(kind, () => read(fn, true))),
+      ...duckDbBatchScheduleQueries((kind, fn) => this.timings.time(kind, () => read(fn))),
+    };
+  }
 
   /** File-backed stores only: an in-memory store has no spool format to take (AnalyticsStore.appendEncoded). */
   readonly appendEncoded?: (batch: EncodedBatch) => Promise<AppendResult>;
@@ -412,6 +418,31 @@ export class DuckDbStore implements AnalyticsStore {
       false,
       urgent,
     );
+  }
+
+  /**
+   * One snapshot for several queries: pending appends are committed once, then every query of `fn` reads inside one
+   * read transaction on a connection of its own (DuckDB's MVCC), still in turn on the read queue. Events accepted
+   * meanwhile are loaded by the spool's timer as usual but not seen, so the stages of one analysis agree and none of
+   * them waits for a load (per-query commits made an analysis under ingest wait for one load per query).
+   */
+  async analysisSnapshot<T>(fn: (q: AnalysisQueries) => Promise<T>): Promise<T> {
+    const conn = await this.enqueue(async () => {
+      await this.flushNow();
+      const c = await this.instanceOrThrow().connect();
+      // DuckDB takes a transaction's snapshot at its first read, not at BEGIN
+      await c.run('BEGIN TRANSACTION');
+      await c.run('SELECT 1 FROM events LIMIT 0');
+      return c;
+    });
+    try {
+      return await fn(
+        this.queriesOver((query, urgent) => this.enqueue(() => this.scanThreads.reading(conn, () => query(conn)), false, urgent)),
+      );
+    } finally {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      conn.closeSync();
+    }
   }
 
   stats(scope: Scope): Promise<WorkspaceStats> {

@@ -177,6 +177,11 @@ export interface AnalyticsStore {
   health(): Promise<StoreHealth>;
   /** The aggregated queries of the optimisation engine (src/optimize/ports), timed per kind. */
   readonly analysis: AnalysisQueries;
+  /**
+   * Runs `fn` with analysis queries that all read one snapshot of the events (what was accepted before the call), so
+   * the several queries of one analysis or replay agree with each other while events keep arriving.
+   */
+  analysisSnapshot<T>(fn: (q: AnalysisQueries) => Promise<T>): Promise<T>;
   /** Recent query durations by kind (store health). */
   queryTimings(): StoreQueryTiming[];
   /**
