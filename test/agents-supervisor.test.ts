@@ -183,6 +183,23 @@ describe('supervisor', () => {
       expect(result.content).not.toContain(`| ${r.kind.replace(/_/g, ' ')} |`);
   });
 
+  it('a figure about one app lists the changes that bear on it: money for spend, speed for latency, retries for errors', async () => {
+    const a = await t.app.analysis.analyze({ workspace: 'gen' });
+    const app = a.recommendations.find((r) => r.scope.app && r.monthly_savings_usd > 0 && r.kind !== 'retry_waste')!.scope.app!;
+    const on = a.recommendations.filter((r) => r.scope.app === app);
+    const cases: [string, (r: (typeof on)[number]) => boolean][] = [
+      [`What did ${app} spend?`, (r) => r.monthly_savings_usd > 0],
+      [`What is ${app}'s p95 latency?`, (r) => (r.latency_impact.p95_ms_delta ?? 0) < 0],
+      [`What is ${app}'s error rate?`, (r) => r.kind === 'retry_waste'],
+    ];
+    for (const [q, bears] of cases) {
+      const { result } = await runOnce(sup, request(q));
+      for (const r of on.filter((x) => !bears(x))) expect(result.content, q).not.toContain(r.title);
+      const first = on.find(bears);
+      if (first) expect(result.content, q).toContain(first.title);
+    }
+  });
+
   it('advice about one app lists the changes on that app only, and says when there are none', async () => {
     const a = await t.app.analysis.analyze({ workspace: 'gen' });
     const app = a.recommendations.find((r) => r.scope.app && r.monthly_savings_usd > 0)!.scope.app!;

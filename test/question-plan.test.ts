@@ -167,6 +167,17 @@ describe('plans', () => {
     expect(planQuestion('Why is latency so high for docs-qa?', known, NOW)).toMatchObject({ intent: 'latency_cause', comparison: null });
   });
 
+  it('a model family names its provider ("Claude models" is anthropic), also one the workspace never called', () => {
+    const k = { ...known, providers: ['openai', 'anthropic'] };
+    expect(planQuestion('How much did we spend on Claude models last week?', k, NOW).filters).toEqual([
+      { column: 'provider', value: 'anthropic' },
+    ]);
+    expect(planQuestion('GPT spend per day', k, NOW).filters).toEqual([{ column: 'provider', value: 'openai' }]);
+    // a model id is a model, not its family
+    expect(planQuestion('Spend on gpt-4o yesterday', k, NOW).filters).toEqual([{ column: 'model', value: 'gpt-4o' }]);
+    expect(planQuestion('How much did we spend on Gemini?', k, NOW).filters).toEqual([{ column: 'provider', value: 'google' }]);
+  });
+
   it.each([
     ['Which model should handle classification?', 'task_model'],
     ['Why is latency so high for code-chat?', 'latency_cause'],

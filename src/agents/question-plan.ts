@@ -173,6 +173,18 @@ function namesIn(lower: string, names: readonly string[]): string[] {
   return found.sort((a, b) => a.at - b.at).map((f) => f.name);
 }
 
+// what people call a provider's models ("our Claude calls", "GPT models")
+const PROVIDER_WORDS: Record<string, string> = { claude: 'anthropic', gpt: 'openai', chatgpt: 'openai', gemini: 'google', llama: 'meta' };
+
+/**
+ * The providers a question names: a provider the workspace has, by id, or any provider by the name of its model family
+ * (one the workspace never called then gets the answer that nothing matches, not the whole workspace's figure).
+ */
+function providersIn(lower: string, providers: readonly string[]): string[] {
+  const family = namesIn(lower, Object.keys(PROVIDER_WORDS)).map((w) => PROVIDER_WORDS[w]!);
+  return [...new Set([...namesIn(lower, providers), ...family])];
+}
+
 /** "user u-17", "customer acme", "end user 42": the id after the word (a quoted id too). */
 function userOf(text: string): string | null {
   const m = text.match(/\b(?:end[- ]?user|user|customer)(?:\s+id)?\s+["'`]?([A-Za-z0-9][A-Za-z0-9_.@:-]{0,127})["'`]?/i);
@@ -287,7 +299,7 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     if (models.length === 1 && dimension !== 'model') filters.push({ column: 'model', value: models[0]! });
   }
   if (user && dimension !== 'end_user') filters.push({ column: 'end_user', value: user });
-  for (const p of namesIn(lower, known.providers ?? []))
+  for (const p of providersIn(lower, known.providers ?? []))
     if (dimension !== 'provider' && !models.some((m) => m.includes(p))) filters.push({ column: 'provider', value: p });
   for (const e of namesIn(lower, known.environments ?? []))
     if (dimension !== 'environment' && e.length > 3) filters.push({ column: 'environment', value: e });

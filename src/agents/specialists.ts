@@ -12,6 +12,7 @@
 import type { LlmClient, LlmFallbackEvent } from '../llm/index.js';
 import { formatByUnit, payloadMessage, type ReportPayload, type ReportRecommendation } from '../llm/index.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
+import type { BreakdownMetric } from '../optimize/ports/breakdown.js';
 import { cacheAppsFromRecommendations, gatewayModel, policyToLiteLLM } from '../optimize/export/litellm.js';
 import { policyToPortkey } from '../optimize/export/portkey.js';
 import { validatePolicy, type PolicyInput } from '../optimize/policy.js';
@@ -335,6 +336,16 @@ const toReportRec = (r: RankedRecommendation, g = 1): ReportRecommendation => {
   return out;
 };
 
+/**
+ * The changes that bear on a figure: a latency figure lists what makes calls faster, an error rate what cuts failed
+ * and retried calls, every other figure (spend, calls, tokens) what saves money.
+ */
+function metricChange(m: BreakdownMetric): { test: (r: RankedRecommendation) => boolean; verb: string } {
+  if (/^(latency|ttft)_/.test(m)) return { test: (r) => (r.latency_impact.p95_ms_delta ?? 0) < 0, verb: 'makes the calls faster on' };
+  if (m === 'error_rate') return { test: (r) => r.kind === 'retry_waste', verb: 'cuts failed or retried calls on' };
+  return { test: (r) => r.monthly_savings_usd > 0, verb: 'saves money on' };
+}
+
 /** The answer of a planned question and the recommendations that bear on it; null for a plain report. */
 function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRecommendation[]; steps: boolean } | null {
   const q = s.question;
@@ -347,6 +358,7 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
     if (leader !== undefined && q.dimension === 'app') apps.push(leader);
     if (leader !== undefined && q.dimension === 'model') models.push(leader);
     const named = apps.length + models.length > 0;
+    const bears = metricChange(q.metric);
     const recs =
       !named || !a
         ? []
@@ -354,7 +366,7 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
             (r) =>
               (apps.length === 0 || apps.includes(r.scope.app ?? '')) &&
               (models.length === 0 || models.includes(r.scope.model ?? '')) &&
-              r.monthly_savings_usd > 0,
+              bears.test(r),
           );
     // the figure did not wait for the analysis (supervisor.ts): say that its recommendations are missing, not that none exist
     const answer =
@@ -369,7 +381,7 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
         : q.advice_asked && named && recs.length === 0
           ? {
               ...s.answer,
-              notes: [...s.answer.notes, `No change in this workspace's analysis saves money on ${[...apps, ...models].join(' and ')}.`],
+              notes: [...s.answer.notes, `No change in this workspace's analysis ${bears.verb} ${[...apps, ...models].join(' and ')}.`],
             }
           : s.answer;
     return { answer, recs: recs.slice(0, 3), steps: false };
