@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import * as schema from './schema.js';
 import type { NetraPgPool } from './pool.js';
+import { lockPgliteDir } from './pglite-lock.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -83,10 +84,21 @@ export async function openDatabase(
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   const dir = opts.pgliteDir ?? join(config.dataDir, 'pg');
-  if (dir !== 'memory://') mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir);
-  const db = drizzle(client, { schema });
-  await migrate(db, { migrationsFolder: MIGRATIONS });
+  let unlock = () => {};
+  if (dir !== 'memory://') {
+    mkdirSync(dir, { recursive: true });
+    unlock = lockPgliteDir(dir);
+  }
+  let client: Awaited<ReturnType<typeof PGlite.create>>;
+  let db: ReturnType<typeof drizzle>;
+  try {
+    client = await PGlite.create(dir);
+    db = drizzle(client, { schema });
+    await migrate(db, { migrationsFolder: MIGRATIONS });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   let closed = false;
   return {
     kind: 'pglite',
@@ -97,7 +109,11 @@ export async function openDatabase(
     close: async () => {
       if (!closed) {
         closed = true;
-        await client.close();
+        try {
+          await client.close();
+        } finally {
+          unlock();
+        }
       }
     },
   };
