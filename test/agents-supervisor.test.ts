@@ -200,6 +200,31 @@ describe('supervisor', () => {
     }
   });
 
+  it('"What would moving <app> to <model> save?" replays that one routing rule; its figure is the simulate API\'s', async () => {
+    const byApp = await t.app.analysis.breakdown({
+      workspace: 'gen',
+      query: { dimension: 'app', granularity: null, filters: [], rank_by: 'spend', top: 1 },
+    });
+    const app = byApp.rows[0]!.key!;
+    const cheap = 'gpt-4o-mini';
+    const { events, result } = await runOnce(sup, request(`What would moving ${app} to ${cheap} save?`));
+    expect(payloadOf(events, 'agent_thinking').plan).toMatchObject({
+      intent: 'switch',
+      switch_to: cheap,
+      filters: [{ column: 'app', value: app }],
+    });
+    // one replay, no analysis computed for it
+    expect(toolsOf(events)).toContain('data:simulate');
+    expect(toolsOf(events)).not.toContain('optimization:analysis');
+    const r = await t.app.analysis.simulate({ workspace: 'gen', policy: { routing: [{ match: { app: [app] }, target_model: cheap }] } });
+    expect(r.breakdown.routed_events).toBeGreaterThan(0);
+    const lead = result.content.split('\n')[0]!;
+    expect(lead).toContain(`Moving ${app}'s calls to ${cheap} saves ${formatUsd(r.breakdown.routing_savings_usd)}`);
+    expect(lead).toContain(`it moves ${formatByUnit(r.breakdown.routed_events, 'count')} calls`);
+    expect(result.content).toContain(`| spend | ${formatUsd(r.baseline.spend_usd)} | ${formatUsd(r.projected.spend_usd)} |`);
+    expect(result.content).toContain('cannot tell whether');
+  });
+
   it('advice about one app lists the changes on that app only, and says when there are none', async () => {
     const a = await t.app.analysis.analyze({ workspace: 'gen' });
     const app = a.recommendations.find((r) => r.scope.app && r.monthly_savings_usd > 0)!.scope.app!;

@@ -179,6 +179,30 @@ describe('plans', () => {
   });
 
   it.each([
+    ['What would switching code-chat to gpt-4o-mini save?', 'gpt-4o-mini', [{ column: 'app', value: 'code-chat' }]],
+    ['What if support-bot used gpt-4o-mini?', 'gpt-4o-mini', [{ column: 'app', value: 'support-bot' }]],
+    [
+      'Move support-bot from gpt-4o to gpt-4o-mini.',
+      'gpt-4o-mini',
+      [
+        { column: 'app', value: 'support-bot' },
+        { column: 'model', value: 'gpt-4o' },
+      ],
+    ],
+    ['Replace gpt-4o with gpt-4o-mini', 'gpt-4o-mini', [{ column: 'model', value: 'gpt-4o' }]],
+    ['How much would we save by using gpt-4o-mini for code-chat?', 'gpt-4o-mini', [{ column: 'app', value: 'code-chat' }]],
+  ])('"%s" moves calls to %s (a switch)', (q, to, filters) => {
+    expect(planQuestion(q, known, NOW)).toMatchObject({ intent: 'switch', switch_to: to, filters });
+  });
+
+  it.each(['How much do we spend using gpt-4o?', 'Compare gpt-4o to gpt-4o-mini', 'Spend on gpt-4o vs gpt-4o-mini'])(
+    '"%s" is not a switch',
+    (q) => {
+      expect(planQuestion(q, known, NOW)).toMatchObject({ intent: 'figure', switch_to: null });
+    },
+  );
+
+  it.each([
     ['Which model should handle classification?', 'task_model'],
     ['Why is latency so high for code-chat?', 'latency_cause'],
     ['What data is missing?', 'missing_data'],

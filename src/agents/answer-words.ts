@@ -94,6 +94,13 @@ export function windowPhrase(w: { from: number; to: number }, text?: string, tz 
   return `${head} (${range})`;
 }
 
+/** The window an answer is about: the question's own, or "over the whole history (from … to …)". */
+export function wherePhrase(plan: QuestionPlan, w: { from: number; to: number }): string {
+  return plan.window
+    ? windowPhrase(w, plan.window.text, plan.time_zone)
+    : `over the whole history (${windowPhrase(w, undefined, plan.time_zone)})`;
+}
+
 export function bucketLabel(t: number, g: QuestionPlan['granularity'], tz = UTC): string {
   if (g === 'hour') return minute(t, tz);
   if (g === 'week') return `week of ${day(t, tz)}`;

@@ -28,6 +28,7 @@ import {
   bucketLabel,
   subjectOf,
   possessive,
+  wherePhrase,
 } from './answer-words.js';
 import type { PlanWindow, QuestionPlan } from './question-plan.js';
 
@@ -97,9 +98,7 @@ export interface AnswerInput {
 export function composeAnswer({ plan, result, data, previous }: AnswerInput): Answer {
   const notes: string[] = [];
   const m = plan.metric;
-  const where = plan.window
-    ? windowPhrase(result, plan.window.text, plan.time_zone)
-    : `over the whole history (${windowPhrase(result, undefined, plan.time_zone)})`;
+  const where = wherePhrase(plan, result);
   if (
     plan.window &&
     data.first_event !== null &&

@@ -6,9 +6,12 @@
  * answer-intents.ts once the optimization agent has run.
  */
 import type { BreakdownQuery, BreakdownResult } from '../optimize/ports/breakdown.js';
+import { NetraError } from '../errors.js';
+import type { ReplayResult } from '../optimize/replay.js';
 import type { AnalysisService } from '../services/analysis-service.js';
 import type { WorkspaceStats } from '../store/types.js';
 import { composeAnswer, type Answer } from './answer.js';
+import { switchRule, type SwitchRule } from './answer-switch.js';
 import type { KnownNames, QuestionPlan } from './question-plan.js';
 import type { RunContext } from './run-context.js';
 
@@ -161,4 +164,32 @@ export async function taskBreakdown(
     ([a]) => ({ events: a.total.events, spend_usd: a.total.spend_usd, apps: a.rows.length }),
   );
   return { apps, models };
+}
+
+/** The replay of a switch question's one routing rule ("move code-chat to gpt-4o-mini") over its window. */
+export async function switchReplay(
+  ctx: RunContext,
+  analysis: AnalysisService,
+  workspace: string,
+  plan: QuestionPlan,
+  stats: WorkspaceStats,
+): Promise<{ rule: SwitchRule; result: ReplayResult | { refused: string } }> {
+  const window = plan.window ? { from: plan.window.from, to: plan.window.to } : {};
+  const rule = switchRule(plan, stats);
+  const result = await ctx.tool(
+    'data',
+    'simulate',
+    { workspace, ...window, policy: rule.policy },
+    () =>
+      analysis.simulate({ workspace, ...window, policy: rule.policy }).catch((err: unknown) => {
+        // a model the catalog cannot price (a stored id without rates): the answer says why instead of failing the turn
+        if (err instanceof NetraError && err.code === 'NETRA_E_VALIDATION') return { refused: err.message };
+        throw err;
+      }),
+    (r) =>
+      'refused' in r
+        ? { refused: r.refused }
+        : { savings_usd: r.savings_usd, monthly_savings_usd: r.monthly_savings_usd, changed_events: r.changed_events },
+  );
+  return { rule, result };
 }

@@ -29,6 +29,7 @@ export type PlanIntent =
   | 'task_model' // "which model should handle classification"
   | 'batch' // "what could go to a batch API"
   | 'kind' // "how much would prompt caching save": the recommendations of the kinds it names
+  | 'switch' // "what would moving code-chat to gpt-4o-mini save": the replay of that one routing change
   | 'advice'; // everything else: ranked recommendations
 
 export type Direction = 1 | -1;
@@ -58,6 +59,8 @@ export interface QuestionPlan {
   advice_asked: boolean;
   /** the recommendation kinds the question names ("prompt caching", "retries"); empty when it names none */
   kinds: RecommendationKind[];
+  /** "switch code-chat to gpt-4o-mini": the model the calls would move to (the calls: the plan's filters) */
+  switch_to: string | null;
 }
 
 const UP = /\b(go(ne)? up|went up|increas\w*|ris(e|en|ing)|rose|jump\w*|spik\w*|grow\w*|grew|higher|more)\b/;
@@ -264,10 +267,12 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
   let window = windowOf(text, now, timeZone);
   const filters: BreakdownFilter[] = [];
   const apps = namesIn(lower, known.apps);
-  const models = namesIn(lower, known.models);
   const user = userOf(text);
   let comparison: QuestionPlan['comparison'] = null;
   const versus = /\b(vs\.?|versus|compared? (to|with)|against)\b|\bcompare\b/.test(lower);
+  const switchTo = versus ? null : switchTarget(lower, known.models);
+  // the model moved to is not a filter: the calls that move are the ones the other names select
+  const models = namesIn(lower, known.models).filter((m) => m !== switchTo);
   const latencyWhy =
     /\bwhy\b|\bwhat makes\b|\bwhere does\b.*\btime\b|\bexplain\b/.test(lower) &&
     /\blatenc\w*|\bslow\w*|\bp9[59]\b|\bttft\b|\btakes? (so )?long\b/.test(lower);
@@ -319,7 +324,8 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
   const task = /\bwhich model\b|\bwhat model\b|\bbest model\b|\bmodel (should|for|to use)\b|\bcheaper model\b/.test(lower)
     ? taskOf(lower, known.tasks)
     : null;
-  if (/\b(missing|lacking)\b|\bwhat (data|fields?) (should|must|do) i send\b|\bwhat else should i send\b/.test(lower))
+  if (switchTo !== null) intent = 'switch';
+  else if (/\b(missing|lacking)\b|\bwhat (data|fields?) (should|must|do) i send\b|\bwhat else should i send\b/.test(lower))
     intent = 'missing_data';
   else if (task !== null) intent = 'task_model';
   else if (/\bbatch\w*/.test(lower) && !/\bbatch-summari/.test(lower)) intent = 'batch';
@@ -357,5 +363,23 @@ export function planQuestion(text: string, known: KnownNames, now: number, timeZ
     unparsed: unknownNames(text, understood),
     advice_asked: adviceAsked,
     kinds,
+    switch_to: switchTo,
   };
+}
+
+// a move, not a use: "how much do we spend using gpt-4o?" asks a figure
+const SWITCH_VERB =
+  /\b(switch\w*|mov(e|ed|es|ing)|rout(e|ed|es|ing)|migrat\w*|replac\w*|swap\w*|downgrad\w*|what if|instead|by using)\b|\bif (we|i|they|it|[a-z0-9_-]+) (used?|went)\b/;
+
+/**
+ * The model a "what if" moves calls to: "switch code-chat to gpt-4o-mini", "what if support-bot used gpt-4o-mini",
+ * "replace gpt-4o with gpt-4o-mini", "using claude-haiku-4-5 for ops-agent"; null when the question moves nothing.
+ */
+function switchTarget(lower: string, models: readonly string[]): string | null {
+  if (!SWITCH_VERB.test(lower)) return null;
+  for (const m of [...models].sort((a, b) => b.length - a.length)) {
+    const name = m.toLowerCase().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    if (new RegExp(`\\b(to|with|onto|using|use|used|uses)\\s+(the\\s+)?${name}(?![a-z0-9_-]|\\.\\d)`).test(lower)) return m;
+  }
+  return null;
 }

@@ -36,7 +36,8 @@ import {
   taskModelAnswer,
   type TierOf,
 } from './answer-intents.js';
-import { fieldCoverage, figureAnswer, latencyBreakdown, taskBreakdown, type Breakdown } from './question-agent.js';
+import { fieldCoverage, figureAnswer, latencyBreakdown, switchReplay, taskBreakdown, type Breakdown } from './question-agent.js';
+import { switchAnswer } from './answer-switch.js';
 import type { QuestionPlan } from './question-plan.js';
 import { namedScope, subjectOf } from './answer-words.js';
 import type { RunRequest } from './types.js';
@@ -74,6 +75,8 @@ export interface RunState {
   coverage?: { events: number; end_user: number; session_id: number; task: number };
   latency?: Breakdown;
   task?: { apps: Breakdown; models: Breakdown };
+  /** a switch question's routing rule and its replay */
+  switched?: Awaited<ReturnType<typeof switchReplay>>;
 }
 
 /** `{ stale: { as_of, age_ms } }` for a tool result served from the turn's snapshot (only whole-history results are). */
@@ -161,6 +164,7 @@ export async function dataAgent(ctx: RunContext, deps: AgentDeps, s: RunState): 
     );
   else if (plan?.intent === 'latency_cause') s.latency = await latencyBreakdown(ctx, deps.analysis, s.req.workspace, plan);
   else if (plan?.intent === 'task_model') s.task = await taskBreakdown(ctx, deps.analysis, s.req.workspace, plan);
+  else if (plan?.intent === 'switch') s.switched = await switchReplay(ctx, deps.analysis, s.req.workspace, plan, s.history ?? s.stats);
   await ctx.emit('partial_result', {
     agent: 'data',
     events: st.events,
@@ -386,6 +390,7 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
           : s.answer;
     return { answer, recs: recs.slice(0, 3), steps: false };
   }
+  if (q.intent === 'switch' && s.switched) return { answer: switchAnswer(q, s.switched.rule, s.switched.result), recs: [], steps: false };
   if (q.intent === 'missing_data' && s.coverage)
     return { answer: missingDataAnswer(s.coverage, a, s.stats.latency_p50_ms), recs: [], steps: false };
   if (!a) return null;

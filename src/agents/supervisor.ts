@@ -182,7 +182,8 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     const draft = planQuestion(req.request, { apps: [], tasks: [], models: knownModels() }, (deps.now ?? Date.now)(), tz);
     // a figure question is answered by its breakdown over its own window; the recommendations beside it come from the
     // whole history's analysis (the one the precompute keeps), so no new analysis runs for a window it names
-    const figures = draft.intent === 'figure' || draft.intent === 'missing_data';
+    // a switch question is one replay of its own rule: a figure, not the analysis's advice
+    const figures = draft.intent === 'figure' || draft.intent === 'missing_data' || draft.intent === 'switch';
     const window =
       draft.window && !figures
         ? { from: draft.window.from, to: draft.window.to }
@@ -195,7 +196,7 @@ export function createSupervisor(deps: SupervisorDeps): RunExecutor {
     // a figure is answered by its breakdown: the analysis only adds the recommendations on what the question names, so
     // the turn takes it when it is at hand and never waits for it (over 1M events it takes seconds, the figure far less);
     // a figure asked together with what to change ("which app costs most and what should I change?") needs them
-    const figureOnly = draft.intent === 'figure' && !draft.advice_asked;
+    const figureOnly = (draft.intent === 'figure' && !draft.advice_asked) || draft.intent === 'switch';
     if (inWindow > 0) {
       const args = { workspace: req.workspace, ...window, goal: t.goal };
       const whole = window.from === undefined && window.to === undefined;
