@@ -13,7 +13,7 @@ import type { LatencyOptions, LatencyResult, LatencyRow } from '../../../optimiz
 import type { AnalysisScope } from '../../../optimize/ports/index.js';
 import { SAMPLES, topN } from '../dialect.js';
 import { quantilesFromCounts } from '../exact-quantiles.js';
-import { num, numOrNull, pct, sqlFor, str, strings, type AnalysisEngine, type EngineSql, type Row } from '../engine.js';
+import { num, numOrNull, pct, sqlFor, str, strings, type AnalysisEngine, type EngineSql, type Row, type SqlContext } from '../engine.js';
 
 const NOT_OFFLINE = 'NOT offline';
 const KEYS = ['app_rolled', 'model_rolled', 'app', 'model'];
@@ -22,46 +22,39 @@ const same = (q: string) => KEYS.map((k) => `${q}.${k} IS NOT DISTINCT FROM a.${
 /** Scopes of at most this many events take DuckDB's percentiles from quantile_cont states (~80 MB at the bound). */
 export const STATE_PERCENTILES_MAX_EVENTS = 2_000_000;
 
-/** `states`: DuckDB's percentiles from quantile_cont states instead of value counts (see above). */
-export const LATENCY_SQL: EngineSql<{ states: boolean }> = {
-  // the states form: one scan and one aggregate; the counts form: the e rows twice (the figures, the value counts)
-  duckdb: ({ where, t, d }, { states }) =>
-    states
-      ? `WITH e AS (
-  SELECT app, model, event_id, latency_ms, ttft_ms, stream, completion_tokens, cost_usd,
+/** DuckDB: the ok events with a latency in scope, each marked when tagged offline (both forms). */
+const duckdbEvents = ({
+  where,
+  t,
+  d,
+}: SqlContext) => `SELECT app, model, event_id, latency_ms, ttft_ms, stream, completion_tokens, cost_usd,
     ${d.tagIs('latency_class', 'offline')} AS offline
-  FROM ${t} WHERE ${where} AND status = 'ok' AND latency_ms IS NOT NULL
-)
-SELECT grouping(app) AS app_rolled, grouping(model) AS model_rolled, app, model,
-  count(*)::DOUBLE AS all_events,
-  count(*) FILTER (WHERE offline)::DOUBLE AS offline_events,
-  count(*) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS n_events,
-  coalesce(fsum(cost_usd) FILTER (WHERE ${NOT_OFFLINE}), 0)::DOUBLE AS spend_usd,
-  (count(*) FILTER (WHERE ${NOT_OFFLINE} AND stream) / nullif(count(*) FILTER (WHERE ${NOT_OFFLINE}), 0))::DOUBLE AS stream_share,
-  avg(completion_tokens) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS mean_completion,
-  arg_max(event_id, latency_ms, ${SAMPLES}) FILTER (WHERE ${NOT_OFFLINE}) AS samples,
-  ${d.quantiles('latency_ms', [0.5, 0.95], NOT_OFFLINE)} AS latency_q,
-  ${d.quantiles('ttft_ms', [0.95], NOT_OFFLINE)}[1] AS ttft_p95
-FROM e
-GROUP BY GROUPING SETS ((app), (model))
-ORDER BY app_rolled, model_rolled, app, model`
-      : `WITH e AS NOT MATERIALIZED (
-  SELECT app, model, event_id, latency_ms, ttft_ms, stream, completion_tokens, cost_usd,
-    ${d.tagIs('latency_class', 'offline')} AS offline
-  FROM ${t} WHERE ${where} AND status = 'ok' AND latency_ms IS NOT NULL
-),
-a AS (
-  SELECT grouping(app) AS app_rolled, grouping(model) AS model_rolled, app, model,
+  FROM ${t} WHERE ${where} AND status = 'ok' AND latency_ms IS NOT NULL`;
+
+/** DuckDB: the per-app and per-model figures besides the percentiles, over e (both forms). */
+const DUCKDB_FIGURES = `grouping(app) AS app_rolled, grouping(model) AS model_rolled, app, model,
     count(*)::DOUBLE AS all_events,
     count(*) FILTER (WHERE offline)::DOUBLE AS offline_events,
     count(*) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS n_events,
     coalesce(fsum(cost_usd) FILTER (WHERE ${NOT_OFFLINE}), 0)::DOUBLE AS spend_usd,
     (count(*) FILTER (WHERE ${NOT_OFFLINE} AND stream) / nullif(count(*) FILTER (WHERE ${NOT_OFFLINE}), 0))::DOUBLE AS stream_share,
     avg(completion_tokens) FILTER (WHERE ${NOT_OFFLINE})::DOUBLE AS mean_completion,
-    arg_max(event_id, latency_ms, ${SAMPLES}) FILTER (WHERE ${NOT_OFFLINE}) AS samples
-  FROM e
-  GROUP BY GROUPING SETS ((app), (model))
-),
+    arg_max(event_id, latency_ms, ${SAMPLES}) FILTER (WHERE ${NOT_OFFLINE}) AS samples`;
+
+/** `states`: DuckDB's percentiles from quantile_cont states instead of value counts (see above). */
+export const LATENCY_SQL: EngineSql<{ states: boolean }> = {
+  // the states form: one scan and one aggregate; the counts form: the e rows twice (the figures, the value counts)
+  duckdb: (q, { states }) =>
+    states
+      ? `WITH e AS (${duckdbEvents(q)})
+SELECT ${DUCKDB_FIGURES},
+  ${q.d.quantiles('latency_ms', [0.5, 0.95], NOT_OFFLINE)} AS latency_q,
+  ${q.d.quantiles('ttft_ms', [0.95], NOT_OFFLINE)}[1] AS ttft_p95
+FROM e
+GROUP BY GROUPING SETS ((app), (model))
+ORDER BY app_rolled, model_rolled, app, model`
+      : `WITH e AS NOT MATERIALIZED (${duckdbEvents(q)}),
+a AS (SELECT ${DUCKDB_FIGURES} FROM e GROUP BY GROUPING SETS ((app), (model))),
 v AS (
   SELECT grouping(app) AS app_rolled, grouping(model) AS model_rolled, grouping(latency_ms) AS of_ttft, app, model,
     latency_ms, ttft_ms, count(*) AS c
