@@ -242,6 +242,12 @@ describe.each(PRESETS)('DuckDB and ClickHouse agree on %s', (preset) => {
       ch.analysis.contextGrowth(scope(), { window_tokens: 500 }),
     ]);
     expectSame(a, b, 'contextGrowth(500)');
+    // DuckDB's other percentile form (quantile_cont states, taken when the caller says the scope is small)
+    for (const s of [scope(), inner()]) {
+      const [small, c] = await Promise.all([duck.analysis.latencyByAppModel(s, { scope_events: 1 }), ch.analysis.latencyByAppModel(s)]);
+      expect(small.sql).toContain('quantile_cont');
+      expectSame(small, c, 'latencyByAppModel(states)');
+    }
   });
 
   it('each store picks a busiest minute that really has the peak number of 429s', async () => {

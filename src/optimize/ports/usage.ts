@@ -197,6 +197,15 @@ export interface LatencyResult extends UsageResult<LatencyRow> {
   offline_events_excluded: number;
 }
 
+export interface LatencyOptions {
+  /**
+   * How many events the scope holds, when the caller knows it (the analysis context's count): a store may pick a
+   * faster form for small scopes whose memory grows with the events (DuckDB: percentile states below 2M events).
+   * Without it the store takes the form whose memory stays bounded.
+   */
+  scope_events?: number;
+}
+
 export interface UsageQueries {
   routingSegments(scope: AnalysisScope): Promise<UsageResult<RoutingSegmentRow>>;
   batchCandidates(scope: AnalysisScope): Promise<UsageResult<BatchCandidateRow>>;
@@ -204,5 +213,5 @@ export interface UsageQueries {
   retryWaste(scope: AnalysisScope): Promise<UsageResult<RetryWasteRow>>;
   rateLimitBursts(scope: AnalysisScope): Promise<UsageResult<RateLimitRow>>;
   contextGrowth(scope: AnalysisScope, opts?: { window_tokens?: number }): Promise<ContextGrowthResult>;
-  latencyByAppModel(scope: AnalysisScope): Promise<LatencyResult>;
+  latencyByAppModel(scope: AnalysisScope, opts?: LatencyOptions): Promise<LatencyResult>;
 }

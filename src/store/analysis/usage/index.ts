@@ -20,6 +20,6 @@ export function usageQueries(run: RunAnalysis): UsageQueries {
     retryWaste: (scope) => run('analysis.retry_waste', (e) => retryWaste(e, scope)),
     rateLimitBursts: (scope) => run('analysis.rate_limit_bursts', (e) => rateLimitBursts(e, scope)),
     contextGrowth: (scope, opts) => run('analysis.context_growth', (e) => contextGrowth(e, scope, opts)),
-    latencyByAppModel: (scope) => run('analysis.latency_slo', (e) => latencyByAppModel(e, scope)),
+    latencyByAppModel: (scope, opts) => run('analysis.latency_slo', (e) => latencyByAppModel(e, scope, opts)),
   };
 }
