@@ -9,6 +9,7 @@ import { presentAnalysis } from '../src/optimize/presentation.js';
 import type { RunEventDraft, RunExecutor, RunRequest } from '../src/agents/types.js';
 import { createLlmClient, formatByUnit, formatUsd } from '../src/llm/index.js';
 import type { AnalysisService } from '../src/services/analysis-service.js';
+import type { PolicyInput } from '../src/optimize/policy.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 const END = Date.UTC(2026, 10, 20);
@@ -216,7 +217,13 @@ describe('supervisor', () => {
     // one replay, no analysis computed for it
     expect(toolsOf(events)).toContain('data:simulate');
     expect(toolsOf(events)).not.toContain('optimization:analysis');
-    const r = await t.app.analysis.simulate({ workspace: 'gen', policy: { routing: [{ match: { app: [app] }, target_model: cheap }] } });
+    // the rule moves the app's calls of the models that do what the target does (chat, not embeddings)
+    const started = events.find((e) => e.type === 'tool_executing' && e.payload.tool === 'simulate')!.payload;
+    const policy = (started.args as { policy: PolicyInput }).policy;
+    const match = policy.routing![0]!.match!;
+    expect(match.app).toEqual([app]);
+    for (const m of [match.model ?? []].flat()) expect(t.app.catalog().resolve(m)?.modes).toContain('chat');
+    const r = await t.app.analysis.simulate({ workspace: 'gen', policy });
     expect(r.breakdown.routed_events).toBeGreaterThan(0);
     const lead = result.content.split('\n')[0]!;
     expect(lead).toContain(`Moving ${app}'s calls to ${cheap} saves ${formatUsd(r.breakdown.routing_savings_usd)}`);

@@ -14,10 +14,20 @@ export interface SwitchRule {
   policy: PolicyInput;
   /** filters of the question a routing rule cannot select on (environment, user): the rule moves those calls too */
   unmatched: string[];
+  /** models whose calls stay: they do something else than the target (embeddings when the target is a chat model) */
+  kept: string[];
 }
 
-/** The routing rule "move the calls the plan's filters select to plan.switch_to"; a provider selects its models. */
-export function switchRule(plan: QuestionPlan, stats: Pick<WorkspaceStats, 'by_model'>): SwitchRule {
+/** What a catalog says of a model: its operations ("chat", "embedding"); null when it does not know the model. */
+export type ModesOf = (model: string) => readonly string[] | null;
+
+/**
+ * The routing rule "move the calls the plan's filters select to plan.switch_to". A provider selects its models; only
+ * calls of a model that does what the target does move ("switch code-chat to gpt-4o-mini" leaves its embedding calls
+ * where they are), so the rule lists the workspace's models when some of them cannot move.
+ */
+export function switchRule(plan: QuestionPlan, stats: Pick<WorkspaceStats, 'by_model'>, modesOf: ModesOf): SwitchRule {
+  const to = plan.switch_to!;
   const match: { app?: string[]; model?: string[]; tags?: Record<string, string>; task?: string[] } = {};
   const unmatched: string[] = [];
   for (const f of plan.filters) {
@@ -27,15 +37,18 @@ export function switchRule(plan: QuestionPlan, stats: Pick<WorkspaceStats, 'by_m
     } else if (f.column === 'app') (match.app ??= []).push(f.value);
     else if (f.column === 'model') (match.model ??= []).push(f.value);
     else if (f.column === 'provider') {
-      const models = stats.by_model.filter((m) => m.provider === f.value && m.model !== plan.switch_to).map((m) => m.model);
+      const models = stats.by_model.filter((m) => m.provider === f.value && m.model !== to).map((m) => m.model);
       // a provider the workspace never called selects nothing: a model no event has keeps the rule from matching
       (match.model ??= []).push(...(models.length > 0 ? models : [`${f.value}/(no calls)`]));
     } else unmatched.push(`${f.column} = ${f.value}`);
   }
-  return {
-    policy: { name: `what if: ${subjectOf(plan)} to ${plan.switch_to}`, routing: [{ match, target_model: plan.switch_to! }] },
-    unmatched,
-  };
+  const target = new Set(modesOf(to) ?? []);
+  const movable = (m: string) => target.size === 0 || (modesOf(m) ?? ['chat']).some((x) => target.has(x));
+  const candidates = match.model ?? stats.by_model.map((m) => m.model);
+  const kept = [...new Set(candidates.filter((m) => !movable(m)))];
+  if (kept.length > 0) match.model = candidates.filter(movable);
+  const policy: PolicyInput = { name: `what if: ${subjectOf(plan)} to ${to}`, routing: [{ match, target_model: to }] };
+  return { policy, unmatched, kept };
 }
 
 /** The answer: what the moved calls would have cost, the workspace's figures before and after, and what was assumed. */
@@ -44,8 +57,8 @@ export function switchAnswer(plan: QuestionPlan, rule: SwitchRule, r: ReplayResu
   if ('refused' in r)
     return { lead: `The replay cannot price a move to ${to}: ${r.refused}.`, table: null, notes: [], missing_field: null, value: null };
   const where = wherePhrase(plan, r);
-  const subject =
-    plan.filters.length === 0 ? 'every call' : `${possessive(subjectOf(plan))} calls`.replace(/^The workspace's/, "the workspace's");
+  const named = subjectOf(plan);
+  const subject = plan.filters.length === 0 ? 'every call' : named.endsWith(' calls') ? named : `${possessive(named)} calls`;
   const matched = r.breakdown.routing_rule_events[0] ?? 0;
   const moved = r.breakdown.routed_events;
   const notes = [
@@ -53,6 +66,7 @@ export function switchAnswer(plan: QuestionPlan, rule: SwitchRule, r: ReplayResu
       (u) => `A routing rule cannot select calls by ${u}, so the replay moved the matching calls of every ${u.split(' = ')[0]}.`,
     ),
   ];
+  if (rule.kept.length > 0) notes.push(`Calls to ${rule.kept.join(', ')} stay where they are: ${to} does not do what they do.`);
   if (moved === 0) {
     const lead =
       matched > 0

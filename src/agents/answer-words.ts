@@ -114,7 +114,7 @@ export function subjectOf(plan: QuestionPlan): string {
     const c = typeof f.column === 'string' ? f.column : `tags.${f.column.tag}`;
     if (c === 'end_user') return `user ${f.value}`;
     if (c === 'app') return f.value;
-    if (c === 'model') return `${f.value} calls`;
+    if (c === 'model' || c === 'provider') return `${f.value} calls`;
     return `${c} = ${f.value}`;
   });
   // names are written as the data spells them (an app called "exec-brief" is not "Exec-brief")

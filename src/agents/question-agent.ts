@@ -11,7 +11,7 @@ import type { ReplayResult } from '../optimize/replay.js';
 import type { AnalysisService } from '../services/analysis-service.js';
 import type { WorkspaceStats } from '../store/types.js';
 import { composeAnswer, type Answer } from './answer.js';
-import { switchRule, type SwitchRule } from './answer-switch.js';
+import { switchRule, type ModesOf, type SwitchRule } from './answer-switch.js';
 import type { KnownNames, QuestionPlan } from './question-plan.js';
 import type { RunContext } from './run-context.js';
 
@@ -173,9 +173,10 @@ export async function switchReplay(
   workspace: string,
   plan: QuestionPlan,
   stats: WorkspaceStats,
+  modesOf: ModesOf,
 ): Promise<{ rule: SwitchRule; result: ReplayResult | { refused: string } }> {
   const window = plan.window ? { from: plan.window.from, to: plan.window.to } : {};
-  const rule = switchRule(plan, stats);
+  const rule = switchRule(plan, stats, modesOf);
   const result = await ctx.tool(
     'data',
     'simulate',

@@ -164,7 +164,15 @@ export async function dataAgent(ctx: RunContext, deps: AgentDeps, s: RunState): 
     );
   else if (plan?.intent === 'latency_cause') s.latency = await latencyBreakdown(ctx, deps.analysis, s.req.workspace, plan);
   else if (plan?.intent === 'task_model') s.task = await taskBreakdown(ctx, deps.analysis, s.req.workspace, plan);
-  else if (plan?.intent === 'switch') s.switched = await switchReplay(ctx, deps.analysis, s.req.workspace, plan, s.history ?? s.stats);
+  else if (plan?.intent === 'switch')
+    s.switched = await switchReplay(
+      ctx,
+      deps.analysis,
+      s.req.workspace,
+      plan,
+      s.history ?? s.stats,
+      (m) => deps.catalog().resolve(m)?.modes ?? null,
+    );
   await ctx.emit('partial_result', {
     agent: 'data',
     events: st.events,
