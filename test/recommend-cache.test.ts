@@ -345,7 +345,6 @@ function textRows(): PromptTextRow[] {
     app: 'bot',
     model: 'gpt-4o',
     prompt_hash: `h:${text}`,
-    repeats: true,
     prompt_text: text,
     cost_usd: 0.01 * i,
     status: 'ok',
@@ -430,19 +429,6 @@ describe('semantic_cache', () => {
     const scan = await store.analysis.scanPromptTexts(scope, (c) => chunks.push(c.map((x) => x.event_id)), { chunk_rows: 4 });
     expect(scan.rows).toBe(9);
     expect(chunks).toEqual([['t1', 't2', 't3', 't4'], ['t5', 't6', 't7', 't8'], ['t200']]);
-    // only t3 and t4 (SHORT), and t2 and t200 (the same text), share (model, prompt_hash): the others come without their
-    // hash, as events nobody repeats
-    const keys: [string, boolean, string | null][] = [];
-    await store.analysis.scanPromptTexts(scope, (c) =>
-      keys.push(...c.map((x) => [x.event_id, x.repeats, x.prompt_hash] as [string, boolean, string | null])),
-    );
-    expect(keys.filter(([, rep]) => rep)).toEqual([
-      ['t2', true, `h:${LONG_SYNONYM}`],
-      ['t3', true, `h:${SHORT}`],
-      ['t4', true, `h:${SHORT}`],
-      ['t200', true, `h:${LONG_SYNONYM}`],
-    ]);
-    expect(keys.filter(([, rep, hash]) => !rep && hash === null).map(([id]) => id)).toEqual(['t1', 't5', 't6', 't7', 't8']);
     const r = await analyzeSemanticCache(store.analysis, scope, ctxOf(20, 1));
     expect(r.recommendations[0]!.evidence.sample_event_ids).toEqual(['t2', 't8']);
     const none = await analyzeSemanticCache(store.analysis, { workspace: 'x1', from: T0, to: T0 + DAY }, ctxOf(11, 1));

@@ -52,14 +52,7 @@ export interface PromptTextRow {
   timestamp: number;
   app: string;
   model: string;
-  /** the event's prompt_hash when `repeats`; else null (null too when it has none) */
   prompt_hash: string | null;
-  /**
-   * False when the event has a prompt_hash that no other event of this scan has with the same model: it is nobody's
-   * exact repeat within the scan, and the store leaves the hash out (most prompts are unique: a string fewer to read
-   * per event). True otherwise, and for events without a hash (their text is their exact-repeat key).
-   */
-  repeats: boolean;
   prompt_text: string;
   cost_usd: number;
   status: 'ok' | 'error';

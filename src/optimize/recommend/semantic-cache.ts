@@ -108,16 +108,12 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
     t.textEvents++;
     t.textSpend += r.cost_usd;
     const ok = r.status === 'ok';
-    // an event whose hash no other event of the scan shares is nobody's exact repeat: no lookup, nothing to remember
-    let exact = false;
-    if (r.repeats) {
-      let byPrompt = lastOk.get(r.model);
-      if (byPrompt === undefined) lastOk.set(r.model, (byPrompt = new Map()));
-      const key = r.prompt_hash ?? '\u0001' + r.prompt_text;
-      const prev = byPrompt.get(key);
-      if (ok) byPrompt.set(key, now);
-      exact = prev !== undefined && now > prev && now - prev <= ttlMs;
-    }
+    let byPrompt = lastOk.get(r.model);
+    if (byPrompt === undefined) lastOk.set(r.model, (byPrompt = new Map()));
+    const key = r.prompt_hash ?? '\u0001' + r.prompt_text;
+    const prev = byPrompt.get(key);
+    if (ok) byPrompt.set(key, now);
+    const exact = prev !== undefined && now > prev && now - prev <= ttlMs;
     const words = scanWords(r.prompt_text);
     const isLong = words.words >= LONG_PROMPT_WORDS;
     let match: { id: string; sim: number } | null = null;
@@ -127,8 +123,7 @@ export function createSemanticCacheAnalysis(ctx: AnalysisContext, opts: Semantic
       const m = long.observe(r, r.prompt_text, ok, counted, words.identifierHash);
       if (m) match = { id: m.matchedEventId, sim: m.similarity };
     } else if (ok) {
-      // without its hash (unique in the scan), a key no other event has: the event id (ids are unique in a workspace)
-      const m = index.observe(r.repeats ? r : { ...r, prompt_hash: '\u0002' + r.event_id });
+      const m = index.observe(r);
       if (m.kind === 'near') match = { id: m.matchedEventId!, sim: m.similarity! };
     } else if (!exact) t.failedUnchecked++;
     if (exact) {

@@ -9,35 +9,21 @@ import { num, sqlFor, strOrNull, type AnalysisEngine, type EngineSql, type Row }
 import { inRanges, rangeParams } from '../time-ranges.js';
 import { chunkRowsOf, streamInChunks } from '../chunked-scan.js';
 
-/**
- * `ranges`: the number of [from, to) ranges bound as r<i>_from, r<i>_to; 0: the whole scope. `prompt_hash` is sent only
- * for events whose (model, prompt_hash) another scanned event has (`rep`, see PromptTextRow.repeats). DuckDB finds those
- * by a 64-bit hash of the pair, as the exact-cache query does: a collision only sends a hash that was not needed.
- */
+/** `ranges`: the number of [from, to) ranges bound as r<i>_from, r<i>_to (epoch µs); 0: the whole scope. */
 export const PROMPT_TEXTS_SQL: EngineSql<{ ranges: number }> = {
-  duckdb: ({ where, t, d }, { ranges }) => `WITH repeated AS (
-    SELECT hash(model, prompt_hash) AS kh FROM ${t}
-    WHERE ${where} AND prompt_text IS NOT NULL AND prompt_hash IS NOT NULL${inRanges(d, ranges)}
-    GROUP BY kh HAVING count(*) > 1
-  )
-  SELECT event_id, ts_ms, app, model, CASE WHEN rep THEN prompt_hash END AS prompt_hash, rep, prompt_text, cost_usd, ok FROM (
-    SELECT event_id, "timestamp", (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd,
-      status = 'ok' AS ok, prompt_hash IS NULL OR hash(model, prompt_hash) IN (SELECT kh FROM repeated) AS rep
-    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)})
-  ORDER BY "timestamp", event_id`,
-  clickhouse: ({ where, t, d }, { ranges }) => `SELECT event_id, ts_ms, app, model, if(rep, ph, NULL) AS prompt_hash, rep,
-    prompt_text, cost_usd, ok FROM (
-    SELECT event_id, "timestamp", ${d.epochUs} / 1000 AS ts_ms, app, model, prompt_hash AS ph, prompt_text, cost_usd,
-      status = 'ok' AS ok,
-      isNull(prompt_hash) OR (model, prompt_hash) IN (
-        SELECT model, prompt_hash FROM ${t}
-        WHERE ${where} AND prompt_text IS NOT NULL AND prompt_hash IS NOT NULL${inRanges(d, ranges)}
-        GROUP BY model, prompt_hash HAVING count() > 1) AS rep
-    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)})
-  ORDER BY "timestamp", event_id`,
+  duckdb: (
+    { where, t, d },
+    { ranges },
+  ) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status = 'ok' AS ok
+    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)}
+    ORDER BY "timestamp", event_id`,
+  clickhouse: (
+    { where, t, d },
+    { ranges },
+  ) => `SELECT event_id, ${d.epochUs} / 1000 AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status = 'ok' AS ok
+    FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)}
+    ORDER BY "timestamp", event_id`,
 };
-
-const flag = (v: unknown): boolean => v === true || v === 1;
 
 const toRow = (r: Row): PromptTextRow => ({
   event_id: r.event_id as string,
@@ -45,11 +31,10 @@ const toRow = (r: Row): PromptTextRow => ({
   app: r.app as string,
   model: r.model as string,
   prompt_hash: strOrNull(r.prompt_hash),
-  repeats: flag(r.rep),
   prompt_text: r.prompt_text as string,
   cost_usd: num(r.cost_usd),
   // a flag, not the status text: one string fewer to decode per row (statuses are 'ok' and 'error' only)
-  status: flag(r.ok) ? 'ok' : 'error',
+  status: r.ok === true || r.ok === 1 ? 'ok' : 'error',
 });
 
 export async function scanPromptTexts(
