@@ -12,6 +12,7 @@
  * - ClickHouse aggregates of nothing are 0 / nan where DuckDB gives NULL: nan reaches JS as null (JSON output),
  *   and places where NULL matters use the -OrNull combinator or an explicit count check.
  */
+import { timestampValue } from '@duckdb/node-api';
 import { NetraError } from '../../errors.js';
 import { quantilesCont } from '../clickhouse-queries.js';
 import { PROMPT_SIZE_BANDS } from '../../optimize/ports/usage.js';
@@ -44,6 +45,13 @@ export interface Dialect {
   tagHas(key: string): string;
   /** the event timestamp as integer epoch µs */
   readonly epochUs: string;
+  /**
+   * `"timestamp"` at or after the epoch-µs parameter `from` and before `to` (timeParam binds them). DuckDB compares the
+   * column itself, so its zone maps skip the blocks outside the range; ClickHouse compares epochUs.
+   */
+  timeBetween(from: string, to: string): string;
+  /** an epoch-µs value bound for timeBetween */
+  timeParam(us: number): unknown;
   /** the tags column as text (for substring tests) */
   readonly tagsText: string;
 }
@@ -76,6 +84,8 @@ export const duckdb: Dialect = {
   tagIs: (key, value) => `coalesce(regexp_matches(tags::VARCHAR, '${tagLiteral(key, value)}'), false)`,
   tagHas: (key) => `coalesce(regexp_matches(tags::VARCHAR, '${tagLiteral(key)}'), false)`,
   epochUs: 'epoch_us("timestamp")',
+  timeBetween: (from, to) => `("timestamp" >= $${from} AND "timestamp" < $${to})`,
+  timeParam: (us) => timestampValue(BigInt(Math.round(us))),
   tagsText: 'tags::VARCHAR',
 };
 
@@ -92,6 +102,9 @@ export const clickhouse: Dialect = {
   tagIs: (key, value) => `ifNull(position(tags, '${tagLiteral(key, value)}') > 0, false)`,
   tagHas: (key) => `ifNull(position(tags, '${tagLiteral(key)}') > 0, false)`,
   epochUs: 'toUnixTimestamp64Micro("timestamp")',
+  timeBetween: (from, to) =>
+    `(toUnixTimestamp64Micro("timestamp") >= {${from}:Int64} AND toUnixTimestamp64Micro("timestamp") < {${to}:Int64})`,
+  timeParam: (us) => Math.round(us),
   tagsText: 'tags',
 };
 

@@ -12,20 +12,21 @@ export function inRanges(d: Dialect, n: number): string {
   return ` AND (${rangeConditions(d, n).join(' OR ')})`;
 }
 
-/** One condition per bound range r<i>_from <= epoch µs < r<i>_to. */
+/**
+ * One condition per bound range r<i>_from <= timestamp < r<i>_to. DuckDB compares the timestamp column with timestamp
+ * parameters rather than epoch_us() with integers, so the zone maps skip blocks outside the ranges: measured on the
+ * semantic pass's six slices of 1M events (the query alone, file store), its first sorted row came in about half the time.
+ */
 export function rangeConditions(d: Dialect, n: number): string[] {
-  return Array.from(
-    { length: n },
-    (_, i) => `(${d.epochUs} >= ${d.param(`r${i}_from`, 'Int64')} AND ${d.epochUs} < ${d.param(`r${i}_to`, 'Int64')})`,
-  );
+  return Array.from({ length: n }, (_, i) => d.timeBetween(`r${i}_from`, `r${i}_to`));
 }
 
-/** The ranges' bounds as epoch-µs parameters (names as rangeConditions gives them). */
+/** The ranges' bounds as the dialect binds them (names as rangeConditions gives them). */
 export function rangeParams(d: Dialect, ranges: readonly TimeRange[]): Params {
   const p: Params = {};
   ranges.forEach((r, i) => {
-    p[`r${i}_from`] = d.int64(Math.round(r.from * 1000));
-    p[`r${i}_to`] = d.int64(Math.round(r.to * 1000));
+    p[`r${i}_from`] = d.timeParam(r.from * 1000);
+    p[`r${i}_to`] = d.timeParam(r.to * 1000);
   });
   return p;
 }

@@ -14,13 +14,13 @@ export const PROMPT_TEXTS_SQL: EngineSql<{ ranges: number }> = {
   duckdb: (
     { where, t, d },
     { ranges },
-  ) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
+  ) => `SELECT event_id, (${d.epochUs} / 1000)::DOUBLE AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status = 'ok' AS ok
     FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)}
     ORDER BY "timestamp", event_id`,
   clickhouse: (
     { where, t, d },
     { ranges },
-  ) => `SELECT event_id, ${d.epochUs} / 1000 AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status
+  ) => `SELECT event_id, ${d.epochUs} / 1000 AS ts_ms, app, model, prompt_hash, prompt_text, cost_usd, status = 'ok' AS ok
     FROM ${t} WHERE ${where} AND prompt_text IS NOT NULL${inRanges(d, ranges)}
     ORDER BY "timestamp", event_id`,
 };
@@ -33,7 +33,8 @@ const toRow = (r: Row): PromptTextRow => ({
   prompt_hash: strOrNull(r.prompt_hash),
   prompt_text: r.prompt_text as string,
   cost_usd: num(r.cost_usd),
-  status: r.status as 'ok' | 'error',
+  // a flag, not the status text: one string fewer to decode per row (statuses are 'ok' and 'error' only)
+  status: r.ok === true || r.ok === 1 ? 'ok' : 'error',
 });
 
 export async function scanPromptTexts(
