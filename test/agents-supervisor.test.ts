@@ -232,6 +232,19 @@ describe('supervisor', () => {
     expect(result.content).toContain('cannot tell whether');
   });
 
+  it("a kind question shows the gateway config of the changes it lists, not every recommendation's", async () => {
+    const a = await t.app.analysis.analyze({ workspace: 'gen' });
+    const saving = (k: string) => a.recommendations.some((r) => r.kind === k && r.monthly_savings_usd > 0);
+    expect(saving('model_routing') && (saving('exact_cache') || saving('semantic_cache'))).toBe(true);
+    const { events, result } = await runOnce(sup, request('How much would routing to cheaper models save?'));
+    const all = (payloadOf(events, 'final_report') as { plan: { config: { content: string } } }).plan.config.content;
+    // the recommended policy's config has the response cache; the routing answer's config has the routes only
+    expect(all).toContain('cache: true');
+    const yaml = result.content.split('```yaml\n')[1]!.split('```')[0]!;
+    expect(yaml).toContain('netra-route-0');
+    expect(yaml).not.toContain('cache: true');
+  });
+
   it('advice about one app lists the changes on that app only, and says when there are none', async () => {
     const a = await t.app.analysis.analyze({ workspace: 'gen' });
     const app = a.recommendations.find((r) => r.scope.app && r.monthly_savings_usd > 0)!.scope.app!;

@@ -13,9 +13,7 @@ import type { LlmClient, LlmFallbackEvent } from '../llm/index.js';
 import { formatByUnit, payloadMessage, type ReportPayload, type ReportRecommendation } from '../llm/index.js';
 import type { FullAnalysis } from '../optimize/analyze.js';
 import type { BreakdownMetric } from '../optimize/ports/breakdown.js';
-import { cacheAppsFromRecommendations, gatewayModel, policyToLiteLLM } from '../optimize/export/litellm.js';
-import { policyToPortkey } from '../optimize/export/portkey.js';
-import { validatePolicy, type PolicyInput } from '../optimize/policy.js';
+import type { PolicyInput } from '../optimize/policy.js';
 import { policyFromRecommendations } from '../optimize/policy-from-recommendations.js';
 import { isFinding, listedRecommendations } from '../optimize/presentation.js';
 import type { RankedRecommendation } from '../optimize/ranking.js';
@@ -39,6 +37,7 @@ import {
 import { fieldCoverage, figureAnswer, latencyBreakdown, switchReplay, taskBreakdown, type Breakdown } from './question-agent.js';
 import { switchAnswer } from './answer-switch.js';
 import type { QuestionPlan } from './question-plan.js';
+import { exportGatewayConfig } from './gateway-export.js';
 import { namedScope, subjectOf } from './answer-words.js';
 import type { RunRequest } from './types.js';
 
@@ -286,6 +285,8 @@ export async function optimizationAgent(ctx: RunContext, deps: AgentDeps, s: Run
   await update(ctx, 'optimization', 'completed', { recommendations: a.recommendations.length });
 }
 
+const modelsOf = (s: RunState) => s.stats.by_model.map((m) => m.model);
+
 /** Step-by-step plan with the gateway config of the recommended policy, validation, rollback and monitoring. */
 export async function actionsAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<void> {
   await update(ctx, 'actions', 'started');
@@ -294,25 +295,8 @@ export async function actionsAgent(ctx: RunContext, deps: AgentDeps, s: RunState
     'actions',
     'gateway_export',
     { format, policy: 'recommended' },
-    async () => {
-      const catalog = deps.catalog();
-      const policy = validatePolicy(s.policy ?? {}, { knownModel: (m) => catalog.rates(s.req.workspace, m) !== null });
-      const resolve = (model: string) => {
-        const e = catalog.resolve(model);
-        return e ? gatewayModel(e) : null;
-      };
-      const opts = {
-        resolve,
-        models: s.stats.by_model.map((m) => m.model),
-        cache_apps: cacheAppsFromRecommendations(s.analysis?.recommendations ?? []),
-      };
-      if (format === 'litellm') {
-        const r = policyToLiteLLM(policy, opts);
-        return { format, content: r.yaml, notes: r.notes };
-      }
-      const r = policyToPortkey(policy, opts);
-      return { format, content: JSON.stringify(r.config, null, 2) + '\n', notes: r.notes };
-    },
+    async () =>
+      exportGatewayConfig(deps.catalog(), s.req.workspace, modelsOf(s), s.policy ?? {}, s.analysis?.recommendations ?? [], format),
     (r) => ({ format: r.format, bytes: r.content.length, notes: r.notes.length }),
   );
   const recs = (s.analysis?.recommendations ?? []).slice(0, 5);
@@ -455,7 +439,7 @@ function answerOf(s: RunState, tierOf: TierOf): { answer: Answer; recs: RankedRe
 }
 
 /** The structured report the LLM writes from; exported for tests. */
-export function reportPayload(s: RunState, tierOf: TierOf = () => null): ReportPayload {
+export function reportPayload(s: RunState, tierOf: TierOf = () => null, catalog?: PriceCatalog): ReportPayload {
   const answered = answerOf(s, tierOf);
   if (answered) {
     const facts: ReportPayload['facts'] = { goal: s.triage.goal, intent: s.question!.intent };
@@ -470,7 +454,20 @@ export function reportPayload(s: RunState, tierOf: TierOf = () => null): ReportP
       payload.next_steps = [
         `deploy the ${s.plan.config.format === 'portkey' ? 'Portkey config' : 'LiteLLM config'} below in a staging gateway, send 10% of traffic through it for 48 hours, then all of it`,
       ];
-      payload.answer!.config = { format: s.plan.config.format, content: s.plan.config.content };
+      // an answer about some of the changes ("is prompt caching worth it for ops-agent?") shows their config; advice
+      // shows the recommended policy's, the one its projected savings replay
+      const listed =
+        catalog && s.question?.intent !== 'advice'
+          ? exportGatewayConfig(
+              catalog,
+              s.req.workspace,
+              modelsOf(s),
+              policyFromRecommendations(answered.recs),
+              answered.recs,
+              s.plan.config.format,
+            )
+          : s.plan.config;
+      payload.answer!.config = { format: listed.format, content: listed.content };
     }
     return payload;
   }
@@ -567,7 +564,7 @@ export interface ReportOutcome {
 export async function reportingAgent(ctx: RunContext, deps: AgentDeps, s: RunState): Promise<ReportOutcome> {
   await update(ctx, 'reporting', 'started');
   const tierOf: TierOf = (m) => deps.catalog().resolve(m)?.quality_tier ?? null;
-  const payload = await ctx.guard(withAsOf(reportPayload(s, tierOf), s));
+  const payload = await ctx.guard(withAsOf(reportPayload(s, tierOf, deps.catalog()), s));
   // one agent_fallback per hop of the LLM chain, with the provider's own failure, emitted in order as hops happen
   let fallbacks: Promise<void> = Promise.resolve();
   const onFallback = (e: LlmFallbackEvent): void => {
