@@ -5,32 +5,24 @@
  * (Object.is), those of one query over the whole scope, in the same order, including buckets with NULL latencies or
  * TTFTs, ties, a single event, TTFT at or above the latency (no tokens per second), and slice edges inside the scope.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAll } from '../src/corpus/generator.js';
-import { PRESET_NAMES } from '../src/corpus/presets.js';
-import type { BucketRow } from '../src/optimize/performance.js';
-import { duckDbEngine } from '../src/store/analysis/duckdb-engine.js';
+import { PCT_FIELDS, type BucketRow } from '../src/optimize/performance.js';
 import type { AnalysisEngine } from '../src/store/analysis/engine.js';
 import { bucketSlices, performanceBuckets } from '../src/store/analysis/performance/buckets.js';
-import { createDuckDbStore, type DuckDbStore } from '../src/store/duckdb-store.js';
+import type { DuckDbStore } from '../src/store/duckdb-store.js';
 import type { WorkloadEvent } from '../src/workload/event.js';
+import { generatedStore, readEngine } from './helpers/generated-store.js';
 import { priceCatalog } from './helpers/usage-analysis-context.js';
 
 const END = Date.UTC(2026, 10, 16);
 const HOUR = 3_600_000;
 
 let store: DuckDbStore;
-const read = <T>(fn: (e: AnalysisEngine) => Promise<T>): Promise<T> =>
-  (store as unknown as { read: (f: (c: DuckDBConnection) => Promise<T>) => Promise<T> }).read((c) => fn(duckDbEngine(c)));
+const read = <T>(fn: (e: AnalysisEngine) => Promise<T>): Promise<T> => readEngine(store, fn);
 
 beforeAll(async () => {
-  store = createDuckDbStore({ path: ':memory:', flushIntervalMs: 0 });
-  await store.init();
-  for (const [i, preset] of PRESET_NAMES.entries()) {
-    const w = generateAll({ preset, events: 3000, days: 2, seed: 11 + i, end: END, pricer: priceCatalog(), workspace: 'ws' });
-    await store.append(w.events);
-  }
+  store = await generatedStore({ events: 3000, seed: 11, end: END, workspace: 'ws' });
   // edge buckets of their own (app 'edge'): ties and whole ms, NULL latency, NULL TTFT, TTFT >= latency, one event
   const base = generateAll({ preset: 'chat-support', events: 1, days: 1, seed: 3, end: END, pricer: priceCatalog(), workspace: 'ws' })
     .events[0]!;
@@ -54,16 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await store.close();
 });
-
-const PCT = [
-  'latency_p50_ms',
-  'latency_p95_ms',
-  'latency_p99_ms',
-  'ttft_p50_ms',
-  'ttft_p95_ms',
-  'ttft_p99_ms',
-  'tokens_per_s_p50',
-] as const;
 
 describe('performance buckets in slices', () => {
   it('cuts the buckets into aligned slices of about the given events, one slice when they fit', () => {
@@ -97,7 +79,7 @@ describe('performance buckets in slices', () => {
         w.completion_tokens,
       ]);
       expect(g.spend_usd).toBeCloseTo(w.spend_usd, 9);
-      for (const k of PCT) expect(Object.is(g[k], w[k]), `${key(w)} ${k}: ${g[k]} vs ${w[k]}`).toBe(true);
+      for (const k of PCT_FIELDS) expect(Object.is(g[k], w[k]), `${key(w)} ${k}: ${g[k]} vs ${w[k]}`).toBe(true);
     }
     // the edge buckets are there: one with no latency at all, ones without tokens per second
     expect(whole.rows.some((r) => r.app === 'edge' && r.latency_p50_ms == null)).toBe(true);
