@@ -6,15 +6,13 @@
  * at the edges of the window (a gap of exactly the window is warm, one µs more is not, errors do not warm, the
  * first call of a key is cold) is the same in both.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAll } from '../src/corpus/generator.js';
-import { PRESET_NAMES } from '../src/corpus/presets.js';
-import { duckDbEngine } from '../src/store/analysis/duckdb-engine.js';
 import { PREFIX_CACHE_SQL, prefixCacheGroups } from '../src/store/analysis/cache/prefix-cache.js';
 import { sqlFor, type AnalysisEngine } from '../src/store/analysis/engine.js';
-import { createDuckDbStore, type DuckDbStore } from '../src/store/duckdb-store.js';
+import type { DuckDbStore } from '../src/store/duckdb-store.js';
 import type { WorkloadEvent } from '../src/workload/event.js';
+import { generatedStore, readEngine } from './helpers/generated-store.js';
 import { priceCatalog } from './helpers/usage-analysis-context.js';
 
 const END = Date.UTC(2026, 10, 16);
@@ -22,16 +20,10 @@ const WINDOW_S = 300;
 const OPTS = { window_seconds: WINDOW_S, min_token_thresholds: [1024, 64] };
 
 let store: DuckDbStore;
-const read = <T>(fn: (e: AnalysisEngine) => Promise<T>): Promise<T> =>
-  (store as unknown as { read: (f: (c: DuckDBConnection) => Promise<T>) => Promise<T> }).read((c) => fn(duckDbEngine(c)));
+const read = <T>(fn: (e: AnalysisEngine) => Promise<T>): Promise<T> => readEngine(store, fn);
 
 beforeAll(async () => {
-  store = createDuckDbStore({ path: ':memory:', flushIntervalMs: 0 });
-  await store.init();
-  for (const [i, preset] of PRESET_NAMES.entries()) {
-    const w = generateAll({ preset, events: 4000, days: 2, seed: 7 + i, end: END, pricer: priceCatalog(), workspace: 'gen' });
-    await store.append(w.events);
-  }
+  store = await generatedStore({ events: 4000, seed: 7, end: END, workspace: 'gen' });
   // one key at the window's edges: t0 ok (cold: first), +300 s exactly (warm), an error 1 s later (warm, but no ok),
   // then 300 s + 1 µs after the last ok... in ms resolution: +300.001 s after the second ok (cold)
   const base = END - 3_600_000;

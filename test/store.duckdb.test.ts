@@ -10,6 +10,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDuckDbStore, type DuckDbStoreOptions } from '../src/store/duckdb-store.js';
 import { KeyHashSet, keyHash } from '../src/store/duckdb-key-index.js';
+import { encodeSpoolBatch } from '../src/store/duckdb-bulk-load.js';
 import { EVENT_TABLE_COLUMNS, SCHEMA_VERSION } from '../src/store/duckdb-schema.js';
 import { makeEvent, runStoreSuite, T0 } from './store.suite.js';
 import { configFromEnv, sizeBytes } from '../src/config.js';
@@ -190,6 +191,38 @@ describe('DuckDB store specifics', () => {
     await store.append(Array.from({ length: 300 }, (_, i) => makeEvent({ event_id: `buf-${i}` })));
     await store.close();
     expect(Number((await rawQuery(path, 'SELECT count(*) FROM events'))[0]![0])).toBe(300);
+  });
+
+  it('builds its de-duplication index at the first append, not at open, and de-duplicates against what was stored', async () => {
+    const path = freshPath();
+    const first = await open({ path });
+    const old = Array.from({ length: 2_000 }, (_, i) =>
+      makeEvent({ event_id: `lz-${i}`, workspace: 'ws-lz', app: i < 100 ? 'gone' : 'kept' }),
+    );
+    expect((await first.append(old)).inserted).toBe(2_000);
+    await first.close();
+
+    const store = await open({ path });
+    const loaded = () => (store as unknown as { keysLoaded: boolean }).keysLoaded;
+    // a process that only reads never holds the index
+    expect((await store.stats({ workspace: 'ws-lz' })).events).toBe(2_000);
+    expect(loaded()).toBe(false);
+    // a delete before the index exists: the re-sent events are new again once it is read from the table
+    expect(await store.deleteEvents('ws-lz', { app: 'gone' })).toBe(100);
+    expect(loaded()).toBe(false);
+    // two first appends at once (spooled and encoded), both repeating stored keys and one new key between them
+    const fresh = makeEvent({ event_id: 'lz-new', workspace: 'ws-lz' });
+    const [a, b] = await Promise.all([
+      store.append([...old.slice(0, 150), ...old.slice(1_000, 1_050), fresh]),
+      store.appendEncoded!(encodeSpoolBatch([...old.slice(1_900), fresh])),
+    ]);
+    expect(loaded()).toBe(true);
+    expect(a.inserted + b.inserted).toBe(101); // the 100 deleted ones and lz-new, once
+    expect(a.duplicates + b.duplicates).toBe(201 + 101 - 101);
+    expect((await store.append(old.slice(0, 10))).duplicates).toBe(10);
+    expect((await store.stats({ workspace: 'ws-lz' })).events).toBe(2_001);
+    await store.close();
+    expect(Number((await rawQuery(path, "SELECT count(*) FROM events WHERE workspace = 'ws-lz'"))[0]![0])).toBe(2_001);
   });
 
   it('hashes keys without ambiguity and keeps every key in the hash set as it grows', () => {

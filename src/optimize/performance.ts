@@ -196,7 +196,7 @@ function optNum(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-const PCT_FIELDS = [
+export const PCT_FIELDS = [
   'latency_p50_ms',
   'latency_p95_ms',
   'latency_p99_ms',

@@ -6,7 +6,9 @@
  * 1. validate rows against the column types (a bad row is refused before anything is written);
  * 2. de-duplicate on (workspace, event_id) with an in-memory index of 53-bit key hashes (duckdb-key-index.ts):
  *    a miss proves the key is new; hits (retries, repeats within the batch, rare hash collisions) are settled
- *    exactly, against the batch itself and, when needed, against the table (`key_hash IN (...)`);
+ *    exactly, against the batch itself and, when needed, against the table (`key_hash IN (...)`). The index is read
+ *    from the table at the first append, not at init: a process that only analyses never holds it (16 bytes a stored
+ *    event: 128 MB at 10M);
  * 3. a file-backed store writes the new rows to its write-ahead spool and resolves once they are durable there
  *    (fdatasync, grouped across concurrent appends; duckdb-spool-loader.ts). DuckDB then loads whole spool segments
  *    on its own threads, off the event loop: from the rows' columns when the batch came with them (appendEncoded,
@@ -118,6 +120,8 @@ export class DuckDbStore implements AnalyticsStore {
   private readonly scanThreads: ScanThreads;
   private keys = new KeyHashSet();
   private keysLoaded = false;
+  /** the index's load from the table, queued by the first append (see ensureKeys) */
+  private keysLoading: Promise<void> | null = null;
   private pendingRows = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushError: unknown = null;
@@ -209,11 +213,27 @@ export class DuckDbStore implements AnalyticsStore {
         this.loader = new SpoolLoader(this.appendConn!, spool);
         this.lastReplay = await this.loader.replay();
       }
-      if (!this.keysLoaded) {
-        this.keys = await loadKeyIndex(this.db());
-        this.keysLoaded = true;
-      }
     });
+  }
+
+  /**
+   * Loads the de-duplication index from the table once, in the operation queue. Every write path awaits it before it
+   * adds its first hashes, so the load sees every stored row and no row of this process is missing from it: until the
+   * index exists nothing was appended, and the spool replay of a crashed process finished inside init().
+   */
+  private ensureKeys(): Promise<void> {
+    this.keysLoading ??= this.enqueue(() => this.loadKeysNow()).catch((err: unknown) => {
+      this.keysLoading = null;
+      throw err;
+    });
+    return this.keysLoading;
+  }
+
+  /** The index load itself, for code already running in the operation queue. */
+  private async loadKeysNow(): Promise<void> {
+    if (this.keysLoaded) return;
+    this.keys = await loadKeyIndex(this.db());
+    this.keysLoaded = true;
   }
 
   /** Commits every pending appended row. */
@@ -263,6 +283,7 @@ export class DuckDbStore implements AnalyticsStore {
       validateEvents(events);
       const n = events.length;
       if (n === 0) return { inserted: 0, duplicates: 0 };
+      await this.loadKeysNow();
       const hashes = new Float64Array(n);
       let suspects: number[] | null = null;
       for (let i = 0; i < n; i++) {
@@ -303,6 +324,7 @@ export class DuckDbStore implements AnalyticsStore {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (!this.keysLoaded) return this.ensureKeys().then(() => this.appendColumns(batch));
     const hashes = newKeyHashes(batch, this.keys);
     if (!hashes) return this.append(toEvents(batch));
     return this.enqueue(async () => {
@@ -333,6 +355,11 @@ export class DuckDbStore implements AnalyticsStore {
     validateEvents(events);
     const n = events.length;
     if (n === 0) return { inserted: 0, duplicates: 0 };
+    // after this, hashing, the index and the spool write are one synchronous step again
+    if (!this.keysLoaded) {
+      await this.ensureKeys();
+      if (this.closing || !this.loader) throw new NetraError('STORE', 'the DuckDB store is closed');
+    }
     const hashes = new Float64Array(n);
     for (let i = 0; i < n; i++) hashes[i] = keyHash(events[i]!.workspace, events[i]!.event_id);
     const suspects = this.addKeys(hashes);
@@ -352,6 +379,10 @@ export class DuckDbStore implements AnalyticsStore {
   private async appendEncodedSpooled(batch: EncodedBatch): Promise<AppendResult> {
     if (this.closing || !this.loader) throw new NetraError('STORE', 'the DuckDB store is closed');
     if (batch.rows === 0) return { inserted: 0, duplicates: 0 };
+    if (!this.keysLoaded) {
+      await this.ensureKeys();
+      if (this.closing || !this.loader) throw new NetraError('STORE', 'the DuckDB store is closed');
+    }
     const suspects = this.addKeys(batch.hashes);
     if (!suspects) {
       const live = batch.columns && batch.columns.rows === batch.rows ? { columns: batch.columns, hashes: batch.hashes } : undefined;
@@ -524,7 +555,8 @@ export class DuckDbStore implements AnalyticsStore {
   private deleteWhere(pred: DeletePredicate, params: Record<string, DuckDBValue>): Promise<number> {
     return this.read(async (conn) => {
       const { deleted, freedHashes } = await deleteRows(conn, pred, params);
-      for (const h of freedHashes) this.keys.delete(h);
+      // an index not loaded yet will be read from the table after this delete
+      if (this.keysLoaded) for (const h of freedHashes) this.keys.delete(h);
       return deleted;
     });
   }
@@ -566,6 +598,7 @@ export class DuckDbStore implements AnalyticsStore {
         this.instance = null;
         this.keys = new KeyHashSet();
         this.keysLoaded = false;
+        this.keysLoading = null;
       }
     }, true);
     return this.closing;

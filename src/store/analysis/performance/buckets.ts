@@ -53,9 +53,70 @@ const toRow = (r: Row): BucketRow => ({
   tokens_per_s_p50: numOrNull(r.tps),
 });
 
-export async function performanceBuckets(engine: AnalysisEngine, scope: AnalysisScope, bucketMs: number): Promise<BucketResult> {
-  const { rows, sql } = await selectRows(engine, scope, BUCKET_SQL, undefined, { bucket_ms: bucketMs }, toRow);
-  return { rows, query: sql.trim() };
+/**
+ * Events one DuckDB bucket query takes at most (about): its quantile_cont and median states keep every latency, TTFT
+ * and tokens-per-second value of a bucket in vectors outside DuckDB's memory limit, ~24 bytes an event over all the
+ * buckets of a query (10M events at once: the process's peak RSS). Value counts (exact-quantiles.ts) would bound
+ * them too, but cost 8-9x the CPU on these many small groups; slices keep quantile_cont and its cost.
+ */
+export const SLICE_EVENTS = 1_000_000;
+
+/**
+ * [from, to) ranges in epoch ms, on bucket boundaries, that cut the buckets between the first and the last event into
+ * slices of about `sliceEvents` events each (assuming an even spread over time); one range when the events fit.
+ */
+export function bucketSlices(events: number, firstMs: number, lastMs: number, bucketMs: number, sliceEvents: number): [number, number][] {
+  const b0 = Math.floor(firstMs / bucketMs);
+  const buckets = Math.floor(lastMs / bucketMs) - b0 + 1;
+  const slices = Math.min(buckets, Math.ceil(events / sliceEvents));
+  if (!(slices > 1)) return [[b0 * bucketMs, (b0 + buckets) * bucketMs]];
+  const per = Math.ceil(buckets / slices);
+  const out: [number, number][] = [];
+  for (let b = b0; b < b0 + buckets; b += per) out.push([b * bucketMs, Math.min(b + per, b0 + buckets) * bucketMs]);
+  return out;
+}
+
+/**
+ * The rows of the buckets in scope. DuckDB (this process's memory) runs one query per slice of buckets, in time order,
+ * so the rows come out in the same order and every bucket is computed from all its events in one query, as before;
+ * ClickHouse runs one query (its states live in the server).
+ */
+export async function performanceBuckets(
+  engine: AnalysisEngine,
+  scope: AnalysisScope,
+  bucketMs: number,
+  sliceEvents = SLICE_EVENTS,
+): Promise<BucketResult> {
+  const params = { bucket_ms: bucketMs };
+  const slices = engine.dialect.name === 'duckdb' ? await timeSlices(engine, scope, bucketMs, sliceEvents) : [];
+  if (slices.length <= 1) {
+    const { rows, sql } = await selectRows(engine, scope, BUCKET_SQL, undefined, params, toRow);
+    return { rows, query: sql.trim() };
+  }
+  const rows: BucketRow[] = [];
+  let query = '';
+  for (const [lo, hi] of slices) {
+    const part = { ...scope, from: Math.max(scope.from, lo), to: Math.min(scope.to, hi) };
+    const r = await selectRows(engine, part, BUCKET_SQL, undefined, params, toRow);
+    for (const row of r.rows) rows.push(row);
+    query = r.sql.trim();
+  }
+  return { rows, query };
+}
+
+async function timeSlices(
+  engine: AnalysisEngine,
+  scope: AnalysisScope,
+  bucketMs: number,
+  sliceEvents: number,
+): Promise<[number, number][]> {
+  const { where, params } = engine.scope(scope);
+  const [r] = await engine.query(
+    `SELECT count(*) AS n, min(epoch_ms("timestamp")) AS lo, max(epoch_ms("timestamp")) AS hi FROM ${engine.table} WHERE ${where}`,
+    params,
+  );
+  const n = num(r?.n);
+  return n > sliceEvents ? bucketSlices(n, num(r!.lo), num(r!.hi), bucketMs, sliceEvents) : [];
 }
 
 /** Validated before the read is queued (a bad bucket never waits behind other reads). */

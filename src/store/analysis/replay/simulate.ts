@@ -65,7 +65,7 @@ z AS (
          CASE WHEN clipped_n THEN greatest(c1 - (ct - cap) * ${d.ifNull('d_out', '0')}, 0) ELSE c1 END AS c3n`)}
   FROM y
 ),
-f AS (SELECT *, CASE WHEN NOT hit AND batch THEN c3 * (1 - d_bd) ELSE c3 END AS c4${x(', CASE WHEN batch THEN c3n * (1 - d_bd) ELSE c3n END AS c4n')} FROM z)`;
+f AS ${d.name === 'duckdb' ? 'NOT MATERIALIZED ' : ''}(SELECT *, CASE WHEN NOT hit AND batch THEN c3 * (1 - d_bd) ELSE c3 END AS c4${x(', CASE WHEN batch THEN c3n * (1 - d_bd) ELSE c3n END AS c4n')} FROM z)`;
 }
 
 export const REPLAY_SQL: EngineSql<Shape> = {
@@ -127,10 +127,11 @@ bl AS (
   GROUP BY GROUPING SETS ((latency_ms), (day, latency_ms))
 ),
 bq AS (${quantilesFromCounts('SELECT is_total, day, x, c FROM bl', ['is_total', 'day'], [0.5, 0.95], 'bq')}),
+pl AS (SELECT grouping(day) AS is_total, day, plat AS x, count(*) AS c FROM f WHERE plat IS NOT NULL GROUP BY GROUPING SETS ((plat), (day, plat))),
+pq AS (${quantilesFromCounts('SELECT is_total, day, x, c FROM pl', ['is_total', 'day'], [0.5, 0.95], 'pq')}),
 agg AS (
 SELECT grouping(day) AS is_total, day, strftime(day, '%Y-%m-%d') AS day_s, count(*)::DOUBLE AS n_events,
        ${pico('cost_usd')} AS base_usd, ${pico('c4')}${x(` - ${pico('ext * c4n')}`)} AS proj_usd,
-       quantile_cont(plat, [0.5, 0.95]) AS pq,
        ${cnt('exact_hit')}::DOUBLE AS exact_hits,
        ${n(cnt('sem_hit AND NOT exact_hit'), ' + coalesce(sum(ext), 0)')} AS semantic_hits,
        ${cnt('pc_hit > 0 AND NOT hit')}::DOUBLE AS pc_hits,
@@ -146,7 +147,8 @@ SELECT grouping(day) AS is_total, day, strftime(day, '%Y-%m-%d') AS day_s, count
 FROM f
 GROUP BY GROUPING SETS ((), (day))
 )
-SELECT agg.*, bq.bq FROM agg LEFT JOIN bq ON bq.is_total = agg.is_total AND bq.day IS NOT DISTINCT FROM agg.day
+SELECT agg.*, bq.bq, pq.pq FROM agg LEFT JOIN bq ON bq.is_total = agg.is_total AND bq.day IS NOT DISTINCT FROM agg.day
+  LEFT JOIN pq ON pq.is_total = agg.is_total AND pq.day IS NOT DISTINCT FROM agg.day
 ORDER BY agg.is_total DESC, agg.day`;
   },
 
