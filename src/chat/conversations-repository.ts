@@ -99,13 +99,12 @@ export class ConversationsRepository {
       async (w) => (await appendEvents(run, [w]))[0] ?? false,
       { ...o, key: (w) => w.runId },
     );
-    // an assistant message waits for the end of the turn: under load the runs' answers come in bursts of one callback
-    // each, and the first of each burst went alone, a second statement per burst. A message is told of only after its
-    // commit, so the wait changes no order a reader sees.
+    // an assistant message goes at once too: with the end-of-turn window (one statement per burst of answers instead of
+    // two) PGlite spent more CPU per acknowledgement at 500 connections, not less (docs/BENCHMARKS.md)
     this.messaging = new GroupCommit(
       (w) => addMessages(run, w),
       async (w) => (await addMessages(run, [w]))[0] ?? null,
-      { ...o, key: (w) => w.threadId, window: 'turn' },
+      { ...o, key: (w) => w.threadId },
     );
     // a status change goes at once when the committer is idle: a stop's `cancelled` is in the database's queue before the
     // `agent_stopped` that announced it can bring a reader to ask
