@@ -134,7 +134,8 @@ function closeAll(sockets: WebSocket[]): Promise<void> {
 let seq = 0;
 /**
  * Closed-loop request/answer on every socket for `ms`: each socket sends, waits for its answer, repeats; after the deadline
- * each socket stops once its last request is answered (nothing stays in flight into the next slice).
+ * each socket stops once its last request is answered (nothing stays in flight into the next slice). An `error` envelope
+ * instead of the answer ends the bench with it: that socket's loop would otherwise wait for its answer for ever.
  */
 async function slice(sockets: WebSocket[], ms: number, path: Path): Promise<Slice> {
   const lat: number[] = [];
@@ -145,7 +146,7 @@ async function slice(sockets: WebSocket[], ms: number, path: Path): Promise<Slic
   await Promise.all(
     sockets.map(
       (ws) =>
-        new Promise<void>((res) => {
+        new Promise<void>((res, rej) => {
           let sent = 0;
           const next = () => {
             if (performance.now() >= end) {
@@ -156,7 +157,12 @@ async function slice(sockets: WebSocket[], ms: number, path: Path): Promise<Slic
             ws.send(path.request(seq++));
           };
           const onMessage = (data: Buffer) => {
-            if (!path.isAnswer(String(data))) return;
+            const text = String(data);
+            if (text.includes('"type":"error"')) {
+              ws.off('message', onMessage);
+              return rej(new Error(`the server answered with an error: ${text.slice(0, 500)}`));
+            }
+            if (!path.isAnswer(text)) return;
             lat.push(performance.now() - sent);
             count++;
             next();

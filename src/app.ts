@@ -12,6 +12,7 @@ import { describeConfig, maskUrl, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { Repository } from './db/repository.js';
+import { preparedStatements } from './db/prepared.js';
 import type { AnalyticsStore, RepriceResult } from './store/types.js';
 import type { EventFilter } from './store/event-filter.js';
 import { loadPriceCatalog } from './workload/price-catalog-file.js';
@@ -326,8 +327,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const conversations = new ConversationsRepository(db.db, {
     groupCommitMaxRows: config.runs.groupCommitMaxRows,
     groupCommitConcurrency: db.kind === 'postgres' ? 4 : 1,
-    // PGlite is one session for the life of the process: its batch statements are prepared once, not planned per batch
-    preparedStatements: db.kind === 'pglite',
+    // the batch statements are prepared (PGlite: once for its one session; PostgreSQL: once per pooled connection), not
+    // planned per batch
+    statements: preparedStatements(db),
   });
   // the dataset admin pipeline of the chat (list, delete, reprice): owner-only changes through the workspace-change path
   const datasets = createDatasetAdmin({ store, reprice, changes, isOwner: ownerCheck(accounts.access) });

@@ -3,14 +3,14 @@
  * thread's message count is not the remembered one; a message written by another process (another repository over the same
  * database) is seen; a deleted thread, a thread that changed owner, and another caller's thread are refused whatever is
  * remembered. On PGlite, and on PostgreSQL when DATABASE_URL is set. And the batch statements as prepared statements
- * (src/db/prepared.ts, PGlite's session): the same answers, whatever the text carries.
+ * (src/db/prepared.ts: PGlite's session, PostgreSQL's pooled connections): the same answers, whatever the text carries.
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DbHandle } from '../src/db/client.js';
 import { threads, workspaces } from '../src/db/schema.js';
 import { openRuns } from '../src/chat/conversation-batches.js';
-import { direct, dollarQuoted } from '../src/db/prepared.js';
+import { direct, dollarQuoted, preparedStatements } from '../src/db/prepared.js';
 import { ConversationsRepository, type ConversationScope } from '../src/chat/conversations-repository.js';
 import { ThreadHistoryCache, type HistoryMessage } from '../src/chat/history-cache.js';
 import { testDatabases } from './helpers/databases.js';
@@ -138,56 +138,82 @@ for (const target of testDatabases()) {
     });
   });
 
-  if (target.name === 'pglite')
-    describe('prepared batch statements on pglite', () => {
-      let handle: DbHandle;
-      const carol: ConversationScope = { workspace: 'hc-p', userId: 'carol' };
-      beforeAll(async () => {
-        handle = await target.open();
-        await handle.db.insert(workspaces).values([{ name: 'hc-p' }]);
-      });
-      afterAll(async () => {
-        await handle?.close();
-      });
-
-      it('passes any text through the dollar-quoted literal unchanged', async () => {
-        for (const text of ["it's", '$v$', 'ends with $v', '$$ and $v0$', 'back\\slash \\n', '\u00e9\u{1F600}', '']) {
-          const lit = dollarQuoted(text);
-          const rows = (await handle.db.execute(sql.raw(`select ${lit}::text as t`))) as unknown as { rows: { t: string }[] };
-          expect(rows.rows[0]!.t).toBe(text);
-        }
-      });
-
-      it('gives the answers of the plain statements, batch after batch', async () => {
-        const repo = new ConversationsRepository(handle.db, { preparedStatements: true });
-        const plain = new ConversationsRepository(handle.db, { historyCacheBytes: 0 });
-        const ts = await Promise.all([0, 1, 2].map((i) => repo.createThread(carol, `p${i}`)));
-        const tricky = ["q'1", 'q $v$ 2', 'q $$ 3 $v'];
-        for (let turn = 0; turn < 7; turn++) {
-          const opened = await Promise.all(
-            ts.map((t, i) => repo.openRun(carol, t!.id, { request: `${tricky[i]}#${turn}`, historyLimit: 4 })),
-          );
-          for (const [i, o] of opened.entries()) {
-            const all = (await plain.listMessages(carol, ts[i]!.id))!;
-            expect(o!.history.map((m) => m.content)).toEqual(all.slice(Math.max(0, all.length - 5), -1).map((m) => m.content));
-            expect(o!.run.request).toBe(`${tricky[i]}#${turn}`);
-          }
-          await Promise.all(
-            opened.map((o, i) => repo.addMessage(carol, ts[i]!.id, { role: 'assistant', content: `a'$v$${turn}`, runId: o!.run.id })),
-          );
-          await Promise.all(
-            opened.map((o) =>
-              repo.appendEvent(carol, o!.run.id, { seq: 1, type: 'agent_completed', payload: { s: "'$v$" }, ts: new Date() }),
-            ),
-          );
-          const done = await Promise.all(
-            opened.map((o) => repo.updateRun(carol, o!.run.id, { status: 'completed' }, { whileStatus: ['queued'] })),
-          );
-          expect(done.map((r) => r?.status)).toEqual(['completed', 'completed', 'completed']);
-        }
-        expect((await plain.eventsAfter(carol, (await plain.listRuns(carol, ts[0]!.id))[0]!.id))[0]!.payload).toEqual({ s: "'$v$" });
-        // another caller's thread stays refused through the prepared statement
-        expect(await repo.openRun({ workspace: 'hc-p', userId: 'mallory' }, ts[0]!.id, { request: 'x', historyLimit: 4 })).toBeNull();
-      });
+  describe(`prepared batch statements on ${target.name}`, () => {
+    let handle: DbHandle;
+    const carol: ConversationScope = { workspace: 'hc-p', userId: 'carol' };
+    beforeAll(async () => {
+      handle = await target.open();
+      await handle.db.insert(workspaces).values([{ name: 'hc-p' }]);
     });
+    afterAll(async () => {
+      await handle?.close();
+    });
+
+    it('passes any text through the dollar-quoted literal unchanged', async () => {
+      for (const text of ["it's", '$v$', 'ends with $v', '$$ and $v0$', 'back\\slash \\n', '\u00e9\u{1F600}', '']) {
+        const lit = dollarQuoted(text);
+        const rows = (await handle.db.execute(sql.raw(`select ${lit}::text as t`))) as unknown as { rows: { t: string }[] };
+        expect(rows.rows[0]!.t).toBe(text);
+      }
+    });
+
+    it('gives the answers of the plain statements, batch after batch', async () => {
+      const repo = new ConversationsRepository(handle.db, { statements: preparedStatements(handle) });
+      const plain = new ConversationsRepository(handle.db, { historyCacheBytes: 0 });
+      const ts = await Promise.all([0, 1, 2].map((i) => repo.createThread(carol, `p${i}`)));
+      const tricky = ["q'1", 'q $v$ 2', 'q $$ 3 $v'];
+      for (let turn = 0; turn < 7; turn++) {
+        const opened = await Promise.all(
+          ts.map((t, i) => repo.openRun(carol, t!.id, { request: `${tricky[i]}#${turn}`, historyLimit: 4 })),
+        );
+        for (const [i, o] of opened.entries()) {
+          const all = (await plain.listMessages(carol, ts[i]!.id))!;
+          expect(o!.history.map((m) => m.content)).toEqual(all.slice(Math.max(0, all.length - 5), -1).map((m) => m.content));
+          expect(o!.run.request).toBe(`${tricky[i]}#${turn}`);
+        }
+        await Promise.all(
+          opened.map((o, i) => repo.addMessage(carol, ts[i]!.id, { role: 'assistant', content: `a'$v$${turn}`, runId: o!.run.id })),
+        );
+        await Promise.all(
+          opened.map((o) =>
+            repo.appendEvent(carol, o!.run.id, { seq: 1, type: 'agent_completed', payload: { s: "'$v$" }, ts: new Date() }),
+          ),
+        );
+        const done = await Promise.all(
+          opened.map((o) => repo.updateRun(carol, o!.run.id, { status: 'completed' }, { whileStatus: ['queued'] })),
+        );
+        expect(done.map((r) => r?.status)).toEqual(['completed', 'completed', 'completed']);
+      }
+      expect((await plain.eventsAfter(carol, (await plain.listRuns(carol, ts[0]!.id))[0]!.id))[0]!.payload).toEqual({ s: "'$v$" });
+      // another caller's thread stays refused through the prepared statement
+      expect(await repo.openRun({ workspace: 'hc-p', userId: 'mallory' }, ts[0]!.id, { request: 'x', historyLimit: 4 })).toBeNull();
+      // the rows read back as the plain statements give them
+      const last = (await repo.openRun(carol, ts[1]!.id, { request: 'last', historyLimit: 4 }))!;
+      expect(last.run).toEqual(await plain.getRun(carol, last.run.id));
+      expect(last.previousReport).toBeNull();
+    });
+
+    if (target.name === 'postgres')
+      it('prepares the batch statements on the pooled connections, each text under one name', async () => {
+        const pool = handle.pool!;
+        const held = await Promise.all(Array.from({ length: pool.idleCount }, () => pool.connect()));
+        const names = new Map<string, string>();
+        try {
+          for (const c of held) {
+            const { rows } = await c.query<{ name: string; statement: string }>(
+              "select name, statement from pg_prepared_statements where name like 'netra_stmt_%'",
+            );
+            for (const r of rows) {
+              expect(names.get(r.name) ?? r.statement).toBe(r.statement);
+              names.set(r.name, r.statement);
+            }
+          }
+        } finally {
+          for (const c of held) c.release();
+        }
+        // opening a turn, a message, an event and a status change: four texts, four names
+        expect(names.size).toBe(4);
+        expect(new Set(names.values()).size).toBe(4);
+      });
+  });
 }

@@ -11,7 +11,7 @@ import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { isUuid } from '../db/accounts-repository.js';
 import { GroupCommit } from '../db/group-commit.js';
-import { direct, prepared } from '../db/prepared.js';
+import { direct, type Execute } from '../db/prepared.js';
 import { messages, runEvents, runs, threads, workspaces, type RunStatus } from '../db/schema.js';
 import { ErrorCodes } from '../errors.js';
 import {
@@ -64,8 +64,8 @@ export interface ConversationsRepositoryOptions {
   groupCommitConcurrency?: number;
   /** message text of recently active threads remembered to open their next turn without reading it (history-cache.ts). Default 16 MiB; 0 turns it off. */
   historyCacheBytes?: number;
-  /** the batch statements as prepared statements of the session (PGlite: one session; src/db/prepared.ts). Default false. */
-  preparedStatements?: boolean;
+  /** how the batch statements run: as they are (default), or prepared (`preparedStatements` of src/db/prepared.ts) */
+  statements?: Execute;
 }
 
 export class ConversationsRepository {
@@ -82,7 +82,7 @@ export class ConversationsRepository {
     const o = { maxRows: opts.groupCommitMaxRows ?? 256, concurrency: opts.groupCommitConcurrency ?? 1 };
     const cacheBytes = opts.historyCacheBytes ?? 16 * 1024 * 1024;
     this.history = cacheBytes > 0 ? new ThreadHistoryCache(cacheBytes) : null;
-    const run = opts.preparedStatements ? prepared(db) : direct(db);
+    const run = opts.statements ?? direct(db);
     // a turn opened or a message added alone is a batch of one (one statement, the same scoping)
     this.opening = new GroupCommit(
       (w) => openRuns(run, w),
@@ -91,19 +91,26 @@ export class ConversationsRepository {
       // path, where clients wait and send again together
       { ...o, key: (w) => w.threadId, window: 'turn' },
     );
+    // an event goes at once when the committer is idle: a stop publishes its `agent_stopped` after the commit, then
+    // records the run `cancelled`, and with the event deferred to the end of the turn its commit (and so the status
+    // change after it) landed a turn later, after a reader told by the event could ask (test/chat-ws.test.ts)
     this.appending = new GroupCommit(
       (w) => appendEvents(run, w),
-      (w) => this.appendEventAlone(w),
+      async (w) => (await appendEvents(run, [w]))[0] ?? false,
       { ...o, key: (w) => w.runId },
     );
+    // an assistant message goes at once too: with the end-of-turn window (one statement per burst of answers instead of
+    // two) PGlite spent more CPU per acknowledgement at 500 connections, not less (docs/BENCHMARKS.md)
     this.messaging = new GroupCommit(
       (w) => addMessages(run, w),
       async (w) => (await addMessages(run, [w]))[0] ?? null,
       { ...o, key: (w) => w.threadId },
     );
+    // a status change goes at once when the committer is idle: a stop's `cancelled` is in the database's queue before the
+    // `agent_stopped` that announced it can bring a reader to ask
     this.updating = new GroupCommit(
       (w) => updateRuns(run, w),
-      (w) => this.updateRunAlone(w),
+      async (w) => (await updateRuns(run, [w]))[0] ?? null,
       { ...o, key: (w) => w.id },
     );
   }
@@ -325,20 +332,6 @@ export class ConversationsRepository {
     return this.updating.submit({ scope, id, patch, ...(opts.whileStatus ? { whileStatus: opts.whileStatus } : {}) });
   }
 
-  private async updateRunAlone({ scope, id, patch, whileStatus }: UpdateRunWrite): Promise<RunRow | null> {
-    const where = [eq(runs.id, id), inArray(runs.id, this.ownedRuns(scope))];
-    if (whileStatus) where.push(inArray(runs.status, [...whileStatus]));
-    return (
-      (
-        await this.db
-          .update(runs)
-          .set(patch)
-          .where(and(...where))
-          .returning()
-      )[0] ?? null
-    );
-  }
-
   // ── run ownership (system operations, not scoped: see the file comment) ──
   /** Refreshes the heartbeat (database clock) of `owner`'s queued and running runs; returns their ids. */
   async heartbeatRuns(owner: string): Promise<string[]> {
@@ -403,15 +396,6 @@ export class ConversationsRepository {
     return this.appending.submit({ scope, runId, e });
   }
 
-  private async appendEventAlone({ scope, runId, e }: AppendEventWrite): Promise<boolean> {
-    const res = await this.db.execute(sql`
-      insert into run_events (run_id, seq, type, payload, ts)
-      select r.id, ${e.seq}, ${e.type}, ${JSON.stringify(e.payload)}::jsonb, ${e.ts.toISOString()}::timestamptz
-      from runs r join threads t on t.id = r.thread_id join workspaces w on w.id = t.workspace_id
-      where r.id = ${runId} and w.name = ${scope.workspace} and t.user_id = ${scope.userId}`);
-    return affected(res) > 0;
-  }
-
   /** The run's events with seq > `after`, in order (resume). */
   async eventsAfter(scope: ConversationScope, runId: string, after = 0): Promise<RunEventRow[]> {
     if (!isUuid(runId)) return [];
@@ -421,9 +405,4 @@ export class ConversationsRepository {
       .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after), inArray(runEvents.runId, this.ownedRuns(scope))))
       .orderBy(asc(runEvents.seq));
   }
-}
-
-function affected(r: unknown): number {
-  const o = r as { affectedRows?: number; rowCount?: number | null };
-  return o.affectedRows ?? o.rowCount ?? 0;
 }

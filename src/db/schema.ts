@@ -212,7 +212,9 @@ export const runs = pgTable(
     heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
   },
   (t) => [
-    index('runs_thread_idx').on(t.threadId),
+    // a thread's runs, newest first by an index scan: opening a turn reads the latest run's report (a thread's runs read
+    // and sorted on every turn cost more with every turn of a long thread)
+    index('runs_thread_created_idx').on(t.threadId, t.createdAt),
     // the heartbeat (by owner) and the stale-run sweep read only unfinished rows
     index('runs_unfinished_owner_idx').on(t.owner).where(sql`${t.status} in ('queued', 'running')`),
     check('runs_status_check', sql`${t.status} in ('queued', 'running', 'completed', 'failed', 'cancelled')`),
