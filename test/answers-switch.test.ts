@@ -37,6 +37,12 @@ describe('switch rule', () => {
     expect(rule('What if we moved our Gemini calls to gpt-4o-mini?').policy.routing![0]!.match).toEqual({ model: ['google/(no calls)'] });
   });
 
+  it('moves nothing when every selected model does something else than the target', () => {
+    const r = rule('Move text-embedding-3-small to gpt-4o-mini');
+    expect(r.policy.routing![0]!.match).toEqual({ model: ['gpt-4o-mini/(no movable calls)'] });
+    expect(r.kept).toEqual(['text-embedding-3-small']);
+  });
+
   it('names the filters a routing rule cannot select on', () => {
     expect(rule('Move production from gpt-4o to gpt-4o-mini').unmatched).toEqual(['environment = production']);
   });

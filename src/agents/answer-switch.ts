@@ -46,7 +46,8 @@ export function switchRule(plan: QuestionPlan, stats: Pick<WorkspaceStats, 'by_m
   const movable = (m: string) => target.size === 0 || (modesOf(m) ?? ['chat']).some((x) => target.has(x));
   const candidates = match.model ?? stats.by_model.map((m) => m.model);
   const kept = [...new Set(candidates.filter((m) => !movable(m)))];
-  if (kept.length > 0) match.model = candidates.filter(movable);
+  // none left to move (an embedding model's calls to a chat model): a model no event has keeps the rule from matching
+  if (kept.length > 0) match.model = candidates.some(movable) ? candidates.filter(movable) : [`${to}/(no movable calls)`];
   const policy: PolicyInput = { name: `what if: ${subjectOf(plan)} to ${to}`, routing: [{ match, target_model: to }] };
   return { policy, unmatched, kept };
 }
