@@ -15,6 +15,7 @@ import type { PendingApproval } from './approvals.js';
 import type { RunContext } from './run-context.js';
 import type { DatasetAction } from './triage.js';
 import type { RunRequest } from './types.js';
+import { escapeRegExp } from './regexp.js';
 
 /** What the dataset pipeline needs from the platform. */
 export interface DatasetAdmin {
@@ -38,7 +39,7 @@ export function datasetsNamed(text: string, apps: readonly string[]): string[] {
   let rest = text.toLowerCase();
   const found: string[] = [];
   for (const app of [...apps].sort((a, b) => b.length - a.length)) {
-    const re = new RegExp(`(^|[^a-z0-9_.\\-])${app.toLowerCase().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![a-z0-9_\\-]|\\.[a-z0-9])`);
+    const re = new RegExp(`(^|[^a-z0-9_.\\-])${escapeRegExp(app.toLowerCase())}(?![a-z0-9_\\-]|\\.[a-z0-9])`);
     if (re.test(rest)) {
       found.push(app);
       rest = rest.replace(re, '$1 ');
@@ -125,7 +126,7 @@ async function deleteRequest(ctx: RunContext, req: RunRequest, admin: DatasetAdm
       why = `${preset} is a synthetic-workload preset, not a dataset: its events are stored under the apps ${PRESETS[preset]!.apps.map((a) => a.app).join(', ')}. Name the one to delete, e.g. "delete the ${PRESETS[preset]!.apps[0]!.app} dataset".`;
     return finish(ctx, `${why}${available}`, { datasets: list });
   }
-  const rest = req.request.replace(new RegExp(names[0]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'ig'), ' ');
+  const rest = req.request.replace(new RegExp(escapeRegExp(names[0]!), 'ig'), ' ');
   if (PARTIAL_DELETE.test(rest)) {
     return finish(
       ctx,

@@ -10,6 +10,7 @@ import type { BreakdownDimension, BreakdownFilter, BreakdownMetric, Granularity 
 import { RECOMMENDATION_KINDS, type RecommendationKind } from '../optimize/recommendation.js';
 import { extractEntities, type Target } from './triage.js';
 import { DAY, numberOf, startOfMonth, windowOf, type PlanWindow } from './question-window.js';
+import { escapeRegExp } from './regexp.js';
 
 export { windowOf, type PlanWindow };
 
@@ -166,7 +167,7 @@ function namesIn(lower: string, names: readonly string[]): string[] {
   for (const name of [...new Set(names)].sort((a, b) => b.length - a.length)) {
     const n = name.toLowerCase();
     if (n.length < 2) continue;
-    const re = new RegExp(`(^|[^a-z0-9_.-])${n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![a-z0-9_-])`);
+    const re = new RegExp(`(^|[^a-z0-9_.-])${escapeRegExp(n)}(?![a-z0-9_-])`);
     const m = re.exec(rest);
     if (m) {
       found.push({ name, at: m.index });
@@ -378,7 +379,7 @@ const SWITCH_VERB =
 function switchTarget(lower: string, models: readonly string[]): string | null {
   if (!SWITCH_VERB.test(lower)) return null;
   for (const m of [...models].sort((a, b) => b.length - a.length)) {
-    const name = m.toLowerCase().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const name = escapeRegExp(m.toLowerCase());
     if (new RegExp(`\\b(to|with|onto|using|use|used|uses)\\s+(the\\s+)?${name}(?![a-z0-9_-]|\\.\\d)`).test(lower)) return m;
   }
   return null;

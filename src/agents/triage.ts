@@ -7,6 +7,7 @@ import type { Goal } from '../optimize/ranking.js';
 import { gatewayPolicyActionOf, type GatewayPolicyAction } from './gateway-policy-agent.js';
 import type { SkippedKind } from '../optimize/recommendation.js';
 import type { WorkspaceStats } from '../store/types.js';
+import { escapeRegExp } from './regexp.js';
 
 export const CATEGORIES = [
   'workload_analysis',
@@ -213,7 +214,7 @@ export function extractModels(text: string, knownModels: readonly string[]): str
   const names = [...new Set(knownModels.map((m) => m.toLowerCase()))].sort((a, b) => b.length - a.length);
   let rest = lower;
   for (const name of names) {
-    const re = new RegExp(`(^|[^a-z0-9.\\-/])${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![a-z0-9\\-]|\\.\\d)`);
+    const re = new RegExp(`(^|[^a-z0-9.\\-/])${escapeRegExp(name)}(?![a-z0-9\\-]|\\.\\d)`);
     if (re.test(rest)) {
       found.push(name);
       rest = rest.replace(re, '$1 ');
